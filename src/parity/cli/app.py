@@ -1,0 +1,47 @@
+"""The ``parity`` command. Sub-command modules import heavy libraries inside their functions only,
+so ``parity --help`` stays fast (it runs in hooks and CI many times a day)."""
+
+from __future__ import annotations
+
+import typer
+
+from parity import __version__
+
+app = typer.Typer(
+    name="parity",
+    help="Merged to main, so why is it not working in production? Find the gap, find the switch, fix it safely.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"parity {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """parity: env parity, safe schema migrations, feature-flag audit, one PASS/FAIL report."""
+
+
+def _register() -> None:
+    # One line per command group; each module defines ``register(app)``.
+    from parity.cli import env as env_cmd
+    from parity.cli import project as project_cmd
+
+    project_cmd.register(app)
+    env_cmd.register(app)
+    # --- registrations of later capabilities below (keep one line each) ---
+
+
+_register()
+
+
+def main() -> None:
+    app()

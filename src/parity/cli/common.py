@@ -1,0 +1,66 @@
+"""Shared CLI pieces: options, error handling, output. The CLI is the only layer that prints or exits."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import typer
+
+from parity.errors import ParityError
+
+if TYPE_CHECKING:
+    from parity.model.findings import Report
+
+T = TypeVar("T")
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    sarif = "sarif"
+
+
+PathArg = Annotated[Path, typer.Argument(help="Project folder (a repository holding services).", show_default=True)]
+EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Target environment (production, staging, …).")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE instead of stdout.")]
+
+
+def fail_usage(message: str) -> typer.Exit:
+    """Print one clear line to stderr and return the exit to raise (code 2)."""
+    typer.echo(f"parity: error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def guarded(fn: Callable[[], T]) -> T:
+    """Run ``fn``; turn a :class:`ParityError` into one line on stderr and exit 2."""
+    try:
+        return fn()
+    except ParityError as exc:
+        raise fail_usage(exc.one_line()) from None
+    except KeyboardInterrupt:
+        typer.echo("parity: interrupted", err=True)
+        raise typer.Exit(130) from None
+
+
+def emit(report: Report, fmt: Format, output: Path | None = None, width: int | None = None) -> None:
+    """Render ``report`` in ``fmt`` to stdout or ``output`` (atomically)."""
+    from parity.report import render
+
+    text = render(report, fmt.value, width=width, color=output is None and sys.stdout.isatty())
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        from parity.env.write import atomic_write_text
+
+        atomic_write_text(output, text)
+
+
+def exit_for(report: Report) -> typer.Exit:
+    return typer.Exit(0 if report.passed else 1)

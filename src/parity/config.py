@@ -1,0 +1,101 @@
+"""parity.toml / ``[tool.parity]``: a validated pydantic model; errors name the file and the key."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from parity.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SmokeCheck(_Strict):
+    """A command run with the service's effective env, or an HTTP request."""
+
+    name: str = ""
+    command: str | None = None
+    url: str | None = None
+    expect_status: int = 200
+    expect_text: str | None = None
+    timeout: float = 30.0
+
+
+class ServiceConfig(_Strict):
+    path: str
+    overrides: list[str] = Field(default_factory=list)
+    smoke: list[SmokeCheck] = Field(default_factory=list)
+
+
+class SchemaConfig(_Strict):
+    source: str | None = None
+    database_url_key: str = "DATABASE_URL"
+    service: str | None = None
+    migrations: str = "migrations"
+    dev_url: str | None = None
+
+
+class FlagsConfig(_Strict):
+    patterns: list[str] = Field(default_factory=lambda: ["FEATURE_ENABLE_*", "FEATURE_*", "FF_*", "*_ENABLED"])
+
+
+class StoreConfig(_Strict):
+    interfaces: list[str] = Field(default_factory=list)
+    models: dict[str, list[str]] = Field(default_factory=dict)
+    fallback_smoke: str | None = None
+
+
+class SourcesConfig(_Strict):
+    compose: bool = True
+    kubernetes: list[str] = Field(default_factory=lambda: ["k8s", "deploy", "manifests"])
+    app_config: bool = True
+
+
+class ParityConfig(_Strict):
+    environments: list[str] = Field(default_factory=list)
+    reference: Literal["example", "staging"] = "example"
+    services: dict[str, ServiceConfig] = Field(default_factory=dict)
+    overrides: list[str] = Field(default_factory=list, description="keys every service may set differently")
+    secrets: list[str] = Field(default_factory=list, description="extra key patterns treated as secret")
+    schema_: SchemaConfig = Field(default_factory=SchemaConfig, alias="schema")
+    flags: FlagsConfig = Field(default_factory=FlagsConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    sources: SourcesConfig = Field(default_factory=SourcesConfig)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _validate(data: dict[str, Any], file: Path, prefix: str) -> ParityConfig:
+    try:
+        return ParityConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join([prefix, *(str(p) for p in err["loc"])]).strip(".")
+        raise ConfigError(f"invalid config key '{key}': {err['msg']}", file=file, key=key) from exc
+
+
+def load_config(root: Path) -> tuple[ParityConfig, Path | None]:
+    """Read ``parity.toml`` (preferred) or ``[tool.parity]`` of ``pyproject.toml`` under ``root``."""
+    for name, table in (("parity.toml", None), ("pyproject.toml", ("tool", "parity"))):
+        path = root / name
+        if not path.is_file():
+            continue
+        try:
+            data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"not valid TOML: {exc}", file=path) from exc
+        except OSError as exc:
+            raise ConfigError(f"cannot read: {exc.strerror}", file=path) from exc
+        if table is None:
+            return _validate(data, path, ""), path
+        section: Any = data
+        for part in table:
+            section = section.get(part) if isinstance(section, dict) else None
+        if isinstance(section, dict):
+            return _validate(section, path, "tool.parity"), path
+    return ParityConfig(), None

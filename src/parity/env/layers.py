@@ -1,0 +1,78 @@
+"""Effective env: what a service sees in an environment.
+
+For service S in environment E it is the root ``.env.E`` overlaid by ``S/.env.E`` (the
+service wins). ``${VAR}`` and ``${VAR:-default}`` resolve as python-dotenv resolves them,
+against the values bound earlier in those layers; the process environment of the machine
+running parity is deliberately *not* consulted, so results do not depend on who runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from dotenv.variables import parse_variables
+
+from parity.env.parse import read_env_file
+from parity.model.env import EffectiveEnv, EnvFile, EnvValue
+from parity.project import EnvLayer, Project
+
+
+class EnvFiles:
+    """Reads each env file once per run; a missing file reads as ``None``."""
+
+    def __init__(self) -> None:
+        self._cache: dict[Path, EnvFile | None] = {}
+
+    def get(self, path: Path | None) -> EnvFile | None:
+        if path is None:
+            return None
+        if path not in self._cache:
+            self._cache[path] = read_env_file(path) if path.exists() or path.is_symlink() else None
+        return self._cache[path]
+
+    def forget(self, path: Path) -> None:
+        self._cache.pop(path, None)
+
+
+def resolve(files: Iterable[tuple[EnvFile, str]], service: str, environment: str) -> EffectiveEnv:
+    """Overlay ``files`` in order (later wins), interpolating as python-dotenv does."""
+    values: dict[str, EnvValue] = {}
+    bound: dict[str, str | None] = {}
+    for env_file, layer in files:
+        for entry in env_file.entries:
+            if entry.value is None:
+                # ``KEY`` with no ``=``: python-dotenv binds None; a loader exports nothing.
+                continue
+            value = entry.value
+            if entry.interpolate and "$" in value:
+                value = "".join(atom.resolve(bound) for atom in parse_variables(value))
+            bound[entry.key] = value
+            values[entry.key] = EnvValue(entry.key, value, env_file.path, entry.line, layer)
+    return EffectiveEnv(service, environment, values)
+
+
+def layer_files(project: Project, service: EnvLayer, environment: str, files: EnvFiles) -> list[tuple[EnvFile, str]]:
+    """The files that make up ``service``'s env in ``environment``, lowest precedence first.
+
+    ``environment`` may be ``"example"`` for the reference layer built from example files.
+    """
+    out: list[tuple[EnvFile, str]] = []
+    for layer, label in ((project.shared, "root"), (service, "service")):
+        if layer.path == service.path and label == "root":
+            continue
+        path = layer.example if environment == "example" else layer.env_files.get(environment)
+        f = files.get(path)
+        if f is not None:
+            out.append((f, label))
+    return out
+
+
+def effective_env(project: Project, service: EnvLayer, environment: str, files: EnvFiles | None = None) -> EffectiveEnv:
+    files = files or EnvFiles()
+    return resolve(layer_files(project, service, environment, files), service.name, environment)
+
+
+def all_effective(project: Project, environment: str, files: EnvFiles | None = None) -> dict[str, EffectiveEnv]:
+    files = files or EnvFiles()
+    return {s.name: effective_env(project, s, environment, files) for s in project.services}

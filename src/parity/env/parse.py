@@ -1,0 +1,68 @@
+"""Lossless env-file reading on top of python-dotenv's parser.
+
+python-dotenv's ``parse_stream`` yields every chunk of the file (comments and blank lines
+included) with its original text, so joining those texts gives the file back byte for
+byte; we keep them for the writer.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+from dotenv.parser import parse_stream
+
+from parity.errors import EnvFileError
+from parity.model.env import EnvEntry, EnvFile, MalformedLine
+
+_EXPORT = re.compile(r"^\s*export\s+")
+_SINGLE_QUOTED = re.compile(r"^\s*(?:export\s+)?[^=]*=\s*'")
+
+
+def parse_text(text: str, path: Path | str = "<string>") -> EnvFile:
+    path = Path(path)
+    bom = text.startswith("\ufeff")
+    if bom:
+        text = text[1:]
+    newline = "\r\n" if "\r\n" in text else "\n"
+    entries: list[EnvEntry] = []
+    malformed: list[MalformedLine] = []
+    chunks: list[str] = []
+    for binding in parse_stream(io.StringIO(text)):
+        raw = binding.original.string
+        chunks.append(raw)
+        if binding.error:
+            malformed.append(MalformedLine(binding.original.line, raw.rstrip("\r\n")))
+            continue
+        if binding.key is None:
+            continue
+        entries.append(
+            EnvEntry(
+                key=binding.key,
+                value=binding.value,
+                line=binding.original.line,
+                raw=raw,
+                interpolate=not _SINGLE_QUOTED.match(raw),
+                exported=bool(_EXPORT.match(raw)),
+            )
+        )
+    return EnvFile(path, tuple(entries), tuple(malformed), tuple(chunks), bom, newline)
+
+
+def read_env_file(path: Path) -> EnvFile:
+    """Read and parse ``path``; unreadable, binary or non-file paths raise :class:`EnvFileError`."""
+    if path.is_dir():
+        raise EnvFileError("is a directory, not an env file", file=path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise EnvFileError(f"cannot read: {exc.strerror or exc}", file=path) from exc
+    if b"\x00" in data:
+        raise EnvFileError("looks binary (contains NUL bytes), not an env file", file=path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise EnvFileError("is not valid UTF-8", file=path, line=line) from exc
+    return parse_text(text, path)
