@@ -1,0 +1,486 @@
+"""Schema changes: one small frozen dataclass per kind, each able to give its reverse.
+
+:func:`parity.diff.compare` returns a list of these; a dialect's ``render`` turns one into
+SQL (dispatching on the class); the migration planner turns them into safe steps.
+
+A compare never produces a drop of a table or column: what only production has is a
+:class:`ProductionOnly` (drift, reported and kept). Drop classes exist because they are the
+reverses of the add classes (a rollback of an added column drops it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar
+
+from parity.model.schema import (
+    CheckConstraint,
+    Column,
+    EnumType,
+    ForeignKey,
+    Index,
+    PrimaryKey,
+    Sequence,
+    Table,
+    Trigger,
+    UniqueConstraint,
+    View,
+)
+
+
+class Safety(StrEnum):
+    """How dangerous applying a change is on a live database, worst last."""
+
+    SAFE = "safe"  # metadata only, no long lock, no data at risk
+    NEEDS_CARE = "needs care"  # rewrites or locks a table, or may fail on existing rows
+    UNSAFE = "unsafe"  # may lose or corrupt data
+    FORBIDDEN = "forbidden"  # parity never does it (dropping a table or column)
+
+    @property
+    def rank(self) -> int:
+        return list(Safety).index(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Impact:
+    """What a change costs on one dialect: does it rewrite the table, what lock it takes."""
+
+    safety: Safety
+    rewrites_table: bool = False
+    lock: str | None = None  # e.g. "ACCESS EXCLUSIVE (brief)", None = no blocking lock
+    note: str = ""
+
+
+class Change:
+    """Base of every change. ``kind`` is a stable snake_case id used in JSON output."""
+
+    __slots__ = ()
+    kind: ClassVar[str] = "change"
+
+    @property
+    def table_name(self) -> str | None:
+        """The table the change is about (None for schema-level objects)."""
+        return getattr(self, "table", None) if isinstance(getattr(self, "table", None), str) else None
+
+    @property
+    def object_name(self) -> str:
+        """A short name of what changes, e.g. ``orders.status`` or ``idx_orders_status``."""
+        return self.table_name or ""
+
+    def reverse(self) -> Change | None:
+        """The change that undoes this one, or None when it cannot be undone by a change."""
+        return None
+
+
+# --- tables -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AddTable(Change):
+    kind: ClassVar[str] = "add_table"
+    definition: Table
+
+    @property
+    def table_name(self) -> str:
+        return self.definition.name
+
+    @property
+    def object_name(self) -> str:
+        return self.definition.name
+
+    def reverse(self) -> Change:
+        return DropTable(self.definition)
+
+
+@dataclass(frozen=True, slots=True)
+class DropTable(Change):
+    kind: ClassVar[str] = "drop_table"
+    definition: Table
+
+    @property
+    def table_name(self) -> str:
+        return self.definition.name
+
+    @property
+    def object_name(self) -> str:
+        return self.definition.name
+
+    def reverse(self) -> Change:
+        return AddTable(self.definition)
+
+
+# --- columns ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AddColumn(Change):
+    kind: ClassVar[str] = "add_column"
+    table: str
+    column: Column
+
+    @property
+    def object_name(self) -> str:
+        return f"{self.table}.{self.column.name}"
+
+    def reverse(self) -> Change:
+        return DropColumn(self.table, self.column)
+
+
+@dataclass(frozen=True, slots=True)
+class DropColumn(Change):
+    kind: ClassVar[str] = "drop_column"
+    table: str
+    column: Column
+
+    @property
+    def object_name(self) -> str:
+        return f"{self.table}.{self.column.name}"
+
+    def reverse(self) -> Change:
+        return AddColumn(self.table, self.column)
+
+
+ALTER_ATTRIBUTES = frozenset({"type", "nullable", "default", "collation", "generated", "identity"})
+
+
+@dataclass(frozen=True, slots=True)
+class AlterColumn(Change):
+    """Column ``current.name`` of ``table`` becomes ``desired``; ``changes`` ⊆ :data:`ALTER_ATTRIBUTES`."""
+
+    kind: ClassVar[str] = "alter_column"
+    table: str
+    current: Column
+    desired: Column
+    changes: frozenset[str]
+
+    @property
+    def object_name(self) -> str:
+        return f"{self.table}.{self.desired.name}"
+
+    def reverse(self) -> Change:
+        return AlterColumn(self.table, self.desired, self.current, self.changes)
+
+
+@dataclass(frozen=True, slots=True)
+class RenameColumn(Change):
+    kind: ClassVar[str] = "rename_column"
+    table: str
+    old: str
+    new: str
+
+    @property
+    def object_name(self) -> str:
+        return f"{self.table}.{self.old}"
+
+    def reverse(self) -> Change:
+        return RenameColumn(self.table, self.new, self.old)
+
+
+@dataclass(frozen=True, slots=True)
+class PossibleRename(Change):
+    """A production-only column and a new column of the same type in the same table.
+
+    Reported so a human decides; compare never turns it into a rename on its own. The
+    matching :class:`AddColumn` and :class:`ProductionOnly` are *not* emitted separately.
+    """
+
+    kind: ClassVar[str] = "possible_rename"
+    table: str
+    old: Column
+    new: Column
+
+    @property
+    def object_name(self) -> str:
+        return f"{self.table}.{self.old.name} → {self.new.name}"
+
+    def as_rename(self) -> RenameColumn:
+        return RenameColumn(self.table, self.old.name, self.new.name)
+
+    def as_add(self) -> AddColumn:
+        """What applying the declared schema literally does: add the new column, keep the old one."""
+        return AddColumn(self.table, self.new)
+
+
+# --- keys, indexes and constraints ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AlterPrimaryKey(Change):
+    kind: ClassVar[str] = "alter_primary_key"
+    table: str
+    current: PrimaryKey | None
+    desired: PrimaryKey | None
+
+    def reverse(self) -> Change:
+        return AlterPrimaryKey(self.table, self.desired, self.current)
+
+
+@dataclass(frozen=True, slots=True)
+class AddIndex(Change):
+    kind: ClassVar[str] = "add_index"
+    table: str
+    index: Index
+
+    @property
+    def object_name(self) -> str:
+        return self.index.name
+
+    def reverse(self) -> Change:
+        return DropIndex(self.table, self.index)
+
+
+@dataclass(frozen=True, slots=True)
+class DropIndex(Change):
+    kind: ClassVar[str] = "drop_index"
+    table: str
+    index: Index
+
+    @property
+    def object_name(self) -> str:
+        return self.index.name
+
+    def reverse(self) -> Change:
+        return AddIndex(self.table, self.index)
+
+
+@dataclass(frozen=True, slots=True)
+class AddForeignKey(Change):
+    kind: ClassVar[str] = "add_foreign_key"
+    table: str
+    foreign_key: ForeignKey
+
+    @property
+    def object_name(self) -> str:
+        fk = self.foreign_key
+        return fk.name or f"{self.table}({', '.join(fk.columns)}) → {fk.ref_table}"
+
+    def reverse(self) -> Change:
+        return DropForeignKey(self.table, self.foreign_key)
+
+
+@dataclass(frozen=True, slots=True)
+class DropForeignKey(Change):
+    kind: ClassVar[str] = "drop_foreign_key"
+    table: str
+    foreign_key: ForeignKey
+
+    @property
+    def object_name(self) -> str:
+        fk = self.foreign_key
+        return fk.name or f"{self.table}({', '.join(fk.columns)}) → {fk.ref_table}"
+
+    def reverse(self) -> Change:
+        return AddForeignKey(self.table, self.foreign_key)
+
+
+@dataclass(frozen=True, slots=True)
+class AddUnique(Change):
+    kind: ClassVar[str] = "add_unique"
+    table: str
+    unique: UniqueConstraint
+
+    @property
+    def object_name(self) -> str:
+        return self.unique.name or f"{self.table}({', '.join(self.unique.columns)})"
+
+    def reverse(self) -> Change:
+        return DropUnique(self.table, self.unique)
+
+
+@dataclass(frozen=True, slots=True)
+class DropUnique(Change):
+    kind: ClassVar[str] = "drop_unique"
+    table: str
+    unique: UniqueConstraint
+
+    @property
+    def object_name(self) -> str:
+        return self.unique.name or f"{self.table}({', '.join(self.unique.columns)})"
+
+    def reverse(self) -> Change:
+        return AddUnique(self.table, self.unique)
+
+
+@dataclass(frozen=True, slots=True)
+class AddCheck(Change):
+    kind: ClassVar[str] = "add_check"
+    table: str
+    check: CheckConstraint
+
+    @property
+    def object_name(self) -> str:
+        return self.check.name or f"{self.table} CHECK ({self.check.expression})"
+
+    def reverse(self) -> Change:
+        return DropCheck(self.table, self.check)
+
+
+@dataclass(frozen=True, slots=True)
+class DropCheck(Change):
+    kind: ClassVar[str] = "drop_check"
+    table: str
+    check: CheckConstraint
+
+    @property
+    def object_name(self) -> str:
+        return self.check.name or f"{self.table} CHECK ({self.check.expression})"
+
+    def reverse(self) -> Change:
+        return AddCheck(self.table, self.check)
+
+
+# --- schema-level objects ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AddView(Change):
+    kind: ClassVar[str] = "add_view"
+    view: View
+
+    @property
+    def object_name(self) -> str:
+        return self.view.name
+
+    def reverse(self) -> Change:
+        return DropView(self.view)
+
+
+@dataclass(frozen=True, slots=True)
+class DropView(Change):
+    kind: ClassVar[str] = "drop_view"
+    view: View
+
+    @property
+    def object_name(self) -> str:
+        return self.view.name
+
+    def reverse(self) -> Change:
+        return AddView(self.view)
+
+
+@dataclass(frozen=True, slots=True)
+class AlterView(Change):
+    """A view whose definition differs: rendered as a replace (views hold no data)."""
+
+    kind: ClassVar[str] = "alter_view"
+    current: View
+    desired: View
+
+    @property
+    def object_name(self) -> str:
+        return self.desired.name
+
+    def reverse(self) -> Change:
+        return AlterView(self.desired, self.current)
+
+
+@dataclass(frozen=True, slots=True)
+class AddEnum(Change):
+    kind: ClassVar[str] = "add_enum"
+    enum: EnumType
+
+    @property
+    def object_name(self) -> str:
+        return self.enum.name
+
+
+@dataclass(frozen=True, slots=True)
+class AddEnumValue(Change):
+    """A label added to an existing enum type; ``before`` is the label it precedes (None = last).
+
+    PostgreSQL cannot remove an enum label, so there is no reverse.
+    """
+
+    kind: ClassVar[str] = "add_enum_value"
+    enum: str
+    value: str
+    before: str | None = None
+
+    @property
+    def object_name(self) -> str:
+        return f"{self.enum}.{self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class AddSequence(Change):
+    kind: ClassVar[str] = "add_sequence"
+    sequence: Sequence
+
+    @property
+    def object_name(self) -> str:
+        return self.sequence.name
+
+
+@dataclass(frozen=True, slots=True)
+class AddTrigger(Change):
+    kind: ClassVar[str] = "add_trigger"
+    trigger: Trigger
+
+    @property
+    def table_name(self) -> str:
+        return self.trigger.table
+
+    @property
+    def object_name(self) -> str:
+        return self.trigger.name
+
+
+@dataclass(frozen=True, slots=True)
+class ProductionOnly(Change):
+    """An object the live database has and the declared schema lacks: drift, kept, never dropped.
+
+    ``object_kind`` is one of ``table column index foreign_key unique check view enum
+    sequence trigger``; ``table`` is the owning table (None for schema-level objects) and
+    ``name`` the object's own name.
+    """
+
+    kind: ClassVar[str] = "production_only"
+    object_kind: str
+    table: str | None
+    name: str
+    detail: str = ""
+
+    @property
+    def object_name(self) -> str:
+        if self.object_kind == "column" and self.table:
+            return f"{self.table}.{self.name}"
+        return self.name
+
+
+CHANGE_TYPES: tuple[type[Change], ...] = (
+    AddTable,
+    DropTable,
+    AddColumn,
+    DropColumn,
+    AlterColumn,
+    RenameColumn,
+    PossibleRename,
+    AlterPrimaryKey,
+    AddIndex,
+    DropIndex,
+    AddForeignKey,
+    DropForeignKey,
+    AddUnique,
+    DropUnique,
+    AddCheck,
+    DropCheck,
+    AddView,
+    DropView,
+    AlterView,
+    AddEnum,
+    AddEnumValue,
+    AddSequence,
+    AddTrigger,
+    ProductionOnly,
+)
+
+
+def describe(change: Change) -> str:
+    """A one-line human description, e.g. ``add column orders.status``."""
+    label = change.kind.replace("_", " ")
+    if isinstance(change, AlterColumn):
+        label += " (" + ", ".join(sorted(change.changes)) + ")"
+    if isinstance(change, ProductionOnly):
+        label = f"production-only {change.object_kind.replace('_', ' ')}"
+    return f"{label} {change.object_name}".strip()

@@ -1,0 +1,205 @@
+"""The neutral schema model: one set of frozen dataclasses for every dialect.
+
+Inspectors (``parity.dialects.<name>.inspect``) build these values from a live database;
+:func:`parity.diff.compare` compares two of them. Names are kept as the database spells
+them; whether they match case-insensitively is the dialect's business (see
+``Dialect.compare_options``).
+
+Two spellings are kept for types and defaults: ``type``/``default`` are normalised by the
+dialect (aliases folded, casts of literals removed) so that comparing them never reports
+noise, and ``raw_type``/``raw_default`` are what the catalog said, for display and SQL.
+
+Collections are tuples sorted by name so two inspections of the same database are equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column.
+
+    ``generated`` is the expression of a generated (computed) column, ``generated_stored``
+    says whether it is stored (PostgreSQL has only stored ones; SQLite and MySQL both kinds).
+    ``identity`` is ``"always"``/``"by default"`` for SQL identity columns and ``"auto"``
+    for MySQL ``AUTO_INCREMENT`` / SQLite ``AUTOINCREMENT``.
+    """
+
+    name: str
+    type: str
+    raw_type: str = ""
+    nullable: bool = True
+    default: str | None = None
+    raw_default: str | None = None
+    generated: str | None = None
+    generated_stored: bool = False
+    collation: str | None = None
+    identity: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.raw_type:
+            object.__setattr__(self, "raw_type", self.type)
+        if self.raw_default is None and self.default is not None:
+            object.__setattr__(self, "raw_default", self.default)
+
+
+@dataclass(frozen=True, slots=True)
+class PrimaryKey:
+    columns: tuple[str, ...]
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexPart:
+    """One key part of an index: a column, or an expression (``lower(email)``)."""
+
+    column: str | None = None
+    expression: str | None = None
+    descending: bool = False
+
+    @property
+    def text(self) -> str:
+        base = self.column if self.column is not None else f"({self.expression})"
+        return base + (" DESC" if self.descending else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """An index. ``where`` is the predicate of a partial index; ``method`` e.g. ``btree``/``gin``
+    (None when the dialect has one kind only or it is the default)."""
+
+    name: str
+    parts: tuple[IndexPart, ...]
+    unique: bool = False
+    where: str | None = None
+    method: str | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The plain column names among the parts (expression parts left out)."""
+        return tuple(p.column for p in self.parts if p.column is not None)
+
+    @staticmethod
+    def on(name: str, *columns: str, unique: bool = False, where: str | None = None) -> Index:
+        """Shorthand: ``Index.on("idx_orders_status", "status")``."""
+        return Index(name, tuple(IndexPart(c) for c in columns), unique=unique, where=where)
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignKey:
+    """``columns`` reference ``ref_table(ref_columns)``. Actions are upper-case SQL
+    (``CASCADE``, ``SET NULL``, ``NO ACTION`` …); ``NO ACTION`` is the default everywhere."""
+
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    name: str | None = None
+    on_delete: str = "NO ACTION"
+    on_update: str = "NO ACTION"
+
+
+@dataclass(frozen=True, slots=True)
+class UniqueConstraint:
+    columns: tuple[str, ...]
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckConstraint:
+    expression: str
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...] = ()
+    primary_key: PrimaryKey | None = None
+    indexes: tuple[Index, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    uniques: tuple[UniqueConstraint, ...] = ()
+    checks: tuple[CheckConstraint, ...] = ()
+    without_rowid: bool = False  # SQLite only; kept so a rebuild can preserve it
+
+    def column(self, name: str) -> Column | None:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        return None
+
+    def index(self, name: str) -> Index | None:
+        for i in self.indexes:
+            if i.name == name:
+                return i
+        return None
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    name: str
+    definition: str  # the SELECT, normalised by the dialect (whitespace collapsed)
+    materialized: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EnumType:
+    """A PostgreSQL ``CREATE TYPE … AS ENUM``; labels in their declared order."""
+
+    name: str
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Sequence:
+    """A standalone or owned sequence (PostgreSQL). ``owned_by`` is ``table.column``."""
+
+    name: str
+    data_type: str = "bigint"
+    start: int = 1
+    increment: int = 1
+    owned_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """A trigger, listed with its full definition as the database prints it."""
+
+    name: str
+    table: str
+    definition: str
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """A whole database schema (one PostgreSQL schema, one MySQL database, one SQLite file)."""
+
+    dialect: str
+    tables: tuple[Table, ...] = ()
+    views: tuple[View, ...] = ()
+    enums: tuple[EnumType, ...] = ()
+    sequences: tuple[Sequence, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
+    name: str | None = None  # the PostgreSQL schema / MySQL database name
+    meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def table(self, name: str) -> Table | None:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        return None
+
+    def view(self, name: str) -> View | None:
+        for v in self.views:
+            if v.name == name:
+                return v
+        return None
+
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tables)
