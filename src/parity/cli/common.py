@@ -52,7 +52,12 @@ def emit(report: Report, fmt: Format, output: Path | None = None, width: int | N
     """Render ``report`` in ``fmt`` to stdout or ``output`` (atomically)."""
     from parity.report import render
 
-    text = render(report, fmt.value, width=width, color=output is None and sys.stdout.isatty())
+    tty = output is None and sys.stdout.isatty()
+    if width is None:
+        import shutil
+
+        width = shutil.get_terminal_size((120, 40)).columns if tty else 120
+    text = render(report, fmt.value, width=width, color=tty)
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -33,7 +33,7 @@ def looks_secret(value: str) -> bool:
     """A URL with a password, or a long high-entropy token (API keys, JWTs, random hex)."""
     if _URL_WITH_PASSWORD.match(value):
         return True
-    if len(value) < 20 or " " in value or "/" in value and value.count("/") > 2 or _WORDLIKE.match(value):
+    if len(value) < 20 or " " in value or ("/" in value and value.count("/") > 2) or _WORDLIKE.match(value):
         return False
     classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^a-zA-Z\d]"))
     return _entropy(value) >= 3.5 and classes >= 2

@@ -1,0 +1,218 @@
+"""Env gap analysis: a pure function from env files and effective envs to rows and findings.
+
+Stable codes (documented in docs/codes.md):
+ENV001 missing key · ENV002 empty value · ENV003 stale key · ENV004 duplicate key, same value ·
+ENV005 duplicate key, conflicting values · ENV006 drift across services · ENV007 consolidation
+candidate · ENV008 placeholder value · ENV009 malformed line · ENV010 no env file for the environment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from parity.env.layers import EnvFiles, effective_env
+from parity.env.secrets import display
+from parity.model.env import EffectiveEnv, EnvFile
+from parity.model.findings import Finding, Severity
+from parity.project import EnvLayer, Project
+
+_PLACEHOLDER = re.compile(r"^(changeme|change[-_ ]me|todo|tbd|fixme|xxx+|placeholder|replace[-_ ]?me|<[^>]*>|\.\.\.)$", re.IGNORECASE)
+
+
+def is_placeholder(value: str) -> bool:
+    return bool(_PLACEHOLDER.match(value.strip()))
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    service: str
+    key: str
+    reference: str | None  # already masked for display
+    target: str | None
+    status: str  # ok | missing | empty | placeholder | stale | extra
+    source: str | None  # "file:line" of the target value
+
+
+@dataclass(frozen=True, slots=True)
+class EnvDiff:
+    environment: str
+    reference: str
+    rows: tuple[KeyRow, ...]
+    findings: tuple[Finding, ...]
+    targets: Mapping[str, EffectiveEnv]
+    references: Mapping[str, EffectiveEnv]
+
+
+def _duplicate_findings(project: Project, f: EnvFile, service: str, environment: str) -> Iterable[Finding]:
+    rel = project.rel(f.path)
+    for key, entries in f.duplicates().items():
+        values = {e.value for e in entries}
+        lines = ", ".join(str(e.line) for e in entries)
+        if len(values) == 1:
+            yield Finding(
+                "ENV004", Severity.WARNING, "env",
+                f"{key} is defined {len(entries)} times with the same value (lines {lines})",
+                service, environment, rel, entries[-1].line, key,
+                f"remove the repeated {key} lines from {rel} (`parity env sync --apply` comments them out)",
+            )
+        else:
+            shown = ", ".join(f"line {e.line}: {display(key, e.value, project.config.secrets)}" for e in entries)
+            yield Finding(
+                "ENV005", Severity.ERROR, "env",
+                f"{key} is defined {len(entries)} times with different values ({shown}); python-dotenv and Docker take the last, other loaders the first",
+                service, environment, rel, entries[0].line, key,
+                f"keep one {key} line in {rel}, or run `parity env sync --env {environment} --apply --set {key}=VALUE`",
+            )
+
+
+def _file_findings(project: Project, f: EnvFile, service: str, environment: str) -> Iterable[Finding]:
+    rel = project.rel(f.path)
+    for bad in f.malformed:
+        yield Finding(
+            "ENV009", Severity.ERROR, "env",
+            "malformed line, ignored by loaders: expected KEY=VALUE",
+            service, environment, rel, bad.line, None,
+            f"fix line {bad.line} of {rel} (`parity env sync --apply` comments it out)",
+        )
+    yield from _duplicate_findings(project, f, service, environment)
+
+
+def diff_env(
+    project: Project,
+    environment: str,
+    reference: str = "example",
+    files: EnvFiles | None = None,
+    known_keys: Iterable[str] = (),
+) -> EnvDiff:
+    """Compare every service's effective env in ``environment`` with its reference.
+
+    ``reference`` is ``"example"`` (the example files) or another environment such as
+    ``"staging"``. ``known_keys`` are keys the code reads: a target key that no reference
+    and no code knows is stale.
+    """
+    files = files or EnvFiles()
+    secrets = project.config.secrets
+    known = set(known_keys)
+    targets = {s.name: effective_env(project, s, environment, files) for s in project.services}
+    refs = {s.name: effective_env(project, s, reference, files) for s in project.services}
+    all_ref_keys = {k for r in refs.values() for k in r.values}
+
+    findings: list[Finding] = []
+    rows: list[KeyRow] = []
+
+    seen_files: set[str] = set()
+    layers: list[tuple[EnvLayer, str]] = [(project.shared, ".")] + [(s, s.name) for s in project.services]
+    for layer, name in layers:
+        path = layer.env_files.get(environment)
+        f = files.get(path)
+        if f is not None and str(f.path) not in seen_files:
+            seen_files.add(str(f.path))
+            findings.extend(_file_findings(project, f, name, environment))
+
+    for service in project.services:
+        target, ref = targets[service.name], refs[service.name]
+        target_file = service.file_for(environment)
+        rel_target = project.rel(target_file)
+        if environment not in service.env_files and ref.values:
+            findings.append(Finding(
+                "ENV010", Severity.WARNING, "env",
+                f"{service.name} has no .env.{environment} file; it sees only the shared root layer",
+                service.name, environment, rel_target, None, None,
+                f"`parity env sync --env {environment} --apply` creates {rel_target}",
+            ))
+        for key in sorted(set(ref.values) | set(target.values), key=_key_order(ref, target)):
+            rv, tv = ref.values.get(key), target.values.get(key)
+            status = "ok"
+            if tv is None:
+                status = "missing"
+                default = "" if rv is None or not rv.value else f" (the example has {display(key, rv.value, secrets)})"
+                findings.append(Finding(
+                    "ENV001", Severity.ERROR, "env",
+                    f"{key} is missing in {service.name} ({environment}){default}",
+                    service.name, environment, rel_target, None, key,
+                    f"set {key}=VALUE in {rel_target}: `parity env sync --env {environment} --apply --set {key}=VALUE`",
+                ))
+            elif rv is None and key not in all_ref_keys and key not in known:
+                status = "stale"
+                findings.append(Finding(
+                    "ENV003", Severity.WARNING, "env",
+                    f"{key} is set in {service.name} ({environment}) but no reference file and no code knows it",
+                    service.name, environment, project.rel(tv.file), tv.line, key,
+                    f"remove {key} from {project.rel(tv.file)}, or add it to {service.name}'s example file",
+                ))
+            elif rv is None:
+                status = "extra"
+            elif tv.value == "":
+                status = "empty"
+                findings.append(Finding(
+                    "ENV002", Severity.ERROR, "env",
+                    f"{key} is empty in {service.name} ({environment}) but the reference lists it",
+                    service.name, environment, project.rel(tv.file), tv.line, key,
+                    f"give {key} a value: `parity env sync --env {environment} --apply --set {key}=VALUE`",
+                ))
+            elif is_placeholder(tv.value):
+                status = "placeholder"
+                findings.append(Finding(
+                    "ENV008", Severity.ERROR, "env",
+                    f"{key} in {service.name} ({environment}) is still a placeholder ({tv.value!r})",
+                    service.name, environment, project.rel(tv.file), tv.line, key,
+                    f"set the real value: `parity env sync --env {environment} --apply --set {key}=VALUE`",
+                ))
+            rows.append(KeyRow(
+                service.name, key,
+                display(key, rv.value, secrets) if rv else None,
+                display(key, tv.value, secrets) if tv else None,
+                status,
+                f"{project.rel(tv.file)}:{tv.line}" if tv else None,
+            ))
+
+    findings.extend(_cross_service(project, environment, targets))
+    return EnvDiff(environment, reference, tuple(rows), tuple(findings), targets, refs)
+
+
+def _key_order(ref: EffectiveEnv, target: EffectiveEnv) -> Callable[[str], int]:
+    """Reference order first, then target-only keys in file order: rows read like the files."""
+    order = {k: i for i, k in enumerate([*ref.values, *[k for k in target.values if k not in ref.values]])}
+    return lambda k: order.get(k, len(order))
+
+
+def overrides_for(project: Project, service: str) -> set[str]:
+    allowed = set(project.config.overrides)
+    for s in project.services:
+        if s.name == service:
+            allowed |= set(s.overrides)
+    return allowed
+
+
+def _cross_service(project: Project, environment: str, targets: Mapping[str, EffectiveEnv]) -> Iterable[Finding]:
+    """Drift (same key, different values across services) and consolidation candidates."""
+    if len(targets) < 2:
+        return
+    secrets = project.config.secrets
+    keys: dict[str, None] = {}
+    for env in targets.values():
+        for k in env.values:
+            keys.setdefault(k, None)
+    for key in keys:
+        holders = {name: env.values[key] for name, env in targets.items() if key in env.values}
+        values = {v.value for v in holders.values()}
+        if len(holders) >= 2 and len(values) > 1:
+            differing = [n for n in holders if key not in overrides_for(project, n)]
+            if len({holders[n].value for n in differing}) > 1:
+                shown = ", ".join(f"{n}={display(key, holders[n].value, secrets)}" for n in holders)
+                first = holders[differing[0]]
+                yield Finding(
+                    "ENV006", Severity.WARNING, "env",
+                    f"{key} differs across services in {environment}: {shown}",
+                    None, environment, project.rel(first.file), first.line, key,
+                    f"align the values, or declare the difference intentional: overrides = [\"{key}\"] in parity.toml",
+                )
+        elif len(holders) == len(targets) and len(values) == 1 and any(v.layer == "service" for v in holders.values()):
+            yield Finding(
+                "ENV007", Severity.INFO, "env",
+                f"{key} has the same value in every service in {environment}: a candidate for the root .env.{environment}",
+                None, environment, None, None, key,
+                f"`parity env consolidate --env {environment} --apply`",
+            )

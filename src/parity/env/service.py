@@ -1,0 +1,71 @@
+"""The env capability as the CLI and ``check`` call it: discover, read, compare, plan, write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from parity.env.changes import EnvPlan, apply_plan
+from parity.env.consolidate import ConsolidationPlan, plan_consolidation
+from parity.env.diff import EnvDiff, diff_env
+from parity.env.layers import EnvFiles
+from parity.env.sync import parse_assignments, plan_sync
+from parity.env.write import BackupSet, latest_backup, restore
+from parity.errors import DiscoveryError, ParityError
+from parity.project import Project, discover, normalize_environment
+
+
+def load_project(path: Path, environment: str | None = None, reference: str | None = None) -> tuple[Project, str]:
+    project = discover(path)
+    if not project.services:
+        raise DiscoveryError(
+            "no services found: no folder up to depth 3 holds a .env.example or .env.<environment> file",
+            file=project.root,
+            hint="run `parity init` after adding env files, or list services in parity.toml",
+        )
+    env = normalize_environment(environment or "production")
+    if env not in project.environments:
+        known = ", ".join(project.environments) or "none"
+        raise ParityError(f"unknown environment '{env}' (known: {known})", file=project.root)
+    if reference and reference != "example" and normalize_environment(reference) not in project.environments:
+        raise ParityError(f"unknown reference '{reference}' (use example or one of: {', '.join(project.environments)})")
+    return project, env
+
+
+def code_keys(project: Project) -> set[str]:
+    """Keys the code reads, when the code scanner is available (it makes the stale check precise)."""
+    try:
+        from parity.code.audit import keys_read_by_code
+    except ImportError:  # pragma: no cover - the scanner ships with parity; kept for partial installs
+        return set()
+    return set(keys_read_by_code(project))
+
+
+def run_diff(project: Project, environment: str, reference: str = "example", files: EnvFiles | None = None) -> EnvDiff:
+    ref = "example" if reference == "example" else normalize_environment(reference)
+    return diff_env(project, environment, ref, files or EnvFiles(), known_keys=code_keys(project))
+
+
+def run_sync_plan(project: Project, environment: str, sets: list[str], files: EnvFiles | None = None) -> EnvPlan:
+    files = files or EnvFiles()
+    diff = diff_env(project, environment, "example", files)
+    return plan_sync(project, diff, parse_assignments(sets), files)
+
+
+def run_consolidation_plan(project: Project, environment: str, files: EnvFiles | None = None) -> ConsolidationPlan:
+    return plan_consolidation(project, environment, files or EnvFiles())
+
+
+def write_plan(project: Project, plan: EnvPlan) -> BackupSet | None:
+    return apply_plan(project.root, plan)
+
+
+def rollback_env(root: Path) -> tuple[BackupSet, list[str]]:
+    backup = latest_backup(root)
+    restored = restore(root, backup)
+    mark_restored(backup)
+    return backup, restored
+
+
+def mark_restored(backup: BackupSet) -> None:
+    """A restored set is kept (it may be needed again) but no longer counts as the latest."""
+    backup.path.rename(backup.path.with_name(backup.path.name + ".restored"))

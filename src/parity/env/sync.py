@@ -1,0 +1,146 @@
+"""``parity env sync``: plan the writes that close the gaps of an env diff.
+
+For a missing key the value is the ``--set`` value; else the example's default when it is
+non-empty, not a placeholder and not secret-like; else an empty value with a comment asking
+for one (the check keeps failing for that key). A value is never taken from another
+environment, so a staging secret can never reach production.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from parity.env.changes import EnvPlan, FileChange
+from parity.env.diff import EnvDiff, is_placeholder
+from parity.env.edit import CommentOutLine, Edit, SetKey, apply_edits, valid_key
+from parity.env.layers import EnvFiles
+from parity.env.secrets import display, is_secret
+from parity.errors import ParityError
+from parity.model.env import EnvFile
+from parity.project import Project
+
+
+def parse_assignments(pairs: list[str]) -> dict[tuple[str | None, str], str]:
+    """``KEY=VALUE`` or ``SERVICE:KEY=VALUE`` → {(service or None, key): value}."""
+    out: dict[tuple[str | None, str], str] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ParityError(f"--set expects KEY=VALUE or SERVICE:KEY=VALUE, got {pair.split('=')[0]!r}")
+        left, value = pair.split("=", 1)
+        service, _, key = left.rpartition(":")
+        if not valid_key(key):
+            raise ParityError(f"--set: {key!r} is not a valid env key")
+        out[(service or None, key)] = value
+    return out
+
+
+def _lookup(sets: Mapping[tuple[str | None, str], str], service: str, key: str) -> str | None:
+    if (service, key) in sets:
+        return sets[(service, key)]
+    return sets.get((None, key))
+
+
+def plan_sync(
+    project: Project,
+    diff: EnvDiff,
+    sets: Mapping[tuple[str | None, str], str] | None = None,
+    files: EnvFiles | None = None,
+) -> EnvPlan:
+    """Edits per target file: fill missing/empty/placeholder keys, apply ``--set``, comment out malformed lines."""
+    files = files or EnvFiles()
+    sets = dict(sets or {})
+    env = diff.environment
+    extra = project.config.secrets
+    known_services = {s.name for s in project.services}
+    for svc, key in sets:
+        if svc is not None and svc not in known_services:
+            raise ParityError(f"--set {svc}:{key}: no service named {svc!r}", hint="known: " + ", ".join(sorted(known_services)))
+
+    edits: dict[Path, list[Edit]] = {}
+    summary: dict[Path, list[str]] = {}
+    refused: list[str] = []
+    secret_values: list[str] = [v for (_, k), v in sets.items() if is_secret(k, v, extra)]
+    used: set[tuple[str | None, str]] = set()
+
+    def add(path: Path, edit: Edit, line: str) -> None:
+        edits.setdefault(path, []).append(edit)
+        summary.setdefault(path, []).append(line)
+
+    for service in project.services:
+        target_path = service.file_for(env)
+        target, ref = diff.targets[service.name], diff.references[service.name]
+        for key in [*ref.values, *[k for k in target.values if k not in ref.values]]:
+            wanted = _lookup(sets, service.name, key)
+            tv = target.values.get(key)
+            if wanted is not None:
+                used.add((service.name, key) if (service.name, key) in sets else (None, key))
+                if tv is not None and tv.value == wanted:
+                    continue
+                # Write where the winning value lives (the root layer for shared keys).
+                path = tv.file if tv is not None else target_path
+                add(path, SetKey(key, wanted), f"set {key}={display(key, wanted, extra)} ({service.name})")
+                continue
+            if tv is not None or key not in ref.values:
+                continue
+            default = ref.values[key].value
+            if default and not is_placeholder(default) and not is_secret(key, default, extra):
+                add(target_path, SetKey(key, default), f"add {key}={default} from the example ({service.name})")
+            else:
+                add(
+                    target_path,
+                    SetKey(key, "", comment=f"parity: {key} needs a value for {env} (see the example file)"),
+                    f"add {key}= (empty: needs a value) ({service.name})",
+                )
+
+    for (svc, key), value in sets.items():
+        if (svc, key) in used:
+            continue
+        if svc is None:
+            refused.append(f"--set {key}: neither a reference nor the {env} env of any service knows {key}; "
+                           f"scope it to a service with --set SERVICE:{key}=VALUE")
+        else:
+            add(project.service(svc).file_for(env), SetKey(key, value), f"set {key}={display(key, value, extra)} ({svc})")
+
+    # Malformed lines and repeated identical bindings: loaders ignore or repeat them, so
+    # commenting them out changes no effective value and makes the file unambiguous.
+    layer_paths = [p for p in [project.shared.env_files.get(env), *(s.env_files.get(env) for s in project.services)] if p]
+    for path in dict.fromkeys(layer_paths):
+        f = files.get(path)
+        if f is None:
+            continue
+        for bad in f.malformed:
+            add(path, CommentOutLine(bad.line, "malformed line, ignored by loaders"), f"comment out malformed line {bad.line}")
+        for key, entries in f.duplicates().items():
+            being_set = any(isinstance(e, SetKey) and e.key == key for e in edits.get(path, []))
+            if being_set:
+                continue
+            if len({e.value for e in entries}) == 1:
+                for e in entries[1:]:
+                    add(path, CommentOutLine(e.line, f"repeats line {entries[0].line}"), f"comment out repeated {key} (line {e.line})")
+
+    changes: list[FileChange] = []
+    for path, file_edits in edits.items():
+        f = files.get(path)
+        conflict = _conflicting_duplicates(f, file_edits) if f else []
+        if conflict:
+            refused.append(
+                f"{project.rel(path)}: not rewritten: {', '.join(conflict)} defined more than once with different values; "
+                f"resolve it with --set {conflict[0]}=VALUE or by editing the file"
+            )
+            continue
+        base = f or EnvFile(path, ())
+        new_text = apply_edits(base, file_edits)
+        old_text = f.text() if f else None
+        if new_text != old_text:
+            changes.append(FileChange(path, project.rel(path), old_text, new_text, tuple(file_edits), tuple(summary[path])))
+    for ch in changes:
+        f = files.get(ch.path)
+        if f is not None:
+            secret_values.extend(e.value for e in f.entries if e.value and is_secret(e.key, e.value, extra))
+    return EnvPlan("sync", env, tuple(changes), tuple(refused), (), tuple(secret_values))
+
+
+def _conflicting_duplicates(f: EnvFile, file_edits: list[Edit]) -> list[str]:
+    resolved = {e.key for e in file_edits if isinstance(e, SetKey)}
+    return sorted(k for k, es in f.duplicates().items() if len({e.value for e in es}) > 1 and k not in resolved)
