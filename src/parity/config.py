@@ -54,6 +54,12 @@ class SourcesConfig(_Strict):
     compose: bool = True
     kubernetes: list[str] = Field(default_factory=lambda: ["k8s", "deploy", "manifests"])
     app_config: bool = True
+    compose_files: dict[str, list[str]] = Field(
+        default_factory=dict, description="environment → compose files in -f order (default: discovered)"
+    )
+    workloads: dict[str, str] = Field(
+        default_factory=dict, description="compose service / k8s workload or container name → parity service"
+    )
 
 
 class ParityConfig(_Strict):
