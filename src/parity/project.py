@@ -76,7 +76,7 @@ class Project:
             return str(path)
 
 
-def _gitignore(root: Path) -> pathspec.PathSpec:
+def _gitignore(root: Path) -> pathspec.GitIgnoreSpec:
     lines: list[str] = []
     gi = root / ".gitignore"
     if gi.is_file():
@@ -84,7 +84,7 @@ def _gitignore(root: Path) -> pathspec.PathSpec:
             lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             lines = []
-    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def _scan_folder(folder: Path) -> tuple[Path | None, dict[str, Path]]:
@@ -105,7 +105,7 @@ def _scan_folder(folder: Path) -> tuple[Path | None, dict[str, Path]]:
     return example, envs
 
 
-def _walk(root: Path, ignore: pathspec.PathSpec) -> list[Path]:
+def _walk(root: Path, ignore: pathspec.GitIgnoreSpec) -> list[Path]:
     found: list[Path] = []
     stack: list[tuple[Path, int]] = [(root, 0)]
     while stack:
@@ -156,7 +156,7 @@ def discover(root: Path | str) -> Project:
         if path == root:
             continue
         ex, envs = _scan_folder(path)
-        label = name or (path.name if basenames.count(path.name) == 1 else path.relative_to(root).as_posix())
+        label: str = name or (path.name if basenames.count(path.name) == 1 else path.relative_to(root).as_posix())
         services.append(EnvLayer(label, path, ex, envs, overrides))
     if not services and (root_example or root_envs):
         # A single-service repository: the root is the service and there is no shared layer.

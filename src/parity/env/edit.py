@@ -17,18 +17,17 @@ _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
 def render_value(value: str) -> str:
-    """Quote ``value`` so python-dotenv reads back exactly ``value`` (no interpolation)."""
+    """Quote ``value`` so python-dotenv reads back exactly ``value``."""
+    if "${" in value:
+        # python-dotenv expands ``${...}`` inside any quoting and has no escape for it.
+        raise WriteRefused("a value holding '${' cannot be written so that python-dotenv reads it back unchanged")
     if _SAFE_UNQUOTED.match(value):
         return value
     if "'" not in value and "\n" not in value and "\\" not in value:
-        # Single quotes: python-dotenv neither interpolates nor unescapes them.
+        # Single quotes: python-dotenv does not unescape inside them.
         return f"'{value}'"
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    rendered = f'"{escaped}"'
-    if "${" in value:
-        # Double quotes interpolate ``${...}`` and there is no escape for it in python-dotenv.
-        raise WriteRefused("a value holding '${' together with quotes, backslashes or newlines cannot be written so that loaders read it back unchanged")
-    return rendered
+    return f'"{escaped}"'
 
 
 def valid_key(key: str) -> bool:

@@ -2,7 +2,8 @@
 
 For service S in environment E it is the root ``.env.E`` overlaid by ``S/.env.E`` (the
 service wins). ``${VAR}`` and ``${VAR:-default}`` resolve as python-dotenv resolves them,
-against the values bound earlier in those layers; the process environment of the machine
+against the values bound earlier in those layers (python-dotenv expands quoted values
+too, single quotes included); the process environment of the machine
 running parity is deliberately *not* consulted, so results do not depend on who runs it.
 """
 
@@ -45,7 +46,7 @@ def resolve(files: Iterable[tuple[EnvFile, str]], service: str, environment: str
                 # ``KEY`` with no ``=``: python-dotenv binds None; a loader exports nothing.
                 continue
             value = entry.value
-            if entry.interpolate and "$" in value:
+            if "${" in value:
                 value = "".join(atom.resolve(bound) for atom in parse_variables(value))
             bound[entry.key] = value
             values[entry.key] = EnvValue(entry.key, value, env_file.path, entry.line, layer)

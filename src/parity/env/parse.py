@@ -17,7 +17,6 @@ from parity.errors import EnvFileError
 from parity.model.env import EnvEntry, EnvFile, MalformedLine
 
 _EXPORT = re.compile(r"^\s*export\s+")
-_SINGLE_QUOTED = re.compile(r"^\s*(?:export\s+)?[^=]*=\s*'")
 
 
 def parse_text(text: str, path: Path | str = "<string>") -> EnvFile:
@@ -43,7 +42,6 @@ def parse_text(text: str, path: Path | str = "<string>") -> EnvFile:
                 value=binding.value,
                 line=binding.original.line,
                 raw=raw,
-                interpolate=not _SINGLE_QUOTED.match(raw),
                 exported=bool(_EXPORT.match(raw)),
             )
         )

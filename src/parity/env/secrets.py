@@ -15,6 +15,8 @@ from collections.abc import Iterable
 
 SECRET_KEY_PATTERNS = ("*SECRET*", "*TOKEN*", "*PASSWORD*", "*PASSWD*", "*_KEY", "*PRIVATE*", "*CREDENTIAL*", "*_DSN", "*APIKEY*", "*API_KEY*")
 _URL_WITH_PASSWORD = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:[^@/\s]+@")
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://")
+_SECRET_QUERY = re.compile(r"[?&](token|key|secret|password|sig|signature|access_token|api_key)=", re.IGNORECASE)
 _WORDLIKE = re.compile(r"^[a-z]+([_\-. ][a-z]+)*$", re.IGNORECASE)
 
 
@@ -33,7 +35,10 @@ def looks_secret(value: str) -> bool:
     """A URL with a password, or a long high-entropy token (API keys, JWTs, random hex)."""
     if _URL_WITH_PASSWORD.match(value):
         return True
-    if len(value) < 20 or " " in value or ("/" in value and value.count("/") > 2) or _WORDLIKE.match(value):
+    if _URL.match(value):
+        # A URL without a password is an address, not a credential, unless its query carries one.
+        return bool(_SECRET_QUERY.search(value))
+    if len(value) < 20 or " " in value or _WORDLIKE.match(value):
         return False
     classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^a-zA-Z\d]"))
     return _entropy(value) >= 3.5 and classes >= 2

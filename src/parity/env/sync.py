@@ -75,7 +75,9 @@ def plan_sync(
             tv = target.values.get(key)
             if wanted is not None:
                 used.add((service.name, key) if (service.name, key) in sets else (None, key))
-                if tv is not None and tv.value == wanted:
+                winning = files.get(tv.file) if tv is not None else None
+                ambiguous = winning is not None and key in winning.duplicates()
+                if tv is not None and tv.value == wanted and not ambiguous:
                     continue
                 # Write where the winning value lives (the root layer for shared keys).
                 path = tv.file if tv is not None else target_path

@@ -11,15 +11,13 @@ class EnvEntry:
     """One ``KEY=value`` binding.
 
     ``raw`` is the exact text of the binding (including its line ending) so a writer can
-    leave untouched lines byte-identical. ``interpolate`` is False for single-quoted
-    values, which python-dotenv does not expand.
+    leave untouched lines byte-identical.
     """
 
     key: str
     value: str | None
     line: int
     raw: str
-    interpolate: bool = True
     exported: bool = False
 
 

@@ -1,0 +1,3 @@
+from parity.cli.app import main
+
+main()

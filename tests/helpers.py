@@ -1,0 +1,44 @@
+"""Small helpers shared by the env/check tests (no fixtures that fake anything)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHOP = REPO / "examples" / "shop"
+
+# Planted secret values of examples/shop: none may appear in any output.
+SHOP_SECRETS = (
+    "stg-FAKE-9f8e7d6c5b4a39281706",
+    "prod-FAKE-a1b2c3d4e5f6a7b8c9d0",
+    "stg-FAKE-sess-0a1b2c3d4e5f60718293",
+    "prod-FAKE-sess-f0e1d2c3b4a596877869",
+)
+
+
+def copy_shop(tmp_path: Path) -> Path:
+    dest = tmp_path / "shop"
+    shutil.copytree(SHOP, dest, ignore=shutil.ignore_patterns(".parity", "__pycache__"))
+    return dest
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """sha256 of every file under ``root`` (except parity's own folder), by relative path."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and ".parity" not in p.relative_to(root).parts and "__pycache__" not in p.parts:
+            out[p.relative_to(root).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def run_cli(*args: str, cwd: Path | None = None, input: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real ``parity`` entry point in a subprocess (as a user or CI would)."""
+    full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "parity", *args], cwd=cwd, input=input, capture_output=True, text=True, env=full_env, timeout=300,
+    )

@@ -1,0 +1,143 @@
+"""Discovery and env gap analysis on examples/shop and on small repos built in tmp_path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.helpers import SHOP
+
+from parity.env.diff import diff_env
+from parity.env.service import load_project
+from parity.errors import ConfigError, ParityError
+from parity.model.findings import Severity
+from parity.project import discover, environment_of
+
+
+def _codes(findings: object) -> set[tuple[str, str | None, str | None]]:
+    return {(f.code, f.service, f.key) for f in findings}  # type: ignore[attr-defined]
+
+
+def test_discovery_of_the_example() -> None:
+    project = discover(SHOP)
+    assert [s.name for s in project.services] == ["api", "web", "worker"]
+    assert project.environments == ("staging", "production")
+    assert project.shared.env_files["production"] == SHOP / ".env.production"
+    assert project.services[0].example == SHOP / "services/api/.env.example"
+
+
+@pytest.mark.parametrize(
+    ("name", "env"),
+    [(".env.production", "production"), (".env.prod", "production"), (".env.staging", "staging"), (".env", None),
+     (".env.example", None), (".env.production.bak", None), (".env.local", None)],
+)
+def test_environment_names(name: str, env: str | None) -> None:
+    assert environment_of(name) == env
+
+
+def test_every_planted_gap_is_found() -> None:
+    project, env = load_project(SHOP, "production")
+    diff = diff_env(project, env)
+    found = _codes(diff.findings)
+    expected = {
+        ("ENV001", "api", "FEATURE_ENABLE_EXPORTS"),
+        ("ENV001", "api", "EXPORTS_BUCKET"),
+        ("ENV002", "worker", "QUEUE_URL"),
+        ("ENV003", "web", "OLD_ANALYTICS_ID"),
+        ("ENV004", "api", "LOG_LEVEL"),
+        ("ENV005", "worker", "MAX_RETRIES"),
+        ("ENV006", None, "TIMEZONE"),
+        ("ENV007", None, "LOG_LEVEL"),
+        ("ENV007", None, "SENTRY_ENVIRONMENT"),
+        ("ENV008", "web", "CDN_URL"),
+        ("ENV009", "worker", None),
+    }
+    assert expected <= found, expected - found
+    # Nothing but the planted gaps fails the check.
+    errors = {(f.code, f.service, f.key) for f in diff.findings if f.severity is Severity.ERROR}
+    assert errors == {e for e in expected if e[0] in {"ENV001", "ENV002", "ENV005", "ENV008", "ENV009"}}
+
+
+def test_findings_point_at_file_and_line() -> None:
+    project, env = load_project(SHOP, "production")
+    by_code = {f.code: f for f in diff_env(project, env).findings}
+    assert (by_code["ENV009"].file, by_code["ENV009"].line) == ("services/worker/.env.production", 8)
+    assert (by_code["ENV005"].file, by_code["ENV005"].line) == ("services/worker/.env.production", 6)
+    assert by_code["ENV001"].file == "services/api/.env.production"
+    assert "parity env sync" in (by_code["ENV001"].fix or "")
+
+
+def test_staging_as_reference() -> None:
+    project, env = load_project(SHOP, "production", "staging")
+    diff = diff_env(project, env, "staging")
+    assert ("ENV001", "api", "FEATURE_ENABLE_EXPORTS") in _codes(diff.findings)
+
+
+def _repo(tmp_path: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    return tmp_path
+
+
+def test_root_layer_is_inherited_and_service_wins(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {
+        ".env.production": "REGION=eu\nLOG_LEVEL=info\n",
+        "apps/a/.env.example": "REGION=\nLOG_LEVEL=\n",
+        "apps/a/.env.production": "LOG_LEVEL=debug\n",
+        "apps/b/.env.example": "REGION=\n",
+        "apps/b/.env.production": "",
+    })
+    project, env = load_project(root, "production")
+    diff = diff_env(project, env)
+    a = diff.targets["a"]
+    assert a.get("REGION") == "eu" and a.values["REGION"].layer == "root"
+    assert a.get("LOG_LEVEL") == "debug" and a.values["LOG_LEVEL"].layer == "service"
+    assert not [f for f in diff.findings if f.code == "ENV001"]
+
+
+def test_gitignored_and_vendor_folders_are_skipped(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {
+        ".gitignore": "ignored/\n",
+        "svc/.env.example": "A=1\n",
+        "svc/.env.production": "A=1\n",
+        "ignored/x/.env.production": "B=1\n",
+        "node_modules/pkg/.env.production": "C=1\n",
+        "a/b/c/d/.env.production": "TOO_DEEP=1\n",
+    })
+    assert [s.name for s in discover(root).services] == ["svc"]
+
+
+def test_declared_override_is_not_drift(tmp_path: Path) -> None:
+    files = {
+        "s1/.env.example": "PORT=\n", "s1/.env.production": "PORT=8000\n",
+        "s2/.env.example": "PORT=\n", "s2/.env.production": "PORT=9000\n",
+    }
+    root = _repo(tmp_path, files)
+    project, env = load_project(root, "production")
+    assert "ENV006" in {f.code for f in diff_env(project, env).findings}
+    (root / "parity.toml").write_text('overrides = ["PORT"]\n')
+    project, env = load_project(root, "production")
+    assert "ENV006" not in {f.code for f in diff_env(project, env).findings}
+
+
+def test_invalid_config_names_file_and_key(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"svc/.env.production": "A=1\n", "parity.toml": "reference = 'nope'\n"})
+    with pytest.raises(ConfigError) as info:
+        discover(root)
+    assert info.value.key == "reference"
+    assert info.value.file and info.value.file.endswith("parity.toml")
+
+
+def test_config_in_pyproject(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"svc/.env.production": "A=1\n", "pyproject.toml": "[tool.parity]\nunknown_key = 1\n"})
+    with pytest.raises(ConfigError, match=r"tool\.parity\.unknown_key"):
+        discover(root)
+
+
+def test_unknown_environment_is_a_usage_error() -> None:
+    with pytest.raises(ParityError, match="unknown environment 'qa'"):
+        load_project(SHOP, "qa")
+    _project, env = load_project(SHOP, "prod")  # alias
+    assert env == "production"
