@@ -66,6 +66,7 @@ class ParityConfig(_Strict):
     environments: list[str] = Field(default_factory=list)
     reference: Literal["example", "staging"] = "example"
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
+    smoke: dict[str, list[SmokeCheck]] = Field(default_factory=dict, description="smoke checks by service name")
     overrides: list[str] = Field(default_factory=list, description="keys every service may set differently")
     secrets: list[str] = Field(default_factory=list, description="extra key patterns treated as secret")
     schema_: SchemaConfig = Field(default_factory=SchemaConfig, alias="schema")

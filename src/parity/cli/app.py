@@ -32,12 +32,17 @@ def _root(
 
 def _register() -> None:
     # One line per command group; each module defines ``register(app)``.
+    from parity.cli import apply as apply_cmd
+    from parity.cli import check as check_cmd
     from parity.cli import env as env_cmd
     from parity.cli import project as project_cmd
 
     project_cmd.register(app)
+    check_cmd.register(app)
+    apply_cmd.register(app)
     env_cmd.register(app)
     # --- registrations of later capabilities below (keep one line each) ---
+    __import__("parity.cli.flags", fromlist=["register"]).register(app)
 
 
 _register()

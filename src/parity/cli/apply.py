@@ -1,0 +1,80 @@
+"""``parity plan``, ``parity apply`` and ``parity rollback``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from parity.cli.common import EnvOpt, Format, FormatOpt, OutputOpt, emit, exit_for, fail_usage, guarded
+
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE or SERVICE:KEY=VALUE to write (repeatable).")]
+EnableOpt = Annotated[list[str] | None, typer.Option("--enable", help="Feature flag to turn on (FLAG or SERVICE:FLAG; repeatable).")]
+ConsolidateOpt = Annotated[bool, typer.Option("--consolidate", help="Also move keys shared by every service to the root .env.<env>.")]
+
+
+def plan_cmd(
+    path: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
+    env: EnvOpt = "production",
+    set_: SetOpt = None,
+    enable: EnableOpt = None,
+    consolidate: ConsolidateOpt = False,
+    fmt: FormatOpt = Format.text,
+    output: OutputOpt = None,
+) -> None:
+    """Show everything `apply` would do, file by file and statement by statement, without doing it."""
+    from parity.workflow.plan import run_plan
+
+    report = guarded(lambda: run_plan(path, env, tuple(set_ or ()), tuple(enable or ()), consolidate))
+    emit(report, fmt, output)
+    raise exit_for(report)
+
+
+def apply_cmd(
+    path: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
+    env: EnvOpt = "production",
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required when not interactive).")] = False,
+    set_: SetOpt = None,
+    enable: EnableOpt = None,
+    consolidate: ConsolidateOpt = False,
+    fmt: FormatOpt = Format.text,
+    output: OutputOpt = None,
+) -> None:
+    """Back up, write env keys, enable flags, consolidate, migrate, verify and smoke-check; undo all on failure."""
+    from parity.workflow.apply import ApplyOptions, run_apply
+
+    if not yes:
+        if not sys.stdin.isatty():
+            raise fail_usage("refusing to apply without --yes when not interactive (run `parity plan` to see what it would do)")
+        from parity.workflow.plan import run_plan
+
+        preview = guarded(lambda: run_plan(path, env, tuple(set_ or ()), tuple(enable or ()), consolidate))
+        emit(preview, Format.text)
+        if not typer.confirm("Apply these changes?", default=False):
+            typer.echo("nothing changed", err=True)
+            raise typer.Exit(1)
+    options = ApplyOptions(tuple(set_ or ()), tuple(enable or ()), consolidate)
+    report = guarded(lambda: run_apply(path, env, options))
+    emit(report, fmt, output)
+    raise exit_for(report)
+
+
+def rollback_cmd(
+    path: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
+    env: EnvOpt = "production",
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Undo the last `apply`: env files restored byte for byte, its migrations reversed."""
+    from parity.workflow.apply import run_rollback
+
+    report = guarded(lambda: run_rollback(path, env))
+    emit(report, fmt)
+    raise exit_for(report)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan_cmd)
+    app.command("apply")(apply_cmd)
+    app.command("rollback")(rollback_cmd)

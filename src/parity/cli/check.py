@@ -1,0 +1,28 @@
+"""``parity check``: the whole question in one report; changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from parity.cli.common import EnvOpt, Format, FormatOpt, OutputOpt, emit, exit_for, guarded
+
+
+def check_cmd(
+    path: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
+    env: EnvOpt = "production",
+    fmt: FormatOpt = Format.text,
+    output: OutputOpt = None,
+) -> None:
+    """Gap analysis of everything (env, schema, flags, store); ends with PASS or FAIL (exit 0 / 1; 2 = bad input)."""
+    from parity.workflow.check import run_check
+
+    report = guarded(lambda: run_check(path, env))
+    emit(report, fmt, output)
+    raise exit_for(report)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check_cmd)

@@ -1,0 +1,76 @@
+"""``parity check``: every capability's gap analysis in one report, changing nothing.
+
+The sections follow the report's fixed order: Environment Gap Report, Feature Flags, Schema
+Impact Analysis, Store Parity, Consolidation Plan, Implementation, Verification & Rollback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from parity.env.layers import EnvFiles
+from parity.env.sections import consolidation_section, env_gap_section, plan_blocks
+from parity.env.service import load_project, run_consolidation_plan, run_diff, run_sync_plan
+from parity.model.findings import Finding, Report, Section, Severity, Table
+from parity.project import Project
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of the Verification section: what was checked and whether it held."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+def verification_section(
+    checks: list[Check], rollback_hint: str, extra_notes: tuple[str, ...] = (), *, as_findings: bool = True
+) -> Section:
+    """``as_findings=False`` when the failed checks only restate findings of earlier sections (``check``)."""
+    rows = tuple((c.name, "ok" if c.ok else "FAILED", c.detail) for c in checks)
+    findings = () if not as_findings else tuple(
+        Finding("VER001", Severity.ERROR, "verify", f"verification failed: {c.name}" + (f" ({c.detail})" if c.detail else ""))
+        for c in checks
+        if not c.ok
+    )
+    return Section("verify", "Verification & Rollback", findings, (Table("", ("check", "result", "detail"), rows),), (*extra_notes, rollback_hint))
+
+
+def env_checks(project: Project, findings: tuple[Finding, ...]) -> list[Check]:
+    def none_of(*codes: str) -> tuple[bool, str]:
+        hits = [f for f in findings if f.code in codes]
+        return not hits, ", ".join(sorted({f"{f.service or '-'}:{f.key or f.line}" for f in hits}))
+
+    ok, detail = none_of("ENV001", "ENV002", "ENV008")
+    checks = [Check("every service sees every key its reference lists", ok, detail)]
+    ok, detail = none_of("ENV005")
+    checks.append(Check("no duplicate keys with conflicting values", ok, detail))
+    ok, detail = none_of("ENV009")
+    checks.append(Check("every env line parses", ok, detail))
+    return checks
+
+
+def run_check(path: Path, environment: str | None = "production") -> Report:
+    project, env = load_project(path, environment)
+    files = EnvFiles()
+    diff = run_diff(project, env, "example", files)
+    sections: list[Section] = [env_gap_section(diff)]
+
+    cp = run_consolidation_plan(project, env, files)
+    sections.append(consolidation_section(cp))
+
+    sync = run_sync_plan(project, env, [], files)
+    impl_notes = tuple(f"{ch.rel}: " + "; ".join(ch.summary) for ch in sync.changes) or ("no env-file change needed",)
+    sections.append(Section(
+        "implementation", "Implementation",
+        notes=(*impl_notes, "apply with: parity apply --yes [--set KEY=VALUE]... [--enable FLAG]... [--consolidate]"),
+        blocks=plan_blocks(sync),
+    ))
+
+    checks = env_checks(project, diff.findings)
+    sections.append(verification_section(
+        checks, f"nothing was changed by check; after an apply, undo with: parity rollback {path} --env {env}", as_findings=False
+    ))
+    return Report("check", project.root.name, env, tuple(sections))

@@ -1,0 +1,23 @@
+"""``parity plan``: what ``apply`` would do, without doing it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from parity.env.layers import EnvFiles
+from parity.env.sections import consolidation_section, env_plan_section
+from parity.env.service import load_project, run_consolidation_plan, run_sync_plan
+from parity.model.findings import Report, Section
+
+
+def run_plan(path: Path, environment: str | None, sets: tuple[str, ...], enable: tuple[str, ...], consolidate: bool) -> Report:
+    project, env = load_project(path, environment)
+    files = EnvFiles()
+    sync = run_sync_plan(project, env, [*sets, *(f"{f}=true" for f in enable)], files)
+    sections: list[Section] = [env_plan_section(sync, "Implementation: env files")]
+    if consolidate:
+        # Planned against today's files: after the sync above the same keys qualify, since
+        # sync only adds keys and consolidation needs every service to hold a key already.
+        cp = run_consolidation_plan(project, env, files)
+        sections += [consolidation_section(cp), env_plan_section(cp.plan, "Implementation: consolidation")]
+    return Report("plan", project.root.name, env, tuple(sections))

@@ -1,0 +1,54 @@
+"""A record of each ``parity apply`` under ``.parity/runs/`` so ``parity rollback`` can undo exactly that run."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from parity.env.write import PARITY_DIR, atomic_write_text
+from parity.errors import WriteRefused
+
+RUNS = "runs"
+
+
+@dataclass
+class RunRecord:
+    """What one apply changed, in the order it changed it."""
+
+    id: str
+    environment: str
+    env_backups: list[str] = field(default_factory=list)  # backup-set folders, relative to the root
+    migrations: dict[str, object] = field(default_factory=dict)  # what the migration step reports for undo
+    state: str = "running"  # running | applied | rolled-back | failed-rolled-back
+
+    @staticmethod
+    def new(environment: str) -> RunRecord:
+        return RunRecord(datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ"), environment)
+
+
+def _folder(root: Path) -> Path:
+    return root / PARITY_DIR / RUNS
+
+
+def save(root: Path, record: RunRecord) -> None:
+    folder = _folder(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / f"{record.id}.json", json.dumps(asdict(record), indent=2) + "\n")
+
+
+def latest_applied(root: Path, environment: str) -> RunRecord:
+    folder = _folder(root)
+    records = []
+    if folder.is_dir():
+        for p in sorted(folder.glob("*.json")):
+            try:
+                data = json.loads(p.read_text(encoding="utf-8"))
+                records.append(RunRecord(**data))
+            except (OSError, ValueError, TypeError):
+                continue
+    for r in reversed(records):
+        if r.environment == environment and r.state == "applied":
+            return r
+    raise WriteRefused(f"no applied run for {environment} to roll back", file=folder)
