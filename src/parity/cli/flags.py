@@ -1,0 +1,102 @@
+"""``parity flags`` (feature-flag and env-usage audit) and ``parity why SYMBOL`` (find the switch)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from parity.cli.common import EnvOpt, Format, FormatOpt, OutputOpt, emit, exit_for, guarded
+
+if TYPE_CHECKING:
+    from parity.code.why import WhyResult
+
+PathArgOpt = Annotated[Path, typer.Argument(help="Project folder (a repository holding services).")]
+
+
+def flags_cmd(
+    path: PathArgOpt = Path("."),
+    env: EnvOpt = "production",
+    fmt: FormatOpt = Format.text,
+    output: OutputOpt = None,
+) -> None:
+    """Feature flags and env vars the code reads, against each environment; exit 1 when one fails."""
+    from parity.code.audit import build_flags_section
+    from parity.model.findings import Report
+    from parity.project import discover, normalize_environment
+
+    def run() -> Report:
+        project = discover(path)
+        section = build_flags_section(project, env)
+        return Report("flags", project.root.name, normalize_environment(env), (section,))
+
+    report = guarded(run)
+    emit(report, fmt, output)
+    raise exit_for(report)
+
+
+def why_cmd(
+    symbol: Annotated[
+        str, typer.Argument(help="Function, method, class, route path (/exports) or CLI command name.")
+    ],
+    path: PathArgOpt = Path("."),
+    env: EnvOpt = "production",
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Why SYMBOL does not run in ENV: the chain that reaches it, the switch and the exact fix.
+
+    Exit 0 when nothing blocks it, 1 when a switch or a missing key does, 2 when SYMBOL is not found.
+    """
+    from parity.code.why import build_why_section, why
+    from parity.model.findings import Report
+    from parity.project import discover
+
+    def run() -> tuple[WhyResult, str]:
+        project = discover(path)
+        return why(project, symbol, env), project.root.name
+
+    result, name = guarded(run)
+    if fmt is Format.text:
+        typer.echo(render_why_text(result))
+    elif fmt is Format.json:
+        typer.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        emit(Report("why", name, result.environment, (build_why_section(result),)), fmt)
+    raise typer.Exit(1 if result.blocked else 0)
+
+
+def render_why_text(result: WhyResult) -> str:
+    """The chain, one step a line with file:line, then the switch and what else is missing."""
+    lines = [f"why {result.symbol} ({result.environment})", ""]
+    width = max((len(f"{s.file}:{s.line}") for s in result.steps), default=0)
+    for s in result.steps:
+        verdict = f"  → {s.verdict}" if s.verdict else ""
+        lines.append(f"  {f'{s.file}:{s.line}':<{width}}  {s.kind:<10} {s.text}{verdict}")
+        for k in s.keys:
+            if s.kind != "reads":
+                shown = k.value if k.value is not None else "unset"
+                lines.append(
+                    f"  {'':<{width}}  {'':<10}   {k.key} = {shown} in {k.service} ({k.environment})"
+                )
+            elif k.state != "set":
+                lines.append(
+                    f"  {'':<{width}}  {'':<10}   {k.key} is {k.state} in {k.service} ({k.environment})"
+                )
+    lines.append("")
+    switches = [b for b in result.blockers if b.kind == "switch"]
+    missing = [b for b in result.blockers if b.kind == "missing"]
+    for b in switches:
+        lines.append(f"the switch: {b.message}; {b.fix}")
+    for b in missing:
+        lines.append(f"also needs: {b.message}; {b.fix}")
+    if not result.blockers:
+        lines.append(f"nothing blocks {result.symbol} in {result.environment}")
+    lines.append("verdict: " + ("BLOCKED" if result.blocked else "REACHABLE"))
+    return "\n".join(lines)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("flags")(flags_cmd)
+    app.command("why")(why_cmd)

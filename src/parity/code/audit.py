@@ -1,0 +1,391 @@
+"""Feature-flag and env-usage audit: what the code reads against what each environment sets.
+
+The matrix is flag × environment × service with the effective value classified as ``true``,
+``false``, ``unset`` or ``invalid``. Findings (stable codes, documented in docs/codes.md):
+
+========  ========  ==============================================================================
+FLG001    warning   a flag the code reads is set in no env file of the target: the code default decides
+FLG002    error     a flag is on in another environment (staging) but off or unset in the target
+FLG003    error     a flag's value is no recognizable boolean (``ture``, ``yes please``); warning outside
+                    the target
+FLG004    error     an env var read without a default is missing in the target: a crash (error) or a
+                    silent None/empty value (warning)
+FLG005    warning   an env var read without a default is set but empty in the target
+FLG006    info      a key set in the target's env files that no code reads (stale)
+FLG007    info      a flag on in every environment: ready to remove
+FLG008    info      a flag off or unset in every environment: dead code or forgotten
+FLG009    info      the code builds an env name at run time (f-string, concatenation): not checkable
+========  ========  ==============================================================================
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
+
+from parity.code.refs import SYSTEM_VARS, Reference, ScanResult, is_flag_name
+from parity.code.scan import scan_project
+from parity.env.layers import EnvFiles, all_effective
+from parity.env.secrets import display
+from parity.errors import DiscoveryError
+from parity.model.findings import Finding, Section, Severity, Table
+from parity.project import normalize_environment
+
+if TYPE_CHECKING:
+    from parity.model.env import EffectiveEnv
+    from parity.project import Project
+
+TRUE = frozenset({"true", "1", "yes", "on", "y", "t", "enabled", "enable"})
+FALSE = frozenset({"false", "0", "no", "off", "n", "f", "disabled", "disable", ""})
+
+
+def classify(value: str | None) -> str:
+    """``true`` / ``false`` / ``unset`` / ``invalid`` for a flag's raw value (an empty value is false)."""
+    if value is None:
+        return "unset"
+    v = value.strip().strip("\"'").lower()
+    if v in TRUE:
+        return "true"
+    if v in FALSE:
+        return "false"
+    return "invalid"
+
+
+def code_default(refs: list[Reference]) -> str:
+    """What the code falls back to when the flag is unset, in words."""
+    defaults = sorted({r.default for r in refs if r.has_default and r.default is not None})
+    if not defaults:
+        crash = [r for r in refs if r.crashes]
+        if crash:
+            return f"no default: {crash[0].via} raises at {crash[0].where}"
+        return "no default in code (reads None/empty: off)"
+    state = classify(defaults[0])
+    word = {"true": "on", "false": "off"}.get(state, "not a boolean")
+    return f"the code default {defaults[0]!r} decides ({word})"
+
+
+@dataclass(frozen=True, slots=True)
+class FlagAudit:
+    """Everything the audit computed, for renderers and tests."""
+
+    environment: str
+    environments: tuple[str, ...]
+    scan: ScanResult
+    # (flag, service) → environment → state
+    matrix: dict[tuple[str, str], dict[str, str]]
+    findings: tuple[Finding, ...]
+
+
+def _resolve_environment(project: Project, environment: str) -> str:
+    env = normalize_environment(environment)
+    if project.environments and env not in project.environments:
+        raise DiscoveryError(
+            f"no env files for environment '{environment}'",
+            file=project.root,
+            hint="known: " + ", ".join(project.environments),
+        )
+    return env
+
+
+def keys_read_by_code(project: Project, scan: ScanResult | None = None) -> set[str]:
+    """Env var names the project's code reads by a literal name (flag-SDK keys are not env vars)."""
+    scan = scan or scan_project(project)
+    return {r.name for r in scan.references if r.kind == "env" and not r.dynamic}
+
+
+def _fix_file(project: Project, service: str, environment: str) -> str:
+    return project.rel(project.service(service).file_for(environment))
+
+
+def audit(project: Project, environment: str, scan: ScanResult | None = None) -> FlagAudit:
+    target = _resolve_environment(project, environment)
+    scan = scan or scan_project(project)
+    envs = tuple(dict.fromkeys([*project.environments, target]))
+    files = EnvFiles()
+    eff: dict[str, dict[str, EffectiveEnv]] = {e: all_effective(project, e, files) for e in envs}
+    services = [s.name for s in project.services]
+    patterns = project.config.flags.patterns
+
+    env_refs = [r for r in scan.references if r.kind == "env"]
+    # (key, service) → refs; code outside every service folder counts for all services.
+    reads: dict[tuple[str, str], list[Reference]] = defaultdict(list)
+    for r in env_refs:
+        if r.dynamic:
+            continue
+        for svc in [r.service] if r.service else services:
+            reads[(r.name, svc)].append(r)
+
+    flag_keys = {k for (k, _), refs in reads.items() if any(r.is_flag for r in refs)}
+    for e in envs:
+        for svc, ee in eff[e].items():
+            flag_keys.update(k for k in ee.values if is_flag_name(k, patterns) and svc)
+
+    findings: list[Finding] = []
+    matrix: dict[tuple[str, str], dict[str, str]] = {}
+    for key in sorted(flag_keys):
+        svcs = sorted({s for (k, s) in reads if k == key}) or sorted(
+            s for s in services if any(key in eff[e][s].values for e in envs)
+        )
+        for svc in svcs:
+            matrix[(key, svc)] = {e: classify(eff[e][svc].get(key)) for e in envs}
+            findings.extend(_flag_findings(project, key, svc, target, envs, eff, reads.get((key, svc), [])))
+
+    findings.extend(_required_findings(project, target, eff, reads, flag_keys))
+    findings.extend(_stale_findings(project, target, eff[target], env_refs))
+    for r in env_refs:
+        if r.dynamic:
+            findings.append(
+                Finding(
+                    "FLG009",
+                    Severity.INFO,
+                    "flags",
+                    f"env name built at run time ({r.name}) via {r.via}: parity cannot check it",
+                    service=r.service,
+                    environment=target,
+                    file=r.file,
+                    line=r.line,
+                    key=r.name,
+                    fix="read a literal name, or list the possible names in one place",
+                )
+            )
+    return FlagAudit(target, envs, scan, matrix, tuple(findings))
+
+
+def _flag_findings(
+    project: Project,
+    key: str,
+    svc: str,
+    target: str,
+    envs: tuple[str, ...],
+    eff: dict[str, dict[str, EffectiveEnv]],
+    refs: list[Reference],
+) -> list[Finding]:
+    out: list[Finding] = []
+    states = {e: classify(eff[e][svc].get(key)) for e in envs}
+    state = states[target]
+    where = project.rel(project.service(svc).path)
+    fix_file = _fix_file(project, svc, target)
+    ref0 = refs[0] if refs else None
+    value = eff[target][svc].values.get(key)
+    loc_file = project.rel(value.file) if value else (ref0.file if ref0 else None)
+    loc_line = value.line if value else (ref0.line if ref0 else None)
+    on_elsewhere = [e for e in envs if e != target and states[e] == "true"]
+    default_words = code_default(refs) if refs else "no code reads it"
+    if state in ("unset", "false") and on_elsewhere:
+        shown = "unset" if state == "unset" else "false"
+        decides = f"; {default_words}" if state == "unset" else ""
+        out.append(
+            Finding(
+                "FLG002",
+                Severity.ERROR,
+                "flags",
+                f"{key} is on in {', '.join(on_elsewhere)} but {shown} in {where} ({target}){decides}",
+                service=svc,
+                environment=target,
+                file=loc_file,
+                line=loc_line,
+                key=key,
+                fix=f"set {key}=true in {fix_file}",
+            )
+        )
+    elif state == "unset" and refs:
+        out.append(
+            Finding(
+                "FLG001",
+                Severity.WARNING,
+                "flags",
+                f"{key} is read at {ref0.where if ref0 else '?'} but unset in {where} ({target}); {default_words}",
+                service=svc,
+                environment=target,
+                file=loc_file,
+                line=loc_line,
+                key=key,
+                fix=f"set {key}=true or {key}=false explicitly in {fix_file}",
+            )
+        )
+    for e in envs:
+        if states[e] == "invalid":
+            v = eff[e][svc].values[key]
+            out.append(
+                Finding(
+                    "FLG003",
+                    Severity.ERROR if e == target else Severity.WARNING,
+                    "flags",
+                    f"{key}={display(key, v.value)} in {where} ({e}) is no recognizable boolean",
+                    service=svc,
+                    environment=e,
+                    file=project.rel(v.file),
+                    line=v.line,
+                    key=key,
+                    fix=f"set {key}=true or {key}=false in {project.rel(v.file)}",
+                )
+            )
+    real = [e for e in envs if e in project.environments] or list(envs)
+    if refs and len(real) > 1 and all(states[e] == "true" for e in real):
+        out.append(
+            Finding(
+                "FLG007",
+                Severity.INFO,
+                "flags",
+                f"{key} is on in every environment of {where}: ready to remove the flag",
+                service=svc,
+                environment=target,
+                file=refs[0].file,
+                line=refs[0].line,
+                key=key,
+                fix=f"remove the check at {refs[0].where} and the {key} lines from the env files",
+            )
+        )
+    elif refs and len(real) > 1 and all(states[e] in ("false", "unset") for e in real):
+        out.append(
+            Finding(
+                "FLG008",
+                Severity.INFO,
+                "flags",
+                f"{key} is off or unset in every environment of {where}: the code behind it never runs",
+                service=svc,
+                environment=target,
+                file=refs[0].file,
+                line=refs[0].line,
+                key=key,
+                fix=f"turn it on where it should run, or remove the code behind {refs[0].where}",
+            )
+        )
+    return out
+
+
+def _required_findings(
+    project: Project,
+    target: str,
+    all_eff: dict[str, dict[str, EffectiveEnv]],
+    reads: dict[tuple[str, str], list[Reference]],
+    flag_keys: set[str],
+) -> list[Finding]:
+    eff = all_eff[target]
+    out: list[Finding] = []
+    for (key, svc), refs in sorted(reads.items()):
+        if key in SYSTEM_VARS:
+            continue
+        required = [r for r in refs if not r.has_default and (key not in flag_keys or r.crashes)]
+        if not required:
+            continue
+        r = next((x for x in required if x.crashes), required[0])
+        value = eff[svc].get(key) if svc in eff else None
+        where = project.rel(project.service(svc).path)
+        fix_file = _fix_file(project, svc, target)
+        if value is None:
+            consequence = "it raises at run time" if r.crashes else "it reads as None/empty"
+            out.append(
+                Finding(
+                    "FLG004",
+                    Severity.ERROR if r.crashes else Severity.WARNING,
+                    "flags",
+                    f"{key} is read without a default at {r.where} ({r.via}) but missing in {where} "
+                    f"({target}): {consequence}",
+                    service=svc,
+                    environment=target,
+                    file=r.file,
+                    line=r.line,
+                    key=key,
+                    fix=f"set {key}=<value> in {fix_file}{_elsewhere(key, svc, target, all_eff)}",
+                )
+            )
+        elif value.strip() == "":
+            v = eff[svc].values[key]
+            out.append(
+                Finding(
+                    "FLG005",
+                    Severity.WARNING,
+                    "flags",
+                    f"{key} is read without a default at {r.where} but empty in {where} ({target})",
+                    service=svc,
+                    environment=target,
+                    file=project.rel(v.file),
+                    line=v.line,
+                    key=key,
+                    fix=f"give {key} a value in {project.rel(v.file)}",
+                )
+            )
+    return out
+
+
+def _elsewhere(key: str, svc: str, target: str, all_eff: dict[str, dict[str, EffectiveEnv]]) -> str:
+    """`` (staging has X)``: a hint from another environment, masked when secret."""
+    for env, by_svc in all_eff.items():
+        v = by_svc.get(svc)
+        value = v.get(key) if v and env != target else None
+        if value:
+            return f" ({env} has {display(key, value)})"
+    return ""
+
+
+def _stale_findings(
+    project: Project, target: str, eff: dict[str, EffectiveEnv], env_refs: list[Reference]
+) -> list[Finding]:
+    literal = {r.name for r in env_refs if not r.dynamic}
+    globs = [r.name for r in env_refs if r.dynamic]
+    used_by_tools = {project.config.schema_.database_url_key}
+    seen: dict[tuple[str, str], tuple[str, int]] = {}
+    for ee in eff.values():
+        for key, v in ee.values.items():
+            if key in literal or key in used_by_tools or any(fnmatchcase(key, g) for g in globs):
+                continue
+            seen.setdefault((key, project.rel(v.file)), (project.rel(v.file), v.line))
+    out = []
+    for (key, _), (file, line) in sorted(seen.items()):
+        out.append(
+            Finding(
+                "FLG006",
+                Severity.INFO,
+                "flags",
+                f"{key} is set in {file} ({target}) but no code reads it",
+                environment=target,
+                file=file,
+                line=line,
+                key=key,
+                fix=f"remove {key} from {file} if nothing outside this repository reads it",
+            )
+        )
+    return out
+
+
+def _matrix_table(a: FlagAudit, scan: ScanResult) -> Table:
+    rows = []
+    for (key, svc), states in sorted(a.matrix.items()):
+        places = [
+            r.where for r in scan.references if r.kind == "env" and r.name == key and r.service in (svc, None)
+        ]
+        read_at = (
+            ", ".join(places[:3]) + (f" (+{len(places) - 3})" if len(places) > 3 else "") if places else "—"
+        )
+        rows.append((key, svc, *(states[e] for e in a.environments), read_at))
+    return Table("Flags", ("flag", "service", *a.environments, "read at"), tuple(rows))
+
+
+def _sdk_table(scan: ScanResult) -> Table | None:
+    sdk = [r for r in scan.references if r.kind == "sdk"]
+    if not sdk:
+        return None
+    rows = tuple((r.name, r.via, r.service or ".", r.default or "—", r.where) for r in sdk)
+    return Table(
+        "Flags served by an SDK (not in env files)", ("flag", "call", "service", "default", "at"), rows
+    )
+
+
+def build_flags_section(project: Project, environment: str, scan: ScanResult | None = None) -> Section:
+    """The "Feature flags and env usage" section for ``environment`` (see the module docstring)."""
+    a = audit(project, environment, scan)
+    tables = [_matrix_table(a, a.scan)]
+    sdk = _sdk_table(a.scan)
+    if sdk:
+        tables.append(sdk)
+    notes = [
+        f"scanned {a.scan.files_seen} source files; {len(a.scan.references)} env/flag references "
+        f"in {a.scan.files_parsed} files"
+    ]
+    notes.extend(f"{n.file}: {n.reason}" for n in a.scan.notes)
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    findings = sorted(a.findings, key=lambda f: (order[f.severity], f.code, f.service or "", f.key or ""))
+    return Section("flags", "Feature flags and env usage", tuple(findings), tuple(tables), tuple(notes))

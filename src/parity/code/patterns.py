@@ -1,0 +1,279 @@
+"""Extractors for JavaScript/TypeScript, Go, Ruby, Java/Kotlin, PHP, shell, Dockerfile and compose files.
+
+These use **precise patterns**, not a parser: each file is first *masked* — comments become
+spaces and the inside of every string literal becomes ``\\x01`` — keeping every offset and line,
+so a pattern can only match real code. A string literal then reads as ``"\\x01\\x01"`` and its
+value is taken from the original text at the same offsets. JS template literals keep their
+``${...}`` parts unmasked (code runs there). Shell-like files keep double-quoted text (``${X}``
+expands inside it) and mask only single-quoted strings and comments.
+
+Chosen over tree-sitter to avoid a compiled grammar per language: the constructs that read env vars
+are few and lexically distinctive once comments and strings are out of the way.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Iterator
+
+from parity.code.refs import SYSTEM_VARS, RawRef
+
+MASK = "\x01"
+STR = r"(?:\"\x01*\"|'\x01*'|`\x01*`)"
+_DEFAULT = rf"\s*(?P<op>\|\||\?\?|\?:|\bor\b)\s*(?P<d>{STR}|-?[\w.]+)"
+
+_C_TOKENS = re.compile(
+    r"//[^\n]*|/\*.*?\*/|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`", re.S
+)
+_HASH_TOKENS = re.compile(r"#[^\n]*|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'", re.S)
+_PHP_TOKENS = re.compile(r"//[^\n]*|#[^\n]*|/\*.*?\*/|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'", re.S)
+# Shell: a comment starts at a word boundary; "$#" and "${#X}" are not comments.
+_SHELL_TOKENS = re.compile(r"(?:(?<=\s)|^)#[^\n]*|'[^']*'", re.S | re.M)
+_INTERP = re.compile(r"\$\{[^`}]*\}")
+
+
+def mask(text: str, tokens: re.Pattern[str]) -> str:
+    """Blank comments and string interiors, keeping length and newlines (see module docstring)."""
+    out: list[str] = []
+    last = 0
+    for m in tokens.finditer(text):
+        s, e = m.span()
+        out.append(text[last:s])
+        tok = m.group()
+        if tok[0] in "\"'`" and len(tok) >= 2:
+            inner = re.sub(r"[^\n]", MASK, tok[1:-1])
+            if tok[0] == "`" and "${" in tok:
+                # Keep code inside template interpolations visible.
+                chars = list(inner)
+                for im in _INTERP.finditer(tok, 1, len(tok) - 1):
+                    chars[im.start() - 1 : im.end() - 1] = tok[im.start() : im.end()]
+                inner = "".join(chars)
+            out.append(tok[0] + inner + tok[-1])
+        else:
+            out.append(re.sub(r"[^\n]", " ", tok))
+        last = e
+    out.append(text[last:])
+    return "".join(out)
+
+
+class _Lines:
+    def __init__(self, text: str) -> None:
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def line(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset)
+
+
+def _lit(original: str, start: int, end: int) -> str:
+    return original[start + 1 : end - 1]
+
+
+Rule = tuple[re.Pattern[str], str, str]  # pattern, via, behaviour when missing: "none" | "crash" | "checked"
+
+
+def _rules(*specs: tuple[str, str, str]) -> list[Rule]:
+    return [(re.compile(p), via, how) for p, via, how in specs]
+
+
+_SDK = (
+    rf"\.(?P<sdk>variation|boolVariation|BoolVariation|isEnabled|IsEnabled|is_enabled|getBooleanValue|"
+    rf"GetBooleanValue|BooleanValue|get_boolean_value|isOn|IsOn|is_on)\(\s*(?:[\w.]+\s*,\s*)?(?P<k>{STR})"
+)
+_SDK_NAMES = {
+    "variation": "LaunchDarkly", "boolVariation": "LaunchDarkly", "BoolVariation": "LaunchDarkly",
+    "isEnabled": "Unleash", "IsEnabled": "Unleash", "is_enabled": "Unleash",
+    "getBooleanValue": "OpenFeature", "GetBooleanValue": "OpenFeature", "BooleanValue": "OpenFeature",
+    "get_boolean_value": "OpenFeature", "isOn": "GrowthBook", "IsOn": "GrowthBook", "is_on": "GrowthBook",
+}  # fmt: skip
+
+JS_RULES = _rules(
+    (rf"\bprocess\.env\.(?P<n>[A-Za-z_$][\w$]*)(?:{_DEFAULT})?", "process.env", "none"),
+    (rf"\bprocess\.env\[\s*(?P<k>{STR})\s*\](?:{_DEFAULT})?", "process.env", "none"),
+    (r"\bprocess\.env\[(?P<dyn>[^\]\n]+)\]", "process.env", "none"),
+    (rf"\bimport\.meta\.env\.(?P<n>[A-Za-z_$][\w$]*)(?:{_DEFAULT})?", "import.meta.env", "none"),
+    (rf"\bimport\.meta\.env\[\s*(?P<k>{STR})\s*\](?:{_DEFAULT})?", "import.meta.env", "none"),
+    (rf"\bDeno\.env\.get\(\s*(?P<k>{STR})\s*\)(?:{_DEFAULT})?", "Deno.env.get", "none"),
+    (r"\{(?P<destructure>[^{}]*)\}\s*=\s*process\.env\b", "process.env", "none"),
+)
+GO_RULES = _rules(
+    (rf"\b(?P<mod>[A-Za-z_]\w*)\.Getenv\(\s*(?P<k>{STR})\s*\)", "os.Getenv", "none"),
+    (rf"\b(?P<mod>[A-Za-z_]\w*)\.LookupEnv\(\s*(?P<k>{STR})\s*\)", "os.LookupEnv", "checked"),
+    (r"\b(?P<mod>[A-Za-z_]\w*)\.(?:Getenv|LookupEnv)\((?P<dyn>[^)\"\n]+)\)", "os.Getenv", "none"),
+)
+JAVA_RULES = _rules(
+    (rf"\bSystem\.getenv\(\s*(?P<k>{STR})\s*\)(?:{_DEFAULT})?", "System.getenv", "none"),
+    (
+        rf"\bSystem\.getenv\(\)\.getOrDefault\(\s*(?P<k>{STR})\s*,\s*(?P<d>{STR}|[\w.]+)",
+        "System.getenv",
+        "none",
+    ),
+    (rf"\bSystem\.getenv\(\)\.get\(\s*(?P<k>{STR})\s*\)", "System.getenv", "none"),
+    (r"\bSystem\.getenv\((?P<dyn>[^)\"\n]+)\)", "System.getenv", "none"),
+)
+RUBY_RULES = _rules(
+    (rf"\bENV\.fetch\(\s*(?P<k>{STR})\s*,\s*(?P<d>{STR}|[\w.:]+)\s*\)", "ENV.fetch", "none"),
+    (rf"\bENV\.fetch\(\s*(?P<k>{STR})\s*\)\s*(?P<block>\{{|do\b)?", "ENV.fetch", "crash"),
+    (
+        rf"\bENV\[\s*(?P<k>{STR})\s*\](?:{_DEFAULT}|\s*(?P<op2>\|\|)\s*(?P<d2>{STR}|[\w.:]+))?",
+        "ENV[]",
+        "none",
+    ),
+    (rf"\bENV\.key\?\(\s*(?P<k>{STR})\s*\)", "ENV.key?", "checked"),
+    (r"\bENV\[(?P<dyn>[^\]\"'\n]+)\]", "ENV[]", "none"),
+)
+PHP_RULES = _rules(
+    (rf"\bgetenv\(\s*(?P<k>{STR})\s*\)(?:{_DEFAULT})?", "getenv", "none"),
+    (rf"\$_ENV\[\s*(?P<k>{STR})\s*\](?:{_DEFAULT})?", "$_ENV", "none"),
+    (rf"(?<![\w$>:])env\(\s*(?P<k>{STR})\s*(?:,\s*(?P<d>{STR}|-?[\w.]+)\s*)?\)", "env()", "none"),
+)
+SHELL_RULES = _rules(
+    (r"(?<!\$)\$\{(?P<n>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<sop>:?[-=?+])(?P<sd>[^}]*))?\}", "${}", "none"),
+    (r"(?<![\$\\])\$(?P<n>[A-Z_][A-Z0-9_]*)\b", "$", "none"),
+)
+
+_SHELL_LOCAL = re.compile(
+    r"^\s*(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)*)?(?P<n>[A-Za-z_]\w*)=|"
+    r"\bread\s+(?:-\w+\s+)*(?P<r>[A-Za-z_]\w*)|\bfor\s+(?P<f>[A-Za-z_]\w*)\s+in\b",
+    re.M,
+)
+_DOCKER_DECL = re.compile(r"^\s*(?:ARG|ENV)\s+(?P<n>[A-Za-z_]\w*)", re.M | re.I)
+_GO_OS_ALIAS = re.compile(r"(?:^|[\s(])(?P<a>[A-Za-z_]\w*)?\s*\"os\"", re.M)
+
+
+def _default_text(masked_default: str, start: int, original: str) -> str:
+    if masked_default and masked_default[0] in "\"'`":
+        return original[start + 1 : start + len(masked_default) - 1]
+    return masked_default
+
+
+def run_rules(
+    original: str, masked: str, rules: list[Rule], *, os_names: set[str] | None = None
+) -> Iterator[RawRef]:
+    lines = _Lines(original)
+    taken: set[int] = set()
+    for pattern, via, how in rules:
+        for m in pattern.finditer(masked):
+            if m.start() in taken:
+                continue
+            gd = m.groupdict()
+            if os_names is not None and gd.get("mod") and gd["mod"] not in os_names:
+                continue
+            line = lines.line(m.start())
+            if gd.get("destructure") is not None:
+                for part in gd["destructure"].split(","):
+                    dm = re.match(
+                        r"\s*(?P<n>[A-Za-z_$][\w$]*)\s*(?::\s*[\w$]+\s*)?(?:=\s*(?P<d>.+?))?\s*$", part
+                    )
+                    if dm and dm["n"] != "...":
+                        d = dm["d"]
+                        if d and d[0] in "\"'`":
+                            off = m.start("destructure") + part.index(d)
+                            d = _default_text(d, off, original)
+                        yield RawRef(dm["n"], line, via, default=d, has_default=d is not None)
+                taken.add(m.start())
+                continue
+            if gd.get("dyn") is not None:
+                dyn = gd["dyn"].strip()
+                if dyn and dyn[0] not in "\"'`":
+                    yield RawRef("*", line, via, dynamic=True)
+                elif dyn.startswith("`"):
+                    # A template with ${...}: a name built at run time.
+                    raw = original[m.start("dyn") : m.end("dyn")].strip()[1:-1]
+                    yield RawRef(re.sub(r"\$\{[^}]*\}", "*", raw), line, via, dynamic=True)
+                taken.add(m.start())
+                continue
+            name = gd["n"] if gd.get("n") is not None else _lit(original, m.start("k"), m.end("k"))
+            default: str | None = None
+            has_default = how == "checked"
+            crashes = how == "crash"
+            d_key = "d" if gd.get("d") is not None else ("d2" if gd.get("d2") is not None else None)
+            if d_key:
+                default = _default_text(gd[d_key], m.start(d_key), original)
+                has_default = True
+            if gd.get("block"):
+                has_default, crashes = True, False
+            sop = gd.get("sop")
+            if sop:
+                if "?" in sop:
+                    crashes = True
+                elif "-" in sop or "=" in sop:
+                    default, has_default = gd.get("sd") or "", True
+                else:  # ${X:+alt} reads X only to test it
+                    has_default = True
+            yield RawRef(name, line, via, default=default, has_default=has_default, crashes=crashes)
+            taken.add(m.start())
+
+
+def _sdk(original: str, masked: str) -> Iterator[RawRef]:
+    lines = _Lines(original)
+    for m in re.finditer(_SDK, masked):
+        key = _lit(original, m.start("k"), m.end("k"))
+        if key:
+            yield RawRef(key, lines.line(m.start()), f"{_SDK_NAMES[m['sdk']]} {m['sdk']}", kind="sdk")
+
+
+def js_references(text: str) -> list[RawRef]:
+    masked = mask(text, _C_TOKENS)
+    return [*run_rules(text, masked, JS_RULES), *_sdk(text, masked)]
+
+
+def go_references(text: str) -> list[RawRef]:
+    masked = mask(text, _C_TOKENS)
+    aliases = {m["a"] or "os" for m in _GO_OS_ALIAS.finditer(text)} - {"import"}
+    if re.search(r"\bimport\s+\"os\"", text):
+        aliases.add("os")
+    return [*run_rules(text, masked, GO_RULES, os_names=aliases or {"os"}), *_sdk(text, masked)]
+
+
+def java_references(text: str) -> list[RawRef]:
+    masked = mask(text, _C_TOKENS)
+    return [*run_rules(text, masked, JAVA_RULES), *_sdk(text, masked)]
+
+
+def ruby_references(text: str) -> list[RawRef]:
+    masked = mask(text, _HASH_TOKENS)
+    return [*run_rules(text, masked, RUBY_RULES), *_sdk(text, masked)]
+
+
+def php_references(text: str) -> list[RawRef]:
+    masked = mask(text, _PHP_TOKENS)
+    return [*run_rules(text, masked, PHP_RULES), *_sdk(text, masked)]
+
+
+def _shell_like(text: str, local: set[str]) -> list[RawRef]:
+    masked = mask(text, _SHELL_TOKENS)
+    out = []
+    for r in run_rules(text, masked, SHELL_RULES):
+        if r.name in local or r.name in SYSTEM_VARS:
+            continue
+        if not r.name.isupper() and not r.name.strip("_0123456789").isupper():
+            continue  # lower-case names are shell locals by convention
+        out.append(r)
+    return out
+
+
+def shell_references(text: str) -> list[RawRef]:
+    local = {m["n"] or m["r"] or m["f"] for m in _SHELL_LOCAL.finditer(text)}
+    return _shell_like(text, local)
+
+
+def dockerfile_references(text: str) -> list[RawRef]:
+    # Names declared by ARG/ENV in the file are build arguments or set by the image itself.
+    return _shell_like(text, {m["n"] for m in _DOCKER_DECL.finditer(text)})
+
+
+def compose_references(text: str) -> list[RawRef]:
+    return _shell_like(text, set())
+
+
+EXTRACTORS: dict[str, Callable[[str], list[RawRef]]] = {
+    "javascript": js_references,
+    "go": go_references,
+    "java": java_references,
+    "ruby": ruby_references,
+    "php": php_references,
+    "shell": shell_references,
+    "dockerfile": dockerfile_references,
+    "compose": compose_references,
+}

@@ -1,0 +1,231 @@
+"""The scanner: every env var the code reads and every feature flag it checks.
+
+Pipeline per file: cheap checks first (size, a bytes search for the trigger tokens of its language),
+then decode and extract — Python by ``ast`` (:mod:`parity.code.python_refs`), the other languages by
+precise patterns over comment- and string-masked text (:mod:`parity.code.patterns`). Files are
+streamed to a pool of worker processes (one per core) in chunks, and only references come back, so
+memory stays flat in the repository's size. Files that cannot be read — unreadable, not UTF-8,
+binary, huge (generated), a symlink loop, a Python syntax error — are skipped with a note, never an
+error.
+
+Example::
+
+    result = scan(Path("examples/shop"))
+    [r.name for r in result.references if r.is_flag]   # ['FEATURE_ENABLE_EXPORTS']
+"""
+
+from __future__ import annotations
+
+import errno
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from parity.code.files import source_files
+from parity.code.refs import DEFAULT_FLAG_PATTERNS, RawRef, Reference, ScanNote, ScanResult, is_flag_name
+
+if TYPE_CHECKING:
+    from parity.project import Project
+
+MAX_BYTES = 2_000_000  # larger source files are generated (bundles, vendored blobs), not written by hand
+CHUNK = 128  # files per task: large enough to amortise pickling, small enough to balance two cores
+SERIAL_BELOW = 400  # files; below this a pool costs more than it saves
+
+# Flag-SDK method fragments: "ariation" (variation/BoolVariation), "nabled" (isEnabled/is_enabled), …
+_SDK_TOKENS = (b"ariation", b"nabled", b"oolean", b"sOn", b"s_on")
+TRIGGERS: dict[str, tuple[bytes, ...]] = {
+    "python": (b"env", b"Settings", *_SDK_TOKENS),
+    "javascript": (b"env", *_SDK_TOKENS),
+    "go": (b"Env", *_SDK_TOKENS),
+    "java": (b"getenv", *_SDK_TOKENS),
+    "ruby": (b"ENV", *_SDK_TOKENS),
+    "php": (b"env", b"ENV", *_SDK_TOKENS),
+    "shell": (b"$",),
+    "dockerfile": (b"$",),
+    "compose": (b"$",),
+}
+
+FileResult = tuple[str, list[RawRef], str | None]  # (rel path, refs, note)
+
+
+def read_source(
+    path: str, rel: str, language: str, max_bytes: int = MAX_BYTES
+) -> tuple[str | None, str | None]:
+    """``(text, None)`` when the file deserves extraction, ``(None, note)`` when skipped with a reason,
+    ``(None, None)`` when the prefilter rules it out (nothing to say)."""
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                return None, f"skipped: {size:,} bytes, probably generated (limit {max_bytes:,})"
+            data = fh.read()
+    except IsADirectoryError:
+        return None, None  # a symlink to a folder: folders are never followed
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, "skipped: symlink loop"
+        if exc.errno == errno.ENOENT:
+            return None, "skipped: broken symlink or vanished file"
+        return None, f"skipped: cannot read ({exc.strerror})"
+    if not any(t in data for t in TRIGGERS[language]):
+        return None, None
+    if b"\0" in data[:8192]:
+        return None, "skipped: binary file"
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, f"skipped: not valid UTF-8 (byte {exc.start})"
+
+
+def extract(text: str, language: str) -> list[RawRef]:
+    """References in one file's text. Raises ``SyntaxError`` for Python that does not parse."""
+    if language == "python":
+        from parity.code.python_refs import python_references
+
+        return python_references(text)
+    from parity.code.patterns import EXTRACTORS
+
+    return EXTRACTORS[language](text)
+
+
+def scan_file(root: str, rel: str, language: str) -> FileResult:
+    text, note = read_source(os.path.join(root, rel), rel, language)
+    if text is None:
+        return rel, [], note
+    try:
+        return rel, extract(text, language), None
+    except SyntaxError as exc:
+        return rel, [], f"skipped: Python syntax error at line {exc.lineno}"
+    except (RecursionError, ValueError) as exc:
+        return rel, [], f"skipped: cannot parse ({type(exc).__name__})"
+
+
+def _scan_chunk(args: tuple[str, list[tuple[str, str]]]) -> list[FileResult]:
+    root, files = args
+    out = []
+    for rel, lang in files:
+        r = scan_file(root, rel, lang)
+        if r[1] or r[2]:
+            out.append(r)
+    return out
+
+
+def _chunks(it: Iterable[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
+    iterator = iter(it)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class _Counter:
+    def __init__(self, it: Iterable[tuple[str, str]]) -> None:
+        self.it, self.n = it, 0
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for x in self.it:
+            self.n += 1
+            yield x
+
+
+def _results(root: Path, files: Iterable[tuple[str, str]], workers: int) -> Iterator[FileResult]:
+    if workers <= 1:
+        for rel, lang in files:
+            yield scan_file(str(root), rel, lang)
+        return
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    with ctx.Pool(workers) as pool:
+        for batch in pool.imap_unordered(_scan_chunk, ((str(root), c) for c in _chunks(files, CHUNK))):
+            yield from batch
+
+
+def service_of(rel: str, services: Sequence[tuple[str, str]]) -> str | None:
+    """The service whose folder holds ``rel`` (deepest wins); ``services`` are ``(name, rel folder)``."""
+    best: tuple[int, str] | None = None
+    for name, folder in services:
+        if folder in ("", ".") or rel.startswith(folder + "/"):
+            depth = 0 if folder in ("", ".") else folder.count("/") + 1
+            if best is None or depth > best[0]:
+                best = (depth, name)
+    return best[1] if best else None
+
+
+def scan(
+    root: Path,
+    *,
+    patterns: Iterable[str] = DEFAULT_FLAG_PATTERNS,
+    services: Sequence[tuple[str, str]] = (),
+    workers: int | None = None,
+) -> ScanResult:
+    """Scan the code under ``root``. ``services`` are ``(name, folder relative to root)`` pairs."""
+    root = Path(root).resolve()
+    pats = tuple(patterns)
+    files = _Counter(source_files(root))
+    if workers is None:
+        # Peek: small repos are scanned in-process (a pool costs ~50 ms to start).
+        head = list(islice(files, SERIAL_BELOW))
+        workers = 1 if len(head) < SERIAL_BELOW else min(os.cpu_count() or 1, 8)
+        stream: Iterable[tuple[str, str]] = [*head, *files] if workers == 1 else _prepend(head, files)
+    else:
+        stream = files
+    refs: list[Reference] = []
+    notes: list[ScanNote] = []
+    parsed = 0
+    for rel, raws, note in _results(root, stream, workers):
+        if note:
+            notes.append(ScanNote(rel, note))
+            continue
+        if raws:
+            parsed += 1
+        svc = service_of(rel, services)
+        lang_ = _lang(rel)
+        for r in raws:
+            flag = r.kind == "sdk" or (not r.dynamic and is_flag_name(r.name, pats))
+            if r.dynamic and not flag:
+                # A glob like FEATURE_* that only ever names flags is still a flag read.
+                flag = any(r.name.startswith(p.split("*", 1)[0]) and p.split("*", 1)[0] for p in pats)
+            refs.append(
+                Reference(
+                    r.name,
+                    rel,
+                    r.line,
+                    lang_,
+                    r.via,
+                    r.kind,
+                    svc,
+                    r.default,
+                    r.has_default,
+                    r.crashes,
+                    flag,
+                    r.dynamic,
+                )
+            )
+    refs.sort(key=lambda r: (r.file, r.line, r.name))
+    notes.sort(key=lambda n: n.file)
+    return ScanResult(tuple(refs), tuple(notes), files.n, parsed)
+
+
+def _prepend(head: list[tuple[str, str]], rest: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    yield from head
+    yield from rest
+
+
+def _lang(rel: str) -> str:
+    from parity.code.files import language_of
+
+    return language_of(rel.rsplit("/", 1)[-1]) or "?"
+
+
+def project_services(project: Project) -> list[tuple[str, str]]:
+    return [(s.name, project.rel(s.path)) for s in project.services]
+
+
+def scan_project(project: Project, workers: int | None = None) -> ScanResult:
+    """Scan a discovered project, attributing each reference to its service folder."""
+    return scan(
+        project.root,
+        patterns=project.config.flags.patterns,
+        services=project_services(project),
+        workers=workers,
+    )

@@ -1,0 +1,697 @@
+"""``parity why SYMBOL``: where a symbol is defined, what makes it reachable, and the switch that is off.
+
+Python only (by ``ast``): SYMBOL is a function, method (``Class.method`` or ``method``), class, route
+path (``/exports``) or CLI command name (``export-orders``). The chain is built from
+
+* the definition, its enclosing ``if`` blocks (an ``else`` branch counts as the negated test) and its
+  decorators (``@app.get("/x")``, ``@app.command()``);
+* registration calls that pass the symbol as an argument anywhere in the project
+  (``router.add("/x", fn)``, ``path("x/", views.fn)`` in ``urlpatterns``, ``app.command()(fn)``) and
+  the ``if`` blocks around them;
+* for a decorator on a router/blueprint/typer object, the calls that mount that object
+  (``app.include_router(router)``, ``app.register_blueprint(bp)``, ``app.add_typer(sub)``) and their ``if`` blocks.
+
+Each condition is evaluated against the target environment's effective env of the service the file
+belongs to, by a small evaluator that understands env reads, string methods, comparisons, boolean
+operators and module-level names (anything else reads as *unknown*, never guessed). A false
+condition is **the switch**; the fix is the value that makes it true, found by trying it.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from parity.code.files import source_files
+from parity.code.python_refs import Bindings, dotted, name_of, reads_in
+from parity.code.refs import SYSTEM_VARS
+from parity.code.scan import MAX_BYTES, project_services, service_of
+from parity.env.layers import EnvFiles, effective_env
+from parity.env.secrets import display
+from parity.errors import ParityError
+from parity.project import normalize_environment
+
+if TYPE_CHECKING:
+    from parity.model.env import EffectiveEnv
+    from parity.model.findings import Section
+    from parity.project import EnvLayer, Project
+
+MOUNT_METHODS = frozenset(
+    {"include_router", "register_blueprint", "add_typer", "mount", "include", "add_router"}
+)
+_CANDIDATES = ("true", "1", "yes", "on", "enabled")
+
+
+class SymbolNotFound(ParityError):
+    """No definition, route or command of that name in the project's Python code."""
+
+
+class Unknown(Exception):
+    """The evaluator cannot decide an expression statically."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyState:
+    key: str
+    service: str
+    environment: str
+    value: str | None  # masked for display
+    state: str  # "set" | "empty" | "unset"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    kind: str  # defined | if | else | decorator | registered | mounted | reads
+    file: str
+    line: int
+    text: str
+    service: str | None
+    verdict: str = ""  # for conditions: "true" | "false" | "unknown"
+    keys: tuple[KeyState, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Blocker:
+    kind: str  # "switch" | "missing"
+    key: str | None
+    message: str
+    fix: str
+    file: str
+    line: int
+    service: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WhyResult:
+    symbol: str
+    environment: str
+    steps: tuple[Step, ...]
+    blockers: tuple[Blocker, ...]
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.blockers)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "symbol": self.symbol,
+            "environment": self.environment,
+            "blocked": self.blocked,
+            "steps": [
+                {
+                    "kind": s.kind,
+                    "file": s.file,
+                    "line": s.line,
+                    "text": s.text,
+                    "service": s.service,
+                    "verdict": s.verdict,
+                    "keys": [{"key": k.key, "value": k.value, "state": k.state} for k in s.keys],
+                }
+                for s in self.steps
+            ],
+            "blockers": [
+                {
+                    "kind": b.kind,
+                    "key": b.key,
+                    "message": b.message,
+                    "fix": b.fix,
+                    "file": b.file,
+                    "line": b.line,
+                }
+                for b in self.blockers
+            ],
+        }
+
+
+@dataclass
+class Module:
+    rel: str
+    tree: ast.Module
+    bindings: Bindings
+    parents: dict[ast.AST, ast.AST] = field(default_factory=dict)
+    assigns: dict[str, ast.expr] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, rel: str, text: str) -> Module:
+        tree = ast.parse(text)
+        m = cls(rel, tree, Bindings.of(tree))
+        for node in ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                m.parents[child] = node
+        for stmt in tree.body:
+            if (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+            ):
+                m.assigns[stmt.targets[0].id] = stmt.value
+        return m
+
+
+class Corpus:
+    """The project's Python files, parsed on demand; a bytes search keeps most of them unparsed."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.files = [rel for rel, lang in source_files(root) if lang == "python"]
+        self._data: dict[str, bytes | None] = {}
+        self._parsed: dict[str, Module | None] = {}
+
+    def _bytes(self, rel: str) -> bytes | None:
+        if rel not in self._data:
+            try:
+                p = self.root / rel
+                self._data[rel] = p.read_bytes() if p.stat().st_size <= MAX_BYTES else None
+            except OSError:
+                self._data[rel] = None
+        return self._data[rel]
+
+    def module(self, rel: str) -> Module | None:
+        if rel not in self._parsed:
+            data = self._bytes(rel)
+            try:
+                self._parsed[rel] = Module.parse(rel, data.decode("utf-8")) if data is not None else None
+            except (SyntaxError, UnicodeDecodeError, ValueError, RecursionError):
+                self._parsed[rel] = None
+        return self._parsed[rel]
+
+    def containing(self, *needles: str) -> Iterator[Module]:
+        raw = [n.encode() for n in needles if n]
+        for rel in self.files:
+            data = self._bytes(rel)
+            if data is not None and any(n in data for n in raw):
+                m = self.module(rel)
+                if m is not None:
+                    yield m
+
+
+def _line_text(node: ast.AST, limit: int = 100) -> str:
+    text = (
+        ast.unparse(node).splitlines()[0]
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        else ""
+    )
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        text = f"def {node.name}({ast.unparse(node.args)})"
+    elif isinstance(node, ast.ClassDef):
+        text = f"class {node.name}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------------------------------------- finding
+
+
+def _definitions(corpus: Corpus, symbol: str) -> list[tuple[Module, ast.AST, list[ast.Call]]]:
+    """``(module, def node, registration calls naming it by a route/command literal)``."""
+    found: list[tuple[Module, ast.AST, list[ast.Call]]] = []
+    if symbol.startswith("/"):
+        variants = {
+            symbol,
+            symbol.rstrip("/") or "/",
+            symbol + "/",
+            symbol.lstrip("/"),
+            symbol.strip("/") + "/",
+        }
+        for m in corpus.containing(symbol.strip("/") or "/"):
+            for node in ast.walk(m.tree):
+                if not isinstance(node, ast.Call):
+                    continue
+                if not any(isinstance(a, ast.Constant) and a.value in variants for a in node.args):
+                    continue
+                parent = m.parents.get(node)
+                if (
+                    isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                    and node in parent.decorator_list
+                ):
+                    found.append((m, parent, []))
+                    continue
+                for arg in [*node.args[1:], *(k.value for k in node.keywords)]:
+                    handler = dotted(arg)
+                    if handler:
+                        for hm, hnode, _ in _definitions(corpus, handler.rsplit(".", 1)[-1]):
+                            found.append((hm, hnode, [node]))
+        return found
+    cls_name, _, name = symbol.rpartition(".")
+    names = {name, name.replace("-", "_")}
+    for m in corpus.containing(*names):
+        for node in ast.walk(m.tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name in names:
+                parent = m.parents.get(node)
+                if cls_name and not (
+                    isinstance(parent, ast.ClassDef) and parent.name == cls_name.rsplit(".", 1)[-1]
+                ):
+                    continue
+                found.append((m, node, []))
+    # CLI commands named explicitly: @app.command("export-orders").
+    for m in corpus.containing(symbol):
+        for node in ast.walk(m.tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name not in names:
+                for d in node.decorator_list:
+                    if (
+                        isinstance(d, ast.Call)
+                        and d.args
+                        and isinstance(d.args[0], ast.Constant)
+                        and d.args[0].value == symbol
+                    ):
+                        found.append((m, node, []))
+    return found
+
+
+def _all_names(corpus: Corpus) -> list[str]:
+    names: set[str] = set()
+    for rel in corpus.files:
+        m = corpus.module(rel)
+        if m is None:
+            continue
+        for node in ast.walk(m.tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif (
+                (
+                    isinstance(node, ast.Constant)
+                    and isinstance(node.value, str)
+                    and node.value.startswith("/")
+                )
+                and 1 < len(node.value) < 60
+                and " " not in node.value
+            ):
+                names.add(node.value)
+    return sorted(names)
+
+
+# ---------------------------------------------------------------------------------------------- evaluating
+
+
+_STR_METHODS = {"lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title"}
+
+
+class Evaluator:
+    """Evaluate a condition with ``env`` as the process environment; raise :class:`Unknown` when unsure."""
+
+    def __init__(self, module: Module, env: dict[str, str]) -> None:
+        self.m, self.env = module, env
+        self.depth = 0
+
+    def __call__(self, node: ast.AST) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > 40:
+                raise Unknown
+            return self._eval(node)
+        finally:
+            self.depth -= 1
+
+    def _name(self, node: ast.AST) -> str:
+        nm = name_of(node, self.m.bindings)
+        if nm is None or nm[1]:
+            raise Unknown
+        return nm[0]
+
+    def _eval(self, node: ast.AST) -> Any:
+        b = self.m.bindings
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            return [self(e) for e in node.elts]
+        if isinstance(node, ast.Call):
+            if b.is_getter(node.func):
+                key = self._name(
+                    node.args[0] if node.args else next(k.value for k in node.keywords if k.arg == "key")
+                )
+                default: ast.AST | None = node.args[1] if len(node.args) > 1 else None
+                for kw in node.keywords:
+                    if kw.arg == "default":
+                        default = kw.value
+                return self.env[key] if key in self.env else (self(default) if default is not None else None)
+            if isinstance(node.func, ast.Attribute) and node.func.attr in _STR_METHODS and not node.args:
+                v = self(node.func.value)
+                if not isinstance(v, str):
+                    raise Unknown
+                return getattr(v, node.func.attr)()
+            if (
+                isinstance(node.func, ast.Name)
+                and node.func.id in ("bool", "str", "int")
+                and len(node.args) == 1
+            ):
+                v = self(node.args[0])
+                try:
+                    return {"bool": bool, "str": str, "int": int}[node.func.id](v)
+                except (TypeError, ValueError):
+                    raise Unknown from None
+            raise Unknown
+        if isinstance(node, ast.Subscript) and b.is_environ(node.value):
+            key = self._name(node.slice)
+            if key not in self.env:
+                raise Unknown  # KeyError at run time: reported as a missing key, not as a value
+            return self.env[key]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return not self(node.operand)
+        if isinstance(node, ast.BoolOp):
+            if isinstance(node.op, ast.And):
+                result: Any = True
+                for v in node.values:
+                    result = self(v)
+                    if not result:
+                        return result
+                return result
+            for v in node.values:
+                result = self(v)
+                if result:
+                    return result
+            return result
+        if isinstance(node, ast.Compare):
+            left = self(node.left)
+            for op, comp in zip(node.ops, node.comparators, strict=True):
+                if isinstance(op, ast.In | ast.NotIn) and b.is_environ(comp):
+                    ok = self._name(node.left) in self.env
+                    ok = ok if isinstance(op, ast.In) else not ok
+                    if not ok:
+                        return False
+                    continue
+                right = self(comp)
+                ok = _compare(op, left, right)
+                if not ok:
+                    return False
+                left = right
+            return True
+        if isinstance(node, ast.Name):
+            if node.id in self.m.assigns:
+                return self(self.m.assigns[node.id])
+            if node.id in ("True", "False", "None"):
+                return {"True": True, "False": False, "None": None}[node.id]
+        raise Unknown
+
+
+def _compare(op: ast.cmpop, a: Any, b: Any) -> bool:
+    try:
+        if isinstance(op, ast.Eq):
+            return bool(a == b)
+        if isinstance(op, ast.NotEq):
+            return bool(a != b)
+        if isinstance(op, ast.In):
+            return bool(a in b)
+        if isinstance(op, ast.NotIn):
+            return bool(a not in b)
+        if isinstance(op, ast.Is):
+            return a is b
+        if isinstance(op, ast.IsNot):
+            return a is not b
+    except TypeError:
+        pass
+    raise Unknown
+
+
+def _keys_in(module: Module, node: ast.AST, seen: set[str] | None = None) -> list[str]:
+    """Env keys a condition depends on, following module-level names it mentions."""
+    seen = seen if seen is not None else set()
+    keys = [r.name for r in reads_in(node, module.bindings) if not r.dynamic and r.kind == "env"]
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and n.id in module.assigns and n.id not in seen:
+            seen.add(n.id)
+            keys.extend(_keys_in(module, module.assigns[n.id], seen))
+    return list(dict.fromkeys(keys))
+
+
+# ---------------------------------------------------------------------------------------------- the chain
+
+
+@dataclass
+class _Ctx:
+    project: Project
+    corpus: Corpus
+    environment: str
+    services: list[tuple[str, str]]
+    files: EnvFiles = field(default_factory=EnvFiles)
+    envs: dict[tuple[str | None, str], EffectiveEnv] = field(default_factory=dict)
+
+    def layer(self, service: str | None) -> EnvLayer:
+        return self.project.service(service) if service else self.project.shared
+
+    def env(self, service: str | None, environment: str | None = None) -> EffectiveEnv:
+        environment = environment or self.environment
+        k = (service, environment)
+        if k not in self.envs:
+            self.envs[k] = effective_env(self.project, self.layer(service), environment, self.files)
+        return self.envs[k]
+
+    def where(self, service: str | None) -> str:
+        return self.project.rel(self.layer(service).path)
+
+    def fix_file(self, service: str | None) -> str:
+        return self.project.rel(self.layer(service).file_for(self.environment))
+
+    def hint(self, key: str, service: str | None) -> str:
+        """`` (staging has X)``: the value another environment uses, masked when secret."""
+        for other in self.project.environments:
+            v = self.env(service, other).get(key) if other != self.environment else None
+            if v:
+                return f" ({other} has {display(key, v)})"
+        return ""
+
+    def key_state(self, key: str, service: str | None) -> KeyState:
+        v = self.env(service).get(key)
+        state = "unset" if v is None else ("empty" if v.strip() == "" else "set")
+        return KeyState(
+            key, service or ".", self.environment, display(key, v) if v is not None else None, state
+        )
+
+
+def _enclosing(m: Module, node: ast.AST) -> Iterator[tuple[str, ast.If]]:
+    """``("if" | "else", if-node)`` for every ``if`` around ``node``, innermost first."""
+    child = node
+    parent = m.parents.get(child)
+    while parent is not None:
+        if isinstance(parent, ast.If):
+            if child in parent.body:
+                yield "if", parent
+            elif child in parent.orelse:
+                yield "else", parent
+        child, parent = parent, m.parents.get(parent)
+
+
+def _callers(corpus: Corpus, name: str, exclude: ast.AST | None) -> Iterator[tuple[Module, ast.Call]]:
+    """Calls that pass ``name`` (a Name or an attribute ``x.name``) as an argument."""
+    for m in corpus.containing(name):
+        for node in ast.walk(m.tree):
+            if not isinstance(node, ast.Call):
+                continue
+            args = [*node.args, *(k.value for k in node.keywords)]
+            if not any(
+                isinstance(a, ast.Name | ast.Attribute) and (dotted(a) or "").rsplit(".", 1)[-1] == name
+                for a in args
+            ):
+                continue
+            if exclude is not None and _inside(m, node, exclude):
+                continue
+            yield m, node
+
+
+def _inside(m: Module, node: ast.AST, container: ast.AST) -> bool:
+    p = m.parents.get(node)
+    while p is not None:
+        if p is container:
+            return True
+        p = m.parents.get(p)
+    return False
+
+
+class _Chain:
+    def __init__(self, ctx: _Ctx) -> None:
+        self.ctx = ctx
+        self.steps: list[Step] = []
+        self.blockers: list[Blocker] = []
+        self._seen: set[tuple[str, int, str]] = set()
+
+    def add(self, step: Step) -> bool:
+        k = (step.file, step.line, step.kind)
+        if k in self._seen:
+            return False
+        self._seen.add(k)
+        self.steps.append(step)
+        return True
+
+    def condition(self, m: Module, kind: str, node: ast.If) -> None:
+        svc = service_of(m.rel, self.ctx.services)
+        keys = [k for k in _keys_in(m, node.test) if k not in SYSTEM_VARS]
+        env = self.ctx.env(svc).as_dict()
+        verdict = _verdict(m, node.test, env, negate=kind == "else")
+        text = ("not " if kind == "else" else "") + _line_text(node.test)
+        states = tuple(self.ctx.key_state(k, svc) for k in keys)
+        if not self.add(Step(kind, m.rel, node.lineno, text, svc, verdict, states)):
+            return
+        if verdict == "false":
+            self.blockers.append(self._switch(m, node, kind, keys, svc, env))
+
+    def _switch(
+        self, m: Module, node: ast.If, kind: str, keys: list[str], svc: str | None, env: dict[str, str]
+    ) -> Blocker:
+        where, fix_file = self.ctx.where(svc), self.ctx.fix_file(svc)
+        consts = [
+            str(c.value)
+            for c in ast.walk(node.test)
+            if isinstance(c, ast.Constant) and isinstance(c.value, str)
+        ]
+        for candidate in dict.fromkeys([*_CANDIDATES, *consts]):
+            trial = {**env, **dict.fromkeys(keys, candidate)}
+            if keys and _verdict(m, node.test, trial, negate=kind == "else") == "true":
+                described = []
+                for k in keys:
+                    v = env.get(k)
+                    described.append(f"{k} is unset" if v is None else f"{k}={display(k, v)}")
+                sets = " and ".join(f"{k}={candidate}" for k in keys)
+                return Blocker(
+                    "switch",
+                    keys[0],
+                    f"{', '.join(described)} in {where} ({self.ctx.environment})",
+                    f"set {sets} in {fix_file}",
+                    m.rel,
+                    node.lineno,
+                    svc,
+                )
+        return Blocker(
+            "switch",
+            keys[0] if keys else None,
+            f"the condition at {m.rel}:{node.lineno} is false in {where} ({self.ctx.environment})",
+            f"make `{_line_text(node.test)}` true" + (f" (it reads {', '.join(keys)})" if keys else ""),
+            m.rel,
+            node.lineno,
+            svc,
+        )
+
+    def around(self, m: Module, node: ast.AST) -> None:
+        for kind, if_node in _enclosing(m, node):
+            self.condition(m, kind, if_node)
+
+    def body_reads(self, m: Module, node: ast.AST, name: str) -> None:
+        svc = service_of(m.rel, self.ctx.services)
+        reads = [
+            r
+            for r in reads_in(node, m.bindings)
+            if r.kind == "env" and not r.dynamic and r.name not in SYSTEM_VARS
+        ]
+        for r in reads:
+            state = self.ctx.key_state(r.name, svc)
+            how = "no default" if not r.has_default else f"default {r.default!r}"
+            self.add(Step("reads", m.rel, r.line, f"{r.name} ({how}, {r.via})", svc, "", (state,)))
+            if not r.has_default and state.state == "unset":
+                consequence = "raises" if r.crashes else "reads None"
+                self.blockers.append(
+                    Blocker(
+                        "missing",
+                        r.name,
+                        f"{r.name} is missing in {self.ctx.where(svc)} ({self.ctx.environment}); "
+                        f"{name} reads it without a default at {m.rel}:{r.line} ({consequence})",
+                        f"set {r.name}=<value> in {self.ctx.fix_file(svc)}{self.ctx.hint(r.name, svc)}",
+                        m.rel,
+                        r.line,
+                        svc,
+                    )
+                )
+
+    def definition(self, m: Module, node: ast.AST, via: list[ast.Call], depth: int = 0) -> None:
+        svc = service_of(m.rel, self.ctx.services)
+        name = getattr(node, "name", "?")
+        self.add(Step("defined", m.rel, getattr(node, "lineno", 0), _line_text(node), svc))
+        self.around(m, node)
+        for d in getattr(node, "decorator_list", []):
+            self.add(Step("decorator", m.rel, d.lineno, "@" + _line_text(d), svc))
+            self.around(m, d)
+            owner = d.func.value if isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) else None
+            owner_name = dotted(owner) if owner is not None else None
+            if owner_name and depth < 2:
+                self.mounts(owner_name.rsplit(".", 1)[-1], depth)
+        for call in via:
+            self.registration(m, call)
+        for cm, call in _callers(self.ctx.corpus, name, exclude=node):
+            if cm.rel == m.rel and call in via:
+                continue
+            self.registration(cm, call)
+        # A method is reachable through its class; the class's own conditions count too.
+        parent = m.parents.get(node)
+        if isinstance(parent, ast.ClassDef) and depth < 2:
+            self.around(m, parent)
+
+    def registration(self, m: Module, call: ast.Call) -> None:
+        svc = service_of(m.rel, self.ctx.services)
+        self.add(Step("registered", m.rel, call.lineno, _line_text(call), svc))
+        self.around(m, call)
+
+    def mounts(self, owner: str, depth: int) -> None:
+        for m, call in _callers(self.ctx.corpus, owner, exclude=None):
+            func = call.func
+            if isinstance(func, ast.Attribute) and func.attr in MOUNT_METHODS:
+                svc = service_of(m.rel, self.ctx.services)
+                if self.add(Step("mounted", m.rel, call.lineno, _line_text(call), svc)):
+                    self.around(m, call)
+
+
+def _verdict(m: Module, test: ast.AST, env: dict[str, str], *, negate: bool) -> str:
+    try:
+        value = bool(Evaluator(m, env)(test))
+    except Unknown:
+        return "unknown"
+    return "true" if value != negate else "false"
+
+
+def why(project: Project, symbol: str, environment: str) -> WhyResult:
+    """Explain what keeps ``symbol`` from running in ``environment`` (see the module docstring)."""
+    env = normalize_environment(environment)
+    if project.environments and env not in project.environments:
+        raise ParityError(
+            f"unknown environment '{env}' (known: {', '.join(project.environments)})", file=project.root
+        )
+    corpus = Corpus(project.root)
+    defs = _definitions(corpus, symbol)
+    if not defs:
+        close = difflib.get_close_matches(symbol, _all_names(corpus), n=5, cutoff=0.6)
+        raise SymbolNotFound(
+            f"'{symbol}' is defined nowhere in the Python code",
+            file=project.root,
+            hint=("did you mean: " + ", ".join(close)) if close else "no close match",
+        )
+    ctx = _Ctx(project, corpus, env, project_services(project))
+    chain = _Chain(ctx)
+    for m, node, via in defs:
+        chain.definition(m, node, via)
+    for m, node, _ in defs:
+        chain.body_reads(m, node, getattr(node, "name", symbol))
+    blockers = list(dict.fromkeys(chain.blockers))
+    blockers.sort(key=lambda b: (b.kind != "switch", b.file, b.line))
+    return WhyResult(symbol, env, tuple(chain.steps), tuple(blockers))
+
+
+def build_why_section(result: WhyResult) -> Section:
+    """The result as a report section: a finding per blocker (WHY001 switch, WHY002 missing key)."""
+    from parity.model.findings import Finding, Section, Severity, Table
+
+    findings = tuple(
+        Finding(
+            "WHY001" if b.kind == "switch" else "WHY002",
+            Severity.ERROR,
+            "flags",
+            b.message,
+            service=b.service,
+            environment=result.environment,
+            file=b.file,
+            line=b.line,
+            key=b.key,
+            fix=b.fix,
+        )
+        for b in result.blockers
+    )
+    rows = tuple(
+        (
+            f"{s.file}:{s.line}",
+            s.kind,
+            s.text,
+            s.verdict or "",
+            ", ".join(f"{k.key}={k.value if k.value is not None else 'unset'}" for k in s.keys),
+        )
+        for s in result.steps
+    )
+    table = Table(f"Why {result.symbol}", ("at", "step", "code", "verdict", "env"), rows)
+    return Section("why", f"Why {result.symbol} ({result.environment})", findings, (table,))
