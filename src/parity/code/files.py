@@ -95,9 +95,7 @@ def _walk(root: Path) -> Iterator[str]:
         if ".gitignore" in filenames:
             try:
                 with open(os.path.join(dirpath, ".gitignore"), encoding="utf-8", errors="replace") as fh:
-                    specs.append(
-                        (rel_dir, pathspec.PathSpec.from_lines("gitwildmatch", fh.read().splitlines()))
-                    )
+                    specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(fh.read().splitlines())))
             except OSError:
                 pass
         active = [(base, spec) for base, spec in specs if rel_dir.startswith(base)]

@@ -161,6 +161,7 @@ def run_rules(
                 continue
             line = lines.line(m.start())
             if gd.get("destructure") is not None:
+                offset = m.start("destructure")
                 for part in gd["destructure"].split(","):
                     dm = re.match(
                         r"\s*(?P<n>[A-Za-z_$][\w$]*)\s*(?::\s*[\w$]+\s*)?(?:=\s*(?P<d>.+?))?\s*$", part
@@ -168,9 +169,9 @@ def run_rules(
                     if dm and dm["n"] != "...":
                         d = dm["d"]
                         if d and d[0] in "\"'`":
-                            off = m.start("destructure") + part.index(d)
-                            d = _default_text(d, off, original)
+                            d = _default_text(d, offset + dm.start("d"), original)
                         yield RawRef(dm["n"], line, via, default=d, has_default=d is not None)
+                    offset += len(part) + 1
                 taken.add(m.start())
                 continue
             if gd.get("dyn") is not None:

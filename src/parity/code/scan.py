@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 import multiprocessing
 import os
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
@@ -57,11 +58,8 @@ def read_source(
     """``(text, None)`` when the file deserves extraction, ``(None, note)`` when skipped with a reason,
     ``(None, None)`` when the prefilter rules it out (nothing to say)."""
     try:
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            if size > max_bytes:
-                return None, f"skipped: {size:,} bytes, probably generated (limit {max_bytes:,})"
-            data = fh.read()
+        # O_NONBLOCK: a FIFO named like source must not hang the scan; it is refused below.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except IsADirectoryError:
         return None, None  # a symlink to a folder: folders are never followed
     except OSError as exc:
@@ -70,6 +68,20 @@ def read_source(
         if exc.errno == errno.ENOENT:
             return None, "skipped: broken symlink or vanished file"
         return None, f"skipped: cannot read ({exc.strerror})"
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            return None, None
+        if not stat.S_ISREG(st.st_mode):
+            return None, "skipped: not a regular file"
+        if st.st_size > max_bytes:
+            return None, f"skipped: {st.st_size:,} bytes, probably generated (limit {max_bytes:,})"
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read()
+    except OSError as exc:
+        return None, f"skipped: cannot read ({exc.strerror})"
+    finally:
+        os.close(fd)
     if not any(t in data for t in TRIGGERS[language]):
         return None, None
     if b"\0" in data[:8192]:
