@@ -32,17 +32,23 @@ def load_project(path: Path, environment: str | None = None, reference: str | No
 
 
 def code_keys(project: Project) -> set[str]:
-    """Keys the code reads, when the code scanner is available (it makes the stale check precise)."""
-    try:
-        from parity.code.audit import keys_read_by_code
-    except ImportError:  # pragma: no cover - the scanner ships with parity; kept for partial installs
-        return set()
+    """Keys the code reads: a key no reference and no code knows is stale."""
+    from parity.code.audit import keys_read_by_code
+
     return set(keys_read_by_code(project))
 
 
-def run_diff(project: Project, environment: str, reference: str = "example", files: EnvFiles | None = None) -> EnvDiff:
+def run_diff(
+    project: Project,
+    environment: str,
+    reference: str = "example",
+    files: EnvFiles | None = None,
+    known_keys: set[str] | None = None,
+) -> EnvDiff:
+    """``known_keys``: keys the code reads, when the caller has scanned already (else scanned here)."""
     ref = "example" if reference == "example" else normalize_environment(reference)
-    return diff_env(project, environment, ref, files or EnvFiles(), known_keys=code_keys(project))
+    keys = code_keys(project) if known_keys is None else known_keys
+    return diff_env(project, environment, ref, files or EnvFiles(), known_keys=keys)
 
 
 def run_sync_plan(project: Project, environment: str, sets: list[str], files: EnvFiles | None = None) -> EnvPlan:

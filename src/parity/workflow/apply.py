@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parity.env.layers import EnvFiles, all_effective
-from parity.env.sections import consolidation_section, env_gap_section, env_plan_section
-from parity.env.service import load_project, run_consolidation_plan, run_diff, run_sync_plan, write_plan
+from parity.env.sections import consolidation_section, env_plan_section
+from parity.env.service import load_project, run_consolidation_plan, run_sync_plan, write_plan
 from parity.env.write import read_backup, restore
 from parity.errors import ParityError
 from parity.model.findings import Report, Section
 from parity.project import Project
 from parity.verify.smoke import SmokeResult, run_smoke
-from parity.workflow.check import Check, env_checks, verification_section
+from parity.workflow.check import Check, analysis_sections, env_checks, section_checks, verification_section
 from parity.workflow.runs import RunRecord, latest_applied, save
 
 
@@ -82,8 +82,9 @@ def run_apply(path: Path, environment: str | None, options: ApplyOptions) -> Rep
 
     project, env = load_project(path, env)
     files = EnvFiles()
-    diff = run_diff(project, env, "example", files)
-    checks: list[Check] = env_checks(project, diff.findings)
+    # Verify with the same analysis `check` runs: apply succeeds only if check would now pass.
+    after = analysis_sections(project, env, files)
+    checks: list[Check] = env_checks(project, after[0].findings) + section_checks(after)
     if failure is None and options.smoke:
         for r in run_smoke_checks(project, env):
             checks.append(Check(f"smoke: {r.service}: {r.name}", r.ok, r.detail))
@@ -105,7 +106,7 @@ def run_apply(path: Path, environment: str | None, options: ApplyOptions) -> Rep
     if record.env_backups:
         save(project.root, record)
     rollback_hint = f"undo with: parity rollback {path} --env {env}" if record.state == "applied" else "nothing to undo"
-    sections.insert(0, env_gap_section(diff))
+    sections[:0] = after
     sections.append(verification_section(checks, rollback_hint, tuple(notes)))
     return Report("apply", project.root.name, env, tuple(sections))
 

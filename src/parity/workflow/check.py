@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from parity.code.audit import build_flags_section, keys_read_by_code
+from parity.code.scan import scan_project
 from parity.env.layers import EnvFiles
 from parity.env.sections import consolidation_section, env_gap_section, plan_blocks
 from parity.env.service import load_project, run_consolidation_plan, run_diff, run_sync_plan
@@ -52,11 +54,30 @@ def env_checks(project: Project, findings: tuple[Finding, ...]) -> list[Check]:
     return checks
 
 
+def analysis_sections(project: Project, env: str, files: EnvFiles | None = None) -> list[Section]:
+    """The gap-analysis sections (env, flags, schema, store): what ``check`` reports and what
+    ``apply`` re-runs to verify its own work."""
+    files = files or EnvFiles()
+    code = scan_project(project)
+    diff = run_diff(project, env, "example", files, keys_read_by_code(project, code))
+    return [env_gap_section(diff), build_flags_section(project, env, code)]
+
+
+def section_checks(sections: list[Section]) -> list[Check]:
+    """One verification line per analysis section: it holds when the section has no error."""
+    checks = []
+    for s in sections:
+        errors = [f for f in s.findings if f.severity is Severity.ERROR]
+        detail = ", ".join(sorted({f"{f.code} {f.key or f.file or ''}".strip() for f in errors}))
+        checks.append(Check(f"{s.title}: no errors", not errors, detail))
+    return checks
+
+
 def run_check(path: Path, environment: str | None = "production") -> Report:
     project, env = load_project(path, environment)
     files = EnvFiles()
-    diff = run_diff(project, env, "example", files)
-    sections: list[Section] = [env_gap_section(diff)]
+    sections = analysis_sections(project, env, files)
+    env_findings = sections[0].findings
 
     cp = run_consolidation_plan(project, env, files)
     sections.append(consolidation_section(cp))
@@ -69,7 +90,7 @@ def run_check(path: Path, environment: str | None = "production") -> Report:
         blocks=plan_blocks(sync),
     ))
 
-    checks = env_checks(project, diff.findings)
+    checks = env_checks(project, env_findings)
     sections.append(verification_section(
         checks, f"nothing was changed by check; after an apply, undo with: parity rollback {path} --env {env}", as_findings=False
     ))
