@@ -1,0 +1,462 @@
+"""Docker Compose as a config source: which env a compose service's container gets.
+
+Follows the Compose specification (https://docs.docker.com/reference/compose-file/):
+
+* Files for environment E: ``compose.yaml`` (or ``compose.yml``, ``docker-compose.y[a]ml``)
+  then ``compose.E.yml`` / ``docker-compose.E.yml`` — what ``docker compose -f base -f env``
+  reads. Without an environment file, the base plus ``compose.override.y[a]ml``, which
+  Compose loads by default. ``[tool.parity.sources] compose_files`` overrides the choice.
+* Each file is interpolated on its own, before the merge, with variables from the project
+  ``.env`` next to the first file (not the machine's environment). Relative paths resolve
+  against the first file's folder.
+* Merge: ``environment`` merges by key (list form expanded first), ``env_file`` appends.
+* A container's env: every ``env_file`` in order (later wins; ``required: false`` may be
+  missing), then ``environment`` on top. A bare ``KEY`` (no value) takes the project
+  variable if there is one and otherwise sets nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from parity.env.parse import read_env_file
+from parity.errors import EnvFileError
+from parity.model.findings import Severity
+from parity.project import ENV_ALIASES, EnvLayer, Project
+from parity.sources.base import Collector, SourceValue, load_yaml, read_text
+from parity.sources.interpolate import InterpolationError, interpolate
+from parity.sources.yamlnodes import BOOL_TAG, YamlProblem, YNode
+
+# Compose's env-file format keeps single-quoted values literal.
+_SINGLE_QUOTED = re.compile(r"^\s*(?:export\s+)?[^=#]*=\s*'")
+BASE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+OVERRIDE_NAMES = (
+    "compose.override.yaml",
+    "compose.override.yml",
+    "docker-compose.override.yaml",
+    "docker-compose.override.yml",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EnvFileRef:
+    path: Path
+    required: bool
+    raw: bool
+    file: Path  # the compose file naming it
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentEntry:
+    key: str
+    value: str | None  # None: a bare ``KEY``, passed through from the project variables
+    file: Path
+    line: int
+    via_var: str | None = None  # the value is exactly one ``${VAR…}``: that variable
+
+
+@dataclass(slots=True)
+class ComposeService:
+    name: str
+    file: Path
+    line: int
+    context: Path | None = None
+    image: str | None = None
+    env_files: list[EnvFileRef] = field(default_factory=list)
+    environment: dict[str, EnvironmentEntry] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ComposeProject:
+    files: list[Path]
+    services: dict[str, ComposeService]
+    variables: dict[str, tuple[str, Path, int]]  # project .env: name → (value, file, line)
+
+
+def environment_names(environment: str) -> list[str]:
+    """``production`` → ``["production", "prod"]``: the spellings a file name may use."""
+    return [environment, *sorted(a for a, full in ENV_ALIASES.items() if full == environment)]
+
+
+def compose_files(project: Project, environment: str) -> list[Path]:
+    """The compose files ``docker compose`` would read for ``environment``, base first."""
+    cfg = project.config.sources
+    if not cfg.compose or environment == "example":
+        return []
+    if environment in cfg.compose_files:
+        return [project.root / p for p in cfg.compose_files[environment]]
+    root = project.root
+    base = next((root / n for n in BASE_NAMES if (root / n).is_file()), None)
+    specific = next(
+        (
+            root / f"{stem}.{name}.{ext}"
+            for name in environment_names(environment)
+            for stem in ("compose", "docker-compose")
+            for ext in ("yaml", "yml")
+            if (root / f"{stem}.{name}.{ext}").is_file()
+        ),
+        None,
+    )
+    if specific is None:
+        specific = next((root / n for n in OVERRIDE_NAMES if (root / n).is_file()), None)
+    return [p for p in (base, specific) if p is not None]
+
+
+def _project_variables(folder: Path, col: Collector) -> dict[str, tuple[str, Path, int]]:
+    """The project ``.env``: Compose's interpolation variables (it may interpolate itself)."""
+    path = folder / ".env"
+    col.read_paths.append(path)
+    if not path.is_file():
+        return {}
+    try:
+        env = read_env_file(path)
+    except EnvFileError as exc:
+        col.add(
+            "SRC001", Severity.ERROR, f"cannot read the compose project .env: {exc.message}", path, exc.line
+        )
+        return {}
+    out: dict[str, tuple[str, Path, int]] = {}
+    for entry in env.entries:
+        if entry.value is None:
+            continue
+        value = entry.value
+        if not _SINGLE_QUOTED.match(entry.raw) and "$" in value:
+            resolved = _interp(
+                value, {k: v[0] for k, v in out.items()}, col, path, entry.line, entry.key, None
+            )
+            if resolved is None:
+                continue
+            value = resolved
+        out[entry.key] = (value, path, entry.line)
+    return out
+
+
+def _interp(
+    text: str,
+    variables: dict[str, str],
+    col: Collector,
+    file: Path,
+    line: int,
+    key: str | None,
+    service: str | None,
+) -> str | None:
+    """Interpolate one value; a problem becomes a finding at ``file:line`` and the value None."""
+    try:
+        res = interpolate(text, variables)
+    except InterpolationError as exc:
+        if exc.required:
+            col.add(
+                "SRC004",
+                Severity.ERROR,
+                f"{exc.message}: docker compose refuses to start",
+                file,
+                line,
+                key=key,
+                service=service,
+                fix=f"set {exc.variable} in the compose project .env",
+            )
+        else:
+            col.add("SRC008", Severity.ERROR, exc.message, file, line, key=key, service=service)
+        return None
+    for name in dict.fromkeys(res.unset):
+        col.add(
+            "SRC011",
+            Severity.WARNING,
+            f"variable {name} is not set; docker compose substitutes an empty string",
+            file,
+            line,
+            key=key,
+            service=service,
+            fix=f"set {name} in the compose project .env or give a default (${{{name}:-…}})",
+        )
+    return res.value
+
+
+def _scalar(node: YNode) -> str | None:
+    if node.text is not None and node.tag == BOOL_TAG and node.text.lower() in ("true", "false"):
+        return node.text.lower()  # Compose writes YAML booleans as true/false
+    return node.text
+
+
+def _read_service(
+    cs: ComposeService, node: YNode, file: Path, base_dir: Path, variables: dict[str, str], col: Collector
+) -> None:
+    def interp(n: YNode, key: str | None = None, line: int | None = None) -> str | None:
+        text = _scalar(n)
+        if text is None:
+            return None
+        return _interp(text, variables, col, file, line or n.line, key, cs.name)
+
+    build = node.get("build")
+    if build is not None:
+        ctx_node = build if build.is_scalar else build.get("context")
+        ctx = interp(ctx_node) if ctx_node is not None else "."
+        if ctx is not None and "://" not in ctx:  # a git URL is no folder of this repository
+            cs.context = (base_dir / ctx).resolve()
+    image = node.get("image")
+    if image is not None and image.is_scalar:
+        cs.image = interp(image) or cs.image
+
+    env_file = node.get("env_file")
+    if env_file is not None:
+        items = env_file.items if env_file.is_seq else (env_file,)
+        for item in items:
+            if item.is_scalar:
+                path_text, required, raw = interp(item), True, False
+            elif item.is_map and item.get("path") is not None:
+                path_node = item.get("path")
+                assert path_node is not None
+                path_text = interp(path_node)
+                req = item.get("required")
+                required = True if req is None else req.truthy() is not False
+                raw = (item.str_at("format") or "") == "raw"
+            else:
+                col.add(
+                    "SRC010", Severity.ERROR, "env_file entry needs a path", file, item.line, service=cs.name
+                )
+                continue
+            if path_text:
+                cs.env_files.append(
+                    EnvFileRef((base_dir / path_text).resolve(), required, raw, file, item.line)
+                )
+
+    environment = node.get("environment")
+    if environment is None:
+        return
+    if environment.is_map:
+        for key, value_node in environment.mapping.items():
+            line = environment.line_of(key)
+            if not value_node.is_scalar:
+                col.add(
+                    "SRC010",
+                    Severity.ERROR,
+                    f"environment value of {key} is not a plain value",
+                    file,
+                    line,
+                    key=key,
+                    service=cs.name,
+                )
+                continue
+            raw_text = _scalar(value_node)
+            value = None if raw_text is None else interp(value_node, key, line)
+            if raw_text is not None and value is None:
+                continue  # interpolation failed: already a finding
+            via = interpolate_whole(raw_text)
+            cs.environment[key] = EnvironmentEntry(key, value, file, line, via)
+    elif environment.is_seq:
+        for item in environment.items:
+            if not item.is_scalar or item.text is None:
+                col.add(
+                    "SRC010",
+                    Severity.ERROR,
+                    "environment list entry is not KEY=value",
+                    file,
+                    item.line,
+                    service=cs.name,
+                )
+                continue
+            text = item.text
+            key, sep, rest = text.partition("=")
+            if not sep:
+                cs.environment[key] = EnvironmentEntry(key, None, file, item.line)
+                continue
+            value = _interp(rest, variables, col, file, item.line, key, cs.name)
+            if value is not None:
+                cs.environment[key] = EnvironmentEntry(key, value, file, item.line, interpolate_whole(rest))
+    else:
+        col.add(
+            "SRC010",
+            Severity.ERROR,
+            "environment must be a mapping or a list",
+            file,
+            environment.line,
+            service=cs.name,
+        )
+
+
+def interpolate_whole(text: str | None) -> str | None:
+    """The variable a value consists of entirely (``${LOG_LEVEL:-info}`` → ``LOG_LEVEL``)."""
+    if not text or "$" not in text:
+        return None
+    try:
+        return interpolate(text, {}).whole
+    except InterpolationError:
+        return None
+
+
+def load_compose(project: Project, environment: str, col: Collector) -> ComposeProject | None:
+    files = compose_files(project, environment)
+    if not files:
+        return None
+    base_dir = files[0].parent
+    variables = _project_variables(base_dir, col)
+    plain = {k: v[0] for k, v in variables.items()}
+    services: dict[str, ComposeService] = {}
+    for file in files:
+        if not file.is_file():
+            col.add("SRC001", Severity.ERROR, "compose file named in the config does not exist", file, None)
+            continue
+        try:
+            docs = load_yaml(file)
+        except YamlProblem as exc:
+            col.add("SRC001", Severity.ERROR, exc.message, file, exc.line, fix="fix the YAML syntax")
+            continue
+        if not docs:
+            continue
+        doc = docs[0]
+        svc_node = doc.get("services")
+        if svc_node is None:
+            if not doc.is_map:
+                col.add("SRC010", Severity.ERROR, "a compose file must be a mapping", file, doc.line)
+            continue
+        if not svc_node.is_map:
+            col.add("SRC010", Severity.ERROR, "services must be a mapping", file, svc_node.line)
+            continue
+        for name, node in svc_node.mapping.items():
+            if node.text is None and node.is_scalar:
+                node = YNode("map", node.line)  # ``web:`` with nothing below is an empty service
+            if not node.is_map:
+                col.add(
+                    "SRC010",
+                    Severity.ERROR,
+                    f"service {name} must be a mapping",
+                    file,
+                    svc_node.line_of(name),
+                )
+                continue
+            cs = services.setdefault(name, ComposeService(name, file, svc_node.line_of(name)))
+            _read_service(cs, node, file, base_dir, plain, col)
+    return ComposeProject(files, services, variables)
+
+
+def map_services(project: Project, compose: ComposeProject) -> dict[str, ComposeService]:
+    """parity service name → the compose service that runs it.
+
+    By ``[tool.parity.sources] workloads``, else by ``build.context`` (the service folder or
+    a folder inside it), else by an ``env_file`` inside the service folder, else by name.
+    """
+    configured = project.config.sources.workloads
+    by_name = {s.name: s for s in project.services}
+    result: dict[str, ComposeService] = {}
+
+    def owner(path: Path | None) -> EnvLayer | None:
+        if path is None:
+            return None
+        best: EnvLayer | None = None
+        for s in project.services:
+            sp = s.path.resolve()
+            if (path == sp or sp in path.parents) and (best is None or len(sp.parts) > len(best.path.parts)):
+                best = s
+        return best
+
+    for cs in compose.services.values():
+        target: EnvLayer | None = by_name.get(configured[cs.name]) if cs.name in configured else None
+        target = target or owner(cs.context)
+        if target is None:
+            target = next((o for o in (owner(r.path) for r in cs.env_files) if o is not None), None)
+        target = target or by_name.get(cs.name)
+        if target is None:
+            continue
+        if target.name not in result or cs.name == target.name:
+            result[target.name] = cs
+    return result
+
+
+def _read_env_file(ref: EnvFileRef, col: Collector, service: str) -> list[tuple[str, str | None, int, bool]]:
+    """(key, value, line, interpolate) of an ``env_file``; the raw format takes lines literally."""
+    if ref.raw:
+        try:
+            text = read_text(ref.path)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            col.add("SRC001", Severity.ERROR, f"cannot read env_file: {exc}", ref.path, None, service=service)
+            return []
+        out: list[tuple[str, str | None, int, bool]] = []
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip() and not line.lstrip().startswith("#"):
+                k, sep, v = line.partition("=")
+                out.append((k.strip(), v if sep else None, n, False))
+        return out
+    try:
+        env = read_env_file(ref.path)
+    except EnvFileError as exc:
+        col.add(
+            "SRC001",
+            Severity.ERROR,
+            f"cannot read env_file: {exc.message}",
+            ref.path,
+            exc.line,
+            service=service,
+        )
+        return []
+    return [(e.key, e.value, e.line, not _SINGLE_QUOTED.match(e.raw)) for e in env.entries]
+
+
+def compose_layers(
+    project: Project,
+    service: EnvLayer,
+    environment: str,
+    compose: ComposeProject,
+    known: set[Path],
+    col: Collector,
+) -> tuple[list[SourceValue], list[SourceValue]]:
+    """(values from ``env_file``s parity does not already read, values from ``environment:``).
+
+    ``known`` are the env files already in the service's base layers: their values are in the
+    effective env already, so only the keys whose *winning* file is another one are returned.
+    """
+    cs = map_services(project, compose).get(service.name)
+    if cs is None:
+        return [], []
+    variables = {k: v[0] for k, v in compose.variables.items()}
+    chain: dict[str, SourceValue | None] = {}
+    bound: dict[str, str] = {}
+    for ref in cs.env_files:
+        col.read_paths.append(ref.path)
+        if not ref.path.is_file():
+            if ref.required:
+                col.add(
+                    "SRC006",
+                    Severity.ERROR,
+                    f"env_file {col.rel(ref.path)} of compose service {cs.name} does not exist; docker compose refuses to start",
+                    ref.file,
+                    ref.line,
+                    service=service.name,
+                    fix="create the file, or mark it 'required: false' in the compose file",
+                )
+            continue
+        is_known = ref.path.resolve() in known
+        for key, value, line, interp in _read_env_file(ref, col, service.name):
+            if value is None:
+                continue
+            if interp and "$" in value:
+                resolved = _interp(value, {**variables, **bound}, col, ref.path, line, key, service.name)
+                if resolved is None:
+                    continue
+                value = resolved
+            bound[key] = value
+            chain[key] = (
+                None
+                if is_known
+                else SourceValue(key, value, ref.path, line, "compose", "env_file", via=(ref.path, line))
+            )
+    from_files = [v for v in chain.values() if v is not None]
+
+    from_environment: list[SourceValue] = []
+    for entry in cs.environment.values():
+        via: tuple[Path, int] | None = None
+        value = entry.value
+        if value is None:
+            found = compose.variables.get(entry.key)
+            if found is None:
+                continue  # unresolved pass-through: Compose sets nothing, the env_file value stays
+            value, via = found[0], (found[1], found[2])
+        elif entry.via_var and entry.via_var in compose.variables:
+            _, vfile, vline = compose.variables[entry.via_var]
+            via = (vfile, vline)
+        from_environment.append(
+            SourceValue(entry.key, value, entry.file, entry.line, "compose", "environment", via=via)
+        )
+    return from_files, from_environment
