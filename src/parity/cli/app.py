@@ -42,6 +42,7 @@ def _register() -> None:
     apply_cmd.register(app)
     env_cmd.register(app)
     # --- registrations of later capabilities below (keep one line each) ---
+    __import__("parity.cli.schema", fromlist=["register"]).register(app)
     __import__("parity.cli.flags", fromlist=["register"]).register(app)
 
 

@@ -52,6 +52,18 @@ class Impact:
     note: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class CompareOptions:
+    """How :func:`parity.diff.compare` matches names on a dialect.
+
+    ``fold_case``: identifiers match case-insensitively (SQLite always; MySQL columns and
+    indexes). PostgreSQL folds unquoted identifiers at parse time, so the catalog already
+    holds the canonical spelling and an exact match is right there.
+    """
+
+    fold_case: bool = False
+
+
 class Change:
     """Base of every change. ``kind`` is a stable snake_case id used in JSON output."""
 

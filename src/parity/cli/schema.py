@@ -1,0 +1,111 @@
+"""``parity schema diff``: the live database vs the schema main declares (read-only)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from parity.cli.common import EnvOpt, PathArg, guarded
+
+if TYPE_CHECKING:
+    from parity.model.findings import Section
+    from parity.schema.service import SchemaDiff
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sql = "sql"
+
+
+DbOpt = Annotated[
+    str | None, typer.Option("--db", help="Database URL (default: DATABASE_URL of the environment).")
+]
+SchemaOpt = Annotated[
+    str | None,
+    typer.Option("--schema", help="Declared schema: a .sql file, a folder of them, or module:Base."),
+]
+DevUrlOpt = Annotated[
+    str | None, typer.Option("--dev-url", help="Server for the scratch database (PostgreSQL/MySQL).")
+]
+DiffFormatOpt = Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+def _text(result: SchemaDiff, section: Section) -> str:
+    from parity.model.changes import ProductionOnly
+
+    lines = [f"{section.title}", *section.notes, ""]
+    for row, finding in zip(result.rows, section.findings, strict=True):
+        marker = "=" if isinstance(row.change, ProductionOnly) else "+"
+        lines.append(f"{marker} [{finding.code}] {finding.message}")
+        if row.impact.lock:
+            lines.append(f"    lock: {row.impact.lock}")
+        if row.impact.note:
+            lines.append(f"    note: {row.impact.note}")
+        for stmt in row.sql:
+            lines.extend("    " + s for s in (stmt + ";").splitlines())
+        if isinstance(row.change, ProductionOnly):
+            lines.append("    kept (production-only objects are never dropped)")
+    verdict = "FAIL" if section.failed else "PASS"
+    pending = len(result.pending)
+    lines.append("")
+    lines.append(
+        f"{verdict}: {pending} change(s) to apply, {len(result.changes) - pending} production-only object(s) kept"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _sql(result: SchemaDiff) -> str:
+    from parity.model.changes import ProductionOnly, describe
+
+    out = [f"-- parity schema diff: {result.dialect} {result.url} vs {result.source}"]
+    for row in result.rows:
+        out.append(f"-- {describe(row.change)} [{row.impact.safety.value}]")
+        if isinstance(row.change, ProductionOnly):
+            out.append("-- kept: never dropped")
+        out.extend(s + ";" for s in row.sql)
+    return "\n".join(out) + "\n"
+
+
+def register(app: typer.Typer) -> None:
+    schema_app = typer.Typer(
+        help="Compare the live database schema with the schema main declares.", no_args_is_help=True
+    )
+
+    @schema_app.command("diff")
+    def diff_cmd(
+        path: PathArg = Path("."),
+        env: EnvOpt = "production",
+        db: DbOpt = None,
+        schema: SchemaOpt = None,
+        dev_url: DevUrlOpt = None,
+        fmt: DiffFormatOpt = DiffFormat.text,
+    ) -> None:
+        """Schema Impact Analysis: each change with table, rows, rewrite/lock, safety class and SQL."""
+
+        def run() -> tuple[SchemaDiff, Section]:
+            from parity.project import discover, normalize_environment
+            from parity.schema.service import diff_schema, section_from_diff
+
+            project = discover(path)
+            environment = normalize_environment(env)
+            result = diff_schema(project, environment, db=db, schema=schema, dev_url=dev_url)
+            return result, section_from_diff(result, project, environment)
+
+        result, section = guarded(run)
+        if fmt is DiffFormat.json:
+            data = result.as_dict()
+            data["findings"] = [f.as_dict() for f in section.findings]
+            data["verdict"] = "FAIL" if section.failed else "PASS"
+            typer.echo(json.dumps(data, indent=2))
+        elif fmt is DiffFormat.sql:
+            typer.echo(_sql(result), nl=False)
+        else:
+            typer.echo(_text(result, section), nl=False)
+        raise typer.Exit(1 if section.failed else 0)
+
+    app.add_typer(schema_app, name="schema")

@@ -1,0 +1,160 @@
+"""``apply_change(schema, change)`` → the schema after the change, in the model only (no I/O).
+
+Dialects that rebuild a table to change it (SQLite) render against the table's shape at
+that point of a script; the planner and tests use it to check that a list of changes
+really leads to the desired schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from parity.model.changes import (
+    AddCheck,
+    AddColumn,
+    AddEnum,
+    AddEnumValue,
+    AddForeignKey,
+    AddIndex,
+    AddSequence,
+    AddTable,
+    AddTrigger,
+    AddUnique,
+    AddView,
+    AlterColumn,
+    AlterPrimaryKey,
+    AlterView,
+    Change,
+    DropCheck,
+    DropColumn,
+    DropForeignKey,
+    DropIndex,
+    DropTable,
+    DropUnique,
+    DropView,
+    PossibleRename,
+    ProductionOnly,
+    RenameColumn,
+)
+from parity.model.schema import EnumType, Schema, Table
+
+
+def _sorted(items: Iterable[Table]) -> tuple[Table, ...]:
+    return tuple(sorted(items, key=lambda t: t.name))
+
+
+def _with_table(schema: Schema, name: str, fn: Callable[[Table], Table]) -> Schema:
+    tables = []
+    found = False
+    for t in schema.tables:
+        if t.name.lower() == name.lower():
+            tables.append(fn(t))
+            found = True
+        else:
+            tables.append(t)
+    if not found:
+        raise KeyError(f"no table {name!r} in the schema")
+    return replace(schema, tables=tuple(tables))
+
+
+def _rename_in(cols: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
+    return tuple(new if c == old else c for c in cols)
+
+
+def apply_change(schema: Schema, change: Change) -> Schema:
+    """The schema ``change`` leads to. Reports (``ProductionOnly``, ``PossibleRename``) change nothing."""
+    match change:
+        case ProductionOnly() | PossibleRename():
+            return schema
+        case AddTable(definition=t):
+            return replace(schema, tables=_sorted((*schema.tables, t)))
+        case DropTable(definition=t):
+            return replace(schema, tables=tuple(x for x in schema.tables if x.name.lower() != t.name.lower()))
+        case AddColumn(table=tn, column=col):
+            return _with_table(schema, tn, lambda t: replace(t, columns=(*t.columns, col)))
+        case DropColumn(table=tn, column=col):
+            return _with_table(
+                schema,
+                tn,
+                lambda t: replace(
+                    t, columns=tuple(c for c in t.columns if c.name.lower() != col.name.lower())
+                ),
+            )
+        case AlterColumn(table=tn, current=cur, desired=des):
+            return _with_table(
+                schema,
+                tn,
+                lambda t: replace(
+                    t, columns=tuple(des if c.name.lower() == cur.name.lower() else c for c in t.columns)
+                ),
+            )
+        case RenameColumn(table=tn, old=old, new=new):
+
+            def rename(t: Table) -> Table:
+                cols = tuple(replace(c, name=new) if c.name == old else c for c in t.columns)
+                pk = (
+                    replace(t.primary_key, columns=_rename_in(t.primary_key.columns, old, new))
+                    if t.primary_key
+                    else None
+                )
+                return replace(t, columns=cols, primary_key=pk)
+
+            return _with_table(schema, tn, rename)
+        case AlterPrimaryKey(table=tn, desired=pk):
+            return _with_table(schema, tn, lambda t: replace(t, primary_key=pk))
+        case AddIndex(table=tn, index=ix):
+            return _with_table(
+                schema,
+                tn,
+                lambda t: replace(t, indexes=tuple(sorted((*t.indexes, ix), key=lambda i: i.name))),
+            )
+        case DropIndex(table=tn, index=ix):
+            return _with_table(
+                schema, tn, lambda t: replace(t, indexes=tuple(i for i in t.indexes if i.name != ix.name))
+            )
+        case AddForeignKey(table=tn, foreign_key=fk):
+            return _with_table(schema, tn, lambda t: replace(t, foreign_keys=(*t.foreign_keys, fk)))
+        case DropForeignKey(table=tn, foreign_key=fk):
+            return _with_table(
+                schema, tn, lambda t: replace(t, foreign_keys=tuple(f for f in t.foreign_keys if f != fk))
+            )
+        case AddUnique(table=tn, unique=u):
+            return _with_table(schema, tn, lambda t: replace(t, uniques=(*t.uniques, u)))
+        case DropUnique(table=tn, unique=u):
+            return _with_table(
+                schema, tn, lambda t: replace(t, uniques=tuple(x for x in t.uniques if x != u))
+            )
+        case AddCheck(table=tn, check=ck):
+            return _with_table(schema, tn, lambda t: replace(t, checks=(*t.checks, ck)))
+        case DropCheck(table=tn, check=ck):
+            return _with_table(schema, tn, lambda t: replace(t, checks=tuple(x for x in t.checks if x != ck)))
+        case AddView(view=v):
+            return replace(schema, views=tuple(sorted((*schema.views, v), key=lambda x: x.name)))
+        case DropView(view=v):
+            return replace(schema, views=tuple(x for x in schema.views if x.name != v.name))
+        case AlterView(desired=v):
+            return replace(schema, views=tuple(v if x.name == v.name else x for x in schema.views))
+        case AddEnum(enum=e):
+            return replace(schema, enums=(*schema.enums, e))
+        case AddEnumValue(enum=name, value=value, before=before):
+
+            def add_label(e: EnumType) -> EnumType:
+                if e.name != name:
+                    return e
+                labels = list(e.labels)
+                labels.insert(labels.index(before) if before in labels else len(labels), value)
+                return replace(e, labels=tuple(labels))
+
+            return replace(schema, enums=tuple(add_label(e) for e in schema.enums))
+        case AddSequence(sequence=s):
+            return replace(schema, sequences=(*schema.sequences, s))
+        case AddTrigger(trigger=tr):
+            return replace(schema, triggers=(*schema.triggers, tr))
+    raise TypeError(f"apply_change: unknown change {type(change).__name__}")
+
+
+def apply_changes(schema: Schema, changes: Iterable[Change]) -> Schema:
+    for change in changes:
+        schema = apply_change(schema, change)
+    return schema

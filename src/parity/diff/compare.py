@@ -1,0 +1,276 @@
+"""``compare(current, desired)`` → the ordered changes that take ``current`` to ``desired``.
+
+Pure and dialect-free: both schemas were normalised by their inspector, and the dialect's
+:class:`~parity.dialects.base.CompareOptions` say how names match. What only ``current``
+(production) has is reported as :class:`ProductionOnly` and never dropped.
+
+Order: enums, sequences, new tables (referenced tables first), then per existing table
+(by name) primary key, columns, indexes, uniques, checks; then foreign keys of existing
+tables (they may reference new tables), views, triggers, and finally production-only
+objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from parity.model.changes import (
+    AddCheck,
+    AddColumn,
+    AddEnum,
+    AddEnumValue,
+    AddForeignKey,
+    AddIndex,
+    AddSequence,
+    AddTable,
+    AddTrigger,
+    AddUnique,
+    AddView,
+    AlterColumn,
+    AlterPrimaryKey,
+    AlterView,
+    Change,
+    CompareOptions,
+    DropForeignKey,
+    DropIndex,
+    PossibleRename,
+    ProductionOnly,
+)
+from parity.model.schema import Column, ForeignKey, Index, Schema, Table
+
+T = TypeVar("T")
+
+
+def _by_key(items: Iterable[T], name: Callable[[T], str], key: Callable[[str], str]) -> dict[str, T]:
+    return {key(name(i)): i for i in items}
+
+
+def column_changes(current: Column, desired: Column) -> frozenset[str]:
+    """The attributes in which two same-named columns differ (normalised values only)."""
+    changed: set[str] = set()
+    if current.type != desired.type:
+        changed.add("type")
+    if current.nullable != desired.nullable:
+        changed.add("nullable")
+    if current.default != desired.default:
+        changed.add("default")
+    if current.collation != desired.collation:
+        changed.add("collation")
+    if (current.generated, current.generated_stored if current.generated else False) != (
+        desired.generated,
+        desired.generated_stored if desired.generated else False,
+    ):
+        changed.add("generated")
+    if current.identity != desired.identity:
+        changed.add("identity")
+    return frozenset(changed)
+
+
+def _index_signature(index: Index, key: Callable[[str], str]) -> tuple[object, ...]:
+    parts = tuple(
+        (key(p.column) if p.column is not None else None, p.expression, p.descending) for p in index.parts
+    )
+    return (parts, index.unique, index.where, index.method)
+
+
+def _fk_signature(fk: ForeignKey, key: Callable[[str], str]) -> tuple[object, ...]:
+    return (tuple(key(c) for c in fk.columns), key(fk.ref_table), tuple(key(c) for c in fk.ref_columns))
+
+
+def _topological(tables: list[Table], key: Callable[[str], str]) -> list[Table]:
+    """New tables ordered so a referenced table comes before the tables referencing it."""
+    names = {key(t.name): t for t in tables}
+    done: dict[str, Table] = {}
+    visiting: set[str] = set()
+
+    def visit(t: Table) -> None:
+        k = key(t.name)
+        if k in done or k in visiting:
+            return  # a cycle: keep declaration order for the rest
+        visiting.add(k)
+        for fk in t.foreign_keys:
+            dep = names.get(key(fk.ref_table))
+            if dep is not None and dep is not t:
+                visit(dep)
+        visiting.discard(k)
+        done[k] = t
+
+    for t in tables:
+        visit(t)
+    return list(done.values())
+
+
+def _compare_columns(
+    current: Table, desired: Table, key: Callable[[str], str]
+) -> tuple[list[Change], list[Change]]:
+    """(changes, production-only) for the columns of one table, with rename suspicion."""
+    cur = _by_key(current.columns, lambda c: c.name, key)
+    des = _by_key(desired.columns, lambda c: c.name, key)
+    added = [c for k, c in des.items() if k not in cur]
+    gone = [c for k, c in cur.items() if k not in des]
+    changes: list[Change] = []
+    renames: list[Change] = []
+    # A rename is suspected only when exactly one column of a type went and exactly one of
+    # that type came: with more candidates any pairing would be a guess.
+    paired_old: set[str] = set()
+    paired_new: set[str] = set()
+    for col_type in {c.type for c in added}:
+        new_of_type = [c for c in added if c.type == col_type]
+        old_of_type = [c for c in gone if c.type == col_type]
+        if len(new_of_type) == 1 and len(old_of_type) == 1:
+            renames.append(PossibleRename(current.name, old_of_type[0], new_of_type[0]))
+            paired_old.add(old_of_type[0].name)
+            paired_new.add(new_of_type[0].name)
+    for col in desired.columns:
+        k = key(col.name)
+        if k not in cur:
+            if col.name not in paired_new:
+                changes.append(AddColumn(current.name, col))
+            continue
+        diff = column_changes(cur[k], col)
+        if diff:
+            changes.append(AlterColumn(current.name, cur[k], col, diff))
+    changes.extend(renames)
+    only: list[Change] = [
+        ProductionOnly("column", current.name, c.name, c.raw_type)
+        for c in current.columns
+        if key(c.name) not in des and c.name not in paired_old
+    ]
+    return changes, only
+
+
+def _compare_table(
+    current: Table, desired: Table, key: Callable[[str], str]
+) -> tuple[list[Change], list[Change], list[Change]]:
+    """(changes, foreign-key changes, production-only) for a table both sides have."""
+    changes: list[Change] = []
+    only: list[Change] = []
+    t = current.name
+
+    cur_pk = tuple(key(c) for c in current.primary_key.columns) if current.primary_key else ()
+    des_pk = tuple(key(c) for c in desired.primary_key.columns) if desired.primary_key else ()
+    if cur_pk != des_pk:
+        changes.append(AlterPrimaryKey(t, current.primary_key, desired.primary_key))
+
+    col_changes, col_only = _compare_columns(current, desired, key)
+    changes.extend(col_changes)
+    only.extend(col_only)
+
+    cur_ix = _by_key(current.indexes, lambda i: i.name, key)
+    des_ix = _by_key(desired.indexes, lambda i: i.name, key)
+    for k, ix in des_ix.items():
+        old = cur_ix.get(k)
+        if old is None:
+            changes.append(AddIndex(t, ix))
+        elif _index_signature(old, key) != _index_signature(ix, key):
+            changes.append(DropIndex(t, old))
+            changes.append(AddIndex(t, ix))
+    only.extend(ProductionOnly("index", t, ix.name) for k, ix in cur_ix.items() if k not in des_ix)
+
+    cur_uq = {tuple(key(c) for c in u.columns): u for u in current.uniques}
+    des_uq = {tuple(key(c) for c in u.columns): u for u in desired.uniques}
+    changes.extend(AddUnique(t, u) for sig, u in des_uq.items() if sig not in cur_uq)
+    only.extend(
+        ProductionOnly("unique", t, u.name or f"({', '.join(u.columns)})")
+        for sig, u in cur_uq.items()
+        if sig not in des_uq
+    )
+
+    cur_ck = {c.expression: c for c in current.checks}
+    des_ck = {c.expression: c for c in desired.checks}
+    changes.extend(AddCheck(t, c) for e, c in des_ck.items() if e not in cur_ck)
+    only.extend(
+        ProductionOnly("check", t, c.name or c.expression) for e, c in cur_ck.items() if e not in des_ck
+    )
+
+    fk_changes: list[Change] = []
+    cur_fk = {_fk_signature(f, key): f for f in current.foreign_keys}
+    des_fk = {_fk_signature(f, key): f for f in desired.foreign_keys}
+    for sig, fk in des_fk.items():
+        old_fk = cur_fk.get(sig)
+        if old_fk is None:
+            fk_changes.append(AddForeignKey(t, fk))
+        elif (old_fk.on_delete, old_fk.on_update) != (fk.on_delete, fk.on_update):
+            fk_changes.append(DropForeignKey(t, old_fk))
+            fk_changes.append(AddForeignKey(t, fk))
+    only.extend(
+        ProductionOnly("foreign_key", t, f.name or f"({', '.join(f.columns)}) → {f.ref_table}")
+        for sig, f in cur_fk.items()
+        if sig not in des_fk
+    )
+    return changes, fk_changes, only
+
+
+def compare(current: Schema, desired: Schema, options: CompareOptions | None = None) -> list[Change]:
+    """The ordered changes from ``current`` (live) to ``desired`` (declared).
+
+    >>> from parity.model.schema import Schema, Table, Column
+    >>> a = Schema("sqlite", (Table("t", (Column("id", "integer"),)),))
+    >>> b = Schema("sqlite", (Table("t", (Column("id", "integer"), Column("x", "text"))),))
+    >>> [c.kind for c in compare(a, b)]
+    ['add_column']
+    """
+    opts = options or CompareOptions()
+    key: Callable[[str], str] = str.lower if opts.fold_case else (lambda s: s)
+    changes: list[Change] = []
+    fk_changes: list[Change] = []
+    only: list[Change] = []
+
+    cur_enums = _by_key(current.enums, lambda e: e.name, key)
+    for enum in desired.enums:
+        old = cur_enums.get(key(enum.name))
+        if old is None:
+            changes.append(AddEnum(enum))
+            continue
+        labels = list(old.labels)
+        for i, label in enumerate(enum.labels):
+            if label not in labels:
+                before = next((lb for lb in enum.labels[i + 1 :] if lb in labels), None)
+                changes.append(AddEnumValue(old.name, label, before))
+                labels.insert(labels.index(before) if before else len(labels), label)
+    des_enums = {key(e.name) for e in desired.enums}
+    only.extend(ProductionOnly("enum", None, e.name) for e in current.enums if key(e.name) not in des_enums)
+
+    # Owned sequences come with their serial/identity column; only standalone ones are objects here.
+    cur_seq = {key(s.name) for s in current.sequences if s.owned_by is None}
+    des_seq = {key(s.name) for s in desired.sequences if s.owned_by is None}
+    changes.extend(
+        AddSequence(s) for s in desired.sequences if s.owned_by is None and key(s.name) not in cur_seq
+    )
+    only.extend(
+        ProductionOnly("sequence", None, s.name)
+        for s in current.sequences
+        if s.owned_by is None and key(s.name) not in des_seq
+    )
+
+    cur_tables = _by_key(current.tables, lambda t: t.name, key)
+    des_tables = _by_key(desired.tables, lambda t: t.name, key)
+    new_tables = [t for k, t in des_tables.items() if k not in cur_tables]
+    changes.extend(AddTable(t) for t in _topological(new_tables, key))
+    for k in sorted(des_tables):
+        if k not in cur_tables:
+            continue
+        c, f, o = _compare_table(cur_tables[k], des_tables[k], key)
+        changes.extend(c)
+        fk_changes.extend(f)
+        only.extend(o)
+    changes.extend(fk_changes)
+    only[:0] = [ProductionOnly("table", None, t.name) for k, t in cur_tables.items() if k not in des_tables]
+
+    cur_views = _by_key(current.views, lambda v: v.name, key)
+    des_views = _by_key(desired.views, lambda v: v.name, key)
+    for k, view in des_views.items():
+        old_view = cur_views.get(k)
+        if old_view is None:
+            changes.append(AddView(view))
+        elif (old_view.definition, old_view.materialized) != (view.definition, view.materialized):
+            changes.append(AlterView(old_view, view))
+    only.extend(ProductionOnly("view", None, v.name) for k, v in cur_views.items() if k not in des_views)
+
+    cur_tr = _by_key(current.triggers, lambda t: t.name, key)
+    des_tr = _by_key(desired.triggers, lambda t: t.name, key)
+    changes.extend(AddTrigger(tr) for k, tr in des_tr.items() if k not in cur_tr)
+    only.extend(ProductionOnly("trigger", tr.table, tr.name) for k, tr in cur_tr.items() if k not in des_tr)
+
+    return changes + only

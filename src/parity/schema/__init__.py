@@ -1,0 +1,1 @@
+"""Desired-schema sources, database discovery and the ``schema diff`` service."""

@@ -1,0 +1,88 @@
+"""Where the declared schema and the production database are, found from the project.
+
+Order: explicit option (``--schema`` / ``--db``) → ``parity.toml`` ``[schema]`` → discovery.
+The schema file is ``schema.sql``, ``db/schema.sql`` or ``*/schema.sql``; the database URL
+is the ``DATABASE_URL`` (key configurable) of the target environment's effective env, a
+relative SQLite path resolving against the folder of the service whose env file gave it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from parity.errors import DiscoveryError
+from parity.project import Project
+
+SCHEMA_CANDIDATES = ("schema.sql", "db/schema.sql")
+
+
+def find_schema_source(project: Project, explicit: str | None = None) -> str:
+    """The desired-schema source as given, or discovered (a path relative to the root)."""
+    if explicit:
+        return explicit
+    if project.config.schema_.source:
+        return project.config.schema_.source
+    for name in SCHEMA_CANDIDATES:
+        if (project.root / name).is_file():
+            return name
+    found = sorted(p for p in project.root.glob("*/schema.sql") if p.is_file())
+    if not found:
+        found = sorted(p for p in project.root.glob("*/*/schema.sql") if p.is_file())
+    if found:
+        return found[0].relative_to(project.root).as_posix()
+    raise DiscoveryError(
+        "no declared schema found (looked for schema.sql, db/schema.sql, */schema.sql)",
+        file=project.root,
+        hint="pass --schema FILE|FOLDER|module:Base or set [schema] source in parity.toml",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseLocation:
+    """A database URL and where it came from (for messages; the URL may hold a password)."""
+
+    url: str
+    service: str | None = None
+    file: Path | None = None
+    line: int | None = None
+
+
+def resolve_sqlite_url(url: str, base: Path) -> str:
+    """``sqlite:///../db/x.db`` relative to ``base`` → ``sqlite:////abs/db/x.db``."""
+    if not url.lower().startswith("sqlite"):
+        return url
+    rest = url.split("://", 1)[1] if "://" in url else ""
+    if (
+        not rest.startswith("/")
+        or rest.startswith("//")
+        or rest[1:].startswith("file:")
+        or rest[1:] == ":memory:"
+    ):
+        return url
+    return "sqlite:///" + str((base / rest[1:]).resolve())
+
+
+def find_database_url(project: Project, environment: str, explicit: str | None = None) -> DatabaseLocation:
+    """The production (target) database: ``--db``, else the effective env's ``DATABASE_URL``."""
+    if explicit:
+        return DatabaseLocation(resolve_sqlite_url(explicit, Path.cwd()))
+    from parity.env.layers import all_effective
+
+    key = project.config.schema_.database_url_key
+    wanted = project.config.schema_.service
+    effective = all_effective(project, environment)
+    for service in project.services:
+        if wanted and service.name != wanted:
+            continue
+        value = effective[service.name].values.get(key)
+        if value is None or not value.value:
+            continue
+        # The env file's folder is where the service runs from, so a relative path means that.
+        url = resolve_sqlite_url(value.value, value.file.parent)
+        return DatabaseLocation(url, service.name, value.file, value.line)
+    raise DiscoveryError(
+        f"no {key} in the effective env of any service for '{environment}'",
+        file=project.root,
+        hint="pass --db URL or set [schema] database_url_key / service in parity.toml",
+    )
