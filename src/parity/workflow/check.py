@@ -14,6 +14,7 @@ from parity.code.scan import scan_project
 from parity.env.layers import EnvFiles
 from parity.env.sections import consolidation_section, env_gap_section, plan_blocks
 from parity.env.service import load_project, run_consolidation_plan, run_diff, run_sync_plan
+from parity.errors import DiscoveryError
 from parity.model.findings import Finding, Report, Section, Severity, Table
 from parity.project import Project
 
@@ -60,7 +61,20 @@ def analysis_sections(project: Project, env: str, files: EnvFiles | None = None)
     files = files or EnvFiles()
     code = scan_project(project)
     diff = run_diff(project, env, "example", files, keys_read_by_code(project, code))
-    return [env_gap_section(diff), build_flags_section(project, env, code)]
+    return [env_gap_section(diff), build_flags_section(project, env, code), schema_section(project, env)]
+
+
+def schema_section(project: Project, env: str) -> Section:
+    """Schema Impact Analysis, or a note when the project declares no database or no schema."""
+    from parity.schema.discover import find_database_url, find_schema_source
+    from parity.schema.service import build_schema_section
+
+    try:
+        find_schema_source(project)
+        find_database_url(project, env)
+    except DiscoveryError as exc:
+        return Section("schema", "Schema Impact Analysis", notes=(f"schema not checked: {exc.message}",))
+    return build_schema_section(project, env)
 
 
 def section_checks(sections: list[Section]) -> list[Check]:
