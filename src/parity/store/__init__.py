@@ -1,0 +1,1 @@
+"""Store parity: code models, Store interfaces and in-memory fallbacks follow the schema."""
