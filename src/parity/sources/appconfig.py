@@ -84,6 +84,7 @@ def _toml_lines(text: str) -> dict[str, int]:
         m = _TOML_TABLE.match(line)
         if m:
             table = ".".join(p.strip().strip("\"'") for p in m.group(1).split("."))
+            lines.setdefault(table, n)
             continue
         k = _TOML_KEY.match(line)
         if k:
