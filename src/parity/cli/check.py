@@ -15,11 +15,12 @@ def check_cmd(
     env: EnvOpt = "production",
     fmt: FormatOpt = Format.text,
     output: OutputOpt = None,
+    smoke: Annotated[bool, typer.Option("--smoke", help="Also run the smoke checks declared in parity.toml.")] = False,
 ) -> None:
     """Gap analysis of everything (env, schema, flags, store); ends with PASS or FAIL (exit 0 / 1; 2 = bad input)."""
     from parity.workflow.check import run_check
 
-    report = guarded(lambda: run_check(path, env))
+    report = guarded(lambda: run_check(path, env, smoke=smoke))
     emit(report, fmt, output)
     raise exit_for(report)
 

@@ -2,9 +2,10 @@
 env for the target environment (output captured and masked), or an HTTP request with an
 expected status and optional body text.
 
-    [services.api]
-    path = "services/api"
-    smoke = [{ name = "exports route", command = "python -m app.main /exports" }]
+    [smoke]
+    api = [{ name = "exports route", command = "python -m app.main /exports" }]
+
+A leading ``python`` runs with the interpreter that runs parity.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -38,15 +40,26 @@ def _secrets_of(env: EffectiveEnv, extra: list[str]) -> list[str]:
     return [v.value for v in env.values.values() if is_secret(v.key, v.value, extra)]
 
 
-def run_smoke(service: EnvLayer, check: SmokeCheck, env: EffectiveEnv, extra_secret_patterns: list[str]) -> SmokeResult:
+def run_smoke(
+    service: EnvLayer, check: SmokeCheck, env: EffectiveEnv, extra_secret_patterns: list[str]
+) -> SmokeResult:
     name = check.name or check.command or check.url or "smoke"
     secrets = _secrets_of(env, extra_secret_patterns)
     if check.command:
         proc_env = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
         proc_env.update(env.as_dict())
         try:
+            argv = shlex.split(check.command)
+            if argv and argv[0] in ("python", "python3"):
+                # The interpreter running parity: the same one whether or not a venv is on PATH.
+                argv[0] = sys.executable
             proc = subprocess.run(
-                shlex.split(check.command), cwd=service.path, env=proc_env, capture_output=True, text=True, timeout=check.timeout,
+                argv,
+                cwd=service.path,
+                env=proc_env,
+                capture_output=True,
+                text=True,
+                timeout=check.timeout,
             )
         except FileNotFoundError as exc:
             return SmokeResult(service.name, name, False, f"cannot run: {exc.filename}")
@@ -54,7 +67,12 @@ def run_smoke(service: EnvLayer, check: SmokeCheck, env: EffectiveEnv, extra_sec
             return SmokeResult(service.name, name, False, f"timed out after {check.timeout:g}s")
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
         detail = mask_text(" | ".join(tail), secrets)
-        return SmokeResult(service.name, name, proc.returncode == 0, f"exit {proc.returncode}" + (f": {detail}" if detail else ""))
+        return SmokeResult(
+            service.name,
+            name,
+            proc.returncode == 0,
+            f"exit {proc.returncode}" + (f": {detail}" if detail else ""),
+        )
     if check.url:
         try:
             with urllib.request.urlopen(check.url, timeout=check.timeout) as resp:
@@ -64,6 +82,10 @@ def run_smoke(service: EnvLayer, check: SmokeCheck, env: EffectiveEnv, extra_sec
         except (urllib.error.URLError, OSError) as exc:
             return SmokeResult(service.name, name, False, mask_text(f"request failed: {exc}", secrets))
         ok = status == check.expect_status and (check.expect_text is None or check.expect_text in body)
-        detail = f"HTTP {status}" + ("" if check.expect_text is None else f", body {'has' if check.expect_text in body else 'lacks'} {check.expect_text!r}")
+        detail = f"HTTP {status}" + (
+            ""
+            if check.expect_text is None
+            else f", body {'has' if check.expect_text in body else 'lacks'} {check.expect_text!r}"
+        )
         return SmokeResult(service.name, name, ok, detail)
     return SmokeResult(service.name, name, False, "neither command nor url given")

@@ -10,15 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from parity.env.layers import EnvFiles, all_effective
+from parity.env.layers import EnvFiles
 from parity.env.sections import consolidation_section, env_plan_section
 from parity.env.service import load_project, run_consolidation_plan, run_sync_plan, write_plan
 from parity.env.write import read_backup, restore
 from parity.errors import ParityError
 from parity.model.findings import Report, Section
 from parity.project import Project
-from parity.verify.smoke import SmokeResult, run_smoke
-from parity.workflow.check import Check, analysis_sections, env_checks, section_checks, verification_section
+from parity.workflow.check import (
+    Check,
+    analysis_sections,
+    env_checks,
+    run_smoke_checks,
+    section_checks,
+    verification_section,
+)
 from parity.workflow.runs import RunRecord, latest_applied, save
 
 
@@ -33,16 +39,6 @@ class ApplyOptions:
 def _enable_sets(flags: tuple[str, ...]) -> list[str]:
     """``--enable FLAG`` is ``--set FLAG=true`` (``SERVICE:FLAG`` scopes it to one service)."""
     return [f"{flag}=true" for flag in flags]
-
-
-def run_smoke_checks(project: Project, environment: str) -> list[SmokeResult]:
-    results: list[SmokeResult] = []
-    effective = all_effective(project, environment)
-    for service_name, checks in project.config.smoke.items():
-        service = project.service(service_name)
-        for check in checks:
-            results.append(run_smoke(service, check, effective[service.name], project.config.secrets))
-    return results
 
 
 def _undo(project: Project, record: RunRecord) -> list[str]:

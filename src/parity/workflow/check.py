@@ -11,12 +11,23 @@ from pathlib import Path
 
 from parity.code.audit import build_flags_section, keys_read_by_code
 from parity.code.scan import scan_project
-from parity.env.layers import EnvFiles
+from parity.env.layers import EnvFiles, all_effective
 from parity.env.sections import consolidation_section, env_gap_section, plan_blocks
 from parity.env.service import load_project, run_consolidation_plan, run_diff, run_sync_plan
 from parity.errors import DiscoveryError
 from parity.model.findings import Finding, Report, Section, Severity, Table
 from parity.project import Project
+from parity.verify.smoke import SmokeResult, run_smoke
+
+
+def run_smoke_checks(project: Project, environment: str) -> list[SmokeResult]:
+    """Every smoke check of parity.toml's ``[smoke]``, each with its service's effective env."""
+    effective = all_effective(project, environment)
+    results: list[SmokeResult] = []
+    for service_name, checks in project.config.smoke.items():
+        service = project.service(service_name)
+        results += [run_smoke(service, check, effective[service.name], project.config.secrets) for check in checks]
+    return results
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +98,7 @@ def section_checks(sections: list[Section]) -> list[Check]:
     return checks
 
 
-def run_check(path: Path, environment: str | None = "production") -> Report:
+def run_check(path: Path, environment: str | None = "production", *, smoke: bool = False) -> Report:
     project, env = load_project(path, environment)
     files = EnvFiles()
     sections = analysis_sections(project, env, files)
@@ -105,7 +116,13 @@ def run_check(path: Path, environment: str | None = "production") -> Report:
     ))
 
     checks = env_checks(project, env_findings)
-    sections.append(verification_section(
+    smoke_checks = [Check(f"smoke: {r.service}: {r.name}", r.ok, r.detail) for r in run_smoke_checks(project, env)] if smoke else []
+    verify = verification_section(
         checks, f"nothing was changed by check; after an apply, undo with: parity rollback {path} --env {env}", as_findings=False
-    ))
+    )
+    if smoke_checks:
+        # Smoke checks are new evidence (not a restatement of a finding), so a failure fails the check.
+        smoke_section = verification_section(smoke_checks, "", as_findings=True)
+        verify = Section(verify.id, verify.title, smoke_section.findings, (*verify.tables, *smoke_section.tables), verify.notes)
+    sections.append(verify)
     return Report("check", project.root.name, env, tuple(sections))
