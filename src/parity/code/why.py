@@ -480,14 +480,19 @@ def _callers(corpus: Corpus, name: str, exclude: ast.AST | None) -> Iterator[tup
             if not isinstance(node, ast.Call):
                 continue
             args = [*node.args, *(k.value for k in node.keywords)]
-            if not any(
-                isinstance(a, ast.Name | ast.Attribute) and (dotted(a) or "").rsplit(".", 1)[-1] == name
-                for a in args
-            ):
+            if not any(_names_symbol(a, name) for a in args):
                 continue
             if exclude is not None and _inside(m, node, exclude):
                 continue
             yield m, node
+
+
+def _names_symbol(arg: ast.AST, name: str) -> bool:
+    """``fn``, ``views.fn`` and ``views.View.as_view()`` all hand ``fn``/``View`` to a registration."""
+    if isinstance(arg, ast.Call):
+        arg = arg.func
+    path = dotted(arg)
+    return path is not None and name in path.split(".")
 
 
 def _inside(m: Module, node: ast.AST, container: ast.AST) -> bool:
