@@ -110,12 +110,12 @@ def test_missing_key_without_safe_default_is_written_empty_and_still_fails(tmp_p
 
 def test_staging_secret_never_reaches_production(tmp_path: Path) -> None:
     shop = copy_shop(tmp_path)
-    api_prod = shop / "services/api/.env.production"
-    api_prod.write_text("\n".join(line for line in api_prod.read_text().splitlines() if "API_SECRET_KEY" not in line) + "\n")
+    web_prod = shop / "services/web/.env.production"
+    web_prod.write_text("\n".join(line for line in web_prod.read_text().splitlines() if "SESSION_SECRET" not in line) + "\n")
     invoke("env", "sync", str(shop), "--apply", "--env", "production", *SETS)
-    text = api_prod.read_text()
+    text = web_prod.read_text()
     assert "stg-FAKE" not in text
-    assert "API_SECRET_KEY=\n" in text
+    assert "SESSION_SECRET=\n" in text
 
 
 def test_consolidation_refuses_a_move_that_changes_interpolation(tmp_path: Path) -> None:

@@ -58,7 +58,8 @@ def plan_consolidation(project: Project, environment: str, files: EnvFiles | Non
     files = files or EnvFiles()
     extra = project.config.secrets
     services = project.services
-    before = {s.name: effective_env(project, s, environment, files) for s in services}
+    # Env files only: consolidation moves env-file lines; the runtime layers above stay as they are.
+    before = {s.name: effective_env(project, s, environment, files, runtime=False) for s in services}
     root_path = project.shared.file_for(environment)
     root_file = files.get(root_path)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from parity.env.layers import EnvFiles, effective_env
-from parity.env.secrets import display
+from parity.env.secrets import display, display_value
 from parity.model.env import EffectiveEnv, EnvFile
 from parity.model.findings import Finding, Severity
 from parity.project import EnvLayer, Project
@@ -134,7 +134,7 @@ def diff_env(
                     service.name, environment, rel_target, None, key,
                     f"set {key}=VALUE in {rel_target}: `parity env sync --env {environment} --apply --set {key}=VALUE`",
                 ))
-            elif rv is None and key not in all_ref_keys and key not in known:
+            elif rv is None and key not in all_ref_keys and key not in known and tv.from_env_file:
                 status = "stale"
                 findings.append(Finding(
                     "ENV003", Severity.WARNING, "env",
@@ -162,8 +162,8 @@ def diff_env(
                 ))
             rows.append(KeyRow(
                 service.name, key,
-                display(key, rv.value, secrets) if rv else None,
-                display(key, tv.value, secrets) if tv else None,
+                display_value(rv, secrets) if rv else None,
+                display_value(tv, secrets) if tv else None,
                 status,
                 f"{project.rel(tv.file)}:{tv.line}" if tv else None,
             ))
@@ -201,7 +201,7 @@ def _cross_service(project: Project, environment: str, targets: Mapping[str, Eff
         if len(holders) >= 2 and len(values) > 1:
             differing = [n for n in holders if key not in overrides_for(project, n)]
             if len({holders[n].value for n in differing}) > 1:
-                shown = ", ".join(f"{n}={display(key, holders[n].value, secrets)}" for n in holders)
+                shown = ", ".join(f"{n}={display_value(holders[n], secrets)}" for n in holders)
                 first = holders[differing[0]]
                 yield Finding(
                     "ENV006", Severity.WARNING, "env",

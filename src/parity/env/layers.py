@@ -69,11 +69,34 @@ def layer_files(project: Project, service: EnvLayer, environment: str, files: En
     return out
 
 
-def effective_env(project: Project, service: EnvLayer, environment: str, files: EnvFiles | None = None) -> EffectiveEnv:
-    files = files or EnvFiles()
-    return resolve(layer_files(project, service, environment, files), service.name, environment)
+RUNTIME_LAYERS = ("compose", "k8s")
 
 
-def all_effective(project: Project, environment: str, files: EnvFiles | None = None) -> dict[str, EffectiveEnv]:
+def effective_env(
+    project: Project, service: EnvLayer, environment: str, files: EnvFiles | None = None, *, runtime: bool = True
+) -> EffectiveEnv:
+    """What ``service`` sees in ``environment``.
+
+    With ``runtime`` (the default) the Docker Compose ``environment:`` and Kubernetes container
+    env that override the env files at run time are laid on top (see :mod:`parity.sources`);
+    without it, the env files alone (what parity can write, and what consolidation must keep).
+    """
     files = files or EnvFiles()
-    return {s.name: effective_env(project, s, environment, files) for s in project.services}
+    env = resolve(layer_files(project, service, environment, files), service.name, environment)
+    if not runtime or environment == "example":
+        return env
+    from parity.sources import collect
+
+    values = dict(env.values)
+    for layer in collect(project, service, environment):
+        for v in layer:
+            if v.layer in RUNTIME_LAYERS:
+                values[v.key] = v
+    return EffectiveEnv(service.name, environment, values)
+
+
+def all_effective(
+    project: Project, environment: str, files: EnvFiles | None = None, *, runtime: bool = True
+) -> dict[str, EffectiveEnv]:
+    files = files or EnvFiles()
+    return {s.name: effective_env(project, s, environment, files, runtime=runtime) for s in project.services}

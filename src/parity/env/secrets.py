@@ -12,6 +12,10 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from parity.model.env import EnvValue
 
 SECRET_KEY_PATTERNS = ("*SECRET*", "*TOKEN*", "*PASSWORD*", "*PASSWD*", "*_KEY", "*PRIVATE*", "*CREDENTIAL*", "*_DSN", "*APIKEY*", "*API_KEY*")
 _URL_WITH_PASSWORD = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:[^@/\s]+@")
@@ -68,3 +72,10 @@ def mask_text(text: str, secrets: Iterable[str]) -> str:
     for s in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
         text = text.replace(s, fingerprint(s))
     return text
+
+
+def display_value(value: EnvValue, extra_patterns: Iterable[str] = ()) -> str:
+    """:func:`display` for an effective value; a value from a Kubernetes Secret is always masked."""
+    if value.secret and value.value:
+        return fingerprint(value.value)
+    return display(value.key, value.value, extra_patterns)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from parity.env.changes import EnvPlan, apply_plan
@@ -48,7 +49,11 @@ def run_diff(
     """``known_keys``: keys the code reads, when the caller has scanned already (else scanned here)."""
     ref = "example" if reference == "example" else normalize_environment(reference)
     keys = code_keys(project) if known_keys is None else known_keys
-    return diff_env(project, environment, ref, files or EnvFiles(), known_keys=keys)
+    diff = diff_env(project, environment, ref, files or EnvFiles(), known_keys=keys)
+    from parity.sources import source_findings
+
+    # Compose/Kubernetes/app-config problems and overrides that contradict an env file.
+    return replace(diff, findings=(*diff.findings, *source_findings(project, environment)))
 
 
 def run_sync_plan(project: Project, environment: str, sets: list[str], files: EnvFiles | None = None) -> EnvPlan:

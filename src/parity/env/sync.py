@@ -73,6 +73,15 @@ def plan_sync(
         for key in [*ref.values, *[k for k in target.values if k not in ref.values]]:
             wanted = _lookup(sets, service.name, key)
             tv = target.values.get(key)
+            if tv is not None and not tv.from_env_file:
+                # Compose or Kubernetes sets this key at run time: an .env edit would change nothing.
+                if wanted is not None or tv.value == "" or is_placeholder(tv.value):
+                    used.add((service.name, key) if (service.name, key) in sets else (None, key))
+                    refused.append(
+                        f"{key} for {service.name} comes from {project.rel(tv.file)}:{tv.line} ({tv.layer}), "
+                        f"which overrides the env files at run time: change it there"
+                    )
+                continue
             if wanted is not None:
                 used.add((service.name, key) if (service.name, key) in sets else (None, key))
                 winning = files.get(tv.file) if tv is not None else None

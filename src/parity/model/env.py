@@ -70,7 +70,12 @@ class EnvValue:
     value: str
     file: Path
     line: int
-    layer: str  # "root" | "service" (later: "compose", "k8s", "config")
+    layer: str  # "root" | "service" | "compose" | "k8s" | "config"
+    secret: bool = False  # from a Kubernetes Secret: masked whatever its key looks like
+
+    @property
+    def from_env_file(self) -> bool:
+        return self.layer in ("root", "service")
 
 
 @dataclass(frozen=True, slots=True)

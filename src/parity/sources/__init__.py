@@ -191,9 +191,11 @@ def _conflicts(
         target = _target_for(project, key, sv)
         where = f"{col.rel(sv.file)}:{sv.line} ({sv.layer} {sv.detail})"
         env_where = f"{col.rel(env_value.file)}:{env_value.line}"
+        # A warning, not an error: the runtime value is what production really runs with; the
+        # contradiction is of intent, and parity cannot write the compose/k8s file to settle it.
         col.add(
             "SRC005",
-            Severity.ERROR,
+            Severity.WARNING,
             f"{key} is {_show(sv, extra)} at runtime from {where}, overriding {env_where} which says "
             f"{_show(env_value, extra)}; editing the env file changes nothing",
             sv.file,

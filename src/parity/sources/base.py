@@ -34,7 +34,7 @@ class SourceValue:
     via: tuple[Path, int] | None = None
 
     def env_value(self) -> EnvValue:
-        return EnvValue(self.key, self.value, self.file, self.line, self.layer)
+        return EnvValue(self.key, self.value, self.file, self.line, self.layer, self.secret)
 
 
 class Collector:
