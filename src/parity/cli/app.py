@@ -44,6 +44,8 @@ def _register() -> None:
     # --- registrations of later capabilities below (keep one line each) ---
     __import__("parity.cli.schema", fromlist=["register"]).register(app)
     __import__("parity.cli.flags", fromlist=["register"]).register(app)
+    __import__("parity.cli.migrate", fromlist=["register"]).register(app)
+    __import__("parity.cli.lint", fromlist=["register"]).register(app)
     __import__("parity.cli.store", fromlist=["register"]).register(app)
 
 

@@ -1,0 +1,196 @@
+"""MySQL/MariaDB: how parity runs migrations safely (runtime) and the online-DDL clauses it uses.
+
+* Lock: ``GET_LOCK`` (a named, session-level lock) around the whole run.
+* DDL is *not* transactional: every DDL statement commits implicitly
+  (https://dev.mysql.com/doc/refman/8.0/en/implicit-commit.html). A single ``ALTER TABLE`` is
+  atomic on MariaDB ≥ 10.6 and MySQL 8, so planned migrations put one table's changes in one
+  statement and use ``IF NOT EXISTS`` so a rerun after an interruption converges.
+* Online DDL: ``ALGORITHM=INSTANT`` for adding a column, ``ALGORITHM=INPLACE, LOCK=NONE`` for
+  adding an index (https://mariadb.com/kb/en/innodb-online-ddl-overview/).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from parity.errors import DatabaseError
+from parity.migrate import runtime as base
+from parity.model.changes import AddColumn, AddIndex, AddTable, Change
+from parity.model.schema import Schema
+from parity.plan.model import SafeSQL
+
+Render = Callable[[Change, Schema | None], list[str]]
+
+LOCK_NAME = "parity_migrate"
+
+
+class Runtime(base.Runtime):
+    dialect = "mysql"
+    sqlglot_dialect = "mysql"
+    transactional_ddl = False
+    param = "%s"
+    bool_type = "BOOLEAN"
+    timestamp_type = "VARCHAR(40)"
+
+    def _connect(self) -> None:
+        import pymysql
+
+        parts = urlsplit(self.url)
+        self.database = unquote(parts.path.lstrip("/"))
+        socket = parse_qs(parts.query).get("unix_socket", [None])[0]
+        try:
+            self.conn = pymysql.connect(
+                host=parts.hostname or "127.0.0.1",
+                port=parts.port or 3306,
+                user=unquote(parts.username or "root"),
+                password=unquote(parts.password or ""),
+                database=self.database or None,
+                autocommit=True,
+                connect_timeout=10,
+                charset="utf8mb4",
+                unix_socket=socket,
+            )
+        except pymysql.Error as exc:
+            raise DatabaseError(f"cannot connect to MySQL: {self.error(exc)}", url=self.url) from exc
+        # chunk digests are built with GROUP_CONCAT; its 1 KiB default would truncate them.
+        self.execute("SET SESSION group_concat_max_len = 4294967295")
+        if self.read_only:
+            self.execute("SET SESSION TRANSACTION READ ONLY")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _cursor_execute(self, sql: str, params: Sequence[Any] | None) -> Any:
+        cur = self.conn.cursor()
+        cur.execute(sql, tuple(params) if params is not None else None)
+        return cur
+
+    def quote(self, name: str) -> str:
+        return "`" + name.replace("`", "``") + "`"
+
+    def begin(self) -> None:
+        self.execute("START TRANSACTION")
+        self.in_transaction = True
+
+    def acquire_lock(self) -> None:
+        # GET_LOCK waits server-side; poll in short slices so the timeout message is ours.
+        self._poll_lock(lambda: self.scalar("SELECT GET_LOCK(%s, 0)", (LOCK_NAME,)) == 1, "GET_LOCK")
+
+    def release_lock(self) -> None:
+        self.scalar("SELECT RELEASE_LOCK(%s)", (LOCK_NAME,))
+
+    def split(self, script: str) -> list[str]:
+        import sqlglot
+        from sqlglot.errors import TokenError
+        from sqlglot.tokens import TokenType
+
+        try:
+            tokens = sqlglot.tokenize(script, read="mysql")
+        except TokenError as exc:
+            raise DatabaseError(f"SQL syntax error: {exc}") from exc
+        out: list[str] = []
+        start: int | None = None
+        for tok in tokens:
+            if tok.token_type == TokenType.SEMICOLON:
+                if start is not None:
+                    out.append(script[start : tok.start].strip())
+                start = None
+            elif start is None:
+                start = tok.start
+        if start is not None:
+            out.append(script[start:].strip())
+        return [s for s in out if s]
+
+    def table_names(self) -> list[str]:
+        rows = self.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() "
+            "AND table_type = 'BASE TABLE' ORDER BY 1"
+        )
+        return [r[0] for r in rows]
+
+    def column_names(self, table: str) -> list[str]:
+        rows = self.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = %s "
+            "ORDER BY ordinal_position",
+            (table,),
+        )
+        return [r[0] for r in rows]
+
+    def primary_key(self, table: str) -> list[str]:
+        rows = self.query(
+            "SELECT column_name FROM information_schema.key_column_usage WHERE table_schema = DATABASE() "
+            "AND table_name = %s AND constraint_name = 'PRIMARY' ORDER BY ordinal_position",
+            (table,),
+        )
+        return [r[0] for r in rows]
+
+    def chunk_digest_sql(
+        self, table: str, columns: Sequence[str], key: str | None, chunk: int, first: bool
+    ) -> str:
+        t = self.quote(table)
+        if key is None:
+            order = ", ".join(self.quote(c) for c in columns) or "1"
+            aggs = "".join(
+                f", MD5(GROUP_CONCAT(QUOTE({self.quote(c)}) ORDER BY {order} SEPARATOR ','))" for c in columns
+            )
+            return f"SELECT COUNT(*), NULL{aggs} FROM {t}"
+        k = self.quote(key)
+        cols = "".join(f", {self.quote(c)}" for c in columns if c != key)
+        aggs = "".join(
+            f", MD5(GROUP_CONCAT(QUOTE({self.quote(c)}) ORDER BY {k} SEPARATOR ','))" for c in columns
+        )
+        where = "" if first else f"WHERE {k} > %s "
+        inner = f"SELECT {k}{cols} FROM {t} {where}ORDER BY {k} LIMIT {chunk}"
+        return f"SELECT COUNT(*), MAX({k}){aggs} FROM ({inner}) AS chunk"
+
+
+# --- safe rendering for the planner -------------------------------------------------------------
+
+PREAMBLE: tuple[str, ...] = ()
+NO_TX_PREAMBLE: tuple[str, ...] = ()
+
+_ADD_COLUMN = re.compile(r"^(ALTER\s+TABLE\s+\S+\s+ADD\s+(?:COLUMN\s+)?)(?!IF\s+NOT\s+EXISTS)", re.IGNORECASE)
+_CREATE_TABLE = re.compile(r"^CREATE\s+TABLE\s+(?!IF\s+NOT\s+EXISTS)", re.IGNORECASE)
+
+
+def _q(name: str) -> str:
+    from parity.dialects.sql import quote_ident
+
+    return quote_ident(name, "`")
+
+
+def safe_steps(change: Change, context: Schema | None, render: Render) -> list[SafeSQL] | None:
+    """Online, rerunnable versions of additive changes (MariaDB syntax).
+
+    DDL is not transactional here, so each statement is written to be harmless when run
+    twice (``IF NOT EXISTS``), and asks the server for a non-blocking algorithm: with
+    ``ALGORITHM=INSTANT`` / ``INPLACE, LOCK=NONE`` the server refuses a plan that would copy
+    the table or block writes instead of silently doing it.
+    """
+    match change:
+        case AddColumn(table=table, column=col):
+            stmts = render(change, context)
+            if len(stmts) != 1 or not _ADD_COLUMN.match(stmts[0]):
+                return None
+            sql = _ADD_COLUMN.sub(r"\1IF NOT EXISTS ", stmts[0]) + ", ALGORITHM=INSTANT"
+            undo = f"ALTER TABLE {_q(table)} DROP COLUMN IF EXISTS {_q(col.name)}"
+            return [SafeSQL((sql,), (undo,), True, "ALGORITHM=INSTANT: metadata only")]
+        case AddIndex(table=table, index=ix):
+            parts = ", ".join(
+                _q(p.column) + (" DESC" if p.descending else "") if p.column else p.text for p in ix.parts
+            )
+            sql = (
+                f"ALTER TABLE {_q(table)} ADD {'UNIQUE ' if ix.unique else ''}INDEX IF NOT EXISTS {_q(ix.name)} ({parts}), "
+                "ALGORITHM=INPLACE, LOCK=NONE"
+            )
+            undo = f"ALTER TABLE {_q(table)} DROP INDEX IF EXISTS {_q(ix.name)}"
+            return [SafeSQL((sql,), (undo,), True, "ALGORITHM=INPLACE, LOCK=NONE: writes continue")]
+        case AddTable(definition=t):
+            stmts = [
+                _CREATE_TABLE.sub("CREATE TABLE IF NOT EXISTS ", s, count=1) for s in render(change, context)
+            ]
+            return [SafeSQL(tuple(stmts), (f"DROP TABLE IF EXISTS {_q(t.name)}",), True, "")]
+    return None

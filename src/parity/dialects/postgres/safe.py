@@ -1,0 +1,230 @@
+"""PostgreSQL: how parity runs migrations safely (runtime) and the settings its plans use.
+
+* Lock: a session-level advisory lock around the whole run, so two runners never interleave
+  (https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS).
+* DDL is transactional; each migration commits with its history row. A migration marked
+  ``-- parity:no-transaction`` (``CREATE INDEX CONCURRENTLY``) runs statement by statement.
+* An interrupted ``CREATE INDEX CONCURRENTLY`` leaves an INVALID index behind; before running
+  one, an invalid index of the same name is dropped (``DROP INDEX CONCURRENTLY``).
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from parity.errors import DatabaseError
+from parity.migrate import runtime as base
+from parity.model.changes import AddCheck, AddForeignKey, AddIndex, Change
+from parity.model.schema import ForeignKey, Schema
+from parity.plan.model import SafeSQL
+
+Render = Callable[[Change, Schema | None], list[str]]
+
+#: Every planned PostgreSQL migration starts with these, so a blocked ALTER gives up instead
+#: of queueing every query behind its ACCESS EXCLUSIVE lock (docs: "lock_timeout").
+LOCK_TIMEOUT = "3s"
+STATEMENT_TIMEOUT = "15min"
+
+_ADVISORY_KEY = 0x70617269747900  # "parity\0": stable across runs and processes
+_CONCURRENT_INDEX = re.compile(
+    r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?(\"(?:[^\"]|\"\")+\"|[\w$]+)",
+    re.IGNORECASE,
+)
+
+
+class Runtime(base.Runtime):
+    dialect = "postgres"
+    sqlglot_dialect = "postgres"
+    transactional_ddl = True
+    param = "%s"
+    bool_type = "BOOLEAN"
+    timestamp_type = "TIMESTAMPTZ"
+
+    def _connect(self) -> None:
+        import psycopg
+
+        url = re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", self.url)
+        try:
+            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise DatabaseError(f"cannot connect to PostgreSQL: {self.error(exc)}", url=self.url) from exc
+        if self.read_only:
+            self.execute("SET default_transaction_read_only = on")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _cursor_execute(self, sql: str, params: Sequence[Any] | None) -> Any:
+        cur = self.conn.cursor()
+        cur.execute(sql, params)
+        return cur
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        cur = self._cursor_execute(sql, params)
+        return [tuple(r) for r in cur.fetchall()] if cur.description else []
+
+    def acquire_lock(self) -> None:
+        self._poll_lock(
+            lambda: bool(self.scalar("SELECT pg_try_advisory_lock(%s)", (_ADVISORY_KEY,))), "advisory lock"
+        )
+
+    def release_lock(self) -> None:
+        self.scalar("SELECT pg_advisory_unlock(%s)", (_ADVISORY_KEY,))
+
+    def before_statement(self, statement: str) -> None:
+        m = _CONCURRENT_INDEX.search(statement)
+        if not m or self.in_transaction:
+            return
+        name = m.group(1)
+        name = name[1:-1].replace('""', '"') if name.startswith('"') else name.lower()
+        invalid = self.scalar(
+            "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace AND NOT i.indisvalid",
+            (name,),
+        )
+        if invalid:
+            self.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {self.quote(name)}")
+
+    def split(self, script: str) -> list[str]:
+        from pglast import split
+        from pglast.parser import ParseError
+
+        try:
+            return [s for s in split(script) if s.strip()]
+        except ParseError as exc:
+            raise DatabaseError(f"SQL syntax error: {exc}") from exc
+
+    def table_names(self) -> list[str]:
+        rows = self.query(
+            "SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace "
+            "AND c.relkind IN ('r', 'p') ORDER BY 1"
+        )
+        return [r[0] for r in rows]
+
+    def column_names(self, table: str) -> list[str]:
+        rows = self.query(
+            "SELECT attname FROM pg_attribute WHERE attrelid = (quote_ident(current_schema()) || '.' || quote_ident(%s))::regclass "
+            "AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            (table,),
+        )
+        return [r[0] for r in rows]
+
+    def primary_key(self, table: str) -> list[str]:
+        rows = self.query(
+            "SELECT a.attname FROM pg_index i JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, n) ON true "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+            "WHERE i.indrelid = (quote_ident(current_schema()) || '.' || quote_ident(%s))::regclass AND i.indisprimary "
+            "ORDER BY k.n",
+            (table,),
+        )
+        return [r[0] for r in rows]
+
+    def chunk_digest_sql(
+        self, table: str, columns: Sequence[str], key: str | None, chunk: int, first: bool
+    ) -> str:
+        # The database hashes each chunk: md5 over the quoted values in key order.
+        t = self.quote(table)
+        if key is None:
+            order = ", ".join(f"{self.quote(c)}::text" for c in columns) or "1"
+            aggs = "".join(
+                f", md5(string_agg(quote_nullable({self.quote(c)}), ',' ORDER BY {order}))" for c in columns
+            )
+            return f"SELECT count(*), NULL{aggs} FROM {t}"
+        k = self.quote(key)
+        cols = "".join(f", {self.quote(c)}" for c in columns if c != key)
+        aggs = "".join(
+            f", md5(string_agg(quote_nullable({self.quote(c)}), ',' ORDER BY {k}))" for c in columns
+        )
+        where = "" if first else f"WHERE {k} > %s "
+        inner = f"SELECT {k}{cols} FROM {t} {where}ORDER BY {k} LIMIT {chunk}"
+        return f"SELECT count(*), (array_agg({k} ORDER BY {k} DESC))[1]{aggs} FROM ({inner}) AS chunk"
+
+
+# --- safe rendering for the planner -------------------------------------------------------------
+
+#: Run at the start of every planned migration (inside its transaction, so ``SET LOCAL``).
+PREAMBLE = (
+    f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'",
+    f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'",
+)
+#: The same for migrations run outside a transaction (session settings of the runner's connection).
+NO_TX_PREAMBLE = (f"SET lock_timeout = '{LOCK_TIMEOUT}'", f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
+
+
+def _q(name: str) -> str:
+    from parity.dialects.sql import quote_ident
+
+    return quote_ident(name, '"')
+
+
+def _fk_name(table: str, fk: ForeignKey) -> str:
+    # PostgreSQL's own default name, so a plan and a later inspection agree.
+    return fk.name or f"{table}_{'_'.join(fk.columns)}_fkey"
+
+
+def safe_steps(change: Change, context: Schema | None, render: Render) -> list[SafeSQL] | None:
+    """Online versions of the changes that lock a busy table; None means "use the dialect's render".
+
+    * index → ``CREATE INDEX CONCURRENTLY IF NOT EXISTS`` outside a transaction (the runtime drops
+      an INVALID index of the same name first, left by an interrupted build);
+    * foreign key / check → ``ADD CONSTRAINT … NOT VALID`` (brief lock), then
+      ``VALIDATE CONSTRAINT`` outside the migration's transaction (SHARE UPDATE EXCLUSIVE: writes go on).
+    https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
+    """
+    match change:
+        case AddIndex(table=table, index=ix):
+            parts = ", ".join(
+                _q(p.column) + (" DESC" if p.descending else "") if p.column else p.text for p in ix.parts
+            )
+            using = f" USING {ix.method}" if ix.method and ix.method != "btree" else ""
+            sql = (
+                f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX CONCURRENTLY IF NOT EXISTS {_q(ix.name)} "
+                f"ON {_q(table)}{using} ({parts})" + (f" WHERE {ix.where}" if ix.where else "")
+            )
+            return [
+                SafeSQL(
+                    (sql,),
+                    (f"DROP INDEX CONCURRENTLY IF EXISTS {_q(ix.name)}",),
+                    False,
+                    "built without blocking writes",
+                )
+            ]
+        case AddForeignKey(table=table, foreign_key=fk):
+            name = _fk_name(table, fk)
+            ref = f" ({', '.join(_q(c) for c in fk.ref_columns)})" if fk.ref_columns else ""
+            actions = "".join(
+                f" ON {what} {act}"
+                for what, act in (("DELETE", fk.on_delete), ("UPDATE", fk.on_update))
+                if act != "NO ACTION"
+            )
+            add = (
+                f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} FOREIGN KEY ({', '.join(_q(c) for c in fk.columns)}) "
+                f"REFERENCES {_q(fk.ref_table)}{ref}{actions} NOT VALID"
+            )
+            drop = f"ALTER TABLE {_q(table)} DROP CONSTRAINT IF EXISTS {_q(name)}"
+            return [
+                SafeSQL((add,), (drop,), True, "added NOT VALID: no scan under the lock"),
+                SafeSQL(
+                    (f"ALTER TABLE {_q(table)} VALIDATE CONSTRAINT {_q(name)}",),
+                    (),
+                    False,
+                    "validated without blocking writes",
+                ),
+            ]
+        case AddCheck(table=table, check=ck):
+            name = ck.name or f"{table}_check_{zlib.crc32(ck.expression.encode()):08x}"
+            add = f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} CHECK ({ck.expression}) NOT VALID"
+            drop = f"ALTER TABLE {_q(table)} DROP CONSTRAINT IF EXISTS {_q(name)}"
+            return [
+                SafeSQL((add,), (drop,), True, "added NOT VALID: no scan under the lock"),
+                SafeSQL(
+                    (f"ALTER TABLE {_q(table)} VALIDATE CONSTRAINT {_q(name)}",),
+                    (),
+                    False,
+                    "validated without blocking writes",
+                ),
+            ]
+    return None

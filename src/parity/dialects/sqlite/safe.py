@@ -1,0 +1,198 @@
+"""SQLite: how parity runs migrations safely (runtime) and which changes SQLite can make in place.
+
+* Lock: ``BEGIN IMMEDIATE`` takes the write lock at the start of each migration, so a second
+  runner waits (busy timeout) and then re-reads the history inside its own lock.
+  https://www.sqlite.org/lang_transaction.html
+* DDL is transactional; a migration and its history row commit together.
+* Schema changes ``ALTER TABLE`` cannot make are done with the documented 12-step rebuild
+  ("Making Other Kinds Of Table Schema Changes", https://www.sqlite.org/lang_altertable.html#otheralter),
+  which needs ``foreign_key_check`` before the commit.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from parity.errors import DatabaseError, LockTimeout, MigrationError
+from parity.migrate import runtime as base
+from parity.model.changes import Change
+from parity.model.schema import Schema
+from parity.plan.model import SafeSQL
+
+Render = Callable[[Change, Schema | None], list[str]]
+
+#: ``ADD COLUMN`` is refused by SQLite for these (lang_altertable.html#altertabaddcol); the
+#: planner rebuilds the table instead.
+ADD_COLUMN_FORBIDS = (
+    "PRIMARY KEY or UNIQUE constraint",
+    "default of CURRENT_TIME, CURRENT_DATE, CURRENT_TIMESTAMP or an expression in parentheses",
+    "NOT NULL without a non-NULL default",
+    "a foreign key with a non-NULL default while foreign keys are enforced",
+    "a STORED generated column",
+)
+
+
+def path_of(url: str) -> Path:
+    """``sqlite:///rel/path.db`` → ``rel/path.db``; ``sqlite:////abs.db`` → ``/abs.db``."""
+    rest = url.split(":", 1)[1]
+    if rest.startswith("///"):
+        rest = rest[3:]
+    elif rest.startswith("//"):
+        rest = rest[2:]
+    rest = rest.split("?", 1)[0]
+    if not rest or rest == ":memory:":
+        raise DatabaseError("an in-memory SQLite database cannot be migrated", url=url)
+    return Path(unquote(rest))
+
+
+class Runtime(base.Runtime):
+    dialect = "sqlite"
+    sqlglot_dialect = "sqlite"
+    transactional_ddl = True
+    lock_in_begin = True
+    param = "?"
+    bool_type = "INTEGER"
+    timestamp_type = "TEXT"
+
+    def _connect(self) -> None:
+        self.path = path_of(self.url)
+        if not self.path.is_file():
+            raise DatabaseError("no such SQLite database file", file=self.path)
+        mode = "ro" if self.read_only else "rw"
+        try:
+            # isolation_level=None: no implicit BEGIN/COMMIT from the sqlite3 module; we issue them.
+            self.conn = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode={mode}",
+                uri=True,
+                isolation_level=None,
+                timeout=self.lock_timeout,
+                check_same_thread=False,
+            )
+            self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"cannot open SQLite database: {exc}", file=self.path) from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _cursor_execute(self, sql: str, params: Sequence[Any] | None) -> Any:
+        try:
+            return self.conn.execute(sql, tuple(params or ()))
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise LockTimeout(
+                    f"the SQLite file is locked by another process; waited {self.lock_timeout:g}s",
+                    file=self.path,
+                    hint="close the other writer or retry later",
+                ) from exc
+            raise
+
+    def begin(self) -> None:
+        # IMMEDIATE takes the RESERVED lock now, so two runners serialise here and not at COMMIT.
+        self.execute("BEGIN IMMEDIATE")
+        self.in_transaction = True
+
+    def before_commit(self) -> None:
+        bad = self.query("PRAGMA foreign_key_check")
+        if bad:
+            table, rowid, parent, _ = bad[0]
+            raise MigrationError(
+                f"foreign_key_check failed: {len(bad)} row(s), first in '{table}' (rowid {rowid}) referencing '{parent}'"
+            )
+
+    def health_checks(self) -> list[tuple[str, str]]:
+        out = []
+        problems = [r[0] for r in self.query("PRAGMA integrity_check")]
+        if problems != ["ok"]:
+            out.append(
+                (
+                    "VER005",
+                    f"integrity_check: {problems[0]}"
+                    + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""),
+                )
+            )
+        bad = self.query("PRAGMA foreign_key_check")
+        if bad:
+            out.append(
+                (
+                    "VER006",
+                    f"foreign_key_check: {len(bad)} row(s) violate a foreign key, first in '{bad[0][0]}'",
+                )
+            )
+        return out
+
+    def split(self, script: str) -> list[str]:
+        # sqlite3.complete_statement knows where a statement ends (strings, comments, trigger bodies).
+        out: list[str] = []
+        buf = ""
+        for piece in script.split(";"):
+            buf += piece + ";"
+            if sqlite3.complete_statement(buf):
+                if _has_code(buf):
+                    out.append(buf.strip())
+                buf = ""
+        if _has_code(buf.rstrip(";")):
+            out.append(buf.rstrip(";").strip())
+        return out
+
+    def table_names(self) -> list[str]:
+        rows = self.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+        return [r[0] for r in rows]
+
+    def column_names(self, table: str) -> list[str]:
+        return [r[1] for r in self.query(f"PRAGMA table_info({self.quote(table)})")]
+
+    def primary_key(self, table: str) -> list[str]:
+        rows = sorted((r[5], r[1]) for r in self.query(f"PRAGMA table_info({self.quote(table)})") if r[5])
+        return [name for _, name in rows]
+
+    digest_in_db = False
+
+    def order_key(self, table: str) -> str | None:
+        """rowid order survives both ``ADD COLUMN`` and the 12-step copy (rows are copied in rowid
+        order), so chunks line up before and after a migration."""
+        sql = self.scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)) or ""
+        if "WITHOUT ROWID" in " ".join(sql.upper().split()):
+            pk = self.primary_key(table)
+            return pk[0] if len(pk) == 1 else None
+        return "rowid"
+
+    def chunk_digest_sql(
+        self, table: str, columns: Sequence[str], key: str | None, chunk: int, first: bool
+    ) -> str:
+        # SQLite has no hash function: it builds each chunk's text with group_concat and
+        # Python hashes that one string (one call per column per chunk, not per row).
+        aggs = "".join(f", group_concat(quote({self.quote(c)}), ',')" for c in columns)
+        cols = "".join(f", {self.quote(c)}" for c in columns)
+        if key is None:
+            return f"SELECT count(*), NULL{aggs} FROM (SELECT NULL{cols} FROM {self.quote(table)})"
+        k = "rowid" if key == "rowid" else self.quote(key)
+        where = "" if first else f"WHERE {k} > ? "
+        inner = f"SELECT {k} AS __parity_k{cols} FROM {self.quote(table)} {where}ORDER BY {k} LIMIT {chunk}"
+        return f"SELECT count(*), max(__parity_k){aggs} FROM ({inner})"
+
+
+def _has_code(sql: str) -> bool:
+    for line in sql.splitlines():
+        stripped = line.split("--", 1)[0].strip().strip(";").strip()
+        if stripped:
+            return True
+    return False
+
+
+# --- safe rendering for the planner -------------------------------------------------------------
+
+PREAMBLE: tuple[str, ...] = ()
+NO_TX_PREAMBLE: tuple[str, ...] = ()
+
+
+def safe_steps(change: Change, context: Schema | None, render: Render) -> list[SafeSQL] | None:
+    """SQLite's renderer already chooses ``ADD COLUMN`` or the 12-step rebuild, and the executor
+    runs the rebuild in one transaction with ``foreign_key_check``: nothing to change here."""
+    return None

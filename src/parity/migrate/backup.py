@@ -1,0 +1,123 @@
+"""Backups taken before a migration writes, into ``.parity/backups/<timestamp>/``.
+
+* SQLite: the online backup API (a consistent copy even while others read), then
+  ``PRAGMA integrity_check`` on the copy; a copy that fails the check is an error.
+* PostgreSQL: ``pg_dump`` of the affected tables when it is on PATH and matches the server;
+  otherwise no file, and the note says rollback relies on transactional DDL + down migrations.
+* MySQL/MariaDB: no dump; rollback relies on the down migrations.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from parity.errors import MigrationError
+
+if TYPE_CHECKING:
+    from parity.migrate.runtime import Runtime
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Backup:
+    folder: Path
+    file: Path | None  # the copy, None when none could be made
+    note: str
+    restorable: bool = False  # parity can put ``file`` back by itself (a SQLite copy)
+
+
+def new_folder(root: Path) -> Path:
+    """``root/.parity/backups/<UTC timestamp>``, unique even within one second."""
+    base = root / ".parity" / "backups"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    folder = base / stamp
+    folder.mkdir(parents=True, exist_ok=False)
+    return folder
+
+
+def sqlite_copy(source: Path, target: Path) -> None:
+    """Copy a live SQLite database with the backup API and check the copy."""
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+            result = [r[0] for r in dst.execute("PRAGMA integrity_check")]
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    if result != ["ok"]:
+        raise MigrationError(f"backup failed integrity_check: {result[0]}", file=target)
+
+
+def _sqlite(rt: Runtime, folder: Path, tables: Sequence[str]) -> Backup:
+    path: Path = rt.path  # type: ignore[attr-defined]
+    target = folder / path.name
+    sqlite_copy(path, target)
+    return Backup(folder, target, f"SQLite online backup, integrity_check ok: {target}", restorable=True)
+
+
+def _postgres(rt: Runtime, folder: Path, tables: Sequence[str]) -> Backup:
+    pg_dump = shutil.which("pg_dump")
+    fallback = "rollback relies on transactional DDL and the down migrations"
+    if pg_dump is None:
+        return Backup(folder, None, f"pg_dump is not on PATH: {fallback}")
+    if not tables:
+        return Backup(folder, None, f"no existing table is affected: {fallback}")
+    target = folder / "tables.sql"
+    args = [pg_dump, "--no-owner", "--format=plain", f"--file={target}"]
+    for t in tables:
+        args.append(f"--table={rt.quote(t)}")
+    args.append(f"--dbname={rt.url}")
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=3600)
+    if proc.returncode != 0:
+        reason = (proc.stderr.strip().splitlines() or ["failed"])[-1]
+        target.unlink(missing_ok=True)
+        return Backup(folder, None, f"pg_dump failed ({reason}): {fallback}")
+    return Backup(folder, target, f"pg_dump of {len(tables)} table(s): {target}")
+
+
+def _none(rt: Runtime, folder: Path, tables: Sequence[str]) -> Backup:
+    return Backup(
+        folder,
+        None,
+        "no backup for this database: rollback relies on the down migrations (DDL is not transactional)",
+    )
+
+
+_BY_DIALECT: dict[str, Callable[[Runtime, Path, Sequence[str]], Backup]] = {
+    "sqlite": _sqlite,
+    "postgres": _postgres,
+    "mysql": _none,
+}
+
+
+def take(rt: Runtime, folder: Path, tables: Sequence[str]) -> Backup:
+    """Back up the database (or the ``tables`` a migration touches) into ``folder``."""
+    return _BY_DIALECT.get(rt.dialect, _none)(rt, folder, tables)
+
+
+def restore_sqlite(backup_file: Path, database: Path, *, lock_timeout: float = 30.0) -> None:
+    """Copy ``backup_file`` back over the live ``database`` with the backup API (page by page, under
+    the database's write lock), then check the result."""
+    src = sqlite3.connect(f"{backup_file.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(database, timeout=lock_timeout)
+        try:
+            src.backup(dst)
+            result = [r[0] for r in dst.execute("PRAGMA integrity_check")]
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    if result != ["ok"]:
+        raise MigrationError(f"restored database failed integrity_check: {result[0]}", file=database)

@@ -1,0 +1,542 @@
+"""The migration service: what ``parity migrate …``, ``plan``, ``apply``, ``rollback`` and ``check`` call.
+
+Every function returns values; none prints. Errors are :class:`~parity.errors.ParityError`s.
+
+* :func:`plan_for` — live schema vs declared schema → a safe :class:`~parity.plan.model.Plan` (read-only).
+* :func:`generate` — write the plan as ``migrations/V000N__name.up.sql``/``.down.sql`` + ``parity.sum``.
+* :func:`apply` — back up, snapshot, apply pending migrations exactly once, verify old data and
+  the re-diff, and roll back automatically when verification fails.
+* :func:`rollback` — restore the backup of the last apply when the database has not changed
+  since (checked by fingerprint), else run the down migrations of that apply.
+* :func:`build_migration_section` — the report's "Migrations" section (status, lint, verification).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from parity.errors import MigrationError, ParityError, redact_url
+from parity.migrate.executor import Executor, RunResult, Status
+from parity.migrate.runtime import DEFAULT_LOCK_TIMEOUT
+from parity.model.changes import ProductionOnly
+from parity.model.findings import Finding, Section, Severity, Table
+from parity.plan.model import Plan
+
+if TYPE_CHECKING:
+    from parity.migrate.backup import Backup
+    from parity.migrate.dir import Migration
+    from parity.project import Project
+    from parity.schema.service import SchemaDiff
+    from parity.verify.integrity import Progress as VerifyProgress
+
+SECTION_ID = "migrations"
+SECTION_TITLE = "Migrations"
+CODE_DOCS = {
+    "MGR001": "a migration in the folder is not applied to the target database",
+    "MGR002": "the last attempt of a migration failed (rolled back; it will be retried)",
+    "MGR003": "an applied migration's file was edited after it ran",
+    "MGR004": "the migrations folder does not match parity.sum (edited, added, removed or reordered)",
+    "MGR005": "the history lists a migration the folder no longer has",
+    "MGR006": "the database has no parity_schema_history table yet (run `parity migrate baseline` if it is current)",
+    "PLN001": "NOT NULL column without default on a table with rows: refused unless backfilled",
+    "PLN002": "a drop or rename was refused (expand/contract instead)",
+    "PLN003": "a production-only object is kept",
+    "PLN004": "a possible rename is applied as add-new-keep-old",
+    "PLN005": "an unsafe step (table rewrite, volatile default, type change)",
+    "VER001": "a table that existed before the migration is gone",
+    "VER002": "a table's row count changed during the migration",
+    "VER003": "a column that existed before the migration is gone",
+    "VER004": "a column's content changed during the migration",
+    "VER005": "SQLite integrity_check failed after the migration",
+    "VER006": "SQLite foreign_key_check failed after the migration",
+    "VER007": "the schema after the migration still differs from the declared schema",
+}
+
+Progress = Callable[[str], None]
+
+
+def migrations_folder(project: Project) -> Path:
+    return project.root / project.config.schema_.migrations
+
+
+def database_url(project: Project, environment: str, db: str | None = None) -> str:
+    """The target database URL (``--db`` or the environment's ``DATABASE_URL``); may hold a password."""
+    from parity.schema.discover import find_database_url
+
+    return find_database_url(project, environment, db).url
+
+
+def executor_for(
+    project: Project, environment: str, *, db: str | None = None, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+) -> Executor:
+    return Executor(
+        database_url(project, environment, db), migrations_folder(project), lock_timeout=lock_timeout
+    )
+
+
+# --- plan and generate ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    plan: Plan
+    diff: SchemaDiff
+
+    @property
+    def url(self) -> str:
+        return self.diff.url
+
+
+def plan_for(
+    project: Project,
+    environment: str,
+    *,
+    db: str | None = None,
+    schema: str | None = None,
+    dev_url: str | None = None,
+    backfills: Sequence[str] = (),
+    name: str = "NAME",
+) -> PlanResult:
+    """Inspect the target database (read-only), load the declared schema, and plan safe steps.
+
+    ``backfills`` are ``TABLE.COL=EXPR`` items (``--backfill``). Never writes.
+    """
+    from parity import dialects
+    from parity.plan.planner import parse_backfills, plan
+    from parity.schema.service import diff_schema
+
+    diff = diff_schema(project, environment, db=db, schema=schema, dev_url=dev_url)
+    counts = {
+        r.change.table_name: r.rows.rows for r in diff.rows if r.rows is not None and r.change.table_name
+    }
+    dialect = dialects.get(diff.dialect)
+    p = plan(
+        diff.current,
+        diff.changes,
+        dialect,
+        row_counts=counts,
+        backfills=parse_backfills(backfills),
+        name=name,
+    )
+    return PlanResult(p, diff)
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateResult:
+    plan: Plan
+    written: tuple[Migration, ...]
+    url: str
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.plan.refused)
+
+
+def generate(
+    project: Project,
+    environment: str,
+    name: str,
+    *,
+    db: str | None = None,
+    schema: str | None = None,
+    dev_url: str | None = None,
+    backfills: Sequence[str] = (),
+) -> GenerateResult:
+    """Plan and write the migration files (``migrate new``). Writes nothing when the plan refuses
+    a change, is empty, or when migrations are still pending on the target (the plan would
+    duplicate them)."""
+    from parity.migrate import dir as mdir
+
+    ex = executor_for(project, environment, db=db)
+    status = ex.status()
+    if status.pending:
+        raise MigrationError(
+            f"{len(status.pending)} migration(s) are not applied to {status.url} yet",
+            file=migrations_folder(project),
+            hint="apply them first (`parity migrate up`) so the new migration starts from their result",
+        )
+    result = plan_for(
+        project, environment, db=db, schema=schema, dev_url=dev_url, backfills=backfills, name=name
+    )
+    p = result.plan
+    if p.refused or p.empty:
+        return GenerateResult(p, (), result.url)
+    written = []
+    for i, text in enumerate(p.migrations()):
+        written.append(
+            mdir.write(migrations_folder(project), name + text.suffix if i else name, text.up, text.down)
+        )
+    return GenerateResult(p, tuple(written), result.url)
+
+
+# --- apply, verify, rollback -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    url: str
+    run: RunResult | None
+    backup: Backup | None
+    verification: tuple[Finding, ...] = ()
+    rolled_back: bool = False
+    notes: tuple[str, ...] = ()
+    manifest: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity is Severity.ERROR for f in self.verification)
+
+
+def _fingerprint(url: str) -> str:
+    """A hash of the whole database: schema (as inspected) and every table's content digests."""
+    from parity import dialects
+    from parity.migrate.runtime import open_runtime
+    from parity.verify import integrity
+
+    schema = dialects.get(url).inspect(url)
+    rt = open_runtime(url, read_only=True)
+    try:
+        snap = integrity.snapshot(rt, rt.table_names())
+        history_digest = (
+            integrity.digest_table(rt, "parity_schema_history")
+            if rt.has_table("parity_schema_history")
+            else None
+        )
+    finally:
+        rt.close()
+    h = hashlib.sha256(repr(schema).encode())
+    h.update(json.dumps(snap.as_dict(), sort_keys=True).encode())
+    h.update(repr(history_digest).encode())
+    return h.hexdigest()
+
+
+def apply(
+    project: Project,
+    environment: str,
+    *,
+    db: str | None = None,
+    schema: str | None = None,
+    dev_url: str | None = None,
+    to: str | None = None,
+    verify_schema: bool = True,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    progress: Progress | None = None,
+    verify_progress: VerifyProgress | None = None,
+) -> ApplyResult:
+    """Apply pending migrations with a backup first and verification after.
+
+    Verification: every table that existed before has the same row count and the same
+    content hash for every column it had; SQLite's integrity and foreign-key checks pass;
+    and (``verify_schema``, when a declared schema is found) the re-diff is empty apart from
+    production-only objects. A failed verification rolls back (SQLite: restore the backup;
+    elsewhere: the down migrations of this run) and is reported in the result.
+    """
+    from parity.migrate import backup as mbackup
+    from parity.migrate.runtime import open_runtime
+    from parity.verify import integrity
+
+    url = database_url(project, environment, db)
+    ex = Executor(url, migrations_folder(project), lock_timeout=lock_timeout)
+    pending = ex.pending()
+    if not pending:
+        return ApplyResult(
+            redact_url(url), None, None, notes=("nothing to apply: the database is up to date",)
+        )
+
+    rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
+    try:
+        tables = [t for t in rt.table_names() if t not in integrity.OWN_TABLES]
+        folder = mbackup.new_folder(project.root)
+        if progress:
+            progress(f"backing up into {project.rel(folder)}")
+        bk = mbackup.take(rt, folder, tables)
+        if progress:
+            progress(f"snapshot of {len(tables)} table(s)")
+        before = integrity.snapshot(rt, tables, progress=verify_progress)
+    finally:
+        rt.close()
+
+    run = ex.up(to=to, progress=progress)
+    if progress:
+        progress("verifying old data")
+    rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
+    try:
+        after = integrity.snapshot(rt, [t for t in tables if rt.has_table(t)], progress=verify_progress)
+        findings = list(integrity.compare(before, after)) + list(integrity.health(rt))
+    finally:
+        rt.close()
+    notes: list[str] = []
+    if verify_schema:
+        findings.extend(_rediff(project, environment, url, schema, dev_url, notes))
+
+    versions = [s.version for s in run.ran]
+    manifest = folder / mbackup.MANIFEST
+    data = {
+        "url": redact_url(url),
+        "environment": environment,
+        "versions": versions,
+        "backup": bk.file.name if bk.file else None,
+        "restorable": bk.restorable,
+        "before": before.as_dict(),
+        "rolled_back": False,
+    }
+    failed = any(f.severity is Severity.ERROR for f in findings)
+    rolled_back = False
+    if failed and versions:
+        _undo(url, ex, bk, versions, lock_timeout)
+        rolled_back = True
+        data["rolled_back"] = True
+        notes.append("verification failed: the migration was rolled back")
+    else:
+        data["after"] = _fingerprint(url)
+    manifest.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return ApplyResult(redact_url(url), run, bk, tuple(findings), rolled_back, tuple(notes), manifest)
+
+
+def _rediff(
+    project: Project, environment: str, url: str, schema: str | None, dev_url: str | None, notes: list[str]
+) -> list[Finding]:
+    from parity.errors import DiscoveryError
+    from parity.schema.service import diff_schema
+
+    try:
+        diff = diff_schema(project, environment, db=url, schema=schema, dev_url=dev_url, count_rows=False)
+    except DiscoveryError as exc:
+        notes.append(f"re-diff skipped: {exc.message}")
+        return []
+    left = [c for c in diff.changes if not isinstance(c, ProductionOnly)]
+    from parity.model.changes import describe
+
+    return [
+        Finding(
+            "VER007",
+            Severity.ERROR,
+            "verify",
+            f"after the migration the database still differs from the declared schema: {describe(c)}",
+            environment=environment,
+            key=c.object_name or None,
+            fix="plan a migration for it (`parity migrate new NAME`)",
+        )
+        for c in left
+    ]
+
+
+def _undo(url: str, ex: Executor, bk: Backup | None, versions: Sequence[str], lock_timeout: float) -> str:
+    """Put the database back: restore the SQLite backup, else run the down migrations."""
+    from parity.migrate import backup as mbackup
+    from parity.migrate.runtime import open_runtime
+
+    if bk is not None and bk.file is not None and bk.restorable:
+        rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
+        path: Path = rt.path  # type: ignore[attr-defined]  # restorable backups are SQLite files
+        rt.close()
+        mbackup.restore_sqlite(bk.file, path, lock_timeout=lock_timeout)
+        return f"restored the backup {bk.file}"
+    first = min(versions, key=int)
+    ex.down(to=str(int(first) - 1), force=True, backup_dir=bk.folder if bk else None)
+    return f"ran the down migrations of {', '.join(versions)}"
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackResult:
+    url: str
+    how: str
+    versions: tuple[str, ...] = field(default=())
+
+
+def rollback(
+    project: Project, environment: str, *, db: str | None = None, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+) -> RollbackResult:
+    """Undo the last ``apply`` on this database.
+
+    When the database has not changed since that apply (same fingerprint) and a SQLite backup
+    exists, the backup is restored byte for byte; otherwise the down migrations of that apply
+    run (refusing to drop data unless those values are backed up — ``down --force`` rules).
+    """
+    from parity.migrate.backup import MANIFEST, Backup
+
+    url = database_url(project, environment, db)
+    base = project.root / ".parity" / "backups"
+    manifests = sorted(base.glob(f"*/{MANIFEST}")) if base.is_dir() else []
+    for path in reversed(manifests):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("url") != redact_url(url) or data.get("rolled_back") or not data.get("versions"):
+            continue
+        versions = tuple(data["versions"])
+        ex = Executor(url, migrations_folder(project), lock_timeout=lock_timeout)
+        unchanged = data.get("after") == _fingerprint(url)
+        file = path.parent / data["backup"] if data.get("backup") else None
+        if unchanged and file is not None and data.get("restorable"):
+            how = _undo(url, ex, Backup(path.parent, file, "", restorable=True), versions, lock_timeout)
+        else:
+            how = _undo(url, ex, Backup(path.parent, None, ""), versions, lock_timeout)
+            if not unchanged:
+                how += " (the database changed since the apply, so the backup was not restored)"
+        data["rolled_back"] = True
+        path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        return RollbackResult(redact_url(url), how, versions)
+    raise MigrationError(
+        "no apply to roll back for this database",
+        file=base,
+        hint="`parity migrate down` undoes single migrations",
+    )
+
+
+# --- the report section ----------------------------------------------------------------------------
+
+
+def status_findings(project: Project, environment: str, status: Status, folder: Path) -> list[Finding]:
+    rel = project.rel
+    by_version = {m.version: m for m in Executor(status.url, folder).migrations()}
+    out: list[Finding] = []
+    if not status.history_exists and status.migrations:
+        out.append(
+            Finding(
+                "MGR006",
+                Severity.INFO,
+                "migrate",
+                f"{status.url} has no parity_schema_history table",
+                environment=environment,
+                fix="if the database already has these changes: `parity migrate baseline`",
+            )
+        )
+    for s in status.migrations:
+        m = by_version[s.version]
+        if s.state == "pending":
+            out.append(
+                Finding(
+                    "MGR001",
+                    Severity.ERROR,
+                    "migrate",
+                    f"migration {m.label} is not applied to {environment}",
+                    environment=environment,
+                    file=rel(m.up_path),
+                    line=1,
+                    fix=f"parity migrate up --env {environment}",
+                )
+            )
+        elif s.state == "failed":
+            out.append(
+                Finding(
+                    "MGR002",
+                    Severity.ERROR,
+                    "migrate",
+                    f"migration {m.label} failed on its last attempt ({s.applied.applied_at if s.applied else '?'})",
+                    environment=environment,
+                    file=rel(m.up_path),
+                    fix="fix the cause and rerun `parity migrate up` (the failed attempt was rolled back)",
+                )
+            )
+        elif s.state == "changed":
+            out.append(
+                Finding(
+                    "MGR003",
+                    Severity.ERROR,
+                    "migrate",
+                    f"applied migration {m.label} was edited after it ran",
+                    environment=environment,
+                    file=rel(m.up_path),
+                    fix="restore the file (git) and put the change in a new migration",
+                )
+            )
+    for row in status.unknown:
+        out.append(
+            Finding(
+                "MGR005",
+                Severity.WARNING,
+                "migrate",
+                f"migration {row.version} ({row.name}) is applied but missing from {rel(folder)}",
+                environment=environment,
+                fix="restore the migration file",
+            )
+        )
+    return out
+
+
+def build_migration_section(
+    project: Project,
+    environment: str,
+    *,
+    db: str | None = None,
+    result: ApplyResult | None = None,
+    lint: bool = True,
+) -> Section:
+    """The "Migrations" section: which migrations are applied/pending on ``environment``, lint
+    findings of the pending ones, and — when ``result`` is given — the backup and the
+    verification of that apply. Read-only."""
+    from parity.migrate import checksum
+    from parity.plan.lint import lint_files
+
+    folder = migrations_folder(project)
+    findings: list[Finding] = []
+    notes: list[str] = []
+    rows: list[tuple[str, ...]] = []
+    try:
+        checksum.verify(folder)
+    except MigrationError as exc:
+        findings.append(
+            Finding(
+                "MGR004",
+                Severity.ERROR,
+                "migrate",
+                exc.message,
+                environment=environment,
+                file=project.rel(Path(exc.file)) if exc.file else None,
+                fix=exc.hint,
+            )
+        )
+    try:
+        ex = executor_for(project, environment, db=db)
+        status = ex.status()
+    except ParityError as exc:
+        notes.append(f"status unavailable: {exc.one_line()}")
+        status = None
+    if status is not None:
+        notes.append(
+            f"{status.url}: current version {status.current or 'none'}, {len(status.pending)} pending"
+        )
+        findings.extend(status_findings(project, environment, status, folder))
+        for s in status.migrations:
+            a = s.applied
+            rows.append(
+                (
+                    s.version,
+                    s.name,
+                    s.state,
+                    a.applied_at if a else "",
+                    f"{a.duration_ms} ms" if a else "",
+                    a.applied_by if a else "",
+                )
+            )
+        if lint and status.pending:
+            from parity import dialects
+
+            dialect = dialects.get(database_url(project, environment, db)).name
+            pending_files = [
+                m.up_path for m in ex.migrations() if m.version in {p.version for p in status.pending}
+            ]
+            findings.extend(lint_files(pending_files, dialect, project.root))
+    if result is not None:
+        if result.backup is not None:
+            notes.append(result.backup.note)
+        notes.extend(result.notes)
+        findings.extend(result.verification)
+        if result.run is not None:
+            notes.append(
+                "applied: "
+                + (
+                    ", ".join(f"V{s.version}__{s.name} ({s.duration_ms} ms)" for s in result.run.ran)
+                    or "nothing"
+                )
+            )
+    tables = (
+        (Table("Migrations", ("version", "name", "state", "applied at", "duration", "by"), tuple(rows)),)
+        if rows
+        else ()
+    )
+    return Section(SECTION_ID, SECTION_TITLE, tuple(findings), tables, tuple(notes))
