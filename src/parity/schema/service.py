@@ -160,7 +160,9 @@ def diff_schema(
     dialect = dialects.get(location.url)
     source = find_schema_source(project, schema)
     current = dialect.inspect(location.url)
-    desired = load_desired(source, dialect, project.root, dev_url or project.config.schema_.dev_url)
+    # Without a dev server the scratch database is created (and dropped) beside the target.
+    scratch_server = dev_url or project.config.schema_.dev_url or location.url
+    desired = load_desired(source, dialect, project.root, scratch_server)
     changes = compare(current, desired, dialect.compare_options)
     tables = sorted({t for c in changes if (t := c.table_name) and current.table(t) is not None})
     counts = dialect.row_counts(location.url, tables) if count_rows and tables else {}

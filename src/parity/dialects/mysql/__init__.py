@@ -1,0 +1,105 @@
+"""MySQL/MariaDB dialect: information_schema inspection, a scratch database created (and
+dropped) on the dev server, DDL scripts with the failing file and line."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import urlsplit, urlunsplit
+
+from parity.dialects.base import Dialect, RowCount
+from parity.dialects.mysql import diff, inspect, render
+from parity.dialects.sql import split_statements
+from parity.errors import DatabaseError, SchemaSourceError
+from parity.model.changes import Change, CompareOptions, Impact
+from parity.model.schema import Schema
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+class MySQLDialect(Dialect):
+    name: ClassVar[str] = "mysql"
+    url_schemes: ClassVar[tuple[str, ...]] = ("mysql", "mariadb")
+    compare_options: ClassVar[CompareOptions] = diff.COMPARE_OPTIONS
+    transactional_ddl: ClassVar[bool] = False
+    rebuilds_tables: ClassVar[bool] = False
+    """ALTER TABLE does everything; InnoDB chooses INSTANT, INPLACE or COPY per operation."""
+    has_row_statistics: ClassVar[bool] = True
+    """``information_schema.TABLES.TABLE_ROWS`` is InnoDB's sampled estimate."""
+
+    def inspect(self, url: str) -> Schema:
+        return inspect.inspect(url)
+
+    def row_counts(self, url: str, tables: Sequence[str]) -> dict[str, RowCount]:
+        return inspect.row_counts(url, list(tables))
+
+    @contextmanager
+    def scratch(self, dev_url: str | None = None) -> Iterator[str]:
+        """A new empty database on ``dev_url``'s server, dropped on exit."""
+        import pymysql
+
+        if not dev_url:
+            raise SchemaSourceError(
+                "a MySQL scratch database needs a server", hint="pass --dev-url mysql://…"
+            )
+        name = f"parity_scratch_{uuid.uuid4().hex[:12]}"
+        server = with_database(dev_url, "")
+        conn = inspect.connect(server)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        except pymysql.MySQLError as exc:
+            conn.close()
+            raise DatabaseError(
+                f"cannot create a scratch database: {exc.args[-1]}",
+                url=dev_url,
+                hint="pass --dev-url naming a server where parity may create databases",
+            ) from exc
+        try:
+            yield with_database(dev_url, name)
+        finally:
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+            finally:
+                conn.close()
+
+    def execute_script(self, url: str, sql: str, file: Path | None = None) -> None:
+        import pymysql
+
+        conn = inspect.connect(url)
+        try:
+            with conn.cursor() as cur:
+                for line, statement in split_statements(sql, "mysql"):
+                    try:
+                        cur.execute(statement)
+                    except pymysql.MySQLError as exc:
+                        msg = str(exc.args[-1]) if exc.args else str(exc)
+                        rel = inspect.error_line(msg)
+                        at = line + rel - 1 if rel else line
+                        raise SchemaSourceError(
+                            f"MySQL rejected the statement: {msg.splitlines()[0]}", file=file, line=at
+                        ) from exc
+        finally:
+            conn.close()
+
+    def render(self, change: Change, context: Schema | None = None) -> list[str]:
+        return render.render(change, context)
+
+    def impact(self, change: Change, context: Schema | None = None) -> Impact:
+        return render.impact(change, context)
+
+    def quote(self, ident: str) -> str:
+        return render.q(ident)
+
+    def sqlalchemy_url(self, url: str) -> str:
+        return "mysql+pymysql://" + url.split("://", 1)[1]
+
+
+DIALECT = MySQLDialect()

@@ -1,0 +1,99 @@
+"""PostgreSQL dialect: pg_catalog inspection in a READ ONLY transaction, a scratch database
+created (and dropped) on the dev server, DDL scripts with the failing file and line."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import urlsplit, urlunsplit
+
+from parity.dialects.base import Dialect, RowCount
+from parity.dialects.postgres import diff, inspect, render
+from parity.dialects.sql import line_of_offset, split_statements
+from parity.errors import DatabaseError, SchemaSourceError
+from parity.model.changes import Change, CompareOptions, Impact
+from parity.model.schema import Schema
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+class PostgresDialect(Dialect):
+    name: ClassVar[str] = "postgres"
+    url_schemes: ClassVar[tuple[str, ...]] = ("postgresql", "postgres")
+    compare_options: ClassVar[CompareOptions] = diff.COMPARE_OPTIONS
+    transactional_ddl: ClassVar[bool] = True
+    rebuilds_tables: ClassVar[bool] = False
+    """ALTER TABLE covers every change in place (some rewrite the table under an ACCESS EXCLUSIVE lock)."""
+    has_row_statistics: ClassVar[bool] = True
+    """``pg_class.reltuples`` holds an estimate kept by ANALYZE/autovacuum."""
+
+    def inspect(self, url: str) -> Schema:
+        return inspect.inspect(url)
+
+    def row_counts(self, url: str, tables: Sequence[str]) -> dict[str, RowCount]:
+        return inspect.row_counts(url, list(tables))
+
+    @contextmanager
+    def scratch(self, dev_url: str | None = None) -> Iterator[str]:
+        """A new empty database on ``dev_url``'s server, dropped on exit."""
+        if not dev_url:
+            raise SchemaSourceError(
+                "a PostgreSQL scratch database needs a server", hint="pass --dev-url postgresql://…"
+            )
+        name = f"parity_scratch_{uuid.uuid4().hex[:12]}"
+        admin = inspect.connect(dev_url, autocommit=True, read_only=False)
+        try:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        except Exception as exc:
+            admin.close()
+            raise DatabaseError(
+                f"cannot create a scratch database: {str(exc).strip().splitlines()[0]}",
+                url=dev_url,
+                hint="pass --dev-url naming a server where parity may create databases",
+            ) from exc
+        try:
+            yield with_database(inspect.libpq_url(dev_url), name)
+        finally:
+            try:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                admin.close()
+
+    def execute_script(self, url: str, sql: str, file: Path | None = None) -> None:
+        import psycopg
+
+        conn = inspect.connect(url, autocommit=True, read_only=False)
+        try:
+            for line, statement in split_statements(sql, "postgres"):
+                try:
+                    conn.execute(statement.encode("utf-8"))
+                except psycopg.Error as exc:
+                    pos = getattr(exc.diag, "statement_position", None)
+                    at = line + line_of_offset(statement, int(pos) - 1) - 1 if pos else line
+                    first = (exc.diag.message_primary or str(exc)).strip().splitlines()[0]
+                    raise SchemaSourceError(
+                        f"PostgreSQL rejected the statement: {first}", file=file, line=at
+                    ) from exc
+        finally:
+            conn.close()
+
+    def render(self, change: Change, context: Schema | None = None) -> list[str]:
+        return render.render(change, context)
+
+    def impact(self, change: Change, context: Schema | None = None) -> Impact:
+        return render.impact(change, context)
+
+    def quote(self, ident: str) -> str:
+        return render.q(ident)
+
+    def sqlalchemy_url(self, url: str) -> str:
+        return "postgresql+psycopg://" + inspect.libpq_url(url).split("://", 1)[1]
+
+
+DIALECT = PostgresDialect()

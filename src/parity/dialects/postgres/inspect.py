@@ -1,0 +1,284 @@
+"""Read-only PostgreSQL inspector: ``pg_catalog`` through psycopg 3.
+
+Everything is read inside one ``READ ONLY`` transaction, one query per object kind for the
+whole schema (columns, constraints, indexes, views, enums, sequences, triggers), so a
+schema of thousands of tables inspects in a few round trips. The schema inspected is the
+connection's ``current_schema()`` (``public`` unless the URL's ``options`` say otherwise).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from parity.dialects.base import RowCount
+from parity.dialects.postgres.diff import FK_ACTIONS, normalize_check, normalize_default, normalize_view
+from parity.dialects.postgres.types import normalize_type
+from parity.errors import DatabaseError
+from parity.model.schema import (
+    CheckConstraint,
+    Column,
+    EnumType,
+    ForeignKey,
+    Index,
+    IndexPart,
+    PrimaryKey,
+    Schema,
+    Sequence,
+    Table,
+    Trigger,
+    UniqueConstraint,
+    View,
+)
+
+_DRIVER = re.compile(r"^postgres(?:ql)?(?:\+\w+)?://", re.IGNORECASE)
+
+Q_TABLES = """
+SELECT c.relname FROM pg_class c
+WHERE c.relnamespace = %(ns)s AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+ORDER BY c.relname
+"""
+
+Q_COLUMNS = """
+SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       pg_get_expr(d.adbin, d.adrelid), a.attgenerated, a.attidentity,
+       CASE WHEN a.attcollation <> t.typcollation THEN co.collname END
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+LEFT JOIN pg_collation co ON co.oid = a.attcollation
+WHERE c.relnamespace = %(ns)s AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY c.relname, a.attnum
+"""
+
+Q_CONSTRAINTS = """
+SELECT cl.relname, con.conname, con.contype, pg_get_constraintdef(con.oid, true),
+       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i),
+       fcl.relname,
+       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i),
+       con.confdeltype, con.confupdtype
+FROM pg_constraint con
+JOIN pg_class cl ON cl.oid = con.conrelid
+LEFT JOIN pg_class fcl ON fcl.oid = con.confrelid
+WHERE cl.relnamespace = %(ns)s AND con.contype IN ('p', 'f', 'u', 'c') AND cl.relkind IN ('r', 'p')
+ORDER BY cl.relname, con.conname
+"""
+
+Q_INDEXES = """
+SELECT t.relname, i.relname, ix.indisunique, am.amname,
+       pg_get_expr(ix.indpred, ix.indrelid, true),
+       ix.indkey::int2[],
+       ix.indoption::int2[],
+       ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) FROM generate_series(1, ix.indnkeyatts) k ORDER BY k)
+FROM pg_index ix
+JOIN pg_class i ON i.oid = ix.indexrelid
+JOIN pg_class t ON t.oid = ix.indrelid
+JOIN pg_am am ON am.oid = i.relam
+WHERE t.relnamespace = %(ns)s AND t.relkind IN ('r', 'p')
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint con
+                  WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x'))
+ORDER BY t.relname, i.relname
+"""
+
+Q_VIEWS = """
+SELECT c.relname, pg_get_viewdef(c.oid, true), c.relkind = 'm'
+FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relkind IN ('v', 'm') ORDER BY c.relname
+"""
+
+Q_ENUMS = """
+SELECT t.typname, array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
+FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid
+WHERE t.typnamespace = %(ns)s GROUP BY t.typname ORDER BY t.typname
+"""
+
+Q_SEQUENCES = """
+SELECT c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
+       tc.relname || '.' || a.attname
+FROM pg_sequence s
+JOIN pg_class c ON c.oid = s.seqrelid
+LEFT JOIN pg_depend d ON d.objid = c.oid AND d.classid = 'pg_class'::regclass
+     AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+LEFT JOIN pg_class tc ON tc.oid = d.refobjid
+LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+WHERE c.relnamespace = %(ns)s ORDER BY c.relname
+"""
+
+Q_TRIGGERS = """
+SELECT t.tgname, c.relname, pg_get_triggerdef(t.oid, true)
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+WHERE NOT t.tgisinternal AND c.relnamespace = %(ns)s ORDER BY t.tgname
+"""
+
+
+def libpq_url(url: str) -> str:
+    """``postgresql+psycopg://…`` / ``postgres://…`` → the ``postgresql://…`` libpq reads."""
+    return _DRIVER.sub("postgresql://", url)
+
+
+def connection_error(exc: Exception, url: str) -> DatabaseError:
+    """A one-line :class:`DatabaseError` for a failed connection (the password never shows)."""
+    text = str(exc).strip()
+    low = text.lower()
+    if "password authentication failed" in low or "no password supplied" in low:
+        return DatabaseError("PostgreSQL refused the credentials (wrong user or password)", url=url)
+    if "does not exist" in low and "database" in low:
+        m = re.search(r'database "([^"]+)" does not exist', text)
+        return DatabaseError(f"no such PostgreSQL database{' ' + repr(m.group(1)) if m else ''}", url=url)
+    if "connection refused" in low or "could not connect" in low or "timeout" in low or "no such file" in low:
+        return DatabaseError(
+            "cannot reach the PostgreSQL server (is it running, is the host/port right?)", url=url
+        )
+    last = [line for line in text.splitlines() if line.strip()]
+    return DatabaseError(f"PostgreSQL: {last[-1] if last else type(exc).__name__}", url=url)
+
+
+def connect(url: str, *, autocommit: bool = False, read_only: bool = True) -> Any:
+    """A psycopg connection to ``url``; read-only sessions refuse every write server-side."""
+    import psycopg
+
+    try:
+        conn = psycopg.connect(libpq_url(url), connect_timeout=5, autocommit=autocommit)
+    except psycopg.Error as exc:
+        raise connection_error(exc, url) from exc
+    if read_only and not autocommit:
+        conn.read_only = True
+    return conn
+
+
+def inspect(url: str) -> Schema:
+    """The schema at ``url`` (its ``current_schema()``), read in one READ ONLY transaction."""
+    import psycopg
+
+    conn = connect(url)
+    try:
+        with conn.transaction():
+            ns_row = conn.execute(
+                "SELECT oid, nspname FROM pg_namespace WHERE nspname = current_schema()"
+            ).fetchone()
+            if ns_row is None:
+                raise DatabaseError("the connection has no current schema (search_path is empty?)", url=url)
+            return inspect_rows(conn, ns_row[0], ns_row[1])
+    except psycopg.Error as exc:
+        raise DatabaseError(
+            f"PostgreSQL inspection failed: {str(exc).strip().splitlines()[0]}", url=url
+        ) from exc
+    finally:
+        conn.close()
+
+
+def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
+    p = {"ns": ns}
+    table_names = [r[0] for r in conn.execute(Q_TABLES, p).fetchall()]
+    columns: dict[str, list[Column]] = defaultdict(list)
+    for tname, cname, ctype, notnull, default, generated, identity, collation in conn.execute(Q_COLUMNS, p):
+        is_gen = generated == "s"
+        columns[tname].append(
+            Column(
+                name=cname,
+                type=normalize_type(ctype),
+                raw_type=ctype,
+                nullable=not notnull,
+                default=None if is_gen else normalize_default(default),
+                raw_default=None if is_gen else default,
+                generated=default if is_gen else None,
+                generated_stored=is_gen,
+                collation=collation,
+                identity={"a": "always", "d": "by default"}.get(identity or ""),
+            )
+        )
+    pks: dict[str, PrimaryKey] = {}
+    fks: dict[str, list[ForeignKey]] = defaultdict(list)
+    uniques: dict[str, list[UniqueConstraint]] = defaultdict(list)
+    checks: dict[str, list[CheckConstraint]] = defaultdict(list)
+    for tname, cname, ctype, definition, cols, ftable, fcols, on_del, on_upd in conn.execute(
+        Q_CONSTRAINTS, p
+    ):
+        if ctype == "p":
+            pks[tname] = PrimaryKey(tuple(cols), cname)
+        elif ctype == "u":
+            uniques[tname].append(UniqueConstraint(tuple(cols), cname))
+        elif ctype == "c":
+            checks[tname].append(CheckConstraint(normalize_check(definition), cname))
+        elif ctype == "f":
+            fks[tname].append(
+                ForeignKey(
+                    tuple(cols),
+                    ftable,
+                    tuple(fcols),
+                    cname,
+                    FK_ACTIONS.get(on_del, "NO ACTION"),
+                    FK_ACTIONS.get(on_upd, "NO ACTION"),
+                )
+            )
+    indexes: dict[str, list[Index]] = defaultdict(list)
+    for tname, iname, unique, method, pred, indkey, indoption, defs in conn.execute(Q_INDEXES, p):
+        parts = []
+        for pos, text in enumerate(defs):
+            desc = bool(indoption[pos] & 1) if indoption and pos < len(indoption) else False
+            if indkey[pos] != 0:
+                parts.append(IndexPart(_unquote(text), None, desc))
+            else:
+                parts.append(IndexPart(None, text, desc))
+        indexes[tname].append(
+            Index(iname, tuple(parts), bool(unique), pred, None if method == "btree" else method)
+        )
+    tables = tuple(
+        Table(
+            t,
+            tuple(columns[t]),
+            pks.get(t),
+            tuple(indexes[t]),
+            tuple(sorted(fks[t], key=lambda f: (f.columns, f.ref_table))),
+            tuple(sorted(uniques[t], key=lambda u: u.columns)),
+            tuple(sorted(checks[t], key=lambda c: c.expression)),
+        )
+        for t in table_names
+    )
+    views = tuple(View(n, normalize_view(d or ""), bool(m)) for n, d, m in conn.execute(Q_VIEWS, p))
+    enums = tuple(EnumType(n, tuple(labels)) for n, labels in conn.execute(Q_ENUMS, p))
+    sequences = tuple(
+        Sequence(n, normalize_type(typ), int(start), int(inc), owned)
+        for n, typ, start, inc, owned in conn.execute(Q_SEQUENCES, p)
+    )
+    triggers = tuple(Trigger(n, t, d) for n, t, d in conn.execute(Q_TRIGGERS, p))
+    return Schema("postgres", tables, views, enums, sequences, triggers, name=ns_name)
+
+
+def _unquote(ident: str) -> str:
+    if len(ident) >= 2 and ident[0] == '"' and ident[-1] == '"':
+        return ident[1:-1].replace('""', '"')
+    return ident
+
+
+def row_counts(url: str, tables: list[str]) -> dict[str, RowCount]:
+    """``pg_class.reltuples`` estimates; an exact count only for tables never analysed."""
+    import psycopg
+
+    conn = connect(url)
+    try:
+        with conn.transaction():
+            rows = conn.execute(
+                "SELECT c.relname, c.reltuples::bigint FROM pg_class c "
+                "WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = ANY(%s)",
+                (list(tables),),
+            ).fetchall()
+            out: dict[str, RowCount] = {}
+            for name, est in rows:
+                if est is not None and est >= 0:
+                    out[name] = RowCount(int(est), estimated=True)
+                else:
+                    quoted = '"' + name.replace('"', '""') + '"'
+                    n = conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()
+                    out[name] = RowCount(int(n[0]) if n else 0)
+            return out
+    except psycopg.Error as exc:
+        raise DatabaseError(
+            f"PostgreSQL row count failed: {str(exc).strip().splitlines()[0]}", url=url
+        ) from exc
+    finally:
+        conn.close()

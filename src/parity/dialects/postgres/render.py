@@ -1,0 +1,384 @@
+"""PostgreSQL: change → plain SQL (dispatch on the change's class; unknown kinds fail loudly),
+and what each change costs: rewrite and lock level, per
+https://www.postgresql.org/docs/current/sql-altertable.html and
+https://www.postgresql.org/docs/current/explicit-locking.html.
+
+Plain SQL only: ``CONCURRENTLY``, ``NOT VALID`` + ``VALIDATE`` and lock timeouts are the
+migration planner's business.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import singledispatch
+
+from parity.dialects.base import RenderError
+from parity.dialects.postgres.types import narrows, rewrites
+from parity.dialects.sql import quote_ident, quote_literal
+from parity.model.changes import (
+    AddCheck,
+    AddColumn,
+    AddEnum,
+    AddEnumValue,
+    AddForeignKey,
+    AddIndex,
+    AddSequence,
+    AddTable,
+    AddTrigger,
+    AddUnique,
+    AddView,
+    AlterColumn,
+    AlterPrimaryKey,
+    AlterView,
+    Change,
+    DropCheck,
+    DropColumn,
+    DropForeignKey,
+    DropIndex,
+    DropTable,
+    DropUnique,
+    DropView,
+    Impact,
+    PossibleRename,
+    ProductionOnly,
+    RenameColumn,
+    Safety,
+)
+from parity.model.schema import Column, ForeignKey, Index, Schema, Table
+
+# Functions whose value differs per row: a default using one makes ADD COLUMN fill every row.
+_VOLATILE = re.compile(
+    r"\b(random|clock_timestamp|gen_random_uuid|uuid_generate_v\d|nextval|timeofday)\s*\(", re.I
+)
+
+
+def q(name: str) -> str:
+    return quote_ident(name, '"')
+
+
+def column_sql(col: Column) -> str:
+    parts = [q(col.name), col.raw_type]
+    if col.collation:
+        parts.append(f"COLLATE {q(col.collation)}")
+    if col.generated is not None:
+        parts.append(f"GENERATED ALWAYS AS ({col.generated}) STORED")
+    elif col.identity in ("always", "by default"):
+        parts.append(f"GENERATED {col.identity.upper()} AS IDENTITY")
+    elif col.raw_default is not None:
+        parts.append(f"DEFAULT {col.raw_default}")
+    if not col.nullable:
+        parts.append("NOT NULL")
+    return " ".join(parts)
+
+
+def _cols(cols: tuple[str, ...]) -> str:
+    return ", ".join(q(c) for c in cols)
+
+
+def _named(name: str | None) -> str:
+    return f"CONSTRAINT {q(name)} " if name else ""
+
+
+def fk_sql(fk: ForeignKey) -> str:
+    text = f"{_named(fk.name)}FOREIGN KEY ({_cols(fk.columns)}) REFERENCES {q(fk.ref_table)} ({_cols(fk.ref_columns)})"
+    if fk.on_delete != "NO ACTION":
+        text += f" ON DELETE {fk.on_delete}"
+    if fk.on_update != "NO ACTION":
+        text += f" ON UPDATE {fk.on_update}"
+    return text
+
+
+def create_table_sql(table: Table) -> str:
+    items = [column_sql(c) for c in table.columns]
+    if table.primary_key:
+        items.append(f"{_named(table.primary_key.name)}PRIMARY KEY ({_cols(table.primary_key.columns)})")
+    items.extend(f"{_named(u.name)}UNIQUE ({_cols(u.columns)})" for u in table.uniques)
+    items.extend(f"{_named(c.name)}CHECK ({c.expression})" for c in table.checks)
+    items.extend(fk_sql(fk) for fk in table.foreign_keys)
+    return f"CREATE TABLE {q(table.name)} (\n    " + ",\n    ".join(items) + "\n)"
+
+
+def create_index_sql(table: str, index: Index) -> str:
+    parts = ", ".join(
+        (q(p.column) if p.column is not None else f"({p.expression})") + (" DESC" if p.descending else "")
+        for p in index.parts
+    )
+    using = f" USING {index.method}" if index.method else ""
+    text = f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {q(index.name)} ON {q(table)}{using} ({parts})"
+    return text + (f" WHERE {index.where}" if index.where else "")
+
+
+def _constraint_name(name: str | None, change: Change) -> str:
+    if not name:
+        raise RenderError(
+            f"PostgreSQL needs the constraint's name to render a {change.kind.replace('_', ' ')}"
+        )
+    return name
+
+
+@singledispatch
+def render(change: Change, context: Schema | None = None) -> list[str]:
+    raise RenderError(f"PostgreSQL cannot render a change of kind '{type(change).__name__}'")
+
+
+@render.register
+def _(change: AddTable, context: Schema | None = None) -> list[str]:
+    t = change.definition
+    return [create_table_sql(t), *(create_index_sql(t.name, ix) for ix in t.indexes)]
+
+
+@render.register
+def _(change: DropTable, context: Schema | None = None) -> list[str]:
+    return [f"DROP TABLE {q(change.definition.name)}"]
+
+
+@render.register
+def _(change: AddColumn, context: Schema | None = None) -> list[str]:
+    return [f"ALTER TABLE {q(change.table)} ADD COLUMN {column_sql(change.column)}"]
+
+
+@render.register
+def _(change: DropColumn, context: Schema | None = None) -> list[str]:
+    return [f"ALTER TABLE {q(change.table)} DROP COLUMN {q(change.column.name)}"]
+
+
+@render.register
+def _(change: RenameColumn, context: Schema | None = None) -> list[str]:
+    return [f"ALTER TABLE {q(change.table)} RENAME COLUMN {q(change.old)} TO {q(change.new)}"]
+
+
+@render.register
+def _(change: PossibleRename, context: Schema | None = None) -> list[str]:
+    return render(change.as_add(), context)
+
+
+@render.register
+def _(change: AlterColumn, context: Schema | None = None) -> list[str]:
+    t, c, cur, des = q(change.table), q(change.desired.name), change.current, change.desired
+    what = change.changes
+    alter = f"ALTER TABLE {t} ALTER COLUMN {c}"
+    out: list[str] = []
+    if "generated" in what:
+        if des.generated is None:
+            out.append(f"{alter} DROP EXPRESSION")
+        else:
+            out.append(f"{alter} SET EXPRESSION AS ({des.generated})")  # PostgreSQL 17+
+    if "identity" in what and cur.identity in ("always", "by default"):
+        if des.identity in ("always", "by default"):
+            out.append(f"{alter} SET GENERATED {des.identity.upper()}")
+        else:
+            out.append(f"{alter} DROP IDENTITY")
+    # A default that cannot be cast to the new type blocks the type change: drop it first.
+    type_change = "type" in what or "collation" in what
+    if (
+        ("default" in what or type_change)
+        and cur.raw_default is not None
+        and des.generated is None
+        and (type_change or des.raw_default is None)
+    ):
+        out.append(f"{alter} DROP DEFAULT")
+    if type_change:
+        coll = f" COLLATE {q(des.collation)}" if des.collation else ""
+        out.append(f"{alter} TYPE {des.raw_type}{coll} USING {c}::{des.raw_type}")
+    if (
+        des.raw_default is not None
+        and des.generated is None
+        and ("default" in what or (type_change and cur.raw_default))
+    ):
+        out.append(f"{alter} SET DEFAULT {des.raw_default}")
+    if (
+        "identity" in what
+        and cur.identity not in ("always", "by default")
+        and des.identity in ("always", "by default")
+    ):
+        out.append(f"{alter} ADD GENERATED {des.identity.upper()} AS IDENTITY")
+    if "nullable" in what:
+        out.append(f"{alter} {'DROP' if des.nullable else 'SET'} NOT NULL")
+    return out
+
+
+@render.register
+def _(change: AlterPrimaryKey, context: Schema | None = None) -> list[str]:
+    out = []
+    if change.current is not None:
+        out.append(
+            f"ALTER TABLE {q(change.table)} DROP CONSTRAINT {q(_constraint_name(change.current.name, change))}"
+        )
+    if change.desired is not None:
+        out.append(
+            f"ALTER TABLE {q(change.table)} ADD {_named(change.desired.name)}PRIMARY KEY ({_cols(change.desired.columns)})"
+        )
+    return out
+
+
+@render.register
+def _(change: AddIndex, context: Schema | None = None) -> list[str]:
+    return [create_index_sql(change.table, change.index)]
+
+
+@render.register
+def _(change: DropIndex, context: Schema | None = None) -> list[str]:
+    return [f"DROP INDEX {q(change.index.name)}"]
+
+
+@render.register
+def _(change: AddForeignKey, context: Schema | None = None) -> list[str]:
+    return [f"ALTER TABLE {q(change.table)} ADD {fk_sql(change.foreign_key)}"]
+
+
+@render.register
+def _(change: DropForeignKey, context: Schema | None = None) -> list[str]:
+    return [
+        f"ALTER TABLE {q(change.table)} DROP CONSTRAINT {q(_constraint_name(change.foreign_key.name, change))}"
+    ]
+
+
+@render.register
+def _(change: AddUnique, context: Schema | None = None) -> list[str]:
+    return [
+        f"ALTER TABLE {q(change.table)} ADD {_named(change.unique.name)}UNIQUE ({_cols(change.unique.columns)})"
+    ]
+
+
+@render.register
+def _(change: DropUnique, context: Schema | None = None) -> list[str]:
+    return [
+        f"ALTER TABLE {q(change.table)} DROP CONSTRAINT {q(_constraint_name(change.unique.name, change))}"
+    ]
+
+
+@render.register
+def _(change: AddCheck, context: Schema | None = None) -> list[str]:
+    return [f"ALTER TABLE {q(change.table)} ADD {_named(change.check.name)}CHECK ({change.check.expression})"]
+
+
+@render.register
+def _(change: DropCheck, context: Schema | None = None) -> list[str]:
+    return [f"ALTER TABLE {q(change.table)} DROP CONSTRAINT {q(_constraint_name(change.check.name, change))}"]
+
+
+def _create_view(v_name: str, definition: str, materialized: bool) -> str:
+    return f"CREATE {'MATERIALIZED ' if materialized else ''}VIEW {q(v_name)} AS {definition}"
+
+
+@render.register
+def _(change: AddView, context: Schema | None = None) -> list[str]:
+    return [_create_view(change.view.name, change.view.definition, change.view.materialized)]
+
+
+@render.register
+def _(change: DropView, context: Schema | None = None) -> list[str]:
+    return [f"DROP {'MATERIALIZED ' if change.view.materialized else ''}VIEW {q(change.view.name)}"]
+
+
+@render.register
+def _(change: AlterView, context: Schema | None = None) -> list[str]:
+    cur, des = change.current, change.desired
+    # CREATE OR REPLACE VIEW refuses dropped or reordered columns; drop and create always works.
+    return [
+        f"DROP {'MATERIALIZED ' if cur.materialized else ''}VIEW {q(cur.name)}",
+        _create_view(des.name, des.definition, des.materialized),
+    ]
+
+
+@render.register
+def _(change: AddEnum, context: Schema | None = None) -> list[str]:
+    labels = ", ".join(quote_literal(x) for x in change.enum.labels)
+    return [f"CREATE TYPE {q(change.enum.name)} AS ENUM ({labels})"]
+
+
+@render.register
+def _(change: AddEnumValue, context: Schema | None = None) -> list[str]:
+    before = f" BEFORE {quote_literal(change.before)}" if change.before else ""
+    return [f"ALTER TYPE {q(change.enum)} ADD VALUE {quote_literal(change.value)}{before}"]
+
+
+@render.register
+def _(change: AddSequence, context: Schema | None = None) -> list[str]:
+    s = change.sequence
+    return [f"CREATE SEQUENCE {q(s.name)} AS {s.data_type} INCREMENT BY {s.increment} START WITH {s.start}"]
+
+
+@render.register
+def _(change: AddTrigger, context: Schema | None = None) -> list[str]:
+    return [change.trigger.definition]
+
+
+@render.register
+def _(change: ProductionOnly, context: Schema | None = None) -> list[str]:
+    return []  # kept: parity never drops what only production has
+
+
+AE = "ACCESS EXCLUSIVE"
+
+
+def impact(change: Change, context: Schema | None = None) -> Impact:
+    """Safety class, table rewrite and the lock PostgreSQL takes for ``change``."""
+    match change:
+        case ProductionOnly():
+            return Impact(Safety.SAFE, note="kept: production-only objects are never dropped")
+        case PossibleRename():
+            return Impact(Safety.NEEDS_CARE, lock=f"{AE} (brief)", note="confirm: rename or add a new column")
+        case DropTable() | DropColumn():
+            return Impact(Safety.FORBIDDEN, lock=AE, note="drops data; parity never drops")
+        case AddTable() | AddEnum() | AddSequence() | AddView():
+            return Impact(Safety.SAFE)
+        case AddEnumValue():
+            return Impact(Safety.SAFE, note="cannot be undone; the new label is usable after commit")
+        case AlterView() | DropView() | RenameColumn():
+            return Impact(Safety.SAFE, lock=f"{AE} (brief)")
+        case AddTrigger():
+            return Impact(Safety.SAFE, lock="SHARE ROW EXCLUSIVE (brief)")
+        case DropIndex():
+            return Impact(Safety.SAFE, lock=f"{AE} (brief)")
+        case AddIndex(index=ix):
+            note = "blocks writes while it builds; plan it CONCURRENTLY"
+            if ix.unique:
+                note += "; fails if existing rows hold duplicates"
+            return Impact(Safety.NEEDS_CARE, lock="SHARE (blocks writes)", note=note)
+        case AddColumn(column=col):
+            if col.generated is not None or col.identity in ("always", "by default"):
+                return Impact(Safety.NEEDS_CARE, True, AE, "computes a value for every row: table rewrite")
+            if col.raw_default is not None and _VOLATILE.search(col.raw_default):
+                return Impact(Safety.NEEDS_CARE, True, AE, "volatile default: every row is rewritten")
+            if not col.nullable and col.raw_default is None:
+                return Impact(
+                    Safety.UNSAFE, False, f"{AE} (brief)", "NOT NULL without a default fails on existing rows"
+                )
+            return Impact(
+                Safety.SAFE, False, f"{AE} (brief)", "metadata only (constant default since PostgreSQL 11)"
+            )
+        case AlterColumn(changes=what, current=cur, desired=des):
+            if "type" in what or "collation" in what:
+                rw = "collation" in what or rewrites(cur.type, des.type)
+                if narrows(cur.type, des.type):
+                    return Impact(
+                        Safety.UNSAFE, rw, AE, f"{cur.type} → {des.type}: existing values may not fit"
+                    )
+                if rw:
+                    return Impact(Safety.NEEDS_CARE, True, AE, f"{cur.type} → {des.type}: table rewrite")
+                return Impact(Safety.SAFE, False, f"{AE} (brief)", f"{cur.type} → {des.type}: no rewrite")
+            if "generated" in what or "identity" in what:
+                return Impact(Safety.NEEDS_CARE, True, AE, "generated/identity change")
+            if "nullable" in what and not des.nullable:
+                return Impact(
+                    Safety.NEEDS_CARE, False, AE, "SET NOT NULL scans the table; fails if NULLs exist"
+                )
+            return Impact(Safety.SAFE, False, f"{AE} (brief)", "metadata only")
+        case AddForeignKey():
+            return Impact(
+                Safety.NEEDS_CARE,
+                False,
+                "SHARE ROW EXCLUSIVE on both tables",
+                "validates every row; plan NOT VALID + VALIDATE",
+            )
+        case AddCheck():
+            return Impact(Safety.NEEDS_CARE, False, AE, "validates every row; plan NOT VALID + VALIDATE")
+        case AddUnique() | AlterPrimaryKey():
+            return Impact(Safety.NEEDS_CARE, False, AE, "builds a unique index; fails on duplicates")
+        case DropForeignKey() | DropUnique() | DropCheck():
+            return Impact(Safety.SAFE, False, f"{AE} (brief)")
+    return Impact(Safety.NEEDS_CARE, note="unclassified change")
+
+
+__all__ = ["column_sql", "create_index_sql", "create_table_sql", "impact", "render"]
