@@ -23,6 +23,9 @@ class _PathOrCommand(TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] in self.commands:
             args = [".", *args]
+        else:
+            # No sub-command: options may follow PATH (``parity store . --since production``).
+            ctx.allow_interspersed_args = True
         return super().parse_args(ctx, args)
 
 
@@ -40,7 +43,12 @@ SinceOpt = Annotated[
         help="Also flag breaking changes to each Store interface since this git ref (e.g. production).",
     ),
 ]
-NoSmokeOpt = Annotated[bool, typer.Option("--no-smoke", help="Do not run [store] fallback_smoke.")]
+NoSmokeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-smoke", help="Do not run the fallback smoke command (store.fallback_smoke in parity.toml)."
+    ),
+]
 ApplyOpt = Annotated[
     bool, typer.Option("--apply", help="Write the fields (after a backup). Without it: a dry run.")
 ]
@@ -99,7 +107,7 @@ def sync_cmd(
             raise DiscoveryError(
                 "no declared schema found, nothing to sync against",
                 file=project.root,
-                hint="add schema.sql or set [schema] source in parity.toml",
+                hint="add schema.sql or set schema.source in parity.toml",
             )
         plan = plan_sync(result.coverage)
         sections: list[Section] = [_plan_section(project.root, plan, apply)]

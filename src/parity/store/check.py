@@ -167,7 +167,7 @@ def coverage_findings(result: StoreResult) -> list[Finding]:
                 environment=env,
                 file=project.rel(m.file),
                 line=m.line,
-                fix="add the table to the schema, or map the model to another database in [store] models",
+                fix="add the table to the schema, or map the model with store.models in the config",
             )
         )
     for table, ref in cov.unknown_refs:
@@ -176,7 +176,7 @@ def coverage_findings(result: StoreResult) -> list[Finding]:
                 "STO004",
                 Severity.ERROR,
                 AREA,
-                f"[store] models maps table '{table}' to '{ref}', which is not a model class of the project",
+                f"config store.models maps table '{table}' to '{ref}', which is not a model class of the project",
                 environment=env,
                 file=project.rel(project.config_file) if project.config_file else None,
                 key=f"store.models.{table}",
@@ -236,7 +236,7 @@ def interface_findings(result: StoreResult) -> list[Finding]:
                     "STO012",
                     Severity.WARNING,
                     AREA,
-                    f"[store] interfaces names '{name}', which no Python file of the project defines",
+                    f"config store.interfaces names '{name}', which no Python file of the project defines",
                     environment=env,
                     file=project.rel(project.config_file) if project.config_file else None,
                     key="store.interfaces",
@@ -315,7 +315,7 @@ def source_findings(result: StoreResult) -> list[Finding]:
 
 def fallback_findings(result: StoreResult, smoke: bool = True) -> tuple[list[Finding], list[str]]:
     from parity.env.layers import all_effective
-    from parity.env.secrets import is_secret
+    from parity.env.secrets import is_secret, mask_text
     from parity.store.fallback import replay_on_sqlite, run_smoke
 
     project, env = result.project, result.environment
@@ -369,8 +369,9 @@ def fallback_findings(result: StoreResult, smoke: bool = True) -> tuple[list[Fin
             if is_secret(v.key, v.value, project.config.secrets)
         ]
         res = run_smoke(command, project.root, key, secrets)
+        shown = mask_text(command, secrets)
         if res.ok:
-            notes.append(f"fallback smoke `{command}` passed with {key} unset")
+            notes.append(f"fallback smoke `{shown}` passed with {key} unset")
         else:
             status = "timed out or could not start" if res.returncode is None else f"exited {res.returncode}"
             out.append(
@@ -378,7 +379,7 @@ def fallback_findings(result: StoreResult, smoke: bool = True) -> tuple[list[Fin
                     "STO042",
                     Severity.ERROR,
                     AREA,
-                    f"fallback smoke `{command}` {status} with {key} unset: {res.output or '(no output)'}",
+                    f"fallback smoke `{shown}` {status} with {key} unset: {res.output or '(no output)'}",
                     environment=env,
                     file=project.rel(project.config_file) if project.config_file else None,
                     key="store.fallback_smoke",
@@ -446,7 +447,7 @@ def section_from(result: StoreResult, smoke: bool = True) -> Section:
     notes: list[str] = []
     if result.desired is None:
         notes.append(
-            "no desired schema found (schema.sql, db/schema.sql or [schema] source): model coverage skipped"
+            "no desired schema found (schema.sql, db/schema.sql or config schema.source): model coverage skipped"
         )
     else:
         notes.append(f"desired schema: {result.schema_source} ({len(result.desired.tables)} tables)")
@@ -454,7 +455,7 @@ def section_from(result: StoreResult, smoke: bool = True) -> Section:
         notes.append("tables no Python class models: " + ", ".join(result.coverage.unmodelled))
     if not result.conformance:
         notes.append(
-            "no Store interface found (a Protocol or ABC named *Store/*Repository, or [store] interfaces)"
+            "no Store interface found (a Protocol or ABC named *Store/*Repository, or config store.interfaces)"
         )
     for iface in result.new_interfaces:
         notes.append(f"interface {iface.name} did not exist at {result.since}: nothing to compare")

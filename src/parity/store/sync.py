@@ -73,6 +73,8 @@ def python_default(column: Column, py_type: str) -> str | None:
         return _str_literal(value) if py_type in {"str", "Any"} else None
     if py_type == "bool" and text.lower() in {"true", "false", "1", "0"}:
         return "True" if text.lower() in {"true", "1"} else "False"
+    if _NUMBER.fullmatch(text) and py_type == "Decimal":
+        return f'Decimal("{text}")'
     if _NUMBER.fullmatch(text) and py_type in {"int", "float", "Any"}:
         if py_type == "int" and "." in text:
             return None
