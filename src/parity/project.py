@@ -152,11 +152,11 @@ def discover(root: Path | str) -> Project:
     shared = EnvLayer(".", root, root_example, root_envs)
     services: list[EnvLayer] = []
     basenames = [p.name for _, p, _ in folders]
-    for name, path, overrides in folders:
+    for given, path, overrides in folders:
         if path == root:
             continue
         ex, envs = _scan_folder(path)
-        label: str = name or (path.name if basenames.count(path.name) == 1 else path.relative_to(root).as_posix())
+        label = given or (path.name if basenames.count(path.name) == 1 else path.relative_to(root).as_posix())
         services.append(EnvLayer(label, path, ex, envs, overrides))
     if not services and (root_example or root_envs):
         # A single-service repository: the root is the service and there is no shared layer.
