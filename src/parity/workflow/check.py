@@ -72,7 +72,14 @@ def analysis_sections(project: Project, env: str, files: EnvFiles | None = None)
     files = files or EnvFiles()
     code = scan_project(project)
     diff = run_diff(project, env, "example", files, keys_read_by_code(project, code))
-    return [env_gap_section(diff), build_flags_section(project, env, code), schema_section(project, env)]
+    from parity.store.check import build_store_section
+
+    return [
+        env_gap_section(diff),
+        build_flags_section(project, env, code),
+        schema_section(project, env),
+        build_store_section(project, env),
+    ]
 
 
 def schema_section(project: Project, env: str) -> Section:
