@@ -198,6 +198,11 @@ def _inspect(cur: Any, db: str, mariadb: bool) -> Schema:
                 FK_ACTIONS.get(rs[0][6], rs[0][6]),
             )
         )
+    # InnoDB creates an index named after a foreign key when none covers its columns; it
+    # comes and goes with the key, so it is not an object of its own.
+    for t, fk_list in fks.items():
+        implied = {(fk.name, fk.columns) for fk in fk_list}
+        indexes[t] = [ix for ix in indexes[t] if (ix.name, ix.columns) not in implied or ix.unique]
     checks: dict[str, list[CheckConstraint]] = defaultdict(list)
     for t, name, clause in rows(Q_CHECKS_MARIADB if mariadb else Q_CHECKS_MYSQL):
         checks[t].append(CheckConstraint(normalize_expression(clause, db), name))

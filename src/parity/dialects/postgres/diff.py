@@ -20,6 +20,8 @@ _CAST_LITERAL = re.compile(
 )
 _NEG = re.compile(r"^\((-\d+(?:\.\d+)?)\)$")
 _SPACES = re.compile(r"\s+")
+# Same value within a transaction: https://www.postgresql.org/docs/current/functions-datetime.html
+_NOW = {"now()", "current_timestamp", "transaction_timestamp()"}
 
 
 def normalize_default(raw: str | None) -> str | None:
@@ -35,6 +37,8 @@ def normalize_default(raw: str | None) -> str | None:
     m = _NEG.match(text)
     if m:
         return m.group(1)
+    if text.lower() in _NOW:
+        return "CURRENT_TIMESTAMP"
     return text
 
 

@@ -1,0 +1,76 @@
+"""Helpers for the schema tests: run statements on a real database of any dialect."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from parity import dialects
+from parity.dialects.base import Dialect
+from parity.dialects.sqlite.inspect import database_path
+from parity.model.schema import Schema
+
+
+def execute(url: str, statements: Iterable[str]) -> None:
+    """Run each statement on ``url`` in autocommit mode (the way a DBA would paste them)."""
+    name = dialects.get(url).name
+    stmts = [s for s in statements if s.strip()]
+    if name == "sqlite":
+        conn = sqlite3.connect(database_path(url), isolation_level=None)
+        try:
+            for s in stmts:
+                conn.execute(s)
+        finally:
+            conn.close()
+    elif name == "postgres":
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as pg:
+            for s in stmts:
+                pg.execute(s.encode())
+    else:
+        import pymysql
+
+        from parity.dialects.mysql.inspect import connect_args
+
+        my = pymysql.connect(**connect_args(url))
+        try:
+            with my.cursor() as cur:
+                for s in stmts:
+                    cur.execute(s)
+        finally:
+            my.close()
+
+
+def database_for(dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
+    """(url of a fresh empty database, dev server URL for scratch databases) for ``dialect``."""
+    if dialect == "sqlite":
+        return f"sqlite:///{tmp_path / 'current.db'}", None
+    if dialect == "postgres":
+        return request.getfixturevalue("pg_url"), request.getfixturevalue("pg_server_url")
+    return request.getfixturevalue("mysql_url"), request.getfixturevalue("mysql_server_url")
+
+
+def load(dialect: Dialect, sql: str, dev: str | None) -> Schema:
+    with dialect.scratch(dev) as url:
+        dialect.execute_script(url, sql)
+        return dialect.inspect(url)
+
+
+def load_beside(dialect: Dialect, sql: str, url: str, dev: str | None) -> Schema:
+    """The desired schema, loaded where it is cheapest for a test.
+
+    On PostgreSQL a second schema of the test's own database (``CREATE DATABASE`` costs far
+    more than the test); elsewhere the dialect's scratch database. The inspector reads
+    ``current_schema()``, so the two never mix.
+    """
+    if dialect.name != "postgres":
+        return load(dialect, sql, dev)
+    execute(url, ["CREATE SCHEMA parity_desired"])
+    sep = "&" if "?" in url else "?"
+    scoped = f"{url}{sep}options=-csearch_path%3Dparity_desired"
+    dialect.execute_script(scoped, sql)
+    return dialect.inspect(scoped)
