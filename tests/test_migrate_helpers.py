@@ -115,9 +115,9 @@ DROP_EXPORTED = {d: "ALTER TABLE orders DROP COLUMN exported_at;\n" for d in DIA
 
 #: A statement that takes a noticeable moment, so concurrent runners overlap and kills land mid-run.
 SLOW = {
-    "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) SELECT count(*) FROM n",
-    "postgres": "SELECT pg_sleep(0.3)",
-    "mysql": "SELECT SLEEP(0.3)",
+    "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500000) SELECT count(*) FROM n",
+    "postgres": "SELECT pg_sleep(0.15)",
+    "mysql": "SELECT SLEEP(0.15)",
 }
 
 

@@ -90,27 +90,32 @@ def verify(folder: Path) -> SumFile:
     recorded = parse(sum_path.read_text(encoding="utf-8"), sum_path)
     if recorded == actual:
         return actual
-    for i in range(max(len(recorded.entries), len(actual.entries))):
-        rec = recorded.entries[i] if i < len(recorded.entries) else None
-        act = actual.entries[i] if i < len(actual.entries) else None
-        if rec == act:
-            continue
-        if rec is None and act is not None:
-            what, name = "was added without updating parity.sum", act[0]
-        elif act is None and rec is not None:
-            what, name = "is missing", rec[0]
-        elif rec is not None and act is not None and rec[0] != act[0]:
-            recorded_names = {n for n, _ in recorded.entries}
-            if act[0] in recorded_names:
-                what, name = f"is out of order or '{rec[0]}' is missing", act[0]
-            else:
-                what, name = "was added or renamed", act[0]
-        else:
-            assert act is not None
-            what, name = "was edited after parity.sum was written", act[0]
-        raise MigrationError(
-            f"checksum mismatch: migration {name} {what}",
-            file=folder / name,
-            hint="restore the file, or write a new migration instead of editing an old one",
+    rec_names = [n for n, _ in recorded.entries]
+    act_names = [n for n, _ in actual.entries]
+    missing = [n for n in rec_names if n not in act_names]
+    added = [n for n in act_names if n not in rec_names]
+
+    def stem(n: str) -> str:
+        return n.split("__", 1)[-1]
+
+    if missing and sorted(map(stem, missing)) == sorted(map(stem, added)):
+        name = added[0]
+        what = f"is out of order (renumbered from {next(m for m in missing if stem(m) == stem(name))})"
+    elif missing:
+        what, name = "is missing", missing[0]
+    elif added:
+        what, name = "was added without updating parity.sum", added[0]
+    elif rec_names != act_names:
+        name = next(a for a, r in zip(act_names, rec_names, strict=True) if a != r)
+        what = "is out of order (migrations were renumbered)"
+    else:
+        # Same files in the same order: the first whose running hash differs was edited.
+        name = next(
+            (a[0] for a, r in zip(actual.entries, recorded.entries, strict=True) if a != r), act_names[-1]
         )
-    raise MigrationError("checksum mismatch: parity.sum total differs", file=sum_path)
+        what = "was edited after parity.sum was written"
+    raise MigrationError(
+        f"checksum mismatch: migration {name} {what}",
+        file=folder / name,
+        hint="restore the file, or write a new migration instead of editing an old one",
+    )

@@ -196,7 +196,9 @@ class Executor:
                 rt.before_statement(statement)
                 rt.execute(statement)
             current = None
-            if not m.transactional:
+            if not m.transactional or not rt.transactional_ddl:
+                # Outside a transaction so far (or DDL ended it implicitly): the history row
+                # and the checks still commit together.
                 rt.begin()
             rt.before_commit()
             history.record(
@@ -329,7 +331,7 @@ class Executor:
                         rt.begin()
                     for statement in statements:
                         rt.execute(statement)
-                    if not rt.in_transaction:
+                    if not rt.in_transaction or not rt.transactional_ddl:
                         rt.begin()
                     rt.before_commit()
                     history.remove(rt, m.version)

@@ -246,8 +246,9 @@ def _postgres(sql: str, dialect: str, transactional: bool) -> Iterator[_Hit]:
     try:
         stmts = parse_sql(sql)
     except ParseError as exc:
-        loc = getattr(exc, "location", 0) or 0
-        yield _Hit("MIG000", str(exc.args[0]) if exc.args else str(exc), _char_offset(sql, loc))
+        # pglast gives the error position (a byte offset) as the second argument.
+        loc = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
+        yield _Hit("MIG000", str(exc.args[0]) if exc.args else str(exc), _char_offset(sql, max(loc - 1, 0)))
         return
     created: set[str] = set()
     lock_timeout_set = False

@@ -72,7 +72,7 @@ class Runtime(base.Runtime):
                 timeout=self.lock_timeout,
                 check_same_thread=False,
             )
-            self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            self._cursor_execute("SELECT count(*) FROM sqlite_master", None).fetchone()
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(f"cannot open SQLite database: {exc}", file=self.path) from exc
 
