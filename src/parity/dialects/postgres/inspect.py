@@ -124,7 +124,11 @@ def connection_error(exc: Exception, url: str) -> DatabaseError:
     """A one-line :class:`DatabaseError` for a failed connection (the password never shows)."""
     text = str(exc).strip()
     low = text.lower()
-    if "password authentication failed" in low or "no password supplied" in low:
+    if (
+        "password authentication failed" in low
+        or "no password supplied" in low
+        or ("role" in low and "does not exist" in low)
+    ):
         return DatabaseError("PostgreSQL refused the credentials (wrong user or password)", url=url)
     if "does not exist" in low and "database" in low:
         m = re.search(r'database "([^"]+)" does not exist', text)

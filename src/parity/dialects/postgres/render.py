@@ -52,6 +52,9 @@ _VOLATILE = re.compile(
 )
 
 
+_PLAIN_LITERAL = re.compile(r"^('([^']|'')*'|-?\d+(\.\d+)?|true|false)$", re.I)
+
+
 def q(name: str) -> str:
     return quote_ident(name, '"')
 
@@ -64,11 +67,20 @@ def column_sql(col: Column) -> str:
         parts.append(f"GENERATED ALWAYS AS ({col.generated}) STORED")
     elif col.identity in ("always", "by default"):
         parts.append(f"GENERATED {col.identity.upper()} AS IDENTITY")
-    elif col.raw_default is not None:
-        parts.append(f"DEFAULT {col.raw_default}")
     if not col.nullable:
         parts.append("NOT NULL")
+    if col.generated is None and col.identity is None and col.raw_default is not None:
+        parts.append(f"DEFAULT {default_sql(col)}")
     return " ".join(parts)
+
+
+def default_sql(col: Column) -> str:
+    """The default as written for the column: a literal without PostgreSQL's redundant cast
+    (``'new'`` rather than ``'new'::character varying``), anything else as the catalog prints it."""
+    d = col.default
+    if d is not None and (_PLAIN_LITERAL.match(d) or d == "CURRENT_TIMESTAMP"):
+        return d
+    return col.raw_default or "NULL"
 
 
 def _cols(cols: tuple[str, ...]) -> str:
@@ -185,7 +197,7 @@ def _(change: AlterColumn, context: Schema | None = None) -> list[str]:
         and des.generated is None
         and ("default" in what or (type_change and cur.raw_default))
     ):
-        out.append(f"{alter} SET DEFAULT {des.raw_default}")
+        out.append(f"{alter} SET DEFAULT {default_sql(des)}")
     if (
         "identity" in what
         and cur.identity not in ("always", "by default")
