@@ -7,6 +7,7 @@ symlink loop cannot trap the walk.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,17 +36,22 @@ _EXT = {
 _COMPOSE = ("docker-compose", "compose")
 
 
+_GENERATED = (".min.js", ".bundle.js", ".d.ts")
+
+
 def language_of(name: str) -> str | None:
     """The extractor for a file name, or None when parity does not read such files."""
+    dot = name.rfind(".")
+    lang = _EXT.get(name[dot:].lower()) if dot > 0 else None
+    if lang is not None:
+        # The common case, decided by the extension alone (this runs for every file of the repository).
+        return None if lang == "javascript" and name.lower().endswith(_GENERATED) else lang
     lower = name.lower()
     if lower == "dockerfile" or lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
         return "dockerfile"
     if lower.endswith((".yml", ".yaml")) and lower.split(".")[0] in _COMPOSE:
         return "compose"
-    if lower.endswith((".min.js", ".bundle.js", ".d.ts")):
-        return None  # generated
-    dot = lower.rfind(".")
-    return _EXT.get(lower[dot:]) if dot > 0 else None
+    return None
 
 
 def _skipped(rel: str) -> bool:
@@ -82,38 +88,80 @@ def _git_files(root: Path) -> list[str] | None:
         return None
     if out.returncode != 0:
         return None
-    names = out.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return sorted({n for n in names if n})
+    names = sorted({n for n in out.stdout.decode("utf-8", "surrogateescape").split("\0") if n})
+    # Nothing listed: the folder is ignored by the enclosing repository (a scratch copy); walk it instead.
+    return names or None
 
 
-def _walk(root: Path) -> Iterator[str]:
-    # (folder relative to root, its spec) for every .gitignore seen on the way down.
-    specs: list[tuple[str, pathspec.PathSpec]] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
-        rel_dir = "" if rel_dir == "." else rel_dir + "/"
-        if ".gitignore" in filenames:
+class _Ignore:
+    """One .gitignore. Without negations its patterns are joined into one regex: one match per path
+    instead of one per pattern (the walk tests every file and folder)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        self.fast: re.Pattern[str] | None = None
+        pats = [p for p in self.spec.patterns if p.include is not None]
+        if all(p.include for p in pats):
             try:
-                with open(os.path.join(dirpath, ".gitignore"), encoding="utf-8", errors="replace") as fh:
-                    specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(fh.read().splitlines())))
+                sources = [str(getattr(p, "regex").pattern) for p in pats]  # noqa: B009 - not every pattern type has it
+                joined = "|".join(f"(?:{src.replace('(?P<ps_d>', '(?:')})" for src in sources)
+                self.fast = re.compile(joined or r"(?!)")
+            except (re.error, AttributeError):
+                self.fast = None
+
+    def match(self, rel: str) -> bool:
+        if self.fast is not None:
+            return self.fast.match(rel) is not None
+        return self.spec.match_file(rel)
+
+
+def _walk(root: Path) -> Iterator[tuple[str, str]]:
+    """Depth-first over ``os.scandir`` (one system call per folder; symlinked folders not followed)."""
+    # Each stack entry: (absolute folder, folder relative to root with a trailing "/", active .gitignores).
+    stack: list[tuple[str, str, tuple[tuple[str, _Ignore], ...]]] = [(str(root), "", ())]
+    while stack:
+        folder, rel_dir, specs = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        if any(e.name == ".gitignore" for e in entries):
+            try:
+                with open(folder + "/.gitignore", encoding="utf-8", errors="replace") as fh:
+                    specs = (*specs, (rel_dir, _Ignore(fh.read().splitlines())))
             except OSError:
                 pass
-        active = [(base, spec) for base, spec in specs if rel_dir.startswith(base)]
-
-        def ignored(rel: str, active: list[tuple[str, pathspec.PathSpec]] = active) -> bool:
-            return any(spec.match_file(rel[len(base) :]) for base, spec in active)
-
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not ignored(f"{rel_dir}{d}/"))
-        for f in sorted(filenames):
-            if language_of(f) is not None and not ignored(rel_dir + f):
-                yield rel_dir + f
+        subdirs = []
+        for e in entries:
+            name = e.name
+            try:
+                is_dir = e.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if is_dir:
+                if name in SKIP_DIRS:
+                    continue
+                rel = f"{rel_dir}{name}/"
+                if not any(spec.match(rel[len(base) :]) for base, spec in specs):
+                    subdirs.append((e.path, rel, specs))
+                continue
+            lang = language_of(name)
+            if lang is None:
+                continue
+            rel = rel_dir + name
+            if not specs or not any(spec.match(rel[len(base) :]) for base, spec in specs):
+                yield rel, lang
+        stack.extend(reversed(subdirs))
 
 
 def source_files(root: Path) -> Iterator[tuple[str, str]]:
     """``(relative posix path, language)`` of every file worth reading under ``root``."""
     names = _git_files(root)
-    it: Iterator[str] = iter(names) if names is not None else _walk(root)
-    for rel in it:
+    if names is None:
+        yield from _walk(root)  # skipped folders are pruned during the walk
+        return
+    for rel in names:
         lang = language_of(rel.rsplit("/", 1)[-1])
         if lang is not None and not _skipped(rel):
             yield rel, lang

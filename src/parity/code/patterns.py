@@ -33,28 +33,32 @@ _SHELL_TOKENS = re.compile(r"(?:(?<=\s)|^)#[^\n]*|'[^']*'", re.S | re.M)
 _INTERP = re.compile(r"\$\{[^`}]*\}")
 
 
+_NOT_NEWLINE = re.compile(r"[^\n]")
+
+
+def _blank(text: str, fill: str) -> str:
+    if "\n" not in text:
+        return fill * len(text)
+    return _NOT_NEWLINE.sub(fill, text)
+
+
+def _mask_token(m: re.Match[str]) -> str:
+    tok = m.group()
+    if tok[0] not in "\"'`" or len(tok) < 2:
+        return _blank(tok, " ")  # a comment
+    inner = _blank(tok[1:-1], MASK)
+    if tok[0] == "`" and "${" in tok:
+        # Keep code inside template interpolations visible.
+        chars = list(inner)
+        for im in _INTERP.finditer(tok, 1, len(tok) - 1):
+            chars[im.start() - 1 : im.end() - 1] = tok[im.start() : im.end()]
+        inner = "".join(chars)
+    return tok[0] + inner + tok[-1]
+
+
 def mask(text: str, tokens: re.Pattern[str]) -> str:
     """Blank comments and string interiors, keeping length and newlines (see module docstring)."""
-    out: list[str] = []
-    last = 0
-    for m in tokens.finditer(text):
-        s, e = m.span()
-        out.append(text[last:s])
-        tok = m.group()
-        if tok[0] in "\"'`" and len(tok) >= 2:
-            inner = re.sub(r"[^\n]", MASK, tok[1:-1])
-            if tok[0] == "`" and "${" in tok:
-                # Keep code inside template interpolations visible.
-                chars = list(inner)
-                for im in _INTERP.finditer(tok, 1, len(tok) - 1):
-                    chars[im.start() - 1 : im.end() - 1] = tok[im.start() : im.end()]
-                inner = "".join(chars)
-            out.append(tok[0] + inner + tok[-1])
-        else:
-            out.append(re.sub(r"[^\n]", " ", tok))
-        last = e
-    out.append(text[last:])
-    return "".join(out)
+    return tokens.sub(_mask_token, text)
 
 
 class _Lines:
@@ -69,11 +73,12 @@ def _lit(original: str, start: int, end: int) -> str:
     return original[start + 1 : end - 1]
 
 
-Rule = tuple[re.Pattern[str], str, str]  # pattern, via, behaviour when missing: "none" | "crash" | "checked"
+# pattern, via, behaviour when missing ("none" | "crash" | "checked"), a literal every match contains
+Rule = tuple[re.Pattern[str], str, str, str]
 
 
-def _rules(*specs: tuple[str, str, str]) -> list[Rule]:
-    return [(re.compile(p), via, how) for p, via, how in specs]
+def _rules(*specs: tuple[str, str, str, str]) -> list[Rule]:
+    return [(re.compile(p), via, how, needle) for p, via, how, needle in specs]
 
 
 _SDK = (
@@ -88,50 +93,60 @@ _SDK_NAMES = {
 }  # fmt: skip
 
 JS_RULES = _rules(
-    (rf"\bprocess\.env\.(?P<n>[A-Za-z_$][\w$]*)(?:{_DEFAULT})?", "process.env", "none"),
-    (rf"\bprocess\.env\[\s*(?P<k>{STR})\s*\](?:{_DEFAULT})?", "process.env", "none"),
-    (r"\bprocess\.env\[(?P<dyn>[^\]\n]+)\]", "process.env", "none"),
-    (rf"\bimport\.meta\.env\.(?P<n>[A-Za-z_$][\w$]*)(?:{_DEFAULT})?", "import.meta.env", "none"),
-    (rf"\bimport\.meta\.env\[\s*(?P<k>{STR})\s*\](?:{_DEFAULT})?", "import.meta.env", "none"),
-    (rf"\bDeno\.env\.get\(\s*(?P<k>{STR})\s*\)(?:{_DEFAULT})?", "Deno.env.get", "none"),
-    (r"\{(?P<destructure>[^{}]*)\}\s*=\s*process\.env\b", "process.env", "none"),
+    (rf"process\.env\.(?P<n>[A-Za-z_$][\w$]*+)(?:{_DEFAULT})?", "process.env", "none", "process.env"),
+    (rf"process\.env\[\s*(?P<k>{STR})\s*\](?:{_DEFAULT})?", "process.env", "none", "process.env"),
+    (r"process\.env\[(?P<dyn>[^\]\n]+)\]", "process.env", "none", "process.env"),
+    (
+        rf"import\.meta\.env\.(?P<n>[A-Za-z_$][\w$]*+)(?:{_DEFAULT})?",
+        "import.meta.env",
+        "none",
+        "import.meta",
+    ),
+    (rf"import\.meta\.env\[\s*(?P<k>{STR})\s*\](?:{_DEFAULT})?", "import.meta.env", "none", "import.meta"),
+    (rf"Deno\.env\.get\(\s*(?P<k>{STR})\s*\)(?:{_DEFAULT})?", "Deno.env.get", "none", "Deno.env"),
+    (r"\{(?P<destructure>[^{}]*+)\}\s*=\s*process\.env\b", "process.env", "none", "} = process.env"),
 )
 GO_RULES = _rules(
-    (rf"\b(?P<mod>[A-Za-z_]\w*)\.Getenv\(\s*(?P<k>{STR})\s*\)", "os.Getenv", "none"),
-    (rf"\b(?P<mod>[A-Za-z_]\w*)\.LookupEnv\(\s*(?P<k>{STR})\s*\)", "os.LookupEnv", "checked"),
-    (r"\b(?P<mod>[A-Za-z_]\w*)\.(?:Getenv|LookupEnv)\((?P<dyn>[^)\"\n]+)\)", "os.Getenv", "none"),
+    # The package name before the dot is read back from the text (see run_rules), so the patterns can
+    # start with their literal.
+    (rf"\.Getenv\(\s*(?P<k>{STR})\s*\)", "os.Getenv", "none", ".Getenv("),
+    (rf"\.LookupEnv\(\s*(?P<k>{STR})\s*\)", "os.LookupEnv", "checked", ".LookupEnv("),
+    (r"\.(?:Getenv|LookupEnv)\((?P<dyn>[^)\"\n]+)\)", "os.Getenv", "none", "Env("),
 )
 JAVA_RULES = _rules(
-    (rf"\bSystem\.getenv\(\s*(?P<k>{STR})\s*\)(?:{_DEFAULT})?", "System.getenv", "none"),
+    (rf"System\.getenv\(\s*(?P<k>{STR})\s*\)(?:{_DEFAULT})?", "System.getenv", "none", "System.getenv("),
     (
-        rf"\bSystem\.getenv\(\)\.getOrDefault\(\s*(?P<k>{STR})\s*,\s*(?P<d>{STR}|[\w.]+)",
+        rf"System\.getenv\(\)\.getOrDefault\(\s*(?P<k>{STR})\s*,\s*(?P<d>{STR}|[\w.]+)",
         "System.getenv",
         "none",
+        "System.getenv().getOrDefault(",
     ),
-    (rf"\bSystem\.getenv\(\)\.get\(\s*(?P<k>{STR})\s*\)", "System.getenv", "none"),
-    (r"\bSystem\.getenv\((?P<dyn>[^)\"\n]+)\)", "System.getenv", "none"),
+    (rf"System\.getenv\(\)\.get\(\s*(?P<k>{STR})\s*\)", "System.getenv", "none", "System.getenv().get("),
+    (r"System\.getenv\((?P<dyn>[^)\"\n]+)\)", "System.getenv", "none", "System.getenv("),
 )
 RUBY_RULES = _rules(
-    (rf"\bENV\.fetch\(\s*(?P<k>{STR})\s*,\s*(?P<d>{STR}|[\w.:]+)\s*\)", "ENV.fetch", "none"),
-    (rf"\bENV\.fetch\(\s*(?P<k>{STR})\s*\)\s*(?P<block>\{{|do\b)?", "ENV.fetch", "crash"),
+    (rf"ENV\.fetch\(\s*(?P<k>{STR})\s*,\s*(?P<d>{STR}|[\w.:]+)\s*\)", "ENV.fetch", "none", "ENV.fetch("),
+    (rf"ENV\.fetch\(\s*(?P<k>{STR})\s*\)\s*(?P<block>\{{|do\b)?", "ENV.fetch", "crash", "ENV.fetch("),
     (
-        rf"\bENV\[\s*(?P<k>{STR})\s*\](?:{_DEFAULT}|\s*(?P<op2>\|\|)\s*(?P<d2>{STR}|[\w.:]+))?",
+        rf"ENV\[\s*(?P<k>{STR})\s*\](?:{_DEFAULT}|\s*(?P<op2>\|\|)\s*(?P<d2>{STR}|[\w.:]+))?",
         "ENV[]",
         "none",
+        "ENV[",
     ),
-    (rf"\bENV\.key\?\(\s*(?P<k>{STR})\s*\)", "ENV.key?", "checked"),
-    (r"\bENV\[(?P<dyn>[^\]\"'\n]+)\]", "ENV[]", "none"),
+    (rf"ENV\.key\?\(\s*(?P<k>{STR})\s*\)", "ENV.key?", "checked", "ENV.key?("),
+    (r"ENV\[(?P<dyn>[^\]\"'\n]+)\]", "ENV[]", "none", "ENV["),
 )
 PHP_RULES = _rules(
-    (rf"\bgetenv\(\s*(?P<k>{STR})\s*\)(?:{_DEFAULT})?", "getenv", "none"),
-    (rf"\$_ENV\[\s*(?P<k>{STR})\s*\](?:{_DEFAULT})?", "$_ENV", "none"),
-    (rf"(?<![\w$>:])env\(\s*(?P<k>{STR})\s*(?:,\s*(?P<d>{STR}|-?[\w.]+)\s*)?\)", "env()", "none"),
+    (rf"getenv\(\s*(?P<k>{STR})\s*\)(?:{_DEFAULT})?", "getenv", "none", "getenv("),
+    (rf"\$_ENV\[\s*(?P<k>{STR})\s*\](?:{_DEFAULT})?", "$_ENV", "none", "$_ENV["),
+    (rf"(?<![\w$>:])env\(\s*(?P<k>{STR})\s*(?:,\s*(?P<d>{STR}|-?[\w.]+)\s*)?\)", "env()", "none", "env("),
 )
 SHELL_RULES = _rules(
-    (r"(?<!\$)\$\{(?P<n>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<sop>:?[-=?+])(?P<sd>[^}]*))?\}", "${}", "none"),
-    (r"(?<![\$\\])\$(?P<n>[A-Z_][A-Z0-9_]*)\b", "$", "none"),
+    (r"(?<!\$)\$\{(?P<n>[A-Za-z_][A-Za-z0-9_]*+)(?:(?P<sop>:?[-=?+])(?P<sd>[^}]*))?\}", "${}", "none", "${"),
+    (r"(?<![\$\\])\$(?P<n>[A-Z_][A-Z0-9_]*+)\b", "$", "none", "$"),
 )
 
+_IDENT_BEFORE = re.compile(r"(?<![\w.])[A-Za-z_]\w*$")
 _SHELL_LOCAL = re.compile(
     r"^\s*(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)*)?(?P<n>[A-Za-z_]\w*)=|"
     r"\bread\s+(?:-\w+\s+)*(?P<r>[A-Za-z_]\w*)|\bfor\s+(?P<f>[A-Za-z_]\w*)\s+in\b",
@@ -152,13 +167,25 @@ def run_rules(
 ) -> Iterator[RawRef]:
     lines = _Lines(original)
     taken: set[int] = set()
-    for pattern, via, how in rules:
+    for pattern, via, how, needle in rules:
+        if needle not in masked:
+            continue
         for m in pattern.finditer(masked):
             if m.start() in taken:
                 continue
-            gd = m.groupdict()
-            if os_names is not None and gd.get("mod") and gd["mod"] not in os_names:
+            # Patterns start with their literal (so the regex engine can search for it fast); the
+            # word boundary a leading \b would give is checked here instead.
+            if (
+                m.start()
+                and (masked[m.start() - 1].isalnum() or masked[m.start() - 1] in "_$")
+                and masked[m.start()].isalpha()
+            ):
                 continue
+            gd = m.groupdict()
+            if os_names is not None:
+                mod = _IDENT_BEFORE.search(masked, max(0, m.start() - 64), m.start())
+                if mod is None or mod.group() not in os_names:
+                    continue
             line = lines.line(m.start())
             if gd.get("destructure") is not None:
                 offset = m.start("destructure")

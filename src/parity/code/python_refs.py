@@ -12,6 +12,9 @@ by f-strings, ``+``, ``%`` or ``.format`` are reported as dynamic globs (``FEATU
 from __future__ import annotations
 
 import ast
+import bisect
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from parity.code.refs import RawRef
@@ -53,9 +56,11 @@ class Bindings:
     settings_bases: set[str] = field(default_factory=lambda: {"BaseSettings"})
 
     @classmethod
-    def of(cls, tree: ast.Module) -> Bindings:
+    def of(cls, tree: ast.Module, stmts: list[ast.stmt] | None = None) -> Bindings:
+        """Imports and assignments are statements: walking statements only is enough (and cheap)."""
         b = cls()
-        for node in ast.walk(tree):
+        stmts = stmts if stmts is not None else list(all_statements(tree.body))
+        for node in stmts:
             if isinstance(node, ast.Import):
                 for a in node.names:
                     if a.name == "os":
@@ -74,7 +79,7 @@ class Bindings:
                         b.settings_bases.add(a.asname or a.name)
         b._environ_getters()
         # Aliases by assignment (``env = os.environ``; ``get = env.get``) may chain; a few rounds settle them.
-        assigns = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and len(n.targets) == 1]
+        assigns = [n for n in stmts if isinstance(n, ast.Assign) and len(n.targets) == 1]
         for _ in range(3):
             before = (len(b.environ), len(b.getters))
             for n in assigns:
@@ -169,8 +174,12 @@ def _arg(call: ast.Call, index: int, keyword: str) -> ast.AST | None:
 
 def reads_in(node: ast.AST, b: Bindings) -> list[RawRef]:
     """Every env read and flag check inside ``node`` (a module, a function, an ``if`` test)."""
+    return reads_among(ast.walk(node), b)
+
+
+def reads_among(nodes: Iterable[ast.AST], b: Bindings) -> list[RawRef]:
     out: list[RawRef] = []
-    for n in ast.walk(node):
+    for n in nodes:
         if isinstance(n, ast.Call):
             out.extend(_call(n, b))
         elif isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load) and b.is_environ(n.value):
@@ -293,7 +302,139 @@ def _settings_fields(cls: ast.ClassDef, b: Bindings) -> list[RawRef]:
     return out
 
 
+# Bodies of compound statements, walked one statement at a time.
+_BODIES = ("body", "orelse", "finalbody")
+# What a compound statement holds besides its bodies (its "header").
+_HEADERS: dict[type, tuple[str, ...]] = {
+    ast.If: ("test",), ast.While: ("test",), ast.For: ("target", "iter"), ast.AsyncFor: ("target", "iter"),
+    ast.With: ("items",), ast.AsyncWith: ("items",), ast.FunctionDef: ("decorator_list", "args", "returns"),
+    ast.AsyncFunctionDef: ("decorator_list", "args", "returns"), ast.ClassDef: ("decorator_list", "bases", "keywords"),
+    ast.Try: (), ast.Match: ("subject",),
+}  # fmt: skip
+if hasattr(ast, "TryStar"):
+    _HEADERS[ast.TryStar] = ()
+# Text that every read or flag check contains: a line without any of them holds none.
+_TRIGGER = re.compile(r"env|Env|ENV|Settings|ariation|nabled|oolean|sOn|s_on")
+
+
+def all_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    for stmt in body:
+        yield stmt
+        for name in _BODIES:
+            yield from all_statements(getattr(stmt, name, None) or [])
+        for h in getattr(stmt, "handlers", None) or []:
+            yield from all_statements(h.body)
+        for case in getattr(stmt, "cases", None) or []:
+            yield from all_statements(case.body)
+
+
+def _lines_of(text: str, pattern: re.Pattern[str]) -> set[int]:
+    lines: set[int] = set()
+    line, pos = 1, 0
+    for m in pattern.finditer(text):
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        lines.add(line)
+    return lines
+
+
+def _touches(lines: list[int], start: int, end: int) -> bool:
+    i = bisect.bisect_left(lines, start)
+    return i < len(lines) and lines[i] <= end
+
+
+def _candidate_nodes(stmts: list[ast.stmt], line_set: set[int]) -> Iterator[ast.AST]:
+    """Nodes of the statements (or statement headers) that touch one of ``lines``."""
+    lines = sorted(line_set)
+    for stmt in stmts:
+        header = _HEADERS.get(type(stmt))
+        if header is None:
+            end = stmt.end_lineno or stmt.lineno
+            if _touches(lines, stmt.lineno, end):
+                yield from ast.walk(stmt)
+            continue
+        first_body = getattr(stmt, "body", None)
+        end = first_body[0].lineno - 1 if first_body else (stmt.end_lineno or stmt.lineno)
+        start = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
+        if not _touches(lines, start, max(end, stmt.lineno)):
+            continue
+        if isinstance(stmt, ast.ClassDef):
+            yield stmt  # pydantic-settings fields are read from the class itself
+        for name in header:
+            value = getattr(stmt, name, None)
+            for part in value if isinstance(value, list) else [value]:
+                if part is not None:
+                    yield from ast.walk(part)
+        for h in getattr(stmt, "handlers", None) or []:
+            if h.type is not None:
+                yield from ast.walk(h.type)
+
+
+_TOP_LEVEL = re.compile(r"^(?![ \t#)\]}]|$|else\b|elif\b|except\b|finally\b|case\b)", re.M)
+_TRIPLE = re.compile(r"\"\"\"|\'\'\'")
+_KEEP = re.compile(r"\bimport\b|^[A-Za-z_]\w*\s*=\s*[rbuRBU]?[\"']", re.M)
+
+
+def _reduced(text: str, lines: set[int]) -> str | None:
+    """``text`` with every top-level statement that touches none of ``lines`` (and imports nothing,
+    and binds no string constant) blanked out, keeping line numbers. None when nothing is dropped.
+
+    Parsing is most of the cost of a Python file; a module's reads sit in a few statements. Chunk
+    boundaries come from the text (a line starting in column 0, outside a triple-quoted string); when
+    that guess is wrong the reduced text does not parse and the caller parses the whole module.
+    """
+    starts = [m.start() for m in _TOP_LEVEL.finditer(text)]
+    if len(starts) < 8:
+        return None
+    # Drop boundaries that fall inside a triple-quoted string (counted naively, good enough to guess).
+    chunks: list[tuple[int, int]] = []
+    begin, open_quote = 0, False
+    for a, b in zip(starts, [*starts[1:], len(text)], strict=True):
+        if not open_quote and a != begin:
+            chunks.append((begin, a))
+            begin = a
+        if len(_TRIPLE.findall(text, a, b)) % 2:
+            open_quote = not open_quote
+    chunks.append((begin, len(text)))
+    out: list[str] = []
+    line, dropped = 1, False
+    for a, b in chunks:
+        piece = text[a:b]
+        n = piece.count("\n")
+        keep = any(line <= ln <= line + n for ln in lines) or _KEEP.search(piece) is not None
+        if keep:
+            out.append(piece)
+        else:
+            out.append("\n" * n)
+            dropped = True
+        line += n
+    return "".join(out) if dropped else None
+
+
 def python_references(text: str) -> list[RawRef]:
-    """All references in a Python module's source. Raises ``SyntaxError`` when it does not parse."""
-    tree = ast.parse(text)
-    return reads_in(tree, Bindings.of(tree))
+    """All references in a Python module's source. Raises ``SyntaxError`` when it does not parse.
+
+    Only statements on lines that mention a trigger (``env``, ``Settings``, an SDK method) — or an
+    alias the module binds to ``os.environ``/``os.getenv`` — are walked: most of a module is skipped.
+    """
+    lines = _lines_of(text, _TRIGGER)
+    tree: ast.Module | None = None
+    small = _reduced(text, lines)
+    if small is not None:
+        try:
+            tree = ast.parse(small)
+        except SyntaxError:
+            tree = None
+    full = tree is None
+    if tree is None:
+        tree = ast.parse(text)
+    stmts = list(all_statements(tree.body))
+    b = Bindings.of(tree, stmts)
+    aliases = {n for n in b.environ | b.getters if "." not in n and not _TRIGGER.search(n)}
+    if aliases:
+        lines |= _lines_of(text, re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(aliases))) + r")\b"))
+        if not full:
+            # Aliases (``e = os.environ``) are used on lines the first reduction may have dropped.
+            tree = ast.parse(text)
+            stmts = list(all_statements(tree.body))
+    return reads_among(_candidate_nodes(stmts, lines), b)

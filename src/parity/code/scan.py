@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import errno
+import functools
 import multiprocessing
 import os
 import stat
@@ -24,6 +25,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import ahocorasick_rs
 
 from parity.code.files import source_files
 from parity.code.refs import DEFAULT_FLAG_PATTERNS, RawRef, Reference, ScanNote, ScanResult, is_flag_name
@@ -49,7 +52,13 @@ TRIGGERS: dict[str, tuple[bytes, ...]] = {
     "compose": (b"$",),
 }
 
-FileResult = tuple[str, list[RawRef], str | None]  # (rel path, refs, note)
+FileResult = tuple[str, str, list[RawRef], str | None]  # (rel path, language, refs, note)
+
+
+@functools.cache
+def _prefilter(language: str) -> ahocorasick_rs.BytesAhoCorasick:
+    """One automaton per language: a single pass over the bytes for all its trigger tokens."""
+    return ahocorasick_rs.BytesAhoCorasick(list(TRIGGERS[language]))
 
 
 def read_source(
@@ -76,13 +85,15 @@ def read_source(
             return None, "skipped: not a regular file"
         if st.st_size > max_bytes:
             return None, f"skipped: {st.st_size:,} bytes, probably generated (limit {max_bytes:,})"
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read()
+        chunks = [os.read(fd, st.st_size + 1)]
+        while chunks[-1] and len(chunks[-1]) > st.st_size:  # the file grew while we read it
+            chunks.append(os.read(fd, 1 << 20))
+        data = b"".join(chunks) if len(chunks) > 1 else chunks[0]
     except OSError as exc:
         return None, f"skipped: cannot read ({exc.strerror})"
     finally:
         os.close(fd)
-    if not any(t in data for t in TRIGGERS[language]):
+    if not _prefilter(language).find_matches_as_indexes(data):
         return None, None
     if b"\0" in data[:8192]:
         return None, "skipped: binary file"
@@ -104,15 +115,15 @@ def extract(text: str, language: str) -> list[RawRef]:
 
 
 def scan_file(root: str, rel: str, language: str) -> FileResult:
-    text, note = read_source(os.path.join(root, rel), rel, language)
+    text, note = read_source(f"{root}/{rel}", rel, language)
     if text is None:
-        return rel, [], note
+        return rel, language, [], note
     try:
-        return rel, extract(text, language), None
+        return rel, language, extract(text, language), None
     except SyntaxError as exc:
-        return rel, [], f"skipped: Python syntax error at line {exc.lineno}"
+        return rel, language, [], f"skipped: Python syntax error at line {exc.lineno}"
     except (RecursionError, ValueError) as exc:
-        return rel, [], f"skipped: cannot parse ({type(exc).__name__})"
+        return rel, language, [], f"skipped: cannot parse ({type(exc).__name__})"
 
 
 def _scan_chunk(args: tuple[str, list[tuple[str, str]]]) -> list[FileResult]:
@@ -120,7 +131,7 @@ def _scan_chunk(args: tuple[str, list[tuple[str, str]]]) -> list[FileResult]:
     out = []
     for rel, lang in files:
         r = scan_file(root, rel, lang)
-        if r[1] or r[2]:
+        if r[2] or r[3]:
             out.append(r)
     return out
 
@@ -184,14 +195,13 @@ def scan(
     refs: list[Reference] = []
     notes: list[ScanNote] = []
     parsed = 0
-    for rel, raws, note in _results(root, stream, workers):
+    for rel, lang_, raws, note in _results(root, stream, workers):
         if note:
             notes.append(ScanNote(rel, note))
             continue
         if raws:
             parsed += 1
         svc = service_of(rel, services)
-        lang_ = _lang(rel)
         for r in raws:
             flag = r.kind == "sdk" or (not r.dynamic and is_flag_name(r.name, pats))
             if r.dynamic and not flag:
@@ -221,12 +231,6 @@ def scan(
 def _prepend(head: list[tuple[str, str]], rest: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
     yield from head
     yield from rest
-
-
-def _lang(rel: str) -> str:
-    from parity.code.files import language_of
-
-    return language_of(rel.rsplit("/", 1)[-1]) or "?"
 
 
 def project_services(project: Project) -> list[tuple[str, str]]:
