@@ -88,12 +88,16 @@ class Plan:
         return worst
 
     def migrations(self) -> tuple[MigrationText, ...]:
-        """Group consecutive steps by transactionality into migration files.
+        """The migration files: one for the transactional steps, one for those that cannot run in a
+        transaction (PostgreSQL ``CONCURRENTLY``/``VALIDATE``), each with its preamble.
 
         The down of each file undoes only what its up created, in reverse order.
         """
         groups: list[list[Step]] = []
-        for step in self.steps:
+        # Transactional steps first, then the ones that must run outside a transaction
+        # (CONCURRENTLY, VALIDATE): these only depend on earlier steps, so at most two files.
+        ordered = [s for s in self.steps if s.transactional] + [s for s in self.steps if not s.transactional]
+        for step in ordered:
             if not step.sql:
                 continue
             if groups and groups[-1][0].transactional == step.transactional:
@@ -117,7 +121,7 @@ class Plan:
                 down_lines.append("")
                 down_lines.append(f"-- undo: {step.comment}")
                 down_lines.extend(_stmt(s) for s in step.reverse_sql)
-            suffix = "" if i == 0 else ("_concurrently" if not tx else f"_part{i + 1}")
+            suffix = "" if i == 0 else "_online"
             out.append(
                 MigrationText(
                     suffix,

@@ -17,7 +17,7 @@ from typing import Any
 
 from parity.errors import DatabaseError
 from parity.migrate import runtime as base
-from parity.model.changes import AddCheck, AddForeignKey, AddIndex, Change
+from parity.model.changes import AddCheck, AddForeignKey, AddIndex, AlterColumn, Change
 from parity.model.schema import ForeignKey, Schema
 from parity.plan.model import SafeSQL
 
@@ -225,6 +225,29 @@ def safe_steps(change: Change, context: Schema | None, render: Render) -> list[S
                     (),
                     False,
                     "validated without blocking writes",
+                ),
+            ]
+        case AlterColumn(table=table, desired=col, changes=what) if what == {"nullable"} and not col.nullable:
+            # SET NOT NULL scans the table under ACCESS EXCLUSIVE unless a validated
+            # CHECK (col IS NOT NULL) already proves it (PostgreSQL ≥ 12).
+            name = f"{table}_{col.name}_not_null"[:63]
+            t, c = _q(table), _q(col.name)
+            return [
+                SafeSQL(
+                    (f"ALTER TABLE {t} ADD CONSTRAINT {_q(name)} CHECK ({c} IS NOT NULL) NOT VALID",),
+                    (f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {_q(name)}",),
+                    True,
+                    "CHECK added NOT VALID",
+                ),
+                SafeSQL(
+                    (
+                        f"ALTER TABLE {t} VALIDATE CONSTRAINT {_q(name)}",
+                        f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL",
+                        f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {_q(name)}",
+                    ),
+                    (f"ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL",),
+                    False,
+                    "validated without blocking writes, then SET NOT NULL without a scan",
                 ),
             ]
     return None
