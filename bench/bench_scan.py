@@ -17,7 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -164,21 +166,39 @@ print(json.dumps({{"import": t1 - t0, "scan": t2 - t1, "refs": len(r.references)
 """
 
 
-def run_parity(root: Path) -> tuple[float, dict[str, float]]:
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)  # includes the pool workers the probe waited for
+    return r.ru_utime + r.ru_stime
+
+
+def run_parity(root: Path) -> tuple[float, float, dict[str, float]]:
     code = PARITY_PROBE.format(src=str(REPO / "src"), root=str(root))
-    t = time.perf_counter()
+    t, c = time.perf_counter(), _cpu()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    wall = time.perf_counter() - t
-    return wall, json.loads(out.stdout)
+    return time.perf_counter() - t, _cpu() - c, json.loads(out.stdout)
 
 
-def run_rg(rg: str, root: Path) -> tuple[float, int]:
-    t = time.perf_counter()
+def run_rg(rg: str, root: Path) -> tuple[float, float, int]:
+    t, c = time.perf_counter(), _cpu()
+    cmd = [rg, "-n", "--no-heading", "-e", RG_PATTERN, str(root)]
+    out = subprocess.run(cmd, capture_output=True, check=False)
+    return time.perf_counter() - t, _cpu() - c, out.stdout.count(b"\n")
+
+
+def agreement(rg: str, root: Path) -> tuple[int, int]:
+    """(lines ripgrep matched that parity has no reference on, parity references on lines ripgrep missed)."""
+    sys.path.insert(0, str(REPO / "src"))
+    from parity.code.scan import scan
+
+    ours = {(r.file, r.line) for r in scan(root).references}
     out = subprocess.run(
-        [rg, "-n", "--no-heading", "-e", RG_PATTERN, str(root)], capture_output=True, check=False
+        [rg, "-n", "--no-heading", "-e", RG_PATTERN, "."], cwd=root, capture_output=True, text=True
     )
-    wall = time.perf_counter() - t
-    return wall, out.stdout.count(b"\n")
+    theirs = set()
+    for line in out.stdout.splitlines():
+        file, num, _ = line.split(":", 2)
+        theirs.add((file.removeprefix("./"), int(num)))
+    return len(theirs - ours), len(ours - theirs)
 
 
 def main() -> None:
@@ -195,25 +215,39 @@ def main() -> None:
     meta = json.loads((root / ".generated.json").read_text())
     run_rg(rg, root), run_parity(root)  # warm the page cache for both
 
-    rg_times, p_walls, p_scans, last = [], [], [], {}
+    rg_times, rg_cpus, p_walls, p_cpus, p_scans = [], [], [], [], []
+    last: dict[str, float] = {}
     for _ in range(args.repeat):
-        t, rg_lines = run_rg(rg, root)
+        t, c, rg_lines = run_rg(rg, root)
         rg_times.append(t)
-        wall, last = run_parity(root)
+        rg_cpus.append(c)
+        wall, cpu, last = run_parity(root)
         p_walls.append(wall)
+        p_cpus.append(cpu)
         p_scans.append(last["scan"])
-    _, small_stats = run_parity(small)
+    _, _, small_stats = run_parity(small)
 
     rg_med, wall_med, scan_med = (statistics.median(x) for x in (rg_times, p_walls, p_scans))
+    rg_cpu, p_cpu = statistics.median(rg_cpus), statistics.median(p_cpus)
     mb = meta["bytes"] / 1e6
-    print(f"repo: {meta['files']:,} files, {mb:.0f} MB (bench/.work/{root.name})")
-    print(f"ripgrep        {rg_med:6.2f} s  {mb / rg_med:6.0f} MB/s  {rg_lines:,} matching lines")
+    load = os.getloadavg()[0]
+    print(
+        f"repo: {meta['files']:,} files, {mb:.0f} MB (bench/.work/{root.name}); {os.cpu_count()} cores, load {load:.1f}"
+    )
+    print(
+        f"ripgrep        {rg_med:6.2f} s  {mb / rg_med:6.0f} MB/s  cpu {rg_cpu:5.2f} s  {rg_lines:,} matching lines"
+    )
     print(
         f"parity scan    {scan_med:6.2f} s  {mb / scan_med:6.0f} MB/s  {last['refs']:,} references  (in-process)"
     )
-    print(f"parity process {wall_med:6.2f} s  (interpreter start + import + scan)")
+    print(f"parity process {wall_med:6.2f} s  cpu {p_cpu:5.2f} s  (interpreter start + import + scan)")
     print(
-        f"ratio parity/ripgrep: {scan_med / rg_med:.2f}x scan, {wall_med / rg_med:.2f}x end to end (target <= 2.0)"
+        f"ratio parity/ripgrep: {scan_med / rg_med:.2f}x scan, {wall_med / rg_med:.2f}x end to end, "
+        f"{p_cpu / rg_cpu:.2f}x cpu time (target <= 2.0)"
+    )
+    missed, extra = agreement(rg, root)
+    print(
+        f"agreement: {missed} ripgrep lines without a parity reference, {extra} parity references ripgrep missed"
     )
     print(
         f"peak RSS: main {small_stats['rss_main_kb'] / 1024:.0f} MB / worker {small_stats['rss_worker_kb'] / 1024:.0f} MB "

@@ -4,10 +4,12 @@ names, SDK calls, and names that only appear in comments or strings (not referen
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from parity.code.patterns import EXTRACTORS
+from parity.code.scan import scan
 
 
 def refs(lang: str, src: str) -> list[tuple[str, int, str | None, bool, bool, bool]]:
@@ -194,6 +196,23 @@ def test_language_reads(lang: str, src: str, expected: list[tuple[object, ...]])
     assert sorted(refs(lang, src), key=lambda r: (r[1], str(r[0]))) == sorted(
         expected, key=lambda r: (r[1], str(r[0]))
     )
+
+
+_FILES = {"javascript": "web/app.js", "go": "cmd/main.go", "java": "src/App.java", "ruby": "app/config.rb",
+          "php": "public/index.php", "shell": "bin/start.sh", "dockerfile": "Dockerfile", "compose": "compose.yaml"}  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "src", "expected"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_scanner_finds_the_same_through_its_prefilter(
+    tmp_path: Path, lang: str, src: str, expected: list[tuple[object, ...]]
+) -> None:
+    """The bytes prefilter must let through every file the extractor has something to say about."""
+    rel = _FILES[lang]
+    (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / rel).write_text(textwrap.dedent(src), encoding="utf-8")
+    got = {(r.name, r.line) for r in scan(tmp_path, workers=1).references}
+    assert got == {(e[0], e[1]) for e in expected}
+    assert all(r.language == lang for r in scan(tmp_path, workers=1).references)
 
 
 def test_sdk_calls_are_marked() -> None:

@@ -123,7 +123,7 @@ def _walk(root: Path) -> Iterator[tuple[str, str]]:
         folder, rel_dir, specs = stack.pop()
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = list(it)  # unsorted: the scanner sorts what it finds
         except OSError:
             continue
         if any(e.name == ".gitignore" for e in entries):
@@ -150,7 +150,12 @@ def _walk(root: Path) -> Iterator[tuple[str, str]]:
             if lang is None:
                 continue
             rel = rel_dir + name
-            if not specs or not any(spec.match(rel[len(base) :]) for base, spec in specs):
+            if not specs:
+                yield rel, lang
+            elif len(specs) == 1:
+                if not specs[0][1].match(rel[len(specs[0][0]) :]):
+                    yield rel, lang
+            elif not any(spec.match(rel[len(base) :]) for base, spec in specs):
                 yield rel, lang
         stack.extend(reversed(subdirs))
 

@@ -13,7 +13,6 @@ are few and lexically distinctive once comments and strings are out of the way.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Callable, Iterator
 
@@ -62,11 +61,17 @@ def mask(text: str, tokens: re.Pattern[str]) -> str:
 
 
 class _Lines:
+    """Line numbers of offsets, counted lazily: matches are few, files can be long."""
+
     def __init__(self, text: str) -> None:
-        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.text, self.pos, self.n = text, 0, 1
 
     def line(self, offset: int) -> int:
-        return bisect.bisect_right(self.starts, offset)
+        if offset < self.pos:
+            self.pos, self.n = 0, 1
+        self.n += self.text.count("\n", self.pos, offset)
+        self.pos = offset
+        return self.n
 
 
 def _lit(original: str, start: int, end: int) -> str:

@@ -396,12 +396,14 @@ def _reduced(text: str, lines: set[int]) -> str | None:
         if len(_TRIPLE.findall(text, a, b)) % 2:
             open_quote = not open_quote
     chunks.append((begin, len(text)))
+    keep_lines = sorted(lines | _lines_of(text, _KEEP))
     out: list[str] = []
     line, dropped = 1, False
     for a, b in chunks:
         piece = text[a:b]
         n = piece.count("\n")
-        keep = any(line <= ln <= line + n for ln in lines) or _KEEP.search(piece) is not None
+        i = bisect.bisect_left(keep_lines, line)
+        keep = i < len(keep_lines) and keep_lines[i] <= line + n
         if keep:
             out.append(piece)
         else:

@@ -157,7 +157,7 @@ class Corpus:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.files = [rel for rel, lang in source_files(root) if lang == "python"]
+        self.files = sorted(rel for rel, lang in source_files(root) if lang == "python")
         self._data: dict[str, bytes | None] = {}
         self._parsed: dict[str, Module | None] = {}
 
