@@ -20,6 +20,8 @@ def execute(url: str, statements: Iterable[str]) -> None:
     stmts = [s for s in statements if s.strip()]
     if name == "sqlite":
         conn = sqlite3.connect(database_path(url), isolation_level=None)
+        # Test databases need no durability; an fsync per statement made tests slow.
+        conn.execute("PRAGMA synchronous = OFF")
         try:
             for s in stmts:
                 conn.execute(s)

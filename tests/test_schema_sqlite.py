@@ -241,3 +241,16 @@ def test_sqlalchemy_models_source(shop: Path) -> None:
     kinds = {(c["kind"], c["object"]) for c in data["changes"]}
     assert ("add_column", "customers.tier") in kinds
     assert ("production_only", "orders") in kinds  # tables the models do not declare are kept
+
+
+def test_scripts_run_atomically_unless_they_manage_transactions(tmp_path: Path) -> None:
+    from parity.errors import SchemaSourceError
+
+    d = dialects.get("sqlite")
+    url = _file_db(tmp_path, "CREATE TABLE keep (id INTEGER);")
+    with pytest.raises(SchemaSourceError) as err:
+        d.execute_script(url, "CREATE TABLE a (id INTEGER);\nINSERT INTO nope VALUES (1);\n")
+    assert err.value.line == 2
+    assert d.inspect(url).table_names == ("keep",)  # table a was rolled back
+    d.execute_script(url, "BEGIN;\nCREATE TABLE b (id INTEGER);\nCOMMIT;\n")
+    assert d.inspect(url).table_names == ("b", "keep")

@@ -63,10 +63,13 @@ def _rename_in(cols: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
 
 
 def apply_change(schema: Schema, change: Change) -> Schema:
-    """The schema ``change`` leads to. Reports (``ProductionOnly``, ``PossibleRename``) change nothing."""
+    """The schema ``change`` leads to. ``ProductionOnly`` changes nothing; ``PossibleRename`` adds the new column."""
     match change:
-        case ProductionOnly() | PossibleRename():
+        case ProductionOnly():
             return schema
+        case PossibleRename():
+            # Renderers apply the declared schema literally: the new column is added, the old kept.
+            return apply_change(schema, change.as_add())
         case AddTable(definition=t):
             return replace(schema, tables=_sorted((*schema.tables, t)))
         case DropTable(definition=t):

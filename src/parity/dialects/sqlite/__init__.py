@@ -16,6 +16,7 @@ from parity.errors import SchemaSourceError
 from parity.model.changes import Change, CompareOptions, Impact
 from parity.model.schema import Schema
 
+_TX_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|END|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
 _LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
 
 
@@ -69,14 +70,24 @@ class SQLiteDialect(Dialect):
     def execute_script(self, url: str, sql: str, file: Path | None = None) -> None:
         path = inspect.database_path(url)
         conn = sqlite3.connect(path, uri=path.startswith("file:"), isolation_level=None)
+        statements = list(split_script(sql))
+        # One transaction, so a script failing half-way leaves nothing behind, unless the
+        # script manages transactions itself (a migration file may).
+        wrap = not any(_TX_CONTROL.match(stmt) for _, stmt in statements)
         try:
-            for line, statement in split_script(sql):
+            if wrap:
+                conn.execute("BEGIN")
+            for line, statement in statements:
                 try:
                     conn.execute(statement)
                 except sqlite3.Error as exc:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
                     raise SchemaSourceError(
                         f"SQLite rejected the statement: {exc}", file=file, line=line
                     ) from exc
+            if wrap:
+                conn.execute("COMMIT")
         finally:
             conn.close()
 
