@@ -127,3 +127,34 @@ def test_flag_sdk_calls() -> None:
 def test_syntax_error_raises() -> None:
     with pytest.raises(SyntaxError):
         python_references("def broken(:\n")
+
+
+def _full_walk(src: str) -> list[tuple[str, int]]:
+    import ast
+
+    from parity.code.python_refs import Bindings, reads_in
+
+    tree = ast.parse(src)
+    return sorted((r.name, r.line) for r in reads_in(tree, Bindings.of(tree)))
+
+
+_FILLER = "".join(f"def filler_{i}(x):\n    return x + {i}\n\n" for i in range(12))
+REDUCTION_CASES = {
+    "reads between many functions": f'import os\n{_FILLER}def cfg():\n    return os.getenv("A", "1")\n{_FILLER}',
+    "column-0 text inside a docstring": (
+        f'import os\n{_FILLER}DOC = """\nnot code: os.getenv("NOPE")\ndef x(:\n"""\n{_FILLER}B = os.environ["B"]\n'
+    ),
+    "alias used far from its binding": f'import os\ne = os.environ\n{_FILLER}def f():\n    return e["C"]\n',
+    "constant name defined elsewhere": f'import os\nKEY = "D"\n{_FILLER}V = os.getenv(KEY)\n',
+    "conditional import": f'import sys\nif sys.platform:\n    from os import getenv as g\n{_FILLER}W = g("E")\n',
+    "decorated function and else branch": (
+        f'import os\n{_FILLER}@deco\ndef h():\n    pass\nif x:\n    pass\nelse:\n    Z = os.getenv("F")\n'
+    ),
+}
+
+
+@pytest.mark.parametrize("src", REDUCTION_CASES.values(), ids=REDUCTION_CASES.keys())
+def test_reduced_parse_finds_what_a_full_walk_finds(src: str) -> None:
+    got = sorted((r.name, r.line) for r in python_references(src))
+    assert got == _full_walk(src)
+    assert got  # every case plants at least one read

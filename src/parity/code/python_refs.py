@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+
+import ahocorasick_rs
 
 from parity.code.refs import RawRef
 
@@ -328,14 +331,25 @@ def all_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield from all_statements(case.body)
 
 
-def _lines_of(text: str, pattern: re.Pattern[str]) -> set[int]:
+def _lines_of(text: str, pattern: re.Pattern[str] | None = None) -> set[int]:
+    """Lines holding a match of ``pattern`` (default: a trigger word, found by Aho-Corasick)."""
+    if pattern is None:
+        offsets = [start for _, start, _ in _trigger_automaton().find_matches_as_indexes(text)]
+    else:
+        offsets = [m.start() for m in pattern.finditer(text)]
     lines: set[int] = set()
     line, pos = 1, 0
-    for m in pattern.finditer(text):
-        line += text.count("\n", pos, m.start())
-        pos = m.start()
+    for off in offsets:
+        line += text.count("\n", pos, off)
+        pos = off
         lines.add(line)
     return lines
+
+
+@functools.cache
+def _trigger_automaton() -> ahocorasick_rs.AhoCorasick:
+    words = ["env", "Env", "ENV", "Settings", "ariation", "nabled", "oolean", "sOn", "s_on"]
+    return ahocorasick_rs.AhoCorasick(words, matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST)
 
 
 def _touches(lines: list[int], start: int, end: int) -> bool:
@@ -371,8 +385,7 @@ def _candidate_nodes(stmts: list[ast.stmt], line_set: set[int]) -> Iterator[ast.
 
 
 _TOP_LEVEL = re.compile(r"^(?![ \t#)\]}]|$|else\b|elif\b|except\b|finally\b|case\b)", re.M)
-_TRIPLE = re.compile(r"\"\"\"|\'\'\'")
-_KEEP = re.compile(r"\bimport\b|^[A-Za-z_]\w*\s*=\s*[rbuRBU]?[\"']", re.M)
+_CONST = re.compile(r"[A-Za-z_]\w*\s*=\s*[rbuRBU]?[\"']")
 
 
 def _reduced(text: str, lines: set[int]) -> str | None:
@@ -393,10 +406,10 @@ def _reduced(text: str, lines: set[int]) -> str | None:
         if not open_quote and a != begin:
             chunks.append((begin, a))
             begin = a
-        if len(_TRIPLE.findall(text, a, b)) % 2:
+        if (text.count('"""', a, b) + text.count("'''", a, b)) % 2:
             open_quote = not open_quote
     chunks.append((begin, len(text)))
-    keep_lines = sorted(lines | _lines_of(text, _KEEP))
+    keep_lines = sorted(lines)
     out: list[str] = []
     line, dropped = 1, False
     for a, b in chunks:
@@ -404,6 +417,7 @@ def _reduced(text: str, lines: set[int]) -> str | None:
         n = piece.count("\n")
         i = bisect.bisect_left(keep_lines, line)
         keep = i < len(keep_lines) and keep_lines[i] <= line + n
+        keep = keep or "import" in piece or _CONST.match(piece) is not None
         if keep:
             out.append(piece)
         else:
@@ -419,7 +433,7 @@ def python_references(text: str) -> list[RawRef]:
     Only statements on lines that mention a trigger (``env``, ``Settings``, an SDK method) — or an
     alias the module binds to ``os.environ``/``os.getenv`` — are walked: most of a module is skipped.
     """
-    lines = _lines_of(text, _TRIGGER)
+    lines = _lines_of(text)
     tree: ast.Module | None = None
     small = _reduced(text, lines)
     if small is not None:
