@@ -97,7 +97,7 @@ def test_sigkill_at_many_points_leaves_old_or_new_version_and_rerun_completes(db
     # Kill a runner at a random moment of a full run (seeded: the same points every time),
     # check, then reset to the old version and kill again; the last killed state is rerun.
     rng = random.Random(f"kill-{db.dialect}")
-    for kill in range(6):
+    for kill in range(4):
         if kill:
             db.run(
                 "DROP TABLE IF EXISTS t1; DROP TABLE IF EXISTS t2; DROP TABLE IF EXISTS t3; DELETE FROM runs"

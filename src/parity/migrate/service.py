@@ -240,7 +240,10 @@ def apply(
     from parity.migrate.runtime import open_runtime
     from parity.verify import integrity
 
+    from parity.migrate import checksum
+
     url = database_url(project, environment, db)
+    checksum.verify(migrations_folder(project))  # refuse tampering before taking any backup
     ex = Executor(url, migrations_folder(project), lock_timeout=lock_timeout)
     pending = ex.pending()
     if not pending:
