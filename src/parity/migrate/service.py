@@ -237,10 +237,9 @@ def apply(
     elsewhere: the down migrations of this run) and is reported in the result.
     """
     from parity.migrate import backup as mbackup
+    from parity.migrate import checksum
     from parity.migrate.runtime import open_runtime
     from parity.verify import integrity
-
-    from parity.migrate import checksum
 
     url = database_url(project, environment, db)
     checksum.verify(migrations_folder(project))  # refuse tampering before taking any backup
