@@ -189,3 +189,19 @@ def test_json_output_carries_matrix_and_codes(tmp_path: Path) -> None:
 )  # fmt: skip
 def test_classify(raw: str | None, state: str) -> None:
     assert classify(raw) == state
+
+
+def test_fix_points_at_the_compose_file_that_overrides_the_env_file(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path,
+        'import os\nON = os.getenv("FEATURE_BETA", "false") == "true"\n',
+        {"staging": "FEATURE_BETA=true\n", "production": "FEATURE_BETA=true\n"},
+    )
+    (root / "compose.production.yml").write_text(
+        "services:\n  svc:\n    env_file:\n      - ./svc/.env.production\n    environment:\n      - FEATURE_BETA=false\n",
+        encoding="utf-8",
+    )
+    f = next(f for f in audit(discover(root), "production").findings if f.code == "FLG002")
+    assert f.key == "FEATURE_BETA"
+    assert "false in svc (production)" in f.message
+    assert f.fix == "set FEATURE_BETA=true in compose.production.yml"

@@ -29,9 +29,10 @@ from parity.code.refs import SYSTEM_VARS, Reference, ScanResult, is_flag_name
 from parity.code.scan import scan_project
 from parity.env.layers import EnvFiles, all_effective
 from parity.env.secrets import display
-from parity.errors import DiscoveryError
+from parity.errors import DiscoveryError, ParityError
 from parity.model.findings import Finding, Section, Severity, Table
 from parity.project import normalize_environment
+from parity.sources import writable_target
 
 if TYPE_CHECKING:
     from parity.model.env import EffectiveEnv
@@ -95,8 +96,13 @@ def keys_read_by_code(project: Project, scan: ScanResult | None = None) -> set[s
     return {r.name for r in scan.references if r.kind == "env" and not r.dynamic}
 
 
-def _fix_file(project: Project, service: str, environment: str) -> str:
-    return project.rel(project.service(service).file_for(environment))
+def fix_file(project: Project, service: str, environment: str, key: str) -> str:
+    """The file to edit so ``service`` sees ``key`` in ``environment``: a compose or Kubernetes file
+    that overrides the env files at run time wins; else the env file holding it; else the service's."""
+    try:
+        return project.rel(writable_target(project, service, environment, key).file)
+    except ParityError:
+        return project.rel(project.service(service).file_for(environment))
 
 
 def audit(project: Project, environment: str, scan: ScanResult | None = None) -> FlagAudit:
@@ -166,7 +172,7 @@ def _flag_findings(
     states = {e: classify(eff[e][svc].get(key)) for e in envs}
     state = states[target]
     where = project.rel(project.service(svc).path)
-    fix_file = _fix_file(project, svc, target)
+    target_file = fix_file(project, svc, target, key)
     ref0 = refs[0] if refs else None
     value = eff[target][svc].values.get(key)
     loc_file = project.rel(value.file) if value else (ref0.file if ref0 else None)
@@ -187,7 +193,7 @@ def _flag_findings(
                 file=loc_file,
                 line=loc_line,
                 key=key,
-                fix=f"set {key}=true in {fix_file}",
+                fix=f"set {key}=true in {target_file}",
             )
         )
     elif state == "unset" and refs:
@@ -202,7 +208,7 @@ def _flag_findings(
                 file=loc_file,
                 line=loc_line,
                 key=key,
-                fix=f"set {key}=true or {key}=false explicitly in {fix_file}",
+                fix=f"set {key}=true or {key}=false explicitly in {target_file}",
             )
         )
     for e in envs:
@@ -274,7 +280,7 @@ def _required_findings(
         r = next((x for x in required if x.crashes), required[0])
         value = eff[svc].get(key) if svc in eff else None
         where = project.rel(project.service(svc).path)
-        fix_file = _fix_file(project, svc, target)
+        target_file = fix_file(project, svc, target, key)
         if value is None:
             consequence = "it raises at run time" if r.crashes else "it reads as None/empty"
             out.append(
@@ -289,7 +295,7 @@ def _required_findings(
                     file=r.file,
                     line=r.line,
                     key=key,
-                    fix=f"set {key}=<value> in {fix_file}{_elsewhere(key, svc, target, all_eff)}",
+                    fix=f"set {key}=<value> in {target_file}{_elsewhere(key, svc, target, all_eff)}",
                 )
             )
         elif value.strip() == "":

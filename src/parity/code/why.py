@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from parity.code.audit import fix_file as audit_fix_file
 from parity.code.files import source_files
 from parity.code.python_refs import Bindings, dotted, name_of, reads_in
 from parity.code.refs import SYSTEM_VARS
@@ -441,7 +442,9 @@ class _Ctx:
     def where(self, service: str | None) -> str:
         return self.project.rel(self.layer(service).path)
 
-    def fix_file(self, service: str | None) -> str:
+    def fix_file(self, service: str | None, key: str | None = None) -> str:
+        if service is not None and key is not None:
+            return audit_fix_file(self.project, service, self.environment, key)
         return self.project.rel(self.layer(service).file_for(self.environment))
 
     def hint(self, key: str, service: str | None) -> str:
@@ -534,7 +537,7 @@ class _Chain:
     def _switch(
         self, m: Module, node: ast.If, kind: str, keys: list[str], svc: str | None, env: dict[str, str]
     ) -> Blocker:
-        where, fix_file = self.ctx.where(svc), self.ctx.fix_file(svc)
+        where = self.ctx.where(svc)
         consts = [
             str(c.value)
             for c in ast.walk(node.test)
@@ -547,12 +550,13 @@ class _Chain:
                 for k in keys:
                     v = env.get(k)
                     described.append(f"{k} is unset" if v is None else f"{k}={display(k, v)}")
+                files = list(dict.fromkeys(self.ctx.fix_file(svc, k) for k in keys))
                 sets = " and ".join(f"{k}={candidate}" for k in keys)
                 return Blocker(
                     "switch",
                     keys[0],
                     f"{', '.join(described)} in {where} ({self.ctx.environment})",
-                    f"set {sets} in {fix_file}",
+                    f"set {sets} in {' and '.join(files)}",
                     m.rel,
                     node.lineno,
                     svc,
@@ -590,7 +594,7 @@ class _Chain:
                         r.name,
                         f"{r.name} is missing in {self.ctx.where(svc)} ({self.ctx.environment}); "
                         f"{name} reads it without a default at {m.rel}:{r.line} ({consequence})",
-                        f"set {r.name}=<value> in {self.ctx.fix_file(svc)}{self.ctx.hint(r.name, svc)}",
+                        f"set {r.name}=<value> in {self.ctx.fix_file(svc, r.name)}{self.ctx.hint(r.name, svc)}",
                         m.rel,
                         r.line,
                         svc,
