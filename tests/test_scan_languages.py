@@ -7,6 +7,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parity.code.patterns import EXTRACTORS
 from parity.code.scan import scan
@@ -228,3 +230,14 @@ def test_sdk_calls_are_marked() -> None:
 def test_template_interpolation_only_reads_code() -> None:
     got = EXTRACTORS["javascript"]("const s = `process.env.NOT_CODE ${process.env.CODE}`;\n")
     assert [r.name for r in got] == ["CODE"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab/*'\"`\\\n #${}x")), max_size=80))
+def test_mask_keeps_every_offset_and_line(text: str) -> None:
+    from parity.code.patterns import _C_TOKENS, _HASH_TOKENS, _PHP_TOKENS, _SHELL_TOKENS, mask
+
+    for tokens in (_C_TOKENS, _HASH_TOKENS, _PHP_TOKENS, _SHELL_TOKENS):
+        masked = mask(text, tokens)
+        assert len(masked) == len(text)
+        assert [i for i, c in enumerate(masked) if c == "\n"] == [i for i, c in enumerate(text) if c == "\n"]
