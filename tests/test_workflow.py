@@ -61,9 +61,38 @@ def test_apply_refuses_non_interactive_without_yes(tmp_path: Path) -> None:
     assert snapshot(shop) == before
 
 
+def fix_code_on_main(shop: Path) -> None:
+    """What the developers do on main (parity reports it, people fix it): the order record gets
+    the new columns (`parity store sync --apply`) and the in-memory store the missing method."""
+    with (shop / "services/api/app/store_memory.py").open("a") as fh:
+        fh.write(
+            "\n    def mark_exported(self, order_id: int, exported_at: str) -> None:\n"
+            "        self._orders[order_id].exported_at = exported_at\n"
+        )
+    code, out = invoke("store", "sync", str(shop), "--apply")
+    assert code == 0, out
+    assert "status" in (shop / "services/api/app/records.py").read_text(), out
+
+
+def database_state(db: Path) -> tuple[list[tuple[str, str]], dict[str, list[tuple[object, ...]]]]:
+    """Schema (every object's SQL) and every row of every table, read-only."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        objects = conn.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name").fetchall()
+        tables = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        rows = {t: conn.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall() for t in tables}
+    finally:
+        conn.close()
+    return objects, rows
+
+
 def test_apply_check_pass_idempotent_then_rollback(tmp_path: Path) -> None:
     shop = copy_shop(tmp_path)
+    fix_code_on_main(shop)
     original = snapshot(shop)
+    db_before = database_state(shop / "db/shop.db")
     code, out = invoke("plan", str(shop), *FIXES, "--consolidate")
     assert code == 0 and "+FEATURE_ENABLE_EXPORTS=true" in out
     assert snapshot(shop) == original
@@ -71,6 +100,12 @@ def test_apply_check_pass_idempotent_then_rollback(tmp_path: Path) -> None:
     code, out = invoke("apply", str(shop), "--yes", *FIXES, "--consolidate")
     assert code == 0, out
     assert out.rstrip().splitlines()[-1] == "PASS"
+    assert "smoke: api: exports route" in out  # the feature answers in production now
+    schema, rows = database_state(shop / "db/shop.db")
+    assert {"exports", "idx_orders_status", "parity_schema_history"} <= {n for n, _ in schema}
+    old_rows = db_before[1]["orders"]
+    assert [r[:5] for r in rows["orders"]] == old_rows  # every old row and the production-only column survive
+    assert {r[-2] for r in rows["orders"]} == {"new"}
     code, out = invoke("check", str(shop))
     assert code == 0, out
     assert out.rstrip().splitlines()[-1] == "PASS"
@@ -82,29 +117,44 @@ def test_apply_check_pass_idempotent_then_rollback(tmp_path: Path) -> None:
 
     code, out = invoke("rollback", str(shop))
     assert code == 0, out
-    assert snapshot(shop) == original
+    after = snapshot(shop)
+    del after["db/shop.db"], original["db/shop.db"]  # the file's pages may differ; its content may not
+    assert after == original  # env files byte for byte, generated migrations gone
+    assert not (shop / "migrations").exists()
+    assert database_state(shop / "db/shop.db") == db_before
     code, out = invoke("rollback", str(shop))
     assert code == 2 and "no applied run" in out
 
 
+def assert_as_before(shop: Path, files: dict[str, str], db: object) -> None:
+    now = snapshot(shop)
+    assert {k: v for k, v in now.items() if k != "db/shop.db"} == {k: v for k, v in files.items() if k != "db/shop.db"}
+    assert database_state(shop / "db/shop.db") == db
+
+
 def test_failed_verification_rolls_back_everything(tmp_path: Path) -> None:
     shop = copy_shop(tmp_path)
+    fix_code_on_main(shop)
     original = snapshot(shop)
+    db_before = database_state(shop / "db/shop.db")
     without_flag = FIXES[:-2]
     code, out = invoke("apply", str(shop), "--yes", *without_flag, "--consolidate")
     assert code == 1
     assert "FLG002" in out and "rolled back" in out
-    assert snapshot(shop) == original
+    assert_as_before(shop, original, db_before)
 
 
 def test_failing_smoke_check_rolls_back(tmp_path: Path) -> None:
     shop = copy_shop(tmp_path)
+    fix_code_on_main(shop)
     (shop / "parity.toml").write_text('[smoke]\napi = [{ name = "always fails", command = "false" }]\n')
     original = snapshot(shop)
+    db_before = database_state(shop / "db/shop.db")
     code, out = invoke("apply", str(shop), "--yes", *FIXES)
     assert code == 1
     assert "smoke: api: always fails" in out and "rolled back" in out
-    assert snapshot(shop) == original
+    assert "restored the backup" in out  # the migration had run: the database was put back too
+    assert_as_before(shop, original, db_before)
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown", "sarif"])
@@ -136,3 +186,30 @@ def test_json_reports_validate_against_the_published_schema(tmp_path: Path) -> N
     for args in (["check", str(shop)], ["plan", str(shop), *FIXES], ["env", "diff", str(shop), "--all"], ["flags", str(shop)]):
         _, out = invoke(*args, "--format", "json")
         jsonschema.validate(json.loads(out), schema)
+
+
+def test_refused_migration_plan_rolls_back_env_writes(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path)
+    fix_code_on_main(shop)
+    schema = shop / "db/schema.sql"
+    schema.write_text(schema.read_text().replace("    exported_at TEXT\n", "    exported_at TEXT,\n    region TEXT NOT NULL\n"))
+    original = snapshot(shop)
+    db_before = database_state(shop / "db/shop.db")
+    code, out = invoke("apply", str(shop), "--yes", *FIXES)
+    assert code == 1
+    assert "region" in out and "rolled back" in out
+    assert_as_before(shop, original, db_before)
+
+
+def test_failing_migration_rolls_back_everything(tmp_path: Path) -> None:
+    from parity.migrate import dir as mdir
+
+    shop = copy_shop(tmp_path)
+    fix_code_on_main(shop)
+    mdir.write(shop / "migrations", "broken", "ALTER TABLE no_such_table ADD COLUMN x TEXT;\n", "SELECT 1;\n")
+    original = snapshot(shop)
+    db_before = database_state(shop / "db/shop.db")
+    code, out = invoke("apply", str(shop), "--yes", *FIXES)
+    assert code == 1
+    assert "no_such_table" in out and "rolled back" in out
+    assert_as_before(shop, original, db_before)

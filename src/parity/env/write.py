@@ -142,6 +142,11 @@ def restore(root: Path, backup: BackupSet) -> list[str]:
         if p.exists():
             p.unlink()
             restored.append(rel)
+            # Folders the run created for its files go too (a generated migrations/ folder).
+            folder = p.parent
+            while folder != root and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+                folder = folder.parent
     return restored
 
 
@@ -150,3 +155,27 @@ def latest_backup(root: Path) -> BackupSet:
     if not sets:
         raise WriteRefused("no backup to roll back to", file=root / PARITY_DIR / BACKUPS)
     return read_backup(sets[-1])
+
+
+def record_backup(root: Path, originals: dict[Path, bytes | None], label: str) -> BackupSet:
+    """A backup set from contents read *before* a write whose file names were not known in
+    advance (generated migration files): ``None`` marks a file the run created."""
+    root = root.resolve()
+    pdir = _ensure_parity_dir(root)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = pdir / BACKUPS / stamp
+    target.mkdir(parents=True, exist_ok=False)
+    files: list[str] = []
+    created: list[str] = []
+    for path, data in originals.items():
+        rel = path.resolve().relative_to(root).as_posix()
+        if data is None:
+            created.append(rel)
+            continue
+        dest = target / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+        files.append(rel)
+    manifest = {"version": 1, "label": label, "created_at": stamp, "files": files, "created": created}
+    atomic_write_text(target / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    return BackupSet(target, tuple(files), tuple(created))

@@ -62,7 +62,7 @@ def replay_on_sqlite(folder: Path, desired: Schema | None) -> ReplayResult:
     from parity.diff.compare import compare
     from parity.errors import MigrationError
     from parity.migrate.dir import load
-    from parity.model.changes import describe
+    from parity.model.changes import ProductionOnly, describe
     from parity.schema.sources import replay_migrations, sql_files
 
     files: list[Path] = []
@@ -81,7 +81,13 @@ def replay_on_sqlite(folder: Path, desired: Schema | None) -> ReplayResult:
     if desired is None:
         return ReplayResult(folder, len(files))
     if desired.dialect == replayed.dialect:
-        diffs = [describe(c) for c in compare(replayed, desired, sqlite.compare_options)]
+        # Objects the declared schema lacks but a baseline of production carries are kept,
+        # never dropped (the schema diff's rule): they are no gap of the fallback.
+        diffs = [
+            describe(c)
+            for c in compare(replayed, desired, sqlite.compare_options)
+            if not isinstance(c, ProductionOnly)
+        ]
     else:
         diffs = _name_level_differences(replayed, desired)
     return ReplayResult(folder, len(files), None, tuple(diffs))

@@ -18,6 +18,7 @@ from parity.errors import DiscoveryError
 from parity.model.findings import Finding, Report, Section, Severity, Table
 from parity.project import Project
 from parity.verify.smoke import SmokeResult, run_smoke
+from parity.workflow.migrations import implementation_section
 
 
 def run_smoke_checks(project: Project, environment: str) -> list[SmokeResult]:
@@ -121,6 +122,9 @@ def run_check(path: Path, environment: str | None = "production", *, smoke: bool
         notes=(*impl_notes, "apply with: parity apply --yes [--set KEY=VALUE]... [--enable FLAG]... [--consolidate]"),
         blocks=plan_blocks(sync),
     ))
+    migrations = implementation_section(project, env)
+    if migrations is not None:
+        sections.append(migrations)
 
     checks = env_checks(project, env_findings)
     smoke_checks = [Check(f"smoke: {r.service}: {r.name}", r.ok, r.detail) for r in run_smoke_checks(project, env)] if smoke else []

@@ -8,6 +8,7 @@ from parity.env.layers import EnvFiles
 from parity.env.sections import consolidation_section, env_plan_section
 from parity.env.service import load_project, run_consolidation_plan, run_sync_plan
 from parity.model.findings import Report, Section
+from parity.workflow.migrations import implementation_section
 
 
 def run_plan(path: Path, environment: str | None, sets: tuple[str, ...], enable: tuple[str, ...], consolidate: bool) -> Report:
@@ -20,4 +21,7 @@ def run_plan(path: Path, environment: str | None, sets: tuple[str, ...], enable:
         # sync only adds keys and consolidation needs every service to hold a key already.
         cp = run_consolidation_plan(project, env, files)
         sections += [consolidation_section(cp), env_plan_section(cp.plan, "Implementation: consolidation")]
+    migrations = implementation_section(project, env)
+    if migrations is not None:
+        sections.append(migrations)
     return Report("plan", project.root.name, env, tuple(sections))
