@@ -217,3 +217,44 @@ def test_django_urlpatterns_and_method_of_a_class(tmp_path: Path) -> None:
     assert [b.key for b in missing] == ["STRIPE_API_KEY"]
     assert "sk_test_FAKE_0000" not in missing[0].fix  # the hint from staging is masked
     assert not why(discover(root), "/health", "production").blocked
+
+
+def test_condition_on_a_pydantic_settings_field(tmp_path: Path) -> None:
+    files = {
+        "app/config.py": """
+            from pydantic_settings import BaseSettings, SettingsConfigDict
+
+            class Settings(BaseSettings):
+                model_config = SettingsConfigDict(env_prefix="SHOP_")
+                enable_invoices: bool = False
+                max_items: int = 10
+
+            settings = Settings()
+            """,
+        "app/main.py": """
+            from fastapi import FastAPI
+            from app.config import settings
+
+            app = FastAPI()
+
+            if settings.enable_invoices and settings.max_items > 5:
+                @app.get("/invoices")
+                def invoices():
+                    return []
+            """,
+    }
+    root = planted(
+        tmp_path, files, {"staging": "SHOP_ENABLE_INVOICES=yes\n", "production": "SHOP_MAX_ITEMS=20\n"}
+    )
+    r = why(discover(root), "/invoices", "production")
+    cond = next(s for s in r.steps if s.kind == "if")
+    assert cond.verdict == "false"
+    assert [(k.key, k.state) for k in cond.keys] == [
+        ("SHOP_ENABLE_INVOICES", "unset"),
+        ("SHOP_MAX_ITEMS", "set"),
+    ]
+    assert r.blockers[0].message == "SHOP_ENABLE_INVOICES is unset in svc (production)"
+    assert r.blockers[0].fix == "set SHOP_ENABLE_INVOICES=true in svc/.env.production"
+    staging = why(discover(root), "invoices", "staging")
+    assert [s.verdict for s in staging.steps if s.kind == "if"] == ["true"]
+    assert not staging.blocked

@@ -244,7 +244,20 @@ def _call(n: ast.Call, b: Bindings) -> list[RawRef]:
     return []
 
 
-def _settings_fields(cls: ast.ClassDef, b: Bindings) -> list[RawRef]:
+@dataclass(frozen=True, slots=True)
+class SettingsField:
+    """One field of a pydantic-settings class and the env var that fills it."""
+
+    field: str
+    env: str
+    line: int
+    annotation: str
+    default: ast.AST | None
+    has_default: bool
+
+
+def settings_fields(cls: ast.ClassDef, b: Bindings) -> list[SettingsField]:
+    """The fields of ``cls`` when it derives from ``BaseSettings`` (else none)."""
     if not any(dotted(base) in b.settings_bases for base in cls.bases):
         return []
     prefix, case_sensitive = "", False
@@ -267,12 +280,13 @@ def _settings_fields(cls: ast.ClassDef, b: Bindings) -> list[RawRef]:
                             prefix = str(s.value.value)
                         if isinstance(t, ast.Name) and t.id == "case_sensitive":
                             case_sensitive = bool(s.value.value)
-    out: list[RawRef] = []
+    out: list[SettingsField] = []
     for stmt in cls.body:
         if not isinstance(stmt, ast.AnnAssign) or not isinstance(stmt.target, ast.Name):
             continue
         fname = stmt.target.id
-        if fname.startswith("_") or fname == "model_config" or "ClassVar" in ast.unparse(stmt.annotation):
+        annotation = ast.unparse(stmt.annotation)
+        if fname.startswith("_") or fname == "model_config" or "ClassVar" in annotation:
             continue
         env_name = prefix + fname
         default: ast.AST | None = stmt.value
@@ -287,22 +301,27 @@ def _settings_fields(cls: ast.ClassDef, b: Bindings) -> list[RawRef]:
                 elif kw.arg == "default":
                     default, has_default = kw.value, True
                 elif kw.arg == "default_factory":
-                    has_default = True
+                    default, has_default = None, True
             if isinstance(default, ast.Constant) and default.value is Ellipsis:
                 default, has_default = None, False
         if not case_sensitive:
             env_name = env_name.upper()
-        out.append(
-            RawRef(
-                env_name,
-                stmt.lineno,
-                f"pydantic-settings {cls.name}.{fname}",
-                default=_literal(default) if default is not None and has_default else None,
-                has_default=has_default,
-                crashes=not has_default,
-            )
-        )
+        out.append(SettingsField(fname, env_name, stmt.lineno, annotation, default, has_default))
     return out
+
+
+def _settings_fields(cls: ast.ClassDef, b: Bindings) -> list[RawRef]:
+    return [
+        RawRef(
+            f.env,
+            f.line,
+            f"pydantic-settings {cls.name}.{f.field}",
+            default=_literal(f.default) if f.default is not None and f.has_default else None,
+            has_default=f.has_default,
+            crashes=not f.has_default,
+        )
+        for f in settings_fields(cls, b)
+    ]
 
 
 # Bodies of compound statements, walked one statement at a time.

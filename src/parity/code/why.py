@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from parity.code.audit import fix_file as audit_fix_file
 from parity.code.files import source_files
-from parity.code.python_refs import Bindings, dotted, name_of, reads_in
+from parity.code.python_refs import Bindings, SettingsField, dotted, name_of, reads_in, settings_fields
 from parity.code.refs import SYSTEM_VARS
 from parity.code.scan import MAX_BYTES, project_services, service_of
 from parity.env.layers import EnvFiles, effective_env
@@ -286,6 +287,67 @@ def _all_names(corpus: Corpus) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- evaluating
 
+# instance name (``settings`` in ``settings = Settings()``) → field → its env var
+SettingsIndex = dict[str, dict[str, SettingsField]]
+
+
+def settings_index(corpus: Corpus) -> SettingsIndex:
+    """Module-level instances of pydantic-settings classes anywhere in the project, by name.
+
+    ``if settings.enable_exports:`` is then read as the env var that fills the field. Matching by
+    the instance's name across modules is a guess (imports are not resolved); names are rarely reused.
+    """
+    index: SettingsIndex = {}
+    for m in corpus.containing("BaseSettings"):
+        classes = {
+            n.name: {f.field: f for f in settings_fields(n, m.bindings)}
+            for n in ast.walk(m.tree)
+            if isinstance(n, ast.ClassDef)
+        }
+        for name, value in m.assigns.items():
+            if (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Name)
+                and classes.get(value.func.id)
+            ):
+                index[name] = classes[value.func.id]
+    return index
+
+
+def _settings_attr(node: ast.AST, index: SettingsIndex) -> SettingsField | None:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in index:
+        return index[node.value.id].get(node.attr)
+    return None
+
+
+_PYDANTIC_TRUE = {"1", "true", "yes", "on", "t", "y"}
+_PYDANTIC_FALSE = {"0", "false", "no", "off", "f", "n"}
+
+
+def _settings_value(f: SettingsField, env: dict[str, str]) -> Any:
+    """What pydantic would put in the field, for the types a switch uses (bool, int, str)."""
+    raw = env.get(f.env)
+    if raw is None:
+        if not f.has_default or f.default is None:
+            raise Unknown  # required and missing: the app fails at start-up (reported as a missing key)
+        try:
+            return ast.literal_eval(f.default)
+        except ValueError:
+            raise Unknown from None
+    if re.search(r"\bbool\b", f.annotation):
+        v = raw.strip().lower()
+        if v in _PYDANTIC_TRUE:
+            return True
+        if v in _PYDANTIC_FALSE:
+            return False
+        raise Unknown
+    if re.search(r"\bint\b", f.annotation):
+        try:
+            return int(raw)
+        except ValueError:
+            raise Unknown from None
+    return raw
+
 
 _STR_METHODS = {"lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title"}
 
@@ -293,8 +355,8 @@ _STR_METHODS = {"lower", "upper", "strip", "lstrip", "rstrip", "casefold", "titl
 class Evaluator:
     """Evaluate a condition with ``env`` as the process environment; raise :class:`Unknown` when unsure."""
 
-    def __init__(self, module: Module, env: dict[str, str]) -> None:
-        self.m, self.env = module, env
+    def __init__(self, module: Module, env: dict[str, str], settings: SettingsIndex | None = None) -> None:
+        self.m, self.env, self.settings = module, env, settings or {}
         self.depth = 0
 
     def __call__(self, node: ast.AST) -> Any:
@@ -379,6 +441,9 @@ class Evaluator:
                     return False
                 left = right
             return True
+        field_ = _settings_attr(node, self.settings)
+        if field_ is not None:
+            return _settings_value(field_, self.env)
         if isinstance(node, ast.Name):
             if node.id in self.m.assigns:
                 return self(self.m.assigns[node.id])
@@ -401,19 +466,32 @@ def _compare(op: ast.cmpop, a: Any, b: Any) -> bool:
             return a is b
         if isinstance(op, ast.IsNot):
             return a is not b
+        if isinstance(op, ast.Lt):
+            return bool(a < b)
+        if isinstance(op, ast.LtE):
+            return bool(a <= b)
+        if isinstance(op, ast.Gt):
+            return bool(a > b)
+        if isinstance(op, ast.GtE):
+            return bool(a >= b)
     except TypeError:
         pass
     raise Unknown
 
 
-def _keys_in(module: Module, node: ast.AST, seen: set[str] | None = None) -> list[str]:
-    """Env keys a condition depends on, following module-level names it mentions."""
+def _keys_in(
+    module: Module, node: ast.AST, settings: SettingsIndex | None = None, seen: set[str] | None = None
+) -> list[str]:
+    """Env keys a condition depends on, following module-level names and settings fields it mentions."""
     seen = seen if seen is not None else set()
     keys = [r.name for r in reads_in(node, module.bindings) if not r.dynamic and r.kind == "env"]
     for n in ast.walk(node):
-        if isinstance(n, ast.Name) and n.id in module.assigns and n.id not in seen:
+        field_ = _settings_attr(n, settings or {})
+        if field_ is not None:
+            keys.append(field_.env)
+        elif isinstance(n, ast.Name) and n.id in module.assigns and n.id not in seen:
             seen.add(n.id)
-            keys.extend(_keys_in(module, module.assigns[n.id], seen))
+            keys.extend(_keys_in(module, module.assigns[n.id], settings, seen))
     return list(dict.fromkeys(keys))
 
 
@@ -428,6 +506,13 @@ class _Ctx:
     services: list[tuple[str, str]]
     files: EnvFiles = field(default_factory=EnvFiles)
     envs: dict[tuple[str | None, str], EffectiveEnv] = field(default_factory=dict)
+    _settings: SettingsIndex | None = None
+
+    @property
+    def settings(self) -> SettingsIndex:
+        if self._settings is None:
+            self._settings = settings_index(self.corpus)
+        return self._settings
 
     def layer(self, service: str | None) -> EnvLayer:
         return self.project.service(service) if service else self.project.shared
@@ -524,9 +609,9 @@ class _Chain:
 
     def condition(self, m: Module, kind: str, node: ast.If) -> None:
         svc = service_of(m.rel, self.ctx.services)
-        keys = [k for k in _keys_in(m, node.test) if k not in SYSTEM_VARS]
+        keys = [k for k in _keys_in(m, node.test, self.ctx.settings) if k not in SYSTEM_VARS]
         env = self.ctx.env(svc).as_dict()
-        verdict = _verdict(m, node.test, env, negate=kind == "else")
+        verdict = _verdict(m, node.test, env, self.ctx.settings, negate=kind == "else")
         text = ("not " if kind == "else" else "") + _line_text(node.test)
         states = tuple(self.ctx.key_state(k, svc) for k in keys)
         if not self.add(Step(kind, m.rel, node.lineno, text, svc, verdict, states)):
@@ -543,18 +628,28 @@ class _Chain:
             for c in ast.walk(node.test)
             if isinstance(c, ast.Constant) and isinstance(c.value, str)
         ]
-        for candidate in dict.fromkeys([*_CANDIDATES, *consts]):
-            trial = {**env, **dict.fromkeys(keys, candidate)}
-            if keys and _verdict(m, node.test, trial, negate=kind == "else") == "true":
+        # The smallest change first: one key (unset ones before set ones), then the unset ones
+        # together, then all of them; each with the values a flag usually takes.
+        ordered = sorted(keys, key=lambda k: k in env)
+        groups = [[k] for k in ordered] + [[k for k in keys if k not in env], keys]
+        tried: set[tuple[str, ...]] = set()
+        for group in groups:
+            if not group or tuple(group) in tried:
+                continue
+            tried.add(tuple(group))
+            for candidate in dict.fromkeys([*_CANDIDATES, *consts]):
+                trial = {**env, **dict.fromkeys(group, candidate)}
+                if _verdict(m, node.test, trial, self.ctx.settings, negate=kind == "else") != "true":
+                    continue
                 described = []
-                for k in keys:
+                for k in group:
                     v = env.get(k)
                     described.append(f"{k} is unset" if v is None else f"{k}={display(k, v)}")
-                files = list(dict.fromkeys(self.ctx.fix_file(svc, k) for k in keys))
-                sets = " and ".join(f"{k}={candidate}" for k in keys)
+                files = list(dict.fromkeys(self.ctx.fix_file(svc, k) for k in group))
+                sets = " and ".join(f"{k}={candidate}" for k in group)
                 return Blocker(
                     "switch",
-                    keys[0],
+                    group[0],
                     f"{', '.join(described)} in {where} ({self.ctx.environment})",
                     f"set {sets} in {' and '.join(files)}",
                     m.rel,
@@ -638,9 +733,9 @@ class _Chain:
                     self.around(m, call)
 
 
-def _verdict(m: Module, test: ast.AST, env: dict[str, str], *, negate: bool) -> str:
+def _verdict(m: Module, test: ast.AST, env: dict[str, str], settings: SettingsIndex, *, negate: bool) -> str:
     try:
-        value = bool(Evaluator(m, env)(test))
+        value = bool(Evaluator(m, env, settings)(test))
     except Unknown:
         return "unknown"
     return "true" if value != negate else "false"
