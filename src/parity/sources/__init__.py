@@ -21,7 +21,6 @@ from pathlib import Path
 
 from dotenv.variables import parse_variables
 
-from parity.env.parse import read_env_file
 from parity.env.secrets import display, fingerprint
 from parity.errors import EnvFileError
 from parity.model.env import EnvValue
@@ -29,7 +28,7 @@ from parity.model.findings import Finding, Severity
 from parity.project import EnvLayer, Project
 from parity.sources.appconfig import config_files, config_values
 from parity.sources.base import Collector, SourceValue, stat_key
-from parity.sources.compose import compose_files, compose_layers, load_compose
+from parity.sources.compose import compose_files, compose_layers, load_compose, map_services
 from parity.sources.k8s import container_env, container_for, containers, load_objects, manifest_files
 
 __all__ = [
@@ -37,6 +36,7 @@ __all__ = [
     "SourceValue",
     "WriteTarget",
     "collect",
+    "collect_all",
     "collect_values",
     "secret_values",
     "source_findings",
@@ -71,7 +71,9 @@ class _Gathered:
 _MEMO: dict[tuple[object, ...], tuple[list[Path], tuple[object, ...], _Gathered]] = {}
 
 
-def _base_values(project: Project, service: EnvLayer, environment: str) -> dict[str, EnvValue]:
+def _base_values(
+    project: Project, service: EnvLayer, environment: str, col: Collector
+) -> dict[str, EnvValue]:
     """What the env files alone give ``service`` (root ``.env.E`` then the service's), as dotenv resolves it."""
     values: dict[str, EnvValue] = {}
     bound: dict[str, str | None] = {}
@@ -82,7 +84,7 @@ def _base_values(project: Project, service: EnvLayer, environment: str) -> dict[
         if path is None or not path.is_file():
             continue
         try:
-            env = read_env_file(path)
+            env = col.env_file(path)
         except EnvFileError:
             continue  # the env report owns unreadable env files
         for e in env.entries:
@@ -130,6 +132,7 @@ def _gather(project: Project, environment: str) -> _Gathered:
 
     col = Collector(project.root, environment)
     compose = load_compose(project, environment, col)
+    compose_map = map_services(project, compose) if compose is not None else {}
     objects = load_objects(project, environment, col)
     all_containers = containers(objects)
     chosen = {s.name: container_for(project, s.name, all_containers) for s in project.services}
@@ -139,15 +142,16 @@ def _gather(project: Project, environment: str) -> _Gathered:
     layers: dict[str, tuple[tuple[SourceValue, ...], ...]] = {}
     base: dict[str, dict[str, EnvValue]] = {}
     for s in project.services:
-        base[s.name] = _base_values(project, s, environment)
+        base[s.name] = _base_values(project, s, environment, col)
         known = {
             p.resolve()
             for p in (s.env_files.get(environment), project.shared.env_files.get(environment))
             if p
         }
         found: list[list[SourceValue]] = [config_values(project, s, environment, col)]
-        if compose is not None:
-            found.extend(compose_layers(project, s, environment, compose, known, col))
+        cs = compose_map.get(s.name)
+        if compose is not None and cs is not None:
+            found.extend(compose_layers(s, cs, compose, known, col))
         c = chosen[s.name]
         if c is not None:
             found.append(k8s_env[id(c)])
@@ -249,6 +253,15 @@ def collect(project: Project, service: EnvLayer, environment: str) -> SourceLaye
     return tuple(
         tuple(v.env_value() for v in layer) for layer in collect_values(project, service, environment)
     )
+
+
+def collect_all(project: Project, environment: str) -> dict[str, SourceLayers]:
+    """:func:`collect` for every service at once: service name → its layers."""
+    g = _gather(project, environment)
+    return {
+        s.name: tuple(tuple(v.env_value() for v in layer) for layer in g.layers.get(s.name, ()))
+        for s in project.services
+    }
 
 
 def source_findings(project: Project, environment: str) -> list[Finding]:

@@ -7,7 +7,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from parity.model.env import EnvValue
+from parity.env.parse import read_env_file
+from parity.errors import EnvFileError
+from parity.model.env import EnvFile, EnvValue
 from parity.model.findings import Finding, Severity
 from parity.sources.yamlnodes import YamlProblem, YNode, load_documents
 
@@ -46,6 +48,19 @@ class Collector:
         self._seen: set[tuple[object, ...]] = set()
         self.findings: list[Finding] = []
         self.read_paths: list[Path] = []  # files read besides the discovered ones (env_file, .env)
+        self._env_files: dict[Path, EnvFile | EnvFileError] = {}
+
+    def env_file(self, path: Path) -> EnvFile:
+        """``path`` parsed once per gathering (the compose chain and the base layers share it)."""
+        if path not in self._env_files:
+            try:
+                self._env_files[path] = read_env_file(path)
+            except EnvFileError as exc:
+                self._env_files[path] = exc
+        found = self._env_files[path]
+        if isinstance(found, EnvFileError):
+            raise found
+        return found
 
     def rel(self, path: Path | None) -> str | None:
         if path is None:

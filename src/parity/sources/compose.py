@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from parity.env.parse import read_env_file
 from parity.errors import EnvFileError
 from parity.model.findings import Severity
 from parity.project import ENV_ALIASES, EnvLayer, Project
@@ -112,7 +111,7 @@ def _project_variables(folder: Path, col: Collector) -> dict[str, tuple[str, Pat
     if not path.is_file():
         return {}
     try:
-        env = read_env_file(path)
+        env = col.env_file(path)
     except EnvFileError as exc:
         col.add(
             "SRC001", Severity.ERROR, f"cannot read the compose project .env: {exc.message}", path, exc.line
@@ -342,15 +341,16 @@ def map_services(project: Project, compose: ComposeProject) -> dict[str, Compose
     by_name = {s.name: s for s in project.services}
     result: dict[str, ComposeService] = {}
 
+    resolved = [(s, s.path.resolve()) for s in project.services]
+
     def owner(path: Path | None) -> EnvLayer | None:
         if path is None:
             return None
-        best: EnvLayer | None = None
-        for s in project.services:
-            sp = s.path.resolve()
-            if (path == sp or sp in path.parents) and (best is None or len(sp.parts) > len(best.path.parts)):
-                best = s
-        return best
+        best: tuple[EnvLayer, Path] | None = None
+        for s, sp in resolved:
+            if path.is_relative_to(sp) and (best is None or len(sp.parts) > len(best[1].parts)):
+                best = (s, sp)
+        return best[0] if best else None
 
     for cs in compose.services.values():
         target: EnvLayer | None = by_name.get(configured[cs.name]) if cs.name in configured else None
@@ -380,7 +380,7 @@ def _read_env_file(ref: EnvFileRef, col: Collector, service: str) -> list[tuple[
                 out.append((k.strip(), v if sep else None, n, False))
         return out
     try:
-        env = read_env_file(ref.path)
+        env = col.env_file(ref.path)
     except EnvFileError as exc:
         col.add(
             "SRC001",
@@ -395,21 +395,14 @@ def _read_env_file(ref: EnvFileRef, col: Collector, service: str) -> list[tuple[
 
 
 def compose_layers(
-    project: Project,
-    service: EnvLayer,
-    environment: str,
-    compose: ComposeProject,
-    known: set[Path],
-    col: Collector,
+    service: EnvLayer, cs: ComposeService, compose: ComposeProject, known: set[Path], col: Collector
 ) -> tuple[list[SourceValue], list[SourceValue]]:
     """(values from ``env_file``s parity does not already read, values from ``environment:``).
 
-    ``known`` are the env files already in the service's base layers: their values are in the
-    effective env already, so only the keys whose *winning* file is another one are returned.
+    ``cs`` is the compose service that runs ``service`` (see :func:`map_services`). ``known``
+    are the env files already in the service's base layers: their values are in the effective
+    env already, so only the keys whose *winning* file is another one are returned.
     """
-    cs = map_services(project, compose).get(service.name)
-    if cs is None:
-        return [], []
     variables = {k: v[0] for k, v in compose.variables.items()}
     chain: dict[str, SourceValue | None] = {}
     bound: dict[str, str] = {}
