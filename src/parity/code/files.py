@@ -6,6 +6,7 @@ symlink loop cannot trap the walk.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
@@ -115,58 +116,99 @@ class _Ignore:
         return self.spec.match_file(rel)
 
 
-def _walk(root: Path) -> Iterator[tuple[str, str]]:
-    """Depth-first over ``os.scandir`` (one system call per folder; symlinked folders not followed)."""
-    # Each stack entry: (absolute folder, folder relative to root with a trailing "/", active .gitignores).
-    stack: list[tuple[str, str, tuple[tuple[str, _Ignore], ...]]] = [(str(root), "", ())]
-    while stack:
-        folder, rel_dir, specs = stack.pop()
+# The .gitignore files in force for a folder: (folder relative to root, its lines). Plain data, so a
+# subtree can be handed to a worker process, which compiles the rules again (cached).
+Ignores = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(lines: tuple[str, ...]) -> _Ignore:
+    return _Ignore(list(lines))
+
+
+def _ignored(rel: str, ignores: Ignores) -> bool:
+    return any(_compiled(lines).match(rel[len(base) :]) for base, lines in ignores)
+
+
+def _list_folder(
+    root: str, rel_dir: str, ignores: Ignores
+) -> tuple[list[tuple[str, str]], list[str], Ignores]:
+    """One folder: its source files, its subfolders (relative, with "/"), and the rules in force below it."""
+    folder = f"{root}/{rel_dir}" if rel_dir else root
+    try:
+        with os.scandir(folder) as it:
+            entries = list(it)  # unsorted: the scanner sorts what it finds
+    except OSError:
+        return [], [], ignores
+    if any(e.name == ".gitignore" for e in entries):
         try:
-            with os.scandir(folder) as it:
-                entries = list(it)  # unsorted: the scanner sorts what it finds
+            with open(folder + "/.gitignore", encoding="utf-8", errors="replace") as fh:
+                ignores = (*ignores, (rel_dir, tuple(fh.read().splitlines())))
+        except OSError:
+            pass
+    rules = [(base, _compiled(lines)) for base, lines in ignores]
+    files: list[tuple[str, str]] = []
+    subdirs: list[str] = []
+    for e in entries:
+        name = e.name
+        try:
+            is_dir = e.is_dir(follow_symlinks=False)
         except OSError:
             continue
-        if any(e.name == ".gitignore" for e in entries):
-            try:
-                with open(folder + "/.gitignore", encoding="utf-8", errors="replace") as fh:
-                    specs = (*specs, (rel_dir, _Ignore(fh.read().splitlines())))
-            except OSError:
-                pass
-        subdirs = []
-        for e in entries:
-            name = e.name
-            try:
-                is_dir = e.is_dir(follow_symlinks=False)
-            except OSError:
-                continue
-            if is_dir:
-                if name in SKIP_DIRS:
-                    continue
-                rel = f"{rel_dir}{name}/"
-                if not any(spec.match(rel[len(base) :]) for base, spec in specs):
-                    subdirs.append((e.path, rel, specs))
-                continue
-            lang = language_of(name)
-            if lang is None:
-                continue
-            rel = rel_dir + name
-            if not specs:
-                yield rel, lang
-            elif len(specs) == 1:
-                if not specs[0][1].match(rel[len(specs[0][0]) :]):
-                    yield rel, lang
-            elif not any(spec.match(rel[len(base) :]) for base, spec in specs):
-                yield rel, lang
-        stack.extend(reversed(subdirs))
+        if is_dir:
+            rel = f"{rel_dir}{name}/"
+            if name not in SKIP_DIRS and not any(r.match(rel[len(base) :]) for base, r in rules):
+                subdirs.append(rel)
+            continue
+        lang = language_of(name)
+        if lang is None:
+            continue
+        rel = rel_dir + name
+        if not any(r.match(rel[len(base) :]) for base, r in rules):
+            files.append((rel, lang))
+    return files, subdirs, ignores
+
+
+def walk_tree(root: str, rel_dir: str = "", ignores: Ignores = ()) -> Iterator[tuple[str, str]]:
+    """Every source file below ``rel_dir``, depth first (symlinked folders are not followed)."""
+    stack = [(rel_dir, ignores)]
+    while stack:
+        folder, rules = stack.pop()
+        files, subdirs, rules = _list_folder(root, folder, rules)
+        yield from files
+        stack.extend((d, rules) for d in subdirs)
+
+
+def split_tree(root: str, parts: int) -> tuple[list[tuple[str, str]], list[tuple[str, Ignores]]]:
+    """Walk breadth first until ``parts`` folders are left to walk (or none): the files seen so far,
+    and the unwalked subtrees — units of work for parallel scanning."""
+    files: list[tuple[str, str]] = []
+    queue: list[tuple[str, Ignores]] = [("", ())]
+    while queue and len(queue) < parts:
+        folder, rules = queue.pop(0)
+        found, subdirs, rules = _list_folder(root, folder, rules)
+        files.extend(found)
+        queue.extend((d, rules) for d in subdirs)
+    return files, queue
+
+
+def git_source_files(root: Path) -> list[tuple[str, str]] | None:
+    """Source files git knows (tracked, or untracked and not ignored); None outside a git work tree."""
+    names = _git_files(root)
+    if names is None:
+        return None
+    out = []
+    for rel in names:
+        lang = language_of(rel.rsplit("/", 1)[-1])
+        if lang is not None and not _skipped(rel):
+            out.append((rel, lang))
+    return out
 
 
 def source_files(root: Path) -> Iterator[tuple[str, str]]:
     """``(relative posix path, language)`` of every file worth reading under ``root``."""
-    names = _git_files(root)
-    if names is None:
-        yield from _walk(root)  # skipped folders are pruned during the walk
-        return
-    for rel in names:
-        lang = language_of(rel.rsplit("/", 1)[-1])
-        if lang is not None and not _skipped(rel):
-            yield rel, lang
+    listed = git_source_files(root)
+    if listed is None:
+        yield from walk_tree(str(root))
+    else:
+        yield from listed

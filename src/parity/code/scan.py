@@ -2,9 +2,10 @@
 
 Pipeline per file: cheap checks first (size, a bytes search for the trigger tokens of its language),
 then decode and extract — Python by ``ast`` (:mod:`parity.code.python_refs`), the other languages by
-precise patterns over comment- and string-masked text (:mod:`parity.code.patterns`). Files are
-streamed to a pool of worker processes (one per core) in chunks, and only references come back, so
-memory stays flat in the repository's size. Files that cannot be read — unreadable, not UTF-8,
+precise patterns over comment- and string-masked text (:mod:`parity.code.patterns`). The work is
+split into tasks for a pool of worker processes (one per core): chunks of git's file list, or — when
+walking — the folders left after a short breadth-first walk, which each worker walks itself (so the
+walk runs in parallel too). Only references come back, so memory stays flat in the repository's size. Files that cannot be read — unreadable, not UTF-8,
 binary, huge (generated), a symlink loop, a Python syntax error — are skipped with a note, never an
 error.
 
@@ -22,13 +23,12 @@ import multiprocessing
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import ahocorasick_rs
 
-from parity.code.files import source_files
+from parity.code.files import Ignores, git_source_files, split_tree, walk_tree
 from parity.code.refs import DEFAULT_FLAG_PATTERNS, RawRef, Reference, ScanNote, ScanResult, is_flag_name
 
 if TYPE_CHECKING:
@@ -132,41 +132,46 @@ def scan_file(root: str, rel: str, language: str) -> FileResult:
         return rel, language, [], f"skipped: cannot parse ({type(exc).__name__})"
 
 
-def _scan_chunk(args: tuple[str, list[tuple[str, str]]]) -> list[FileResult]:
-    root, files = args
-    out = []
+# A unit of work: a list of files, or a folder to walk and scan (with the .gitignore rules above it).
+Task = tuple[str, list[tuple[str, str]]] | tuple[str, str, Ignores]
+
+
+def _run(root: str, files: Iterable[tuple[str, str]]) -> tuple[int, list[FileResult]]:
+    seen, out = 0, []
     for rel, lang in files:
+        seen += 1
         r = scan_file(root, rel, lang)
         if r[2] or r[3]:
             out.append(r)
-    return out
+    return seen, out
 
 
-def _chunks(it: Iterable[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
-    iterator = iter(it)
-    while batch := list(islice(iterator, size)):
-        yield batch
+def _run_task(task: Task) -> tuple[int, list[FileResult]]:
+    if len(task) == 2:
+        return _run(task[0], task[1])
+    root, rel_dir, ignores = task
+    return _run(root, walk_tree(root, rel_dir, ignores))
 
 
-class _Counter:
-    def __init__(self, it: Iterable[tuple[str, str]]) -> None:
-        self.it, self.n = it, 0
+def _tasks(root: str, workers: int) -> tuple[list[Task], int | None]:
+    """The work, and the number of files when it is all known up front (None: folders left to walk)."""
+    listed = git_source_files(Path(root))
+    if listed is not None:
+        return [(root, listed[i : i + CHUNK]) for i in range(0, len(listed), CHUNK)], len(listed)
+    # Walking is a third of the work: the workers walk subtrees themselves, so it runs in parallel too.
+    files, subtrees = split_tree(root, parts=16 * workers)
+    tasks: list[Task] = [(root, files[i : i + CHUNK]) for i in range(0, len(files), CHUNK)]
+    tasks.extend((root, rel_dir, ignores) for rel_dir, ignores in subtrees)
+    return tasks, None if subtrees else len(files)
 
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        for x in self.it:
-            self.n += 1
-            yield x
 
-
-def _results(root: Path, files: Iterable[tuple[str, str]], workers: int) -> Iterator[FileResult]:
+def _results(root: str, tasks: list[Task], workers: int) -> Iterator[tuple[int, list[FileResult]]]:
     if workers <= 1:
-        for rel, lang in files:
-            yield scan_file(str(root), rel, lang)
+        yield from map(_run_task, tasks)
         return
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     with ctx.Pool(workers) as pool:
-        for batch in pool.imap_unordered(_scan_chunk, ((str(root), c) for c in _chunks(files, CHUNK))):
-            yield from batch
+        yield from pool.imap_unordered(_run_task, tasks)
 
 
 def service_of(rel: str, services: Sequence[tuple[str, str]]) -> str | None:
@@ -190,53 +195,59 @@ def scan(
     """Scan the code under ``root``. ``services`` are ``(name, folder relative to root)`` pairs."""
     root = Path(root).resolve()
     pats = tuple(patterns)
-    files = _Counter(source_files(root))
+    cores = min(os.cpu_count() or 1, 8)
+    tasks, known = _tasks(str(root), workers or cores)
     if workers is None:
-        # Peek: small repos are scanned in-process (a pool costs ~50 ms to start).
-        head = list(islice(files, SERIAL_BELOW))
-        workers = 1 if len(head) < SERIAL_BELOW else min(os.cpu_count() or 1, 8)
-        stream: Iterable[tuple[str, str]] = [*head, *files] if workers == 1 else _prepend(head, files)
-    else:
-        stream = files
+        # A pool costs ~50 ms to start: small repositories are scanned in-process.
+        workers = 1 if known is not None and known < SERIAL_BELOW else cores
     refs: list[Reference] = []
     notes: list[ScanNote] = []
-    parsed = 0
-    for rel, lang_, raws, note in _results(root, stream, workers):
-        if note:
-            notes.append(ScanNote(rel, note))
-            continue
-        if raws:
-            parsed += 1
-        svc = service_of(rel, services)
-        for r in raws:
-            flag = r.kind == "sdk" or (not r.dynamic and is_flag_name(r.name, pats))
-            if r.dynamic and not flag:
-                # A glob like FEATURE_* that only ever names flags is still a flag read.
-                flag = any(r.name.startswith(p.split("*", 1)[0]) and p.split("*", 1)[0] for p in pats)
-            refs.append(
-                Reference(
-                    r.name,
-                    rel,
-                    r.line,
-                    lang_,
-                    r.via,
-                    r.kind,
-                    svc,
-                    r.default,
-                    r.has_default,
-                    r.crashes,
-                    flag,
-                    r.dynamic,
-                )
-            )
+    parsed = seen = 0
+    for count, results in _results(str(root), tasks, workers):
+        seen += count
+        for rel, lang_, raws, note in results:
+            _collect(rel, lang_, raws, note, services, pats, refs, notes)
+            parsed += bool(raws)
     refs.sort(key=lambda r: (r.file, r.line, r.name))
     notes.sort(key=lambda n: n.file)
-    return ScanResult(tuple(refs), tuple(notes), files.n, parsed)
+    return ScanResult(tuple(refs), tuple(notes), seen, parsed)
 
 
-def _prepend(head: list[tuple[str, str]], rest: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
-    yield from head
-    yield from rest
+def _collect(
+    rel: str,
+    lang_: str,
+    raws: list[RawRef],
+    note: str | None,
+    services: Sequence[tuple[str, str]],
+    pats: tuple[str, ...],
+    refs: list[Reference],
+    notes: list[ScanNote],
+) -> None:
+    if note:
+        notes.append(ScanNote(rel, note))
+        return
+    svc = service_of(rel, services)
+    for r in raws:
+        flag = r.kind == "sdk" or (not r.dynamic and is_flag_name(r.name, pats))
+        if r.dynamic and not flag:
+            # A glob like FEATURE_* that only ever names flags is still a flag read.
+            flag = any(r.name.startswith(p.split("*", 1)[0]) and p.split("*", 1)[0] for p in pats)
+        refs.append(
+            Reference(
+                r.name,
+                rel,
+                r.line,
+                lang_,
+                r.via,
+                r.kind,
+                svc,
+                r.default,
+                r.has_default,
+                r.crashes,
+                flag,
+                r.dynamic,
+            )
+        )
 
 
 def project_services(project: Project) -> list[tuple[str, str]]:
