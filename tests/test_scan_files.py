@@ -128,3 +128,17 @@ def test_flag_patterns_are_configurable(tmp_path: Path) -> None:
     assert default == {"FEATURE_X": True, "BETA_SEARCH": False, "FEATURE_*": True}
     custom = {r.name: r.is_flag for r in scan(tmp_path, patterns=["BETA_*"], workers=1).references}
     assert custom == {"FEATURE_X": False, "BETA_SEARCH": True, "FEATURE_*": False}
+
+
+def test_ignore_rules_follow_the_work_into_split_subtrees(tmp_path: Path) -> None:
+    # Enough folders that the scan splits the tree into subtrees walked by the workers.
+    write(tmp_path, ".gitignore", "*.gen.py\n")
+    for i in range(40):
+        write(tmp_path, f"pkg{i}/sub/mod.py", f'import os\nos.getenv("KEEP_{i}")\n')
+        write(tmp_path, f"pkg{i}/sub/x.gen.py", 'import os\nos.getenv("ROOT_RULE")\n')
+    write(tmp_path, "pkg7/sub/.gitignore", "local_*.py\n")
+    write(tmp_path, "pkg7/sub/local_a.py", 'import os\nos.getenv("NESTED_RULE")\n')
+    for workers in (1, 2):
+        result = scan(tmp_path, workers=workers)
+        assert {r.name for r in result.references} == {f"KEEP_{i}" for i in range(40)}
+        assert result.files_seen == 40
