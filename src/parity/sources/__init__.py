@@ -26,10 +26,7 @@ from parity.errors import EnvFileError
 from parity.model.env import EnvValue
 from parity.model.findings import Finding, Severity
 from parity.project import EnvLayer, Project
-from parity.sources.appconfig import config_files, config_values
 from parity.sources.base import Collector, SourceValue, stat_key
-from parity.sources.compose import compose_files, compose_layers, load_compose, map_services
-from parity.sources.k8s import container_env, container_for, containers, load_objects, manifest_files
 
 __all__ = [
     "SourceLayers",
@@ -100,6 +97,10 @@ def _base_values(
 
 def _watched(project: Project, environment: str, col: Collector) -> list[Path]:
     """Paths whose change invalidates a gathered result: folders (new files) and files read."""
+    from parity.sources.appconfig import config_files
+    from parity.sources.compose import compose_files
+    from parity.sources.k8s import manifest_files
+
     paths: list[Path] = [project.root]
     for folder_name in project.config.sources.kubernetes:
         folder = project.root / folder_name
@@ -129,6 +130,11 @@ def _gather(project: Project, environment: str) -> _Gathered:
     cached = _MEMO.get(memo_key)
     if cached is not None and _signature(cached[0]) == cached[1]:
         return cached[2]
+
+    # The readers pull in PyYAML; importing them here keeps ``import parity.sources`` light.
+    from parity.sources.appconfig import config_values
+    from parity.sources.compose import compose_layers, load_compose, map_services
+    from parity.sources.k8s import container_env, container_for, containers, load_objects
 
     col = Collector(project.root, environment)
     compose = load_compose(project, environment, col)

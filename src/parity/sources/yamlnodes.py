@@ -10,13 +10,10 @@ Merge keys (``<<: *defaults``), common in compose files, are flattened by PyYAML
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import yaml
-
-try:  # libyaml is several times faster on large rendered manifests
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
+if TYPE_CHECKING:
+    import yaml
 
 NULL_TAG = "tag:yaml.org,2002:null"
 BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -81,6 +78,8 @@ class YNode:
 def _convert(
     loader: yaml.SafeLoader, node: yaml.Node, depth: int, memo: dict[int, YNode], active: set[int]
 ) -> YNode:
+    import yaml  # PyYAML is imported by the commands that read sources, not by ``parity --help``
+
     key = id(node)
     if key in memo:
         # Aliases share their node; converting once keeps "billion laughs" documents linear.
@@ -126,7 +125,11 @@ def load_documents(text: str) -> list[YNode]:
 
     Raises :class:`YamlProblem` with the 1-based line of the first error.
     """
-    loader = _Loader(text)
+    import yaml
+
+    # libyaml is several times faster on large rendered manifests.
+    loader_class: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = loader_class(text)
     docs: list[YNode] = []
     try:
         while loader.check_node():
