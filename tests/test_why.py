@@ -258,3 +258,31 @@ def test_condition_on_a_pydantic_settings_field(tmp_path: Path) -> None:
     staging = why(discover(root), "invoices", "staging")
     assert [s.verdict for s in staging.steps if s.kind == "if"] == ["true"]
     assert not staging.blocked
+
+
+def test_value_from_a_kubernetes_secret_is_masked_whatever_its_name(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path)
+    k8s = shop / "k8s" / "production"
+    (k8s / "secrets.yaml").write_text(
+        (k8s / "secrets.yaml").read_text(encoding="utf-8") + "  billing-account: YWNjdC0xMjM0NS1wbGFpbg==\n",
+        encoding="utf-8",
+    )  # base64 of acct-12345-plain: nothing in its name or value looks secret
+    api = (k8s / "api.yaml").read_text(encoding="utf-8")
+    entry = (
+        "            - name: BILLING_ACCOUNT\n              valueFrom:\n                secretKeyRef:\n"
+        "                  name: api-secrets\n                  key: billing-account\n"
+    )
+    (k8s / "api.yaml").write_text(
+        api.replace("            - name: POD_NAME\n", entry + "            - name: POD_NAME\n")
+    )
+    (shop / "services/api/app/billing.py").write_text(
+        "import os\n\ndef bill(order):\n    return os.environ['BILLING_ACCOUNT']\n", encoding="utf-8"
+    )
+    assert why(discover(shop), "bill", "production").blockers == ()  # the Secret provides it there
+    r = why(discover(shop), "bill", "staging")
+    assert [b.key for b in r.blockers] == ["BILLING_ACCOUNT"]
+    assert "(production has sha256:" in r.blockers[0].fix
+    flags = runner.invoke(app, ["flags", str(shop), "--env", "staging", "--format", "json"])
+    assert "BILLING_ACCOUNT" in flags.output and "(production has sha256:" in flags.output
+    for out in (flags.output, json.dumps(r.as_dict())):
+        assert "acct-12345-plain" not in out

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from parity.code.refs import SYSTEM_VARS, Reference, ScanResult, is_flag_name
 from parity.code.scan import scan_project
 from parity.env.layers import EnvFiles, all_effective
-from parity.env.secrets import display
+from parity.env.secrets import display_value
 from parity.errors import DiscoveryError, ParityError
 from parity.model.findings import Finding, Section, Severity, Table
 from parity.project import normalize_environment
@@ -219,7 +219,7 @@ def _flag_findings(
                     "FLG003",
                     Severity.ERROR if e == target else Severity.WARNING,
                     "flags",
-                    f"{key}={display(key, v.value)} in {where} ({e}) is no recognizable boolean",
+                    f"{key}={display_value(v, project.config.secrets)} in {where} ({e}) is no recognizable boolean",
                     service=svc,
                     environment=e,
                     file=project.rel(v.file),
@@ -295,7 +295,7 @@ def _required_findings(
                     file=r.file,
                     line=r.line,
                     key=key,
-                    fix=f"set {key}=<value> in {target_file}{_elsewhere(key, svc, target, all_eff)}",
+                    fix=f"set {key}=<value> in {target_file}{_elsewhere(key, svc, target, all_eff, project.config.secrets)}",
                 )
             )
         elif value.strip() == "":
@@ -317,13 +317,15 @@ def _required_findings(
     return out
 
 
-def _elsewhere(key: str, svc: str, target: str, all_eff: dict[str, dict[str, EffectiveEnv]]) -> str:
+def _elsewhere(
+    key: str, svc: str, target: str, all_eff: dict[str, dict[str, EffectiveEnv]], secrets: list[str]
+) -> str:
     """`` (staging has X)``: a hint from another environment, masked when secret."""
     for env, by_svc in all_eff.items():
         v = by_svc.get(svc)
-        value = v.get(key) if v and env != target else None
-        if value:
-            return f" ({env} has {display(key, value)})"
+        value = v.values.get(key) if v and env != target else None
+        if value is not None and value.value:
+            return f" ({env} has {display_value(value, secrets)})"
     return ""
 
 

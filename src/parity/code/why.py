@@ -33,12 +33,12 @@ from parity.code.python_refs import Bindings, SettingsField, dotted, name_of, re
 from parity.code.refs import SYSTEM_VARS
 from parity.code.scan import MAX_BYTES, project_services, service_of
 from parity.env.layers import EnvFiles, effective_env
-from parity.env.secrets import display
+from parity.env.secrets import display_value
 from parity.errors import ParityError
 from parity.project import normalize_environment
 
 if TYPE_CHECKING:
-    from parity.model.env import EffectiveEnv
+    from parity.model.env import EffectiveEnv, EnvValue
     from parity.model.findings import Section
     from parity.project import EnvLayer, Project
 
@@ -535,16 +535,19 @@ class _Ctx:
     def hint(self, key: str, service: str | None) -> str:
         """`` (staging has X)``: the value another environment uses, masked when secret."""
         for other in self.project.environments:
-            v = self.env(service, other).get(key) if other != self.environment else None
-            if v:
-                return f" ({other} has {display(key, v)})"
+            v = self.env(service, other).values.get(key) if other != self.environment else None
+            if v is not None and v.value:
+                return f" ({other} has {self.shown(v)})"
         return ""
 
+    def shown(self, v: EnvValue) -> str:
+        return display_value(v, self.project.config.secrets)
+
     def key_state(self, key: str, service: str | None) -> KeyState:
-        v = self.env(service).get(key)
-        state = "unset" if v is None else ("empty" if v.strip() == "" else "set")
+        v = self.env(service).values.get(key)
+        state = "unset" if v is None else ("empty" if v.value.strip() == "" else "set")
         return KeyState(
-            key, service or ".", self.environment, display(key, v) if v is not None else None, state
+            key, service or ".", self.environment, self.shown(v) if v is not None else None, state
         )
 
 
@@ -643,8 +646,8 @@ class _Chain:
                     continue
                 described = []
                 for k in group:
-                    v = env.get(k)
-                    described.append(f"{k} is unset" if v is None else f"{k}={display(k, v)}")
+                    v = self.ctx.env(svc).values.get(k)
+                    described.append(f"{k} is unset" if v is None else f"{k}={self.ctx.shown(v)}")
                 files = list(dict.fromkeys(self.ctx.fix_file(svc, k) for k in group))
                 sets = " and ".join(f"{k}={candidate}" for k in group)
                 return Blocker(
