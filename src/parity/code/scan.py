@@ -91,10 +91,12 @@ def read_source(
             return None, "skipped: not a regular file"
         if st.st_size > max_bytes:
             return None, f"skipped: {st.st_size:,} bytes, probably generated (limit {max_bytes:,})"
-        chunks = [os.read(fd, st.st_size + 1)]
-        while chunks[-1] and len(chunks[-1]) > st.st_size:  # the file grew while we read it
-            chunks.append(os.read(fd, 1 << 20))
-        data = b"".join(chunks) if len(chunks) > 1 else chunks[0]
+        data = os.read(fd, st.st_size + 1)
+        if len(data) > st.st_size:  # the file grew while we read it: take the rest too
+            chunks = [data]
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            data = b"".join(chunks)
     except OSError as exc:
         return None, f"skipped: cannot read ({exc.strerror})"
     finally:
