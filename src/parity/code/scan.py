@@ -168,7 +168,8 @@ def _tasks(root: str, workers: int) -> tuple[list[Task], int | None]:
 
 
 def _results(root: str, tasks: list[Task], workers: int) -> Iterator[tuple[int, list[FileResult]]]:
-    if workers <= 1:
+    # A daemonic process (itself a pool worker) may not start children: scan in-process there.
+    if workers <= 1 or multiprocessing.current_process().daemon:
         yield from map(_run_task, tasks)
         return
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
