@@ -217,6 +217,11 @@ def test_django_urlpatterns_and_method_of_a_class(tmp_path: Path) -> None:
     assert [b.key for b in missing] == ["STRIPE_API_KEY"]
     assert "sk_test_FAKE_0000" not in missing[0].fix  # the hint from staging is masked
     assert not why(discover(root), "/health", "production").blocked
+    route = why(discover(root), "/billing", "production")
+    assert [(b.kind, b.key) for b in route.blockers] == [
+        ("switch", "FEATURE_ENABLE_BILLING"),
+        ("missing", "STRIPE_API_KEY"),
+    ]
 
 
 def test_condition_on_a_pydantic_settings_field(tmp_path: Path) -> None:

@@ -232,10 +232,13 @@ def _definitions(corpus: Corpus, symbol: str) -> list[tuple[Module, ast.AST, lis
                     found.append((m, parent, []))
                     continue
                 for arg in [*node.args[1:], *(k.value for k in node.keywords)]:
-                    handler = dotted(arg)
-                    if handler:
-                        for hm, hnode, _ in _definitions(corpus, handler.rsplit(".", 1)[-1]):
-                            found.append((hm, hnode, [node]))
+                    # ``views.export``, or ``views.Export.as_view()``: the last part that is defined.
+                    handler = dotted(arg.func if isinstance(arg, ast.Call) else arg)
+                    for part in reversed((handler or "").split(".")):
+                        handlers = _definitions(corpus, part) if part.isidentifier() else []
+                        found.extend((hm, hnode, [node]) for hm, hnode, _ in handlers)
+                        if handlers:
+                            break
         return found
     cls_name, _, name = symbol.rpartition(".")
     names = {name, name.replace("-", "_")}
