@@ -21,7 +21,7 @@ def render_value(value: str) -> str:
     if "${" in value:
         # python-dotenv expands ``${...}`` inside any quoting and has no escape for it.
         raise WriteRefused("a value holding '${' cannot be written so that python-dotenv reads it back unchanged")
-    if _SAFE_UNQUOTED.match(value):
+    if _SAFE_UNQUOTED.fullmatch(value):
         return value
     if "'" not in value and "\n" not in value and "\\" not in value:
         # Single quotes: python-dotenv does not unescape inside them.
@@ -31,7 +31,7 @@ def render_value(value: str) -> str:
 
 
 def valid_key(key: str) -> bool:
-    return bool(_KEY.match(key))
+    return bool(_KEY.fullmatch(key))
 
 
 @dataclass(frozen=True, slots=True)
