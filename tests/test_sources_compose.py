@@ -568,3 +568,29 @@ def test_odd_shapes_never_crash(tmp_path: Path, text: str) -> None:
     json.dumps([f.as_dict() for f in findings])
     if text.strip():
         assert findings, "a malformed compose file must say so"
+
+
+def test_bare_key_without_a_variable_unsets_the_env_file_value(tmp_path: Path) -> None:
+    # Compose spec, env_file: values in `environment` override env_file values "even if
+    # those values are empty or undefined"; undefined reaches the engine as a bare KEY.
+    root = write(
+        tmp_path,
+        {
+            "services/api/.env.production": "TOKEN_TTL=60\nKEEP=1\n",
+            "extra.env": "FROM_EXTRA=1\nDROPPED=x\n",
+            "compose.yaml": """
+            services:
+              api:
+                build: ./services/api
+                env_file: [./extra.env, ./services/api/.env.production]
+                environment:
+                  - TOKEN_TTL
+                  - DROPPED
+            """,
+        },
+    )
+    project = discover(root)
+    assert compose_env(root, "api") == {"FROM_EXTRA": "1"}
+    (f,) = source_findings(project, "production")
+    assert (f.code, f.key, f.file, f.line) == ("SRC014", "TOKEN_TTL", "compose.yaml", 6)
+    assert "services/api/.env.production:1" in f.message

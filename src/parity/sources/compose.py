@@ -404,7 +404,7 @@ def compose_layers(
     env already, so only the keys whose *winning* file is another one are returned.
     """
     variables = {k: v[0] for k, v in compose.variables.items()}
-    chain: dict[str, SourceValue | None] = {}
+    chain: dict[str, tuple[SourceValue, bool]] = {}  # key → (value, from an env file parity reads)
     bound: dict[str, str] = {}
     for ref in cs.env_files:
         col.read_paths.append(ref.path)
@@ -430,12 +430,9 @@ def compose_layers(
                     continue
                 value = resolved
             bound[key] = value
-            chain[key] = (
-                None
-                if is_known
-                else SourceValue(key, value, ref.path, line, "compose", "env_file", via=(ref.path, line))
-            )
-    from_files = [v for v in chain.values() if v is not None]
+            sv = SourceValue(key, value, ref.path, line, "compose", "env_file", via=(ref.path, line))
+            chain.pop(key, None)  # the later file wins and takes the later position
+            chain[key] = (sv, is_known)
 
     from_environment: list[SourceValue] = []
     for entry in cs.environment.values():
@@ -444,7 +441,24 @@ def compose_layers(
         if value is None:
             found = compose.variables.get(entry.key)
             if found is None:
-                continue  # unresolved pass-through: Compose sets nothing, the env_file value stays
+                # Spec: `environment` overrides env_file values "even if those values are empty
+                # or undefined"; an undefined one reaches the engine as a bare KEY, which unsets it.
+                unset = chain.pop(entry.key, None)
+                if unset is not None and unset[1]:
+                    col.add(
+                        "SRC014",
+                        Severity.ERROR,
+                        f"{entry.key} is listed without a value in compose environment and the project .env does not "
+                        f"define it, so the container gets no {entry.key} although "
+                        f"{col.rel(unset[0].file)}:{unset[0].line} sets it",
+                        entry.file,
+                        entry.line,
+                        key=entry.key,
+                        service=service.name,
+                        fix=f"remove {entry.key} from environment in {col.rel(entry.file)}:{entry.line}, "
+                        f"or define it in the compose project .env",
+                    )
+                continue
             value, via = found[0], (found[1], found[2])
         elif entry.via_var and entry.via_var in compose.variables:
             _, vfile, vline = compose.variables[entry.via_var]
@@ -452,4 +466,5 @@ def compose_layers(
         from_environment.append(
             SourceValue(entry.key, value, entry.file, entry.line, "compose", "environment", via=via)
         )
+    from_files = [sv for sv, is_known in chain.values() if not is_known]
     return from_files, from_environment
