@@ -150,3 +150,39 @@ def test_no_secret_in_any_format(tmp_path: Path, fmt: str) -> None:
             json.loads(out)
     if fmt != "sarif":  # sarif carries findings only, no value tables
         assert "sha256:" in outputs[0]  # secrets are shown as fingerprints
+
+
+def test_relative_sqlite_path_resolves_against_the_service_even_after_consolidation(tmp_path: Path) -> None:
+    from parity.schema.discover import find_database_url
+
+    for svc in ("a", "b"):
+        d = tmp_path / "services" / svc
+        d.mkdir(parents=True)
+        (d / ".env.example").write_text("DATABASE_URL=\n")
+        (d / ".env.production").write_text("DATABASE_URL=sqlite:///../../db/app.db\n")
+    project, env = load_project(tmp_path, "production")
+    before = find_database_url(project, env).url
+    assert before == f"sqlite:///{tmp_path / 'db/app.db'}"
+    assert invoke("env", "consolidate", str(tmp_path), "--apply")[0] == 0
+    assert "DATABASE_URL" in (tmp_path / ".env.production").read_text()
+    project, env = load_project(tmp_path, "production")
+    assert find_database_url(project, env).url == before
+
+
+def test_init_writes_discovered_config_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    from parity.config import load_config
+
+    shop = copy_shop(tmp_path)
+    (shop / "parity.toml").unlink()
+    code, out = invoke("init", str(shop))
+    assert code == 0, out
+    config, path = load_config(shop)
+    assert path == shop / "parity.toml"
+    assert set(config.services) == {"api", "web", "worker"}
+    assert config.services["api"].path == "services/api"
+    assert config.environments == ["staging", "production"]
+    code, out = invoke("init", str(shop))
+    assert code == 2 and "exists" in out
+    # The written config drives discovery to the same result.
+    project, _ = load_project(shop, "production")
+    assert [s.name for s in project.services] == ["api", "web", "worker"]

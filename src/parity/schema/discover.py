@@ -78,8 +78,9 @@ def find_database_url(project: Project, environment: str, explicit: str | None =
         value = effective[service.name].values.get(key)
         if value is None or not value.value:
             continue
-        # The env file's folder is where the service runs from, so a relative path means that.
-        url = resolve_sqlite_url(value.value, value.file.parent)
+        # A service runs from its own folder, so a relative path means that folder, whichever
+        # layer (root .env, compose, a k8s ConfigMap) supplied the value.
+        url = resolve_sqlite_url(value.value, service.path)
         return DatabaseLocation(url, service.name, value.file, value.line)
     raise DiscoveryError(
         f"no {key} in the effective env of any service for '{environment}'",
