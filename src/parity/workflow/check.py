@@ -46,7 +46,7 @@ def verification_section(
     """``as_findings=False`` when the failed checks only restate findings of earlier sections (``check``)."""
     rows = tuple((c.name, "ok" if c.ok else "FAILED", c.detail) for c in checks)
     findings = () if not as_findings else tuple(
-        Finding("VER001", Severity.ERROR, "verify", f"verification failed: {c.name}" + (f" ({c.detail})" if c.detail else ""))
+        Finding("APL002", Severity.ERROR, "verify", f"verification failed: {c.name}" + (f" ({c.detail})" if c.detail else ""))
         for c in checks
         if not c.ok
     )
