@@ -8,7 +8,17 @@ from typing import Annotated
 
 import typer
 
-from parity.cli.common import EnvOpt, Format, FormatOpt, OutputOpt, emit, exit_for, fail_usage, guarded
+from parity.cli.common import (
+    EnvOpt,
+    Format,
+    FormatOpt,
+    OutputOpt,
+    emit,
+    exit_for,
+    fail_usage,
+    guarded,
+    progress_reporter,
+)
 
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE or SERVICE:KEY=VALUE to write (repeatable).")]
 EnableOpt = Annotated[list[str] | None, typer.Option("--enable", help="Feature flag to turn on (FLAG or SERVICE:FLAG; repeatable).")]
@@ -56,7 +66,8 @@ def apply_cmd(
             typer.echo("nothing changed", err=True)
             raise typer.Exit(1)
     options = ApplyOptions(tuple(set_ or ()), tuple(enable or ()), consolidate)
-    report = guarded(lambda: run_apply(path, env, options))
+    with progress_reporter("parity apply") as progress:
+        report = guarded(lambda: run_apply(path, env, options, progress=progress))
     emit(report, fmt, output)
     raise exit_for(report)
 

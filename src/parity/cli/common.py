@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -69,3 +70,18 @@ def emit(report: Report, fmt: Format, output: Path | None = None, width: int | N
 
 def exit_for(report: Report) -> typer.Exit:
     return typer.Exit(0 if report.passed else 1)
+
+
+@contextmanager
+def progress_reporter(label: str) -> Iterator[Callable[[str], None] | None]:
+    """A status line on stderr for long steps when it is a terminal; silent in CI and pipes."""
+    import os
+
+    if not sys.stderr.isatty() or os.environ.get("CI") or os.environ.get("NO_COLOR"):
+        yield None
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    with console.status(label) as status:
+        yield lambda message: status.update(f"{label}: {message}")

@@ -9,6 +9,7 @@ with FAIL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +61,10 @@ def _keep(project: Project, record: RunRecord, backup_path: Path | None) -> None
         save(project.root, record)
 
 
-def run_apply(path: Path, environment: str | None, options: ApplyOptions) -> Report:
+def run_apply(
+    path: Path, environment: str | None, options: ApplyOptions, progress: Callable[[str], None] | None = None
+) -> Report:
+    """``progress`` receives short status lines during long steps (backups, migrations, hashing)."""
     project, env = load_project(path, environment)
     record = RunRecord.new(env)
     sections: list[Section] = []
@@ -82,7 +86,7 @@ def run_apply(path: Path, environment: str | None, options: ApplyOptions) -> Rep
             _keep(project, record, backup.path if backup else None)
 
         project, env = load_project(path, env)
-        mig = apply_migrations(project, env)
+        mig = apply_migrations(project, env, progress)
         _keep(project, record, mig.files.path if mig.files else None)
         if mig.ran or mig.created_history:
             record.migrations = {"ran": mig.ran, "url": mig.url, "created_history": mig.created_history}
