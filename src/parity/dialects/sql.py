@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 _SIMPLE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -51,3 +53,19 @@ def split_statements(sql: str, read: str) -> Iterator[tuple[int, str]]:
 def line_of_offset(sql: str, offset: int) -> int:
     """1-based line of 0-based character ``offset`` in ``sql``."""
     return sql.count("\n", 0, max(0, offset)) + 1
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while an inspector builds many small objects.
+
+    The objects are acyclic tuples and dataclasses; collections triggered by the sheer
+    number of allocations cost a third of the inspection time and free nothing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

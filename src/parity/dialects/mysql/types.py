@@ -8,6 +8,7 @@ differ in spelling: MariaDB and MySQL before 8.0.19 print integer display widths
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _INT_WIDTH = re.compile(r"^(tinyint|smallint|mediumint|int|integer|bigint)\(\d+\)(.*)$")
 ALIASES = {
@@ -19,6 +20,7 @@ ALIASES = {
 }
 
 
+@lru_cache(maxsize=4096)
 def normalize_type(raw: str) -> str:
     """``int(11)`` → ``int``; ``tinyint(1)`` → ``boolean``; ``INTEGER UNSIGNED`` → ``int unsigned``."""
     text = re.sub(r"\s+", " ", raw.strip().lower())

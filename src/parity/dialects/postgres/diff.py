@@ -10,6 +10,7 @@ a type change as a default change too.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from parity.model.changes import CompareOptions
 
@@ -24,6 +25,7 @@ _SPACES = re.compile(r"\s+")
 _NOW = {"now()", "current_timestamp", "transaction_timestamp()"}
 
 
+@lru_cache(maxsize=4096)
 def normalize_default(raw: str | None) -> str | None:
     """``'new'::text`` → ``'new'``; ``(-1)`` → ``-1``; ``NULL::text`` → None."""
     if raw is None:

@@ -125,22 +125,22 @@ class Runtime(base.Runtime):
     def chunk_digest_sql(
         self, table: str, columns: Sequence[str], key: str | None, chunk: int, first: bool
     ) -> str:
-        # The database hashes each chunk: md5 over the quoted values in key order.
+        # The database hashes each chunk: md5 over the quoted values in key order. No ORDER BY
+        # inside the aggregates: their input comes from a subquery sorted by the key (which
+        # aggregates follow, as PostgreSQL's docs on aggregate expressions say), and one sort per
+        # column would cost more than the scan itself.
         t = self.quote(table)
+        cols = ", ".join(self.quote(c) for c in columns)
+        aggs = "".join(f", md5(string_agg(quote_nullable({self.quote(c)}), ','))" for c in columns)
         if key is None:
             order = ", ".join(f"{self.quote(c)}::text" for c in columns) or "1"
-            aggs = "".join(
-                f", md5(string_agg(quote_nullable({self.quote(c)}), ',' ORDER BY {order}))" for c in columns
+            return (
+                f"SELECT count(*), NULL{aggs} FROM (SELECT {cols or '1'} FROM {t} ORDER BY {order}) AS chunk"
             )
-            return f"SELECT count(*), NULL{aggs} FROM {t}"
         k = self.quote(key)
-        cols = "".join(f", {self.quote(c)}" for c in columns if c != key)
-        aggs = "".join(
-            f", md5(string_agg(quote_nullable({self.quote(c)}), ',' ORDER BY {k}))" for c in columns
-        )
         where = "" if first else f"WHERE {k} > %s "
-        inner = f"SELECT {k}{cols} FROM {t} {where}ORDER BY {k} LIMIT {chunk}"
-        return f"SELECT count(*), (array_agg({k} ORDER BY {k} DESC))[1]{aggs} FROM ({inner}) AS chunk"
+        inner = f"SELECT {k} AS __parity_k{', ' + cols if cols else ''} FROM {t} {where}ORDER BY {k} LIMIT {chunk}"
+        return f"SELECT count(*), (array_agg(__parity_k))[count(*)]{aggs} FROM ({inner}) AS chunk"
 
 
 # --- safe rendering for the planner -------------------------------------------------------------

@@ -9,6 +9,7 @@ input) and gives the short spelling used for display.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 ALIASES = {
     "int": "integer",
@@ -41,6 +42,7 @@ _NO_REWRITE = {
 }
 
 
+@lru_cache(maxsize=4096)
 def normalize_type(raw: str) -> str:
     """``VARCHAR(20)`` → ``character varying(20)``; ``int4[]`` → ``integer[]``."""
     text = re.sub(r"\s+", " ", raw.strip().lower())

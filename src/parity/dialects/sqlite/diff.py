@@ -60,6 +60,7 @@ def normalize_expression(text: str) -> str:
     return _strip_parens(parsed.sql(dialect="sqlite"))
 
 
+@lru_cache(maxsize=4096)
 def normalize_default(raw: str | None) -> str | None:
     """``'new'``, ``CURRENT_TIMESTAMP``, ``(0)`` and ``NULL`` as one spelling each (NULL → None)."""
     if raw is None:

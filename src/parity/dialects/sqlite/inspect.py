@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from parity.dialects.base import RowCount
+from parity.dialects.sql import gc_paused
 from parity.dialects.sqlite.diff import normalize_default, normalize_expression, normalize_view
 from parity.dialects.sqlite.types import normalize_type
 from parity.errors import DatabaseError
@@ -33,11 +34,13 @@ from parity.model.schema import (
     Trigger,
     UniqueConstraint,
     View,
+    fast_column,
 )
 
 _NEEDS_PARSE = re.compile(r"\b(check|collate|generated|constraint)\b|\bas\s*\(", re.IGNORECASE)
+_WITHOUT_ROWID = re.compile(r"\)\s*without\s+rowid\s*;?\s*$", re.IGNORECASE)
 _AUTOINCREMENT = re.compile(r"\bautoincrement\b", re.IGNORECASE)
-_MEMORY = "mode=memory"
+_PARSE_WORDS = ("check", "collate", "generated", "constraint", "as")
 
 
 def database_path(url: str) -> str:
@@ -102,7 +105,8 @@ def inspect(url: str) -> Schema:
     """The schema of the SQLite database at ``url``, read-only."""
     conn = connect_readonly(url)
     try:
-        return inspect_connection(conn)
+        with gc_paused():
+            return inspect_connection(conn)
     except sqlite3.Error as exc:
         raise _error(exc, database_path(url), url) from exc
     finally:
@@ -179,28 +183,34 @@ def _table(
     fk_rows: list[tuple[Any, ...]],
     pk_of: dict[str, tuple[str, ...]],
 ) -> Table:
-    parsed = _parse_table(sql) if _NEEDS_PARSE.search(sql) else _ParsedTable()
-    pk_cols = tuple(n for _, n in sorted((r[5], r[1]) for r in cols if r[5]))
+    low = sql.lower()
+    # Substring tests first: the regexes (and the parse) are only needed for the few tables
+    # whose text holds one of these words.
+    needs_parse = any(w in low for w in _PARSE_WORDS) and _NEEDS_PARSE.search(sql) is not None
+    parsed = _parse_table(sql) if needs_parse else _EMPTY_PARSE
+    pk_cols = pk_of[name.lower()]
     rowid_alias = len(pk_cols) == 1
     columns: list[Column] = []
+    autoincrement = "autoincrement" in low and _AUTOINCREMENT.search(sql) is not None
+    generated_of, collation_of = parsed.generated, parsed.collations
     for _cid, cname, ctype, notnull, dflt, pk, hidden in cols:
         if hidden == 1:
             continue  # hidden columns of virtual tables
-        is_rowid = rowid_alias and pk and normalize_type(ctype) == "integer"
-        gen = parsed.generated.get(cname.lower())
+        ntype = normalize_type(ctype)
+        is_rowid = bool(rowid_alias and pk and ntype == "integer")
         columns.append(
-            Column(
-                name=cname,
-                type=normalize_type(ctype),
-                raw_type=ctype,
+            fast_column(
+                cname,
+                ntype,
+                ctype,
                 # INTEGER PRIMARY KEY aliases the rowid and can never hold NULL, whatever PRAGMA says.
-                nullable=not (notnull or is_rowid),
-                default=normalize_default(dflt),
-                raw_default=dflt,
-                generated=gen,
-                generated_stored=hidden == 3,
-                collation=parsed.collations.get(cname.lower()),
-                identity="auto" if is_rowid and _AUTOINCREMENT.search(sql) else None,
+                not (notnull or is_rowid),
+                normalize_default(dflt) if dflt is not None else None,
+                dflt,
+                generated_of.get(cname.lower()) if generated_of else None,
+                hidden == 3,
+                collation_of.get(cname.lower()) if collation_of else None,
+                "auto" if is_rowid and autoincrement else None,
             )
         )
     indexes: list[Index] = []
@@ -247,7 +257,7 @@ def _table(
         tuple(foreign_keys),
         tuple(sorted(uniques, key=lambda u: u.columns)),
         tuple(sorted(parsed.checks, key=lambda c: c.expression)),
-        without_rowid=bool(re.search(r"\)\s*without\s+rowid\s*;?\s*$", sql, re.IGNORECASE)),
+        without_rowid="rowid" in low and _WITHOUT_ROWID.search(sql) is not None,
     )
 
 
@@ -259,6 +269,9 @@ class _ParsedTable:
         self.generated: dict[str, str] = {}
         self.collations: dict[str, str] = {}
         self.fk_names: dict[tuple[str, ...], str] = {}
+
+
+_EMPTY_PARSE = _ParsedTable()
 
 
 def _parse_table(sql: str) -> _ParsedTable:

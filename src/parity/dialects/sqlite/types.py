@@ -10,11 +10,13 @@ alias.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 _PAREN_SPACES = re.compile(r"\s*([(),])\s*")
 
 
+@lru_cache(maxsize=4096)
 def normalize_type(raw: str) -> str:
     """``VARCHAR ( 20 )`` → ``varchar(20)``; an empty declared type stays empty (affinity BLOB)."""
     return _PAREN_SPACES.sub(r"\1", _SPACES.sub(" ", raw.strip().lower()))
