@@ -268,3 +268,46 @@ def test_apply_refuses_a_file_changed_since_it_was_read(tmp_path: Path) -> None:
     assert err.value.file and err.value.file.endswith("r.py")
     assert (root / "r.py").read_text().startswith("# edited meanwhile")
     assert not (root / ".parity").exists()
+
+
+def test_two_classes_of_one_name_are_told_apart_by_line(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, note TEXT);",
+        {
+            "v.py": """
+                from dataclasses import dataclass
+
+
+                class V1:
+                    @dataclass
+                    class Order:
+                        id: int
+                        note: str | None = None
+
+
+                class V2:
+                    @dataclass
+                    class Order:
+                        id: int
+
+                    def helper(self) -> None:
+                        class Order:  # local, not a record
+                            pass
+            """
+        },
+    )
+    (edit,) = plan_for(root).edits
+    added = [
+        line for line in edit.diff("v.py").splitlines() if line.startswith("+") and not line.startswith("+++")
+    ]
+    assert added == ["+        note: str | None = None"]
+    tree = ast.parse(edit.after)
+    v2 = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "V2")
+    order = next(n for n in v2.body if isinstance(n, ast.ClassDef))
+    assert [
+        s.target.id for s in order.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+    ] == [
+        "id",
+        "note",
+    ]

@@ -29,7 +29,7 @@ from parity.project import Project
 from parity.store.coverage import Coverage, check_coverage
 from parity.store.interface import Conformance, InterfaceChange, StoreClass, changes_since, check_interfaces
 from parity.store.models import ModelKind, find_models
-from parity.store.source import SourceIndex, scan_project
+from parity.store.source import SourceIndex, gc_paused, scan_project
 
 AREA = "store"
 
@@ -67,17 +67,20 @@ def load_desired(project: Project, environment: str) -> tuple[Schema | None, str
     except DiscoveryError:
         url = "sqlite"
     dialect = dialects.get(url if dialects.is_database_url(url) else "sqlite")
-    return load(source, dialect, project.root, project.config.schema_.dev_url), source
+    # As ``schema diff`` does: without a dev server the scratch database lives beside the target.
+    scratch_server = project.config.schema_.dev_url or (url if dialects.is_database_url(url) else None)
+    return load(source, dialect, project.root, scratch_server), source
 
 
 def inspect_store(project: Project, environment: str, since: str | None = None) -> StoreResult:
     """Scan the source, load the desired schema, check coverage and interfaces (read-only)."""
-    index = scan_project(project.root)
     desired, label = load_desired(project, environment)
-    coverage = None
-    if desired is not None:
-        coverage = check_coverage(desired, find_models(index), project.root, project.config.store.models)
-    conformance = tuple(check_interfaces(index, project.config.store.interfaces))
+    with gc_paused():
+        index = scan_project(project.root)
+        coverage = None
+        if desired is not None:
+            coverage = check_coverage(desired, find_models(index), project.root, project.config.store.models)
+        conformance = tuple(check_interfaces(index, project.config.store.interfaces))
     changes: list[InterfaceChange] = []
     new_ifaces: list[StoreClass] = []
     if since:

@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from parity.model.schema import Column, Schema
-from parity.store.models import ModelClass, ModelField, ModelKind, matches_table, resolve_ref
+from parity.store.models import (
+    ModelClass,
+    ModelField,
+    ModelKind,
+    class_variants,
+    matches_table,
+    resolve_ref,
+    table_variants,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +51,20 @@ def check_coverage(
     schema: Schema, models: list[ModelClass], root: Path, configured: dict[str, list[str]] | None = None
 ) -> Coverage:
     configured = configured or {}
+    by_variant: dict[str, list[ModelClass]] = {}
+    for m in models:
+        keys = {(m.tablename or "").lower()} if m.kind is ModelKind.SQLALCHEMY else class_variants(m.name)
+        for k in keys:
+            by_variant.setdefault(k, []).append(m)
+
+    def candidates(table: str) -> list[ModelClass]:
+        # A dict lookup per variant instead of matching every class against every table.
+        seen: dict[int, ModelClass] = {}
+        for k in {table.lower(), *table_variants(table)}:
+            for m in by_variant.get(k, []):
+                seen.setdefault(id(m), m)
+        return sorted(seen.values(), key=lambda m: (str(m.file), m.line))
+
     matched: dict[str, tuple[ModelClass, ...]] = {}
     missing: list[MissingField] = []
     extra: list[ExtraField] = []
@@ -57,7 +79,7 @@ def check_coverage(
                     unknown.append((table.name, ref))
                 found.extend(hits)
         else:
-            found = [m for m in models if matches_table(m, table.name)]
+            found = [m for m in candidates(table.name) if matches_table(m, table.name)]
         if not found:
             unmodelled.append(table.name)
             continue

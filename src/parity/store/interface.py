@@ -354,10 +354,42 @@ class StoreGraph:
     def __init__(self, index: SourceIndex, configured: list[str] | None = None) -> None:
         self.index = index
         self.configured = list(configured or [])
+        # Members are read lazily: most classes of a code base are neither an interface, nor an
+        # implementation, nor a base of one, and reading their bodies is most of the work.
         self.classes: dict[int, StoreClass] = {}
-        for info in index.classes:
-            if isinstance(info.node, ast.ClassDef):
-                self.classes[id(info)] = self._build(info)
+        self._ancestors: dict[int, tuple[list[StoreClass], bool]] = {}
+        self._info_ancestors: dict[int, list[ClassInfo]] = {}
+        self._impls: dict[int, list[StoreClass]] | None = None
+        self._interfaces = [
+            c for c in (self.of(i) for i in self._class_infos() if self._named(i)) if c.is_interface
+        ]
+
+    def _class_infos(self) -> list[ClassInfo]:
+        return [i for i in self.index.classes if isinstance(i.node, ast.ClassDef)]
+
+    def _named(self, info: ClassInfo) -> bool:
+        return info.name in self.configured if self.configured else info.name.endswith(INTERFACE_SUFFIXES)
+
+    def info_ancestors(self, info: ClassInfo) -> list[ClassInfo]:
+        """Ancestors by name resolution only, without reading any class body."""
+        key = id(info)
+        cached = self._info_ancestors.get(key)
+        if cached is not None:
+            return cached
+        out: list[ClassInfo] = []
+        seen = {key}
+        stack = [info]
+        while stack:
+            current = stack.pop(0)
+            for base in current.bases:
+                parent = self.index.resolve(base, current.file)
+                if parent is None or id(parent) in seen or not isinstance(parent.node, ast.ClassDef):
+                    continue
+                seen.add(id(parent))
+                out.append(parent)
+                stack.append(parent)
+        self._info_ancestors[key] = out
+        return out
 
     def _build(self, info: ClassInfo) -> StoreClass:
         node = info.node
@@ -376,17 +408,24 @@ class StoreGraph:
                 for d in s.decorator_list
             )
         )
-        named = info.name in self.configured if self.configured else info.name.endswith(INTERFACE_SUFFIXES)
+        named = self._named(info)
         return StoreClass(info, members, named and (protocol or abc or bool(self.configured)), protocol)
 
     def of(self, info: ClassInfo) -> StoreClass:
-        return self.classes[id(info)]
+        cls = self.classes.get(id(info))
+        if cls is None:
+            cls = self.classes[id(info)] = self._build(info)
+        return cls
 
     def ancestors(self, cls: StoreClass) -> tuple[list[StoreClass], bool]:
         """Indexed ancestors in lookup order, and whether some base is a class parity cannot read."""
+        key = id(cls.info)
+        cached = self._ancestors.get(key)
+        if cached is not None:
+            return cached
         out: list[StoreClass] = []
         opaque = False
-        seen = {id(cls.info)}
+        seen = {key}
         stack = [cls]
         while stack:
             current = stack.pop(0)
@@ -405,10 +444,14 @@ class StoreGraph:
                 parent = self.of(parent_info)
                 out.append(parent)
                 stack.append(parent)
+        self._ancestors[key] = (out, opaque)
         return out, opaque
 
+    def _ancestor_ids(self, cls: StoreClass) -> set[int]:
+        return {id(a.info) for a in self.ancestors(cls)[0]}
+
     def interfaces(self) -> list[StoreClass]:
-        return [c for c in self.classes.values() if c.is_interface]
+        return list(self._interfaces)
 
     def contract(self, iface: StoreClass) -> dict[str, Member]:
         """The interface's members, including those of the interfaces it extends."""
@@ -425,49 +468,69 @@ class StoreGraph:
                 members[name] = m
         return members
 
-    def implementations(self, iface: StoreClass) -> list[StoreClass]:
-        contract = self.contract(iface)
-        methods = {n for n, m in contract.items() if m.kind is MemberKind.METHOD}
-        out: list[StoreClass] = []
+    def _assign(self) -> dict[int, list[StoreClass]]:
+        """Each implementation → the one interface it is checked against (computed once)."""
+        if self._impls is not None:
+            return self._impls
         interfaces = self.interfaces()
-        for cls in self.classes.values():
+        by_name: dict[str, list[StoreClass]] = {}
+        for i in interfaces:
+            by_name.setdefault(i.name, []).append(i)
+        methods = {
+            id(i.info): {n for n, m in self.contract(i).items() if m.kind is MemberKind.METHOD}
+            for i in interfaces
+        }
+        out: dict[int, list[StoreClass]] = {id(i.info): [] for i in interfaces}
+        iface_ids = {id(i.info) for i in interfaces}
+        for info in self._class_infos():
+            if id(info) in iface_ids:
+                continue
+            related = any(id(a) in iface_ids for a in self.info_ancestors(info)) or any(
+                info.name[k:] in by_name for k in range(1, len(info.name))
+            )
+            if not related:
+                continue
+            cls = self.of(info)
             if cls.is_interface:
                 continue
             chain, _ = self.ancestors(cls)
             inherited = [a for a in chain if a.is_interface]
             if inherited:
                 # Check against the most derived interface only: it carries its parents' members.
-                derived = [
-                    a
-                    for a in inherited
-                    if not any(a in self.ancestors(b)[0] for b in inherited if b is not a)
-                ]
-                if iface in derived:
-                    out.append(cls)
+                for a in inherited:
+                    if not any(id(a.info) in self._ancestor_ids(b) for b in inherited if b is not a):
+                        out[id(a.info)].append(cls)
                 continue
-            suffix_matches = [i for i in interfaces if cls.name.endswith(i.name) and cls.name != i.name]
+            name = cls.name
+            suffix_matches = [i for k in range(1, len(name)) for i in by_name.get(name[k:], [])]
             if not suffix_matches:
                 continue
             best = max(suffix_matches, key=lambda i: (len(i.name), _closeness(i, cls)))
-            if best is not iface:
-                continue
+            wanted = methods[id(best.info)]
             own = set(cls.members)
             for a in chain:
                 own.update(a.members)
-            shared = len(methods & own)
-            if methods and shared >= max(1, (len(methods) + 1) // 2):
-                out.append(cls)
-        # An intermediate base (``_Base(BlobStore)`` under ``DiskBlobStore``) is abstract on
-        # purpose; its concrete subclasses are what must be complete.
-        bases_of_others = {id(a.info) for c in out for a in self.ancestors(c)[0]}
-        out = [c for c in out if id(c.info) not in bases_of_others and not c.name.startswith("Abstract")]
-        return sorted(out, key=lambda c: (str(c.file), c.line))
+            if wanted and len(wanted & own) >= max(1, (len(wanted) + 1) // 2):
+                out[id(best.info)].append(cls)
+        for key, impls in out.items():
+            # An intermediate base (``_Base(BlobStore)`` under ``DiskBlobStore``) is abstract on
+            # purpose; its concrete subclasses are what must be complete.
+            bases_of_others = {x for c in impls for x in self._ancestor_ids(c)}
+            kept = [
+                c for c in impls if id(c.info) not in bases_of_others and not c.name.startswith("Abstract")
+            ]
+            out[key] = sorted(kept, key=lambda c: (str(c.file), c.line))
+        self._impls = out
+        return out
+
+    def implementations(self, iface: StoreClass) -> list[StoreClass]:
+        return list(self._assign().get(id(iface.info), []))
 
     def lookup(self, cls: StoreClass, name: str, iface: StoreClass) -> Member | None:
         if name in cls.members:
             return cls.members[name]
         chain, _ = self.ancestors(cls)
-        iface_family = {id(iface.info)} | {id(a.info) for a in self.ancestors(iface)[0]}
+        iface_family = {id(iface.info)} | self._ancestor_ids(iface)
         for a in chain:
             if id(a.info) in iface_family:
                 continue
@@ -587,7 +650,7 @@ def changes_since(
     for conf in current:
         iface = conf.interface
         rel = iface.file.resolve().relative_to(root.resolve())
-        candidates = [c for c in old_graph.classes.values() if c.name == iface.name]
+        candidates = [c for c in old_graph.interfaces() if c.name == iface.name]
         if not candidates:
             new_interfaces.append(iface)
             continue

@@ -9,9 +9,11 @@ dependencies and, often, its database. A file that does not parse is recorded as
 from __future__ import annotations
 
 import ast
+import gc
 import os
 import warnings
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,10 +79,14 @@ class SourceIndex:
     classes: tuple[ClassInfo, ...] = ()
     problems: tuple[SourceProblem, ...] = ()
     files: int = 0
+    _by_name: dict[str, list[ClassInfo]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for c in self.classes:
+            self._by_name.setdefault(c.name, []).append(c)
 
     def by_name(self, name: str) -> list[ClassInfo]:
-        short = name.rsplit(".", 1)[-1]
-        return [c for c in self.classes if c.name == short]
+        return self._by_name.get(name.rsplit(".", 1)[-1], [])
 
     def resolve(self, name: str, near: Path) -> ClassInfo | None:
         """The class ``name`` as seen from file ``near``: same file first, then the closest folder.
@@ -203,7 +209,29 @@ def _gitignore(root: Path) -> pathspec.PathSpec:
     return pathspec.PathSpec.from_lines("gitwildmatch", lines)
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while the index is built and read.
+
+    The index keeps the AST of every class alive; with the GC on, every collection walks all
+    of them again and the analysis turns quadratic in the size of the code base (4-6x slower
+    at 4,000 files). AST nodes and the values built from them form no cycles to collect.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def scan_files(root: Path, files: Iterable[Path]) -> SourceIndex:
+    with gc_paused():
+        return _scan_files(root, files)
+
+
+def _scan_files(root: Path, files: Iterable[Path]) -> SourceIndex:
     classes: list[ClassInfo] = []
     problems: list[SourceProblem] = []
     count = 0

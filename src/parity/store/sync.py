@@ -13,6 +13,7 @@ import ast
 import difflib
 import keyword
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from parity.errors import ParityError, WriteRefused
 from parity.model.schema import Column
 from parity.store.coverage import Coverage
 from parity.store.models import ModelClass, ModelKind
+from parity.store.source import gc_paused
 
 EDITABLE = (ModelKind.DATACLASS, ModelKind.PYDANTIC, ModelKind.TYPEDDICT)
 
@@ -142,15 +144,16 @@ def propose(
             continue
         py, imports = python_type(column.type or column.raw_type)
         literal = python_default(column, py)
-        if not column.nullable and column.default is None and column.generated is None:
+        db_filled = column.default is not None or column.generated is not None or column.identity is not None
+        if not column.nullable and not db_filled:
             skipped.append(
                 Skipped(
                     model, gap.table, column, "NOT NULL without a default: no safe default to give the field"
                 )
             )
             continue
-        # The database fills an expression default (CURRENT_TIMESTAMP, a sequence) on insert;
-        # the record leaves it unset, so the field is optional.
+        # The database fills an expression default (CURRENT_TIMESTAMP, a sequence), an identity
+        # or a generated column on insert; the record leaves it unset, so the field is optional.
         optional = column.nullable or literal is None
         annotation = py
         if optional:
@@ -170,22 +173,20 @@ def propose(
 
 
 class _AddFields(cst.CSTTransformer):
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    """Adds the wanted fields to classes found by name (the name is unique in the file)."""
 
     def __init__(self, wanted: dict[tuple[str, int], list[FieldProposal]]) -> None:
         self.wanted = wanted
         self.done: set[tuple[str, int]] = set()
 
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # record classes are not defined inside functions; skipping bodies is most of the speed
+
+    def _key(self, node: cst.ClassDef) -> tuple[str, int] | None:
+        return next((k for k in self.wanted if k[0] == node.name.value), None)
+
     def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
-        pos = self.get_metadata(PositionProvider, original_node)
-        key = next(
-            (
-                k
-                for k in self.wanted
-                if k[0] == original_node.name.value and pos.start.line <= k[1] <= pos.end.line
-            ),
-            None,
-        )
+        key = self._key(original_node)
         if key is None or key in self.done or not isinstance(updated_node.body, cst.IndentedBlock):
             return updated_node
         self.done.add(key)
@@ -203,6 +204,19 @@ class _AddFields(cst.CSTTransformer):
         body[last_field + 1 : last_field + 1] = new
         body = [s for s in body if not _is_placeholder(s)] or body
         return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+
+
+class _AddFieldsAt(_AddFields):
+    """The same, telling apart classes of one name by the line the scan saw (needs positions)."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def _key(self, node: cst.ClassDef) -> tuple[str, int] | None:
+        pos = self.get_metadata(PositionProvider, node)
+        return next(
+            (k for k in self.wanted if k[0] == node.name.value and pos.start.line <= k[1] <= pos.end.line),
+            None,
+        )
 
 
 def _is_docstring(stmt: cst.BaseStatement) -> bool:
@@ -234,8 +248,15 @@ def edit_source(text: str, proposals: Sequence[FieldProposal], file: Path | None
     wanted: dict[tuple[str, int], list[FieldProposal]] = {}
     for p in proposals:
         wanted.setdefault((p.model.name, p.model.line), []).append(p)
-    transformer = _AddFields(wanted)
-    edited = MetadataWrapper(module).visit(transformer)
+    names = Counter(n.name for n in ast.walk(ast.parse(text)) if isinstance(n, ast.ClassDef))
+    transformer: _AddFields
+    if all(names[name] == 1 for name, _ in wanted):
+        transformer = _AddFields(wanted)
+        edited = module.visit(transformer)
+    else:
+        # Positions cost a full code generation pass: only when two classes share a name.
+        transformer = _AddFieldsAt(wanted)
+        edited = MetadataWrapper(module).visit(transformer)
     missing = set(wanted) - transformer.done
     if missing:
         name, line = sorted(missing)[0]
@@ -244,7 +265,8 @@ def edit_source(text: str, proposals: Sequence[FieldProposal], file: Path | None
     for p in proposals:
         for mod, obj in p.imports:
             AddImportsVisitor.add_needed_import(context, mod, obj)
-    edited = AddImportsVisitor(context).transform_module(edited)
+    if any(p.imports for p in proposals):
+        edited = AddImportsVisitor(context).transform_module(edited)
     out = edited.code
     _check_only_added(text, out, proposals, file)
     return out
@@ -316,10 +338,11 @@ def plan_sync(coverage: Coverage) -> SyncPlan:
     by_file: dict[Path, list[FieldProposal]] = {}
     for p in proposals:
         by_file.setdefault(p.model.file, []).append(p)
-    edits = [
-        FileEdit(path, texts[path], edit_source(texts[path], props, path), tuple(props))
-        for path, props in sorted(by_file.items())
-    ]
+    with gc_paused():  # libcst trees are acyclic; see gc_paused for why this matters at scale
+        edits = [
+            FileEdit(path, texts[path], edit_source(texts[path], props, path), tuple(props))
+            for path, props in sorted(by_file.items())
+        ]
     return SyncPlan(tuple(e for e in edits if e.after != e.before), tuple(skipped))
 
 
