@@ -594,3 +594,50 @@ def test_bare_key_without_a_variable_unsets_the_env_file_value(tmp_path: Path) -
     (f,) = source_findings(project, "production")
     assert (f.code, f.key, f.file, f.line) == ("SRC014", "TOKEN_TTL", "compose.yaml", 6)
     assert "services/api/.env.production:1" in f.message
+
+
+def test_extends_in_the_same_file_and_from_another_file(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "services/api/.env.production": "A=1\n",
+            "common/base.env": "FROM_BASE_FILE=1\nSHARED=base\n",
+            "common/services.yml": """
+            services:
+              base:
+                env_file: ./base.env
+                environment:
+                  FROM_OTHER_FILE: other
+                  SHARED: other
+            """,
+            "compose.yaml": """
+            services:
+              common:
+                extends:
+                  file: ./common/services.yml
+                  service: base
+                environment:
+                  FROM_COMMON: common
+              api:
+                extends: {service: common}
+                build: ./services/api
+                environment:
+                  SHARED: api
+              loop-a:
+                extends: loop-b
+              loop-b:
+                extends: loop-a
+              orphan:
+                extends: {service: nowhere}
+            """,
+        },
+    )
+    assert compose_env(root, "api") == {
+        "FROM_BASE_FILE": "1",  # env_file path relative to the extended file
+        "SHARED": "api",
+        "FROM_OTHER_FILE": "other",
+        "FROM_COMMON": "common",
+    }
+    findings = source_findings(discover(root), "production")
+    assert sorted((f.code, f.line) for f in findings) == [("SRC010", 16), ("SRC010", 18)]
+    assert {f.message.split(" ")[0] for f in findings} == {"circular", "extends"}

@@ -22,7 +22,9 @@ SCALARS = st.one_of(
     st.booleans(),
     st.integers(-5, 5),
     st.text(alphabet="ab$={}:-?+_ ", max_size=12),
-    st.sampled_from(["${A}", "${A:?x}", "${", "$$", "api", "worker", "configMapRef", "secretKeyRef", "name", "key"]),
+    st.sampled_from(
+        ["${A}", "${A:?x}", "${", "$$", "api", "worker", "configMapRef", "secretKeyRef", "name", "key"]
+    ),
 )
 SHAPES = st.recursive(
     SCALARS,
@@ -30,9 +32,33 @@ SHAPES = st.recursive(
         st.lists(inner, max_size=4),
         st.dictionaries(
             st.sampled_from(
-                ["name", "key", "value", "valueFrom", "env", "envFrom", "environment", "env_file", "path",
-                 "required", "build", "context", "containers", "data", "prefix", "optional", "kind", "metadata",
-                 "spec", "template", "services", "api", "configMapRef", "secretRef", "configMapKeyRef"]
+                [
+                    "name",
+                    "key",
+                    "value",
+                    "valueFrom",
+                    "env",
+                    "envFrom",
+                    "environment",
+                    "env_file",
+                    "path",
+                    "required",
+                    "build",
+                    "context",
+                    "containers",
+                    "data",
+                    "prefix",
+                    "optional",
+                    "kind",
+                    "metadata",
+                    "spec",
+                    "template",
+                    "services",
+                    "api",
+                    "configMapRef",
+                    "secretRef",
+                    "configMapKeyRef",
+                ]
             ),
             inner,
             max_size=5,
@@ -77,8 +103,16 @@ def test_random_shapes_in_compose_and_manifests(service: object, container: obje
             {
                 "kind": "Deployment",
                 "metadata": {"name": "api"},
-                "spec": {"template": {"spec": {"containers": [container, {"name": "api", "env": container}]}}},
+                "spec": {
+                    "template": {"spec": {"containers": [container, {"name": "api", "env": container}]}}
+                },
             },
         ]
     )
-    _check({"compose.yaml": compose, "k8s/app.yaml": manifest, "services/api/config/production.json": json.dumps(service)})
+    _check(
+        {
+            "compose.yaml": compose,
+            "k8s/app.yaml": manifest,
+            "services/api/config/production.json": json.dumps(service),
+        }
+    )

@@ -66,6 +66,7 @@ class ComposeService:
     image: str | None = None
     env_files: list[EnvFileRef] = field(default_factory=list)
     environment: dict[str, EnvironmentEntry] = field(default_factory=dict)
+    extends: tuple[str, Path | None, Path, int] | None = None  # (service, file or None, declared in, line)
 
 
 @dataclass(slots=True)
@@ -189,6 +190,19 @@ def _read_service(
             return None
         return _interp(text, variables, col, file, line or n.line, key, cs.name)
 
+    extends = node.get("extends")
+    if extends is not None:
+        ext_name = interp(extends) if extends.is_scalar else None
+        ext_file: str | None = None
+        if extends.is_map:
+            name_node, file_node = extends.get("service"), extends.get("file")
+            ext_name = interp(name_node) if name_node is not None else None
+            ext_file = interp(file_node) if file_node is not None else None
+        if ext_name:
+            cs.extends = (ext_name, (base_dir / ext_file).resolve() if ext_file else None, file, extends.line)
+        else:
+            col.add("SRC010", Severity.ERROR, "extends needs a service", file, extends.line, service=cs.name)
+
     build = node.get("build")
     if build is not None:
         ctx_node = build if build.is_scalar else build.get("context")
@@ -286,6 +300,73 @@ def interpolate_whole(text: str | None) -> str | None:
         return None
 
 
+def _read_file(
+    file: Path, base_dir: Path, variables: dict[str, str], col: Collector, services: dict[str, ComposeService]
+) -> None:
+    """Read the services of one compose file into ``services``, merging with what is there."""
+    if not file.is_file():
+        col.add("SRC001", Severity.ERROR, "compose file does not exist", file, None)
+        return
+    try:
+        docs = load_yaml(file)
+    except YamlProblem as exc:
+        col.add("SRC001", Severity.ERROR, exc.message, file, exc.line, fix="fix the YAML syntax")
+        return
+    if not docs:
+        return
+    doc = docs[0]
+    svc_node = doc.get("services")
+    if svc_node is None:
+        if not doc.is_map:
+            col.add("SRC010", Severity.ERROR, "a compose file must be a mapping", file, doc.line)
+        return
+    if not svc_node.is_map:
+        col.add("SRC010", Severity.ERROR, "services must be a mapping", file, svc_node.line)
+        return
+    for name, node in svc_node.mapping.items():
+        if node.text is None and node.is_scalar:
+            node = YNode("map", node.line)  # ``web:`` with nothing below is an empty service
+        if not node.is_map:
+            col.add(
+                "SRC010", Severity.ERROR, f"service {name} must be a mapping", file, svc_node.line_of(name)
+            )
+            continue
+        cs = services.setdefault(name, ComposeService(name, file, svc_node.line_of(name)))
+        _read_service(cs, node, file, base_dir, variables, col)
+
+
+def _resolve_extends(
+    cs: ComposeService,
+    pool: dict[str, ComposeService],
+    variables: dict[str, str],
+    col: Collector,
+    stack: frozenset[int] = frozenset(),
+) -> None:
+    """Lay ``cs`` over the service it ``extends`` (env_file appended after the base's, environment by key)."""
+    if cs.extends is None:
+        return
+    name, ext_file, declared, line = cs.extends
+    cs.extends = None  # resolved (or refused) once; also ends a cycle
+    if ext_file is not None:
+        col.read_paths.append(ext_file)
+        pool = {}
+        _read_file(ext_file, ext_file.parent, variables, col, pool)  # its paths are relative to it
+    base = pool.get(name)
+    if base is None:
+        col.add(
+            "SRC010", Severity.ERROR, f"extends an unknown service {name}", declared, line, service=cs.name
+        )
+        return
+    if base is cs or id(base) in stack:
+        col.add("SRC010", Severity.ERROR, f"circular extends through {name}", declared, line, service=cs.name)
+        return
+    _resolve_extends(base, pool, variables, col, stack | {id(cs)})
+    cs.env_files = [*base.env_files, *cs.env_files]
+    cs.environment = {**base.environment, **cs.environment}
+    cs.context = cs.context or base.context
+    cs.image = cs.image or base.image
+
+
 def load_compose(project: Project, environment: str, col: Collector) -> ComposeProject | None:
     files = compose_files(project, environment)
     if not files:
@@ -295,39 +376,9 @@ def load_compose(project: Project, environment: str, col: Collector) -> ComposeP
     plain = {k: v[0] for k, v in variables.items()}
     services: dict[str, ComposeService] = {}
     for file in files:
-        if not file.is_file():
-            col.add("SRC001", Severity.ERROR, "compose file named in the config does not exist", file, None)
-            continue
-        try:
-            docs = load_yaml(file)
-        except YamlProblem as exc:
-            col.add("SRC001", Severity.ERROR, exc.message, file, exc.line, fix="fix the YAML syntax")
-            continue
-        if not docs:
-            continue
-        doc = docs[0]
-        svc_node = doc.get("services")
-        if svc_node is None:
-            if not doc.is_map:
-                col.add("SRC010", Severity.ERROR, "a compose file must be a mapping", file, doc.line)
-            continue
-        if not svc_node.is_map:
-            col.add("SRC010", Severity.ERROR, "services must be a mapping", file, svc_node.line)
-            continue
-        for name, node in svc_node.mapping.items():
-            if node.text is None and node.is_scalar:
-                node = YNode("map", node.line)  # ``web:`` with nothing below is an empty service
-            if not node.is_map:
-                col.add(
-                    "SRC010",
-                    Severity.ERROR,
-                    f"service {name} must be a mapping",
-                    file,
-                    svc_node.line_of(name),
-                )
-                continue
-            cs = services.setdefault(name, ComposeService(name, file, svc_node.line_of(name)))
-            _read_service(cs, node, file, base_dir, plain, col)
+        _read_file(file, base_dir, plain, col, services)
+    for cs in list(services.values()):
+        _resolve_extends(cs, services, plain, col)
     return ComposeProject(files, services, variables)
 
 
