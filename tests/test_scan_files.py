@@ -142,3 +142,14 @@ def test_ignore_rules_follow_the_work_into_split_subtrees(tmp_path: Path) -> Non
         result = scan(tmp_path, workers=workers)
         assert {r.name for r in result.references} == {f"KEEP_{i}" for i in range(40)}
         assert result.files_seen == 40
+
+
+def test_prefilter_lets_decouple_only_modules_through(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "settings.py",
+        'from decouple import config\nDEBUG = config("DEBUG", default=False, cast=bool)\n',
+    )
+    assert {(r.name, r.line, r.has_default) for r in scan(tmp_path, workers=1).references} == {
+        ("DEBUG", 2, True)
+    }

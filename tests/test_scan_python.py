@@ -158,3 +158,29 @@ def test_reduced_parse_finds_what_a_full_walk_finds(src: str) -> None:
     got = sorted((r.name, r.line) for r in python_references(src))
     assert got == _full_walk(src)
     assert got  # every case plants at least one read
+
+
+def test_python_decouple_and_django_environ() -> None:
+    src = """
+    import environ
+    from decouple import config
+
+    env = environ.Env(DEBUG=(bool, False))
+    SECRET_KEY = env("SECRET_KEY")
+    DEBUG = env.bool("DEBUG", default=False)
+    WORKERS = env.int("WORKERS", 4)
+    DATABASES = {"default": env.db()}
+    CACHES = {"default": env.cache(default="locmem://")}
+    SENTRY = config("SENTRY_DSN", default="")
+    REGION = config("REGION")
+    # config("IN_COMMENT")
+    """
+    assert refs(src) == [
+        ("SECRET_KEY", 6, None, False, True, False),
+        ("DEBUG", 7, "False", True, False, False),
+        ("WORKERS", 8, "4", True, False, False),
+        ("DATABASE_URL", 9, None, False, True, False),
+        ("CACHE_URL", 10, "locmem://", True, False, False),
+        ("SENTRY_DSN", 11, "", True, False, False),
+        ("REGION", 12, None, False, True, False),
+    ]

@@ -291,3 +291,25 @@ def test_value_from_a_kubernetes_secret_is_masked_whatever_its_name(tmp_path: Pa
     assert "BILLING_ACCOUNT" in flags.output and "(production has sha256:" in flags.output
     for out in (flags.output, json.dumps(r.as_dict())):
         assert "acct-12345-plain" not in out
+
+
+def test_django_settings_read_with_decouple(tmp_path: Path) -> None:
+    files = {
+        "shop/urls.py": """
+            from decouple import config
+            from django.urls import path
+            from shop import views
+
+            urlpatterns = []
+            if config("REFUNDS_ENABLED", default=False, cast=bool):
+                urlpatterns.append(path("refunds/", views.refund))
+            """,
+        "shop/views.py": "def refund(request):\n    return 'ok'\n",
+    }
+    root = planted(
+        tmp_path, files, {"production": "REFUNDS_ENABLED=off\n", "staging": "REFUNDS_ENABLED=yes\n"}
+    )
+    r = why(discover(root), "refund", "production")
+    assert r.blockers[0].message == "REFUNDS_ENABLED=off in svc (production)"
+    assert r.blockers[0].fix == "set REFUNDS_ENABLED=true in svc/.env.production"
+    assert not why(discover(root), "/refunds", "staging").blocked

@@ -22,6 +22,13 @@ import ahocorasick_rs
 
 from parity.code.refs import RawRef
 
+# django-environ ``Env`` methods taking (var, default=...), and those that read a fixed variable.
+ENV_METHODS = ("str", "bool", "int", "float", "list", "tuple", "dict", "json", "url", "path", "bytes")
+ENV_URL_METHODS = {
+    "db": "DATABASE_URL", "db_url": "DATABASE_URL", "cache": "CACHE_URL", "cache_url": "CACHE_URL",
+    "email": "EMAIL_URL", "email_url": "EMAIL_URL", "search_url": "SEARCH_URL",
+}  # fmt: skip
+
 # method name → (SDK, index of the default argument or None). Keys are the first argument.
 SDK_METHODS: dict[str, tuple[str, int | None]] = {
     "variation": ("LaunchDarkly", 2),
@@ -57,6 +64,10 @@ class Bindings:
     getters: set[str] = field(default_factory=set)  # callables taking (key, default)
     constants: dict[str, str] = field(default_factory=dict)
     settings_bases: set[str] = field(default_factory=lambda: {"BaseSettings"})
+    # python-decouple ``config`` and django-environ ``Env`` instances: (key, default=...) that raise
+    # when the key is missing and no default is given.
+    strict: set[str] = field(default_factory=set)
+    env_classes: set[str] = field(default_factory=set)
 
     @classmethod
     def of(cls, tree: ast.Module, stmts: list[ast.stmt] | None = None) -> Bindings:
@@ -68,6 +79,10 @@ class Bindings:
                 for a in node.names:
                     if a.name == "os":
                         b._add_os(a.asname or "os")
+                    elif a.name == "decouple":
+                        b.strict.add(f"{a.asname or a.name}.config")
+                    elif a.name == "environ":
+                        b.env_classes.add(f"{a.asname or a.name}.Env")
                     elif a.name in ("pydantic_settings", "pydantic"):
                         b.settings_bases.add(f"{a.asname or a.name}.BaseSettings")
             elif isinstance(node, ast.ImportFrom) and node.module in ("os", "posix"):
@@ -80,6 +95,10 @@ class Bindings:
                 for a in node.names:
                     if a.name == "BaseSettings":
                         b.settings_bases.add(a.asname or a.name)
+            elif isinstance(node, ast.ImportFrom) and node.module == "decouple":
+                b.strict.update(a.asname or a.name for a in node.names if a.name == "config")
+            elif isinstance(node, ast.ImportFrom) and node.module == "environ":
+                b.env_classes.update(a.asname or a.name for a in node.names if a.name == "Env")
         b._environ_getters()
         # Aliases by assignment (``env = os.environ``; ``get = env.get``) may chain; a few rounds settle them.
         assigns = [n for n in stmts if isinstance(n, ast.Assign) and len(n.targets) == 1]
@@ -88,6 +107,10 @@ class Bindings:
             for n in assigns:
                 target = n.targets[0]
                 if not isinstance(target, ast.Name):
+                    continue
+                if isinstance(n.value, ast.Call) and dotted(n.value.func) in b.env_classes:
+                    b.strict.add(target.id)
+                    b.strict.update(f"{target.id}.{m}" for m in ENV_METHODS)
                     continue
                 src = dotted(n.value)
                 if src in b.environ:
@@ -204,6 +227,23 @@ def reads_among(nodes: Iterable[ast.AST], b: Bindings) -> list[RawRef]:
 
 
 def _call(n: ast.Call, b: Bindings) -> list[RawRef]:
+    func = dotted(n.func)
+    if func is not None and b.strict:
+        owner, _, method = func.rpartition(".")
+        if func in b.strict:
+            return _strict_call(n, b, func)
+        if owner in b.strict and method in ENV_URL_METHODS and not n.args:
+            url_default = next((k.value for k in n.keywords if k.arg == "default"), None)
+            return [
+                RawRef(
+                    ENV_URL_METHODS[method],
+                    n.lineno,
+                    f"django-environ {method}",
+                    default=_literal(url_default) if url_default is not None else None,
+                    has_default=url_default is not None,
+                    crashes=url_default is None,
+                )
+            ]
     if b.is_getter(n.func):
         key = _arg(n, 0, "key")
         if key is None:
@@ -308,6 +348,27 @@ def settings_fields(cls: ast.ClassDef, b: Bindings) -> list[SettingsField]:
             env_name = env_name.upper()
         out.append(SettingsField(fname, env_name, stmt.lineno, annotation, default, has_default))
     return out
+
+
+def _strict_call(n: ast.Call, b: Bindings, func: str) -> list[RawRef]:
+    key = _arg(n, 0, "var") or _arg(n, 0, "option")
+    nm = name_of(key, b) if key is not None else None
+    if nm is None:
+        return []
+    default = next((k.value for k in n.keywords if k.arg == "default"), None)
+    if default is None and "." in func and func.rsplit(".", 1)[1] in ENV_METHODS:
+        default = n.args[1] if len(n.args) > 1 else None  # env.bool("X", False)
+    return [
+        RawRef(
+            nm[0],
+            n.lineno,
+            func,
+            default=_literal(default) if default is not None else None,
+            has_default=default is not None,
+            crashes=default is None,
+            dynamic=nm[1],
+        )
+    ]
 
 
 def _settings_fields(cls: ast.ClassDef, b: Bindings) -> list[RawRef]:
@@ -465,7 +526,8 @@ def python_references(text: str) -> list[RawRef]:
         tree = ast.parse(text)
     stmts = list(all_statements(tree.body))
     b = Bindings.of(tree, stmts)
-    aliases = {n for n in b.environ | b.getters if "." not in n and not _TRIGGER.search(n)}
+    aliases = {n for n in b.environ | b.getters if "." not in n} | {n.split(".")[0] for n in b.strict}
+    aliases = {n for n in aliases if not _TRIGGER.search(n)}
     if aliases:
         lines |= _lines_of(text, re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(aliases))) + r")\b"))
         if not full:

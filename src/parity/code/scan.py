@@ -41,7 +41,7 @@ SERIAL_BELOW = 400  # files; below this a pool costs more than it saves
 # Flag-SDK method fragments: "ariation" (variation/BoolVariation), "nabled" (isEnabled/is_enabled), …
 _SDK_TOKENS = (b"ariation", b"nabled", b"oolean", b"sOn", b"s_on")
 TRIGGERS: dict[str, tuple[bytes, ...]] = {
-    "python": (b"env", b"Settings", *_SDK_TOKENS),
+    "python": (b"env", b"Settings", b"decouple", *_SDK_TOKENS),
     "javascript": (b"env", *_SDK_TOKENS),
     "go": (b"Getenv", b"LookupEnv", *_SDK_TOKENS),
     "java": (b"getenv", *_SDK_TOKENS),

@@ -377,6 +377,32 @@ class Evaluator:
             raise Unknown
         return nm[0]
 
+    def _strict(self, node: ast.Call, func: str) -> Any:
+        """python-decouple ``config(K, default=, cast=)`` and django-environ ``env.bool(K, default=)``."""
+        key = self._name(node.args[0])
+        kws = {k.arg: k.value for k in node.keywords if k.arg}
+        method = func.rsplit(".", 1)[1] if "." in func else ""
+        default = kws.get("default", node.args[1] if method and len(node.args) > 1 else None)
+        if key not in self.env:
+            if default is None:
+                raise Unknown  # raises at start-up: reported as a missing key
+            return self(default)
+        raw = self.env[key]
+        cast = dotted(kws["cast"]) if "cast" in kws else method
+        if cast == "bool":
+            v = raw.strip().lower()
+            if v in _PYDANTIC_TRUE:
+                return True
+            if v in _PYDANTIC_FALSE:
+                return False
+            raise Unknown
+        if cast == "int":
+            try:
+                return int(raw)
+            except ValueError:
+                raise Unknown from None
+        return raw
+
     def _eval(self, node: ast.AST) -> Any:
         b = self.m.bindings
         if isinstance(node, ast.Constant):
@@ -384,6 +410,9 @@ class Evaluator:
         if isinstance(node, ast.Tuple | ast.List | ast.Set):
             return [self(e) for e in node.elts]
         if isinstance(node, ast.Call):
+            func = dotted(node.func)
+            if func is not None and func in b.strict and node.args:
+                return self._strict(node, func)
             if b.is_getter(node.func):
                 key = self._name(
                     node.args[0] if node.args else next(k.value for k in node.keywords if k.arg == "key")
