@@ -49,15 +49,24 @@ def guarded(fn: Callable[[], T]) -> T:
         raise typer.Exit(130) from None
 
 
+def _width(tty: bool) -> int:
+    """The terminal's width; in pipes and CI logs ``COLUMNS`` when set, else 120."""
+    import os
+    import shutil
+
+    if tty:
+        return shutil.get_terminal_size((120, 40)).columns
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) >= 40 else 120
+
+
 def emit(report: Report, fmt: Format, output: Path | None = None, width: int | None = None) -> None:
     """Render ``report`` in ``fmt`` to stdout or ``output`` (atomically)."""
     from parity.report import render
 
     tty = output is None and sys.stdout.isatty()
     if width is None:
-        import shutil
-
-        width = shutil.get_terminal_size((120, 40)).columns if tty else 120
+        width = _width(tty)
     text = render(report, fmt.value, width=width, color=tty)
     if output is None:
         sys.stdout.write(text)

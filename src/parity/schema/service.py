@@ -245,6 +245,20 @@ def _fix(c: Change, r: ImpactRow) -> str:
     return "plan a migration for it"
 
 
+def _first_line(sql: str) -> str:
+    first = sql.strip().splitlines()[0] if sql.strip() else ""
+    return first + (" …" if "\n" in sql.strip() else "")
+
+
+def _shown_url(url: str, project: Project) -> str:
+    """A SQLite file inside the project as its path from the project root: reports read the same on every machine."""
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///") :].split("?", 1)[0])
+        if path.is_absolute() and path.is_relative_to(project.root):
+            return project.rel(path)
+    return url
+
+
 def section_from_diff(result: SchemaDiff, project: Project, environment: str) -> Section:
     """The "Schema Impact Analysis" section for a computed :class:`SchemaDiff`."""
     source_file = result.source if not Path(result.source).is_absolute() else project.rel(Path(result.source))
@@ -279,10 +293,11 @@ def section_from_diff(result: SchemaDiff, project: Project, environment: str) ->
                 "yes" if r.impact.rewrites_table else "no",
                 r.impact.lock or "",
                 r.impact.safety.value,
-                "; ".join(s.replace("\n", " ") for s in r.sql) or "-- kept",
+                # The table gives the first line of each statement; the full SQL follows it.
+                "; ".join(_first_line(s) for s in r.sql) or "-- kept",
             )
         )
-    notes = [f"{result.dialect} database {result.url} vs declared schema {source_file}"]
+    notes = [f"{result.dialect} database {_shown_url(result.url, project)} vs declared schema {source_file}"]
     if not result.changes:
         notes.append("no differences: the database matches the declared schema")
     worst = max(
