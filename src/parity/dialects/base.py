@@ -47,6 +47,10 @@ class Dialect:
         """Read the schema of the database at ``url``, strictly read-only."""
         raise NotImplementedError
 
+    def inspect_scratch(self, url: str) -> Schema:
+        """Inspect a scratch database parity itself filled (it may prepare it first)."""
+        return self.inspect(url)
+
     def row_counts(self, url: str, tables: Sequence[str]) -> dict[str, RowCount]:
         """Rows per table, estimated from statistics where the engine keeps them."""
         raise NotImplementedError

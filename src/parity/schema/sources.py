@@ -55,7 +55,7 @@ def load_sql(paths: Sequence[Path], dialect: Dialect, dev_url: str | None = None
     with dialect.scratch(dev_url) as url:
         for path, text in texts:
             dialect.execute_script(url, text, file=path)
-        return dialect.inspect(url)
+        return dialect.inspect_scratch(url)
 
 
 def replay_migrations(files: Sequence[Path], dialect: Dialect, dev_url: str | None = None) -> Schema:
@@ -111,7 +111,7 @@ def load_sqlalchemy(source: str, dialect: Dialect, root: Path, dev_url: str | No
             raise SchemaSourceError(f"create_all failed: {str(exc).splitlines()[0]}", file=source) from exc
         finally:
             engine.dispose()
-        return dialect.inspect(url)
+        return dialect.inspect_scratch(url)
 
 
 def load_desired(source: str | Path, dialect: Dialect, root: Path, dev_url: str | None = None) -> Schema:

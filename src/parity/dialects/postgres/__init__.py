@@ -23,6 +23,20 @@ def with_database(url: str, database: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
 
 
+_CATALOGS = (
+    "pg_class",
+    "pg_attribute",
+    "pg_attrdef",
+    "pg_index",
+    "pg_constraint",
+    "pg_type",
+    "pg_namespace",
+    "pg_depend",
+    "pg_trigger",
+    "pg_sequence",
+)
+
+
 class PostgresDialect(Dialect):
     name: ClassVar[str] = "postgres"
     url_schemes: ClassVar[tuple[str, ...]] = ("postgresql", "postgres")
@@ -35,6 +49,22 @@ class PostgresDialect(Dialect):
 
     def inspect(self, url: str) -> Schema:
         return inspect.inspect(url)
+
+    def inspect_scratch(self, url: str) -> Schema:
+        # A scratch database just filled with thousands of tables has no catalog statistics
+        # yet, and the planner's guesses make the catalog queries several times slower
+        # (measured: 0.70 s → 0.22 s for 1,000 tables, for 0.16 s of ANALYZE). Production
+        # databases are never analyzed by parity: there inspection stays read-only.
+        import psycopg
+
+        conn = inspect.connect(url, autocommit=True, read_only=False)
+        try:
+            conn.execute(f"ANALYZE {', '.join('pg_catalog.' + t for t in _CATALOGS)}")
+        except psycopg.Error:
+            pass  # only a speed-up: a role that may not analyze still gets a correct (slower) read
+        finally:
+            conn.close()
+        return self.inspect(url)
 
     def row_counts(self, url: str, tables: Sequence[str]) -> dict[str, RowCount]:
         return inspect.row_counts(url, list(tables))
