@@ -243,16 +243,23 @@ def report(title: str, results: dict[str, float | None]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tables", type=int, default=100)
-    ap.add_argument("--changed", type=int, default=None, help="tables changed in desired (default: tables/20, max 50)")
+    ap.add_argument(
+        "--changed", type=int, default=None, help="tables changed in desired (default: tables/20, max 50)"
+    )
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--pg", default=os.environ.get("PARITY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    ap.add_argument(
+        "--pg",
+        default=os.environ.get("PARITY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
     ap.add_argument("--skip-pg", action="store_true")
     ap.add_argument("--skip-sqlite", action="store_true")
     args = ap.parse_args()
     n_changed = args.changed if args.changed is not None else min(50, max(1, args.tables // 20))
     changed = set(range(0, args.tables, max(1, args.tables // n_changed)))
     changed = set(sorted(changed)[:n_changed])
-    print(f"schema: {args.tables} tables x 20 columns, 2 indexes + 1 FK each; {len(changed)} tables changed; {args.runs} runs")
+    print(
+        f"schema: {args.tables} tables x 20 columns, 2 indexes + 1 FK each; {len(changed)} tables changed; {args.runs} runs"
+    )
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             report("SQLite", bench_sqlite(args.tables, changed, args.runs, Path(tmp)))

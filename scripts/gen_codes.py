@@ -1,6 +1,6 @@
 """Write docs/codes.md from the code registries each capability keeps (run after adding a code).
 
-    python scripts/gen_codes.py > docs/codes.md
+python scripts/gen_codes.py > docs/codes.md
 """
 
 from __future__ import annotations
@@ -21,8 +21,16 @@ ENV = [
     ("ENV002", "error", "a key the reference lists is empty in the target"),
     ("ENV003", "warning", "a key in the target that no reference file and no code knows (stale)"),
     ("ENV004", "warning", "a key defined twice in one file with the same value"),
-    ("ENV005", "error", "a key defined twice in one file with different values (which wins depends on the loader); the file is not rewritten until it is resolved"),
-    ("ENV006", "warning", "the same key has different values across services in one environment (drift), unless declared an override"),
+    (
+        "ENV005",
+        "error",
+        "a key defined twice in one file with different values (which wins depends on the loader); the file is not rewritten until it is resolved",
+    ),
+    (
+        "ENV006",
+        "warning",
+        "the same key has different values across services in one environment (drift), unless declared an override",
+    ),
     ("ENV007", "info", "a key has the same value in every service: a candidate for the root `.env.<env>`"),
     ("ENV008", "error", "a target value is still a placeholder (`changeme`, `<...>`, `TODO`, `xxx`)"),
     ("ENV009", "error", "a malformed line (loaders skip it); the rest of the file is still read"),
@@ -30,7 +38,11 @@ ENV = [
 ]
 APPLY = [
     ("APL001", "error", "a migration failed during `parity apply`; the whole run was rolled back"),
-    ("APL002", "error", "a verification check after `parity apply` failed (the analysis `check` runs, plus the smoke checks); the whole run was rolled back"),
+    (
+        "APL002",
+        "error",
+        "a verification check after `parity apply` failed (the analysis `check` runs, plus the smoke checks); the whole run was rolled back",
+    ),
 ]
 
 
@@ -53,22 +65,61 @@ def main() -> None:
         "",
     ]
     table(out, "Environment (`ENV`)", ENV, "From `parity env diff` and the Environment Gap Report.")
-    src = [m.groups() for line in (ROOT / "docs/sources.md").read_text().splitlines()
-           if (m := re.match(r"\| (SRC\d{3}) \| (\w+) \| (.*) \|", line.strip()))]
-    table(out, "Config sources (`SRC`)", src, "Docker Compose, Kubernetes manifests and app config (see [sources.md](sources.md)).")
-    flg = [(m[1], m[2], " ".join(m[3].split()).replace("``", "`"))
-           for m in re.finditer(r"^(FLG\d{3})\s+(\w+)\s+(.*(?:\n {20}.*)*)", flags_audit.__doc__ or "", re.M)]
-    table(out, "Feature flags and env usage (`FLG`)", flg, "From `parity flags`, `parity why` and `parity check`.")
-    table(out, "Schema (`SCH`)", [(c, "by safety class", d) for c, d in SCHEMA.items()],
-          "From `parity schema diff` and the Schema Impact Analysis: a change still to apply is an error until a "
-          "migration applies it; an object only production has is kept and reported as info.")
-    table(out, "Migration lint (`MIG`)", [(r.id, r.severity.value, f"**{r.name}**: {r.doc} Fix: {r.fix}") for r in RULES.values()],
-          "From `parity lint FILE.sql...` and on every plan.")
-    table(out, "Planner (`PLN`) and migrations (`MGR`)", [(c, "", d) for c, d in MIGRATE.items() if c[:3] in ("PLN", "MGR")])
-    table(out, "Verification (`VER`)", [(c, "error", d) for c, d in MIGRATE.items() if c.startswith("VER")],
-          "Checked after every migration apply; a failure rolls the migration back.")
-    sto = [(m[1], m[2], m[3].replace("``", "`")) for m in re.finditer(r"^- (STO\d{3}) (\S+)\s+(.*)$", store_check.__doc__ or "", re.M)]
-    table(out, "Store parity (`STO`)", sto, "From `parity store` and the Store Parity section of `parity check`.")
+    src = [
+        m.groups()
+        for line in (ROOT / "docs/sources.md").read_text().splitlines()
+        if (m := re.match(r"\| (SRC\d{3}) \| (\w+) \| (.*) \|", line.strip()))
+    ]
+    table(
+        out,
+        "Config sources (`SRC`)",
+        src,
+        "Docker Compose, Kubernetes manifests and app config (see [sources.md](sources.md)).",
+    )
+    flg = [
+        (m[1], m[2], " ".join(m[3].split()).replace("``", "`"))
+        for m in re.finditer(r"^(FLG\d{3})\s+(\w+)\s+(.*(?:\n {20}.*)*)", flags_audit.__doc__ or "", re.M)
+    ]
+    table(
+        out,
+        "Feature flags and env usage (`FLG`)",
+        flg,
+        "From `parity flags`, `parity why` and `parity check`.",
+    )
+    table(
+        out,
+        "Schema (`SCH`)",
+        [(c, "by safety class", d) for c, d in SCHEMA.items()],
+        "From `parity schema diff` and the Schema Impact Analysis: a change still to apply is an error until a "
+        "migration applies it; an object only production has is kept and reported as info.",
+    )
+    table(
+        out,
+        "Migration lint (`MIG`)",
+        [(r.id, r.severity.value, f"**{r.name}**: {r.doc} Fix: {r.fix}") for r in RULES.values()],
+        "From `parity lint FILE.sql...` and on every plan.",
+    )
+    table(
+        out,
+        "Planner (`PLN`) and migrations (`MGR`)",
+        [(c, "", d) for c, d in MIGRATE.items() if c[:3] in ("PLN", "MGR")],
+    )
+    table(
+        out,
+        "Verification (`VER`)",
+        [(c, "error", d) for c, d in MIGRATE.items() if c.startswith("VER")],
+        "Checked after every migration apply; a failure rolls the migration back.",
+    )
+    sto = [
+        (m[1], m[2], m[3].replace("``", "`"))
+        for m in re.finditer(r"^- (STO\d{3}) (\S+)\s+(.*)$", store_check.__doc__ or "", re.M)
+    ]
+    table(
+        out,
+        "Store parity (`STO`)",
+        sto,
+        "From `parity store` and the Store Parity section of `parity check`.",
+    )
     table(out, "Apply (`APL`)", APPLY)
     print("\n".join(out))
 

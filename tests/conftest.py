@@ -310,3 +310,10 @@ def mysql_url(mysql_server_url: str) -> Iterator[str]:
                 cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         finally:
             conn.close()
+
+
+@pytest.fixture(autouse=True)
+def _report_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Reports honour COLUMNS in pipes, and pytest-xdist workers export COLUMNS=80: tests read
+    # reports at parity's own default width (120) whichever way they are run.
+    monkeypatch.delenv("COLUMNS", raising=False)

@@ -36,9 +36,17 @@ def snapshot(root: Path) -> dict[str, str]:
     return out
 
 
-def run_cli(*args: str, cwd: Path | None = None, input: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, input: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real ``parity`` entry point in a subprocess (as a user or CI would)."""
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "parity", *args], cwd=cwd, input=input, capture_output=True, text=True, env=full_env, timeout=300,
+        [sys.executable, "-m", "parity", *args],
+        cwd=cwd,
+        input=input,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=300,
     )

@@ -28,23 +28,37 @@ def _one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
     [
         (lambda p: (p / "services/api/.env.production").write_bytes(b"A=1\x00\xff"), "binary"),
         (lambda p: (p / "services/api/.env.production").write_bytes(b"A=\xc3\x28\n"), "UTF-8"),
-        (lambda p: ((p / "services/api/.env.production").unlink(), (p / "services/api/.env.production").mkdir()), "directory"),
+        (
+            lambda p: (
+                (p / "services/api/.env.production").unlink(),
+                (p / "services/api/.env.production").mkdir(),
+            ),
+            "directory",
+        ),
         (lambda p: (p / "parity.toml").write_text("environments = 'oops'\n"), "environments"),
         (lambda p: (p / "parity.toml").write_text("not toml at all [\n"), "not valid TOML"),
     ],
     ids=["binary", "invalid-utf8", "directory", "bad-config-type", "bad-toml"],
 )
-def test_bad_input_is_one_line_exit_2_and_nothing_changes(tmp_path: Path, setup: object, expected: str) -> None:
+def test_bad_input_is_one_line_exit_2_and_nothing_changes(
+    tmp_path: Path, setup: object, expected: str
+) -> None:
     shop = copy_shop(tmp_path)
     setup(shop)  # type: ignore[operator]
     before = snapshot(shop)
-    for args in (["env", "diff", str(shop)], ["env", "sync", str(shop), "--apply", "--set", "X=1"], ["env", "consolidate", str(shop), "--apply"]):
+    for args in (
+        ["env", "diff", str(shop)],
+        ["env", "sync", str(shop), "--apply", "--set", "X=1"],
+        ["env", "consolidate", str(shop), "--apply"],
+    ):
         line = _one_line_error(run_cli(*args))
         assert expected in line
     assert snapshot(shop) == before
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file; the unreadable case needs an unprivileged user")
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root reads any file; the unreadable case needs an unprivileged user"
+)
 def test_unreadable_file(tmp_path: Path) -> None:  # pragma: no cover - CI runs as root
     shop = copy_shop(tmp_path)
     os.chmod(shop / "services/api/.env.production", 0)
@@ -91,7 +105,9 @@ def test_killed_writer_leaves_old_or_new_never_partial(tmp_path: Path) -> None:
     valid = {hashlib.sha256(a.read_bytes()).digest(), hashlib.sha256(b.read_bytes()).digest()}
     rng = random.Random(7)
     for _ in range(12):
-        proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(target), str(a), str(b)], stdout=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(target), str(a), str(b)], stdout=subprocess.PIPE
+        )
         assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
         time.sleep(rng.uniform(0.0, 0.15))
         proc.send_signal(signal.SIGKILL)
@@ -102,12 +118,31 @@ def test_killed_writer_leaves_old_or_new_never_partial(tmp_path: Path) -> None:
 def test_killed_sync_leaves_each_file_old_or_new_and_rollback_works(tmp_path: Path) -> None:
     shop = copy_shop(tmp_path)
     original = snapshot(shop)
-    args = [sys.executable, "-m", "parity", "env", "sync", str(shop), "--apply", "--set", "FEATURE_ENABLE_EXPORTS=true",
-            "--set", "EXPORTS_BUCKET=b", "--set", "QUEUE_URL=redis://q/0", "--set", "CDN_URL=https://cdn.x", "--set", "MAX_RETRIES=5"]
+    args = [
+        sys.executable,
+        "-m",
+        "parity",
+        "env",
+        "sync",
+        str(shop),
+        "--apply",
+        "--set",
+        "FEATURE_ENABLE_EXPORTS=true",
+        "--set",
+        "EXPORTS_BUCKET=b",
+        "--set",
+        "QUEUE_URL=redis://q/0",
+        "--set",
+        "CDN_URL=https://cdn.x",
+        "--set",
+        "MAX_RETRIES=5",
+    ]
     done = subprocess.run(args, capture_output=True, check=False)
     assert done.returncode in (0, 1)
     final = snapshot(shop)
-    subprocess.run([sys.executable, "-m", "parity", "env", "rollback", str(shop)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "parity", "env", "rollback", str(shop)], check=True, capture_output=True
+    )
     assert snapshot(shop) == original
     rng = random.Random(11)
     for _ in range(6):
@@ -119,5 +154,9 @@ def test_killed_sync_leaves_each_file_old_or_new_and_rollback_works(tmp_path: Pa
         for rel, digest in now.items():
             assert digest in (original.get(rel), final.get(rel)), rel
         if now != original:
-            subprocess.run([sys.executable, "-m", "parity", "env", "rollback", str(shop)], check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "parity", "env", "rollback", str(shop)],
+                check=True,
+                capture_output=True,
+            )
             assert snapshot(shop) == original

@@ -29,8 +29,15 @@ def test_discovery_of_the_example() -> None:
 
 @pytest.mark.parametrize(
     ("name", "env"),
-    [(".env.production", "production"), (".env.prod", "production"), (".env.staging", "staging"), (".env", None),
-     (".env.example", None), (".env.production.bak", None), (".env.local", None)],
+    [
+        (".env.production", "production"),
+        (".env.prod", "production"),
+        (".env.staging", "staging"),
+        (".env", None),
+        (".env.example", None),
+        (".env.production.bak", None),
+        (".env.local", None),
+    ],
 )
 def test_environment_names(name: str, env: str | None) -> None:
     assert environment_of(name) == env
@@ -85,13 +92,16 @@ def _repo(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def test_root_layer_is_inherited_and_service_wins(tmp_path: Path) -> None:
-    root = _repo(tmp_path, {
-        ".env.production": "REGION=eu\nLOG_LEVEL=info\n",
-        "apps/a/.env.example": "REGION=\nLOG_LEVEL=\n",
-        "apps/a/.env.production": "LOG_LEVEL=debug\n",
-        "apps/b/.env.example": "REGION=\n",
-        "apps/b/.env.production": "",
-    })
+    root = _repo(
+        tmp_path,
+        {
+            ".env.production": "REGION=eu\nLOG_LEVEL=info\n",
+            "apps/a/.env.example": "REGION=\nLOG_LEVEL=\n",
+            "apps/a/.env.production": "LOG_LEVEL=debug\n",
+            "apps/b/.env.example": "REGION=\n",
+            "apps/b/.env.production": "",
+        },
+    )
     project, env = load_project(root, "production")
     diff = diff_env(project, env)
     a = diff.targets["a"]
@@ -101,21 +111,26 @@ def test_root_layer_is_inherited_and_service_wins(tmp_path: Path) -> None:
 
 
 def test_gitignored_and_vendor_folders_are_skipped(tmp_path: Path) -> None:
-    root = _repo(tmp_path, {
-        ".gitignore": "ignored/\n",
-        "svc/.env.example": "A=1\n",
-        "svc/.env.production": "A=1\n",
-        "ignored/x/.env.production": "B=1\n",
-        "node_modules/pkg/.env.production": "C=1\n",
-        "a/b/c/d/.env.production": "TOO_DEEP=1\n",
-    })
+    root = _repo(
+        tmp_path,
+        {
+            ".gitignore": "ignored/\n",
+            "svc/.env.example": "A=1\n",
+            "svc/.env.production": "A=1\n",
+            "ignored/x/.env.production": "B=1\n",
+            "node_modules/pkg/.env.production": "C=1\n",
+            "a/b/c/d/.env.production": "TOO_DEEP=1\n",
+        },
+    )
     assert [s.name for s in discover(root).services] == ["svc"]
 
 
 def test_declared_override_is_not_drift(tmp_path: Path) -> None:
     files = {
-        "s1/.env.example": "PORT=\n", "s1/.env.production": "PORT=8000\n",
-        "s2/.env.example": "PORT=\n", "s2/.env.production": "PORT=9000\n",
+        "s1/.env.example": "PORT=\n",
+        "s1/.env.production": "PORT=8000\n",
+        "s2/.env.example": "PORT=\n",
+        "s2/.env.production": "PORT=9000\n",
     }
     root = _repo(tmp_path, files)
     project, env = load_project(root, "production")
@@ -134,7 +149,9 @@ def test_invalid_config_names_file_and_key(tmp_path: Path) -> None:
 
 
 def test_config_in_pyproject(tmp_path: Path) -> None:
-    root = _repo(tmp_path, {"svc/.env.production": "A=1\n", "pyproject.toml": "[tool.parity]\nunknown_key = 1\n"})
+    root = _repo(
+        tmp_path, {"svc/.env.production": "A=1\n", "pyproject.toml": "[tool.parity]\nunknown_key = 1\n"}
+    )
     with pytest.raises(ConfigError, match=r"tool\.parity\.unknown_key"):
         discover(root)
 

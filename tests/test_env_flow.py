@@ -19,11 +19,16 @@ from parity.env.service import load_project
 runner = CliRunner()
 
 SETS = [
-    "--set", "FEATURE_ENABLE_EXPORTS=true",
-    "--set", "EXPORTS_BUCKET=shop-exports-prod",
-    "--set", "QUEUE_URL=redis://queue.example.invalid:6379/0",
-    "--set", "CDN_URL=https://cdn.shop.example.invalid",
-    "--set", "MAX_RETRIES=5",
+    "--set",
+    "FEATURE_ENABLE_EXPORTS=true",
+    "--set",
+    "EXPORTS_BUCKET=shop-exports-prod",
+    "--set",
+    "QUEUE_URL=redis://queue.example.invalid:6379/0",
+    "--set",
+    "CDN_URL=https://cdn.shop.example.invalid",
+    "--set",
+    "MAX_RETRIES=5",
 ]
 
 
@@ -56,7 +61,9 @@ def test_sync_consolidate_pass_then_rollback_restores_bytes(tmp_path: Path) -> N
     assert code == 0, out
     api = (shop / "services/api/.env.production").read_text()
     assert "FEATURE_ENABLE_EXPORTS=true\n" in api
-    assert 'export API_SECRET_KEY="prod-FAKE-a1b2c3d4e5f6a7b8c9d0"  # rotated quarterly\n' in api  # untouched line
+    assert (
+        'export API_SECRET_KEY="prod-FAKE-a1b2c3d4e5f6a7b8c9d0"  # rotated quarterly\n' in api
+    )  # untouched line
     assert stat.S_IMODE((shop / "services/api/.env.production").stat().st_mode) == 0o600  # mode kept
     backups = sorted((shop / ".parity/backups").iterdir())
     assert len(backups) == 1 and (shop / ".parity/.gitignore").read_text().strip().endswith("*")
@@ -92,7 +99,16 @@ def test_conflicting_duplicates_block_the_file_until_resolved(tmp_path: Path) ->
     code, out = invoke("env", "sync", str(shop), "--apply", "--set", "QUEUE_URL=redis://q.example.invalid/0")
     assert code == 1 and worker.read_bytes() == before
     assert "MAX_RETRIES defined more than once" in out and "--set MAX_RETRIES=VALUE" in out
-    _code, out = invoke("env", "sync", str(shop), "--apply", "--set", "QUEUE_URL=redis://q.example.invalid/0", "--set", "MAX_RETRIES=5")
+    _code, out = invoke(
+        "env",
+        "sync",
+        str(shop),
+        "--apply",
+        "--set",
+        "QUEUE_URL=redis://q.example.invalid/0",
+        "--set",
+        "MAX_RETRIES=5",
+    )
     text = worker.read_text()
     assert "MAX_RETRIES=3" not in text.replace("# parity", "")
     assert "# parity: superseded by line 6: MAX_RETRIES=5" in text
@@ -100,7 +116,9 @@ def test_conflicting_duplicates_block_the_file_until_resolved(tmp_path: Path) ->
 
 def test_missing_key_without_safe_default_is_written_empty_and_still_fails(tmp_path: Path) -> None:
     shop = copy_shop(tmp_path)
-    (shop / "services/web/.env.example").write_text((shop / "services/web/.env.example").read_text() + "STRIPE_SECRET_KEY=sk_test_FAKE\n")
+    (shop / "services/web/.env.example").write_text(
+        (shop / "services/web/.env.example").read_text() + "STRIPE_SECRET_KEY=sk_test_FAKE\n"
+    )
     code, out = invoke("env", "sync", str(shop), "--apply", *SETS)
     web = (shop / "services/web/.env.production").read_text()
     assert "# parity: STRIPE_SECRET_KEY needs a value for production" in web
@@ -111,7 +129,9 @@ def test_missing_key_without_safe_default_is_written_empty_and_still_fails(tmp_p
 def test_staging_secret_never_reaches_production(tmp_path: Path) -> None:
     shop = copy_shop(tmp_path)
     web_prod = shop / "services/web/.env.production"
-    web_prod.write_text("\n".join(line for line in web_prod.read_text().splitlines() if "SESSION_SECRET" not in line) + "\n")
+    web_prod.write_text(
+        "\n".join(line for line in web_prod.read_text().splitlines() if "SESSION_SECRET" not in line) + "\n"
+    )
     invoke("env", "sync", str(shop), "--apply", "--env", "production", *SETS)
     text = web_prod.read_text()
     assert "stg-FAKE" not in text
@@ -138,7 +158,16 @@ def test_no_secret_in_any_format(tmp_path: Path, fmt: str) -> None:
     outputs = [
         invoke("env", "diff", str(shop), "--format", fmt, "--all")[1],
         invoke("env", "diff", str(shop), "--format", fmt, "--reference", "staging", "--all")[1],
-        invoke("env", "sync", str(shop), "--format", fmt, *SETS, "--set", "API_SECRET_KEY=prod-FAKE-new-0f9e8d7c6b5a4f3e2d1c")[1],
+        invoke(
+            "env",
+            "sync",
+            str(shop),
+            "--format",
+            fmt,
+            *SETS,
+            "--set",
+            "API_SECRET_KEY=prod-FAKE-new-0f9e8d7c6b5a4f3e2d1c",
+        )[1],
         invoke("env", "consolidate", str(shop), "--format", fmt)[1],
     ]
     for out in outputs:

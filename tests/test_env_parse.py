@@ -88,8 +88,15 @@ env_line = st.one_of(
 
 
 @settings(max_examples=200, deadline=None)
-@given(lines=st.lists(env_line, max_size=12), newline=st.sampled_from(["\n", "\r\n"]), bom=st.booleans(), trailing=st.booleans())
-def test_roundtrip_parse_then_write_unchanged_is_identical(lines: list[str], newline: str, bom: bool, trailing: bool) -> None:
+@given(
+    lines=st.lists(env_line, max_size=12),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    bom=st.booleans(),
+    trailing=st.booleans(),
+)
+def test_roundtrip_parse_then_write_unchanged_is_identical(
+    lines: list[str], newline: str, bom: bool, trailing: bool
+) -> None:
     text = ("\ufeff" if bom else "") + newline.join(lines) + (newline if trailing and lines else "")
     f = parse_text(text)
     assert f.text() == text
@@ -97,7 +104,13 @@ def test_roundtrip_parse_then_write_unchanged_is_identical(lines: list[str], new
 
 
 @settings(max_examples=300, deadline=None)
-@given(value=st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x00") | st.sampled_from(["\n", "\\", '"', "'", "$", "#", " "]), max_size=30))
+@given(
+    value=st.text(
+        alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x00")
+        | st.sampled_from(["\n", "\\", '"', "'", "$", "#", " "]),
+        max_size=30,
+    )
+)
 def test_rendered_values_read_back_exactly(value: str) -> None:
     try:
         line = "K=" + render_value(value) + "\n"

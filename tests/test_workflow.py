@@ -14,11 +14,16 @@ from parity.cli.app import app
 runner = CliRunner()
 
 FIXES = [
-    "--set", "EXPORTS_BUCKET=shop-exports-prod",
-    "--set", "QUEUE_URL=redis://queue.example.invalid:6379/0",
-    "--set", "CDN_URL=https://cdn.shop.example.invalid",
-    "--set", "MAX_RETRIES=5",
-    "--enable", "FEATURE_ENABLE_EXPORTS",
+    "--set",
+    "EXPORTS_BUCKET=shop-exports-prod",
+    "--set",
+    "QUEUE_URL=redis://queue.example.invalid:6379/0",
+    "--set",
+    "CDN_URL=https://cdn.shop.example.invalid",
+    "--set",
+    "MAX_RETRIES=5",
+    "--enable",
+    "FEATURE_ENABLE_EXPORTS",
 ]
 
 
@@ -35,9 +40,15 @@ def test_check_fails_naming_every_planted_gap(tmp_path: Path) -> None:
     data = json.loads(out)
     assert data["verdict"] == "FAIL" and data["schema_version"] == 1
     found = {(f["code"], f["key"]) for s in data["sections"] for f in s["findings"]}
-    for expected in [("ENV001", "FEATURE_ENABLE_EXPORTS"), ("ENV001", "EXPORTS_BUCKET"), ("ENV002", "QUEUE_URL"),
-                     ("ENV005", "MAX_RETRIES"), ("ENV008", "CDN_URL"), ("ENV003", "OLD_ANALYTICS_ID"),
-                     ("FLG002", "FEATURE_ENABLE_EXPORTS")]:
+    for expected in [
+        ("ENV001", "FEATURE_ENABLE_EXPORTS"),
+        ("ENV001", "EXPORTS_BUCKET"),
+        ("ENV002", "QUEUE_URL"),
+        ("ENV005", "MAX_RETRIES"),
+        ("ENV008", "CDN_URL"),
+        ("ENV003", "OLD_ANALYTICS_ID"),
+        ("FLG002", "FEATURE_ENABLE_EXPORTS"),
+    ]:
         assert expected in found
     titles = [s["title"] for s in data["sections"]]
     assert titles[0] == "Environment Gap Report" and titles[-1] == "Verification & Rollback"
@@ -80,8 +91,12 @@ def database_state(db: Path) -> tuple[list[tuple[str, str]], dict[str, list[tupl
 
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        objects = conn.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name").fetchall()
-        tables = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        objects = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name"
+        ).fetchall()
+        tables = [
+            n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        ]
         rows = {t: conn.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall() for t in tables}
     finally:
         conn.close()
@@ -128,7 +143,9 @@ def test_apply_check_pass_idempotent_then_rollback(tmp_path: Path) -> None:
 
 def assert_as_before(shop: Path, files: dict[str, str], db: object) -> None:
     now = snapshot(shop)
-    assert {k: v for k, v in now.items() if k != "db/shop.db"} == {k: v for k, v in files.items() if k != "db/shop.db"}
+    assert {k: v for k, v in now.items() if k != "db/shop.db"} == {
+        k: v for k, v in files.items() if k != "db/shop.db"
+    }
     assert database_state(shop / "db/shop.db") == db
 
 
@@ -160,7 +177,10 @@ def test_failing_smoke_check_rolls_back(tmp_path: Path) -> None:
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown", "sarif"])
 def test_every_format_and_no_secret(tmp_path: Path, fmt: str) -> None:
     shop = copy_shop(tmp_path)
-    outs = [invoke("check", str(shop), "--format", fmt)[1], invoke("plan", str(shop), *FIXES, "--format", fmt)[1]]
+    outs = [
+        invoke("check", str(shop), "--format", fmt)[1],
+        invoke("plan", str(shop), *FIXES, "--format", fmt)[1],
+    ]
     out_file = tmp_path / f"report.{fmt}"
     code, _ = invoke("check", str(shop), "--format", fmt, "--output", str(out_file))
     assert code == 1
@@ -183,7 +203,12 @@ def test_json_reports_validate_against_the_published_schema(tmp_path: Path) -> N
 
     schema = json.loads((Path(__file__).resolve().parents[1] / "docs/report.schema.json").read_text())
     shop = copy_shop(tmp_path)
-    for args in (["check", str(shop)], ["plan", str(shop), *FIXES], ["env", "diff", str(shop), "--all"], ["flags", str(shop)]):
+    for args in (
+        ["check", str(shop)],
+        ["plan", str(shop), *FIXES],
+        ["env", "diff", str(shop), "--all"],
+        ["flags", str(shop)],
+    ):
         _, out = invoke(*args, "--format", "json")
         jsonschema.validate(json.loads(out), schema)
 
@@ -192,7 +217,11 @@ def test_refused_migration_plan_rolls_back_env_writes(tmp_path: Path) -> None:
     shop = copy_shop(tmp_path)
     fix_code_on_main(shop)
     schema = shop / "db/schema.sql"
-    schema.write_text(schema.read_text().replace("    exported_at TEXT\n", "    exported_at TEXT,\n    region TEXT NOT NULL\n"))
+    schema.write_text(
+        schema.read_text().replace(
+            "    exported_at TEXT\n", "    exported_at TEXT,\n    region TEXT NOT NULL\n"
+        )
+    )
     original = snapshot(shop)
     db_before = database_state(shop / "db/shop.db")
     code, out = invoke("apply", str(shop), "--yes", *FIXES)

@@ -18,7 +18,9 @@ runner = CliRunner()
 def _pg_sql(sqlite_sql: str) -> str:
     """The example's SQLite DDL in PostgreSQL's spelling (timestamps are timestamps there)."""
     sql = sqlite_sql.replace("PRAGMA foreign_keys = ON;", "")
-    return re.sub(r"TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP", "TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP", sql)
+    return re.sub(
+        r"TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP", "TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP", sql
+    )
 
 
 def _move_to_postgres(shop: Path, url: str) -> None:
@@ -28,7 +30,9 @@ def _move_to_postgres(shop: Path, url: str) -> None:
     (shop / "db/shop.db").unlink()
     for svc in ("api", "worker"):
         env = shop / f"services/{svc}/.env.production"
-        env.write_text(env.read_text().replace("DATABASE_URL=sqlite:///../../db/shop.db", f"DATABASE_URL={url}"))
+        env.write_text(
+            env.read_text().replace("DATABASE_URL=sqlite:///../../db/shop.db", f"DATABASE_URL={url}")
+        )
     # The k8s ConfigMap gives the api its DATABASE_URL at run time: point it at the server too.
     manifest = shop / "k8s/production/api.yaml"
     manifest.write_text(manifest.read_text().replace("sqlite:///../../db/shop.db", url))
@@ -66,7 +70,12 @@ def test_full_flow_on_postgres(tmp_path: Path, pg_url: str) -> None:
     assert code == 0, out
     columns, rows = _state(pg_url)
     names = {(t, c) for t, c, *_ in columns}
-    assert {("orders", "status"), ("orders", "exported_at"), ("orders", "legacy_note"), ("exports", "bucket")} <= names
+    assert {
+        ("orders", "status"),
+        ("orders", "exported_at"),
+        ("orders", "legacy_note"),
+        ("exports", "bucket"),
+    } <= names
     assert [r[:5] for r in rows] == db_before[1]  # old rows identical, production-only column kept
 
     code, out = invoke("check", str(shop))

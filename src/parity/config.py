@@ -41,7 +41,9 @@ class SchemaConfig(_Strict):
 
 
 class FlagsConfig(_Strict):
-    patterns: list[str] = Field(default_factory=lambda: ["FEATURE_ENABLE_*", "FEATURE_*", "FF_*", "*_ENABLED"])
+    patterns: list[str] = Field(
+        default_factory=lambda: ["FEATURE_ENABLE_*", "FEATURE_*", "FF_*", "*_ENABLED"]
+    )
 
 
 class StoreConfig(_Strict):
@@ -66,7 +68,9 @@ class ParityConfig(_Strict):
     environments: list[str] = Field(default_factory=list)
     reference: Literal["example", "staging"] = "example"
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
-    smoke: dict[str, list[SmokeCheck]] = Field(default_factory=dict, description="smoke checks by service name")
+    smoke: dict[str, list[SmokeCheck]] = Field(
+        default_factory=dict, description="smoke checks by service name"
+    )
     overrides: list[str] = Field(default_factory=list, description="keys every service may set differently")
     secrets: list[str] = Field(default_factory=list, description="extra key patterns treated as secret")
     schema_: SchemaConfig = Field(default_factory=SchemaConfig, alias="schema")

@@ -19,7 +19,18 @@ from parity.errors import DiscoveryError
 
 EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template")
 ENV_ALIASES = {"prod": "production", "stage": "staging", "stg": "staging", "dev": "development"}
-SKIP_DIRS = {"node_modules", ".venv", "venv", ".git", ".parity", "__pycache__", ".tox", ".mypy_cache", "dist", "build"}
+SKIP_DIRS = {
+    "node_modules",
+    ".venv",
+    "venv",
+    ".git",
+    ".parity",
+    "__pycache__",
+    ".tox",
+    ".mypy_cache",
+    "dist",
+    "build",
+}
 MAX_DEPTH = 3
 # Suffixes that are editor or backup leftovers, never an environment.
 _NOT_ENVS = {"bak", "backup", "orig", "swp", "tmp", "old", "save", "local", "example", "sample", "template"}
@@ -67,7 +78,11 @@ class Project:
         for s in self.services:
             if s.name == name or s.rel(self.root) == name:
                 return s
-        raise DiscoveryError(f"no service named '{name}'", file=self.root, hint="known: " + ", ".join(s.name for s in self.services))
+        raise DiscoveryError(
+            f"no service named '{name}'",
+            file=self.root,
+            hint="known: " + ", ".join(s.name for s in self.services),
+        )
 
     def rel(self, path: Path) -> str:
         try:
@@ -143,7 +158,11 @@ def discover(root: Path | str) -> Project:
         for name, sc in config.services.items():
             path = (root / sc.path).resolve()
             if not path.is_dir():
-                raise DiscoveryError(f"service '{name}' points at a missing folder", file=config_file, key=f"services.{name}.path")
+                raise DiscoveryError(
+                    f"service '{name}' points at a missing folder",
+                    file=config_file,
+                    key=f"services.{name}.path",
+                )
             folders.append((name, path, tuple(sc.overrides)))
     else:
         folders = [(None, p, ()) for p in _walk(root, _gitignore(root))]

@@ -20,9 +20,16 @@ from parity.cli.common import (
     progress_reporter,
 )
 
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE or SERVICE:KEY=VALUE to write (repeatable).")]
-EnableOpt = Annotated[list[str] | None, typer.Option("--enable", help="Feature flag to turn on (FLAG or SERVICE:FLAG; repeatable).")]
-ConsolidateOpt = Annotated[bool, typer.Option("--consolidate", help="Also move keys shared by every service to the root .env.<env>.")]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", help="KEY=VALUE or SERVICE:KEY=VALUE to write (repeatable).")
+]
+EnableOpt = Annotated[
+    list[str] | None,
+    typer.Option("--enable", help="Feature flag to turn on (FLAG or SERVICE:FLAG; repeatable)."),
+]
+ConsolidateOpt = Annotated[
+    bool, typer.Option("--consolidate", help="Also move keys shared by every service to the root .env.<env>.")
+]
 
 
 def plan_cmd(
@@ -45,7 +52,9 @@ def plan_cmd(
 def apply_cmd(
     path: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
     env: EnvOpt = "production",
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required when not interactive).")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required when not interactive).")
+    ] = False,
     set_: SetOpt = None,
     enable: EnableOpt = None,
     consolidate: ConsolidateOpt = False,
@@ -57,7 +66,9 @@ def apply_cmd(
 
     if not yes:
         if not sys.stdin.isatty():
-            raise fail_usage("refusing to apply without --yes when not interactive (run `parity plan` to see what it would do)")
+            raise fail_usage(
+                "refusing to apply without --yes when not interactive (run `parity plan` to see what it would do)"
+            )
         from parity.workflow.plan import run_plan
 
         preview = guarded(lambda: run_plan(path, env, tuple(set_ or ()), tuple(enable or ()), consolidate))

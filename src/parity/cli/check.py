@@ -15,7 +15,9 @@ def check_cmd(
     env: EnvOpt = "production",
     fmt: FormatOpt = Format.text,
     output: OutputOpt = None,
-    smoke: Annotated[bool, typer.Option("--smoke", help="Also run the smoke checks declared in parity.toml.")] = False,
+    smoke: Annotated[
+        bool, typer.Option("--smoke", help="Also run the smoke checks declared in parity.toml.")
+    ] = False,
 ) -> None:
     """Gap analysis of everything (env, schema, flags, store); ends with PASS or FAIL (exit 0 / 1; 2 = bad input)."""
     from parity.workflow.check import run_check

@@ -26,10 +26,14 @@ class Format(StrEnum):
     sarif = "sarif"
 
 
-PathArg = Annotated[Path, typer.Argument(help="Project folder (a repository holding services).", show_default=True)]
+PathArg = Annotated[
+    Path, typer.Argument(help="Project folder (a repository holding services).", show_default=True)
+]
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Target environment (production, staging, …).")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE instead of stdout.")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the report to FILE instead of stdout.")
+]
 
 
 def fail_usage(message: str) -> typer.Exit:

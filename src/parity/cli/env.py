@@ -12,11 +12,24 @@ from parity.cli.common import EnvOpt, Format, FormatOpt, OutputOpt, emit, exit_f
 if TYPE_CHECKING:
     from parity.model.findings import Section
 
-env_app = typer.Typer(help="Env-file parity across services: diff, sync, consolidate, rollback.", no_args_is_help=True)
+env_app = typer.Typer(
+    help="Env-file parity across services: diff, sync, consolidate, rollback.", no_args_is_help=True
+)
 
-ReferenceOpt = Annotated[str, typer.Option("--reference", "-r", help="Compare against: example (the example files) or an environment such as staging.")]
-ApplyOpt = Annotated[bool, typer.Option("--apply", help="Write the changes (after a backup). Without it: a dry run.")]
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE or SERVICE:KEY=VALUE to write (repeatable).")]
+ReferenceOpt = Annotated[
+    str,
+    typer.Option(
+        "--reference",
+        "-r",
+        help="Compare against: example (the example files) or an environment such as staging.",
+    ),
+]
+ApplyOpt = Annotated[
+    bool, typer.Option("--apply", help="Write the changes (after a backup). Without it: a dry run.")
+]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", help="KEY=VALUE or SERVICE:KEY=VALUE to write (repeatable).")
+]
 
 
 @env_app.command("diff")
@@ -26,7 +39,9 @@ def diff_cmd(
     reference: ReferenceOpt = "example",
     fmt: FormatOpt = Format.text,
     output: OutputOpt = None,
-    all_rows: Annotated[bool, typer.Option("--all", help="List every key, not only the ones with a gap.")] = False,
+    all_rows: Annotated[
+        bool, typer.Option("--all", help="List every key, not only the ones with a gap.")
+    ] = False,
 ) -> None:
     """Compare each service's effective env with its reference; exit 1 when a gap fails the check."""
     from parity.env.sections import env_gap_section
@@ -63,7 +78,12 @@ def sync_cmd(
         sections = [env_plan_section(plan, title)]
         if apply and not plan.empty:
             backup = write_plan(project, plan)
-            sections.append(_note("Written", f"backup: {project.rel(backup.path) if backup else '-'}; undo: parity env rollback {path}"))
+            sections.append(
+                _note(
+                    "Written",
+                    f"backup: {project.rel(backup.path) if backup else '-'}; undo: parity env rollback {path}",
+                )
+            )
         # The report ends with the state the check sees now (after the write, if any).
         project, environment = load_project(path, env)
         diff = run_diff(project, environment)
@@ -94,7 +114,12 @@ def consolidate_cmd(
         sections = [consolidation_section(cp), env_plan_section(cp.plan, title)]
         if apply and not cp.plan.empty:
             backup = write_plan(project, cp.plan)
-            sections.append(_note("Written", f"backup: {project.rel(backup.path) if backup else '-'}; every service's effective env checked identical before and after; undo: parity env rollback {path}"))
+            sections.append(
+                _note(
+                    "Written",
+                    f"backup: {project.rel(backup.path) if backup else '-'}; every service's effective env checked identical before and after; undo: parity env rollback {path}",
+                )
+            )
         return Report("env consolidate", project.root.name, environment, tuple(sections))
 
     report = guarded(run)

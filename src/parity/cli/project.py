@@ -32,7 +32,9 @@ def init_cmd(
     }
     header = "# parity configuration, written by `parity init`. Docs: README.md of parity.\n"
     guarded(lambda: atomic_write_text(target, header + tomli_w.dumps(data)))
-    typer.echo(f"wrote {target} ({len(project.services)} services, environments: {', '.join(project.environments)})")
+    typer.echo(
+        f"wrote {target} ({len(project.services)} services, environments: {', '.join(project.environments)})"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -26,8 +26,10 @@ class FileChange:
         old = (self.old_text or "").replace("\ufeff", "")
         new = self.new_text.replace("\ufeff", "")
         diff = difflib.unified_diff(
-            old.splitlines(keepends=True), new.splitlines(keepends=True),
-            fromfile=f"a/{self.rel}" if self.old_text is not None else "/dev/null", tofile=f"b/{self.rel}",
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=f"a/{self.rel}" if self.old_text is not None else "/dev/null",
+            tofile=f"b/{self.rel}",
         )
         text = "".join(line if line.endswith("\n") else line + "\n" for line in diff)
         return mask_text(text.replace("\r", ""), secrets)
@@ -53,7 +55,9 @@ def apply_plan(root: Path, plan: EnvPlan) -> BackupSet | None:
         return None
     for ch in plan.changes:
         # A last guard: never write text that python-dotenv would parse differently than planned.
-        if parse_text(ch.new_text, ch.path).malformed and not (ch.old_text and parse_text(ch.old_text).malformed):
+        if parse_text(ch.new_text, ch.path).malformed and not (
+            ch.old_text and parse_text(ch.old_text).malformed
+        ):
             raise WriteRefused("the planned text would not parse cleanly; nothing was written", file=ch.path)
         current = ch.path.read_bytes().decode("utf-8") if ch.path.exists() else None
         if current is not None and current.lstrip("\ufeff") != (ch.old_text or "").lstrip("\ufeff"):

@@ -37,14 +37,20 @@ class ConsolidationPlan:
     kept: tuple[tuple[str, str], ...]  # (key, why it could not move)
 
 
-def _effective_after(project: Project, environment: str, texts: dict[Path, str], files: EnvFiles) -> dict[str, EffectiveEnv]:
+def _effective_after(
+    project: Project, environment: str, texts: dict[Path, str], files: EnvFiles
+) -> dict[str, EffectiveEnv]:
     out: dict[str, EffectiveEnv] = {}
     for s in project.services:
         layers: list[tuple[EnvFile, str]] = []
         for f, label in layer_files(project, s, environment, files):
             layers.append((parse_text(texts[f.path], f.path) if f.path in texts else f, label))
         root_path = project.shared.file_for(environment)
-        if root_path in texts and project.shared.path != s.path and not any(f.path == root_path for f, _ in layers):
+        if (
+            root_path in texts
+            and project.shared.path != s.path
+            and not any(f.path == root_path for f, _ in layers)
+        ):
             layers.insert(0, (parse_text(texts[root_path], root_path), "root"))
         out[s.name] = resolve(layers, s.name, environment)
     return out
@@ -54,7 +60,9 @@ def _plain(envs: dict[str, EffectiveEnv]) -> dict[str, dict[str, str]]:
     return {name: env.as_dict() for name, env in envs.items()}
 
 
-def plan_consolidation(project: Project, environment: str, files: EnvFiles | None = None) -> ConsolidationPlan:
+def plan_consolidation(
+    project: Project, environment: str, files: EnvFiles | None = None
+) -> ConsolidationPlan:
     files = files or EnvFiles()
     extra = project.config.secrets
     services = project.services
@@ -79,7 +87,9 @@ def plan_consolidation(project: Project, environment: str, files: EnvFiles | Non
             if len(values) == 1 and not allowed:
                 candidates.append(key)
             elif len(values) > 1:
-                conflicts.append(Conflict(key, tuple((n, display(key, v.value, extra)) for n, v in holders.items())))
+                conflicts.append(
+                    Conflict(key, tuple((n, display(key, v.value, extra)) for n, v in holders.items()))
+                )
 
     moved: list[str] = []
     kept: list[tuple[str, str]] = []
@@ -95,11 +105,15 @@ def plan_consolidation(project: Project, environment: str, files: EnvFiles | Non
                 trial_edits.setdefault(v.file, []).append(RemoveKey(key))
         refused = [p for p in trial_edits if (f := files.get(p)) is not None and _has_conflicting_dups(f)]
         if refused:
-            kept.append((key, f"{project.rel(refused[0])} has conflicting duplicate keys; resolve them first"))
+            kept.append(
+                (key, f"{project.rel(refused[0])} has conflicting duplicate keys; resolve them first")
+            )
             continue
         trial_texts = {p: apply_edits(files.get(p) or EnvFile(p, ()), e) for p, e in trial_edits.items()}
         if _plain(_effective_after(project, environment, trial_texts, files)) != _plain(before):
-            kept.append((key, "moving it would change what a service sees (interpolation depends on its layer)"))
+            kept.append(
+                (key, "moving it would change what a service sees (interpolation depends on its layer)")
+            )
             continue
         edits, texts = trial_edits, trial_texts
         moved.append(key)
@@ -114,7 +128,11 @@ def plan_consolidation(project: Project, environment: str, files: EnvFiles | Non
         old = f.text() if f else None
         if text != old:
             summary = tuple(
-                f"move {e.key} to {project.rel(root_path)}" if isinstance(e, RemoveKey) else f"add {e.key}" if isinstance(e, SetKey) else str(e)
+                f"move {e.key} to {project.rel(root_path)}"
+                if isinstance(e, RemoveKey)
+                else f"add {e.key}"
+                if isinstance(e, SetKey)
+                else str(e)
                 for e in edits[path]
             )
             changes.append(FileChange(path, project.rel(path), old, text, tuple(edits[path]), summary))
@@ -125,7 +143,14 @@ def plan_consolidation(project: Project, environment: str, files: EnvFiles | Non
         notes: tuple[str, ...] = (f"creates {project.rel(root_path)}",)
     else:
         notes = ()
-    plan = EnvPlan("consolidate", environment, tuple(changes), tuple(f"{k}: {why}" for k, why in kept), notes, secret_values)
+    plan = EnvPlan(
+        "consolidate",
+        environment,
+        tuple(changes),
+        tuple(f"{k}: {why}" for k, why in kept),
+        notes,
+        secret_values,
+    )
     return ConsolidationPlan(plan, tuple(moved), tuple(overrides), tuple(conflicts), tuple(kept))
 
 

@@ -18,7 +18,10 @@ from parity.model.env import EffectiveEnv, EnvFile
 from parity.model.findings import Finding, Severity
 from parity.project import EnvLayer, Project
 
-_PLACEHOLDER = re.compile(r"^(changeme|change[-_ ]me|todo|tbd|fixme|xxx+|placeholder|replace[-_ ]?me|<[^>]*>|\.\.\.)$", re.IGNORECASE)
+_PLACEHOLDER = re.compile(
+    r"^(changeme|change[-_ ]me|todo|tbd|fixme|xxx+|placeholder|replace[-_ ]?me|<[^>]*>|\.\.\.)$",
+    re.IGNORECASE,
+)
 
 
 def is_placeholder(value: str) -> bool:
@@ -52,17 +55,31 @@ def _duplicate_findings(project: Project, f: EnvFile, service: str, environment:
         lines = ", ".join(str(e.line) for e in entries)
         if len(values) == 1:
             yield Finding(
-                "ENV004", Severity.WARNING, "env",
+                "ENV004",
+                Severity.WARNING,
+                "env",
                 f"{key} is defined {len(entries)} times with the same value (lines {lines})",
-                service, environment, rel, entries[-1].line, key,
+                service,
+                environment,
+                rel,
+                entries[-1].line,
+                key,
                 f"remove the repeated {key} lines from {rel} (`parity env sync --apply` comments them out)",
             )
         else:
-            shown = ", ".join(f"line {e.line}: {display(key, e.value, project.config.secrets)}" for e in entries)
+            shown = ", ".join(
+                f"line {e.line}: {display(key, e.value, project.config.secrets)}" for e in entries
+            )
             yield Finding(
-                "ENV005", Severity.ERROR, "env",
+                "ENV005",
+                Severity.ERROR,
+                "env",
                 f"{key} is defined {len(entries)} times with different values ({shown}); python-dotenv and Docker take the last, other loaders the first",
-                service, environment, rel, entries[0].line, key,
+                service,
+                environment,
+                rel,
+                entries[0].line,
+                key,
                 f"keep one {key} line in {rel}, or run `parity env sync --env {environment} --apply --set {key}=VALUE`",
             )
 
@@ -71,9 +88,15 @@ def _file_findings(project: Project, f: EnvFile, service: str, environment: str)
     rel = project.rel(f.path)
     for bad in f.malformed:
         yield Finding(
-            "ENV009", Severity.ERROR, "env",
+            "ENV009",
+            Severity.ERROR,
+            "env",
             "malformed line, ignored by loaders: expected KEY=VALUE",
-            service, environment, rel, bad.line, None,
+            service,
+            environment,
+            rel,
+            bad.line,
+            None,
             f"fix line {bad.line} of {rel} (`parity env sync --apply` comments it out)",
         )
     yield from _duplicate_findings(project, f, service, environment)
@@ -116,57 +139,104 @@ def diff_env(
         target_file = service.file_for(environment)
         rel_target = project.rel(target_file)
         if environment not in service.env_files and ref.values:
-            findings.append(Finding(
-                "ENV010", Severity.WARNING, "env",
-                f"{service.name} has no .env.{environment} file; it sees only the shared root layer",
-                service.name, environment, rel_target, None, None,
-                f"`parity env sync --env {environment} --apply` creates {rel_target}",
-            ))
+            findings.append(
+                Finding(
+                    "ENV010",
+                    Severity.WARNING,
+                    "env",
+                    f"{service.name} has no .env.{environment} file; it sees only the shared root layer",
+                    service.name,
+                    environment,
+                    rel_target,
+                    None,
+                    None,
+                    f"`parity env sync --env {environment} --apply` creates {rel_target}",
+                )
+            )
         for key in sorted(set(ref.values) | set(target.values), key=_key_order(ref, target)):
             rv, tv = ref.values.get(key), target.values.get(key)
             status = "ok"
             if tv is None:
                 status = "missing"
-                default = "" if rv is None or not rv.value else f" (the example has {display(key, rv.value, secrets)})"
-                findings.append(Finding(
-                    "ENV001", Severity.ERROR, "env",
-                    f"{key} is missing in {service.name} ({environment}){default}",
-                    service.name, environment, rel_target, None, key,
-                    f"set {key}=VALUE in {rel_target}: `parity env sync --env {environment} --apply --set {key}=VALUE`",
-                ))
+                default = (
+                    ""
+                    if rv is None or not rv.value
+                    else f" (the example has {display(key, rv.value, secrets)})"
+                )
+                findings.append(
+                    Finding(
+                        "ENV001",
+                        Severity.ERROR,
+                        "env",
+                        f"{key} is missing in {service.name} ({environment}){default}",
+                        service.name,
+                        environment,
+                        rel_target,
+                        None,
+                        key,
+                        f"set {key}=VALUE in {rel_target}: `parity env sync --env {environment} --apply --set {key}=VALUE`",
+                    )
+                )
             elif rv is None and key not in all_ref_keys and key not in known and tv.from_env_file:
                 status = "stale"
-                findings.append(Finding(
-                    "ENV003", Severity.WARNING, "env",
-                    f"{key} is set in {service.name} ({environment}) but no reference file and no code knows it",
-                    service.name, environment, project.rel(tv.file), tv.line, key,
-                    f"remove {key} from {project.rel(tv.file)}, or add it to {service.name}'s example file",
-                ))
+                findings.append(
+                    Finding(
+                        "ENV003",
+                        Severity.WARNING,
+                        "env",
+                        f"{key} is set in {service.name} ({environment}) but no reference file and no code knows it",
+                        service.name,
+                        environment,
+                        project.rel(tv.file),
+                        tv.line,
+                        key,
+                        f"remove {key} from {project.rel(tv.file)}, or add it to {service.name}'s example file",
+                    )
+                )
             elif rv is None:
                 status = "extra"
             elif tv.value == "":
                 status = "empty"
-                findings.append(Finding(
-                    "ENV002", Severity.ERROR, "env",
-                    f"{key} is empty in {service.name} ({environment}) but the reference lists it",
-                    service.name, environment, project.rel(tv.file), tv.line, key,
-                    f"give {key} a value: `parity env sync --env {environment} --apply --set {key}=VALUE`",
-                ))
+                findings.append(
+                    Finding(
+                        "ENV002",
+                        Severity.ERROR,
+                        "env",
+                        f"{key} is empty in {service.name} ({environment}) but the reference lists it",
+                        service.name,
+                        environment,
+                        project.rel(tv.file),
+                        tv.line,
+                        key,
+                        f"give {key} a value: `parity env sync --env {environment} --apply --set {key}=VALUE`",
+                    )
+                )
             elif is_placeholder(tv.value):
                 status = "placeholder"
-                findings.append(Finding(
-                    "ENV008", Severity.ERROR, "env",
-                    f"{key} in {service.name} ({environment}) is still a placeholder ({tv.value!r})",
-                    service.name, environment, project.rel(tv.file), tv.line, key,
-                    f"set the real value: `parity env sync --env {environment} --apply --set {key}=VALUE`",
-                ))
-            rows.append(KeyRow(
-                service.name, key,
-                display_value(rv, secrets) if rv else None,
-                display_value(tv, secrets) if tv else None,
-                status,
-                f"{project.rel(tv.file)}:{tv.line}" if tv else None,
-            ))
+                findings.append(
+                    Finding(
+                        "ENV008",
+                        Severity.ERROR,
+                        "env",
+                        f"{key} in {service.name} ({environment}) is still a placeholder ({tv.value!r})",
+                        service.name,
+                        environment,
+                        project.rel(tv.file),
+                        tv.line,
+                        key,
+                        f"set the real value: `parity env sync --env {environment} --apply --set {key}=VALUE`",
+                    )
+                )
+            rows.append(
+                KeyRow(
+                    service.name,
+                    key,
+                    display_value(rv, secrets) if rv else None,
+                    display_value(tv, secrets) if tv else None,
+                    status,
+                    f"{project.rel(tv.file)}:{tv.line}" if tv else None,
+                )
+            )
 
     findings.extend(_cross_service(project, environment, targets))
     return EnvDiff(environment, reference, tuple(rows), tuple(findings), targets, refs)
@@ -186,7 +256,9 @@ def overrides_for(project: Project, service: str) -> set[str]:
     return allowed
 
 
-def _cross_service(project: Project, environment: str, targets: Mapping[str, EffectiveEnv]) -> Iterable[Finding]:
+def _cross_service(
+    project: Project, environment: str, targets: Mapping[str, EffectiveEnv]
+) -> Iterable[Finding]:
     """Drift (same key, different values across services) and consolidation candidates."""
     if len(targets) < 2:
         return
@@ -204,15 +276,31 @@ def _cross_service(project: Project, environment: str, targets: Mapping[str, Eff
                 shown = ", ".join(f"{n}={display_value(holders[n], secrets)}" for n in holders)
                 first = holders[differing[0]]
                 yield Finding(
-                    "ENV006", Severity.WARNING, "env",
+                    "ENV006",
+                    Severity.WARNING,
+                    "env",
                     f"{key} differs across services in {environment}: {shown}",
-                    None, environment, project.rel(first.file), first.line, key,
-                    f"align the values, or declare the difference intentional: overrides = [\"{key}\"] in parity.toml",
+                    None,
+                    environment,
+                    project.rel(first.file),
+                    first.line,
+                    key,
+                    f'align the values, or declare the difference intentional: overrides = ["{key}"] in parity.toml',
                 )
-        elif len(holders) == len(targets) and len(values) == 1 and any(v.layer == "service" for v in holders.values()):
+        elif (
+            len(holders) == len(targets)
+            and len(values) == 1
+            and any(v.layer == "service" for v in holders.values())
+        ):
             yield Finding(
-                "ENV007", Severity.INFO, "env",
+                "ENV007",
+                Severity.INFO,
+                "env",
                 f"{key} has the same value in every service in {environment}: a candidate for the root .env.{environment}",
-                None, environment, None, None, key,
+                None,
+                environment,
+                None,
+                None,
+                key,
                 f"`parity env consolidate --env {environment} --apply`",
             )

@@ -20,7 +20,9 @@ def render_value(value: str) -> str:
     """Quote ``value`` so python-dotenv reads back exactly ``value``."""
     if "${" in value:
         # python-dotenv expands ``${...}`` inside any quoting and has no escape for it.
-        raise WriteRefused("a value holding '${' cannot be written so that python-dotenv reads it back unchanged")
+        raise WriteRefused(
+            "a value holding '${' cannot be written so that python-dotenv reads it back unchanged"
+        )
     if _SAFE_UNQUOTED.fullmatch(value):
         return value
     if "'" not in value and "\n" not in value and "\\" not in value:

@@ -53,7 +53,9 @@ def resolve(files: Iterable[tuple[EnvFile, str]], service: str, environment: str
     return EffectiveEnv(service, environment, values)
 
 
-def layer_files(project: Project, service: EnvLayer, environment: str, files: EnvFiles) -> list[tuple[EnvFile, str]]:
+def layer_files(
+    project: Project, service: EnvLayer, environment: str, files: EnvFiles
+) -> list[tuple[EnvFile, str]]:
     """The files that make up ``service``'s env in ``environment``, lowest precedence first.
 
     ``environment`` may be ``"example"`` for the reference layer built from example files.
@@ -73,7 +75,12 @@ RUNTIME_LAYERS = ("compose", "k8s")
 
 
 def effective_env(
-    project: Project, service: EnvLayer, environment: str, files: EnvFiles | None = None, *, runtime: bool = True
+    project: Project,
+    service: EnvLayer,
+    environment: str,
+    files: EnvFiles | None = None,
+    *,
+    runtime: bool = True,
 ) -> EffectiveEnv:
     """What ``service`` sees in ``environment``.
 

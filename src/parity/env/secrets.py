@@ -17,10 +17,23 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from parity.model.env import EnvValue
 
-SECRET_KEY_PATTERNS = ("*SECRET*", "*TOKEN*", "*PASSWORD*", "*PASSWD*", "*_KEY", "*PRIVATE*", "*CREDENTIAL*", "*_DSN", "*APIKEY*", "*API_KEY*")
+SECRET_KEY_PATTERNS = (
+    "*SECRET*",
+    "*TOKEN*",
+    "*PASSWORD*",
+    "*PASSWD*",
+    "*_KEY",
+    "*PRIVATE*",
+    "*CREDENTIAL*",
+    "*_DSN",
+    "*APIKEY*",
+    "*API_KEY*",
+)
 _URL_WITH_PASSWORD = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:[^@/\s]+@")
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://")
-_SECRET_QUERY = re.compile(r"[?&](token|key|secret|password|sig|signature|access_token|api_key)=", re.IGNORECASE)
+_SECRET_QUERY = re.compile(
+    r"[?&](token|key|secret|password|sig|signature|access_token|api_key)=", re.IGNORECASE
+)
 _WORDLIKE = re.compile(r"^[a-z]+([_\-. ][a-z]+)*$", re.IGNORECASE)
 
 

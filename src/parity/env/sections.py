@@ -14,9 +14,17 @@ def env_gap_section(diff: EnvDiff, *, all_rows: bool = False) -> Section:
     by_service: dict[str, list[tuple[str, ...]]] = {}
     for r in diff.rows:
         if all_rows or r.status not in ("ok", "extra"):
-            by_service.setdefault(r.service, []).append((r.key, r.reference or "—", r.target or "—", r.status, r.source or ""))
+            by_service.setdefault(r.service, []).append(
+                (r.key, r.reference or "—", r.target or "—", r.status, r.source or "")
+            )
     for service, rows in by_service.items():
-        tables.append(Table(f"{service}: {diff.reference} → {diff.environment}", ("key", diff.reference, diff.environment, "status", "source"), tuple(rows)))
+        tables.append(
+            Table(
+                f"{service}: {diff.reference} → {diff.environment}",
+                ("key", diff.reference, diff.environment, "status", "source"),
+                tuple(rows),
+            )
+        )
     notes = () if by_service else (f"every service has every reference key in {diff.environment}",)
     return Section("env", "Environment Gap Report", diff.findings, tuple(tables), notes)
 
@@ -39,6 +47,8 @@ def plan_blocks(plan: EnvPlan) -> tuple[tuple[str, str], ...]:
 
 
 def env_plan_section(plan: EnvPlan, title: str = "Implementation") -> Section:
-    notes = [f"{ch.rel}: " + "; ".join(ch.summary) for ch in plan.changes] or [f"no env-file change needed ({plan.action})"]
+    notes = [f"{ch.rel}: " + "; ".join(ch.summary) for ch in plan.changes] or [
+        f"no env-file change needed ({plan.action})"
+    ]
     notes += [f"left alone: {r}" for r in plan.refused]
     return Section(f"env-{plan.action}", title, (), (), tuple(notes), plan_blocks(plan))

@@ -15,7 +15,9 @@ from parity.errors import DiscoveryError, ParityError
 from parity.project import Project, discover, normalize_environment
 
 
-def load_project(path: Path, environment: str | None = None, reference: str | None = None) -> tuple[Project, str]:
+def load_project(
+    path: Path, environment: str | None = None, reference: str | None = None
+) -> tuple[Project, str]:
     project = discover(path)
     if not project.services:
         raise DiscoveryError(
@@ -28,7 +30,9 @@ def load_project(path: Path, environment: str | None = None, reference: str | No
         known = ", ".join(project.environments) or "none"
         raise ParityError(f"unknown environment '{env}' (known: {known})", file=project.root)
     if reference and reference != "example" and normalize_environment(reference) not in project.environments:
-        raise ParityError(f"unknown reference '{reference}' (use example or one of: {', '.join(project.environments)})")
+        raise ParityError(
+            f"unknown reference '{reference}' (use example or one of: {', '.join(project.environments)})"
+        )
     return project, env
 
 
@@ -56,13 +60,17 @@ def run_diff(
     return replace(diff, findings=(*diff.findings, *source_findings(project, environment)))
 
 
-def run_sync_plan(project: Project, environment: str, sets: list[str], files: EnvFiles | None = None) -> EnvPlan:
+def run_sync_plan(
+    project: Project, environment: str, sets: list[str], files: EnvFiles | None = None
+) -> EnvPlan:
     files = files or EnvFiles()
     diff = diff_env(project, environment, "example", files)
     return plan_sync(project, diff, parse_assignments(sets), files)
 
 
-def run_consolidation_plan(project: Project, environment: str, files: EnvFiles | None = None) -> ConsolidationPlan:
+def run_consolidation_plan(
+    project: Project, environment: str, files: EnvFiles | None = None
+) -> ConsolidationPlan:
     return plan_consolidation(project, environment, files or EnvFiles())
 
 

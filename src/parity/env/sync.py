@@ -55,7 +55,10 @@ def plan_sync(
     known_services = {s.name for s in project.services}
     for svc, key in sets:
         if svc is not None and svc not in known_services:
-            raise ParityError(f"--set {svc}:{key}: no service named {svc!r}", hint="known: " + ", ".join(sorted(known_services)))
+            raise ParityError(
+                f"--set {svc}:{key}: no service named {svc!r}",
+                hint="known: " + ", ".join(sorted(known_services)),
+            )
 
     edits: dict[Path, list[Edit]] = {}
     summary: dict[Path, list[str]] = {}
@@ -96,7 +99,11 @@ def plan_sync(
                 continue
             default = ref.values[key].value
             if default and not is_placeholder(default) and not is_secret(key, default, extra):
-                add(target_path, SetKey(key, default), f"add {key}={default} from the example ({service.name})")
+                add(
+                    target_path,
+                    SetKey(key, default),
+                    f"add {key}={default} from the example ({service.name})",
+                )
             else:
                 add(
                     target_path,
@@ -108,27 +115,43 @@ def plan_sync(
         if (svc, key) in used:
             continue
         if svc is None:
-            refused.append(f"--set {key}: neither a reference nor the {env} env of any service knows {key}; "
-                           f"scope it to a service with --set SERVICE:{key}=VALUE")
+            refused.append(
+                f"--set {key}: neither a reference nor the {env} env of any service knows {key}; "
+                f"scope it to a service with --set SERVICE:{key}=VALUE"
+            )
         else:
-            add(project.service(svc).file_for(env), SetKey(key, value), f"set {key}={display(key, value, extra)} ({svc})")
+            add(
+                project.service(svc).file_for(env),
+                SetKey(key, value),
+                f"set {key}={display(key, value, extra)} ({svc})",
+            )
 
     # Malformed lines and repeated identical bindings: loaders ignore or repeat them, so
     # commenting them out changes no effective value and makes the file unambiguous.
-    layer_paths = [p for p in [project.shared.env_files.get(env), *(s.env_files.get(env) for s in project.services)] if p]
+    layer_paths = [
+        p for p in [project.shared.env_files.get(env), *(s.env_files.get(env) for s in project.services)] if p
+    ]
     for path in dict.fromkeys(layer_paths):
         f = files.get(path)
         if f is None:
             continue
         for bad in f.malformed:
-            add(path, CommentOutLine(bad.line, "malformed line, ignored by loaders"), f"comment out malformed line {bad.line}")
+            add(
+                path,
+                CommentOutLine(bad.line, "malformed line, ignored by loaders"),
+                f"comment out malformed line {bad.line}",
+            )
         for key, entries in f.duplicates().items():
             being_set = any(isinstance(e, SetKey) and e.key == key for e in edits.get(path, []))
             if being_set:
                 continue
             if len({e.value for e in entries}) == 1:
                 for e in entries[1:]:
-                    add(path, CommentOutLine(e.line, f"repeats line {entries[0].line}"), f"comment out repeated {key} (line {e.line})")
+                    add(
+                        path,
+                        CommentOutLine(e.line, f"repeats line {entries[0].line}"),
+                        f"comment out repeated {key} (line {e.line})",
+                    )
 
     changes: list[FileChange] = []
     for path, file_edits in edits.items():
@@ -144,7 +167,11 @@ def plan_sync(
         new_text = apply_edits(base, file_edits)
         old_text = f.text() if f else None
         if new_text != old_text:
-            changes.append(FileChange(path, project.rel(path), old_text, new_text, tuple(file_edits), tuple(summary[path])))
+            changes.append(
+                FileChange(
+                    path, project.rel(path), old_text, new_text, tuple(file_edits), tuple(summary[path])
+                )
+            )
     for ch in changes:
         f = files.get(ch.path)
         if f is not None:
@@ -154,4 +181,6 @@ def plan_sync(
 
 def _conflicting_duplicates(f: EnvFile, file_edits: list[Edit]) -> list[str]:
     resolved = {e.key for e in file_edits if isinstance(e, SetKey)}
-    return sorted(k for k, es in f.duplicates().items() if len({e.value for e in es}) > 1 and k not in resolved)
+    return sorted(
+        k for k, es in f.duplicates().items() if len({e.value for e in es}) > 1 and k not in resolved
+    )

@@ -117,7 +117,9 @@ def list_backups(root: Path) -> list[Path]:
     folder = root.resolve() / PARITY_DIR / BACKUPS
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if (p / "manifest.json").is_file() and not p.name.endswith(".restored"))
+    return sorted(
+        p for p in folder.iterdir() if (p / "manifest.json").is_file() and not p.name.endswith(".restored")
+    )
 
 
 def read_backup(path: Path) -> BackupSet:

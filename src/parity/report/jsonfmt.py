@@ -25,7 +25,10 @@ def report_dict(report: Report) -> dict[str, object]:
                 "title": s.title,
                 "verdict": "FAIL" if s.failed else "PASS",
                 "notes": list(s.notes),
-                "tables": [{"title": t.title, "columns": list(t.columns), "rows": [list(r) for r in t.rows]} for t in s.tables],
+                "tables": [
+                    {"title": t.title, "columns": list(t.columns), "rows": [list(r) for r in t.rows]}
+                    for t in s.tables
+                ],
                 "blocks": [{"language": lang, "text": text} for lang, text in s.blocks],
                 "findings": [f.as_dict() for f in s.findings],
             }

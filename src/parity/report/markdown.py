@@ -27,7 +27,10 @@ def render_markdown(report: Report) -> str:
             out += [f"```{lang}", block.rstrip("\n"), "```", ""]
         for f in s.findings:
             loc = f" `{f.file}{':' + str(f.line) if f.line else ''}`" if f.file else ""
-            out.append(f"- {_ICON[f.severity]} **{f.code}**{loc} {f.message}" + (f"  \n  fix: {f.fix}" if f.fix else ""))
+            out.append(
+                f"- {_ICON[f.severity]} **{f.code}**{loc} {f.message}"
+                + (f"  \n  fix: {f.fix}" if f.fix else "")
+            )
         if s.findings:
             out.append("")
         if not (s.findings or s.tables or s.blocks or s.notes):

@@ -14,7 +14,14 @@ def render_sarif(report: Report) -> str:
     rules: dict[str, dict[str, object]] = {}
     results: list[dict[str, object]] = []
     for f in report.findings:
-        rules.setdefault(f.code, {"id": f.code, "shortDescription": {"text": f.message.split(":")[0][:120]}, "properties": {"area": f.area}})
+        rules.setdefault(
+            f.code,
+            {
+                "id": f.code,
+                "shortDescription": {"text": f.message.split(":")[0][:120]},
+                "properties": {"area": f.area},
+            },
+        )
         result: dict[str, object] = {
             "ruleId": f.code,
             "level": _LEVEL[f.severity],
@@ -22,8 +29,17 @@ def render_sarif(report: Report) -> str:
         }
         if f.file:
             region = {"startLine": f.line} if f.line else {}
-            result["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": f.file}, **({"region": region} if region else {})}}]
-        props = {k: v for k, v in (("service", f.service), ("environment", f.environment), ("key", f.key)) if v}
+            result["locations"] = [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": f.file},
+                        **({"region": region} if region else {}),
+                    }
+                }
+            ]
+        props = {
+            k: v for k, v in (("service", f.service), ("environment", f.environment), ("key", f.key)) if v
+        }
         if props:
             result["properties"] = props
         results.append(result)

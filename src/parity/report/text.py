@@ -54,15 +54,23 @@ def render_text(report: Report, *, width: int | None = None, color: bool = False
     color = color and "NO_COLOR" not in os.environ
     buf = io.StringIO()
     console = Console(
-        file=buf, width=width or 100, force_terminal=color, no_color=not color, color_system="auto" if color else None,
-        highlight=False, emoji=False, legacy_windows=False,
+        file=buf,
+        width=width or 100,
+        force_terminal=color,
+        no_color=not color,
+        color_system="auto" if color else None,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
     )
     console.print(Text(f"parity {report.command} · {report.project} · {report.environment}", style="bold"))
     console.print()
     for section in report.sections:
         _section(console, section)
     counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
-    console.print(f"{counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, {counts[Severity.INFO]} notes")
+    console.print(
+        f"{counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, {counts[Severity.INFO]} notes"
+    )
     out = buf.getvalue()
     verdict = report.verdict
     if color:

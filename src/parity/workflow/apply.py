@@ -49,7 +49,9 @@ def _undo(project: Project, record: RunRecord) -> list[str]:
     done: list[str] = []
     if record.migrations:
         ran, created = bool(record.migrations.get("ran")), bool(record.migrations.get("created_history"))
-        done.append("database: " + rollback_migrations(project, record.environment, ran=ran, created_history=created))
+        done.append(
+            "database: " + rollback_migrations(project, record.environment, ran=ran, created_history=created)
+        )
     for rel in reversed(record.env_backups):
         done += restore(project.root, read_backup(project.root / rel))
     return done
@@ -81,7 +83,10 @@ def run_apply(
         if options.consolidate:
             project, env = load_project(path, env)
             cp = run_consolidation_plan(project, env)
-            sections += [consolidation_section(cp), env_plan_section(cp.plan, "Implementation: consolidation")]
+            sections += [
+                consolidation_section(cp),
+                env_plan_section(cp.plan, "Implementation: consolidation"),
+            ]
             backup = write_plan(project, cp.plan)
             _keep(project, record, backup.path if backup else None)
 
@@ -91,7 +96,15 @@ def run_apply(
         if mig.ran or mig.created_history:
             record.migrations = {"ran": mig.ran, "url": mig.url, "created_history": mig.created_history}
             save(project.root, record)
-        sections.append(Section("implementation-migrations", "Implementation: migrations", tuple(mig.findings), (), tuple(mig.notes)))
+        sections.append(
+            Section(
+                "implementation-migrations",
+                "Implementation: migrations",
+                tuple(mig.findings),
+                (),
+                tuple(mig.notes),
+            )
+        )
         if not mig.ok:
             raise ParityError("the migration step failed (see Implementation: migrations)")
     except ParityError as exc:
@@ -102,7 +115,9 @@ def run_apply(
     after = analysis_sections(project, env)
     checks: list[Check] = env_checks(project, after[0].findings) + section_checks(after)
     if failure is None and options.smoke:
-        checks += [Check(f"smoke: {r.service}: {r.name}", r.ok, r.detail) for r in run_smoke_checks(project, env)]
+        checks += [
+            Check(f"smoke: {r.service}: {r.name}", r.ok, r.detail) for r in run_smoke_checks(project, env)
+        ]
     if failure is not None:
         checks.insert(0, Check("apply steps", False, failure))
 
@@ -111,16 +126,23 @@ def run_apply(
     if any(not c.ok for c in checks):
         undone = _undo(project, record)
         record.state = "failed-rolled-back"
-        notes.append("this run's changes were rolled back: " + (", ".join(dict.fromkeys(undone)) or "nothing had been written"))
+        notes.append(
+            "this run's changes were rolled back: "
+            + (", ".join(dict.fromkeys(undone)) or "nothing had been written")
+        )
     elif changed:
         record.state = "applied"
-        notes.append("backups: " + ", ".join(record.env_backups) if record.env_backups else "no env-file backup needed")
+        notes.append(
+            "backups: " + ", ".join(record.env_backups) if record.env_backups else "no env-file backup needed"
+        )
     else:
         record.state = "unchanged"
         notes.append("nothing to change: everything was already in place")
     if changed:
         save(project.root, record)
-    rollback_hint = f"undo with: parity rollback {path} --env {env}" if record.state == "applied" else "nothing to undo"
+    rollback_hint = (
+        f"undo with: parity rollback {path} --env {env}" if record.state == "applied" else "nothing to undo"
+    )
     sections[:0] = after
     sections.append(verification_section(checks, rollback_hint, tuple(notes)))
     return Report("apply", project.root.name, env, tuple(sections))

@@ -27,7 +27,9 @@ def run_smoke_checks(project: Project, environment: str) -> list[SmokeResult]:
     results: list[SmokeResult] = []
     for service_name, checks in project.config.smoke.items():
         service = project.service(service_name)
-        results += [run_smoke(service, check, effective[service.name], project.config.secrets) for check in checks]
+        results += [
+            run_smoke(service, check, effective[service.name], project.config.secrets) for check in checks
+        ]
     return results
 
 
@@ -45,12 +47,27 @@ def verification_section(
 ) -> Section:
     """``as_findings=False`` when the failed checks only restate findings of earlier sections (``check``)."""
     rows = tuple((c.name, "ok" if c.ok else "FAILED", c.detail) for c in checks)
-    findings = () if not as_findings else tuple(
-        Finding("APL002", Severity.ERROR, "verify", f"verification failed: {c.name}" + (f" ({c.detail})" if c.detail else ""))
-        for c in checks
-        if not c.ok
+    findings = (
+        ()
+        if not as_findings
+        else tuple(
+            Finding(
+                "APL002",
+                Severity.ERROR,
+                "verify",
+                f"verification failed: {c.name}" + (f" ({c.detail})" if c.detail else ""),
+            )
+            for c in checks
+            if not c.ok
+        )
     )
-    return Section("verify", "Verification & Rollback", findings, (Table("", ("check", "result", "detail"), rows),), (*extra_notes, rollback_hint))
+    return Section(
+        "verify",
+        "Verification & Rollback",
+        findings,
+        (Table("", ("check", "result", "detail"), rows),),
+        (*extra_notes, rollback_hint),
+    )
 
 
 def env_checks(project: Project, findings: tuple[Finding, ...]) -> list[Check]:
@@ -116,24 +133,44 @@ def run_check(path: Path, environment: str | None = "production", *, smoke: bool
     sections.append(consolidation_section(cp))
 
     sync = run_sync_plan(project, env, [], files)
-    impl_notes = tuple(f"{ch.rel}: " + "; ".join(ch.summary) for ch in sync.changes) or ("no env-file change needed",)
-    sections.append(Section(
-        "implementation", "Implementation",
-        notes=(*impl_notes, "apply with: parity apply --yes [--set KEY=VALUE]... [--enable FLAG]... [--consolidate]"),
-        blocks=plan_blocks(sync),
-    ))
+    impl_notes = tuple(f"{ch.rel}: " + "; ".join(ch.summary) for ch in sync.changes) or (
+        "no env-file change needed",
+    )
+    sections.append(
+        Section(
+            "implementation",
+            "Implementation",
+            notes=(
+                *impl_notes,
+                "apply with: parity apply --yes [--set KEY=VALUE]... [--enable FLAG]... [--consolidate]",
+            ),
+            blocks=plan_blocks(sync),
+        )
+    )
     migrations = implementation_section(project, env)
     if migrations is not None:
         sections.append(migrations)
 
     checks = env_checks(project, env_findings)
-    smoke_checks = [Check(f"smoke: {r.service}: {r.name}", r.ok, r.detail) for r in run_smoke_checks(project, env)] if smoke else []
+    smoke_checks = (
+        [Check(f"smoke: {r.service}: {r.name}", r.ok, r.detail) for r in run_smoke_checks(project, env)]
+        if smoke
+        else []
+    )
     verify = verification_section(
-        checks, f"nothing was changed by check; after an apply, undo with: parity rollback {path} --env {env}", as_findings=False
+        checks,
+        f"nothing was changed by check; after an apply, undo with: parity rollback {path} --env {env}",
+        as_findings=False,
     )
     if smoke_checks:
         # Smoke checks are new evidence (not a restatement of a finding), so a failure fails the check.
         smoke_section = verification_section(smoke_checks, "", as_findings=True)
-        verify = Section(verify.id, verify.title, smoke_section.findings, (*verify.tables, *smoke_section.tables), verify.notes)
+        verify = Section(
+            verify.id,
+            verify.title,
+            smoke_section.findings,
+            (*verify.tables, *smoke_section.tables),
+            verify.notes,
+        )
     sections.append(verify)
     return Report("check", project.root.name, env, tuple(sections))

@@ -46,23 +46,41 @@ def implementation_section(project: Project, environment: str) -> Section | None
         waiting = {m.version for m in status.pending}
         files = [m for m in mdir.load(folder) if m.version in waiting]
         pending = tuple(f"pending: {project.rel(m.up_path)}" for m in files)
-        sql = tuple(("sql", f"-- {project.rel(m.up_path)}\n" + m.up_path.read_text(encoding="utf-8")) for m in files)
+        sql = tuple(
+            ("sql", f"-- {project.rel(m.up_path)}\n" + m.up_path.read_text(encoding="utf-8")) for m in files
+        )
         return Section("implementation-migrations", "Implementation: migrations", (), (), pending, sql)
     pr = plan_for(project, environment, name=MIGRATION_NAME)
     if pr.plan.empty:
-        return Section("implementation-migrations", "Implementation: migrations", tuple(pr.plan.refused), (),
-                       ("no migration needed: the database matches the declared schema",))
+        return Section(
+            "implementation-migrations",
+            "Implementation: migrations",
+            tuple(pr.plan.refused),
+            (),
+            ("no migration needed: the database matches the declared schema",),
+        )
     blocks: list[tuple[str, str]] = []
     notes: list[str] = []
     next_version = len(status.migrations) + 1
     for m in pr.plan.migrations():
         name = f"{project.rel(folder)}/V{next_version:04d}__{MIGRATION_NAME}{m.suffix}"
         next_version += 1
-        notes.append(f"{name}.up.sql / .down.sql ({'one transaction' if m.transactional else 'outside a transaction'})")
+        notes.append(
+            f"{name}.up.sql / .down.sql ({'one transaction' if m.transactional else 'outside a transaction'})"
+        )
         blocks.append(("sql", f"-- {name}.up.sql\n{m.up}"))
         blocks.append(("sql", f"-- {name}.down.sql\n{m.down}"))
-    notes.append(f"plan: {'reversible' if pr.plan.reversible else 'NOT fully reversible'}, worst safety class {pr.plan.safety.value}")
-    return Section("implementation-migrations", "Implementation: migrations", tuple(pr.plan.refused), (), tuple(notes), tuple(blocks))
+    notes.append(
+        f"plan: {'reversible' if pr.plan.reversible else 'NOT fully reversible'}, worst safety class {pr.plan.safety.value}"
+    )
+    return Section(
+        "implementation-migrations",
+        "Implementation: migrations",
+        tuple(pr.plan.refused),
+        (),
+        tuple(notes),
+        tuple(blocks),
+    )
 
 
 @dataclass
@@ -79,7 +97,9 @@ class MigrationOutcome:
         return not any(f.severity.value == "error" for f in self.findings)
 
 
-def apply_migrations(project: Project, environment: str, progress: Callable[[str], None] | None = None) -> MigrationOutcome:
+def apply_migrations(
+    project: Project, environment: str, progress: Callable[[str], None] | None = None
+) -> MigrationOutcome:
     """Generate (when nothing is pending) and apply the migrations main's schema needs."""
     out = MigrationOutcome()
     if not has_database(project, environment):
@@ -94,10 +114,14 @@ def apply_migrations(project: Project, environment: str, progress: Callable[[str
         before = {p: p.read_bytes() for p in _files(folder)}
         if write_baseline(project, environment, folder, status.migrations, status.history_exists):
             ex.baseline()
-            out.notes.append(f"wrote {project.rel(folder)}/V0001__baseline.up.sql: the schema production has today, marked applied")
+            out.notes.append(
+                f"wrote {project.rel(folder)}/V0001__baseline.up.sql: the schema production has today, marked applied"
+            )
         gen = generate(project, environment, MIGRATION_NAME)
         after = _files(folder)
-        changed: dict[Path, bytes | None] = {p: before.get(p) for p in after if before.get(p) != p.read_bytes()}
+        changed: dict[Path, bytes | None] = {
+            p: before.get(p) for p in after if before.get(p) != p.read_bytes()
+        }
         if changed:
             # Recorded before anything can fail, so an undo also removes what was generated.
             out.files = record_backup(project.root, changed, "migrations")
@@ -112,7 +136,15 @@ def apply_migrations(project: Project, environment: str, progress: Callable[[str
         result = apply(project, environment, progress=progress)
     except ParityError as exc:
         # The executor has rolled the failing migration back; the run's undo does the rest.
-        out.findings.append(Finding("APL001", Severity.ERROR, "migrate", f"migration failed: {exc.one_line()}", environment=environment))
+        out.findings.append(
+            Finding(
+                "APL001",
+                Severity.ERROR,
+                "migrate",
+                f"migration failed: {exc.one_line()}",
+                environment=environment,
+            )
+        )
         return out
     out.url = result.url
     out.findings.extend(result.verification)
@@ -140,7 +172,9 @@ def baseline_sql(url: str) -> str | None:
     return "\n\n".join(s.rstrip().rstrip(";") + ";" for s in statements) + "\n"
 
 
-def write_baseline(project: Project, environment: str, folder: Path, migrations: tuple[object, ...], history: bool) -> bool:
+def write_baseline(
+    project: Project, environment: str, folder: Path, migrations: tuple[object, ...], history: bool
+) -> bool:
     """First adoption of versioned migrations on a database that already has tables: record
     what it has as migration V0001 so the folder replays from scratch (a fresh local or test
     database gets the same schema). Its down is empty: a baseline is never undone by dropping."""
@@ -153,11 +187,15 @@ def write_baseline(project: Project, environment: str, folder: Path, migrations:
     if sql is None:
         return False
     header = "-- The schema production had when parity started managing migrations (marked applied there).\n"
-    mdir.write(folder, "baseline", header + sql, "-- a baseline is never undone: it would drop production tables\n")
+    mdir.write(
+        folder, "baseline", header + sql, "-- a baseline is never undone: it would drop production tables\n"
+    )
     return True
 
 
-def rollback_migrations(project: Project, environment: str, *, ran: bool = True, created_history: bool = False) -> str:
+def rollback_migrations(
+    project: Project, environment: str, *, ran: bool = True, created_history: bool = False
+) -> str:
     """Undo the last migration apply on the target (restore the backup or run the downs); when
     that run also created the history table (a baseline, a first attempt), drop it, so the
     schema is exactly what it was before."""

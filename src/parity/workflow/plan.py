@@ -11,7 +11,9 @@ from parity.model.findings import Report, Section
 from parity.workflow.migrations import implementation_section
 
 
-def run_plan(path: Path, environment: str | None, sets: tuple[str, ...], enable: tuple[str, ...], consolidate: bool) -> Report:
+def run_plan(
+    path: Path, environment: str | None, sets: tuple[str, ...], enable: tuple[str, ...], consolidate: bool
+) -> Report:
     project, env = load_project(path, environment)
     files = EnvFiles()
     sync = run_sync_plan(project, env, [*sets, *(f"{f}=true" for f in enable)], files)

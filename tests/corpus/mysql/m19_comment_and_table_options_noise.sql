@@ -1,0 +1,6 @@
+-- current
+CREATE TABLE products (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(80) NOT NULL COMMENT 'shown in shop') ENGINE=InnoDB AUTO_INCREMENT=5000 COMMENT='catalogue';
+INSERT INTO products (name) VALUES ('pen');
+-- desired
+CREATE TABLE products (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(80) NOT NULL);
+-- expect
