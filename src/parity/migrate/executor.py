@@ -75,6 +75,7 @@ class RunResult:
     url: str
     steps: tuple[Step, ...]
     backups: tuple[Path, ...] = ()
+    own_writes: tuple[tuple[str, int], ...] = ()  # rows the run itself wrote, per table
 
     @property
     def ran(self) -> tuple[Step, ...]:
@@ -175,7 +176,8 @@ class Executor:
                 if progress:
                     progress(f"applying {m.label}")
                 steps.append(self._apply_one(rt, m))
-        return RunResult(_safe(self.url), tuple(steps))
+            own = tuple(sorted(rt.own_writes.items()))
+        return RunResult(_safe(self.url), tuple(steps), own_writes=own)
 
     def _apply_one(self, rt: Runtime, m: Migration) -> Step:
         sql = m.up_sql()

@@ -69,6 +69,9 @@ class Runtime(ABC):
         self.read_only = read_only
         self.lock_timeout = lock_timeout
         self.in_transaction = False
+        #: Rows this runtime's own migrations inserted, updated or deleted, per table (where the
+        #: engine reports it): verification tells them from other sessions' writes.
+        self.own_writes: dict[str, int] = {}
         self._connect()
 
     # --- connection -------------------------------------------------------------------------
@@ -110,6 +113,11 @@ class Runtime(ABC):
 
     def before_commit(self) -> None:
         """Checks that must pass before a migration commits (SQLite: ``foreign_key_check``)."""
+
+    def write_counts(self, tables: Sequence[str]) -> dict[str, int] | None:
+        """Rows inserted, updated or deleted so far in each of ``tables`` by every session (a
+        counter the engine's statistics keep), or None where parity has no such counter."""
+        return None
 
     def before_statement(self, statement: str) -> None:
         """Hook run before each migration statement (PostgreSQL: drop an invalid index of the

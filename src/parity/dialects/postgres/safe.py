@@ -74,6 +74,27 @@ class Runtime(base.Runtime):
     def release_lock(self) -> None:
         self.scalar("SELECT pg_advisory_unlock(%s)", (_ADVISORY_KEY,))
 
+    def before_commit(self) -> None:
+        # The transaction's own row writes, so that verification can tell them from the
+        # application's (pg_stat_xact_* shows the current transaction only).
+        for name, n in self.query(
+            "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables "
+            "WHERE schemaname = current_schema()"
+        ):
+            if n:
+                self.own_writes[name] = self.own_writes.get(name, 0) + int(n)
+
+    def write_counts(self, tables: Sequence[str]) -> dict[str, int] | None:
+        # Cumulative statistics: other backends flush theirs at most about once a second, so a
+        # caller that sees no movement right after a write waits and asks again.
+        self.execute("SELECT pg_stat_clear_snapshot()")
+        wanted = set(tables)
+        rows = self.query(
+            "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables "
+            "WHERE schemaname = current_schema()"
+        )
+        return {name: int(n) for name, n in rows if name in wanted}
+
     def before_statement(self, statement: str) -> None:
         m = _CONCURRENT_INDEX.search(statement)
         if not m or self.in_transaction:

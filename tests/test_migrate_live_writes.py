@@ -1,0 +1,116 @@
+"""`migrate up` on a PostgreSQL database that the application keeps writing to.
+
+Row counts and content digests cannot match exactly when other sessions write meanwhile: those
+tables are reported as VER008 (a warning) instead of failing and rolling back the migration.
+A migration that changes old data itself stays an error (its own writes are accounted for).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from parity.migrate import dir as mdir
+from parity.migrate import service
+from parity.project import discover
+
+
+@pytest.fixture
+def project_root(tmp_path: Path, pg_url: str) -> Path:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE orders (id bigserial PRIMARY KEY, total integer NOT NULL);"
+            "INSERT INTO orders (total) SELECT i FROM generate_series(1, 2000) AS i;"
+            "CREATE TABLE customers (id bigserial PRIMARY KEY, name text NOT NULL);"
+            "INSERT INTO customers (name) SELECT 'customer ' || i FROM generate_series(1, 50) AS i;"
+        )
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / ".env.example").write_text("DATABASE_URL=postgresql://localhost/app\n")
+    (root / ".env.production").write_text(f"DATABASE_URL={pg_url}\n")
+    return root
+
+
+@pytest.fixture
+def live_writer(pg_url: str) -> Iterator[threading.Event]:
+    """The application: inserts an order every few milliseconds until the test ends."""
+    stop = threading.Event()
+
+    def write() -> None:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            while not stop.is_set():
+                conn.execute("INSERT INTO orders (total) VALUES (1)")
+                time.sleep(0.005)
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    time.sleep(0.2)
+    try:
+        yield stop
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+STATUS_COLUMNS = (
+    "SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'status'"
+)
+
+
+def _count(pg_url: str, sql: str) -> int:
+    with psycopg.connect(pg_url) as conn:
+        row = conn.execute(sql).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_application_writes_during_the_migration_do_not_fail_it(
+    project_root: Path, pg_url: str, live_writer: threading.Event
+) -> None:
+    project = discover(project_root)
+    mdir.write(
+        service.migrations_folder(project), "status", "ALTER TABLE orders ADD COLUMN status text;\n", ""
+    )
+    result = service.apply(project, "production", verify_schema=False)
+    live_writer.set()
+    codes = [(f.code, f.severity.value, f.key) for f in result.verification]
+    assert not result.rolled_back and result.ok, codes
+    assert ("VER008", "warning", "orders") in codes
+    assert all(key != "customers" for _code, _sev, key in codes)  # untouched tables compare exactly
+    assert _count(pg_url, STATUS_COLUMNS) == 1
+
+
+def test_a_migration_that_changes_old_data_still_fails_on_postgres(project_root: Path, pg_url: str) -> None:
+    project = discover(project_root)
+    mdir.write(
+        service.migrations_folder(project),
+        "sneaky",
+        "ALTER TABLE orders ADD COLUMN status text;\nUPDATE orders SET total = 0 WHERE id <= 3;\n",
+        "ALTER TABLE orders DROP COLUMN status;\n",
+    )
+    result = service.apply(project, "production", verify_schema=False)
+    assert result.rolled_back and not result.ok
+    assert [(f.code, f.key) for f in result.verification] == [("VER004", "orders")]
+    # Rolled back by its down migration (the data change itself is the pg_dump backup's job).
+    assert _count(pg_url, STATUS_COLUMNS) == 0
+
+
+def test_a_migration_that_changes_data_of_a_table_nobody_else_writes_fails_under_load(
+    project_root: Path, pg_url: str, live_writer: threading.Event
+) -> None:
+    project = discover(project_root)
+    mdir.write(
+        service.migrations_folder(project),
+        "sneaky",
+        "UPDATE customers SET name = 'x' WHERE id = 1;\n",
+        "",
+    )
+    result = service.apply(project, "production", verify_schema=False)
+    live_writer.set()
+    codes = [(f.code, f.key) for f in result.verification]
+    assert result.rolled_back and ("VER004", "customers") in codes
