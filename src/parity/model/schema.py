@@ -25,6 +25,10 @@ class Column:
     says whether it is stored (PostgreSQL has only stored ones; SQLite and MySQL both kinds).
     ``identity`` is ``"always"``/``"by default"`` for SQL identity columns and ``"auto"``
     for MySQL ``AUTO_INCREMENT`` / SQLite ``AUTOINCREMENT``.
+    ``on_update`` is the MySQL ``ON UPDATE`` expression (``CURRENT_TIMESTAMP``,
+    ``CURRENT_TIMESTAMP(3)``), None elsewhere. ``comment`` is the column's comment, kept only
+    so SQL that restates a whole column (MySQL ``MODIFY COLUMN``) does not lose it; it is left
+    out of equality, and :func:`parity.diff.compare` ignores it.
     """
 
     name: str
@@ -37,6 +41,8 @@ class Column:
     generated_stored: bool = False
     collation: str | None = None
     identity: str | None = None
+    on_update: str | None = None
+    comment: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.raw_type:
@@ -58,6 +64,8 @@ _COLUMN_SETTERS = tuple(
         "generated_stored",
         "collation",
         "identity",
+        "on_update",
+        "comment",
     )
 )
 
@@ -73,6 +81,8 @@ def fast_column(
     generated_stored: bool,
     collation: str | None,
     identity: str | None,
+    on_update: str | None = None,
+    comment: str | None = None,
 ) -> Column:
     """``Column(...)`` with every field given, about 3× faster.
 
@@ -92,6 +102,8 @@ def fast_column(
     s[7](col, generated_stored)
     s[8](col, collation)
     s[9](col, identity)
+    s[10](col, on_update)
+    s[11](col, comment)
     return col
 
 
@@ -103,15 +115,22 @@ class PrimaryKey:
 
 @dataclass(frozen=True, slots=True)
 class IndexPart:
-    """One key part of an index: a column, or an expression (``lower(email)``)."""
+    """One key part of an index: a column, or an expression (``lower(email)``).
+
+    ``length`` is a prefix length (MySQL ``KEY ix (name(10))``: only the first 10 characters
+    are indexed); None indexes the whole value.
+    """
 
     column: str | None = None
     expression: str | None = None
     descending: bool = False
+    length: int | None = None
 
     @property
     def text(self) -> str:
         base = self.column if self.column is not None else f"({self.expression})"
+        if self.length is not None:
+            base += f"({self.length})"
         return base + (" DESC" if self.descending else "")
 
 

@@ -28,6 +28,20 @@ FK_ACTIONS = {
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _SPACES = re.compile(r"\s+")
 _TS = re.compile(r"^current_timestamp(\(\d*\))?$|^now\(\)$", re.IGNORECASE)
+_ON_UPDATE = re.compile(r"\bon update (?:current_timestamp|now)(?:\((\d*)\))?", re.IGNORECASE)
+
+
+def on_update_sql(extra: str) -> str | None:
+    """The ``ON UPDATE`` clause in ``COLUMNS.EXTRA``, normalised (None: there is none).
+
+    MariaDB says ``on update current_timestamp()``, MySQL 8 ``DEFAULT_GENERATED on update
+    CURRENT_TIMESTAMP``; both give ``CURRENT_TIMESTAMP`` (``CURRENT_TIMESTAMP(3)`` with a
+    fractional-seconds precision, which must match the column's).
+    """
+    m = _ON_UPDATE.search(extra)
+    if m is None:
+        return None
+    return f"CURRENT_TIMESTAMP({m.group(1)})" if m.group(1) else "CURRENT_TIMESTAMP"
 
 
 def default_sql(raw: str | None, extra: str, mariadb: bool) -> str | None:

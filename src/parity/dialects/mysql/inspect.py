@@ -13,7 +13,13 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from parity.dialects.base import RowCount
-from parity.dialects.mysql.diff import FK_ACTIONS, default_sql, normalize_default, normalize_expression
+from parity.dialects.mysql.diff import (
+    FK_ACTIONS,
+    default_sql,
+    normalize_default,
+    normalize_expression,
+    on_update_sql,
+)
 from parity.dialects.mysql.types import normalize_type
 from parity.errors import DatabaseError
 from parity.model.schema import (
@@ -35,7 +41,7 @@ Q_TABLES = (
 )
 Q_COLUMNS = (
     "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, GENERATION_EXPRESSION, "
-    "COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME, ORDINAL_POSITION"
+    "COLLATION_NAME, COLUMN_COMMENT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME, ORDINAL_POSITION"
 )
 Q_INDEXES = (
     "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, COLLATION, SUB_PART, INDEX_TYPE{expr} "
@@ -142,7 +148,7 @@ def _inspect(cur: Any, db: str, mariadb: bool) -> Schema:
     table_rows = rows(Q_TABLES)
     table_collation = {t: c for t, c in table_rows}
     columns: dict[str, list[Column]] = defaultdict(list)
-    for t, name, ctype, nullable, default, extra, gen_expr, collation in rows(Q_COLUMNS):
+    for t, name, ctype, nullable, default, extra, gen_expr, collation, comment in rows(Q_COLUMNS):
         if t not in table_collation:
             continue  # a view's columns
         extra = extra or ""
@@ -160,6 +166,8 @@ def _inspect(cur: Any, db: str, mariadb: bool) -> Schema:
                 generated_stored="STORED" in extra.upper() or "PERSISTENT" in extra.upper(),
                 collation=collation if collation and collation != table_collation.get(t) else None,
                 identity="auto" if "auto_increment" in extra.lower() else None,
+                on_update=None if generated else on_update_sql(extra),
+                comment=comment or None,
             )
         )
     has_expr = not mariadb
@@ -172,14 +180,16 @@ def _inspect(cur: Any, db: str, mariadb: bool) -> Schema:
         if iname == "PRIMARY":
             pks[t] = PrimaryKey(tuple(r[4] for r in parts_rows), None)
             continue
+        method = parts_rows[0][7]
         parts = []
         for r in parts_rows:
+            # SPATIAL key parts report SUB_PART 32 but take no prefix length.
+            length = int(r[6]) if r[6] is not None and method != "SPATIAL" else None
             expr = r[8] if has_expr and len(r) > 8 else None
             if r[4] is None and expr:
                 parts.append(IndexPart(None, normalize_expression(expr), r[5] == "D"))
             else:
-                parts.append(IndexPart(r[4], None, r[5] == "D"))
-        method = parts_rows[0][7]
+                parts.append(IndexPart(r[4], None, r[5] == "D", length))
         indexes[t].append(
             Index(iname, tuple(parts), not parts_rows[0][2], None, None if method == "BTREE" else method)
         )

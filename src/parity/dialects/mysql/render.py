@@ -39,7 +39,7 @@ from parity.model.changes import (
     RenameColumn,
     Safety,
 )
-from parity.model.schema import Column, ForeignKey, Index, Schema, Table
+from parity.model.schema import Column, ForeignKey, Index, IndexPart, Schema, Table
 
 _LITERAL = re.compile(
     r"^('([^']|'')*'|[+-]?\d+(\.\d+)?|NULL|TRUE|FALSE|current_timestamp(\(\d*\))?|b'[01]*')$", re.I
@@ -54,7 +54,18 @@ def _cols(cols: tuple[str, ...]) -> str:
     return ", ".join(q(c) for c in cols)
 
 
-def column_sql(col: Column) -> str:
+def _string(text: str) -> str:
+    """A MySQL string literal (backslash is an escape character unless NO_BACKSLASH_ESCAPES)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def column_sql(col: Column, comment: str | None = None) -> str:
+    """The column's definition as in ``CREATE TABLE``/``ADD COLUMN``/``MODIFY COLUMN``.
+
+    ``comment`` overrides the column's own comment (``MODIFY`` keeps production's).
+    """
+    comment = comment if comment is not None else col.comment
+    tail = f" COMMENT {_string(comment)}" if comment else ""
     parts = [q(col.name), col.raw_type]
     if col.generated is not None:
         parts.append(
@@ -62,16 +73,18 @@ def column_sql(col: Column) -> str:
         )
         if not col.nullable:
             parts.append("NOT NULL")
-        return " ".join(parts)
+        return " ".join(parts) + tail
     if col.collation:
         parts.append(f"COLLATE {col.collation}")
     parts.append("NULL" if col.nullable else "NOT NULL")
     if col.raw_default is not None:
         d = col.raw_default
         parts.append(f"DEFAULT {d if _LITERAL.match(d) or d.startswith('(') else '(' + d + ')'}")
+    if col.on_update is not None:
+        parts.append(f"ON UPDATE {col.on_update}")
     if col.identity == "auto":
         parts.append("AUTO_INCREMENT")
-    return " ".join(parts)
+    return " ".join(parts) + tail
 
 
 def fk_sql(fk: ForeignKey) -> str:
@@ -84,11 +97,17 @@ def fk_sql(fk: ForeignKey) -> str:
     return text
 
 
+def index_part_sql(part: IndexPart) -> str:
+    """`` `name`(10) DESC``: a key part with its prefix length and direction."""
+    if part.column is None:
+        base = f"({part.expression})"
+    else:
+        base = q(part.column) + (f"({part.length})" if part.length is not None else "")
+    return base + (" DESC" if part.descending else "")
+
+
 def _index_parts(index: Index) -> str:
-    return ", ".join(
-        (q(p.column) if p.column is not None else f"({p.expression})") + (" DESC" if p.descending else "")
-        for p in index.parts
-    )
+    return ", ".join(index_part_sql(p) for p in index.parts)
 
 
 def _index_kind(index: Index) -> str:
@@ -157,8 +176,10 @@ def _(change: PossibleRename, context: Schema | None = None) -> list[str]:
 
 @render.register
 def _(change: AlterColumn, context: Schema | None = None) -> list[str]:
-    # MODIFY restates the whole column; anything left out would be lost.
-    return [f"ALTER TABLE {q(change.table)} MODIFY COLUMN {column_sql(change.desired)}"]
+    # MODIFY restates the whole column; anything left out would be lost. Comments are not
+    # compared, so the declared one wins when there is one, else production's is kept.
+    comment = change.desired.comment or change.current.comment
+    return [f"ALTER TABLE {q(change.table)} MODIFY COLUMN {column_sql(change.desired, comment)}"]
 
 
 @render.register
@@ -298,4 +319,4 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
     return Impact(Safety.NEEDS_CARE, note="unclassified change")
 
 
-__all__ = ["column_sql", "create_index_sql", "create_table_sql", "impact", "render"]
+__all__ = ["column_sql", "create_index_sql", "create_table_sql", "impact", "index_part_sql", "render"]

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from parity.dialects.mysql.render import index_part_sql
 from parity.errors import DatabaseError
 from parity.migrate import runtime as base
 from parity.model.changes import AddColumn, AddIndex, AddTable, Change
@@ -179,9 +180,7 @@ def safe_steps(change: Change, context: Schema | None, render: Render) -> list[S
             undo = f"ALTER TABLE {_q(table)} DROP COLUMN IF EXISTS {_q(col.name)}"
             return [SafeSQL((sql,), (undo,), True, "ALGORITHM=INSTANT: metadata only")]
         case AddIndex(table=table, index=ix):
-            parts = ", ".join(
-                _q(p.column) + (" DESC" if p.descending else "") if p.column else p.text for p in ix.parts
-            )
+            parts = ", ".join(index_part_sql(p) for p in ix.parts)
             sql = (
                 f"ALTER TABLE {_q(table)} ADD {'UNIQUE ' if ix.unique else ''}INDEX IF NOT EXISTS {_q(ix.name)} ({parts}), "
                 "ALGORITHM=INPLACE, LOCK=NONE"

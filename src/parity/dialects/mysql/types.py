@@ -20,19 +20,37 @@ ALIASES = {
 }
 
 
+_QUOTED = re.compile(r"('(?:[^'\\]|''|\\.)*')")
+
+
+def _fold(text: str) -> str:
+    """Lower-case and collapse the spacing of type text outside quoted literals."""
+    text = re.sub(r"\s+", " ", text.lower())
+    text = re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", text))
+    return re.sub(r"\s*,\s*", ",", text)
+
+
 @lru_cache(maxsize=4096)
 def normalize_type(raw: str) -> str:
-    """``int(11)`` → ``int``; ``tinyint(1)`` → ``boolean``; ``INTEGER UNSIGNED`` → ``int unsigned``."""
-    text = re.sub(r"\s+", " ", raw.strip().lower())
+    """``int(11)`` → ``int``; ``tinyint(1)`` → ``boolean``; ``INTEGER UNSIGNED`` → ``int unsigned``.
+
+    Quoted ``ENUM``/``SET`` labels keep their case and spacing: ``ENUM('A')`` and
+    ``enum('a')`` are different types (the stored values differ).
+    """
+    pieces = _QUOTED.split(raw.strip())
+    text = "".join(p if i % 2 else _fold(p) for i, p in enumerate(pieces))
     if text in ("tinyint(1)", "boolean", "bool"):
         return "boolean"
     m = _INT_WIDTH.match(text)
     if m:
         text = m.group(1) + m.group(2)
-    head, _, rest = text.partition("(")
-    head = ALIASES.get(head.strip(), head.strip())
-    text = head + ("(" + rest if rest else "")
-    return re.sub(r"\s*,\s*", ",", text)
+    head, paren, rest = text.partition("(")
+    head = head.strip()
+    for alias, name in ALIASES.items():
+        if head == alias or head.startswith(alias + " "):
+            head = name + head[len(alias) :]
+            break
+    return head + paren + rest
 
 
 _SIZES = {"tinyint": 1, "smallint": 2, "mediumint": 3, "int": 4, "bigint": 8}
