@@ -13,9 +13,11 @@ from typer.testing import CliRunner
 
 from parity import dialects
 from parity.cli.app import app
+from parity.dialects.sqlite import inspect as sqlite_inspect
 from parity.diff import compare
 from parity.model.changes import AddColumn, AddIndex, AddTable, ProductionOnly
 from parity.model.schema import IndexPart
+from schema_helpers import execute
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "shop"
 runner = CliRunner()
@@ -144,6 +146,61 @@ def test_inspector_reads_every_kind(tmp_path: Path) -> None:
     assert ix is not None and ix.unique and ix.where == "NOT p_id IS NULL"
     assert ix.parts == (IndexPart("p_id"), IndexPart("b", descending=True))
     assert [v.name for v in s.views] == ["vc"] and [t.name for t in s.triggers] == ["tr"]
+
+
+def test_table_options_are_cut_off_before_parsing() -> None:
+    split = sqlite_inspect.split_table_options
+    body = 'CREATE TABLE "t(" (a TEXT PRIMARY KEY, b INT CHECK (b > 0))'
+    assert split(body + " WITHOUT ROWID") == (body, frozenset({"without_rowid"}))
+    assert split(body + " /* ) */ without\n rowid , STRICT;") == (
+        body,
+        frozenset({"without_rowid", "strict"}),
+    )
+    assert split(body + " STRICT -- note (x)") == (body, frozenset({"strict"}))
+    assert split(body) == (body, frozenset())
+    assert split(body + " SOMETHING") == (body + " SOMETHING", frozenset())
+
+
+def test_rebuild_keeps_without_rowid_strict_and_what_the_text_says(tmp_path: Path) -> None:
+    url = _file_db(
+        tmp_path,
+        "CREATE TABLE owners (id INTEGER PRIMARY KEY, name TEXT);"
+        "CREATE TABLE pets (owner INT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, age INT,"
+        " half INT AS (age / 2), PRIMARY KEY (owner, name),"
+        " CONSTRAINT fk_pets_owner FOREIGN KEY (owner) REFERENCES owners (id)) WITHOUT ROWID, STRICT;"
+        "INSERT INTO owners VALUES (1, 'ann'); INSERT INTO pets (owner, name, age) VALUES (1, 'Rex', 3);",
+    )
+    d = dialects.get("sqlite")
+    current = d.inspect(url)
+    pets = current.table("pets")
+    assert pets is not None and pets.without_rowid
+    assert pets.column("name").collation == "NOCASE"  # type: ignore[union-attr]
+    assert pets.column("half").generated == "age / 2"  # type: ignore[union-attr]
+    assert pets.foreign_keys[0].name == "fk_pets_owner"
+    assert sqlite_inspect.strict_tables(current) == {"pets"}
+    desired = _desired(
+        "CREATE TABLE owners (id INTEGER PRIMARY KEY, name TEXT);"
+        "CREATE TABLE pets (owner INT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, age INT CHECK (age >= 0),"
+        " half INT AS (age / 2), PRIMARY KEY (owner, name),"
+        " CONSTRAINT fk_pets_owner FOREIGN KEY (owner) REFERENCES owners (id)) WITHOUT ROWID, STRICT;"
+    )
+    changes = compare(current, desired, d.compare_options)
+    assert [c.kind for c in changes] == ["add_check"]
+    script = d.render_script(current, changes)
+    assert any(
+        s.startswith("CREATE TABLE _parity_new_pets") and s.endswith("WITHOUT ROWID, STRICT") for s in script
+    )
+    execute(url, script)
+    after = d.inspect(url)
+    assert compare(after, desired, d.compare_options) == []
+    assert after.table("pets") == desired.table("pets")
+    assert sqlite_inspect.strict_tables(after) == {"pets"}
+    conn = sqlite3.connect(url.split(":///", 1)[1])
+    try:  # STRICT is enforced on the rebuilt table.
+        with pytest.raises(sqlite3.IntegrityError, match="cannot store TEXT value in INT column"):
+            conn.execute("INSERT INTO pets (owner, name, age) VALUES (1, 'Tom', 'old')")
+    finally:
+        conn.close()
 
 
 def test_compare_kinds_and_order() -> None:

@@ -24,6 +24,7 @@ from parity.model.changes import (
     AddView,
     AlterColumn,
     AlterPrimaryKey,
+    AlterTableOptions,
     AlterView,
     Change,
     DropCheck,
@@ -104,6 +105,8 @@ def apply_change(schema: Schema, change: Change) -> Schema:
                 return replace(t, columns=cols, primary_key=pk)
 
             return _with_table(schema, tn, rename)
+        case AlterTableOptions(table=tn):
+            return _with_table(schema, tn, change.apply)
         case AlterPrimaryKey(table=tn, desired=pk):
             return _with_table(schema, tn, lambda t: replace(t, primary_key=pk))
         case AddIndex(table=tn, index=ix):

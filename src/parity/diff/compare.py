@@ -5,9 +5,9 @@ Pure and dialect-free: both schemas were normalised by their inspector, and the 
 (production) has is reported as :class:`ProductionOnly` and never dropped.
 
 Order: enums, sequences, new tables (referenced tables first), then per existing table
-(by name) primary key, columns, indexes, uniques, checks; then foreign keys of existing
-tables (they may reference new tables), views, triggers, and finally production-only
-objects.
+(by name) table options being removed, primary key, columns, indexes, uniques, checks,
+table options being added; then foreign keys of existing tables (they may reference new
+tables), views, triggers, and finally production-only objects.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from parity.model.changes import (
     AddView,
     AlterColumn,
     AlterPrimaryKey,
+    AlterTableOptions,
     AlterView,
     Change,
     CompareOptions,
@@ -36,6 +37,7 @@ from parity.model.changes import (
     DropIndex,
     PossibleRename,
     ProductionOnly,
+    table_options,
 )
 from parity.model.schema import Column, ForeignKey, Index, Schema, Table
 
@@ -47,7 +49,11 @@ def _by_key(items: Iterable[T], name: Callable[[T], str], key: Callable[[str], s
 
 
 def column_changes(current: Column, desired: Column) -> frozenset[str]:
-    """The attributes in which two same-named columns differ (normalised values only)."""
+    """The attributes in which two same-named columns differ (normalised values only).
+
+    ``comment`` is never compared: comments are documentation, and differ between
+    environments without meaning anything.
+    """
     changed: set[str] = set()
     if current.type != desired.type:
         changed.add("type")
@@ -64,12 +70,15 @@ def column_changes(current: Column, desired: Column) -> frozenset[str]:
         changed.add("generated")
     if current.identity != desired.identity:
         changed.add("identity")
+    if current.on_update != desired.on_update:
+        changed.add("on_update")
     return frozenset(changed)
 
 
 def _index_signature(index: Index, key: Callable[[str], str]) -> tuple[object, ...]:
     parts = tuple(
-        (key(p.column) if p.column is not None else None, p.expression, p.descending) for p in index.parts
+        (key(p.column) if p.column is not None else None, p.expression, p.descending, p.length)
+        for p in index.parts
     )
     return (parts, index.unique, index.where, index.method)
 
@@ -148,6 +157,14 @@ def _compare_table(
     only: list[Change] = []
     t = current.name
 
+    # Table options (SQLite WITHOUT ROWID) constrain the primary key: one being removed goes
+    # first, so the key may change after it; one being added goes last, on the final key.
+    cur_opts, des_opts = table_options(current), table_options(desired)
+    options_change = AlterTableOptions(t, cur_opts, des_opts) if cur_opts != des_opts else None
+    if options_change is not None and cur_opts - des_opts:
+        changes.append(options_change)
+        options_change = None
+
     cur_pk = tuple(key(c) for c in current.primary_key.columns) if current.primary_key else ()
     des_pk = tuple(key(c) for c in desired.primary_key.columns) if desired.primary_key else ()
     if cur_pk != des_pk:
@@ -183,6 +200,8 @@ def _compare_table(
     only.extend(
         ProductionOnly("check", t, c.name or c.expression) for e, c in cur_ck.items() if e not in des_ck
     )
+    if options_change is not None:
+        changes.append(options_change)
 
     fk_changes: list[Change] = []
     cur_fk = {_fk_signature(f, key): f for f in current.foreign_keys}

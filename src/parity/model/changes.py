@@ -10,7 +10,7 @@ reverses of the add classes (a rollback of an added column drops it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import ClassVar
 
@@ -122,6 +122,41 @@ class DropTable(Change):
         return AddTable(self.definition)
 
 
+#: The table-level options :func:`table_options` reports (SQLite's ``WITHOUT ROWID``).
+TABLE_OPTIONS = frozenset({"without_rowid"})
+
+
+def table_options(table: Table) -> frozenset[str]:
+    """The table-level options in force on ``table``, as names from :data:`TABLE_OPTIONS`."""
+    return frozenset({"without_rowid"}) if table.without_rowid else frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class AlterTableOptions(Change):
+    """Table-level options differ, e.g. SQLite ``WITHOUT ROWID`` added or removed.
+
+    ``current`` and ``desired`` are the options in force (:func:`table_options`); SQLite
+    can only change them by rebuilding the table.
+    """
+
+    kind: ClassVar[str] = "alter_table_options"
+    table: str
+    current: frozenset[str]
+    desired: frozenset[str]
+
+    @property
+    def changes(self) -> frozenset[str]:
+        """The options added or removed."""
+        return self.current ^ self.desired
+
+    def apply(self, table: Table) -> Table:
+        """``table`` with the desired options (what ``apply_change`` does to the model)."""
+        return replace(table, without_rowid="without_rowid" in self.desired)
+
+    def reverse(self) -> Change:
+        return AlterTableOptions(self.table, self.desired, self.current)
+
+
 # --- columns ----------------------------------------------------------------------------
 
 
@@ -153,7 +188,9 @@ class DropColumn(Change):
         return AddColumn(self.table, self.column)
 
 
-ALTER_ATTRIBUTES = frozenset({"type", "nullable", "default", "collation", "generated", "identity"})
+ALTER_ATTRIBUTES = frozenset(
+    {"type", "nullable", "default", "collation", "generated", "identity", "on_update"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,6 +500,7 @@ class ProductionOnly(Change):
 CHANGE_TYPES: tuple[type[Change], ...] = (
     AddTable,
     DropTable,
+    AlterTableOptions,
     AddColumn,
     DropColumn,
     AlterColumn,
@@ -493,6 +531,15 @@ def describe(change: Change) -> str:
     label = change.kind.replace("_", " ")
     if isinstance(change, AlterColumn):
         label += " (" + ", ".join(sorted(change.changes)) + ")"
+    if isinstance(change, AlterTableOptions):
+        label += (
+            " ("
+            + ", ".join(
+                ("add " if o in change.desired else "remove ") + o.replace("_", " ")
+                for o in sorted(change.changes)
+            )
+            + ")"
+        )
     if isinstance(change, ProductionOnly):
         label = f"production-only {change.object_kind.replace('_', ' ')}"
     return f"{label} {change.object_name}".strip()

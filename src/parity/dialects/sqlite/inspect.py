@@ -10,6 +10,7 @@ objects that need it.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections import defaultdict
@@ -38,7 +39,14 @@ from parity.model.schema import (
 )
 
 _NEEDS_PARSE = re.compile(r"\b(check|collate|generated|constraint)\b|\bas\s*\(", re.IGNORECASE)
-_WITHOUT_ROWID = re.compile(r"\)\s*without\s+rowid\s*;?\s*$", re.IGNORECASE)
+#: Quoted text, comments and parentheses: what finding the end of the column list must see.
+_TOKENS = re.compile(
+    r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\[[^\]]*\]|--[^\n]*|/\*.*?(?:\*/|$)|[()]", re.S
+)
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?(?:\*/|$)", re.S)
+#: Key of :attr:`Schema.meta` listing the STRICT tables (JSON array of names): the model has
+#: no field for it, and a rebuild must keep it.
+STRICT_META = "sqlite.strict_tables"
 _AUTOINCREMENT = re.compile(r"\bautoincrement\b", re.IGNORECASE)
 _PARSE_WORDS = ("check", "collate", "generated", "constraint", "as")
 
@@ -164,13 +172,50 @@ def inspect_connection(conn: sqlite3.Connection) -> Schema:
         pk_cols = sorted((r[5], r[1]) for r in columns[tname] if r[5])
         pk_of[tname.lower()] = tuple(n for _, n in pk_cols)
 
+    strict: list[str] = []
     tables = [
-        _table(tname, sql, columns[tname], index_list[tname], index_cols, index_sql, fks[tname], pk_of)
+        _table(
+            tname, sql, columns[tname], index_list[tname], index_cols, index_sql, fks[tname], pk_of, strict
+        )
         for tname, sql in table_sql.items()
     ]
     views = [View(name, normalize_view(sql or "")) for typ, name, _t, sql in master if typ == "view"]
     triggers = [Trigger(name, tbl, sql or "") for typ, name, tbl, sql in master if typ == "trigger"]
-    return Schema("sqlite", tuple(tables), tuple(views), triggers=tuple(triggers), name="main")
+    meta = {STRICT_META: json.dumps(strict)} if strict else {}
+    return Schema("sqlite", tuple(tables), tuple(views), triggers=tuple(triggers), name="main", meta=meta)
+
+
+def strict_tables(schema: Schema) -> frozenset[str]:
+    """The (lower-cased) names of the STRICT tables the inspector saw in ``schema``."""
+    text = schema.meta.get(STRICT_META)
+    return frozenset(n.lower() for n in json.loads(text)) if text else frozenset()
+
+
+def split_table_options(sql: str) -> tuple[str, frozenset[str]]:
+    """``CREATE TABLE t (…) WITHOUT ROWID, STRICT`` → (``CREATE TABLE t (…)``, the options).
+
+    The options (``without_rowid``, ``strict``) are what follows the column list's closing
+    parenthesis; sqlglot cannot parse them, so they are cut off before the text is parsed.
+    Text whose tail holds anything else is returned whole, with no options.
+    """
+    depth = 0
+    for m in _TOKENS.finditer(sql):
+        tok = m.group()
+        if tok == "(":
+            depth += 1
+        elif tok == ")":
+            depth -= 1
+            if depth == 0:
+                end = m.end()
+                tail = _COMMENT.sub(" ", sql[end:]).strip().rstrip(";").strip()
+                options: set[str] = set()
+                for part in tail.split(",") if tail else ():
+                    word = " ".join(part.split()).lower()
+                    if word not in ("without rowid", "strict"):
+                        return sql, frozenset()
+                    options.add(word.replace(" ", "_"))
+                return sql[:end], frozenset(options)
+    return sql, frozenset()
 
 
 def _table(
@@ -182,8 +227,15 @@ def _table(
     index_sql: dict[str, str | None],
     fk_rows: list[tuple[Any, ...]],
     pk_of: dict[str, tuple[str, ...]],
+    strict: list[str],
 ) -> Table:
     low = sql.lower()
+    options: frozenset[str] = frozenset()
+    if "rowid" in low or "strict" in low:
+        # Table options after the column list: cut off, or sqlglot gives up on the whole text.
+        sql, options = split_table_options(sql)
+        if "strict" in options:
+            strict.append(name)
     # Substring tests first: the regexes (and the parse) are only needed for the few tables
     # whose text holds one of these words.
     needs_parse = any(w in low for w in _PARSE_WORDS) and _NEEDS_PARSE.search(sql) is not None
@@ -257,7 +309,7 @@ def _table(
         tuple(foreign_keys),
         tuple(sorted(uniques, key=lambda u: u.columns)),
         tuple(sorted(parsed.checks, key=lambda c: c.expression)),
-        without_rowid="rowid" in low and _WITHOUT_ROWID.search(sql) is not None,
+        without_rowid="without_rowid" in options,
     )
 
 

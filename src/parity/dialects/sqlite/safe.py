@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from parity.dialects.sqlite.inspect import split_table_options
 from parity.errors import DatabaseError, LockTimeout, MigrationError
 from parity.migrate import runtime as base
 from parity.model.changes import Change
@@ -164,7 +165,7 @@ class Runtime(base.Runtime):
         """rowid order survives both ``ADD COLUMN`` and the 12-step copy (rows are copied in rowid
         order), so chunks line up before and after a migration."""
         sql = self.scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)) or ""
-        if "WITHOUT ROWID" in " ".join(sql.upper().split()):
+        if "without_rowid" in split_table_options(sql)[1]:
             pk = self.primary_key(table)
             return pk[0] if len(pk) == 1 else None
         return "rowid"

@@ -1,0 +1,13 @@
+-- current
+CREATE TABLE owners (id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE pets (owner INT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, age INT, PRIMARY KEY (owner, name), CONSTRAINT fk_pets_owner FOREIGN KEY (owner) REFERENCES owners (id)) WITHOUT ROWID, STRICT;
+CREATE TABLE visits (pet TEXT PRIMARY KEY, n INT CHECK (n > 0)) STRICT, WITHOUT ROWID;
+INSERT INTO owners VALUES (1, 'ann');
+INSERT INTO pets VALUES (1, 'Rex', 3);
+INSERT INTO visits VALUES ('Rex', 2);
+-- desired
+CREATE TABLE owners (id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE pets (owner INT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, age INT CHECK (age >= 0), PRIMARY KEY (owner, name), CONSTRAINT fk_pets_owner FOREIGN KEY (owner) REFERENCES owners (id)) WITHOUT ROWID, STRICT;
+CREATE TABLE visits (pet TEXT PRIMARY KEY, n INT CHECK (n > 0)) STRICT, WITHOUT ROWID;
+-- expect
+add_check pets CHECK (age >= 0)
