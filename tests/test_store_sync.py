@@ -17,8 +17,9 @@ from parity.model.schema import Column
 from parity.schema.sources import load_sql
 from parity.store.coverage import check_coverage
 from parity.store.models import find_models
+from parity.store.proposals import python_default, python_type
 from parity.store.source import scan_project
-from parity.store.sync import apply_sync, plan_sync, python_default, python_type
+from parity.store.sync import apply_sync, plan_sync
 
 
 @pytest.mark.parametrize(

@@ -106,7 +106,7 @@ def _where(project: Project, path: Path, line: int | None) -> str:
 
 
 def coverage_findings(result: StoreResult) -> list[Finding]:
-    from parity.store.sync import EDITABLE, propose
+    from parity.store.proposals import EDITABLE, propose
 
     project, cov, env = result.project, result.coverage, result.environment
     if cov is None:
