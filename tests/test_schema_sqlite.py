@@ -177,7 +177,7 @@ def test_rebuild_keeps_without_rowid_strict_and_what_the_text_says(tmp_path: Pat
     assert pets.column("name").collation == "NOCASE"  # type: ignore[union-attr]
     assert pets.column("half").generated == "age / 2"  # type: ignore[union-attr]
     assert pets.foreign_keys[0].name == "fk_pets_owner"
-    assert sqlite_inspect.strict_tables(current) == {"pets"}
+    assert pets.strict and pets.without_rowid
     desired = _desired(
         "CREATE TABLE owners (id INTEGER PRIMARY KEY, name TEXT);"
         "CREATE TABLE pets (owner INT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, age INT CHECK (age >= 0),"
@@ -194,7 +194,7 @@ def test_rebuild_keeps_without_rowid_strict_and_what_the_text_says(tmp_path: Pat
     after = d.inspect(url)
     assert compare(after, desired, d.compare_options) == []
     assert after.table("pets") == desired.table("pets")
-    assert sqlite_inspect.strict_tables(after) == {"pets"}
+    assert after.table("pets").strict  # type: ignore[union-attr]
     conn = sqlite3.connect(url.split(":///", 1)[1])
     try:  # STRICT is enforced on the rebuilt table.
         with pytest.raises(sqlite3.IntegrityError, match="cannot store TEXT value in INT column"):

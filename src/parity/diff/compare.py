@@ -161,7 +161,7 @@ def _compare_table(
     # first, so the key may change after it; one being added goes last, on the final key.
     cur_opts, des_opts = table_options(current), table_options(desired)
     options_change = AlterTableOptions(t, cur_opts, des_opts) if cur_opts != des_opts else None
-    if options_change is not None and cur_opts - des_opts:
+    if options_change is not None and "without_rowid" in cur_opts - des_opts:
         changes.append(options_change)
         options_change = None
 

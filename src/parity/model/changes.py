@@ -122,13 +122,13 @@ class DropTable(Change):
         return AddTable(self.definition)
 
 
-#: The table-level options :func:`table_options` reports (SQLite's ``WITHOUT ROWID``).
-TABLE_OPTIONS = frozenset({"without_rowid"})
+#: The table-level options :func:`table_options` reports (SQLite's ``WITHOUT ROWID``, ``STRICT``).
+TABLE_OPTIONS = frozenset({"without_rowid", "strict"})
 
 
 def table_options(table: Table) -> frozenset[str]:
     """The table-level options in force on ``table``, as names from :data:`TABLE_OPTIONS`."""
-    return frozenset({"without_rowid"}) if table.without_rowid else frozenset()
+    return frozenset(o for o, on in (("without_rowid", table.without_rowid), ("strict", table.strict)) if on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +151,7 @@ class AlterTableOptions(Change):
 
     def apply(self, table: Table) -> Table:
         """``table`` with the desired options (what ``apply_change`` does to the model)."""
-        return replace(table, without_rowid="without_rowid" in self.desired)
+        return replace(table, without_rowid="without_rowid" in self.desired, strict="strict" in self.desired)
 
     def reverse(self) -> Change:
         return AlterTableOptions(self.table, self.desired, self.current)

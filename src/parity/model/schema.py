@@ -190,7 +190,8 @@ class Table:
     foreign_keys: tuple[ForeignKey, ...] = ()
     uniques: tuple[UniqueConstraint, ...] = ()
     checks: tuple[CheckConstraint, ...] = ()
-    without_rowid: bool = False  # SQLite only; kept so a rebuild can preserve it
+    without_rowid: bool = False  # SQLite only
+    strict: bool = False  # SQLite STRICT: column types enforced
 
     def column(self, name: str) -> Column | None:
         for c in self.columns:

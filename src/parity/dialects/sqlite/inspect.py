@@ -10,7 +10,6 @@ objects that need it.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from collections import defaultdict
@@ -46,7 +45,6 @@ _TOKENS = re.compile(
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?(?:\*/|$)", re.S)
 #: Key of :attr:`Schema.meta` listing the STRICT tables (JSON array of names): the model has
 #: no field for it, and a rebuild must keep it.
-STRICT_META = "sqlite.strict_tables"
 _AUTOINCREMENT = re.compile(r"\bautoincrement\b", re.IGNORECASE)
 _PARSE_WORDS = ("check", "collate", "generated", "constraint", "as")
 
@@ -172,23 +170,13 @@ def inspect_connection(conn: sqlite3.Connection) -> Schema:
         pk_cols = sorted((r[5], r[1]) for r in columns[tname] if r[5])
         pk_of[tname.lower()] = tuple(n for _, n in pk_cols)
 
-    strict: list[str] = []
     tables = [
-        _table(
-            tname, sql, columns[tname], index_list[tname], index_cols, index_sql, fks[tname], pk_of, strict
-        )
+        _table(tname, sql, columns[tname], index_list[tname], index_cols, index_sql, fks[tname], pk_of)
         for tname, sql in table_sql.items()
     ]
     views = [View(name, normalize_view(sql or "")) for typ, name, _t, sql in master if typ == "view"]
     triggers = [Trigger(name, tbl, sql or "") for typ, name, tbl, sql in master if typ == "trigger"]
-    meta = {STRICT_META: json.dumps(strict)} if strict else {}
-    return Schema("sqlite", tuple(tables), tuple(views), triggers=tuple(triggers), name="main", meta=meta)
-
-
-def strict_tables(schema: Schema) -> frozenset[str]:
-    """The (lower-cased) names of the STRICT tables the inspector saw in ``schema``."""
-    text = schema.meta.get(STRICT_META)
-    return frozenset(n.lower() for n in json.loads(text)) if text else frozenset()
+    return Schema("sqlite", tuple(tables), tuple(views), triggers=tuple(triggers), name="main")
 
 
 def split_table_options(sql: str) -> tuple[str, frozenset[str]]:
@@ -227,15 +215,12 @@ def _table(
     index_sql: dict[str, str | None],
     fk_rows: list[tuple[Any, ...]],
     pk_of: dict[str, tuple[str, ...]],
-    strict: list[str],
 ) -> Table:
     low = sql.lower()
     options: frozenset[str] = frozenset()
     if "rowid" in low or "strict" in low:
         # Table options after the column list: cut off, or sqlglot gives up on the whole text.
         sql, options = split_table_options(sql)
-        if "strict" in options:
-            strict.append(name)
     # Substring tests first: the regexes (and the parse) are only needed for the few tables
     # whose text holds one of these words.
     needs_parse = any(w in low for w in _PARSE_WORDS) and _NEEDS_PARSE.search(sql) is not None
@@ -310,6 +295,7 @@ def _table(
         tuple(sorted(uniques, key=lambda u: u.columns)),
         tuple(sorted(parsed.checks, key=lambda c: c.expression)),
         without_rowid="without_rowid" in options,
+        strict="strict" in options,
     )
 
 

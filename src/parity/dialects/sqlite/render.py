@@ -15,7 +15,6 @@ from functools import singledispatch
 
 from parity.dialects.base import RenderError
 from parity.dialects.sql import quote_ident
-from parity.dialects.sqlite.inspect import strict_tables
 from parity.model.changes import (
     AddCheck,
     AddColumn,
@@ -84,7 +83,7 @@ def _fk_sql(fk: ForeignKey) -> str:
     return ("CONSTRAINT " + q(fk.name) + " " if fk.name else "") + text
 
 
-def create_table_sql(table: Table, name: str | None = None, *, strict: bool = False) -> str:
+def create_table_sql(table: Table, name: str | None = None) -> str:
     """``CREATE TABLE`` for ``table``, ending in its table options (``WITHOUT ROWID``, ``STRICT``)."""
     pk = table.primary_key.columns if table.primary_key else ()
     inline = None
@@ -101,7 +100,7 @@ def create_table_sql(table: Table, name: str | None = None, *, strict: bool = Fa
     )
     items.extend(_fk_sql(fk) for fk in table.foreign_keys)
     body = ",\n    ".join(items)
-    options = [o for o, on in (("WITHOUT ROWID", table.without_rowid), ("STRICT", strict)) if on]
+    options = [o for o, on in (("WITHOUT ROWID", table.without_rowid), ("STRICT", table.strict)) if on]
     return f"CREATE TABLE {q(name or table.name)} (\n    {body}\n)" + (
         " " + ", ".join(options) if options else ""
     )
@@ -129,8 +128,7 @@ def _table_of(context: Schema | None, name: str, change: Change) -> Table:
 def rebuild(current: Table, desired: Table, context: Schema) -> list[str]:
     """The rebuild statements turning ``current`` into ``desired`` (same table name).
 
-    The new table gets ``desired``'s ``WITHOUT ROWID`` and keeps ``current``'s ``STRICT``
-    (the model has no field for it: the inspector lists STRICT tables in ``context.meta``).
+    The new table gets ``desired``'s table options (``WITHOUT ROWID``, ``STRICT``).
     """
     tmp = f"_parity_new_{desired.name}"
     keep = [
@@ -142,7 +140,7 @@ def rebuild(current: Table, desired: Table, context: Schema) -> list[str]:
     views = list(context.views)
     triggers = [t for t in context.triggers if t.table.lower() == current.name.lower()]
     out = [f"DROP VIEW {q(v.name)}" for v in views]
-    out.append(create_table_sql(desired, tmp, strict=current.name.lower() in strict_tables(context)))
+    out.append(create_table_sql(desired, tmp))
     out.append(f"INSERT INTO {q(tmp)} ({cols}) SELECT {cols} FROM {q(current.name)}")
     out.append(f"DROP TABLE {q(current.name)}")
     out.append(f"ALTER TABLE {q(tmp)} RENAME TO {q(desired.name)}")
@@ -316,14 +314,12 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
                     "NOT NULL without a default fails on existing rows",
                 )
             return Impact(Safety.NEEDS_CARE, True, f"{write_lock} for the rebuild", note)
-        case AlterTableOptions(desired=options):
-            verb = "added" if "without_rowid" in options else "removed"
-            return Impact(
-                Safety.NEEDS_CARE,
-                True,
-                f"{write_lock} for the rebuild",
-                f"table rebuild; WITHOUT ROWID {verb}",
+        case AlterTableOptions(current=before, desired=options):
+            what = ", ".join(
+                f"{o.replace('_', ' ').upper()} {'added' if o in options else 'removed'}"
+                for o in sorted(before ^ options)
             )
+            return Impact(Safety.NEEDS_CARE, True, f"{write_lock} for the rebuild", f"table rebuild; {what}")
         case AlterColumn(changes=what, desired=col):
             note = "table rebuild; " + ", ".join(sorted(what)) + " changes"
             if "type" in what:
