@@ -228,3 +228,29 @@ def test_cli_refused_plan_writes_nothing_and_names_the_command(tmp_path: Path) -
     assert _cli("migrate", "up", ".", "--yes", cwd=root).returncode == 0
     assert {r[0] for r in _rows(root, "SELECT region FROM orders")} == {"eu"}
     assert "region" in _columns(root, "orders")
+
+
+def test_failed_verification_never_restores_the_backup_over_other_sessions_writes(tmp_path: Path) -> None:
+    root = copy_shop(tmp_path)
+    project = discover(root)
+    folder = service.migrations_folder(project)
+    mdir.write(
+        folder,
+        "sneaky",
+        "ALTER TABLE orders ADD COLUMN status TEXT;\nUPDATE orders SET total_cents = 0 WHERE id = 2;\n",
+        "ALTER TABLE orders DROP COLUMN status;\n",
+    )
+
+    def application_writes(message: str) -> None:
+        # The application commits a customer while the migration is being verified.
+        if message.startswith("verifying"):
+            conn = sqlite3.connect(_db(root))
+            with conn:
+                conn.execute("INSERT INTO customers (id, email, name) VALUES (99, 'late@example.invalid', 'Late')")
+            conn.close()
+
+    result = service.apply(project, "production", verify_schema=False, progress=application_writes)
+    assert result.rolled_back and not result.ok
+    assert _rows(root, "SELECT email FROM customers WHERE id = 99") == [("late@example.invalid",)]
+    assert "status" not in _columns(root, "orders")  # undone by the down migration
+    assert any("not restored over their writes" in n for n in result.notes), result.notes

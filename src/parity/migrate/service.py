@@ -17,7 +17,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -301,10 +301,20 @@ def apply(
     failed = any(f.severity is Severity.ERROR for f in findings)
     rolled_back = False
     if failed and versions:
-        _undo(url, ex, bk, versions, lock_timeout)
+        if bk is not None and bk.restorable and not _only_this_run_wrote(url, ex, bk, versions, lock_timeout):
+            # Restoring the copy would erase what the application wrote meanwhile: undo by the
+            # down migrations instead, and keep the copy for whatever they cannot put back.
+            bk = replace(bk, restorable=False)
+            notes.append(
+                "other sessions wrote to the database during the migration: the backup was not "
+                f"restored over their writes (it stays in {project.rel(folder)}); the down migrations ran"
+            )
+        notes.append(
+            "verification failed: the migration was rolled back: "
+            + _undo(url, ex, bk, versions, lock_timeout)
+        )
         rolled_back = True
         data["rolled_back"] = True
-        notes.append("verification failed: the migration was rolled back")
     else:
         data["after"] = _fingerprint(url)
     manifest.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -351,6 +361,44 @@ def _rediff(
         )
         for c in left
     ]
+
+
+def _state_without_history(url: str) -> str:
+    """The schema and every user table's digests: what a replay of the same run must reproduce."""
+    from parity import dialects
+    from parity.migrate.runtime import open_runtime
+    from parity.verify import integrity
+
+    schema = dialects.get(url).inspect(url)
+    rt = open_runtime(url, read_only=True)
+    try:
+        snap = integrity.snapshot(rt, rt.table_names())  # parity's own history table left out
+    finally:
+        rt.close()
+    return hashlib.sha256((repr(schema) + json.dumps(snap.as_dict(), sort_keys=True)).encode()).hexdigest()
+
+
+def _only_this_run_wrote(
+    url: str, ex: Executor, bk: Backup, versions: Sequence[str], lock_timeout: float
+) -> bool:
+    """Whether the live SQLite database is exactly the backup plus this run's migrations.
+
+    The run is replayed on a copy of the backup; any other difference is someone else's write
+    (between the backup and the end of the run), which restoring the backup would lose.
+    """
+    import shutil
+    import tempfile
+
+    assert bk.file is not None
+    with tempfile.TemporaryDirectory(dir=bk.folder) as tmp:
+        copy = Path(tmp) / bk.file.name
+        shutil.copyfile(bk.file, copy)
+        replay_url = f"sqlite:///{copy.resolve()}"
+        try:
+            Executor(replay_url, ex.folder, lock_timeout=lock_timeout).up(to=max(versions, key=int))
+        except ParityError:
+            return False  # cannot reproduce the run: do not bet the application's writes on it
+        return _state_without_history(replay_url) == _state_without_history(url)
 
 
 def _undo(url: str, ex: Executor, bk: Backup | None, versions: Sequence[str], lock_timeout: float) -> str:
