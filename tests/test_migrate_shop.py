@@ -246,7 +246,9 @@ def test_failed_verification_never_restores_the_backup_over_other_sessions_write
         if message.startswith("verifying"):
             conn = sqlite3.connect(_db(root))
             with conn:
-                conn.execute("INSERT INTO customers (id, email, name) VALUES (99, 'late@example.invalid', 'Late')")
+                conn.execute(
+                    "INSERT INTO customers (id, email, name) VALUES (99, 'late@example.invalid', 'Late')"
+                )
             conn.close()
 
     result = service.apply(project, "production", verify_schema=False, progress=application_writes)
