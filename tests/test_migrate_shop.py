@@ -256,3 +256,28 @@ def test_failed_verification_never_restores_the_backup_over_other_sessions_write
     assert _rows(root, "SELECT email FROM customers WHERE id = 99") == [("late@example.invalid",)]
     assert "status" not in _columns(root, "orders")  # undone by the down migration
     assert any("not restored over their writes" in n for n in result.notes), result.notes
+
+
+def test_application_writes_during_a_sound_migration_are_a_warning_not_a_rollback(tmp_path: Path) -> None:
+    root = copy_shop(tmp_path)
+    project = discover(root)
+    mdir.write(
+        service.migrations_folder(project),
+        "status",
+        "ALTER TABLE orders ADD COLUMN status TEXT;\n",
+        "ALTER TABLE orders DROP COLUMN status;\n",
+    )
+
+    def application_writes(message: str) -> None:
+        if message.startswith("verifying"):
+            conn = sqlite3.connect(_db(root))
+            with conn:
+                conn.execute("UPDATE customers SET name = 'Renamed' WHERE id = 1")
+            conn.close()
+
+    result = service.apply(project, "production", verify_schema=False, progress=application_writes)
+    codes = [(f.code, f.severity.value, f.key) for f in result.verification]
+    assert result.ok and not result.rolled_back, codes
+    assert codes == [("VER008", "warning", "customers")]
+    assert "status" in _columns(root, "orders")
+    assert _rows(root, "SELECT name FROM customers WHERE id = 1") == [("Renamed",)]

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from parity.project import Project
     from parity.schema.service import SchemaDiff
     from parity.verify.integrity import Progress as VerifyProgress
+    from parity.verify.integrity import Snapshot as IntegritySnapshot
 
 SECTION_ID = "migrations"
 SECTION_TITLE = "Migrations"
@@ -57,7 +58,7 @@ CODE_DOCS = {
     "VER005": "SQLite integrity_check failed after the migration",
     "VER006": "SQLite foreign_key_check failed after the migration",
     "VER007": "the schema after the migration still differs from the declared schema",
-    "VER008": "a table was written by other sessions during the migration (PostgreSQL statistics): compared for readability only",
+    "VER008": "a table was written by other sessions during the migration (PostgreSQL statistics, or a replay of the run on the SQLite backup): compared for readability only",
 }
 
 Progress = Callable[[str], None]
@@ -263,7 +264,16 @@ def apply(
         if progress:
             progress(f"snapshot of {len(tables)} table(s)")
         counts_before = rt.write_counts(tables)
-        before = integrity.snapshot(rt, tables, progress=verify_progress)
+        if bk.restorable and bk.file is not None:
+            # "Before" is the backup itself: the replay below starts from exactly that state,
+            # even when the application wrote between the copy and now.
+            copy_rt = open_runtime(f"sqlite:///{bk.file.resolve()}", read_only=True)
+            try:
+                before = integrity.snapshot(copy_rt, tables, progress=verify_progress)
+            finally:
+                copy_rt.close()
+        else:
+            before = integrity.snapshot(rt, tables, progress=verify_progress)
     finally:
         rt.close()
 
@@ -283,6 +293,22 @@ def apply(
         findings += list(integrity.health(rt))
     finally:
         rt.close()
+    replay: _Replay | None = None
+    if bk.restorable and run.ran and any(f.code in ("VER002", "VER004") for f in findings):
+        # SQLite keeps no write statistics, but its migrations replay exactly: run them again on a
+        # copy of the backup, where nobody else writes. Old data intact there means the live
+        # differences are other sessions' writes.
+        if progress:
+            progress("replaying the run on a copy of the backup")
+        replay = _replay(url, ex, bk, [s.version for s in run.ran], lock_timeout, tables)
+        if (
+            replay is not None
+            and replay.changed_state
+            and not any(f.severity is Severity.ERROR for f in integrity.compare(before, replay.snapshot))
+        ):
+            busy = {f.key: -1 for f in findings if f.code in ("VER002", "VER004") and f.key}
+            findings = [f for f in findings if f.code not in ("VER002", "VER004")]
+            findings[:0] = [f for f in integrity.compare(before, after, written=busy) if f.code == "VER008"]
     notes: list[str] = []
     if verify_schema:
         findings.extend(_rediff(project, environment, url, schema, dev_url, notes))
@@ -301,7 +327,9 @@ def apply(
     failed = any(f.severity is Severity.ERROR for f in findings)
     rolled_back = False
     if failed and versions:
-        if bk is not None and bk.restorable and not _only_this_run_wrote(url, ex, bk, versions, lock_timeout):
+        if replay is None and bk.restorable:
+            replay = _replay(url, ex, bk, versions, lock_timeout, tables)
+        if bk.restorable and (replay is None or replay.changed_state):
             # Restoring the copy would erase what the application wrote meanwhile: undo by the
             # down migrations instead, and keep the copy for whatever they cannot put back.
             bk = replace(bk, restorable=False)
@@ -378,16 +406,25 @@ def _state_without_history(url: str) -> str:
     return hashlib.sha256((repr(schema) + json.dumps(snap.as_dict(), sort_keys=True)).encode()).hexdigest()
 
 
-def _only_this_run_wrote(
-    url: str, ex: Executor, bk: Backup, versions: Sequence[str], lock_timeout: float
-) -> bool:
-    """Whether the live SQLite database is exactly the backup plus this run's migrations.
+@dataclass(frozen=True, slots=True)
+class _Replay:
+    snapshot: IntegritySnapshot  # the old tables after the replayed run
+    changed_state: bool  # the live database differs from the replay: someone else wrote
 
-    The run is replayed on a copy of the backup; any other difference is someone else's write
-    (between the backup and the end of the run), which restoring the backup would lose.
+
+def _replay(
+    url: str, ex: Executor, bk: Backup, versions: Sequence[str], lock_timeout: float, tables: Sequence[str]
+) -> _Replay | None:
+    """This run replayed on a copy of the SQLite backup (None when it cannot be reproduced).
+
+    Any difference between the live database and the replay is someone else's write (between
+    the backup and now), which restoring the backup would lose.
     """
     import shutil
     import tempfile
+
+    from parity.migrate.runtime import open_runtime
+    from parity.verify import integrity
 
     assert bk.file is not None
     with tempfile.TemporaryDirectory(dir=bk.folder) as tmp:
@@ -396,9 +433,15 @@ def _only_this_run_wrote(
         replay_url = f"sqlite:///{copy.resolve()}"
         try:
             Executor(replay_url, ex.folder, lock_timeout=lock_timeout).up(to=max(versions, key=int))
+            rt = open_runtime(replay_url, read_only=True)
+            try:
+                snap = integrity.snapshot(rt, [t for t in tables if rt.has_table(t)])
+            finally:
+                rt.close()
+            changed = _state_without_history(replay_url) != _state_without_history(url)
         except ParityError:
-            return False  # cannot reproduce the run: do not bet the application's writes on it
-        return _state_without_history(replay_url) == _state_without_history(url)
+            return None  # cannot reproduce the run: do not bet anything on it
+    return _Replay(snap, changed)
 
 
 def _undo(url: str, ex: Executor, bk: Backup | None, versions: Sequence[str], lock_timeout: float) -> str:

@@ -103,9 +103,10 @@ def compare(before: Snapshot, after: Snapshot, written: dict[str, int] | None = 
     """Findings for every pre-existing table or column whose rows or content changed.
 
     VER001 table gone, VER002 row count differs, VER003 a column gone, VER004 a column's content
-    differs. ``written``: tables other sessions wrote to meanwhile (rows, per the engine's
-    statistics); their counts and contents cannot be compared exactly, so a difference there is
-    VER008, a warning (the old columns still read back in full, or the digest would have failed).
+    differs. ``written``: tables other sessions wrote to meanwhile (row changes per the engine's
+    statistics, -1 when unknown); their counts and contents cannot be compared exactly, so a
+    difference there is VER008, a warning (the old columns still read back in full, or the
+    digest would have failed).
     """
     written = written or {}
     out: list[Finding] = []
@@ -120,9 +121,10 @@ def compare(before: Snapshot, after: Snapshot, written: dict[str, int] | None = 
                     "VER008",
                     Severity.WARNING,
                     "verify",
-                    f"table {b.table} was written by other sessions during the migration (about "
-                    f"{written[b.table]} row changes; {b.rows} rows before, {a.rows} after): exact "
-                    "comparison impossible, its old columns read back in full",
+                    f"table {b.table} was written by other sessions during the migration ("
+                    + (f"about {written[b.table]} row changes; " if written[b.table] > 0 else "")
+                    + f"{b.rows} rows before, {a.rows} after): compared for readability only, "
+                    "its old columns read back in full",
                     key=b.table,
                     fix="for an exact check, migrate while writes to it are paused",
                 )
