@@ -255,3 +255,24 @@ def test_mysql_ddl_error_names_file_and_line(
     line = _error(["schema", "diff", str(project), "--db", mysql_url, "--schema", "db/server_schema.sql"])
     assert "server_schema.sql:5:" in line and "syntax" in line
     assert scratch_name not in _mysql_databases(mysql_server_url)
+
+
+def test_postgres_foreign_key_to_a_table_in_another_schema_names_its_columns(pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE SCHEMA billing;"
+            "CREATE TABLE billing.accounts (code text, region text, PRIMARY KEY (code, region));"
+            "CREATE TABLE invoices (id bigint PRIMARY KEY, account_code text, account_region text,"
+            " CONSTRAINT fk_invoice_account FOREIGN KEY (account_region, account_code)"
+            " REFERENCES billing.accounts (region, code) ON DELETE CASCADE)"
+        )
+    invoices = dialects.get("postgres").inspect(pg_url).table("invoices")
+    assert invoices is not None and invoices.primary_key is not None
+    assert invoices.primary_key.columns == ("id",)
+    (fk,) = invoices.foreign_keys
+    assert (fk.columns, fk.ref_table, fk.ref_columns, fk.on_delete) == (
+        ("account_region", "account_code"),
+        "accounts",
+        ("region", "code"),
+        "CASCADE",
+    )
