@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from parity.cli.common import EnvOpt, Format, FormatOpt, OutputOpt, emit, exit_for, guarded
+from parity.cli.common import EnvOpt, Format, FormatOpt, OutputOpt, emit, exit_for, guarded, progress_reporter
 
 
 def check_cmd(
@@ -22,7 +22,8 @@ def check_cmd(
     """Gap analysis of everything (env, schema, flags, store); ends with PASS or FAIL (exit 0 / 1; 2 = bad input)."""
     from parity.workflow.check import run_check
 
-    report = guarded(lambda: run_check(path, env, smoke=smoke))
+    with progress_reporter("parity check") as progress:
+        report = guarded(lambda: run_check(path, env, smoke=smoke, progress=progress))
     emit(report, fmt, output)
     raise exit_for(report)
 

@@ -112,7 +112,7 @@ def run_apply(
 
     project, env = load_project(path, env)
     # Verify with the same analysis `check` runs: apply succeeds only if check would now pass.
-    after = analysis_sections(project, env)
+    after = analysis_sections(project, env, progress=progress)
     checks: list[Check] = env_checks(project, after[0].findings) + section_checks(after)
     if failure is None and options.smoke:
         checks += [

@@ -6,6 +6,7 @@ Impact Analysis, Store Parity, Consolidation Plan, Implementation, Verification 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,20 +85,25 @@ def env_checks(project: Project, findings: tuple[Finding, ...]) -> list[Check]:
     return checks
 
 
-def analysis_sections(project: Project, env: str, files: EnvFiles | None = None) -> list[Section]:
+def analysis_sections(
+    project: Project, env: str, files: EnvFiles | None = None, progress: Callable[[str], None] | None = None
+) -> list[Section]:
     """The gap-analysis sections (env, flags, schema, store): what ``check`` reports and what
-    ``apply`` re-runs to verify its own work."""
+    ``apply`` re-runs to verify its own work. ``progress`` hears of each long step."""
+    say = progress or (lambda _message: None)
     files = files or EnvFiles()
+    say("scanning the code for env reads and flags")
     code = scan_project(project)
+    say("comparing env files across services")
     diff = run_diff(project, env, "example", files, keys_read_by_code(project, code))
     from parity.store.check import build_store_section
 
-    return [
-        env_gap_section(diff),
-        build_flags_section(project, env, code),
-        schema_section(project, env),
-        build_store_section(project, env),
-    ]
+    sections = [env_gap_section(diff), build_flags_section(project, env, code)]
+    say("inspecting the database and the declared schema")
+    sections.append(schema_section(project, env))
+    say("checking models and stores against the schema")
+    sections.append(build_store_section(project, env))
+    return sections
 
 
 def schema_section(project: Project, env: str) -> Section:
@@ -123,10 +129,16 @@ def section_checks(sections: list[Section]) -> list[Check]:
     return checks
 
 
-def run_check(path: Path, environment: str | None = "production", *, smoke: bool = False) -> Report:
+def run_check(
+    path: Path,
+    environment: str | None = "production",
+    *,
+    smoke: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
     project, env = load_project(path, environment)
     files = EnvFiles()
-    sections = analysis_sections(project, env, files)
+    sections = analysis_sections(project, env, files, progress)
     env_findings = sections[0].findings
 
     cp = run_consolidation_plan(project, env, files)
