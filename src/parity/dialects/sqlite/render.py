@@ -141,7 +141,12 @@ def rebuild(current: Table, desired: Table, context: Schema) -> list[str]:
     triggers = [t for t in context.triggers if t.table.lower() == current.name.lower()]
     out = [f"DROP VIEW {q(v.name)}" for v in views]
     out.append(create_table_sql(desired, tmp))
-    out.append(f"INSERT INTO {q(tmp)} ({cols}) SELECT {cols} FROM {q(current.name)}")
+    if [c.name for c in current.columns] == keep == [c.name for c in desired.columns]:
+        # Same columns in the same order, none generated: the bare form lets SQLite copy each
+        # record whole when the two definitions are compatible (its transfer optimisation).
+        out.append(f"INSERT INTO {q(tmp)} SELECT * FROM {q(current.name)}")
+    else:
+        out.append(f"INSERT INTO {q(tmp)} ({cols}) SELECT {cols} FROM {q(current.name)}")
     out.append(f"DROP TABLE {q(current.name)}")
     out.append(f"ALTER TABLE {q(tmp)} RENAME TO {q(desired.name)}")
     out.extend(create_index_sql(desired.name, ix) for ix in desired.indexes)
