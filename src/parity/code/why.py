@@ -337,14 +337,26 @@ def _settings_value(f: SettingsField, env: dict[str, str]) -> Any:
             return ast.literal_eval(f.default)
         except ValueError:
             raise Unknown from None
-    if re.search(r"\bbool\b", f.annotation):
+    kind = (
+        "bool"
+        if re.search(r"\bbool\b", f.annotation)
+        else "int"
+        if re.search(r"\bint\b", f.annotation)
+        else ""
+    )
+    return _cast(raw, kind)
+
+
+def _cast(raw: str, kind: str | None) -> Any:
+    """``raw`` as a settings library turns it into ``bool`` or ``int`` (else the string itself)."""
+    if kind == "bool":
         v = raw.strip().lower()
         if v in _PYDANTIC_TRUE:
             return True
         if v in _PYDANTIC_FALSE:
             return False
         raise Unknown
-    if re.search(r"\bint\b", f.annotation):
+    if kind == "int":
         try:
             return int(raw)
         except ValueError:
@@ -387,21 +399,7 @@ class Evaluator:
             if default is None:
                 raise Unknown  # raises at start-up: reported as a missing key
             return self(default)
-        raw = self.env[key]
-        cast = dotted(kws["cast"]) if "cast" in kws else method
-        if cast == "bool":
-            v = raw.strip().lower()
-            if v in _PYDANTIC_TRUE:
-                return True
-            if v in _PYDANTIC_FALSE:
-                return False
-            raise Unknown
-        if cast == "int":
-            try:
-                return int(raw)
-            except ValueError:
-                raise Unknown from None
-        return raw
+        return _cast(self.env[key], dotted(kws["cast"]) if "cast" in kws else method)
 
     def _eval(self, node: ast.AST) -> Any:
         b = self.m.bindings
