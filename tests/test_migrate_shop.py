@@ -10,6 +10,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -230,6 +231,19 @@ def test_cli_refused_plan_writes_nothing_and_names_the_command(tmp_path: Path) -
     assert "region" in _columns(root, "orders")
 
 
+def _commits_while_verifying(root: Path, sql: str) -> Callable[[str], None]:
+    """A progress callback that plays the application: it commits ``sql`` while parity verifies."""
+
+    def on_progress(message: str) -> None:
+        if message.startswith("verifying"):
+            conn = sqlite3.connect(_db(root))
+            with conn:
+                conn.execute(sql)
+            conn.close()
+
+    return on_progress
+
+
 def test_failed_verification_never_restores_the_backup_over_other_sessions_writes(tmp_path: Path) -> None:
     root = copy_shop(tmp_path)
     project = discover(root)
@@ -241,16 +255,9 @@ def test_failed_verification_never_restores_the_backup_over_other_sessions_write
         "ALTER TABLE orders DROP COLUMN status;\n",
     )
 
-    def application_writes(message: str) -> None:
-        # The application commits a customer while the migration is being verified.
-        if message.startswith("verifying"):
-            conn = sqlite3.connect(_db(root))
-            with conn:
-                conn.execute(
-                    "INSERT INTO customers (id, email, name) VALUES (99, 'late@example.invalid', 'Late')"
-                )
-            conn.close()
-
+    application_writes = _commits_while_verifying(
+        root, "INSERT INTO customers (id, email, name) VALUES (99, 'late@example.invalid', 'Late')"
+    )
     result = service.apply(project, "production", verify_schema=False, progress=application_writes)
     assert result.rolled_back and not result.ok
     assert _rows(root, "SELECT email FROM customers WHERE id = 99") == [("late@example.invalid",)]
@@ -268,13 +275,7 @@ def test_application_writes_during_a_sound_migration_are_a_warning_not_a_rollbac
         "ALTER TABLE orders DROP COLUMN status;\n",
     )
 
-    def application_writes(message: str) -> None:
-        if message.startswith("verifying"):
-            conn = sqlite3.connect(_db(root))
-            with conn:
-                conn.execute("UPDATE customers SET name = 'Renamed' WHERE id = 1")
-            conn.close()
-
+    application_writes = _commits_while_verifying(root, "UPDATE customers SET name = 'Renamed' WHERE id = 1")
     result = service.apply(project, "production", verify_schema=False, progress=application_writes)
     codes = [(f.code, f.severity.value, f.key) for f in result.verification]
     assert result.ok and not result.rolled_back, codes
