@@ -333,9 +333,14 @@ def apply(
             # Restoring the copy would erase what the application wrote meanwhile: undo by the
             # down migrations instead, and keep the copy for whatever they cannot put back.
             bk = replace(bk, restorable=False)
+            why = (
+                "other sessions wrote to the database during the migration"
+                if replay is not None
+                else "the run could not be replayed on a copy of the backup to rule out other sessions' writes"
+            )
             notes.append(
-                "other sessions wrote to the database during the migration: the backup was not "
-                f"restored over their writes (it stays in {project.rel(folder)}); the down migrations ran"
+                f"{why}: the backup was not restored over their writes (it stays in "
+                f"{project.rel(folder)}); the down migrations ran"
             )
         notes.append(
             "verification failed: the migration was rolled back: "
