@@ -48,6 +48,11 @@ def guarded(fn: Callable[[], T]) -> T:
         return fn()
     except ParityError as exc:
         raise fail_usage(exc.one_line()) from None
+    except OSError as exc:
+        # A last resort for what no layer turned into a ParityError (a full disk mid-report,
+        # say): one line, exit 2, never a traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise fail_usage(f"{where}{exc.strerror or exc}") from None
     except KeyboardInterrupt:
         typer.echo("parity: interrupted", err=True)
         raise typer.Exit(130) from None

@@ -70,7 +70,8 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _ensure_parity_dir(root: Path) -> Path:
+def ensure_parity_dir(root: Path) -> Path:
+    """``root/.parity``, created with a ``.gitignore`` that keeps everything in it out of git."""
     pdir = root / PARITY_DIR
     pdir.mkdir(exist_ok=True)
     gi = pdir / ".gitignore"
@@ -87,29 +88,38 @@ class BackupSet:
 
 
 def backup_files(root: Path, paths: list[Path], label: str = "env") -> BackupSet:
-    """Copy every existing file in ``paths`` into a new backup set before anything is written."""
+    """Copy every existing file in ``paths`` into a new backup set before anything is written.
+
+    A backup that cannot be completed (a full disk, a read-only folder) is removed again and
+    reported as a :class:`ParityError`: no file has been touched at that point.
+    """
     root = root.resolve()
-    pdir = _ensure_parity_dir(root)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    target = pdir / BACKUPS / stamp
-    target.mkdir(parents=True, exist_ok=False)
+    target = root / PARITY_DIR / BACKUPS / stamp
     files: list[str] = []
     created: list[str] = []
-    for p in paths:
-        p = p.resolve()
-        rel = p.relative_to(root).as_posix()
-        if p.exists():
-            dest = target / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            try:
+    current = target
+    try:
+        ensure_parity_dir(root)
+        target.mkdir(parents=True, exist_ok=False)
+        for p in paths:
+            p = p.resolve()
+            rel = p.relative_to(root).as_posix()
+            if p.exists():
+                current = p
+                dest = target / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(p, dest)
-            except OSError as exc:
-                raise ParityError(f"cannot back up ({exc.strerror}); nothing was written", file=p) from exc
-            files.append(rel)
-        else:
-            created.append(rel)
-    manifest = {"version": 1, "label": label, "created_at": stamp, "files": files, "created": created}
-    atomic_write_text(target / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+                files.append(rel)
+            else:
+                created.append(rel)
+        manifest = {"version": 1, "label": label, "created_at": stamp, "files": files, "created": created}
+        current = target / "manifest.json"
+        atomic_write_text(current, json.dumps(manifest, indent=2) + "\n")
+    except (OSError, ParityError) as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        why = exc.strerror if isinstance(exc, OSError) else exc.message
+        raise ParityError(f"cannot back up ({why}); nothing was written", file=current) from exc
     return BackupSet(target, tuple(files), tuple(created))
 
 
@@ -163,7 +173,7 @@ def record_backup(root: Path, originals: dict[Path, bytes | None], label: str) -
     """A backup set from contents read *before* a write whose file names were not known in
     advance (generated migration files): ``None`` marks a file the run created."""
     root = root.resolve()
-    pdir = _ensure_parity_dir(root)
+    pdir = ensure_parity_dir(root)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = pdir / BACKUPS / stamp
     target.mkdir(parents=True, exist_ok=False)

@@ -36,10 +36,18 @@ class Backup:
 
 def new_folder(root: Path) -> Path:
     """``root/.parity/backups/<UTC timestamp>``, unique even within one second."""
-    base = root / ".parity" / "backups"
+    from parity.env.write import ensure_parity_dir
+
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-    folder = base / stamp
-    folder.mkdir(parents=True, exist_ok=False)
+    try:
+        folder = (
+            ensure_parity_dir(root) / "backups" / stamp
+        )  # .parity/ keeps its .gitignore: data is no commit
+        folder.mkdir(parents=True, exist_ok=False)
+    except OSError as exc:
+        raise MigrationError(
+            f"cannot create the backup folder ({exc.strerror}); nothing was changed", file=root
+        ) from exc
     return folder
 
 
@@ -53,6 +61,11 @@ def sqlite_copy(source: Path, target: Path) -> None:
             result = [r[0] for r in dst.execute("PRAGMA integrity_check")]
         finally:
             dst.close()
+    except sqlite3.Error as exc:
+        target.unlink(missing_ok=True)  # a partial copy is no backup
+        raise MigrationError(
+            f"cannot back up the database ({exc}); nothing was changed", file=target
+        ) from exc
     finally:
         src.close()
     if result != ["ok"]:

@@ -1,0 +1,139 @@
+"""A full disk: every writing command stops with one clear line (exit 2) and loses nothing.
+
+The project lives on a small tmpfs filled to the last byte (these machines run tests as root,
+which may mount one). Where mounting is not allowed, the commands run with a file-size limit
+of one byte instead (RLIMIT_FSIZE): every write fails the same way, with EFBIG for ENOSPC.
+``PARITY_TEST_NO_MOUNT=1`` forces that fallback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from helpers import snapshot
+from test_workflow import FIXES
+
+SHOP = Path(__file__).resolve().parents[1] / "examples" / "shop"
+
+
+@dataclass
+class Disk:
+    root: Path
+    mounted: bool
+    full: bool = False
+
+    def fill(self) -> None:
+        """Take every free byte (tmpfs), so the next write fails with ENOSPC."""
+        self.full = True
+        if not self.mounted:
+            return
+        with open(self.root / "filler", "wb") as fh, contextlib.suppress(OSError):
+            while True:
+                fh.write(b"\0" * 65536)
+                fh.flush()
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        limit: Callable[[], None] | None = None
+        if self.full and not self.mounted:
+
+            def limit() -> None:
+                signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
+                resource.setrlimit(resource.RLIMIT_FSIZE, (1, 1))
+
+        env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONDONTWRITEBYTECODE": "1"}
+        return subprocess.run(
+            [sys.executable, "-m", "parity", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            preexec_fn=limit,
+            cwd=self.root,
+        )
+
+
+@pytest.fixture
+def disk(tmp_path: Path) -> Iterator[Disk]:
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    mounted = (
+        os.geteuid() == 0
+        and shutil.which("mount") is not None
+        and subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], capture_output=True
+        ).returncode
+        == 0
+    )
+    try:
+        yield Disk(mnt, mounted and not os.environ.get("PARITY_TEST_NO_MOUNT"))
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def _shop_on(disk: Disk) -> Path:
+    shop = disk.root / "shop"
+    shutil.copytree(SHOP, shop, ignore=shutil.ignore_patterns("__pycache__", ".parity"))
+    return shop
+
+
+def _one_line(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def _leftovers(shop: Path) -> list[str]:
+    """Temp files of an interrupted write, and backup folders holding anything at all."""
+    tmp = [p.name for p in shop.rglob("*.parity-tmp")]
+    backups = shop / ".parity" / "backups"
+    partial = [p.name for p in backups.iterdir() if any(p.iterdir())] if backups.is_dir() else []
+    return tmp + partial
+
+
+def test_env_sync_on_a_full_disk_writes_nothing(disk: Disk) -> None:
+    shop = _shop_on(disk)
+    before = snapshot(shop)
+    disk.fill()
+    line = _one_line(disk.run("env", "sync", "shop", "--apply", "--set", "EXPORTS_BUCKET=shop-exports-prod"))
+    assert "cannot back up" in line and "nothing was written" in line
+    assert snapshot(shop) == before
+    assert _leftovers(shop) == []
+
+
+def test_migrate_up_on_a_full_disk_changes_nothing(disk: Disk) -> None:
+    shop = _shop_on(disk)
+    assert disk.run("migrate", "new", "exports", "shop").returncode == 0  # while there is room
+    db = shop / "db" / "shop.db"
+    before = db.read_bytes()
+    disk.fill()
+    line = _one_line(disk.run("migrate", "up", "shop", "--yes"))
+    assert "nothing was changed" in line
+    assert db.read_bytes() == before
+    assert _leftovers(shop) == []
+
+
+def test_apply_on_a_full_disk_fails_and_changes_nothing(disk: Disk) -> None:
+    shop = _shop_on(disk)
+    before = snapshot(shop)
+    disk.fill()
+    proc = disk.run("apply", "shop", "--yes", *FIXES)
+    # apply reports a failed step in its report (FAIL, exit 1) and undoes the run.
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stdout.rstrip().splitlines()[-1] == "FAIL"
+    assert "cannot back up" in proc.stdout and "nothing was written" in proc.stdout
+    assert snapshot(shop) == before
+    assert _leftovers(shop) == []
