@@ -137,3 +137,16 @@ def test_apply_on_a_full_disk_fails_and_changes_nothing(disk: Disk) -> None:
     assert "cannot back up" in proc.stdout and "nothing was written" in proc.stdout
     assert snapshot(shop) == before
     assert _leftovers(shop) == []
+
+
+def test_migrate_new_on_a_full_disk_leaves_the_folder_as_it_was(disk: Disk) -> None:
+    shop = _shop_on(disk)
+    assert disk.run("migrate", "new", "first", "shop").returncode == 0
+    (shop / "db" / "schema.sql").write_text(
+        (shop / "db" / "schema.sql").read_text() + "\nCREATE TABLE audit (id INTEGER PRIMARY KEY);\n"
+    )
+    folder = shop / "migrations"
+    before = snapshot(folder)
+    disk.fill()
+    _one_line(disk.run("migrate", "new", "second", "shop"))
+    assert snapshot(folder) == before

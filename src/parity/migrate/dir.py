@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from parity.errors import MigrationError
+from parity.errors import MigrationError, ParityError
 
 FILE_RE = re.compile(r"^V(?P<version>\d+)__(?P<name>[A-Za-z0-9_]+)\.(?P<direction>up|down)\.sql$")
 NO_TRANSACTION = "-- parity:no-transaction"
@@ -147,7 +147,13 @@ def write(folder: Path, name: str, up_sql: str, down_sql: str) -> Migration:
     base = f"V{version}__{slug(name)}"
     up = folder / f"{base}.up.sql"
     down = folder / f"{base}.down.sql"
-    atomic_write(up, up_sql if up_sql.endswith("\n") else up_sql + "\n")
-    atomic_write(down, down_sql if down_sql.endswith("\n") else down_sql + "\n")
-    checksum.write(folder)
+    try:
+        atomic_write(up, up_sql if up_sql.endswith("\n") else up_sql + "\n")
+        atomic_write(down, down_sql if down_sql.endswith("\n") else down_sql + "\n")
+        checksum.write(folder)
+    except (OSError, ParityError):
+        # All three or none: a pair without its line in parity.sum would fail every later run.
+        up.unlink(missing_ok=True)
+        down.unlink(missing_ok=True)
+        raise
     return Migration(version, slug(name), up, down, file_checksum(up.read_bytes()))
