@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from parity.env.write import atomic_write_text
 from parity.errors import MigrationError, ParityError, redact_url
 from parity.migrate.executor import Executor, RunResult, Status
 from parity.migrate.runtime import DEFAULT_LOCK_TIMEOUT
@@ -350,7 +351,7 @@ def apply(
         data["rolled_back"] = True
     else:
         data["after"] = _fingerprint(url)
-    manifest.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    atomic_write_text(manifest, json.dumps(data, indent=2, sort_keys=True) + "\n")
     return ApplyResult(redact_url(url), run, bk, tuple(findings), rolled_back, tuple(notes), manifest)
 
 
@@ -501,7 +502,7 @@ def rollback(
             if not unchanged:
                 how += " (the database changed since the apply, so the backup was not restored)"
         data["rolled_back"] = True
-        path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
         return RollbackResult(redact_url(url), how, versions)
     raise MigrationError(
         "no apply to roll back for this database",
