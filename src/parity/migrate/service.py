@@ -197,8 +197,9 @@ class ApplyResult:
         return not any(f.severity is Severity.ERROR for f in self.verification)
 
 
-def _fingerprint(url: str) -> str:
-    """A hash of the whole database: schema (as inspected) and every table's content digests."""
+def _fingerprint(url: str, *, history: bool = True) -> str:
+    """A hash of the whole database: schema (as inspected), every table's content digests and,
+    with ``history``, parity's own history table (a replay of a run reproduces all but that)."""
     from parity import dialects
     from parity.migrate.runtime import open_runtime
     from parity.verify import integrity
@@ -206,17 +207,18 @@ def _fingerprint(url: str) -> str:
     schema = dialects.get(url).inspect(url)
     rt = open_runtime(url, read_only=True)
     try:
-        snap = integrity.snapshot(rt, rt.table_names())
+        snap = integrity.snapshot(rt, rt.table_names())  # parity's own tables left out
         history_digest = (
             integrity.digest_table(rt, "parity_schema_history")
-            if rt.has_table("parity_schema_history")
+            if history and rt.has_table("parity_schema_history")
             else None
         )
     finally:
         rt.close()
     h = hashlib.sha256(repr(schema).encode())
     h.update(json.dumps(snap.as_dict(), sort_keys=True).encode())
-    h.update(repr(history_digest).encode())
+    if history:
+        h.update(repr(history_digest).encode())
     return h.hexdigest()
 
 
@@ -397,21 +399,6 @@ def _rediff(
     ]
 
 
-def _state_without_history(url: str) -> str:
-    """The schema and every user table's digests: what a replay of the same run must reproduce."""
-    from parity import dialects
-    from parity.migrate.runtime import open_runtime
-    from parity.verify import integrity
-
-    schema = dialects.get(url).inspect(url)
-    rt = open_runtime(url, read_only=True)
-    try:
-        snap = integrity.snapshot(rt, rt.table_names())  # parity's own history table left out
-    finally:
-        rt.close()
-    return hashlib.sha256((repr(schema) + json.dumps(snap.as_dict(), sort_keys=True)).encode()).hexdigest()
-
-
 @dataclass(frozen=True, slots=True)
 class _Replay:
     snapshot: IntegritySnapshot  # the old tables after the replayed run
@@ -444,7 +431,7 @@ def _replay(
                 snap = integrity.snapshot(rt, [t for t in tables if rt.has_table(t)])
             finally:
                 rt.close()
-            changed = _state_without_history(replay_url) != _state_without_history(url)
+            changed = _fingerprint(replay_url, history=False) != _fingerprint(url, history=False)
         except ParityError:
             return None  # cannot reproduce the run: do not bet anything on it
     return _Replay(snap, changed)
