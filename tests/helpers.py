@@ -21,6 +21,21 @@ SHOP_SECRETS = (
 )
 
 
+# The values the example's production lacks, as `--set` options (obviously fake values).
+SHOP_SETS = (
+    "--set",
+    "EXPORTS_BUCKET=shop-exports-prod",
+    "--set",
+    "QUEUE_URL=redis://queue.example.invalid:6379/0",
+    "--set",
+    "CDN_URL=https://cdn.shop.example.invalid",
+    "--set",
+    "MAX_RETRIES=5",
+)
+# What `parity apply` needs on the example: those values and the feature flag turned on.
+APPLY_FIXES = [*SHOP_SETS, "--enable", "FEATURE_ENABLE_EXPORTS"]
+
+
 def copy_shop(tmp_path: Path) -> Path:
     dest = tmp_path / "shop"
     shutil.copytree(SHOP, dest, ignore=shutil.ignore_patterns(".parity", "__pycache__"))

@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from tests.helpers import SHOP_SECRETS, copy_shop, snapshot
+from tests.helpers import SHOP_SECRETS, SHOP_SETS, copy_shop, snapshot
 from typer.testing import CliRunner
 
 from parity.cli.app import app
@@ -18,18 +18,7 @@ from parity.env.service import load_project
 
 runner = CliRunner()
 
-SETS = [
-    "--set",
-    "FEATURE_ENABLE_EXPORTS=true",
-    "--set",
-    "EXPORTS_BUCKET=shop-exports-prod",
-    "--set",
-    "QUEUE_URL=redis://queue.example.invalid:6379/0",
-    "--set",
-    "CDN_URL=https://cdn.shop.example.invalid",
-    "--set",
-    "MAX_RETRIES=5",
-]
+SETS = ["--set", "FEATURE_ENABLE_EXPORTS=true", *SHOP_SETS]
 
 
 def invoke(*args: str) -> tuple[int, str]:

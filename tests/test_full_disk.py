@@ -20,11 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from helpers import snapshot
-from test_workflow import FIXES
-
-SHOP = Path(__file__).resolve().parents[1] / "examples" / "shop"
+from tests.helpers import APPLY_FIXES, copy_shop, snapshot
 
 
 @dataclass
@@ -82,12 +78,6 @@ def disk(tmp_path: Path) -> Iterator[Disk]:
             subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
 
 
-def _shop_on(disk: Disk) -> Path:
-    shop = disk.root / "shop"
-    shutil.copytree(SHOP, shop, ignore=shutil.ignore_patterns("__pycache__", ".parity"))
-    return shop
-
-
 def _one_line(proc: subprocess.CompletedProcess[str]) -> str:
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
@@ -105,7 +95,7 @@ def _leftovers(shop: Path) -> list[str]:
 
 
 def test_env_sync_on_a_full_disk_writes_nothing(disk: Disk) -> None:
-    shop = _shop_on(disk)
+    shop = copy_shop(disk.root)
     before = snapshot(shop)
     disk.fill()
     line = _one_line(disk.run("env", "sync", "shop", "--apply", "--set", "EXPORTS_BUCKET=shop-exports-prod"))
@@ -115,7 +105,7 @@ def test_env_sync_on_a_full_disk_writes_nothing(disk: Disk) -> None:
 
 
 def test_migrate_up_on_a_full_disk_changes_nothing(disk: Disk) -> None:
-    shop = _shop_on(disk)
+    shop = copy_shop(disk.root)
     assert disk.run("migrate", "new", "exports", "shop").returncode == 0  # while there is room
     db = shop / "db" / "shop.db"
     before = db.read_bytes()
@@ -127,10 +117,10 @@ def test_migrate_up_on_a_full_disk_changes_nothing(disk: Disk) -> None:
 
 
 def test_apply_on_a_full_disk_fails_and_changes_nothing(disk: Disk) -> None:
-    shop = _shop_on(disk)
+    shop = copy_shop(disk.root)
     before = snapshot(shop)
     disk.fill()
-    proc = disk.run("apply", "shop", "--yes", *FIXES)
+    proc = disk.run("apply", "shop", "--yes", *APPLY_FIXES)
     # apply reports a failed step in its report (FAIL, exit 1) and undoes the run.
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stdout.rstrip().splitlines()[-1] == "FAIL"
@@ -140,7 +130,7 @@ def test_apply_on_a_full_disk_fails_and_changes_nothing(disk: Disk) -> None:
 
 
 def test_migrate_new_on_a_full_disk_leaves_the_folder_as_it_was(disk: Disk) -> None:
-    shop = _shop_on(disk)
+    shop = copy_shop(disk.root)
     assert disk.run("migrate", "new", "first", "shop").returncode == 0
     (shop / "db" / "schema.sql").write_text(
         (shop / "db" / "schema.sql").read_text() + "\nCREATE TABLE audit (id INTEGER PRIMARY KEY);\n"

@@ -6,25 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.helpers import SHOP_SECRETS, copy_shop, run_cli, snapshot
+from tests.helpers import APPLY_FIXES, SHOP_SECRETS, copy_shop, run_cli, snapshot
 from typer.testing import CliRunner
 
 from parity.cli.app import app
 
 runner = CliRunner()
 
-FIXES = [
-    "--set",
-    "EXPORTS_BUCKET=shop-exports-prod",
-    "--set",
-    "QUEUE_URL=redis://queue.example.invalid:6379/0",
-    "--set",
-    "CDN_URL=https://cdn.shop.example.invalid",
-    "--set",
-    "MAX_RETRIES=5",
-    "--enable",
-    "FEATURE_ENABLE_EXPORTS",
-]
+FIXES = APPLY_FIXES
 
 
 def invoke(*args: str) -> tuple[int, str]:
