@@ -9,17 +9,22 @@
     history row, commit) vs the raw ``INSERT INTO new SELECT * FROM old`` copy alone, into the
     table as the migration defines it. For two changes: a new column default (every record is
     re-encoded) and a dropped NOT NULL (SQLite copies records whole). Target: ≤ 1.3×.
+    Also printed: the bare 12 steps as plain statements, with the build's ``secure_delete``
+    (on in Debian's build: the DROP then zeroes and journals every page of the old copy) and
+    with ``secure_delete = FAST`` for the DROP, as parity's rebuild sets it.
 (b) Integrity verification (row count + per-column content digests, streamed in chunks the
     database builds) vs a raw full-table ``SELECT *`` consumed in Python. Target: ≤ 1.5×.
     On SQLite, and on PostgreSQL when a server is reachable (``--pg-url``, else the local one).
 
 Each figure is the median of ``--repeat`` runs on a fresh copy of a template database generated
-once under bench/.work/ (gitignored); baseline and parity alternate so machine load hits both.
+once under bench/.work/ (gitignored); baseline and parity alternate so machine load hits both,
+and (a)'s ratios are the median of the per-round ratios, with their range.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sqlite3
 import statistics
@@ -68,6 +73,17 @@ def template(rows: int) -> Path:
     return path
 
 
+def fresh_copy(src: Path, dst: Path) -> None:
+    """Copy the template and flush it to disk before the clock starts: otherwise the commit's
+    fsync also writes out the copy's dirty pages, whichever run happens to pay for it."""
+    shutil.copy(src, dst)
+    fd = os.open(dst, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def median_time(fn: Callable[[], None]) -> float:
     t0 = time.perf_counter()
     fn()
@@ -95,7 +111,7 @@ def desired_table(column_sql: str, name: str) -> str:
 
 def bench_rebuild(
     rows: int, repeat: int, change: tuple[str, str, dict[str, object], str]
-) -> tuple[float, float, float]:
+) -> tuple[list[float], list[float], list[float], list[float]]:
     from parity import dialects
     from parity.migrate import dir as mdir
     from parity.migrate.executor import Executor
@@ -107,13 +123,14 @@ def bench_rebuild(
     sqlite = dialects.get("sqlite")
     base_times: list[float] = []
     step_times: list[float] = []
+    fast_times: list[float] = []
     parity_times: list[float] = []
     for _ in range(repeat):
         with tempfile.TemporaryDirectory(dir=WORK) as d:
             # The baseline copies into the table as the migration defines it: the same copy the
             # rebuild has to make, and nothing else.
             db = Path(d) / "raw.db"
-            shutil.copy(src, db)
+            fresh_copy(src, db)
             conn = sqlite3.connect(db, isolation_level=None)
 
             def raw(conn: sqlite3.Connection = conn) -> None:
@@ -125,27 +142,30 @@ def bench_rebuild(
             base_times.append(median_time(raw))
             conn.close()
 
-        with tempfile.TemporaryDirectory(dir=WORK) as d:
-            # The same 12 steps as plain statements on one connection: what SQLite itself costs.
-            db = Path(d) / "steps.db"
-            shutil.copy(src, db)
-            conn = sqlite3.connect(db, isolation_level=None)
+        for times, secure_delete in ((step_times, None), (fast_times, "FAST")):
+            with tempfile.TemporaryDirectory(dir=WORK) as d:
+                # The same 12 steps as plain statements on one connection: what SQLite itself costs.
+                db = Path(d) / "steps.db"
+                fresh_copy(src, db)
+                conn = sqlite3.connect(db, isolation_level=None)
 
-            def steps(conn: sqlite3.Connection = conn) -> None:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute(desired_table(column_sql, "events_new"))
-                conn.execute("INSERT INTO events_new SELECT * FROM events")
-                conn.execute("DROP TABLE events")
-                conn.execute("ALTER TABLE events_new RENAME TO events")
-                conn.execute("PRAGMA foreign_key_check").fetchall()
-                conn.execute("COMMIT")
+                def steps(conn: sqlite3.Connection = conn, secure_delete: str | None = secure_delete) -> None:
+                    conn.execute("BEGIN IMMEDIATE")
+                    conn.execute(desired_table(column_sql, "events_new"))
+                    conn.execute("INSERT INTO events_new SELECT * FROM events")
+                    if secure_delete:
+                        conn.execute(f"PRAGMA secure_delete = {secure_delete}")
+                    conn.execute("DROP TABLE events")
+                    conn.execute("ALTER TABLE events_new RENAME TO events")
+                    conn.execute("PRAGMA foreign_key_check").fetchall()
+                    conn.execute("COMMIT")
 
-            step_times.append(median_time(steps))
-            conn.close()
+                times.append(median_time(steps))
+                conn.close()
 
         with tempfile.TemporaryDirectory(dir=WORK) as d:
             db = Path(d) / "parity.db"
-            shutil.copy(src, db)
+            fresh_copy(src, db)
             url = f"sqlite:///{db}"
             current = sqlite.inspect(url)
             table = current.table("events")
@@ -160,7 +180,15 @@ def bench_rebuild(
             mdir.write(Path(d) / "migrations", "rebuild", m.up, m.down)
             ex = Executor(url, Path(d) / "migrations")
             parity_times.append(median_time(lambda ex=ex: ex.up()))
-    return statistics.median(base_times), statistics.median(step_times), statistics.median(parity_times)
+    return base_times, step_times, fast_times, parity_times
+
+
+def paired(times: list[float], base: list[float]) -> str:
+    """Median and range of the per-round ratios: each round times the baseline and the subject
+    back to back, so the machine's drifting load (copy times here swing by ±25% between runs)
+    cancels within a round."""
+    ratios = sorted(t / b for t, b in zip(times, base, strict=True))
+    return f"{statistics.median(ratios):.2f}x (runs {ratios[0]:.2f}-{ratios[-1]:.2f})"
 
 
 def bench_verify_sqlite(rows: int, repeat: int) -> tuple[float, float]:
@@ -241,11 +269,16 @@ def main() -> None:
     template(args.rows)
     print(f"template: {args.rows:,} rows ready in {time.perf_counter() - t0:.1f}s")
 
+    with sqlite3.connect(":memory:") as probe:
+        build = {0: "off", 1: "on", 2: "fast"}.get(probe.execute("PRAGMA secure_delete").fetchone()[0], "?")
+    print(f"SQLite {sqlite3.sqlite_version}, secure_delete {build} by default in this build")
     for change in CHANGES:
-        base, steps, ours = bench_rebuild(args.rows, args.repeat, change)
-        print(f"(a) SQLite rebuild for {change[0]}, {args.rows:,} rows: raw INSERT…SELECT copy {base:.2f}s, "
-              f"parity rebuild {ours:.2f}s, ratio {ours / base:.2f}x (target <= 1.3x); the bare 12 steps without "
-              f"parity {steps:.2f}s ({steps / base:.2f}x the copy, parity {ours / steps:.2f}x the bare steps)")  # fmt: skip
+        base, steps, fast, ours = bench_rebuild(args.rows, args.repeat, change)
+        med = statistics.median
+        print(f"(a) SQLite rebuild for {change[0]}, {args.rows:,} rows: raw INSERT…SELECT copy {med(base):.2f}s, "
+              f"parity rebuild {med(ours):.2f}s, ratio {paired(ours, base)} (target <= 1.3x); the bare 12 steps "
+              f"{med(steps):.2f}s, {paired(steps, base)} with the build's secure_delete, {med(fast):.2f}s, "
+              f"{paired(fast, base)} with FAST for the DROP; parity {paired(ours, fast)} the latter")  # fmt: skip
     base, ours = bench_verify_sqlite(args.rows, args.repeat)
     print(f"(b) SQLite verify, {args.rows:,} rows: raw SELECT * {base:.2f}s, parity digests {ours:.2f}s, "
           f"ratio {ours / base:.2f}x (target <= 1.5x)")  # fmt: skip

@@ -205,3 +205,56 @@ def test_migration_removed_from_folder_after_apply_is_refused(tmp_path: Path) ->
     with pytest.raises(MigrationError, match="applied but missing from the migrations folder"):
         ex.up()
     assert ex.status().unknown[0].version == "0002"
+
+
+_SERIES = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) "
+
+
+def test_sqlite_rebuild_relaxes_secure_delete_for_its_own_drop_only(tmp_path: Path) -> None:
+    """The rebuild's DROP skips zeroing the old copy (its content lives on in the new table), but
+    a later migration that deletes data gets the build's own secure_delete back: with it on,
+    the deleted rows' bytes are gone from the file."""
+    import sqlite3
+    from dataclasses import replace
+
+    from parity import dialects
+    from parity.model.changes import AlterColumn
+    from parity.plan.planner import plan
+
+    lite = sqlite_db(tmp_path)
+    path = Path(lite.url.removeprefix("sqlite:///"))
+    lite.run("CREATE TABLE a (id INTEGER PRIMARY KEY, note TEXT NOT NULL)")
+    lite.run(_SERIES.format(n=500) + "INSERT INTO a (note) SELECT 'kept-' || i FROM n")
+    sqlite = dialects.get("sqlite")
+    current = sqlite.inspect(lite.url)
+    table = current.table("a")
+    assert table is not None
+    col = table.column("note")
+    assert col is not None
+    (rebuild,) = plan(
+        current, [AlterColumn("a", col, replace(col, nullable=True), frozenset({"nullable"}))], sqlite
+    ).migrations()
+    statements = [s.strip() for s in rebuild.up.split(";") if s.strip() and not s.strip().startswith("--")]
+    drop = next(i for i, s in enumerate(statements) if s.startswith("DROP TABLE"))
+    assert statements[drop - 1] == "PRAGMA secure_delete = FAST"
+
+    folder = tmp_path / "migrations"
+    mdir.write(folder, "rebuild", rebuild.up, rebuild.down)
+    marker = "deleted-secret-marker"
+    mdir.write(
+        folder,
+        "scratch",
+        "CREATE TABLE scratch (id INTEGER PRIMARY KEY, v TEXT);\n"
+        + _SERIES.format(n=2000)
+        + f"INSERT INTO scratch (v) SELECT '{marker}-' || i FROM n;\n",
+        "DROP TABLE scratch;\n",
+    )
+    mdir.write(folder, "purge", "DELETE FROM scratch;\n", "SELECT 1;\n")
+    Executor(lite.url, folder).up()
+
+    assert lite.query("SELECT count(*) FROM a WHERE note LIKE 'kept-%'") == [(500,)]
+    with sqlite3.connect(":memory:") as probe:
+        build_default = probe.execute("PRAGMA secure_delete").fetchone()[0]
+    # On (as in Debian's build): the purge ran with it on, so no deleted row is left in the file.
+    # Off: nothing zeroes deleted rows, and parity does not pretend otherwise.
+    assert (marker.encode() in path.read_bytes()) == (build_default == 0)

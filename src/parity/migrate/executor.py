@@ -133,7 +133,10 @@ class Executor:
         try:
             rt.acquire_lock()
             try:
-                history.create(rt)
+                if not rt.transactional_ddl:
+                    # Otherwise history.record creates it in the transaction of its first row:
+                    # one commit (and fsync) fewer, and no empty table left by a run that failed.
+                    history.create(rt)
                 yield rt
             finally:
                 rt.release_lock()

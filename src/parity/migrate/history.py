@@ -85,7 +85,11 @@ def record(
     success: bool,
     by: str | None = None,
 ) -> None:
-    """Replace the row of ``version`` (a failed attempt's row is overwritten by the retry)."""
+    """Replace the row of ``version`` (a failed attempt's row is overwritten by the retry).
+
+    Where DDL is transactional the table is created here, in the caller's transaction."""
+    if rt.transactional_ddl:
+        create(rt)
     p = rt.param
     rt.execute(f"DELETE FROM {TABLE} WHERE version = {p}", (version,))
     at: object = started.isoformat(timespec="milliseconds") if rt.timestamp_type != "TIMESTAMPTZ" else started

@@ -80,6 +80,7 @@ class Runtime(base.Runtime):
             # A rebuild reads every page of the old table twice (copy, then DROP frees each page):
             # a cache that can hold them saves the second read. An upper bound, allocated as used.
             self._cursor_execute(f"PRAGMA cache_size = -{CACHE_KIB}", None)
+            self._secure_delete = int(self._cursor_execute("PRAGMA secure_delete", None).fetchone()[0])
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(f"cannot open SQLite database: {exc}", file=self.path) from exc
 
@@ -99,6 +100,9 @@ class Runtime(base.Runtime):
             raise
 
     def begin(self) -> None:
+        # A rebuild relaxes secure_delete for its DROP (see render.rebuild); no later statement
+        # inherits that.
+        self.execute(f"PRAGMA secure_delete = {self._secure_delete}")
         # IMMEDIATE takes the RESERVED lock now, so two runners serialise here and not at COMMIT.
         self.execute("BEGIN IMMEDIATE")
         self.in_transaction = True
