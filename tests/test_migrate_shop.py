@@ -282,3 +282,39 @@ def test_application_writes_during_a_sound_migration_are_a_warning_not_a_rollbac
     assert codes == [("VER008", "warning", "customers")]
     assert "status" in _columns(root, "orders")
     assert _rows(root, "SELECT name FROM customers WHERE id = 1") == [("Renamed",)]
+
+
+@pytest.mark.parametrize("sneaky", [False, True])
+def test_rebuild_to_without_rowid_verifies_rows_stored_out_of_key_order(tmp_path: Path, sneaky: bool) -> None:
+    """A rowid table is digested in rowid (insertion) order, a WITHOUT ROWID table in key order:
+    the rebuild keeps every row but reorders them, and that alone must not fail verification.
+    A rebuild that also changes a value still does."""
+    root = copy_shop(tmp_path)
+    conn = sqlite3.connect(_db(root))
+    conn.execute("CREATE TABLE tags (code TEXT PRIMARY KEY, label TEXT)")
+    conn.executemany("INSERT INTO tags VALUES (?, ?)", [("zeta", "Z"), ("beta", "B"), ("alpha", None)])
+    conn.commit()
+    conn.close()
+    before = _rows(root, "SELECT code, label FROM tags ORDER BY code")
+    project = discover(root)
+    mdir.write(
+        service.migrations_folder(project),
+        "tags_without_rowid",
+        "CREATE TABLE _parity_new_tags (code TEXT PRIMARY KEY, label TEXT) WITHOUT ROWID;\n"
+        "INSERT INTO _parity_new_tags SELECT * FROM tags;\n"
+        "DROP TABLE tags;\n"
+        "ALTER TABLE _parity_new_tags RENAME TO tags;\n"
+        + ("UPDATE tags SET label = 'b' WHERE code = 'beta';\n" if sneaky else ""),
+        "SELECT 1;\n",
+    )
+    result = service.apply(project, "production", verify_schema=False)
+    if sneaky:
+        assert result.rolled_back
+        assert [(f.code, f.message) for f in result.verification] == [
+            ("VER004", "content of column tags.label changed during the migration")
+        ]
+        assert "WITHOUT ROWID" not in _rows(root, "SELECT sql FROM sqlite_master WHERE name = 'tags'")[0][0]
+    else:
+        assert result.ok and not result.rolled_back, [f.message for f in result.verification]
+        assert "WITHOUT ROWID" in _rows(root, "SELECT sql FROM sqlite_master WHERE name = 'tags'")[0][0]
+    assert _rows(root, "SELECT code, label FROM tags ORDER BY code") == before

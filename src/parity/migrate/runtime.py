@@ -12,6 +12,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from types import EllipsisType
 from typing import Any
 
 from parity.errors import DatabaseError, LockTimeout, redact_url
@@ -199,10 +200,12 @@ class Runtime(ABC):
         the text or digest the database built from the chunk's values (NULLs distinguished)."""
 
     def column_chunks(
-        self, table: str, columns: Sequence[str], chunk: int
+        self, table: str, columns: Sequence[str], chunk: int, key: str | EllipsisType | None = ...
     ) -> Iterator[tuple[int, Sequence[Any]]]:
-        """``(rows, per-column text or digest)`` for consecutive chunks of ``table`` (keyset walk)."""
-        key = self.order_key(table)
+        """``(rows, per-column text or digest)`` for consecutive chunks of ``table`` (keyset walk)
+        in ``key`` order (default: :meth:`order_key`)."""
+        if key is ...:
+            key = self.order_key(table)
         last: Any = None
         first = True
         while True:

@@ -286,6 +286,8 @@ def apply(
     rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
     try:
         after = integrity.snapshot(rt, [t for t in tables if rt.has_table(t)], progress=verify_progress)
+        if bk.restorable and bk.file is not None:
+            before = _in_order_of(after, before, bk.file, verify_progress)
         findings = list(integrity.compare(before, after))
         if counts_before is not None and any(f.code in ("VER002", "VER004") for f in findings):
             # A live database keeps taking writes while it migrates: tell those apart from
@@ -355,6 +357,30 @@ def apply(
         data["after"] = _fingerprint(url)
     atomic_write_text(manifest, json.dumps(data, indent=2, sort_keys=True) + "\n")
     return ApplyResult(redact_url(url), run, bk, tuple(findings), rolled_back, tuple(notes), manifest)
+
+
+def _in_order_of(
+    after: IntegritySnapshot, before: IntegritySnapshot, backup: Path, progress: VerifyProgress | None
+) -> IntegritySnapshot:
+    """``before`` with each table the migration made walk in another order (a SQLite rebuild to or
+    from WITHOUT ROWID: rowid order becomes key order) digested again on the backup copy, in the
+    order ``after`` used, so the two compare row for row."""
+    from parity.migrate.runtime import open_runtime
+    from parity.verify import integrity
+
+    moved = {
+        b.table: a.order
+        for b in before.tables
+        if (a := after.table(b.table)) is not None and a.order != b.order and a.columns != b.columns
+    }
+    if not moved:
+        return before
+    rt = open_runtime(f"sqlite:///{backup.resolve()}", read_only=True)
+    try:
+        again = {t: integrity.digest_table(rt, t, order=key, progress=progress) for t, key in moved.items()}
+    finally:
+        rt.close()
+    return integrity.Snapshot(tuple(again.get(b.table, b) for b in before.tables))
 
 
 def _written_by_others(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from types import EllipsisType
 from typing import TYPE_CHECKING
 
 from parity.model.findings import Finding, Severity
@@ -35,6 +36,9 @@ class TableDigest:
     table: str
     rows: int
     columns: tuple[tuple[str, str], ...]  # (column, hex digest)
+    #: The key the rows were walked by (SQLite: ``rowid``); None: primary-key order, or unknown.
+    #: Digests compare only when taken in the same order.
+    order: str | None = None
 
     def column(self, name: str) -> str | None:
         for c, d in self.columns:
@@ -67,13 +71,20 @@ class Snapshot:
 
 
 def digest_table(
-    rt: Runtime, table: str, *, chunk: int = CHUNK, progress: Progress | None = None
+    rt: Runtime,
+    table: str,
+    *,
+    chunk: int = CHUNK,
+    progress: Progress | None = None,
+    order: str | EllipsisType | None = ...,
 ) -> TableDigest:
-    """Row count and one sha256 per column of ``table``, streamed chunk by chunk."""
+    """Row count and one sha256 per column of ``table``, streamed chunk by chunk, walking the
+    rows by ``order`` (default: the runtime's :meth:`~Runtime.order_key` for the table)."""
     columns = rt.column_names(table)
+    key = rt.order_key(table) if order is ... else order
     hashes = {c: hashlib.sha256() for c in columns}
     rows = 0
-    for count, values in rt.column_chunks(table, columns, chunk):
+    for count, values in rt.column_chunks(table, columns, chunk, key):
         rows += count
         for c, value in zip(columns, values, strict=True):
             h = hashes[c]
@@ -88,7 +99,7 @@ def digest_table(
                 h.update(data + _RS)  # the database's text already separates rows with the same byte
         if progress:
             progress(table, rows)
-    return TableDigest(table, rows, tuple((c, hashes[c].hexdigest()) for c in columns))
+    return TableDigest(table, rows, tuple((c, hashes[c].hexdigest()) for c in columns), key)
 
 
 def snapshot(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import EllipsisType
 from typing import Any
 from urllib.parse import unquote
 
@@ -194,12 +195,14 @@ class Runtime(base.Runtime):
         return f"SELECT count(*), max(__parity_k), {self._aggregates(columns)} FROM ({inner})"
 
     def column_chunks(
-        self, table: str, columns: Sequence[str], chunk: int
+        self, table: str, columns: Sequence[str], chunk: int, key: str | EllipsisType | None = ...
     ) -> Iterator[tuple[int, Sequence[Any]]]:
         """Walk rowid ranges: each chunk is one range scan aggregated directly (no subquery to
         materialise), in rowid order — the order both ADD COLUMN and the 12-step copy keep."""
-        if self.order_key(table) != "rowid":
-            yield from super().column_chunks(table, columns, chunk)
+        if key is ...:
+            key = self.order_key(table)
+        if key != "rowid":
+            yield from super().column_chunks(table, columns, chunk, key)
             return
         t = self.quote(table)
         first = self.scalar(f"SELECT min(rowid) FROM {t}")
