@@ -184,3 +184,39 @@ def test_mysql_plan_asks_for_online_algorithms_and_is_rerunnable(request: pytest
     cols = db.columns("orders")
     db.run("\n".join(rerunnable))
     assert db.columns("orders") == cols
+
+
+def test_postgres_foreign_key_into_another_schema_targets_that_schema(request: pytest.FixtureRequest) -> None:
+    """``billing.accounts`` and ``public.accounts`` share a name: the planned foreign key must
+    reference the one the declared schema names, and the re-diff is then empty."""
+    tables = (
+        "CREATE SCHEMA billing;"
+        "CREATE TABLE billing.accounts (code text PRIMARY KEY);"
+        "CREATE TABLE accounts (code text PRIMARY KEY);"
+        "CREATE TABLE invoices (id bigint PRIMARY KEY, account_code text);"
+    )
+    db = Db("postgres", request.getfixturevalue("pg_url"))
+    db.run(tables)
+    d = dialects.get(db.url)
+    with d.scratch(_dev_url(request, "postgres")) as scratch:
+        d.execute_script(
+            scratch,
+            tables + "ALTER TABLE invoices ADD CONSTRAINT fk_invoices_account"
+            " FOREIGN KEY (account_code) REFERENCES billing.accounts (code);",
+        )
+        desired = d.inspect(scratch)
+    invoices = desired.table("invoices")
+    assert invoices is not None
+    assert [(f.ref_schema, f.ref_table) for f in invoices.foreign_keys] == [("billing", "accounts")]
+    assert [f.ref_schema for t in desired.tables for f in t.foreign_keys if t.name != "invoices"] == []
+
+    current = d.inspect(db.url)
+    changes = compare(current, desired, d.compare_options)
+    assert [c.object_name for c in changes] == ["fk_invoices_account"]
+    p = plan(current, changes, d)
+    assert "REFERENCES billing.accounts (code) NOT VALID" in p.migrations()[0].up
+    for m in p.migrations():
+        d.execute_script(db.url, m.up)
+    assert _left(db, desired) == []
+    db.run("INSERT INTO billing.accounts VALUES ('b-1'); INSERT INTO invoices VALUES (1, 'b-1')")
+    assert db.query("SELECT count(*) FROM invoices") == [(1,)]

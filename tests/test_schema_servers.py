@@ -270,9 +270,45 @@ def test_postgres_foreign_key_to_a_table_in_another_schema_names_its_columns(pg_
     assert invoices is not None and invoices.primary_key is not None
     assert invoices.primary_key.columns == ("id",)
     (fk,) = invoices.foreign_keys
-    assert (fk.columns, fk.ref_table, fk.ref_columns, fk.on_delete) == (
+    assert (fk.columns, fk.ref_schema, fk.ref_table, fk.ref_columns, fk.on_delete) == (
         ("account_region", "account_code"),
+        "billing",
         "accounts",
         ("region", "code"),
         "CASCADE",
     )
+
+
+def test_mysql_foreign_key_into_another_database_names_it_and_renders_it(
+    mysql_url: str, mysql_server_url: str
+) -> None:
+    import uuid
+
+    from parity.dialects.mysql.render import fk_sql
+
+    other = f"parity_t_billing_{uuid.uuid4().hex[:8]}"
+    conn = pymysql.connect(**mysql_connect_args(mysql_server_url))  # type: ignore[arg-type]
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{other}`")
+            cur.execute(f"CREATE TABLE `{other}`.accounts (code varchar(20) PRIMARY KEY) ENGINE=InnoDB")
+        execute(
+            mysql_url,
+            [
+                "CREATE TABLE accounts (code varchar(20) PRIMARY KEY) ENGINE=InnoDB",
+                "CREATE TABLE invoices (id int PRIMARY KEY, account_code varchar(20), local_code varchar(20),"
+                f" CONSTRAINT fk_billing FOREIGN KEY (account_code) REFERENCES `{other}`.accounts (code),"
+                " CONSTRAINT fk_local FOREIGN KEY (local_code) REFERENCES accounts (code)) ENGINE=InnoDB",
+            ],
+        )
+        invoices = dialects.get("mysql").inspect(mysql_url).table("invoices")
+        assert invoices is not None
+        by_name = {fk.name: fk for fk in invoices.foreign_keys}
+        assert (by_name["fk_billing"].ref_schema, by_name["fk_billing"].ref_table) == (other, "accounts")
+        assert (by_name["fk_local"].ref_schema, by_name["fk_local"].ref_table) == (None, "accounts")
+        assert f"REFERENCES {other}.accounts (code)" in fk_sql(by_name["fk_billing"])
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("SET FOREIGN_KEY_CHECKS = 0")  # invoices still points into it
+            cur.execute(f"DROP DATABASE IF EXISTS `{other}`")
+        conn.close()

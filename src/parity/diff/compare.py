@@ -84,7 +84,12 @@ def _index_signature(index: Index, key: Callable[[str], str]) -> tuple[object, .
 
 
 def _fk_signature(fk: ForeignKey, key: Callable[[str], str]) -> tuple[object, ...]:
-    return (tuple(key(c) for c in fk.columns), key(fk.ref_table), tuple(key(c) for c in fk.ref_columns))
+    return (
+        tuple(key(c) for c in fk.columns),
+        key(fk.ref_table),
+        tuple(key(c) for c in fk.ref_columns),
+        fk.ref_schema,
+    )
 
 
 def _topological(tables: list[Table], key: Callable[[str], str]) -> list[Table]:
@@ -99,7 +104,7 @@ def _topological(tables: list[Table], key: Callable[[str], str]) -> list[Table]:
             return  # a cycle: keep declaration order for the rest
         visiting.add(k)
         for fk in t.foreign_keys:
-            dep = names.get(key(fk.ref_table))
+            dep = None if fk.ref_schema else names.get(key(fk.ref_table))
             if dep is not None and dep is not t:
                 visit(dep)
         visiting.discard(k)
@@ -218,7 +223,7 @@ def _compare_table(
             fk_changes.append(DropForeignKey(t, old_fk))
             fk_changes.append(AddForeignKey(t, fk))
     only.extend(
-        ProductionOnly("foreign_key", t, f.name or f"({', '.join(f.columns)}) → {f.ref_table}")
+        ProductionOnly("foreign_key", t, f.name or f"({', '.join(f.columns)}) → {f.ref_label}")
         for sig, f in cur_fk.items()
         if sig not in des_fk
     )

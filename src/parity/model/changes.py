@@ -302,7 +302,7 @@ class AddForeignKey(Change):
     @property
     def object_name(self) -> str:
         fk = self.foreign_key
-        return fk.name or f"{self.table}({', '.join(fk.columns)}) → {fk.ref_table}"
+        return fk.name or f"{self.table}({', '.join(fk.columns)}) → {fk.ref_label}"
 
     def reverse(self) -> Change:
         return DropForeignKey(self.table, self.foreign_key)
@@ -317,7 +317,7 @@ class DropForeignKey(Change):
     @property
     def object_name(self) -> str:
         fk = self.foreign_key
-        return fk.name or f"{self.table}({', '.join(fk.columns)}) → {fk.ref_table}"
+        return fk.name or f"{self.table}({', '.join(fk.columns)}) → {fk.ref_label}"
 
     def reverse(self) -> Change:
         return AddForeignKey(self.table, self.foreign_key)

@@ -159,7 +159,9 @@ class Index:
 @dataclass(frozen=True, slots=True)
 class ForeignKey:
     """``columns`` reference ``ref_table(ref_columns)``. Actions are upper-case SQL
-    (``CASCADE``, ``SET NULL``, ``NO ACTION`` …); ``NO ACTION`` is the default everywhere."""
+    (``CASCADE``, ``SET NULL``, ``NO ACTION`` …); ``NO ACTION`` is the default everywhere.
+    ``ref_schema``: set only when the referenced table is in another schema than the table
+    (PostgreSQL), so the usual same-schema reference reads the same on every database."""
 
     columns: tuple[str, ...]
     ref_table: str
@@ -167,6 +169,11 @@ class ForeignKey:
     name: str | None = None
     on_delete: str = "NO ACTION"
     on_update: str = "NO ACTION"
+    ref_schema: str | None = None
+
+    @property
+    def ref_label(self) -> str:
+        return f"{self.ref_schema}.{self.ref_table}" if self.ref_schema else self.ref_table
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,9 @@ Q_INDEXES = (
 )
 Q_FKS = (
     "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, "
-    "r.DELETE_RULE, r.UPDATE_RULE FROM information_schema.KEY_COLUMN_USAGE k "
+    "r.DELETE_RULE, r.UPDATE_RULE, "
+    "CASE WHEN k.REFERENCED_TABLE_SCHEMA <> k.TABLE_SCHEMA THEN k.REFERENCED_TABLE_SCHEMA END "
+    "FROM information_schema.KEY_COLUMN_USAGE k "
     "JOIN information_schema.REFERENTIAL_CONSTRAINTS r ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA "
     "AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME "
     "WHERE k.TABLE_SCHEMA = %s AND k.REFERENCED_TABLE_NAME IS NOT NULL "
@@ -206,6 +208,7 @@ def _inspect(cur: Any, db: str, mariadb: bool) -> Schema:
                 name,
                 FK_ACTIONS.get(rs[0][5], rs[0][5]),
                 FK_ACTIONS.get(rs[0][6], rs[0][6]),
+                rs[0][7],
             )
         )
     # InnoDB creates an index named after a foreign key when none covers its columns; it

@@ -89,7 +89,9 @@ def column_sql(col: Column, comment: str | None = None) -> str:
 
 def fk_sql(fk: ForeignKey) -> str:
     name = f"CONSTRAINT {q(fk.name)} " if fk.name else ""
-    text = f"{name}FOREIGN KEY ({_cols(fk.columns)}) REFERENCES {q(fk.ref_table)} ({_cols(fk.ref_columns)})"
+    # Another database's table, named with it; the usual same-database reference stays bare.
+    ref = f"{q(fk.ref_schema)}.{q(fk.ref_table)}" if fk.ref_schema else q(fk.ref_table)
+    text = f"{name}FOREIGN KEY ({_cols(fk.columns)}) REFERENCES {ref} ({_cols(fk.ref_columns)})"
     if fk.on_delete != "NO ACTION":
         text += f" ON DELETE {fk.on_delete}"
     if fk.on_update != "NO ACTION":

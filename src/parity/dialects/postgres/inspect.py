@@ -60,12 +60,14 @@ SELECT cl.relname, con.conname, con.contype, pg_get_constraintdef(con.oid, true)
        ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i),
        fcl.relname,
+       CASE WHEN fcl.relnamespace <> cl.relnamespace THEN fns.nspname END,
        ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
              JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i),
        con.confdeltype, con.confupdtype
 FROM pg_constraint con
 JOIN pg_class cl ON cl.oid = con.conrelid
 LEFT JOIN pg_class fcl ON fcl.oid = con.confrelid
+LEFT JOIN pg_namespace fns ON fns.oid = fcl.relnamespace
 WHERE cl.relnamespace = %(ns)s AND con.contype IN ('p', 'f', 'u', 'c') AND cl.relkind IN ('r', 'p')
 ORDER BY cl.relname, con.conname
 """
@@ -205,7 +207,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     fks: dict[str, list[ForeignKey]] = defaultdict(list)
     uniques: dict[str, list[UniqueConstraint]] = defaultdict(list)
     checks: dict[str, list[CheckConstraint]] = defaultdict(list)
-    for tname, cname, ctype, definition, cols, ftable, fcols, on_del, on_upd in conn.execute(
+    for tname, cname, ctype, definition, cols, ftable, fschema, fcols, on_del, on_upd in conn.execute(
         Q_CONSTRAINTS, p
     ).fetchall():
         if ctype == "p":
@@ -223,6 +225,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
                     cname,
                     FK_ACTIONS.get(on_del, "NO ACTION"),
                     FK_ACTIONS.get(on_upd, "NO ACTION"),
+                    fschema,
                 )
             )
     indexes: dict[str, list[Index]] = defaultdict(list)

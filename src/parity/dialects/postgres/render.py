@@ -91,8 +91,13 @@ def _named(name: str | None) -> str:
     return f"CONSTRAINT {q(name)} " if name else ""
 
 
+def ref_sql(fk: ForeignKey) -> str:
+    """The referenced table, schema-qualified when it lives in another schema."""
+    return f"{q(fk.ref_schema)}.{q(fk.ref_table)}" if fk.ref_schema else q(fk.ref_table)
+
+
 def fk_sql(fk: ForeignKey) -> str:
-    text = f"{_named(fk.name)}FOREIGN KEY ({_cols(fk.columns)}) REFERENCES {q(fk.ref_table)} ({_cols(fk.ref_columns)})"
+    text = f"{_named(fk.name)}FOREIGN KEY ({_cols(fk.columns)}) REFERENCES {ref_sql(fk)} ({_cols(fk.ref_columns)})"
     if fk.on_delete != "NO ACTION":
         text += f" ON DELETE {fk.on_delete}"
     if fk.on_update != "NO ACTION":

@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from parity.dialects.postgres.render import ref_sql
 from parity.errors import DatabaseError
 from parity.migrate import runtime as base
 from parity.model.changes import AddCheck, AddForeignKey, AddIndex, AlterColumn, Change
@@ -223,7 +224,7 @@ def safe_steps(change: Change, context: Schema | None, render: Render) -> list[S
             )
             add = (
                 f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} FOREIGN KEY ({', '.join(_q(c) for c in fk.columns)}) "
-                f"REFERENCES {_q(fk.ref_table)}{ref}{actions} NOT VALID"
+                f"REFERENCES {ref_sql(fk)}{ref}{actions} NOT VALID"
             )
             drop = f"ALTER TABLE {_q(table)} DROP CONSTRAINT IF EXISTS {_q(name)}"
             return [
