@@ -120,6 +120,15 @@ class Runtime(ABC):
         counter the engine's statistics keep), or None where parity has no such counter."""
         return None
 
+    def clock(self) -> Any:
+        """The database's own time now, for :meth:`written_elsewhere` (None where unused)."""
+        return None
+
+    def written_elsewhere(self, statements: Sequence[str], tables: Sequence[str], since: Any) -> set[str]:
+        """Those of ``tables`` that other sessions, and nothing ``statements`` set off, wrote to
+        after ``since`` (from :meth:`clock`). Empty wherever the runtime cannot be sure."""
+        return set()
+
     def before_statement(self, statement: str) -> None:
         """Hook run before each migration statement (PostgreSQL: drop an invalid index of the
         same name left by an interrupted ``CREATE INDEX CONCURRENTLY``)."""

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -127,6 +128,65 @@ class Runtime(base.Runtime):
             (table,),
         )
         return [r[0] for r in rows]
+
+    def clock(self) -> Any:
+        return self.scalar("SELECT NOW()")
+
+    def written_elsewhere(self, statements: Sequence[str], tables: Sequence[str], since: Any) -> set[str]:
+        """InnoDB keeps no per-table write counter parity can read by default (performance_schema
+        is off in MariaDB), but it does keep each table's last ``UPDATE_TIME``. A table the run's
+        statements cannot have reached, that was written since the run began, was written by
+        someone else. "Reached" over-approximates: any word of a statement that names a table,
+        plus tables whose foreign keys cascade from those; a view, a routine or a trigger on a
+        reached table could write anywhere, so any of them means "cannot tell"."""
+        import sqlglot
+        from sqlglot.errors import TokenError
+
+        try:
+            words = {t.text.lower() for s in statements for t in sqlglot.tokenize(s, read="mysql")}
+        except TokenError:
+            return set()
+        if any(s.lstrip()[:4].upper() == "CALL" for s in statements):
+            return set()
+        others = self.query(
+            "SELECT LOWER(table_name) FROM information_schema.views WHERE table_schema = DATABASE() "
+            "UNION ALL SELECT LOWER(routine_name) FROM information_schema.routines WHERE routine_schema = DATABASE()"
+        )
+        if words & {r[0] for r in others}:
+            return set()
+        reached = words & {t.lower() for t in self.table_names()}
+        rules = self.query(
+            "SELECT LOWER(table_name), LOWER(referenced_table_name) FROM information_schema.referential_constraints "
+            "WHERE constraint_schema = DATABASE() "
+            "AND (update_rule NOT IN ('RESTRICT', 'NO ACTION') OR delete_rule NOT IN ('RESTRICT', 'NO ACTION'))"
+        )
+        grew = True
+        while grew:
+            grew = False
+            for child, parent in rules:
+                if parent in reached and child not in reached:
+                    reached.add(child)
+                    grew = True
+        triggers = self.query(
+            "SELECT LOWER(event_object_table) FROM information_schema.triggers WHERE trigger_schema = DATABASE()"
+        )
+        if reached & {r[0] for r in triggers}:
+            return set()
+        import pymysql
+
+        # MySQL 8 caches these columns for a day by default; MariaDB has no such variable.
+        with contextlib.suppress(pymysql.Error):
+            self.execute("SET SESSION information_schema_stats_expiry = 0")
+        candidates = [t for t in tables if t.lower() not in reached]
+        if not candidates:
+            return set()
+        marks = ", ".join(["%s"] * len(candidates))
+        rows = self.query(
+            "SELECT table_name, update_time FROM information_schema.tables "
+            f"WHERE table_schema = DATABASE() AND table_name IN ({marks})",
+            candidates,
+        )
+        return {name for name, updated in rows if updated is not None and updated >= since}
 
     def chunk_digest_sql(
         self, table: str, columns: Sequence[str], key: str | None, chunk: int, first: bool

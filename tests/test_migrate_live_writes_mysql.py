@@ -1,0 +1,151 @@
+"""`migrate up` on a MariaDB/MySQL database that the application keeps writing to.
+
+InnoDB keeps no per-table write counter parity can read by default, so a table counts as written
+by the application only when the run's statements cannot have reached it (not named, no
+cascading foreign key from a named table, no trigger, view or routine involved) and its
+``UPDATE_TIME`` moved during the run. Such a table is VER008, a warning; everything else that
+changed stays an error and rolls the migration back.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pymysql
+import pytest
+
+from conftest import mysql_connect_args
+from parity.migrate import dir as mdir
+from parity.migrate import service
+from parity.project import discover
+
+pytestmark = pytest.mark.mysql
+
+SLOW = "SELECT SLEEP(0.4);\n"  # keeps the run open long enough for the application to write
+
+
+def _run(url: str, *statements: str) -> None:
+    conn = pymysql.connect(**mysql_connect_args(url))  # type: ignore[arg-type]
+    try:
+        with conn.cursor() as cur:
+            for s in statements:
+                cur.execute(s)
+    finally:
+        conn.close()
+
+
+def _count(url: str, sql: str) -> int:
+    conn = pymysql.connect(**mysql_connect_args(url))  # type: ignore[arg-type]
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            row = cur.fetchone()
+    finally:
+        conn.close()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.fixture
+def project_root(tmp_path: Path, mysql_url: str) -> Path:
+    _run(
+        mysql_url,
+        "CREATE TABLE orders (id int AUTO_INCREMENT PRIMARY KEY, total int NOT NULL)",
+        "INSERT INTO orders (total) VALUES " + ", ".join(f"({i})" for i in range(1, 201)),
+        "CREATE TABLE customers (id int AUTO_INCREMENT PRIMARY KEY, name varchar(50) NOT NULL)",
+        "INSERT INTO customers (name) VALUES " + ", ".join(f"('customer {i}')" for i in range(1, 51)),
+    )
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / ".env.example").write_text("DATABASE_URL=mysql://localhost/app\n")
+    (root / ".env.production").write_text(f"DATABASE_URL={mysql_url}\n")
+    return root
+
+
+@pytest.fixture
+def app_writes_customers(mysql_url: str) -> Iterator[threading.Event]:
+    """The application: signs up a customer every few milliseconds until the test ends."""
+    stop = threading.Event()
+
+    def write() -> None:
+        conn = pymysql.connect(**mysql_connect_args(mysql_url))  # type: ignore[arg-type]
+        try:
+            with conn.cursor() as cur:
+                while not stop.is_set():
+                    cur.execute("INSERT INTO customers (name) VALUES ('signed up meanwhile')")
+                    time.sleep(0.005)
+        finally:
+            conn.close()
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    time.sleep(0.2)
+    try:
+        yield stop
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def _apply(root: Path, up: str, down: str = "SELECT 1;\n") -> service.ApplyResult:
+    project = discover(root)
+    mdir.write(service.migrations_folder(project), "change", up, down)
+    return service.apply(project, "production", verify_schema=False)
+
+
+def test_application_writes_to_a_table_the_migration_does_not_touch_are_a_warning(
+    project_root: Path, mysql_url: str, app_writes_customers: threading.Event
+) -> None:
+    result = _apply(project_root, "ALTER TABLE orders ADD COLUMN status varchar(20) NULL;\n" + SLOW)
+    app_writes_customers.set()
+    assert result.ok and not result.rolled_back, [f.message for f in result.verification]
+    assert [(f.code, f.key) for f in result.verification] == [("VER008", "customers")]
+    assert _count(mysql_url, "SELECT count(*) FROM information_schema.columns WHERE table_schema = DATABASE() "
+                  "AND table_name = 'orders' AND column_name = 'status'") == 1  # fmt: skip
+
+
+def test_a_migration_that_changes_old_data_still_fails_while_the_application_writes(
+    project_root: Path, mysql_url: str, app_writes_customers: threading.Event
+) -> None:
+    result = _apply(
+        project_root,
+        "ALTER TABLE orders ADD COLUMN status varchar(20) NULL;\nUPDATE orders SET total = 0 WHERE id = 2;\n"
+        + SLOW,
+        "ALTER TABLE orders DROP COLUMN status;\n",
+    )
+    app_writes_customers.set()
+    assert result.rolled_back and not result.ok
+    assert sorted((f.code, f.key) for f in result.verification) == [
+        ("VER004", "orders"),
+        ("VER008", "customers"),
+    ]
+    # The rollback ran the down migration: the application's sign-ups are all still there.
+    assert _count(mysql_url, "SELECT count(*) FROM customers WHERE name = 'signed up meanwhile'") > 0
+
+
+def test_rows_a_cascading_foreign_key_changed_stay_an_error(project_root: Path, mysql_url: str) -> None:
+    _run(
+        mysql_url,
+        "CREATE TABLE order_lines (id int AUTO_INCREMENT PRIMARY KEY, order_id int NOT NULL,"
+        " CONSTRAINT fk_lines_order FOREIGN KEY (order_id) REFERENCES orders (id) ON DELETE CASCADE)",
+        "INSERT INTO order_lines (order_id) VALUES (1), (2), (3)",
+    )
+    result = _apply(project_root, "DELETE FROM orders WHERE id = 3;\n" + SLOW)
+    assert result.rolled_back
+    codes = {(f.code, f.key) for f in result.verification}
+    assert ("VER002", "order_lines") in codes and ("VER008", "order_lines") not in codes
+
+
+def test_rows_a_trigger_wrote_stay_an_error(project_root: Path, mysql_url: str) -> None:
+    _run(
+        mysql_url,
+        "CREATE TABLE audit (id int AUTO_INCREMENT PRIMARY KEY, what varchar(50))",
+        "CREATE TRIGGER orders_audit AFTER UPDATE ON orders FOR EACH ROW INSERT INTO audit (what) VALUES ('update')",
+    )
+    result = _apply(project_root, "UPDATE orders SET total = total + 1 WHERE id = 1;\n" + SLOW)
+    assert result.rolled_back
+    codes = {(f.code, f.key) for f in result.verification}
+    assert ("VER002", "audit") in codes and ("VER008", "audit") not in codes
