@@ -1,9 +1,10 @@
 """`migrate up` on a MariaDB/MySQL database that the application keeps writing to.
 
 InnoDB keeps no per-table write counter parity can read by default, so a table counts as written
-by the application only when the run's statements cannot have reached it (not named, no
-cascading foreign key from a named table, no trigger, view or routine involved) and its
-``UPDATE_TIME`` moved during the run. Such a table is VER008, a warning; everything else that
+by the application only when the run's statements cannot have changed its old rows (not named,
+or named only by statements that add columns, indexes, keys or tables; no cascading foreign key
+from a named table; no trigger, view or routine involved) and its ``UPDATE_TIME`` moved during
+the run. Such a table is VER008, a warning; everything else that
 changed stays an error and rolls the migration back.
 """
 
@@ -105,6 +106,39 @@ def test_application_writes_to_a_table_the_migration_does_not_touch_are_a_warnin
     assert [(f.code, f.key) for f in result.verification] == [("VER008", "customers")]
     assert _count(mysql_url, "SELECT count(*) FROM information_schema.columns WHERE table_schema = DATABASE() "
                   "AND table_name = 'orders' AND column_name = 'status'") == 1  # fmt: skip
+
+
+def test_a_migration_that_only_adds_to_the_table_the_application_writes_is_a_warning(
+    project_root: Path, mysql_url: str, app_writes_customers: threading.Event
+) -> None:
+    """What parity plans on MySQL (new column INSTANT, index INPLACE, a foreign key, a new table)
+    leaves old rows as they were, so a moved table there is the application's doing."""
+    result = _apply(
+        project_root,
+        "ALTER TABLE customers ADD COLUMN tier varchar(10) NULL DEFAULT 'free', ALGORITHM=INSTANT;\n"
+        "CREATE INDEX idx_customers_tier ON customers (tier) ALGORITHM=INPLACE LOCK=NONE;\n"
+        "CREATE TABLE invites (id int PRIMARY KEY, customer_id int NOT NULL,"
+        " CONSTRAINT fk_invites_customer FOREIGN KEY (customer_id) REFERENCES customers (id));\n" + SLOW,
+    )
+    app_writes_customers.set()
+    assert result.ok and not result.rolled_back, [f.message for f in result.verification]
+    assert [(f.code, f.key) for f in result.verification] == [("VER008", "customers")]
+
+
+def test_a_change_that_can_rewrite_values_keeps_the_exact_check(
+    project_root: Path, mysql_url: str, app_writes_customers: threading.Event
+) -> None:
+    """MODIFY COLUMN can convert or truncate old values: while the application writes to the same
+    table, parity cannot tell the two apart, and rolls back rather than guess."""
+    result = _apply(
+        project_root,
+        "ALTER TABLE customers MODIFY COLUMN name varchar(60) NOT NULL;\n" + SLOW,
+        "ALTER TABLE customers MODIFY COLUMN name varchar(50) NOT NULL;\n",
+    )
+    app_writes_customers.set()
+    assert result.rolled_back
+    assert ("VER002", "customers") in {(f.code, f.key) for f in result.verification}
+    assert _count(mysql_url, "SELECT count(*) FROM customers WHERE name = 'signed up meanwhile'") > 0
 
 
 def test_a_migration_that_changes_old_data_still_fails_while_the_application_writes(

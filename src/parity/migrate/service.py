@@ -59,7 +59,7 @@ CODE_DOCS = {
     "VER005": "SQLite integrity_check failed after the migration",
     "VER006": "SQLite foreign_key_check failed after the migration",
     "VER007": "the schema after the migration still differs from the declared schema",
-    "VER008": "a table was written by other sessions during the migration (PostgreSQL statistics; a replay of the run on the SQLite backup; on MySQL/MariaDB a table the run cannot have reached whose UPDATE_TIME moved): compared for readability only",
+    "VER008": "a table was written by other sessions during the migration (PostgreSQL statistics; a replay of the run on the SQLite backup; on MySQL/MariaDB a table whose old rows the run cannot have changed and whose UPDATE_TIME moved): compared for readability only",
 }
 
 Progress = Callable[[str], None]
@@ -297,8 +297,8 @@ def apply(
             if busy:
                 findings = list(integrity.compare(before, after, written=busy))
         elif since is not None and run.ran and any(f.code in ("VER002", "VER004") for f in findings):
-            # No write statistics (MySQL/MariaDB): tables the run's statements cannot have
-            # reached and that changed anyway were written by the application.
+            # No write statistics (MySQL/MariaDB): tables whose old rows the run's statements
+            # cannot have changed, and that changed anyway, were written by the application.
             suspects = sorted({f.key for f in findings if f.code in ("VER002", "VER004") and f.key})
             ran = {s.version for s in run.ran}
             statements = [s for m in ex.migrations() if m.version in ran for s in rt.split(m.up_sql())]

@@ -138,16 +138,20 @@ class Runtime(base.Runtime):
         statements cannot have reached, that was written since the run began, was written by
         someone else. "Reached" over-approximates: any word of a statement that names a table,
         plus tables whose foreign keys cascade from those; a view, a routine or a trigger on a
-        reached table could write anywhere, so any of them means "cannot tell"."""
+        reached table could write anywhere, so any of them means "cannot tell". Statements that
+        only add (a column, an index, a constraint: what parity plans here) leave every old value
+        and row count as it was, so they reach nothing."""
         import sqlglot
         from sqlglot.errors import TokenError
 
         try:
-            words = {t.text.lower() for s in statements for t in sqlglot.tokenize(s, read="mysql")}
+            tokenized = [sqlglot.tokenize(s, read="mysql") for s in statements]
         except TokenError:
             return set()
-        if any(s.lstrip()[:4].upper() == "CALL" for s in statements):
+        heads = [" ".join(t.text.upper() for t in tokens[:2]) for tokens in tokenized]
+        if any(h.startswith("CALL") or h in ("CREATE TRIGGER", "CREATE EVENT") for h in heads):
             return set()
+        words = {t.text.lower() for tokens in tokenized if not _only_adds(tokens) for t in tokens}
         others = self.query(
             "SELECT LOWER(table_name) FROM information_schema.views WHERE table_schema = DATABASE() "
             "UNION ALL SELECT LOWER(routine_name) FROM information_schema.routines WHERE routine_schema = DATABASE()"
@@ -215,6 +219,37 @@ NO_TX_PREAMBLE: tuple[str, ...] = ()
 
 _ADD_COLUMN = re.compile(r"^(ALTER\s+TABLE\s+\S+\s+ADD\s+(?:COLUMN\s+)?)(?!IF\s+NOT\s+EXISTS)", re.IGNORECASE)
 _CREATE_TABLE = re.compile(r"^CREATE\s+TABLE\s+(?!IF\s+NOT\s+EXISTS)", re.IGNORECASE)
+
+
+def _only_adds(tokens: Sequence[Any]) -> bool:
+    """``CREATE TABLE`` (at most reads others), ``CREATE … INDEX``, or ``ALTER TABLE t`` whose
+    every clause adds something (``ADD …`` except a partition) or names the algorithm or lock: old
+    rows and values stay as they were. ``ALTER IGNORE TABLE`` is not one (it deletes duplicates)."""
+    words = [t.text.upper() for t in tokens]
+    if words[:1] == ["CREATE"]:
+        kind = words[1:2] if words[1:2] != ["TEMPORARY"] else words[2:3]
+        return kind == ["TABLE"] or (
+            "INDEX" in words[1:3] and words[1] in ("INDEX", "UNIQUE", "FULLTEXT", "SPATIAL")
+        )
+    if words[:2] == ["ALTER", "ONLINE"]:  # MariaDB
+        words, tokens = words[:1] + words[2:], [tokens[0], *tokens[2:]]
+    if words[:2] != ["ALTER", "TABLE"] or len(tokens) < 4:
+        return False
+    i = 3
+    while i + 1 < len(tokens) and tokens[i].text == ".":
+        i += 2  # db.table
+    clauses: list[list[str]] = [[]]
+    depth = 0
+    for t, w in zip(tokens[i:], words[i:], strict=True):
+        depth += (t.text == "(") - (t.text == ")")
+        if depth == 0 and t.text == ",":
+            clauses.append([])
+        else:
+            clauses[-1].append(w)
+    return all(
+        (c[:1] == ["ADD"] and c[1:2] != ["PARTITION"] and len(c) > 1) or c[:1] in (["ALGORITHM"], ["LOCK"])
+        for c in clauses
+    )
 
 
 def _q(name: str) -> str:
