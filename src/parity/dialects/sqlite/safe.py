@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -38,7 +39,12 @@ ADD_COLUMN_FORBIDS = (
 )
 
 
+#: The cache while an index builds: SQLite sorts within cache_size before spilling to temporary
+#: files, so a large one keeps the sort in memory (measured: 8% off a rebuild with two indexes).
+#: Everything else runs with the connection's default: for the rebuild's copy a large cache
+#: only adds allocation (9% slower, bench_migrate's table). An upper bound, allocated as used.
 CACHE_KIB = 262144
+_CREATE_INDEX = re.compile(r"^(?:\s*--[^\n]*\n)*\s*CREATE\s+(?:UNIQUE\s+)?INDEX\b", re.IGNORECASE)
 
 
 def path_of(url: str) -> Path:
@@ -78,9 +84,9 @@ class Runtime(base.Runtime):
                 check_same_thread=False,
             )
             self._cursor_execute("SELECT count(*) FROM sqlite_master", None).fetchone()
-            # A rebuild reads every page of the old table twice (copy, then DROP frees each page):
-            # a cache that can hold them saves the second read. An upper bound, allocated as used.
-            self._cursor_execute(f"PRAGMA cache_size = -{CACHE_KIB}", None)
+            self._cache_size = self._cache_now = int(
+                self._cursor_execute("PRAGMA cache_size", None).fetchone()[0]
+            )
             self._secure_delete = int(self._cursor_execute("PRAGMA secure_delete", None).fetchone()[0])
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(f"cannot open SQLite database: {exc}", file=self.path) from exc
@@ -107,6 +113,12 @@ class Runtime(base.Runtime):
         # IMMEDIATE takes the RESERVED lock now, so two runners serialise here and not at COMMIT.
         self.execute("BEGIN IMMEDIATE")
         self.in_transaction = True
+
+    def before_statement(self, statement: str) -> None:
+        cache = -CACHE_KIB if _CREATE_INDEX.match(statement) else self._cache_size
+        if cache != self._cache_now:
+            self.execute(f"PRAGMA cache_size = {cache}")
+            self._cache_now = cache
 
     def before_commit(self) -> None:
         bad = self.query("PRAGMA foreign_key_check")
