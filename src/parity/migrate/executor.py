@@ -135,7 +135,7 @@ class Executor:
             try:
                 if not rt.transactional_ddl:
                     # Otherwise history.record creates it in the transaction of its first row:
-                    # one commit (and fsync) fewer, and no empty table left by a run that failed.
+                    # one commit (and fsync) fewer.
                     history.create(rt)
                 yield rt
             finally:
