@@ -8,6 +8,7 @@ apply the rendered SQL and read ``SHOW CREATE TABLE`` back.
 from __future__ import annotations
 
 import pymysql
+import pytest
 
 from conftest import mysql_connect_args
 from parity import dialects
@@ -125,3 +126,29 @@ def test_normalize_type_keeps_label_case() -> None:
     assert normalize_type("enum('A')") != normalize_type("enum('a')")
     assert normalize_type("INTEGER(11) UNSIGNED") == "int unsigned"
     assert normalize_type("DECIMAL(10, 2)") == "decimal(10,2)"
+
+
+@pytest.mark.parametrize(
+    ("statement", "only_adds"),
+    [
+        ("ALTER TABLE `orders` ADD COLUMN s varchar(20) DEFAULT 'a, b', ALGORITHM=INSTANT", True),
+        ("ALTER TABLE orders ADD s int, ALGORITHM=INPLACE, LOCK=NONE", True),
+        ("ALTER TABLE shop.orders ADD CONSTRAINT fk FOREIGN KEY (c) REFERENCES customers (id)", True),
+        ("ALTER ONLINE TABLE orders ADD INDEX (a)", True),
+        ("CREATE INDEX ix ON orders (a) ALGORITHM=INPLACE LOCK=NONE", True),
+        ("CREATE UNIQUE INDEX ix ON orders (a)", True),
+        ("CREATE TABLE exports (id int, order_id int REFERENCES orders (id))", True),
+        ("ALTER TABLE orders ADD COLUMN s int, MODIFY total bigint", False),
+        ("ALTER IGNORE TABLE orders ADD UNIQUE (total)", False),  # deletes duplicate rows
+        ("ALTER TABLE orders ADD PARTITION (PARTITION p1 VALUES LESS THAN (10))", False),
+        ("ALTER TABLE orders DROP COLUMN s", False),
+        ("CREATE VIEW v AS SELECT 1", False),
+        ("UPDATE orders SET a = 1", False),
+    ],
+)
+def test_statements_that_only_add_leave_old_rows_alone(statement: str, only_adds: bool) -> None:
+    import sqlglot
+
+    from parity.dialects.mysql.safe import _only_adds
+
+    assert _only_adds(sqlglot.tokenize(statement, read="mysql")) is only_adds
