@@ -114,3 +114,24 @@ def test_a_migration_that_changes_data_of_a_table_nobody_else_writes_fails_under
     live_writer.set()
     codes = [(f.code, f.key) for f in result.verification]
     assert result.rolled_back and ("VER004", "customers") in codes
+
+
+def test_a_column_dropped_from_a_table_the_application_writes_is_still_an_error(
+    project_root: Path, pg_url: str, live_writer: threading.Event
+) -> None:
+    """Writes meanwhile make counts and digests incomparable, not the column list: a column the
+    migration dropped is VER003 whatever else happened to the table."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE orders ADD COLUMN legacy_note text DEFAULT 'kept'")  # not the app's
+    project = discover(project_root)
+    mdir.write(
+        service.migrations_folder(project),
+        "drop",
+        "ALTER TABLE orders ADD COLUMN status text;\nALTER TABLE orders DROP COLUMN legacy_note;\n"
+        "SELECT pg_sleep(0.3);\n",
+        "ALTER TABLE orders DROP COLUMN status;\n",
+    )
+    result = service.apply(project, "production", verify_schema=False)
+    live_writer.set()
+    codes = [(f.code, f.key) for f in result.verification]
+    assert result.rolled_back and ("VER003", "orders") in codes, codes
