@@ -135,3 +135,72 @@ def test_a_column_dropped_from_a_table_the_application_writes_is_still_an_error(
     live_writer.set()
     codes = [(f.code, f.key) for f in result.verification]
     assert result.rolled_back and ("VER003", "orders") in codes, codes
+
+
+def test_a_backfill_of_a_new_column_on_a_table_the_application_writes_is_kept(
+    project_root: Path, pg_url: str, live_writer: threading.Event
+) -> None:
+    """The run writes rows of orders too (the backfill), but only a column that is new: the old
+    columns' differences can only be the application's."""
+    project = discover(project_root)
+    mdir.write(
+        service.migrations_folder(project),
+        "backfill",
+        "ALTER TABLE orders ADD COLUMN status text;\nALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new';\n"
+        "UPDATE orders SET status = 'new' WHERE status IS NULL;\nALTER TABLE orders ALTER COLUMN status SET NOT NULL;\n",
+        "ALTER TABLE orders DROP COLUMN status;\n",
+    )
+    result = service.apply(project, "production", verify_schema=False)
+    live_writer.set()
+    codes = [(f.code, f.key) for f in result.verification]
+    assert result.ok and not result.rolled_back, codes
+    assert ("VER008", "orders") in codes
+    assert _count(pg_url, STATUS_COLUMNS) == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE orders SET total = total + 1 WHERE id <= 3;",  # an old column
+        "DELETE FROM orders WHERE id = 1;",
+        "UPDATE orders SET status = 'x', total = 0 WHERE id = 2;",  # a new and an old one
+    ],
+)
+def test_a_migration_that_writes_old_data_of_a_table_the_application_writes_still_fails(
+    project_root: Path, pg_url: str, live_writer: threading.Event, change: str
+) -> None:
+    project = discover(project_root)
+    mdir.write(
+        service.migrations_folder(project),
+        "sneaky",
+        f"ALTER TABLE orders ADD COLUMN status text;\n{change}\n",
+        "ALTER TABLE orders DROP COLUMN status;\n",
+    )
+    result = service.apply(project, "production", verify_schema=False)
+    live_writer.set()
+    codes = [(f.code, f.key) for f in result.verification]
+    assert result.rolled_back and not result.ok, codes
+    assert ("VER008", "orders") not in codes and {c for c, k in codes if k == "orders"} & {"VER002", "VER004"}
+
+
+def test_a_trigger_on_the_backfilled_table_keeps_the_exact_check(
+    project_root: Path, pg_url: str, live_writer: threading.Event
+) -> None:
+    """A trigger may rewrite an old column while the backfill updates the new one."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN NEW.total := NEW.total + 1; RETURN NEW; END $$;"
+            "CREATE TRIGGER orders_bump BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION bump();"
+        )
+    project = discover(project_root)
+    mdir.write(
+        service.migrations_folder(project),
+        "backfill",
+        "ALTER TABLE orders ADD COLUMN status text;\nUPDATE orders SET status = 'new';\n",
+        "ALTER TABLE orders DROP COLUMN status;\n",
+    )
+    result = service.apply(project, "production", verify_schema=False)
+    live_writer.set()
+    codes = [(f.code, f.key) for f in result.verification]
+    assert result.rolled_back and ("VER008", "orders") not in codes, codes

@@ -120,6 +120,10 @@ class Runtime(ABC):
         counter the engine's statistics keep), or None where parity has no such counter."""
         return None
 
+    def has_triggers(self, table: str) -> bool:
+        """Whether ``table`` has triggers of the user's (True where the runtime cannot tell)."""
+        return True
+
     def clock(self) -> Any:
         """The database's own time now, for :meth:`written_elsewhere` (None where unused)."""
         return None

@@ -294,15 +294,23 @@ def apply(
             # A live database keeps taking writes while it migrates: tell those apart from
             # changes the migration made, which stay errors.
             busy = _written_by_others(rt, counts_before, dict(run.own_writes), findings)
+            own = dict(run.own_writes)
+            if any(own.get(t, 0) for t in busy):
+                # The run wrote rows there too: other sessions' writes excuse a difference only
+                # when the run's own could not make it (a backfill of new columns, no trigger).
+                statements = _statements_of(ex, run, rt)
+                busy = {
+                    t: n
+                    for t, n in busy.items()
+                    if not own.get(t, 0) or _only_new_columns_written(rt, statements, t, before)
+                }
             if busy:
                 findings = list(integrity.compare(before, after, written=busy))
         elif since is not None and run.ran and any(f.code in ("VER002", "VER004") for f in findings):
             # No write statistics (MySQL/MariaDB): tables whose old rows the run's statements
             # cannot have changed, and that changed anyway, were written by the application.
             suspects = sorted({f.key for f in findings if f.code in ("VER002", "VER004") and f.key})
-            ran = {s.version for s in run.ran}
-            statements = [s for m in ex.migrations() if m.version in ran for s in rt.split(m.up_sql())]
-            elsewhere = rt.written_elsewhere(statements, suspects, since)
+            elsewhere = rt.written_elsewhere(_statements_of(ex, run, rt), suspects, since)
             if elsewhere:
                 findings = list(integrity.compare(before, after, written={t: -1 for t in elsewhere}))
         findings += list(integrity.health(rt))
@@ -391,6 +399,58 @@ def _in_order_of(
     finally:
         rt.close()
     return integrity.Snapshot(tuple(again.get(b.table, b) for b in before.tables))
+
+
+def _statements_of(ex: Executor, run: RunResult, rt: Runtime) -> list[str]:
+    ran = {s.version for s in run.ran}
+    return [s for m in ex.migrations() if m.version in ran for s in rt.split(m.up_sql())]
+
+
+#: Statements sqlglot keeps as opaque commands that cannot write rows (``ALTER TABLE … VALIDATE
+#: CONSTRAINT``, ``CREATE INDEX CONCURRENTLY`` …), unless they change a column's type.
+_DDL_COMMANDS = ("ALTER", "CREATE", "COMMENT", "SET", "RESET", "ANALYZE")
+
+
+def _only_new_columns_written(
+    rt: Runtime, statements: Sequence[str], table: str, before: IntegritySnapshot
+) -> bool:
+    """Whether the run's statements can have written nothing of ``table`` but columns it did not
+    have before: every statement readable, the only ones writing it ``UPDATE … SET`` of new
+    columns, no other statement able to write rows (a routine, ``DO``, ``COPY``), no type change,
+    and no trigger on it that could rewrite an old column meanwhile."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
+
+    digest = before.table(table)
+    if digest is None or rt.has_triggers(table):
+        return False
+    old = {c.lower() for c, _ in digest.columns}
+    for sql in statements:
+        try:
+            tree = sqlglot.parse_one(sql, read=rt.sqlglot_dialect)
+        except (ParseError, TokenError):
+            return False
+        if isinstance(tree, exp.Command):
+            if tree.name.upper() not in _DDL_COMMANDS or " TYPE " in f" {' '.join(sql.upper().split())} ":
+                return False
+            continue
+        if any(True for _ in tree.find_all(exp.Anonymous)) or any(
+            a.args.get("dtype") is not None for a in tree.find_all(exp.AlterColumn)
+        ):
+            return False  # a routine can write anything; a type change rewrites old values
+        if isinstance(tree, exp.Insert | exp.Delete | exp.Merge | exp.TruncateTable | exp.Copy):
+            return False
+        if isinstance(tree, exp.Update):
+            target = tree.this.name.lower() if isinstance(tree.this, exp.Table) else None
+            if target is None:
+                return False
+            if target == table.lower():
+                for assignment in tree.expressions:
+                    column = assignment.this if isinstance(assignment, exp.EQ) else None
+                    if not isinstance(column, exp.Column) or column.name.lower() in old:
+                        return False
+    return True
 
 
 def _written_by_others(

@@ -96,6 +96,15 @@ class Runtime(base.Runtime):
         )
         return {name: int(n) for name, n in rows if name in wanted}
 
+    def has_triggers(self, table: str) -> bool:
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal",
+                (table,),
+            )
+        )
+
     def before_statement(self, statement: str) -> None:
         m = _CONCURRENT_INDEX.search(statement)
         if not m or self.in_transaction:
