@@ -62,6 +62,13 @@ STATUS_COLUMNS = (
 )
 
 
+def _apply(root: Path, name: str, up: str, down: str) -> service.ApplyResult:
+    """Write one migration into the project and ``migrate up`` it on production."""
+    project = discover(root)
+    mdir.write(service.migrations_folder(project), name, up, down)
+    return service.apply(project, "production", verify_schema=False)
+
+
 def _count(pg_url: str, sql: str) -> int:
     with psycopg.connect(pg_url) as conn:
         row = conn.execute(sql).fetchone()
@@ -72,11 +79,7 @@ def _count(pg_url: str, sql: str) -> int:
 def test_application_writes_during_the_migration_do_not_fail_it(
     project_root: Path, pg_url: str, live_writer: threading.Event
 ) -> None:
-    project = discover(project_root)
-    mdir.write(
-        service.migrations_folder(project), "status", "ALTER TABLE orders ADD COLUMN status text;\n", ""
-    )
-    result = service.apply(project, "production", verify_schema=False)
+    result = _apply(project_root, "status", "ALTER TABLE orders ADD COLUMN status text;\n", "")
     live_writer.set()
     codes = [(f.code, f.severity.value, f.key) for f in result.verification]
     assert not result.rolled_back and result.ok, codes
@@ -86,14 +89,12 @@ def test_application_writes_during_the_migration_do_not_fail_it(
 
 
 def test_a_migration_that_changes_old_data_still_fails_on_postgres(project_root: Path, pg_url: str) -> None:
-    project = discover(project_root)
-    mdir.write(
-        service.migrations_folder(project),
+    result = _apply(
+        project_root,
         "sneaky",
         "ALTER TABLE orders ADD COLUMN status text;\nUPDATE orders SET total = 0 WHERE id <= 3;\n",
         "ALTER TABLE orders DROP COLUMN status;\n",
     )
-    result = service.apply(project, "production", verify_schema=False)
     assert result.rolled_back and not result.ok
     assert [(f.code, f.key) for f in result.verification] == [("VER004", "orders")]
     # Rolled back by its down migration (the data change itself is the pg_dump backup's job).
@@ -103,14 +104,12 @@ def test_a_migration_that_changes_old_data_still_fails_on_postgres(project_root:
 def test_a_migration_that_changes_data_of_a_table_nobody_else_writes_fails_under_load(
     project_root: Path, pg_url: str, live_writer: threading.Event
 ) -> None:
-    project = discover(project_root)
-    mdir.write(
-        service.migrations_folder(project),
+    result = _apply(
+        project_root,
         "sneaky",
         "UPDATE customers SET name = 'x' WHERE id = 1;\n",
         "",
     )
-    result = service.apply(project, "production", verify_schema=False)
     live_writer.set()
     codes = [(f.code, f.key) for f in result.verification]
     assert result.rolled_back and ("VER004", "customers") in codes
@@ -123,15 +122,13 @@ def test_a_column_dropped_from_a_table_the_application_writes_is_still_an_error(
     migration dropped is VER003 whatever else happened to the table."""
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("ALTER TABLE orders ADD COLUMN legacy_note text DEFAULT 'kept'")  # not the app's
-    project = discover(project_root)
-    mdir.write(
-        service.migrations_folder(project),
+    result = _apply(
+        project_root,
         "drop",
         "ALTER TABLE orders ADD COLUMN status text;\nALTER TABLE orders DROP COLUMN legacy_note;\n"
         "SELECT pg_sleep(0.3);\n",
         "ALTER TABLE orders DROP COLUMN status;\n",
     )
-    result = service.apply(project, "production", verify_schema=False)
     live_writer.set()
     codes = [(f.code, f.key) for f in result.verification]
     assert result.rolled_back and ("VER003", "orders") in codes, codes
@@ -142,15 +139,13 @@ def test_a_backfill_of_a_new_column_on_a_table_the_application_writes_is_kept(
 ) -> None:
     """The run writes rows of orders too (the backfill), but only a column that is new: the old
     columns' differences can only be the application's."""
-    project = discover(project_root)
-    mdir.write(
-        service.migrations_folder(project),
+    result = _apply(
+        project_root,
         "backfill",
         "ALTER TABLE orders ADD COLUMN status text;\nALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new';\n"
         "UPDATE orders SET status = 'new' WHERE status IS NULL;\nALTER TABLE orders ALTER COLUMN status SET NOT NULL;\n",
         "ALTER TABLE orders DROP COLUMN status;\n",
     )
-    result = service.apply(project, "production", verify_schema=False)
     live_writer.set()
     codes = [(f.code, f.key) for f in result.verification]
     assert result.ok and not result.rolled_back, codes
@@ -169,14 +164,12 @@ def test_a_backfill_of_a_new_column_on_a_table_the_application_writes_is_kept(
 def test_a_migration_that_writes_old_data_of_a_table_the_application_writes_still_fails(
     project_root: Path, pg_url: str, live_writer: threading.Event, change: str
 ) -> None:
-    project = discover(project_root)
-    mdir.write(
-        service.migrations_folder(project),
+    result = _apply(
+        project_root,
         "sneaky",
         f"ALTER TABLE orders ADD COLUMN status text;\n{change}\n",
         "ALTER TABLE orders DROP COLUMN status;\n",
     )
-    result = service.apply(project, "production", verify_schema=False)
     live_writer.set()
     codes = [(f.code, f.key) for f in result.verification]
     assert result.rolled_back and not result.ok, codes
@@ -193,14 +186,12 @@ def test_a_trigger_on_the_backfilled_table_keeps_the_exact_check(
             "$$ BEGIN NEW.total := NEW.total + 1; RETURN NEW; END $$;"
             "CREATE TRIGGER orders_bump BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION bump();"
         )
-    project = discover(project_root)
-    mdir.write(
-        service.migrations_folder(project),
+    result = _apply(
+        project_root,
         "backfill",
         "ALTER TABLE orders ADD COLUMN status text;\nUPDATE orders SET status = 'new';\n",
         "ALTER TABLE orders DROP COLUMN status;\n",
     )
-    result = service.apply(project, "production", verify_schema=False)
     live_writer.set()
     codes = [(f.code, f.key) for f in result.verification]
     assert result.rolled_back and ("VER008", "orders") not in codes, codes

@@ -22,20 +22,11 @@ from conftest import mysql_connect_args
 from parity.migrate import dir as mdir
 from parity.migrate import service
 from parity.project import discover
+from schema_helpers import execute
 
 pytestmark = pytest.mark.mysql
 
 SLOW = "SELECT SLEEP(0.4);\n"  # keeps the run open long enough for the application to write
-
-
-def _run(url: str, *statements: str) -> None:
-    conn = pymysql.connect(**mysql_connect_args(url))  # type: ignore[arg-type]
-    try:
-        with conn.cursor() as cur:
-            for s in statements:
-                cur.execute(s)
-    finally:
-        conn.close()
 
 
 def _count(url: str, sql: str) -> int:
@@ -52,12 +43,14 @@ def _count(url: str, sql: str) -> int:
 
 @pytest.fixture
 def project_root(tmp_path: Path, mysql_url: str) -> Path:
-    _run(
+    execute(
         mysql_url,
-        "CREATE TABLE orders (id int AUTO_INCREMENT PRIMARY KEY, total int NOT NULL)",
-        "INSERT INTO orders (total) VALUES " + ", ".join(f"({i})" for i in range(1, 201)),
-        "CREATE TABLE customers (id int AUTO_INCREMENT PRIMARY KEY, name varchar(50) NOT NULL)",
-        "INSERT INTO customers (name) VALUES " + ", ".join(f"('customer {i}')" for i in range(1, 51)),
+        [
+            "CREATE TABLE orders (id int AUTO_INCREMENT PRIMARY KEY, total int NOT NULL)",
+            "INSERT INTO orders (total) VALUES " + ", ".join(f"({i})" for i in range(1, 201)),
+            "CREATE TABLE customers (id int AUTO_INCREMENT PRIMARY KEY, name varchar(50) NOT NULL)",
+            "INSERT INTO customers (name) VALUES " + ", ".join(f"('customer {i}')" for i in range(1, 51)),
+        ],
     )
     root = tmp_path / "app"
     root.mkdir()
@@ -161,11 +154,13 @@ def test_a_migration_that_changes_old_data_still_fails_while_the_application_wri
 
 
 def test_rows_a_cascading_foreign_key_changed_stay_an_error(project_root: Path, mysql_url: str) -> None:
-    _run(
+    execute(
         mysql_url,
-        "CREATE TABLE order_lines (id int AUTO_INCREMENT PRIMARY KEY, order_id int NOT NULL,"
-        " CONSTRAINT fk_lines_order FOREIGN KEY (order_id) REFERENCES orders (id) ON DELETE CASCADE)",
-        "INSERT INTO order_lines (order_id) VALUES (1), (2), (3)",
+        [
+            "CREATE TABLE order_lines (id int AUTO_INCREMENT PRIMARY KEY, order_id int NOT NULL,"
+            " CONSTRAINT fk_lines_order FOREIGN KEY (order_id) REFERENCES orders (id) ON DELETE CASCADE)",
+            "INSERT INTO order_lines (order_id) VALUES (1), (2), (3)",
+        ],
     )
     result = _apply(project_root, "DELETE FROM orders WHERE id = 3;\n" + SLOW)
     assert result.rolled_back
@@ -174,10 +169,12 @@ def test_rows_a_cascading_foreign_key_changed_stay_an_error(project_root: Path, 
 
 
 def test_rows_a_trigger_wrote_stay_an_error(project_root: Path, mysql_url: str) -> None:
-    _run(
+    execute(
         mysql_url,
-        "CREATE TABLE audit (id int AUTO_INCREMENT PRIMARY KEY, what varchar(50))",
-        "CREATE TRIGGER orders_audit AFTER UPDATE ON orders FOR EACH ROW INSERT INTO audit (what) VALUES ('update')",
+        [
+            "CREATE TABLE audit (id int AUTO_INCREMENT PRIMARY KEY, what varchar(50))",
+            "CREATE TRIGGER orders_audit AFTER UPDATE ON orders FOR EACH ROW INSERT INTO audit (what) VALUES ('update')",
+        ],
     )
     result = _apply(project_root, "UPDATE orders SET total = total + 1 WHERE id = 1;\n" + SLOW)
     assert result.rolled_back
