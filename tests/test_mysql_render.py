@@ -152,3 +152,22 @@ def test_statements_that_only_add_leave_old_rows_alone(statement: str, only_adds
     from parity.dialects.mysql.safe import _only_adds
 
     assert _only_adds(sqlglot.tokenize(statement, read="mysql")) is only_adds
+
+
+@pytest.mark.parametrize(
+    ("statement", "sets_off"),
+    [
+        ("CALL backfill()", True),
+        ("CREATE TRIGGER t AFTER UPDATE ON orders FOR EACH ROW SET @x = 1", True),
+        ("CREATE DEFINER = `app`@`%` TRIGGER t AFTER INSERT ON orders FOR EACH ROW SET @x = 1", True),
+        ("CREATE OR REPLACE EVENT e ON SCHEDULE EVERY 1 HOUR DO DELETE FROM orders", True),
+        ("CREATE TABLE event_log (id int, event varchar(10))", False),
+        ("UPDATE orders SET a = 1", False),
+    ],
+)
+def test_statements_that_set_off_later_writes(statement: str, sets_off: bool) -> None:
+    import sqlglot
+
+    from parity.dialects.mysql.safe import _sets_off_writes
+
+    assert _sets_off_writes(sqlglot.tokenize(statement, read="mysql")) is sets_off

@@ -148,8 +148,7 @@ class Runtime(base.Runtime):
             tokenized = [sqlglot.tokenize(s, read="mysql") for s in statements]
         except TokenError:
             return set()
-        heads = [" ".join(t.text.upper() for t in tokens[:2]) for tokens in tokenized]
-        if any(h.startswith("CALL") or h in ("CREATE TRIGGER", "CREATE EVENT") for h in heads):
+        if any(_sets_off_writes(tokens) for tokens in tokenized):
             return set()
         words = {t.text.lower() for tokens in tokenized if not _only_adds(tokens) for t in tokens}
         others = self.query(
@@ -219,6 +218,15 @@ NO_TX_PREAMBLE: tuple[str, ...] = ()
 
 _ADD_COLUMN = re.compile(r"^(ALTER\s+TABLE\s+\S+\s+ADD\s+(?:COLUMN\s+)?)(?!IF\s+NOT\s+EXISTS)", re.IGNORECASE)
 _CREATE_TABLE = re.compile(r"^CREATE\s+TABLE\s+(?!IF\s+NOT\s+EXISTS)", re.IGNORECASE)
+
+
+def _sets_off_writes(tokens: Sequence[Any]) -> bool:
+    """``CALL``, or a ``CREATE [OR REPLACE] [DEFINER=…] TRIGGER|EVENT``: code that writes later."""
+    words = [t.text.upper() for t in tokens]
+    if words[:1] == ["CALL"]:
+        return True
+    head = words[: words.index("(")] if "(" in words else words
+    return words[:1] == ["CREATE"] and bool({"TRIGGER", "EVENT"} & set(head))
 
 
 def _only_adds(tokens: Sequence[Any]) -> bool:
