@@ -159,6 +159,7 @@ def test_a_backfill_of_a_new_column_on_a_table_the_application_writes_is_kept(
         "UPDATE orders SET total = total + 1 WHERE id <= 3;",  # an old column
         "DELETE FROM orders WHERE id = 1;",
         "UPDATE orders SET status = 'x', total = 0 WHERE id = 2;",  # a new and an old one
+        "WITH gone AS (DELETE FROM orders WHERE id = 1 RETURNING id) SELECT count(*) FROM gone;",
     ],
 )
 def test_a_migration_that_writes_old_data_of_a_table_the_application_writes_still_fails(

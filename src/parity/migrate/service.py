@@ -439,14 +439,15 @@ def _only_new_columns_written(
             a.args.get("dtype") is not None for a in tree.find_all(exp.AlterColumn)
         ):
             return False  # a routine can write anything; a type change rewrites old values
-        if isinstance(tree, exp.Insert | exp.Delete | exp.Merge | exp.TruncateTable | exp.Copy):
+        # Anywhere in the tree: a data-modifying CTE writes as much as a top-level statement.
+        if any(True for _ in tree.find_all(exp.Insert, exp.Delete, exp.Merge, exp.TruncateTable, exp.Copy)):
             return False
-        if isinstance(tree, exp.Update):
-            target = tree.this.name.lower() if isinstance(tree.this, exp.Table) else None
+        for update in tree.find_all(exp.Update):
+            target = update.this.name.lower() if isinstance(update.this, exp.Table) else None
             if target is None:
                 return False
             if target == table.lower():
-                for assignment in tree.expressions:
+                for assignment in update.expressions:
                     column = assignment.this if isinstance(assignment, exp.EQ) else None
                     if not isinstance(column, exp.Column) or column.name.lower() in old:
                         return False
