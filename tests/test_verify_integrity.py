@@ -115,3 +115,16 @@ def test_sqlite_health_checks(tmp_path: Path) -> None:
 def test_snapshot_round_trips_through_json() -> None:
     snap = integrity.Snapshot((integrity.TableDigest("t", 2, (("a", "x"), ("b", "y"))),))
     assert integrity.Snapshot.from_dict(snap.as_dict()) == snap
+
+
+def test_other_sessions_writes_excuse_counts_and_digests_but_never_a_gone_column() -> None:
+    before = integrity.Snapshot((integrity.TableDigest("t", 2, (("a", "x"), ("b", "y"))),))
+    grown = integrity.Snapshot((integrity.TableDigest("t", 3, (("a", "x2"), ("b", "y2"))),))
+    shrunk = integrity.Snapshot((integrity.TableDigest("t", 3, (("a", "x2"),)),))
+    assert [f.code for f in integrity.compare(before, grown)] == ["VER002"]
+    assert [(f.code, f.severity.value) for f in integrity.compare(before, grown, written={"t": 1})] == [
+        ("VER008", "warning")
+    ]
+    findings = integrity.compare(before, shrunk, written={"t": 1})
+    assert [f.code for f in findings] == ["VER003", "VER008"]
+    assert "t.b" in findings[0].message and "other old columns" in findings[1].message
