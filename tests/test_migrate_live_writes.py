@@ -196,3 +196,30 @@ def test_a_trigger_on_the_backfilled_table_keeps_the_exact_check(
     live_writer.set()
     codes = [(f.code, f.key) for f in result.verification]
     assert result.rolled_back and ("VER008", "orders") not in codes, codes
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect", "table"),
+    [
+        ("UPDATE orders SET status = 'new' WHERE status IS NULL", "postgres", "orders"),
+        (
+            "UPDATE orders AS o SET status = c.tier FROM customers AS c WHERE c.id = o.id",
+            "postgres",
+            "orders",
+        ),
+        ("UPDATE orders SET status = 'x', total = 0", "postgres", None),  # an old column too
+        ("UPDATE orders SET status = my_function(total)", "postgres", None),  # a routine writes anything
+        ("UPDATE invites SET status = 'x'", "postgres", None),  # a table that did not exist before
+        ("WITH d AS (DELETE FROM customers RETURNING id) UPDATE orders SET status = 'x'", "postgres", None),
+        ("UPDATE orders o JOIN customers c ON c.id = o.id SET o.status = 'x', c.name = 'y'", "mysql", None),
+        ("UPDATE orders SET status = 'x' WHERE id = 1", "mysql", "orders"),
+        ("DELETE FROM orders WHERE id = 1", "postgres", None),
+    ],
+)
+def test_what_counts_as_a_backfill_of_new_columns(sql: str, dialect: str, table: str | None) -> None:
+    from parity.migrate.service import _parse, backfill_of
+
+    old = {"orders": {"id", "total"}, "customers": {"id", "name"}}.get
+    tree = _parse(sql, dialect)
+    assert tree is not None
+    assert backfill_of(tree, sql, old) == table

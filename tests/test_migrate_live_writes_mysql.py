@@ -180,3 +180,39 @@ def test_rows_a_trigger_wrote_stay_an_error(project_root: Path, mysql_url: str) 
     assert result.rolled_back
     codes = {(f.code, f.key) for f in result.verification}
     assert ("VER002", "audit") in codes and ("VER008", "audit") not in codes
+
+
+def test_a_backfill_of_a_new_column_on_the_table_the_application_writes_is_kept(
+    project_root: Path, mysql_url: str, app_writes_customers: threading.Event
+) -> None:
+    result = _apply(
+        project_root,
+        "ALTER TABLE customers ADD COLUMN tier varchar(10) NULL, ALGORITHM=INSTANT;\n"
+        "UPDATE customers SET tier = 'free' WHERE tier IS NULL;\n" + SLOW,
+        "ALTER TABLE customers DROP COLUMN tier;\n",
+    )
+    app_writes_customers.set()
+    assert result.ok and not result.rolled_back, [f.message for f in result.verification]
+    assert [(f.code, f.key) for f in result.verification] == [("VER008", "customers")]
+
+
+def test_a_backfill_on_a_table_with_a_trigger_keeps_the_exact_check(
+    project_root: Path, mysql_url: str, app_writes_customers: threading.Event
+) -> None:
+    """The trigger could rewrite an old column while the backfill updates the new one."""
+    execute(
+        mysql_url,
+        [
+            "CREATE TRIGGER customers_touch BEFORE UPDATE ON customers FOR EACH ROW"
+            " SET NEW.name = CONCAT(NEW.name, '')"
+        ],
+    )
+    result = _apply(
+        project_root,
+        "ALTER TABLE customers ADD COLUMN tier varchar(10) NULL, ALGORITHM=INSTANT;\n"
+        "UPDATE customers SET tier = 'free' WHERE tier IS NULL;\n" + SLOW,
+        "ALTER TABLE customers DROP COLUMN tier;\n",
+    )
+    app_writes_customers.set()
+    assert result.rolled_back
+    assert ("VER008", "customers") not in {(f.code, f.key) for f in result.verification}

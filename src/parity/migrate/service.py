@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from parity.env.write import atomic_write_text
 from parity.errors import MigrationError, ParityError, redact_url
@@ -310,7 +311,9 @@ def apply(
             # No write statistics (MySQL/MariaDB): tables whose old rows the run's statements
             # cannot have changed, and that changed anyway, were written by the application.
             suspects = sorted({f.key for f in findings if f.code in ("VER002", "VER004") and f.key})
-            elsewhere = rt.written_elsewhere(_statements_of(ex, run, rt), suspects, since)
+            # A backfill writes only new columns: it leaves the table's old rows as they were.
+            statements = _not_backfills(rt, _statements_of(ex, run, rt), before)
+            elsewhere = rt.written_elsewhere(statements, suspects, since)
             if elsewhere:
                 findings = list(integrity.compare(before, after, written={t: -1 for t in elsewhere}))
         findings += list(integrity.health(rt))
@@ -411,47 +414,102 @@ def _statements_of(ex: Executor, run: RunResult, rt: Runtime) -> list[str]:
 _DDL_COMMANDS = ("ALTER", "CREATE", "COMMENT", "SET", "RESET", "ANALYZE")
 
 
+def _parse(sql: str, dialect: str) -> Any:
+    """The statement's sqlglot tree, or None when it cannot be read."""
+    import sqlglot
+    from sqlglot.errors import ParseError, TokenError
+
+    try:
+        return sqlglot.parse_one(sql, read=dialect)
+    except (ParseError, TokenError):
+        return None
+
+
+def _writes_rows(tree: Any, sql: str) -> bool:
+    """Whether a statement may write rows in some other way than a plain ``UPDATE``: a routine
+    (which can write anything), a type change (rewrites old values), ``INSERT``/``DELETE``/
+    ``MERGE``/``TRUNCATE``/``COPY`` anywhere in it (a data-modifying CTE writes as much as a
+    top-level statement), or an opaque command that is not plain DDL (``DO``, ``CALL``)."""
+    from sqlglot import exp
+
+    if isinstance(tree, exp.Command):
+        return tree.name.upper() not in _DDL_COMMANDS or " TYPE " in f" {' '.join(sql.upper().split())} "
+    return (
+        any(True for _ in tree.find_all(exp.Anonymous))
+        or any(a.args.get("dtype") is not None for a in tree.find_all(exp.AlterColumn))
+        or any(True for _ in tree.find_all(exp.Insert, exp.Delete, exp.Merge, exp.TruncateTable, exp.Copy))
+    )
+
+
+def backfill_of(tree: Any, sql: str, old_columns: Callable[[str], set[str] | None]) -> str | None:
+    """The table a statement backfills: a single-table ``UPDATE`` that sets only columns the
+    table did not have before (``old_columns``: its columns before the run, None for a table
+    that did not exist) and writes nothing else. None for any other statement."""
+    from sqlglot import exp
+
+    if not isinstance(tree, exp.Update) or not isinstance(tree.this, exp.Table) or _writes_rows(tree, sql):
+        return None
+    if sum(1 for _ in tree.find_all(exp.Update)) > 1 or any(True for _ in tree.find_all(exp.Join)):
+        return None  # MySQL's multi-table UPDATE can set another table's columns
+    target = tree.this.name.lower()
+    old = old_columns(target)
+    if old is None:
+        return None
+    names = {target, tree.this.alias_or_name.lower()}
+    for assignment in tree.expressions:
+        column = assignment.this if isinstance(assignment, exp.EQ) else None
+        if not isinstance(column, exp.Column) or column.name.lower() in old:
+            return None
+        if column.table and column.table.lower() not in names:
+            return None
+    return target
+
+
+def _old_columns(before: IntegritySnapshot) -> Callable[[str], set[str] | None]:
+    tables = {t.table.lower(): {c.lower() for c, _ in t.columns} for t in before.tables}
+    return tables.get
+
+
 def _only_new_columns_written(
     rt: Runtime, statements: Sequence[str], table: str, before: IntegritySnapshot
 ) -> bool:
     """Whether the run's statements can have written nothing of ``table`` but columns it did not
-    have before: every statement readable, the only ones writing it ``UPDATE … SET`` of new
-    columns, no other statement able to write rows (a routine, ``DO``, ``COPY``), no type change,
-    and no trigger on it that could rewrite an old column meanwhile."""
-    import sqlglot
+    have before: every statement readable, the only ones writing it backfills (``UPDATE … SET``
+    of new columns), none able to write rows otherwise, and no trigger on it that could rewrite
+    an old column meanwhile."""
     from sqlglot import exp
-    from sqlglot.errors import ParseError, TokenError
 
-    digest = before.table(table)
-    if digest is None or rt.has_triggers(table):
+    if before.table(table) is None or rt.has_triggers(table):
         return False
-    old = {c.lower() for c, _ in digest.columns}
+    old = _old_columns(before)
     for sql in statements:
-        try:
-            tree = sqlglot.parse_one(sql, read=rt.sqlglot_dialect)
-        except (ParseError, TokenError):
+        tree = _parse(sql, rt.sqlglot_dialect)
+        if tree is None:
             return False
-        if isinstance(tree, exp.Command):
-            if tree.name.upper() not in _DDL_COMMANDS or " TYPE " in f" {' '.join(sql.upper().split())} ":
-                return False
+        if backfill_of(tree, sql, old) == table.lower():
             continue
-        if any(True for _ in tree.find_all(exp.Anonymous)) or any(
-            a.args.get("dtype") is not None for a in tree.find_all(exp.AlterColumn)
-        ):
-            return False  # a routine can write anything; a type change rewrites old values
-        # Anywhere in the tree: a data-modifying CTE writes as much as a top-level statement.
-        if any(True for _ in tree.find_all(exp.Insert, exp.Delete, exp.Merge, exp.TruncateTable, exp.Copy)):
+        if _writes_rows(tree, sql):
             return False
         for update in tree.find_all(exp.Update):
-            target = update.this.name.lower() if isinstance(update.this, exp.Table) else None
-            if target is None:
+            if not isinstance(update.this, exp.Table) or update.this.name.lower() == table.lower():
                 return False
-            if target == table.lower():
-                for assignment in update.expressions:
-                    column = assignment.this if isinstance(assignment, exp.EQ) else None
-                    if not isinstance(column, exp.Column) or column.name.lower() in old:
-                        return False
     return True
+
+
+def _not_backfills(rt: Runtime, statements: Sequence[str], before: IntegritySnapshot) -> list[str]:
+    """``statements`` without the backfills of tables that have no trigger and that no
+    statement of the run points a new foreign key at (a cascade could carry the backfill on)."""
+    old = _old_columns(before)
+    out = []
+    for sql in statements:
+        tree = _parse(sql, rt.sqlglot_dialect)
+        table = backfill_of(tree, sql, old) if tree is not None else None
+        referenced = table is not None and any(
+            re.search(rf"REFERENCES\s+[`\"]?{re.escape(table)}\b", s, re.IGNORECASE) for s in statements
+        )
+        if table is None or referenced or rt.has_triggers(table):
+            out.append(sql)
+    return out
 
 
 def _written_by_others(

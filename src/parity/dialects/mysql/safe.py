@@ -132,6 +132,15 @@ class Runtime(base.Runtime):
     def clock(self) -> Any:
         return self.scalar("SELECT NOW()")
 
+    def has_triggers(self, table: str) -> bool:
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM information_schema.triggers "
+                "WHERE trigger_schema = DATABASE() AND event_object_table = %s",
+                (table,),
+            )
+        )
+
     def written_elsewhere(self, statements: Sequence[str], tables: Sequence[str], since: Any) -> set[str]:
         """InnoDB keeps no per-table write counter parity can read by default (performance_schema
         is off in MariaDB), but it does keep each table's last ``UPDATE_TIME``. A table the run's
