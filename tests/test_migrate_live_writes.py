@@ -223,3 +223,19 @@ def test_what_counts_as_a_backfill_of_new_columns(sql: str, dialect: str, table:
     tree = _parse(sql, dialect)
     assert tree is not None
     assert backfill_of(tree, sql, old) == table
+
+
+def test_rows_a_cascade_wrote_in_a_table_the_application_writes_stay_an_error(
+    project_root: Path, pg_url: str, live_writer: threading.Event
+) -> None:
+    """The run wrote orders only through a cascading key: no backfill of orders explains it."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            "ALTER TABLE orders ADD COLUMN customer_id bigint"
+            " REFERENCES customers (id) ON UPDATE CASCADE;"
+            "UPDATE orders SET customer_id = 1 WHERE id <= 5;"
+        )
+    result = _apply(project_root, "renumber", "UPDATE customers SET id = 1000 WHERE id = 1;\n", "")
+    live_writer.set()
+    codes = [(f.code, f.key) for f in result.verification]
+    assert result.rolled_back and ("VER008", "orders") not in codes, codes

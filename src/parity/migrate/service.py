@@ -476,24 +476,27 @@ def _only_new_columns_written(
     """Whether the run's statements can have written nothing of ``table`` but columns it did not
     have before: every statement readable, the only ones writing it backfills (``UPDATE … SET``
     of new columns), none able to write rows otherwise, and no trigger on it that could rewrite
-    an old column meanwhile."""
+    an old column meanwhile. The run did write rows there, so without a backfill of it they came
+    some other way (a cascade, another table's trigger): not excused either."""
     from sqlglot import exp
 
     if before.table(table) is None or rt.has_triggers(table):
         return False
     old = _old_columns(before)
+    backfilled = False
     for sql in statements:
         tree = _parse(sql, rt.sqlglot_dialect)
         if tree is None:
             return False
         if backfill_of(tree, sql, old) == table.lower():
+            backfilled = True
             continue
         if _writes_rows(tree, sql):
             return False
         for update in tree.find_all(exp.Update):
             if not isinstance(update.this, exp.Table) or update.this.name.lower() == table.lower():
                 return False
-    return True
+    return backfilled
 
 
 def _not_backfills(rt: Runtime, statements: Sequence[str], before: IntegritySnapshot) -> list[str]:
@@ -505,7 +508,8 @@ def _not_backfills(rt: Runtime, statements: Sequence[str], before: IntegritySnap
         tree = _parse(sql, rt.sqlglot_dialect)
         table = backfill_of(tree, sql, old) if tree is not None else None
         referenced = table is not None and any(
-            re.search(rf"REFERENCES\s+[`\"]?{re.escape(table)}\b", s, re.IGNORECASE) for s in statements
+            re.search(rf"REFERENCES\s+(?:[`\"]?\w+[`\"]?\.)?[`\"]?{re.escape(table)}\b", s, re.IGNORECASE)
+            for s in statements
         )
         if table is None or referenced or rt.has_triggers(table):
             out.append(sql)
