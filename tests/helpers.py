@@ -7,6 +7,10 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,3 +69,28 @@ def run_cli(
         env=full_env,
         timeout=300,
     )
+
+
+def production_project(tmp_path: Path, url: str) -> Path:
+    """A one-service project whose production env file points at ``url``."""
+    root = tmp_path / "app"
+    root.mkdir()
+    scheme = url.split(":", 1)[0]
+    (root / ".env.example").write_text(f"DATABASE_URL={scheme}://localhost/app\n")
+    (root / ".env.production").write_text(f"DATABASE_URL={url}\n")
+    return root
+
+
+@contextmanager
+def application(write: Callable[[threading.Event], None]) -> Iterator[threading.Event]:
+    """``write`` in a thread, as the application would, until the event is set (by the test, or
+    on leaving); it gets a head start so it is writing when the test's migration begins."""
+    stop = threading.Event()
+    thread = threading.Thread(target=write, args=(stop,), daemon=True)
+    thread.start()
+    time.sleep(0.2)
+    try:
+        yield stop
+    finally:
+        stop.set()
+        thread.join(timeout=10)

@@ -15,6 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from helpers import application, production_project
 from parity.migrate import dir as mdir
 from parity.migrate import service
 from parity.project import discover
@@ -29,32 +30,21 @@ def project_root(tmp_path: Path, pg_url: str) -> Path:
             "CREATE TABLE customers (id bigserial PRIMARY KEY, name text NOT NULL);"
             "INSERT INTO customers (name) SELECT 'customer ' || i FROM generate_series(1, 50) AS i;"
         )
-    root = tmp_path / "app"
-    root.mkdir()
-    (root / ".env.example").write_text("DATABASE_URL=postgresql://localhost/app\n")
-    (root / ".env.production").write_text(f"DATABASE_URL={pg_url}\n")
-    return root
+    return production_project(tmp_path, pg_url)
 
 
 @pytest.fixture
 def live_writer(pg_url: str) -> Iterator[threading.Event]:
     """The application: inserts an order every few milliseconds until the test ends."""
-    stop = threading.Event()
 
-    def write() -> None:
+    def write(stop: threading.Event) -> None:
         with psycopg.connect(pg_url, autocommit=True) as conn:
             while not stop.is_set():
                 conn.execute("INSERT INTO orders (total) VALUES (1)")
                 time.sleep(0.005)
 
-    thread = threading.Thread(target=write, daemon=True)
-    thread.start()
-    time.sleep(0.2)
-    try:
+    with application(write) as stop:
         yield stop
-    finally:
-        stop.set()
-        thread.join(timeout=10)
 
 
 STATUS_COLUMNS = (

@@ -19,6 +19,7 @@ import pymysql
 import pytest
 
 from conftest import mysql_connect_args
+from helpers import application, production_project
 from parity.migrate import dir as mdir
 from parity.migrate import service
 from parity.project import discover
@@ -52,19 +53,14 @@ def project_root(tmp_path: Path, mysql_url: str) -> Path:
             "INSERT INTO customers (name) VALUES " + ", ".join(f"('customer {i}')" for i in range(1, 51)),
         ],
     )
-    root = tmp_path / "app"
-    root.mkdir()
-    (root / ".env.example").write_text("DATABASE_URL=mysql://localhost/app\n")
-    (root / ".env.production").write_text(f"DATABASE_URL={mysql_url}\n")
-    return root
+    return production_project(tmp_path, mysql_url)
 
 
 @pytest.fixture
 def app_writes_customers(mysql_url: str) -> Iterator[threading.Event]:
     """The application: signs up a customer every few milliseconds until the test ends."""
-    stop = threading.Event()
 
-    def write() -> None:
+    def write(stop: threading.Event) -> None:
         conn = pymysql.connect(**mysql_connect_args(mysql_url))  # type: ignore[arg-type]
         try:
             with conn.cursor() as cur:
@@ -74,14 +70,8 @@ def app_writes_customers(mysql_url: str) -> Iterator[threading.Event]:
         finally:
             conn.close()
 
-    thread = threading.Thread(target=write, daemon=True)
-    thread.start()
-    time.sleep(0.2)
-    try:
+    with application(write) as stop:
         yield stop
-    finally:
-        stop.set()
-        thread.join(timeout=10)
 
 
 #: A new column and its backfill (what ``--backfill`` plans), with its down.

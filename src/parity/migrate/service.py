@@ -294,12 +294,12 @@ def apply(
         if counts_before is not None and any(f.code in ("VER002", "VER004") for f in findings):
             # A live database keeps taking writes while it migrates: tell those apart from
             # changes the migration made, which stay errors.
-            busy = _written_by_others(rt, counts_before, dict(run.own_writes), findings)
             own = dict(run.own_writes)
+            busy = _written_by_others(rt, counts_before, own, findings)
             if any(own.get(t, 0) for t in busy):
                 # The run wrote rows there too: other sessions' writes excuse a difference only
                 # when the run's own could not make it (a backfill of new columns, no trigger).
-                statements = _statements_of(ex, run, rt)
+                statements = _parsed_statements(ex, run, rt)
                 busy = {
                     t: n
                     for t, n in busy.items()
@@ -312,8 +312,8 @@ def apply(
             # cannot have changed, and that changed anyway, were written by the application.
             suspects = sorted({f.key for f in findings if f.code in ("VER002", "VER004") and f.key})
             # A backfill writes only new columns: it leaves the table's old rows as they were.
-            statements = _not_backfills(rt, _statements_of(ex, run, rt), before)
-            elsewhere = rt.written_elsewhere(statements, suspects, since)
+            reaching = _not_backfills(rt, _parsed_statements(ex, run, rt), before)
+            elsewhere = rt.written_elsewhere(reaching, suspects, since)
             if elsewhere:
                 findings = list(integrity.compare(before, after, written={t: -1 for t in elsewhere}))
         findings += list(integrity.health(rt))
@@ -404,9 +404,15 @@ def _in_order_of(
     return integrity.Snapshot(tuple(again.get(b.table, b) for b in before.tables))
 
 
-def _statements_of(ex: Executor, run: RunResult, rt: Runtime) -> list[str]:
+def _parsed_statements(ex: Executor, run: RunResult, rt: Runtime) -> list[tuple[str, Any]]:
+    """Each statement the run executed, with its sqlglot tree (None when it cannot be read)."""
     ran = {s.version for s in run.ran}
-    return [s for m in ex.migrations() if m.version in ran for s in rt.split(m.up_sql())]
+    return [
+        (s, _parse(s, rt.sqlglot_dialect))
+        for m in ex.migrations()
+        if m.version in ran
+        for s in rt.split(m.up_sql())
+    ]
 
 
 #: Statements sqlglot keeps as opaque commands that cannot write rows (``ALTER TABLE … VALIDATE
@@ -471,7 +477,7 @@ def _old_columns(before: IntegritySnapshot) -> Callable[[str], set[str] | None]:
 
 
 def _only_new_columns_written(
-    rt: Runtime, statements: Sequence[str], table: str, before: IntegritySnapshot
+    rt: Runtime, statements: Sequence[tuple[str, Any]], table: str, before: IntegritySnapshot
 ) -> bool:
     """Whether the run's statements can have written nothing of ``table`` but columns it did not
     have before: every statement readable, the only ones writing it backfills (``UPDATE … SET``
@@ -484,8 +490,7 @@ def _only_new_columns_written(
         return False
     old = _old_columns(before)
     backfilled = False
-    for sql in statements:
-        tree = _parse(sql, rt.sqlglot_dialect)
+    for sql, tree in statements:
         if tree is None:
             return False
         if backfill_of(tree, sql, old) == table.lower():
@@ -499,17 +504,18 @@ def _only_new_columns_written(
     return backfilled
 
 
-def _not_backfills(rt: Runtime, statements: Sequence[str], before: IntegritySnapshot) -> list[str]:
+def _not_backfills(
+    rt: Runtime, statements: Sequence[tuple[str, Any]], before: IntegritySnapshot
+) -> list[str]:
     """``statements`` without the backfills of tables that have no trigger and that no
     statement of the run points a new foreign key at (a cascade could carry the backfill on)."""
     old = _old_columns(before)
     out = []
-    for sql in statements:
-        tree = _parse(sql, rt.sqlglot_dialect)
+    for sql, tree in statements:
         table = backfill_of(tree, sql, old) if tree is not None else None
         referenced = table is not None and any(
             re.search(rf"REFERENCES\s+(?:[`\"]?\w+[`\"]?\.)?[`\"]?{re.escape(table)}\b", s, re.IGNORECASE)
-            for s in statements
+            for s, _ in statements
         )
         if table is None or referenced or rt.has_triggers(table):
             out.append(sql)
