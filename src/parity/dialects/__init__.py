@@ -31,6 +31,13 @@ def scheme_of(name_or_url: str) -> str:
     return head.split("+", 1)[0].lower()
 
 
+def family_of(name_or_url: str) -> str:
+    """The dialect package a URL or name belongs to (``postgres``, ``mysql``, ``sqlite``), or
+    its scheme when parity has none for it."""
+    scheme = scheme_of(name_or_url)
+    return _SCHEMES.get(scheme, scheme)
+
+
 def get(name_or_url: str) -> Dialect:
     """The dialect for a name (``sqlite``, ``postgres``, ``mysql``) or a database URL."""
     scheme = scheme_of(name_or_url)

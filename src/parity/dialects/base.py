@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from parity.dialects.gate import Purpose, Screened
 from parity.errors import ParityError
 from parity.model.changes import Change, CompareOptions, Impact
 from parity.model.schema import Schema
@@ -38,6 +39,8 @@ class Dialect:
 
     name: ClassVar[str] = "base"
     url_schemes: ClassVar[tuple[str, ...]] = ()
+    sqlalchemy_name: ClassVar[str] = ""
+    """SQLAlchemy's dialect+driver name, for rendering models' DDL without a connection."""
     compare_options: ClassVar[CompareOptions] = CompareOptions()
     transactional_ddl: ClassVar[bool] = False
     """Whether DDL runs inside a transaction that a failure rolls back (PostgreSQL, SQLite: yes;
@@ -55,13 +58,35 @@ class Dialect:
         """Rows per table, estimated from statistics where the engine keeps them."""
         raise NotImplementedError
 
-    def scratch(self, dev_url: str | None = None) -> AbstractContextManager[str]:
-        """A context manager giving the URL of an empty scratch database, removed on exit."""
+    def scratch(self, dev_url: str | None = None, target: str | None = None) -> AbstractContextManager[str]:
+        """A context manager giving the URL of an empty scratch database, removed on exit.
+
+        Never on the ``target`` server: on ``dev_url``'s when the user names one, else where
+        parity itself keeps it (memory, a throwaway server); ``target`` only informs the choice
+        (a matching server version)."""
         raise NotImplementedError
 
-    def execute_script(self, url: str, sql: str, file: Path | None = None) -> None:
-        """Run DDL ``sql`` on ``url`` (a scratch database); errors carry ``file`` and line."""
+    def execute_script(
+        self, url: str, sql: str, file: Path | None = None, purpose: Purpose | None = None
+    ) -> None:
+        """Run DDL ``sql`` on ``url`` (a scratch database); errors carry ``file`` and line.
+
+        ``purpose`` says the script comes from the repository: a dialect that can restrict the
+        session further (SQLite's authorizer) does so."""
         raise NotImplementedError
+
+    def screen(self, sql: str, file: Path | None = None, purpose: Purpose = Purpose.SCHEMA) -> Screened:
+        """``sql`` cleared to run on a scratch database, or :class:`UnsafeStatement` naming the
+        first statement that may not (see :mod:`parity.dialects.gate`)."""
+        raise NotImplementedError
+
+    def load_script(
+        self, url: str, sql: str, file: Path | None = None, purpose: Purpose = Purpose.SCHEMA
+    ) -> Screened:
+        """Screen repository SQL, then run what was cleared on the scratch database ``url``."""
+        screened = self.screen(sql, file, purpose)
+        self.execute_script(url, screened.text, file=file, purpose=purpose)
+        return screened
 
     def render(self, change: Change, context: Schema | None = None) -> list[str]:
         """The SQL statements for ``change``; ``context`` is the schema it applies to."""

@@ -44,7 +44,7 @@ from parity.model.findings import Finding, Section, Severity, Table
 from parity.model.schema import Schema
 from parity.project import Project
 from parity.schema.discover import find_database_url, find_schema_source
-from parity.schema.sources import load_desired
+from parity.schema.sources import dev_server, load_desired
 
 SECTION_ID = "schema"
 SECTION_TITLE = "Schema Impact Analysis"
@@ -162,9 +162,10 @@ def diff_schema(
     dialect = dialects.get(location.url)
     source = find_schema_source(project, schema)
     current = dialect.inspect(location.url)
-    # Without a dev server the scratch database is created (and dropped) beside the target.
-    scratch_server = dev_url or project.config.schema_.dev_url or location.url
-    desired = load_desired(source, dialect, project.root, scratch_server)
+    # The declared schema never loads beside the target: on the dev server the user names, else
+    # where parity keeps its own scratch databases (memory, a throwaway server).
+    scratch_server = dev_server(location.url, dev_url, project.config.schema_.dev_url, project.config_file)
+    desired = load_desired(source, dialect, project.root, scratch_server, target=location.url)
     changes = compare(current, desired, dialect.compare_options)
     tables = sorted({t for c in changes if (t := c.table_name) and current.table(t) is not None})
     counts = dialect.row_counts(location.url, tables) if count_rows and tables else {}

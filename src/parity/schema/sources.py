@@ -3,22 +3,33 @@
 Three kinds of source, all turned into a :class:`Schema` by the same inspector that reads
 production, so both sides are normalised by the database itself:
 
-- a ``.sql`` file, or a folder of them (applied in name order);
+- a ``.sql`` file, or a folder of them (applied in name order, as migrations);
 - SQLAlchemy models by import path, ``package.module:Base`` or ``package.module:metadata``
-  (``create_all`` on the scratch database);
+  (their ``create_all`` DDL, rendered in a child process, then loaded like a file);
 - a migrations folder replayed in order (:func:`replay_migrations`, for the migrations code).
+
+The repository is untrusted input. Every file is screened before anything runs
+(:mod:`parity.dialects.gate`), and the scratch database is never on the server the schema is
+compared with: it lives in memory (SQLite), on the dev server the user names, or on a throwaway
+server parity starts (:func:`dev_server`). Models are imported only in a child process that
+holds none of parity's environment.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import re
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
-from parity.errors import SchemaSourceError
+from parity.dialects.gate import Purpose
+from parity.errors import DatabaseError, SchemaSourceError
 from parity.model.schema import Schema
 
 if TYPE_CHECKING:
@@ -49,21 +60,88 @@ def _read(path: Path) -> str:
         raise SchemaSourceError(f"cannot read: {exc.strerror}", file=path) from exc
 
 
-def load_sql(paths: Sequence[Path], dialect: Dialect, dev_url: str | None = None) -> Schema:
-    """Apply the SQL files in order to a fresh scratch database and inspect it."""
-    texts = [(p, _read(p)) for p in paths]
-    with dialect.scratch(dev_url) as url:
-        for path, text in texts:
-            dialect.execute_script(url, text, file=path)
+def load_sql(
+    paths: Sequence[Path],
+    dialect: Dialect,
+    dev_url: str | None = None,
+    *,
+    purpose: Purpose | None = None,
+    target: str | None = None,
+) -> Schema:
+    """Screen the SQL files, then apply them in order to a fresh scratch database and inspect it.
+
+    ``purpose`` defaults to a schema file for one path and a migrations folder for several.
+    Every file is screened before a scratch database exists, so a refused statement costs
+    nothing and runs nowhere.
+    """
+    purpose = purpose or (Purpose.SCHEMA if len(paths) == 1 else Purpose.MIGRATIONS)
+    screened = [(p, dialect.screen(_read(p), p, purpose).text) for p in paths]
+    with dialect.scratch(dev_url, target) as url:
+        for path, text in screened:
+            dialect.execute_script(url, text, file=path, purpose=purpose)
         return dialect.inspect_scratch(url)
 
 
-def replay_migrations(files: Sequence[Path], dialect: Dialect, dev_url: str | None = None) -> Schema:
+def replay_migrations(
+    files: Sequence[Path], dialect: Dialect, dev_url: str | None = None, *, target: str | None = None
+) -> Schema:
     """The schema a migrations folder produces: each file applied in the given order on scratch.
 
     Errors name the failing file and line (:class:`SchemaSourceError`).
     """
-    return load_sql(list(files), dialect, dev_url)
+    return load_sql(list(files), dialect, dev_url, purpose=Purpose.MIGRATIONS, target=target)
+
+
+def _server_of(url: str) -> tuple[str, str, int | None, str]:
+    """(dialect family, host, port, socket) of a database URL: what makes two URLs one server."""
+    from parity.dialects import family_of
+
+    parts = urlsplit(url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    host = (parts.hostname or "").lower()
+    socket = query.get("host", "") if host == "" else ""
+    socket = socket or query.get("unix_socket", "")
+    if host in ("", "localhost", "127.0.0.1", "::1") and not socket:
+        host = "localhost"
+    family = family_of(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return family, host, port, socket
+
+
+def same_server(a: str, b: str) -> bool:
+    """Whether two database URLs name the same server (host or socket, and port)."""
+    fa, fb = _server_of(a), _server_of(b)
+    if fa[0] != fb[0]:
+        return False
+    default = 5432 if fa[0] == "postgres" else 3306
+    return fa[1] == fb[1] and fa[3] == fb[3] and (fa[2] or default) == (fb[2] or default)
+
+
+def dev_server(
+    target: str, explicit: str | None, configured: str | None, config_file: Path | None = None
+) -> str | None:
+    """Where the declared schema may be loaded for ``target``; None means parity's own place.
+
+    ``explicit`` (``--dev-url``, or ``PARITY_DEV_URL`` from whoever runs parity) is the user's
+    word and is taken as it is, even when it names the target's server. ``configured``
+    (``[schema] dev_url``) comes from the repository, so it may not name the target's server:
+    a repository cannot send its schema file to production.
+    """
+    chosen = explicit or os.environ.get("PARITY_DEV_URL") or None
+    if chosen:
+        return chosen
+    if configured:
+        if "://" in target and same_server(configured, target):
+            raise DatabaseError(
+                "[schema] dev_url names the production server: the declared schema is never loaded there",
+                url=configured,
+                hint="name a separate dev server, or pass --dev-url yourself to load it there anyway",
+            )
+        return configured
+    return None
 
 
 def import_metadata(source: str, root: Path) -> Any:
@@ -96,39 +174,79 @@ def import_metadata(source: str, root: Path) -> Any:
     return metadata
 
 
-def load_sqlalchemy(source: str, dialect: Dialect, root: Path, dev_url: str | None = None) -> Schema:
-    """``create_all`` of the models at ``source`` on a scratch database, then inspected."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.exc import SQLAlchemyError
-    from sqlalchemy.pool import NullPool
+#: What the child process that imports the models may see of parity's environment.
+_CHILD_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH")
 
-    metadata = import_metadata(source, root)
-    with dialect.scratch(dev_url) as url:
-        engine = create_engine(dialect.sqlalchemy_url(url), poolclass=NullPool)
-        try:
-            metadata.create_all(engine)
-        except SQLAlchemyError as exc:
-            raise SchemaSourceError(f"create_all failed: {str(exc).splitlines()[0]}", file=source) from exc
-        finally:
-            engine.dispose()
+
+def models_ddl(source: str, dialect: Dialect, root: Path) -> str:
+    """The DDL ``create_all`` would run for the models at ``source``, as one script.
+
+    Importing the models runs the repository's code, so it happens in a child process with
+    none of parity's environment (no credentials), which renders the DDL against a mock engine
+    and connects to nothing (see :mod:`parity.schema.models_ddl`).
+    """
+    env = {k: os.environ[k] for k in _CHILD_ENV if k in os.environ}
+    package_dir = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_dir, env.get("PYTHONPATH")) if p)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "parity.schema.models_ddl", str(root), source, dialect.sqlalchemy_name],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=root,
+            timeout=300,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise SchemaSourceError(f"cannot import the models: {exc}", file=source) from exc
+    try:
+        answer = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}
+    except ValueError:
+        answer = {}
+    if "error" in answer:
+        raise SchemaSourceError(str(answer["error"]), file=source)
+    if proc.returncode != 0 or "ddl" not in answer:
+        last = (proc.stderr.strip().splitlines() or ["it exited with " + str(proc.returncode)])[-1]
+        raise SchemaSourceError(f"cannot import the models: {last}", file=source)
+    return ";\n".join(answer["ddl"]) + (";\n" if answer["ddl"] else "")
+
+
+def load_sqlalchemy(
+    source: str, dialect: Dialect, root: Path, dev_url: str | None = None, *, target: str | None = None
+) -> Schema:
+    """The models' ``create_all`` DDL, screened and loaded on a scratch database, then inspected."""
+    ddl = models_ddl(source, dialect, root)
+    screened = dialect.screen(ddl, Path(source), Purpose.SCHEMA)
+    with dialect.scratch(dev_url, target) as url:
+        dialect.execute_script(url, screened.text, file=Path(source), purpose=Purpose.SCHEMA)
         return dialect.inspect_scratch(url)
 
 
-def load_desired(source: str | Path, dialect: Dialect, root: Path, dev_url: str | None = None) -> Schema:
+def load_desired(
+    source: str | Path,
+    dialect: Dialect,
+    root: Path,
+    dev_url: str | None = None,
+    *,
+    target: str | None = None,
+) -> Schema:
     """The desired schema from ``source``: a .sql file, a folder of them, or ``module:Base``.
 
-    A relative file path resolves against ``root`` (the project folder).
+    A relative file path resolves against ``root`` (the project folder). ``dev_url`` is the
+    server the user named for scratch databases (None: parity's own, see :func:`dev_server`);
+    ``target`` the database compared with, which only informs the choice of server version.
     """
     text = str(source)
     path = Path(text)
     if not path.is_absolute():
         path = root / path
     if path.is_file():
-        return load_sql([path], dialect, dev_url)
+        return load_sql([path], dialect, dev_url, purpose=Purpose.SCHEMA, target=target)
     if path.is_dir():
-        return load_sql(sql_files(path), dialect, dev_url)
+        return load_sql(sql_files(path), dialect, dev_url, purpose=Purpose.MIGRATIONS, target=target)
     if is_import_path(text):
-        return load_sqlalchemy(text, dialect, root, dev_url)
+        return load_sqlalchemy(text, dialect, root, dev_url, target=target)
     raise SchemaSourceError(
         "no such schema file or folder, and not a module:attribute import path", file=text
     )

@@ -56,6 +56,7 @@ def load_desired(project: Project, environment: str) -> tuple[Schema | None, str
     from parity import dialects
     from parity.errors import DiscoveryError
     from parity.schema.discover import find_database_url, find_schema_source
+    from parity.schema.sources import dev_server
     from parity.schema.sources import load_desired as load
 
     try:
@@ -67,9 +68,10 @@ def load_desired(project: Project, environment: str) -> tuple[Schema | None, str
     except DiscoveryError:
         url = "sqlite"
     dialect = dialects.get(url if dialects.is_database_url(url) else "sqlite")
-    # As ``schema diff`` does: without a dev server the scratch database lives beside the target.
-    scratch_server = project.config.schema_.dev_url or (url if dialects.is_database_url(url) else None)
-    return load(source, dialect, project.root, scratch_server), source
+    # As ``schema diff`` does: never beside the target, on the named dev server or parity's own.
+    is_url = dialects.is_database_url(url)
+    scratch_server = dev_server(url, None, project.config.schema_.dev_url) if is_url else None
+    return load(source, dialect, project.root, scratch_server, target=url if is_url else None), source
 
 
 def inspect_store(project: Project, environment: str, since: str | None = None) -> StoreResult:

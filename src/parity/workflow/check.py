@@ -15,7 +15,7 @@ from parity.code.scan import scan_project
 from parity.env.layers import EnvFiles, all_effective
 from parity.env.sections import consolidation_section, env_gap_section, plan_blocks
 from parity.env.service import load_project, run_consolidation_plan, run_diff, run_sync_plan
-from parity.errors import DiscoveryError
+from parity.errors import DatabaseError, DiscoveryError
 from parity.model.findings import Finding, Report, Section, Severity, Table
 from parity.project import Project
 from parity.verify.smoke import SmokeResult, run_smoke
@@ -116,7 +116,12 @@ def schema_section(project: Project, env: str) -> Section:
         find_database_url(project, env)
     except DiscoveryError as exc:
         return Section("schema", "Schema Impact Analysis", notes=(f"schema not checked: {exc.message}",))
-    return build_schema_section(project, env)
+    try:
+        return build_schema_section(project, env)
+    except DatabaseError as exc:
+        # An unreachable database (or no server to load the declared schema on) is no verdict
+        # on the schema: say so, and let the rest of the report stand.
+        return Section("schema", "Schema Impact Analysis", notes=(f"schema not checked: {exc.one_line()}",))
 
 
 def section_checks(sections: list[Section]) -> list[Check]:
@@ -159,7 +164,14 @@ def run_check(
             blocks=plan_blocks(sync),
         )
     )
-    migrations = implementation_section(project, env)
+    try:
+        migrations = implementation_section(project, env)
+    except DatabaseError as exc:
+        migrations = Section(
+            "implementation-migrations",
+            "Implementation: migrations",
+            notes=(f"migrations not planned: {exc.one_line()}",),
+        )
     if migrations is not None:
         sections.append(migrations)
 

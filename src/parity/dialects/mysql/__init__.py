@@ -11,7 +11,8 @@ from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 from parity.dialects.base import Dialect, RowCount
-from parity.dialects.mysql import diff, inspect, render
+from parity.dialects.gate import Purpose, Screened
+from parity.dialects.mysql import diff, gate, inspect, render
 from parity.dialects.sql import split_statements
 from parity.errors import DatabaseError, SchemaSourceError
 from parity.model.changes import Change, CompareOptions, Impact
@@ -23,9 +24,17 @@ def with_database(url: str, database: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
 
 
+def with_user(url: str, user: str) -> str:
+    """The same URL logging in as ``user`` with no password (parity's throwaway server)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, f"{user}:@{host}", parts.path, parts.query, parts.fragment))
+
+
 class MySQLDialect(Dialect):
     name: ClassVar[str] = "mysql"
     url_schemes: ClassVar[tuple[str, ...]] = ("mysql", "mariadb")
+    sqlalchemy_name: ClassVar[str] = "mysql+pymysql"
     compare_options: ClassVar[CompareOptions] = diff.COMPARE_OPTIONS
     transactional_ddl: ClassVar[bool] = False
     rebuilds_tables: ClassVar[bool] = False
@@ -40,20 +49,25 @@ class MySQLDialect(Dialect):
         return inspect.row_counts(url, list(tables))
 
     @contextmanager
-    def scratch(self, dev_url: str | None = None) -> Iterator[str]:
-        """A new empty database on ``dev_url``'s server, dropped on exit."""
+    def scratch(self, dev_url: str | None = None, target: str | None = None) -> Iterator[str]:
+        """A new empty database, dropped on exit: on ``dev_url``'s server when one is named,
+        else on parity's throwaway MariaDB, where the loading user may touch nothing else."""
         import pymysql
 
+        loader = None
         if not dev_url:
-            raise SchemaSourceError(
-                "a MySQL scratch database needs a server", hint="pass --dev-url mysql://…"
-            )
+            from parity.dialects.mysql import throwaway
+
+            dev_url = throwaway.admin_url()
+            loader = throwaway.LOADER
         name = f"parity_scratch_{uuid.uuid4().hex[:12]}"
         server = with_database(dev_url, "")
         conn = inspect.connect(server)
         try:
             with conn.cursor() as cur:
                 cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+                if loader:
+                    cur.execute(f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{loader}'@'localhost'")
         except pymysql.MySQLError as exc:
             conn.close()
             raise DatabaseError(
@@ -62,7 +76,8 @@ class MySQLDialect(Dialect):
                 hint="pass --dev-url naming a server where parity may create databases",
             ) from exc
         try:
-            yield with_database(dev_url, name)
+            url = with_database(dev_url, name)
+            yield with_user(url, loader) if loader else url
         finally:
             try:
                 with conn.cursor() as cur:
@@ -70,7 +85,12 @@ class MySQLDialect(Dialect):
             finally:
                 conn.close()
 
-    def execute_script(self, url: str, sql: str, file: Path | None = None) -> None:
+    def screen(self, sql: str, file: Path | None = None, purpose: Purpose = Purpose.SCHEMA) -> Screened:
+        return gate.screen(sql, file, purpose)
+
+    def execute_script(
+        self, url: str, sql: str, file: Path | None = None, purpose: Purpose | None = None
+    ) -> None:
         import pymysql
 
         conn = inspect.connect(url)

@@ -11,7 +11,8 @@ from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 from parity.dialects.base import Dialect, RowCount
-from parity.dialects.postgres import diff, inspect, render
+from parity.dialects.gate import Purpose, Screened
+from parity.dialects.postgres import diff, gate, inspect, render
 from parity.dialects.sql import line_of_offset, split_statements
 from parity.errors import DatabaseError, SchemaSourceError
 from parity.model.changes import Change, CompareOptions, Impact
@@ -21,6 +22,29 @@ from parity.model.schema import Schema
 def with_database(url: str, database: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+def with_user(url: str, user: str) -> str:
+    """The same URL logging in as ``user`` (no password: parity's throwaway server trusts its socket)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, f"{user}@{host}", parts.path, parts.query, parts.fragment))
+
+
+def _major_version(url: str) -> int | None:
+    """The target server's major version, or None when it cannot be read (the scratch server
+    then takes its default)."""
+    try:
+        conn = inspect.connect(url)
+    except DatabaseError:
+        return None
+    try:
+        row = conn.execute("SHOW server_version_num").fetchone()
+        return int(row[0]) // 10000 if row else None
+    except Exception:
+        return None
+    finally:
+        conn.close()
 
 
 _CATALOGS = (
@@ -40,6 +64,7 @@ _CATALOGS = (
 class PostgresDialect(Dialect):
     name: ClassVar[str] = "postgres"
     url_schemes: ClassVar[tuple[str, ...]] = ("postgresql", "postgres")
+    sqlalchemy_name: ClassVar[str] = "postgresql+psycopg"
     compare_options: ClassVar[CompareOptions] = diff.COMPARE_OPTIONS
     transactional_ddl: ClassVar[bool] = True
     rebuilds_tables: ClassVar[bool] = False
@@ -70,16 +95,20 @@ class PostgresDialect(Dialect):
         return inspect.row_counts(url, list(tables))
 
     @contextmanager
-    def scratch(self, dev_url: str | None = None) -> Iterator[str]:
-        """A new empty database on ``dev_url``'s server, dropped on exit."""
+    def scratch(self, dev_url: str | None = None, target: str | None = None) -> Iterator[str]:
+        """A new empty database, dropped on exit: on ``dev_url``'s server when one is named,
+        else on parity's throwaway server (matched to ``target``'s major version), owned by a
+        role without superuser rights."""
+        loader = None
         if not dev_url:
-            raise SchemaSourceError(
-                "a PostgreSQL scratch database needs a server", hint="pass --dev-url postgresql://…"
-            )
+            from parity.dialects.postgres import throwaway
+
+            dev_url = throwaway.admin_url(_major_version(target) if target else None)
+            loader = throwaway.LOADER
         name = f"parity_scratch_{uuid.uuid4().hex[:12]}"
         admin = inspect.connect(dev_url, autocommit=True, read_only=False)
         try:
-            admin.execute(f'CREATE DATABASE "{name}"')
+            admin.execute(f'CREATE DATABASE "{name}"' + (f" OWNER {loader}" if loader else ""))
         except Exception as exc:
             admin.close()
             raise DatabaseError(
@@ -88,14 +117,20 @@ class PostgresDialect(Dialect):
                 hint="pass --dev-url naming a server where parity may create databases",
             ) from exc
         try:
-            yield with_database(inspect.libpq_url(dev_url), name)
+            url = with_database(inspect.libpq_url(dev_url), name)
+            yield with_user(url, loader) if loader else url
         finally:
             try:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             finally:
                 admin.close()
 
-    def execute_script(self, url: str, sql: str, file: Path | None = None) -> None:
+    def screen(self, sql: str, file: Path | None = None, purpose: Purpose = Purpose.SCHEMA) -> Screened:
+        return gate.screen(sql, file, purpose)
+
+    def execute_script(
+        self, url: str, sql: str, file: Path | None = None, purpose: Purpose | None = None
+    ) -> None:
         import psycopg
 
         conn = inspect.connect(url, autocommit=True, read_only=False)

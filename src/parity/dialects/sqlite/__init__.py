@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from parity.dialects.base import Dialect, RowCount
-from parity.dialects.sqlite import diff, inspect, render
+from parity.dialects.gate import Purpose, Screened
+from parity.dialects.sqlite import diff, gate, inspect, render
 from parity.errors import SchemaSourceError
 from parity.model.changes import Change, CompareOptions, Impact
 from parity.model.schema import Schema
@@ -44,6 +45,7 @@ def split_script(sql: str) -> Iterator[tuple[int, str]]:
 class SQLiteDialect(Dialect):
     name: ClassVar[str] = "sqlite"
     url_schemes: ClassVar[tuple[str, ...]] = ("sqlite",)
+    sqlalchemy_name: ClassVar[str] = "sqlite"
     compare_options: ClassVar[CompareOptions] = diff.COMPARE_OPTIONS
     transactional_ddl: ClassVar[bool] = True
     rebuilds_tables: ClassVar[bool] = True
@@ -58,7 +60,7 @@ class SQLiteDialect(Dialect):
         return inspect.row_counts(url, list(tables))
 
     @contextmanager
-    def scratch(self, dev_url: str | None = None) -> Iterator[str]:
+    def scratch(self, dev_url: str | None = None, target: str | None = None) -> Iterator[str]:
         """A shared-cache in-memory database, alive while the context is open (``dev_url`` unused)."""
         uri = f"file:parity_scratch_{uuid.uuid4().hex}?mode=memory&cache=shared"
         keeper = sqlite3.connect(uri, uri=True)
@@ -67,9 +69,16 @@ class SQLiteDialect(Dialect):
         finally:
             keeper.close()
 
-    def execute_script(self, url: str, sql: str, file: Path | None = None) -> None:
+    def screen(self, sql: str, file: Path | None = None, purpose: Purpose = Purpose.SCHEMA) -> Screened:
+        return gate.screen(sql, file, purpose)
+
+    def execute_script(
+        self, url: str, sql: str, file: Path | None = None, purpose: Purpose | None = None
+    ) -> None:
         path = inspect.database_path(url)
         conn = sqlite3.connect(path, uri=path.startswith("file:"), isolation_level=None)
+        if purpose is not None:
+            conn.set_authorizer(gate.authorizer(purpose))
         statements = list(split_script(sql))
         # One transaction, so a script failing half-way leaves nothing behind, unless the
         # script manages transactions itself (a migration file may).

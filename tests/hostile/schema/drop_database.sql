@@ -1,0 +1,4 @@
+-- dialects: postgres mysql
+-- refused: 4 database
+CREATE TABLE customers (id INTEGER PRIMARY KEY);
+DROP DATABASE {prod};
