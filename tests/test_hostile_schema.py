@@ -339,3 +339,34 @@ def test_a_killed_runs_throwaway_folder_is_swept(tmp_path: Path) -> None:
         assert mine.exists()  # a live run's server is left alone
     finally:
         throwaway.discard(mine)
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgres", "mysql"])
+def test_the_connections_check_reads_with_refuse_every_write(
+    dialect: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Inspection opens production read-only by construction, so even a bug cannot write."""
+    prod = Production(dialect, request, tmp_path)
+    before = prod.state()
+    if dialect == "sqlite":
+        from parity.dialects.sqlite.inspect import connect_readonly
+
+        conn = connect_readonly(prod.url)
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            conn.execute("DELETE FROM orders")
+        conn.close()
+    elif dialect == "postgres":
+        from parity.dialects.postgres.inspect import connect
+
+        with connect(prod.url) as pg, pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            pg.execute("DELETE FROM orders")
+    else:
+        from parity.dialects.mysql.inspect import connect as my_connect
+
+        my = my_connect(prod.url, read_only=True)
+        try:
+            with my.cursor() as cur, pytest.raises(pymysql.MySQLError, match="READ ONLY"):
+                cur.execute("DELETE FROM orders")
+        finally:
+            my.close()
+    assert prod.state() == before

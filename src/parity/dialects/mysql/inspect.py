@@ -109,11 +109,17 @@ def connection_error(exc: Exception, url: str) -> DatabaseError:
     return DatabaseError(f"MySQL: {str(msg).splitlines()[0]}", url=url)
 
 
-def connect(url: str) -> Any:
+def connect(url: str, *, read_only: bool = False) -> Any:
+    """A PyMySQL connection; ``read_only`` makes every later transaction of the session READ ONLY
+    (autocommitted statements included), so an inspection cannot write even by mistake."""
     import pymysql
 
     try:
-        return pymysql.connect(**connect_args(url))
+        conn = pymysql.connect(**connect_args(url))
+        if read_only:
+            with conn.cursor() as cur:
+                cur.execute("SET SESSION TRANSACTION READ ONLY")
+        return conn
     except pymysql.MySQLError as exc:
         raise connection_error(exc, url) from exc
 
@@ -122,7 +128,7 @@ def inspect(url: str) -> Schema:
     """The schema of the database named in ``url``, read in one READ ONLY transaction."""
     import pymysql
 
-    conn = connect(url)
+    conn = connect(url, read_only=True)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT DATABASE(), VERSION()")
@@ -243,7 +249,7 @@ def row_counts(url: str, tables: list[str]) -> dict[str, RowCount]:
     """``information_schema.TABLES.TABLE_ROWS``: InnoDB's estimate, refreshed by ANALYZE TABLE."""
     import pymysql
 
-    conn = connect(url)
+    conn = connect(url, read_only=True)
     try:
         with conn.cursor() as cur:
             cur.execute(
