@@ -86,12 +86,19 @@ def apply_cmd(
 def rollback_cmd(
     path: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
     env: EnvOpt = "production",
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Roll back even over files edited since the apply (those edits are kept in a backup).",
+        ),
+    ] = False,
     fmt: FormatOpt = Format.text,
 ) -> None:
-    """Undo the last `apply`: env files restored byte for byte, its migrations reversed."""
+    """Undo the last `apply` (or finish undoing an interrupted one): env files restored byte for byte, its migrations reversed."""
     from parity.workflow.apply import run_rollback
 
-    report = guarded(lambda: run_rollback(path, env))
+    report = guarded(lambda: run_rollback(path, env, force=force))
     emit(report, fmt)
     raise exit_for(report)
 

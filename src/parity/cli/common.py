@@ -53,8 +53,12 @@ def guarded(fn: Callable[[], T]) -> T:
         # say): one line, exit 2, never a traceback.
         where = f"{exc.filename}: " if exc.filename else ""
         raise fail_usage(f"{where}{exc.strerror or exc}") from None
-    except KeyboardInterrupt:
-        typer.echo("parity: interrupted", err=True)
+    except KeyboardInterrupt as exc:
+        # An interrupted write says what became of its changes (``Interrupted`` carries it).
+        typer.echo(
+            f"parity: {exc.args[0] if exc.args and isinstance(exc.args[0], str) and ' ' in exc.args[0] else 'interrupted'}",
+            err=True,
+        )
         raise typer.Exit(130) from None
 
 

@@ -77,7 +77,10 @@ def sync_cmd(
         title = "Implementation" if apply else "Implementation (dry run: add --apply to write)"
         sections = [env_plan_section(plan, title)]
         if apply and not plan.empty:
-            backup = write_plan(project, plan)
+            from parity.workflow.lock import run_lock
+
+            with run_lock(project.root, environment, "env sync"):
+                backup = write_plan(project, plan)
             sections.append(
                 _note(
                     "Written",
@@ -113,7 +116,10 @@ def consolidate_cmd(
         title = "Implementation" if apply else "Implementation (dry run: add --apply to write)"
         sections = [consolidation_section(cp), env_plan_section(cp.plan, title)]
         if apply and not cp.plan.empty:
-            backup = write_plan(project, cp.plan)
+            from parity.workflow.lock import run_lock
+
+            with run_lock(project.root, environment, "env consolidate"):
+                backup = write_plan(project, cp.plan)
             sections.append(
                 _note(
                     "Written",
