@@ -125,6 +125,11 @@ def parts_of(value: str) -> list[str]:
     found = list(secret_parts(value)) if SCHEME.match(value) else []
     if "=" in value:
         found += keyword_passwords(value)
+    if "\n" in value and _PRIVATE_MATERIAL.search(value):
+        # A diff or a log shows a PEM block line by line: each line of the key body is a secret.
+        found += [
+            line.strip() for line in value.splitlines() if "-----" not in line and len(line.strip()) >= 16
+        ]
     return [p for p in found if p and p != value]
 
 

@@ -23,7 +23,15 @@ from pathlib import Path
 
 from parity.env.layers import EnvFiles, layer_files, resolve
 from parity.env.salt import repository_key
-from parity.env.secrets import SecretScope, is_secret, is_secret_key, is_switch, parts_of, use_scope
+from parity.env.secrets import (
+    MIN_SCRUB,
+    SecretScope,
+    is_secret,
+    is_secret_key,
+    is_switch,
+    parts_of,
+    use_scope,
+)
 from parity.errors import ParityError
 from parity.model.env import EnvFile
 from parity.project import Project, discover
@@ -59,11 +67,21 @@ class _Known:
 
     def result(self) -> tuple[set[str], set[str]]:
         values = set(self.values)
-        for key in self.secret_keys:
+        keys = set(self.secret_keys)
+        for key in keys:
             values |= self.by_key.get(key, set())
+        # A key holding a secret anywhere is a secret key everywhere: DB_PW2 in staging holds
+        # production's DB_PASSWORD, so DB_PW2's production value is masked too. One hop only,
+        # from values of some length: a weak "postgres" password must not spread to every key
+        # that says "postgres", and on to theirs.
+        trigger = {v for v in values if len(v) >= MIN_SCRUB}
+        for key, seen in self.by_key.items():
+            if key not in keys and seen & trigger:
+                keys.add(key)
+                values |= seen
         for value in list(values):
             values.update(parts_of(value))
-        return values, self.secret_keys
+        return values, keys
 
 
 def _environments(project: Project) -> list[str]:
