@@ -230,3 +230,14 @@ def test_a_crash_prints_its_traceback_scrubbed(tmp_path: Path) -> None:
     assert result.exit_code == 70
     assert "crash-FAKE-pw" not in result.stdout + result.stderr
     assert "RuntimeError: unexpected value hmac:" in result.stderr
+
+
+def test_a_long_secret_is_scrubbed_whole_and_where_only_its_head_shows() -> None:
+    import secrets as random
+
+    value = random.token_hex(500_000)  # 1 MB
+    with use_scope(SecretScope(b"k" * 32, values=[value])):
+        whole = scrub(f"BLOB={value} end")
+        assert whole == f"BLOB={fingerprint(value)} end"
+        cut = scrub(f"BLOB={value[:200]}… (1000000 chars)")
+        assert value[:64] not in cut and cut.startswith(f"BLOB={fingerprint(value)}…")

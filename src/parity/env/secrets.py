@@ -17,6 +17,7 @@ free text: the last pass over everything parity prints or writes.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import hmac
 import json
@@ -78,6 +79,7 @@ _PRIVATE_MATERIAL = re.compile(r"-----BEGIN [A-Z0-9 ]*(PRIVATE KEY|CERTIFICATE)|
 MIN_SCRUB = 4
 # Shorter known values are replaced in free text only where they stand alone (not inside a word).
 _WHOLE_WORD_BELOW = 8
+_HEAD = 64
 FINGERPRINT_PREFIX = "hmac:"
 FINGERPRINT_HEX = 16  # 64 bits: too many to guess from, plenty to tell values apart
 
@@ -196,8 +198,10 @@ class SecretScope:
                     variants.setdefault(form, v)
             self._variants = list(variants.items())
             if self._variants:
+                # A long value is looked for by its head (the automaton's memory grows with the
+                # patterns' length: a 10 MB value must not cost gigabytes), then checked in full.
                 self._matcher = ahocorasick_rs.AhoCorasick(
-                    [form for form, _ in self._variants], matchkind=ahocorasick_rs.MatchKind.Standard
+                    [form[:_HEAD] for form, _ in self._variants], matchkind=ahocorasick_rs.MatchKind.Standard
                 )
         return self._matcher, self._variants
 
@@ -215,7 +219,10 @@ class SecretScope:
         for idx, start, end in hits:
             if start < pos:
                 continue
-            value = variants[idx][1]
+            form, value = variants[idx]
+            if len(form) > _HEAD:
+                # The whole value, or as much of it as is there (a cut cell still shows its head).
+                end = start + _common_prefix(text, start, form)
             if len(value) < _WHOLE_WORD_BELOW and (
                 (start > 0 and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum())
             ):
@@ -226,6 +233,18 @@ class SecretScope:
             return text
         out.append(text[pos:])
         return "".join(out)
+
+
+def _common_prefix(text: str, start: int, form: str) -> int:
+    """How many characters of ``form`` ``text`` holds from ``start`` on (linear, in chunks)."""
+    if text.startswith(form, start):
+        return len(form)
+    n, step = 0, 4096
+    while n < len(form) and text.startswith(form[n : n + step], start + n):
+        n += step
+    while n < len(form) and start + n < len(text) and text[start + n] == form[n]:
+        n += 1
+    return n
 
 
 _SCOPE: ContextVar[SecretScope | None] = ContextVar("parity_secret_scope", default=None)
@@ -248,7 +267,12 @@ def use_scope(scope: SecretScope) -> Iterator[SecretScope]:
 def fingerprint(value: str) -> str:
     """``hmac:<64 bits>``: equal for equal values under one key (one repository), unguessable."""
     scope = _SCOPE.get()
-    key = scope.key if scope is not None else process_key()
+    return _fingerprint(scope.key if scope is not None else process_key(), value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fingerprint(key: bytes, value: str) -> str:
+    # Cached: a report shows the same (possibly megabytes long) secret many times.
     digest = hmac.new(key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
     return FINGERPRINT_PREFIX + digest[:FINGERPRINT_HEX]
 
