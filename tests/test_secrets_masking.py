@@ -241,3 +241,24 @@ def test_a_long_secret_is_scrubbed_whole_and_where_only_its_head_shows() -> None
         assert whole == f"BLOB={fingerprint(value)} end"
         cut = scrub(f"BLOB={value[:200]}… (1000000 chars)")
         assert value[:64] not in cut and cut.startswith(f"BLOB={fingerprint(value)}…")
+
+
+def test_every_command_runs_in_its_projects_secret_scope() -> None:
+    import inspect
+
+    from parity.cli.app import app
+
+    def commands(group: typer.Typer) -> list[object]:
+        found: list[object] = [c.callback for c in group.registered_commands]
+        for sub in group.registered_groups:
+            if sub.typer_instance is not None:
+                found += commands(sub.typer_instance)
+        return found
+
+    callbacks = commands(app)
+    assert len(callbacks) > 20
+    for cb in callbacks:
+        assert getattr(cb, "__parity_scoped__", False), cb
+        params = inspect.signature(cb).parameters  # type: ignore[arg-type]
+        # The scope is the project this argument names; `lint` reads SQL files, no project.
+        assert "path" in params or getattr(cb, "__name__", "") == "lint_cmd", cb

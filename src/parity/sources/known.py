@@ -91,16 +91,13 @@ def _environments(project: Project) -> list[str]:
     return list(names)
 
 
-def _plain_env_files(project: Project) -> Iterator[Path]:
-    """``.env`` and ``.env.<env>`` files of every layer, examples included (they are committed,
-    and now and then hold a real secret)."""
+def _env_files(project: Project) -> Iterator[Path]:
+    """The ``.env.<env>`` files of every layer, examples included (they are committed, and now
+    and then hold a real secret). A project ``.env`` reaches the values through compose."""
     for layer in (project.shared, *project.services):
         yield from layer.env_files.values()
         if layer.example is not None:
             yield layer.example
-        plain = layer.path / ".env"
-        if plain.is_file():
-            yield plain
 
 
 def known_secrets(project: Project) -> tuple[frozenset[str], frozenset[str]]:
@@ -111,7 +108,7 @@ def known_secrets(project: Project) -> tuple[frozenset[str], frozenset[str]]:
 
     known = _Known(project.config.secrets)
     files = EnvFiles()
-    for path in dict.fromkeys(_plain_env_files(project)):
+    for path in dict.fromkeys(_env_files(project)):
         try:
             f = files.get(path)
         except ParityError:
