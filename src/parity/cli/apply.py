@@ -13,6 +13,7 @@ from parity.cli.common import (
     Format,
     FormatOpt,
     OutputOpt,
+    echo,
     emit,
     exit_for,
     fail_usage,
@@ -74,7 +75,7 @@ def apply_cmd(
         preview = guarded(lambda: run_plan(path, env, tuple(set_ or ()), tuple(enable or ()), consolidate))
         emit(preview, Format.text)
         if not typer.confirm("Apply these changes?", default=False):
-            typer.echo("nothing changed", err=True)
+            echo("nothing changed", err=True)
             raise typer.Exit(1)
     options = ApplyOptions(tuple(set_ or ()), tuple(enable or ()), consolidate)
     with progress_reporter("parity apply") as progress:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from parity.cli.common import EnvOpt, Format, FormatOpt, OutputOpt, emit, exit_for, guarded
+from parity.cli.common import EnvOpt, Format, FormatOpt, OutputOpt, echo, emit, exit_for, guarded
 
 if TYPE_CHECKING:
     from parity.model.findings import Section
@@ -140,8 +140,8 @@ def rollback_cmd(path: Annotated[Path, typer.Argument(help="Project folder.")] =
 
     backup, restored = guarded(lambda: rollback_env(path))
     for rel in restored:
-        typer.echo(f"restored {rel}")
-    typer.echo(f"rolled back to {backup.path.name}")
+        echo(f"restored {rel}")
+    echo(f"rolled back to {backup.path.name}")
 
 
 def _note(title: str, text: str) -> Section:
