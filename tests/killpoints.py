@@ -88,16 +88,17 @@ _SQL = r"""
 from parity.migrate import runtime as _kp_runtime
 import parity.dialects.mysql.safe, parity.dialects.postgres.safe, parity.dialects.sqlite.safe
 
-# Statements that only read, or only set this session up, are not points: the database is the
-# same just before them as just before the next statement that changes something.
-_KP_READ = ("SELECT", "SHOW", "WITH", "SET")
+# Statements that only read, or only set this connection up (SET, and the PRAGMAs parity issues:
+# cache_size, secure_delete), are not points: the database is the same just before them as just
+# before the next statement that changes something.
+_KP_READ = ("SELECT", "SHOW", "WITH", "SET", "PRAGMA")
 
 def _kp_wrap(cls):
     inner = cls.__dict__["_cursor_execute"]
     def _cursor_execute(self, sql, params):
         words = sql.split(None, 1)
         head = words[0].upper() if words else ""
-        if head not in _KP_READ and not (head == "PRAGMA" and "=" not in sql):
+        if head not in _KP_READ:
             _kp_point("sql", [self.dialect, " ".join(sql.split())])
         return inner(self, sql, params)
     cls._cursor_execute = _cursor_execute

@@ -51,7 +51,7 @@ def test_with_database_keeps_query_and_credentials() -> None:
 # --- what the server fixtures promise, whichever server they found ---------------------------
 
 
-def test_pg_dump_on_path_matches_the_server(pg_server_url: str) -> None:
+def test_pg_dump_on_path_can_dump_the_server(pg_server_url: str) -> None:
     # parity backs PostgreSQL up with the pg_dump on PATH; an older one refuses a newer server.
     with psycopg.connect(pg_server_url, autocommit=True) as conn:
         row = conn.execute("SHOW server_version_num").fetchone()
@@ -59,7 +59,8 @@ def test_pg_dump_on_path_matches_the_server(pg_server_url: str) -> None:
     pg_dump = shutil.which("pg_dump")
     assert pg_dump is not None
     out = subprocess.run([pg_dump, "--version"], capture_output=True, text=True, check=True).stdout
-    assert re.search(r"PostgreSQL\)\s*(\d+)", out)[1] == str(int(row[0]) // 10000), out  # type: ignore[index]
+    found = re.search(r"PostgreSQL\)\s*(\d+)", out)
+    assert found is not None and int(found[1]) >= int(row[0]) // 10000, out
 
 
 def test_postgres_backup_is_a_pg_dump_of_the_affected_tables(pg_url: str, tmp_path: Path) -> None:
