@@ -76,6 +76,11 @@ class DatabaseError(ParityError):
     """A database cannot be reached, opened or queried."""
 
 
+class DatabaseUnreachable(DatabaseError):
+    """No server answers (down, wrong host or port), or none can be started to load a schema on:
+    no verdict on the database, unlike a corrupt file or refused credentials."""
+
+
 class SchemaSourceError(ParityError):
     """The declared schema (SQL files, models, migrations) cannot be loaded."""
 

@@ -62,11 +62,18 @@ def run_smoke(
                 cwd=service.path,
                 env=proc_env,
                 capture_output=True,
-                text=True,
+                # Output is the program's, not parity's: bytes that are not UTF-8 must not end the run.
+                encoding="utf-8",
+                errors="replace",
                 timeout=check.timeout,
+                stdin=subprocess.DEVNULL,
             )
         except FileNotFoundError as exc:
             return SmokeResult(service.name, name, False, f"cannot run: {exc.filename}")
+        except ValueError as exc:  # an unbalanced quote in the command
+            return SmokeResult(service.name, name, False, f"cannot run: {exc}")
+        except OSError as exc:  # Permission denied, an argument list too long, …
+            return SmokeResult(service.name, name, False, f"cannot run: {exc.strerror or exc}")
         except subprocess.TimeoutExpired:
             return SmokeResult(service.name, name, False, f"timed out after {check.timeout:g}s")
         # Masked whole before the tail is cut, so a secret spanning lines (a PEM key) or cut at

@@ -15,7 +15,7 @@ from parity.code.scan import scan_project
 from parity.env.layers import EnvFiles, all_effective
 from parity.env.sections import consolidation_section, env_gap_section, plan_blocks
 from parity.env.service import load_project, run_consolidation_plan, run_diff, run_sync_plan
-from parity.errors import DatabaseError, DiscoveryError
+from parity.errors import DatabaseUnreachable, DiscoveryError
 from parity.model.findings import Finding, Report, Section, Severity, Table
 from parity.project import Project
 from parity.verify.smoke import SmokeResult, run_smoke
@@ -118,7 +118,7 @@ def schema_section(project: Project, env: str) -> Section:
         return Section("schema", "Schema Impact Analysis", notes=(f"schema not checked: {exc.message}",))
     try:
         return build_schema_section(project, env)
-    except DatabaseError as exc:
+    except DatabaseUnreachable as exc:
         # An unreachable database (or no server to load the declared schema on) is no verdict
         # on the schema: say so, and let the rest of the report stand.
         return Section("schema", "Schema Impact Analysis", notes=(f"schema not checked: {exc.one_line()}",))
@@ -166,7 +166,7 @@ def run_check(
     )
     try:
         migrations = implementation_section(project, env)
-    except DatabaseError as exc:
+    except DatabaseUnreachable as exc:
         migrations = Section(
             "implementation-migrations",
             "Implementation: migrations",

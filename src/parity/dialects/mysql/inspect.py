@@ -21,7 +21,7 @@ from parity.dialects.mysql.diff import (
     on_update_sql,
 )
 from parity.dialects.mysql.types import normalize_type
-from parity.errors import DatabaseError
+from parity.errors import DatabaseError, DatabaseUnreachable
 from parity.model.schema import (
     CheckConstraint,
     Column,
@@ -102,7 +102,7 @@ def connection_error(exc: Exception, url: str) -> DatabaseError:
     if code == 1049:
         return DatabaseError("no such MySQL database", url=url)
     if code in (2002, 2003, 2005, 2013):
-        return DatabaseError(
+        return DatabaseUnreachable(
             "cannot reach the MySQL server (is it running, is the host/port right?)", url=url
         )
     msg = exc.args[1] if len(exc.args) > 1 else str(exc)

@@ -56,7 +56,11 @@ class Runtime(base.Runtime):
                 unix_socket=socket,
             )
         except pymysql.Error as exc:
-            raise DatabaseError(f"cannot connect to MySQL: {self.error(exc)}", url=self.url) from exc
+            from parity.dialects.mysql.inspect import connection_error
+
+            # Unreachable stays unreachable (``check`` notes it and goes on); the rest is an error.
+            kind = type(connection_error(exc, self.url))
+            raise kind(f"cannot connect to MySQL: {self.error(exc)}", url=self.url) from exc
         # chunk digests are built with GROUP_CONCAT; its 1 KiB default would truncate them.
         self.execute("SET SESSION group_concat_max_len = 4294967295")
         if self.read_only:

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from parity.dialects import throwaway
-from parity.errors import DatabaseError
+from parity.errors import DatabaseUnreachable
 
 LOADER = "parity_loader"
 _HINT = "pass --dev-url mysql://… naming a server where parity may create databases"
@@ -25,7 +25,7 @@ def _binaries() -> tuple[str, str]:
             server = candidate
     install = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
     if server is None or install is None:
-        raise DatabaseError(
+        raise DatabaseUnreachable(
             "no dev server to load the declared schema on, and no mariadbd on this machine", hint=_HINT
         )
     return server, install
@@ -102,7 +102,7 @@ def _start() -> tuple[str, Callable[[], None]]:
             if isinstance(exc, subprocess.CalledProcessError)
             else exc
         )
-        raise DatabaseError(f"cannot start a throwaway MariaDB: {reason}", hint=_HINT) from exc
+        raise DatabaseUnreachable(f"cannot start a throwaway MariaDB: {reason}", hint=_HINT) from exc
 
     def stop() -> None:
         try:

@@ -15,7 +15,7 @@ from typing import Any
 from parity.dialects.base import RowCount
 from parity.dialects.postgres.diff import FK_ACTIONS, normalize_check, normalize_default, normalize_view
 from parity.dialects.postgres.types import normalize_type
-from parity.errors import DatabaseError
+from parity.errors import DatabaseError, DatabaseUnreachable
 from parity.model.schema import (
     CheckConstraint,
     Column,
@@ -137,7 +137,7 @@ def connection_error(exc: Exception, url: str) -> DatabaseError:
         m = re.search(r'database "([^"]+)" does not exist', text)
         return DatabaseError(f"no such PostgreSQL database{' ' + repr(m.group(1)) if m else ''}", url=url)
     if "connection refused" in low or "could not connect" in low or "timeout" in low or "no such file" in low:
-        return DatabaseError(
+        return DatabaseUnreachable(
             "cannot reach the PostgreSQL server (is it running, is the host/port right?)", url=url
         )
     last = [line for line in text.splitlines() if line.strip()]

@@ -51,7 +51,11 @@ class Runtime(base.Runtime):
         try:
             self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
-            raise DatabaseError(f"cannot connect to PostgreSQL: {self.error(exc)}", url=self.url) from exc
+            from parity.dialects.postgres.inspect import connection_error
+
+            # Unreachable stays unreachable (``check`` notes it and goes on); the rest is an error.
+            kind = type(connection_error(exc, self.url))
+            raise kind(f"cannot connect to PostgreSQL: {self.error(exc)}", url=self.url) from exc
         if self.read_only:
             self.execute("SET default_transaction_read_only = on")
 

