@@ -63,7 +63,7 @@ def _plain(envs: dict[str, EffectiveEnv]) -> dict[str, dict[str, str]]:
 def plan_consolidation(
     project: Project, environment: str, files: EnvFiles | None = None
 ) -> ConsolidationPlan:
-    files = files or EnvFiles()
+    files = files or EnvFiles(project.fs)
     extra = project.config.secrets
     services = project.services
     # Env files only: consolidation moves env-file lines; the runtime layers above stay as they are.

@@ -115,7 +115,7 @@ def diff_env(
     ``"staging"``. ``known_keys`` are keys the code reads: a target key that no reference
     and no code knows is stale.
     """
-    files = files or EnvFiles()
+    files = files or EnvFiles(project.fs)
     secrets = project.config.secrets
     known = set(known_keys)
     targets = {s.name: effective_env(project, s, environment, files) for s in project.services}

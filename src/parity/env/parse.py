@@ -15,6 +15,7 @@ from dotenv.parser import parse_stream
 
 from parity.errors import EnvFileError
 from parity.model.env import EnvEntry, EnvFile, MalformedLine
+from parity.safefs import Repo
 
 _EXPORT = re.compile(r"^\s*export\s+")
 
@@ -48,12 +49,14 @@ def parse_text(text: str, path: Path | str = "<string>") -> EnvFile:
     return EnvFile(path, tuple(entries), tuple(malformed), tuple(chunks), bom, newline)
 
 
-def read_env_file(path: Path) -> EnvFile:
-    """Read and parse ``path``; unreadable, binary or non-file paths raise :class:`EnvFileError`."""
+def read_env_file(path: Path, repo: Repo | None = None) -> EnvFile:
+    """Read and parse ``path`` through ``repo`` (default: the file's own folder is the boundary a
+    link may not leave). Unreadable, binary or non-file paths raise :class:`EnvFileError`; a link
+    out of the repository, a FIFO, a device or a file over the cap raise :class:`FileRefused`."""
     if path.is_dir():
         raise EnvFileError("is a directory, not an env file", file=path)
     try:
-        data = path.read_bytes()
+        data = (repo or Repo.at(path.parent)).read_bytes(path)
     except OSError as exc:
         raise EnvFileError(f"cannot read: {exc.strerror or exc}", file=path) from exc
     if b"\x00" in data:

@@ -48,7 +48,7 @@ def plan_sync(
     files: EnvFiles | None = None,
 ) -> EnvPlan:
     """Edits per target file: fill missing/empty/placeholder keys, apply ``--set``, comment out malformed lines."""
-    files = files or EnvFiles()
+    files = files or EnvFiles(project.fs)
     sets = dict(sets or {})
     env = diff.environment
     extra = project.config.secrets

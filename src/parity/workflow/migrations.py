@@ -15,6 +15,7 @@ from parity.env.write import BackupSet, record_backup
 from parity.errors import DiscoveryError, MigrationError, ParityError
 from parity.model.findings import Finding, Section, Severity
 from parity.project import Project
+from parity.safefs import Repo
 
 MIGRATION_NAME = "parity_apply"
 HISTORY_TABLE = "parity_schema_history"
@@ -44,11 +45,9 @@ def implementation_section(project: Project, environment: str) -> Section | None
         from parity.migrate import dir as mdir
 
         waiting = {m.version for m in status.pending}
-        files = [m for m in mdir.load(folder) if m.version in waiting]
+        files = [m for m in mdir.load(folder, project.fs.max_file_bytes) if m.version in waiting]
         pending = tuple(f"pending: {project.rel(m.up_path)}" for m in files)
-        sql = tuple(
-            ("sql", f"-- {project.rel(m.up_path)}\n" + m.up_path.read_text(encoding="utf-8")) for m in files
-        )
+        sql = tuple(("sql", f"-- {project.rel(m.up_path)}\n" + m.up_sql()) for m in files)
         return Section("implementation-migrations", "Implementation: migrations", (), (), pending, sql)
     pr = plan_for(project, environment, name=MIGRATION_NAME)
     if pr.plan.empty:
@@ -111,16 +110,16 @@ def apply_migrations(
     ex = executor_for(project, environment)
     status = ex.status()
     if not status.pending:
-        before = {p: p.read_bytes() for p in _files(folder)}
+        before = {p: _read(project, p) for p in _files(project, folder)}
         if write_baseline(project, environment, folder, status.migrations, status.history_exists):
             ex.baseline()
             out.notes.append(
                 f"wrote {project.rel(folder)}/V0001__baseline.up.sql: the schema production has today, marked applied"
             )
         gen = generate(project, environment, MIGRATION_NAME)
-        after = _files(folder)
+        after = _files(project, folder)
         changed: dict[Path, bytes | None] = {
-            p: before.get(p) for p in after if before.get(p) != p.read_bytes()
+            p: before.get(p) for p in after if before.get(p) != _read(project, p)
         }
         if changed:
             # Recorded before anything can fail, so an undo also removes what was generated.
@@ -221,5 +220,11 @@ def rollback_migrations(
     return how
 
 
-def _files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+def _files(project: Project, folder: Path) -> list[Path]:
+    """The regular files of the migrations folder (links out of it, FIFOs and the like left out)."""
+    repo = Repo.at(folder, project.fs.max_file_bytes)
+    return sorted(p for p in folder.iterdir() if repo.is_file(p)) if folder.is_dir() else []
+
+
+def _read(project: Project, path: Path) -> bytes:
+    return Repo.at(path.parent, project.fs.max_file_bytes).read_bytes(path)

@@ -7,8 +7,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from parity.env.write import PARITY_DIR, atomic_write_text
-from parity.errors import WriteRefused
+from parity.env.write import PARITY_DIR, atomic_write_text, ensure_parity_dir
+from parity.errors import FileRefused, WriteRefused
+from parity.safefs import Repo, private_dir
 
 RUNS = "runs"
 
@@ -33,20 +34,22 @@ def _folder(root: Path) -> Path:
 
 
 def save(root: Path, record: RunRecord) -> None:
-    folder = _folder(root)
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(folder / f"{record.id}.json", json.dumps(asdict(record), indent=2) + "\n")
+    """Write ``record`` privately (0600 in a 0700 folder): it names backups of secrets."""
+    folder = private_dir(ensure_parity_dir(root) / RUNS)
+    text = json.dumps(asdict(record), indent=2) + "\n"
+    atomic_write_text(folder / f"{record.id}.json", text, private=True)
 
 
 def latest_applied(root: Path, environment: str) -> RunRecord:
     folder = _folder(root)
     records = []
     if folder.is_dir():
+        repo = Repo.at(root)  # a committed .parity/ is untrusted too: no links out, no FIFOs
         for p in sorted(folder.glob("*.json")):
             try:
-                data = json.loads(p.read_text(encoding="utf-8"))
+                data = json.loads(repo.read_text(p))
                 records.append(RunRecord(**data))
-            except (OSError, ValueError, TypeError):
+            except (OSError, ValueError, TypeError, FileRefused):
                 continue
     for r in reversed(records):
         if r.environment == environment and r.state == "applied":
