@@ -131,7 +131,8 @@ def check_config_paths(root: Path, config: ParityConfig, config_file: Path | Non
     repo = Repo.at(root)
     for key, value in config_paths(config):
         if not repo.contains(root / value):
-            raise ConfigError(f"{key} = '{value}' leads outside the repository", file=config_file, key=key)
+            shown = value if len(value) <= 80 else value[:77] + "..."
+            raise ConfigError(f"{key} = '{shown}' leads outside the repository", file=config_file, key=key)
 
 
 def _scan_folder(folder: Path) -> tuple[Path | None, dict[str, Path]]:

@@ -132,17 +132,21 @@ class Repo:
             raise
         try:
             # The file may have been swapped (a FIFO, a bigger file) between the check and the open.
-            self._refuse_kind(path, os.fstat(fd))
-            chunks: list[bytes] = []
-            size = 0
-            while chunk := os.read(fd, min(1 << 20, self.max_file_bytes + 1 - size)):
+            st = os.fstat(fd)
+            self._refuse_kind(path, st)
+            # One read of the size fstat gives (plus one byte, to notice growth), then what is left.
+            chunks = [os.read(fd, st.st_size + 1)]
+            size = len(chunks[0])
+            while size <= self.max_file_bytes and (
+                chunk := os.read(fd, min(1 << 20, self.max_file_bytes + 1 - size))
+            ):
                 chunks.append(chunk)
                 size += len(chunk)
-                if size > self.max_file_bytes:
-                    raise self._too_large(path, size)
+            if size > self.max_file_bytes:
+                raise self._too_large(path, size)
         finally:
             os.close(fd)
-        return b"".join(chunks)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def read_text(self, path: Path | str, *, errors: str = "strict") -> str:
         """UTF-8 text of a repository file; raises :class:`UnicodeDecodeError` on bad bytes."""

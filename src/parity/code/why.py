@@ -33,6 +33,7 @@ from parity.code.files import source_files
 from parity.code.python_refs import Bindings, SettingsField, dotted, name_of, reads_in, settings_fields
 from parity.code.refs import SYSTEM_VARS
 from parity.code.scan import MAX_BYTES, project_services, service_of
+from parity.env.clip import clip
 from parity.env.layers import EnvFiles, effective_env
 from parity.env.secrets import display_value
 from parity.errors import FileRefused, ParityError
@@ -584,7 +585,7 @@ class _Ctx:
         return ""
 
     def shown(self, v: EnvValue) -> str:
-        return display_value(v, self.project.config.secrets)
+        return clip(display_value(v, self.project.config.secrets))
 
     def key_state(self, key: str, service: str | None) -> KeyState:
         v = self.env(service).values.get(key)

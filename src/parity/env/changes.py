@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from parity.env.clip import clip_lines
 from parity.env.edit import Edit
 from parity.env.parse import parse_text
 from parity.env.secrets import mask_text
@@ -34,7 +35,8 @@ class FileChange:
             tofile=f"b/{self.rel}",
         )
         text = "".join(line if line.endswith("\n") else line + "\n" for line in diff)
-        return mask_text(text.replace("\r", ""), secrets)
+        # Masked first, then cut: a cut must never show the head of a secret.
+        return clip_lines(mask_text(text.replace("\r", ""), secrets))
 
 
 @dataclass(frozen=True, slots=True)

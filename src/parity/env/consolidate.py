@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parity.env.changes import EnvPlan, FileChange
+from parity.env.clip import clip
 from parity.env.diff import overrides_for
 from parity.env.edit import Edit, RemoveKey, SetKey, apply_edits
 from parity.env.layers import EnvFiles, effective_env, layer_files, resolve
@@ -88,7 +89,7 @@ def plan_consolidation(
                 candidates.append(key)
             elif len(values) > 1:
                 conflicts.append(
-                    Conflict(key, tuple((n, display(key, v.value, extra)) for n, v in holders.items()))
+                    Conflict(key, tuple((n, clip(display(key, v.value, extra))) for n, v in holders.items()))
                 )
 
     moved: list[str] = []

@@ -7,6 +7,8 @@ byte; we keep them for the writer.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
 import re
 from pathlib import Path
@@ -59,6 +61,12 @@ def read_env_file(path: Path, repo: Repo | None = None) -> EnvFile:
         data = (repo or Repo.at(path.parent)).read_bytes(path)
     except OSError as exc:
         raise EnvFileError(f"cannot read: {exc.strerror or exc}", file=path) from exc
+    # One run reads the same file from many places (and through a link under two names); parsing
+    # a large file is the slow part, so the result is kept by content: an edit is a new key.
+    key = hashlib.blake2b(data, digest_size=16).digest()
+    cached = _PARSED.get(key)
+    if cached is not None:
+        return cached if cached.path == path else dataclasses.replace(cached, path=path)
     if b"\x00" in data:
         raise EnvFileError("looks binary (contains NUL bytes), not an env file", file=path)
     try:
@@ -66,4 +74,12 @@ def read_env_file(path: Path, repo: Repo | None = None) -> EnvFile:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise EnvFileError("is not valid UTF-8", file=path, line=line) from exc
-    return parse_text(text, path)
+    parsed = parse_text(text, path)
+    if len(_PARSED) >= _PARSED_LIMIT:
+        _PARSED.clear()
+    _PARSED[key] = parsed
+    return parsed
+
+
+_PARSED: dict[bytes, EnvFile] = {}
+_PARSED_LIMIT = 256

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from dotenv.variables import parse_variables
 
+from parity.env.clip import clip
 from parity.env.secrets import display, fingerprint
 from parity.errors import EnvFileError, FileRefused
 from parity.model.env import EnvValue
@@ -173,7 +174,7 @@ def _gather(project: Project, environment: str) -> _Gathered:
 def _show(v: SourceValue | EnvValue, extra: list[str]) -> str:
     if isinstance(v, SourceValue) and v.secret:
         return fingerprint(v.value)
-    return display(v.key, v.value, extra)
+    return clip(display(v.key, v.value, extra))
 
 
 def _winning(layers: tuple[tuple[SourceValue, ...], ...], kinds: tuple[str, ...]) -> dict[str, SourceValue]:
