@@ -157,9 +157,10 @@ def backup_files(root: Path, paths: list[Path], label: str = "env") -> BackupSet
     files: list[str] = []
     created: list[str] = []
     meta: dict[str, list[int]] = {}
-    current = target
+    current = root / PARITY_DIR
     try:
         os.mkdir(_backups_dir(root) / stamp, 0o700)
+        current = target
         os.chmod(target, 0o700)  # whatever the umask
         for p in targets:
             rel = p.relative_to(root).as_posix()

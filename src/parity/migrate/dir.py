@@ -65,6 +65,10 @@ def read_migration(path: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> 
     try:
         return Repo.at(path.parent, max_file_bytes).read_bytes(path)
     except FileRefused as exc:
+        if exc.reason == "outside":
+            raise MigrationError(
+                "migration file links outside the migrations folder; not read", file=path
+            ) from exc
         raise MigrationError(f"migration file {exc.message}", file=path) from exc
     except OSError as exc:
         raise MigrationError(f"cannot read migration file: {exc.strerror or exc}", file=path) from exc
