@@ -56,9 +56,14 @@ def snapshot(root: Path) -> dict[str, str]:
 
 
 def run_cli(
-    *args: str, cwd: Path | None = None, input: str | None = None, env: dict[str, str] | None = None
+    *args: str,
+    cwd: Path | None = None,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real ``parity`` entry point in a subprocess (as a user or CI would)."""
+    """Run the real ``parity`` entry point in a subprocess (as a user or CI would); a run longer
+    than ``timeout`` seconds fails the test (``subprocess.TimeoutExpired``) instead of hanging it."""
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "parity", *args],
@@ -67,7 +72,7 @@ def run_cli(
         capture_output=True,
         text=True,
         env=full_env,
-        timeout=300,
+        timeout=timeout,
     )
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from parity.errors import ConfigError
+from parity.errors import ConfigError, FileRefused
+from parity.safefs import DEFAULT_MAX_FILE_BYTES, Repo
 
 
 class _Strict(BaseModel):
@@ -64,6 +66,14 @@ class SourcesConfig(_Strict):
     )
 
 
+class LimitsConfig(_Strict):
+    max_file_bytes: int = Field(
+        default=DEFAULT_MAX_FILE_BYTES,
+        gt=0,
+        description="bytes read at most per repository file; a larger file is refused and reported",
+    )
+
+
 class ParityConfig(_Strict):
     environments: list[str] = Field(default_factory=list)
     reference: Literal["example", "staging"] = "example"
@@ -77,6 +87,7 @@ class ParityConfig(_Strict):
     flags: FlagsConfig = Field(default_factory=FlagsConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -92,14 +103,18 @@ def _validate(data: dict[str, Any], file: Path, prefix: str) -> ParityConfig:
 
 def load_config(root: Path) -> tuple[ParityConfig, Path | None]:
     """Read ``parity.toml`` (preferred) or ``[tool.parity]`` of ``pyproject.toml`` under ``root``."""
+    # The config is read before its own [limits] are known: the default cap applies to it.
+    repo = Repo.at(root)
     for name, table in (("parity.toml", None), ("pyproject.toml", ("tool", "parity"))):
         path = root / name
-        if not path.is_file():
+        if not os.path.lexists(path):
             continue
         try:
-            data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+            data: dict[str, Any] = tomllib.loads(repo.read_text(path))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"not valid TOML: {exc}", file=path) from exc
+        except FileRefused as exc:
+            raise ConfigError(exc.message, file=path) from exc
         except OSError as exc:
             raise ConfigError(f"cannot read: {exc.strerror}", file=path) from exc
         if table is None:

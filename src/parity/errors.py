@@ -68,6 +68,18 @@ class EnvFileError(ParityError):
     """An env file cannot be read (binary, a directory, unreadable)."""
 
 
+class FileRefused(ParityError):
+    """A repository file parity will not read or write: a path or link target outside the
+    repository, a folder, device, FIFO or socket, or a file over the size cap.
+
+    ``reason`` is one of ``outside``, ``directory``, ``special``, ``too-large``, ``changed``.
+    """
+
+    def __init__(self, message: str, *, file: str | Path | None = None, reason: str = "changed") -> None:
+        super().__init__(message, file=file)
+        self.reason = reason
+
+
 class WriteRefused(ParityError):
     """A write would lose information (conflicting duplicates, changed effective env) and was refused."""
 

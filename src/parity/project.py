@@ -15,7 +15,8 @@ from pathlib import Path
 import pathspec
 
 from parity.config import ParityConfig, load_config
-from parity.errors import DiscoveryError
+from parity.errors import ConfigError, DiscoveryError, FileRefused
+from parity.safefs import Repo
 
 EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template")
 ENV_ALIASES = {"prod": "production", "stage": "staging", "stg": "staging", "dev": "development"}
@@ -74,6 +75,11 @@ class Project:
     config: ParityConfig
     config_file: Path | None = None
 
+    @property
+    def fs(self) -> Repo:
+        """The gate every read of a repository file goes through (root + ``[limits]``)."""
+        return Repo(self.root, self.config.limits.max_file_bytes)
+
     def service(self, name: str) -> EnvLayer:
         for s in self.services:
             if s.name == name or s.rel(self.root) == name:
@@ -93,13 +99,40 @@ class Project:
 
 def _gitignore(root: Path) -> pathspec.GitIgnoreSpec:
     lines: list[str] = []
-    gi = root / ".gitignore"
-    if gi.is_file():
-        try:
-            lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            lines = []
+    try:
+        lines = Repo.at(root).read_text(root / ".gitignore", errors="replace").splitlines()
+    except (OSError, FileRefused):
+        lines = []  # missing, or nothing parity reads (a link out, a FIFO): no rules
     return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def config_paths(config: ParityConfig) -> list[tuple[str, str]]:
+    """``(key, value)`` of every config value set to name a repository file or folder."""
+    out = [(f"services.{name}.path", sc.path) for name, sc in config.services.items()]
+    out += [
+        (f"sources.compose_files.{env}", p)
+        for env, files in config.sources.compose_files.items()
+        for p in files
+    ]
+    # Defaults are checked only when set: a default folder that links out is skipped by the readers.
+    if "kubernetes" in config.sources.model_fields_set:
+        out += [("sources.kubernetes", p) for p in config.sources.kubernetes]
+    if "migrations" in config.schema_.model_fields_set:
+        out.append(("schema.migrations", config.schema_.migrations))
+    if config.schema_.source:
+        # An import path (``app.models:Base``) reads as a plain name below the root, so it passes.
+        out.append(("schema.source", config.schema_.source))
+    return out
+
+
+def check_config_paths(root: Path, config: ParityConfig, config_file: Path | None) -> None:
+    """Refuse a config path that leads outside the repository (``..``, absolute, or through a link):
+    the repository's config must not make parity read or write elsewhere."""
+    repo = Repo.at(root)
+    for key, value in config_paths(config):
+        if not repo.contains(root / value):
+            shown = value if len(value) <= 80 else value[:77] + "..."
+            raise ConfigError(f"{key} = '{shown}' leads outside the repository", file=config_file, key=key)
 
 
 def _scan_folder(folder: Path) -> tuple[Path | None, dict[str, Path]]:
@@ -152,6 +185,7 @@ def discover(root: Path | str) -> Project:
     if not root.is_dir():
         raise DiscoveryError("not a folder", file=root)
     config, config_file = load_config(root)
+    check_config_paths(root, config, config_file)
 
     folders: list[tuple[str | None, Path, tuple[str, ...]]] = []
     if config.services:

@@ -347,7 +347,7 @@ def hash_cmd(path: ProjectArg = Path(".")) -> None:
 
     project = guarded(lambda: _project(path))
     folder = service.migrations_folder(project)
-    s = guarded(lambda: checksum.write(folder))
+    s = guarded(lambda: checksum.write(folder, project.fs.max_file_bytes))
     echo(f"wrote {project.rel(folder / checksum.SUM_FILE)} ({len(s.entries)} files)")
 
 

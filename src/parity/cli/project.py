@@ -21,7 +21,8 @@ def init_cmd(
     from parity.project import discover
 
     project = guarded(lambda: discover(path))
-    target = project.root / "parity.toml"
+    # A link is written at its target only when that stays inside the repository.
+    target = guarded(lambda: project.fs.write_target(project.root / "parity.toml"))
     if target.exists() and not force:
         raise fail_usage(f"{target} exists; use --force to overwrite it")
     data: dict[str, object] = {

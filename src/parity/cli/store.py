@@ -109,10 +109,10 @@ def sync_cmd(
                 file=project.root,
                 hint="add schema.sql or set schema.source in parity.toml",
             )
-        plan = plan_sync(result.coverage)
+        plan = plan_sync(result.coverage, project.fs)
         sections: list[Section] = [_plan_section(project.root, plan, apply)]
         if apply and plan.edits:
-            backup = apply_sync(project.root, plan)
+            backup = apply_sync(project.root, plan, project.fs)
             written = ", ".join(project.rel(e.path) for e in plan.edits)
             where = project.rel(backup) if backup else "-"
             sections.append(_note("written", "Written", f"{written}; backup: {where}"))

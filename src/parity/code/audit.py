@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from parity.code.refs import SYSTEM_VARS, Reference, ScanResult, is_flag_name
 from parity.code.scan import scan_project
+from parity.env.clip import clip
 from parity.env.layers import EnvFiles, all_effective
 from parity.env.secrets import display_value
 from parity.errors import DiscoveryError, ParityError
@@ -109,7 +110,7 @@ def audit(project: Project, environment: str, scan: ScanResult | None = None) ->
     target = _resolve_environment(project, environment)
     scan = scan or scan_project(project)
     envs = tuple(dict.fromkeys([*project.environments, target]))
-    files = EnvFiles()
+    files = EnvFiles(project.fs)
     eff: dict[str, dict[str, EffectiveEnv]] = {e: all_effective(project, e, files) for e in envs}
     services = [s.name for s in project.services]
     patterns = project.config.flags.patterns
@@ -219,7 +220,7 @@ def _flag_findings(
                     "FLG003",
                     Severity.ERROR if e == target else Severity.WARNING,
                     "flags",
-                    f"{key}={display_value(v, project.config.secrets)} in {where} ({e}) is no recognizable boolean",
+                    f"{key}={clip(display_value(v, project.config.secrets))} in {where} ({e}) is no recognizable boolean",
                     service=svc,
                     environment=e,
                     file=project.rel(v.file),
@@ -325,7 +326,7 @@ def _elsewhere(
         v = by_svc.get(svc)
         value = v.values.get(key) if v and env != target else None
         if value is not None and value.value:
-            return f" ({env} has {display_value(value, secrets)})"
+            return f" ({env} has {clip(display_value(value, secrets))})"
     return ""
 
 
@@ -376,7 +377,9 @@ def _sdk_table(scan: ScanResult) -> Table | None:
     sdk = [r for r in scan.references if r.kind == "sdk"]
     if not sdk:
         return None
-    rows = tuple((r.name, r.via, r.service or ".", r.default or "—", r.where) for r in sdk)
+    rows = tuple(
+        (r.name, r.via, r.service or ".", clip(r.default) if r.default else "—", r.where) for r in sdk
+    )
     return Table(
         "Flags served by an SDK (not in env files)", ("flag", "call", "service", "default", "at"), rows
     )

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pathspec
 
+from parity.errors import FileRefused
+from parity.safefs import open_beneath
+
 SKIP_DIRS = frozenset(
     {
         ".git", ".hg", ".svn", "node_modules", "bower_components", "vendor", "third_party", "third-party",
@@ -130,6 +133,27 @@ def _ignored(rel: str, ignores: Ignores) -> bool:
     return any(_compiled(lines).match(rel[len(base) :]) for base, lines in ignores)
 
 
+GITIGNORE_MAX_BYTES = 1 << 20
+
+
+def _gitignore_lines(root: str, rel: str) -> tuple[str, ...] | None:
+    """The lines of a ``.gitignore``, read through safefs (a link out of the repository, a FIFO or a
+    huge file is no rule file); None when it cannot be read."""
+    try:
+        fd, st = open_beneath(root, rel)
+    except (OSError, FileRefused):
+        return None
+    try:
+        if st.st_size > GITIGNORE_MAX_BYTES:
+            return None
+        data = os.read(fd, GITIGNORE_MAX_BYTES)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return tuple(data.decode("utf-8", "replace").splitlines())
+
+
 def _list_folder(
     root: str, rel_dir: str, ignores: Ignores
 ) -> tuple[list[tuple[str, str]], list[str], Ignores]:
@@ -141,11 +165,9 @@ def _list_folder(
     except OSError:
         return [], [], ignores
     if any(e.name == ".gitignore" for e in entries):
-        try:
-            with open(folder + "/.gitignore", encoding="utf-8", errors="replace") as fh:
-                ignores = (*ignores, (rel_dir, tuple(fh.read().splitlines())))
-        except OSError:
-            pass
+        lines = _gitignore_lines(root, rel_dir + ".gitignore")
+        if lines is not None:
+            ignores = (*ignores, (rel_dir, lines))
     rules = [(base, _compiled(lines)) for base, lines in ignores]
     files: list[tuple[str, str]] = []
     subdirs: list[str] = []

@@ -21,7 +21,6 @@ import errno
 import functools
 import multiprocessing
 import os
-import stat
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +29,8 @@ import ahocorasick_rs
 
 from parity.code.files import Ignores, git_source_files, split_tree, walk_tree
 from parity.code.refs import DEFAULT_FLAG_PATTERNS, RawRef, Reference, ScanNote, ScanResult, is_flag_name
+from parity.errors import FileRefused
+from parity.safefs import open_beneath
 
 if TYPE_CHECKING:
     from parity.project import Project
@@ -68,15 +69,19 @@ def _prefilter(language: str) -> ahocorasick_rs.BytesAhoCorasick:
 
 
 def read_source(
-    path: str, rel: str, language: str, max_bytes: int = MAX_BYTES
+    root: str, rel: str, language: str, max_bytes: int = MAX_BYTES
 ) -> tuple[str | None, str | None]:
     """``(text, None)`` when the file deserves extraction, ``(None, note)`` when skipped with a reason,
     ``(None, None)`` when the prefilter rules it out (nothing to say)."""
     try:
-        # O_NONBLOCK: a FIFO named like source must not hang the scan; it is refused below.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except IsADirectoryError:
-        return None, None  # a symlink to a folder: folders are never followed
+        # Through safefs: a link out of the repository, a FIFO or a device is never opened.
+        fd, st = open_beneath(root, rel)
+    except FileRefused as exc:
+        if exc.reason == "directory":
+            return None, None  # a symlink to a folder: folders are never followed
+        if exc.reason == "outside":
+            return None, "skipped: link target outside the repository"
+        return None, "skipped: not a regular file"
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return None, "skipped: symlink loop"
@@ -84,19 +89,13 @@ def read_source(
             return None, "skipped: broken symlink or vanished file"
         return None, f"skipped: cannot read ({exc.strerror})"
     try:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            return None, None
-        if not stat.S_ISREG(st.st_mode):
-            return None, "skipped: not a regular file"
         if st.st_size > max_bytes:
             return None, f"skipped: {st.st_size:,} bytes, probably generated (limit {max_bytes:,})"
         data = os.read(fd, st.st_size + 1)
-        if len(data) > st.st_size:  # the file grew while we read it: take the rest too
-            chunks = [data]
-            while chunk := os.read(fd, 1 << 20):
-                chunks.append(chunk)
-            data = b"".join(chunks)
+        if len(data) > st.st_size:  # the file grew while we read it: take the rest, up to the limit
+            data += os.read(fd, max_bytes + 1 - len(data)) if len(data) <= max_bytes else b""
+            if len(data) > max_bytes:
+                return None, f"skipped: grew past {max_bytes:,} bytes while being read"
     except OSError as exc:
         return None, f"skipped: cannot read ({exc.strerror})"
     finally:
@@ -123,7 +122,7 @@ def extract(text: str, language: str) -> list[RawRef]:
 
 
 def scan_file(root: str, rel: str, language: str) -> FileResult:
-    text, note = read_source(f"{root}/{rel}", rel, language)
+    text, note = read_source(root, rel, language)
     if text is None:
         return rel, language, [], note
     try:

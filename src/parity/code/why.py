@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,10 +33,12 @@ from parity.code.files import source_files
 from parity.code.python_refs import Bindings, SettingsField, dotted, name_of, reads_in, settings_fields
 from parity.code.refs import SYSTEM_VARS
 from parity.code.scan import MAX_BYTES, project_services, service_of
+from parity.env.clip import clip
 from parity.env.layers import EnvFiles, effective_env
 from parity.env.secrets import display_value
-from parity.errors import ParityError
+from parity.errors import FileRefused, ParityError
 from parity.project import normalize_environment
+from parity.safefs import open_beneath
 
 if TYPE_CHECKING:
     from parity.model.env import EffectiveEnv, EnvValue
@@ -154,6 +157,21 @@ class Module:
         return m
 
 
+def _read_source_bytes(root: str, rel: str) -> bytes | None:
+    """A source file's bytes through safefs (a link out of the repository or a FIFO is never read);
+    None when it cannot be read or is over the scanner's limit."""
+    try:
+        fd, st = open_beneath(root, rel)
+    except (OSError, FileRefused):
+        return None
+    try:
+        return os.read(fd, MAX_BYTES + 1) if st.st_size <= MAX_BYTES else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 class Corpus:
     """The project's Python files, parsed on demand; a bytes search keeps most of them unparsed."""
 
@@ -165,11 +183,7 @@ class Corpus:
 
     def _bytes(self, rel: str) -> bytes | None:
         if rel not in self._data:
-            try:
-                p = self.root / rel
-                self._data[rel] = p.read_bytes() if p.stat().st_size <= MAX_BYTES else None
-            except OSError:
-                self._data[rel] = None
+            self._data[rel] = _read_source_bytes(str(self.root), rel)
         return self._data[rel]
 
     def module(self, rel: str) -> Module | None:
@@ -571,7 +585,7 @@ class _Ctx:
         return ""
 
     def shown(self, v: EnvValue) -> str:
-        return display_value(v, self.project.config.secrets)
+        return clip(display_value(v, self.project.config.secrets))
 
     def key_state(self, key: str, service: str | None) -> KeyState:
         v = self.env(service).values.get(key)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from parity.env.clip import clip_lines
 from parity.env.edit import Edit
 from parity.env.parse import parse_text
 from parity.env.secrets import mask_text
 from parity.env.write import BackupSet, atomic_write_text, backup_files
-from parity.errors import WriteRefused
+from parity.errors import FileRefused, WriteRefused
 from parity.faults import checkpoint
+from parity.safefs import Repo
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +37,8 @@ class FileChange:
             tofile=f"b/{self.rel}",
         )
         text = "".join(line if line.endswith("\n") else line + "\n" for line in diff)
-        return mask_text(text.replace("\r", ""), secrets)
+        # Masked first, then cut: a cut must never show the head of a secret.
+        return clip_lines(mask_text(text.replace("\r", ""), secrets))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,28 +56,45 @@ class EnvPlan:
 
 
 def apply_plan(
-    root: Path, plan: EnvPlan, before_writes: Callable[[BackupSet], None] | None = None
+    root: Path,
+    plan: EnvPlan,
+    repo: Repo | None = None,
+    before_writes: Callable[[BackupSet], None] | None = None,
 ) -> BackupSet | None:
     """Back up every file the plan touches, then write each atomically. Returns the backup set.
 
+    A file that is a link inside the repository is written at its target (the link stays a link);
+    a path or link leading outside the repository is refused before anything is written.
     ``before_writes`` hears of the complete backup before the first file changes (a run journal
-    records it there, so an undo can always find the originals)."""
+    records it there, so an undo can always find the originals).
+    """
     if plan.empty:
         return None
+    repo = repo or Repo.at(root)
+    targets: list[Path] = []
     for ch in plan.changes:
         # A last guard: never write text that python-dotenv would parse differently than planned.
         if parse_text(ch.new_text, ch.path).malformed and not (
             ch.old_text and parse_text(ch.old_text).malformed
         ):
             raise WriteRefused("the planned text would not parse cleanly; nothing was written", file=ch.path)
-        current = ch.path.read_bytes().decode("utf-8") if ch.path.exists() else None
+        try:
+            target = repo.write_target(ch.path)
+            current = repo.read_bytes(target).decode("utf-8") if os.path.lexists(target) else None
+        except FileRefused as exc:
+            raise WriteRefused(f"{exc.message}; nothing was written", file=ch.path) from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise WriteRefused(
+                "cannot be read again before writing; nothing was written", file=ch.path
+            ) from exc
         if current is not None and current.lstrip("\ufeff") != (ch.old_text or "").lstrip("\ufeff"):
             raise WriteRefused("changed since it was planned; plan again", file=ch.path)
-    backup = backup_files(root, [ch.path for ch in plan.changes], label=plan.action)
+        targets.append(target)
+    backup = backup_files(root, targets, label=plan.action)
     if before_writes is not None:
         before_writes(backup)
-    for ch in plan.changes:
-        ch.path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(ch.path, ch.new_text)
+    for ch, target in zip(plan.changes, targets, strict=True):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(target, ch.new_text)
         checkpoint()
     return backup

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parity.env.changes import EnvPlan, FileChange
+from parity.env.clip import clip
 from parity.env.diff import overrides_for
 from parity.env.edit import Edit, RemoveKey, SetKey, apply_edits
 from parity.env.layers import EnvFiles, effective_env, layer_files, resolve
@@ -63,7 +64,7 @@ def _plain(envs: dict[str, EffectiveEnv]) -> dict[str, dict[str, str]]:
 def plan_consolidation(
     project: Project, environment: str, files: EnvFiles | None = None
 ) -> ConsolidationPlan:
-    files = files or EnvFiles()
+    files = files or EnvFiles(project.fs)
     extra = project.config.secrets
     services = project.services
     # Env files only: consolidation moves env-file lines; the runtime layers above stay as they are.
@@ -88,7 +89,7 @@ def plan_consolidation(
                 candidates.append(key)
             elif len(values) > 1:
                 conflicts.append(
-                    Conflict(key, tuple((n, display(key, v.value, extra)) for n, v in holders.items()))
+                    Conflict(key, tuple((n, clip(display(key, v.value, extra))) for n, v in holders.items()))
                 )
 
     moved: list[str] = []

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from parity.env.clip import clip
 from parity.env.layers import EnvFiles, effective_env
 from parity.env.secrets import display, display_value
 from parity.model.env import EffectiveEnv, EnvFile
@@ -68,7 +69,7 @@ def _duplicate_findings(project: Project, f: EnvFile, service: str, environment:
             )
         else:
             shown = ", ".join(
-                f"line {e.line}: {display(key, e.value, project.config.secrets)}" for e in entries
+                f"line {e.line}: {clip(display(key, e.value, project.config.secrets))}" for e in entries
             )
             yield Finding(
                 "ENV005",
@@ -115,7 +116,7 @@ def diff_env(
     ``"staging"``. ``known_keys`` are keys the code reads: a target key that no reference
     and no code knows is stale.
     """
-    files = files or EnvFiles()
+    files = files or EnvFiles(project.fs)
     secrets = project.config.secrets
     known = set(known_keys)
     targets = {s.name: effective_env(project, s, environment, files) for s in project.services}
@@ -161,7 +162,7 @@ def diff_env(
                 default = (
                     ""
                     if rv is None or not rv.value
-                    else f" (the example has {display(key, rv.value, secrets)})"
+                    else f" (the example has {clip(display(key, rv.value, secrets))})"
                 )
                 findings.append(
                     Finding(
@@ -218,7 +219,7 @@ def diff_env(
                         "ENV008",
                         Severity.ERROR,
                         "env",
-                        f"{key} in {service.name} ({environment}) is still a placeholder ({tv.value!r})",
+                        f"{key} in {service.name} ({environment}) is still a placeholder ({clip(repr(tv.value))})",
                         service.name,
                         environment,
                         project.rel(tv.file),
@@ -231,8 +232,8 @@ def diff_env(
                 KeyRow(
                     service.name,
                     key,
-                    display_value(rv, secrets) if rv else None,
-                    display_value(tv, secrets) if tv else None,
+                    clip(display_value(rv, secrets)) if rv else None,
+                    clip(display_value(tv, secrets)) if tv else None,
                     status,
                     f"{project.rel(tv.file)}:{tv.line}" if tv else None,
                 )
@@ -273,7 +274,7 @@ def _cross_service(
         if len(holders) >= 2 and len(values) > 1:
             differing = [n for n in holders if key not in overrides_for(project, n)]
             if len({holders[n].value for n in differing}) > 1:
-                shown = ", ".join(f"{n}={display_value(holders[n], secrets)}" for n in holders)
+                shown = ", ".join(f"{n}={clip(display_value(holders[n], secrets))}" for n in holders)
                 first = holders[differing[0]]
                 yield Finding(
                     "ENV006",

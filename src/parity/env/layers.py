@@ -9,6 +9,7 @@ running parity is deliberately *not* consulted, so results do not depend on who 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,19 +18,22 @@ from dotenv.variables import parse_variables
 from parity.env.parse import read_env_file
 from parity.model.env import EffectiveEnv, EnvFile, EnvValue
 from parity.project import EnvLayer, Project
+from parity.safefs import Repo
 
 
 class EnvFiles:
-    """Reads each env file once per run; a missing file reads as ``None``."""
+    """Reads each env file once per run, through ``repo`` (the project's, so a link out of the
+    repository, a FIFO or a file over the cap is refused); a missing file reads as ``None``."""
 
-    def __init__(self) -> None:
+    def __init__(self, repo: Repo | None = None) -> None:
+        self.repo = repo
         self._cache: dict[Path, EnvFile | None] = {}
 
     def get(self, path: Path | None) -> EnvFile | None:
         if path is None:
             return None
         if path not in self._cache:
-            self._cache[path] = read_env_file(path) if path.exists() or path.is_symlink() else None
+            self._cache[path] = read_env_file(path, self.repo) if os.path.lexists(path) else None
         return self._cache[path]
 
     def forget(self, path: Path) -> None:
@@ -88,7 +92,7 @@ def effective_env(
     env that override the env files at run time are laid on top (see :mod:`parity.sources`);
     without it, the env files alone (what parity can write, and what consolidation must keep).
     """
-    files = files or EnvFiles()
+    files = files or EnvFiles(project.fs)
     env = resolve(layer_files(project, service, environment, files), service.name, environment)
     if not runtime or environment == "example":
         return env
@@ -105,5 +109,5 @@ def effective_env(
 def all_effective(
     project: Project, environment: str, files: EnvFiles | None = None, *, runtime: bool = True
 ) -> dict[str, EffectiveEnv]:
-    files = files or EnvFiles()
+    files = files or EnvFiles(project.fs)
     return {s.name: effective_env(project, s, environment, files, runtime=runtime) for s in project.services}

@@ -27,9 +27,11 @@ def repository_key(root: Path) -> bytes:
     """The fingerprint key of the repository at ``root`` (see the module docstring)."""
     root = Path(root).resolve()
     if root not in _CACHE:
+        from parity.errors import ParityError
+
         try:
             key = _load(root)
-        except (OSError, ValueError):
+        except (OSError, ValueError, ParityError):  # a full disk, a read-only checkout
             key = None
         _CACHE[root] = key if key is not None else process_key()
     return _CACHE[root]

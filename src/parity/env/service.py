@@ -54,7 +54,7 @@ def run_diff(
     """``known_keys``: keys the code reads, when the caller has scanned already (else scanned here)."""
     ref = "example" if reference == "example" else normalize_environment(reference)
     keys = code_keys(project) if known_keys is None else known_keys
-    diff = diff_env(project, environment, ref, files or EnvFiles(), known_keys=keys)
+    diff = diff_env(project, environment, ref, files or EnvFiles(project.fs), known_keys=keys)
     from parity.sources import source_findings
 
     # Compose/Kubernetes/app-config problems and overrides that contradict an env file.
@@ -64,7 +64,7 @@ def run_diff(
 def run_sync_plan(
     project: Project, environment: str, sets: list[str], files: EnvFiles | None = None
 ) -> EnvPlan:
-    files = files or EnvFiles()
+    files = files or EnvFiles(project.fs)
     diff = diff_env(project, environment, "example", files)
     return plan_sync(project, diff, parse_assignments(sets), files)
 
@@ -72,13 +72,13 @@ def run_sync_plan(
 def run_consolidation_plan(
     project: Project, environment: str, files: EnvFiles | None = None
 ) -> ConsolidationPlan:
-    return plan_consolidation(project, environment, files or EnvFiles())
+    return plan_consolidation(project, environment, files or EnvFiles(project.fs))
 
 
 def write_plan(
     project: Project, plan: EnvPlan, before_writes: Callable[[BackupSet], None] | None = None
 ) -> BackupSet | None:
-    return apply_plan(project.root, plan, before_writes)
+    return apply_plan(project.root, plan, project.fs, before_writes)
 
 
 def rollback_env(root: Path) -> tuple[BackupSet, list[str]]:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from parity.env.changes import EnvPlan, FileChange
+from parity.env.clip import clip
 from parity.env.diff import EnvDiff, is_placeholder
 from parity.env.edit import CommentOutLine, Edit, SetKey, apply_edits, valid_key
 from parity.env.layers import EnvFiles
@@ -48,7 +49,7 @@ def plan_sync(
     files: EnvFiles | None = None,
 ) -> EnvPlan:
     """Edits per target file: fill missing/empty/placeholder keys, apply ``--set``, comment out malformed lines."""
-    files = files or EnvFiles()
+    files = files or EnvFiles(project.fs)
     sets = dict(sets or {})
     env = diff.environment
     extra = project.config.secrets
@@ -93,7 +94,11 @@ def plan_sync(
                     continue
                 # Write where the winning value lives (the root layer for shared keys).
                 path = tv.file if tv is not None else target_path
-                add(path, SetKey(key, wanted), f"set {key}={display(key, wanted, extra)} ({service.name})")
+                add(
+                    path,
+                    SetKey(key, wanted),
+                    f"set {key}={clip(display(key, wanted, extra))} ({service.name})",
+                )
                 continue
             if tv is not None or key not in ref.values:
                 continue
@@ -123,7 +128,7 @@ def plan_sync(
             add(
                 project.service(svc).file_for(env),
                 SetKey(key, value),
-                f"set {key}={display(key, value, extra)} ({svc})",
+                f"set {key}={clip(display(key, value, extra))} ({svc})",
             )
 
     # Malformed lines and repeated identical bindings: loaders ignore or repeat them, so

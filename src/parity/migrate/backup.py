@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from parity.errors import MigrationError, redact_url
+from parity.errors import MigrationError, ParityError, redact_url
+from parity.safefs import private_dir
 
 if TYPE_CHECKING:
     from parity.migrate.runtime import Runtime
@@ -37,15 +38,20 @@ class Backup:
 
 
 def new_folder(root: Path) -> Path:
-    """``root/.parity/backups/<UTC timestamp>``, unique even within one second."""
+    """``root/.parity/backups/<UTC timestamp>``, unique even within one second, private (0700 like
+    ``.parity/`` and ``backups/``): what lands in it is production data."""
     from parity.env.write import ensure_parity_dir
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     try:
-        folder = (
-            ensure_parity_dir(root) / "backups" / stamp
-        )  # .parity/ keeps its .gitignore: data is no commit
-        folder.mkdir(parents=True, exist_ok=False)
+        # .parity/ keeps its .gitignore: data is no commit
+        folder = private_dir(ensure_parity_dir(root) / "backups") / stamp
+        os.mkdir(folder, 0o700)
+        os.chmod(folder, 0o700)
+    except ParityError as exc:  # a link in place of .parity/, or its .gitignore cannot be written
+        raise MigrationError(
+            f"cannot create the backup folder ({exc.message}); nothing was changed", file=exc.file or root
+        ) from exc
     except OSError as exc:
         raise MigrationError(
             f"cannot create the backup folder ({exc.strerror}); nothing was changed", file=root
@@ -132,8 +138,12 @@ _BY_DIALECT: dict[str, Callable[[Runtime, Path, Sequence[str]], Backup]] = {
 
 
 def take(rt: Runtime, folder: Path, tables: Sequence[str]) -> Backup:
-    """Back up the database (or the ``tables`` a migration touches) into ``folder``."""
-    return _BY_DIALECT.get(rt.dialect, _none)(rt, folder, tables)
+    """Back up the database (or the ``tables`` a migration touches) into ``folder``; the copy is
+    made private (0600) whatever the umask gave it (the 0700 folder covers the moments before)."""
+    backup = _BY_DIALECT.get(rt.dialect, _none)(rt, folder, tables)
+    if backup.file is not None and backup.file.is_file() and not backup.file.is_symlink():
+        os.chmod(backup.file, 0o600)
+    return backup
 
 
 def restore_sqlite(backup_file: Path, database: Path, *, lock_timeout: float = 30.0) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parity.errors import MigrationError
+from parity.safefs import DEFAULT_MAX_FILE_BYTES
 
 SUM_FILE = "parity.sum"
 
@@ -32,23 +33,25 @@ class SumFile:
         return "".join([f"h1:{self.total}\n", *(f"{name} h1:{h}\n" for name, h in self.entries)])
 
 
-def _files(folder: Path) -> list[Path]:
+def _files(folder: Path, max_file_bytes: int) -> list[Path]:
     from parity.migrate.dir import load
 
     out: list[Path] = []
-    for m in load(folder):
+    for m in load(folder, max_file_bytes):
         out.append(m.up_path)
         if m.down_path:
             out.append(m.down_path)
     return out
 
 
-def compute(folder: Path) -> SumFile:
+def compute(folder: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> SumFile:
+    from parity.migrate.dir import read_migration
+
     running = hashlib.sha256()
     entries = []
-    for path in _files(folder):
+    for path in _files(folder, max_file_bytes):
         running.update(path.name.encode())
-        running.update(path.read_bytes())
+        running.update(read_migration(path, max_file_bytes))
         entries.append((path.name, base64.b64encode(running.copy().digest()).decode()))
     return SumFile(base64.b64encode(running.digest()).decode(), tuple(entries))
 
@@ -66,20 +69,22 @@ def parse(text: str, path: Path) -> SumFile:
     return SumFile(lines[0][3:], tuple(entries))
 
 
-def write(folder: Path) -> SumFile:
+def write(folder: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> SumFile:
     from parity.migrate.dir import atomic_write
 
-    s = compute(folder)
+    s = compute(folder, max_file_bytes)
     atomic_write(folder / SUM_FILE, s.render())
     return s
 
 
-def verify(folder: Path) -> SumFile:
+def verify(folder: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> SumFile:
     """Raise :class:`MigrationError` naming the first file that was edited, added, removed or
     reordered since ``parity.sum`` was written. Returns the (matching) sum."""
+    from parity.migrate.dir import read_sql
+
     sum_path = folder / SUM_FILE
-    actual = compute(folder)
-    if not sum_path.is_file():
+    actual = compute(folder, max_file_bytes)
+    if not sum_path.is_file() and not sum_path.is_symlink():
         if not actual.entries:
             return actual
         raise MigrationError(
@@ -87,7 +92,7 @@ def verify(folder: Path) -> SumFile:
             file=sum_path,
             hint="run `parity migrate hash` after reviewing the files",
         )
-    recorded = parse(sum_path.read_text(encoding="utf-8"), sum_path)
+    recorded = parse(read_sql(sum_path, max_file_bytes), sum_path)
     if recorded == actual:
         return actual
     rec_names = [n for n, _ in recorded.entries]

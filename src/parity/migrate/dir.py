@@ -15,8 +15,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from parity.errors import MigrationError, ParityError
+from parity.errors import FileRefused, MigrationError, ParityError
 from parity.faults import checkpoint
+from parity.safefs import DEFAULT_MAX_FILE_BYTES, Repo
 
 FILE_RE = re.compile(r"^V(?P<version>\d+)__(?P<name>[A-Za-z0-9_]+)\.(?P<direction>up|down)\.sql$")
 NO_TRANSACTION = "-- parity:no-transaction"
@@ -32,6 +33,7 @@ class Migration:
     up_path: Path
     down_path: Path | None
     checksum: str
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 
     @property
     def number(self) -> int:
@@ -42,10 +44,10 @@ class Migration:
         return f"V{self.version}__{self.name}"
 
     def up_sql(self) -> str:
-        return self.up_path.read_text(encoding="utf-8")
+        return read_sql(self.up_path, self.max_file_bytes)
 
     def down_sql(self) -> str | None:
-        return self.down_path.read_text(encoding="utf-8") if self.down_path else None
+        return read_sql(self.down_path, self.max_file_bytes) if self.down_path else None
 
     @property
     def transactional(self) -> bool:
@@ -55,6 +57,29 @@ class Migration:
     def down_transactional(self) -> bool:
         down = self.down_sql()
         return down is None or not has_directive(down, NO_TRANSACTION)
+
+
+def read_migration(path: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:
+    """The bytes of a migration file. A file of the folder is read only when it is a regular file
+    that stays inside the folder (not a link elsewhere, not a FIFO or device) and is under the cap:
+    its text runs on a real database."""
+    try:
+        return Repo.at(path.parent, max_file_bytes).read_bytes(path)
+    except FileRefused as exc:
+        if exc.reason == "outside":
+            raise MigrationError(
+                "migration file links outside the migrations folder; not read", file=path
+            ) from exc
+        raise MigrationError(f"migration file {exc.message}", file=path) from exc
+    except OSError as exc:
+        raise MigrationError(f"cannot read migration file: {exc.strerror or exc}", file=path) from exc
+
+
+def read_sql(path: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
+    try:
+        return read_migration(path, max_file_bytes).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MigrationError("migration file is not valid UTF-8", file=path) from exc
 
 
 def has_directive(sql: str, directive: str) -> bool:
@@ -69,7 +94,7 @@ def slug(name: str) -> str:
     return s
 
 
-def load(folder: Path) -> tuple[Migration, ...]:
+def load(folder: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[Migration, ...]:
     """Read the migrations of ``folder`` in version order (a missing folder has none).
 
     Unknown ``.sql`` files, two migrations with one version, and a down file without its up
@@ -103,9 +128,8 @@ def load(folder: Path) -> tuple[Migration, ...]:
     for number in sorted(ups):
         version, name, path = ups[number]
         down = downs.get(number)
-        out.append(
-            Migration(version, name, path, down[1] if down else None, file_checksum(path.read_bytes()))
-        )
+        checksum = file_checksum(read_migration(path, max_file_bytes))
+        out.append(Migration(version, name, path, down[1] if down else None, checksum, max_file_bytes))
     return tuple(out)
 
 
@@ -158,4 +182,4 @@ def write(folder: Path, name: str, up_sql: str, down_sql: str) -> Migration:
         up.unlink(missing_ok=True)
         down.unlink(missing_ok=True)
         raise
-    return Migration(version, slug(name), up, down, file_checksum(up.read_bytes()))
+    return Migration(version, slug(name), up, down, file_checksum(read_migration(up)))

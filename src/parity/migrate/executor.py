@@ -14,6 +14,7 @@ so a killed process leaves the database at the old or the new version.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from parity.faults import checkpoint
 from parity.migrate import checksum, history
 from parity.migrate.dir import Migration, load
 from parity.migrate.runtime import DEFAULT_LOCK_TIMEOUT, Runtime, open_runtime
+from parity.safefs import DEFAULT_MAX_FILE_BYTES, private_dir
 
 Progress = Callable[[str], None]
 
@@ -86,14 +88,22 @@ class RunResult:
 class Executor:
     """Migrations of ``folder`` against the database at ``url``."""
 
-    def __init__(self, url: str, folder: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+    def __init__(
+        self,
+        url: str,
+        folder: Path,
+        *,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    ) -> None:
         self.url = url
         self.folder = folder
         self.lock_timeout = lock_timeout
+        self.max_file_bytes = max_file_bytes
 
     # --- read-only questions -----------------------------------------------------------------
     def migrations(self) -> tuple[Migration, ...]:
-        return load(self.folder)
+        return load(self.folder, self.max_file_bytes)
 
     def status(self) -> Status:
         """What is applied, pending, failed or changed. Opens the database read-only."""
@@ -165,7 +175,7 @@ class Executor:
 
     def up(self, to: str | None = None, progress: Progress | None = None) -> RunResult:
         """Apply every pending migration up to ``to`` (inclusive), each exactly once, in order."""
-        checksum.verify(self.folder)
+        checksum.verify(self.folder, self.max_file_bytes)
         migrations = self.migrations()
         target = _number(to) if to is not None else None
         steps: list[Step] = []
@@ -257,7 +267,7 @@ class Executor:
     def baseline(self, version: str | None = None) -> RunResult:
         """Mark migrations up to ``version`` (default: all in the folder) as applied without running
         them: for a database that already has their effect and no history yet."""
-        checksum.verify(self.folder)
+        checksum.verify(self.folder, self.max_file_bytes)
         migrations = self.migrations()
         target = _number(version) if version is not None else None
         if target is not None and target not in {m.number for m in migrations}:
@@ -296,7 +306,7 @@ class Executor:
         A down that drops a column or table holding data is refused unless ``force``; with
         ``force`` those values are first written to ``backup_dir`` as JSON lines.
         """
-        checksum.verify(self.folder)
+        checksum.verify(self.folder, self.max_file_bytes)
         migrations = self.migrations()
         by_version = {m.version: m for m in migrations}
         steps: list[Step] = []
@@ -429,7 +439,8 @@ def _data_losses(rt: Runtime, statements: list[str]) -> list[str]:
 
 def _backup_values(rt: Runtime, statements: list[str], folder: Path) -> list[Path]:
     """Write what a forced down drops as JSON lines (key columns + dropped values), one file per object."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dir(folder)
     written = []
     for table, column in _dropped(rt, statements):
         if table not in rt.table_names():
@@ -439,7 +450,10 @@ def _backup_values(rt: Runtime, statements: list[str], folder: Path) -> list[Pat
         path = folder / (f"{table}.jsonl" if column is None else f"{table}.{column}.jsonl")
         cur = rt._cursor_execute(f"SELECT {select} FROM {rt.quote(table)}", None)
         names = list(dict.fromkeys(cols))
-        with path.open("w", encoding="utf-8") as fh:
+        # Production rows: private to the owner whatever the umask (the folder is 0700 too).
+        with open(
+            os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600), "w", encoding="utf-8"
+        ) as fh:
             while batch := cur.fetchmany(5000):
                 for row in batch:
                     fh.write(json.dumps(dict(zip(names, row, strict=True)), default=str) + "\n")

@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parity.env.write import atomic_write_text
-from parity.errors import MigrationError, ParityError, redact_url
+from parity.errors import FileRefused, MigrationError, ParityError, redact_url
 from parity.faults import checkpoint
 from parity.migrate.executor import Executor, RunResult, Status
 from parity.migrate.runtime import DEFAULT_LOCK_TIMEOUT
 from parity.model.changes import ProductionOnly
 from parity.model.findings import Finding, Section, Severity, Table
 from parity.plan.model import Plan
+from parity.safefs import Repo
 
 if TYPE_CHECKING:
     from parity.migrate.backup import Backup
@@ -68,7 +69,12 @@ Progress = Callable[[str], None]
 
 
 def migrations_folder(project: Project) -> Path:
-    return project.root / project.config.schema_.migrations
+    """``[schema] migrations`` below the root; refused when it leads outside (a link to elsewhere):
+    parity reads SQL to run from it and writes new migrations into it."""
+    folder = project.root / project.config.schema_.migrations
+    if not project.fs.contains(folder):
+        raise MigrationError("the migrations folder leads outside the repository; not used", file=folder)
+    return folder
 
 
 def database_url(project: Project, environment: str, db: str | None = None) -> str:
@@ -82,7 +88,10 @@ def executor_for(
     project: Project, environment: str, *, db: str | None = None, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
 ) -> Executor:
     return Executor(
-        database_url(project, environment, db), migrations_folder(project), lock_timeout=lock_timeout
+        database_url(project, environment, db),
+        migrations_folder(project),
+        lock_timeout=lock_timeout,
+        max_file_bytes=project.fs.max_file_bytes,
     )
 
 
@@ -251,8 +260,9 @@ def apply(
     from parity.verify import integrity
 
     url = database_url(project, environment, db)
-    checksum.verify(migrations_folder(project))  # refuse tampering before taking any backup
-    ex = Executor(url, migrations_folder(project), lock_timeout=lock_timeout)
+    limit = project.fs.max_file_bytes
+    checksum.verify(migrations_folder(project), limit)  # refuse tampering before taking any backup
+    ex = Executor(url, migrations_folder(project), lock_timeout=lock_timeout, max_file_bytes=limit)
     pending = ex.pending()
     if not pending:
         return ApplyResult(
@@ -381,7 +391,7 @@ def apply(
         data["rolled_back"] = True
     else:
         data["after"] = _fingerprint(url)
-    atomic_write_text(manifest, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(manifest, json.dumps(data, indent=2, sort_keys=True) + "\n", private=True)
     return ApplyResult(redact_url(url), run, bk, tuple(findings), rolled_back, tuple(notes), manifest)
 
 
@@ -595,7 +605,9 @@ def _replay(
         shutil.copyfile(bk.file, copy)
         replay_url = f"sqlite:///{copy.resolve()}"
         try:
-            Executor(replay_url, ex.folder, lock_timeout=lock_timeout).up(to=max(versions, key=int))
+            Executor(replay_url, ex.folder, lock_timeout=lock_timeout, max_file_bytes=ex.max_file_bytes).up(
+                to=max(versions, key=int)
+            )
             rt = open_runtime(replay_url, read_only=True)
             try:
                 snap = integrity.snapshot(rt, [t for t in tables if rt.has_table(t)])
@@ -648,8 +660,8 @@ def undo_versions(
     base = project.root / ".parity" / "backups"
     for path in sorted(base.glob(f"*/{MANIFEST}"), reverse=True) if base.is_dir() else []:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(project.fs.read_text(path))
+        except (OSError, ValueError, FileRefused):
             continue
         ran = data.get("versions") or []
         if data.get("url") != redact_url(url) or data.get("rolled_back") or not ran:
@@ -695,13 +707,25 @@ def rollback(
     for path in reversed(manifests):
         if manifest is not None and path != manifest:
             continue
-        data = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(project.fs.read_text(path))
+        except (OSError, ValueError, FileRefused):
+            continue  # not a manifest parity wrote (a link, a FIFO, not JSON)
+        if not isinstance(data, dict):
+            continue
         if data.get("url") != redact_url(url) or data.get("rolled_back") or not data.get("versions"):
             continue
         versions = tuple(data["versions"])
-        ex = Executor(url, migrations_folder(project), lock_timeout=lock_timeout)
+        ex = Executor(
+            url,
+            migrations_folder(project),
+            lock_timeout=lock_timeout,
+            max_file_bytes=project.fs.max_file_bytes,
+        )
         unchanged = data.get("after") == _fingerprint(url)
-        file = path.parent / data["backup"] if data.get("backup") else None
+        file = path.parent / str(data["backup"]) if data.get("backup") else None
+        if file is not None and not Repo.at(path.parent).contains(file):
+            file = None  # a manifest pointing its backup elsewhere is not restored from
         if unchanged and file is not None and data.get("restorable"):
             how = _undo(url, ex, Backup(path.parent, file, "", restorable=True), versions, lock_timeout)
         else:
@@ -709,7 +733,7 @@ def rollback(
             if not unchanged:
                 how += " (the database changed since the apply, so the backup was not restored)"
         data["rolled_back"] = True
-        atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+        atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n", private=True)
         return RollbackResult(redact_url(url), how, versions)
     raise MigrationError(
         "no apply to roll back for this database",
@@ -723,7 +747,8 @@ def rollback(
 
 def status_findings(project: Project, environment: str, status: Status, folder: Path) -> list[Finding]:
     rel = project.rel
-    by_version = {m.version: m for m in Executor(status.url, folder).migrations()}
+    limit = project.fs.max_file_bytes
+    by_version = {m.version: m for m in Executor(status.url, folder, max_file_bytes=limit).migrations()}
     out: list[Finding] = []
     if not status.history_exists and status.migrations:
         out.append(
@@ -808,7 +833,7 @@ def build_migration_section(
     notes: list[str] = []
     rows: list[tuple[str, ...]] = []
     try:
-        checksum.verify(folder)
+        checksum.verify(folder, project.fs.max_file_bytes)
     except MigrationError as exc:
         findings.append(
             Finding(
@@ -851,7 +876,7 @@ def build_migration_section(
             pending_files = [
                 m.up_path for m in ex.migrations() if m.version in {p.version for p in status.pending}
             ]
-            findings.extend(lint_files(pending_files, dialect, project.root))
+            findings.extend(lint_files(pending_files, dialect, project.root, project.fs.max_file_bytes))
     if result is not None:
         if result.backup is not None:
             notes.append(result.backup.note)

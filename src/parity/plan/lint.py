@@ -10,13 +10,15 @@ Each rule's ``doc`` is the one line ``parity lint --rules`` prints.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from parity.errors import ParityError
+from parity.errors import FileRefused, ParityError
 from parity.model.findings import Finding, Severity
+from parity.safefs import DEFAULT_MAX_FILE_BYTES, Repo, within
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,12 +193,26 @@ def lint_sql(
     return tuple(_finding(h, sql, file) for h in sorted(hits, key=lambda h: (h.offset, h.rule)))
 
 
-def lint_files(paths: Iterable[Path], dialect: str, root: Path | None = None) -> tuple[Finding, ...]:
-    """Lint files; an unreadable file is a :class:`ParityError`."""
+def lint_files(
+    paths: Iterable[Path],
+    dialect: str,
+    root: Path | None = None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> tuple[Finding, ...]:
+    """Lint files; an unreadable file is a :class:`ParityError`.
+
+    Files are read through safefs: a file below ``root`` may not link out of it, a file named outside
+    it not out of its own folder; FIFOs, devices and files over ``max_file_bytes`` are refused.
+    """
     out: list[Finding] = []
+    real_root = os.path.realpath(root) if root is not None else None
     for path in paths:
+        absolute = os.path.abspath(path)
+        base = real_root if real_root and within(absolute, real_root) else os.path.dirname(absolute)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = Repo.at(base, max_file_bytes).read_text(absolute)
+        except FileRefused as exc:
+            raise ParityError(f"SQL file {exc.message}", file=path) from exc
         except (OSError, UnicodeDecodeError) as exc:
             raise ParityError(f"cannot read SQL file: {exc}", file=path) from exc
         shown = path.relative_to(root).as_posix() if root and path.is_relative_to(root) else str(path)

@@ -9,8 +9,10 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from parity.env.clip import clip
 from parity.model.findings import Finding, Report, Section, Severity
 
+CELL_LIMIT = 2_000  # characters: Rich folds and measures a cell line by line
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
 
@@ -30,7 +32,8 @@ def _section(console: Console, section: Section) -> None:
         for col in table.columns:
             t.add_column(col, overflow="fold")
         for row in table.rows:
-            t.add_row(*row)
+            # Cells are cut where they are built; this bound keeps layout linear whatever slips through.
+            t.add_row(*(clip(cell, CELL_LIMIT) for cell in row))
         console.print(t)
     for lang, block in section.blocks:
         console.print(Text(f"--- {lang}", style="dim"))

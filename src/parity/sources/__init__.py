@@ -21,8 +21,9 @@ from pathlib import Path
 
 from dotenv.variables import parse_variables
 
+from parity.env.clip import clip
 from parity.env.secrets import display, fingerprint
-from parity.errors import EnvFileError
+from parity.errors import EnvFileError, FileRefused
 from parity.model.env import EnvValue
 from parity.model.findings import Finding, Severity
 from parity.project import EnvLayer, Project
@@ -82,7 +83,7 @@ def _base_values(
             continue
         try:
             env = col.env_file(path)
-        except EnvFileError:
+        except (EnvFileError, FileRefused):
             continue  # the env report owns unreadable env files
         for e in env.entries:
             if e.value is None:
@@ -104,7 +105,7 @@ def _watched(project: Project, environment: str, col: Collector) -> list[Path]:
     paths: list[Path] = [project.root]
     for folder_name in project.config.sources.kubernetes:
         folder = project.root / folder_name
-        if folder.is_dir():
+        if folder.is_dir() and project.fs.contains(folder):  # a folder linking out is never walked
             paths.extend(Path(d) for d, _, _ in os.walk(folder))
     for s in project.services:
         paths.extend([s.path, s.path / "config", *s.env_files.values()])
@@ -136,7 +137,7 @@ def _gather(project: Project, environment: str) -> _Gathered:
     from parity.sources.compose import compose_layers, load_compose, map_services
     from parity.sources.k8s import container_env, container_for, containers, load_objects
 
-    col = Collector(project.root, environment)
+    col = Collector(project.root, environment, project.fs)
     compose = load_compose(project, environment, col)
     compose_map = map_services(project, compose) if compose is not None else {}
     objects = load_objects(project, environment, col)
@@ -173,7 +174,7 @@ def _gather(project: Project, environment: str) -> _Gathered:
 def _show(v: SourceValue | EnvValue, extra: list[str]) -> str:
     if isinstance(v, SourceValue) and v.secret:
         return fingerprint(v.value)
-    return display(v.key, v.value, extra)
+    return clip(display(v.key, v.value, extra))
 
 
 def _winning(layers: tuple[tuple[SourceValue, ...], ...], kinds: tuple[str, ...]) -> dict[str, SourceValue]:

@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from parity.errors import FileRefused
 from parity.model.findings import Severity
 from parity.project import EnvLayer, Project
 from parity.sources.base import Collector, SourceValue, load_yaml, read_text, scalar_to_str
@@ -111,8 +112,11 @@ def read_config(path: Path, col: Collector) -> dict[str, tuple[str, int]]:
     suffix = path.suffix.lower()
     if suffix == ".toml":
         try:
-            text = read_text(path)
+            text = read_text(path, col.repo)
             data = tomllib.loads(text)
+        except FileRefused as exc:
+            col.refused(exc, path)
+            return out
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             line = int(m.group(1)) if (m := re.search(r"line (\d+)", str(exc))) else None
             col.add("SRC001", Severity.ERROR, f"invalid TOML: {exc}", path, line, fix="fix the TOML syntax")
@@ -120,13 +124,16 @@ def read_config(path: Path, col: Collector) -> dict[str, tuple[str, int]]:
         _flatten_plain(data, "", out, _toml_lines(text))
         return out
     try:
-        docs = load_yaml(path)  # JSON is YAML; this way JSON values get lines too
+        docs = load_yaml(path, col.repo)  # JSON is YAML; this way JSON values get lines too
+    except FileRefused as exc:
+        col.refused(exc, path)
+        return out
     except YamlProblem as exc:
         if suffix != ".json":
             col.add("SRC001", Severity.ERROR, exc.message, path, exc.line, fix="fix the YAML syntax")
             return out
         try:  # the few JSON texts PyYAML rejects (tabs as indentation)
-            data = json.loads(read_text(path))
+            data = json.loads(read_text(path, col.repo))
         except (OSError, UnicodeDecodeError, ValueError) as jexc:
             line = getattr(jexc, "lineno", None)
             col.add("SRC001", Severity.ERROR, f"invalid JSON: {jexc}", path, line, fix="fix the JSON syntax")

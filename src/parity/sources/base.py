@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parity.env.parse import read_env_file
-from parity.errors import EnvFileError
+from parity.errors import EnvFileError, FileRefused
 from parity.model.env import EnvFile, EnvValue
 from parity.model.findings import Finding, Severity
+from parity.safefs import Repo
 from parity.sources.yamlnodes import YamlProblem, YNode, load_documents
 
 AREA = "env"
@@ -42,25 +43,41 @@ class SourceValue:
 class Collector:
     """Gathers findings once each (several services can hit the same broken file)."""
 
-    def __init__(self, root: Path, environment: str) -> None:
+    def __init__(self, root: Path, environment: str, repo: Repo | None = None) -> None:
         self.root = root
         self.environment = environment
+        self.repo = repo or Repo.at(root)
         self._seen: set[tuple[object, ...]] = set()
         self.findings: list[Finding] = []
         self.read_paths: list[Path] = []  # files read besides the discovered ones (env_file, .env)
-        self._env_files: dict[Path, EnvFile | EnvFileError] = {}
+        self._env_files: dict[Path, EnvFile | EnvFileError | FileRefused] = {}
 
     def env_file(self, path: Path) -> EnvFile:
         """``path`` parsed once per gathering (the compose chain and the base layers share it)."""
         if path not in self._env_files:
             try:
-                self._env_files[path] = read_env_file(path)
-            except EnvFileError as exc:
+                self._env_files[path] = read_env_file(path, self.repo)
+            except (EnvFileError, FileRefused) as exc:
                 self._env_files[path] = exc
         found = self._env_files[path]
-        if isinstance(found, EnvFileError):
+        if isinstance(found, EnvFileError | FileRefused):
             raise found
         return found
+
+    def refused(self, exc: FileRefused, path: Path, *, service: str | None = None) -> None:
+        """SRC015: a file the sources name that parity will not read (a link out of the
+        repository, a FIFO or device, a file over the cap); what it would set stays unknown."""
+        self.add(
+            "SRC015",
+            Severity.ERROR,
+            f"not read: {exc.message}",
+            path,
+            None,
+            service=service,
+            fix="replace it with a regular file inside the repository"
+            if exc.reason != "too-large"
+            else "raise [limits] max_file_bytes in parity.toml if the file is meant to be this large",
+        )
 
     def rel(self, path: Path | None) -> str | None:
         if path is None:
@@ -103,16 +120,20 @@ _DOC_CACHE: dict[tuple[str, int, int], list[YNode] | YamlProblem] = {}
 _CACHE_LIMIT = 512
 
 
-def read_text(path: Path) -> str:
-    """UTF-8 text of ``path`` (BOM dropped); raises OSError / UnicodeDecodeError / ValueError."""
-    data = path.read_bytes()
+def read_text(path: Path, repo: Repo) -> str:
+    """UTF-8 text of ``path`` (BOM dropped), read through ``repo``; raises OSError /
+    UnicodeDecodeError / ValueError, and :class:`FileRefused` for what ``repo`` refuses."""
+    data = repo.read_bytes(path)
     if b"\x00" in data:
         raise ValueError("looks binary (contains NUL bytes)")
     return data.decode("utf-8-sig")
 
 
-def load_yaml(path: Path) -> list[YNode]:
-    """The YAML documents of ``path``, cached by (path, mtime, size); raises :class:`YamlProblem`."""
+def load_yaml(path: Path, repo: Repo) -> list[YNode]:
+    """The YAML documents of ``path``, cached by (path, mtime, size); raises :class:`YamlProblem`,
+    and :class:`FileRefused` (never cached) for what ``repo`` refuses to read."""
+    if os.path.lexists(path):
+        repo.check(path)  # refused before the cache, which is keyed on a stat that follows links
     key = stat_key(path)
     if key is not None and key in _DOC_CACHE:
         cached = _DOC_CACHE[key]
@@ -120,7 +141,9 @@ def load_yaml(path: Path) -> list[YNode]:
             raise cached
         return cached
     try:
-        result: list[YNode] | YamlProblem = load_documents(read_text(path))
+        result: list[YNode] | YamlProblem = load_documents(read_text(path, repo))
+    except FileRefused:
+        raise
     except YamlProblem as exc:
         result = exc
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -135,10 +158,11 @@ def load_yaml(path: Path) -> list[YNode]:
     return result
 
 
-def list_files(folder: Path, suffixes: tuple[str, ...], max_depth: int = 4) -> list[Path]:
-    """Files under ``folder`` with one of ``suffixes``, sorted, hidden folders skipped."""
+def list_files(folder: Path, suffixes: tuple[str, ...], repo: Repo, max_depth: int = 4) -> list[Path]:
+    """Files under ``folder`` with one of ``suffixes``, sorted, hidden folders skipped. A folder that
+    leads out of the repository is not walked (links to folders below it are never followed)."""
     out: list[Path] = []
-    if not folder.is_dir():
+    if not folder.is_dir() or not repo.contains(folder):
         return out
     base_depth = len(folder.parts)
     for dirpath, dirnames, filenames in os.walk(folder):

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from parity.errors import EnvFileError
+from parity.errors import EnvFileError, FileRefused
 from parity.model.findings import Severity
 from parity.project import ENV_ALIASES, EnvLayer, Project
 from parity.sources.base import Collector, SourceValue, load_yaml, read_text
@@ -113,6 +113,9 @@ def _project_variables(folder: Path, col: Collector) -> dict[str, tuple[str, Pat
         return {}
     try:
         env = col.env_file(path)
+    except FileRefused as exc:
+        col.refused(exc, path)
+        return {}
     except EnvFileError as exc:
         col.add(
             "SRC001", Severity.ERROR, f"cannot read the compose project .env: {exc.message}", path, exc.line
@@ -308,7 +311,10 @@ def _read_file(
         col.add("SRC001", Severity.ERROR, "compose file does not exist", file, None)
         return
     try:
-        docs = load_yaml(file)
+        docs = load_yaml(file, col.repo)
+    except FileRefused as exc:
+        col.refused(exc, file)
+        return
     except YamlProblem as exc:
         col.add("SRC001", Severity.ERROR, exc.message, file, exc.line, fix="fix the YAML syntax")
         return
@@ -420,7 +426,10 @@ def _read_env_file(ref: EnvFileRef, col: Collector, service: str) -> list[tuple[
     """(key, value, line, interpolate) of an ``env_file``; the raw format takes lines literally."""
     if ref.raw:
         try:
-            text = read_text(ref.path)
+            text = read_text(ref.path, col.repo)
+        except FileRefused as exc:
+            col.refused(exc, ref.path, service=service)
+            return []
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             col.add("SRC001", Severity.ERROR, f"cannot read env_file: {exc}", ref.path, None, service=service)
             return []
@@ -432,6 +441,9 @@ def _read_env_file(ref: EnvFileRef, col: Collector, service: str) -> list[tuple[
         return out
     try:
         env = col.env_file(ref.path)
+    except FileRefused as exc:
+        col.refused(exc, ref.path, service=service)
+        return []
     except EnvFileError as exc:
         col.add(
             "SRC001",

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parity.env.secrets import is_secret_key
+from parity.errors import FileRefused
 from parity.model.findings import Severity
 from parity.project import ENV_ALIASES, Project
 from parity.sources.base import Collector, SourceValue, list_files, load_yaml
@@ -88,10 +89,10 @@ def manifest_files(project: Project, environment: str, col: Collector | None = N
     for folder_name in project.config.sources.kubernetes:
         folder = (project.root / folder_name).resolve()
         kustomize_dirs: set[Path] = set()
-        for path in list_files(folder, (".yaml", ".yml", ".json")):
+        for path in list_files(folder, (".yaml", ".yml", ".json"), project.fs):
             if path.name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
                 kustomize_dirs.add(path.parent)
-        for path in list_files(folder, (".yaml", ".yml", ".json")):
+        for path in list_files(folder, (".yaml", ".yml", ".json"), project.fs):
             if any(d == path.parent or d in path.parents for d in kustomize_dirs):
                 continue
             tokens = _env_tokens(path.relative_to(folder), environments)
@@ -136,7 +137,10 @@ def load_objects(
 
     for file in manifest_files(project, environment, col):
         try:
-            docs = load_yaml(file)
+            docs = load_yaml(file, col.repo)
+        except FileRefused as exc:
+            col.refused(exc, file)
+            continue
         except YamlProblem as exc:
             col.add("SRC001", Severity.ERROR, exc.message, file, exc.line, fix="fix the YAML syntax")
             continue

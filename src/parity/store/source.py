@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pathspec
 
+from parity.errors import FileRefused
 from parity.project import SKIP_DIRS
+from parity.safefs import Repo, open_beneath
 
 # Tests hold fakes and partial doubles on purpose; checking them as implementations or
 # record types would report noise, so they are left out of the scan.
@@ -199,14 +201,25 @@ def python_files(root: Path, *, include_tests: bool = False) -> list[Path]:
 
 
 def _gitignore(root: Path) -> pathspec.PathSpec:
-    gi = root / ".gitignore"
     lines: list[str] = []
-    if gi.is_file():
-        try:
-            lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            lines = []
+    try:
+        lines = Repo.at(root).read_text(root / ".gitignore", errors="replace").splitlines()
+    except (OSError, FileRefused):
+        lines = []
     return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+
+
+def _read_source(root: str, path: Path) -> bytes | None:
+    """The bytes of a Python file below ``root`` through safefs; None when over the size limit."""
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError:
+        raise FileRefused("is outside the repository; not read", file=path, reason="outside") from None
+    fd, st = open_beneath(root, rel)
+    try:
+        return os.read(fd, MAX_FILE_BYTES + 1) if st.st_size <= MAX_FILE_BYTES else None
+    finally:
+        os.close(fd)
 
 
 @contextmanager
@@ -235,14 +248,17 @@ def _scan_files(root: Path, files: Iterable[Path]) -> SourceIndex:
     classes: list[ClassInfo] = []
     problems: list[SourceProblem] = []
     count = 0
+    base = str(root)
     for path in files:
         count += 1
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                continue
-            data = path.read_bytes()
+            data = _read_source(base, path)
+        except FileRefused:
+            continue  # a link out of the repository, a FIFO: never read (the code scanner notes it)
         except OSError as exc:
             problems.append(SourceProblem(path, None, f"cannot read: {exc.strerror}"))
+            continue
+        if data is None:
             continue
         # Most files define no class at all; skipping their parse is most of the speed.
         if b"class" not in data and b"Table(" not in data and b"uple(" not in data and b"Dict(" not in data:

@@ -21,7 +21,8 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from parity.errors import ParityError, WriteRefused
+from parity.errors import FileRefused, ParityError, WriteRefused
+from parity.safefs import Repo
 from parity.store.coverage import Coverage
 from parity.store.proposals import FieldProposal, Skipped, propose
 from parity.store.source import gc_paused
@@ -174,20 +175,23 @@ class SyncPlan:
     skipped: tuple[Skipped, ...]
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, repo: Repo | None = None) -> str:
+    # Through safefs (no FIFO, no huge file, no link leaving the repository — without a repository,
+    # the file's folder) and without newline translation, as the writer keeps them.
     try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            return fh.read()
+        return (repo or Repo.at(path.parent)).read_text(path)
+    except FileRefused as exc:
+        raise ParityError(exc.message, file=path) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ParityError(f"cannot read: {exc}", file=path) from exc
 
 
-def plan_sync(coverage: Coverage) -> SyncPlan:
+def plan_sync(coverage: Coverage, repo: Repo | None = None) -> SyncPlan:
     """What ``sync`` would write: one edit per file, computed, nothing written."""
     texts: dict[Path, str] = {}
     for gap in coverage.missing:
         if gap.model.file not in texts:
-            texts[gap.model.file] = _read(gap.model.file)
+            texts[gap.model.file] = _read(gap.model.file, repo)
     style = {p: "Optional[" in t and "| None" not in t for p, t in texts.items()}
     proposals, skipped = propose(coverage, style)
     by_file: dict[Path, list[FieldProposal]] = {}
@@ -201,16 +205,22 @@ def plan_sync(coverage: Coverage) -> SyncPlan:
     return SyncPlan(tuple(e for e in edits if e.after != e.before), tuple(skipped))
 
 
-def apply_sync(root: Path, plan: SyncPlan) -> Path | None:
+def apply_sync(root: Path, plan: SyncPlan, repo: Repo | None = None) -> Path | None:
     """Write the plan: a backup set first, then one atomic write per file. Returns the backup folder."""
     from parity.env.write import atomic_write_text, backup_files
 
     if not plan.edits:
         return None
+    repo = repo or Repo.at(root)
+    targets: list[Path] = []
     for edit in plan.edits:
-        if _read(edit.path) != edit.before:
+        try:
+            targets.append(repo.write_target(edit.path))  # a link out of the repository is never written
+        except FileRefused as exc:
+            raise WriteRefused(f"{exc.message}; nothing was written", file=edit.path) from exc
+        if _read(edit.path, repo) != edit.before:
             raise WriteRefused("changed since it was read; nothing written, run sync again", file=edit.path)
-    backup = backup_files(root, [e.path for e in plan.edits], label="store-sync")
-    for edit in plan.edits:
-        atomic_write_text(edit.path, edit.after)
+    backup = backup_files(root, targets, label="store-sync")
+    for edit, target in zip(plan.edits, targets, strict=True):
+        atomic_write_text(target, edit.after)
     return backup.path

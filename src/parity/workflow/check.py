@@ -91,7 +91,7 @@ def analysis_sections(
     """The gap-analysis sections (env, flags, schema, store): what ``check`` reports and what
     ``apply`` re-runs to verify its own work. ``progress`` hears of each long step."""
     say = progress or (lambda _message: None)
-    files = files or EnvFiles()
+    files = files or EnvFiles(project.fs)
     say("scanning the code for env reads and flags")
     code = scan_project(project)
     say("comparing env files across services")
@@ -142,7 +142,7 @@ def run_check(
     progress: Callable[[str], None] | None = None,
 ) -> Report:
     project, env = load_project(path, environment)
-    files = EnvFiles()
+    files = EnvFiles(project.fs)
     sections = analysis_sections(project, env, files, progress)
     env_findings = sections[0].findings
 

@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from parity.env.write import PARITY_DIR, ensure_parity_dir
-from parity.errors import WriteRefused
+from parity.errors import ParityError, WriteRefused
 from parity.faults import checkpoint
+from parity.safefs import Repo, private_dir
 
 RUNS = "runs"
 
@@ -86,11 +87,11 @@ class Journal:
     @staticmethod
     def begin(root: Path, environment: str, command: str) -> Journal:
         try:
-            folder = ensure_parity_dir(root) / RUNS
-            folder.mkdir(mode=0o700, exist_ok=True)
-        except OSError as exc:
+            folder = private_dir(ensure_parity_dir(root) / RUNS)
+        except (OSError, ParityError) as exc:
             raise WriteRefused(
-                f"cannot write the run journal ({exc.strerror or exc}); nothing was written", file=root
+                f"cannot write the run journal ({getattr(exc, 'strerror', None) or exc}); nothing was written",
+                file=root,
             ) from exc
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         journal = Journal(root, folder / f"{stamp}.jsonl")
@@ -149,10 +150,12 @@ def file_hash(path: Path) -> str | None:
 
 
 def load(root: Path, path: Path) -> Journal | None:
-    """The journal at ``path``; a line that does not parse (a torn last append) ends it."""
+    """The journal at ``path``; a line that does not parse (a torn last append) ends it.
+
+    A committed ``.parity/`` is repository content too: a link out of it or a FIFO is no journal."""
     try:
-        raw = path.read_bytes().decode("utf-8", "replace")
-    except OSError:
+        raw = Repo.at(root).read_bytes(path).decode("utf-8", "replace")
+    except (OSError, ParityError):
         return None
     entries: list[dict[str, Any]] = []
     for text in raw.splitlines():

@@ -19,14 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from parity.env.write import ensure_parity_dir
-from parity.errors import WriteRefused
+from parity.errors import ParityError, WriteRefused
+from parity.safefs import private_dir
 
 LOCKS = "locks"
 
 
 def _path(root: Path, environment: str) -> Path:
-    folder = ensure_parity_dir(root) / LOCKS
-    folder.mkdir(mode=0o700, exist_ok=True)
+    folder = private_dir(ensure_parity_dir(root) / LOCKS)
     return folder / f"{environment}.lock"
 
 
@@ -48,9 +48,10 @@ def run_lock(root: Path, environment: str, command: str) -> Iterator[None]:
     try:
         path = _path(root, environment)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
+    except (OSError, ParityError) as exc:
         raise WriteRefused(
-            f"cannot take the run lock ({exc.strerror or exc}); nothing was written", file=root / ".parity"
+            f"cannot take the run lock ({getattr(exc, 'strerror', None) or exc}); nothing was written",
+            file=root / ".parity",
         ) from exc
     try:
         try:

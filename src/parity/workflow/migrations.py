@@ -16,6 +16,7 @@ from parity.env.write import BackupSet, backup_files, restore
 from parity.errors import DiscoveryError, MigrationError, ParityError
 from parity.model.findings import Finding, Section, Severity
 from parity.project import Project
+from parity.safefs import Repo
 
 if TYPE_CHECKING:
     from parity.workflow.journal import Journal
@@ -48,11 +49,9 @@ def implementation_section(project: Project, environment: str) -> Section | None
         from parity.migrate import dir as mdir
 
         waiting = {m.version for m in status.pending}
-        files = [m for m in mdir.load(folder) if m.version in waiting]
+        files = [m for m in mdir.load(folder, project.fs.max_file_bytes) if m.version in waiting]
         pending = tuple(f"pending: {project.rel(m.up_path)}" for m in files)
-        sql = tuple(
-            ("sql", f"-- {project.rel(m.up_path)}\n" + m.up_path.read_text(encoding="utf-8")) for m in files
-        )
+        sql = tuple(("sql", f"-- {project.rel(m.up_path)}\n" + m.up_sql()) for m in files)
         return Section("implementation-migrations", "Implementation: migrations", (), (), pending, sql)
     pr = plan_for(project, environment, name=MIGRATION_NAME)
     if pr.plan.empty:
@@ -132,7 +131,7 @@ def apply_migrations(
             )
 
     if not status.pending:
-        out.files = backup_files(project.root, _files(folder), label="migrations")
+        out.files = backup_files(project.root, _files(project, folder), label="migrations")
         if journal is not None:
             journal.record(
                 "folder-backup",
@@ -224,7 +223,7 @@ def restore_folder(project: Project, backup: BackupSet, folder: Path, existed: b
     and the folder itself gone again when the run created it."""
     restored = restore(project.root, backup)
     kept = {(project.root / rel).resolve() for rel in backup.files}
-    for path in _files(folder):
+    for path in _files(project, folder):
         if path.resolve() not in kept:
             path.unlink()
             restored.append(project.rel(path))
@@ -269,5 +268,7 @@ def write_baseline(
     return True
 
 
-def _files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+def _files(project: Project, folder: Path) -> list[Path]:
+    """The regular files of the migrations folder (links out of it, FIFOs and the like left out)."""
+    repo = Repo.at(folder, project.fs.max_file_bytes)
+    return sorted(p for p in folder.iterdir() if repo.is_file(p)) if folder.is_dir() else []

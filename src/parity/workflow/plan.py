@@ -15,7 +15,7 @@ def run_plan(
     path: Path, environment: str | None, sets: tuple[str, ...], enable: tuple[str, ...], consolidate: bool
 ) -> Report:
     project, env = load_project(path, environment)
-    files = EnvFiles()
+    files = EnvFiles(project.fs)
     sync = run_sync_plan(project, env, [*sets, *(f"{f}=true" for f in enable)], files)
     sections: list[Section] = [env_plan_section(sync, "Implementation: env files")]
     if consolidate:

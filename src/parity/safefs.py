@@ -1,0 +1,242 @@
+"""Repository files as untrusted input: every read of a file the repository holds goes through here.
+
+A repository can hold anything git can store or a checkout can leave behind: a link to ``~/.pgpass``
+or ``/dev/zero``, a FIFO, a 50 MB value. So a read resolves the path first and refuses, without
+opening it, a path or link target outside the repository root and anything that is not a regular
+file (devices, FIFOs, sockets). It then opens with ``O_NOFOLLOW | O_NONBLOCK``, so a link or FIFO
+swapped in after the check can neither redirect nor hang it, and reads at most ``max_file_bytes``
+(``[limits] max_file_bytes``, 4 MB by default). A write goes through a link that stays inside the
+repository to its target (the link stays a link) and refuses one that leaves it.
+
+Example::
+
+    repo = Repo.at(project_root)
+    text = repo.read_text(project_root / "services/web/.env.production")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import functools
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from parity.errors import FileRefused
+
+DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024
+LIMIT_KEY = "[limits] max_file_bytes"
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def within(path: str, root: str) -> bool:
+    """Whether the absolute, normalised ``path`` is ``root`` or below it (no file system access)."""
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def kind_of(mode: int) -> str | None:
+    """``"a FIFO"``, ``"a socket"``, … for what parity never opens; None for files and folders."""
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Repo:
+    """The repository root and the per-file read cap; the one gate for reading repository files."""
+
+    root: Path
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+
+    @staticmethod
+    def at(root: Path | str, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Repo:
+        return Repo(Path(os.path.realpath(root)), max_file_bytes)
+
+    # --- where a path leads ------------------------------------------------------------------------
+
+    def contains(self, path: Path | str) -> bool:
+        """Whether ``path`` is inside the repository once every link on the way is followed."""
+        absolute = os.path.abspath(path)
+        root = str(self.root)
+        return within(absolute, root) and within(os.path.realpath(absolute), root)
+
+    def resolve(self, path: Path | str, verb: str = "read") -> Path:
+        """``path`` with every link followed; :class:`FileRefused` when it (or a link on the way)
+        leaves the repository."""
+        absolute = os.path.abspath(path)
+        root = str(self.root)
+        if not within(absolute, root):
+            raise FileRefused(f"is outside the repository; not {verb}", file=path, reason="outside")
+        real = os.path.realpath(absolute)
+        if not within(real, root):
+            raise FileRefused(
+                f"links to {real}, outside the repository; not {verb}", file=path, reason="outside"
+            )
+        return Path(real)
+
+    def check(self, path: Path | str) -> os.stat_result:
+        """The ``stat`` of a readable repository file, refusing (without opening it) a link leaving
+        the repository, a folder, a FIFO, a socket, a device or a file over the cap.
+        A missing file raises :class:`FileNotFoundError` as ``open`` would."""
+        real = self.resolve(path)
+        st = os.lstat(real)
+        self._refuse_kind(path, st)
+        return st
+
+    def is_file(self, path: Path | str) -> bool:
+        """A regular file inside the repository and under the cap (what a walker may hand on)."""
+        try:
+            self.check(path)
+        except (OSError, FileRefused):
+            return False
+        return True
+
+    def _refuse_kind(self, path: Path | str, st: os.stat_result) -> None:
+        if stat.S_ISDIR(st.st_mode):
+            raise FileRefused("is a directory, not a file", file=path, reason="directory")
+        kind = kind_of(st.st_mode)
+        if not stat.S_ISREG(st.st_mode):
+            what = f"{kind}, not a regular file" if kind else "not a regular file"
+            raise FileRefused(f"is {what}; not read", file=path, reason="special")
+        if st.st_size > self.max_file_bytes:
+            raise self._too_large(path, st.st_size)
+
+    def _too_large(self, path: Path | str, size: int) -> FileRefused:
+        return FileRefused(
+            f"is {size:,} bytes, over the {self.max_file_bytes:,}-byte limit ({LIMIT_KEY}); not read",
+            file=path,
+            reason="too-large",
+        )
+
+    # --- reading -----------------------------------------------------------------------------------
+
+    def read_bytes(self, path: Path | str) -> bytes:
+        """The bytes of a repository file (see :meth:`check` for what is refused)."""
+        real = self.resolve(path)
+        self._refuse_kind(path, os.lstat(real))
+        try:
+            fd = os.open(real, _OPEN_FLAGS)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # replaced by a link since it was resolved
+                raise FileRefused("changed into a link while being read; not read", file=path) from exc
+            raise
+        try:
+            # The file may have been swapped (a FIFO, a bigger file) between the check and the open.
+            st = os.fstat(fd)
+            self._refuse_kind(path, st)
+            # One read of the size fstat gives (plus one byte, to notice growth), then what is left.
+            chunks = [os.read(fd, st.st_size + 1)]
+            size = len(chunks[0])
+            while size <= self.max_file_bytes and (
+                chunk := os.read(fd, min(1 << 20, self.max_file_bytes + 1 - size))
+            ):
+                chunks.append(chunk)
+                size += len(chunk)
+            if size > self.max_file_bytes:
+                raise self._too_large(path, size)
+        finally:
+            os.close(fd)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def read_text(self, path: Path | str, *, errors: str = "strict") -> str:
+        """UTF-8 text of a repository file; raises :class:`UnicodeDecodeError` on bad bytes."""
+        return self.read_bytes(path).decode("utf-8", errors)
+
+    # --- writing -----------------------------------------------------------------------------------
+
+    def write_target(self, path: Path | str) -> Path:
+        """Where a write of ``path`` must land: the file itself, or the target of a link that stays
+        inside the repository (so the link stays a link). Refuses a path or link target outside
+        the repository, and a target that exists but is not a regular file."""
+        real = self.resolve(path, verb="written")
+        try:
+            st = os.lstat(real)
+        except FileNotFoundError:
+            return real
+        if stat.S_ISDIR(st.st_mode):
+            raise FileRefused("is a directory, not a file; not written", file=path, reason="directory")
+        if not stat.S_ISREG(st.st_mode):
+            kind = kind_of(st.st_mode) or "not a regular file"
+            raise FileRefused(f"is {kind}; not written", file=path, reason="special")
+        return real
+
+
+@functools.lru_cache(maxsize=64)
+def _real(root: str) -> str:
+    return os.path.realpath(root)
+
+
+@functools.lru_cache(maxsize=4096)
+def _folder_inside(root: str, rel_dir: str) -> bool:
+    return within(os.path.realpath(os.path.join(root, rel_dir)), root)
+
+
+def open_beneath(root: str, rel: str) -> tuple[int, os.stat_result]:
+    """An open descriptor (``O_RDONLY | O_NONBLOCK``) and ``fstat`` of the regular file ``rel``
+    below ``root``, for scanners that read thousands of files: the folder check is
+    cached, and a link is resolved only when the file is one. Refuses (:class:`FileRefused`) a link
+    whose target leaves ``root``, folders and special files, without opening them."""
+    root = _real(root)
+    rel_dir = rel.rpartition("/")[0]
+    if rel.startswith("/") or ".." in rel.split("/") or (rel_dir and not _folder_inside(root, rel_dir)):
+        raise FileRefused("is outside the repository; not read", file=rel, reason="outside")
+    path = f"{root}/{rel}"
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        path = os.path.realpath(path)
+        if not within(path, root):
+            raise FileRefused(
+                f"links to {path}, outside the repository; not read", file=rel, reason="outside"
+            )
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):  # realpath stops at a loop
+            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), rel)
+    if stat.S_ISDIR(st.st_mode):
+        raise FileRefused("is a directory, not a file", file=rel, reason="directory")
+    if not stat.S_ISREG(st.st_mode):
+        raise FileRefused(
+            f"is {kind_of(st.st_mode) or 'not a regular file'}; not read", file=rel, reason="special"
+        )
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise FileRefused("changed into a link while being read; not read", file=rel) from exc
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise FileRefused("changed while being read; not read", file=rel, reason="special")
+    return fd, st
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` as a folder only its owner can enter (0700), created if needed. A link, or anything
+    but a folder, in its place is refused: backups must not land where a repository points them."""
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        what = "a link" if stat.S_ISLNK(st.st_mode) else "not a folder"
+        raise FileRefused(f"is {what}; parity keeps its records only in a real folder", file=path)
+    if stat.S_IMODE(st.st_mode) != 0o700:
+        os.chmod(path, 0o700)
+    return path
+
+
+def private_dirs(base: Path, rel: str | Path) -> Path:
+    """Every folder of ``rel`` below ``base`` made with :func:`private_dir`; returns the last one."""
+    current = base
+    for part in Path(rel).parts:
+        current = private_dir(current / part)
+    return current
