@@ -339,3 +339,85 @@ def test_the_dump_tool_gets_the_password_from_a_private_option_file(
         assert "sku" not in [r[0] for r in _rows(mysql_url, "SHOW COLUMNS FROM items")]
     finally:
         execute(mysql_server_url, [f"DROP USER IF EXISTS '{user}'@'%'"])
+
+
+@pytest.mark.parametrize(
+    ("statements", "expected"),
+    [
+        (["ALTER TABLE items ADD COLUMN sku varchar(20) NULL"], ["items"]),
+        (["CREATE INDEX ix ON settings (v)", "CREATE TABLE fresh (id int PRIMARY KEY)"], ["settings"]),
+        # A cascading foreign key carries a delete on: the child table is backed up too.
+        (["DELETE FROM parents WHERE id = 1"], ["children", "parents"]),
+        # A statement that names a view, or a table with a trigger: anything may change.
+        (["UPDATE v_items SET name = 'x'"], ["children", "items", "logged", "orders", "parents", "settings"]),
+        (["UPDATE logged SET x = 1"], ["children", "items", "logged", "orders", "parents", "settings"]),
+        (None, ["children", "items", "logged", "orders", "parents", "settings"]),
+    ],
+)
+def test_the_backup_holds_the_tables_the_statements_can_change(
+    shop: Path, mysql_url: str, statements: list[str] | None, expected: list[str]
+) -> None:
+    from parity.migrate.runtime import open_runtime
+
+    execute(
+        mysql_url,
+        [
+            "CREATE TABLE parents (id int PRIMARY KEY)",
+            "CREATE TABLE children (id int PRIMARY KEY, parent_id int,"
+            " FOREIGN KEY (parent_id) REFERENCES parents (id) ON DELETE CASCADE)",
+            "CREATE VIEW v_items AS SELECT * FROM items",
+            "CREATE TABLE logged (id int PRIMARY KEY, x int)",
+            "CREATE TRIGGER logged_t BEFORE UPDATE ON logged FOR EACH ROW SET NEW.x = NEW.x",
+        ],
+    )
+    rt = open_runtime(mysql_url, read_only=True)
+    try:
+        assert rt.backup_tables(rt.table_names(), statements) == expected
+    finally:
+        rt.close()
+
+
+@pytest.mark.parametrize(
+    ("statements", "expected"),
+    [
+        (["ALTER TABLE items ADD COLUMN sku varchar(20) NULL", "CREATE INDEX ix ON items (name)"], False),
+        (["ALTER TABLE items MODIFY COLUMN name varchar(60) NOT NULL"], False),
+        (["CREATE TABLE t (id int, p int, FOREIGN KEY (p) REFERENCES items (id) ON DELETE CASCADE)"], False),
+        (["UPDATE items SET name = 'x'"], False),  # no trigger anywhere writes rows
+        (["INSERT INTO settings VALUES ('b', '2')"], True),
+        (["DELETE FROM orders"], True),
+        (["ALTER IGNORE TABLE items ADD UNIQUE (name)"], True),
+        (["ALTER TABLE items DROP PARTITION p0"], True),
+        (["CALL cleanup()"], True),
+        (None, True),
+    ],
+)
+def test_which_runs_can_insert_or_delete_rows(
+    shop: Path, mysql_url: str, statements: list[str] | None, expected: bool
+) -> None:
+    """Decides whether a row count that changed during a failed run was another session's write
+    (then the backup is not restored over it)."""
+    from parity.migrate.runtime import open_runtime
+
+    rt = open_runtime(mysql_url, read_only=True)
+    try:
+        assert rt.may_change_row_counts(statements) is expected
+    finally:
+        rt.close()
+
+
+def test_an_update_is_a_row_writer_when_a_trigger_inserts(shop: Path, mysql_url: str) -> None:
+    from parity.migrate.runtime import open_runtime
+
+    execute(
+        mysql_url,
+        [
+            "CREATE TABLE audit (id int AUTO_INCREMENT PRIMARY KEY)",
+            "CREATE TRIGGER items_log AFTER UPDATE ON items FOR EACH ROW INSERT INTO audit () VALUES ()",
+        ],
+    )
+    rt = open_runtime(mysql_url, read_only=True)
+    try:
+        assert rt.may_change_row_counts(["UPDATE settings SET v = '2'"]) is True
+    finally:
+        rt.close()

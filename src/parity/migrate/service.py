@@ -383,10 +383,14 @@ def apply(
                 f"{why}: the backup was not restored over their writes (it stays in "
                 f"{project.rel(folder)}); the down migrations ran"
             )
-        notes.append(
-            "verification failed: the migration was rolled back: "
-            + _undo(url, ex, bk, versions, lock_timeout)
-        )
+        try:
+            how = _undo(url, ex, bk, versions, lock_timeout)
+        except MigrationError:
+            if bk.restore_tables:  # the restore can be retried: `rollback` finds this manifest
+                data["state"] = "failed"
+                atomic_write_text(manifest, json.dumps(data, indent=2, sort_keys=True) + "\n")
+            raise
+        notes.append("verification failed: the migration was rolled back: " + how)
         rolled_back = True
         data["rolled_back"] = True
     else:
