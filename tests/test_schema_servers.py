@@ -11,7 +11,7 @@ import pymysql
 import pytest
 from typer.testing import CliRunner
 
-from conftest import mysql_connect_args
+from conftest import mysql_connect_args, with_database, with_user
 from parity import dialects
 from parity.cli.app import app
 from schema_helpers import execute
@@ -179,27 +179,16 @@ def test_postgres_unreachable_server(project: Path) -> None:
     assert "cannot reach the PostgreSQL server" in line and "s3cret-FAKE" not in line
 
 
-def test_postgres_unknown_user(project: Path) -> None:
-    line = _error(
-        [
-            "schema",
-            "diff",
-            str(project),
-            "--db",
-            "postgresql://no_such_user_x:s3cret-FAKE@127.0.0.1:5432/postgres",
-        ]
-    )
+def test_postgres_unknown_user(project: Path, pg_server_url: str) -> None:
+    # The fixture's server, TCP or unix socket, as a user it does not know.
+    url = with_user(pg_server_url, "no_such_user_x", "s3cret-FAKE")
+    assert "no_such_user_x:s3cret-FAKE@" in url
+    line = _error(["schema", "diff", str(project), "--db", url])
     assert "refused the credentials" in line and "s3cret-FAKE" not in line
 
 
 def test_postgres_missing_database(project: Path, pg_server_url: str) -> None:
-    url = (
-        pg_server_url.rsplit("/", 1)[0] + "/parity_no_such_db" if "?" not in pg_server_url else pg_server_url
-    )
-    if "?" in pg_server_url:  # a throwaway unix-socket server: swap the path part only
-        from conftest import with_database
-
-        url = with_database(pg_server_url, "parity_no_such_db")
+    url = with_database(pg_server_url, "parity_no_such_db")
     line = _error(["schema", "diff", str(project), "--db", url])
     assert "no such PostgreSQL database" in line
 
@@ -236,8 +225,6 @@ def test_mysql_wrong_password(project: Path, mysql_url: str, mysql_server_url: s
 
 
 def test_mysql_missing_database_and_unreachable(project: Path, mysql_server_url: str) -> None:
-    from conftest import with_database
-
     line = _error(
         ["schema", "diff", str(project), "--db", with_database(mysql_server_url, "parity_no_such_db")]
     )

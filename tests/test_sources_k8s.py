@@ -229,7 +229,7 @@ def test_conflict_with_a_secret_never_shows_either_value(tmp_path: Path) -> None
     findings = source_findings(project, "production")
     (conflict,) = [f for f in findings if f.code == "SRC005"]
     assert (conflict.key, conflict.file, conflict.line) == ("API_KEY", "k8s/production/secrets.yaml", 7)
-    assert "sha256:" in conflict.message
+    assert "hmac:" in conflict.message
     dumped = json.dumps([f.as_dict() for f in findings])
     for secret in (SECRET, OTHER_SECRET, b64(SECRET)):
         assert secret not in dumped

@@ -118,6 +118,6 @@ def test_failing_smoke_is_an_error_and_its_output_is_masked(tmp_path: Path) -> N
     root = make(tmp_path, toml=smoke_toml(leak))
     (f,) = section(root).findings
     assert f.code == "STO042" and "exited 4" in f.message
-    assert SECRET not in f.message and "sha256:" in f.message
+    assert SECRET not in f.message and "hmac:" in f.message
     assert f.file == "parity.toml"
     assert codes(section(root, smoke=False)) == []

@@ -286,9 +286,9 @@ def test_value_from_a_kubernetes_secret_is_masked_whatever_its_name(tmp_path: Pa
     assert why(discover(shop), "bill", "production").blockers == ()  # the Secret provides it there
     r = why(discover(shop), "bill", "staging")
     assert [b.key for b in r.blockers] == ["BILLING_ACCOUNT"]
-    assert "(production has sha256:" in r.blockers[0].fix
+    assert "(production has hmac:" in r.blockers[0].fix
     flags = runner.invoke(app, ["flags", str(shop), "--env", "staging", "--format", "json"])
-    assert "BILLING_ACCOUNT" in flags.output and "(production has sha256:" in flags.output
+    assert "BILLING_ACCOUNT" in flags.output and "(production has hmac:" in flags.output
     for out in (flags.output, json.dumps(r.as_dict())):
         assert "acct-12345-plain" not in out
 

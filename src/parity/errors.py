@@ -6,15 +6,19 @@ renderers can format them and tests can assert on them.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-_PASSWORD_IN_URL = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]*)@")
+from parity.urlparts import redact_urls
 
 
 def redact_url(url: str) -> str:
-    """Remove the password from a database URL: ``postgresql://u:pw@h/db`` → ``postgresql://u:***@h/db``."""
-    return _PASSWORD_IN_URL.sub(lambda m: f"{m['scheme']}{m['user']}:***@", url)
+    """Remove the credentials from a URL, or from every URL in a message:
+    ``postgresql://u:pw@h/db?password=x`` → ``postgresql://u:***@h/db?password=***``.
+
+    A password holding a raw ``/`` or ``@`` is removed whole (the last ``@`` before the host
+    ends the userinfo); ``password=…`` keywords of libpq/ADO.NET strings are blanked too.
+    """
+    return redact_urls(url)
 
 
 class ParityError(Exception):

@@ -51,7 +51,21 @@ def _register() -> None:
     __import__("parity.cli.store", fromlist=["register"]).register(app)
 
 
+def _scope_commands(group: typer.Typer) -> None:
+    """Every command, however registered, runs inside its project's secret scope (cli.common.scoped)."""
+    from parity.cli.common import scoped
+
+    for info in group.registered_commands:
+        if info.callback is not None and not getattr(info.callback, "__parity_scoped__", False):
+            info.callback = scoped(info.callback)
+            info.callback.__parity_scoped__ = True  # type: ignore[attr-defined]
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _scope_commands(sub.typer_instance)
+
+
 _register()
+_scope_commands(app)
 
 
 def main() -> None:

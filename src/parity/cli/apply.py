@@ -13,6 +13,7 @@ from parity.cli.common import (
     Format,
     FormatOpt,
     OutputOpt,
+    echo,
     emit,
     exit_for,
     fail_usage,
@@ -74,7 +75,7 @@ def apply_cmd(
         preview = guarded(lambda: run_plan(path, env, tuple(set_ or ()), tuple(enable or ()), consolidate))
         emit(preview, Format.text)
         if not typer.confirm("Apply these changes?", default=False):
-            typer.echo("nothing changed", err=True)
+            echo("nothing changed", err=True)
             raise typer.Exit(1)
     options = ApplyOptions(tuple(set_ or ()), tuple(enable or ()), consolidate)
     with progress_reporter("parity apply") as progress:
@@ -86,12 +87,19 @@ def apply_cmd(
 def rollback_cmd(
     path: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
     env: EnvOpt = "production",
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Roll back even over files edited since the apply (those edits are kept in a backup).",
+        ),
+    ] = False,
     fmt: FormatOpt = Format.text,
 ) -> None:
-    """Undo the last `apply`: env files restored byte for byte, its migrations reversed."""
+    """Undo the last `apply` (or finish undoing an interrupted one): env files restored byte for byte, its migrations reversed."""
     from parity.workflow.apply import run_rollback
 
-    report = guarded(lambda: run_rollback(path, env))
+    report = guarded(lambda: run_rollback(path, env, force=force))
     emit(report, fmt)
     raise exit_for(report)
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from parity.env.secrets import scrub
 from parity.errors import ParityError
 
 if TYPE_CHECKING:
@@ -36,10 +38,58 @@ OutputOpt = Annotated[
 ]
 
 
+def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """``typer.echo`` after the last scrub: no known secret, no URL credential gets out."""
+    typer.echo(scrub(message), err=err, nl=nl)
+
+
 def fail_usage(message: str) -> typer.Exit:
     """Print one clear line to stderr and return the exit to raise (code 2)."""
-    typer.echo(f"parity: error: {message}", err=True)
+    echo(f"parity: error: {message}", err=True)
     return typer.Exit(2)
+
+
+def _secret_values_given(kwargs: dict[str, Any]) -> list[str]:
+    """Secrets a command line hands over: ``--db``/``--dev-url`` URLs, secret ``--set`` values."""
+    from parity.env.secrets import is_secret
+
+    found = [v for v in (kwargs.get("db"), kwargs.get("dev_url")) if isinstance(v, str) and v]
+    for item in kwargs.get("set_") or ():
+        assignment = item.split(":", 1)[-1] if ":" in item.split("=", 1)[0] else item
+        key, sep, value = assignment.partition("=")
+        if sep and is_secret(key.strip(), value):
+            found.append(value)
+    return found
+
+
+def scoped(command: Callable[..., T]) -> Callable[..., T]:
+    """Run ``command`` inside the secret scope of the project its ``path`` names, so that every
+    fingerprint uses the repository's key and every output is scrubbed of the project's secrets.
+    An unexpected crash prints its traceback scrubbed (a message can quote a value)."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> T:
+        from parity.env.secrets import use_scope
+        from parity.sources.known import secret_scope
+
+        with (
+            secret_scope(kwargs.get("path")) as scope,
+            use_scope(scope.with_values(_secret_values_given(kwargs))),
+        ):
+            try:
+                return command(*args, **kwargs)
+            except Exception as exc:
+                if isinstance(exc, typer.Exit | typer.Abort) or type(exc).__module__.startswith("click"):
+                    raise
+                import traceback
+
+                text = "".join(traceback.format_exception(exc))
+                if scrub(text) == text:
+                    raise
+                echo(text, err=True, nl=False)
+                raise typer.Exit(70) from None
+
+    return run
 
 
 def guarded(fn: Callable[[], T]) -> T:
@@ -53,8 +103,12 @@ def guarded(fn: Callable[[], T]) -> T:
         # say): one line, exit 2, never a traceback.
         where = f"{exc.filename}: " if exc.filename else ""
         raise fail_usage(f"{where}{exc.strerror or exc}") from None
-    except KeyboardInterrupt:
-        typer.echo("parity: interrupted", err=True)
+    except KeyboardInterrupt as exc:
+        # An interrupted write says what became of its changes (``Interrupted`` carries it).
+        typer.echo(
+            f"parity: {exc.args[0] if exc.args and isinstance(exc.args[0], str) and ' ' in exc.args[0] else 'interrupted'}",
+            err=True,
+        )
         raise typer.Exit(130) from None
 
 
@@ -76,7 +130,7 @@ def emit(report: Report, fmt: Format, output: Path | None = None, width: int | N
     tty = output is None and sys.stdout.isatty()
     if width is None:
         width = _width(tty)
-    text = render(report, fmt.value, width=width, color=tty)
+    text = render(report, fmt.value, width=width, color=tty)  # scrubbed by render
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()

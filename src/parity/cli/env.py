@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from parity.cli.common import EnvOpt, Format, FormatOpt, OutputOpt, emit, exit_for, guarded
+from parity.cli.common import EnvOpt, Format, FormatOpt, OutputOpt, echo, emit, exit_for, guarded
 
 if TYPE_CHECKING:
     from parity.model.findings import Section
@@ -77,7 +77,10 @@ def sync_cmd(
         title = "Implementation" if apply else "Implementation (dry run: add --apply to write)"
         sections = [env_plan_section(plan, title)]
         if apply and not plan.empty:
-            backup = write_plan(project, plan)
+            from parity.workflow.lock import run_lock
+
+            with run_lock(project.root, environment, "env sync"):
+                backup = write_plan(project, plan)
             sections.append(
                 _note(
                     "Written",
@@ -113,7 +116,10 @@ def consolidate_cmd(
         title = "Implementation" if apply else "Implementation (dry run: add --apply to write)"
         sections = [consolidation_section(cp), env_plan_section(cp.plan, title)]
         if apply and not cp.plan.empty:
-            backup = write_plan(project, cp.plan)
+            from parity.workflow.lock import run_lock
+
+            with run_lock(project.root, environment, "env consolidate"):
+                backup = write_plan(project, cp.plan)
             sections.append(
                 _note(
                     "Written",
@@ -134,8 +140,8 @@ def rollback_cmd(path: Annotated[Path, typer.Argument(help="Project folder.")] =
 
     backup, restored = guarded(lambda: rollback_env(path))
     for rel in restored:
-        typer.echo(f"restored {rel}")
-    typer.echo(f"rolled back to {backup.path.name}")
+        echo(f"restored {rel}")
+    echo(f"rolled back to {backup.path.name}")
 
 
 def _note(title: str, text: str) -> Section:

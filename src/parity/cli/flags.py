@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from parity.cli.common import EnvOpt, Format, FormatOpt, OutputOpt, emit, exit_for, guarded
+from parity.cli.common import EnvOpt, Format, FormatOpt, OutputOpt, echo, emit, exit_for, guarded
 
 if TYPE_CHECKING:
     from parity.code.why import WhyResult
@@ -59,9 +59,9 @@ def why_cmd(
 
     result, name = guarded(run)
     if fmt is Format.text:
-        typer.echo(render_why_text(result))
+        echo(render_why_text(result))
     elif fmt is Format.json:
-        typer.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+        echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
     else:
         emit(Report("why", name, result.environment, (build_why_section(result),)), fmt)
     raise typer.Exit(1 if result.blocked else 0)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from parity.cli.common import Format, FormatOpt, emit, exit_for, fail_usage, guarded
+from parity.cli.common import Format, FormatOpt, echo, emit, exit_for, fail_usage, guarded
 
 
 class LintDialect(StrEnum):
@@ -33,7 +33,7 @@ def lint_cmd(
     if rules:
         for r in RULES.values():
             where = f" [{', '.join(r.dialects)}]" if r.dialects else ""
-            typer.echo(f"{r.id}  {r.name:<30} {r.severity.value:<7} {r.doc}{where}")
+            echo(f"{r.id}  {r.name:<30} {r.severity.value:<7} {r.doc}{where}")
         raise typer.Exit(0)
     if not files:
         raise fail_usage("give at least one SQL file (or --rules)")

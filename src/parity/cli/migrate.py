@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from parity.cli.common import EnvOpt, Format, FormatOpt, emit, exit_for, guarded
+from parity.cli.common import EnvOpt, Format, FormatOpt, echo, emit, exit_for, guarded
 
 if TYPE_CHECKING:
     from parity.model.findings import Report, Section
@@ -53,7 +53,7 @@ def _project(path: Path):  # type: ignore[no-untyped-def]
 
 
 def _say(message: str) -> None:
-    typer.echo(f"parity: {message}", err=True)
+    echo(f"parity: {message}", err=True)
 
 
 def plan_section(plan: Plan, url: str, title: str = "Migration Plan") -> Section:
@@ -283,17 +283,17 @@ def down_cmd(
             target = int(to.lstrip("vV"))
             todo = [s for s in done if int(s.version) > target]
         for s in reversed(todo):
-            typer.echo(f"would revert V{s.version}__{s.name}")
-        typer.echo("dry run: nothing reverted (rerun with --yes)" if todo else "nothing to revert")
+            echo(f"would revert V{s.version}__{s.name}")
+        echo("dry run: nothing reverted (rerun with --yes)" if todo else "nothing to revert")
         raise typer.Exit(0)
     backup_dir = new_folder(project.root) if force else None
     result = guarded(lambda: ex.down(to, force=force, backup_dir=backup_dir, progress=_progress))
     for step in result.ran:
-        typer.echo(f"reverted V{step.version}__{step.name} ({step.duration_ms} ms)")
+        echo(f"reverted V{step.version}__{step.name} ({step.duration_ms} ms)")
     for p in result.backups:
-        typer.echo(f"backed up dropped values to {project.rel(p)}")
+        echo(f"backed up dropped values to {project.rel(p)}")
     if not result.ran:
-        typer.echo("nothing to revert")
+        echo("nothing to revert")
 
 
 def baseline_cmd(
@@ -314,14 +314,14 @@ def baseline_cmd(
         status = guarded(ex.status)
         for s in status.pending:
             if version is None or int(s.version) <= int(version.lstrip("vV")):
-                typer.echo(f"would mark V{s.version}__{s.name} as applied")
-        typer.echo("dry run: history unchanged (rerun with --yes)")
+                echo(f"would mark V{s.version}__{s.name} as applied")
+        echo("dry run: history unchanged (rerun with --yes)")
         raise typer.Exit(0)
     result = guarded(lambda: ex.baseline(version))
     for step in result.steps:
-        typer.echo(f"marked V{step.version}__{step.name} as applied")
+        echo(f"marked V{step.version}__{step.name} as applied")
     if not result.steps:
-        typer.echo("nothing to mark")
+        echo("nothing to mark")
 
 
 def rollback_cmd(
@@ -336,10 +336,10 @@ def rollback_cmd(
 
     project = guarded(lambda: _project(path))
     if not yes:
-        typer.echo("dry run: would undo the last `migrate up` on this database (rerun with --yes)")
+        echo("dry run: would undo the last `migrate up` on this database (rerun with --yes)")
         raise typer.Exit(0)
     result = guarded(lambda: service.rollback(project, env, db=db))
-    typer.echo(f"rolled back {', '.join(result.versions)}: {result.how}")
+    echo(f"rolled back {', '.join(result.versions)}: {result.how}")
 
 
 def hash_cmd(path: ProjectArg = Path(".")) -> None:
@@ -349,7 +349,7 @@ def hash_cmd(path: ProjectArg = Path(".")) -> None:
     project = guarded(lambda: _project(path))
     folder = service.migrations_folder(project)
     s = guarded(lambda: checksum.write(folder))
-    typer.echo(f"wrote {project.rel(folder / checksum.SUM_FILE)} ({len(s.entries)} files)")
+    echo(f"wrote {project.rel(folder / checksum.SUM_FILE)} ({len(s.entries)} files)")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from parity.cli.common import fail_usage, guarded
+from parity.cli.common import echo, fail_usage, guarded
 
 
 def init_cmd(
@@ -32,7 +32,7 @@ def init_cmd(
     }
     header = "# parity configuration, written by `parity init`. Docs: README.md of parity.\n"
     guarded(lambda: atomic_write_text(target, header + tomli_w.dumps(data)))
-    typer.echo(
+    echo(
         f"wrote {target} ({len(project.services)} services, environments: {', '.join(project.environments)})"
     )
 

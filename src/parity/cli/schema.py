@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from parity.cli.common import EnvOpt, PathArg, guarded
+from parity.cli.common import EnvOpt, PathArg, echo, guarded
 
 if TYPE_CHECKING:
     from parity.model.findings import Section
@@ -101,11 +101,11 @@ def register(app: typer.Typer) -> None:
             data = result.as_dict()
             data["findings"] = [f.as_dict() for f in section.findings]
             data["verdict"] = "FAIL" if section.failed else "PASS"
-            typer.echo(json.dumps(data, indent=2))
+            echo(json.dumps(data, indent=2))
         elif fmt is DiffFormat.sql:
-            typer.echo(_sql(result), nl=False)
+            echo(_sql(result), nl=False)
         else:
-            typer.echo(_text(result, section), nl=False)
+            echo(_text(result, section), nl=False)
         raise typer.Exit(1 if section.failed else 0)
 
     app.add_typer(schema_app, name="schema")

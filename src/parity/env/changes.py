@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from parity.env.parse import parse_text
 from parity.env.secrets import mask_text
 from parity.env.write import BackupSet, atomic_write_text, backup_files
 from parity.errors import WriteRefused
+from parity.faults import checkpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +51,13 @@ class EnvPlan:
         return not self.changes
 
 
-def apply_plan(root: Path, plan: EnvPlan) -> BackupSet | None:
-    """Back up every file the plan touches, then write each atomically. Returns the backup set."""
+def apply_plan(
+    root: Path, plan: EnvPlan, before_writes: Callable[[BackupSet], None] | None = None
+) -> BackupSet | None:
+    """Back up every file the plan touches, then write each atomically. Returns the backup set.
+
+    ``before_writes`` hears of the complete backup before the first file changes (a run journal
+    records it there, so an undo can always find the originals)."""
     if plan.empty:
         return None
     for ch in plan.changes:
@@ -63,7 +70,10 @@ def apply_plan(root: Path, plan: EnvPlan) -> BackupSet | None:
         if current is not None and current.lstrip("\ufeff") != (ch.old_text or "").lstrip("\ufeff"):
             raise WriteRefused("changed since it was planned; plan again", file=ch.path)
     backup = backup_files(root, [ch.path for ch in plan.changes], label=plan.action)
+    if before_writes is not None:
+        before_writes(backup)
     for ch in plan.changes:
         ch.path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(ch.path, ch.new_text)
+        checkpoint()
     return backup

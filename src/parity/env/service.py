@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -74,8 +75,10 @@ def run_consolidation_plan(
     return plan_consolidation(project, environment, files or EnvFiles())
 
 
-def write_plan(project: Project, plan: EnvPlan) -> BackupSet | None:
-    return apply_plan(project.root, plan)
+def write_plan(
+    project: Project, plan: EnvPlan, before_writes: Callable[[BackupSet], None] | None = None
+) -> BackupSet | None:
+    return apply_plan(project.root, plan, before_writes)
 
 
 def rollback_env(root: Path) -> tuple[BackupSet, list[str]]:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from parity.errors import ParityError, WriteRefused
+from parity.faults import checkpoint
 
 PARITY_DIR = ".parity"
 BACKUPS = "backups"
@@ -111,6 +112,7 @@ def backup_files(root: Path, paths: list[Path], label: str = "env") -> BackupSet
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(p, dest)
                 files.append(rel)
+                checkpoint()
             else:
                 created.append(rel)
         manifest = {"version": 1, "label": label, "created_at": stamp, "files": files, "created": created}
@@ -123,13 +125,25 @@ def backup_files(root: Path, paths: list[Path], label: str = "env") -> BackupSet
     return BackupSet(target, tuple(files), tuple(created))
 
 
+#: Labels of the backup sets ``env rollback`` restores; the same folder also holds database
+#: backups and migrations-folder sets, which belong to other undos.
+ENV_LABELS = frozenset({"env", "sync", "consolidate"})
+
+
+def _is_env_set(folder: Path) -> bool:
+    try:
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "files" in data and data.get("label", "env") in ENV_LABELS
+
+
 def list_backups(root: Path) -> list[Path]:
+    """The env-file backup sets, oldest first (restored ones and other kinds of backup left out)."""
     folder = root.resolve() / PARITY_DIR / BACKUPS
     if not folder.is_dir():
         return []
-    return sorted(
-        p for p in folder.iterdir() if (p / "manifest.json").is_file() and not p.name.endswith(".restored")
-    )
+    return sorted(p for p in folder.iterdir() if not p.name.endswith(".restored") and _is_env_set(p))
 
 
 def read_backup(path: Path) -> BackupSet:

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -20,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from parity.errors import MigrationError
+from parity.errors import MigrationError, redact_url
 
 if TYPE_CHECKING:
     from parity.migrate.runtime import Runtime
@@ -92,16 +94,31 @@ def _postgres(rt: Runtime, folder: Path, tables: Sequence[str]) -> Backup:
     if not tables:
         return Backup(folder, None, f"no existing table is affected: {fallback}")
     target = folder / "tables.sql"
+    conninfo, env = pg_connection(rt.url)
     args = [pg_dump, "--no-owner", "--format=plain", f"--file={target}"]
     for t in tables:
         args.append(f"--table={rt.quote(t)}")
-    args.append(f"--dbname={rt.url}")
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=3600)
+    args.append(f"--dbname={conninfo}")
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=3600, env=env)
     if proc.returncode != 0:
-        reason = (proc.stderr.strip().splitlines() or ["failed"])[-1]
+        reason = redact_url((proc.stderr.strip().splitlines() or ["failed"])[-1])
         target.unlink(missing_ok=True)
         return Backup(folder, None, f"pg_dump failed ({reason}): {fallback}")
     return Backup(folder, target, f"pg_dump of {len(tables)} table(s): {target}")
+
+
+def pg_connection(url: str) -> tuple[str, dict[str, str]]:
+    """``url`` as a libpq connection string without its password, and the environment that
+    carries the password instead (``PGPASSWORD``): a child's argv is readable by every user
+    of the machine (``/proc/<pid>/cmdline``, ``ps``), its environment only by its owner."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", url))
+    password = params.pop("password", None)
+    env = dict(os.environ)
+    if password is not None:
+        env["PGPASSWORD"] = str(password)
+    return make_conninfo("", **params), env
 
 
 def _mysql(rt: Runtime, folder: Path, tables: Sequence[str]) -> Backup:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parity.errors import MigrationError, ParityError
+from parity.faults import checkpoint
 
 FILE_RE = re.compile(r"^V(?P<version>\d+)__(?P<name>[A-Za-z0-9_]+)\.(?P<direction>up|down)\.sql$")
 NO_TRANSACTION = "-- parity:no-transaction"
@@ -130,6 +131,7 @@ def atomic_write(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    checkpoint()
 
 
 def write(folder: Path, name: str, up_sql: str, down_sql: str) -> Migration:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parity.errors import MigrationError, ParityError
+from parity.faults import checkpoint
 from parity.migrate import checksum, history
 from parity.migrate.dir import Migration, load
 from parity.migrate.runtime import DEFAULT_LOCK_TIMEOUT, Runtime, open_runtime
@@ -218,6 +219,7 @@ class Executor:
                 rt.before_statement(statement)
                 rt.execute(statement)
                 done += 1
+                checkpoint()
             current = None
             if not m.transactional or not rt.transactional_ddl:
                 # Outside a transaction so far (or DDL ended it implicitly): the history row
@@ -234,6 +236,7 @@ class Executor:
                 success=True,
             )
             rt.commit()
+            checkpoint()
         except ParityError:
             rt.rollback()
             raise

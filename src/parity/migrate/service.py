@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from parity.env.write import atomic_write_text
 from parity.errors import MigrationError, ParityError, redact_url
+from parity.faults import checkpoint
 from parity.migrate.executor import Executor, RunResult, Status
 from parity.migrate.runtime import DEFAULT_LOCK_TIMEOUT
 from parity.model.changes import ProductionOnly
@@ -269,6 +270,7 @@ def apply(
             progress(f"backing up into {project.rel(folder)}")
         pending_sql = _statements_of(rt, pending)
         bk = mbackup.take(rt, folder, rt.backup_tables(tables, pending_sql))
+        checkpoint()
         if progress:
             progress(f"snapshot of {len(tables)} table(s)")
         counts_before = rt.write_counts(tables)
@@ -285,6 +287,7 @@ def apply(
     finally:
         rt.close()
 
+    checkpoint()
     try:
         run = ex.up(to=to, progress=progress)
     except MigrationError as exc:
@@ -296,6 +299,7 @@ def apply(
     rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
     try:
         after = integrity.snapshot(rt, [t for t in tables if rt.has_table(t)], progress=verify_progress)
+        checkpoint()
         if bk.restorable and bk.file is not None:
             before = _in_order_of(after, before, bk.file, verify_progress)
         findings = list(integrity.compare(before, after))
@@ -359,6 +363,7 @@ def apply(
         "before": before.as_dict(),
         "rolled_back": False,
     }
+    checkpoint()
     failed = any(f.severity is Severity.ERROR for f in findings)
     rolled_back = False
     if failed and versions and bk.restore_tables and _others_wrote(url, findings, pending_sql):
@@ -705,8 +710,51 @@ def _undo(url: str, ex: Executor, bk: Backup | None, versions: Sequence[str], lo
         mbackup.restore_sqlite(bk.file, path, lock_timeout=lock_timeout)
         return f"restored the backup {bk.file}"
     first = min(versions, key=int)
-    ex.down(to=str(int(first) - 1), force=True, backup_dir=bk.folder if bk else None)
-    return f"ran the down migrations of {', '.join(versions)}"
+    result = ex.down(to=str(int(first) - 1), force=True, backup_dir=bk.folder if bk else None)
+    how = f"ran the down migrations of {', '.join(versions)}"
+    if result.backups:
+        # A down that drops a table or column keeps its values: say which, and where.
+        saved = ", ".join(f"{p.stem} in {p}" for p in result.backups)
+        how += f"; values they dropped were saved first: {saved}"
+    return how
+
+
+def undo_versions(
+    project: Project,
+    environment: str,
+    versions: Sequence[str],
+    backup_dir: Path,
+    *,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> str:
+    """Undo exactly ``versions`` on the target: through the apply manifest that ran them when one
+    is there (its backup restored when the database has not changed since), else by their down
+    migrations, with dropped values saved under ``backup_dir`` (a run killed before its manifest
+    was written)."""
+    from parity.migrate.backup import MANIFEST, Backup
+
+    url = database_url(project, environment)
+    remaining = sorted(versions, key=int)
+    done: list[str] = []
+    base = project.root / ".parity" / "backups"
+    for path in sorted(base.glob(f"*/{MANIFEST}"), reverse=True) if base.is_dir() else []:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        ran = data.get("versions") or []
+        if data.get("url") != redact_url(url) or data.get("rolled_back") or not ran:
+            continue
+        if set(ran) <= set(remaining):
+            done.append(rollback(project, environment, lock_timeout=lock_timeout, manifest=path).how)
+            remaining = [v for v in remaining if v not in ran]
+        if not remaining:
+            break
+    if remaining:
+        # Versions no apply manifest holds: a run killed before it wrote one, or a baseline.
+        ex = Executor(url, migrations_folder(project), lock_timeout=lock_timeout)
+        done.append(_undo(url, ex, Backup(backup_dir, None, ""), remaining, lock_timeout))
+    return "; ".join(done)
 
 
 @dataclass(frozen=True, slots=True)
@@ -717,7 +765,12 @@ class RollbackResult:
 
 
 def rollback(
-    project: Project, environment: str, *, db: str | None = None, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    project: Project,
+    environment: str,
+    *,
+    db: str | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    manifest: Path | None = None,
 ) -> RollbackResult:
     """Undo the last ``apply`` on this database.
 
@@ -733,6 +786,8 @@ def rollback(
     base = project.root / ".parity" / "backups"
     manifests = sorted(base.glob(f"*/{MANIFEST}")) if base.is_dir() else []
     for path in reversed(manifests):
+        if manifest is not None and path != manifest:
+            continue
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("url") != redact_url(url) or data.get("rolled_back") or not data.get("versions"):
             continue

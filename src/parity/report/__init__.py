@@ -1,14 +1,47 @@
 """Renderers: one :class:`~parity.model.findings.Report` → text, markdown, json or sarif.
 
 Every format carries the same content; the text renderer is the only one that uses Rich.
+Whatever the format, the report is scrubbed first (every string of it, before a table folds
+a long value across lines or JSON escapes it) and the rendered text once more: a secret the
+current :class:`~parity.env.secrets.SecretScope` knows never reaches the output.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any, TypeVar
+
+from parity.env.secrets import scrub
 from parity.model.findings import Report
+
+T = TypeVar("T")
+
+
+def scrubbed(obj: T) -> T:
+    """``obj`` (a report, or any frozen dataclass, tuple or string in it) with every string scrubbed."""
+    return _scrub(obj)  # type: ignore[no-any-return,unused-ignore]
+
+
+def _scrub(obj: Any) -> Any:
+    if isinstance(obj, str):
+        return scrub(obj)
+    if isinstance(obj, tuple):
+        return tuple(_scrub(x) for x in obj)
+    if isinstance(obj, list):
+        return [_scrub(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _scrub(v) for k, v in obj.items()}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        changes = {f.name: _scrub(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init}
+        return dataclasses.replace(obj, **changes)
+    return obj
 
 
 def render(report: Report, fmt: str, *, width: int | None = None, color: bool = False) -> str:
+    return scrub(_render(scrubbed(report), fmt, width=width, color=color))
+
+
+def _render(report: Report, fmt: str, *, width: int | None = None, color: bool = False) -> str:
     if fmt == "text":
         from parity.report.text import render_text
 

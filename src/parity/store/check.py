@@ -371,7 +371,7 @@ def fallback_findings(result: StoreResult, smoke: bool = True) -> tuple[list[Fin
             v.value
             for e in all_effective(project, env).values()
             for v in e.values.values()
-            if is_secret(v.key, v.value, project.config.secrets)
+            if v.value and (v.secret or is_secret(v.key, v.value, project.config.secrets))
         ]
         res = run_smoke(command, project.root, key, secrets)
         shown = mask_text(command, secrets)

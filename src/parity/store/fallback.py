@@ -133,10 +133,11 @@ def run_smoke(
         )
     except subprocess.TimeoutExpired as exc:
         out = (exc.stdout or "") if isinstance(exc.stdout, str) else ""
+        # Masked before the tail is cut: a secret cut at the edge would leave a piece behind.
         return SmokeResult(
-            command, None, mask_text(f"timed out after {timeout:g}s\n{out}"[-OUTPUT_TAIL:], secrets), unset
+            command, None, mask_text(f"timed out after {timeout:g}s\n{out}", secrets)[-OUTPUT_TAIL:], unset
         )
     except OSError as exc:
         return SmokeResult(command, None, f"cannot start: {exc.strerror}", unset)
     text = (proc.stdout + proc.stderr).strip()
-    return SmokeResult(command, proc.returncode, mask_text(text[-OUTPUT_TAIL:], secrets), unset)
+    return SmokeResult(command, proc.returncode, mask_text(text, secrets)[-OUTPUT_TAIL:], unset)

@@ -37,7 +37,11 @@ class SmokeResult:
 
 
 def _secrets_of(env: EffectiveEnv, extra: list[str]) -> list[str]:
-    return [v.value for v in env.values.values() if is_secret(v.key, v.value, extra)]
+    """The values of ``env`` output must not show: secret by key or shape, or from a Kubernetes
+    Secret (whatever its key); the project's other known secrets come from the scope."""
+    return [
+        v.value for v in env.values.values() if v.value and (v.secret or is_secret(v.key, v.value, extra))
+    ]
 
 
 def run_smoke(
@@ -65,7 +69,10 @@ def run_smoke(
             return SmokeResult(service.name, name, False, f"cannot run: {exc.filename}")
         except subprocess.TimeoutExpired:
             return SmokeResult(service.name, name, False, f"timed out after {check.timeout:g}s")
-        tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
+        # Masked whole before the tail is cut, so a secret spanning lines (a PEM key) or cut at
+        # the edge of the tail cannot leave a piece behind.
+        out = mask_text(proc.stdout, secrets) + mask_text(proc.stderr, secrets)
+        tail = out.strip().splitlines()[-3:]
         detail = mask_text(" | ".join(tail), secrets)
         return SmokeResult(
             service.name,

@@ -2,9 +2,14 @@
 
 Order: env writes (missing keys, ``--set``, ``--enable``) → consolidation (when asked) →
 migrations (generated from the schema diff, applied exactly once after a database backup) →
-verification (the same analysis ``check`` runs) and smoke checks. Every write is preceded by a
-backup; if any step or check fails, everything this run changed is put back and the report ends
-with FAIL.
+verification (the same analysis ``check`` runs) and smoke checks.
+
+All or nothing: the run holds the environment's lock and writes a journal entry (fsynced)
+before each step (:mod:`parity.workflow.journal`). Whatever ends the run early — a failed step
+or check, any exception, Ctrl-C, SIGTERM — undoes what the journal lists, newest first. A run
+killed outright (SIGKILL, a power cut) leaves a journal without its end: the next ``apply``
+refuses to start, ``check`` says so, and ``rollback`` finishes the undo from the backups the
+journal names, never from the half-edited files.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from pathlib import Path
 
 from parity.env.sections import consolidation_section, env_plan_section
 from parity.env.service import load_project, run_consolidation_plan, run_sync_plan, write_plan
-from parity.env.write import read_backup, restore
-from parity.errors import ParityError
+from parity.env.write import BackupSet, backup_files, read_backup, restore
+from parity.errors import ParityError, WriteRefused
+from parity.faults import checkpoint
 from parity.model.findings import Report, Section
 from parity.project import Project
 from parity.workflow.check import (
@@ -27,8 +33,10 @@ from parity.workflow.check import (
     section_checks,
     verification_section,
 )
-from parity.workflow.migrations import apply_migrations, rollback_migrations
-from parity.workflow.runs import RunRecord, latest_applied, save
+from parity.workflow.journal import Journal, file_hash, interrupted, latest_applied
+from parity.workflow.lock import run_lock
+from parity.workflow.migrations import apply_migrations, restore_folder, undo_database
+from parity.workflow.signals import Interrupted, interrupts_raise, shielded
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,23 +52,44 @@ def enable_sets(flags: tuple[str, ...]) -> list[str]:
     return [f"{flag}=true" for flag in flags]
 
 
-def _undo(project: Project, record: RunRecord) -> list[str]:
-    """Put back everything ``record`` says its run changed, newest first."""
+def undo(project: Project, journal: Journal) -> list[str]:
+    """Put back everything ``journal`` says its run changed, newest first. Safe to run again:
+    every step restores from a backup or from the database's own history."""
     done: list[str] = []
-    if record.migrations:
-        ran, created = bool(record.migrations.get("ran")), bool(record.migrations.get("created_history"))
-        done.append(
-            "database: " + rollback_migrations(project, record.environment, ran=ran, created_history=created)
-        )
-    for rel in reversed(record.env_backups):
-        done += restore(project.root, read_backup(project.root / rel))
+    for entry in reversed(journal.entries):
+        op = entry["op"]
+        if op == "database":
+            backup_dir = journal.path.with_suffix("")
+            done.append("database: " + undo_database(project, journal.environment, entry, backup_dir))
+        elif op == "folder-backup":
+            backup = read_backup(project.root / entry["path"])
+            folder = project.root / entry["folder"]
+            done += restore_folder(project, backup, folder, existed=bool(entry.get("existed", True)))
+        elif op == "env-backup":
+            done += restore(project.root, read_backup(project.root / entry["path"]))
     return done
 
 
-def _keep(project: Project, record: RunRecord, backup_path: Path | None) -> None:
-    if backup_path is not None:
-        record.env_backups.append(project.rel(backup_path))
-        save(project.root, record)
+def _note_backup(project: Project, journal: Journal) -> Callable[[BackupSet], None]:
+    def note(backup: BackupSet) -> None:
+        journal.record("env-backup", path=project.rel(backup.path))
+
+    return note
+
+
+def _left_written(project: Project, journal: Journal) -> list[Path]:
+    """Every file the run's steps wrote or created, as they stand now (for the ``end`` entry)."""
+    paths: list[Path] = []
+    for entry in journal.of("env-backup"):
+        backup = read_backup(project.root / entry["path"])
+        paths += [project.root / rel for rel in (*backup.files, *backup.created)]
+    for entry in journal.of("folder-backup"):
+        folder = project.root / entry["folder"]
+        backup = read_backup(project.root / entry["path"])
+        paths += [project.root / rel for rel in backup.files]
+        if folder.is_dir():
+            paths += sorted(p for p in folder.iterdir() if p.is_file())
+    return list(dict.fromkeys(paths))
 
 
 def run_apply(
@@ -68,17 +97,47 @@ def run_apply(
 ) -> Report:
     """``progress`` receives short status lines during long steps (backups, migrations, hashing)."""
     project, env = load_project(path, environment)
-    record = RunRecord.new(env)
+    with run_lock(project.root, env, "apply"), interrupts_raise():
+        stale = interrupted(project.root, env)
+        if stale is not None:
+            raise WriteRefused(
+                f"run {stale.id} was interrupted and left changes; nothing was changed",
+                file=stale.path,
+                hint=f"undo it first: parity rollback {path} --env {env}",
+            )
+        journal = Journal.begin(project.root, env, "apply")
+        try:
+            return _apply(project, env, path, options, journal, progress)
+        except BaseException as exc:
+            with shielded():
+                undone = undo(project, journal)
+                journal.end("failed-rolled-back")
+            what = "every change of this run was undone" if undone else "nothing had been changed"
+            if isinstance(exc, KeyboardInterrupt):
+                raise Interrupted(f"interrupted; {what}") from exc
+            if isinstance(exc, ParityError):
+                raise ParityError(f"{exc.one_line()}; {what}") from exc
+            raise
+
+
+def _apply(
+    project: Project,
+    env: str,
+    path: Path,
+    options: ApplyOptions,
+    journal: Journal,
+    progress: Callable[[str], None] | None,
+) -> Report:
     sections: list[Section] = []
     failure: str | None = None
+    migrated = False
     try:
         sync = run_sync_plan(project, env, [*options.sets, *enable_sets(options.enable)])
         sections.append(env_plan_section(sync, "Implementation: env files"))
         blocked = [r for r in sync.refused if "not rewritten" in r]
         if blocked:
             raise ParityError(blocked[0])
-        backup = write_plan(project, sync)
-        _keep(project, record, backup.path if backup else None)
+        write_plan(project, sync, _note_backup(project, journal))
 
         if options.consolidate:
             project, env = load_project(path, env)
@@ -87,15 +146,11 @@ def run_apply(
                 consolidation_section(cp),
                 env_plan_section(cp.plan, "Implementation: consolidation"),
             ]
-            backup = write_plan(project, cp.plan)
-            _keep(project, record, backup.path if backup else None)
+            write_plan(project, cp.plan, _note_backup(project, journal))
 
         project, env = load_project(path, env)
-        mig = apply_migrations(project, env, progress)
-        _keep(project, record, mig.files.path if mig.files else None)
-        if mig.ran or mig.created_history:
-            record.migrations = {"ran": mig.ran, "url": mig.url, "created_history": mig.created_history}
-            save(project.root, record)
+        mig = apply_migrations(project, env, progress, journal)
+        migrated = mig.changed
         sections.append(
             Section(
                 "implementation-migrations",
@@ -113,47 +168,86 @@ def run_apply(
     project, env = load_project(path, env)
     # Verify with the same analysis `check` runs: apply succeeds only if check would now pass.
     after = analysis_sections(project, env, progress=progress)
+    checkpoint()
     checks: list[Check] = env_checks(project, after[0].findings) + section_checks(after)
     if failure is None and options.smoke:
-        checks += [
-            Check(f"smoke: {r.service}: {r.name}", r.ok, r.detail) for r in run_smoke_checks(project, env)
-        ]
+        for r in run_smoke_checks(project, env):
+            checks.append(Check(f"smoke: {r.service}: {r.name}", r.ok, r.detail))
+            checkpoint()
     if failure is not None:
         checks.insert(0, Check("apply steps", False, failure))
 
     notes: list[str] = []
-    changed = bool(record.env_backups or record.migrations)
+    changed = bool(journal.of("env-backup")) or migrated
     if any(not c.ok for c in checks):
-        undone = _undo(project, record)
-        record.state = "failed-rolled-back"
+        with shielded():
+            undone = undo(project, journal)
+            journal.end("failed-rolled-back")
         notes.append(
             "this run's changes were rolled back: "
             + (", ".join(dict.fromkeys(undone)) or "nothing had been written")
         )
+        state = "failed-rolled-back"
     elif changed:
-        record.state = "applied"
-        notes.append(
-            "backups: " + ", ".join(record.env_backups) if record.env_backups else "no env-file backup needed"
-        )
+        backups = [e["path"] for e in journal.of("env-backup")]
+        journal.end("applied", _left_written(project, journal))
+        notes.append("backups: " + ", ".join(backups) if backups else "no env-file backup needed")
+        state = "applied"
     else:
-        record.state = "unchanged"
+        journal.end("unchanged")
         notes.append("nothing to change: everything was already in place")
-    if changed:
-        save(project.root, record)
+        state = "unchanged"
     rollback_hint = (
-        f"undo with: parity rollback {path} --env {env}" if record.state == "applied" else "nothing to undo"
+        f"undo with: parity rollback {path} --env {env}" if state == "applied" else "nothing to undo"
     )
     sections[:0] = after
     sections.append(verification_section(checks, rollback_hint, tuple(notes)))
     return Report("apply", project.root.name, env, tuple(sections))
 
 
-def run_rollback(path: Path, environment: str | None) -> Report:
+def _changed_since(project: Project, journal: Journal) -> list[Path]:
+    """Files whose bytes differ from what ``journal``'s run left (edited, removed or added since)."""
+    left = journal.written_files()
+    changed = [project.root / rel for rel, digest in left.items() if file_hash(project.root / rel) != digest]
+    for entry in journal.of("folder-backup"):
+        folder = project.root / entry["folder"]
+        if folder.is_dir():
+            known = {(project.root / rel).resolve() for rel in left}
+            changed += [p for p in sorted(folder.iterdir()) if p.is_file() and p.resolve() not in known]
+    return changed
+
+
+def run_rollback(path: Path, environment: str | None, *, force: bool = False) -> Report:
+    """Undo the last applied run (or finish the undo of an interrupted one)."""
     project, env = load_project(path, environment)
-    record = latest_applied(project.root, env)
-    undone = _undo(project, record)
-    record.state = "rolled-back"
-    save(project.root, record)
-    notes = tuple(f"restored {item}" for item in dict.fromkeys(undone)) or ("nothing to restore",)
-    section = Section("rollback", "Rollback", (), (), (*notes, f"run {record.id} rolled back"))
+    with run_lock(project.root, env, "rollback"), interrupts_raise():
+        journal = interrupted(project.root, env) or latest_applied(project.root, env)
+        if journal is None:
+            raise WriteRefused(
+                f"no applied run for {env} to roll back", file=project.root / ".parity" / "runs"
+            )
+        notes: list[str] = []
+        was_interrupted = not journal.finished
+        # An undo that was itself cut short, or a run that never finished: the files differ from
+        # what the run left because of the run (or its undo), not because of later edits.
+        resuming = bool(journal.of("undo-begin")) or was_interrupted
+        later = [] if resuming else _changed_since(project, journal)
+        if later and not force:
+            shown = ", ".join(project.rel(p) for p in later[:5]) + (" …" if len(later) > 5 else "")
+            raise WriteRefused(
+                f"{len(later)} file(s) changed after run {journal.id} applied ({shown}); "
+                "a rollback would discard those edits, so nothing was changed",
+                file=project.root,
+                hint="rerun with --force to keep them in a backup and roll back anyway",
+            )
+        if later:
+            kept = backup_files(project.root, [p for p in later if p.exists()], label="rollback-force")
+            notes.append(f"edits made after the apply are kept in {project.rel(kept.path)}")
+        journal.record("undo-begin")
+        with shielded():
+            undone = undo(project, journal)
+            journal.end("rolled-back")
+    notes += [f"restored {item}" for item in dict.fromkeys(undone)] or ["nothing to restore"]
+    notes.append(f"{'interrupted ' if was_interrupted else ''}run {journal.id} rolled back")
+    section = Section("rollback", "Rollback", (), (), tuple(notes))
     return Report("rollback", project.root.name, env, (section,))

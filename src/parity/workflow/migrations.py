@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from parity.env.write import BackupSet, record_backup
+from parity.env.write import BackupSet, backup_files, restore
 from parity.errors import DiscoveryError, MigrationError, ParityError
 from parity.model.findings import Finding, Section, Severity
 from parity.project import Project
+
+if TYPE_CHECKING:
+    from parity.workflow.journal import Journal
 
 MIGRATION_NAME = "parity_apply"
 HISTORY_TABLE = "parity_schema_history"
@@ -86,11 +90,11 @@ def implementation_section(project: Project, environment: str) -> Section | None
 @dataclass
 class MigrationOutcome:
     ran: list[str] = field(default_factory=list)  # versions applied by this run
-    files: BackupSet | None = None  # generated files, undoable
+    files: BackupSet | None = None  # the migrations folder before this run generated into it
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     url: str = ""
-    created_history: bool = False  # this run created the history table (undo drops it again)
+    changed: bool = False  # files generated or the database written
 
     @property
     def ok(self) -> bool:
@@ -98,40 +102,62 @@ class MigrationOutcome:
 
 
 def apply_migrations(
-    project: Project, environment: str, progress: Callable[[str], None] | None = None
+    project: Project,
+    environment: str,
+    progress: Callable[[str], None] | None = None,
+    journal: Journal | None = None,
 ) -> MigrationOutcome:
-    """Generate (when nothing is pending) and apply the migrations main's schema needs."""
+    """Generate (when nothing is pending) and apply the migrations main's schema needs.
+
+    ``journal`` hears of each change before it is made: the migrations folder as it was (before
+    files are generated into it) and the database's migration state (before the first write)."""
     out = MigrationOutcome()
     if not has_database(project, environment):
         out.notes.append("no database or declared schema: no migration step")
         return out
+    from parity.errors import redact_url
     from parity.migrate.service import apply, executor_for, generate, migrations_folder
 
     folder = migrations_folder(project)
     ex = executor_for(project, environment)
     status = ex.status()
+
+    def before_database_writes() -> None:
+        if journal is not None and not journal.of("database"):
+            journal.record(
+                "database",
+                url=redact_url(ex.url),
+                history_existed=status.history_exists,
+                applied=[m.version for m in status.migrations if m.state in ("applied", "changed")],
+            )
+
     if not status.pending:
-        before = {p: p.read_bytes() for p in _files(folder)}
+        out.files = backup_files(project.root, _files(folder), label="migrations")
+        if journal is not None:
+            journal.record(
+                "folder-backup",
+                path=project.rel(out.files.path),
+                folder=project.rel(folder),
+                existed=folder.is_dir(),
+            )
         if write_baseline(project, environment, folder, status.migrations, status.history_exists):
+            out.changed = True
+            before_database_writes()
             ex.baseline()
             out.notes.append(
                 f"wrote {project.rel(folder)}/V0001__baseline.up.sql: the schema production has today, marked applied"
             )
         gen = generate(project, environment, MIGRATION_NAME)
-        after = _files(folder)
-        changed: dict[Path, bytes | None] = {
-            p: before.get(p) for p in after if before.get(p) != p.read_bytes()
-        }
-        if changed:
-            # Recorded before anything can fail, so an undo also removes what was generated.
-            out.files = record_backup(project.root, changed, "migrations")
-            out.notes += [f"wrote {project.rel(m.up_path)}" for m in gen.written]
+        out.changed = out.changed or bool(gen.written)
+        out.notes += [f"wrote {project.rel(m.up_path)}" for m in gen.written]
         if gen.refused:
             out.findings.extend(gen.plan.refused)
-            out.created_history = not status.history_exists and ex.status().history_exists
             return out
-    # Created by this run (by the baseline, or by a first migration, even a failed one).
-    out.created_history = not status.history_exists
+    if not ex.pending():
+        out.notes.append("nothing to apply: the database is up to date")
+        return out
+    out.changed = True
+    before_database_writes()
     try:
         result = apply(project, environment, progress=progress)
     except ParityError as exc:
@@ -155,6 +181,56 @@ def apply_migrations(
     if result.backup is not None and result.backup.file is not None:
         out.notes.append(f"database backup: {project.rel(result.backup.file)}")
     return out
+
+
+def undo_database(project: Project, environment: str, entry: dict[str, Any], backup_dir: Path) -> str:
+    """Put the target's migrations back as ``entry`` (a journal's ``database`` entry) found them:
+    undo every version applied since, then drop the history table if the run created it.
+
+    Works from the database's own history, so it is right after a kill at any point and can run
+    again after a kill during the undo itself."""
+    from parity.migrate.runtime import open_runtime
+    from parity.migrate.service import database_url, executor_for, undo_versions
+
+    ex = executor_for(project, environment)
+    status = ex.status()
+    before = {str(v) for v in entry.get("applied") or ()}
+    ours = [
+        m.version for m in status.migrations if m.state in ("applied", "changed") and m.version not in before
+    ]
+    how = "no migration had run"
+    if ours:
+        try:
+            how = undo_versions(project, environment, ours, backup_dir)
+        except MigrationError as exc:
+            how = f"database NOT restored ({exc.message})"
+    if not entry.get("history_existed"):
+        rt = open_runtime(database_url(project, environment))
+        from parity.migrate import history
+
+        try:
+            # What is left there is at most this run's record of a failed attempt.
+            if rt.has_table(HISTORY_TABLE) and not any(r.success for r in history.read(rt).values()):
+                with rt.transaction():
+                    rt.execute(f"DROP TABLE {HISTORY_TABLE}")
+                how += f"; dropped {HISTORY_TABLE}, which this run had created"
+        finally:
+            rt.close()
+    return how
+
+
+def restore_folder(project: Project, backup: BackupSet, folder: Path, existed: bool = True) -> list[str]:
+    """The migrations folder as ``backup`` found it: its files put back, files added since removed,
+    and the folder itself gone again when the run created it."""
+    restored = restore(project.root, backup)
+    kept = {(project.root / rel).resolve() for rel in backup.files}
+    for path in _files(folder):
+        if path.resolve() not in kept:
+            path.unlink()
+            restored.append(project.rel(path))
+    if not existed and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+    return restored
 
 
 def baseline_sql(url: str) -> str | None:
@@ -191,34 +267,6 @@ def write_baseline(
         folder, "baseline", header + sql, "-- a baseline is never undone: it would drop production tables\n"
     )
     return True
-
-
-def rollback_migrations(
-    project: Project, environment: str, *, ran: bool = True, created_history: bool = False
-) -> str:
-    """Undo the last migration apply on the target (restore the backup or run the downs); when
-    that run also created the history table (a baseline, a first attempt), drop it, so the
-    schema is exactly what it was before."""
-    from parity.migrate.service import database_url, rollback
-
-    how = "no migration had run"
-    if ran:
-        try:
-            how = rollback(project, environment).how
-        except MigrationError as exc:
-            how = f"database unchanged ({exc.message})"
-    if created_history:
-        from parity.migrate.runtime import open_runtime
-
-        rt = open_runtime(database_url(project, environment))
-        try:
-            if rt.has_table(HISTORY_TABLE):
-                with rt.transaction():
-                    rt.execute(f"DROP TABLE {HISTORY_TABLE}")
-                how += f"; dropped {HISTORY_TABLE}, which this run had created"
-        finally:
-            rt.close()
-    return how
 
 
 def _files(folder: Path) -> list[Path]:
