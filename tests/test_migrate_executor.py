@@ -103,12 +103,17 @@ def test_failing_statement_rolls_back_and_records_failure(db: Db, tmp_path: Path
     assert err.line == 2
     assert "failure recorded" in err.message
     assert db.history() == [("0001", False)]
-    assert ex.status().migrations[0].state == "failed"
     if db.dialect != "mysql":
+        assert ex.status().migrations[0].state == "failed"
         assert "rolled back" in err.message
         assert "audit" not in db.tables()
     else:
-        assert "NOT rolled back" in err.message  # honest: MariaDB DDL commits implicitly
+        # Honest: MariaDB DDL commits implicitly, the first statement stayed.
+        assert ex.status().migrations[0].state == "partial"
+        assert "HALF-APPLIED: 1 of 2 statements" in err.message and "NOT rolled back" in err.message
+        assert "audit" in db.tables()
+        with pytest.raises(MigrationError, match="half-applied"):
+            ex.up()  # never over a half-applied migration
 
     # Fixing the (never applied) file and re-hashing lets the retry succeed and replace the row.
     up = folder / "V0001__broken.up.sql"
@@ -116,7 +121,10 @@ def test_failing_statement_rolls_back_and_records_failure(db: Db, tmp_path: Path
     from parity.migrate import checksum
 
     checksum.write(folder)
-    ex.up()
+    if db.dialect != "mysql":
+        ex.up()
+    else:
+        ex.baseline("0001")  # finished by hand (the table is there): marked applied
     assert db.history() == [("0001", True)]
     assert "audit" in db.tables()
 
@@ -258,3 +266,28 @@ def test_sqlite_rebuild_relaxes_secure_delete_for_its_own_drop_only(tmp_path: Pa
     # On (as in Debian's build): the purge ran with it on, so no deleted row is left in the file.
     # Off: nothing zeroes deleted rows, and parity does not pretend otherwise.
     assert (marker.encode() in path.read_bytes()) == (build_default == 0)
+
+
+def test_a_history_table_from_before_half_applied_states_is_read_and_upgraded(db: Db, tmp_path: Path) -> None:
+    """Databases migrated by an earlier parity have no ``statements_done`` column: status reads
+    them as they are (read-only), and the next run adds the column and keeps the rows."""
+    db.run(SEED)
+    db.run(
+        "CREATE TABLE parity_schema_history (version VARCHAR(32) NOT NULL PRIMARY KEY, "
+        "name VARCHAR(255) NOT NULL, checksum VARCHAR(64) NOT NULL, applied_at VARCHAR(40) NOT NULL, "
+        "duration_ms INTEGER NOT NULL, applied_by VARCHAR(255) NOT NULL, success BOOLEAN NOT NULL)"
+    )
+    folder = tmp_path / "migrations"
+    first, _ = write_shop_migrations(folder, db.dialect)
+    db.run(
+        "INSERT INTO parity_schema_history VALUES "
+        f"('0001', '{first.name}', '{first.checksum}', '2026-01-01T00:00:00', 5, 'old@host', {'TRUE' if db.dialect != 'sqlite' else 1})"
+    )
+    db.run(first.up_sql())
+    ex = Executor(db.url, folder)
+    assert [s.state for s in ex.status().migrations] == ["applied", "pending"]
+    assert "statements_done" not in db.columns("parity_schema_history")  # status never writes
+    ex.up()
+    assert "statements_done" in db.columns("parity_schema_history")
+    assert db.history() == [("0001", True), ("0002", True)]
+    assert [s.state for s in ex.status().migrations] == ["applied", "applied"]

@@ -330,7 +330,8 @@ def rollback_cmd(
     db: DbOpt = None,
     yes: YesOpt = False,
 ) -> None:
-    """Undo the last `migrate up`: restore its SQLite backup if nothing changed since, else run its downs."""
+    """Undo the last `migrate up`: restore its backup (SQLite file; MySQL/MariaDB tables, also after a
+    half-applied migration) if nothing changed since, else run its downs."""
     from parity.migrate import service
 
     project = guarded(lambda: _project(path))

@@ -4,7 +4,9 @@
   ``PRAGMA integrity_check`` on the copy; a copy that fails the check is an error.
 * PostgreSQL: ``pg_dump`` of the affected tables when it is on PATH and matches the server;
   otherwise no file, and the note says rollback relies on transactional DDL + down migrations.
-* MySQL/MariaDB: no dump; rollback relies on the down migrations.
+* MySQL/MariaDB: the tables the migration's statements name, dumped by ``mariadb-dump`` /
+  ``mysqldump`` or by parity itself (JSON lines), with their DDL, triggers and digests; parity
+  restores and verifies them (:mod:`parity.migrate.mysql_backup`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ class Backup:
     file: Path | None  # the copy, None when none could be made
     note: str
     restorable: bool = False  # parity can put ``file`` back by itself (a SQLite copy)
+    #: parity can rebuild the backed-up tables from ``folder`` by itself (MySQL/MariaDB, where a
+    #: failed migration is not rolled back with its transaction)
+    restore_tables: bool = False
 
 
 def new_folder(root: Path) -> Path:
@@ -122,6 +127,12 @@ def pg_connection(url: str) -> tuple[str, dict[str, str]]:
     return make_conninfo("", **params), env
 
 
+def _mysql(rt: Runtime, folder: Path, tables: Sequence[str]) -> Backup:
+    from parity.migrate import mysql_backup
+
+    return mysql_backup.take(rt, folder, tables)
+
+
 def _none(rt: Runtime, folder: Path, tables: Sequence[str]) -> Backup:
     return Backup(
         folder,
@@ -133,7 +144,7 @@ def _none(rt: Runtime, folder: Path, tables: Sequence[str]) -> Backup:
 _BY_DIALECT: dict[str, Callable[[Runtime, Path, Sequence[str]], Backup]] = {
     "sqlite": _sqlite,
     "postgres": _postgres,
-    "mysql": _none,
+    "mysql": _mysql,
 }
 
 
@@ -144,6 +155,24 @@ def take(rt: Runtime, folder: Path, tables: Sequence[str]) -> Backup:
     if backup.file is not None and backup.file.is_file() and not backup.file.is_symlink():
         os.chmod(backup.file, 0o600)
     return backup
+
+
+def restore_tables(
+    url: str, bk: Backup, *, versions: Sequence[str], statements: Sequence[str], lock_timeout: float
+) -> str:
+    """Rebuild the tables of a ``restore_tables`` backup, drop the ones the migration created,
+    remove the history rows of ``versions``, verify; say what was done."""
+    from parity.migrate import mysql_backup
+
+    done = mysql_backup.restore(
+        url, bk.folder, versions=versions, statements=statements, lock_timeout=lock_timeout
+    )
+    dropped = f", dropped {', '.join(done.dropped)} (created by the migration)" if done.dropped else ""
+    return (
+        f"restored {len(done.tables)} table(s) ({', '.join(done.tables) or 'none'}) from the {done.method} "
+        f"backup of {done.taken_at} in {bk.folder}{dropped}; definitions, triggers, row counts and "
+        "content digests equal the backup's"
+    )
 
 
 def restore_sqlite(backup_file: Path, database: Path, *, lock_timeout: float = 30.0) -> None:

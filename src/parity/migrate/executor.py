@@ -35,8 +35,10 @@ Progress = Callable[[str], None]
 class MigrationState:
     """A migration of the folder and what the history says about it.
 
-    ``state``: ``applied``, ``pending``, ``failed`` (last attempt failed, will be retried) or
-    ``changed`` (applied, but the file's checksum differs from the recorded one).
+    ``state``: ``applied``, ``pending``, ``failed`` (last attempt failed and left nothing
+    applied, will be retried), ``partial`` (last attempt failed after some of its statements
+    committed: half-applied, refused until rolled back) or ``changed`` (applied, but the file's
+    checksum differs from the recorded one).
     """
 
     version: str
@@ -54,7 +56,12 @@ class Status:
 
     @property
     def pending(self) -> tuple[MigrationState, ...]:
-        return tuple(m for m in self.migrations if m.state in ("pending", "failed"))
+        """Not applied yet (a half-applied one is not applied either)."""
+        return tuple(m for m in self.migrations if m.state in ("pending", "failed", "partial"))
+
+    @property
+    def half_applied(self) -> tuple[MigrationState, ...]:
+        return tuple(m for m in self.migrations if m.state == "partial")
 
     @property
     def current(self) -> str | None:
@@ -119,6 +126,8 @@ class Executor:
             row = rows.get(m.version)
             if row is None:
                 state = "pending"
+            elif row.partial:
+                state = "partial"
             elif not row.success:
                 state = "failed"
             elif row.checksum != m.checksum:
@@ -133,6 +142,12 @@ class Executor:
     def pending(self) -> tuple[Migration, ...]:
         pend = {s.version for s in self.status().pending}
         return tuple(m for m in self.migrations() if m.version in pend)
+
+    def refuse_half_applied(self) -> None:
+        """Raise when a migration is half-applied (see :func:`refuse_half_applied`). Read-only."""
+        refuse_half_applied(
+            {s.version: s.applied for s in self.status().migrations if s.applied}, self.folder
+        )
 
     def applied(self) -> tuple[history.Applied, ...]:
         return tuple(s.applied for s in self.status().migrations if s.applied and s.applied.success)
@@ -156,6 +171,7 @@ class Executor:
 
     def _check(self, migrations: tuple[Migration, ...], rows: dict[str, history.Applied]) -> None:
         by_version = {m.version: m for m in migrations}
+        refuse_half_applied(rows, self.folder)
         for version, row in sorted(rows.items()):
             if not row.success:
                 continue
@@ -199,6 +215,7 @@ class Executor:
         started = history.now()
         t0 = time.monotonic()
         current: str | None = None  # the statement running when an error hits
+        done = 0  # statements that ran to completion
         try:
             if m.transactional:
                 rt.begin()
@@ -211,6 +228,7 @@ class Executor:
                 current = statement
                 rt.before_statement(statement)
                 rt.execute(statement)
+                done += 1
                 checkpoint()
             current = None
             if not m.transactional or not rt.transactional_ddl:
@@ -234,21 +252,30 @@ class Executor:
             raise
         except Exception as exc:
             rt.rollback()
-            self._record_failure(rt, m, started, t0)
-            undone = (
-                "rolled back"
-                if (m.transactional and rt.transactional_ddl)
-                else "NOT rolled back (DDL is not transactional here)"
-            )
+            # Where DDL commits implicitly, the statements before the failing one stay applied
+            # (a single statement is atomic: InnoDB rolls a failed one back by itself).
+            kept = 0 if (m.transactional and rt.transactional_ddl) else done
+            self._record_failure(rt, m, started, t0, kept)
+            if m.transactional and rt.transactional_ddl:
+                undone, hint = "rolled back", None
+            elif kept == 0:
+                undone, hint = "nothing of it was applied (it failed on its first statement)", None
+            else:
+                undone = (
+                    f"HALF-APPLIED: {kept} of {len(statements)} statements committed before it "
+                    "(DDL is not transactional here) and were NOT rolled back"
+                )
+                hint = ROLLBACK_HINT
             line = _line_of(sql, current) if current is not None else None
             raise MigrationError(
                 f"migration {m.label} failed: {rt.error(exc)}; {undone}; failure recorded in {history.TABLE}",
                 file=m.up_path,
                 line=line,
+                hint=hint,
             ) from exc
         return Step(m.version, m.name, "up", _ms(t0))
 
-    def _record_failure(self, rt: Runtime, m: Migration, started: object, t0: float) -> None:
+    def _record_failure(self, rt: Runtime, m: Migration, started: object, t0: float, kept: int = 0) -> None:
         try:
             with rt.transaction():
                 history.record(
@@ -259,6 +286,7 @@ class Executor:
                     started=started,  # type: ignore[arg-type]
                     duration_ms=_ms(t0),
                     success=False,
+                    statements_done=kept,
                 )
         except Exception:
             # Recording is best effort: the migration's own error is the one to report.
@@ -274,7 +302,7 @@ class Executor:
             raise MigrationError(f"no migration with version {version}", file=self.folder)
         steps = []
         with self._locked() as rt, rt.transaction():
-            rows = history.read(rt)
+            rows = history.read(rt)  # a half-applied one may be marked: it was finished by hand
             for m in migrations:
                 if target is not None and m.number > target:
                     break
@@ -366,6 +394,25 @@ class Executor:
                     ) from exc
                 steps.append(Step(m.version, m.name, "down", _ms(t0)))
         return RunResult(_safe(self.url), tuple(steps), tuple(backups))
+
+
+ROLLBACK_HINT = (
+    "`parity migrate rollback --yes` restores the backup `migrate up` took before it; "
+    "if you finished it by hand instead: `parity migrate baseline --version N --yes`"
+)
+
+
+def refuse_half_applied(rows: dict[str, history.Applied], folder: Path) -> None:
+    """Refuse to run anything over a half-applied migration: its schema is neither the old
+    version nor the new one, so neither a rerun nor a down migration can be trusted on it."""
+    for version, row in sorted(rows.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 0):
+        if row.partial:
+            raise MigrationError(
+                f"migration V{version}__{row.name} is half-applied: {row.statements_done} of its statements "
+                f"committed before it failed ({row.applied_at}); refusing to run over it",
+                file=folder,
+                hint=ROLLBACK_HINT,
+            )
 
 
 def _safe(url: str) -> str:

@@ -133,6 +133,16 @@ class Runtime(ABC):
         after ``since`` (from :meth:`clock`). Empty wherever the runtime cannot be sure."""
         return set()
 
+    def backup_tables(self, tables: Sequence[str], statements: Sequence[str] | None) -> list[str]:
+        """Those of ``tables`` a backup must hold so that restoring them undoes ``statements``
+        (None: not readable). Default: all of them."""
+        return list(tables)
+
+    def may_change_row_counts(self, statements: Sequence[str] | None) -> bool:
+        """Whether ``statements`` (None: not readable) can insert or delete rows of any table,
+        themselves or through what they set off. True wherever the runtime cannot tell."""
+        return True
+
     def before_statement(self, statement: str) -> None:
         """Hook run before each migration statement (PostgreSQL: drop an invalid index of the
         same name left by an interrupted ``CREATE INDEX CONCURRENTLY``)."""

@@ -45,11 +45,12 @@ SECTION_ID = "migrations"
 SECTION_TITLE = "Migrations"
 CODE_DOCS = {
     "MGR001": "a migration in the folder is not applied to the target database",
-    "MGR002": "the last attempt of a migration failed (rolled back; it will be retried)",
+    "MGR002": "the last attempt of a migration failed and left none of its statements applied (it will be retried)",
     "MGR003": "an applied migration's file was edited after it ran",
     "MGR004": "the migrations folder does not match parity.sum (edited, added, removed or reordered)",
     "MGR005": "the history lists a migration the folder no longer has",
     "MGR006": "the database has no parity_schema_history table yet (run `parity migrate baseline` if it is current)",
+    "MGR007": "a migration is half-applied: it failed after some of its statements committed (MySQL/MariaDB DDL is not transactional); `parity migrate rollback` restores the backup taken before it",
     "PLN001": "NOT NULL column without default on a table with rows: refused unless backfilled",
     "PLN002": "a drop or rename was refused (expand/contract instead)",
     "PLN003": "a production-only object is kept",
@@ -263,6 +264,7 @@ def apply(
     limit = project.fs.max_file_bytes
     checksum.verify(migrations_folder(project), limit)  # refuse tampering before taking any backup
     ex = Executor(url, migrations_folder(project), lock_timeout=lock_timeout, max_file_bytes=limit)
+    ex.refuse_half_applied()  # before a backup of the half-applied state could look like a good one
     pending = ex.pending()
     if not pending:
         return ApplyResult(
@@ -276,7 +278,8 @@ def apply(
         folder = mbackup.new_folder(project.root)
         if progress:
             progress(f"backing up into {project.rel(folder)}")
-        bk = mbackup.take(rt, folder, tables)
+        pending_sql = _statements_of(rt, pending)
+        bk = mbackup.take(rt, folder, rt.backup_tables(tables, pending_sql))
         checkpoint()
         if progress:
             progress(f"snapshot of {len(tables)} table(s)")
@@ -295,7 +298,12 @@ def apply(
         rt.close()
 
     checkpoint()
-    run = ex.up(to=to, progress=progress)
+    try:
+        run = ex.up(to=to, progress=progress)
+    except MigrationError as exc:
+        if bk.restore_tables:
+            _record_failed_apply(project, environment, url, ex, bk, pending, before, exc)
+        raise
     if progress:
         progress("verifying old data")
     rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
@@ -361,12 +369,19 @@ def apply(
         "versions": versions,
         "backup": bk.file.name if bk.file else None,
         "restorable": bk.restorable,
+        "restore_tables": bk.restore_tables,
         "before": before.as_dict(),
         "rolled_back": False,
     }
     checkpoint()
     failed = any(f.severity is Severity.ERROR for f in findings)
     rolled_back = False
+    if failed and versions and bk.restore_tables and _others_wrote(url, findings, pending_sql):
+        bk = replace(bk, restore_tables=False)
+        notes.append(
+            "other sessions wrote to the database during the migration: the backup was not restored "
+            f"over their writes (it stays in {project.rel(folder)}); the down migrations ran"
+        )
     if failed and versions:
         if replay is None and bk.restorable:
             replay = _replay(url, ex, bk, versions, lock_timeout, tables)
@@ -383,10 +398,14 @@ def apply(
                 f"{why}: the backup was not restored over their writes (it stays in "
                 f"{project.rel(folder)}); the down migrations ran"
             )
-        notes.append(
-            "verification failed: the migration was rolled back: "
-            + _undo(url, ex, bk, versions, lock_timeout)
-        )
+        try:
+            how = _undo(url, ex, bk, versions, lock_timeout)
+        except MigrationError:
+            if bk.restore_tables:  # the restore can be retried: `rollback` finds this manifest
+                data["state"] = "failed"
+                atomic_write_text(manifest, json.dumps(data, indent=2, sort_keys=True) + "\n")
+            raise
+        notes.append("verification failed: the migration was rolled back: " + how)
         rolled_back = True
         data["rolled_back"] = True
     else:
@@ -619,11 +638,83 @@ def _replay(
     return _Replay(snap, changed)
 
 
+def _statements_of(rt: Runtime, migrations: Sequence[Migration]) -> list[str] | None:
+    """The statements of ``migrations``' up files (None when one cannot be split)."""
+    try:
+        return [s for m in migrations for s in rt.split(m.up_sql())]
+    except (ParityError, OSError, UnicodeDecodeError):
+        return None
+
+
+def _others_wrote(url: str, findings: Sequence[Finding], statements: Sequence[str] | None) -> bool:
+    """Whether verification shows other sessions writing during the run: a table the run cannot
+    reach that changed (VER008), or a row count that changed although the run's statements can
+    insert or delete no row. Restoring a table backup over such writes would lose them."""
+    from parity.migrate.runtime import open_runtime
+
+    if any(f.code == "VER008" for f in findings):
+        return True
+    if not any(f.code == "VER002" for f in findings):
+        return False
+    rt = open_runtime(url, read_only=True)
+    try:
+        return not rt.may_change_row_counts(statements)
+    finally:
+        rt.close()
+
+
+def _record_failed_apply(
+    project: Project,
+    environment: str,
+    url: str,
+    ex: Executor,
+    bk: Backup,
+    pending: Sequence[Migration],
+    before: IntegritySnapshot,
+    exc: MigrationError,
+) -> None:
+    """After ``migrate up`` failed: a manifest naming the versions this run left in the database
+    (applied, or half-applied), so ``rollback`` restores the backup taken before them."""
+    from parity.migrate import backup as mbackup
+
+    try:
+        rows = {m.version: m.applied for m in ex.status().migrations if m.applied}
+    except ParityError:
+        return  # the database is unreachable: the backup folder stays, without a manifest
+    versions = [m.version for m in pending if (r := rows.get(m.version)) and (r.success or r.partial)]
+    if not versions:
+        return
+    data = {
+        "url": redact_url(url),
+        "environment": environment,
+        "versions": versions,
+        "state": "partial" if any(rows[v].partial for v in versions) else "failed",
+        "error": exc.message,
+        "backup": bk.file.name if bk.file else None,
+        "restorable": False,
+        "restore_tables": True,
+        "before": before.as_dict(),
+        "rolled_back": False,
+    }
+    atomic_write_text(bk.folder / mbackup.MANIFEST, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
 def _undo(url: str, ex: Executor, bk: Backup | None, versions: Sequence[str], lock_timeout: float) -> str:
-    """Put the database back: restore the SQLite backup, else run the down migrations."""
+    """Put the database back: restore the SQLite backup or the MySQL/MariaDB tables backup, else
+    run the down migrations."""
     from parity.migrate import backup as mbackup
     from parity.migrate.runtime import open_runtime
 
+    if bk is not None and bk.restore_tables:
+        rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
+        try:
+            chosen = [m for m in ex.migrations() if m.version in set(versions)]
+            statements = _statements_of(rt, chosen) or []
+        finally:
+            rt.close()
+        return mbackup.restore_tables(
+            url, bk, versions=versions, statements=statements, lock_timeout=lock_timeout
+        )
     if bk is not None and bk.file is not None and bk.restorable:
         rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
         path: Path = rt.path  # type: ignore[attr-defined]  # restorable backups are SQLite files
@@ -673,7 +764,12 @@ def undo_versions(
             break
     if remaining:
         # Versions no apply manifest holds: a run killed before it wrote one, or a baseline.
-        ex = Executor(url, migrations_folder(project), lock_timeout=lock_timeout)
+        ex = Executor(
+            url,
+            migrations_folder(project),
+            lock_timeout=lock_timeout,
+            max_file_bytes=project.fs.max_file_bytes,
+        )
         done.append(_undo(url, ex, Backup(backup_dir, None, ""), remaining, lock_timeout))
     return "; ".join(done)
 
@@ -696,8 +792,10 @@ def rollback(
     """Undo the last ``apply`` on this database.
 
     When the database has not changed since that apply (same fingerprint) and a SQLite backup
-    exists, the backup is restored byte for byte; otherwise the down migrations of that apply
-    run (refusing to drop data unless those values are backed up — ``down --force`` rules).
+    exists, the backup is restored byte for byte (a MySQL/MariaDB tables backup: those tables
+    are rebuilt and verified); otherwise the down migrations of that apply run (refusing to drop
+    data unless those values are backed up — ``down --force`` rules). An apply that failed part
+    way on MySQL/MariaDB (a half-applied migration) is undone from its tables backup.
     """
     from parity.migrate.backup import MANIFEST, Backup
 
@@ -722,11 +820,19 @@ def rollback(
             lock_timeout=lock_timeout,
             max_file_bytes=project.fs.max_file_bytes,
         )
-        unchanged = data.get("after") == _fingerprint(url)
         file = path.parent / str(data["backup"]) if data.get("backup") else None
         if file is not None and not Repo.at(path.parent).contains(file):
             file = None  # a manifest pointing its backup elsewhere is not restored from
-        if unchanged and file is not None and data.get("restorable"):
+        if data.get("state") in ("partial", "failed") and data.get("restore_tables"):
+            # The apply failed part way: only the backup brings the tables back.
+            how = _undo(url, ex, Backup(path.parent, file, "", restore_tables=True), versions, lock_timeout)
+            data["rolled_back"] = True
+            atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+            return RollbackResult(redact_url(url), how, versions)
+        unchanged = data.get("after") == _fingerprint(url)
+        if unchanged and file is not None and data.get("restore_tables"):
+            how = _undo(url, ex, Backup(path.parent, file, "", restore_tables=True), versions, lock_timeout)
+        elif unchanged and file is not None and data.get("restorable"):
             how = _undo(url, ex, Backup(path.parent, file, "", restorable=True), versions, lock_timeout)
         else:
             how = _undo(url, ex, Backup(path.parent, None, ""), versions, lock_timeout)
@@ -785,7 +891,21 @@ def status_findings(project: Project, environment: str, status: Status, folder: 
                     f"migration {m.label} failed on its last attempt ({s.applied.applied_at if s.applied else '?'})",
                     environment=environment,
                     file=rel(m.up_path),
-                    fix="fix the cause and rerun `parity migrate up` (the failed attempt was rolled back)",
+                    fix="fix the cause and rerun `parity migrate up` (none of the failed attempt's statements stayed applied)",
+                )
+            )
+        elif s.state == "partial":
+            done = s.applied.statements_done if s.applied else "?"
+            out.append(
+                Finding(
+                    "MGR007",
+                    Severity.ERROR,
+                    "migrate",
+                    f"migration {m.label} is half-applied: {done} of its statements committed before it failed "
+                    f"({s.applied.applied_at if s.applied else '?'}) and were NOT rolled back",
+                    environment=environment,
+                    file=rel(m.up_path),
+                    fix=f"parity migrate rollback --env {environment} --yes (restores the backup taken before it)",
                 )
             )
         elif s.state == "changed":

@@ -195,7 +195,10 @@ def undo_database(project: Project, environment: str, entry: dict[str, Any], bac
     status = ex.status()
     before = {str(v) for v in entry.get("applied") or ()}
     ours = [
-        m.version for m in status.migrations if m.state in ("applied", "changed") and m.version not in before
+        m.version
+        for m in status.migrations
+        # A half-applied migration (MySQL) is this run's too: its undo restores the backup.
+        if m.state in ("applied", "changed", "partial") and m.version not in before
     ]
     how = "no migration had run"
     if ours:

@@ -164,29 +164,8 @@ class Runtime(base.Runtime):
         if any(_sets_off_writes(tokens) for tokens in tokenized):
             return set()
         words = {t.text.lower() for tokens in tokenized if not _only_adds(tokens) for t in tokens}
-        others = self.query(
-            "SELECT LOWER(table_name) FROM information_schema.views WHERE table_schema = DATABASE() "
-            "UNION ALL SELECT LOWER(routine_name) FROM information_schema.routines WHERE routine_schema = DATABASE()"
-        )
-        if words & {r[0] for r in others}:
-            return set()
-        reached = words & {t.lower() for t in self.table_names()}
-        rules = self.query(
-            "SELECT LOWER(table_name), LOWER(referenced_table_name) FROM information_schema.referential_constraints "
-            "WHERE constraint_schema = DATABASE() "
-            "AND (update_rule NOT IN ('RESTRICT', 'NO ACTION') OR delete_rule NOT IN ('RESTRICT', 'NO ACTION'))"
-        )
-        grew = True
-        while grew:
-            grew = False
-            for child, parent in rules:
-                if parent in reached and child not in reached:
-                    reached.add(child)
-                    grew = True
-        triggers = self.query(
-            "SELECT LOWER(event_object_table) FROM information_schema.triggers WHERE trigger_schema = DATABASE()"
-        )
-        if reached & {r[0] for r in triggers}:
+        reached = self._reached(words, self.table_names())
+        if reached is None:
             return set()
         import pymysql
 
@@ -203,6 +182,91 @@ class Runtime(base.Runtime):
             candidates,
         )
         return {name for name, updated in rows if updated is not None and updated >= since}
+
+    def backup_tables(self, tables: Sequence[str], statements: Sequence[str] | None) -> list[str]:
+        """The tables ``statements`` name (any word equal to a table's name), plus the tables
+        whose foreign keys cascade from those. All of ``tables`` when a statement cannot be
+        read, sets off code (``CALL``, a new trigger or event), or names a view or a routine,
+        or when a named table has a trigger: those can write anywhere."""
+        import sqlglot
+        from sqlglot.errors import TokenError
+
+        if statements is None:
+            return list(tables)
+        try:
+            tokenized = [sqlglot.tokenize(s, read="mysql") for s in statements]
+        except TokenError:
+            return list(tables)
+        if any(_sets_off_writes(tokens) for tokens in tokenized):
+            return list(tables)
+        reached = self._reached({t.text.lower() for tokens in tokenized for t in tokens}, tables)
+        if reached is None:
+            return list(tables)
+        return [t for t in tables if t.lower() in reached]
+
+    def may_change_row_counts(self, statements: Sequence[str] | None) -> bool:
+        """A statement that inserts or deletes (``INSERT``, ``REPLACE``, ``DELETE``, ``LOAD``,
+        ``TRUNCATE``, a partition dropped or exchanged, ``ALTER IGNORE``), runs code (``CALL``, a
+        new trigger or event), or an ``UPDATE`` while some trigger's body writes rows. ``ON DELETE``
+        of a foreign key is no deletion."""
+        import sqlglot
+        from sqlglot.errors import TokenError
+
+        if statements is None:
+            return True
+        try:
+            tokenized = [sqlglot.tokenize(s, read="mysql") for s in statements]
+        except TokenError:
+            return True
+        updates = False
+        for tokens in tokenized:
+            words = [t.text.upper() for t in tokens]
+            if _sets_off_writes(tokens) or _deletes_or_inserts(words):
+                return True
+            updates = updates or "UPDATE" in words
+        if not updates:
+            return False
+        bodies = self.query(
+            "SELECT action_statement FROM information_schema.triggers WHERE trigger_schema = DATABASE()"
+        )
+        for (body,) in bodies:
+            try:
+                words = [t.text.upper() for t in sqlglot.tokenize(str(body), read="mysql")]
+            except TokenError:
+                return True
+            if _deletes_or_inserts(words) or "UPDATE" in words:
+                return True  # an UPDATE there can fire the next trigger
+        return False
+
+    def _reached(self, words: set[str], tables: Sequence[str]) -> set[str] | None:
+        """Lower-cased names of ``tables`` among ``words``, plus the tables whose foreign keys
+        cascade from those; None ("cannot tell") when a word names a view or a routine, or a
+        reached table has a trigger."""
+        others = self.query(
+            "SELECT LOWER(table_name) FROM information_schema.views WHERE table_schema = DATABASE() "
+            "UNION ALL SELECT LOWER(routine_name) FROM information_schema.routines WHERE routine_schema = DATABASE()"
+        )
+        if words & {r[0] for r in others}:
+            return None
+        reached = words & {t.lower() for t in tables}
+        rules = self.query(
+            "SELECT LOWER(table_name), LOWER(referenced_table_name) FROM information_schema.referential_constraints "
+            "WHERE constraint_schema = DATABASE() "
+            "AND (update_rule NOT IN ('RESTRICT', 'NO ACTION') OR delete_rule NOT IN ('RESTRICT', 'NO ACTION'))"
+        )
+        grew = True
+        while grew:
+            grew = False
+            for child, parent in rules:
+                if parent in reached and child not in reached:
+                    reached.add(child)
+                    grew = True
+        triggers = self.query(
+            "SELECT LOWER(event_object_table) FROM information_schema.triggers WHERE trigger_schema = DATABASE()"
+        )
+        if reached & {r[0] for r in triggers}:
+            return None
+        return reached
 
     def chunk_digest_sql(
         self, table: str, columns: Sequence[str], key: str | None, chunk: int, first: bool
@@ -240,6 +304,21 @@ def _sets_off_writes(tokens: Sequence[Any]) -> bool:
         return True
     head = words[: words.index("(")] if "(" in words else words
     return words[:1] == ["CREATE"] and bool({"TRIGGER", "EVENT"} & set(head))
+
+
+_ROW_WRITES = frozenset({"INSERT", "REPLACE", "DELETE", "TRUNCATE", "LOAD", "CALL", "HANDLER"})
+_PARTITION_LOSSES = frozenset({"DROP", "TRUNCATE", "EXCHANGE", "REORGANIZE", "COALESCE", "REMOVE"})
+
+
+def _deletes_or_inserts(words: Sequence[str]) -> bool:
+    """Whether a statement's words (upper-cased) may insert or delete rows."""
+    for i, w in enumerate(words):
+        before = words[i - 1] if i else ""
+        if w in _ROW_WRITES and before != "ON":  # ON DELETE / ON UPDATE of a foreign key
+            return True
+        if w == "PARTITION" and before in _PARTITION_LOSSES:
+            return True
+    return words[:2] == ["ALTER", "IGNORE"]
 
 
 def _only_adds(tokens: Sequence[Any]) -> bool:
