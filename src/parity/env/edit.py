@@ -221,13 +221,6 @@ def _render_key(key: str) -> str:
     raise WriteRefused(f"cannot write the key {key!r}: python-dotenv would not read it back", key=key)
 
 
-def _line_ending(chunk: str, default: str) -> str:
-    for nl in ("\r\n", "\n", "\r"):
-        if chunk.endswith(nl):
-            return nl
-    return default
-
-
 def _split_blank_lines(chunk: str) -> tuple[str, str]:
     """(the blank lines python-dotenv folds into the front of a chunk, the chunk's own lines)."""
     lead = chunk[: _skip(_LEAD, chunk, 0)]
@@ -254,7 +247,7 @@ def _comment_out(chunk: str, reason: str, newline: str) -> str:
 
 def _set_in_place(chunk: str, key: str, value: str) -> str:
     binding = _lex_binding(chunk)
-    if binding is None:  # pragma: no cover - parse_stream made it a binding
+    if binding is None:  # parse_stream made it a binding: cannot happen
         raise WriteRefused(f"cannot edit {key}: its line does not read as a binding", key=key)
     return binding.head + _encode(key, value, binding.style, binding.head, binding.tail) + binding.tail
 
