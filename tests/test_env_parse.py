@@ -115,7 +115,8 @@ def test_rendered_values_read_back_exactly(value: str) -> None:
     try:
         line = "K=" + render_value(value) + "\n"
     except WriteRefused:
-        assert "${" in value
+        # Only what python-dotenv would expand, or a trailing backslash that needs quotes.
+        assert ("${" in value and "}" in value) or value.endswith("\\")
         return
     assert parse_text(line).entries[0].value == value
 

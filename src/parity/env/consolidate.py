@@ -110,7 +110,11 @@ def plan_consolidation(
                 (key, f"{project.rel(refused[0])} has conflicting duplicate keys; resolve them first")
             )
             continue
-        trial_texts = {p: apply_edits(files.get(p) or EnvFile(p, ()), e) for p, e in trial_edits.items()}
+        try:
+            trial_texts = {p: apply_edits(files.get(p) or EnvFile(p, ()), e) for p, e in trial_edits.items()}
+        except WriteRefused as err:  # a value the writer cannot put on a new line exactly
+            kept.append((key, err.message))
+            continue
         if _plain(_effective_after(project, environment, trial_texts, files)) != _plain(before):
             kept.append(
                 (key, "moving it would change what a service sees (interpolation depends on its layer)")
