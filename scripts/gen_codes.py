@@ -43,6 +43,11 @@ APPLY = [
         "error",
         "a verification check after `parity apply` failed (the analysis `check` runs, plus the smoke checks); the whole run was rolled back",
     ),
+    (
+        "APL003",
+        "error",
+        "an earlier `parity apply` was interrupted (killed) and its changes are still in place; `parity rollback` undoes them, and `apply` refuses to run until then",
+    ),
 ]
 
 

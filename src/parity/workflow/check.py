@@ -196,5 +196,30 @@ def run_check(
             (*verify.tables, *smoke_section.tables),
             verify.notes,
         )
+    stale = interrupted_run(project, env)
+    if stale is not None:
+        verify = Section(verify.id, verify.title, (stale, *verify.findings), verify.tables, verify.notes)
     sections.append(verify)
     return Report("check", project.root.name, env, tuple(sections))
+
+
+def interrupted_run(project: Project, env: str) -> Finding | None:
+    """APL003 when an apply of ``env`` was killed and left changes nobody has undone yet (a run
+    that holds the lock right now is running, not interrupted, and is left alone)."""
+    from parity.workflow.journal import interrupted
+    from parity.workflow.lock import is_free
+
+    if not (project.root / ".parity" / "runs").is_dir() or not is_free(project.root, env):
+        return None
+    journal = interrupted(project.root, env)
+    if journal is None:
+        return None
+    return Finding(
+        "APL003",
+        Severity.ERROR,
+        "verify",
+        f"run {journal.id} of parity {journal.command} was interrupted; the changes it made are still in place",
+        environment=env,
+        file=project.rel(journal.path),
+        fix=f"parity rollback {project.root} --env {env}",
+    )
