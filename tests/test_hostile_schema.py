@@ -370,3 +370,21 @@ def test_the_connections_check_reads_with_refuse_every_write(
         finally:
             my.close()
     assert prod.state() == before
+
+
+@pytest.mark.parametrize("kind", ["link to a file outside", "fifo"])
+def test_a_schema_file_that_is_a_link_out_or_a_fifo_is_refused(tmp_path: Path, kind: str) -> None:
+    outside = tmp_path / "outside.sql"
+    outside.write_text("CREATE TABLE planted_FAKE (id int);\n")
+    root = _project(tmp_path, "CREATE TABLE t (id int);\n")
+    schema = root / "db" / "schema.sql"
+    if kind == "fifo":
+        os.mkfifo(schema)
+    else:
+        schema.symlink_to(outside)
+    sqlite3.connect(tmp_path / "prod.db").close()
+    proc = run_cli("schema", "diff", str(root), "--db", f"sqlite:///{tmp_path / 'prod.db'}", timeout=60)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "schema.sql" in lines[0], proc.stderr
+    assert "planted_FAKE" not in proc.stdout + proc.stderr

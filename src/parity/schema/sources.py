@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 from parity.dialects.gate import Purpose
 from parity.errors import DatabaseError, SchemaSourceError
 from parity.model.schema import Schema
+from parity.safefs import Repo
 
 if TYPE_CHECKING:
     from parity.dialects.base import Dialect
@@ -43,17 +44,29 @@ def is_import_path(source: str) -> bool:
     return bool(_IMPORT_PATH.match(source))
 
 
-def sql_files(folder: Path) -> list[Path]:
-    """The ``.sql`` files of ``folder`` in apply order (name order; ``*.down.sql`` left out)."""
-    files = sorted(p for p in folder.rglob("*.sql") if p.is_file() and not p.name.endswith(".down.sql"))
+def sql_files(folder: Path, repo: Repo | None = None) -> list[Path]:
+    """The ``.sql`` files of ``folder`` in apply order (name order; ``*.down.sql`` left out).
+
+    Linked folders are not entered, and a file that is a link out of ``repo`` (default: the
+    folder itself), a FIFO or a device is not one of them."""
+    repo = repo or Repo.at(folder)
+    found: list[Path] = []
+    for base, dirs, names in os.walk(folder, followlinks=False):
+        dirs.sort()
+        for name in names:
+            path = Path(base) / name
+            if name.endswith(".sql") and not name.endswith(".down.sql") and repo.is_file(path):
+                found.append(path)
+    files = sorted(found, key=lambda p: p.relative_to(folder).as_posix())
     if not files:
         raise SchemaSourceError("the folder holds no .sql file", file=folder)
     return files
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, repo: Repo | None = None) -> str:
+    """A declared-schema file through the repository's gate (no link out, no FIFO, a size cap)."""
     try:
-        return path.read_text(encoding="utf-8")
+        return (repo or Repo.at(path.parent)).read_text(path)
     except UnicodeDecodeError as exc:
         raise SchemaSourceError("not a UTF-8 text file", file=path) from exc
     except OSError as exc:
@@ -67,6 +80,7 @@ def load_sql(
     *,
     purpose: Purpose | None = None,
     target: str | None = None,
+    repo: Repo | None = None,
 ) -> Schema:
     """Screen the SQL files, then apply them in order to a fresh scratch database and inspect it.
 
@@ -75,7 +89,7 @@ def load_sql(
     nothing and runs nowhere.
     """
     purpose = purpose or (Purpose.SCHEMA if len(paths) == 1 else Purpose.MIGRATIONS)
-    screened = [(p, dialect.screen(_read(p), p, purpose).text) for p in paths]
+    screened = [(p, dialect.screen(_read(p, repo), p, purpose).text) for p in paths]
     with dialect.scratch(dev_url, target) as url:
         for path, text in screened:
             dialect.execute_script(url, text, file=path, purpose=purpose)
@@ -241,10 +255,15 @@ def load_desired(
     path = Path(text)
     if not path.is_absolute():
         path = root / path
-    if path.is_file():
-        return load_sql([path], dialect, dev_url, purpose=Purpose.SCHEMA, target=target)
+    # A path inside the project is repository content and goes through its gate; a path outside
+    # can only come from the user's own --schema (config paths outside are refused earlier).
+    inside = path.resolve().is_relative_to(root.resolve()) or path.is_symlink()
+    repo = Repo.at(root) if inside else Repo.at(path.parent)
+    if path.is_file() or path.is_symlink():
+        return load_sql([path], dialect, dev_url, purpose=Purpose.SCHEMA, target=target, repo=repo)
     if path.is_dir():
-        return load_sql(sql_files(path), dialect, dev_url, purpose=Purpose.MIGRATIONS, target=target)
+        files = sql_files(path, repo)
+        return load_sql(files, dialect, dev_url, purpose=Purpose.MIGRATIONS, target=target, repo=repo)
     if is_import_path(text):
         return load_sqlalchemy(text, dialect, root, dev_url, target=target)
     raise SchemaSourceError(
