@@ -334,3 +334,21 @@ def test_check_reports_an_interrupted_run(walkthrough: Path, tmp_path: Path) -> 
     check = run_cli("check", str(root))
     assert check.returncode == 1
     assert "APL003" in check.stdout and "parity rollback" in check.stdout
+
+
+def test_an_apply_that_rebuilds_a_sqlite_table_passes_its_own_replay(tmp_path: Path) -> None:
+    """parity's own rebuild migration (PRAGMA secure_delete, foreign_key_check) passes the
+    declared-schema screen when the migrations folder is replayed to check the store."""
+    root = tmp_path / "events"
+    root.mkdir()
+    (root / ".env.example").write_text("DATABASE_URL=sqlite:///events.db\n")
+    (root / ".env.production").write_text("DATABASE_URL=sqlite:///events.db\n")
+    (root / "schema.sql").write_text("CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT NOT NULL DEFAULT 'plain');\n")
+    conn = sqlite3.connect(root / "events.db")
+    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT NOT NULL)")
+    conn.executemany("INSERT INTO events VALUES (?, ?)", [(i, f"k{i}") for i in range(50)])
+    conn.commit()
+    conn.close()
+    proc = run_cli("apply", str(root), "--yes")
+    assert proc.returncode == 0, proc.stdout[-1500:]
+    assert "secure_delete" in (root / "migrations" / "V0002__parity_apply.up.sql").read_text()

@@ -43,9 +43,19 @@ _SCHEMA = {
 }
 _TRANSACTION = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
 _DATA = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
-#: Pragmas that only change how this connection reads or checks the schema.
+#: Pragmas that only change how this connection reads or checks the schema, or only read it
+#: (parity's own rebuild migrations set ``secure_delete`` and run ``foreign_key_check``).
 PRAGMAS = frozenset(
     {
+        "secure_delete",
+        "foreign_key_check",
+        "integrity_check",
+        "quick_check",
+        "cache_size",
+        "table_info",
+        "table_xinfo",
+        "index_list",
+        "index_info",
         "foreign_keys",
         "defer_foreign_keys",
         "legacy_alter_table",
