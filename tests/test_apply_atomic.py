@@ -343,7 +343,9 @@ def test_an_apply_that_rebuilds_a_sqlite_table_passes_its_own_replay(tmp_path: P
     root.mkdir()
     (root / ".env.example").write_text("DATABASE_URL=sqlite:///events.db\n")
     (root / ".env.production").write_text("DATABASE_URL=sqlite:///events.db\n")
-    (root / "schema.sql").write_text("CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT NOT NULL DEFAULT 'plain');\n")
+    (root / "schema.sql").write_text(
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT NOT NULL DEFAULT 'plain');\n"
+    )
     conn = sqlite3.connect(root / "events.db")
     conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT NOT NULL)")
     conn.executemany("INSERT INTO events VALUES (?, ?)", [(i, f"k{i}") for i in range(50)])

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import killpoints
-from parity.errors import LockTimeout
+from parity.errors import LockTimeout, MigrationError
 from parity.migrate import dir as mdir
 from parity.migrate.executor import Executor
 from test_migrate_helpers import DIALECTS, SLOW, Db, make_db, sqlite_db
@@ -110,7 +110,16 @@ def test_sigkill_at_every_step_of_a_migration_leaves_old_or_new_version_and_reru
     # Every statement that changes something, in order (tests/killpoints.py).
     points, done = killpoints.trace(RUNNER, args, sql=True)
     assert done.returncode == 0, done.stderr
-    commits = [p for p in points if _is(p, "COMMIT")]
+    # The COMMIT that records each migration as applied: the first after its DDL. (On MariaDB,
+    # where each DDL commits by itself, a history row before each statement also commits, saying
+    # how far the migration may have got.)
+    commits, ddl_since = [], False
+    for p in points:
+        if _is(p, "CREATE TABLE IF NOT EXISTS T"):
+            ddl_since = True
+        elif _is(p, "COMMIT") and (ddl_since or transactional):
+            commits.append(p)
+            ddl_since = False
     assert len(commits) == 3, points
     # Kill before the first statement, before each statement of the second migration (its
     # BEGIN, DDL, DML, history row and COMMIT), and before the last COMMIT.
@@ -126,20 +135,29 @@ def test_sigkill_at_every_step_of_a_migration_leaves_old_or_new_version_and_reru
         # are recorded, in order, with their effects, and nothing else is.
         k = sum(1 for c in commits if c.n < point.n)
         assert versions == {f"{n:04d}" for n in range(1, k + 1)}, (point, versions)
+        half = False
         if transactional:
             assert tables == {f"t{n}" for n in range(1, k + 1)}, (point, tables)
             assert runs == list(range(1, k + 1)), (point, runs)
         else:
             # MariaDB commits each DDL at once: a kill between a CREATE and its history row leaves
-            # that table one version ahead, and nothing more.
+            # that table one version ahead, and nothing more — and the history says so.
             created = {
                 p.detail[1].split()[5]
                 for p in points
                 if p.n < point.n and _is(p, "CREATE TABLE IF NOT EXISTS T")
             }
             assert tables == created, (point, tables)
+            progress = [c for c in points if _is(c, "COMMIT") and c.n < point.n and c not in commits]
+            half = len(progress) > k  # the next migration's "may have got this far" row committed
+            assert (f"{k + 1:04d}" in {v for v, ok in db.history() if not ok}) == half, (point, db.history())
         seen.add((len(versions), len(tables)))
-        # From every one of these states, a rerun completes: each migration exactly once.
+        if half:
+            # Half-applied is never taken for "not run": a rerun refuses, pointing at rollback.
+            with pytest.raises(MigrationError, match="half-applied"):
+                Executor(db.url, folder, lock_timeout=60).up()
+            continue
+        # From every other state, a rerun completes: each migration exactly once.
         rerun = Executor(db.url, folder, lock_timeout=60).up()
         assert [s.version for s in rerun.ran] == [f"{n:04d}" for n in range(k + 1, 4)], point
         versions, tables, runs = _state(db)

@@ -169,9 +169,12 @@ class Executor:
         finally:
             rt.close()
 
-    def _check(self, migrations: tuple[Migration, ...], rows: dict[str, history.Applied]) -> None:
+    def _check(
+        self, migrations: tuple[Migration, ...], rows: dict[str, history.Applied], *, partial_ok: bool = False
+    ) -> None:
         by_version = {m.version: m for m in migrations}
-        refuse_half_applied(rows, self.folder)
+        if not partial_ok:
+            refuse_half_applied(rows, self.folder)
         for version, row in sorted(rows.items()):
             if not row.success:
                 continue
@@ -224,8 +227,13 @@ class Executor:
                 if row is not None and row.success:
                     rt.rollback()
                     return Step(m.version, m.name, "up", 0, skipped=True)
+            # Where each statement commits by itself, the history says before each one how far the
+            # migration may have got, so a run killed part way reads as half-applied, not as never run.
+            track = not (m.transactional and rt.transactional_ddl)
             for statement in statements:
                 current = statement
+                if track:
+                    self._record_progress(rt, m, started, t0, done + 1)
                 rt.before_statement(statement)
                 rt.execute(statement)
                 done += 1
@@ -274,6 +282,21 @@ class Executor:
                 hint=hint,
             ) from exc
         return Step(m.version, m.name, "up", _ms(t0))
+
+    def _record_progress(self, rt: Runtime, m: Migration, started: object, t0: float, reached: int) -> None:
+        """A failed-attempt row saying up to ``reached`` statements may have committed (replaced by
+        the success row, or by the exact count when a statement fails)."""
+        with rt.transaction():
+            history.record(
+                rt,
+                version=m.version,
+                name=m.name,
+                checksum=m.checksum,
+                started=started,  # type: ignore[arg-type]
+                duration_ms=_ms(t0),
+                success=False,
+                statements_done=reached,
+            )
 
     def _record_failure(self, rt: Runtime, m: Migration, started: object, t0: float, kept: int = 0) -> None:
         try:
@@ -329,6 +352,7 @@ class Executor:
         backup_dir: Path | None = None,
         progress: Progress | None = None,
         verify_sum: bool = True,
+        include_partial: bool = False,
     ) -> RunResult:
         """Undo applied migrations newer than ``to`` (default: the last one), newest first.
 
@@ -336,7 +360,9 @@ class Executor:
         ``force`` those values are first written to ``backup_dir`` as JSON lines.
         ``verify_sum=False`` is for the undo of a run that was killed while it generated files
         into the folder: ``parity.sum`` may not list them yet, and the applied migrations'
-        own checksums are still checked against the history.
+        own checksums are still checked against the history. ``include_partial`` undoes a
+        half-applied migration by its down too (the undo of a killed run, where no table backup
+        exists: parity's downs drop with ``IF EXISTS``, so they also fit a migration cut short).
         """
         if verify_sum:
             checksum.verify(self.folder, self.max_file_bytes)
@@ -346,8 +372,10 @@ class Executor:
         backups: list[Path] = []
         with self._locked() as rt:
             rows = history.read(rt)
-            self._check(migrations, rows)
-            done = sorted((v for v, r in rows.items() if r.success), key=int)
+            self._check(migrations, rows, partial_ok=include_partial)
+            done = sorted(
+                (v for v, r in rows.items() if r.success or (include_partial and r.partial)), key=int
+            )
             if not done:
                 return RunResult(_safe(self.url), ())
             if to is None:

@@ -298,6 +298,23 @@ def apply(
         rt.close()
 
     checkpoint()
+    if bk.restore_tables:
+        # Where DDL commits statement by statement, a run killed part way must still find its
+        # way back to this backup: the manifest names it before the first statement runs.
+        _write_manifest(
+            bk.folder,
+            {
+                "url": redact_url(url),
+                "environment": environment,
+                "versions": [m.version for m in pending],
+                "state": "running",
+                "backup": bk.file.name if bk.file else None,
+                "restorable": False,
+                "restore_tables": True,
+                "before": before.as_dict(),
+                "rolled_back": False,
+            },
+        )
     try:
         run = ex.up(to=to, progress=progress)
     except MigrationError as exc:
@@ -663,6 +680,12 @@ def _others_wrote(url: str, findings: Sequence[Finding], statements: Sequence[st
         rt.close()
 
 
+def _write_manifest(folder: Path, data: dict[str, Any]) -> None:
+    from parity.migrate import backup as mbackup
+
+    atomic_write_text(folder / mbackup.MANIFEST, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
 def _record_failed_apply(
     project: Project,
     environment: str,
@@ -683,6 +706,8 @@ def _record_failed_apply(
         return  # the database is unreachable: the backup folder stays, without a manifest
     versions = [m.version for m in pending if (r := rows.get(m.version)) and (r.success or r.partial)]
     if not versions:
+        # Nothing of the run stayed: the manifest written before it began names nothing to undo.
+        (bk.folder / mbackup.MANIFEST).unlink(missing_ok=True)
         return
     data = {
         "url": redact_url(url),
@@ -731,7 +756,11 @@ def _undo(
         return f"restored the backup {bk.file}"
     first = min(versions, key=int)
     result = ex.down(
-        to=str(int(first) - 1), force=True, backup_dir=bk.folder if bk else None, verify_sum=verify_sum
+        to=str(int(first) - 1),
+        force=True,
+        backup_dir=bk.folder if bk else None,
+        verify_sum=verify_sum,
+        include_partial=not verify_sum,
     )
     how = f"ran the down migrations of {', '.join(versions)}"
     if result.backups:
@@ -834,7 +863,7 @@ def rollback(
         file = path.parent / str(data["backup"]) if data.get("backup") else None
         if file is not None and not Repo.at(path.parent).contains(file):
             file = None  # a manifest pointing its backup elsewhere is not restored from
-        if data.get("state") in ("partial", "failed") and data.get("restore_tables"):
+        if data.get("state") in ("partial", "failed", "running") and data.get("restore_tables"):
             # The apply failed part way: only the backup brings the tables back.
             how = _undo(url, ex, Backup(path.parent, file, "", restore_tables=True), versions, lock_timeout)
             data["rolled_back"] = True
