@@ -99,3 +99,28 @@ def application(write: Callable[[threading.Event], None]) -> Iterator[threading.
     finally:
         stop.set()
         thread.join(timeout=10)
+
+
+def apply_checkpoints(
+    root: Path, sets: tuple[str, ...], enable: tuple[str, ...] = (), consolidate: bool = False
+) -> tuple[str, int]:
+    """(verdict, checkpoints passed) of one whole ``apply`` in a fresh process: how many kill
+    points a kill test of that apply has (parity.faults)."""
+    code = (
+        "import json, sys; from pathlib import Path; from parity import faults\n"
+        "from parity.workflow.apply import ApplyOptions, run_apply\n"
+        "a = json.loads(sys.argv[2])\n"
+        "r = run_apply(Path(sys.argv[1]), 'production', ApplyOptions(tuple(a[0]), tuple(a[1]), a[2]))\n"
+        "print(r.verdict, faults.passed())\n"
+    )
+    import json
+
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(root), json.dumps([sets, enable, consolidate])],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    words = proc.stdout.split()
+    assert len(words) == 2, proc.stdout + proc.stderr
+    return words[0], int(words[1])

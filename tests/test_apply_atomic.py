@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import APPLY_FIXES, REPO, copy_shop, run_cli, snapshot
+from helpers import APPLY_FIXES, apply_checkpoints, copy_shop, run_cli, snapshot
 from parity.workflow.journal import interrupted
 from test_workflow import fix_code_on_main
 
@@ -79,20 +79,8 @@ def _fresh(walkthrough: Path, tmp_path: Path) -> Path:
 def test_the_walkthrough_passes_every_checkpoint(walkthrough: Path, tmp_path: Path) -> None:
     """The kill points below are real: a whole apply passes exactly POINTS checkpoints."""
     root = _fresh(walkthrough, tmp_path)
-    code = (
-        "import sys; from pathlib import Path; from parity import faults\n"
-        "from parity.workflow.apply import ApplyOptions, run_apply\n"
-        "opts = ApplyOptions(tuple(sys.argv[2:]), ('FEATURE_ENABLE_EXPORTS',), consolidate=True)\n"
-        "r = run_apply(Path(sys.argv[1]), 'production', opts)\n"
-        "print(r.verdict, faults.passed())\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code, str(root), *APPLY_FIXES[1:-2:2]],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
-    assert proc.stdout.split() == ["PASS", str(POINTS)], proc.stdout + proc.stderr
+    sets = tuple(APPLY_FIXES[1:-2:2])  # the values of the --set options
+    assert apply_checkpoints(root, sets, ("FEATURE_ENABLE_EXPORTS",), consolidate=True) == ("PASS", POINTS)
 
 
 @pytest.mark.parametrize("point", range(1, POINTS + 1))

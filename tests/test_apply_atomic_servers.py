@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_cli, snapshot
+from helpers import apply_checkpoints, run_cli, snapshot
 from parity import dialects
 from parity.workflow.journal import interrupted
 from schema_helpers import execute
@@ -88,20 +88,9 @@ def server(request: pytest.FixtureRequest) -> str:
 
 
 def test_a_whole_apply_passes_the_counted_checkpoints(server: str, tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
-    from helpers import REPO
-
     root = _project(tmp_path, server)
-    code = (
-        "import sys; from pathlib import Path; from parity import faults\n"
-        "from parity.workflow.apply import ApplyOptions, run_apply\n"
-        "r = run_apply(Path(sys.argv[1]), 'production', ApplyOptions(('EXPORTS_BUCKET=exports-prod',)))\n"
-        "print(r.verdict, faults.passed())\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, cwd=REPO)
-    assert proc.stdout.split() == ["PASS", str(POINTS[dialects.get(server).name])], proc.stdout + proc.stderr
+    counted = apply_checkpoints(root, ("EXPORTS_BUCKET=exports-prod",))
+    assert counted == ("PASS", POINTS[dialects.get(server).name])
 
 
 @pytest.mark.parametrize(

@@ -197,3 +197,26 @@ def literal_values_only(ws: Sequence[Word]) -> bool:
             continue
         return False
     return True
+
+
+def top_level(ws: Sequence[Word], keywords: tuple[str, ...]) -> bool:
+    """Whether one of ``keywords`` stands outside every parenthesis: ``CREATE TABLE t AS SELECT``
+    runs a query, a generated column's ``AS (expr)`` inside the column list does not."""
+    depth = 0
+    for w in ws:
+        if w.text == "(":
+            depth += 1
+        elif w.text == ")":
+            depth -= 1
+        elif depth == 0 and w.bare and w.text in keywords:
+            return True
+    return False
+
+
+def check_targets(
+    ws: Sequence[Word], statement: str, file: Path | str | None, line: int, own: frozenset[str] = frozenset()
+) -> None:
+    """Refuse a statement that writes a table of another database (``own``: schema names that are
+    this database's, such as SQLite's ``main`` and ``temp``)."""
+    for schema, _ in qualified_targets(ws, own):
+        raise refuse(shown(statement), f"it names another database ({schema})", file, line)

@@ -27,7 +27,7 @@ PARITY_DIR = ".parity"
 BACKUPS = "backups"
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -72,7 +72,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> Non
                 os.fchmod(fh.fileno(), stat.S_IMODE(old.st_mode))
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-        _fsync_dir(folder)
+        fsync_dir(folder)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -13,6 +13,7 @@ so a killed process leaves the database at the old or the new version.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -233,7 +234,9 @@ class Executor:
             for statement in statements:
                 current = statement
                 if track:
-                    self._record_progress(rt, m, started, t0, done + 1)
+                    # A failed-attempt row: up to this statement may have committed (replaced by
+                    # the success row, or by the exact count when a statement fails).
+                    self._record_attempt(rt, m, started, t0, done + 1)
                 rt.before_statement(statement)
                 rt.execute(statement)
                 done += 1
@@ -283,9 +286,12 @@ class Executor:
             ) from exc
         return Step(m.version, m.name, "up", _ms(t0))
 
-    def _record_progress(self, rt: Runtime, m: Migration, started: object, t0: float, reached: int) -> None:
-        """A failed-attempt row saying up to ``reached`` statements may have committed (replaced by
-        the success row, or by the exact count when a statement fails)."""
+    def _record_failure(self, rt: Runtime, m: Migration, started: object, t0: float, kept: int = 0) -> None:
+        # Recording is best effort: the migration's own error is the one to report.
+        with contextlib.suppress(Exception):
+            self._record_attempt(rt, m, started, t0, kept)
+
+    def _record_attempt(self, rt: Runtime, m: Migration, started: object, t0: float, statements: int) -> None:
         with rt.transaction():
             history.record(
                 rt,
@@ -295,25 +301,8 @@ class Executor:
                 started=started,  # type: ignore[arg-type]
                 duration_ms=_ms(t0),
                 success=False,
-                statements_done=reached,
+                statements_done=statements,
             )
-
-    def _record_failure(self, rt: Runtime, m: Migration, started: object, t0: float, kept: int = 0) -> None:
-        try:
-            with rt.transaction():
-                history.record(
-                    rt,
-                    version=m.version,
-                    name=m.name,
-                    checksum=m.checksum,
-                    started=started,  # type: ignore[arg-type]
-                    duration_ms=_ms(t0),
-                    success=False,
-                    statements_done=kept,
-                )
-        except Exception:
-            # Recording is best effort: the migration's own error is the one to report.
-            pass
 
     def baseline(self, version: str | None = None) -> RunResult:
         """Mark migrations up to ``version`` (default: all in the folder) as applied without running

@@ -29,25 +29,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from parity.env.write import PARITY_DIR, ensure_parity_dir
+from parity.env.write import PARITY_DIR, ensure_parity_dir, fsync_dir
 from parity.errors import ParityError, WriteRefused
 from parity.faults import checkpoint
 from parity.safefs import Repo, private_dir
 
 RUNS = "runs"
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 @dataclass
@@ -103,7 +90,7 @@ class Journal:
             host=socket.gethostname(),
             started=stamp,
         )
-        _fsync_dir(folder)
+        fsync_dir(folder)
         return journal
 
     def record(self, op: str, **fields: Any) -> None:

@@ -22,11 +22,12 @@ from parity.dialects.gate import (
     Screened,
     Word,
     blank,
+    check_targets,
     head,
     literal_values_only,
-    qualified_targets,
     refuse,
     shown,
+    top_level,
 )
 from parity.dialects.gate import words as tokenize
 
@@ -135,7 +136,7 @@ def screen(sql: str, file: Path | str | None, purpose: Purpose) -> Screened:
             if any(w.bare and w.text in ("OUTFILE", "DUMPFILE", "INFILE") for w in ws):
                 raise refuse(shown(statement), "it reads or writes server files", file, line)
             if purpose is Purpose.MIGRATIONS:
-                _check_targets(ws, statement, file, line)
+                check_targets(ws, statement, file, line)
                 continue
             if literal_values_only(ws):
                 start = text.find(statement, line_starts[line - 1])
@@ -144,9 +145,9 @@ def screen(sql: str, file: Path | str | None, purpose: Purpose) -> Screened:
                 continue
             raise refuse(shown(statement), "a schema file may not change data", file, line)
         if verb in _SCHEMA:
-            if verb == ("CREATE", "TABLE") and _is_query_table(ws):
+            if verb == ("CREATE", "TABLE") and top_level(ws, ("SELECT", "WITH")):
                 raise refuse(shown(statement), "CREATE TABLE … SELECT runs a query", file, line)
-            _check_targets(ws, statement, file, line)
+            check_targets(ws, statement, file, line)
             definer = _definer(ws)
             if definer is not None:
                 at = text.find(statement, line_starts[line - 1])
@@ -180,22 +181,3 @@ def _definer(ws: Sequence[Word]) -> tuple[int, int] | None:
                     return w.start, nxt.start
             return None
     return None
-
-
-def _is_query_table(ws: Sequence[Word]) -> bool:
-    """``CREATE TABLE t [AS] SELECT …`` or ``… LIKE other`` at the top level (a column's
-    ``AS (expr)`` sits inside the parentheses)."""
-    depth = 0
-    for w in ws:
-        if w.text == "(":
-            depth += 1
-        elif w.text == ")":
-            depth -= 1
-        elif depth == 0 and w.bare and w.text in ("SELECT", "WITH"):
-            return True
-    return False
-
-
-def _check_targets(ws: Sequence[Word], statement: str, file: Path | str | None, line: int) -> None:
-    for schema, _ in qualified_targets(ws, frozenset()):
-        raise refuse(shown(statement), f"it names another database ({schema})", file, line)

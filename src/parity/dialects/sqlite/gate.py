@@ -11,19 +11,19 @@ still cannot attach a file or run a pragma that is not on the list.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from parity.dialects.gate import (
     Purpose,
     Screened,
-    Word,
     blank,
+    check_targets,
     head,
     literal_values_only,
-    qualified_targets,
     refuse,
     shown,
+    top_level,
     words,
 )
 from parity.errors import SchemaSourceError
@@ -109,7 +109,7 @@ def screen(sql: str, file: Path | str | None, purpose: Purpose) -> Screened:
             continue
         if first in _DATA:
             if purpose is Purpose.MIGRATIONS:
-                _check_targets(ws, statement, file, line)
+                check_targets(ws, statement, file, line, _OWN_SCHEMAS)
                 continue
             if literal_values_only(ws):
                 start = offsets[line - 1] + _column(sql, offsets[line - 1], statement)
@@ -118,9 +118,9 @@ def screen(sql: str, file: Path | str | None, purpose: Purpose) -> Screened:
                 continue
             raise refuse(shown(statement), "a schema file may not change data", file, line)
         if verb in _SCHEMA:
-            if verb == ("CREATE", "TABLE") and _is_query_table(ws):
+            if verb == ("CREATE", "TABLE") and top_level(ws, ("AS", "SELECT")):
                 raise refuse(shown(statement), "CREATE TABLE … AS SELECT runs a query", file, line)
-            _check_targets(ws, statement, file, line)
+            check_targets(ws, statement, file, line, _OWN_SCHEMAS)
             continue
         _syntax_check(statement, file, line)
         why = _REFUSED_WHY.get(first, "not a schema statement")
@@ -141,25 +141,6 @@ def _syntax_check(statement: str, file: Path | str | None, line: int) -> None:
             raise SchemaSourceError(f"SQLite rejected the statement: {exc}", file=file, line=line) from exc
     finally:
         conn.close()
-
-
-def _is_query_table(ws: Sequence[Word]) -> bool:
-    """``CREATE TABLE t AS SELECT`` (``AS`` right after the name), not a generated column's
-    ``AS (expr)`` inside the column list."""
-    depth = 0
-    for w in ws:
-        if w.text == "(":
-            depth += 1
-        elif w.text == ")":
-            depth -= 1
-        elif depth == 0 and w.bare and w.text in ("AS", "SELECT"):
-            return True
-    return False
-
-
-def _check_targets(ws: Sequence[Word], statement: str, file: Path | str | None, line: int) -> None:
-    for schema, _ in qualified_targets(ws, _OWN_SCHEMAS):
-        raise refuse(shown(statement), f"it names another database ({schema})", file, line)
 
 
 def _line_offsets(sql: str) -> list[int]:
