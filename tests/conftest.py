@@ -392,6 +392,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _drop_anonymous_users(url: str) -> None:
+    """A fresh data dir holds anonymous ``''@'localhost'`` accounts, which shadow a test's own
+    ``'user'@'%'`` for connections from this host (the machines' servers have none)."""
+    import pymysql
+
+    conn = pymysql.connect(**mysql_connect_args(url))  # type: ignore[arg-type]
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT host FROM mysql.user WHERE user = ''")
+            for (host,) in cur.fetchall():
+                cur.execute("DROP USER ''@%s", (host,))
+    finally:
+        conn.close()
+
+
 def _start_mariadb(data: Path) -> dict[str, Any]:
     mariadbd = shutil.which("mariadbd") or shutil.which("mysqld") or "/usr/sbin/mariadbd"
     install = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
@@ -438,6 +453,7 @@ def _start_mariadb(data: Path) -> dict[str, Any]:
         if proc.poll() is not None:
             raise RuntimeError(f"mariadbd exited with {proc.returncode}; see {log}")
         if _mysql_ok(url) is None:
+            _drop_anonymous_users(url)
             return {"url": url, "pid": proc.pid, "data": str(datadir), "stop_signal": "SIGTERM"}
         time.sleep(0.2)
     proc.kill()
