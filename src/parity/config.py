@@ -32,6 +32,11 @@ class ServiceConfig(_Strict):
     path: str
     overrides: list[str] = Field(default_factory=list)
     smoke: list[SmokeCheck] = Field(default_factory=list)
+    code: str | None = Field(
+        default=None, description="its code folder, when not `path` (built from the root)"
+    )
+    image_only: bool = Field(default=False, description="runs a published image: no code of it is here")
+    root_env: bool = Field(default=True, description="the root .env.<environment> layer reaches it")
 
 
 class SchemaConfig(_Strict):

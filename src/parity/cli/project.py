@@ -25,16 +25,33 @@ def init_cmd(
     target = guarded(lambda: project.fs.write_target(project.root / "parity.toml"))
     if target.exists() and not force:
         raise fail_usage(f"{target} exists; use --force to overwrite it")
+    if not project.services:
+        raise fail_usage(
+            f"{project.root}: found no services: no compose service, Kubernetes workload, or folder "
+            "with a .env.example / .env.<environment> file up to depth 3; nothing written"
+        )
+    services: dict[str, dict[str, object]] = {}
+    for s in project.services:
+        entry: dict[str, object] = {"path": project.rel(s.path), "overrides": []}
+        if s.image_only:
+            entry["image_only"] = True
+        elif s.code is not None and s.code != s.path:
+            entry["code"] = project.rel(s.code)
+        if not s.inherits_root:
+            entry["root_env"] = False
+        services[s.name] = entry
     data: dict[str, object] = {
         "environments": list(project.environments),
-        "reference": "example",
         "overrides": [],
-        "services": {s.name: {"path": project.rel(s.path), "overrides": []} for s in project.services},
+        "services": services,
     }
     header = "# parity configuration, written by `parity init`. Docs: README.md of parity.\n"
     guarded(lambda: atomic_write_text(target, header + tomli_w.dumps(data)))
+    runtime = sum(1 for s in project.services if s.units)
+    image_only = sum(1 for s in project.services if s.image_only)
     echo(
-        f"wrote {target} ({len(project.services)} services, environments: {', '.join(project.environments)})"
+        f"wrote {target} ({len(project.services)} services: {runtime} from compose/Kubernetes, "
+        f"{image_only} image-only; environments: {', '.join(project.environments) or 'none found'})"
     )
 
 

@@ -113,15 +113,17 @@ def audit(project: Project, environment: str, scan: ScanResult | None = None) ->
     files = EnvFiles(project.fs)
     eff: dict[str, dict[str, EffectiveEnv]] = {e: all_effective(project, e, files) for e in envs}
     services = [s.name for s in project.services]
+    coded = [s.name for s in project.code_services()]
     patterns = project.config.flags.patterns
 
     env_refs = [r for r in scan.references if r.kind == "env"]
-    # (key, service) → refs; code outside every service folder counts for all services.
+    # (key, service) → refs; code outside every service folder counts for every service with code
+    # here (an image-only service runs none of it), and a folder's code for each service run from it.
     reads: dict[tuple[str, str], list[Reference]] = defaultdict(list)
     for r in env_refs:
         if r.dynamic:
             continue
-        for svc in [r.service] if r.service else services:
+        for svc in project.sharing_code(r.service) if r.service else coded:
             reads[(r.name, svc)].append(r)
 
     flag_keys = {k for (k, _), refs in reads.items() if any(r.is_flag for r in refs)}
@@ -337,7 +339,11 @@ def _stale_findings(
     globs = [r.name for r in env_refs if r.dynamic]
     used_by_tools = {project.config.schema_.database_url_key}
     seen: dict[tuple[str, str], tuple[str, int]] = {}
-    for ee in eff.values():
+    # A published image's code is not here: that nothing here reads its keys says nothing.
+    image_only = {s.name for s in project.services if s.image_only}
+    for name, ee in eff.items():
+        if name in image_only:
+            continue
         for key, v in ee.values.items():
             if key in literal or key in used_by_tools or any(fnmatchcase(key, g) for g in globs):
                 continue

@@ -253,7 +253,13 @@ def _collect(
 
 
 def project_services(project: Project) -> list[tuple[str, str]]:
-    return [(s.name, project.rel(s.path)) for s in project.services]
+    """``(name, code folder)`` of the services with code here; one name per folder (the first),
+    the others that share it are found with ``Project.sharing_code``."""
+    out: dict[str, str] = {}
+    for s in project.services:
+        if s.code_folder is not None:
+            out.setdefault(project.rel(s.code_folder), s.name)
+    return [(name, folder) for folder, name in out.items()]
 
 
 def scan_project(project: Project, workers: int | None = None) -> ScanResult:

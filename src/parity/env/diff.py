@@ -137,9 +137,10 @@ def diff_env(
 
     for service in project.services:
         target, ref = targets[service.name], refs[service.name]
-        target_file = service.file_for(environment)
-        rel_target = project.rel(target_file)
-        if environment not in service.env_files and ref.values:
+        target_file, target_line, writable = service.write_target(environment)
+        rel_target = project.rel(target_file) + (f":{target_line}" if target_line else "")
+        # A service the runtime configures (compose, manifests) needs no .env file of its own.
+        if environment not in service.env_files and ref.values and not service.units:
             findings.append(
                 Finding(
                     "ENV010",
@@ -164,21 +165,33 @@ def diff_env(
                     if rv is None or not rv.value
                     else f" (the example has {clip(display(key, rv.value, secrets))})"
                 )
+                # With no layer of its own in the repository, the environment's values live
+                # elsewhere (a host, a secret store): a key parity cannot see is no verdict.
+                layerless = environment in project.layerless
                 findings.append(
                     Finding(
                         "ENV001",
-                        Severity.ERROR,
+                        Severity.INFO if layerless else Severity.ERROR,
                         "env",
-                        f"{key} is missing in {service.name} ({environment}){default}",
+                        f"{key} is missing in {service.name} ({environment}){default}"
+                        + (f" (the repository has no {environment} layer)" if layerless else ""),
                         service.name,
                         environment,
                         rel_target,
                         None,
                         key,
-                        f"set {key}=VALUE in {rel_target}: `parity env sync --env {environment} --apply --set {key}=VALUE`",
+                        f"set {key}=VALUE in {rel_target}: `parity env sync --env {environment} --apply --set {key}=VALUE`"
+                        if writable
+                        else f"set {key} in the environment of {service.name} at {rel_target}",
                     )
                 )
-            elif rv is None and key not in all_ref_keys and key not in known and tv.from_env_file:
+            elif (
+                rv is None
+                and key not in all_ref_keys
+                and key not in known
+                and tv.from_env_file
+                and not service.image_only  # its code is in an image: what reads the key is not here
+            ):
                 status = "stale"
                 findings.append(
                     Finding(

@@ -17,7 +17,7 @@ from dotenv.variables import parse_variables
 
 from parity.env.parse import read_env_file
 from parity.model.env import EffectiveEnv, EnvFile, EnvValue
-from parity.project import EnvLayer, Project
+from parity.project import EnvLayer, Project, root_applies
 from parity.safefs import Repo
 
 
@@ -66,7 +66,7 @@ def layer_files(
     """
     out: list[tuple[EnvFile, str]] = []
     for layer, label in ((project.shared, "root"), (service, "service")):
-        if layer.path == service.path and label == "root":
+        if label == "root" and not root_applies(service, layer):
             continue
         path = layer.example if environment == "example" else layer.env_files.get(environment)
         f = files.get(path)

@@ -22,11 +22,16 @@ def load_project(
     project = discover(path)
     if not project.services:
         raise DiscoveryError(
-            "no services found: no folder up to depth 3 holds a .env.example or .env.<environment> file",
+            "no services found: no compose service, Kubernetes workload, or folder up to depth 3 "
+            "with a .env.example or .env.<environment> file",
             file=project.root,
             hint="run `parity init` after adding env files, or list services in parity.toml",
         )
     env = normalize_environment(environment or "production")
+    if env not in project.environments and project.units and env != "example":
+        # Compose or manifests run the services, but nothing is specific to ``env``: the base
+        # runtime files are what it would run, so they are analysed, and the report says so.
+        project = replace(project, environments=(*project.environments, env), layerless=(env,))
     if env not in project.environments:
         known = ", ".join(project.environments) or "none"
         raise ParityError(f"unknown environment '{env}' (known: {known})", file=project.root)

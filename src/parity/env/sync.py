@@ -68,11 +68,31 @@ def plan_sync(
     used: set[tuple[str | None, str]] = set()
 
     def add(path: Path, edit: Edit, line: str) -> None:
+        if isinstance(edit, SetKey):
+            # Services sharing one file (the server and worker of one app): one line serves both.
+            same = [e for e in edits.get(path, []) if isinstance(e, SetKey) and e.key == edit.key]
+            if any(e.value == edit.value for e in same):
+                return
+            if same:
+                refused.append(
+                    f"{edit.key} in {project.rel(path)}: services sharing the file want different values; "
+                    f"set it with --set {edit.key}=VALUE"
+                )
+                return
         edits.setdefault(path, []).append(edit)
         summary.setdefault(path, []).append(line)
 
     for service in project.services:
-        target_path = service.file_for(env)
+        target_path, target_line, writable = service.write_target(env)
+        if not writable:
+            # Compose or a manifest declares this service's env: parity edits env files only.
+            for key in diff.references[service.name].values:
+                if key not in diff.targets[service.name].values:
+                    refused.append(
+                        f"{key} for {service.name}: add it to the environment at "
+                        f"{project.rel(target_path)}:{target_line} (parity does not edit compose files)"
+                    )
+            continue
         target, ref = diff.targets[service.name], diff.references[service.name]
         for key in [*ref.values, *[k for k in target.values if k not in ref.values]]:
             wanted = _lookup(sets, service.name, key)

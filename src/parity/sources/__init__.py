@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dotenv.variables import parse_variables
 
@@ -26,8 +27,11 @@ from parity.env.secrets import display, fingerprint
 from parity.errors import EnvFileError, FileRefused
 from parity.model.env import EnvValue
 from parity.model.findings import Finding, Severity
-from parity.project import EnvLayer, Project
+from parity.project import EnvLayer, Project, root_applies
 from parity.sources.base import Collector, SourceValue, stat_key
+
+if TYPE_CHECKING:
+    from parity.sources.compose import ComposeProject, ComposeService
 
 __all__ = [
     "SourceLayers",
@@ -76,7 +80,7 @@ def _base_values(
     values: dict[str, EnvValue] = {}
     bound: dict[str, str | None] = {}
     for layer, label in ((project.shared, "root"), (service, "service")):
-        if label == "root" and layer.path == service.path:
+        if label == "root" and not root_applies(service, layer):
             continue
         path = layer.env_files.get(environment)
         if path is None or not path.is_file():
@@ -111,7 +115,10 @@ def _watched(project: Project, environment: str, col: Collector) -> list[Path]:
         paths.extend([s.path, s.path / "config", *s.env_files.values()])
         paths.extend(config_files(project, s, environment))
     paths.extend(project.shared.env_files.values())
-    paths.extend(compose_files(project, environment))
+    from parity.sources.compose import compose_homes
+
+    for home in compose_homes(project):
+        paths.extend(compose_files(project, environment, home))
     paths.extend(manifest_files(project, environment))
     paths.extend(col.read_paths)
     return paths
@@ -134,12 +141,15 @@ def _gather(project: Project, environment: str) -> _Gathered:
 
     # The readers pull in PyYAML; importing them here keeps ``import parity.sources`` light.
     from parity.sources.appconfig import config_values
-    from parity.sources.compose import compose_layers, load_compose, map_services
+    from parity.sources.compose import compose_homes, compose_layers, load_compose, map_services
     from parity.sources.k8s import container_env, container_for, containers, load_objects
 
     col = Collector(project.root, environment, project.fs)
-    compose = load_compose(project, environment, col)
-    compose_map = map_services(project, compose) if compose is not None else {}
+    composes = [cp for h in compose_homes(project) if (cp := load_compose(project, environment, col, h))]
+    compose_map: dict[str, tuple[ComposeService, ComposeProject]] = {}
+    for cp in composes:
+        for name, cs in map_services(project, cp).items():
+            compose_map.setdefault(name, (cs, cp))
     objects = load_objects(project, environment, col)
     all_containers = containers(objects)
     chosen = {s.name: container_for(project, s.name, all_containers) for s in project.services}
@@ -156,19 +166,40 @@ def _gather(project: Project, environment: str) -> _Gathered:
             if p
         }
         found: list[list[SourceValue]] = [config_values(project, s, environment, col)]
-        cs = compose_map.get(s.name)
-        if compose is not None and cs is not None:
-            found.extend(compose_layers(s, cs, compose, known, col))
+        mapped = compose_map.get(s.name)
+        if mapped is not None:
+            found.extend(compose_layers(s, mapped[0], mapped[1], known, col))
         c = chosen[s.name]
         if c is not None:
             found.append(k8s_env[id(c)])
         layers[s.name] = tuple(tuple(layer) for layer in found if layer)
         _conflicts(project, s, environment, layers[s.name], base[s.name], col)
 
+    if environment in project.layerless:
+        _layerless(project, environment, col, [f for c in composes for f in c.files])
     result = _Gathered(layers, base, tuple(col.findings))
     watched = _watched(project, environment, col)
     _MEMO[memo_key] = (watched, _signature(watched), result)
     return result
+
+
+def _layerless(project: Project, environment: str, col: Collector, compose: list[Path]) -> None:
+    """SRC030: say what stands in for an environment that nothing in the repository names."""
+    used = ", ".join(col.rel(p) or str(p) for p in compose[:4]) + (" …" if len(compose) > 4 else "")
+    k8s = sorted({col.rel(u.file) or "" for u in project.units if u.kind == "k8s"})
+    parts = [p for p in (used, ", ".join(k8s[:3])) if p]
+    col.add(
+        "SRC030",
+        Severity.WARNING,
+        f"no {environment} layer found (no .env.{environment}, compose.{environment}.yml, "
+        f"{environment}/ folder, k8s overlay or values-{environment}.yaml); analysed "
+        + (" and ".join(parts) if parts else "the env files")
+        + f" as what {environment} runs, for {len(project.services)} services",
+        compose[0] if compose else None,
+        None,
+        fix=f"add the {environment} layer (e.g. .env.{environment} or compose.{environment}.yml) "
+        "so parity compares what really runs there",
+    )
 
 
 def _show(v: SourceValue | EnvValue, extra: list[str]) -> str:

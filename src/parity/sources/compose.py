@@ -81,14 +81,36 @@ def environment_names(environment: str) -> list[str]:
     return [environment, *sorted(a for a, full in ENV_ALIASES.items() if full == environment)]
 
 
-def compose_files(project: Project, environment: str) -> list[Path]:
-    """The compose files ``docker compose`` would read for ``environment``, base first."""
+def compose_homes(project: Project) -> list[Path]:
+    """Folders of the compose projects: the root, and every folder a discovered compose service
+    is declared in (``docker/``, ``docker/production/``, each sample of a collection)."""
+    homes = [project.root]
+    for u in project.units:
+        if u.kind == "compose" and u.home not in homes:
+            homes.append(u.home)
+    return homes
+
+
+def compose_files(project: Project, environment: str, home: Path | None = None) -> list[Path]:
+    """The compose files ``docker compose`` would read for ``environment`` in the compose project
+    at ``home`` (the root by default), base first.
+
+    Production reads the base file and its own file only: ``compose.override.yml`` is what
+    ``docker compose up`` adds on a developer's machine, and deployments name their files with ``-f``.
+    """
     cfg = project.config.sources
     if not cfg.compose or environment == "example":
         return []
     if environment in cfg.compose_files:
+        if home is not None and home != project.root:
+            return []
         return [project.root / p for p in cfg.compose_files[environment]]
-    root = project.root
+    root = home or project.root
+    if home is not None and home != project.root and not any((root / n).is_file() for n in BASE_NAMES):
+        # A folder of alternatives without a base file (``docker-compose.postgres.yml``,
+        # ``docker-compose.sqlite.yml``): the services as discovery found them, from each file.
+        files = sorted({u.file for u in project.units if u.kind == "compose" and u.home == root})
+        return files[:1]
     base = next((root / n for n in BASE_NAMES if (root / n).is_file()), None)
     specific = next(
         (
@@ -100,7 +122,7 @@ def compose_files(project: Project, environment: str) -> list[Path]:
         ),
         None,
     )
-    if specific is None:
+    if specific is None and environment != "production":
         specific = next((root / n for n in OVERRIDE_NAMES if (root / n).is_file()), None)
     return [p for p in (base, specific) if p is not None]
 
@@ -373,8 +395,10 @@ def _resolve_extends(
     cs.image = cs.image or base.image
 
 
-def load_compose(project: Project, environment: str, col: Collector) -> ComposeProject | None:
-    files = compose_files(project, environment)
+def load_compose(
+    project: Project, environment: str, col: Collector, home: Path | None = None
+) -> ComposeProject | None:
+    files = compose_files(project, environment, home)
     if not files:
         return None
     base_dir = files[0].parent
@@ -397,6 +421,14 @@ def map_services(project: Project, compose: ComposeProject) -> dict[str, Compose
     configured = project.config.sources.workloads
     by_name = {s.name: s for s in project.services}
     result: dict[str, ComposeService] = {}
+    home = compose.files[0].parent if compose.files else None
+    # Services discovered from this compose project run exactly the service they came from.
+    for s in project.services:
+        for u in s.units:
+            if u.kind == "compose" and u.home == home and u.name in compose.services:
+                result[s.name] = compose.services[u.name]
+    if result:
+        return result
 
     resolved = [(s, s.path.resolve()) for s in project.services]
 

@@ -73,7 +73,7 @@ def verification_section(
 
 def env_checks(project: Project, findings: tuple[Finding, ...]) -> list[Check]:
     def none_of(*codes: str) -> tuple[bool, str]:
-        hits = [f for f in findings if f.code in codes]
+        hits = [f for f in findings if f.code in codes and f.severity is not Severity.INFO]
         return not hits, ", ".join(sorted({f"{f.service or '-'}:{f.key or f.line}" for f in hits}))
 
     ok, detail = none_of("ENV001", "ENV002", "ENV008")
