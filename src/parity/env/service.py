@@ -28,7 +28,8 @@ def load_project(
             hint="run `parity init` after adding env files, or list services in parity.toml",
         )
     env = normalize_environment(environment or "production")
-    if env not in project.environments and project.units and env != "example":
+    standin = env == "production" or not project.environments  # never a typo's stand-in
+    if env not in project.environments and project.units and env != "example" and standin:
         # Compose or manifests run the services, but nothing is specific to ``env``: the base
         # runtime files are what it would run, so they are analysed, and the report says so.
         project = replace(project, environments=(*project.environments, env), layerless=(env,))
