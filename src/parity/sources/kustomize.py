@@ -27,6 +27,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -58,6 +60,8 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
 }
 _REMOTE = re.compile(r"^([a-z][a-z0-9+.\-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=", re.I)
 _HASH_ALPHABET = str.maketrans({"0": "g", "1": "h", "3": "k", "a": "m", "e": "t"})
+# Fields that can change a container's env and that parity does not apply.
+_UNSUPPORTED = ("replacements", "vars", "helmCharts", "generators", "transformers", "configurations")
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
 
@@ -325,6 +329,16 @@ class _Builder:
                 self.error("a kustomization must be a mapping", kfile, k.line)
             return inherited
         stack = (*stack, folder)
+        for unknown in _UNSUPPORTED:
+            if k.get(unknown) is not None:
+                self.problem(
+                    "SRC023",
+                    Severity.WARNING,
+                    f"{unknown} is not applied by parity's build: the env it changes is not known",
+                    kfile,
+                    k.line_of(unknown),
+                    "save the output of kustomize build to a file in this folder, parity reads it too",
+                )
         res = list(inherited)
         for section in ("resources", "bases"):
             for entry, line in _strings(k.get(section)):
@@ -776,3 +790,129 @@ def build(folder: Path, reader: Reader) -> Build:
     b = _Builder(reader)
     res = _hash_names(b.layer(folder.resolve(), [], ()))
     return Build(folder, tuple(res), tuple(dict.fromkeys(b.files)), tuple(b.folders), tuple(b.problems), b.remote)
+
+
+# -- the external build, for comparison ----------------------------------------------------------
+
+_HASHED = re.compile(r"-[bcdfghjklmnpqrstvwxz2456789]{10}$")
+EXTERNAL_TIMEOUT_S = 30
+
+
+def external_command(folder: Path) -> list[str] | None:
+    """``kustomize build`` or ``kubectl kustomize`` for ``folder``, whichever is on PATH."""
+    if tool := shutil.which("kustomize"):
+        return [tool, "build", str(folder)]
+    if tool := shutil.which("kubectl"):
+        return [tool, "kustomize", str(folder)]
+    return None
+
+
+def env_signature(docs: list[YNode]) -> dict[str, object]:
+    """What the containers' env is made of, comparable across builds: per workload container its
+    env entries and envFrom sources, per ConfigMap/Secret its data; content-hash suffixes dropped
+    (parity's hash is not kustomize's)."""
+    import base64
+    import binascii
+
+    def bare(name: str | None) -> str:
+        return _HASHED.sub("", name or "")
+
+    def refs(node: object) -> object:
+        if isinstance(node, dict):
+            return {k: bare(v) if k == "name" and isinstance(v, str) else refs(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [refs(i) for i in node]
+        return node
+
+    out: dict[str, object] = {}
+    for doc in docs:
+        if not doc.is_map:
+            continue
+        kind = doc.str_at("kind") or ""
+        meta = doc.get("metadata")
+        name = meta.str_at("name") if meta is not None else None
+        if kind in ("ConfigMap", "Secret"):
+            data: dict[str, object] = {}
+            for section in ("data", "stringData"):
+                node = doc.get(section)
+                for k, v in (node.mapping.items() if node is not None and node.is_map else ()):
+                    text = v.text or ""
+                    if kind == "Secret" and section == "data":
+                        try:
+                            text = base64.b64decode(text, validate=True).decode("utf-8")
+                        except (binascii.Error, ValueError):
+                            pass
+                    data[k] = text
+            out[f"{kind} {bare(name)}"] = data
+            continue
+        spec_path = POD_SPEC_PATHS.get(kind)
+        if spec_path is None:
+            continue
+        spec: YNode | None = doc
+        for part in spec_path:
+            spec = spec.get(part) if spec is not None else None
+        for section in ("initContainers", "containers"):
+            seq = spec.get(section) if spec is not None else None
+            for c in seq.items if seq is not None and seq.is_seq else ():
+                if not c.is_map:
+                    continue
+                env = c.get("env")
+                env_from = c.get("envFrom")
+                out[f"{kind} {name} container {c.str_at('name')}"] = {
+                    "env": refs(to_plain(env)) if env is not None else [],
+                    "envFrom": refs(to_plain(env_from)) if env_from is not None else [],
+                }
+    return out
+
+
+def compare_external(result: Build) -> list[Problem]:
+    """SRC024 for each container or ConfigMap/Secret whose env differs between parity's build and
+    the external one. Nothing when no binary is on PATH or it fails (SRC024 says which)."""
+    command = external_command(result.folder)
+    if command is None:
+        return []
+    kfile = kustomization_file(result.folder)
+    try:
+        proc = subprocess.run(
+            command, capture_output=True, text=True, timeout=EXTERNAL_TIMEOUT_S, check=False, stdin=subprocess.DEVNULL
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return [Problem("SRC024", Severity.INFO, f"{Path(command[0]).name} could not build it: {exc}", kfile, None)]
+    if proc.returncode != 0:
+        first = (proc.stderr.strip().splitlines() or ["no message"])[-1][:300]
+        return [
+            Problem(
+                "SRC024",
+                Severity.INFO,
+                f"{' '.join([Path(command[0]).name, *command[1:-1]])} fails where parity builds: {first}",
+                kfile,
+                None,
+            )
+        ]
+    try:
+        theirs = env_signature(load_documents(proc.stdout))
+    except YamlProblem:
+        return []
+    ours = env_signature([r.node for r in result.resources])
+    tool = " ".join([Path(command[0]).name, *command[1:-1]])
+    out = []
+    for key in sorted(set(ours) | set(theirs)):
+        if ours.get(key) == theirs.get(key):
+            continue
+        if key not in theirs:
+            what = f"{key} is in parity's build only"
+        elif key not in ours:
+            what = f"{key} is in {tool}'s output only"
+        else:
+            what = f"{key}: the env differs"
+        out.append(
+            Problem(
+                "SRC024",
+                Severity.INFO,
+                f"{what} ({tool} and parity build this kustomization differently; the values are not shown)",
+                kfile,
+                None,
+                fix=f"compare `{tool} {result.folder.name}` with the values parity reports",
+            )
+        )
+    return out
