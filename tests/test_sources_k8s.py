@@ -167,6 +167,9 @@ def test_environment_scoping_of_manifest_files(tmp_path: Path) -> None:
     prod = [p.relative_to(root).as_posix() for p in manifest_files(project, "production")]
     assert prod == [
         "deploy/base.yaml",
+        # beside a kustomization but not named by it: read as rendered output (a patch-like
+        # workload without images is dropped when loading)
+        "k8s/overlays/production/patch.yaml",
         "k8s/production/api.yaml",
         "k8s/production/config.yaml",
         "k8s/production/secrets.yaml",
@@ -174,8 +177,11 @@ def test_environment_scoping_of_manifest_files(tmp_path: Path) -> None:
     staging = [p.relative_to(root).as_posix() for p in manifest_files(project, "staging")]
     assert staging == ["deploy/base.yaml", "manifests/app.staging.yaml"]
     assert collect(project, project.service("api"), "staging") == ()
-    notes = [f for f in source_findings(project, "production") if f.code == "SRC013"]
-    assert [(n.file, n.severity.value) for n in notes] == [("k8s/overlays/production", "info")]
+    # The overlay is built now; its base folder does not exist, which is a finding on the line.
+    notes = [f for f in source_findings(project, "production") if f.code == "SRC023"]
+    assert [(n.file, n.line, n.severity.value) for n in notes] == [
+        ("k8s/overlays/production/kustomization.yaml", 1, "error")
+    ]
 
 
 def test_mapping_by_image_and_by_config(tmp_path: Path) -> None:

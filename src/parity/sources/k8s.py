@@ -83,7 +83,8 @@ def _env_tokens(rel: Path, environments: set[str]) -> set[str]:
 class ManifestPlan:
     """What parity reads for one environment, in precedence order (later replaces earlier).
 
-    ``sources`` holds ("file", path) for a plain manifest file, ("kustomize", folder) for a
+    ``sources`` holds ("file", path) for a plain manifest file, ("rendered", path) for one
+    inside a kustomization folder that the kustomization does not name, ("kustomize", folder) for a
     kustomization to build, ("helm", folder) for a chart. ``missing`` / ``idle`` are
     configured entries that do not exist / hold nothing parity reads (SRC021).
     """
@@ -94,7 +95,7 @@ class ManifestPlan:
 
     @property
     def files(self) -> list[Path]:
-        return [p for kind, p in self.sources if kind == "file"]
+        return [p for kind, p in self.sources if kind in ("file", "rendered")]
 
 
 _MANIFEST_SUFFIXES = (".yaml", ".yml", ".json", "kustomization")
@@ -158,7 +159,7 @@ def plan_manifests(project: Project, environment: str) -> ManifestPlan:
         for p in found:
             if _under(p, charts) or p.name in KUSTOMIZATION_NAMES or p.resolve() in claimed:
                 continue
-            place("file", p, p.relative_to(target))
+            place("rendered" if _under(p.resolve(), kdirs) else "file", p, p.relative_to(target))
         for d in sorted(kdirs - reached):
             place("kustomize", d, d.relative_to(target) / "kustomization.yaml")
         for c in sorted(charts):
@@ -186,15 +187,17 @@ def load_objects(
 
     objects: dict[tuple[str, str | None, str], K8sObject] = {}
 
-    def add(doc: YNode, file: Path) -> None:
+    def add(doc: YNode, file: Path, rendered: bool = False) -> None:
         if not doc.is_map:
             return
         kind = doc.str_at("kind")
         if kind == "List" or (kind and kind.endswith("List") and doc.get("items") is not None):
             items = doc.get("items")
             for item in items.items if items is not None and items.is_seq else ():
-                add(item, file)
+                add(item, file, rendered)
             return
+        if rendered and kind in POD_SPEC_PATHS and not _complete(doc, kind):
+            return  # a patch left beside a kustomization, not an object: its containers have no image
         meta = doc.get("metadata")
         name = meta.str_at("name") if meta is not None else None
         if not kind or not name or meta is None:
@@ -251,8 +254,17 @@ def load_objects(
             col.add("SRC001", Severity.ERROR, exc.message, path, exc.line, fix="fix the YAML syntax")
             continue
         for doc in docs:
-            add(doc, path)
+            add(doc, path, kind == "rendered")
     return objects
+
+
+def _complete(doc: YNode, kind: str) -> bool:
+    node: YNode | None = doc
+    for part in POD_SPEC_PATHS[kind]:
+        node = node.get(part) if node is not None else None
+    cnode = node.get("containers") if node is not None else None
+    items = cnode.items if cnode is not None and cnode.is_seq else ()
+    return bool(items) and all(c.str_at("image") for c in items)
 
 
 def _find(
