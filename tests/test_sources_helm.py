@@ -134,7 +134,7 @@ def test_chart_without_helm_resolves_values_per_environment(tmp_path: Path) -> N
 @pytest.mark.usefixtures("no_helm")
 def test_templates_are_never_invalid_yaml(tmp_path: Path) -> None:
     files = dict(CHART)
-    files["deploy/helm/api/templates/weird.yaml"] = "{{- $x := dict }}\n{{ fail \"nope\" }}: [\n"
+    files["deploy/helm/api/templates/weird.yaml"] = '{{- $x := dict }}\n{{ fail "nope" }}: [\n'
     root = write(tmp_path, files)
     findings = source_findings(discover(root), "production")
     assert "SRC001" not in [f.code for f in findings]
@@ -157,8 +157,8 @@ def test_helm_binary_is_used_when_on_path(tmp_path: Path, monkeypatch: pytest.Mo
         "cat <<'YAML'\n---\n# Source: api/templates/deployment.yaml\n"
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: release-name-api\nspec:\n  template:\n"
         "    spec:\n      containers:\n        - name: api\n          image: ghcr.io/acme/api:1.4.2\n"
-        "          env:\n            - name: LOG_LEVEL\n              value: \"warning\"\n"
-        "            - name: RENDERED_ONLY\n              value: \"yes\"\nYAML\n",
+        '          env:\n            - name: LOG_LEVEL\n              value: "warning"\n'
+        '            - name: RENDERED_ONLY\n              value: "yes"\nYAML\n',
         encoding="utf-8",
     )
     helm.chmod(helm.stat().st_mode | stat.S_IXUSR)
@@ -172,5 +172,8 @@ def test_helm_binary_is_used_when_on_path(tmp_path: Path, monkeypatch: pytest.Mo
     ]
     # helm's output is what counts; where parity's reading agrees, the value keeps its values-file line
     assert got["LOG_LEVEL"] == ("warning", "deploy/helm/api/values-production.yaml", 1)
-    assert got["RENDERED_ONLY"][0] == "yes" and got["RENDERED_ONLY"][1] == "deploy/helm/api/templates/deployment.yaml"
+    assert (
+        got["RENDERED_ONLY"][0] == "yes"
+        and got["RENDERED_ONLY"][1] == "deploy/helm/api/templates/deployment.yaml"
+    )
     assert "DATABASE_HOST" not in got

@@ -418,11 +418,18 @@ def test_duplicate_env_names_in_one_container(tmp_path: Path) -> None:
     assert got["AD_SERVICE_PORT"] == ("9555", 25)  # the kubelet keeps the last entry
     assert got["OTEL_EXPORTER_OTLP_ENDPOINT"][0] == "http://opentelemetry-demo-otelcol:4317"
     dups = sorted(
-        ((f.key, f.severity.value, f.line) for f in source_findings(project, "production") if f.code == "SRC020"),
+        (
+            (f.key, f.severity.value, f.line)
+            for f in source_findings(project, "production")
+            if f.code == "SRC020"
+        ),
     )
     assert dups == [("AD_SERVICE_PORT", "error", 24), ("OTEL_COLLECTOR_NAME", "warning", 26)]
     message = next(f.message for f in source_findings(project, "production") if f.key == "AD_SERVICE_PORT")
-    assert "kubernetes/opentelemetry-demo.yaml:20" in message and "kubernetes/opentelemetry-demo.yaml:24" in message
+    assert (
+        "kubernetes/opentelemetry-demo.yaml:20" in message
+        and "kubernetes/opentelemetry-demo.yaml:24" in message
+    )
 
 
 def test_configured_kubernetes_paths_files_missing_and_idle(tmp_path: Path) -> None:
@@ -440,7 +447,11 @@ def test_configured_kubernetes_paths_files_missing_and_idle(tmp_path: Path) -> N
         "kubernetes/opentelemetry-demo.yaml"
     ]
     assert collect_values(project, "adservice", "production") != ()  # the file path is read
-    found = [(f.severity.value, f.message.split(",")[0]) for f in source_findings(project, "production") if f.code == "SRC021"]
+    found = [
+        (f.severity.value, f.message.split(",")[0])
+        for f in source_findings(project, "production")
+        if f.code == "SRC021"
+    ]
     assert found == [
         ("error", "[sources] kubernetes names k8s-gone"),
         ("warning", "[sources] kubernetes names ops"),

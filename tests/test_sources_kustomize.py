@@ -42,7 +42,7 @@ BASE = {
             envs:
               - config/app.env
         """,
-    "k8s/base/config/app.env": "# defaults\nLOG_LEVEL=info\nCACHE_URL=redis://cache:6379/0\nGREETING=\"hello\"\n",
+    "k8s/base/config/app.env": '# defaults\nLOG_LEVEL=info\nCACHE_URL=redis://cache:6379/0\nGREETING="hello"\n',
     "k8s/base/deployment.yaml": """
         apiVersion: apps/v1
         kind: Deployment
@@ -169,7 +169,9 @@ def test_resources_only_kustomization_is_read(tmp_path: Path) -> None:
             "services/api/.env.production": "A=1\n",
             "k8s/kustomization.yaml": "resources:\n  - api.yaml\n  - config.yaml\n",
             "k8s/config.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  MODE: full\n",
-            "k8s/api.yaml": BASE["k8s/base/deployment.yaml"].replace("api-config", "cfg").replace("CACHE_URL", "MODE"),
+            "k8s/api.yaml": BASE["k8s/base/deployment.yaml"]
+            .replace("api-config", "cfg")
+            .replace("CACHE_URL", "MODE"),
         },
     )
     got = values(root)
@@ -208,7 +210,11 @@ def test_remote_resource_is_a_finding_and_rendered_file_beside_it_is_read(tmp_pa
     assert values(root) == {"MODE": ("rendered", "k8s/overlays/production/rendered.yaml", 13)}
     findings = source_findings(discover(root), "production")
     (remote,) = [f for f in findings if f.code == "SRC022"]
-    assert (remote.file, remote.line, remote.severity.value) == ("k8s/overlays/production/kustomization.yaml", 2, "warning")
+    assert (remote.file, remote.line, remote.severity.value) == (
+        "k8s/overlays/production/kustomization.yaml",
+        2,
+        "warning",
+    )
     assert "SRC024" not in [f.code for f in findings]  # an external build would fetch: not run
 
 
@@ -222,7 +228,9 @@ def test_json6902_patch_on_a_missing_path_and_a_missing_resource_are_findings(tm
           - target: {group: apps, version: v1, kind: Deployment, name: api}
             path: bad-patch.yaml
         """
-    files["k8s/overlays/production/bad-patch.yaml"] = "- op: replace\n  path: /spec/template/spec/containers/3/env\n  value: []\n"
+    files["k8s/overlays/production/bad-patch.yaml"] = (
+        "- op: replace\n  path: /spec/template/spec/containers/3/env\n  value: []\n"
+    )
     root = write(tmp_path, files)
     findings = [f for f in source_findings(discover(root), "production") if f.code == "SRC023"]
     assert sorted((f.file, f.line) for f in findings) == [
@@ -275,7 +283,9 @@ def test_secret_generator_values_are_masked_and_never_printed(tmp_path: Path) ->
     secret = "pw-FAKE-9f8e7d6c5b4a"
     files = dict(BASE)
     files["k8s/overlays/production/kustomization.yaml"] = (
-        "resources: [../../base]\nsecretGenerator:\n  - name: db\n    literals:\n      - PASSWORD=" + secret + "\n"
+        "resources: [../../base]\nsecretGenerator:\n  - name: db\n    literals:\n      - PASSWORD="
+        + secret
+        + "\n"
         "patches:\n  - path: secret-env.yaml\n"
     )
     files["k8s/overlays/production/secret-env.yaml"] = """

@@ -219,12 +219,19 @@ class _Engine:
     def root(self) -> object:
         return self.top
 
-    def command(self, toks: list[str], piped: object, has_piped: bool, dot: object, scope: dict[str, object]) -> object:
+    def command(
+        self, toks: list[str], piped: object, has_piped: bool, dot: object, scope: dict[str, object]
+    ) -> object:
         args: list[object] = []
         i = 0
         head = toks[0] if toks else ""
         # a leading function name, else a single value
-        is_func = bool(head) and not head.startswith((".", "$", '"', "`", "(")) and head not in ("true", "false", "nil") and not re.fullmatch(r"-?\d+", head)
+        is_func = (
+            bool(head)
+            and not head.startswith((".", "$", '"', "`", "("))
+            and head not in ("true", "false", "nil")
+            and not re.fullmatch(r"-?\d+", head)
+        )
         start = 1 if is_func else 0
         i = start
         while i < len(toks):
@@ -294,9 +301,12 @@ class _Engine:
             import base64
 
             v = s[-1] if s else ""
-            return {"upper": v.upper(), "lower": v.lower(), "trim": v.strip(), "b64enc": base64.b64encode(v.encode()).decode()}.get(
-                name, args[-1] if args and isinstance(args[-1], YNode) else v
-            )
+            return {
+                "upper": v.upper(),
+                "lower": v.lower(),
+                "trim": v.strip(),
+                "b64enc": base64.b64encode(v.encode()).decode(),
+            }.get(name, args[-1] if args and isinstance(args[-1], YNode) else v)
         if name == "replace" and len(s) == 3:
             return s[2].replace(s[0], s[1])
         if name == "contains" and len(s) == 2:
@@ -451,7 +461,9 @@ def _yaml_lines(n: YNode, ind: str) -> list[Line]:
         for k, v in n.mapping.items():
             here: Src = (v.origin, n.line_of(k)) if v.origin else None
             if v.is_scalar:
-                out.append([(f"{ind}{k}: ", here), (_yaml_scalar(v.text), (v.origin, v.line) if v.origin else None)])
+                out.append(
+                    [(f"{ind}{k}: ", here), (_yaml_scalar(v.text), (v.origin, v.line) if v.origin else None)]
+                )
             elif v.is_map and v.mapping:
                 out.append([(f"{ind}{k}:", here)])
                 out.extend(_yaml_lines(v, ind + "  "))
@@ -542,7 +554,9 @@ def _load_values(files: list[Path], repo: Repo, problems: list[Problem]) -> YNod
             problems.append(Problem("SRC015", Severity.ERROR, f"not read: {exc.message}", f, None))
             continue
         except YamlProblem as exc:
-            problems.append(Problem("SRC001", Severity.ERROR, exc.message, f, exc.line, "fix the YAML syntax"))
+            problems.append(
+                Problem("SRC001", Severity.ERROR, exc.message, f, exc.line, "fix the YAML syntax")
+            )
             continue
         if docs and docs[0].is_map:
             merged = docs[0] if merged is None else merge_values(merged, docs[0])
@@ -554,7 +568,9 @@ def _chart_meta(chart: Path, repo: Repo, problems: list[Problem]) -> dict[str, o
     try:
         docs = load_yaml(chart / "Chart.yaml", repo)
     except FileRefused as exc:
-        problems.append(Problem("SRC015", Severity.ERROR, f"not read: {exc.message}", chart / "Chart.yaml", None))
+        problems.append(
+            Problem("SRC015", Severity.ERROR, f"not read: {exc.message}", chart / "Chart.yaml", None)
+        )
         return meta
     except YamlProblem as exc:
         problems.append(Problem("SRC001", Severity.ERROR, exc.message, chart / "Chart.yaml", exc.line))
@@ -572,7 +588,11 @@ def render_chart(chart: Path, environment: str, repo: Repo) -> Chart:
     vfiles = values_files(chart, environment)
     values = _load_values(vfiles, repo, problems)
     meta = _chart_meta(chart, repo, problems)
-    templates = sorted(p for p in (chart / "templates").rglob("*") if p.is_file()) if (chart / "templates").is_dir() else []
+    templates = (
+        sorted(p for p in (chart / "templates").rglob("*") if p.is_file())
+        if (chart / "templates").is_dir()
+        else []
+    )
     defines: dict[str, str] = {}
     texts: dict[Path, str] = {}
     for t in templates:
@@ -593,7 +613,9 @@ def render_chart(chart: Path, environment: str, repo: Repo) -> Chart:
         try:
             engine.render(_parse(_DEFINE.sub("", text)).branches[0][1], engine.root, {}, out)
         except (RecursionError, ValueError, TypeError, IndexError) as exc:  # a construct beyond the subset
-            problems.append(Problem("SRC025", Severity.INFO, f"template not read without helm: {exc}", t, None))
+            problems.append(
+                Problem("SRC025", Severity.INFO, f"template not read without helm: {exc}", t, None)
+            )
             continue
         where = _line_map(out)
         try:
@@ -621,7 +643,12 @@ def _helm_render(chart: Path, environment: str, helm: str, repo: Repo) -> Chart:
     command = [helm, "template", RELEASE_NAME, str(chart)] + [a for f in vfiles for a in ("--values", str(f))]
     try:
         proc = subprocess.run(
-            command, capture_output=True, text=True, timeout=HELM_TIMEOUT_S, check=False, stdin=subprocess.DEVNULL
+            command,
+            capture_output=True,
+            text=True,
+            timeout=HELM_TIMEOUT_S,
+            check=False,
+            stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         proc = None
@@ -684,7 +711,9 @@ def _locate_env(node: YNode, located: dict[tuple[str, str], YNode]) -> YNode:
                 v = replace(
                     v,
                     items=tuple(
-                        located.get((i.str_at("name") or "", i.str_at("value") or ""), i) if i.is_map and i.get("value") is not None else i
+                        located.get((i.str_at("name") or "", i.str_at("value") or ""), i)
+                        if i.is_map and i.get("value") is not None
+                        else i
                         for i in v.items
                     ),
                 )

@@ -565,12 +565,18 @@ def _duplicate(
 
     a = f"{col.rel(first.origin or wl.file)}:{first.line_of('name')}"
     b = f"{col.rel(again.origin or wl.file)}:{again.line_of('name')}"
-    same = {k: to_plain(v) for k, v in first.mapping.items()} == {k: to_plain(v) for k, v in again.mapping.items()}
+    same = {k: to_plain(v) for k, v in first.mapping.items()} == {
+        k: to_plain(v) for k, v in again.mapping.items()
+    }
     col.add(
         "SRC020",
         Severity.WARNING if same else Severity.ERROR,
         f"{where}: {name} is listed twice in env ({a} and {b})"
-        + ("; the entries are the same" if same else " with different values; the later one wins in the pod, a kubectl apply may keep either"),
+        + (
+            "; the entries are the same"
+            if same
+            else " with different values; the later one wins in the pod, a kubectl apply may keep either"
+        ),
         again.origin or wl.file,
         again.line_of("name"),
         key=name,

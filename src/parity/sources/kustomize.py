@@ -24,6 +24,7 @@ here, reported); a ``literals`` entry loses one pair of surrounding quotes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -204,7 +205,9 @@ def _meta_name(node: YNode, name: str) -> YNode:
     meta = node.get("metadata")
     if meta is None:
         meta = mapping({}, {}, node)
-    named = mapping({**meta.mapping, "name": scalar(name, meta.line_of("name"), meta.origin)}, meta.key_lines, meta)
+    named = mapping(
+        {**meta.mapping, "name": scalar(name, meta.line_of("name"), meta.origin)}, meta.key_lines, meta
+    )
     return mapping({**node.mapping, "metadata": named}, node.key_lines, node)
 
 
@@ -292,7 +295,13 @@ class _Builder:
     remote: bool = False
 
     def problem(
-        self, code: str, severity: Severity, message: str, file: Path | None, line: int | None, fix: str | None = None
+        self,
+        code: str,
+        severity: Severity,
+        message: str,
+        file: Path | None,
+        line: int | None,
+        fix: str | None = None,
     ) -> None:
         self.problems.append(Problem(code, severity, message, file, line, fix))
 
@@ -357,7 +366,8 @@ class _Builder:
         if namespace:
             res = [
                 replace(r, node=_meta_namespace(r.node, namespace, k.line_of("namespace"), kfile))
-                if r.kind not in ("Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding")
+                if r.kind
+                not in ("Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding")
                 else r
                 for r in res
             ]
@@ -376,7 +386,9 @@ class _Builder:
             "vendor the remote base into the repository, or save the rendered overlay to a file",
         )
 
-    def resource(self, folder: Path, kfile: Path, entry: str, line: int, stack: tuple[Path, ...]) -> list[Resource]:
+    def resource(
+        self, folder: Path, kfile: Path, entry: str, line: int, stack: tuple[Path, ...]
+    ) -> list[Resource]:
         if is_remote(entry):
             self.remote_entry(kfile, entry, line)
             return []
@@ -466,8 +478,11 @@ class _Builder:
             hashed = disable.truthy() is not True
         behavior = gen.str_at("behavior") or "create"
         namespace = gen.str_at("namespace")
-        existing = [i for i, r in enumerate(res) if r.kind == kind and r.original == name
-                    and (namespace is None or r.namespace == namespace)]
+        existing = [
+            i
+            for i, r in enumerate(res)
+            if r.kind == kind and r.original == name and (namespace is None or r.namespace == namespace)
+        ]
         if behavior in ("merge", "replace"):
             if not existing:
                 self.error(f"{kind} {name}: behavior {behavior} but no base generates it", kfile, gen.line)
@@ -546,7 +561,9 @@ class _Builder:
             self.problem("SRC001", Severity.ERROR, exc.message, kfile, exc.line, "fix the YAML syntax")
             return None
 
-    def one_patch(self, folder: Path, kfile: Path, item: YNode, res: list[Resource], json_only: bool) -> list[Resource]:
+    def one_patch(
+        self, folder: Path, kfile: Path, item: YNode, res: list[Resource], json_only: bool
+    ) -> list[Resource]:
         if not item.is_map:
             self.error("a patch entry must be a mapping", kfile, item.line)
             return res
@@ -567,7 +584,11 @@ class _Builder:
             matched = [i for i, r in enumerate(res) if _matches(target, r)]
             if not matched:
                 self.problem(
-                    "SRC023", Severity.WARNING, f"patch target {_describe(target)} matches no object", kfile, item.line
+                    "SRC023",
+                    Severity.WARNING,
+                    f"patch target {_describe(target)} matches no object",
+                    kfile,
+                    item.line,
                 )
             for i in matched:
                 try:
@@ -579,7 +600,9 @@ class _Builder:
             res = self.apply_sm(doc, target, res, kfile, item.line)
         return res
 
-    def apply_sm(self, patch: YNode, target: YNode | None, res: list[Resource], kfile: Path, line: int) -> list[Resource]:
+    def apply_sm(
+        self, patch: YNode, target: YNode | None, res: list[Resource], kfile: Path, line: int
+    ) -> list[Resource]:
         if not patch.is_map:
             self.error("a strategic merge patch must be a mapping", patch.origin or kfile, patch.line)
             return res
@@ -594,18 +617,28 @@ class _Builder:
             matched = [
                 i
                 for i, r in enumerate(res)
-                if r.kind == kind and name in (r.name, r.original) and (ns is None or r.namespace in (ns, None))
+                if r.kind == kind
+                and name in (r.name, r.original)
+                and (ns is None or r.namespace in (ns, None))
             ]
             what = f"{kind} {name}"
         if not matched:
-            self.problem("SRC023", Severity.WARNING, f"patch for {what} matches no object", patch.origin or kfile, patch.line)
+            self.problem(
+                "SRC023",
+                Severity.WARNING,
+                f"patch for {what} matches no object",
+                patch.origin or kfile,
+                patch.line,
+            )
         body = patch
         if target is not None:
             # With a target the patch's own kind/name only describe it; they are not applied.
             meta = patch.get("metadata")
             if meta is not None and meta.is_map:
                 rest = {k: v for k, v in meta.mapping.items() if k not in ("name", "namespace")}
-                body = mapping({**patch.mapping, "metadata": mapping(rest, meta.key_lines, meta)}, patch.key_lines, patch)
+                body = mapping(
+                    {**patch.mapping, "metadata": mapping(rest, meta.key_lines, meta)}, patch.key_lines, patch
+                )
         for i in matched:
             keep = res[i]
             if target is not None:
@@ -636,7 +669,11 @@ class _Builder:
 
     def images(self, k: YNode, kfile: Path, res: list[Resource]) -> list[Resource]:
         node = k.get("images")
-        rules = [i for i in (node.items if node is not None and node.is_seq else ()) if i.is_map and i.str_at("name")]
+        rules = [
+            i
+            for i in (node.items if node is not None and node.is_seq else ())
+            if i.is_map and i.str_at("name")
+        ]
         if not rules:
             return res
         out = []
@@ -685,10 +722,14 @@ def _set_images(node: YNode, spec_path: tuple[str, ...], rules: list[YNode]) -> 
                         tail = ":" + (rule.str_at("newTag") or "")
                     image_node = c.get("image")
                     assert image_node is not None
-                    c = mapping({**c.mapping, "image": replace(image_node, text=new_name + tail)}, c.key_lines, c)
+                    c = mapping(
+                        {**c.mapping, "image": replace(image_node, text=new_name + tail)}, c.key_lines, c
+                    )
                     break
             items.append(c)
-        new_spec = mapping({**new_spec.mapping, field_name: sequence(items, seq)}, new_spec.key_lines, new_spec)
+        new_spec = mapping(
+            {**new_spec.mapping, field_name: sequence(items, seq)}, new_spec.key_lines, new_spec
+        )
     return _replace_at(node, spec_path, new_spec)
 
 
@@ -705,7 +746,9 @@ def _objects(doc: YNode, file: Path) -> list[Resource]:
     kind = doc.str_at("kind")
     if kind and kind.endswith("List") and doc.get("items") is not None:
         items = doc.get("items")
-        return [r for i in (items.items if items is not None and items.is_seq else ()) for r in _objects(i, file)]
+        return [
+            r for i in (items.items if items is not None and items.is_seq else ()) for r in _objects(i, file)
+        ]
     meta = doc.get("metadata")
     name = meta.str_at("name") if meta is not None else None
     if not kind or not name:
@@ -714,7 +757,10 @@ def _objects(doc: YNode, file: Path) -> list[Resource]:
 
 
 def _describe(target: YNode) -> str:
-    return " ".join(f"{k}={target.str_at(k)}" for k in ("kind", "name", "namespace") if target.str_at(k)) or "(any)"
+    return (
+        " ".join(f"{k}={target.str_at(k)}" for k in ("kind", "name", "namespace") if target.str_at(k))
+        or "(any)"
+    )
 
 
 def _labels(r: Resource, section: str) -> dict[str, str]:
@@ -789,7 +835,9 @@ def build(folder: Path, reader: Reader) -> Build:
     """The objects ``kustomize build folder`` prints, each value located where it was written."""
     b = _Builder(reader)
     res = _hash_names(b.layer(folder.resolve(), [], ()))
-    return Build(folder, tuple(res), tuple(dict.fromkeys(b.files)), tuple(b.folders), tuple(b.problems), b.remote)
+    return Build(
+        folder, tuple(res), tuple(dict.fromkeys(b.files)), tuple(b.folders), tuple(b.problems), b.remote
+    )
 
 
 # -- the external build, for comparison ----------------------------------------------------------
@@ -835,13 +883,11 @@ def env_signature(docs: list[YNode]) -> dict[str, object]:
             data: dict[str, object] = {}
             for section in ("data", "stringData"):
                 node = doc.get(section)
-                for k, v in (node.mapping.items() if node is not None and node.is_map else ()):
+                for k, v in node.mapping.items() if node is not None and node.is_map else ():
                     text = v.text or ""
                     if kind == "Secret" and section == "data":
-                        try:
+                        with contextlib.suppress(binascii.Error, ValueError):
                             text = base64.b64decode(text, validate=True).decode("utf-8")
-                        except (binascii.Error, ValueError):
-                            pass
                     data[k] = text
             out[f"{kind} {bare(name)}"] = data
             continue
@@ -874,10 +920,19 @@ def compare_external(result: Build) -> list[Problem]:
     kfile = kustomization_file(result.folder)
     try:
         proc = subprocess.run(
-            command, capture_output=True, text=True, timeout=EXTERNAL_TIMEOUT_S, check=False, stdin=subprocess.DEVNULL
+            command,
+            capture_output=True,
+            text=True,
+            timeout=EXTERNAL_TIMEOUT_S,
+            check=False,
+            stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return [Problem("SRC024", Severity.INFO, f"{Path(command[0]).name} could not build it: {exc}", kfile, None)]
+        return [
+            Problem(
+                "SRC024", Severity.INFO, f"{Path(command[0]).name} could not build it: {exc}", kfile, None
+            )
+        ]
     if proc.returncode != 0:
         first = (proc.stderr.strip().splitlines() or ["no message"])[-1][:300]
         return [

@@ -130,9 +130,7 @@ def _convert(
             )  # a repeated key: the last wins, as in PyYAML
             key_lines[name] = k.start_mark.line + 1 + place.offset
         active.discard(key)
-        out = YNode(
-            "map", line, tag=node.tag, mapping=mapping, key_lines=key_lines, origin=place.origin
-        )
+        out = YNode("map", line, tag=node.tag, mapping=mapping, key_lines=key_lines, origin=place.origin)
     else:  # pragma: no cover - PyYAML has only these three node kinds
         raise YamlProblem(f"unsupported YAML node {type(node).__name__}", line)
     memo[key] = out
@@ -160,9 +158,7 @@ def load_documents(text: str, origin: Path | None = None, line_offset: int = 0) 
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlProblem(
-            f"invalid YAML: {problem}", mark.line + 1 + line_offset if mark else None
-        ) from None
+        raise YamlProblem(f"invalid YAML: {problem}", mark.line + 1 + line_offset if mark else None) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"invalid YAML: {exc}", None) from None
     finally:

@@ -170,7 +170,9 @@ def _get(doc: YNode, parts: list[str], line: int | None) -> YNode:
     return node
 
 
-def _put(doc: YNode, parts: list[str], value: YNode | None, op: str, key_line: int, line: int | None) -> YNode:
+def _put(
+    doc: YNode, parts: list[str], value: YNode | None, op: str, key_line: int, line: int | None
+) -> YNode:
     """``doc`` with the node at ``parts`` set (add/replace) or removed (value None)."""
     if not parts:
         if value is None:
@@ -252,7 +254,9 @@ def _same(a: YNode, b: YNode) -> bool:
     if a.is_scalar:
         return a.text == b.text
     if a.is_seq:
-        return len(a.items) == len(b.items) and all(_same(x, y) for x, y in zip(a.items, b.items, strict=True))
+        return len(a.items) == len(b.items) and all(
+            _same(x, y) for x, y in zip(a.items, b.items, strict=True)
+        )
     return a.mapping.keys() == b.mapping.keys() and all(_same(v, b.mapping[k]) for k, v in a.mapping.items())
 
 
