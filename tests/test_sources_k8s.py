@@ -167,6 +167,9 @@ def test_environment_scoping_of_manifest_files(tmp_path: Path) -> None:
     prod = [p.relative_to(root).as_posix() for p in manifest_files(project, "production")]
     assert prod == [
         "deploy/base.yaml",
+        # beside a kustomization but not named by it: read as rendered output (a patch-like
+        # workload without images is dropped when loading)
+        "k8s/overlays/production/patch.yaml",
         "k8s/production/api.yaml",
         "k8s/production/config.yaml",
         "k8s/production/secrets.yaml",
@@ -174,8 +177,11 @@ def test_environment_scoping_of_manifest_files(tmp_path: Path) -> None:
     staging = [p.relative_to(root).as_posix() for p in manifest_files(project, "staging")]
     assert staging == ["deploy/base.yaml", "manifests/app.staging.yaml"]
     assert collect(project, project.service("api"), "staging") == ()
-    notes = [f for f in source_findings(project, "production") if f.code == "SRC013"]
-    assert [(n.file, n.severity.value) for n in notes] == [("k8s/overlays/production", "info")]
+    # The overlay is built now; its base folder does not exist, which is a finding on the line.
+    notes = [f for f in source_findings(project, "production") if f.code == "SRC023"]
+    assert [(n.file, n.line, n.severity.value) for n in notes] == [
+        ("k8s/overlays/production/kustomization.yaml", 1, "error")
+    ]
 
 
 def test_mapping_by_image_and_by_config(tmp_path: Path) -> None:
@@ -365,3 +371,113 @@ def test_broken_manifests_are_findings_never_crashes(tmp_path: Path, text: str, 
         f = next(f for f in findings if f.code == code)
         assert f.file == "k8s/bad.yaml" and f.line is not None
     assert SECRET not in json.dumps([f.as_dict() for f in findings])
+
+
+# Shaped after opentelemetry-demo's kubernetes/opentelemetry-demo.yaml (a Helm-rendered file:
+# "# Source:" comments, env lists with $(VAR) references to earlier entries).
+OTEL_DEPLOYMENT = """
+---
+# Source: opentelemetry-demo/templates/component.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: opentelemetry-demo-adservice
+spec:
+  template:
+    spec:
+      containers:
+        - name: adservice
+          image: 'ghcr.io/open-telemetry/demo:1.8.0-adservice'
+          env:
+            - name: OTEL_SERVICE_NAME
+              valueFrom:
+                fieldRef:
+                  fieldPath: metadata.labels['app.kubernetes.io/component']
+            - name: OTEL_COLLECTOR_NAME
+              value: 'opentelemetry-demo-otelcol'
+            - name: AD_SERVICE_PORT
+              value: "8080"
+            - name: OTEL_EXPORTER_OTLP_ENDPOINT
+              value: http://$(OTEL_COLLECTOR_NAME):4317
+            - name: AD_SERVICE_PORT
+              value: "9555"
+            - name: OTEL_COLLECTOR_NAME
+              value: 'opentelemetry-demo-otelcol'
+"""
+
+
+def test_duplicate_env_names_in_one_container(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {"adservice/.env.production": "A=1\n", "kubernetes/opentelemetry-demo.yaml": OTEL_DEPLOYMENT},
+    )
+    (root / "parity.toml").write_text('[sources]\nkubernetes = ["kubernetes/opentelemetry-demo.yaml"]\n')
+    project = discover(root)
+    (layer,) = collect_values(project, "adservice", "production")
+    got = {v.key: (v.value, v.line) for v in layer}
+    assert got["AD_SERVICE_PORT"] == ("9555", 25)  # the kubelet keeps the last entry
+    assert got["OTEL_EXPORTER_OTLP_ENDPOINT"][0] == "http://opentelemetry-demo-otelcol:4317"
+    dups = sorted(
+        (
+            (f.key, f.severity.value, f.line)
+            for f in source_findings(project, "production")
+            if f.code == "SRC020"
+        ),
+    )
+    assert dups == [("AD_SERVICE_PORT", "error", 24), ("OTEL_COLLECTOR_NAME", "warning", 26)]
+    message = next(f.message for f in source_findings(project, "production") if f.key == "AD_SERVICE_PORT")
+    assert (
+        "kubernetes/opentelemetry-demo.yaml:20" in message
+        and "kubernetes/opentelemetry-demo.yaml:24" in message
+    )
+
+
+def test_configured_kubernetes_paths_files_missing_and_idle(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "adservice/.env.production": "A=1\n",
+            "kubernetes/opentelemetry-demo.yaml": OTEL_DEPLOYMENT,
+            "ops/README.md": "nothing to read here\n",
+            "parity.toml": '[sources]\nkubernetes = ["kubernetes/opentelemetry-demo.yaml", "k8s-gone", "ops"]\n',
+        },
+    )
+    project = discover(root)
+    assert [p.relative_to(root).as_posix() for p in manifest_files(project, "production")] == [
+        "kubernetes/opentelemetry-demo.yaml"
+    ]
+    assert collect_values(project, "adservice", "production") != ()  # the file path is read
+    found = [
+        (f.severity.value, f.message.split(",")[0])
+        for f in source_findings(project, "production")
+        if f.code == "SRC021"
+    ]
+    assert found == [
+        ("error", "[sources] kubernetes names k8s-gone"),
+        ("warning", "[sources] kubernetes names ops"),
+    ]
+
+
+def test_default_folders_that_do_not_exist_are_quiet(tmp_path: Path) -> None:
+    root = write(tmp_path, {"services/api/.env.production": "A=1\n"})
+    assert [f.code for f in source_findings(discover(root), "production")] == []
+
+
+def test_a_patch_that_sets_value_over_value_from_is_reported(tmp_path: Path) -> None:
+    manifest = """
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: api}
+    spec:
+      template:
+        spec:
+          containers:
+            - name: api
+              env:
+                - name: LEVEL
+                  value: debug
+                  valueFrom: {configMapKeyRef: {name: c, key: LEVEL}}
+    """
+    root = write(tmp_path, {"services/api/.env.production": "A=1\n", "k8s/app.yaml": manifest})
+    (f,) = source_findings(discover(root), "production")
+    assert (f.code, f.key, f.line) == ("SRC010", "LEVEL", 11)

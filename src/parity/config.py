@@ -61,7 +61,9 @@ class StoreConfig(_Strict):
 
 class SourcesConfig(_Strict):
     compose: bool = True
-    kubernetes: list[str] = Field(default_factory=lambda: ["k8s", "deploy", "manifests"])
+    kubernetes: list[str] = Field(
+        default_factory=lambda: ["k8s", "deploy", "manifests", "kubernetes", "helm", "charts"]
+    )
     app_config: bool = True
     compose_files: dict[str, list[str]] = Field(
         default_factory=dict, description="environment → compose files in -f order (default: discovered)"

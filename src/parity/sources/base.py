@@ -141,7 +141,7 @@ def load_yaml(path: Path, repo: Repo) -> list[YNode]:
             raise cached
         return cached
     try:
-        result: list[YNode] | YamlProblem = load_documents(read_text(path, repo))
+        result: list[YNode] | YamlProblem = load_documents(read_text(path, repo), path)
     except FileRefused:
         raise
     except YamlProblem as exc:

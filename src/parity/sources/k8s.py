@@ -1,11 +1,11 @@
 """Kubernetes manifests as a config source: the env a workload's container gets.
 
-Reads multi-document YAML (plain manifests, Helm-rendered or ``kustomize build`` output saved
-to a file) under ``k8s/``, ``deploy/``, ``manifests/`` (``[tool.parity.sources] kubernetes``).
-A file or folder whose name holds an environment (``k8s/production/``, ``app.prod.yaml``)
-applies to that environment only and replaces same-named objects of the generic files.
-Folders holding a ``kustomization.yaml`` are kustomize *inputs* (patches, not objects) and
-are skipped with a note: parity needs no cluster and no kustomize binary.
+Reads multi-document YAML (plain manifests, rendered output saved to a file) under the
+folders and files of ``[tool.parity.sources] kubernetes``, builds kustomizations
+(:mod:`parity.sources.kustomize`) and reads Helm charts (:mod:`parity.sources.helm`); see
+:func:`plan_manifests`. A file or folder whose name holds an environment
+(``k8s/production/``, ``app.prod.yaml``, ``overlays/prod``) applies to that environment only
+and replaces same-named objects of the generic ones. No cluster and no binary is needed.
 
 Container env as the kubelet builds it
 (https://kubernetes.io/docs/tasks/inject-data-application/define-environment-variable-container/):
@@ -79,55 +79,125 @@ def _env_tokens(rel: Path, environments: set[str]) -> set[str]:
     return found
 
 
-def manifest_files(project: Project, environment: str, col: Collector | None = None) -> list[Path]:
-    """Manifest files for ``environment``: the generic ones first, then its own."""
+@dataclass(frozen=True, slots=True)
+class ManifestPlan:
+    """What parity reads for one environment, in precedence order (later replaces earlier).
+
+    ``sources`` holds ("file", path) for a plain manifest file, ("rendered", path) for one
+    inside a kustomization folder that the kustomization does not name, ("kustomize", folder) for a
+    kustomization to build, ("helm", folder) for a chart. ``missing`` / ``idle`` are
+    configured entries that do not exist / hold nothing parity reads (SRC021).
+    """
+
+    sources: tuple[tuple[str, Path], ...]
+    missing: tuple[str, ...]
+    idle: tuple[str, ...]
+
+    @property
+    def files(self) -> list[Path]:
+        return [p for kind, p in self.sources if kind in ("file", "rendered")]
+
+
+_MANIFEST_SUFFIXES = (".yaml", ".yml", ".json", "kustomization")
+
+
+def _under(path: Path, folders: set[Path]) -> bool:
+    return any(d == path.parent or d in path.parents for d in folders)
+
+
+def plan_manifests(project: Project, environment: str) -> ManifestPlan:
+    """The manifest files, kustomizations and charts that give ``environment`` its objects.
+
+    Per configured entry (``[sources] kubernetes``, folders or files): a kustomization folder
+    that no other kustomization includes is built, for the environment its path names
+    (``overlays/production``) or for every environment when it names none; folders reached
+    only as another's ``resources``/``bases``/``components`` are not built on their own. A
+    chart folder (``Chart.yaml``) is read as a chart. Every other manifest file is read,
+    including files inside a kustomization folder that it does not name (a saved
+    ``kustomize build`` output), generic ones first, then the environment's own.
+    """
+    from parity.sources.kustomize import KUSTOMIZATION_NAMES, Reader, references
+
     if environment == "example":
-        return []
+        return ManifestPlan((), (), ())
     environments = {*project.environments, *_KNOWN_ENVS}
-    generic: list[Path] = []
-    specific: list[Path] = []
-    for folder_name in project.config.sources.kubernetes:
-        folder = (project.root / folder_name).resolve()
-        kustomize_dirs: set[Path] = set()
-        for path in list_files(folder, (".yaml", ".yml", ".json"), project.fs):
-            if path.name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
-                kustomize_dirs.add(path.parent)
-        for path in list_files(folder, (".yaml", ".yml", ".json"), project.fs):
-            if any(d == path.parent or d in path.parents for d in kustomize_dirs):
+    explicit = "kubernetes" in project.config.sources.model_fields_set
+    generic: list[tuple[str, Path]] = []
+    specific: list[tuple[str, Path]] = []
+    missing: list[str] = []
+    idle: list[str] = []
+    reader = Reader(project.fs)
+
+    def place(kind: str, path: Path, rel: Path) -> None:
+        tokens = _env_tokens(rel, environments)
+        if not tokens:
+            generic.append((kind, path))
+        elif environment in tokens:
+            specific.append((kind, path))
+
+    for entry in project.config.sources.kubernetes:
+        target = (project.root / entry).resolve()
+        if target.is_file():
+            if target.name.lower().endswith(_MANIFEST_SUFFIXES[:3]) and project.fs.contains(target):
+                place("file", target, Path(target.name))
+            elif explicit:
+                idle.append(entry)
+            continue
+        if not target.is_dir():
+            if explicit:
+                missing.append(entry)
+            continue
+        found = list_files(target, _MANIFEST_SUFFIXES, project.fs)
+        charts = {p.parent for p in found if p.name == "Chart.yaml"}
+        kdirs = {p.parent.resolve() for p in found if p.name in KUSTOMIZATION_NAMES and not _under(p, charts)}
+        reached: set[Path] = set()
+        claimed: set[Path] = set()
+        for d in kdirs:
+            dirs, files = references(d, reader)
+            reached |= dirs
+            claimed |= files
+        for p in found:
+            if _under(p, charts) or p.name in KUSTOMIZATION_NAMES or p.resolve() in claimed:
                 continue
-            tokens = _env_tokens(path.relative_to(folder), environments)
-            if not tokens:
-                generic.append(path)
-            elif environment in tokens:
-                specific.append(path)
-        if col is not None:
-            for d in sorted(kustomize_dirs):
-                col.add(
-                    "SRC013",
-                    Severity.INFO,
-                    "kustomize input folder skipped (patches are not objects)",
-                    d,
-                    None,
-                    fix=f"save the rendered overlay, e.g. kustomize build {col.rel(d)} > {folder_name}/{environment}.yaml",
-                )
-    return generic + specific
+            place("rendered" if _under(p.resolve(), kdirs) else "file", p, p.relative_to(target))
+        for d in sorted(kdirs - reached):
+            place("kustomize", d, d.relative_to(target) / "kustomization.yaml")
+        for c in sorted(charts):
+            generic.append(("helm", c))  # a chart takes the environment through its values files
+        if explicit and not found:
+            idle.append(entry)
+    return ManifestPlan(tuple(generic + specific), tuple(missing), tuple(idle))
+
+
+def manifest_files(project: Project, environment: str, col: Collector | None = None) -> list[Path]:
+    """Plain manifest files for ``environment``: the generic ones first, then its own."""
+    return plan_manifests(project, environment).files
 
 
 def load_objects(
-    project: Project, environment: str, col: Collector
+    project: Project, environment: str, col: Collector, *, compare: bool = True
 ) -> dict[tuple[str, str | None, str], K8sObject]:
-    """(kind, namespace, name) → object; an environment's own file replaces a generic one."""
+    """(kind, namespace, name) → object; an environment's own file replaces a generic one.
+
+    Kustomizations are built by parity (:mod:`parity.sources.kustomize`); with ``compare``
+    and ``kustomize`` or ``kubectl`` on PATH the external build is run too and a difference
+    in the containers' env is reported (SRC024). Charts are read by :mod:`parity.sources.helm`.
+    """
+    from parity.sources import helm, kustomize
+
     objects: dict[tuple[str, str | None, str], K8sObject] = {}
 
-    def add(doc: YNode, file: Path) -> None:
+    def add(doc: YNode, file: Path, rendered: bool = False) -> None:
         if not doc.is_map:
             return
         kind = doc.str_at("kind")
         if kind == "List" or (kind and kind.endswith("List") and doc.get("items") is not None):
             items = doc.get("items")
             for item in items.items if items is not None and items.is_seq else ():
-                add(item, file)
+                add(item, file, rendered)
             return
+        if rendered and kind in POD_SPEC_PATHS and not _complete(doc, kind):
+            return  # a patch left beside a kustomization, not an object: its containers have no image
         meta = doc.get("metadata")
         name = meta.str_at("name") if meta is not None else None
         if not kind or not name or meta is None:
@@ -135,18 +205,66 @@ def load_objects(
         obj = K8sObject(kind, name, meta.str_at("namespace"), doc, file, doc.line)
         objects[(kind, obj.namespace, name)] = obj
 
-    for file in manifest_files(project, environment, col):
+    plan = plan_manifests(project, environment)
+    for entry in plan.missing:
+        col.add(
+            "SRC021",
+            Severity.ERROR,
+            f"[sources] kubernetes names {entry}, which does not exist: no manifest of it is read",
+            project.root / "parity.toml" if (project.root / "parity.toml").is_file() else None,
+            None,
+            fix=f"fix or remove '{entry}' in [sources] kubernetes",
+        )
+    for entry in plan.idle:
+        col.add(
+            "SRC021",
+            Severity.WARNING,
+            f"[sources] kubernetes names {entry}, which holds no manifest, kustomization or chart parity reads",
+            project.root / entry,
+            None,
+            fix="name the folder or .yaml file that holds the manifests",
+        )
+    reader = kustomize.Reader(col.repo)
+    for kind, path in plan.sources:
+        if kind == "kustomize":
+            result = kustomize.build(path, reader)
+            col.read_paths.extend(result.files)
+            for p in result.problems:
+                col.add(p.code, p.severity, p.message, p.file, p.line, fix=p.fix)
+            for r in result.resources:
+                add(r.node, r.file)
+            if compare and not result.remote and not any(p.code == "SRC015" for p in result.problems):
+                for p in kustomize.compare_external(result):
+                    col.add(p.code, p.severity, p.message, p.file, p.line, fix=p.fix)
+            continue
+        if kind == "helm":
+            chart = helm.read_chart(path, environment, col.repo)
+            col.read_paths.extend(chart.files)
+            for p in chart.problems:
+                col.add(p.code, p.severity, p.message, p.file, p.line, fix=p.fix)
+            for doc in chart.documents:
+                add(doc, doc.origin or path)
+            continue
         try:
-            docs = load_yaml(file, col.repo)
+            docs = load_yaml(path, col.repo)
         except FileRefused as exc:
-            col.refused(exc, file)
+            col.refused(exc, path)
             continue
         except YamlProblem as exc:
-            col.add("SRC001", Severity.ERROR, exc.message, file, exc.line, fix="fix the YAML syntax")
+            col.add("SRC001", Severity.ERROR, exc.message, path, exc.line, fix="fix the YAML syntax")
             continue
         for doc in docs:
-            add(doc, file)
+            add(doc, path, kind == "rendered")
     return objects
+
+
+def _complete(doc: YNode, kind: str) -> bool:
+    node: YNode | None = doc
+    for part in POD_SPEC_PATHS[kind]:
+        node = node.get(part) if node is not None else None
+    cnode = node.get("containers") if node is not None else None
+    items = cnode.items if cnode is not None and cnode.is_seq else ()
+    return bool(items) and all(c.str_at("image") for c in items)
 
 
 def _find(
@@ -162,7 +280,13 @@ def _find(
 
 def object_data(obj: K8sObject, col: Collector) -> dict[str, tuple[str, int]]:
     """A ConfigMap's ``data`` or a Secret's decoded ``data`` + ``stringData``: key → (value, line)."""
-    out: dict[str, tuple[str, int]] = {}
+    return {k: (v, line) for k, (v, _f, line) in object_values(obj, col).items()}
+
+
+def object_values(obj: K8sObject, col: Collector) -> dict[str, tuple[str, Path, int]]:
+    """Like :func:`object_data`, with the file of each entry: a generated ConfigMap's entry
+    lives in the env file or kustomization that gave it, not in the object."""
+    out: dict[str, tuple[str, Path, int]] = {}
     sections = ("data",) if obj.kind == "ConfigMap" else ("data", "stringData")
     for section in sections:
         node = obj.node.get(section)
@@ -200,7 +324,7 @@ def object_data(obj: K8sObject, col: Collector) -> dict[str, tuple[str, int]]:
                         fix="encode the value with base64, or move it to stringData",
                     )
                     continue
-            out[key] = (text, line)
+            out[key] = (text, value.origin or obj.file, line)
     return out
 
 
@@ -268,13 +392,15 @@ def container_env(
     values: dict[str, SourceValue] = {}
     where = f"{wl.label}, container {c.name}"
 
-    def lookup(kind: str, name: str | None, line: int, optional: bool) -> K8sObject | None:
+    def lookup(
+        kind: str, name: str | None, line: int, optional: bool, origin: Path | None
+    ) -> K8sObject | None:
         if not name:
             col.add(
                 "SRC010",
                 Severity.ERROR,
                 f"{where}: a {kind} reference needs a name",
-                wl.file,
+                origin or wl.file,
                 line,
                 service=service,
             )
@@ -285,7 +411,7 @@ def container_env(
                 "SRC003",
                 Severity.ERROR,
                 f"{where} references {kind} {name}, which is not in the manifests; the pod will not start",
-                wl.file,
+                origin or wl.file,
                 line,
                 service=service,
                 fix=f"add {kind} {name} to the manifests, or mark the reference 'optional: true'",
@@ -301,7 +427,7 @@ def container_env(
                 "SRC002",
                 Severity.ERROR,
                 f"{where}: unknown envFrom source ({kinds}); expected configMapRef or secretRef",
-                wl.file,
+                item.origin or wl.file,
                 item.line,
                 service=service,
             )
@@ -310,41 +436,60 @@ def container_env(
         assert ref is not None
         optional_node = ref.get("optional")
         optional = optional_node.truthy() is True if optional_node is not None else False
-        obj = lookup(_ENVFROM_REFS[ref_kind], ref.str_at("name"), item.line, optional)
+        obj = lookup(_ENVFROM_REFS[ref_kind], ref.str_at("name"), item.line, optional, item.origin)
         if obj is None:
             continue
         prefix = item.str_at("prefix") or ""
-        for key, (value, line) in object_data(obj, col).items():
+        for key, (value, vfile, line) in object_values(obj, col).items():
             full = prefix + key
             values.pop(full, None)  # later sources win, and take the later position
             values[full] = SourceValue(
-                full, value, obj.file, line, "k8s", obj.label, secret=obj.kind == "Secret"
+                full, value, vfile, line, "k8s", obj.label, secret=obj.kind == "Secret"
             )
 
     env = c.node.get("env")
+    seen: dict[str, YNode] = {}
     for item in env.items if env is not None and env.is_seq else ():
         name = item.str_at("name")
+        if name and name in seen:
+            _duplicate(col, where, wl, seen[name], item, name, service)
+        if name:
+            seen[name] = item
         if not name:
             col.add(
                 "SRC010",
                 Severity.ERROR,
                 f"{where}: env entry without a name",
-                wl.file,
+                item.origin or wl.file,
                 item.line,
                 service=service,
             )
             continue
         line = item.line_of("name")
+        item_file = item.origin or wl.file
         value_from = item.get("valueFrom")
+        value_node = item.get("value")
+        if value_from is not None and value_node is not None and value_node.text:
+            col.add(
+                "SRC010",
+                Severity.ERROR,
+                f"{where}: {name} has both value and valueFrom; the API server rejects the pod",
+                value_node.origin or item_file,
+                item.line_of("value"),
+                key=name,
+                service=service,
+                fix="keep one of them (a patch that sets value over a valueFrom needs valueFrom: null)",
+            )
+            continue
         if value_from is None:
-            value_node = item.get("value")
             raw = (value_node.text if value_node is not None else None) or ""
+            value_file = (value_node.origin if value_node is not None else None) or item_file
             if raw and is_secret_key(name):
                 col.add(
                     "SRC012",
                     Severity.WARNING,
                     f"{where}: {name} is written in plain text in the manifest (the value is not shown)",
-                    wl.file,
+                    value_file,
                     item.line_of("value"),
                     key=name,
                     service=service,
@@ -352,14 +497,16 @@ def container_env(
                 )
             value = _expand_dependent(raw, values)
             values.pop(name, None)
-            values[name] = SourceValue(name, value, wl.file, item.line_of("value"), "k8s", f"{wl.label} env")
+            values[name] = SourceValue(
+                name, value, value_file, item.line_of("value"), "k8s", f"{wl.label} env"
+            )
             continue
         if not value_from.is_map:
             col.add(
                 "SRC010",
                 Severity.ERROR,
                 f"{where}: valueFrom of {name} must be a mapping",
-                wl.file,
+                item_file,
                 line,
                 service=service,
             )
@@ -373,7 +520,7 @@ def container_env(
                 "SRC002",
                 Severity.ERROR,
                 f"{where}: unknown valueFrom kind for {name} ({kinds}); expected configMapKeyRef, secretKeyRef, fieldRef or resourceFieldRef",
-                wl.file,
+                item_file,
                 value_from.line,
                 key=name,
                 service=service,
@@ -384,25 +531,55 @@ def container_env(
         kind = _VALUE_REFS[ref_kind]
         optional_node = ref.get("optional")
         optional = optional_node.truthy() is True if optional_node is not None else False
-        obj = lookup(kind, ref.str_at("name"), ref.line, optional)
+        obj = lookup(kind, ref.str_at("name"), ref.line, optional, ref.origin)
         if obj is None:
             continue
         data_key = ref.str_at("key")
-        data = object_data(obj, col)
+        data = object_values(obj, col)
         if data_key is None or data_key not in data:
             if not optional:
                 col.add(
                     "SRC007",
                     Severity.ERROR,
                     f"{where}: {name} reads key '{data_key}' of {obj.label}, which has no such key",
-                    wl.file,
+                    ref.origin or wl.file,
                     ref.line,
                     key=name,
                     service=service,
                     fix=f"add '{data_key}' to {obj.label} ({col.rel(obj.file)}:{obj.line})",
                 )
             continue
-        value, vline = data[data_key]
+        value, vfile, vline = data[data_key]
         values.pop(name, None)
-        values[name] = SourceValue(name, value, obj.file, vline, "k8s", obj.label, secret=kind == "Secret")
+        values[name] = SourceValue(name, value, vfile, vline, "k8s", obj.label, secret=kind == "Secret")
     return list(values.values())
+
+
+def _duplicate(
+    col: Collector, where: str, wl: K8sObject, first: YNode, again: YNode, name: str, service: str | None
+) -> None:
+    """SRC020: one name twice in a container's ``env``. The kubelet keeps the last, but a
+    ``kubectl apply`` patch merges env by name and can drop one of them, so which value
+    the pod gets depends on how it was deployed."""
+    from parity.sources.yamlpatch import to_plain
+
+    a = f"{col.rel(first.origin or wl.file)}:{first.line_of('name')}"
+    b = f"{col.rel(again.origin or wl.file)}:{again.line_of('name')}"
+    same = {k: to_plain(v) for k, v in first.mapping.items()} == {
+        k: to_plain(v) for k, v in again.mapping.items()
+    }
+    col.add(
+        "SRC020",
+        Severity.WARNING if same else Severity.ERROR,
+        f"{where}: {name} is listed twice in env ({a} and {b})"
+        + (
+            "; the entries are the same"
+            if same
+            else " with different values; the later one wins in the pod, a kubectl apply may keep either"
+        ),
+        again.origin or wl.file,
+        again.line_of("name"),
+        key=name,
+        service=service,
+        fix=f"remove one of the {name} entries",
+    )

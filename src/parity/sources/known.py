@@ -129,7 +129,7 @@ def known_secrets(project: Project) -> tuple[frozenset[str], frozenset[str]]:
                 continue
         try:
             col = Collector(project.root, env)
-            for obj in load_objects(project, env, col).values():
+            for obj in load_objects(project, env, col, compare=False).values():
                 if obj.kind == "Secret":
                     for key, (value, _line) in object_data(obj, col).items():
                         known.see(key, value, from_secret=True)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import yaml
 
 NULL_TAG = "tag:yaml.org,2002:null"
@@ -40,6 +42,9 @@ class YNode:
     mapping: dict[str, YNode] = field(default_factory=dict)
     key_lines: dict[str, int] = field(default_factory=dict)
     items: tuple[YNode, ...] = ()
+    # The file the node was read from: a kustomize build mixes nodes of a base and an overlay's
+    # patches in one object, and each value must still say which file set it.
+    origin: Path | None = None
 
     @property
     def is_map(self) -> bool:
@@ -75,8 +80,19 @@ class YNode:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Place:
+    origin: Path | None
+    offset: int  # lines before the text: a YAML document held in a block scalar of another file
+
+
 def _convert(
-    loader: yaml.SafeLoader, node: yaml.Node, depth: int, memo: dict[int, YNode], active: set[int]
+    loader: yaml.SafeLoader,
+    node: yaml.Node,
+    depth: int,
+    memo: dict[int, YNode],
+    active: set[int],
+    place: _Place,
 ) -> YNode:
     import yaml  # PyYAML is imported by the commands that read sources, not by ``parity --help``
 
@@ -86,17 +102,18 @@ def _convert(
         return memo[key]
     if depth > _MAX_DEPTH or key in active:
         raise YamlProblem("nesting too deep or recursive alias", node.start_mark.line + 1)
-    line = node.start_mark.line + 1
+    line = node.start_mark.line + 1 + place.offset
     if isinstance(node, yaml.ScalarNode):
         text = None if node.tag == NULL_TAG else str(node.value)
-        out = YNode("scalar", line, text, node.tag)
+        out = YNode("scalar", line, text, node.tag, origin=place.origin)
     elif isinstance(node, yaml.SequenceNode):
         active.add(key)
         out = YNode(
             "seq",
             line,
             tag=node.tag,
-            items=tuple(_convert(loader, c, depth + 1, memo, active) for c in node.value),
+            items=tuple(_convert(loader, c, depth + 1, memo, active, place) for c in node.value),
+            origin=place.origin,
         )
         active.discard(key)
     elif isinstance(node, yaml.MappingNode):
@@ -109,21 +126,23 @@ def _convert(
                 raise YamlProblem("a mapping key must be a plain value", k.start_mark.line + 1)
             name = "" if k.tag == NULL_TAG else str(k.value)
             mapping[name] = _convert(
-                loader, v, depth + 1, memo, active
+                loader, v, depth + 1, memo, active, place
             )  # a repeated key: the last wins, as in PyYAML
-            key_lines[name] = k.start_mark.line + 1
+            key_lines[name] = k.start_mark.line + 1 + place.offset
         active.discard(key)
-        out = YNode("map", line, tag=node.tag, mapping=mapping, key_lines=key_lines)
+        out = YNode("map", line, tag=node.tag, mapping=mapping, key_lines=key_lines, origin=place.origin)
     else:  # pragma: no cover - PyYAML has only these three node kinds
         raise YamlProblem(f"unsupported YAML node {type(node).__name__}", line)
     memo[key] = out
     return out
 
 
-def load_documents(text: str) -> list[YNode]:
+def load_documents(text: str, origin: Path | None = None, line_offset: int = 0) -> list[YNode]:
     """Every document of a (multi-document) YAML text, empty documents skipped.
 
-    Raises :class:`YamlProblem` with the 1-based line of the first error.
+    Every node records ``origin`` (the file it came from); ``line_offset`` is added to every
+    line, for YAML held inside another file (a kustomize patch written inline). Raises
+    :class:`YamlProblem` with the 1-based line of the first error.
     """
     import yaml
 
@@ -135,11 +154,11 @@ def load_documents(text: str) -> list[YNode]:
         while loader.check_node():
             node = loader.get_node()
             if node is not None:
-                docs.append(_convert(loader, node, 0, {}, set()))
+                docs.append(_convert(loader, node, 0, {}, set(), _Place(origin, line_offset)))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlProblem(f"invalid YAML: {problem}", mark.line + 1 if mark else None) from None
+        raise YamlProblem(f"invalid YAML: {problem}", mark.line + 1 + line_offset if mark else None) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"invalid YAML: {exc}", None) from None
     finally:
