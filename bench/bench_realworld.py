@@ -238,7 +238,15 @@ def _where_matches(service: str | None, file: str | None, f: Finding) -> bool:
 
 
 def gap_found_by(gap: Gap, f: Finding) -> bool:
-    return code_accepted(gap.kind, f.code) and f.key == gap.key and _where_matches(gap.service, gap.file, f)
+    """The finding has a code accepted for the gap's kind, the gap's key, and its service or file.
+
+    A gap with ``key = ""`` (a malformed line has no key) is matched by file and line instead.
+    """
+    if not code_accepted(gap.kind, f.code):
+        return False
+    if not gap.key:
+        return f.key is None and _same_path(gap.file, f.file) and gap.line in (None, f.line)
+    return f.key == gap.key and _where_matches(gap.service, gap.file, f)
 
 
 def pattern_matches(p: Pattern, f: Finding) -> bool:
