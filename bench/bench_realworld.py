@@ -62,8 +62,9 @@ CORPUS = REPO / "bench" / "realworld"
 @dataclass(frozen=True)
 class Service:
     name: str
-    built_from: str | None  # the folder the image is built from; None = image-only
+    built_from: str | None  # the folder the runtime builds the image from; None = image-only
     image: str | None = None
+    code: str | None = None  # image-only, but the published image runs this folder's code
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,12 @@ def parse_corpus(name: str, data: dict[str, object]) -> Corpus:
         env=str(data["env"]),
         reference=_opt_str(data, "reference"),
         services=tuple(
-            Service(name=str(t["name"]), built_from=_opt_str(t, "built_from"), image=_opt_str(t, "image"))
+            Service(
+                name=str(t["name"]),
+                built_from=_opt_str(t, "built_from"),
+                image=_opt_str(t, "image"),
+                code=_opt_str(t, "code"),
+            )
             for t in tables("service")
         ),
         layers=tuple(Layer(path=str(t["path"]), text=str(t["text"])) for t in tables("layer")),
@@ -246,6 +252,11 @@ def gap_found_by(gap: Gap, f: Finding) -> bool:
         return False
     if not gap.key:
         return f.key is None and _same_path(gap.file, f.file) and gap.line in (None, f.line)
+    if gap.kind == "missing_file":
+        # The key is the missing path as written; a finding may carry it as key or only name it.
+        name = Path(gap.key).name
+        named = f.key is not None and Path(f.key).name == name
+        return (named or name in f.message) and _where_matches(gap.service, gap.file, f)
     return f.key == gap.key and _where_matches(gap.service, gap.file, f)
 
 
