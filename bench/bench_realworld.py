@@ -65,6 +65,19 @@ class Service:
     built_from: str | None  # the folder the runtime builds the image from; None = image-only
     image: str | None = None
     code: str | None = None  # image-only, but the published image runs this folder's code
+    project: str | None = None  # the compose project's folder, in a repository holding several
+
+    @property
+    def label(self) -> str:
+        return f"{self.project}/{self.name}" if self.project else self.name
+
+    def names(self) -> frozenset[str]:
+        """The names init may give this unit: its own, or qualified by its project's folder."""
+        own = self.name.lower()
+        if self.project is None:
+            return frozenset({own})
+        proj = self.project.lower()
+        return frozenset({own, *(f"{proj}{sep}{own}" for sep in ("/", "-", "_", ".", ":"))})
 
 
 @dataclass(frozen=True)
@@ -198,6 +211,7 @@ def parse_corpus(name: str, data: dict[str, object]) -> Corpus:
                 built_from=_opt_str(t, "built_from"),
                 image=_opt_str(t, "image"),
                 code=_opt_str(t, "code"),
+                project=_opt_str(t, "project"),
             )
             for t in tables("service")
         ),
@@ -329,9 +343,23 @@ def unlabelled(corpus: Corpus, findings: Iterable[Finding]) -> list[Finding]:
 
 
 def services_found(corpus: Corpus, names: Iterable[str]) -> tuple[str, ...]:
-    """The labelled services init found, by name (case-insensitive: compose names are lower case)."""
-    have = {n.lower() for n in names}
-    return tuple(s.name for s in corpus.services if s.name.lower() in have)
+    """The labelled services init found, by name (case-insensitive: compose names are lower case).
+
+    Each name init wrote counts for one labelled service at most; a service labelled with a
+    ``project`` is found under its own name or qualified by the project folder (``flask/web``),
+    qualified names first so that twenty ``db`` services are not all found by one.
+    """
+    left = [n.lower() for n in names]
+    found = []
+    for s in sorted(corpus.services, key=lambda s: s.project is None):
+        qualified = s.names() - {s.name.lower()}
+        hit = next((n for n in left if n in qualified), None)
+        if hit is None and s.name.lower() in left:
+            hit = s.name.lower()
+        if hit is not None:
+            left.remove(hit)
+            found.append(s)
+    return tuple(s.label for s in corpus.services if s in found)
 
 
 def findings_from_report(report: dict[str, object]) -> list[Finding]:
@@ -551,7 +579,7 @@ def details(r: Result, corpus: Corpus, show_unlabelled: bool) -> list[str]:
         out.append(f"  parity: {r.error}")
     if r.score.missed:
         out.append("  missed: " + ", ".join(r.score.missed))
-    missing_svc = [s.name for s in corpus.services if s.name not in r.services_found]
+    missing_svc = [s.label for s in corpus.services if s.label not in r.services_found]
     if missing_svc:
         out.append("  services not found: " + ", ".join(missing_svc))
     for hit in r.score.expect_not_hits:
