@@ -286,14 +286,19 @@ def counted(f: Finding) -> bool:
 
 
 def judge(f: Finding, corpus: Corpus) -> bool | None:
-    """True / False when labelled (or matching a gap: true), None when nobody labelled it."""
+    """True / False when labelled (or matching a gap: true), None when nobody labelled it.
+
+    Order: a finding that must not appear is false; one that finds a labelled gap is true; then
+    the first matching ``[[label]]`` decides, so a broad label without a key ("every ENV001 here
+    is optional") can judge the rest without judging the gaps.
+    """
     if any(pattern_matches(p, f) for p in corpus.expect_not):
         return False
+    if any(gap_found_by(g, f) for g in corpus.gaps):
+        return True
     for p in corpus.labels:
         if pattern_matches(p, f):
             return p.true
-    if any(gap_found_by(g, f) for g in corpus.gaps):
-        return True
     return None
 
 
