@@ -523,7 +523,7 @@ COLUMNS = ("repository", "svc", "init", "recall", "prec", "unlab", "check s", "<
 
 
 def table_rows(results: Sequence[Result]) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for r in results:
         s = r.score
         rows.append(

@@ -73,7 +73,9 @@ def test_malformed_gap_matches_a_keyless_finding_by_file_and_line() -> None:
 
 def test_missing_file_gap_matches_the_path_named_in_key_or_message() -> None:
     gap = rw.Gap(id="g", kind="missing_file", key="../prod-secrets.env", why="", service="threaded")
-    by_message = finding("SRC006", None, "threaded", message="env_file docker/prod-secrets.env does not exist")
+    by_message = finding(
+        "SRC006", None, "threaded", message="env_file docker/prod-secrets.env does not exist"
+    )
     assert rw.gap_found_by(gap, by_message)
     assert rw.gap_found_by(gap, finding("SRC021", "docker/prod-secrets.env", "threaded"))
     assert not rw.gap_found_by(gap, finding("SRC006", None, "threaded", message="env_file other.env missing"))
@@ -133,7 +135,10 @@ def test_services_found_by_name_and_by_project_qualified_name() -> None:
     ("data", "message"),
     [
         ({"gap": [{"id": "a", "kind": "nonsense", "key": "K"}]}, "unknown kind"),
-        ({"gap": [{"id": "a", "kind": "empty", "key": "K"}, {"id": "a", "kind": "empty", "key": "L"}]}, "unique"),
+        (
+            {"gap": [{"id": "a", "kind": "empty", "key": "K"}, {"id": "a", "kind": "empty", "key": "L"}]},
+            "unique",
+        ),
         ({"label": [{"code": "ENV001", "key": "K"}]}, "true = true|false"),
         ({"env": 3}, "`env`"),
     ],
