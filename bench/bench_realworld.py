@@ -586,7 +586,9 @@ def details(r: Result, corpus: Corpus, show_unlabelled: bool) -> list[str]:
         out.append("  missed: " + ", ".join(r.score.missed))
     missing_svc = [s.label for s in corpus.services if s.label not in r.services_found]
     if missing_svc:
-        out.append("  services not found: " + ", ".join(missing_svc))
+        # Sentry has 57 services: name the first few, count the rest.
+        shown = ", ".join(missing_svc[:8]) + (f", … ({len(missing_svc) - 8} more)" if len(missing_svc) > 8 else "")
+        out.append(f"  services not found ({len(missing_svc)}/{len(corpus.services)}): {shown}")
     for hit in r.score.expect_not_hits:
         out.append(f"  must not appear: {hit}")
     if show_unlabelled:

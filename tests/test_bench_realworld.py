@@ -227,7 +227,7 @@ why = "parity cannot find what is not there"
     assert "2/3 67%" in row  # recall: dup and cdn found, none missed
     assert "2/3" in row.split()[1]  # services: api and worker of three labelled
     assert "missed: none" in out
-    assert "services not found: nowhere" in out
+    assert "services not found (1/3): nowhere" in out
     assert (checkouts / "shop" / "services" / "web" / ".env.production").read_text() != "CDN_URL=changeme\n"
     assert not (checkouts / "shop" / "parity.toml").read_text().startswith("# parity configuration, written")
     assert '"check_rc": 1' in out_json.read_text()
