@@ -107,6 +107,7 @@ class Pattern:
     why: str
     service: str | None = None
     file: str | None = None
+    line: int | None = None  # a keyless finding (a malformed line) is told apart by its line
     true: bool = False
 
 
@@ -194,6 +195,7 @@ def parse_corpus(name: str, data: dict[str, object]) -> Corpus:
                     why=str(t.get("why", "")),
                     service=_opt_str(t, "service"),
                     file=_opt_str(t, "file"),
+                    line=int(t["line"]) if isinstance(t.get("line"), int) else None,
                     true=bool(t.get("true", False)),
                 )
             )
@@ -276,6 +278,8 @@ def gap_found_by(gap: Gap, f: Finding) -> bool:
 
 def pattern_matches(p: Pattern, f: Finding) -> bool:
     if p.code != f.code or (p.key is not None and p.key != f.key):
+        return False
+    if p.line is not None and p.line != f.line:
         return False
     return _where_matches(p.service, p.file, f)
 
@@ -587,7 +591,9 @@ def details(r: Result, corpus: Corpus, show_unlabelled: bool) -> list[str]:
     missing_svc = [s.label for s in corpus.services if s.label not in r.services_found]
     if missing_svc:
         # Sentry has 57 services: name the first few, count the rest.
-        shown = ", ".join(missing_svc[:8]) + (f", … ({len(missing_svc) - 8} more)" if len(missing_svc) > 8 else "")
+        shown = ", ".join(missing_svc[:8]) + (
+            f", … ({len(missing_svc) - 8} more)" if len(missing_svc) > 8 else ""
+        )
         out.append(f"  services not found ({len(missing_svc)}/{len(corpus.services)}): {shown}")
     for hit in r.score.expect_not_hits:
         out.append(f"  must not appear: {hit}")

@@ -111,6 +111,16 @@ def test_score_recall_and_precision_with_labels() -> None:
     assert [f.key for f in rw.unlabelled(c, findings)] == ["OLD"]
 
 
+def test_pattern_with_a_line_judges_only_that_keyless_finding() -> None:
+    c = corpus(
+        gap=[{"id": "bad", "kind": "malformed", "key": "", "file": ".env.override", "line": 8, "why": ""}],
+        expect_not=[{"code": "ENV009", "file": ".env.override", "line": 6, "why": "yaml-style is valid"}],
+    )
+    yaml_style = finding("ENV009", None, None, ".env.override", line=6)
+    no_equals = finding("ENV009", None, None, ".env.override", line=8)
+    assert (rw.judge(yaml_style, c), rw.judge(no_equals, c)) == (False, True)
+
+
 def test_score_of_no_findings_is_zero_recall_and_no_precision() -> None:
     c = corpus(gap=[{"id": "g", "kind": "empty", "key": "URL", "why": ""}])
     s = rw.score(c, [])
