@@ -88,6 +88,11 @@ class EnvLayer:
         return None if self.image_only else (self.code or self.path)
 
     @property
+    def idle(self) -> bool:
+        """A published image the runtime gives no env: it runs, but nothing of it is checked."""
+        return self.image_only and not self.env_files and not any(u.has_env for u in self.units)
+
+    @property
     def from_runtime(self) -> bool:
         """Its env comes from compose or manifests, not from a folder of ``.env.*`` files."""
         return bool(self.units) and not self.env_files
@@ -131,6 +136,7 @@ class Project:
     # Environments asked for that have no layer of their own (no env file, compose file or
     # overlay for them): the base runtime files stand in for them, and the report says so.
     layerless: tuple[str, ...] = ()
+    idle: tuple[str, ...] = ()  # runtime services with nothing to check (see EnvLayer.idle)
 
     @property
     def units(self) -> tuple[RuntimeUnit, ...]:
@@ -353,6 +359,8 @@ def discover(root: Path | str) -> Project:
     services = attach_units(
         root, services, units, configured=bool(config.services), workloads=config.sources.workloads
     )
+    idle = tuple(s.name for s in services if s.idle)
+    services = [s for s in services if not s.idle]
     has_code = any(s.code_folder is not None for s in services)
     if units and not folder_found and not has_code and (root_example or root_envs):
         # The app at the root runs outside compose (compose runs only its databases): it is a
@@ -371,7 +379,7 @@ def discover(root: Path | str) -> Project:
     for env in runtime_environments(root, units):
         envs_seen.setdefault(env, None)
     environments = tuple(config.environments) or tuple(sorted(envs_seen, key=_env_order))
-    return Project(root, tuple(services), shared, environments, config, config_file)
+    return Project(root, tuple(services), shared, environments, config, config_file, idle=idle)
 
 
 def find_units(root: Path, config: ParityConfig) -> list[RuntimeUnit]:
@@ -573,7 +581,9 @@ def attach_units(
     for name, mine in own.items():
         code = code_for.get(name)
         if code is None and not any(u.has_env for u in mine):
-            continue  # a published image given no env (a cache, a proxy): nothing of it to check
+            # A published image given no env (a cache, a proxy): it runs, but has nothing to check.
+            out.append(EnvLayer(name, mine[0].home, None, {}, (), tuple(mine), True, False, None))
+            continue
         reads_root = any(u.reads_root_env for u in mine)
         if code is not None and code != root:
             ex, envs = _scan_folder(code)

@@ -40,6 +40,9 @@ def init_cmd(
         if not s.inherits_root:
             entry["root_env"] = False
         services[s.name] = entry
+    for name in project.idle:
+        # Listed so the config names every service; with no env given, nothing of it is checked.
+        services[name] = {"path": ".", "image_only": True}
     data: dict[str, object] = {
         "environments": list(project.environments),
         "overrides": [],
@@ -47,11 +50,11 @@ def init_cmd(
     }
     header = "# parity configuration, written by `parity init`. Docs: README.md of parity.\n"
     guarded(lambda: atomic_write_text(target, header + tomli_w.dumps(data)))
-    runtime = sum(1 for s in project.services if s.units)
+    runtime = sum(1 for s in project.services if s.units) + len(project.idle)
     image_only = sum(1 for s in project.services if s.image_only)
     echo(
-        f"wrote {target} ({len(project.services)} services: {runtime} from compose/Kubernetes, "
-        f"{image_only} image-only; environments: {', '.join(project.environments) or 'none found'})"
+        f"wrote {target} ({len(project.services) + len(project.idle)} services: {runtime} from compose/Kubernetes, "
+        f"{image_only + len(project.idle)} image-only, {len(project.idle)} of them given no env; environments: {', '.join(project.environments) or 'none found'})"
     )
 
 
