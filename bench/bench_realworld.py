@@ -45,7 +45,8 @@ KIND_CODES: dict[str, frozenset[str]] = {
     "malformed": frozenset({"ENV009"}),
     "override": frozenset({"SRC005", "SRC016"}),
     "missing_file": frozenset({"SRC006", "SRC021"}),
-    "flag": frozenset(f"FLG00{i}" for i in range(1, 10)),
+    # ENV011: a boolean switch whose value is no boolean (`ture`), judged against the reference.
+    "flag": frozenset({*(f"FLG00{i}" for i in range(1, 10)), "ENV011"}),
     "source": frozenset(),  # any SRC code, see accepted_codes
 }
 

@@ -35,6 +35,11 @@ ENV = [
     ("ENV008", "error", "a target value is still a placeholder (`changeme`, `<...>`, `TODO`, `xxx`)"),
     ("ENV009", "error", "a malformed line (loaders skip it); the rest of the file is still read"),
     ("ENV010", "warning", "a service has no env file for the environment"),
+    (
+        "ENV011",
+        "error",
+        "a value that is no boolean (`ture`, `flase`) where the reference has one (`true`, `no`): loaders read it as false or refuse it",
+    ),
 ]
 APPLY = [
     ("APL001", "error", "a migration failed during `parity apply`; the whole run was rolled back"),

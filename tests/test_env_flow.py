@@ -198,7 +198,9 @@ def test_init_writes_discovered_config_and_refuses_to_overwrite(tmp_path: Path) 
     assert code == 0, out
     config, path = load_config(shop)
     assert path == shop / "parity.toml"
-    assert set(config.services) == {"api", "web", "worker"}
+    # The compose queue runs a published image given no env: listed, with nothing to check.
+    assert set(config.services) == {"api", "web", "worker", "queue"}
+    assert config.services["queue"].image_only and not config.services["api"].image_only
     assert config.services["api"].path == "services/api"
     assert config.environments == ["staging", "production"]
     code, out = invoke("init", str(shop))
@@ -206,3 +208,4 @@ def test_init_writes_discovered_config_and_refuses_to_overwrite(tmp_path: Path) 
     # The written config drives discovery to the same result.
     project, _ = load_project(shop, "production")
     assert [s.name for s in project.services] == ["api", "web", "worker"]
+    assert project.idle == ("queue",)

@@ -407,7 +407,7 @@ def runtime_environments(root: Path, units: list[RuntimeUnit]) -> list[str]:
         rel = u.file.relative_to(root).parts if u.file.is_relative_to(root) else ()
         tokens = [*rel[:-1], *u.file.name.split(".")[1:-1]]
         for t in tokens:
-            env = normalize_environment(t)
+            env = "production" if t.lower() in ("deploy", "deployment") else normalize_environment(t)
             if env in ("production", "staging"):
                 out.append(env)
     return out

@@ -14,19 +14,39 @@ from dataclasses import dataclass
 
 from parity.env.clip import clip
 from parity.env.layers import EnvFiles, effective_env
-from parity.env.secrets import display, display_value
+from parity.env.secrets import is_secret, display, display_value
 from parity.model.env import EffectiveEnv, EnvFile
 from parity.model.findings import Finding, Severity
 from parity.project import EnvLayer, Project
 
 _PLACEHOLDER = re.compile(
-    r"^(changeme|change[-_ ]me|todo|tbd|fixme|xxx+|placeholder|replace[-_ ]?me|<[^>]*>|\.\.\.)$",
+    r"^(?:change[-_ ]?(?:me|this|it)|todo|tbd|fixme|xxx+|placeholder|replace[-_ ]?me|<[^>]*>|\.\.\.|-{3,}"
+    # What example files in the wild leave for the user to fill in: ``fixme-postgres-password``,
+    # ``changeme123``, ``your-secret-key``, ``generate_a_new_key``, ``bucket_name_here``.
+    r"|(?:change[-_ ]?me|fixme|todo|replace[-_ ]?(?:me|this|with))[-_ :].*|changeme\w*"
+    r"|your[-_ ][\w -]+|generate[-_ ](?:a[-_ ])?(?:new[-_ ])?[\w-]+|[\w-]+[-_ ]here)$",
     re.IGNORECASE,
 )
+# Word booleans only: 0/1 are as often counts and sizes.
+_WORD_BOOLEANS = {"true", "false", "yes", "no", "on", "off"}
 
 
 def is_placeholder(value: str) -> bool:
-    return bool(_PLACEHOLDER.match(value.strip()))
+    return bool(_PLACEHOLDER.match(value.strip().strip("\"'")))
+
+
+def _example_secret(key: str, value: str, example: str, extra: list[str]) -> bool:
+    """A secret whose target value is the committed example's own (``SECRET_KEY=data encryption
+    key with 32 char`` copied as is): everyone who reads the repository knows it."""
+    v = value.strip()
+    return bool(v) and v == example.strip() and len(v) >= 4 and is_secret(key, v, extra)
+
+
+def _boolean_typo(value: str, reference: str) -> bool:
+    """``ture`` where the reference says ``false``: the key is a switch and its value is none."""
+    ref = reference.strip().strip("\"'").lower()
+    v = value.strip().strip("\"'").lower()
+    return ref in _WORD_BOOLEANS and bool(v) and v not in _WORD_BOOLEANS and v not in ("0", "1") and "$" not in v
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +243,40 @@ def diff_env(
                         tv.line,
                         key,
                         f"give {key} a value: `parity env sync --env {environment} --apply --set {key}=VALUE`",
+                    )
+                )
+            elif reference == "example" and _example_secret(key, tv.value, rv.value, secrets):
+                status = "placeholder"
+                findings.append(
+                    Finding(
+                        "ENV008",
+                        Severity.ERROR,
+                        "env",
+                        f"{key} in {service.name} ({environment}) is the example file's value, which the "
+                        "repository publishes: a secret must be its own",
+                        service.name,
+                        environment,
+                        project.rel(tv.file),
+                        tv.line,
+                        key,
+                        f"set a new secret: `parity env sync --env {environment} --apply --set {key}=VALUE`",
+                    )
+                )
+            elif _boolean_typo(tv.value, rv.value):
+                status = "invalid"
+                findings.append(
+                    Finding(
+                        "ENV011",
+                        Severity.ERROR,
+                        "env",
+                        f"{key} in {service.name} ({environment}) is {clip(repr(tv.value))}, no boolean, where "
+                        f"the reference has {clip(repr(rv.value))}: loaders read it as false or refuse it",
+                        service.name,
+                        environment,
+                        project.rel(tv.file),
+                        tv.line,
+                        key,
+                        f"set {key}=true or {key}=false in {project.rel(tv.file)}:{tv.line}",
                     )
                 )
             elif is_placeholder(tv.value):

@@ -77,8 +77,10 @@ class ComposeProject:
 
 
 def environment_names(environment: str) -> list[str]:
-    """``production`` → ``["production", "prod"]``: the spellings a file name may use."""
-    return [environment, *sorted(a for a, full in ENV_ALIASES.items() if full == environment)]
+    """``production`` → ``["production", "prod", "deploy"]``: the spellings a file name may use
+    (``compose.deploy.yml`` is how many projects name the file their deployment adds)."""
+    names = [environment, *sorted(a for a, full in ENV_ALIASES.items() if full == environment)]
+    return [*names, "deploy"] if environment == "production" else names
 
 
 def compose_homes(project: Project) -> list[Path]:
