@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from parity.env.clip import clip
 from parity.env.layers import EnvFiles, effective_env
-from parity.env.secrets import is_secret, display, display_value
+from parity.env.secrets import display, display_value, is_secret
 from parity.model.env import EffectiveEnv, EnvFile
 from parity.model.findings import Finding, Severity
 from parity.project import EnvLayer, Project
