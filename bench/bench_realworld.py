@@ -135,6 +135,7 @@ class Finding:
     file: str | None
     line: int | None
     message: str
+    fix: str | None = None
 
 
 class CorpusError(ValueError):
@@ -257,7 +258,10 @@ def _where_matches(service: str | None, file: str | None, f: Finding) -> bool:
     """
     if service is None and file is None:
         return True
-    return (service is not None and f.service == service) or _same_path(file, f.file)
+    # A missing key is where it should be written: a finding at the code read whose fix names
+    # the gap's file points at the same place.
+    in_fix = file is not None and f.fix is not None and file in f.fix.split()
+    return (service is not None and f.service == service) or _same_path(file, f.file) or in_fix
 
 
 def gap_found_by(gap: Gap, f: Finding) -> bool:
@@ -388,6 +392,7 @@ def findings_from_report(report: dict[str, object]) -> list[Finding]:
                     file=f.get("file"),
                     line=f.get("line"),
                     message=str(f.get("message", "")),
+                    fix=f.get("fix"),
                 )
             )
     return out

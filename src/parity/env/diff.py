@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from parity.env.clip import clip
 from parity.env.layers import EnvFiles, effective_env
 from parity.env.secrets import display, display_value, is_secret
-from parity.model.env import EffectiveEnv, EnvFile
+from parity.model.env import EffectiveEnv, EnvFile, EnvValue
 from parity.model.findings import Finding, Severity
 from parity.project import EnvLayer, Project
 
@@ -35,6 +35,21 @@ def is_placeholder(value: str) -> bool:
     return bool(_PLACEHOLDER.match(value.strip().strip("\"'")))
 
 
+def _placeholder(project: Project, service: str, environment: str, key: str, tv: EnvValue) -> Finding:
+    return Finding(
+        "ENV008",
+        Severity.ERROR,
+        "env",
+        f"{key} in {service} ({environment}) is still a placeholder ({clip(repr(tv.value))})",
+        service,
+        environment,
+        project.rel(tv.file),
+        tv.line,
+        key,
+        f"set the real value: `parity env sync --env {environment} --apply --set {key}=VALUE`",
+    )
+
+
 def _example_secret(key: str, value: str, example: str, extra: list[str]) -> bool:
     """A secret whose target value is the committed example's own (``SECRET_KEY=data encryption
     key with 32 char`` copied as is): everyone who reads the repository knows it."""
@@ -46,7 +61,9 @@ def _boolean_typo(value: str, reference: str) -> bool:
     """``ture`` where the reference says ``false``: the key is a switch and its value is none."""
     ref = reference.strip().strip("\"'").lower()
     v = value.strip().strip("\"'").lower()
-    return ref in _WORD_BOOLEANS and bool(v) and v not in _WORD_BOOLEANS and v not in ("0", "1") and "$" not in v
+    return (
+        ref in _WORD_BOOLEANS and bool(v) and v not in _WORD_BOOLEANS and v not in ("0", "1") and "$" not in v
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +222,10 @@ def diff_env(
                         else f"set {key} in the environment of {service.name} at {rel_target}",
                     )
                 )
+            elif rv is None and tv.value and is_placeholder(tv.value):
+                # No reference lists it, but a placeholder is wrong wherever it is.
+                status = "placeholder"
+                findings.append(_placeholder(project, service.name, environment, key, tv))
             elif (
                 rv is None
                 and key not in all_ref_keys
@@ -281,20 +302,7 @@ def diff_env(
                 )
             elif is_placeholder(tv.value):
                 status = "placeholder"
-                findings.append(
-                    Finding(
-                        "ENV008",
-                        Severity.ERROR,
-                        "env",
-                        f"{key} in {service.name} ({environment}) is still a placeholder ({clip(repr(tv.value))})",
-                        service.name,
-                        environment,
-                        project.rel(tv.file),
-                        tv.line,
-                        key,
-                        f"set the real value: `parity env sync --env {environment} --apply --set {key}=VALUE`",
-                    )
-                )
+                findings.append(_placeholder(project, service.name, environment, key, tv))
             rows.append(
                 KeyRow(
                     service.name,

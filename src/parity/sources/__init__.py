@@ -338,11 +338,21 @@ def writable_target(project: Project, service: EnvLayer | str, environment: str,
             True,
             f"{key} is set in {project.rel(current.file)}",
         )
+    file, line, writable = svc.write_target(environment)
+    if not writable:
+        return WriteTarget(
+            key,
+            file,
+            line,
+            svc.units[0].kind if svc.units else "service",
+            False,
+            f"{key} is not set anywhere; add it to the environment of {svc.name} at {project.rel(file)}:{line}",
+        )
     return WriteTarget(
         key,
-        svc.file_for(environment),
+        file,
         None,
         "service",
         True,
-        f"{key} is not set anywhere; add it to the service's file",
+        f"{key} is not set anywhere; add it to the file {svc.name} reads",
     )

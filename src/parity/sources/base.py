@@ -37,7 +37,10 @@ class SourceValue:
     via: tuple[Path, int] | None = None
 
     def env_value(self) -> EnvValue:
-        return EnvValue(self.key, self.value, self.file, self.line, self.layer, self.secret)
+        # The value lives on the ``via`` line (the env file compose reads it from): that is where
+        # a reader looks and a fix goes, not the ``${VAR}`` that passes it on.
+        file, line = self.via if self.via is not None else (self.file, self.line)
+        return EnvValue(self.key, self.value, file, line, self.layer, self.secret)
 
 
 class Collector:

@@ -129,9 +129,19 @@ def compose_files(project: Project, environment: str, home: Path | None = None) 
     return [p for p in (base, specific) if p is not None]
 
 
-def _project_variables(folder: Path, col: Collector) -> dict[str, tuple[str, Path, int]]:
+def variables_file(folder: Path, environment: str) -> Path:
+    """The compose project's variables file for ``environment``: ``.env.<environment>`` beside
+    the compose file when there is one (what ``docker compose --env-file .env.production``
+    reads instead of ``.env``), else ``.env``."""
+    for name in environment_names(environment):
+        if name != "deploy" and (folder / f".env.{name}").is_file():
+            return folder / f".env.{name}"
+    return folder / ".env"
+
+
+def _project_variables(folder: Path, col: Collector, environment: str) -> dict[str, tuple[str, Path, int]]:
     """The project ``.env``: Compose's interpolation variables (it may interpolate itself)."""
-    path = folder / ".env"
+    path = variables_file(folder, environment)
     col.read_paths.append(path)
     if not path.is_file():
         return {}
@@ -404,7 +414,7 @@ def load_compose(
     if not files:
         return None
     base_dir = files[0].parent
-    variables = _project_variables(base_dir, col)
+    variables = _project_variables(base_dir, col, environment)
     plain = {k: v[0] for k, v in variables.items()}
     services: dict[str, ComposeService] = {}
     for file in files:
