@@ -38,7 +38,8 @@ from pathlib import Path
 # codes are added (SRC016 = compose environment over env_file, SRC020 = k8s env list duplicate,
 # SRC021 = missing env_file behind a compose service: being added beside this bench).
 KIND_CODES: dict[str, frozenset[str]] = {
-    "missing": frozenset({"ENV001", "FLG004"}),
+    # SRC004: compose's `${KEY:?err}` on a variable nobody sets, a required key that is missing.
+    "missing": frozenset({"ENV001", "FLG004", "SRC004"}),
     "empty": frozenset({"ENV002", "FLG005"}),
     "placeholder": frozenset({"ENV008"}),
     "duplicate": frozenset({"ENV005", "ENV004", "SRC020"}),

@@ -339,6 +339,25 @@ def writable_target(project: Project, service: EnvLayer | str, environment: str,
             f"{key} is set in {project.rel(current.file)}",
         )
     file, line, writable = svc.write_target(environment)
+    if not writable and svc.units and svc.units[0].kind == "compose":
+        # The compose entry passes ``${KEY}`` on: the key is set in the project's variables file.
+        from parity.sources.compose import variables_file
+
+        u = svc.units[0]
+        try:
+            text = project.fs.read_text(u.file, errors="replace")
+        except (OSError, FileRefused):
+            text = ""
+        if "${" + key in text or "$" + key in text.split():
+            vfile = variables_file(u.home, environment)
+            return WriteTarget(
+                key,
+                vfile,
+                None,
+                "compose",
+                True,
+                f"{project.rel(u.file)} takes {key} from {project.rel(vfile)}",
+            )
     if not writable:
         return WriteTarget(
             key,

@@ -171,6 +171,11 @@ def _project_variables(folder: Path, col: Collector, environment: str) -> dict[s
     return out
 
 
+def _vars_name(col: Collector, file: Path) -> str:
+    """The variables file compose reads beside ``file`` for the collector's environment."""
+    return col.rel(variables_file(file.parent, col.environment)) or ".env"
+
+
 def _interp(
     text: str,
     variables: dict[str, str],
@@ -193,7 +198,7 @@ def _interp(
                 line,
                 key=key,
                 service=service,
-                fix=f"set {exc.variable} in the compose project .env",
+                fix=f"set {exc.variable} in {_vars_name(col, file)}",
             )
         else:
             col.add("SRC008", Severity.ERROR, exc.message, file, line, key=key, service=service)
@@ -207,7 +212,7 @@ def _interp(
             line,
             key=key,
             service=service,
-            fix=f"set {name} in the compose project .env or give a default (${{{name}:-…}})",
+            fix=f"set {name} in {_vars_name(col, file)} or give a default (${{{name}:-…}})",
         )
     return res.value
 
@@ -334,7 +339,9 @@ def interpolate_whole(text: str | None) -> str | None:
     try:
         return interpolate(text, {}).whole
     except InterpolationError:
-        return None
+        # ``${VAR:?err}`` raises on the empty variables used here; it is still one variable.
+        m = re.fullmatch(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[?][^}]*)?\}", text.strip())
+        return m.group(1) if m else None
 
 
 def _read_file(
