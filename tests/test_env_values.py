@@ -25,6 +25,11 @@ from parity.env.diff import is_placeholder
         "your-secret-key",
         "changeme123",
         '"changeme"',
+        "changeit",  # awesome-compose's .env files
+        "yourUser",
+        "your-domain.dyndns.com",
+        "/media/your/plex/path",
+        "192.168.178.X",
     ],
 )
 def test_placeholders_from_real_example_files(value: str) -> None:
@@ -32,7 +37,18 @@ def test_placeholders_from_real_example_files(value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["prod-password", "https://example.com", "here", "12345", "false", "postgres", "hc"]
+    "value",
+    [
+        "prod-password",
+        "https://example.com",
+        "here",
+        "12345",
+        "false",
+        "postgres",
+        "hc",
+        "youtube",
+        "192.168.1.10",
+    ],
 )
 def test_real_values_are_not_placeholders(value: str) -> None:
     assert not is_placeholder(value)

@@ -24,7 +24,8 @@ _PLACEHOLDER = re.compile(
     # What example files in the wild leave for the user to fill in: ``fixme-postgres-password``,
     # ``changeme123``, ``your-secret-key``, ``generate_a_new_key``, ``bucket_name_here``.
     r"|(?:change[-_ ]?me|fixme|todo|replace[-_ ]?(?:me|this|with))[-_ :].*|changeme\w*"
-    r"|your[-_ ][\w -]+|generate[-_ ](?:a[-_ ])?(?:new[-_ ])?[\w-]+|[\w-]+[-_ ]here)$",
+    r"|your[\w.@/ -]*|.*/your/.*|(?:\d{1,3}\.){3}[xX]+"  # yourUser, your-domain.example, /media/your/path, 10.0.0.X
+    r"|generate[-_ ](?:a[-_ ])?(?:new[-_ ])?[\w-]+|[\w-]+[-_ ]here)$",
     re.IGNORECASE,
 )
 # Word booleans only: 0/1 are as often counts and sizes.
