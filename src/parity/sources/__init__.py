@@ -164,6 +164,13 @@ def _gather(project: Project, environment: str) -> _Gathered:
             found.append(k8s_env[id(c)])
         layers[s.name] = tuple(tuple(layer) for layer in found if layer)
         _conflicts(project, s, environment, layers[s.name], base[s.name], col)
+    if compose is not None:  # every compose service, mapped to a parity service or not
+        from parity.env.lint import linted_env_files
+        from parity.sources.compose_envfiles import env_file_findings
+
+        env_file_findings(
+            compose, col, linted=linted_env_files(project, environment), secrets=project.config.secrets
+        )
 
     result = _Gathered(layers, base, tuple(col.findings))
     watched = _watched(project, environment, col)
