@@ -476,3 +476,27 @@ def test_env_file_parity_already_lints_is_reported_once(tmp_path: Path) -> None:
     # api-worker's environment over the file: SRC005 (mapped service) or SRC016, never both
     overrides = [c for c, file, _ in found if c in ("SRC005", "SRC016") and file == "compose.yaml"]
     assert len(overrides) == 1
+
+
+def test_placeholder_in_a_mapped_services_env_file_is_told_once(tmp_path: Path) -> None:
+    # The value reaches the parity service api through its compose layer, so env diff's own
+    # placeholder check sees it too: one ENV008, not two.
+    root = write(
+        tmp_path / "shop",
+        {
+            "services/api/.env.example": "SECRET_KEY=\nLOG_LEVEL=info\n",
+            "services/api/.env.production": "LOG_LEVEL=info\n",
+            "deploy/api.env": "SECRET_KEY=changeme\n",
+            "compose.yaml": """
+            services:
+              api:
+                build: ./services/api
+                env_file: ./deploy/api.env
+            """,
+        },
+    )
+    proc = run_cli("env", "diff", str(root), "--format", "json")
+    data = json.loads(proc.stdout)
+    found = [(f["code"], f["file"], f["line"]) for s in data["sections"] for f in s["findings"]]
+    assert found.count(("ENV008", "deploy/api.env", 1)) == 1
+    assert proc.returncode == 1
