@@ -20,7 +20,11 @@ ENV = [
     ("ENV001", "error", "a key the reference lists is missing in the target"),
     ("ENV002", "error", "a key the reference lists is empty in the target"),
     ("ENV003", "warning", "a key in the target that no reference file and no code knows (stale)"),
-    ("ENV004", "warning", "a key defined twice in one file with the same value"),
+    (
+        "ENV004",
+        "warning",
+        "a key defined twice in one file with the same value (parity's `.env.<env>` files and every compose `env_file`)",
+    ),
     (
         "ENV005",
         "error",
@@ -33,7 +37,11 @@ ENV = [
     ),
     ("ENV007", "info", "a key has the same value in every service: a candidate for the root `.env.<env>`"),
     ("ENV008", "error", "a target value is still a placeholder (`changeme`, `<...>`, `TODO`, `xxx`)"),
-    ("ENV009", "error", "a malformed line (loaders skip it); the rest of the file is still read"),
+    (
+        "ENV009",
+        "error",
+        "a malformed line (loaders skip it); the rest of the file is still read. In a compose `env_file`, a line compose cannot parse: `docker compose` refuses to start",
+    ),
     ("ENV010", "warning", "a service has no env file for the environment"),
     (
         "ENV011",

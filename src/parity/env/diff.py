@@ -8,32 +8,19 @@ candidate · ENV008 placeholder value · ENV009 malformed line · ENV010 no env 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from parity.env.clip import clip
 from parity.env.layers import EnvFiles, effective_env
+from parity.env.lint import duplicates, is_placeholder, linted_env_files
 from parity.env.secrets import display, display_value, is_secret
 from parity.model.env import EffectiveEnv, EnvFile, EnvValue
 from parity.model.findings import Finding, Severity
-from parity.project import EnvLayer, Project
+from parity.project import Project
 
-_PLACEHOLDER = re.compile(
-    r"^(?:change[-_ ]?(?:me|this|it)|todo|tbd|fixme|xxx+|placeholder|replace[-_ ]?me|<[^>]*>|\.\.\.|-{3,}"
-    # What example files in the wild leave for the user to fill in: ``fixme-postgres-password``,
-    # ``changeme123``, ``your-secret-key``, ``generate_a_new_key``, ``bucket_name_here``.
-    r"|(?:change[-_ ]?me|fixme|todo|replace[-_ ]?(?:me|this|with))[-_ :].*|changeme\w*"
-    r"|your[\w.@/ -]*|.*/your/.*|(?:\d{1,3}\.){3}[xX]+"  # yourUser, your-domain.example, /media/your/path, 10.0.0.X
-    r"|generate[-_ ](?:a[-_ ])?(?:new[-_ ])?[\w-]+|[\w-]+[-_ ]here)$",
-    re.IGNORECASE,
-)
 # Word booleans only: 0/1 are as often counts and sizes.
 _WORD_BOOLEANS = {"true", "false", "yes", "no", "on", "off"}
-
-
-def is_placeholder(value: str) -> bool:
-    return bool(_PLACEHOLDER.match(value.strip().strip("\"'")))
 
 
 def _placeholder(project: Project, service: str, environment: str, key: str, tv: EnvValue) -> Finding:
@@ -89,15 +76,14 @@ class EnvDiff:
 
 def _duplicate_findings(project: Project, f: EnvFile, service: str, environment: str) -> Iterable[Finding]:
     rel = project.rel(f.path)
-    for key, entries in f.duplicates().items():
-        values = {e.value for e in entries}
-        lines = ", ".join(str(e.line) for e in entries)
-        if len(values) == 1:
+    for dup in duplicates(f):
+        key, entries = dup.key, dup.entries
+        if dup.same:
             yield Finding(
                 "ENV004",
                 Severity.WARNING,
                 "env",
-                f"{key} is defined {len(entries)} times with the same value (lines {lines})",
+                f"{key} is defined {len(entries)} times with the same value (lines {dup.lines})",
                 service,
                 environment,
                 rel,
@@ -106,14 +92,11 @@ def _duplicate_findings(project: Project, f: EnvFile, service: str, environment:
                 f"remove the repeated {key} lines from {rel} (`parity env sync --apply` comments them out)",
             )
         else:
-            shown = ", ".join(
-                f"line {e.line}: {clip(display(key, e.value, project.config.secrets))}" for e in entries
-            )
             yield Finding(
                 "ENV005",
                 Severity.ERROR,
                 "env",
-                f"{key} is defined {len(entries)} times with different values ({shown}); python-dotenv and Docker take the last, other loaders the first",
+                f"{key} is defined {len(entries)} times with different values ({dup.shown(project.config.secrets)}); python-dotenv and Docker take the last, other loaders the first",
                 service,
                 environment,
                 rel,
@@ -164,14 +147,17 @@ def diff_env(
     findings: list[Finding] = []
     rows: list[KeyRow] = []
 
-    seen_files: set[str] = set()
-    layers: list[tuple[EnvLayer, str]] = [(project.shared, ".")] + [(s, s.name) for s in project.services]
-    for layer, name in layers:
+    # One lint per file (env.lint.linted_env_files is the list other readers skip), named for
+    # the first layer that has it: the root's ".", else the service's.
+    owners: dict[str, str] = {}
+    for layer, name in [(project.shared, "."), *((s, s.name) for s in project.services)]:
         path = layer.env_files.get(environment)
+        if path is not None:
+            owners.setdefault(str(path), name)
+    for path in linted_env_files(project, environment):
         f = files.get(path)
-        if f is not None and str(f.path) not in seen_files:
-            seen_files.add(str(f.path))
-            findings.extend(_file_findings(project, f, name, environment))
+        if f is not None:
+            findings.extend(_file_findings(project, f, owners[str(path)], environment))
 
     for service in project.services:
         target, ref = targets[service.name], refs[service.name]

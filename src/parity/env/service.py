@@ -63,8 +63,12 @@ def run_diff(
     diff = diff_env(project, environment, ref, files or EnvFiles(project.fs), known_keys=keys)
     from parity.sources import source_findings
 
-    # Compose/Kubernetes/app-config problems and overrides that contradict an env file.
-    return replace(diff, findings=(*diff.findings, *source_findings(project, environment)))
+    # Compose/Kubernetes/app-config problems and overrides that contradict an env file. A value a
+    # compose env_file gives a parity service is in its effective env too, so its placeholder
+    # can be told by both: once is enough.
+    told = {(f.code, f.file, f.line, f.key) for f in diff.findings}
+    extra = [f for f in source_findings(project, environment) if (f.code, f.file, f.line, f.key) not in told]
+    return replace(diff, findings=(*diff.findings, *extra))
 
 
 def run_sync_plan(

@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from parity.env.parse import read_env_file
 from parity.errors import EnvFileError, FileRefused
@@ -13,6 +14,9 @@ from parity.model.env import EnvFile, EnvValue
 from parity.model.findings import Finding, Severity
 from parity.safefs import Repo
 from parity.sources.yamlnodes import YamlProblem, YNode, load_documents
+
+if TYPE_CHECKING:
+    from parity.sources.composeenv import ComposeEnvFile
 
 AREA = "env"
 
@@ -54,6 +58,8 @@ class Collector:
         self.findings: list[Finding] = []
         self.read_paths: list[Path] = []  # files read besides the discovered ones (env_file, .env)
         self._env_files: dict[Path, EnvFile | EnvFileError | FileRefused] = {}
+        # compose env_file parses (compose's format, not python-dotenv's), by (path, raw format)
+        self.compose_env: dict[tuple[Path, bool], ComposeEnvFile] = {}
 
     def env_file(self, path: Path) -> EnvFile:
         """``path`` parsed once per gathering (the compose chain and the base layers share it)."""

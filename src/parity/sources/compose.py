@@ -24,7 +24,7 @@ from pathlib import Path
 from parity.errors import EnvFileError, FileRefused
 from parity.model.findings import Severity
 from parity.project import ENV_ALIASES, EnvLayer, Project
-from parity.sources.base import Collector, SourceValue, load_yaml, read_text
+from parity.sources.base import Collector, SourceValue, load_yaml
 from parity.sources.interpolate import InterpolationError, interpolate
 from parity.sources.yamlnodes import BOOL_TAG, YamlProblem, YNode
 
@@ -474,38 +474,31 @@ def map_services(project: Project, compose: ComposeProject) -> dict[str, Compose
 
 
 def _read_env_file(ref: EnvFileRef, col: Collector, service: str) -> list[tuple[str, str | None, int, bool]]:
-    """(key, value, line, interpolate) of an ``env_file``; the raw format takes lines literally."""
-    if ref.raw:
-        try:
-            text = read_text(ref.path, col.repo)
-        except FileRefused as exc:
-            col.refused(exc, ref.path, service=service)
-            return []
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            col.add("SRC001", Severity.ERROR, f"cannot read env_file: {exc}", ref.path, None, service=service)
-            return []
-        out: list[tuple[str, str | None, int, bool]] = []
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip() and not line.lstrip().startswith("#"):
-                k, sep, v = line.partition("=")
-                out.append((k.strip(), v if sep else None, n, False))
-        return out
+    """(key, value, line, interpolate) of an ``env_file``, by compose's own format rules
+    (:mod:`parity.sources.composeenv`: single quotes literal, ``format: raw`` taken as written)."""
+    from parity.sources.compose_envfiles import load_env_ref
+
     try:
-        env = col.env_file(ref.path)
+        parsed = load_env_ref(ref, col)
     except FileRefused as exc:
         col.refused(exc, ref.path, service=service)
         return []
-    except EnvFileError as exc:
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1 if isinstance(exc.object, bytes) else None
         col.add(
             "SRC001",
             Severity.ERROR,
-            f"cannot read env_file: {exc.message}",
+            "cannot read env_file: is not valid UTF-8",
             ref.path,
-            exc.line,
+            line,
             service=service,
         )
         return []
-    return [(e.key, e.value, e.line, not _SINGLE_QUOTED.match(e.raw)) for e in env.entries]
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        col.add("SRC001", Severity.ERROR, f"cannot read env_file: {reason}", ref.path, None, service=service)
+        return []
+    return [(e.key, e.value, e.line, e.interpolate) for e in parsed.entries]
 
 
 def compose_layers(
