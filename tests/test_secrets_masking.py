@@ -11,6 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from helpers import run_cli
 from parity.cli.common import scoped
 from parity.env.secrets import (
     SecretScope,
@@ -262,3 +263,20 @@ def test_every_command_runs_in_its_projects_secret_scope() -> None:
         params = inspect.signature(cb).parameters  # type: ignore[arg-type]
         # The scope is the project this argument names; `lint` reads SQL files, no project.
         assert "path" in params or getattr(cb, "__name__", "") == "lint_cmd", cb
+
+
+def test_values_the_example_publishes_are_not_blanked_out_of_names(tmp_path: Path) -> None:
+    # Shaped after documenso: the example gives an access key id and a label common words that
+    # are also the repository's and keys' names; scrubbing them blanked paths and key names.
+    root = tmp_path / "documenso"
+    (root / "api").mkdir(parents=True)
+    (root / "api/.env.example").write_text(
+        'NEXT_PRIVATE_UPLOAD_ACCESS_KEY_ID="documenso"\nNEXT_PRIVATE_OIDC_PROVIDER_LABEL="OIDC"\n'
+    )
+    (root / "api/.env.production").write_text(
+        "NEXT_PRIVATE_UPLOAD_ACCESS_KEY_ID=prod-FAKE-ak-1b2c3d4e5f\nNEXT_PRIVATE_OIDC_PROVIDER_LABEL=OIDC\n"
+    )
+    r = run_cli("env", "diff", str(root), "--env", "production")
+    assert "documenso" in r.stdout.splitlines()[0]  # the title names the project
+    assert "NEXT_PRIVATE_OIDC_PROVIDER_LABEL" in r.stdout
+    assert "prod-FAKE-ak-1b2c3d4e5f" not in r.stdout + r.stderr

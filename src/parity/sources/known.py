@@ -46,6 +46,10 @@ class _Known:
         self.by_key: dict[str, set[str]] = {}
         self.secret_keys: set[str] = set()
         self.values: set[str] = set()
+        # What the committed example files print for everyone: no secret, and too often a common
+        # word (an access key "documenso", a label "OIDC") that free-text scrubbing would blank
+        # in paths, service names and key names.
+        self.public: set[str] = set()
 
     def see(self, key: str, value: str | None, *, from_secret: bool = False) -> None:
         if not value:
@@ -81,7 +85,8 @@ class _Known:
                 values |= seen
         for value in list(values):
             values.update(parts_of(value))
-        return values, keys
+        public = {p for v in self.public for p in (v, *parts_of(v))}
+        return values - public, keys
 
 
 def _environments(project: Project) -> list[str]:
@@ -92,8 +97,9 @@ def _environments(project: Project) -> list[str]:
 
 
 def _env_files(project: Project) -> Iterator[Path]:
-    """The ``.env.<env>`` files of every layer, examples included (they are committed, and now
-    and then hold a real secret). A project ``.env`` reaches the values through compose."""
+    """The ``.env.<env>`` files of every layer, and the examples (a key secret there is secret
+    everywhere; the example's own values are public). A project ``.env`` reaches the values
+    through compose."""
     for layer in (project.shared, *project.services):
         yield from layer.env_files.values()
         if layer.example is not None:
@@ -108,6 +114,7 @@ def known_secrets(project: Project) -> tuple[frozenset[str], frozenset[str]]:
 
     known = _Known(project.config.secrets)
     files = EnvFiles()
+    examples = {layer.example for layer in (project.shared, *project.services) if layer.example}
     for path in dict.fromkeys(_env_files(project)):
         try:
             f = files.get(path)
@@ -115,6 +122,8 @@ def known_secrets(project: Project) -> tuple[frozenset[str], frozenset[str]]:
             continue  # the env report names unreadable files
         if f is not None:
             known.see_file(f)
+            if path in examples:
+                known.public.update(e.value for e in f.entries if e.value)
     for env in _environments(project):
         for service in project.services:
             try:
