@@ -13,14 +13,11 @@ from dataclasses import dataclass
 
 from parity.env.clip import clip
 from parity.env.layers import EnvFiles, effective_env
-from parity.env.lint import duplicates, is_placeholder, linted_env_files
+from parity.env.lint import duplicates, is_boolean_typo, is_placeholder, linted_env_files
 from parity.env.secrets import display, display_value, is_secret
 from parity.model.env import EffectiveEnv, EnvFile, EnvValue
 from parity.model.findings import Finding, Severity
 from parity.project import Project
-
-# Word booleans only: 0/1 are as often counts and sizes.
-_WORD_BOOLEANS = {"true", "false", "yes", "no", "on", "off"}
 
 
 def _placeholder(project: Project, service: str, environment: str, key: str, tv: EnvValue) -> Finding:
@@ -43,15 +40,6 @@ def _example_secret(key: str, value: str, example: str, extra: list[str]) -> boo
     key with 32 char`` copied as is): everyone who reads the repository knows it."""
     v = value.strip()
     return bool(v) and v == example.strip() and len(v) >= 4 and is_secret(key, v, extra)
-
-
-def _boolean_typo(value: str, reference: str) -> bool:
-    """``ture`` where the reference says ``false``: the key is a switch and its value is none."""
-    ref = reference.strip().strip("\"'").lower()
-    v = value.strip().strip("\"'").lower()
-    return (
-        ref in _WORD_BOOLEANS and bool(v) and v not in _WORD_BOOLEANS and v not in ("0", "1") and "$" not in v
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +258,7 @@ def diff_env(
                         f"set a new secret: `parity env sync --env {environment} --apply --set {key}=VALUE`",
                     )
                 )
-            elif _boolean_typo(tv.value, rv.value):
+            elif is_boolean_typo(tv.value, rv.value):
                 status = "invalid"
                 findings.append(
                     Finding(

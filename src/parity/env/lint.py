@@ -32,6 +32,36 @@ def is_placeholder(value: str) -> bool:
     return bool(_PLACEHOLDER.match(value.strip().strip("\"'")))
 
 
+# Word booleans only: 0/1 are as often counts and sizes.
+_WORD_BOOLEANS = {"true", "false", "yes", "no", "on", "off"}
+# Misspellings seen in real env files; a value this close to a boolean is meant as one.
+_NEAR_BOOLEANS = {
+    "ture",
+    "treu",
+    "tru",
+    "flase",
+    "fasle",
+    "fals",
+    "false1",
+    "true1",
+    "yse",
+    "nope",
+    "enabled?",
+}
+
+
+def is_boolean_typo(value: str, reference: str | None = None) -> bool:
+    """``ture`` (a known misspelling), or any non-boolean where the reference says ``false``:
+    the key is a switch and its value is none."""
+    v = value.strip().strip("\"'").lower()
+    if not v or "$" in v or v in _WORD_BOOLEANS or v in ("0", "1"):
+        return False
+    if v in _NEAR_BOOLEANS:
+        return True
+    ref = (reference or "").strip().strip("\"'").lower()
+    return ref in _WORD_BOOLEANS
+
+
 @dataclass(frozen=True, slots=True)
 class Duplicate:
     """``key`` bound more than once in one file; ``same`` when every binding has one value."""

@@ -176,11 +176,12 @@ def _gather(project: Project, environment: str) -> _Gathered:
         _conflicts(project, s, environment, layers[s.name], base[s.name], col)
     # Every compose service's env files, mapped to a parity service or not.
     from parity.env.lint import linted_env_files
-    from parity.sources.compose_envfiles import env_file_findings
+    from parity.sources.compose_envfiles import env_file_findings, variables_findings
 
     linted = linted_env_files(project, environment)
     for cp in composes:
         env_file_findings(cp, col, linted=linted, secrets=project.config.secrets)
+        variables_findings(cp, col, environment=environment, linted=linted, secrets=project.config.secrets)
 
     if environment in project.layerless:
         _layerless(project, environment, col, [f for c in composes for f in c.files])

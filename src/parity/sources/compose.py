@@ -129,19 +129,37 @@ def compose_files(project: Project, environment: str, home: Path | None = None) 
     return [p for p in (base, specific) if p is not None]
 
 
-def variables_file(folder: Path, environment: str) -> Path:
-    """The compose project's variables file for ``environment``: ``.env.<environment>`` beside
-    the compose file when there is one (what ``docker compose --env-file .env.production``
-    reads instead of ``.env``), else ``.env``."""
+# Files projects pass with a second ``--env-file`` over ``.env`` (opentelemetry-demo's
+# ``.env.override``, getsentry/self-hosted's ``.env.custom``): the user's own values.
+OVERLAY_NAMES = (".env.custom", ".env.override", ".env.local")
+
+
+def variables_files(folder: Path, environment: str) -> list[Path]:
+    """The compose project's variables files for ``environment``, later wins: ``.env.<environment>``
+    beside the compose file when there is one (what ``docker compose --env-file .env.production``
+    reads instead of ``.env``), else ``.env`` and the overlays projects pass over it."""
     for name in environment_names(environment):
         if name != "deploy" and (folder / f".env.{name}").is_file():
-            return folder / f".env.{name}"
-    return folder / ".env"
+            return [folder / f".env.{name}"]
+    return [folder / ".env", *(folder / n for n in OVERLAY_NAMES if (folder / n).is_file())]
+
+
+def variables_file(folder: Path, environment: str) -> Path:
+    """The variables file a value for ``environment`` is set in (the last of :func:`variables_files`)."""
+    return variables_files(folder, environment)[-1]
 
 
 def _project_variables(folder: Path, col: Collector, environment: str) -> dict[str, tuple[str, Path, int]]:
-    """The project ``.env``: Compose's interpolation variables (it may interpolate itself)."""
-    path = variables_file(folder, environment)
+    """The project's interpolation variables (each file may interpolate itself and the earlier)."""
+    out: dict[str, tuple[str, Path, int]] = {}
+    for path in variables_files(folder, environment):
+        out.update(_variables_of(path, col, out))
+    return out
+
+
+def _variables_of(
+    path: Path, col: Collector, earlier: dict[str, tuple[str, Path, int]]
+) -> dict[str, tuple[str, Path, int]]:
     col.read_paths.append(path)
     if not path.is_file():
         return {}
@@ -161,9 +179,8 @@ def _project_variables(folder: Path, col: Collector, environment: str) -> dict[s
             continue
         value = entry.value
         if not _SINGLE_QUOTED.match(entry.raw) and "$" in value:
-            resolved = _interp(
-                value, {k: v[0] for k, v in out.items()}, col, path, entry.line, entry.key, None
-            )
+            known = {k: v[0] for k, v in {**earlier, **out}.items()}
+            resolved = _interp(value, known, col, path, entry.line, entry.key, None)
             if resolved is None:
                 continue
             value = resolved

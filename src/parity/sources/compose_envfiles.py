@@ -19,13 +19,14 @@ module stays silent about them so each problem is told once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parity.env.clip import clip
-from parity.env.lint import duplicates, placeholders
+from parity.env.lint import duplicates, is_boolean_typo, placeholders
 from parity.env.secrets import display
 from parity.errors import FileRefused
 from parity.model.findings import Severity
@@ -105,6 +106,7 @@ def _lint(
     winners: set[tuple[Path, int]],
     secrets: Sequence[str],
     col: Collector,
+    what: str = "env_file",
 ) -> None:
     rel = col.rel(parsed.path) or str(parsed.path)
     who = _names(readers)
@@ -114,7 +116,7 @@ def _lint(
         col.add(
             "ENV009",
             Severity.ERROR,
-            f"line {bad.line} of env_file {rel} is not valid for docker compose ({bad.message}), so "
+            f"line {bad.line} of {what} {rel} is not valid for docker compose ({bad.message}), so "
             f"`docker compose up` refuses to start; read by {who}",
             parsed.path,
             bad.line,
@@ -127,7 +129,7 @@ def _lint(
             col.add(
                 "ENV004",
                 Severity.WARNING,
-                f"{dup.key} is defined {len(dup.entries)} times with the same value in env_file {rel} "
+                f"{dup.key} is defined {len(dup.entries)} times with the same value in {what} {rel} "
                 f"(lines {dup.lines}); read by {who}",
                 parsed.path,
                 dup.entries[-1].line,
@@ -139,7 +141,7 @@ def _lint(
             col.add(
                 "ENV005",
                 Severity.ERROR,
-                f"{dup.key} is defined {len(dup.entries)} times with different values in env_file {rel} "
+                f"{dup.key} is defined {len(dup.entries)} times with different values in {what} {rel} "
                 f"({dup.shown(secrets)}); {fmt} takes the last (line {dup.entries[-1].line}); read by {who}",
                 parsed.path,
                 dup.entries[0].line,
@@ -153,7 +155,7 @@ def _lint(
         col.add(
             "ENV008",
             Severity.ERROR,
-            f"{e.key} in env_file {rel} is still a placeholder ({clip(repr(e.value))}) and reaches {who}",
+            f"{e.key} in {what} {rel} is still a placeholder ({clip(repr(e.value))}) and reaches {who}",
             parsed.path,
             e.line,
             key=e.key,
@@ -235,3 +237,89 @@ def env_file_findings(
     for memo_key, parsed in files.items():
         if memo_key[0].resolve() not in skip:
             _lint(parsed, readers[memo_key], winners, secrets, col)
+
+
+_VAR_REF = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def variables_findings(
+    compose: ComposeProject,
+    col: Collector,
+    *,
+    environment: str,
+    linted: Iterable[Path] = (),
+    secrets: Sequence[str] = (),
+) -> None:
+    """Lint the compose project's variables files (``.env``, ``.env.production``, ``.env.custom``)
+    like an env file, and judge each against the shipped ``.env`` it stands in for or overlays.
+
+    A variable only matters when a compose file interpolates it: placeholders, empty values and
+    broken switches are reported for those; duplicates and bad lines for any.
+    """
+    from parity.sources.compose import variables_files
+
+    if not compose.files:
+        return
+    home = compose.files[0].parent
+    # Files an env_file: names are linted as such already (env_file_findings).
+    skip = {p.resolve() for p in linted} | {
+        ref.path.resolve() for cs in compose.services.values() for ref in cs.env_files
+    }
+    used: set[str] = set()
+    for f in compose.files:
+        try:
+            used.update(_VAR_REF.findall(read_text(f, col.repo)))
+        except (FileRefused, OSError, UnicodeDecodeError, ValueError):
+            continue
+    readers = [f"project {col.rel(home)}"]
+    files = [p for p in variables_files(home, environment) if p.is_file()]
+    base_path = home / ".env"
+    base = _parsed(base_path, col) if base_path.is_file() else None
+    base_values = {e.key: e.value for e in base.entries if e.value is not None} if base else {}
+    for path in files:
+        parsed = _parsed(path, col)
+        if parsed is None:
+            continue
+        last: dict[str, tuple[int, str | None]] = {e.key: (e.line, e.value) for e in parsed.entries}
+        winners = {(path, line) for k, (line, _v) in last.items() if k in used}
+        if path.resolve() not in skip:
+            _lint(parsed, readers, winners, secrets, col, what="compose variables file")
+        if path == base_path:
+            continue
+        rel = col.rel(path) or str(path)
+        for key, (line, value) in last.items():
+            shipped = base_values.get(key)
+            if key not in used or value is None or shipped is None:
+                continue
+            if value == "" and shipped != "":
+                col.add(
+                    "ENV002",
+                    Severity.ERROR,
+                    f"{key} is empty in {rel} but {col.rel(base_path)} gives it a value: compose passes "
+                    "an empty string to every service that interpolates it",
+                    path,
+                    line,
+                    key=key,
+                    fix=f"set {key} in {rel}:{line}, or remove the line so {col.rel(base_path)} applies",
+                )
+            elif value and is_boolean_typo(value, shipped):
+                col.add(
+                    "ENV011",
+                    Severity.ERROR,
+                    f"{key} in {rel} is {clip(repr(value))}, no boolean, where {col.rel(base_path)} has "
+                    f"{clip(repr(shipped))}",
+                    path,
+                    line,
+                    key=key,
+                    fix=f"set {key}=true or {key}=false in {rel}:{line}",
+                )
+
+
+def _parsed(path: Path, col: Collector) -> ComposeEnvFile | None:
+    from parity.sources.compose import EnvFileRef
+
+    col.read_paths.append(path)
+    try:
+        return load_env_ref(EnvFileRef(path, True, False, path, 0), col)
+    except (FileRefused, OSError, UnicodeDecodeError, ValueError):
+        return None
