@@ -40,7 +40,8 @@ from pathlib import Path
 KIND_CODES: dict[str, frozenset[str]] = {
     # SRC004: compose's `${KEY:?err}` on a variable nobody sets, a required key that is missing.
     "missing": frozenset({"ENV001", "FLG004", "SRC004"}),
-    "empty": frozenset({"ENV002", "FLG005"}),
+    # SRC004 too: `${KEY:?err}` refuses an empty value as it refuses an unset one.
+    "empty": frozenset({"ENV002", "FLG005", "SRC004"}),
     "placeholder": frozenset({"ENV008"}),
     "duplicate": frozenset({"ENV005", "ENV004", "SRC020"}),
     "malformed": frozenset({"ENV009"}),

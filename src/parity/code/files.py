@@ -37,7 +37,6 @@ _EXT = {
     ".php": "php",
     ".sh": "shell", ".bash": "shell", ".zsh": "shell",
 }  # fmt: skip
-_COMPOSE = ("docker-compose", "compose")
 
 
 _GENERATED = (".min.js", ".bundle.js", ".d.ts")
@@ -53,8 +52,8 @@ def language_of(name: str) -> str | None:
     lower = name.lower()
     if lower == "dockerfile" or lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
         return "dockerfile"
-    if lower.endswith((".yml", ".yaml")) and lower.split(".")[0] in _COMPOSE:
-        return "compose"
+    # Compose files are not code: their ``${VAR}`` are interpolation variables, which
+    # parity.sources reads as the runtime does (SRC004/SRC011), not reads of a running service.
     return None
 
 

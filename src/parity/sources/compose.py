@@ -93,6 +93,12 @@ def compose_homes(project: Project) -> list[Path]:
     return homes
 
 
+def _tag(name: str) -> str | None:
+    """``docker-compose.postgres.yml`` → ``postgres``; ``compose.yaml`` → None."""
+    parts = name.split(".")
+    return ".".join(parts[1:-1]).lower() or None if len(parts) > 2 else None
+
+
 def compose_files(project: Project, environment: str, home: Path | None = None) -> list[Path]:
     """The compose files ``docker compose`` would read for ``environment`` in the compose project
     at ``home`` (the root by default), base first.
@@ -108,12 +114,17 @@ def compose_files(project: Project, environment: str, home: Path | None = None) 
             return []
         return [project.root / p for p in cfg.compose_files[environment]]
     root = home or project.root
-    if home is not None and home != project.root and not any((root / n).is_file() for n in BASE_NAMES):
-        # A folder of alternatives without a base file (``docker-compose.postgres.yml``,
-        # ``docker-compose.sqlite.yml``): the services as discovery found them, from each file.
-        files = sorted({u.file for u in project.units if u.kind == "compose" and u.home == root})
-        return files[:1]
     base = next((root / n for n in BASE_NAMES if (root / n).is_file()), None)
+    if base is None and home is not None and home != project.root:
+        # A folder of alternatives without a base file (``docker-compose.postgres.yml``,
+        # ``docker-compose.sqlite.yml``): the first stands in for the one a deployment copies.
+        own = {n for e in (environment, "production", "staging") for n in environment_names(e)}
+        alternatives = sorted(
+            u.file
+            for u in project.units
+            if u.kind == "compose" and u.home == root and _tag(u.file.name) not in own
+        )
+        base = alternatives[0] if alternatives else None
     specific = next(
         (
             root / f"{stem}.{name}.{ext}"
@@ -213,7 +224,8 @@ def _interp(
                 f"{exc.message}: docker compose refuses to start",
                 file,
                 line,
-                key=key,
+                # The variable is what must be set (``FRONTEND_HOST: https://${DOMAIN?…}``).
+                key=exc.variable or key,
                 service=service,
                 fix=f"set {exc.variable} in {_vars_name(col, file)}",
             )

@@ -271,6 +271,8 @@ def variables_findings(
             used.update(_VAR_REF.findall(read_text(f, col.repo)))
         except (FileRefused, OSError, UnicodeDecodeError, ValueError):
             continue
+    # A bare ``- KEY`` in environment: passes the variable on as it is.
+    used.update(e.key for cs in compose.services.values() for e in cs.environment.values() if e.value is None)
     readers = [f"project {col.rel(home)}"]
     files = [p for p in variables_files(home, environment) if p.is_file()]
     base_path = home / ".env"
