@@ -280,3 +280,16 @@ def test_values_the_example_publishes_are_not_blanked_out_of_names(tmp_path: Pat
     assert "documenso" in r.stdout.splitlines()[0]  # the title names the project
     assert "NEXT_PRIVATE_OIDC_PROVIDER_LABEL" in r.stdout
     assert "prod-FAKE-ak-1b2c3d4e5f" not in r.stdout + r.stderr
+
+
+def test_a_weak_password_that_is_also_a_name_does_not_blank_paths(tmp_path: Path) -> None:
+    # Shaped after awesome-compose's postgresql-pgadmin: the password is the user name.
+    root = tmp_path / "postgresql-pgadmin"
+    (root / "db").mkdir(parents=True)
+    (root / "db/.env.production").write_text(
+        "POSTGRES_USER=postgres\nPOSTGRES_PASSWORD=postgres\nAPI_TOKEN=hunter2x\nLEGACY=hunter2x\n"
+    )
+    r = run_cli("env", "diff", str(root), "--env", "production")
+    assert "postgresql-pgadmin" in r.stdout.splitlines()[0]
+    # A short password that is no plain name keeps being masked, also under an open key.
+    assert "hunter2x" not in r.stdout + r.stderr

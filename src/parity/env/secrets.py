@@ -77,8 +77,9 @@ _PRIVATE_MATERIAL = re.compile(r"-----BEGIN [A-Z0-9 ]*(PRIVATE KEY|CERTIFICATE)|
 # Values shorter than this are masked where they are shown as values, but not hunted in free
 # text: "abc" would be replaced inside every word.
 MIN_SCRUB = 4
-# Shorter known values are replaced in free text only where they stand alone (not inside a word).
-_WHOLE_WORD_BELOW = 8
+# Shorter known values are replaced in free text only where they stand alone (not inside a word):
+# a weak password like "postgres" must not blank "postgresql-pgadmin" out of a path.
+_WHOLE_WORD_BELOW = 12
 _HEAD = 64
 FINGERPRINT_PREFIX = "hmac:"
 FINGERPRINT_HEX = 16  # 64 bits: too many to guess from, plenty to tell values apart

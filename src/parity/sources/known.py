@@ -40,6 +40,9 @@ from parity.project import Project, discover
 _MALFORMED = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*[:\s]\s*(.+?)\s*$")
 
 
+_WORD = re.compile(r"[A-Za-z][A-Za-z_.-]*")
+
+
 class _Known:
     def __init__(self, extra_patterns: list[str]) -> None:
         self.extra = extra_patterns
@@ -74,18 +77,29 @@ class _Known:
         keys = set(self.secret_keys)
         for key in keys:
             values |= self.by_key.get(key, set())
+        # A short value that a key nobody calls secret also holds (POSTGRES_USER=postgres beside
+        # POSTGRES_PASSWORD=postgres, a bucket named like the app) is used openly: no secret to
+        # scrub from free text (it is still masked as the value of a secret key), and no reason
+        # to make the open key secret below.
+        public = {p for v in self.public for p in (v, *parts_of(v))}
+        public |= {
+            v
+            for key, seen in self.by_key.items()
+            if key not in keys
+            for v in seen
+            if len(v) < 12 and _WORD.fullmatch(v)  # a name, not a short password ("hunter2")
+        }
         # A key holding a secret anywhere is a secret key everywhere: DB_PW2 in staging holds
         # production's DB_PASSWORD, so DB_PW2's production value is masked too. One hop only,
         # from values of some length: a weak "postgres" password must not spread to every key
         # that says "postgres", and on to theirs.
-        trigger = {v for v in values if len(v) >= MIN_SCRUB}
+        trigger = {v for v in values if len(v) >= MIN_SCRUB} - public
         for key, seen in self.by_key.items():
             if key not in keys and seen & trigger:
                 keys.add(key)
                 values |= seen
         for value in list(values):
             values.update(parts_of(value))
-        public = {p for v in self.public for p in (v, *parts_of(v))}
         return values - public, keys
 
 
