@@ -147,17 +147,14 @@ def _default(project: Project, environment: str) -> ReferenceChoice:
         return ReferenceChoice(
             EXAMPLE,
             "default",
-            f"default: {with_example} of {len(project.services)} services{root} have an example file",
+            f"default: an example file in {with_example} of {len(project.services)} services{root}",
         )
     if "staging" in project.environments and environment != "staging":
-        return ReferenceChoice(
-            "staging", "default", "default: no example file; staging is the environment nearest production"
-        )
+        return ReferenceChoice("staging", "default", "default: no example file, and staging exists")
     return ReferenceChoice(
         CODE,
         "default",
-        "default: no example file and no other environment to compare with; "
-        "the keys the code reads without a default",
+        "default: no example file and no staging environment: the keys the code reads without a default",
     )
 
 
