@@ -208,7 +208,10 @@ def test_reference_from_pyproject_tool_parity(tmp_path: Path) -> None:
     (root / "pyproject.toml").write_text('[project]\nname = "demo"\n\n[tool.parity]\nreference = "staging"\n')
     project, env = load_project(root, "production")
     choice = choose_reference(project, env)
-    assert (choice.name, choice.reason) == ("staging", 'reference = "staging" in [tool.parity] of pyproject.toml')
+    assert (choice.name, choice.reason) == (
+        "staging",
+        'reference = "staging" in [tool.parity] of pyproject.toml',
+    )
 
 
 def test_the_flag_beats_the_config(tmp_path: Path) -> None:
@@ -226,7 +229,7 @@ def test_no_example_file_means_staging_and_the_report_says_so(tmp_path: Path) ->
     assert lines[1] == "reference: staging (default: no example file, and staging exists)"
     assert "backend: staging → production" in result.output
     assert STAGING_SECRET not in result.output
-    code, data = check_json(str(root))
+    _, data = check_json(str(root))
     missing = findings(data, "ENV001")
     assert missing["FIRST_SUPERUSER_PASSWORD"]["file"] == "backend/.env.production"
     assert "LOG_LEVEL" in missing
@@ -262,7 +265,9 @@ def test_no_example_and_no_staging_means_the_keys_the_code_requires(tmp_path: Pa
     assert missing["EMAIL_HOST"]["severity"] == "warning"
     # Keys read with a default (DEBUG, SITE_ROOT) are no requirement.
     assert set(missing) == {"SECRET_KEY", "EMAIL_HOST"}
-    table = next(t for s in data["sections"] for t in s["tables"] if t["title"] == "docker: code → production")  # type: ignore[union-attr,index]
+    table = next(
+        t for s in data["sections"] for t in s["tables"] if t["title"] == "docker: code → production"
+    )  # type: ignore[union-attr,index]
     assert ["SECRET_KEY", "read at hc/settings.py:5", "—", "missing", ""] in table["rows"]
 
 
@@ -277,13 +282,21 @@ def test_the_code_reference_can_be_asked_for(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "config", "message"),
     [
-        (["--reference", "qa"], None, "--reference: unknown reference 'qa' (use one of: example, code, staging)"),
+        (
+            ["--reference", "qa"],
+            None,
+            "--reference: unknown reference 'qa' (use one of: example, code, staging)",
+        ),
         (
             ["--reference", "production"],
             None,
             "--reference: the reference must differ from the target environment (production)",
         ),
-        ([], 'reference = "preprod"\n', "parity.toml: reference = 'preprod' in parity.toml: unknown reference"),
+        (
+            [],
+            'reference = "preprod"\n',
+            "parity.toml: reference = 'preprod' in parity.toml: unknown reference",
+        ),
     ],
 )
 def test_an_unknown_reference_is_one_line_and_exit_2(
@@ -310,7 +323,10 @@ def test_plan_reference_staging_shows_the_key_and_copies_only_neutral_values(tmp
     out = result.output
     assert "reference: staging (--reference staging)" in out
     # An address of staging's infrastructure is not copied: an empty value that keeps check failing.
-    assert "+# parity: EMAIL_ADDR needs a value for production (staging has it at src/checkout/.env.staging:3)" in out
+    assert (
+        "+# parity: EMAIL_ADDR needs a value for production (staging has it at src/checkout/.env.staging:3)"
+        in out
+    )
     assert "+EMAIL_ADDR=\n" in out
     # A neutral value is copied, a secret never (not even shown).
     assert "+OTEL_SERVICE_NAME=checkout\n" in out

@@ -47,7 +47,9 @@ def plan_cmd(
     """Show everything `apply` would do, file by file and statement by statement, without doing it."""
     from parity.workflow.plan import run_plan
 
-    report = guarded(lambda: run_plan(path, env, tuple(set_ or ()), tuple(enable or ()), consolidate, reference))
+    report = guarded(
+        lambda: run_plan(path, env, tuple(set_ or ()), tuple(enable or ()), consolidate, reference)
+    )
     emit(report, fmt, output)
     raise exit_for(report)
 
@@ -75,7 +77,9 @@ def apply_cmd(
             )
         from parity.workflow.plan import run_plan
 
-        preview = guarded(lambda: run_plan(path, env, tuple(set_ or ()), tuple(enable or ()), consolidate, reference))
+        preview = guarded(
+            lambda: run_plan(path, env, tuple(set_ or ()), tuple(enable or ()), consolidate, reference)
+        )
         emit(preview, Format.text)
         if not typer.confirm("Apply these changes?", default=False):
             echo("nothing changed", err=True)

@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from parity.cli.common import EnvOpt, Format, FormatOpt, OutputOpt, ReferenceOpt, echo, emit, exit_for, guarded
+from parity.cli.common import (
+    EnvOpt,
+    Format,
+    FormatOpt,
+    OutputOpt,
+    ReferenceOpt,
+    echo,
+    emit,
+    exit_for,
+    guarded,
+)
 
 if TYPE_CHECKING:
     from parity.model.findings import Section

@@ -109,9 +109,7 @@ def _validate(project: Project, environment: str, requested: str, origin: str) -
             **extra,  # type: ignore[arg-type]
         )
     if name == EXAMPLE and origin == "flag" and not has_example(project):
-        raise error(
-            f"{where}: no service has an example file (use one of: {_known(project, environment)})"
-        )
+        raise error(f"{where}: no service has an example file (use one of: {_known(project, environment)})")
     return name
 
 
@@ -166,7 +164,9 @@ def code_reference(project: Project, reads: Iterable[RequiredRead]) -> CodeRefer
     raises: set[tuple[str, str]] = set()
     for read in reads:
         for svc in [read.service] if read.service in values else names if read.service is None else []:
-            values[svc].setdefault(read.key, EnvValue(read.key, "", project.root / read.file, read.line, CODE))
+            values[svc].setdefault(
+                read.key, EnvValue(read.key, "", project.root / read.file, read.line, CODE)
+            )
             if read.crashes:
                 raises.add((svc, read.key))
     envs = {n: EffectiveEnv(n, CODE, v) for n, v in values.items()}

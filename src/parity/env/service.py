@@ -11,7 +11,14 @@ from parity.env.changes import EnvPlan, apply_plan
 from parity.env.consolidate import ConsolidationPlan, plan_consolidation
 from parity.env.diff import EnvDiff, diff_env
 from parity.env.layers import EnvFiles
-from parity.env.reference import CODE, CodeReference, ReferenceChoice, RequiredRead, choose_reference, code_reference
+from parity.env.reference import (
+    CODE,
+    CodeReference,
+    ReferenceChoice,
+    RequiredRead,
+    choose_reference,
+    code_reference,
+)
 from parity.env.sync import parse_assignments, plan_sync
 from parity.env.write import BackupSet, latest_backup, restore
 from parity.errors import DiscoveryError, ParityError
@@ -70,8 +77,14 @@ def _code_reference(project: Project, scan: ScanResult | None) -> CodeReference:
     return code_reference(project, required_reads(scan if scan is not None else scan_project(project)))
 
 
-def _as_choice(project: Project, environment: str, reference: ReferenceChoice | str | None) -> ReferenceChoice:
-    return reference if isinstance(reference, ReferenceChoice) else choose_reference(project, environment, reference)
+def _as_choice(
+    project: Project, environment: str, reference: ReferenceChoice | str | None
+) -> ReferenceChoice:
+    return (
+        reference
+        if isinstance(reference, ReferenceChoice)
+        else choose_reference(project, environment, reference)
+    )
 
 
 def run_diff(
