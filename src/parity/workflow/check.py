@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parity.code.audit import build_flags_section, keys_read_by_code
+from parity.code.refs import ScanResult
 from parity.code.scan import scan_project
 from parity.env.layers import EnvFiles, all_effective
 from parity.env.reference import ReferenceChoice, choose_reference
@@ -92,15 +93,18 @@ def analysis_sections(
     files: EnvFiles | None = None,
     progress: Callable[[str], None] | None = None,
     reference: ReferenceChoice | None = None,
+    scan: ScanResult | None = None,
 ) -> list[Section]:
     """The gap-analysis sections (env, flags, schema, store): what ``check`` reports and what
     ``apply`` re-runs to verify its own work. ``progress`` hears of each long step; ``reference``
-    is what the env is compared against (None: the config's, else the default)."""
+    is what the env is compared against (None: the config's, else the default); ``scan`` the
+    code scan when the caller has made it already."""
     say = progress or (lambda _message: None)
     files = files or EnvFiles(project.fs)
     choice = reference or choose_reference(project, env)
-    say("scanning the code for env reads and flags")
-    code = scan_project(project)
+    if scan is None:
+        say("scanning the code for env reads and flags")
+    code = scan or scan_project(project)
     say(f"comparing env files across services against {choice.label}")
     diff = run_diff(project, env, choice, files, keys_read_by_code(project, code), scan=code)
     from parity.store.check import build_store_section
@@ -153,13 +157,17 @@ def run_check(
     project, env = load_project(path, environment)
     choice = choose_reference(project, env, reference)
     files = EnvFiles(project.fs)
-    sections = analysis_sections(project, env, files, progress, choice)
+    # Scanned once: the code reference (when it is the one) needs the scan for the sync plan too.
+    if progress is not None:
+        progress("scanning the code for env reads and flags")
+    code = scan_project(project)
+    sections = analysis_sections(project, env, files, progress, choice, code)
     env_findings = sections[0].findings
 
     cp = run_consolidation_plan(project, env, files)
     sections.append(consolidation_section(cp))
 
-    sync = run_sync_plan(project, env, [], files, choice)
+    sync = run_sync_plan(project, env, [], files, choice, code)
     impl_notes = tuple(f"{ch.rel}: " + "; ".join(ch.summary) for ch in sync.changes) or (
         "no env-file change needed",
     )
