@@ -401,3 +401,24 @@ def test_which_reference_values_are_proposed(
 def test_neutral_values() -> None:
     assert is_neutral("json", "staging")
     assert not is_neutral("ops@acme.test", "staging")
+
+
+def test_a_key_staging_gets_from_compose_counts(tmp_path: Path) -> None:
+    """Like opentelemetry-demo, the address comes from compose's ``environment:``, not an env file."""
+    root = otel_demo(tmp_path)
+    staging = root / "src/checkout/.env.staging"
+    staging.write_text(
+        "".join(line for line in staging.read_text().splitlines(True) if "EMAIL_ADDR" not in line)
+    )
+    _write(
+        root,
+        {
+            "compose.yaml": "services:\n  checkout:\n    build: ./src/checkout\n",
+            "compose.staging.yml": "services:\n  checkout:\n    environment:\n      - EMAIL_ADDR=http://email:8080\n",
+        },
+    )
+    code, data = check_json(str(root), "--reference", "staging")
+    assert code == 1
+    assert "(staging has http://email:8080)" in str(findings(data, "ENV001")["EMAIL_ADDR"]["message"])
+    plan = runner.invoke(app, ["plan", str(root), "-r", "staging"]).output
+    assert "+EMAIL_ADDR=\n" in plan  # an address: never copied into production
