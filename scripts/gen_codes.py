@@ -17,8 +17,18 @@ from parity.schema.service import CODE_DOCS as SCHEMA
 ROOT = Path(__file__).resolve().parents[1]
 
 ENV = [
-    ("ENV001", "error", "a key the reference lists is missing in the target"),
-    ("ENV002", "error", "a key the reference lists is empty in the target"),
+    (
+        "ENV001",
+        "error",
+        "a key the reference lists is missing in the target (warning against the `code` reference "
+        "when no read of it raises)",
+    ),
+    (
+        "ENV002",
+        "error",
+        "a key the reference lists is empty in the target (warning against the `code` reference "
+        "when no read of it raises)",
+    ),
     ("ENV003", "warning", "a key in the target that no reference file and no code knows (stale)"),
     (
         "ENV004",

@@ -141,7 +141,9 @@ def test_declared_override_is_not_drift(tmp_path: Path) -> None:
 
 
 def test_invalid_config_names_file_and_key(tmp_path: Path) -> None:
-    root = _repo(tmp_path, {"svc/.env.production": "A=1\n", "parity.toml": "reference = 'nope'\n"})
+    # An unknown reference name is checked against the environments at run time (tests/test_reference.py);
+    # one that cannot name anything is refused with the config.
+    root = _repo(tmp_path, {"svc/.env.production": "A=1\n", "parity.toml": "reference = '../staging'\n"})
     with pytest.raises(ConfigError) as info:
         discover(root)
     assert info.value.key == "reference"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -83,7 +83,12 @@ class LimitsConfig(_Strict):
 
 class ParityConfig(_Strict):
     environments: list[str] = Field(default_factory=list)
-    reference: Literal["example", "staging"] = "example"
+    reference: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="compare against: example, code or an environment (default: example when any "
+        "example file exists, else staging, else code); checked against the environments at run time",
+    )
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     smoke: dict[str, list[SmokeCheck]] = Field(
         default_factory=dict, description="smoke checks by service name"

@@ -13,6 +13,7 @@ from parity.cli.common import (
     Format,
     FormatOpt,
     OutputOpt,
+    ReferenceOpt,
     echo,
     emit,
     exit_for,
@@ -36,6 +37,7 @@ ConsolidateOpt = Annotated[
 def plan_cmd(
     path: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
     env: EnvOpt = "production",
+    reference: ReferenceOpt = None,
     set_: SetOpt = None,
     enable: EnableOpt = None,
     consolidate: ConsolidateOpt = False,
@@ -45,7 +47,9 @@ def plan_cmd(
     """Show everything `apply` would do, file by file and statement by statement, without doing it."""
     from parity.workflow.plan import run_plan
 
-    report = guarded(lambda: run_plan(path, env, tuple(set_ or ()), tuple(enable or ()), consolidate))
+    report = guarded(
+        lambda: run_plan(path, env, tuple(set_ or ()), tuple(enable or ()), consolidate, reference)
+    )
     emit(report, fmt, output)
     raise exit_for(report)
 
@@ -53,6 +57,7 @@ def plan_cmd(
 def apply_cmd(
     path: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
     env: EnvOpt = "production",
+    reference: ReferenceOpt = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required when not interactive).")
     ] = False,
@@ -72,12 +77,14 @@ def apply_cmd(
             )
         from parity.workflow.plan import run_plan
 
-        preview = guarded(lambda: run_plan(path, env, tuple(set_ or ()), tuple(enable or ()), consolidate))
+        preview = guarded(
+            lambda: run_plan(path, env, tuple(set_ or ()), tuple(enable or ()), consolidate, reference)
+        )
         emit(preview, Format.text)
         if not typer.confirm("Apply these changes?", default=False):
             echo("nothing changed", err=True)
             raise typer.Exit(1)
-    options = ApplyOptions(tuple(set_ or ()), tuple(enable or ()), consolidate)
+    options = ApplyOptions(tuple(set_ or ()), tuple(enable or ()), consolidate, reference=reference)
     with progress_reporter("parity apply") as progress:
         report = guarded(lambda: run_apply(path, env, options, progress=progress))
     emit(report, fmt, output)

@@ -7,12 +7,23 @@ from typing import Annotated
 
 import typer
 
-from parity.cli.common import EnvOpt, Format, FormatOpt, OutputOpt, emit, exit_for, guarded, progress_reporter
+from parity.cli.common import (
+    EnvOpt,
+    Format,
+    FormatOpt,
+    OutputOpt,
+    ReferenceOpt,
+    emit,
+    exit_for,
+    guarded,
+    progress_reporter,
+)
 
 
 def check_cmd(
     path: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
     env: EnvOpt = "production",
+    reference: ReferenceOpt = None,
     fmt: FormatOpt = Format.text,
     output: OutputOpt = None,
     smoke: Annotated[
@@ -23,7 +34,7 @@ def check_cmd(
     from parity.workflow.check import run_check
 
     with progress_reporter("parity check") as progress:
-        report = guarded(lambda: run_check(path, env, smoke=smoke, progress=progress))
+        report = guarded(lambda: run_check(path, env, smoke=smoke, progress=progress, reference=reference))
     emit(report, fmt, output)
     raise exit_for(report)
 

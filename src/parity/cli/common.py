@@ -32,6 +32,17 @@ PathArg = Annotated[
     Path, typer.Argument(help="Project folder (a repository holding services).", show_default=True)
 ]
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Target environment (production, staging, …).")]
+ReferenceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--reference",
+        "-r",
+        help="Compare against: example (the example files), code (keys the code reads without a default) "
+        "or an environment such as staging. Default: parity.toml's reference, else example when an example "
+        "file exists, else staging, else code.",
+        show_default=False,
+    ),
+]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the report to FILE instead of stdout.")

@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from parity.cli.common import EnvOpt, Format, FormatOpt, OutputOpt, echo, emit, exit_for, guarded
+from parity.cli.common import (
+    EnvOpt,
+    Format,
+    FormatOpt,
+    OutputOpt,
+    ReferenceOpt,
+    echo,
+    emit,
+    exit_for,
+    guarded,
+)
 
 if TYPE_CHECKING:
     from parity.model.findings import Section
@@ -16,14 +26,6 @@ env_app = typer.Typer(
     help="Env-file parity across services: diff, sync, consolidate, rollback.", no_args_is_help=True
 )
 
-ReferenceOpt = Annotated[
-    str,
-    typer.Option(
-        "--reference",
-        "-r",
-        help="Compare against: example (the example files) or an environment such as staging.",
-    ),
-]
 ApplyOpt = Annotated[
     bool, typer.Option("--apply", help="Write the changes (after a backup). Without it: a dry run.")
 ]
@@ -36,7 +38,7 @@ SetOpt = Annotated[
 def diff_cmd(
     path: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
     env: EnvOpt = "production",
-    reference: ReferenceOpt = "example",
+    reference: ReferenceOpt = None,
     fmt: FormatOpt = Format.text,
     output: OutputOpt = None,
     all_rows: Annotated[
@@ -44,14 +46,23 @@ def diff_cmd(
     ] = False,
 ) -> None:
     """Compare each service's effective env with its reference; exit 1 when a gap fails the check."""
+    from parity.env.reference import choose_reference
     from parity.env.sections import env_gap_section
     from parity.env.service import load_project, run_diff
     from parity.model.findings import Report
 
     def run() -> Report:
-        project, environment = load_project(path, env, reference)
-        diff = run_diff(project, environment, reference)
-        return Report("env diff", project.root.name, environment, (env_gap_section(diff, all_rows=all_rows),))
+        project, environment = load_project(path, env)
+        choice = choose_reference(project, environment, reference)
+        diff = run_diff(project, environment, choice)
+        return Report(
+            "env diff",
+            project.root.name,
+            environment,
+            (env_gap_section(diff, all_rows=all_rows),),
+            choice.name,
+            choice.reason,
+        )
 
     report = guarded(run)
     emit(report, fmt, output)
@@ -62,18 +73,21 @@ def diff_cmd(
 def sync_cmd(
     path: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
     env: EnvOpt = "production",
+    reference: ReferenceOpt = None,
     apply: ApplyOpt = False,
     set_: SetOpt = None,
     fmt: FormatOpt = Format.text,
 ) -> None:
     """Write missing keys into each service's env file (dry run unless --apply)."""
+    from parity.env.reference import choose_reference
     from parity.env.sections import env_gap_section, env_plan_section
     from parity.env.service import load_project, run_diff, run_sync_plan, write_plan
     from parity.model.findings import Report
 
     def run() -> tuple[Report, bool]:
         project, environment = load_project(path, env)
-        plan = run_sync_plan(project, environment, set_ or [])
+        choice = choose_reference(project, environment, reference)
+        plan = run_sync_plan(project, environment, set_ or [], reference=choice)
         title = "Implementation" if apply else "Implementation (dry run: add --apply to write)"
         sections = [env_plan_section(plan, title)]
         if apply and not plan.empty:
@@ -89,9 +103,12 @@ def sync_cmd(
             )
         # The report ends with the state the check sees now (after the write, if any).
         project, environment = load_project(path, env)
-        diff = run_diff(project, environment)
+        diff = run_diff(project, environment, choice)
         sections.append(env_gap_section(diff))
-        return Report("env sync", project.root.name, environment, tuple(sections)), bool(plan.refused)
+        report = Report(
+            "env sync", project.root.name, environment, tuple(sections), choice.name, choice.reason
+        )
+        return report, bool(plan.refused)
 
     report, _ = guarded(run)
     emit(report, fmt)

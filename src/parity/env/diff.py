@@ -8,7 +8,7 @@ candidate · ENV008 placeholder value · ENV009 malformed line · ENV010 no env 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from parity.env.clip import clip
@@ -118,18 +118,33 @@ def diff_env(
     reference: str = "example",
     files: EnvFiles | None = None,
     known_keys: Iterable[str] = (),
+    *,
+    references: Mapping[str, EffectiveEnv] | None = None,
+    label: str | None = None,
+    optional: Collection[tuple[str, str]] = (),
 ) -> EnvDiff:
     """Compare every service's effective env in ``environment`` with its reference.
 
-    ``reference`` is ``"example"`` (the example files) or another environment such as
-    ``"staging"``. ``known_keys`` are keys the code reads: a target key that no reference
-    and no code knows is stale.
+    ``reference`` is ``"example"`` (the example files), another environment such as
+    ``"staging"``, or a name for ``references`` given ready-made (``"code"``: values of layer
+    ``code``, empty, pointing at the read). ``label`` is how messages name it ("the example",
+    "staging"). ``optional``: (service, key) pairs whose absence is a warning, not an error
+    (code that reads the key as None/empty). ``known_keys`` are keys the code reads: a target
+    key that no reference and no code knows is stale.
     """
     files = files or EnvFiles(project.fs)
     secrets = project.config.secrets
     known = set(known_keys)
+    optional = set(optional)
+    said = label or ("the example" if reference == "example" else reference)
     targets = {s.name: effective_env(project, s, environment, files) for s in project.services}
-    refs = {s.name: effective_env(project, s, reference, files) for s in project.services}
+    refs = (
+        dict(references)
+        if references is not None
+        else {s.name: effective_env(project, s, reference, files) for s in project.services}
+    )
+    for s in project.services:
+        refs.setdefault(s.name, EffectiveEnv(s.name, reference))
     all_ref_keys = {k for r in refs.values() for k in r.values}
 
     findings: list[Finding] = []
@@ -170,20 +185,22 @@ def diff_env(
         for key in sorted(set(ref.values) | set(target.values), key=_key_order(ref, target)):
             rv, tv = ref.values.get(key), target.values.get(key)
             status = "ok"
+            soft = (service.name, key) in optional
             if tv is None:
                 status = "missing"
-                default = (
-                    ""
-                    if rv is None or not rv.value
-                    else f" (the example has {clip(display(key, rv.value, secrets))})"
-                )
+                if rv is not None and rv.layer == "code":
+                    default = f" ({said} reads it without a default at {project.rel(rv.file)}:{rv.line})"
+                elif rv is not None and rv.value:
+                    default = f" ({said} has {clip(display(key, rv.value, secrets))})"
+                else:
+                    default = ""
                 # With no layer of its own in the repository, the environment's values live
                 # elsewhere (a host, a secret store): a key parity cannot see is no verdict.
                 layerless = environment in project.layerless
                 findings.append(
                     Finding(
                         "ENV001",
-                        Severity.INFO if layerless else Severity.ERROR,
+                        Severity.INFO if layerless else Severity.WARNING if soft else Severity.ERROR,
                         "env",
                         f"{key} is missing in {service.name} ({environment}){default}"
                         + (f" (the repository has no {environment} layer)" if layerless else ""),
@@ -230,9 +247,10 @@ def diff_env(
                 findings.append(
                     Finding(
                         "ENV002",
-                        Severity.ERROR,
+                        Severity.WARNING if soft else Severity.ERROR,
                         "env",
-                        f"{key} is empty in {service.name} ({environment}) but the reference lists it",
+                        f"{key} is empty in {service.name} ({environment}) but {said} "
+                        + ("reads it without a default" if rv.layer == "code" else "lists it"),
                         service.name,
                         environment,
                         project.rel(tv.file),
@@ -282,7 +300,7 @@ def diff_env(
                 KeyRow(
                     service.name,
                     key,
-                    clip(display_value(rv, secrets)) if rv else None,
+                    _shown(project, rv, secrets),
                     clip(display_value(tv, secrets)) if tv else None,
                     status,
                     f"{project.rel(tv.file)}:{tv.line}" if tv else None,
@@ -291,6 +309,15 @@ def diff_env(
 
     findings.extend(_cross_service(project, environment, targets))
     return EnvDiff(environment, reference, tuple(rows), tuple(findings), targets, refs)
+
+
+def _shown(project: Project, rv: EnvValue | None, secrets: list[str]) -> str | None:
+    """The reference's cell: its value masked, or where the code reads it (the ``code`` reference)."""
+    if rv is None:
+        return None
+    if rv.layer == "code":
+        return clip(f"read at {project.rel(rv.file)}:{rv.line}")
+    return clip(display_value(rv, secrets))
 
 
 def _key_order(ref: EffectiveEnv, target: EffectiveEnv) -> Callable[[str], int]:

@@ -5,20 +5,33 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from parity.env.changes import EnvPlan, apply_plan
 from parity.env.consolidate import ConsolidationPlan, plan_consolidation
 from parity.env.diff import EnvDiff, diff_env
 from parity.env.layers import EnvFiles
+from parity.env.reference import (
+    CODE,
+    CodeReference,
+    ReferenceChoice,
+    RequiredRead,
+    choose_reference,
+    code_reference,
+)
 from parity.env.sync import parse_assignments, plan_sync
 from parity.env.write import BackupSet, latest_backup, restore
 from parity.errors import DiscoveryError, ParityError
 from parity.project import Project, discover, normalize_environment
 
+if TYPE_CHECKING:
+    from parity.code.refs import ScanResult
+
 
 def load_project(
     path: Path, environment: str | None = None, reference: str | None = None
 ) -> tuple[Project, str]:
+    """Discover ``path`` and check ``environment`` (and ``reference``, when given) against it."""
     project = discover(path)
     if not project.services:
         raise DiscoveryError(
@@ -36,10 +49,7 @@ def load_project(
     if env not in project.environments:
         known = ", ".join(project.environments) or "none"
         raise ParityError(f"unknown environment '{env}' (known: {known})", file=project.root)
-    if reference and reference != "example" and normalize_environment(reference) not in project.environments:
-        raise ParityError(
-            f"unknown reference '{reference}' (use example or one of: {', '.join(project.environments)})"
-        )
+    choose_reference(project, env, reference)
     return project, env
 
 
@@ -50,17 +60,57 @@ def code_keys(project: Project) -> set[str]:
     return set(keys_read_by_code(project))
 
 
+def required_reads(scan: ScanResult) -> list[RequiredRead]:
+    """The reads of ``scan`` that give no default: what the ``code`` reference lists. A flag read
+    as off when unset is no requirement (unless the read raises); process variables are not the
+    service's config."""
+    from parity.code.refs import SYSTEM_VARS
+
+    return [
+        RequiredRead(r.name, r.service, r.file, r.line, r.crashes)
+        for r in scan.references
+        if r.kind == "env"
+        and not r.dynamic
+        and not r.has_default
+        and (not r.is_flag or r.crashes)
+        and r.name not in SYSTEM_VARS
+    ]
+
+
+def _code_reference(project: Project, scan: ScanResult | None) -> CodeReference:
+    from parity.code.scan import scan_project
+
+    return code_reference(project, required_reads(scan if scan is not None else scan_project(project)))
+
+
+def _as_choice(
+    project: Project, environment: str, reference: ReferenceChoice | str | None
+) -> ReferenceChoice:
+    return (
+        reference
+        if isinstance(reference, ReferenceChoice)
+        else choose_reference(project, environment, reference)
+    )
+
+
 def run_diff(
     project: Project,
     environment: str,
-    reference: str = "example",
+    reference: ReferenceChoice | str | None = None,
     files: EnvFiles | None = None,
     known_keys: set[str] | None = None,
+    scan: ScanResult | None = None,
 ) -> EnvDiff:
-    """``known_keys``: keys the code reads, when the caller has scanned already (else scanned here)."""
-    ref = "example" if reference == "example" else normalize_environment(reference)
-    keys = code_keys(project) if known_keys is None else known_keys
-    diff = diff_env(project, environment, ref, files or EnvFiles(project.fs), known_keys=keys)
+    """``reference``: a choice made already, a name asked for, or None (config, then default).
+    ``known_keys`` / ``scan``: what the caller has scanned already (else scanned here)."""
+    choice = _as_choice(project, environment, reference)
+    if known_keys is None:
+        known_keys = (
+            {r.name for r in scan.references if r.kind == "env" and not r.dynamic}
+            if scan is not None
+            else code_keys(project)
+        )
+    diff = _diff(project, environment, choice, files or EnvFiles(project.fs), known_keys, scan)
     from parity.sources import source_findings
 
     # Compose/Kubernetes/app-config problems and overrides that contradict an env file. A value a
@@ -71,12 +121,43 @@ def run_diff(
     return replace(diff, findings=(*diff.findings, *extra))
 
 
+def _diff(
+    project: Project,
+    environment: str,
+    choice: ReferenceChoice,
+    files: EnvFiles,
+    known_keys: set[str],
+    scan: ScanResult | None,
+) -> EnvDiff:
+    if choice.name == CODE:
+        code = _code_reference(project, scan)
+        return diff_env(
+            project,
+            environment,
+            CODE,
+            files,
+            known_keys,
+            references=code.envs,
+            label=choice.label,
+            optional=code.optional,
+        )
+    return diff_env(project, environment, choice.name, files, known_keys, label=choice.label)
+
+
 def run_sync_plan(
-    project: Project, environment: str, sets: list[str], files: EnvFiles | None = None
+    project: Project,
+    environment: str,
+    sets: list[str],
+    files: EnvFiles | None = None,
+    reference: ReferenceChoice | str | None = None,
+    scan: ScanResult | None = None,
 ) -> EnvPlan:
+    """The writes that close the gaps against ``reference`` (see :func:`run_diff`); values are
+    copied from it only when :func:`parity.env.reference.proposable` allows."""
     files = files or EnvFiles(project.fs)
-    diff = diff_env(project, environment, "example", files)
-    return plan_sync(project, diff, parse_assignments(sets), files)
+    choice = _as_choice(project, environment, reference)
+    diff = _diff(project, environment, choice, files, set(), scan)
+    return plan_sync(project, diff, parse_assignments(sets), files, choice)
 
 
 def run_consolidation_plan(

@@ -1,9 +1,10 @@
 """``parity env sync``: plan the writes that close the gaps of an env diff.
 
-For a missing key the value is the ``--set`` value; else the example's default when it is
-non-empty, not a placeholder and not secret-like; else an empty value with a comment asking
-for one (the check keeps failing for that key). A value is never taken from another
-environment, so a staging secret can never reach production.
+For a missing key the value is the ``--set`` value; else the reference's value when
+:func:`parity.env.reference.proposable` allows it (never a secret, a placeholder or a
+development value; from another environment such as staging only a neutral value and never a
+feature flag, so a staging secret or a staging address can never reach production); else an
+empty value with a comment asking for one (the check keeps failing for that key).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from parity.env.clip import clip
 from parity.env.diff import EnvDiff, is_placeholder
 from parity.env.edit import CommentOutLine, Edit, SetKey, apply_edits, valid_key
 from parity.env.layers import EnvFiles
+from parity.env.reference import ReferenceChoice, file_hint, is_flag_key, proposable
 from parity.env.secrets import display, is_secret
 from parity.errors import ParityError
 from parity.model.env import EnvFile
@@ -47,9 +49,16 @@ def plan_sync(
     diff: EnvDiff,
     sets: Mapping[tuple[str | None, str], str] | None = None,
     files: EnvFiles | None = None,
+    reference: ReferenceChoice | None = None,
 ) -> EnvPlan:
-    """Edits per target file: fill missing/empty/placeholder keys, apply ``--set``, comment out malformed lines."""
+    """Edits per target file: fill missing/empty/placeholder keys, apply ``--set``, comment out malformed lines.
+
+    ``reference`` is the choice ``diff`` was made against (it names the source of each value);
+    None: the reference ``diff`` names, from its default.
+    """
     files = files or EnvFiles(project.fs)
+    choice = reference or ReferenceChoice(diff.reference, "default", "")
+    patterns = project.config.flags.patterns
     sets = dict(sets or {})
     env = diff.environment
     extra = project.config.secrets
@@ -122,17 +131,19 @@ def plan_sync(
                 continue
             if tv is not None or key not in ref.values:
                 continue
-            default = ref.values[key].value
-            if default and not is_placeholder(default) and not is_secret(key, default, extra):
+            rv = ref.values[key]
+            flag = is_flag_key(key, patterns)
+            if proposable(key, rv.value, choice.name, env, is_flag=flag, extra_secrets=extra):
                 add(
                     target_path,
-                    SetKey(key, default),
-                    f"add {key}={default} from the example ({service.name})",
+                    SetKey(key, rv.value),
+                    f"add {key}={rv.value} from {choice.label} ({service.name})",
                 )
             else:
+                hint = file_hint(project, choice, rv)
                 add(
                     target_path,
-                    SetKey(key, "", comment=f"parity: {key} needs a value for {env} (see the example file)"),
+                    SetKey(key, "", comment=f"parity: {key} needs a value for {env} ({hint})"),
                     f"add {key}= (empty: needs a value) ({service.name})",
                 )
 

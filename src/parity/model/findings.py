@@ -77,6 +77,10 @@ class Report:
     project: str
     environment: str
     sections: tuple[Section, ...]
+    # What the target was compared against (``example``, ``code`` or an environment) and why,
+    # in one line; None for reports that compare against nothing (rollback, schema, …).
+    reference: str | None = None
+    reference_reason: str = ""
 
     @property
     def findings(self) -> tuple[Finding, ...]:

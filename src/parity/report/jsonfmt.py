@@ -18,6 +18,9 @@ def report_dict(report: Report) -> dict[str, object]:
         "project": report.project,
         "environment": report.environment,
         "verdict": report.verdict,
+        "reference": (
+            {"name": report.reference, "reason": report.reference_reason} if report.reference else None
+        ),
         "summary": {s.value: sum(1 for f in report.findings if f.severity is s) for s in Severity},
         "sections": [
             {

@@ -13,6 +13,9 @@ def _cell(text: str) -> str:
 
 def render_markdown(report: Report) -> str:
     out: list[str] = [f"# parity {report.command}: `{report.project}` ({report.environment})", ""]
+    if report.reference:
+        why = f" ({_cell(report.reference_reason)})" if report.reference_reason else ""
+        out += [f"reference: **{_cell(report.reference)}**{why}", ""]
     for s in report.sections:
         out += [f"## {s.title}", ""]
         out += [*(n for n in s.notes), ""] if s.notes else []

@@ -50,7 +50,11 @@ def render_sarif(report: Report) -> str:
             {
                 "tool": {"driver": {"name": "parity", "version": __version__, "rules": list(rules.values())}},
                 "results": results,
-                "properties": {"verdict": report.verdict, "environment": report.environment},
+                "properties": {
+                    "verdict": report.verdict,
+                    "environment": report.environment,
+                    **({"reference": report.reference} if report.reference else {}),
+                },
             }
         ],
     }

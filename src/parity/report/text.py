@@ -23,6 +23,12 @@ def location(f: Finding) -> str:
     return f.file + (f":{f.line}" if f.line else "")
 
 
+def reference_line(report: Report) -> str:
+    """``reference: staging (--reference staging)``: what the target was compared against, and why."""
+    why = f" ({report.reference_reason})" if report.reference_reason else ""
+    return f"reference: {report.reference}{why}"
+
+
 def _section(console: Console, section: Section) -> None:
     console.rule(Text(section.title, style="bold"), align="left")
     for note in section.notes:
@@ -67,6 +73,8 @@ def render_text(report: Report, *, width: int | None = None, color: bool = False
         legacy_windows=False,
     )
     console.print(Text(f"parity {report.command} · {report.project} · {report.environment}", style="bold"))
+    if report.reference:
+        console.print(reference_line(report), highlight=False, markup=False, soft_wrap=True)
     console.print()
     for section in report.sections:
         _section(console, section)

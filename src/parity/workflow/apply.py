@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from parity.env.reference import choose_reference
 from parity.env.sections import consolidation_section, env_plan_section
 from parity.env.service import load_project, run_consolidation_plan, run_sync_plan, write_plan
 from parity.env.write import BackupSet, backup_files, read_backup, restore
@@ -45,6 +46,7 @@ class ApplyOptions:
     enable: tuple[str, ...] = ()
     consolidate: bool = False
     smoke: bool = True
+    reference: str | None = None  # --reference (None: parity.toml's, else the default)
 
 
 def enable_sets(flags: tuple[str, ...]) -> list[str]:
@@ -96,7 +98,7 @@ def run_apply(
     path: Path, environment: str | None, options: ApplyOptions, progress: Callable[[str], None] | None = None
 ) -> Report:
     """``progress`` receives short status lines during long steps (backups, migrations, hashing)."""
-    project, env = load_project(path, environment)
+    project, env = load_project(path, environment, options.reference)
     with run_lock(project.root, env, "apply"), interrupts_raise():
         stale = interrupted(project.root, env)
         if stale is not None:
@@ -131,8 +133,10 @@ def _apply(
     sections: list[Section] = []
     failure: str | None = None
     migrated = False
+    # Chosen once: the values written and the verification afterwards follow the same reference.
+    choice = choose_reference(project, env, options.reference)
     try:
-        sync = run_sync_plan(project, env, [*options.sets, *enable_sets(options.enable)])
+        sync = run_sync_plan(project, env, [*options.sets, *enable_sets(options.enable)], reference=choice)
         sections.append(env_plan_section(sync, "Implementation: env files"))
         blocked = [r for r in sync.refused if "not rewritten" in r]
         if blocked:
@@ -167,7 +171,7 @@ def _apply(
 
     project, env = load_project(path, env)
     # Verify with the same analysis `check` runs: apply succeeds only if check would now pass.
-    after = analysis_sections(project, env, progress=progress)
+    after = analysis_sections(project, env, progress=progress, reference=choice)
     checkpoint()
     checks: list[Check] = env_checks(project, after[0].findings) + section_checks(after)
     if failure is None and options.smoke:
@@ -202,7 +206,7 @@ def _apply(
     )
     sections[:0] = after
     sections.append(verification_section(checks, rollback_hint, tuple(notes)))
-    return Report("apply", project.root.name, env, tuple(sections))
+    return Report("apply", project.root.name, env, tuple(sections), choice.name, choice.reason)
 
 
 def _changed_since(project: Project, journal: Journal) -> list[Path]:

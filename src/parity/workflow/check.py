@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parity.code.audit import build_flags_section, keys_read_by_code
+from parity.code.refs import ScanResult
 from parity.code.scan import scan_project
 from parity.env.layers import EnvFiles, all_effective
+from parity.env.reference import ReferenceChoice, choose_reference
 from parity.env.sections import consolidation_section, env_gap_section, plan_blocks
 from parity.env.service import load_project, run_consolidation_plan, run_diff, run_sync_plan
 from parity.errors import DatabaseUnreachable, DiscoveryError
@@ -86,16 +88,25 @@ def env_checks(project: Project, findings: tuple[Finding, ...]) -> list[Check]:
 
 
 def analysis_sections(
-    project: Project, env: str, files: EnvFiles | None = None, progress: Callable[[str], None] | None = None
+    project: Project,
+    env: str,
+    files: EnvFiles | None = None,
+    progress: Callable[[str], None] | None = None,
+    reference: ReferenceChoice | None = None,
+    scan: ScanResult | None = None,
 ) -> list[Section]:
     """The gap-analysis sections (env, flags, schema, store): what ``check`` reports and what
-    ``apply`` re-runs to verify its own work. ``progress`` hears of each long step."""
+    ``apply`` re-runs to verify its own work. ``progress`` hears of each long step; ``reference``
+    is what the env is compared against (None: the config's, else the default); ``scan`` the
+    code scan when the caller has made it already."""
     say = progress or (lambda _message: None)
     files = files or EnvFiles(project.fs)
-    say("scanning the code for env reads and flags")
-    code = scan_project(project)
-    say("comparing env files across services")
-    diff = run_diff(project, env, "example", files, keys_read_by_code(project, code))
+    choice = reference or choose_reference(project, env)
+    if scan is None:
+        say("scanning the code for env reads and flags")
+    code = scan or scan_project(project)
+    say(f"comparing env files across services against {choice.label}")
+    diff = run_diff(project, env, choice, files, keys_read_by_code(project, code), scan=code)
     from parity.store.check import build_store_section
 
     sections = [env_gap_section(diff), build_flags_section(project, env, code)]
@@ -140,16 +151,23 @@ def run_check(
     *,
     smoke: bool = False,
     progress: Callable[[str], None] | None = None,
+    reference: str | None = None,
 ) -> Report:
+    """``reference``: ``--reference`` (None: parity.toml's ``reference``, else the default)."""
     project, env = load_project(path, environment)
+    choice = choose_reference(project, env, reference)
     files = EnvFiles(project.fs)
-    sections = analysis_sections(project, env, files, progress)
+    # Scanned once: the code reference (when it is the one) needs the scan for the sync plan too.
+    if progress is not None:
+        progress("scanning the code for env reads and flags")
+    code = scan_project(project)
+    sections = analysis_sections(project, env, files, progress, choice, code)
     env_findings = sections[0].findings
 
     cp = run_consolidation_plan(project, env, files)
     sections.append(consolidation_section(cp))
 
-    sync = run_sync_plan(project, env, [], files)
+    sync = run_sync_plan(project, env, [], files, choice, code)
     impl_notes = tuple(f"{ch.rel}: " + "; ".join(ch.summary) for ch in sync.changes) or (
         "no env-file change needed",
     )
@@ -200,7 +218,7 @@ def run_check(
     if stale is not None:
         verify = Section(verify.id, verify.title, (stale, *verify.findings), verify.tables, verify.notes)
     sections.append(verify)
-    return Report("check", project.root.name, env, tuple(sections))
+    return Report("check", project.root.name, env, tuple(sections), choice.name, choice.reason)
 
 
 def interrupted_run(project: Project, env: str) -> Finding | None:

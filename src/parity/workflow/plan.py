@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from parity.env.layers import EnvFiles
+from parity.env.reference import choose_reference
 from parity.env.sections import consolidation_section, env_plan_section
 from parity.env.service import load_project, run_consolidation_plan, run_sync_plan
 from parity.model.findings import Report, Section
@@ -12,11 +13,18 @@ from parity.workflow.migrations import implementation_section
 
 
 def run_plan(
-    path: Path, environment: str | None, sets: tuple[str, ...], enable: tuple[str, ...], consolidate: bool
+    path: Path,
+    environment: str | None,
+    sets: tuple[str, ...],
+    enable: tuple[str, ...],
+    consolidate: bool,
+    reference: str | None = None,
 ) -> Report:
+    """``reference``: ``--reference`` (None: parity.toml's ``reference``, else the default)."""
     project, env = load_project(path, environment)
+    choice = choose_reference(project, env, reference)
     files = EnvFiles(project.fs)
-    sync = run_sync_plan(project, env, [*sets, *(f"{f}=true" for f in enable)], files)
+    sync = run_sync_plan(project, env, [*sets, *(f"{f}=true" for f in enable)], files, choice)
     sections: list[Section] = [env_plan_section(sync, "Implementation: env files")]
     if consolidate:
         # Planned against today's files: after the sync above the same keys qualify, since
@@ -26,4 +34,4 @@ def run_plan(
     migrations = implementation_section(project, env)
     if migrations is not None:
         sections.append(migrations)
-    return Report("plan", project.root.name, env, tuple(sections))
+    return Report("plan", project.root.name, env, tuple(sections), choice.name, choice.reason)
