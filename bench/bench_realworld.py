@@ -280,6 +280,9 @@ def gap_found_by(gap: Gap, f: Finding) -> bool:
         name = Path(gap.key).name
         named = f.key is not None and Path(f.key).name == name
         return (named or name in f.message) and _where_matches(gap.service, gap.file, f)
+    if gap.kind == "source" and f.key is None:
+        # A broken reference names an object (a ConfigMap), not an env key: it is in the message.
+        return gap.key in f.message and _where_matches(gap.service, gap.file, f)
     return f.key == gap.key and _where_matches(gap.service, gap.file, f)
 
 

@@ -500,3 +500,24 @@ def test_placeholder_in_a_mapped_services_env_file_is_told_once(tmp_path: Path) 
     found = [(f["code"], f["file"], f["line"]) for s in data["sections"] for f in s["findings"]]
     assert found.count(("ENV008", "deploy/api.env", 1)) == 1
     assert proc.returncode == 1
+
+
+def test_a_misspelt_boolean_in_an_env_file_reaching_a_container(tmp_path: Path) -> None:
+    # Shaped after paperless-ngx: docker-compose.env plus the production file a deployment adds.
+    root = write(
+        tmp_path / "px",
+        {
+            "docker/compose/docker-compose.postgres.yml": """
+            services:
+              webserver:
+                image: ghcr.io/paperless-ngx/paperless-ngx:latest
+                env_file: [docker-compose.env, production.env]
+            """,
+            "docker/compose/docker-compose.env": "PAPERLESS_CONSUMER_RECURSIVE=false\n",
+            "docker/compose/production.env": "PAPERLESS_CONSUMER_RECURSIVE=ture\nPAPERLESS_OCR_LANGUAGE=deu\n",
+        },
+    )
+    found = [f for f in source_findings(discover(root), "production") if f.code == "ENV011"]
+    assert [(f.file, f.line, f.key) for f in found] == [
+        ("docker/compose/production.env", 1, "PAPERLESS_CONSUMER_RECURSIVE")
+    ]

@@ -149,6 +149,18 @@ def _lint(
                 service=service,
                 fix=f"keep one {dup.key} line in {rel} (lines {dup.lines})",
             )
+    for key, (line, value) in {e.key: (e.line, e.value) for e in env_file.entries}.items():
+        if value and (parsed.path, line) in winners and is_boolean_typo(value):
+            col.add(
+                "ENV011",
+                Severity.ERROR,
+                f"{key} in {what} {rel} is {clip(repr(value))}, a misspelt boolean; read by {who}",
+                parsed.path,
+                line,
+                key=key,
+                service=service,
+                fix=f"set {key}=true or {key}=false in {rel}:{line}",
+            )
     for e in placeholders(env_file):
         if (parsed.path, e.line) not in winners:
             continue  # every container reading it gets another value (environment, a later file)
