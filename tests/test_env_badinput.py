@@ -11,8 +11,8 @@ import pytest
 from tests import killpoints
 from tests.helpers import copy_shop, run_cli, snapshot
 
-from parity.env.service import rollback_env
 from parity.project import discover
+from parity.workflow.envflow import rollback_env
 
 
 def _one_line_error(proc: subprocess.CompletedProcess[str]) -> str:

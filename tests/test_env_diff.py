@@ -8,11 +8,12 @@ import pytest
 from tests.helpers import SHOP
 
 from parity.env.diff import diff_env
-from parity.env.service import load_project
 from parity.errors import ConfigError, ParityError
+from parity.facts import env_files
 from parity.model.findings import Severity
 from parity.project import discover, environment_of
 from parity.sources import source_findings
+from parity.workflow.envflow import load_project
 
 
 def _codes(findings: object) -> set[tuple[str, str | None, str | None]]:
@@ -45,7 +46,7 @@ def test_environment_names(name: str, env: str | None) -> None:
 
 def test_every_planted_gap_is_found() -> None:
     project, env = load_project(SHOP, "production")
-    diff = diff_env(project, env)
+    diff = diff_env(project, env, files=env_files(project))
     findings = (*diff.findings, *source_findings(project, env))
     found = _codes(findings)
     expected = {
@@ -70,7 +71,7 @@ def test_every_planted_gap_is_found() -> None:
 
 def test_findings_point_at_file_and_line() -> None:
     project, env = load_project(SHOP, "production")
-    by_code = {f.code: f for f in diff_env(project, env).findings}
+    by_code = {f.code: f for f in diff_env(project, env, files=env_files(project)).findings}
     assert (by_code["ENV009"].file, by_code["ENV009"].line) == ("services/worker/.env.production", 8)
     assert (by_code["ENV005"].file, by_code["ENV005"].line) == ("services/worker/.env.production", 6)
     assert by_code["ENV001"].file == "services/api/.env.production"
@@ -79,7 +80,7 @@ def test_findings_point_at_file_and_line() -> None:
 
 def test_staging_as_reference() -> None:
     project, env = load_project(SHOP, "production", "staging")
-    diff = diff_env(project, env, "staging")
+    diff = diff_env(project, env, "staging", env_files(project))
     assert ("ENV001", "api", "FEATURE_ENABLE_EXPORTS") in _codes(diff.findings)
 
 
@@ -103,7 +104,7 @@ def test_root_layer_is_inherited_and_service_wins(tmp_path: Path) -> None:
         },
     )
     project, env = load_project(root, "production")
-    diff = diff_env(project, env)
+    diff = diff_env(project, env, files=env_files(project))
     a = diff.targets["a"]
     assert a.get("REGION") == "eu" and a.values["REGION"].layer == "root"
     assert a.get("LOG_LEVEL") == "debug" and a.values["LOG_LEVEL"].layer == "service"
@@ -134,10 +135,10 @@ def test_declared_override_is_not_drift(tmp_path: Path) -> None:
     }
     root = _repo(tmp_path, files)
     project, env = load_project(root, "production")
-    assert "ENV006" in {f.code for f in diff_env(project, env).findings}
+    assert "ENV006" in {f.code for f in diff_env(project, env, files=env_files(project)).findings}
     (root / "parity.toml").write_text('overrides = ["PORT"]\n')
     project, env = load_project(root, "production")
-    assert "ENV006" not in {f.code for f in diff_env(project, env).findings}
+    assert "ENV006" not in {f.code for f in diff_env(project, env, files=env_files(project)).findings}
 
 
 def test_invalid_config_names_file_and_key(tmp_path: Path) -> None:

@@ -22,8 +22,8 @@ from parity.env.consolidate import plan_consolidation
 from parity.env.edit import RemoveKey, SetKey, apply_edits, render_value
 from parity.env.layers import EnvFiles
 from parity.env.parse import parse_text, read_env_file
-from parity.env.service import load_project
 from parity.errors import WriteRefused
+from parity.workflow.envflow import load_project
 
 
 def read_as_a_file(path: Path, text: str) -> dict[str, str | None]:

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from parity.cli.app import app
 from parity.env.consolidate import plan_consolidation
 from parity.env.layers import EnvFiles, all_effective
-from parity.env.service import load_project
+from parity.facts import env_files
+from parity.workflow.envflow import load_project
 
 runner = CliRunner()
 
@@ -62,11 +63,11 @@ def test_sync_consolidate_pass_then_rollback_restores_bytes(tmp_path: Path) -> N
     assert "services/worker/.env.production" in manifest["files"]
 
     project, env = load_project(shop, "production")
-    before = {k: v.as_dict() for k, v in all_effective(project, env).items()}
+    before = {k: v.as_dict() for k, v in all_effective(project, env, env_files(project)).items()}
     code, out = invoke("env", "consolidate", str(shop), "--apply")
     assert code == 0, out
     project, env = load_project(shop, "production")
-    after = {k: v.as_dict() for k, v in all_effective(project, env).items()}
+    after = {k: v.as_dict() for k, v in all_effective(project, env, env_files(project)).items()}
     assert after == before  # consolidation never changes what a service sees
     assert "LOG_LEVEL=info" in (shop / ".env.production").read_text()
     assert "LOG_LEVEL" not in (shop / "services/web/.env.production").read_text()

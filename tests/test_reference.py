@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from parity.cli.app import app
 from parity.env.reference import choose_reference, is_neutral, proposable
-from parity.env.service import load_project
+from parity.workflow.envflow import load_project
 
 runner = CliRunner()
 SCHEMA = Path(__file__).resolve().parents[1] / "docs/report.schema.json"

@@ -17,10 +17,12 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import functools
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,35 @@ _KINDS = (
     (stat.S_ISCHR, "a character device"),
     (stat.S_ISBLK, "a block device"),
 )
+
+
+_CacheKey = tuple[str, int, int, int, int]
+# Within one run (:func:`one_read_per_file`), the contents of files read, by (path, inode, size,
+# mtime, ctime): a change to any of them is a new key. Bounded, so a run over a huge repository
+# cannot hold it all.
+_RUN_CACHE: contextvars.ContextVar[dict[_CacheKey, bytes] | None] = contextvars.ContextVar(
+    "parity_run_cache", default=None
+)
+_READ_CACHE_BYTES = 32 * 1024 * 1024
+
+
+@contextlib.contextmanager
+def one_read_per_file() -> Iterator[None]:
+    """Inside the block, a repository file unchanged since it was read is not read again: one
+    command's discovery, sources, env reports and secret scope look at the same few files."""
+    token = _RUN_CACHE.set({})
+    try:
+        yield
+    finally:
+        _RUN_CACHE.reset(token)
+
+
+def _remember(cache: dict[_CacheKey, bytes], key: _CacheKey, data: bytes) -> None:
+    if len(data) > _READ_CACHE_BYTES // 8:
+        return
+    if sum(len(v) for v in cache.values()) + len(data) > _READ_CACHE_BYTES:
+        cache.clear()
+    cache[key] = data
 
 
 def within(path: str, root: str) -> bool:
@@ -120,10 +151,27 @@ class Repo:
 
     # --- reading -----------------------------------------------------------------------------------
 
-    def read_bytes(self, path: Path | str) -> bytes:
-        """The bytes of a repository file (see :meth:`check` for what is refused)."""
+    def read_bytes(self, path: Path | str, *, fresh: bool = False) -> bytes:
+        """The bytes of a repository file (see :meth:`check` for what is refused).
+
+        Inside :func:`one_read_per_file`, a file unchanged since it was read (same inode, size,
+        mtime and ctime) is not read again, unless ``fresh`` (a check for an edit made meanwhile).
+        """
         real = self.resolve(path)
-        self._refuse_kind(path, os.lstat(real))
+        st0 = os.lstat(real)
+        self._refuse_kind(path, st0)
+        cache = _RUN_CACHE.get()
+        if cache is None or fresh:
+            return self._read_fresh(path, real)
+        key = (str(real), st0.st_ino, st0.st_size, st0.st_mtime_ns, st0.st_ctime_ns)
+        cached = cache.get(key)
+        if cached is not None and st0.st_size <= self.max_file_bytes and stat.S_ISREG(st0.st_mode):
+            return cached
+        data = self._read_fresh(path, real)
+        _remember(cache, key, data)
+        return data
+
+    def _read_fresh(self, path: Path | str, real: Path) -> bytes:
         try:
             fd = os.open(real, _OPEN_FLAGS)
         except OSError as exc:

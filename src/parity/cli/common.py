@@ -81,9 +81,11 @@ def scoped(command: Callable[..., T]) -> Callable[..., T]:
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> T:
         from parity.env.secrets import use_scope
+        from parity.safefs import one_read_per_file
         from parity.sources.known import secret_scope
 
         with (
+            one_read_per_file(),
             secret_scope(kwargs.get("path")) as scope,
             use_scope(scope.with_values(_secret_values_given(kwargs))),
         ):

@@ -48,8 +48,8 @@ def diff_cmd(
     """Compare each service's effective env with its reference; exit 1 when a gap fails the check."""
     from parity.env.reference import choose_reference
     from parity.env.sections import env_gap_section
-    from parity.env.service import load_project, run_diff
     from parity.model.findings import Report
+    from parity.workflow.envflow import load_project, run_diff
 
     def run() -> Report:
         project, environment = load_project(path, env)
@@ -81,8 +81,8 @@ def sync_cmd(
     """Write missing keys into each service's env file (dry run unless --apply)."""
     from parity.env.reference import choose_reference
     from parity.env.sections import env_gap_section, env_plan_section
-    from parity.env.service import load_project, run_diff, run_sync_plan, write_plan
     from parity.model.findings import Report
+    from parity.workflow.envflow import load_project, run_diff, run_sync_plan, write_plan
 
     def run() -> tuple[Report, bool]:
         project, environment = load_project(path, env)
@@ -124,8 +124,8 @@ def consolidate_cmd(
 ) -> None:
     """Move keys every service sets identically into the root .env.<env>; refuses if any service's env would change."""
     from parity.env.sections import consolidation_section, env_plan_section
-    from parity.env.service import load_project, run_consolidation_plan, write_plan
     from parity.model.findings import Report
+    from parity.workflow.envflow import load_project, run_consolidation_plan, write_plan
 
     def run() -> Report:
         project, environment = load_project(path, env)
@@ -153,7 +153,7 @@ def consolidate_cmd(
 @env_app.command("rollback")
 def rollback_cmd(path: Annotated[Path, typer.Argument(help="Project folder.")] = Path(".")) -> None:
     """Restore the env files of the latest backup set byte for byte."""
-    from parity.env.service import rollback_env
+    from parity.workflow.envflow import rollback_env
 
     backup, restored = guarded(lambda: rollback_env(path))
     for rel in restored:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from parity.code.refs import SYSTEM_VARS, Reference, ScanResult, is_flag_name
 from parity.code.scan import scan_project
 from parity.env.clip import clip
-from parity.env.layers import EnvFiles, all_effective
+from parity.env.layers import all_effective
 from parity.env.secrets import display_value
 from parity.errors import DiscoveryError, ParityError
 from parity.model.findings import Finding, Section, Severity, Table
@@ -110,7 +110,9 @@ def audit(project: Project, environment: str, scan: ScanResult | None = None) ->
     target = _resolve_environment(project, environment)
     scan = scan or scan_project(project)
     envs = tuple(dict.fromkeys([*project.environments, target]))
-    files = EnvFiles(project.fs)
+    from parity.facts import env_files
+
+    files = env_files(project)
     eff: dict[str, dict[str, EffectiveEnv]] = {e: all_effective(project, e, files) for e in envs}
     services = [s.name for s in project.services]
     coded = [s.name for s in project.code_services()]

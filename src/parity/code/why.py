@@ -804,7 +804,9 @@ def why(project: Project, symbol: str, environment: str) -> WhyResult:
             file=project.root,
             hint=("did you mean: " + ", ".join(close)) if close else "no close match",
         )
-    ctx = _Ctx(project, corpus, env, project_services(project))
+    from parity.facts import env_files
+
+    ctx = _Ctx(project, corpus, env, project_services(project), env_files(project))
     chain = _Chain(ctx)
     for m, node, via in defs:
         chain.definition(m, node, via)

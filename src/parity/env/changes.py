@@ -80,7 +80,8 @@ def apply_plan(
             raise WriteRefused("the planned text would not parse cleanly; nothing was written", file=ch.path)
         try:
             target = repo.write_target(ch.path)
-            current = repo.read_bytes(target).decode("utf-8") if os.path.lexists(target) else None
+            # Fresh: an edit made since the plan was read must be seen, whatever was cached.
+            current = repo.read_bytes(target, fresh=True).decode("utf-8") if os.path.lexists(target) else None
         except FileRefused as exc:
             raise WriteRefused(f"{exc.message}; nothing was written", file=ch.path) from exc
         except (OSError, UnicodeDecodeError) as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
 from dotenv.variables import parse_variables
 
@@ -21,12 +22,26 @@ from parity.project import EnvLayer, Project, root_applies
 from parity.safefs import Repo
 
 
+class RuntimeLayers(Protocol):
+    """What the runtime lays over a service's env files (compose ``environment:``, Kubernetes
+    container env), lowest first: given by :mod:`parity.sources`, which ``env`` does not import."""
+
+    def __call__(
+        self, project: Project, service: EnvLayer, environment: str
+    ) -> tuple[tuple[EnvValue, ...], ...]: ...
+
+
 class EnvFiles:
     """Reads each env file once per run, through ``repo`` (the project's, so a link out of the
-    repository, a FIFO or a file over the cap is refused); a missing file reads as ``None``."""
+    repository, a FIFO or a file over the cap is refused); a missing file reads as ``None``.
 
-    def __init__(self, repo: Repo | None = None) -> None:
+    ``runtime`` gives the layers the runtime puts on top (see :func:`parity.facts.env_files`);
+    without it an effective env is what the env files alone give.
+    """
+
+    def __init__(self, repo: Repo | None = None, runtime: RuntimeLayers | None = None) -> None:
         self.repo = repo
+        self.runtime = runtime
         self._cache: dict[Path, EnvFile | None] = {}
 
     def get(self, path: Path | None) -> EnvFile | None:
@@ -89,17 +104,16 @@ def effective_env(
     """What ``service`` sees in ``environment``.
 
     With ``runtime`` (the default) the Docker Compose ``environment:`` and Kubernetes container
-    env that override the env files at run time are laid on top (see :mod:`parity.sources`);
-    without it, the env files alone (what parity can write, and what consolidation must keep).
+    env that override the env files at run time are laid on top, as ``files.runtime`` gives them
+    (see :mod:`parity.sources`); without it, the env files alone (what parity can write, and what
+    consolidation must keep).
     """
     files = files or EnvFiles(project.fs)
     env = resolve(layer_files(project, service, environment, files), service.name, environment)
-    if not runtime or environment == "example":
+    if not runtime or environment == "example" or files.runtime is None:
         return env
-    from parity.sources import collect
-
     values = dict(env.values)
-    for layer in collect(project, service, environment):
+    for layer in files.runtime(project, service, environment):
         for v in layer:
             if v.layer in RUNTIME_LAYERS:
                 values[v.key] = v

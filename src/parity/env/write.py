@@ -168,7 +168,7 @@ def backup_files(root: Path, paths: list[Path], label: str = "env") -> BackupSet
             if os.path.lexists(p):
                 current = p
                 st = p.stat()
-                data = repo.read_bytes(p)
+                data = repo.read_bytes(p, fresh=True)
                 private_dirs(target, Path(rel).parent)
                 atomic_write_bytes(target / rel, data, private=True)
                 files.append(rel)
@@ -237,7 +237,7 @@ def restore(root: Path, backup: BackupSet) -> list[str]:
     writes = [(rel, _write_target(repo, root / rel), backup.path / rel) for rel in backup.files]
     removals = [(rel, _write_target(repo, root / rel)) for rel in backup.created]
     try:
-        contents = [home.read_bytes(src) for _, _, src in writes]
+        contents = [home.read_bytes(src, fresh=True) for _, _, src in writes]
     except (OSError, FileRefused) as exc:
         raise ParityError("backup set is incomplete; nothing was restored", file=backup.path) from exc
     restored: list[str] = []

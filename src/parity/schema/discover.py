@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parity.errors import DiscoveryError
+from parity.facts import env_files as _env_files
 from parity.project import Project
 
 SCHEMA_CANDIDATES = ("schema.sql", "db/schema.sql")
@@ -71,7 +72,7 @@ def find_database_url(project: Project, environment: str, explicit: str | None =
 
     key = project.config.schema_.database_url_key
     wanted = project.config.schema_.service
-    effective = all_effective(project, environment)
+    effective = all_effective(project, environment, _env_files(project))
     for service in project.services:
         if wanted and service.name != wanted:
             continue

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from parity.facts import env_files as _env_files
 from parity.model.findings import Finding, Section, Severity, Table
 from parity.model.schema import Schema
 from parity.project import Project
@@ -369,7 +370,7 @@ def fallback_findings(result: StoreResult, smoke: bool = True) -> tuple[list[Fin
         key = project.config.schema_.database_url_key
         secrets = [
             v.value
-            for e in all_effective(project, env).values()
+            for e in all_effective(project, env, _env_files(project)).values()
             for v in e.values.values()
             if v.value and (v.secret or is_secret(v.key, v.value, project.config.secrets))
         ]

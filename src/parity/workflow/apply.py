@@ -20,7 +20,6 @@ from pathlib import Path
 
 from parity.env.reference import choose_reference
 from parity.env.sections import consolidation_section, env_plan_section
-from parity.env.service import load_project, run_consolidation_plan, run_sync_plan, write_plan
 from parity.env.write import BackupSet, backup_files, read_backup, restore
 from parity.errors import ParityError, WriteRefused
 from parity.faults import checkpoint
@@ -34,6 +33,7 @@ from parity.workflow.check import (
     section_checks,
     verification_section,
 )
+from parity.workflow.envflow import load_project, run_consolidation_plan, run_sync_plan, write_plan
 from parity.workflow.journal import Journal, file_hash, interrupted, latest_applied
 from parity.workflow.lock import run_lock
 from parity.workflow.migrations import apply_migrations, restore_folder, undo_database

@@ -16,17 +16,19 @@ from parity.code.scan import scan_project
 from parity.env.layers import EnvFiles, all_effective
 from parity.env.reference import ReferenceChoice, choose_reference
 from parity.env.sections import consolidation_section, env_gap_section, plan_blocks
-from parity.env.service import load_project, run_consolidation_plan, run_diff, run_sync_plan
 from parity.errors import DatabaseUnreachable, DiscoveryError
+from parity.facts import env_files, gather
+from parity.facts import env_files as _env_files
 from parity.model.findings import Finding, Report, Section, Severity, Table
 from parity.project import Project
 from parity.verify.smoke import SmokeResult, run_smoke
+from parity.workflow.envflow import load_project, run_consolidation_plan, run_diff, run_sync_plan
 from parity.workflow.migrations import implementation_section
 
 
 def run_smoke_checks(project: Project, environment: str) -> list[SmokeResult]:
     """Every smoke check of parity.toml's ``[smoke]``, each with its service's effective env."""
-    effective = all_effective(project, environment)
+    effective = all_effective(project, environment, _env_files(project))
     results: list[SmokeResult] = []
     for service_name, checks in project.config.smoke.items():
         service = project.service(service_name)
@@ -100,7 +102,7 @@ def analysis_sections(
     is what the env is compared against (None: the config's, else the default); ``scan`` the
     code scan when the caller has made it already."""
     say = progress or (lambda _message: None)
-    files = files or EnvFiles(project.fs)
+    files = files or env_files(project)
     choice = reference or choose_reference(project, env)
     if scan is None:
         say("scanning the code for env reads and flags")
@@ -156,11 +158,12 @@ def run_check(
     """``reference``: ``--reference`` (None: parity.toml's ``reference``, else the default)."""
     project, env = load_project(path, environment)
     choice = choose_reference(project, env, reference)
-    files = EnvFiles(project.fs)
-    # Scanned once: the code reference (when it is the one) needs the scan for the sync plan too.
+    # The facts, gathered once (each file read once, the code scanned once); every section
+    # below is computed from them.
     if progress is not None:
         progress("scanning the code for env reads and flags")
-    code = scan_project(project)
+    facts = gather(project, env)
+    files, code = facts.files, facts.scan
     sections = analysis_sections(project, env, files, progress, choice, code)
     env_findings = sections[0].findings
 

@@ -141,7 +141,7 @@ def load(root: Path, path: Path) -> Journal | None:
 
     A committed ``.parity/`` is repository content too: a link out of it or a FIFO is no journal."""
     try:
-        raw = Repo.at(root).read_bytes(path).decode("utf-8", "replace")
+        raw = Repo.at(root).read_bytes(path, fresh=True).decode("utf-8", "replace")
     except (OSError, ParityError):
         return None
     entries: list[dict[str, Any]] = []

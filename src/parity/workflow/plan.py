@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from parity.env.layers import EnvFiles
 from parity.env.reference import choose_reference
 from parity.env.sections import consolidation_section, env_plan_section
-from parity.env.service import load_project, run_consolidation_plan, run_sync_plan
+from parity.facts import env_files
 from parity.model.findings import Report, Section
+from parity.workflow.envflow import load_project, run_consolidation_plan, run_sync_plan
 from parity.workflow.migrations import implementation_section
 
 
@@ -23,7 +23,7 @@ def run_plan(
     """``reference``: ``--reference`` (None: parity.toml's ``reference``, else the default)."""
     project, env = load_project(path, environment)
     choice = choose_reference(project, env, reference)
-    files = EnvFiles(project.fs)
+    files = env_files(project)
     sync = run_sync_plan(project, env, [*sets, *(f"{f}=true" for f in enable)], files, choice)
     sections: list[Section] = [env_plan_section(sync, "Implementation: env files")]
     if consolidate:

@@ -1,4 +1,7 @@
-"""The env capability as the CLI and ``check`` call it: discover, read, compare, plan, write."""
+"""The env capability as the CLI and ``check`` call it: discover, read, compare, plan, write.
+
+It lives above ``parity.env`` (the model and editor of env files), because it brings in what
+``env`` must not import: the code scan and the runtime sources."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from parity.env.reference import (
 from parity.env.sync import parse_assignments, plan_sync
 from parity.env.write import BackupSet, latest_backup, restore
 from parity.errors import DiscoveryError, ParityError
+from parity.facts import env_files
 from parity.project import Project, discover, normalize_environment
 
 if TYPE_CHECKING:
@@ -110,7 +114,7 @@ def run_diff(
             if scan is not None
             else code_keys(project)
         )
-    diff = _diff(project, environment, choice, files or EnvFiles(project.fs), known_keys, scan)
+    diff = _diff(project, environment, choice, files or env_files(project), known_keys, scan)
     from parity.sources import source_findings
 
     # Compose/Kubernetes/app-config problems and overrides that contradict an env file. A value a
@@ -154,7 +158,7 @@ def run_sync_plan(
 ) -> EnvPlan:
     """The writes that close the gaps against ``reference`` (see :func:`run_diff`); values are
     copied from it only when :func:`parity.env.reference.proposable` allows."""
-    files = files or EnvFiles(project.fs)
+    files = files or env_files(project)
     choice = _as_choice(project, environment, reference)
     diff = _diff(project, environment, choice, files, set(), scan)
     return plan_sync(project, diff, parse_assignments(sets), files, choice)
@@ -163,7 +167,7 @@ def run_sync_plan(
 def run_consolidation_plan(
     project: Project, environment: str, files: EnvFiles | None = None
 ) -> ConsolidationPlan:
-    return plan_consolidation(project, environment, files or EnvFiles(project.fs))
+    return plan_consolidation(project, environment, files or env_files(project))
 
 
 def write_plan(
