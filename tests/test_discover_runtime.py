@@ -346,3 +346,24 @@ def test_an_image_only_service_gets_no_advice_to_remove_what_its_image_reads(tmp
     # The service with code here still hears of a key nothing reads.
     assert ("FLG006", "STRAY_KEY") in about
     assert "relay-FAKE-0a1b2c" not in r.stdout
+
+
+def test_an_image_packaged_in_a_docker_folder_runs_the_root_app(tmp_path: Path) -> None:
+    # Shaped after huginn: docker/single-process/ holds the Dockerfile of the Rails app at the root.
+    root = write(
+        tmp_path,
+        {
+            "Gemfile": "source 'https://rubygems.org'\n",
+            ".env.example": "SMTP_PASSWORD=\n",
+            "docker/single-process/Dockerfile": "FROM ruby\n",
+            "docker/single-process/docker-compose.yml": """
+            services:
+              web:
+                image: ghcr.io/acme/huginn-single-process
+                env_file: ../production.env
+            """,
+            "docker/production.env": "SMTP_PASSWORD=\n",
+        },
+    )
+    got = shape(root)
+    assert got == {"web": ("docker/single-process", ".", False)}

@@ -501,12 +501,22 @@ def _code_of(
     # built from that folder when it holds a Dockerfile or a build file.
     if name == root.name and root.name in folders:
         return root
-    if name in folders and folders[name] != root:
-        return folders[name]
-    suffix = [f for n, f in folders.items() if f != root and name.endswith("-" + n)]
-    if len(suffix) == 1:
-        return suffix[0]
-    return None
+    found = folders[name] if name in folders and folders[name] != root else None
+    if found is None:
+        suffix = [f for n, f in folders.items() if f != root and name.endswith("-" + n)]
+        found = suffix[0] if len(suffix) == 1 else None
+    if found is not None and _packaging_only(found, root):
+        # ``docker/single-process/`` holds the Dockerfile that packages the app at the root.
+        return root
+    return found
+
+
+def _packaging_only(folder: Path, root: Path) -> bool:
+    """A folder under ``docker/`` (or ``deploy/``…) with a Dockerfile and no build file of code."""
+    parts = folder.relative_to(root).parts
+    if not any(p.lower() in DEPLOY_FOLDERS for p in parts):
+        return False
+    return not any((folder / b).is_file() for b in BUILD_FILES if b != "Dockerfile")
 
 
 def attach_units(

@@ -119,13 +119,16 @@ def audit(project: Project, environment: str, scan: ScanResult | None = None) ->
     patterns = project.config.flags.patterns
 
     env_refs = [r for r in scan.references if r.kind == "env"]
-    # (key, service) → refs; code outside every service folder counts for every service with code
-    # here (an image-only service runs none of it), and a folder's code for each service run from it.
+    # (key, service) → refs; a folder's code counts for each service run from it. Code outside
+    # every service folder counts for every service with code here, unless the runtime says what
+    # each service is built from: then nothing runs it (install scripts, CI, tests beside the
+    # services), and it fails no service's check.
+    outside = [] if any(s.units and s.code_folder is not None for s in project.services) else coded
     reads: dict[tuple[str, str], list[Reference]] = defaultdict(list)
     for r in env_refs:
         if r.dynamic:
             continue
-        for svc in project.sharing_code(r.service) if r.service else coded:
+        for svc in project.sharing_code(r.service) if r.service else outside:
             reads[(r.name, svc)].append(r)
 
     flag_keys = {k for (k, _), refs in reads.items() if any(r.is_flag for r in refs)}
