@@ -27,6 +27,12 @@ class Reference:
     ``|| "x"``, ``${X:-x}``); ``default`` is that default as source text, when literal.
     ``crashes`` is True when a missing value raises (``os.environ["X"]``, ``ENV.fetch("X")``,
     ``${X?}``, a required pydantic-settings field) rather than reading as None/empty.
+    ``boolean`` is True when the code treats the value as a switch: compares it with a boolean-ish
+    literal (``== "true"``, ``in ("1", "yes")``) or parses it as a boolean (``bool(strtobool(...))``,
+    ``env.bool``, ``z.coerce.boolean()``); a key is a flag by this meaning, whatever its name.
+    ``context`` is where the read runs: ``service`` (code a service runs), or ``test``, ``ci``,
+    ``build``, ``tooling``, ``script`` (never run by a service in production; see
+    :mod:`parity.code.context`).
     """
 
     name: str
@@ -41,6 +47,8 @@ class Reference:
     crashes: bool = False
     is_flag: bool = False
     dynamic: bool = False
+    boolean: bool = False
+    context: str = "service"
 
     @property
     def where(self) -> str:
@@ -60,6 +68,8 @@ class Reference:
             "crashes": self.crashes,
             "is_flag": self.is_flag,
             "dynamic": self.dynamic,
+            "boolean": self.boolean,
+            "context": self.context,
         }
 
 
@@ -75,6 +85,7 @@ class RawRef:
     has_default: bool = False
     crashes: bool = False
     dynamic: bool = False
+    boolean: bool = False  # see Reference.boolean
 
 
 @dataclass(frozen=True, slots=True)

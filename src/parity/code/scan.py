@@ -248,6 +248,7 @@ def _collect(
                 r.crashes,
                 flag,
                 r.dynamic,
+                r.boolean,
             )
         )
 
