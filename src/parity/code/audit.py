@@ -20,11 +20,12 @@ FLG009    info      the code builds an env name at run time (f-string, concatena
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
+from parity.code.context import SERVICE
 from parity.code.refs import SYSTEM_VARS, Reference, ScanResult, is_flag_name
 from parity.code.scan import scan_project
 from parity.env.clip import clip
@@ -126,7 +127,8 @@ def audit(project: Project, environment: str, scan: ScanResult | None = None) ->
     outside = [] if any(s.units and s.code_folder is not None for s in project.services) else coded
     reads: dict[tuple[str, str], list[Reference]] = defaultdict(list)
     for r in env_refs:
-        if r.dynamic:
+        # A test, CI job, build step, dev tool or one-off script is no production read.
+        if r.dynamic or r.context != SERVICE:
             continue
         for svc in project.sharing_code(r.service) if r.service else outside:
             reads[(r.name, svc)].append(r)
@@ -407,6 +409,12 @@ def build_flags_section(project: Project, environment: str, scan: ScanResult | N
         f"scanned {a.scan.files_seen} source files; {len(a.scan.references)} env/flag references "
         f"in {a.scan.files_parsed} files"
     ]
+    apart = Counter(r.context for r in a.scan.references if r.kind == "env" and r.context != SERVICE)
+    if apart:
+        notes.append(
+            "reads no service runs in production, listed apart and never failing a check: "
+            + ", ".join(f"{n} in {ctx} files" for ctx, n in sorted(apart.items()))
+        )
     notes.extend(f"{n.file}: {n.reason}" for n in a.scan.notes)
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     findings = sorted(a.findings, key=lambda f: (order[f.severity], f.code, f.service or "", f.key or ""))

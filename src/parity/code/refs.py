@@ -86,6 +86,7 @@ class RawRef:
     crashes: bool = False
     dynamic: bool = False
     boolean: bool = False  # see Reference.boolean
+    context: str = ""  # set when the file's text decides it (a Dockerfile's RUN vs CMD); else by path
 
 
 @dataclass(frozen=True, slots=True)

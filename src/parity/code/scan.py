@@ -22,14 +22,16 @@ import functools
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import ahocorasick_rs
 
+from parity.code.context import BUILD, SERVICE, context_of, dockerfile_runtime_lines, runtime_mentions
 from parity.code.files import Ignores, git_source_files, split_tree, walk_tree
 from parity.code.refs import DEFAULT_FLAG_PATTERNS, RawRef, Reference, ScanNote, ScanResult, is_flag_name
-from parity.errors import FileRefused
+from parity.errors import FileRefused, ParityError
 from parity.safefs import open_beneath
 
 if TYPE_CHECKING:
@@ -126,7 +128,11 @@ def scan_file(root: str, rel: str, language: str) -> FileResult:
     if text is None:
         return rel, language, [], note
     try:
-        return rel, language, extract(text, language), None
+        raws = extract(text, language)
+        if language == "dockerfile" and raws:
+            runtime = dockerfile_runtime_lines(text)
+            raws = [replace(r, context=SERVICE if r.line in runtime else BUILD) for r in raws]
+        return rel, language, raws, None
     except SyntaxError as exc:
         return rel, language, [], f"skipped: Python syntax error at line {exc.lineno}"
     except (RecursionError, ValueError) as exc:
@@ -193,8 +199,10 @@ def scan(
     patterns: Iterable[str] = DEFAULT_FLAG_PATTERNS,
     services: Sequence[tuple[str, str]] = (),
     workers: int | None = None,
+    mentioned: frozenset[str] = frozenset(),
 ) -> ScanResult:
-    """Scan the code under ``root``. ``services`` are ``(name, folder relative to root)`` pairs."""
+    """Scan the code under ``root``. ``services`` are ``(name, folder relative to root)`` pairs;
+    ``mentioned``: the script names the runtime starts (:func:`parity.code.context.runtime_mentions`)."""
     root = Path(root).resolve()
     pats = tuple(patterns)
     cores = min(os.cpu_count() or 1, 8)
@@ -208,7 +216,7 @@ def scan(
     for count, results in _results(str(root), tasks, workers):
         seen += count
         for rel, lang_, raws, note in results:
-            _collect(rel, lang_, raws, note, services, pats, refs, notes)
+            _collect(rel, lang_, raws, note, services, pats, refs, notes, mentioned)
             parsed += bool(raws)
     refs.sort(key=lambda r: (r.file, r.line, r.name))
     notes.sort(key=lambda n: n.file)
@@ -224,11 +232,13 @@ def _collect(
     pats: tuple[str, ...],
     refs: list[Reference],
     notes: list[ScanNote],
+    mentioned: frozenset[str] = frozenset(),
 ) -> None:
     if note:
         notes.append(ScanNote(rel, note))
         return
     svc = service_of(rel, services)
+    by_path = context_of(rel, mentioned)
     for r in raws:
         flag = r.kind == "sdk" or (not r.dynamic and is_flag_name(r.name, pats))
         if r.dynamic and not flag:
@@ -249,6 +259,9 @@ def _collect(
                 flag,
                 r.dynamic,
                 r.boolean,
+                # A path that says test/CI/tooling wins over a Dockerfile line: a test image's CMD
+                # does not run in production either.
+                by_path if by_path != SERVICE else r.context or SERVICE,
             )
         )
 
@@ -263,6 +276,30 @@ def project_services(project: Project) -> list[tuple[str, str]]:
     return [(name, folder) for folder, name in out.items()]
 
 
+def runtime_texts(project: Project) -> Iterator[str]:
+    """What the runtime starts, as text: the compose files and manifests of the project's units, and
+    the Dockerfiles and package.json beside each unit's code (their CMD, ENTRYPOINT and scripts)."""
+    seen: set[Path] = set()
+    candidates: list[Path] = []
+    for s in project.services:
+        for u in s.units:
+            candidates.append(u.file)
+            if u.code is not None:
+                candidates.extend(sorted(u.code.glob("*Dockerfile*"))[:8])
+                candidates.extend(sorted(u.code.glob("docker/*Dockerfile*"))[:8])
+                candidates.append(u.code / "package.json")
+    candidates.extend(sorted(project.root.glob("*Dockerfile*"))[:8])
+    for path in candidates:
+        if path in seen:
+            continue
+        seen.add(path)
+        try:
+            if project.fs.is_file(path):
+                yield project.fs.read_text(path, errors="replace")
+        except (OSError, ParityError):
+            continue
+
+
 def scan_project(project: Project, workers: int | None = None) -> ScanResult:
     """Scan a discovered project, attributing each reference to its service folder."""
     return scan(
@@ -270,4 +307,5 @@ def scan_project(project: Project, workers: int | None = None) -> ScanResult:
         patterns=project.config.flags.patterns,
         services=project_services(project),
         workers=workers,
+        mentioned=runtime_mentions(runtime_texts(project)),
     )

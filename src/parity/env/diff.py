@@ -122,6 +122,7 @@ def diff_env(
     references: Mapping[str, EffectiveEnv] | None = None,
     label: str | None = None,
     optional: Collection[tuple[str, str]] = (),
+    defaulted: Mapping[tuple[str, str], str] | None = None,
 ) -> EnvDiff:
     """Compare every service's effective env in ``environment`` with its reference.
 
@@ -130,8 +131,11 @@ def diff_env(
     ``code``, empty, pointing at the read). ``label`` is how messages name it ("the example",
     "staging"). ``optional``: (service, key) pairs whose absence is a warning, not an error
     (code that reads the key as None/empty). ``known_keys`` are keys the code reads: a target
-    key that no reference and no code knows is stale.
+    key that no reference and no code knows is stale. ``defaulted``: (service, key) → the read
+    where the service's code copes with the key missing (a default, a guard); a reference file
+    listing it describes an option, so its absence or emptiness is a note, not a gap.
     """
+    defaulted = defaulted or {}
     files = files or EnvFiles(project.fs)
     secrets = project.config.secrets
     known = set(known_keys)
@@ -197,13 +201,15 @@ def diff_env(
                 # With no layer of its own in the repository, the environment's values live
                 # elsewhere (a host, a secret store): a key parity cannot see is no verdict.
                 layerless = environment in project.layerless
+                coped = defaulted.get((service.name, key)) if rv is not None and rv.layer != "code" else None
                 findings.append(
                     Finding(
                         "ENV001",
-                        Severity.INFO if layerless else Severity.WARNING if soft else Severity.ERROR,
+                        Severity.INFO if layerless or coped else Severity.WARNING if soft else Severity.ERROR,
                         "env",
                         f"{key} is missing in {service.name} ({environment}){default}"
-                        + (f" (the repository has no {environment} layer)" if layerless else ""),
+                        + (f" (the repository has no {environment} layer)" if layerless else "")
+                        + (f"; optional: the code copes without it at {coped}" if coped else ""),
                         service.name,
                         environment,
                         rel_target,
@@ -244,13 +250,15 @@ def diff_env(
                 status = "extra"
             elif tv.value == "":
                 status = "empty"
+                coped = defaulted.get((service.name, key)) if rv.layer != "code" else None
                 findings.append(
                     Finding(
                         "ENV002",
-                        Severity.WARNING if soft else Severity.ERROR,
+                        Severity.INFO if coped else Severity.WARNING if soft else Severity.ERROR,
                         "env",
                         f"{key} is empty in {service.name} ({environment}) but {said} "
-                        + ("reads it without a default" if rv.layer == "code" else "lists it"),
+                        + ("reads it without a default" if rv.layer == "code" else "lists it")
+                        + (f"; optional: the code copes without it at {coped}" if coped else ""),
                         service.name,
                         environment,
                         project.rel(tv.file),

@@ -29,7 +29,7 @@ from parity.facts import env_files
 from parity.project import Project, discover, normalize_environment
 
 if TYPE_CHECKING:
-    from parity.code.refs import ScanResult
+    from parity.code.refs import Reference, ScanResult
 
 
 def load_project(
@@ -78,7 +78,27 @@ def required_reads(scan: ScanResult) -> list[RequiredRead]:
         and not r.has_default
         and (not r.is_flag or r.crashes)
         and r.name not in SYSTEM_VARS
+        and r.context == "service"
     ]
+
+
+def defaulted_reads(project: Project, scan: ScanResult) -> dict[tuple[str, str], str]:
+    """``(service, key) → file:line`` for the keys a service's code reads, in production code, only
+    where it copes with a missing value (a default, a guard): a reference listing such a key is
+    describing an option, and its absence is no gap. A key also read without a default (or only in
+    tests and tooling) is not here."""
+    from parity.code.refs import SYSTEM_VARS
+
+    by: dict[tuple[str, str], list[Reference]] = {}
+    coded = [s.name for s in project.code_services()]
+    runtime_known = any(s.units and s.code_folder is not None for s in project.services)
+    for r in scan.references:
+        if r.kind != "env" or r.dynamic or r.context != "service" or r.name in SYSTEM_VARS:
+            continue
+        owners = project.sharing_code(r.service) if r.service else ([] if runtime_known else coded)
+        for svc in owners:
+            by.setdefault((svc, r.name), []).append(r)
+    return {k: refs[0].where for k, refs in by.items() if all(r.has_default and not r.crashes for r in refs)}
 
 
 def _code_reference(project: Project, scan: ScanResult | None) -> CodeReference:
@@ -109,11 +129,11 @@ def run_diff(
     ``known_keys`` / ``scan``: what the caller has scanned already (else scanned here)."""
     choice = _as_choice(project, environment, reference)
     if known_keys is None:
-        known_keys = (
-            {r.name for r in scan.references if r.kind == "env" and not r.dynamic}
-            if scan is not None
-            else code_keys(project)
-        )
+        if scan is None:
+            from parity.code.scan import scan_project
+
+            scan = scan_project(project)
+        known_keys = {r.name for r in scan.references if r.kind == "env" and not r.dynamic}
     diff = _diff(project, environment, choice, files or env_files(project), known_keys, scan)
     from parity.sources import source_findings
 
@@ -145,7 +165,10 @@ def _diff(
             label=choice.label,
             optional=code.optional,
         )
-    return diff_env(project, environment, choice.name, files, known_keys, label=choice.label)
+    defaulted = defaulted_reads(project, scan) if scan is not None else {}
+    return diff_env(
+        project, environment, choice.name, files, known_keys, label=choice.label, defaulted=defaulted
+    )
 
 
 def run_sync_plan(

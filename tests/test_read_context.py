@@ -1,0 +1,148 @@
+"""Every read has a context: only code a service runs in production can fail a production check.
+Tests, CI jobs, build configs, dev tooling and one-off scripts are real reads (their keys are not
+stale) but are listed apart. The paths are shaped after public repositories: TypeScript monorepos
+with ``__tests__`` and ``*.spec.ts`` beside the code, ``vite.config.ts`` / ``eslint.config.mjs`` in
+every package, a ``scripts/pushImages.sh`` release script, Dockerfiles whose ``FROM`` reads
+``$BUILDPLATFORM``, and a Rails ``config/environments/development.rb``."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from helpers import run_cli
+from parity.code.context import context_of, dockerfile_runtime_lines, runtime_mentions
+from parity.code.scan import scan_project
+from parity.project import discover
+
+
+@pytest.mark.parametrize(
+    ("rel", "context"),
+    [
+        ("packages/cli/src/__tests__/e2e/commands/test.spec.ts", "test"),
+        ("packages/sandbox/src/utils/cage.test.ts", "test"),
+        ("frontend/playwright.config.ts", "test"),
+        ("frontend/tests/utils/mailpit.ts", "test"),
+        ("spec/rails_helper.rb", "test"),
+        ("config/environments/development.rb", "test"),
+        ("backend/app/tests/conftest.py", "test"),
+        ("internal/config/config_test.go", "test"),
+        ("packages/agent/vite.config.ts", "build"),
+        ("packages/agent/eslint.config.mjs", "build"),
+        ("apps/web/next.config.mjs", "build"),
+        ("docker/build.sh", "build"),
+        ("docker-gen-proto.sh", "build"),
+        (".github/workflows/release.py", "ci"),
+        (".gitlab-ci.yml", "ci"),
+        (".devcontainer/Dockerfile", "tooling"),
+        ("scripts/pushImages.sh", "script"),
+        ("install/check-minimum-requirements.sh", "script"),
+        ("install-app.sh", "script"),
+        # Code a service runs, migrations included (they run against production at deploy time).
+        ("backend/app/core/config.py", "service"),
+        ("server/migrations/20201106122752-i18n.js", "service"),
+        ("config/environments/production.rb", "service"),
+        ("docker/entrypoint.sh", "service"),
+        ("bin/www", "service"),
+        ("app/workers/tasks.py", "service"),
+        ("src/features/export/flags.ts", "service"),
+    ],
+)
+def test_context_of_a_path(rel: str, context: str) -> None:
+    assert context_of(rel) == context
+
+
+def test_a_script_the_runtime_starts_runs_in_a_service() -> None:
+    mentioned = runtime_mentions(['CMD ["./scripts/start.sh"]', "command: python scripts/worker.py"])
+    assert context_of("scripts/start.sh", mentioned) == "service"
+    assert context_of("api/scripts/worker.py", mentioned) == "service"
+    assert context_of("scripts/backup.sh", mentioned) == "script"
+    assert context_of("scripts/release.sh", mentioned) == "build"  # publishing is part of the build
+
+
+def test_dockerfile_runtime_lines_are_cmd_entrypoint_and_their_continuations() -> None:
+    text = textwrap.dedent(
+        """\
+        FROM --platform=$BUILDPLATFORM node:20 AS build
+        ARG GOARCH
+        RUN echo ${GOARCH} \\
+            && make
+        CMD exec node server.js \\
+            --port "$PORT"
+        HEALTHCHECK CMD curl -f http://localhost:$PORT/health
+        """
+    )
+    assert dockerfile_runtime_lines(text) == frozenset({5, 6, 7})
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def _app(tmp_path: Path) -> Path:
+    return _write(
+        tmp_path,
+        {
+            "compose.yaml": """
+            services:
+              api:
+                build: ./api
+                env_file: [api/.env.production]
+            """,
+            "api/.env.example": "SECRET_KEY=change-me\nPAGE_SIZE=20\nSENTRY_DSN=\n",
+            "api/.env.production": "DATABASE_URL=postgres://db.internal/app\n",
+            "api/Dockerfile": """
+            FROM --platform=$BUILDPLATFORM python:3.12
+            RUN pip install --index-url ${PIP_INDEX_URL} app
+            CMD exec gunicorn app:app --bind 0.0.0.0:$APP_PORT
+            """,
+            "api/app.py": """
+            import os
+            SECRET_KEY = os.environ["SECRET_KEY"]
+            PAGE_SIZE = int(os.getenv("PAGE_SIZE", "20"))
+            SENTRY_DSN = os.getenv("SENTRY_DSN", "")
+            DATABASE_URL = os.environ["DATABASE_URL"]
+            """,
+            "api/tests/test_app.py": "import os\nTOKEN = os.environ['TEST_API_TOKEN']\n",
+            "api/scripts/notify.sh": 'curl -H "Authorization: $GITHUB_TOKEN" https://api.github.com\n',
+            "api/vite.config.ts": "export default { base: process.env.ASSET_BASE };\n",
+        },
+    )
+
+
+def test_scan_gives_each_read_its_context(tmp_path: Path) -> None:
+    refs = {r.name: r.context for r in scan_project(discover(_app(tmp_path))).references}
+    assert refs["SECRET_KEY"] == "service"
+    assert refs["APP_PORT"] == "service"  # CMD: expanded when the container starts
+    assert refs["BUILDPLATFORM"] == "build"
+    assert refs["PIP_INDEX_URL"] == "build"
+    assert refs["TEST_API_TOKEN"] == "test"
+    assert refs["GITHUB_TOKEN"] == "script"
+    assert refs["ASSET_BASE"] == "build"
+
+
+def test_only_production_reads_fail_the_check_and_optional_example_keys_are_notes(tmp_path: Path) -> None:
+    root = _app(tmp_path)
+    r = run_cli("check", "--env", "production", "--format", "json", str(root))
+    report = json.loads(r.stdout)
+    findings = [f for s in report["sections"] for f in s["findings"]]
+    loud = {(f["code"], f["key"]) for f in findings if f["severity"] in ("error", "warning")}
+    # The one key production code needs and production lacks.
+    assert ("FLG004", "SECRET_KEY") in loud or ("ENV001", "SECRET_KEY") in loud
+    for key in ("TEST_API_TOKEN", "GITHUB_TOKEN", "ASSET_BASE", "BUILDPLATFORM", "PIP_INDEX_URL"):
+        assert not any(k == key for _, k in loud), key
+    # The example lists PAGE_SIZE and SENTRY_DSN, but the code has a default for both: a note.
+    notes = {f["key"]: f for f in findings if f["code"] == "ENV001"}
+    assert notes["PAGE_SIZE"]["severity"] == "info"
+    assert "optional: the code copes without it at api/app.py:3" in notes["PAGE_SIZE"]["message"]
+    assert notes["SECRET_KEY"]["severity"] == "error"
+    apart = [n for s in report["sections"] for n in s.get("notes", []) if "listed apart" in n]
+    assert apart and "in test files" in apart[0] and "in script files" in apart[0]
+    assert r.returncode == 1
