@@ -96,6 +96,8 @@ def test_compose_in_docker_folder_building_from_the_parent(tmp_path: Path) -> No
     assert names == ["web", "db"]
     web = p.service("web")
     assert web.example == root / "docker/.env.example" and web.units[0].name == "web"
+    # docker/ only packages the app: its code is the build context, so manage.py's reads are web's.
+    assert web.code_folder == root.resolve()
     assert p.service("db").image_only
 
 

@@ -16,7 +16,16 @@ import pathspec
 
 from parity.config import ParityConfig, load_config
 from parity.errors import ConfigError, DiscoveryError, FileRefused
-from parity.runtime import RuntimeUnit, compose_files_in, compose_units, image_name, k8s_units
+from parity.runtime import (
+    BUILD_FILES,
+    DEPLOY_FOLDERS,
+    RuntimeUnit,
+    compose_files_in,
+    compose_units,
+    image_name,
+    k8s_units,
+    packaging_only,
+)
 from parity.safefs import Repo
 
 EXAMPLE_NAMES = (".env.example", ".env.sample", ".env.template")
@@ -427,32 +436,6 @@ def _unique_names(units: list[RuntimeUnit], root: Path) -> dict[int, str]:
     return out
 
 
-DEPLOY_FOLDERS = {
-    "docker",
-    "deploy",
-    "deployment",
-    "compose",
-    "env",
-    "envs",
-    "config",
-    "infra",
-    "ops",
-    "production",
-}
-BUILD_FILES = (
-    "Dockerfile",
-    "pom.xml",
-    "build.gradle",
-    "build.gradle.kts",
-    "package.json",
-    "pyproject.toml",
-    "setup.py",
-    "go.mod",
-    "Gemfile",
-    "Cargo.toml",
-)
-
-
 def _code_folders(root: Path, ignore: pathspec.GitIgnoreSpec) -> dict[str, Path]:
     """Folder name → folder, for folders up to depth 2 that hold something an image is built from."""
     out: dict[str, Path] = {}
@@ -505,18 +488,10 @@ def _code_of(
     if found is None:
         suffix = [f for n, f in folders.items() if f != root and name.endswith("-" + n)]
         found = suffix[0] if len(suffix) == 1 else None
-    if found is not None and _packaging_only(found, root):
+    if found is not None and packaging_only(found, root):
         # ``docker/single-process/`` holds the Dockerfile that packages the app at the root.
         return root
     return found
-
-
-def _packaging_only(folder: Path, root: Path) -> bool:
-    """A folder under ``docker/`` (or ``deploy/``…) with a Dockerfile and no build file of code."""
-    parts = folder.relative_to(root).parts
-    if not any(p.lower() in DEPLOY_FOLDERS for p in parts):
-        return False
-    return not any((folder / b).is_file() for b in BUILD_FILES if b != "Dockerfile")
 
 
 def attach_units(
@@ -542,9 +517,11 @@ def attach_units(
     joined: dict[str, list[RuntimeUnit]] = {s.name: [] for s in services}
     own: dict[str, list[RuntimeUnit]] = {}
     code_for: dict[str, Path | None] = {}
+    unit_code: dict[int, Path | None] = {}
     for i, u in enumerate(units):
         name = names[i]
         code = _code_of(u, root, by_image, folders)
+        unit_code[id(u)] = code
         wanted = (workloads or {}).get(u.name, name)
         target = next((s for s in services if s.name == wanted), None)
         if target is None and code is not None:
@@ -572,6 +549,13 @@ def attach_units(
     taken = {s.name for s in services}
     for s in services:
         mine = joined[s.name]
+        built_from = {unit_code[id(u)] for u in mine} - {None}
+        if s.code is None and len(built_from) == 1 and mine[0].kind == "compose":
+            # A folder of env files (``docker/.env``) whose units are built from elsewhere
+            # (``context: ..``): the code is where the build says.
+            (code,) = built_from
+            if code is not None and code != s.path.resolve():
+                s = _replace(s, code=code)
         distinct = list(dict.fromkeys(u.name for u in mine))
         if len(distinct) <= 1 or configured:
             # A deployment folder found by its env files (``docker/.env.example``) takes the name

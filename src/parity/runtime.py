@@ -163,6 +163,40 @@ def _subst(text: str, variables: dict[str, str]) -> str | None:
     return None if missing else out
 
 
+DEPLOY_FOLDERS = {
+    "docker",
+    "deploy",
+    "deployment",
+    "compose",
+    "env",
+    "envs",
+    "config",
+    "infra",
+    "ops",
+    "production",
+}
+BUILD_FILES = (
+    "Dockerfile",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "package.json",
+    "pyproject.toml",
+    "setup.py",
+    "go.mod",
+    "Gemfile",
+    "Cargo.toml",
+)
+
+
+def packaging_only(folder: Path, root: Path) -> bool:
+    """A folder under ``docker/`` (or ``deploy/``…) with a Dockerfile and no build file of code."""
+    parts = folder.relative_to(root).parts
+    if not any(p.lower() in DEPLOY_FOLDERS for p in parts):
+        return False
+    return not any((folder / b).is_file() for b in BUILD_FILES if b != "Dockerfile")
+
+
 def _context(build: Any, base: Path, variables: dict[str, str]) -> Path | None:
     """The folder the service's code is in: the build context, or the Dockerfile's folder when a
     monorepo builds every service from the root with ``dockerfile: src/<service>/Dockerfile``."""
@@ -178,7 +212,8 @@ def _context(build: Any, base: Path, variables: dict[str, str]) -> Path | None:
         dockerfile = _subst(dockerfile, variables) if "$" in dockerfile else dockerfile
         if dockerfile:
             where = (folder / dockerfile).resolve().parent
-            if where != folder and where.is_relative_to(folder):
+            # ``dockerfile: docker/Dockerfile`` with ``context: ..`` packages the app at the context.
+            if where != folder and where.is_relative_to(folder) and not packaging_only(where, folder):
                 return where
     return folder
 
