@@ -296,7 +296,10 @@ def _required_findings(
             out.append(
                 Finding(
                     "FLG004",
-                    Severity.ERROR if r.crashes else Severity.WARNING,
+                    # ``os.getenv("X")``, ``process.env.X``, Go's ``os.Getenv``: None or "" when unset is
+                    # the API's design, and code reading that way is built to cope; only a read that
+                    # raises is a gap by itself (a reference listing the key says the rest: ENV001).
+                    Severity.ERROR if r.crashes else Severity.INFO,
                     "flags",
                     f"{key} is read without a default at {r.where} ({r.via}) but missing in {where} "
                     f"({target}): {consequence}",
@@ -313,7 +316,7 @@ def _required_findings(
             out.append(
                 Finding(
                     "FLG005",
-                    Severity.WARNING,
+                    Severity.ERROR if r.crashes else Severity.INFO,
                     "flags",
                     f"{key} is read without a default at {r.where} but empty in {where} ({target})",
                     service=svc,

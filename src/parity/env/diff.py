@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from parity.env.clip import clip
 from parity.env.layers import EnvFiles, effective_env
 from parity.env.lint import duplicates, is_boolean_typo, is_placeholder, linted_env_files
-from parity.env.secrets import display, display_value, is_secret
+from parity.env.secrets import display, display_value, is_secret, is_secret_key
 from parity.model.env import EffectiveEnv, EnvFile, EnvValue
 from parity.model.findings import Finding, Severity
 from parity.project import Project
@@ -251,14 +251,23 @@ def diff_env(
             elif tv.value == "":
                 status = "empty"
                 coped = defaulted.get((service.name, key)) if rv.layer != "code" else None
+                # Empty in the reference file too (``DISCORD_CLIENT_ID=`` under "leave empty to
+                # disable"): empty is the documented choice, unless it is a secret, which no
+                # deployment may leave empty.
+                as_documented = rv.layer != "code" and rv.value == "" and not is_secret_key(key, secrets)
                 findings.append(
                     Finding(
                         "ENV002",
-                        Severity.INFO if coped else Severity.WARNING if soft else Severity.ERROR,
+                        Severity.INFO
+                        if coped or as_documented
+                        else Severity.WARNING
+                        if soft
+                        else Severity.ERROR,
                         "env",
                         f"{key} is empty in {service.name} ({environment}) but {said} "
                         + ("reads it without a default" if rv.layer == "code" else "lists it")
-                        + (f"; optional: the code copes without it at {coped}" if coped else ""),
+                        + (f"; optional: the code copes without it at {coped}" if coped else "")
+                        + ("; empty there too" if as_documented and not coped else ""),
                         service.name,
                         environment,
                         project.rel(tv.file),
