@@ -316,7 +316,9 @@ def _required_findings(
             out.append(
                 Finding(
                     "FLG005",
-                    Severity.ERROR if r.crashes else Severity.INFO,
+                    # An empty value does not make ``os.environ["X"]`` raise: code that demands the
+                    # key gets "" silently (a warning); code that copes with None copes with "".
+                    Severity.WARNING if r.crashes else Severity.INFO,
                     "flags",
                     f"{key} is read without a default at {r.where} but empty in {where} ({target})",
                     service=svc,

@@ -32,7 +32,7 @@ _EXT = {
     ".js": "javascript", ".jsx": "javascript", ".mjs": "javascript", ".cjs": "javascript",
     ".ts": "javascript", ".tsx": "javascript", ".mts": "javascript", ".cts": "javascript",
     ".vue": "javascript", ".svelte": "javascript",
-    ".go": "go", ".rb": "ruby", ".rake": "ruby",
+    ".go": "go", ".rb": "ruby", ".rake": "ruby", ".erb": "ruby",
     ".java": "java", ".kt": "java", ".kts": "java",
     ".php": "php",
     ".sh": "shell", ".bash": "shell", ".zsh": "shell",
@@ -40,6 +40,18 @@ _EXT = {
 
 
 _GENERATED = (".min.js", ".bundle.js", ".d.ts")
+_RAILS_ERB_YAML = frozenset(
+    {"database.yml", "cable.yml", "storage.yml", "secrets.yml", "sidekiq.yml", "mongoid.yml"}
+)
+
+
+def language_at(rel_dir: str, name: str) -> str | None:
+    """:func:`language_of`, knowing the folder: Rails runs ``config/database.yml`` and its kind
+    through ERB before reading them (``<%= ENV["DATABASE_POOL"] || 5 %>``), so they are Ruby."""
+    lang = language_of(name)
+    if lang is None and name in _RAILS_ERB_YAML and (rel_dir == "config/" or rel_dir.endswith("/config/")):
+        return "ruby"
+    return lang
 
 
 def language_of(name: str) -> str | None:
@@ -181,7 +193,7 @@ def _list_folder(
             if name not in SKIP_DIRS and not any(r.match(rel[len(base) :]) for base, r in rules):
                 subdirs.append(rel)
             continue
-        lang = language_of(name)
+        lang = language_at(rel_dir, name)
         if lang is None:
             continue
         rel = rel_dir + name
@@ -220,7 +232,8 @@ def git_source_files(root: Path) -> list[tuple[str, str]] | None:
         return None
     out = []
     for rel in names:
-        lang = language_of(rel.rsplit("/", 1)[-1])
+        folder, _, name = rel.rpartition("/")
+        lang = language_at(folder + "/" if folder else "", name)
         if lang is not None and not _skipped(rel):
             out.append((rel, lang))
     return out

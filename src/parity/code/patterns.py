@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
+from parity.code.guards import coping
 from parity.code.refs import SYSTEM_VARS, RawRef
 
 MASK = "\x01"
@@ -168,10 +169,18 @@ def _default_text(masked_default: str, start: int, original: str) -> str:
 
 
 def run_rules(
-    original: str, masked: str, rules: list[Rule], *, os_names: set[str] | None = None
+    original: str,
+    masked: str,
+    rules: list[Rule],
+    *,
+    os_names: set[str] | None = None,
+    guards: bool = True,
 ) -> Iterator[RawRef]:
+    """Every read the ``rules`` match; with ``guards``, the code around a read says whether it
+    copes with the variable unset (:func:`parity.code.guards.coping`); shell has its own syntax."""
     lines = _Lines(original)
     taken: set[int] = set()
+    tested: set[tuple[int, str]] = set()
     for pattern, via, how, needle in rules:
         if needle not in masked:
             continue
@@ -234,7 +243,17 @@ def run_rules(
                     default, has_default = gd.get("sd") or "", True
                 else:  # ${X:+alt} reads X only to test it
                     has_default = True
-            yield RawRef(name, line, via, default=default, has_default=has_default, crashes=crashes)
+            boolean = False
+            if guards and not has_default and not crashes:
+                cope = coping(original, masked, m.start(), m.end())
+                boolean, crashes = cope.boolean, cope.crashes
+                if cope.default is not None or cope.guarded or (line, name) in tested:
+                    # ``X.present? ? X.to_i : 200``: the second read is behind the first's test.
+                    default, has_default = cope.default, True
+                    tested.add((line, name))
+            yield RawRef(
+                name, line, via, default=default, has_default=has_default, crashes=crashes, boolean=boolean
+            )
             taken.add(m.start())
 
 
@@ -277,7 +296,7 @@ def php_references(text: str) -> list[RawRef]:
 def _shell_like(text: str, local: set[str]) -> list[RawRef]:
     masked = mask(text, _SHELL_TOKENS)
     out = []
-    for r in run_rules(text, masked, SHELL_RULES):
+    for r in run_rules(text, masked, SHELL_RULES, guards=False):
         if r.name in local or r.name in SYSTEM_VARS:
             continue
         if not r.name.isupper() and not r.name.strip("_0123456789").isupper():

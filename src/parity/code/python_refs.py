@@ -16,10 +16,11 @@ import bisect
 import functools
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import ahocorasick_rs
 
+from parity.code.python_guards import PyCope, python_guards
 from parity.code.refs import RawRef
 
 # django-environ ``Env`` methods taking (var, default=...), and those that read a fixed variable.
@@ -203,15 +204,39 @@ def reads_in(node: ast.AST, b: Bindings) -> list[RawRef]:
     return reads_among(ast.walk(node), b)
 
 
-def reads_among(nodes: Iterable[ast.AST], b: Bindings) -> list[RawRef]:
+def is_read(node: ast.AST, b: Bindings) -> bool:
+    """``os.getenv(…)``/``os.environ.get(…)`` or ``os.environ[…]`` (a load) under ``b``."""
+    if isinstance(node, ast.Call):
+        return b.is_getter(node.func)
+    return isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and b.is_environ(node.value)
+
+
+def _coped(ref: RawRef, cope: PyCope | None) -> RawRef:
+    if cope is None:
+        return ref
+    if ref.has_default:
+        return replace(ref, boolean=ref.boolean or cope.boolean)
+    if cope.crashes:
+        return replace(ref, crashes=True, boolean=cope.boolean)
+    if cope.default is not None or cope.guarded or cope.caught:
+        return replace(ref, default=cope.default, has_default=True, crashes=False, boolean=cope.boolean)
+    return replace(ref, boolean=cope.boolean)
+
+
+def reads_among(
+    nodes: Iterable[ast.AST], b: Bindings, guards: dict[int, PyCope] | None = None
+) -> list[RawRef]:
+    """The reads among ``nodes``; ``guards`` (:func:`python_guards`) says how each copes when unset."""
+    guards = guards or {}
     out: list[RawRef] = []
     for n in nodes:
         if isinstance(n, ast.Call):
-            out.extend(_call(n, b))
+            out.extend(_coped(r, guards.get(id(n))) for r in _call(n, b))
         elif isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load) and b.is_environ(n.value):
             nm = name_of(n.slice, b)
             if nm:
-                out.append(RawRef(nm[0], n.lineno, f"{dotted(n.value)}[]", crashes=True, dynamic=nm[1]))
+                ref = RawRef(nm[0], n.lineno, f"{dotted(n.value)}[]", crashes=True, dynamic=nm[1])
+                out.append(_coped(ref, guards.get(id(n))))
         elif isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(n.ops[0], ast.In | ast.NotIn):
             if b.is_environ(n.comparators[0]):
                 nm = name_of(n.left, b)
@@ -534,4 +559,5 @@ def python_references(text: str) -> list[RawRef]:
             # Aliases (``e = os.environ``) are used on lines the first reduction may have dropped.
             tree = ast.parse(text)
             stmts = list(all_statements(tree.body))
-    return reads_among(_candidate_nodes(stmts, lines), b)
+    nodes = list(_candidate_nodes(stmts, lines))
+    return reads_among(nodes, b, python_guards(nodes, stmts, lambda n: is_read(n, b)))

@@ -1,0 +1,151 @@
+"""How the code around a read copes with an unset variable: defaults after method chains, tests,
+comparisons, guards that raise, try/except, Rails ERB config. Shaped after real Rails, Node and
+Python apps (optional integrations behind ``.present?``, ``.presence || default``, ``if (!x) throw``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from parity.code.files import source_files
+from parity.code.patterns import go_references, js_references, ruby_references
+from parity.code.python_refs import python_references
+from parity.code.refs import RawRef
+
+
+def _by_name(refs: list[RawRef]) -> dict[str, list[RawRef]]:
+    out: dict[str, list[RawRef]] = {}
+    for r in refs:
+        out.setdefault(r.name, []).append(r)
+    return out
+
+
+RUBY = """\
+config.port = ENV['MAIL_PORT']&.to_i || 587
+config.pool = ENV['DB_POOL'].presence || "5"
+on = (key = ENV["TWITTER_KEY"]).present? && ENV["TWITTER_SECRET"].present?
+return if ENV['SLACK_HOOK'].blank?
+open = ENV['SKIP_INVITES'] != 'true'
+length = ENV['LOG_LENGTH'].present? ? ENV['LOG_LENGTH'].to_i : 200
+within = Utils.parse_duration(ENV['CONFIRM_WITHIN']).presence || 3.days
+raise "APP_SECRET must be set" unless ENV['APP_SECRET'].present?
+key = ENV['PLAIN_KEY']
+loud = ENV['LOUD'].downcase == 'true'
+"""
+
+
+@pytest.mark.parametrize(
+    ("key", "default"),
+    [("MAIL_PORT", "587"), ("DB_POOL", "5"), ("CONFIRM_WITHIN", "3.days")],
+)
+def test_ruby_default_after_a_nil_safe_chain_or_a_helper(key: str, default: str) -> None:
+    (ref,) = _by_name(ruby_references(RUBY))[key]
+    assert ref.has_default and ref.default == default and not ref.crashes
+
+
+@pytest.mark.parametrize("key", ["TWITTER_KEY", "TWITTER_SECRET", "SLACK_HOOK", "LOG_LENGTH"])
+def test_ruby_tested_reads_cope(key: str) -> None:
+    refs = _by_name(ruby_references(RUBY))[key]
+    # LOG_LENGTH: the second read is the ternary branch behind the first read's test.
+    assert refs and all(r.has_default and not r.crashes for r in refs)
+
+
+def test_ruby_comparison_is_a_switch_and_a_raise_is_a_requirement() -> None:
+    got = _by_name(ruby_references(RUBY))
+    (skip,) = got["SKIP_INVITES"]
+    assert skip.boolean and skip.has_default
+    (secret,) = got["APP_SECRET"]
+    assert secret.crashes and not secret.has_default
+    (plain,) = got["PLAIN_KEY"]
+    assert not plain.has_default and not plain.crashes
+    # ``nil.downcase`` raises: a switch, but not one that copes with being unset.
+    (loud,) = got["LOUD"]
+    assert loud.boolean and not loud.has_default
+
+
+JS = """\
+if (!process.env.DATABASE_URL) {
+  throw new Error("DATABASE_URL is required");
+}
+if (process.env.SENTRY_DSN) init(process.env.SENTRY_DSN);
+const on = process.env.FEATURE_SEARCH === "true";
+const proxy = process.env.HTTP_PROXY ? agent() : undefined;
+const list = process.env.ALLOWED_HOSTS?.split(",") ?? [];
+const bucket = process.env.BUCKET;
+if (!process.env.CDN_HOST) return null;
+"""
+
+
+def test_js_guards() -> None:
+    got = _by_name(js_references(JS))
+    assert got["DATABASE_URL"][0].crashes
+    assert got["SENTRY_DSN"][0].has_default  # the test; the call inside runs only when set
+    assert got["FEATURE_SEARCH"][0].boolean and got["FEATURE_SEARCH"][0].has_default
+    assert got["HTTP_PROXY"][0].has_default
+    assert not got["BUCKET"][0].has_default and not got["BUCKET"][0].crashes
+    assert got["CDN_HOST"][0].has_default and not got["CDN_HOST"][0].crashes  # returns, does not throw
+
+
+def test_go_comparison_with_a_boolean_literal() -> None:
+    src = 'import "os"\nfunc main() {\n\tif os.Getenv("ENABLE_TRACING") == "1" {\n\t\tgo trace()\n\t}\n\tu := os.Getenv("UPSTREAM")\n}\n'
+    got = _by_name(go_references(src))
+    assert got["ENABLE_TRACING"][0].boolean
+    assert not got["UPSTREAM"][0].boolean and not got["UPSTREAM"][0].has_default
+
+
+PY = """\
+import os
+A = os.environ.get("POOL_SIZE") or str(DEFAULT_POOL)
+B = int_or_default(os.environ.get("MAX_UPLOAD"), 20000)
+C = int_or_none(os.environ.get("TIMEOUT"))
+D = os.getenv("SIGNUP_ENABLED") == "true"
+if os.getenv("SENTRY_DSN"):
+    import sentry_sdk
+if not os.getenv("SECRET_KEY"):
+    raise RuntimeError("SECRET_KEY is required")
+try:
+    E = os.environ["REDIS_URL"]
+except KeyError:
+    E = None
+if "WORKERS" in os.environ:
+    F = os.environ["WORKERS"]
+G = os.environ["DATABASE_URL"]
+H = os.getenv("DEBUG_SQL").lower() == "true"
+"""
+
+
+@pytest.mark.parametrize(
+    ("key", "default"),
+    [("POOL_SIZE", "str(DEFAULT_POOL)"), ("MAX_UPLOAD", "20000"), ("TIMEOUT", "None")],
+)
+def test_python_defaults_through_or_and_defaulting_casts(key: str, default: str) -> None:
+    (ref,) = _by_name(python_references(PY))[key]
+    assert ref.has_default and ref.default == default
+
+
+def test_python_guards() -> None:
+    got = _by_name(python_references(PY))
+    assert got["SIGNUP_ENABLED"][0].boolean and got["SIGNUP_ENABLED"][0].has_default
+    assert got["SENTRY_DSN"][0].has_default
+    assert got["SECRET_KEY"][0].crashes
+    assert got["REDIS_URL"][0].has_default and not got["REDIS_URL"][0].crashes  # KeyError caught
+    assert all(r.has_default and not r.crashes for r in got["WORKERS"])  # read only when present
+    assert got["DATABASE_URL"][0].crashes
+    # ``None.lower()`` raises: a switch, not one that copes.
+    assert got["DEBUG_SQL"][0].boolean and not got["DEBUG_SQL"][0].has_default
+
+
+def test_rails_erb_config_is_read_as_ruby(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "database.yml").write_text(
+        "production:\n  pool: <%= ENV['DATABASE_POOL'].presence || \"20\" %>\n"
+    )
+    (tmp_path / "config" / "app.yml").write_text("name: <%= ENV['NOT_ERB'] %>\n")
+    (tmp_path / "database.yml").write_text("pool: <%= ENV['TOP_LEVEL'] %>\n")
+    (tmp_path / "views").mkdir()
+    (tmp_path / "views" / "home.html.erb").write_text("<%= ENV['BANNER_TEXT'] %>\n")
+    langs = dict(source_files(tmp_path))
+    assert langs == {"config/database.yml": "ruby", "views/home.html.erb": "ruby"}
+    pool = ruby_references((tmp_path / "config" / "database.yml").read_text())
+    assert [(r.name, r.default) for r in pool] == [("DATABASE_POOL", "20")]
