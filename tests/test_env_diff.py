@@ -128,17 +128,52 @@ def test_gitignored_and_vendor_folders_are_skipped(tmp_path: Path) -> None:
 
 def test_declared_override_is_not_drift(tmp_path: Path) -> None:
     files = {
-        "s1/.env.example": "PORT=\n",
-        "s1/.env.production": "PORT=8000\n",
-        "s2/.env.example": "PORT=\n",
-        "s2/.env.production": "PORT=9000\n",
+        "s1/.env.example": "CACHE_TTL=\n",
+        "s1/.env.production": "CACHE_TTL=60\n",
+        "s2/.env.example": "CACHE_TTL=\n",
+        "s2/.env.production": "CACHE_TTL=300\n",
     }
     root = _repo(tmp_path, files)
     project, env = load_project(root, "production")
     assert "ENV006" in {f.code for f in diff_env(project, env, files=env_files(project)).findings}
-    (root / "parity.toml").write_text('overrides = ["PORT"]\n')
+    (root / "parity.toml").write_text('overrides = ["CACHE_TTL"]\n')
     project, env = load_project(root, "production")
     assert "ENV006" not in {f.code for f in diff_env(project, env, files=env_files(project)).findings}
+
+
+def _drift(root: Path) -> set[str]:
+    project, env = load_project(root, "production")
+    return {f.key or "" for f in diff_env(project, env, files=env_files(project)).findings if f.code == "ENV006"}
+
+
+def test_keys_meant_to_differ_are_no_drift(tmp_path: Path) -> None:
+    # Shaped after microservice demos: each service listens on its own port and names itself for
+    # tracing, while a shared collector address must agree.
+    compose = (
+        "services:\n"
+        "  cart:\n    image: demo/cart\n    environment:\n"
+        "      PORT: '7070'\n      OTEL_SERVICE_NAME: cart\n      OTEL_RESOURCE_ATTRIBUTES: service.namespace=demo,service.name=cart\n"
+        "      COLLECTOR_URL: http://otel:4317\n"
+        "  checkout:\n    image: demo/checkout\n    environment:\n"
+        "      PORT: '5050'\n      OTEL_SERVICE_NAME: checkout\n      OTEL_RESOURCE_ATTRIBUTES: service.namespace=demo,service.name=checkout\n"
+        "      COLLECTOR_URL: http://otel:4318\n"
+    )
+    root = _repo(tmp_path, {"compose.yaml": compose})
+    assert _drift(root) == {"COLLECTOR_URL"}
+
+
+def test_drift_is_within_one_deployment(tmp_path: Path) -> None:
+    # A repository of separate compose projects (one folder each): the same name, different apps.
+    def project(db: str, pool: str) -> str:
+        return (
+            f"services:\n  {db}-db:\n    image: postgres:16\n    environment:\n"
+            f"      POSTGRES_DB: {db}\n      POOL: '{pool}'\n"
+            f"  {db}-cache:\n    image: redis:7\n    environment:\n      POOL: '10'\n"
+        )
+
+    root = _repo(tmp_path, {"gitea/compose.yaml": project("gitea", "5"), "wiki/compose.yaml": project("wiki", "10")})
+    # POSTGRES_DB differs only across the two projects; POOL differs inside gitea's.
+    assert _drift(root) == {"POOL"}
 
 
 def test_invalid_config_names_file_and_key(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ candidate · ENV008 placeholder value · ENV009 malformed line · ENV010 no env 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
+import re
 from dataclasses import dataclass
 
 from parity.env.clip import clip
@@ -362,14 +363,27 @@ def _cross_service(
     for env in targets.values():
         for k in env.values:
             keys.setdefault(k, None)
+    group = deployments(project, targets)
     for key in keys:
         holders = {name: env.values[key] for name, env in targets.items() if key in env.values}
         values = {v.value for v in holders.values()}
         if len(holders) >= 2 and len(values) > 1:
-            differing = [n for n in holders if key not in overrides_for(project, n)]
-            if len({holders[n].value for n in differing}) > 1:
-                shown = ", ".join(f"{n}={clip(display_value(holders[n], secrets))}" for n in holders)
-                first = holders[differing[0]]
+            if is_per_service(key):
+                continue
+            # Drift is between services deployed together (one compose project, one manifests
+            # folder): a repository of several examples shares names, not values. A value naming
+            # its own service (OTEL_SERVICE_NAME=cart in cart) differs by design.
+            differing = [
+                n
+                for n in holders
+                if key not in overrides_for(project, n) and not _names_itself(n, holders[n].value)
+            ]
+            for gid in dict.fromkeys(group.get(n, 0) for n in differing):
+                members = [n for n in differing if group.get(n, 0) == gid]
+                if len({holders[n].value for n in members}) < 2:
+                    continue
+                shown = ", ".join(f"{n}={clip(display_value(holders[n], secrets))}" for n in members)
+                first = holders[members[0]]
                 yield Finding(
                     "ENV006",
                     Severity.WARNING,
@@ -399,3 +413,49 @@ def _cross_service(
                 key,
                 f"`parity env consolidate --env {environment} --apply`",
             )
+
+
+# Keys each service sets for itself: where it listens and what it calls itself.
+_PER_SERVICE = re.compile(
+    r"(?:PORT|HOST|HOSTNAME|BIND|BIND_ADDR(?:ESS)?|LISTEN_ADDR(?:ESS)?|LISTEN_PORT|ADDR(?:ESS)?|"
+    r"(?:[A-Z0-9]+_)?SERVICE_NAME|APP_NAME|OTEL_RESOURCE_ATTRIBUTES)"
+)
+
+
+def is_per_service(key: str) -> bool:
+    """``PORT``, ``HOST``, ``OTEL_SERVICE_NAME``: meant to differ between services."""
+    return _PER_SERVICE.fullmatch(key) is not None
+
+
+def _names_itself(service: str, value: str) -> bool:
+    name = service.rsplit("/", 1)[-1].lower()
+    if len(name) < 3:
+        return False
+    low = value.lower()
+    return any(v in low for v in {name, name.replace("-", "_"), name.replace("_", "-"), name.replace("-", "")})
+
+
+def deployments(project: Project, targets: Mapping[str, EffectiveEnv]) -> dict[str, int]:
+    """Service → the number of the deployment it belongs to: services whose runtime units share
+    a compose project or manifests folder are one; services without units (folders of env files)
+    are one together."""
+    homes: dict[str, set[str]] = {}
+    for s in project.services:
+        if s.name in targets:
+            homes[s.name] = {str(u.home) for u in s.units} or {"<folders>"}
+    group: dict[str, int] = {}
+    owner: dict[str, int] = {}
+    for name, hs in homes.items():
+        ids = {owner[h] for h in hs if h in owner}
+        gid = min(ids) if ids else len(owner) + len(group) + 1
+        for other, g in list(group.items()):
+            if g in ids:
+                group[other] = gid
+        for h, g in list(owner.items()):
+            if g in ids:
+                owner[h] = gid
+        for h in hs:
+            owner[h] = gid
+        group[name] = gid
+    return group
+
