@@ -143,7 +143,9 @@ def test_declared_override_is_not_drift(tmp_path: Path) -> None:
 
 def _drift(root: Path) -> set[str]:
     project, env = load_project(root, "production")
-    return {f.key or "" for f in diff_env(project, env, files=env_files(project)).findings if f.code == "ENV006"}
+    return {
+        f.key or "" for f in diff_env(project, env, files=env_files(project)).findings if f.code == "ENV006"
+    }
 
 
 def test_keys_meant_to_differ_are_no_drift(tmp_path: Path) -> None:
@@ -171,7 +173,9 @@ def test_drift_is_within_one_deployment(tmp_path: Path) -> None:
             f"  {db}-cache:\n    image: redis:7\n    environment:\n      POOL: '10'\n"
         )
 
-    root = _repo(tmp_path, {"gitea/compose.yaml": project("gitea", "5"), "wiki/compose.yaml": project("wiki", "10")})
+    root = _repo(
+        tmp_path, {"gitea/compose.yaml": project("gitea", "5"), "wiki/compose.yaml": project("wiki", "10")}
+    )
     # POSTGRES_DB differs only across the two projects; POOL differs inside gitea's.
     assert _drift(root) == {"POOL"}
 

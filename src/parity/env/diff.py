@@ -8,8 +8,8 @@ candidate · ENV008 placeholder value · ENV009 malformed line · ENV010 no env 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
 import re
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from parity.env.clip import clip
@@ -432,7 +432,9 @@ def _names_itself(service: str, value: str) -> bool:
     if len(name) < 3:
         return False
     low = value.lower()
-    return any(v in low for v in {name, name.replace("-", "_"), name.replace("_", "-"), name.replace("-", "")})
+    return any(
+        v in low for v in {name, name.replace("-", "_"), name.replace("_", "-"), name.replace("-", "")}
+    )
 
 
 def deployments(project: Project, targets: Mapping[str, EffectiveEnv]) -> dict[str, int]:
@@ -458,4 +460,3 @@ def deployments(project: Project, targets: Mapping[str, EffectiveEnv]) -> dict[s
             owner[h] = gid
         group[name] = gid
     return group
-
