@@ -543,6 +543,27 @@ def test_missing_required_env_file_invalid_format_and_unset_warning(tmp_path: Pa
         ("SRC011", 10),
     ]
     assert compose_env(root) == {"BLANK": ""}
+    # A variable inside another key's value breaks that value: a warning.
+    assert next(f for f in findings if f.code == "SRC011").severity == "warning"
+
+
+def test_unset_passthrough_variable_is_a_note(tmp_path: Path) -> None:
+    # Shaped after self-hosting compose files that forward every optional setting as X=${X}.
+    root = project_with(
+        tmp_path,
+        {
+            "compose.yaml": """
+            services:
+              webapp:
+                build: ./services/webapp
+                environment:
+                  - SMTP_USERNAME=${SMTP_USERNAME}
+                  - PUBLIC_URL=https://${DOMAIN}/app
+            """
+        },
+    )
+    got = {f.key: f.severity for f in source_findings(discover(root), "production") if f.code == "SRC011"}
+    assert got == {"SMTP_USERNAME": "info", "PUBLIC_URL": "warning"}
 
 
 @pytest.mark.parametrize(

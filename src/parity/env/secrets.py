@@ -85,10 +85,18 @@ FINGERPRINT_PREFIX = "hmac:"
 FINGERPRINT_HEX = 16  # 64 bits: too many to guess from, plenty to tell values apart
 
 
+# Framework prefixes that say where a variable is visible, not what it holds: Next.js's
+# ``NEXT_PRIVATE_SMTP_HOST`` is "server side only"; the rest of the name decides.
+_SCOPE_PREFIXES = ("NEXT_PRIVATE_",)
+
+
 def is_secret_key(key: str, extra_patterns: Iterable[str] = ()) -> bool:
     upper = key.upper()
     if any(fnmatch.fnmatchcase(upper, p.upper()) for p in extra_patterns):
         return True
+    for prefix in _SCOPE_PREFIXES:
+        if upper.startswith(prefix) and len(upper) > len(prefix):
+            upper = upper[len(prefix) :]
     if any(fnmatch.fnmatchcase(upper, p) for p in NOT_SECRET_KEYS):
         return False
     return any(fnmatch.fnmatchcase(upper, p) for p in SECRET_KEY_PATTERNS)

@@ -233,10 +233,15 @@ def _interp(
             col.add("SRC008", Severity.ERROR, exc.message, file, line, key=key, service=service)
         return None
     for name in dict.fromkeys(res.unset):
+        # ``X: ${X}`` forwards an optional setting from the variables file: unset, the service
+        # sees X empty, which the env check judges against the code and the example (ENV002).
+        # A variable inside a longer value (``URL: http://${HOST}:80``) breaks the value.
+        passthrough = key == name and text.strip() in (f"${{{name}}}", f"${name}")
         col.add(
             "SRC011",
-            Severity.WARNING,
-            f"variable {name} is not set; docker compose substitutes an empty string",
+            Severity.INFO if passthrough else Severity.WARNING,
+            f"variable {name} is not set; docker compose substitutes an empty string"
+            + (f" (the service sees {name} empty)" if passthrough else ""),
             file,
             line,
             key=key,
