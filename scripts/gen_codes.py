@@ -21,13 +21,15 @@ ENV = [
         "ENV001",
         "error",
         "a key the reference lists is missing in the target (warning against the `code` reference "
-        "when no read of it raises)",
+        "when no read of it raises; a note when the service copes without it: every production read "
+        "has a default or a guard, or only tests, CI, build or development config read it)",
     ),
     (
         "ENV002",
         "error",
         "a key the reference lists is empty in the target (warning against the `code` reference "
-        "when no read of it raises)",
+        "when no read of it raises; a note when the service copes without it or the reference "
+        "leaves it empty too)",
     ),
     ("ENV003", "warning", "a key in the target that no reference file and no code knows (stale)"),
     (
@@ -43,7 +45,10 @@ ENV = [
     (
         "ENV006",
         "warning",
-        "the same key has different values across services in one environment (drift), unless declared an override",
+        "the same key has different values across services deployed together (one compose project or "
+        "manifests folder) in one environment (drift), unless declared an override; keys each service "
+        "sets for itself (`PORT`, `HOST`, `*SERVICE_NAME`, `GOMEMLIMIT`…) and values naming their own "
+        "service are not drift",
     ),
     ("ENV007", "info", "a key has the same value in every service: a candidate for the root `.env.<env>`"),
     ("ENV008", "error", "a target value is still a placeholder (`changeme`, `<...>`, `TODO`, `xxx`)"),

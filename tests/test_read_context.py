@@ -96,7 +96,7 @@ def _app(tmp_path: Path) -> Path:
                 build: ./api
                 env_file: [api/.env.production]
             """,
-            "api/.env.example": "SECRET_KEY=change-me\nPAGE_SIZE=20\nSENTRY_DSN=\n",
+            "api/.env.example": "SECRET_KEY=change-me\nPAGE_SIZE=20\nSENTRY_DSN=\nTEST_API_TOKEN=test-token\n",
             "api/.env.production": "DATABASE_URL=postgres://db.internal/app\n",
             "api/Dockerfile": """
             FROM --platform=$BUILDPLATFORM python:3.12
@@ -143,6 +143,9 @@ def test_only_production_reads_fail_the_check_and_optional_example_keys_are_note
     assert notes["PAGE_SIZE"]["severity"] == "info"
     assert "optional: the code copes without it at api/app.py:3" in notes["PAGE_SIZE"]["message"]
     assert notes["SECRET_KEY"]["severity"] == "error"
+    # Listed in the example but read only by the tests: production does not need it.
+    assert notes["TEST_API_TOKEN"]["severity"] == "info"
+    assert "only test code reads it (api/tests/test_app.py:2)" in notes["TEST_API_TOKEN"]["message"]
     apart = [n for s in report["sections"] for n in s.get("notes", []) if "listed apart" in n]
     assert apart and "in test files" in apart[0] and "in script files" in apart[0]
     assert r.returncode == 1

@@ -112,6 +112,7 @@ if "WORKERS" in os.environ:
     F = os.environ["WORKERS"]
 G = os.environ["DATABASE_URL"]
 H = os.getenv("DEBUG_SQL").lower() == "true"
+I = json.loads(os.environ["PROXY_HEADER"]) if "PROXY_HEADER" in os.environ else None
 """
 
 
@@ -132,6 +133,7 @@ def test_python_guards() -> None:
     assert got["REDIS_URL"][0].has_default and not got["REDIS_URL"][0].crashes  # KeyError caught
     assert all(r.has_default and not r.crashes for r in got["WORKERS"])  # read only when present
     assert got["DATABASE_URL"][0].crashes
+    assert all(r.has_default and not r.crashes for r in got["PROXY_HEADER"])  # behind `if … in os.environ`
     # ``None.lower()`` raises: a switch, not one that copes.
     assert got["DEBUG_SQL"][0].boolean and not got["DEBUG_SQL"][0].has_default
 

@@ -8,9 +8,10 @@ FLG001    warning   a flag the code reads is set in no env file of the target: t
 FLG002    error     a flag is on in another environment (staging) but off or unset in the target
 FLG003    error     a flag's value is no recognizable boolean (``ture``, ``yes please``); warning outside
                     the target
-FLG004    error     an env var read without a default is missing in the target: a crash (error) or a
-                    silent None/empty value (warning)
-FLG005    warning   an env var read without a default is set but empty in the target
+FLG004    error     an env var read without a default is missing in the target: a crash (error); a read
+                    built to get None (``os.getenv``, ``process.env``) is a note
+FLG005    warning   an env var read without a default is set but empty in the target (a note when the
+                    read copes with None)
 FLG006    info      a key set in the target's env files that no code reads (stale)
 FLG007    info      a flag on in every environment: ready to remove
 FLG008    info      a flag off or unset in every environment: dead code or forgotten

@@ -102,6 +102,12 @@ def python_guards(
                 cope.guarded = cope.guarded or found[1]
         elif isinstance(n, ast.IfExp | ast.While):
             tested(n.test, None)
+            checked = _membership_key(n.test)
+            if isinstance(n, ast.IfExp) and checked is not None:
+                # ``json.loads(os.environ["X"]) if "X" in os.environ else None``
+                for sub in ast.walk(n.body):
+                    if isinstance(sub, ast.Subscript) and is_read(sub) and _key_of(sub.slice) == checked:
+                        at(sub).caught = True
         elif isinstance(n, ast.Call) and n.args and is_read(n.args[0]):
             name = _func_name(n.func)
             if _DEFAULTING_CALL.search(name):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from parity.env.clip import clip
 from parity.env.layers import EnvFiles, effective_env
 from parity.env.lint import duplicates, is_boolean_typo, is_placeholder, linted_env_files
-from parity.env.secrets import display, display_value, is_secret, is_secret_key
+from parity.env.secrets import display, display_value, is_credential_key
 from parity.model.env import EffectiveEnv, EnvFile, EnvValue
 from parity.model.findings import Finding, Severity
 from parity.project import Project
@@ -40,7 +40,7 @@ def _example_secret(key: str, value: str, example: str, extra: list[str]) -> boo
     """A secret whose target value is the committed example's own (``SECRET_KEY=data encryption
     key with 32 char`` copied as is): everyone who reads the repository knows it."""
     v = value.strip()
-    return bool(v) and v == example.strip() and len(v) >= 4 and is_secret(key, v, extra)
+    return bool(v) and v == example.strip() and len(v) >= 4 and is_credential_key(key, extra)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +132,10 @@ def diff_env(
     ``code``, empty, pointing at the read). ``label`` is how messages name it ("the example",
     "staging"). ``optional``: (service, key) pairs whose absence is a warning, not an error
     (code that reads the key as None/empty). ``known_keys`` are keys the code reads: a target
-    key that no reference and no code knows is stale. ``defaulted``: (service, key) → the read
-    where the service's code copes with the key missing (a default, a guard); a reference file
-    listing it describes an option, so its absence or emptiness is a note, not a gap.
+    key that no reference and no code knows is stale. ``defaulted``: (service, key) → why the service
+    copes with the key missing ("the code copes without it at file:line": a default, a guard; or
+    only code that does not run in production reads it); a reference file listing it describes an
+    option, so its absence or emptiness is a note, not a gap.
     """
     defaulted = defaulted or {}
     files = files or EnvFiles(project.fs)
@@ -210,7 +211,7 @@ def diff_env(
                         "env",
                         f"{key} is missing in {service.name} ({environment}){default}"
                         + (f" (the repository has no {environment} layer)" if layerless else "")
-                        + (f"; optional: the code copes without it at {coped}" if coped else ""),
+                        + (f"; optional: {coped}" if coped else ""),
                         service.name,
                         environment,
                         rel_target,
@@ -252,10 +253,9 @@ def diff_env(
             elif tv.value == "":
                 status = "empty"
                 coped = defaulted.get((service.name, key)) if rv.layer != "code" else None
-                # Empty in the reference file too (``DISCORD_CLIENT_ID=`` under "leave empty to
-                # disable"): empty is the documented choice, unless it is a secret, which no
-                # deployment may leave empty.
-                as_documented = rv.layer != "code" and rv.value == "" and not is_secret_key(key, secrets)
+                # Empty in the reference file too (``DISCORD_CLIENT_SECRET=`` under "leave empty
+                # to disable"): the example runs that way, so empty is a documented choice.
+                as_documented = rv.layer != "code" and rv.value == ""
                 findings.append(
                     Finding(
                         "ENV002",
@@ -267,7 +267,7 @@ def diff_env(
                         "env",
                         f"{key} is empty in {service.name} ({environment}) but {said} "
                         + ("reads it without a default" if rv.layer == "code" else "lists it")
-                        + (f"; optional: the code copes without it at {coped}" if coped else "")
+                        + (f"; optional: {coped}" if coped else "")
                         + ("; empty there too" if as_documented and not coped else ""),
                         service.name,
                         environment,
@@ -415,10 +415,12 @@ def _cross_service(
             )
 
 
-# Keys each service sets for itself: where it listens and what it calls itself.
+# Keys each service sets for itself: where it listens, what it calls itself…
 _PER_SERVICE = re.compile(
     r"(?:PORT|HOST|HOSTNAME|BIND|BIND_ADDR(?:ESS)?|LISTEN_ADDR(?:ESS)?|LISTEN_PORT|ADDR(?:ESS)?|"
-    r"(?:[A-Z0-9]+_)?SERVICE_NAME|APP_NAME|OTEL_RESOURCE_ATTRIBUTES)"
+    r"(?:[A-Z0-9]+_)?SERVICE_NAME|APP_NAME|OTEL_RESOURCE_ATTRIBUTES|"
+    # and how much of the machine it takes: sized per service.
+    r"GOMEMLIMIT|GOMAXPROCS|JAVA_OPTS|JAVA_TOOL_OPTIONS|NODE_OPTIONS|(?:[A-Z0-9]+_)?(?:WORKERS|CONCURRENCY|MEMORY_LIMIT))"
 )
 
 

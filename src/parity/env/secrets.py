@@ -90,6 +90,25 @@ FINGERPRINT_HEX = 16  # 64 bits: too many to guess from, plenty to tell values a
 _SCOPE_PREFIXES = ("NEXT_PRIVATE_",)
 
 
+# What makes a key a credential when parity *judges* a value (a published example secret), as
+# opposed to masking it, which errs wide (*SESSION*, *COOKIE*, *AUTH* hide settings too).
+_CREDENTIAL = re.compile(
+    r"(?:^|_)(?:SECRET|SECRETS|PASSWORD|PASSWD|PASS|PWD|PASSPHRASE|TOKEN|APIKEY|SALT|CREDENTIALS?)(?:_|$)"
+    r"|(?:^|_)(?:API|PRIVATE|SECRET|SIGNING|ENCRYPTION|ACCESS|MASTER|LICENSE)_KEY(?:_|$)|^KEY$|_KEY$"
+)
+
+
+def is_credential_key(key: str, extra_patterns: Iterable[str] = ()) -> bool:
+    """A key whose name says it holds a credential (``SECRET_KEY``, ``DB_PASSWORD``, ``API_TOKEN``),
+    or one the config declares secret; narrower than :func:`is_secret_key`."""
+    upper = key.upper()
+    if any(fnmatch.fnmatchcase(upper, p.upper()) for p in extra_patterns):
+        return True
+    if any(fnmatch.fnmatchcase(upper, p) for p in NOT_SECRET_KEYS):
+        return False
+    return _CREDENTIAL.search(upper) is not None
+
+
 def is_secret_key(key: str, extra_patterns: Iterable[str] = ()) -> bool:
     upper = key.upper()
     if any(fnmatch.fnmatchcase(upper, p.upper()) for p in extra_patterns):

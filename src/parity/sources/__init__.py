@@ -198,7 +198,9 @@ def _layerless(project: Project, environment: str, col: Collector, compose: list
     parts = [p for p in (used, ", ".join(k8s[:3])) if p]
     col.add(
         "SRC030",
-        Severity.WARNING,
+        # What parity assumed, not a gap in the repository: a note, so a CI gate does not warn on
+        # every run of a repository that deploys from its only compose file.
+        Severity.INFO,
         f"no {environment} layer found (no .env.{environment}, compose.{environment}.yml, "
         f"{environment}/ folder, k8s overlay or values-{environment}.yaml); analysed "
         + (" and ".join(parts) if parts else "the env files")

@@ -83,22 +83,31 @@ def required_reads(scan: ScanResult) -> list[RequiredRead]:
 
 
 def defaulted_reads(project: Project, scan: ScanResult) -> dict[tuple[str, str], str]:
-    """``(service, key) → file:line`` for the keys a service's code reads, in production code, only
-    where it copes with a missing value (a default, a guard): a reference listing such a key is
-    describing an option, and its absence is no gap. A key also read without a default (or only in
-    tests and tooling) is not here."""
+    """``(service, key) → why`` for the keys a service copes without: its production code reads
+    them only where it copes with a missing value (a default, a guard), or only code that does not
+    run in production (tests, CI, build, development config) reads them. A reference listing such
+    a key describes an option, so its absence is no gap. A key also read without a default in
+    production code is not here."""
     from parity.code.refs import SYSTEM_VARS
 
     by: dict[tuple[str, str], list[Reference]] = {}
     coded = [s.name for s in project.code_services()]
     runtime_known = any(s.units and s.code_folder is not None for s in project.services)
     for r in scan.references:
-        if r.kind != "env" or r.dynamic or r.context != "service" or r.name in SYSTEM_VARS:
+        if r.kind != "env" or r.dynamic or r.name in SYSTEM_VARS:
             continue
         owners = project.sharing_code(r.service) if r.service else ([] if runtime_known else coded)
         for svc in owners:
             by.setdefault((svc, r.name), []).append(r)
-    return {k: refs[0].where for k, refs in by.items() if all(r.has_default and not r.crashes for r in refs)}
+    out: dict[tuple[str, str], str] = {}
+    for k, refs in by.items():
+        live = [r for r in refs if r.context == "service"]
+        if live and all(r.has_default and not r.crashes for r in live):
+            out[k] = f"the code copes without it at {live[0].where}"
+        elif not live:
+            # Read only by tests, CI, build or development config (config/environments/development.rb).
+            out[k] = f"only {refs[0].context} code reads it ({refs[0].where})"
+    return out
 
 
 def _code_reference(project: Project, scan: ScanResult | None) -> CodeReference:
