@@ -111,6 +111,9 @@ def test_missing_key_without_safe_default_is_written_empty_and_still_fails(tmp_p
     (shop / "services/web/.env.example").write_text(
         (shop / "services/web/.env.example").read_text() + "STRIPE_SECRET_KEY=sk_test_FAKE\n"
     )
+    # The web code uses it (a key the example lists that no code reads would only be a note).
+    config = shop / "services/web/src/config.js"
+    config.write_text(config.read_text() + "export const stripeKey = process.env.STRIPE_SECRET_KEY;\n")
     code, out = invoke("env", "sync", str(shop), "--apply", *SETS)
     web = (shop / "services/web/.env.production").read_text()
     assert "# parity: STRIPE_SECRET_KEY needs a value for production" in web

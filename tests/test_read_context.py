@@ -149,3 +149,43 @@ def test_only_production_reads_fail_the_check_and_optional_example_keys_are_note
     apart = [n for s in report["sections"] for n in s.get("notes", []) if "listed apart" in n]
     assert apart and "in test files" in apart[0] and "in script files" in apart[0]
     assert r.returncode == 1
+
+
+def test_keys_no_code_of_the_service_reads_and_staging_divergence(tmp_path: Path) -> None:
+    # Shaped after apps whose example lists integrations nothing reads any more, next to keys
+    # that libraries read by convention (DATABASE_URL) and a staging that turns a feature on.
+    root = _write(
+        tmp_path,
+        {
+            "compose.yaml": """
+            services:
+              web:
+                build: ./web
+                env_file: [web/.env.production]
+            """,
+            "web/.env.example": "OLD_OAUTH_KEY=\nDATABASE_URL=postgres://localhost/app\nPAGE_SIZE=20\nTENANT_ACME_KEY=\n",
+            "web/.env.staging": "PAGE_SIZE=50\n",
+            "web/.env.production": "OTHER=1\n",
+            "web/app.py": """
+            import os
+            PAGE_SIZE = int(os.getenv("PAGE_SIZE", "20"))
+            KEY = os.getenv(f"TENANT_{os.getenv('TENANT', 'ACME')}_KEY")
+            """,
+        },
+    )
+
+    def findings(*extra: str) -> dict[str, dict[str, str]]:
+        r = run_cli("check", "--env", "production", "--format", "json", *extra, str(root))
+        report = json.loads(r.stdout)
+        return {f["key"]: f for s in report["sections"] for f in s["findings"] if f["code"] == "ENV001"}
+
+    example = findings()
+    assert example["OLD_OAUTH_KEY"]["severity"] == "info"
+    assert "no code of web reads it" in example["OLD_OAUTH_KEY"]["message"]
+    # A library reads DATABASE_URL by convention; a name built at run time may be TENANT_ACME_KEY.
+    assert example["DATABASE_URL"]["severity"] == "error"
+    assert example["TENANT_ACME_KEY"]["severity"] == "error"
+    assert example["PAGE_SIZE"]["severity"] == "info"
+    # Staging sets PAGE_SIZE: production runs on the default, which differs from staging.
+    staging = findings("--reference", "staging")
+    assert staging["PAGE_SIZE"]["severity"] == "warning"

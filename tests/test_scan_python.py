@@ -184,3 +184,30 @@ def test_python_decouple_and_django_environ() -> None:
         ("SENTRY_DSN", 11, "", True, False, False),
         ("REGION", 12, None, False, True, False),
     ]
+
+
+def test_a_subclass_of_a_settings_class_is_a_settings_class() -> None:
+    # Shaped after apps that split settings into a base class and the app's class.
+    src = textwrap.dedent(
+        """
+        from pydantic_settings import BaseSettings
+
+        class LoggingSettings(BaseSettings):
+            LOG_LEVEL: str = "info"
+
+        class AppSettings(LoggingSettings):
+            SSO_ENABLED: bool = False
+            SSO_CLIENT_ID: str | None = None
+            DATA_DIR: str
+
+        class Unrelated:
+            NOT_A_SETTING: str = "x"
+        """
+    )
+    got = {r.name: (r.has_default, r.crashes) for r in python_references(src)}
+    assert got == {
+        "LOG_LEVEL": (True, False),
+        "SSO_ENABLED": (True, False),
+        "SSO_CLIENT_ID": (True, False),
+        "DATA_DIR": (False, True),
+    }

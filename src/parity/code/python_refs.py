@@ -101,6 +101,17 @@ class Bindings:
             elif isinstance(node, ast.ImportFrom) and node.module == "environ":
                 b.env_classes.update(a.asname or a.name for a in node.names if a.name == "Env")
         b._environ_getters()
+        # ``class AppSettings(AppLoggingSettings)`` where ``AppLoggingSettings(BaseSettings)``: a
+        # subclass of a settings class is one too (a few rounds settle chains in any order).
+        classes = [n for n in stmts if isinstance(n, ast.ClassDef)]
+        for _ in range(3):
+            grew = False
+            for c in classes:
+                if c.name not in b.settings_bases and any(dotted(x) in b.settings_bases for x in c.bases):
+                    b.settings_bases.add(c.name)
+                    grew = True
+            if not grew:
+                break
         # Aliases by assignment (``env = os.environ``; ``get = env.get``) may chain; a few rounds settle them.
         assigns = [n for n in stmts if isinstance(n, ast.Assign) and len(n.targets) == 1]
         for _ in range(3):

@@ -207,7 +207,13 @@ def diff_env(
                 findings.append(
                     Finding(
                         "ENV001",
-                        Severity.INFO if layerless or coped else Severity.WARNING if soft else Severity.ERROR,
+                        Severity.INFO
+                        if layerless or (coped and reference == "example")
+                        # Another deployment sets it: the code copes, but production behaves
+                        # differently from staging (a feature left at its default).
+                        else Severity.WARNING
+                        if soft or coped
+                        else Severity.ERROR,
                         "env",
                         f"{key} is missing in {service.name} ({environment}){default}"
                         + (f" (the repository has no {environment} layer)" if layerless else "")

@@ -5,6 +5,8 @@ It lives above ``parity.env`` (the model and editor of env files), because it br
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -82,6 +84,60 @@ def required_reads(scan: ScanResult) -> list[RequiredRead]:
     ]
 
 
+# Variables that libraries and platforms read by convention, so no read in the app's own code
+# proves nothing: ``DATABASE_URL`` (Rails, Prisma), ``AWS_*`` (every AWS SDK), ``OTEL_*``
+# (OpenTelemetry SDKs), ``SENTRY_*``, ``PG*`` (libpq), proxies, ``PORT`` (platforms).
+_IMPLICIT = re.compile(
+    r"DATABASE_URL|REDIS_URL|SECRET_KEY_BASE|RACK_ENV|NODE_ENV|DJANGO_SETTINGS_MODULE|PORT|"
+    r"WEB_CONCURRENCY|TZ|HTTPS?_PROXY|NO_PROXY|PG[A-Z]+|"
+    r"(?:RAILS|SENTRY|AWS|GOOGLE|GCP|AZURE|OTEL|DD|NEW_RELIC|SSL|REQUESTS|PYTHON|NODE|JAVA|SPRING|"
+    r"CELERY|PRISMA|NEXTAUTH|NEXT|VERCEL|LOG)_[A-Z0-9_]+"
+)
+# Languages whose runtime binds env vars to config without naming them in code (Spring's relaxed
+# binding, .NET's configuration providers): for their services, no read proves nothing either.
+_BINDS_IMPLICITLY = frozenset({"java", "csharp"})
+
+
+class CopedKeys(dict[tuple[str, str], str]):
+    """:func:`defaulted_reads`' answer: the keys found, and for services whose code was scanned
+    whole (``unread``), any other key that no code of the service reads at all."""
+
+    def __init__(self, unread: dict[str, frozenset[str]]) -> None:
+        super().__init__()
+        self.unread = unread  # service → the keys (and glob prefixes) its code reads
+
+    def get(self, key: tuple[str, str], default: str | None = None) -> str | None:  # type: ignore[override]
+        found = super().get(key)
+        if found is not None:
+            return found
+        service, name = key
+        reads = self.unread.get(service)
+        if reads is None or name in reads or _IMPLICIT.fullmatch(name):
+            return default
+        if any("*" in r and fnmatch.fnmatchcase(name, r) for r in reads):
+            return default  # ``ENV["#{provider}_KEY"]`` may read it
+        return f"no code of {service} reads it"
+
+
+def unread_services(project: Project, scan: ScanResult) -> dict[str, frozenset[str]]:
+    """Service → every key its code reads (literal names, ``PREFIX*`` for names built at run
+    time), for the services whose code is here and in languages parity reads whole."""
+    reads: dict[str, set[str]] = {}
+    langs: dict[str, set[str]] = {}
+    runtime_known = any(s.units and s.code_folder is not None for s in project.services)
+    coded = [s.name for s in project.code_services()]
+    for r in scan.references:
+        if r.kind != "env":
+            continue
+        owners = project.sharing_code(r.service) if r.service else ([] if runtime_known else coded)
+        for svc in owners:
+            reads.setdefault(svc, set()).add(r.name)
+            langs.setdefault(svc, set()).add(r.language)
+    return {
+        svc: frozenset(keys) for svc, keys in reads.items() if not (langs.get(svc, set()) & _BINDS_IMPLICITLY)
+    }
+
+
 def defaulted_reads(project: Project, scan: ScanResult) -> dict[tuple[str, str], str]:
     """``(service, key) → why`` for the keys a service copes without: its production code reads
     them only where it copes with a missing value (a default, a guard), or only code that does not
@@ -99,7 +155,7 @@ def defaulted_reads(project: Project, scan: ScanResult) -> dict[tuple[str, str],
         owners = project.sharing_code(r.service) if r.service else ([] if runtime_known else coded)
         for svc in owners:
             by.setdefault((svc, r.name), []).append(r)
-    out: dict[tuple[str, str], str] = {}
+    out = CopedKeys(unread_services(project, scan))
     for k, refs in by.items():
         live = [r for r in refs if r.context == "service"]
         if live and all(r.has_default and not r.crashes for r in live):
