@@ -151,3 +151,74 @@ def test_rails_erb_config_is_read_as_ruby(tmp_path: Path) -> None:
     assert langs == {"config/database.yml": "ruby", "views/home.html.erb": "ruby"}
     pool = ruby_references((tmp_path / "config" / "database.yml").read_text())
     assert [(r.name, r.default) for r in pool] == [("DATABASE_POOL", "20")]
+
+
+def test_walrus_test_is_a_guard() -> None:
+    src = 'import os\nif admins := os.getenv("ADMINS"):\n    ADMINS = admins.split(",")\n'
+    (ref,) = python_references(src)
+    assert ref.name == "ADMINS" and ref.has_default
+
+
+def test_settings_fields_the_module_passes_are_not_required() -> None:
+    # Shaped after apps whose factory generates secrets into the data dir when unset.
+    src = """\
+from pydantic_settings import BaseSettings
+
+class AppSettings(BaseSettings):
+    SECRET: str
+    DATA_DIR: str
+
+def build(data_dir):
+    secrets = {"SECRET": generate(data_dir)}
+    return AppSettings(**secrets)
+"""
+    got = {r.name: r for r in python_references(src)}
+    assert got["SECRET"].has_default and not got["SECRET"].crashes
+    assert got["DATA_DIR"].crashes
+
+
+def _helper_project(root: Path) -> Path:
+    files = {
+        "app/parsers.py": (
+            "import os\n\n"
+            "def get_bool_from_env(key, default='NO'):\n"
+            "    return os.getenv(key, default).lower() in ('y', 'yes', 't', 'true', '1')\n\n"
+            "def get_int_from_env(key, default=None):\n"
+            "    if key not in os.environ:\n        return default\n"
+            "    return int(os.environ[key])\n\n"
+            "def must(key):\n    return os.environ[key]\n"
+        ),
+        "app/settings.py": (
+            "import os\nfrom app.parsers import get_bool_from_env, get_int_from_env, must\n\n"
+            "def envsecret(s, default=None):\n"
+            "    if path := os.getenv(s + '_FILE'):\n        return open(path).read()\n"
+            "    return os.getenv(s, default)\n\n"
+            "RECURSIVE = get_bool_from_env('CONSUMER_RECURSIVE')\n"
+            "WORKERS = get_int_from_env('WEB_WORKERS', 2)\n"
+            "TIMEOUT = get_int_from_env('TIMEOUT')\n"
+            "SECRET_KEY = envsecret('SECRET_KEY')\n"
+            "DB = must('DATABASE_NAME')\n"
+        ),
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def test_reads_through_python_helper_functions_across_modules(tmp_path: Path) -> None:
+    from parity.code.scan import scan
+
+    refs = scan(_helper_project(tmp_path)).references
+    got = {r.name: r for r in refs if not r.dynamic}
+    recursive = got["CONSUMER_RECURSIVE"]
+    assert (recursive.via, recursive.default, recursive.has_default, recursive.boolean) == (
+        "get_bool_from_env()", "NO", True, True,
+    )  # fmt: skip
+    assert got["WEB_WORKERS"].default == "2" and got["WEB_WORKERS"].has_default
+    # get_int_from_env checks `key not in os.environ` first: no crash, None when unset.
+    assert not got["TIMEOUT"].has_default and not got["TIMEOUT"].crashes
+    assert not got["SECRET_KEY"].has_default and not got["SECRET_KEY"].crashes
+    assert got["DATABASE_NAME"].crashes
+    # The wrappers' own generic reads are not reads of "any key" (only the `s + "_FILE"` one stays).
+    assert [r.name for r in refs if r.dynamic] == ["*_FILE"]

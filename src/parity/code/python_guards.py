@@ -84,6 +84,8 @@ def python_guards(
         inner = node.operand if isinstance(node, ast.UnaryOp) and negated else node
         parts = inner.values if isinstance(inner, ast.BoolOp) else [inner]
         for part in parts:
+            if isinstance(part, ast.NamedExpr):  # ``if v := os.getenv("X"):``
+                part = part.value
             if is_read(part):
                 if negated and body is not None and _raises(body):
                     at(part).crashes = True

@@ -69,6 +69,8 @@ class Bindings:
     # when the key is missing and no default is given.
     strict: set[str] = field(default_factory=set)
     env_classes: set[str] = field(default_factory=set)
+    # class name → fields the module passes when it builds the class (``S(SECRET=…, **extra)``)
+    given_fields: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, tree: ast.Module, stmts: list[ast.stmt] | None = None) -> Bindings:
@@ -112,6 +114,29 @@ class Bindings:
                     grew = True
             if not grew:
                 break
+        dicts = {
+            n.targets[0].id: {
+                k.value for k in n.value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)
+            }
+            for n in stmts
+            if isinstance(n, ast.Assign)
+            and len(n.targets) == 1
+            and isinstance(n.targets[0], ast.Name)
+            and isinstance(n.value, ast.Dict)
+        }
+        for n in stmts:
+            call = n.value if isinstance(n, ast.Assign | ast.Return | ast.Expr) else None
+            if (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Name)
+                and call.func.id in b.settings_bases
+            ):
+                names = b.given_fields.setdefault(call.func.id, set())
+                for kw in call.keywords:
+                    if kw.arg is not None:
+                        names.add(kw.arg)
+                    elif isinstance(kw.value, ast.Name):
+                        names |= dicts.get(kw.value.id, set())
         # Aliases by assignment (``env = os.environ``; ``get = env.get``) may chain; a few rounds settle them.
         assigns = [n for n in stmts if isinstance(n, ast.Assign) and len(n.targets) == 1]
         for _ in range(3):
@@ -408,14 +433,16 @@ def _strict_call(n: ast.Call, b: Bindings, func: str) -> list[RawRef]:
 
 
 def _settings_fields(cls: ast.ClassDef, b: Bindings) -> list[RawRef]:
+    given = b.given_fields.get(cls.name, set())
     return [
         RawRef(
             f.env,
             f.line,
             f"pydantic-settings {cls.name}.{f.field}",
             default=_literal(f.default) if f.default is not None and f.has_default else None,
-            has_default=f.has_default,
-            crashes=not f.has_default,
+            # ``AppSettings(SECRET=generate(...))``: the module passes it, the env need not.
+            has_default=f.has_default or f.field in given,
+            crashes=not (f.has_default or f.field in given),
         )
         for f in settings_fields(cls, b)
     ]

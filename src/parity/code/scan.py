@@ -29,12 +29,13 @@ from typing import TYPE_CHECKING
 import ahocorasick_rs
 
 from parity.code.context import BUILD, SERVICE, context_of, dockerfile_runtime_lines, runtime_mentions
-from parity.code.files import Ignores, git_source_files, split_tree, walk_tree
+from parity.code.files import Ignores, git_source_files, source_files, split_tree, walk_tree
 from parity.code.refs import DEFAULT_FLAG_PATTERNS, RawRef, Reference, ScanNote, ScanResult, is_flag_name
 from parity.errors import FileRefused, ParityError
 from parity.safefs import open_beneath
 
 if TYPE_CHECKING:
+    from parity.code.python_helpers import Helper
     from parity.project import Project
 
 MAX_BYTES = 2_000_000  # larger source files are generated (bundles, vendored blobs), not written by hand
@@ -71,7 +72,11 @@ def _prefilter(language: str) -> ahocorasick_rs.BytesAhoCorasick:
 
 
 def read_source(
-    root: str, rel: str, language: str, max_bytes: int = MAX_BYTES
+    root: str,
+    rel: str,
+    language: str,
+    max_bytes: int = MAX_BYTES,
+    prefilter: ahocorasick_rs.BytesAhoCorasick | None = None,
 ) -> tuple[str | None, str | None]:
     """``(text, None)`` when the file deserves extraction, ``(None, note)`` when skipped with a reason,
     ``(None, None)`` when the prefilter rules it out (nothing to say)."""
@@ -102,7 +107,7 @@ def read_source(
         return None, f"skipped: cannot read ({exc.strerror})"
     finally:
         os.close(fd)
-    if not _prefilter(language).find_matches_as_indexes(data):
+    if not (prefilter or _prefilter(language)).find_matches_as_indexes(data):
         return None, None
     if b"\0" in data[:8192]:
         return None, "skipped: binary file"
@@ -218,9 +223,52 @@ def scan(
         for rel, lang_, raws, note in results:
             _collect(rel, lang_, raws, note, services, pats, refs, notes, mentioned)
             parsed += bool(raws)
+    refs = _through_helpers(root, refs, services, pats, notes, mentioned)
     refs.sort(key=lambda r: (r.file, r.line, r.name))
     notes.sort(key=lambda n: n.file)
     return ScanResult(tuple(refs), tuple(notes), seen, parsed)
+
+
+def _through_helpers(
+    root: Path,
+    refs: list[Reference],
+    services: Sequence[tuple[str, str]],
+    pats: tuple[str, ...],
+    notes: list[ScanNote],
+    mentioned: frozenset[str],
+) -> list[Reference]:
+    """Add the reads made through Python wrapper functions (:mod:`parity.code.python_helpers`).
+
+    A wrapper's own read names no key (``os.getenv(s)``), so the modules to look in are those with
+    such a read; every Python module calling one is then read for its calls."""
+    from parity.code.python_helpers import helper_reads, helpers_in
+
+    candidates = sorted({r.file for r in refs if r.language == "python" and r.dynamic})
+    helpers: dict[str, Helper] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for rel in candidates:
+        text, _ = read_source(str(root), rel, "python")
+        for h in helpers_in(text or ""):
+            helpers.setdefault(h.name, h)
+            spans.setdefault(rel, []).append((h.line_start, h.line_end))
+    if not helpers:
+        return refs
+    # The wrapper's generic read is not a read of "any key": its callers say which.
+    kept = [
+        r
+        for r in refs
+        if not (r.dynamic and r.name == "*" and any(a <= r.line <= b for a, b in spans.get(r.file, ())))
+    ]
+    names = ahocorasick_rs.BytesAhoCorasick(
+        [n.encode() for n in helpers], matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST
+    )
+    for rel, lang in source_files(root):
+        if lang != "python":
+            continue
+        text, _ = read_source(str(root), rel, "python", prefilter=names)
+        if text:
+            _collect(rel, "python", helper_reads(text, helpers), None, services, pats, kept, notes, mentioned)
+    return kept
 
 
 def _collect(
