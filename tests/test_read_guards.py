@@ -222,3 +222,37 @@ def test_reads_through_python_helper_functions_across_modules(tmp_path: Path) ->
     assert got["DATABASE_NAME"].crashes
     # The wrappers' own generic reads are not reads of "any key" (only the `s + "_FILE"` one stays).
     assert [r.name for r in refs if r.dynamic] == ["*_FILE"]
+
+
+def test_go_helper_functions_are_readers() -> None:
+    # Shaped after Go services that map required env into struct fields through one helper.
+    src = """package main
+
+import (
+\t"fmt"
+\t"os"
+)
+
+func mustMapEnv(target *string, envKey string) {
+\tv := os.Getenv(envKey)
+\tif v == "" {
+\t\tpanic(fmt.Sprintf("environment variable %q not set", envKey))
+\t}
+\t*target = v
+}
+
+func optional(key string) string { return os.Getenv(key) }
+
+func main() {
+\tvar addr, port string
+\tmustMapEnv(&addr, "CART_ADDR")
+\tmustMapEnv(&port, "CHECKOUT_PORT")
+\tregion := optional("REGION")
+\tfmt.Println(addr, port, region)
+}
+"""
+    got = {r.name: r for r in go_references(src)}
+    assert set(got) == {"CART_ADDR", "CHECKOUT_PORT", "REGION"}  # no "*" from the helpers' own reads
+    assert got["CART_ADDR"].crashes and got["CART_ADDR"].via == "mustMapEnv()"
+    assert got["CHECKOUT_PORT"].line == 21
+    assert not got["REGION"].crashes and not got["REGION"].has_default

@@ -275,7 +275,70 @@ def go_references(text: str) -> list[RawRef]:
     aliases = {m["a"] or "os" for m in _GO_OS_ALIAS.finditer(text)} - {"import"}
     if re.search(r"\bimport\s+\"os\"", text):
         aliases.add("os")
-    return [*run_rules(text, masked, GO_RULES, os_names=aliases or {"os"}), *_sdk(text, masked)]
+    refs = [*run_rules(text, masked, GO_RULES, os_names=aliases or {"os"}), *_sdk(text, masked)]
+    helpers = _go_helpers(masked)
+    if not helpers:
+        return refs
+    lines = _Lines(text)
+    spans = [(lines.line(a), lines.line(b)) for _, _, _, a, b in helpers]
+    # A helper's own ``os.Getenv(key)`` is not a read of "any key": its callers say which.
+    out = [r for r in refs if not (r.dynamic and any(a <= r.line <= b for a, b in spans))]
+    for name, index, crashes, _, _ in helpers:
+        for m in re.finditer(rf"(?<![\w.]){re.escape(name)}\(", masked):
+            args = _go_args(masked, m.end())
+            if index < len(args) and re.fullmatch(r"\s*\"\x01*\"\s*", masked[args[index][0] : args[index][1]]):
+                a, b = args[index]
+                lit = text[a:b].strip()[1:-1]
+                if lit:
+                    out.append(RawRef(lit, lines.line(m.start()), f"{name}()", crashes=crashes))
+    return out
+
+
+_GO_FUNC = re.compile(r"^func\s+(?P<name>[A-Za-z_]\w*)\((?P<params>[^)]*)\)[^{\n]*\{", re.M)
+_GO_FAILS = re.compile(r"\bpanic\(|\blog\.Fatal|\bos\.Exit\(|\.Fatal\w*\(")
+
+
+def _go_args(masked: str, start: int) -> list[tuple[int, int]]:
+    """Spans of the top-level arguments of the call whose ``(`` ends at ``start``."""
+    depth, out, begin = 0, [], start
+    for i in range(start, min(len(masked), start + 2000)):
+        c = masked[i]
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            if depth == 0:
+                out.append((begin, i))
+                return out
+            depth -= 1
+        elif c == "," and depth == 0:
+            out.append((begin, i))
+            begin = i + 1
+    return out
+
+
+def _go_helpers(masked: str) -> list[tuple[str, int, bool, int, int]]:
+    """``(name, key parameter index, fails when unset, body start, body end)`` of the functions
+    whose parameter is the key of an ``os.Getenv``/``os.LookupEnv`` in their body
+    (``func mustMapEnv(target *string, key string) { v := os.Getenv(key); if v == "" { panic(…) } }``)."""
+    out = []
+    for m in _GO_FUNC.finditer(masked):
+        depth, end = 1, None
+        for i in range(m.end(), len(masked)):
+            if masked[i] == "{":
+                depth += 1
+            elif masked[i] == "}":
+                depth -= 1
+                if depth == 0:
+                    end = i
+                    break
+        if end is None:
+            continue
+        body = masked[m.end() : end]
+        params = [p.strip().split()[0] for p in m["params"].split(",") if p.strip()]
+        read = re.search(r"\.(?:Getenv|LookupEnv)\(\s*(?P<p>[A-Za-z_]\w*)\s*\)", body)
+        if read and read["p"] in params:
+            out.append((m["name"], params.index(read["p"]), bool(_GO_FAILS.search(body)), m.start(), end))
+    return out
 
 
 def java_references(text: str) -> list[RawRef]:
