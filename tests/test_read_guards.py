@@ -256,3 +256,43 @@ func main() {
     assert got["CART_ADDR"].crashes and got["CART_ADDR"].via == "mustMapEnv()"
     assert got["CHECKOUT_PORT"].line == 21
     assert not got["REGION"].crashes and not got["REGION"].has_default
+
+
+def test_csharp_environment_and_configuration_reads() -> None:
+    from parity.code.tree_reads import csharp_references
+
+    src = """
+var host = Environment.GetEnvironmentVariable("DB_HOST") ?? "localhost";
+var key = Environment.GetEnvironmentVariable("JWT_SECRET");
+var issuer = builder.Configuration["Jwt:Issuer"];
+var ttl = configuration.GetValue<int>("Cache:Ttl", 60);
+var db = Configuration.GetConnectionString("Default");
+var label = $"{Environment.GetEnvironmentVariable($"X_{n}")}";
+"""
+    got = {r.name: r for r in csharp_references(src)}
+    assert set(got) == {"DB_HOST", "JWT_SECRET", "Jwt__Issuer", "Cache__Ttl", "ConnectionStrings__Default"}
+    assert got["DB_HOST"].default == "localhost" and got["DB_HOST"].has_default
+    assert not got["JWT_SECRET"].has_default
+    assert got["Cache__Ttl"].default == "60"
+    assert got["Jwt__Issuer"].line == 4
+
+
+def test_rust_env_var_by_what_the_code_does_with_the_result() -> None:
+    from parity.code.tree_reads import rust_references
+
+    src = """use std::env;
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let url = env::var("DATABASE_URL").expect("DATABASE_URL must be set");
+    let port = std::env::var("PORT").unwrap_or("8080".to_string());
+    let debug = env::var("DEBUG").ok();
+    let key = env::var("API_KEY")?;
+    let sha = env!("GIT_SHA");
+    let tag = option_env!("BUILD_TAG");
+    Ok(())
+}
+"""
+    got = {r.name: r for r in rust_references(src)}
+    assert got["DATABASE_URL"].crashes and got["API_KEY"].crashes
+    assert got["PORT"].has_default and got["PORT"].default == "8080"
+    assert got["DEBUG"].has_default and not got["DEBUG"].crashes
+    assert got["GIT_SHA"].context == "build" and got["BUILD_TAG"].context == "build"

@@ -34,7 +34,7 @@ _EXT = {
     ".vue": "javascript", ".svelte": "javascript",
     ".go": "go", ".rb": "ruby", ".rake": "ruby", ".erb": "ruby",
     ".java": "java", ".kt": "java", ".kts": "java",
-    ".php": "php",
+    ".php": "php", ".cs": "csharp", ".rs": "rust",
     ".sh": "shell", ".bash": "shell", ".zsh": "shell",
 }  # fmt: skip
 

@@ -286,7 +286,9 @@ def go_references(text: str) -> list[RawRef]:
     for name, index, crashes, _, _ in helpers:
         for m in re.finditer(rf"(?<![\w.]){re.escape(name)}\(", masked):
             args = _go_args(masked, m.end())
-            if index < len(args) and re.fullmatch(r"\s*\"\x01*\"\s*", masked[args[index][0] : args[index][1]]):
+            if index < len(args) and re.fullmatch(
+                r"\s*\"\x01*\"\s*", masked[args[index][0] : args[index][1]]
+            ):
                 a, b = args[index]
                 lit = text[a:b].strip()[1:-1]
                 if lit:

@@ -51,6 +51,8 @@ TRIGGERS: dict[str, tuple[bytes, ...]] = {
     "java": (b"getenv", *_SDK_TOKENS),
     "ruby": (b"ENV", *_SDK_TOKENS),
     "php": (b"env", b"ENV", *_SDK_TOKENS),
+    "csharp": (b"GetEnvironmentVariable", b"onfig", b"ettings", *_SDK_TOKENS),
+    "rust": (b"env",),
     "shell": (b"$",),
     "dockerfile": (b"$",),
     "compose": (b"$",),
@@ -123,6 +125,10 @@ def extract(text: str, language: str) -> list[RawRef]:
         from parity.code.python_refs import python_references
 
         return python_references(text)
+    if language in ("csharp", "rust"):
+        from parity.code.tree_reads import csharp_references, rust_references
+
+        return csharp_references(text) if language == "csharp" else rust_references(text)
     from parity.code.patterns import EXTRACTORS
 
     return EXTRACTORS[language](text)
