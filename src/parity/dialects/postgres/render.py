@@ -10,6 +10,7 @@ migration planner's business.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import singledispatch
 
 from parity.dialects.base import RenderError
@@ -138,10 +139,39 @@ def render(change: Change, context: Schema | None = None) -> list[str]:
     raise RenderError(f"PostgreSQL cannot render a change of kind '{type(change).__name__}'")
 
 
+_NEXTVAL = re.compile(r"^nextval\('(?P<seq>[^']+)'(?:::regclass)?\)$", re.I)
+_IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
+_SEQ_NAME = re.compile(rf"^{_IDENT}(?:\.{_IDENT})?$")
+_SEQ_TYPES = frozenset({"smallint", "integer", "bigint"})
+
+
+def _owned_sequences(table: str, columns: Iterable[Column]) -> tuple[list[str], list[str]]:
+    """``(before, after)`` statements for the sequences that ``serial`` columns draw from.
+
+    The catalog shows a ``serial`` column as ``DEFAULT nextval('t_id_seq'::regclass)``; the
+    sequence is a separate object that a new table or column needs first (else: relation
+    "t_id_seq" does not exist), then owned by the column, as ``serial`` would have made it."""
+    before, after = [], []
+    for col in columns:
+        m = _NEXTVAL.match((col.raw_default or "").strip())
+        if m is None:
+            continue
+        seq = m["seq"]
+        if not _SEQ_NAME.match(seq):
+            raise RenderError(
+                f"cannot render the sequence of {table}.{col.name}: {seq!r} is not a sequence name"
+            )
+        as_type = f" AS {col.raw_type.lower()}" if col.raw_type.lower() in _SEQ_TYPES else ""
+        before.append(f"CREATE SEQUENCE IF NOT EXISTS {seq}{as_type}")
+        after.append(f"ALTER SEQUENCE {seq} OWNED BY {q(table)}.{q(col.name)}")
+    return before, after
+
+
 @render.register
 def _(change: AddTable, context: Schema | None = None) -> list[str]:
     t = change.definition
-    return [create_table_sql(t), *(create_index_sql(t.name, ix) for ix in t.indexes)]
+    before, after = _owned_sequences(t.name, t.columns)
+    return [*before, create_table_sql(t), *after, *(create_index_sql(t.name, ix) for ix in t.indexes)]
 
 
 @render.register
@@ -151,7 +181,8 @@ def _(change: DropTable, context: Schema | None = None) -> list[str]:
 
 @render.register
 def _(change: AddColumn, context: Schema | None = None) -> list[str]:
-    return [f"ALTER TABLE {q(change.table)} ADD COLUMN {column_sql(change.column)}"]
+    before, after = _owned_sequences(change.table, [change.column])
+    return [*before, f"ALTER TABLE {q(change.table)} ADD COLUMN {column_sql(change.column)}", *after]
 
 
 @render.register
