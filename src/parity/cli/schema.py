@@ -39,7 +39,14 @@ def _text(result: SchemaDiff, section: Section) -> str:
     from parity.model.changes import ProductionOnly
 
     lines = [f"{section.title}", *section.notes, ""]
-    for row, finding in zip(result.rows, section.findings, strict=True):
+    # The app's own migration history comes first: its pending revisions are the real gap.
+    for finding in section.findings:
+        if finding.code == "SCH009":
+            lines.append(f"! [{finding.code}] {finding.message}")
+            if finding.fix:
+                lines.append(f"    fix: {finding.fix}")
+    per_row = [f for f in section.findings if f.code != "SCH009"]
+    for row, finding in zip(result.rows, per_row, strict=True):
         marker = "=" if isinstance(row.change, ProductionOnly) else "+"
         lines.append(f"{marker} [{finding.code}] {finding.message}")
         if row.impact.lock:

@@ -43,6 +43,7 @@ from parity.model.changes import (
 from parity.model.findings import Finding, Section, Severity, Table
 from parity.model.schema import Schema
 from parity.project import Project
+from parity.schema.apptool import Revision, find_alembic, is_tool_table
 from parity.schema.discover import find_database_url, find_schema_source
 from parity.schema.sources import dev_server, load_desired
 
@@ -79,6 +80,8 @@ CODE_DOCS = {
     "SCH006": "a view, enum, sequence or trigger is missing or differs",
     "SCH007": "an object only the database has (drift; kept, never dropped)",
     "SCH008": "a column looks renamed (one gone, one of the same type added)",
+    "SCH009": "the application's own migration tool (Alembic, Flask-Migrate) has revisions the database has not run "
+    "(error, listed by id and message), or no history in the database (warning)",
 }
 
 
@@ -88,6 +91,75 @@ class ImpactRow:
     impact: Impact
     sql: tuple[str, ...]
     rows: RowCount | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStatus:
+    """Where the database stands in the application's own migration history.
+
+    ``applied`` is None when the database has no history table of the tool."""
+
+    tool: str
+    script_dir: str
+    heads: tuple[str, ...]
+    applied: tuple[str, ...] | None
+    pending: tuple[Revision, ...]
+    unknown: tuple[str, ...]  # applied revisions the checkout does not have
+    command: str
+
+
+def _alembic_applied(dialect_name: str, url: str) -> tuple[str, ...]:
+    """``alembic_version`` rows, read in a read-only session like the rest of the inspection."""
+    query = "SELECT version_num FROM alembic_version"
+    if dialect_name == "sqlite":
+        from parity.dialects.sqlite.inspect import connect_readonly
+
+        conn = connect_readonly(url)
+        try:
+            return tuple(str(r[0]) for r in conn.execute(query).fetchall())
+        finally:
+            conn.close()
+    if dialect_name == "postgres":
+        from parity.dialects.postgres.inspect import connect
+
+        pg = connect(url)
+        try:
+            with pg.transaction():
+                return tuple(str(r[0]) for r in pg.execute(query).fetchall())
+        finally:
+            pg.close()
+    from parity.dialects.mysql.inspect import connect as my_connect
+
+    my = my_connect(url, read_only=True)
+    try:
+        with my.cursor() as cur:
+            cur.execute(query)
+            return tuple(str(r[0]) for r in cur.fetchall())
+    finally:
+        my.close()
+
+
+def tool_status(project: Project, dialect_name: str, url: str, current: Schema) -> ToolStatus | None:
+    """The Alembic history of the project against the database, when the project uses Alembic."""
+    alembic = find_alembic(project.root)
+    if alembic is None:
+        return None
+    applied: tuple[str, ...] | None = None
+    if current.table("alembic_version") is not None:
+        try:
+            applied = _alembic_applied(dialect_name, url)
+        except Exception:  # any driver error: the history is unknown, never fatal
+            applied = None
+    known = set(alembic.revisions)
+    return ToolStatus(
+        "Flask-Migrate" if alembic.flask else "Alembic",
+        project.rel(alembic.script_dir),
+        tuple(alembic.heads),
+        applied,
+        tuple(alembic.pending(set(applied))) if applied is not None else (),
+        tuple(a for a in applied or () if a not in known),
+        alembic.upgrade_command,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +175,7 @@ class SchemaDiff:
     rows: tuple[ImpactRow, ...]
     service: str | None = None
     source_lines: dict[str, int] = field(default_factory=dict)
+    tool: ToolStatus | None = None
 
     @property
     def pending(self) -> tuple[Change, ...]:
@@ -166,7 +239,15 @@ def diff_schema(
     # where parity keeps its own scratch databases (memory, a throwaway server).
     scratch_server = dev_server(location.url, dev_url, project.config.schema_.dev_url, project.config_file)
     desired = load_desired(source, dialect, project.root, scratch_server, target=location.url)
-    changes = compare(current, desired, dialect.compare_options)
+    # A migration tool's history table is the tool's, not a table only production has.
+    changes = [
+        c
+        for c in compare(current, desired, dialect.compare_options)
+        if not (
+            isinstance(c, ProductionOnly) and c.object_kind == "table" and is_tool_table(c.object_name or "")
+        )
+    ]
+    tool = tool_status(project, dialect.name, location.url, current)
     tables = sorted({t for c in changes if (t := c.table_name) and current.table(t) is not None})
     counts = dialect.row_counts(location.url, tables) if count_rows and tables else {}
     rows = tuple(
@@ -183,6 +264,7 @@ def diff_schema(
         rows,
         location.service,
         _source_lines(project.root, source, changes),
+        tool,
     )
 
 
@@ -300,7 +382,21 @@ def section_from_diff(result: SchemaDiff, project: Project, environment: str) ->
                 "; ".join(_first_line(s) for s in r.sql) or "-- kept",
             )
         )
+    tool_tables: list[Table] = []
+    if result.tool is not None:
+        tool_findings, tool_table = _tool_findings(result.tool, result.service, environment)
+        findings.extend(tool_findings)
+        tool_tables.extend(tool_table)
     notes = [f"{result.dialect} database {_shown_url(result.url, project)} vs declared schema {source_file}"]
+    if (
+        result.tool is not None
+        and result.tool.applied
+        and not result.tool.pending
+        and not result.tool.unknown
+    ):
+        notes.append(
+            f"{result.tool.tool} ({result.tool.script_dir}): the database is at head {', '.join(result.tool.heads)}"
+        )
     if not result.changes:
         notes.append("no differences: the database matches the declared schema")
     worst = max(
@@ -316,14 +412,80 @@ def section_from_diff(result: SchemaDiff, project: Project, environment: str) ->
         SECTION_TITLE,
         tuple(findings),
         (
-            Table(
-                "Changes", ("change", "table", "rows", "rewrite", "lock", "safety", "sql"), tuple(table_rows)
+            *tool_tables,
+            *(
+                (
+                    Table(
+                        "Changes",
+                        ("change", "table", "rows", "rewrite", "lock", "safety", "sql"),
+                        tuple(table_rows),
+                    ),
+                )
+                if table_rows
+                else ()
             ),
-        )
-        if table_rows
-        else (),
+        ),
         tuple(notes),
         blocks,
+    )
+
+
+def _tool_findings(
+    tool: ToolStatus, service: str | None, environment: str
+) -> tuple[list[Finding], list[Table]]:
+    """The app's own migration history as findings: pending revisions are the real gap."""
+    out: list[Finding] = []
+    if tool.applied is None:
+        out.append(
+            Finding(
+                "SCH009",
+                Severity.WARNING,
+                "schema",
+                f"{tool.tool} manages this schema ({tool.script_dir}) but the database has no alembic_version "
+                "table: the tool has never run here, or the database was built another way",
+                service=service,
+                environment=environment,
+                fix=f"once the schema matches revision R, record it with `alembic stamp R`; then `{tool.command}`",
+            )
+        )
+        return out, []
+    if tool.unknown:
+        out.append(
+            Finding(
+                "SCH009",
+                Severity.WARNING,
+                "schema",
+                f"the database is at {tool.tool} revision {', '.join(tool.unknown)}, which {tool.script_dir} "
+                "does not have (a newer deploy, or a branch main never merged)",
+                service=service,
+                environment=environment,
+                key=tool.unknown[0],
+            )
+        )
+    if tool.pending:
+        shown = "; ".join(f"{r.id} ({r.message})" if r.message else r.id for r in tool.pending[:5])
+        more = f"; and {len(tool.pending) - 5} more" if len(tool.pending) > 5 else ""
+        first = tool.pending[0]
+        out.append(
+            Finding(
+                "SCH009",
+                Severity.ERROR,
+                "schema",
+                f"{len(tool.pending)} {tool.tool} revision{'s' if len(tool.pending) != 1 else ''} pending in "
+                f"{environment} (the database is at {', '.join(tool.applied) or 'none'}, main's head is "
+                f"{', '.join(tool.heads)}): {shown}{more}",
+                service=service,
+                environment=environment,
+                file=None,
+                key=first.id,
+                fix=f"run the app's own migrations: `{tool.command}` (the model differences below are what they do)",
+            )
+        )
+    rows = tuple((r.id, r.message, ", ".join(r.down) or "-", r.file.name) for r in tool.pending)
+    return out, (
+        [Table(f"Pending {tool.tool} revisions", ("revision", "message", "after", "file"), rows)]
+        if rows
+        else []
     )
 
 
