@@ -114,3 +114,64 @@ def test_a_script_location_outside_the_repository_is_ignored(tmp_path: Path, bad
     root.mkdir()
     (root / "alembic.ini").write_text(f"[alembic]\nscript_location = {bad}\n")
     assert find_alembic(root) is None
+
+
+def test_schema_diff_sql_is_what_migrate_would_run(tmp_path: Path) -> None:
+    # Piped to sqlite3 or psql, the script must never half-migrate: refused changes are comments.
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db/schema.sql").write_text(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT NOT NULL, nick TEXT);\n"
+    )
+    db = tmp_path / "prod.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.execute("INSERT INTO users (name) VALUES ('old row')")
+    conn.commit()
+    conn.close()
+    out = run_cli(
+        "schema",
+        "diff",
+        str(tmp_path),
+        "--db",
+        f"sqlite:///{db}",
+        "--schema",
+        "db/schema.sql",
+        "--format",
+        "sql",
+    ).stdout
+    refused = [line for line in out.splitlines() if "email" in line]
+    assert refused and all(line.startswith("--") for line in refused), out
+    assert "-- refused (PLN001)" in out
+    assert out.count("BEGIN;") == 1 and out.count("COMMIT;") == 1
+    conn = sqlite3.connect(db)
+    conn.executescript(out)
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(users)")]
+    rows = conn.execute("SELECT name FROM users").fetchall()
+    conn.close()
+    assert cols == ["id", "name", "nick"] and rows == [("old row",)]
+
+
+@pytest.mark.postgres
+def test_schema_diff_sql_on_postgres_sets_timeouts_inside_a_transaction(tmp_path: Path, pg_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE users (id serial PRIMARY KEY, name text)")
+        conn.execute("INSERT INTO users (name) VALUES ('old row')")
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db/schema.sql").write_text(
+        "CREATE TABLE users (id serial PRIMARY KEY, name text, email text NOT NULL, nick text);\n"
+        "CREATE TABLE orders (id serial PRIMARY KEY, user_id integer REFERENCES users (id));\n"
+    )
+    out = run_cli(
+        "schema", "diff", str(tmp_path), "--db", pg_url, "--schema", "db/schema.sql",
+        "--dev-url", pg_url, "--format", "sql",
+    ).stdout  # fmt: skip
+    lines = [line for line in out.splitlines() if line and not line.startswith("--")]
+    assert lines[0] == "BEGIN;" and lines[1].startswith("SET LOCAL lock_timeout") and lines[-1] == "COMMIT;"
+    assert not any("email" in line for line in lines)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(out.encode())
+        tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        assert {"users", "orders"} <= tables
+        conn.execute("INSERT INTO orders (user_id) VALUES (1)")

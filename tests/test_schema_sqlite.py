@@ -69,7 +69,8 @@ def test_shop_text_and_sql_formats(shop: Path) -> None:
     assert "ALTER TABLE orders ADD COLUMN status TEXT NOT NULL DEFAULT 'new';" in text.stdout
     sql = runner.invoke(app, ["schema", "diff", str(shop), "--format", "sql"])
     assert "CREATE INDEX idx_orders_status ON orders (status);" in sql.stdout
-    assert "-- kept: never dropped" in sql.stdout
+    assert "production-only objects are never dropped" in sql.stdout
+    assert sql.stdout.count("BEGIN;") == 1 and sql.stdout.rstrip().endswith("COMMIT;")
 
 
 def test_inspecting_never_writes(shop: Path) -> None:

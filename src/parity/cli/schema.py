@@ -67,14 +67,35 @@ def _text(result: SchemaDiff, section: Section) -> str:
 
 
 def _sql(result: SchemaDiff) -> str:
-    from parity.model.changes import ProductionOnly, describe
+    """What ``migrate`` would run, as a script to read or pipe to ``psql``/``sqlite3``: the plan's
+    migrations with their timeouts, each transactional one between BEGIN and COMMIT, and what
+    parity refuses or keeps as comments only (a refused statement never reaches the pipe)."""
+    from parity import dialects
+    from parity.model.changes import describe
+    from parity.plan.planner import plan
 
+    counts = {
+        r.change.table_name: r.rows.rows for r in result.rows if r.rows is not None and r.change.table_name
+    }
+    p = plan(result.current, result.changes, dialects.get(result.dialect), row_counts=counts)
     out = [f"-- parity schema diff: {result.dialect} {result.url} vs {result.source}"]
-    for row in result.rows:
-        out.append(f"-- {describe(row.change)} [{row.impact.safety.value}]")
-        if isinstance(row.change, ProductionOnly):
-            out.append("-- kept: never dropped")
-        out.extend(s + ";" for s in row.sql)
+    for d in p.refused:
+        out.append(f"-- refused ({d.code}): {d.message}")
+        if d.fix:
+            out.append(f"--   fix: {d.fix}")
+    out.extend(f"-- kept: {describe(c)} (production-only objects are never dropped)" for c in p.kept)
+    for m in p.migrations():
+        out.append("")
+        if m.transactional and result.dialect != "mysql":
+            out.extend(["BEGIN;", m.up.rstrip("\n"), "COMMIT;"])
+        else:
+            if result.dialect == "mysql":
+                out.append(
+                    "-- MySQL commits each DDL statement on its own: there is no transaction to roll back"
+                )
+            out.append(m.up.rstrip("\n"))
+    if p.empty:
+        out.append("-- nothing to run")
     return "\n".join(out) + "\n"
 
 
