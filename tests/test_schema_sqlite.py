@@ -312,3 +312,43 @@ def test_scripts_run_atomically_unless_they_manage_transactions(tmp_path: Path) 
     assert d.inspect(url).table_names == ("keep",)  # table a was rolled back
     d.execute_script(url, "BEGIN;\nCREATE TABLE b (id INTEGER);\nCOMMIT;\n")
     assert d.inspect(url).table_names == ("b", "keep")
+
+
+def test_same_storage_spelling_is_a_note_and_new_tables_keep_not_null_on_the_rowid(tmp_path: Path) -> None:
+    # Shaped after SQLAlchemy on SQLite: Float rendered as FLOAT by one version and DOUBLE by
+    # another, and `id INTEGER NOT NULL PRIMARY KEY` in every new table.
+    from parity.diff.compare import compare
+    from parity.project import discover
+    from parity.schema.service import diff_schema, section_from_diff
+
+    cur, des = tmp_path / "cur.db", tmp_path / "des.db"
+    with sqlite3.connect(cur) as c:
+        c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, price FLOAT, code VARCHAR(20))")
+        c.execute("INSERT INTO t VALUES (1, 2.5, 'a')")
+    with sqlite3.connect(des) as c:
+        c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, price DOUBLE, code VARCHAR(50))")
+        c.execute("CREATE TABLE u (id INTEGER NOT NULL PRIMARY KEY, v TEXT)")
+    d = dialects.get(f"sqlite:///{cur}")
+    current, desired = d.inspect(f"sqlite:///{cur}"), d.inspect(f"sqlite:///{des}")
+    changes = compare(current, desired, d.compare_options)
+    script = d.render_script(current, changes)
+    assert script == [
+        "CREATE TABLE u (\n    id INTEGER PRIMARY KEY NOT NULL,\n    v TEXT\n)"
+    ]  # no rebuild of t
+    with sqlite3.connect(cur) as c:
+        for s in script:
+            c.execute(s)
+    after = d.inspect(f"sqlite:///{cur}")
+    assert after.table("u") == desired.table("u")  # the ORM sees no drift in the new table
+    # The spellings stay as notes.
+    (tmp_path / "schema.sql").write_text(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, price DOUBLE, code VARCHAR(50));\n"
+        "CREATE TABLE u (id INTEGER NOT NULL PRIMARY KEY, v TEXT);\n"
+    )
+    project = discover(tmp_path)
+    result = diff_schema(project, "production", db=f"sqlite:///{cur}", schema="schema.sql")
+    section = section_from_diff(result, project, "production")
+    notes = [f for f in section.findings if f.code == "SCH003"]
+    assert len(notes) == 2 and all(f.severity == "info" for f in notes)
+    assert any("REAL affinity" in r.impact.note for r in result.rows)
+    assert not section.failed

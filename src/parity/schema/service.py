@@ -352,6 +352,9 @@ def section_from_diff(result: SchemaDiff, project: Project, environment: str) ->
     for r in result.rows:
         c = r.change
         code, severity = CODES.get(type(c), ("SCH006", Severity.WARNING))
+        if isinstance(c, AlterColumn) and not r.sql and r.impact.safety is Safety.SAFE:
+            # Nothing to run (SQLite: a type spelled differently that stores alike): a note.
+            severity = Severity.INFO
         line = None
         if not isinstance(c, ProductionOnly):
             key = c.object_name.lower() if c.object_name else ""

@@ -13,6 +13,25 @@ from functools import lru_cache
 
 from parity.model.changes import CompareOptions
 
+
+def affinity(declared: str) -> str:
+    """SQLite's column affinity of a declared type, by its documented rules (datatype3.html, 3.1)."""
+    t = declared.upper()
+    if "INT" in t:
+        return "INTEGER"
+    if "CHAR" in t or "CLOB" in t or "TEXT" in t:
+        return "TEXT"
+    if "BLOB" in t or not t.strip():
+        return "BLOB"
+    if "REAL" in t or "FLOA" in t or "DOUB" in t:
+        return "REAL"
+    return "NUMERIC"
+
+
+def same_storage(a: str, b: str) -> bool:
+    return affinity(a) == affinity(b)
+
+
 COMPARE_OPTIONS = CompareOptions(fold_case=True)
 
 # Keywords SQLite accepts as a default whose spelling may vary in case.

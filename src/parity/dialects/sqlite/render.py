@@ -15,6 +15,7 @@ from functools import singledispatch
 
 from parity.dialects.base import RenderError
 from parity.dialects.sql import quote_ident
+from parity.dialects.sqlite.diff import affinity, same_storage
 from parity.model.changes import (
     AddCheck,
     AddColumn,
@@ -61,7 +62,9 @@ def column_sql(col: Column, *, inline_pk: bool = False) -> str:
         parts.append("PRIMARY KEY" + (" AUTOINCREMENT" if col.identity == "auto" else ""))
     if col.collation:
         parts.append(f"COLLATE {col.collation}")
-    if not col.nullable and not inline_pk:
+    # ``id INTEGER NOT NULL PRIMARY KEY`` (what SQLAlchemy declares): the rowid never is NULL, but
+    # the catalog reports NOT NULL only when it is written, and an ORM compares that.
+    if not col.nullable:
         parts.append("NOT NULL")
     if col.raw_default is not None and col.generated is None:
         parts.append(f"DEFAULT {col.raw_default}")
@@ -236,7 +239,28 @@ def _(change: PossibleRename, context: Schema | None = None) -> list[str]:
     return render(change.as_add(), context)
 
 
+def spelling_only(change: AlterColumn, context: Schema | None = None) -> bool:
+    """Only the declared type's spelling differs and both store alike (``FLOAT`` → ``DOUBLE``,
+    ``VARCHAR(20)`` → ``VARCHAR(50)``: SQLite enforces neither): nothing for a rebuild to change.
+    Not for STRICT tables (they check the type name) nor a rowid alias (``INTEGER`` spelt out)."""
+    if change.changes != frozenset({"type"}):
+        return False
+    if not same_storage(change.current.raw_type, change.desired.raw_type):
+        return False
+    table = context.table(change.table) if context is not None else None
+    if table is None:
+        return True
+    rowid_alias = table.primary_key is not None and table.primary_key.columns == (change.current.name,)
+    return not (table.strict or rowid_alias)
+
+
 @render.register(AlterColumn)
+def _(change: AlterColumn, context: Schema | None = None) -> list[str]:
+    if spelling_only(change, context):
+        return []
+    return _rebuild_for(change, change.table, context)
+
+
 @render.register(AlterPrimaryKey)
 @render.register(AlterTableOptions)
 @render.register(AddForeignKey)
@@ -330,6 +354,13 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
                 for o in sorted(before ^ options)
             )
             return Impact(Safety.NEEDS_CARE, True, f"{write_lock} for the rebuild", f"table rebuild; {what}")
+        case AlterColumn(desired=col) as alt if spelling_only(alt, context):
+            return Impact(
+                Safety.SAFE,
+                False,
+                None,
+                f"same storage ({affinity(col.raw_type)} affinity): only the declared spelling differs, nothing to rebuild",
+            )
         case AlterColumn(changes=what, desired=col):
             note = "table rebuild; " + ", ".join(sorted(what)) + " changes"
             if "type" in what:
