@@ -219,7 +219,7 @@ def test_reference_from_pyproject_tool_parity(tmp_path: Path) -> None:
 
 def test_the_flag_beats_the_config(tmp_path: Path) -> None:
     root = otel_demo(tmp_path, config='reference = "staging"\n')
-    code, data = check_json(str(root), "--reference", "example")
+    _, data = check_json(str(root), "--reference", "example")
     assert data["reference"] == {"name": "example", "reason": "--reference example"}
     assert "EMAIL_ADDR" not in findings(data, "ENV001")  # the example's view, not staging's
 
