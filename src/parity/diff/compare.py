@@ -33,8 +33,10 @@ from parity.model.changes import (
     AlterView,
     Change,
     CompareOptions,
+    DropCheck,
     DropForeignKey,
     DropIndex,
+    DropUnique,
     PossibleRename,
     ProductionOnly,
     table_options,
@@ -194,20 +196,36 @@ def _compare_table(
             changes.append(AddIndex(t, ix))
     only.extend(ProductionOnly("index", t, ix.name) for k, ix in cur_ix.items() if k not in des_ix)
 
+    # A constraint main redefines under the same name (a CHECK relaxed, a UNIQUE widened) cannot be
+    # added beside the old one ("already exists"): the old one is replaced, which loses no data.
     cur_uq = {tuple(key(c) for c in u.columns): u for u in current.uniques}
     des_uq = {tuple(key(c) for c in u.columns): u for u in desired.uniques}
-    changes.extend(AddUnique(t, u) for sig, u in des_uq.items() if sig not in cur_uq)
+    gone_uq = {key(u.name): u for sig, u in cur_uq.items() if sig not in des_uq and u.name}
+    for sig, u in des_uq.items():
+        if sig not in cur_uq:
+            replaced = gone_uq.pop(key(u.name), None) if u.name else None
+            if replaced is not None:
+                changes.append(DropUnique(t, replaced))
+            changes.append(AddUnique(t, u))
     only.extend(
         ProductionOnly("unique", t, u.name or f"({', '.join(u.columns)})")
         for sig, u in cur_uq.items()
-        if sig not in des_uq
+        if sig not in des_uq and (not u.name or key(u.name) in gone_uq)
     )
 
     cur_ck = {c.expression: c for c in current.checks}
     des_ck = {c.expression: c for c in desired.checks}
-    changes.extend(AddCheck(t, c) for e, c in des_ck.items() if e not in cur_ck)
+    gone_ck = {key(c.name): c for e, c in cur_ck.items() if e not in des_ck and c.name}
+    for e, c in des_ck.items():
+        if e not in cur_ck:
+            replaced_ck = gone_ck.pop(key(c.name), None) if c.name else None
+            if replaced_ck is not None:
+                changes.append(DropCheck(t, replaced_ck))
+            changes.append(AddCheck(t, c))
     only.extend(
-        ProductionOnly("check", t, c.name or c.expression) for e, c in cur_ck.items() if e not in des_ck
+        ProductionOnly("check", t, c.name or c.expression)
+        for e, c in cur_ck.items()
+        if e not in des_ck and (not c.name or key(c.name) in gone_ck)
     )
     if options_change is not None:
         changes.append(options_change)
@@ -215,9 +233,13 @@ def _compare_table(
     fk_changes: list[Change] = []
     cur_fk = {_fk_signature(f, key): f for f in current.foreign_keys}
     des_fk = {_fk_signature(f, key): f for f in desired.foreign_keys}
+    gone_fk = {key(f.name): f for sig, f in cur_fk.items() if sig not in des_fk and f.name}
     for sig, fk in des_fk.items():
         old_fk = cur_fk.get(sig)
         if old_fk is None:
+            replaced_fk = gone_fk.pop(key(fk.name), None) if fk.name else None
+            if replaced_fk is not None:
+                fk_changes.append(DropForeignKey(t, replaced_fk))
             fk_changes.append(AddForeignKey(t, fk))
         elif (old_fk.on_delete, old_fk.on_update) != (fk.on_delete, fk.on_update):
             fk_changes.append(DropForeignKey(t, old_fk))
@@ -225,7 +247,7 @@ def _compare_table(
     only.extend(
         ProductionOnly("foreign_key", t, f.name or f"({', '.join(f.columns)}) → {f.ref_label}")
         for sig, f in cur_fk.items()
-        if sig not in des_fk
+        if sig not in des_fk and (not f.name or key(f.name) in gone_fk)
     )
     return changes, fk_changes, only
 

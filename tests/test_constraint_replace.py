@@ -1,0 +1,72 @@
+"""A constraint main redefines under the same name is replaced, not added beside the old one.
+
+Shaped after Django and Rails migrations that relax a CHECK (``amount > 0`` to ``amount >= 0``) or
+widen a UNIQUE (``(email)`` to ``(email, tenant_id)``) and keep the constraint's name: adding the new
+one first fails with "already exists", and the old one is not a production-only leftover.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+from tests.schema_helpers import execute
+
+from parity import dialects
+from parity.diff.compare import compare
+from parity.model.changes import AddCheck, AddUnique, DropCheck, DropUnique, ProductionOnly
+from parity.model.schema import CheckConstraint, Column, Schema, Table
+
+CURRENT = [
+    "CREATE TABLE accounts (id integer PRIMARY KEY, email text, tenant_id integer, amount integer,"
+    " CONSTRAINT accounts_email_key UNIQUE (email), CONSTRAINT amount_positive CHECK (amount > 0))",
+    "INSERT INTO accounts VALUES (1, 'a@example.test', 1, 5)",
+]
+DESIRED = [
+    "CREATE TABLE accounts (id integer PRIMARY KEY, email text, tenant_id integer, amount integer,"
+    " CONSTRAINT accounts_email_key UNIQUE (email, tenant_id), CONSTRAINT amount_positive CHECK (amount >= 0))",
+]
+
+
+@pytest.mark.postgres
+def test_same_named_constraints_are_replaced_and_converge(pg_url: str) -> None:
+    tag = uuid.uuid4().hex[:8]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA cur_{tag}; CREATE SCHEMA des_{tag}".encode())
+    sep = "&" if "?" in pg_url else "?"
+    url = f"{pg_url}{sep}options=-csearch_path%3Dcur_{tag}"
+    desired_url = f"{pg_url}{sep}options=-csearch_path%3Ddes_{tag}"
+    execute(url, CURRENT)
+    execute(desired_url, DESIRED)
+    d = dialects.get(url)
+    current, desired = d.inspect(url), d.inspect(desired_url)
+    changes = compare(current, desired, d.compare_options)
+    kinds = [type(c) for c in changes]
+    # Each old constraint is dropped right before its successor, and neither is reported as left over.
+    assert kinds.index(DropUnique) < kinds.index(AddUnique)
+    assert kinds.index(DropCheck) < kinds.index(AddCheck)
+    assert not [c for c in changes if isinstance(c, ProductionOnly)]
+    execute(url, d.render_script(current, changes))
+    after = d.inspect(url)
+    assert compare(after, desired, d.compare_options) == []
+    # The relaxed check admits what the old one refused; the old row is still there.
+    execute(url, ["INSERT INTO accounts VALUES (2, 'a@example.test', 2, 0)"])
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM accounts").fetchone() == (2,)
+
+
+def test_unnamed_constraint_that_main_lacks_stays_production_only() -> None:
+    def table(*checks: CheckConstraint) -> Schema:
+        return Schema("sqlite", tables=(Table("t", columns=(Column("amount", "integer"),), checks=checks),))
+
+    old = CheckConstraint("amount > 0")
+    changes = compare(table(old), table(), dialects.get("sqlite:///x.db").compare_options)
+    assert [type(c) for c in changes] == [ProductionOnly]
+    renamed = compare(
+        table(CheckConstraint("amount > 0", "a")),
+        table(CheckConstraint("amount >= 0", "b")),
+        dialects.get("sqlite:///x.db").compare_options,
+    )
+    # Different names: the new one is added and the old one is left for a person to judge.
+    assert {type(c) for c in renamed} == {AddCheck, ProductionOnly}
