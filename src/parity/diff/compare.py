@@ -233,9 +233,9 @@ def _compare_table(
     fk_changes: list[Change] = []
     cur_fk = {_fk_signature(f, key): f for f in current.foreign_keys}
     des_fk = {_fk_signature(f, key): f for f in desired.foreign_keys}
-    gone_fk = {key(f.name): f for sig, f in cur_fk.items() if sig not in des_fk and f.name}
-    for sig, fk in des_fk.items():
-        old_fk = cur_fk.get(sig)
+    gone_fk = {key(f.name): f for fsig, f in cur_fk.items() if fsig not in des_fk and f.name}
+    for fsig, fk in des_fk.items():
+        old_fk = cur_fk.get(fsig)
         if old_fk is None:
             replaced_fk = gone_fk.pop(key(fk.name), None) if fk.name else None
             if replaced_fk is not None:
