@@ -11,7 +11,7 @@ import pytest
 
 from parity.plan.lint import RULES, lint_sql
 
-PG_TIMEOUT = "SET lock_timeout = '3s';\n"
+PG_TIMEOUT = "SET lock_timeout = '3s'; SET statement_timeout = '60s';\n"
 
 # (name, dialect, sql, expected (code, line) pairs)
 CASES: list[tuple[str, str, str, list[tuple[str, int]]]] = [
@@ -49,7 +49,9 @@ CASES: list[tuple[str, str, str, list[tuple[str, int]]]] = [
     (
         "pg index concurrently outside a transaction is fine",
         "postgres",
-        "-- parity:no-transaction\n" + PG_TIMEOUT + "CREATE INDEX CONCURRENTLY i ON orders (status);",
+        "-- parity:no-transaction\n"
+        + PG_TIMEOUT
+        + "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON orders (status);",
         [],
     ),
     (
@@ -66,11 +68,20 @@ CASES: list[tuple[str, str, str, list[tuple[str, int]]]] = [
         [("MIG005", 2)],
     ),
     (
-        "pg foreign key not valid then validate is fine",
+        "pg foreign key not valid then validate in the same transaction keeps the lock",
         "postgres",
         PG_TIMEOUT
         + "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;\n"
         + "ALTER TABLE orders VALIDATE CONSTRAINT fk;",
+        [("MIG026", 3)],
+    ),
+    (
+        "pg foreign key not valid, commit, then validate is fine",
+        "postgres",
+        "-- parity:no-transaction\n"
+        + PG_TIMEOUT
+        + "BEGIN;\nALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;\n"
+        + "COMMIT;\nALTER TABLE orders VALIDATE CONSTRAINT fk;",
         [],
     ),
     (
@@ -104,7 +115,12 @@ CASES: list[tuple[str, str, str, list[tuple[str, int]]]] = [
         PG_TIMEOUT + "ALTER TABLE orders ADD COLUMN seen timestamptz DEFAULT now();",
         [],
     ),
-    ("pg missing lock timeout", "postgres", "ALTER TABLE orders ADD COLUMN note text;", [("MIG009", 1)]),
+    (
+        "pg missing timeouts",
+        "postgres",
+        "ALTER TABLE orders ADD COLUMN note text;",
+        [("MIG009", 1), ("MIG017", 1)],
+    ),
     (
         "pg set not null",
         "postgres",
@@ -117,7 +133,7 @@ CASES: list[tuple[str, str, str, list[tuple[str, int]]]] = [
         PG_TIMEOUT + "ALTER TABLE customers ADD CONSTRAINT u UNIQUE (email);",
         [("MIG012", 2)],
     ),
-    ("pg truncate", "postgres", "TRUNCATE orders;", [("MIG013", 1)]),
+    ("pg truncate", "postgres", PG_TIMEOUT + "TRUNCATE orders CASCADE;", [("MIG013", 2)]),
     (
         "pg explicit transaction",
         "postgres",
@@ -198,7 +214,9 @@ def test_rule(name: str, dialect: str, sql: str, expected: list[tuple[str, int]]
 
 
 def test_every_rule_has_a_doc_line_a_fix_and_a_test_case() -> None:
-    exercised = {code for *_, expected in CASES for code, _ in expected}
+    from tests.test_lint_conformance import FLAGGED
+
+    exercised = {code for *_, expected in CASES for code, _ in expected} | {r for r, *_ in FLAGGED}
     for rule in RULES.values():
         assert rule.doc.endswith(".") and rule.fix
         assert rule.id in exercised, f"{rule.id} has no case"
@@ -213,9 +231,13 @@ def test_findings_carry_file_severity_and_fix() -> None:
 
 def test_cli_lints_files_and_exits_1_on_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.sql"
-    bad.write_text("SET lock_timeout = '3s';\n\nALTER TABLE orders DROP COLUMN legacy_note;\n")
+    bad.write_text(
+        "SET lock_timeout = '3s'; SET statement_timeout = '9s';\n\nALTER TABLE orders DROP COLUMN legacy_note;\n"
+    )
     good = tmp_path / "good.sql"
-    good.write_text("SET lock_timeout = '3s';\nALTER TABLE orders ADD COLUMN note text;\n")
+    good.write_text(
+        "SET lock_timeout = '3s'; SET statement_timeout = '9s';\nALTER TABLE orders ADD COLUMN note text;\n"
+    )
     run = [sys.executable, "-m", "parity", "lint"]
     ok = subprocess.run([*run, str(good)], capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert ok.returncode == 0, ok.stdout + ok.stderr

@@ -18,8 +18,8 @@ from typing import Any
 from parity.dialects.postgres.render import ref_sql
 from parity.errors import DatabaseError
 from parity.migrate import runtime as base
-from parity.model.changes import AddCheck, AddForeignKey, AddIndex, AlterColumn, Change
-from parity.model.schema import ForeignKey, Schema
+from parity.model.changes import AddCheck, AddForeignKey, AddIndex, AlterColumn, Change, DropIndex
+from parity.model.schema import ForeignKey, Index, Schema
 from parity.plan.model import SafeSQL
 
 Render = Callable[[Change, Schema | None], list[str]]
@@ -200,6 +200,17 @@ def _fk_name(table: str, fk: ForeignKey) -> str:
     return fk.name or f"{table}_{'_'.join(fk.columns)}_fkey"
 
 
+def _create_concurrently(table: str, ix: Index) -> str:
+    parts = ", ".join(
+        _q(p.column) + (" DESC" if p.descending else "") if p.column else p.text for p in ix.parts
+    )
+    using = f" USING {ix.method}" if ix.method and ix.method != "btree" else ""
+    return (
+        f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX CONCURRENTLY IF NOT EXISTS {_q(ix.name)} "
+        f"ON {_q(table)}{using} ({parts})" + (f" WHERE {ix.where}" if ix.where else "")
+    )
+
+
 def safe_steps(change: Change, context: Schema | None, render: Render) -> list[SafeSQL] | None:
     """Online versions of the changes that lock a busy table; None means "use the dialect's render".
 
@@ -211,20 +222,22 @@ def safe_steps(change: Change, context: Schema | None, render: Render) -> list[S
     """
     match change:
         case AddIndex(table=table, index=ix):
-            parts = ", ".join(
-                _q(p.column) + (" DESC" if p.descending else "") if p.column else p.text for p in ix.parts
-            )
-            using = f" USING {ix.method}" if ix.method and ix.method != "btree" else ""
-            sql = (
-                f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX CONCURRENTLY IF NOT EXISTS {_q(ix.name)} "
-                f"ON {_q(table)}{using} ({parts})" + (f" WHERE {ix.where}" if ix.where else "")
-            )
             return [
                 SafeSQL(
-                    (sql,),
+                    (_create_concurrently(table, ix),),
                     (f"DROP INDEX CONCURRENTLY IF EXISTS {_q(ix.name)}",),
                     False,
                     "built without blocking writes",
+                )
+            ]
+        case DropIndex(table=table, index=ix):
+            # A plain DROP INDEX takes ACCESS EXCLUSIVE on the table (reads wait too).
+            return [
+                SafeSQL(
+                    (f"DROP INDEX CONCURRENTLY IF EXISTS {_q(ix.name)}",),
+                    (_create_concurrently(table, ix),),
+                    False,
+                    "dropped without blocking reads or writes",
                 )
             ]
         case AddForeignKey(table=table, foreign_key=fk):
