@@ -6,7 +6,7 @@ import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-DEFAULT_FLAG_PATTERNS = ("FEATURE_ENABLE_*", "FEATURE_*", "FF_*", "*_ENABLED")
+DEFAULT_FLAG_PATTERNS = ("*FEATURE_*", "*ENABLE_*", "*DISABLE_*", "*_ENABLED", "*_DISABLED", "FF_*")
 
 # Variables every process has; code reading them says nothing about a service's env files.
 SYSTEM_VARS = frozenset(

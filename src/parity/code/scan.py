@@ -294,7 +294,8 @@ def _collect(
     svc = service_of(rel, services)
     by_path = context_of(rel, mentioned)
     for r in raws:
-        flag = r.kind == "sdk" or (not r.dynamic and is_flag_name(r.name, pats))
+        # A value used as a switch makes a flag whatever its name.
+        flag = r.kind == "sdk" or (not r.dynamic and (r.boolean or is_flag_name(r.name, pats)))
         if r.dynamic and not flag:
             # A glob like FEATURE_* that only ever names flags is still a flag read.
             flag = any(r.name.startswith(p.split("*", 1)[0]) and p.split("*", 1)[0] for p in pats)
