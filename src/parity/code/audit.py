@@ -4,8 +4,10 @@ The matrix is flag × environment × service with the effective value classified
 ``false``, ``unset`` or ``invalid``. Findings (stable codes, documented in docs/codes.md):
 
 ========  ========  ==============================================================================
-FLG001    warning   a flag the code reads is set in no env file of the target: the code default decides
-FLG002    error     a flag is on in another environment (staging) but off or unset in the target
+FLG001    info      a flag the code reads is set in no env file of the target: the code default decides
+FLG002    error     a flag's feature is on in the reference environment (staging) but off in the target,
+                    or the reverse (unset takes the code default; a ``DISABLE`` flag's true is off);
+                    a warning when the target leaves it unset and the example sets it the other way
 FLG003    error     a flag's value is no recognizable boolean (``ture``, ``yes please``); warning outside
                     the target
 FLG004    error     an env var read without a default is missing in the target: a crash (error); a read
@@ -13,8 +15,10 @@ FLG004    error     an env var read without a default is missing in the target: 
 FLG005    warning   an env var read without a default is set but empty in the target (a note when the
                     read copes with None)
 FLG006    info      a key set in the target's env files that no code reads (stale)
-FLG007    info      a flag on in every environment: ready to remove
-FLG008    info      a flag off or unset in every environment: dead code or forgotten
+FLG007    info      a flag's feature is on in every environment (the code default where unset): ready to
+                    remove
+FLG008    info      a flag's feature is off in every environment (the code default where unset): dead
+                    code or forgotten
 FLG009    info      the code builds an env name at run time (f-string, concatenation): not checkable
 ========  ========  ==============================================================================
 """
@@ -282,7 +286,9 @@ def _flag_findings(project: Project, v: _FlagView) -> list[Finding]:
         and is_boolean_value(v.value("example"))
         and v.feature("example") in known
         and v.feature("example") != mine
-        # The reference environment chose this state on purpose: the example's is a template's.
+        # Only a target that leaves the flag to the code default: a value set in the target (or in
+        # the reference environment) is a deployment's choice, the example's only a template's.
+        and v.raw(target) == "unset"
         and all(v.raw(e) == "unset" for e in v.compared)
     ):
         out.append(
@@ -294,12 +300,12 @@ def _flag_findings(project: Project, v: _FlagView) -> list[Finding]:
             )
         )
     elif v.raw(target) == "unset" and v.refs and v.default.state != "crash":
-        # A known default decides an unset flag the way the code intends: worth a note only. A default
-        # parity cannot read leaves the feature's state open: that is worth a look.
+        # Unset is how the code's author meant a default to be used; what matters is whether that
+        # differs from the reference or the example (FLG002 above), so by itself it is a note.
         out.append(
             finding(
                 "FLG001",
-                Severity.INFO if mine in known else Severity.WARNING,
+                Severity.INFO,
                 f"{key} is read at {ref0.where if ref0 else '?'} but unset in {where} ({target}); "
                 f"{v.default.words}" + (f": the feature is {mine}" if mine in known else ""),
                 f"set {key}=true or {key}=false explicitly in {target_file}",

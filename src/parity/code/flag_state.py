@@ -72,8 +72,12 @@ def code_default(refs: Iterable[Reference]) -> CodeDefault:
         if state == "invalid":
             return CodeDefault("unknown", f"the code default {literal[0]!r} decides (not a boolean)")
         return CodeDefault(state, f"the code default {literal[0]!r} decides")
-    if any(r.has_default for r in refs):
+    if any(r.has_default and r.default is not None for r in refs):
         return CodeDefault("unknown", "the code default decides (not a literal parity can read)")
+    if any(r.has_default for r in refs):
+        # Coped with but no literal: ``ENV['X'] == 'true'``, ``if process.env.X``: unset compares
+        # unequal, or tests falsy.
+        return CodeDefault("false", "unset reads as nil/None in the code")
     if all(r.crashes for r in refs):
         crash = next(r for r in refs if r.crashes)
         return CodeDefault("crash", f"no default: {crash.via} raises at {crash.where}")
