@@ -29,7 +29,10 @@ def test_shop_planted_flag_and_missing_key_then_fixed_by_env_sync(tmp_path: Path
     flag = by_code[("FLG002", "FEATURE_ENABLE_EXPORTS")]
     assert flag.severity == "error" and flag.service == "api"
     assert "is unset in services/api (production), true in staging" in flag.message
-    assert "the code default 'false' decides, so the feature is off in production but on in staging" in flag.message
+    assert (
+        "the code default 'false' decides, so the feature is off in production but on in staging"
+        in flag.message
+    )
     assert flag.fix == "set FEATURE_ENABLE_EXPORTS=true in services/api/.env.production"
     assert (flag.file, flag.line) == ("services/api/app/main.py", 17)
 

@@ -45,8 +45,8 @@ from parity.code.flag_state import (
 from parity.code.refs import SYSTEM_VARS, Reference, ScanResult, is_flag_name
 from parity.code.scan import scan_project
 from parity.env.clip import clip
-from parity.env.reference import choose_reference, has_example
 from parity.env.layers import all_effective
+from parity.env.reference import choose_reference, has_example
 from parity.env.secrets import display_value
 from parity.errors import DiscoveryError, ParityError
 from parity.model.findings import Finding, Section, Severity, Table
@@ -56,6 +56,7 @@ from parity.sources import writable_target
 if TYPE_CHECKING:
     from parity.model.env import EffectiveEnv
     from parity.project import Project
+
 
 @dataclass(frozen=True, slots=True)
 class FlagAudit:
@@ -188,14 +189,19 @@ def _is_switch(
     a boolean default) or some environment gives it a boolean value; ``ENABLE_SIGNUP_URL=https://…``
     and ``FEATURE_LIST=a,b`` are not, and get no flag findings."""
     refs = [r for (k, _), rs in reads.items() if k == key for r in rs]
-    if any(r.boolean for r in refs) or any(r.has_default and is_boolean_value(r.default) for r in refs):
+    if any(r.boolean for r in refs) or any(r.has_default and _switch_value(r.default) for r in refs):
         return True
     if key.rsplit("_", 1)[-1] in _NOT_A_SWITCH:
         return False
     seen = [v.value for by_svc in values for ee in by_svc.values() if (v := ee.values.get(key)) is not None]
     if not seen:
         return True  # read by a flag name, set nowhere: the name is the only evidence
-    return any(is_boolean_value(v) and v.strip() != "" for v in seen)
+    return any(_switch_value(v) for v in seen)
+
+
+def _switch_value(value: str | None) -> bool:
+    # Empty reads as false, but ``""`` is every string's default: it says nothing of a switch.
+    return is_boolean_value(value) and bool(value and value.strip().strip("\"'"))
 
 
 def _compared_environments(project: Project, target: str) -> tuple[str, ...]:
@@ -278,7 +284,12 @@ def _flag_findings(project: Project, v: _FlagView) -> list[Finding]:
     flipped = [e for e in v.compared if mine in known and v.feature(e) in known and v.feature(e) != mine]
     if flipped:
         out.append(
-            finding("FLG002", Severity.ERROR, _flip_message(v, where, flipped[0], flipped[0]), _flip_fix(v, flipped[0], target_file))
+            finding(
+                "FLG002",
+                Severity.ERROR,
+                _flip_message(v, where, flipped[0], flipped[0]),
+                _flip_fix(v, flipped[0], target_file),
+            )
         )
     elif (
         v.example
