@@ -306,3 +306,25 @@ def test_codes_agree_on_a_default_on_disable_flag(tmp_path: Path) -> None:
     (note,) = by(found, "FLG001", "UPLOADS_DISABLED")
     assert "the feature is on" in note.message
     assert by(found, "FLG007", "UPLOADS_DISABLED") and not by(found, "FLG008", "UPLOADS_DISABLED")
+
+
+def test_the_matrix_says_what_unset_means(tmp_path: Path) -> None:
+    from parity.code.audit import build_flags_section
+
+    root = make(
+        tmp_path,
+        {
+            "svc/app.py": (
+                "import os\n"
+                'A = os.getenv("EXPORTS_ENABLED", "true") == "true"\n'
+                'B = os.getenv("UPLOADS_DISABLED") == "true"\n'
+                'C = os.environ["FF_STRICT"]\n'
+            ),
+            "svc/.env.staging": "FF_STRICT=1\n",
+            "svc/.env.production": "FF_STRICT=1\n",
+        },
+    )
+    table = build_flags_section(discover(root), "production").tables[0]
+    assert table.columns[-2] == "if unset"
+    means = {row[0]: row[-2] for row in table.rows}
+    assert means == {"EXPORTS_ENABLED": "on", "UPLOADS_DISABLED": "on", "FF_STRICT": "raises"}

@@ -493,8 +493,26 @@ def _matrix_table(a: FlagAudit, scan: ScanResult) -> Table:
         read_at = (
             ", ".join(places[:3]) + (f" (+{len(places) - 3})" if len(places) > 3 else "") if places else "—"
         )
-        rows.append((key, svc, *(states[e] for e in a.environments), read_at))
-    return Table("Flags", ("flag", "service", *a.environments, "read at"), tuple(rows))
+        rows.append(
+            (
+                key,
+                svc,
+                *(states[e] for e in a.environments),
+                _unset_means(key, a.defaults.get((key, svc))),
+                read_at,
+            )
+        )
+    return Table("Flags", ("flag", "service", *a.environments, "if unset", "read at"), tuple(rows))
+
+
+def _unset_means(key: str, default: CodeDefault | None) -> str:
+    """The matrix's word for an unset flag: the feature state the code default gives (FLG001/FLG002
+    name the default itself)."""
+    if default is None or default.state == "unknown":
+        return "?"
+    if default.state == "crash":
+        return "raises"
+    return feature_state("unset", default.state, inverted=is_inverted(key))
 
 
 def _sdk_table(scan: ScanResult) -> Table | None:
