@@ -253,8 +253,9 @@ def test_compose_interpolation_is_no_code_read(tmp_path: Path) -> None:
     )
     project = discover(root)
     assert "FEATURE_BETA" not in keys_read_by_code(project)
-    found = list(audit(project, "production").findings)
-    assert not any(f.key == "FEATURE_BETA" and f.code in ("FLG001", "FLG004", "FLG008") for f in found)
+    a = audit(project, "production")
+    assert not any(f.key == "FEATURE_BETA" and f.code in ("FLG001", "FLG004", "FLG008") for f in a.findings)
+    assert not any(r.name == "FEATURE_BETA" for r in a.scan.references)
 
 
 def test_a_non_boolean_value_under_a_flag_name_is_no_switch(tmp_path: Path) -> None:
@@ -328,3 +329,23 @@ def test_the_matrix_says_what_unset_means(tmp_path: Path) -> None:
     assert table.columns[-2] == "if unset"
     means = {row[0]: row[-2] for row in table.rows}
     assert means == {"EXPORTS_ENABLED": "on", "UPLOADS_DISABLED": "on", "FF_STRICT": "raises"}
+
+
+def test_the_configured_reference_environment_is_the_one_compared(tmp_path: Path) -> None:
+    code = 'import os\nON = os.getenv("APP_ENABLE_Y", "false") == "true"\n'
+    files = {
+        "svc/app.py": code,
+        "svc/.env.staging": "APP_ENABLE_Y=true\n",
+        "svc/.env.qa": "APP_ENABLE_Y=false\n",
+        "svc/.env.production": "APP_ENABLE_Y=false\n",
+    }
+    # Without configuration staging is the reference: the flag flips.
+    plain = make(tmp_path / "a", files)
+    assert by(findings(plain), "FLG002", "APP_ENABLE_Y")
+    # ``--reference qa`` as the caller passes it.
+    assert not by(
+        list(audit(discover(plain), "production", reference="qa").findings), "FLG002", "APP_ENABLE_Y"
+    )
+    # qa agrees with production: no flip, whatever staging says.
+    root = make(tmp_path / "b", {**files, "parity.toml": 'reference = "qa"\n'})
+    assert not by(findings(root), "FLG002", "APP_ENABLE_Y")

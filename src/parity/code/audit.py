@@ -98,7 +98,11 @@ def fix_file(project: Project, service: str, environment: str, key: str) -> str:
         return project.rel(project.service(service).file_for(environment))
 
 
-def audit(project: Project, environment: str, scan: ScanResult | None = None) -> FlagAudit:
+def audit(
+    project: Project, environment: str, scan: ScanResult | None = None, reference: str | None = None
+) -> FlagAudit:
+    """``reference``: what the run compares against (``--reference``); None: parity.toml's, else the
+    default. Flag flips are judged against it when it is an environment (see _compared_environments)."""
     target = _resolve_environment(project, environment)
     scan = scan or scan_project(project)
     envs = tuple(dict.fromkeys([*project.environments, target]))
@@ -131,7 +135,7 @@ def audit(project: Project, environment: str, scan: ScanResult | None = None) ->
         for svc, ee in by_svc.items():
             candidates.update(k for k in ee.values if is_flag_name(k, patterns) and svc)
     flag_keys = {k for k in candidates if k not in SYSTEM_VARS and _is_switch(k, reads, values)}
-    compared = _compared_environments(project, target)
+    compared = _compared_environments(project, target, reference)
 
     findings: list[Finding] = []
     matrix: dict[tuple[str, str], dict[str, str]] = {}
@@ -204,12 +208,13 @@ def _switch_value(value: str | None) -> bool:
     return is_boolean_value(value) and bool(value and value.strip().strip("\"'"))
 
 
-def _compared_environments(project: Project, target: str) -> tuple[str, ...]:
-    """The environments a flip is judged against: the reference environment (``--reference`` /
-    parity.toml, else staging), else every other environment."""
+def _compared_environments(project: Project, target: str, requested: str | None) -> tuple[str, ...]:
+    """The environments a flip is judged against: the reference environment (``--reference``, else
+    parity.toml's), else staging, else every other environment. The example, when it is the
+    reference, is compared apart (a warning, see _flag_findings)."""
     others = [e for e in project.environments if e != target]
     try:
-        choice = choose_reference(project, target)
+        choice = choose_reference(project, target, requested)
     except ParityError:
         choice = None
     if choice is not None and choice.is_environment and choice.name in others:
@@ -527,9 +532,11 @@ def _sdk_table(scan: ScanResult) -> Table | None:
     )
 
 
-def build_flags_section(project: Project, environment: str, scan: ScanResult | None = None) -> Section:
+def build_flags_section(
+    project: Project, environment: str, scan: ScanResult | None = None, reference: str | None = None
+) -> Section:
     """The "Feature flags and env usage" section for ``environment`` (see the module docstring)."""
-    a = audit(project, environment, scan)
+    a = audit(project, environment, scan, reference)
     tables = [_matrix_table(a, a.scan)]
     sdk = _sdk_table(a.scan)
     if sdk:
