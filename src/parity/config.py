@@ -49,7 +49,8 @@ class SchemaConfig(_Strict):
 
 class FlagsConfig(_Strict):
     patterns: list[str] = Field(
-        default_factory=lambda: ["FEATURE_ENABLE_*", "FEATURE_*", "FF_*", "*_ENABLED"]
+        # Name hints only: a key the code compares with "true" or parses as a boolean is a flag too.
+        default_factory=lambda: ["*FEATURE_*", "*ENABLE_*", "*DISABLE_*", "*_ENABLED", "*_DISABLED", "FF_*"]
     )
 
 

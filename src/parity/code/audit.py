@@ -4,8 +4,10 @@ The matrix is flag × environment × service with the effective value classified
 ``false``, ``unset`` or ``invalid``. Findings (stable codes, documented in docs/codes.md):
 
 ========  ========  ==============================================================================
-FLG001    warning   a flag the code reads is set in no env file of the target: the code default decides
-FLG002    error     a flag is on in another environment (staging) but off or unset in the target
+FLG001    info      a flag the code reads is set in no env file of the target: the code default decides
+FLG002    error     a flag's feature is on in the reference environment (staging) but off in the target,
+                    or the reverse (unset takes the code default; a ``DISABLE`` flag's true is off);
+                    a warning when the target leaves it unset and the example sets it the other way
 FLG003    error     a flag's value is no recognizable boolean (``ture``, ``yes please``); warning outside
                     the target
 FLG004    error     an env var read without a default is missing in the target: a crash (error); a read
@@ -13,8 +15,10 @@ FLG004    error     an env var read without a default is missing in the target: 
 FLG005    warning   an env var read without a default is set but empty in the target (a note when the
                     read copes with None)
 FLG006    info      a key set in the target's env files that no code reads (stale)
-FLG007    info      a flag on in every environment: ready to remove
-FLG008    info      a flag off or unset in every environment: dead code or forgotten
+FLG007    info      a flag's feature is on in every environment (the code default where unset): ready to
+                    remove
+FLG008    info      a flag's feature is off in every environment (the code default where unset): dead
+                    code or forgotten
 FLG009    info      the code builds an env name at run time (f-string, concatenation): not checkable
 ========  ========  ==============================================================================
 """
@@ -22,15 +26,27 @@ FLG009    info      the code builds an env name at run time (f-string, concatena
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
 from parity.code.context import SERVICE
+from parity.code.flag_state import (
+    INVALID,
+    OFF,
+    ON,
+    CodeDefault,
+    classify,
+    code_default,
+    feature_state,
+    is_boolean_value,
+    is_inverted,
+)
 from parity.code.refs import SYSTEM_VARS, Reference, ScanResult, is_flag_name
 from parity.code.scan import scan_project
 from parity.env.clip import clip
 from parity.env.layers import all_effective
+from parity.env.reference import choose_reference, has_example
 from parity.env.secrets import display_value
 from parity.errors import DiscoveryError, ParityError
 from parity.model.findings import Finding, Section, Severity, Table
@@ -40,34 +56,6 @@ from parity.sources import writable_target
 if TYPE_CHECKING:
     from parity.model.env import EffectiveEnv
     from parity.project import Project
-
-TRUE = frozenset({"true", "1", "yes", "on", "y", "t", "enabled", "enable"})
-FALSE = frozenset({"false", "0", "no", "off", "n", "f", "disabled", "disable", ""})
-
-
-def classify(value: str | None) -> str:
-    """``true`` / ``false`` / ``unset`` / ``invalid`` for a flag's raw value (an empty value is false)."""
-    if value is None:
-        return "unset"
-    v = value.strip().strip("\"'").lower()
-    if v in TRUE:
-        return "true"
-    if v in FALSE:
-        return "false"
-    return "invalid"
-
-
-def code_default(refs: list[Reference]) -> str:
-    """What the code falls back to when the flag is unset, in words."""
-    defaults = sorted({r.default for r in refs if r.has_default and r.default is not None})
-    if not defaults:
-        crash = [r for r in refs if r.crashes]
-        if crash:
-            return f"no default: {crash[0].via} raises at {crash[0].where}"
-        return "no default in code (reads None/empty: off)"
-    state = classify(defaults[0])
-    word = {"true": "on", "false": "off"}.get(state, "not a boolean")
-    return f"the code default {defaults[0]!r} decides ({word})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +68,8 @@ class FlagAudit:
     # (flag, service) → environment → state
     matrix: dict[tuple[str, str], dict[str, str]]
     findings: tuple[Finding, ...]
+    # (flag, service) → what an unset flag reads as in the code
+    defaults: dict[tuple[str, str], CodeDefault] = field(default_factory=dict)
 
 
 def _resolve_environment(project: Project, environment: str) -> str:
@@ -108,7 +98,11 @@ def fix_file(project: Project, service: str, environment: str, key: str) -> str:
         return project.rel(project.service(service).file_for(environment))
 
 
-def audit(project: Project, environment: str, scan: ScanResult | None = None) -> FlagAudit:
+def audit(
+    project: Project, environment: str, scan: ScanResult | None = None, reference: str | None = None
+) -> FlagAudit:
+    """``reference``: what the run compares against (``--reference``); None: parity.toml's, else the
+    default. Flag flips are judged against it when it is an environment (see _compared_environments)."""
     target = _resolve_environment(project, environment)
     scan = scan or scan_project(project)
     envs = tuple(dict.fromkeys([*project.environments, target]))
@@ -134,20 +128,28 @@ def audit(project: Project, environment: str, scan: ScanResult | None = None) ->
         for svc in project.sharing_code(r.service) if r.service else outside:
             reads[(r.name, svc)].append(r)
 
-    flag_keys = {k for (k, _), refs in reads.items() if any(r.is_flag for r in refs)}
-    for e in envs:
-        for svc, ee in eff[e].items():
-            flag_keys.update(k for k in ee.values if is_flag_name(k, patterns) and svc)
+    example = all_effective(project, "example", files) if has_example(project) else {}
+    values = [*eff.values(), example]
+    candidates = {k for (k, _), refs in reads.items() if any(_flag_read(r, patterns) for r in refs)}
+    for by_svc in values:
+        for svc, ee in by_svc.items():
+            candidates.update(k for k in ee.values if is_flag_name(k, patterns) and svc)
+    flag_keys = {k for k in candidates if k not in SYSTEM_VARS and _is_switch(k, reads, values)}
+    compared = _compared_environments(project, target, reference)
 
     findings: list[Finding] = []
     matrix: dict[tuple[str, str], dict[str, str]] = {}
+    defaults: dict[tuple[str, str], CodeDefault] = {}
     for key in sorted(flag_keys):
         svcs = sorted({s for (k, s) in reads if k == key}) or sorted(
             s for s in services if any(key in eff[e][s].values for e in envs)
         )
         for svc in svcs:
             matrix[(key, svc)] = {e: classify(eff[e][svc].get(key)) for e in envs}
-            findings.extend(_flag_findings(project, key, svc, target, envs, eff, reads.get((key, svc), [])))
+            refs = reads.get((key, svc), [])
+            defaults[(key, svc)] = code_default(refs)
+            view = _FlagView(key, svc, target, envs, compared, eff, example, refs, defaults[(key, svc)])
+            findings.extend(_flag_findings(project, view))
 
     findings.extend(_required_findings(project, target, eff, reads, flag_keys))
     findings.extend(_stale_findings(project, target, eff[target], env_refs))
@@ -167,107 +169,215 @@ def audit(project: Project, environment: str, scan: ScanResult | None = None) ->
                     fix="read a literal name, or list the possible names in one place",
                 )
             )
-    return FlagAudit(target, envs, scan, matrix, tuple(findings))
+    return FlagAudit(target, envs, scan, matrix, tuple(findings), defaults)
 
 
-def _flag_findings(
-    project: Project,
-    key: str,
-    svc: str,
-    target: str,
-    envs: tuple[str, ...],
-    eff: dict[str, dict[str, EffectiveEnv]],
-    refs: list[Reference],
-) -> list[Finding]:
+# A name hint is not enough for a key whose last word says it holds no switch (``ENABLE_SIGNUP_URL``).
+_NOT_A_SWITCH = frozenset(
+    {
+        "URL", "URLS", "URI", "HOST", "HOSTS", "PORT", "PATH", "DIR", "FILE", "LIST", "KEY", "TOKEN", "SECRET",
+        "NAME", "ID", "ADDR", "ADDRESS", "EMAIL", "DOMAIN", "DOMAINS", "ORIGINS", "USER", "PASSWORD",
+    }
+)  # fmt: skip
+
+
+def _flag_read(r: Reference, patterns: list[str]) -> bool:
+    """A read that makes its key a flag: by name, or by meaning (the code uses the value as a switch)."""
+    return r.is_flag or r.boolean or is_flag_name(r.name, patterns)
+
+
+def _is_switch(
+    key: str, reads: dict[tuple[str, str], list[Reference]], values: list[dict[str, EffectiveEnv]]
+) -> bool:
+    """A flag-looking key is a switch when the code treats it as one (a boolean comparison or parse,
+    a boolean default) or some environment gives it a boolean value; ``ENABLE_SIGNUP_URL=https://…``
+    and ``FEATURE_LIST=a,b`` are not, and get no flag findings."""
+    refs = [r for (k, _), rs in reads.items() if k == key for r in rs]
+    if any(r.boolean for r in refs) or any(r.has_default and _switch_value(r.default) for r in refs):
+        return True
+    if key.rsplit("_", 1)[-1] in _NOT_A_SWITCH:
+        return False
+    seen = [v.value for by_svc in values for ee in by_svc.values() if (v := ee.values.get(key)) is not None]
+    if not seen:
+        return True  # read by a flag name, set nowhere: the name is the only evidence
+    return any(_switch_value(v) for v in seen)
+
+
+def _switch_value(value: str | None) -> bool:
+    # Empty reads as false, but ``""`` is every string's default: it says nothing of a switch.
+    return is_boolean_value(value) and bool(value and value.strip().strip("\"'"))
+
+
+def _compared_environments(project: Project, target: str, requested: str | None) -> tuple[str, ...]:
+    """The environments a flip is judged against: the reference environment (``--reference``, else
+    parity.toml's), else staging, else every other environment. The example, when it is the
+    reference, is compared apart (a warning, see _flag_findings)."""
+    others = [e for e in project.environments if e != target]
+    try:
+        choice = choose_reference(project, target, requested)
+    except ParityError:
+        choice = None
+    if choice is not None and choice.is_environment and choice.name in others:
+        return (choice.name,)
+    if "staging" in others:
+        return ("staging",)
+    return tuple(others)
+
+
+@dataclass(frozen=True, slots=True)
+class _FlagView:
+    """One flag in one service, with everything its findings need."""
+
+    key: str
+    svc: str
+    target: str
+    envs: tuple[str, ...]
+    compared: tuple[str, ...]
+    eff: dict[str, dict[str, EffectiveEnv]]
+    example: dict[str, EffectiveEnv]
+    refs: list[Reference]
+    default: CodeDefault
+
+    def raw(self, env: str) -> str:
+        by_svc = self.example if env == "example" else self.eff[env]
+        ee = by_svc.get(self.svc)
+        return classify(ee.get(self.key) if ee else None)
+
+    def feature(self, env: str) -> str:
+        return feature_state(self.raw(env), self.default.state, inverted=is_inverted(self.key))
+
+    def value(self, env: str) -> str | None:
+        by_svc = self.example if env == "example" else self.eff[env]
+        ee = by_svc.get(self.svc)
+        return ee.get(self.key) if ee else None
+
+
+def _flip_message(v: _FlagView, where: str, other: str, label: str) -> str:
+    t, o = v.raw(v.target), v.raw(other)
+    because = f"{v.default.words}, so " if "unset" in (t, o) else ""
+    return (
+        f"{v.key} is {t} in {where} ({v.target}), {o} in {label}: {because}the feature is "
+        f"{v.feature(v.target)} in {v.target} but {v.feature(other)} in {label}"
+    )
+
+
+def _flip_fix(v: _FlagView, other: str, target_file: str) -> str:
+    wanted = v.value(other)
+    if wanted is None or not is_boolean_value(wanted):
+        wanted = "true" if v.default.state == "false" else "false"
+    return f"set {v.key}={wanted.strip()} in {target_file}"
+
+
+def _flag_findings(project: Project, v: _FlagView) -> list[Finding]:
     out: list[Finding] = []
-    states = {e: classify(eff[e][svc].get(key)) for e in envs}
-    state = states[target]
+    key, svc, target = v.key, v.svc, v.target
     where = project.rel(project.service(svc).path)
     target_file = fix_file(project, svc, target, key)
-    ref0 = refs[0] if refs else None
-    value = eff[target][svc].values.get(key)
+    ref0 = v.refs[0] if v.refs else None
+    value = v.eff[target][svc].values.get(key)
     loc_file = project.rel(value.file) if value else (ref0.file if ref0 else None)
     loc_line = value.line if value else (ref0.line if ref0 else None)
-    on_elsewhere = [e for e in envs if e != target and states[e] == "true"]
-    default_words = code_default(refs) if refs else "no code reads it"
-    if state in ("unset", "false") and on_elsewhere:
-        shown = "unset" if state == "unset" else "false"
-        decides = f"; {default_words}" if state == "unset" else ""
+    mine = v.feature(target)
+
+    def finding(code: str, severity: Severity, message: str, fix: str) -> Finding:
+        return Finding(
+            code, severity, "flags", message, service=svc, environment=target, file=loc_file, line=loc_line,
+            key=key, fix=fix,
+        )  # fmt: skip
+
+    known = (ON, OFF)
+    flipped = [e for e in v.compared if mine in known and v.feature(e) in known and v.feature(e) != mine]
+    if flipped:
         out.append(
-            Finding(
+            finding(
                 "FLG002",
                 Severity.ERROR,
-                "flags",
-                f"{key} is on in {', '.join(on_elsewhere)} but {shown} in {where} ({target}){decides}",
-                service=svc,
-                environment=target,
-                file=loc_file,
-                line=loc_line,
-                key=key,
-                fix=f"set {key}=true in {target_file}",
+                _flip_message(v, where, flipped[0], flipped[0]),
+                _flip_fix(v, flipped[0], target_file),
             )
         )
-    elif state == "unset" and refs:
+    elif (
+        v.example
+        and mine in known
+        and is_boolean_value(v.value("example"))
+        and v.feature("example") in known
+        and v.feature("example") != mine
+        # Only a target that leaves the flag to the code default: a value set in the target (or in
+        # the reference environment) is a deployment's choice, the example's only a template's.
+        and v.raw(target) == "unset"
+        and all(v.raw(e) == "unset" for e in v.compared)
+    ):
         out.append(
-            Finding(
-                "FLG001",
+            finding(
+                "FLG002",
                 Severity.WARNING,
-                "flags",
-                f"{key} is read at {ref0.where if ref0 else '?'} but unset in {where} ({target}); {default_words}",
-                service=svc,
-                environment=target,
-                file=loc_file,
-                line=loc_line,
-                key=key,
-                fix=f"set {key}=true or {key}=false explicitly in {target_file}",
+                _flip_message(v, where, "example", "the example"),
+                f"{_flip_fix(v, 'example', target_file)}, or confirm {target} differs from the example on purpose",
             )
         )
-    for e in envs:
-        if states[e] == "invalid":
-            v = eff[e][svc].values[key]
+    elif v.raw(target) == "unset" and v.refs and v.default.state != "crash":
+        # Unset is how the code's author meant a default to be used; what matters is whether that
+        # differs from the reference or the example (FLG002 above), so by itself it is a note.
+        out.append(
+            finding(
+                "FLG001",
+                Severity.INFO,
+                f"{key} is read at {ref0.where if ref0 else '?'} but unset in {where} ({target}); "
+                f"{v.default.words}" + (f": the feature is {mine}" if mine in known else ""),
+                f"set {key}=true or {key}=false explicitly in {target_file}",
+            )
+        )
+    for e in v.envs:
+        if v.raw(e) == INVALID:
+            ev = v.eff[e][svc].values[key]
             out.append(
                 Finding(
                     "FLG003",
                     Severity.ERROR if e == target else Severity.WARNING,
                     "flags",
-                    f"{key}={clip(display_value(v, project.config.secrets))} in {where} ({e}) is no recognizable boolean",
+                    f"{key}={clip(display_value(ev, project.config.secrets))} in {where} ({e}) is no recognizable boolean",
                     service=svc,
                     environment=e,
-                    file=project.rel(v.file),
-                    line=v.line,
+                    file=project.rel(ev.file),
+                    line=ev.line,
                     key=key,
-                    fix=f"set {key}=true or {key}=false in {project.rel(v.file)}",
+                    fix=f"set {key}=true or {key}=false in {project.rel(ev.file)}",
                 )
             )
-    real = [e for e in envs if e in project.environments] or list(envs)
-    if refs and len(real) > 1 and all(states[e] == "true" for e in real):
+    real = [e for e in v.envs if e in project.environments] or list(v.envs)
+    if not v.refs or len(real) < 2:
+        return out
+    states = {v.feature(e) for e in real}
+    unset = any(v.raw(e) == "unset" for e in real)
+    by_default = f" ({v.default.words} where unset)" if unset else ""
+    if states == {ON}:
         out.append(
             Finding(
                 "FLG007",
                 Severity.INFO,
                 "flags",
-                f"{key} is on in every environment of {where}: ready to remove the flag",
+                f"{key} leaves the feature on in every environment of {where}{by_default}: ready to remove the flag",
                 service=svc,
                 environment=target,
-                file=refs[0].file,
-                line=refs[0].line,
+                file=v.refs[0].file,
+                line=v.refs[0].line,
                 key=key,
-                fix=f"remove the check at {refs[0].where} and the {key} lines from the env files",
+                fix=f"remove the check at {v.refs[0].where} and the {key} lines from the env files",
             )
         )
-    elif refs and len(real) > 1 and all(states[e] in ("false", "unset") for e in real):
+    elif states == {OFF}:
         out.append(
             Finding(
                 "FLG008",
                 Severity.INFO,
                 "flags",
-                f"{key} is off or unset in every environment of {where}: the code behind it never runs",
+                f"{key} leaves the feature off in every environment of {where}{by_default}: the code behind it never runs",
                 service=svc,
                 environment=target,
-                file=refs[0].file,
-                line=refs[0].line,
+                file=v.refs[0].file,
+                line=v.refs[0].line,
                 key=key,
-                fix=f"turn it on where it should run, or remove the code behind {refs[0].where}",
+                fix=f"turn it on where it should run, or remove the code behind {v.refs[0].where}",
             )
         )
     return out
@@ -388,8 +498,26 @@ def _matrix_table(a: FlagAudit, scan: ScanResult) -> Table:
         read_at = (
             ", ".join(places[:3]) + (f" (+{len(places) - 3})" if len(places) > 3 else "") if places else "—"
         )
-        rows.append((key, svc, *(states[e] for e in a.environments), read_at))
-    return Table("Flags", ("flag", "service", *a.environments, "read at"), tuple(rows))
+        rows.append(
+            (
+                key,
+                svc,
+                *(states[e] for e in a.environments),
+                _unset_means(key, a.defaults.get((key, svc))),
+                read_at,
+            )
+        )
+    return Table("Flags", ("flag", "service", *a.environments, "if unset", "read at"), tuple(rows))
+
+
+def _unset_means(key: str, default: CodeDefault | None) -> str:
+    """The matrix's word for an unset flag: the feature state the code default gives (FLG001/FLG002
+    name the default itself)."""
+    if default is None or default.state == "unknown":
+        return "?"
+    if default.state == "crash":
+        return "raises"
+    return feature_state("unset", default.state, inverted=is_inverted(key))
 
 
 def _sdk_table(scan: ScanResult) -> Table | None:
@@ -404,9 +532,11 @@ def _sdk_table(scan: ScanResult) -> Table | None:
     )
 
 
-def build_flags_section(project: Project, environment: str, scan: ScanResult | None = None) -> Section:
+def build_flags_section(
+    project: Project, environment: str, scan: ScanResult | None = None, reference: str | None = None
+) -> Section:
     """The "Feature flags and env usage" section for ``environment`` (see the module docstring)."""
-    a = audit(project, environment, scan)
+    a = audit(project, environment, scan, reference)
     tables = [_matrix_table(a, a.scan)]
     sdk = _sdk_table(a.scan)
     if sdk:

@@ -6,7 +6,7 @@ import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-DEFAULT_FLAG_PATTERNS = ("FEATURE_ENABLE_*", "FEATURE_*", "FF_*", "*_ENABLED")
+DEFAULT_FLAG_PATTERNS = ("*FEATURE_*", "*ENABLE_*", "*DISABLE_*", "*_ENABLED", "*_DISABLED", "FF_*")
 
 # Variables every process has; code reading them says nothing about a service's env files.
 SYSTEM_VARS = frozenset(
@@ -111,3 +111,9 @@ class ScanResult:
 def is_flag_name(name: str, patterns: Iterable[str] = DEFAULT_FLAG_PATTERNS) -> bool:
     """``FEATURE_ENABLE_EXPORTS`` matches ``FEATURE_*``; matching is case-sensitive, as env names are."""
     return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def is_flag_glob(glob: str, patterns: Iterable[str] = DEFAULT_FLAG_PATTERNS) -> bool:
+    """A name built at run time (``FEATURE_*``) is a flag read when its literal parts make a flag name
+    (each ``*`` filled with one letter): ``FEATURE_*`` is, ``TENANT_*_URL`` is not."""
+    return "*" in glob and is_flag_name(glob.replace("*", "X"), patterns)

@@ -30,7 +30,15 @@ import ahocorasick_rs
 
 from parity.code.context import BUILD, SERVICE, context_of, dockerfile_runtime_lines, runtime_mentions
 from parity.code.files import Ignores, git_source_files, source_files, split_tree, walk_tree
-from parity.code.refs import DEFAULT_FLAG_PATTERNS, RawRef, Reference, ScanNote, ScanResult, is_flag_name
+from parity.code.refs import (
+    DEFAULT_FLAG_PATTERNS,
+    RawRef,
+    Reference,
+    ScanNote,
+    ScanResult,
+    is_flag_glob,
+    is_flag_name,
+)
 from parity.errors import FileRefused, ParityError
 from parity.safefs import open_beneath
 
@@ -294,10 +302,11 @@ def _collect(
     svc = service_of(rel, services)
     by_path = context_of(rel, mentioned)
     for r in raws:
-        flag = r.kind == "sdk" or (not r.dynamic and is_flag_name(r.name, pats))
+        # A value used as a switch makes a flag whatever its name.
+        flag = r.kind == "sdk" or (not r.dynamic and (r.boolean or is_flag_name(r.name, pats)))
         if r.dynamic and not flag:
             # A glob like FEATURE_* that only ever names flags is still a flag read.
-            flag = any(r.name.startswith(p.split("*", 1)[0]) and p.split("*", 1)[0] for p in pats)
+            flag = is_flag_glob(r.name, pats)
         refs.append(
             Reference(
                 r.name,
