@@ -8,6 +8,11 @@ from other rules are allowed). The summary test prints the rate the issue measur
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from parity.model.findings import Severity
@@ -259,3 +264,23 @@ def test_inline_suppression_covers_the_next_statement_only() -> None:
     assert lines == [("MIG004", 4)]
     whole = "-- parity:ignore-file MIG030, MIG031\nCREATE TABLE t (id bigint, a varchar(9), b timestamp);"
     assert lint_sql(whole, "postgres") == ()
+
+
+def test_cli_reads_lint_settings_from_parity_toml_and_pg_version(tmp_path: Path) -> None:
+    (tmp_path / "parity.toml").write_text(
+        '[lint]\nignore = ["MIG009", "missing-statement-timeout"]\nwarn = ["MIG013"]\n'
+    )
+    sql = tmp_path / "m.sql"
+    sql.write_text("ALTER TABLE orders ADD COLUMN status text DEFAULT 'new';\nTRUNCATE orders;\n")
+    run = [sys.executable, "-m", "parity", "lint", "m.sql", "-f", "json"]
+
+    def codes(*extra: str) -> list[tuple[str, str]]:
+        res = subprocess.run([*run, *extra], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+        assert res.returncode in (0, 1), res.stderr
+        return [(f["code"], f["severity"]) for f in json.loads(res.stdout)["sections"][0]["findings"]]
+
+    assert codes() == [("MIG013", "warning")]
+    assert ("MIG028", "warning") in codes("--pg-version", "10")
+    (tmp_path / "parity.toml").write_text('[lint]\nignore = ["MIG999"]\n')
+    bad = subprocess.run(run, capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert bad.returncode == 2 and "unknown lint rule 'MIG999'" in bad.stderr

@@ -82,6 +82,18 @@ class LimitsConfig(_Strict):
     )
 
 
+class LintConfig(_Strict):
+    """Per-rule severities for `parity lint` and the lint of pending migrations (ids or names)."""
+
+    error: list[str] = Field(default_factory=list, description="rules raised as errors")
+    warn: list[str] = Field(default_factory=list, description="rules raised as warnings")
+    info: list[str] = Field(default_factory=list, description="rules raised as notes")
+    ignore: list[str] = Field(default_factory=list, description="rules turned off")
+    pg_version: int | None = Field(
+        default=None, ge=9, le=30, description="PostgreSQL major version the migrations run on"
+    )
+
+
 class ParityConfig(_Strict):
     environments: list[str] = Field(default_factory=list)
     reference: str | None = Field(
@@ -101,6 +113,7 @@ class ParityConfig(_Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    lint: LintConfig = Field(default_factory=LintConfig)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

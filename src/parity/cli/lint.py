@@ -25,6 +25,15 @@ def lint_cmd(
     rules: Annotated[
         bool, typer.Option("--rules", help="List the rules with their doc line and exit.")
     ] = False,
+    pg_version: Annotated[
+        int | None,
+        typer.Option(
+            "--pg-version",
+            min=9,
+            max=30,
+            help="PostgreSQL major version the files run on (default: [lint] pg_version, else 13+).",
+        ),
+    ] = None,
     fmt: FormatOpt = Format.text,
 ) -> None:
     """Check migration SQL for statements that are dangerous on a live production database."""
@@ -37,11 +46,15 @@ def lint_cmd(
         raise typer.Exit(0)
     if not files:
         raise fail_usage("give at least one SQL file (or --rules)")
+    from parity.config import load_config
     from parity.model.findings import Report, Section
-    from parity.plan.lint import lint_files
+    from parity.plan.lint import LintSettings, lint_files
 
     cwd = Path.cwd()
-    findings = guarded(lambda: lint_files(files, dialect.value, cwd))
+    # [lint] of the parity.toml in the working folder, when there is one.
+    config, _ = guarded(lambda: load_config(cwd))
+    settings = guarded(lambda: LintSettings.from_config(config.lint, pg_version))
+    findings = guarded(lambda: lint_files(files, dialect.value, cwd, settings=settings))
     notes = (f"{len(files)} file(s), dialect {dialect.value}",)
     report = Report("lint", str(cwd), "-", (Section("lint", "Migration Lint", findings, (), notes),))
     emit(report, fmt)

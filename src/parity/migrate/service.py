@@ -986,7 +986,7 @@ def build_migration_section(
     findings of the pending ones, and — when ``result`` is given — the backup and the
     verification of that apply. Read-only."""
     from parity.migrate import checksum
-    from parity.plan.lint import lint_files
+    from parity.plan.lint import LintSettings, lint_files
 
     folder = migrations_folder(project)
     findings: list[Finding] = []
@@ -1036,7 +1036,10 @@ def build_migration_section(
             pending_files = [
                 m.up_path for m in ex.migrations() if m.version in {p.version for p in status.pending}
             ]
-            findings.extend(lint_files(pending_files, dialect, project.root, project.fs.max_file_bytes))
+            settings = LintSettings.from_config(project.config.lint)
+            findings.extend(
+                lint_files(pending_files, dialect, project.root, project.fs.max_file_bytes, settings)
+            )
     if result is not None:
         if result.backup is not None:
             notes.append(result.backup.note)

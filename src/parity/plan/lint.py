@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from parity.config import LintConfig
 from parity.errors import FileRefused, ParityError
 from parity.model.findings import Finding, Severity
 from parity.plan import lint_generic, lint_postgres
@@ -63,6 +64,17 @@ class LintSettings:
                     raise ParityError(f"unknown lint rule '{n}' (see parity lint --rules)")
                 out[rid] = sev
         return cls(out, pg_version)
+
+    @classmethod
+    def from_config(cls, config: LintConfig, pg_version: int | None = None) -> LintSettings:
+        """``[lint]`` of parity.toml; ``pg_version`` (a command-line choice) wins over its own."""
+        return cls.from_lists(
+            error=config.error,
+            warn=config.warn,
+            info=config.info,
+            ignore=config.ignore,
+            pg_version=pg_version or config.pg_version,
+        )
 
 
 def lint_sql(
