@@ -12,6 +12,7 @@ and one statement can be exempted by a comment right above it (or on its first l
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -99,9 +100,10 @@ def lint_sql(
         raw = lint_generic.check(sql, dialect, transactional)
     hits = [h for h in raw if not RULES[h.rule].dialects or dialect in RULES[h.rule].dialects]
     ignored_file, ignored_at = _suppressions(sql)
+    newlines = [i for i, ch in enumerate(sql) if ch == "\n"] if hits else []
     out: list[Finding] = []
     for h in sorted(hits, key=lambda h: (h.offset, h.rule)):
-        line = sql.count("\n", 0, max(h.offset, 0)) + 1
+        line = bisect.bisect_left(newlines, max(h.offset, 0)) + 1
         if h.rule in ignored_file or h.rule in ignored_at.get(line, ()):
             continue
         severity = settings.severities.get(h.rule, h.severity or RULES[h.rule].severity)

@@ -8,7 +8,7 @@ constraints were added NOT VALID in the current transaction, and which timeouts 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,8 +91,9 @@ def check(sql: str, transactional: bool, pg_version: int | None = None) -> Itera
         yield Hit("MIG000", str(exc.args[0]) if exc.args else str(exc), char_offset(sql, max(loc - 1, 0)))
         return
     st = _State(transactional, pg_version)
+    to_char = _offsets(sql)
     for raw in stmts:
-        off = first_code_offset(sql, char_offset(sql, raw.stmt_location or 0))
+        off = first_code_offset(sql, to_char(raw.stmt_location or 0))
         yield from _statement(raw.stmt, off, st)
     if st.explicit_begin is not None and not transactional:
         yield Hit(
@@ -444,16 +445,11 @@ def _pk_columns(elements: Any) -> set[str]:
 
 
 def _names(stmt: Any, off: int, st: _State) -> None:
-    """Which tables the statement names with a schema and which without (MIG038)."""
-    from pglast import ast
-    from pglast.visitors import Visitor
-
-    class _Tables(Visitor):
-        def visit_RangeVar(self, ancestors: Any, node: Any) -> None:
-            (st.qualified if node.schemaname else st.unqualified).append((node.relname or "", off))
-
-    if isinstance(stmt, ast.Node):
-        _Tables()(stmt)
+    """Which table the statement is about, with a schema or without (MIG038). Only the statement's
+    own relation: walking the whole tree costs more than the rest of the lint together."""
+    relation = getattr(stmt, "relation", None)
+    if relation is not None and hasattr(relation, "relname"):
+        (st.qualified if relation.schemaname else st.unqualified).append((relation.relname or "", off))
 
 
 def _long_identifiers(sql: str) -> Iterator[Hit]:
@@ -513,6 +509,13 @@ def _rel(relation: object) -> str:
 
 def _dotted(names: Any) -> str:
     return ".".join(str(getattr(n, "sval", "")) for n in names or ())
+
+
+def _offsets(sql: str) -> Callable[[int], int]:
+    """Byte offset → character offset, in constant time for ASCII text (the usual case)."""
+    if sql.isascii():
+        return lambda b: b
+    return lambda b: char_offset(sql, b)
 
 
 def char_offset(sql: str, byte_offset: int) -> int:
