@@ -70,3 +70,35 @@ def test_unnamed_constraint_that_main_lacks_stays_production_only() -> None:
     )
     # Different names: the new one is added and the old one is left for a person to judge.
     assert {type(c) for c in renamed} == {AddCheck, ProductionOnly}
+
+
+@pytest.mark.postgres
+def test_generated_expression_change_is_refused_before_17_not_rendered_to_fail(pg_url: str) -> None:
+    """``SET EXPRESSION`` is PostgreSQL 17+; on an older server the plan refuses the change (it would
+    need the column dropped) instead of emitting SQL the server rejects."""
+    from parity.dialects.postgres.diff import server_version
+    from parity.plan.planner import plan
+
+    tag = uuid.uuid4().hex[:8]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA cur_{tag}; CREATE SCHEMA des_{tag}".encode())
+    sep = "&" if "?" in pg_url else "?"
+    url = f"{pg_url}{sep}options=-csearch_path%3Dcur_{tag}"
+    desired_url = f"{pg_url}{sep}options=-csearch_path%3Ddes_{tag}"
+    execute(url, ["CREATE TABLE items (qty integer, twice integer GENERATED ALWAYS AS (qty * 2) STORED)"])
+    execute(
+        desired_url, ["CREATE TABLE items (qty integer, twice integer GENERATED ALWAYS AS (qty * 3) STORED)"]
+    )
+    d = dialects.get(url)
+    current, desired = d.inspect(url), d.inspect(desired_url)
+    version = server_version(current)
+    assert version is not None and version >= 130000
+    changes = compare(current, desired, d.compare_options)
+    p = plan(current, changes, d)
+    script = d.render_script(current, changes)
+    if version < 170000:
+        assert not any("SET EXPRESSION" in s for s in script)
+        assert any(f.code == "PLN002" and "17+" in f.message for f in p.diagnostics)
+    else:
+        execute(url, script)
+        assert compare(d.inspect(url), desired, d.compare_options) == []

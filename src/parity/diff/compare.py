@@ -12,6 +12,7 @@ tables), views, triggers, and finally production-only objects.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -41,7 +42,7 @@ from parity.model.changes import (
     ProductionOnly,
     table_options,
 )
-from parity.model.schema import Column, ForeignKey, Index, Schema, Table
+from parity.model.schema import Column, ForeignKey, Index, Schema, Table, View
 
 T = TypeVar("T")
 
@@ -154,6 +155,29 @@ def _compare_columns(
         if key(c.name) not in des and c.name not in paired_old
     ]
     return changes, only
+
+
+def _dependency_order(views: dict[str, View]) -> list[str]:
+    """View keys with each view after the views its definition names (a view over a view cannot be
+    created first); a cycle, which the server would not allow, keeps the given order."""
+    words = {k: set(re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", v.definition)) for k, v in views.items()}
+    names = {k: v.name for k, v in views.items()}
+    out: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(k: str) -> None:
+        if state.get(k):
+            return
+        state[k] = 1
+        for other in views:
+            if other != k and names[other] in words[k] and not state.get(other):
+                visit(other)
+        state[k] = 2
+        out.append(k)
+
+    for k in views:
+        visit(k)
+    return out
 
 
 def _compare_table(
@@ -310,7 +334,8 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
 
     cur_views = _by_key(current.views, lambda v: v.name, key)
     des_views = _by_key(desired.views, lambda v: v.name, key)
-    for k, view in des_views.items():
+    for k in _dependency_order(des_views):
+        view = des_views[k]
         old_view = cur_views.get(k)
         if old_view is None:
             changes.append(AddView(view))

@@ -233,6 +233,18 @@ def plan(
                 b.add_column(change.as_add(), rows, fills, name)
             case AddColumn():
                 b.add_column(change, rows, fills, name)
+            case AlterColumn() if (refusal := dialect.impact(change, b.schema)).safety is Safety.FORBIDDEN:
+                # The server cannot make this change in place (a generated expression before
+                # PostgreSQL 17): reaching main's schema needs a drop, which parity never does.
+                b.diags.append(
+                    _diag(
+                        "PLN002",
+                        Severity.ERROR,
+                        f"refused: {describe(change)}: {refusal.note}",
+                        fix="expand/contract: add a new generated column, switch the code, keep the old one",
+                        table=change.table_name,
+                    )
+                )
             case _:
                 b.emit(change)
     preamble = tuple(getattr(safe, "PREAMBLE", ()))

@@ -45,15 +45,31 @@ def normalize_default(raw: str | None) -> str | None:
 
 
 def normalize_check(definition: str) -> str:
-    """``CHECK ((price > 0)) NOT VALID`` → ``price > 0``."""
+    """``CHECK ((price > 0)) NOT VALID`` → ``price > 0``; ``NO INHERIT`` stays, after the expression
+    (``price > 0 NO INHERIT``), so two spellings compare equal and :func:`check_sql` can put it back."""
     text = definition.strip()
     if text.upper().endswith(" NOT VALID"):
         text = text[: -len(" NOT VALID")]
+    if text.upper().endswith(" NO INHERIT"):
+        return normalize_check(text[: -len(" NO INHERIT")]) + " NO INHERIT"
     if text.upper().startswith("CHECK"):
         text = text[5:].strip()
     while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
         text = text[1:-1].strip()
     return text
+
+
+def check_sql(expression: str) -> str:
+    """The CHECK clause for a normalised expression (``NO INHERIT`` goes after the parentheses)."""
+    if expression.upper().endswith(" NO INHERIT"):
+        return f"CHECK ({expression[: -len(' NO INHERIT')]}) NO INHERIT"
+    return f"CHECK ({expression})"
+
+
+def server_version(schema: object) -> int | None:
+    """``server_version_num`` of the inspected server (170002 for 17.2), None when unknown."""
+    raw = getattr(schema, "meta", {}).get("server_version_num", "")
+    return int(raw) if raw.isdigit() else None
 
 
 def _balanced(text: str) -> bool:

@@ -259,7 +259,9 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         for n, typ, start, inc, owned in conn.execute(Q_SEQUENCES, p)
     )
     triggers = tuple(Trigger(n, t, d) for n, t, d in conn.execute(Q_TRIGGERS, p))
-    return Schema("postgres", tables, views, enums, sequences, triggers, name=ns_name)
+    version = conn.execute("SHOW server_version_num").fetchone()
+    meta = {"server_version_num": str(version[0])} if version else {}
+    return Schema("postgres", tables, views, enums, sequences, triggers, name=ns_name, meta=meta)
 
 
 def _unquote(ident: str) -> str:

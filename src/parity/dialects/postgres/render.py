@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from functools import singledispatch
 
 from parity.dialects.base import RenderError
+from parity.dialects.postgres.diff import check_sql, server_version
 from parity.dialects.postgres.types import narrows, rewrites
 from parity.dialects.sql import quote_ident, quote_literal
 from parity.model.changes import (
@@ -111,7 +112,7 @@ def create_table_sql(table: Table) -> str:
     if table.primary_key:
         items.append(f"{_named(table.primary_key.name)}PRIMARY KEY ({_cols(table.primary_key.columns)})")
     items.extend(f"{_named(u.name)}UNIQUE ({_cols(u.columns)})" for u in table.uniques)
-    items.extend(f"{_named(c.name)}CHECK ({c.expression})" for c in table.checks)
+    items.extend(f"{_named(c.name)}{check_sql(c.expression)}" for c in table.checks)
     items.extend(fk_sql(fk) for fk in table.foreign_keys)
     return f"CREATE TABLE {q(table.name)} (\n    " + ",\n    ".join(items) + "\n)"
 
@@ -200,6 +201,11 @@ def _(change: PossibleRename, context: Schema | None = None) -> list[str]:
     return render(change.as_add(), context)
 
 
+def _can_set_expression(context: Schema | None) -> bool:
+    version = server_version(context)
+    return version is None or version >= 170000
+
+
 @render.register
 def _(change: AlterColumn, context: Schema | None = None) -> list[str]:
     t, c, cur, des = q(change.table), q(change.desired.name), change.current, change.desired
@@ -209,8 +215,8 @@ def _(change: AlterColumn, context: Schema | None = None) -> list[str]:
     if "generated" in what:
         if des.generated is None:
             out.append(f"{alter} DROP EXPRESSION")
-        else:
-            out.append(f"{alter} SET EXPRESSION AS ({des.generated})")  # PostgreSQL 17+
+        elif _can_set_expression(context):
+            out.append(f"{alter} SET EXPRESSION AS ({des.generated})")
     if "identity" in what and cur.identity in ("always", "by default"):
         if des.identity in ("always", "by default"):
             out.append(f"{alter} SET GENERATED {des.identity.upper()}")
@@ -227,7 +233,10 @@ def _(change: AlterColumn, context: Schema | None = None) -> list[str]:
         out.append(f"{alter} DROP DEFAULT")
     if type_change:
         coll = f" COLLATE {q(des.collation)}" if des.collation else ""
-        out.append(f"{alter} TYPE {des.raw_type}{coll} USING {c}::{des.raw_type}")
+        # No cast joins two enum types: go through text (values are matched by label).
+        enums = {e.name for e in context.enums} if context is not None else set()
+        via = "::text" if cur.type in enums or cur.raw_type in enums else ""
+        out.append(f"{alter} TYPE {des.raw_type}{coll} USING {c}{via}::{des.raw_type}")
     if (
         des.raw_default is not None
         and des.generated is None
@@ -297,7 +306,9 @@ def _(change: DropUnique, context: Schema | None = None) -> list[str]:
 
 @render.register
 def _(change: AddCheck, context: Schema | None = None) -> list[str]:
-    return [f"ALTER TABLE {q(change.table)} ADD {_named(change.check.name)}CHECK ({change.check.expression})"]
+    return [
+        f"ALTER TABLE {q(change.table)} ADD {_named(change.check.name)}{check_sql(change.check.expression)}"
+    ]
 
 
 @render.register
@@ -406,6 +417,14 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
                 if rw:
                     return Impact(Safety.NEEDS_CARE, True, AE, f"{cur.type} → {des.type}: table rewrite")
                 return Impact(Safety.SAFE, False, f"{AE} (brief)", f"{cur.type} → {des.type}: no rewrite")
+            if "generated" in what and des.generated is not None and not _can_set_expression(context):
+                version = server_version(context)
+                return Impact(
+                    Safety.FORBIDDEN,
+                    lock=AE,
+                    note=f"PostgreSQL {(version or 0) // 10000} cannot change a generated expression in place "
+                    "(SET EXPRESSION is 17+): it needs the column dropped and added again, which parity never does",
+                )
             if "generated" in what or "identity" in what:
                 return Impact(Safety.NEEDS_CARE, True, AE, "generated/identity change")
             if "nullable" in what and not des.nullable:

@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from parity.dialects.postgres.diff import check_sql
 from parity.dialects.postgres.render import ref_sql
 from parity.errors import DatabaseError
 from parity.migrate import runtime as base
@@ -264,7 +265,7 @@ def safe_steps(change: Change, context: Schema | None, render: Render) -> list[S
             ]
         case AddCheck(table=table, check=ck):
             name = ck.name or f"{table}_check_{zlib.crc32(ck.expression.encode()):08x}"
-            add = f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} CHECK ({ck.expression}) NOT VALID"
+            add = f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} {check_sql(ck.expression)} NOT VALID"
             drop = f"ALTER TABLE {_q(table)} DROP CONSTRAINT IF EXISTS {_q(name)}"
             return [
                 SafeSQL((add,), (drop,), True, "added NOT VALID: no scan under the lock"),
