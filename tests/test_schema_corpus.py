@@ -65,7 +65,7 @@ def test_corpus_is_big_enough() -> None:
     assert kinds >= {
         "add_table", "add_column", "alter_column", "add_index", "drop_index", "add_foreign_key", "drop_foreign_key",
         "add_check", "add_unique", "add_view", "alter_view", "production_only", "possible_rename", "add_enum",
-        "add_enum_value", "add_sequence", "add_trigger", "alter_primary_key",
+        "add_enum_value", "add_sequence", "add_trigger", "alter_trigger", "alter_primary_key",
     }  # fmt: skip
 
 

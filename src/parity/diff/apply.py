@@ -25,6 +25,7 @@ from parity.model.changes import (
     AlterColumn,
     AlterPrimaryKey,
     AlterTableOptions,
+    AlterTrigger,
     AlterView,
     Change,
     DropCheck,
@@ -157,6 +158,8 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return replace(schema, sequences=(*schema.sequences, s))
         case AddTrigger(trigger=tr):
             return replace(schema, triggers=(*schema.triggers, tr))
+        case AlterTrigger(current=old, desired=new):
+            return replace(schema, triggers=tuple(new if t == old else t for t in schema.triggers))
     raise TypeError(f"apply_change: unknown change {type(change).__name__}")
 
 

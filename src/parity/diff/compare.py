@@ -31,6 +31,7 @@ from parity.model.changes import (
     AlterColumn,
     AlterPrimaryKey,
     AlterTableOptions,
+    AlterTrigger,
     AlterView,
     Change,
     CompareOptions,
@@ -346,6 +347,11 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     cur_tr = _by_key(current.triggers, lambda t: t.name, key)
     des_tr = _by_key(desired.triggers, lambda t: t.name, key)
     changes.extend(AddTrigger(tr) for k, tr in des_tr.items() if k not in cur_tr)
+    changes.extend(
+        AlterTrigger(cur_tr[k], tr)
+        for k, tr in des_tr.items()
+        if k in cur_tr and " ".join(cur_tr[k].definition.split()) != " ".join(tr.definition.split())
+    )
     only.extend(ProductionOnly("trigger", tr.table, tr.name) for k, tr in cur_tr.items() if k not in des_tr)
 
     return changes + only

@@ -476,6 +476,26 @@ class AddTrigger(Change):
 
 
 @dataclass(frozen=True, slots=True)
+class AlterTrigger(Change):
+    """A trigger main redefines under the same name: dropped and created again (no data touched)."""
+
+    kind: ClassVar[str] = "alter_trigger"
+    current: Trigger
+    desired: Trigger
+
+    @property
+    def table_name(self) -> str:
+        return self.desired.table
+
+    @property
+    def object_name(self) -> str:
+        return self.desired.name
+
+    def reverse(self) -> Change | None:
+        return AlterTrigger(self.desired, self.current)
+
+
+@dataclass(frozen=True, slots=True)
 class ProductionOnly(Change):
     """An object the live database has and the declared schema lacks: drift, kept, never dropped.
 

@@ -31,6 +31,7 @@ from parity.model.changes import (
     AlterColumn,
     AlterPrimaryKey,
     AlterTableOptions,
+    AlterTrigger,
     AlterView,
     Change,
     DropIndex,
@@ -68,6 +69,7 @@ CODES: dict[type[Change], tuple[str, Severity]] = {
     AddEnumValue: ("SCH006", Severity.ERROR),
     AddSequence: ("SCH006", Severity.ERROR),
     AddTrigger: ("SCH006", Severity.WARNING),
+    AlterTrigger: ("SCH006", Severity.WARNING),
     ProductionOnly: ("SCH007", Severity.INFO),
     PossibleRename: ("SCH008", Severity.WARNING),
 }

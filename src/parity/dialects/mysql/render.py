@@ -24,6 +24,7 @@ from parity.model.changes import (
     AddView,
     AlterColumn,
     AlterPrimaryKey,
+    AlterTrigger,
     AlterView,
     Change,
     DropCheck,
@@ -257,6 +258,11 @@ def _(change: AddTrigger, context: Schema | None = None) -> list[str]:
 
 
 @render.register
+def _(change: AlterTrigger, context: Schema | None = None) -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {q(change.current.name)}", change.desired.definition]
+
+
+@render.register
 def _(change: ProductionOnly, context: Schema | None = None) -> list[str]:
     return []  # kept: parity never drops what only production has
 
@@ -275,7 +281,16 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(
                 Safety.FORBIDDEN, lock="exclusive metadata lock", note="drops data; parity never drops"
             )
-        case AddTable() | AddView() | AlterView() | DropView() | AddTrigger() | RenameColumn() | DropIndex():
+        case (
+            AddTable()
+            | AddView()
+            | AlterView()
+            | DropView()
+            | AddTrigger()
+            | AlterTrigger()
+            | RenameColumn()
+            | DropIndex()
+        ):
             return Impact(Safety.SAFE, lock=MDL)
         case AddColumn(column=col):
             if col.identity == "auto" or (col.generated is not None and col.generated_stored):

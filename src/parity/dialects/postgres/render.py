@@ -31,6 +31,7 @@ from parity.model.changes import (
     AddView,
     AlterColumn,
     AlterPrimaryKey,
+    AlterTrigger,
     AlterView,
     Change,
     DropCheck,
@@ -364,6 +365,14 @@ def _(change: AddTrigger, context: Schema | None = None) -> list[str]:
 
 
 @render.register
+def _(change: AlterTrigger, context: Schema | None = None) -> list[str]:
+    return [
+        f"DROP TRIGGER IF EXISTS {q(change.current.name)} ON {q(change.current.table)}",
+        change.desired.definition,
+    ]
+
+
+@render.register
 def _(change: ProductionOnly, context: Schema | None = None) -> list[str]:
     return []  # kept: parity never drops what only production has
 
@@ -386,7 +395,7 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(Safety.SAFE, note="cannot be undone; the new label is usable after commit")
         case AlterView() | DropView() | RenameColumn():
             return Impact(Safety.SAFE, lock=f"{AE} (brief)")
-        case AddTrigger():
+        case AddTrigger() | AlterTrigger():
             return Impact(Safety.SAFE, lock="SHARE ROW EXCLUSIVE (brief)")
         case DropIndex():
             return Impact(Safety.SAFE, lock=f"{AE} (brief)")

@@ -28,6 +28,7 @@ from parity.model.changes import (
     AlterColumn,
     AlterPrimaryKey,
     AlterTableOptions,
+    AlterTrigger,
     AlterView,
     Change,
     DropCheck,
@@ -309,6 +310,11 @@ def _(change: AddTrigger, context: Schema | None = None) -> list[str]:
 
 
 @render.register
+def _(change: AlterTrigger, context: Schema | None = None) -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {q(change.current.name)}", change.desired.definition]
+
+
+@render.register
 def _(change: ProductionOnly, context: Schema | None = None) -> list[str]:
     return []  # kept: parity never drops what only production has
 
@@ -327,7 +333,9 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             )
         case DropTable() | DropColumn():
             return Impact(Safety.FORBIDDEN, lock=write_lock, note="drops data; parity never drops")
-        case AddTable() | AddView() | AlterView() | DropView() | AddTrigger() | RenameColumn():
+        case (
+            AddTable() | AddView() | AlterView() | DropView() | AddTrigger() | AlterTrigger() | RenameColumn()
+        ):
             return Impact(Safety.SAFE, lock=f"{write_lock} (brief)")
         case DropIndex():
             return Impact(Safety.SAFE, lock=f"{write_lock} (brief)")
