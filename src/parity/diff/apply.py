@@ -158,8 +158,8 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return replace(schema, sequences=(*schema.sequences, s))
         case AddTrigger(trigger=tr):
             return replace(schema, triggers=(*schema.triggers, tr))
-        case AlterTrigger(current=old, desired=new):
-            return replace(schema, triggers=tuple(new if t == old else t for t in schema.triggers))
+        case AlterTrigger(current=old_tr, desired=new_tr):
+            return replace(schema, triggers=tuple(new_tr if t == old_tr else t for t in schema.triggers))
     raise TypeError(f"apply_change: unknown change {type(change).__name__}")
 
 
