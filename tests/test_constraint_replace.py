@@ -102,3 +102,33 @@ def test_generated_expression_change_is_refused_before_17_not_rendered_to_fail(p
     else:
         execute(url, script)
         assert compare(d.inspect(url), desired, d.compare_options) == []
+
+
+@pytest.mark.postgres
+def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: str) -> None:
+    """Domains, functions, policies, EXCLUDE constraints and comments are outside the model: the
+    inspection counts them so the report says "not compared: …" rather than "in sync"."""
+    tag = uuid.uuid4().hex[:8]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA nc_{tag}".encode())
+    sep = "&" if "?" in pg_url else "?"
+    url = f"{pg_url}{sep}options=-csearch_path%3Dnc_{tag}"
+    execute(
+        url,
+        [
+            "CREATE DOMAIN positive AS integer CHECK (VALUE > 0)",
+            "CREATE TABLE slots (n integer, EXCLUDE USING btree (n WITH =))",
+            "COMMENT ON TABLE slots IS 'booked slots'",
+            "CREATE FUNCTION one() RETURNS integer LANGUAGE sql AS 'SELECT 1'",
+            "ALTER TABLE slots ENABLE ROW LEVEL SECURITY",
+            "CREATE POLICY everyone ON slots USING (true)",
+        ],
+    )
+    meta = dialects.get(url).inspect(url).meta
+    text = meta["not_compared"]
+    for kind in ("1 domains", "1 functions", "1 row-level security policies", "1 EXCLUDE", "1 comments"):
+        assert kind in text, text
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA empty_{tag}".encode())
+    empty = f"{pg_url}{sep}options=-csearch_path%3Dempty_{tag}"
+    assert dialects.get(empty).inspect(empty).meta["not_compared"] == ""

@@ -402,8 +402,23 @@ def section_from_diff(result: SchemaDiff, project: Project, environment: str) ->
         notes.append(
             f"{result.tool.tool} ({result.tool.script_dir}): the database is at head {', '.join(result.tool.heads)}"
         )
+    # Kinds of objects parity does not model: "in sync" must not claim them.
+    skipped = [
+        f"{side} has {text}"
+        for side, text in (
+            ("the database", result.current.meta.get("not_compared", "")),
+            ("the declared schema", result.desired.meta.get("not_compared", "")),
+        )
+        if text
+    ]
+    if skipped:
+        notes.append("not compared: " + "; ".join(skipped))
     if not result.changes:
-        notes.append("no differences: the database matches the declared schema")
+        notes.append(
+            "no differences in what parity compares: tables, columns, keys, indexes, views, enums, sequences, triggers"
+            if skipped
+            else "no differences: the database matches the declared schema"
+        )
     worst = max(
         (r.impact.safety for r in result.rows if not isinstance(r.change, ProductionOnly)),
         key=lambda s: s.rank,
