@@ -108,17 +108,19 @@ class ToolStatus:
     pending: tuple[Revision, ...]
     unknown: tuple[str, ...]  # applied revisions the checkout does not have
     command: str
+    history_table: str = "alembic_version"
+    listed: bool = False  # a list of applied ids (Django, Rails, Prisma…), not a revision graph
+    total: int = 0  # migrations main holds (listed tools)
 
 
-def _alembic_applied(dialect_name: str, url: str) -> tuple[str, ...]:
-    """``alembic_version`` rows, read in a read-only session like the rest of the inspection."""
-    query = "SELECT version_num FROM alembic_version"
+def _history_rows(dialect_name: str, url: str, query: str) -> list[tuple[object, ...]]:
+    """A migration tool's history rows, read in a read-only session like the rest of the inspection."""
     if dialect_name == "sqlite":
         from parity.dialects.sqlite.inspect import connect_readonly
 
         conn = connect_readonly(url)
         try:
-            return tuple(str(r[0]) for r in conn.execute(query).fetchall())
+            return [tuple(r) for r in conn.execute(query).fetchall()]
         finally:
             conn.close()
     if dialect_name == "postgres":
@@ -127,7 +129,7 @@ def _alembic_applied(dialect_name: str, url: str) -> tuple[str, ...]:
         pg = connect(url)
         try:
             with pg.transaction():
-                return tuple(str(r[0]) for r in pg.execute(query).fetchall())
+                return [tuple(r) for r in pg.execute(query).fetchall()]
         finally:
             pg.close()
     from parity.dialects.mysql.inspect import connect as my_connect
@@ -136,16 +138,51 @@ def _alembic_applied(dialect_name: str, url: str) -> tuple[str, ...]:
     try:
         with my.cursor() as cur:
             cur.execute(query)
-            return tuple(str(r[0]) for r in cur.fetchall())
+            return [tuple(r) for r in cur.fetchall()]
     finally:
         my.close()
+
+
+def _alembic_applied(dialect_name: str, url: str) -> tuple[str, ...]:
+    return tuple(
+        str(r[0]) for r in _history_rows(dialect_name, url, "SELECT version_num FROM alembic_version")
+    )
+
+
+def _listed_status(project: Project, dialect_name: str, url: str, current: Schema) -> ToolStatus | None:
+    """Django, Rails, Prisma, Flyway, golang-migrate, goose or dbmate: the ids the database has run
+    against the migrations the checkout holds."""
+    from parity.schema.listed_tools import find_listed_tool
+
+    tool = find_listed_tool(project.root)
+    if tool is None:
+        return None
+    applied: tuple[str, ...] | None = None
+    if any(t.name.lower() == tool.history_table for t in current.tables):
+        try:
+            applied = tuple(sorted(tool.applied_ids(_history_rows(dialect_name, url, tool.query), tool)))
+        except Exception:  # any driver error: the history is unknown, never fatal
+            applied = None
+    last = tool.migrations[-1].id
+    return ToolStatus(
+        tool.tool,
+        project.rel(tool.folder),
+        (last,),
+        applied,
+        tuple(tool.pending(set(applied))) if applied is not None else (),
+        (),  # ids of installed packages (Django's contrib apps) are not the checkout's to know
+        tool.command,
+        tool.history_table,
+        listed=True,
+        total=len(tool.migrations),
+    )
 
 
 def tool_status(project: Project, dialect_name: str, url: str, current: Schema) -> ToolStatus | None:
     """The Alembic history of the project against the database, when the project uses Alembic."""
     alembic = find_alembic(project.root)
     if alembic is None:
-        return None
+        return _listed_status(project, dialect_name, url, current)
     applied: tuple[str, ...] | None = None
     if current.table("alembic_version") is not None:
         try:
@@ -461,11 +498,16 @@ def _tool_findings(
                 "SCH009",
                 Severity.WARNING,
                 "schema",
-                f"{tool.tool} manages this schema ({tool.script_dir}) but the database has no alembic_version "
+                f"{tool.tool} manages this schema ({tool.script_dir}) but the database has no {tool.history_table} "
                 "table: the tool has never run here, or the database was built another way",
                 service=service,
                 environment=environment,
-                fix=f"once the schema matches revision R, record it with `alembic stamp R`; then `{tool.command}`",
+                fix=(
+                    f"run `{tool.command}` (on a database built another way, first record what it already has in "
+                    f"{tool.history_table})"
+                    if tool.listed
+                    else f"once the schema matches revision R, record it with `alembic stamp R`; then `{tool.command}`"
+                ),
             )
         )
         return out, []
@@ -483,7 +525,14 @@ def _tool_findings(
             )
         )
     if tool.pending:
-        shown = "; ".join(f"{r.id} ({r.message})" if r.message else r.id for r in tool.pending[:5])
+        shown = "; ".join(
+            f"{r.id} ({r.message})" if r.message and not tool.listed else r.id for r in tool.pending[:5]
+        )
+        where = (
+            f"{tool.total - len(tool.pending)} of main's {tool.total} applied"
+            if tool.listed
+            else f"the database is at {', '.join(tool.applied or ()) or 'none'}, main's head is {', '.join(tool.heads)}"
+        )
         more = f"; and {len(tool.pending) - 5} more" if len(tool.pending) > 5 else ""
         first = tool.pending[0]
         out.append(
@@ -491,9 +540,8 @@ def _tool_findings(
                 "SCH009",
                 Severity.ERROR,
                 "schema",
-                f"{len(tool.pending)} {tool.tool} revision{'s' if len(tool.pending) != 1 else ''} pending in "
-                f"{environment} (the database is at {', '.join(tool.applied) or 'none'}, main's head is "
-                f"{', '.join(tool.heads)}): {shown}{more}",
+                f"{len(tool.pending)} {tool.tool} {'migration' if tool.listed else 'revision'}"
+                f"{'s' if len(tool.pending) != 1 else ''} pending in {environment} ({where}): {shown}{more}",
                 service=service,
                 environment=environment,
                 file=None,
@@ -507,6 +555,30 @@ def _tool_findings(
         if rows
         else []
     )
+
+
+def tool_only_section(project: Project, environment: str, reason: str) -> Section | None:
+    """With no declared schema to compare, the app's own migration history still tells whether the
+    database is behind main: its pending migrations. None when the project has no such tool."""
+    from parity.errors import ParityError
+
+    try:
+        location = find_database_url(project, environment, None)
+        dialect = dialects.get(location.url)
+        current = dialect.inspect(location.url)
+        tool = tool_status(project, dialect.name, location.url, current)
+    except ParityError:
+        return None
+    if tool is None:
+        return None
+    findings, tables = _tool_findings(tool, None, environment)
+    notes = [
+        f"{dialect.name} database {_shown_url(redact_url(location.url), project)}: {tool.tool} history only "
+        f"(model not compared: {reason})"
+    ]
+    if tool.applied is not None and not tool.pending:
+        notes.append(f"{tool.tool} ({tool.script_dir}): every migration of main is applied")
+    return Section(SECTION_ID, SECTION_TITLE, tuple(findings), tuple(tables), tuple(notes))
 
 
 def build_schema_section(

@@ -122,13 +122,19 @@ def analysis_sections(
 def schema_section(project: Project, env: str) -> Section:
     """Schema Impact Analysis, or a note when the project declares no database or no schema."""
     from parity.schema.discover import find_database_url, find_schema_source
-    from parity.schema.service import build_schema_section
+    from parity.schema.service import build_schema_section, tool_only_section
 
     try:
-        find_schema_source(project)
         find_database_url(project, env)
     except DiscoveryError as exc:
         return Section("schema", "Schema Impact Analysis", notes=(f"schema not checked: {exc.message}",))
+    try:
+        find_schema_source(project)
+    except DiscoveryError as exc:
+        # No declared schema: the app's own migration tool may still say the database is behind.
+        return tool_only_section(project, env, exc.message) or Section(
+            "schema", "Schema Impact Analysis", notes=(f"schema not checked: {exc.message}",)
+        )
     try:
         return build_schema_section(project, env)
     except DatabaseUnreachable as exc:
