@@ -132,3 +132,35 @@ def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: st
         conn.execute(f"CREATE SCHEMA empty_{tag}".encode())
     empty = f"{pg_url}{sep}options=-csearch_path%3Dempty_{tag}"
     assert dialects.get(empty).inspect(empty).meta["not_compared"] == ""
+
+
+@pytest.mark.postgres
+def test_primary_key_held_by_a_production_only_foreign_key_is_refused(pg_url: str) -> None:
+    """Main drops the foreign key and widens the key: the foreign key stays (never dropped), so the
+    key change cannot happen, and the plan says so instead of SQL that fails on "depends on it"."""
+    from parity.model.changes import AlterPrimaryKey
+    from parity.plan.planner import plan
+
+    tag = uuid.uuid4().hex[:8]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA cur_{tag}; CREATE SCHEMA des_{tag}".encode())
+    sep = "&" if "?" in pg_url else "?"
+    url = f"{pg_url}{sep}options=-csearch_path%3Dcur_{tag}"
+    desired_url = f"{pg_url}{sep}options=-csearch_path%3Ddes_{tag}"
+    execute(
+        url,
+        ["CREATE TABLE p (id int PRIMARY KEY, k int NOT NULL)", "CREATE TABLE c (pid int REFERENCES p (id))"],
+    )
+    execute(
+        desired_url,
+        ["CREATE TABLE p (id int, k int NOT NULL, PRIMARY KEY (id, k))", "CREATE TABLE c (pid int)"],
+    )
+    d = dialects.get(url)
+    current, desired = d.inspect(url), d.inspect(desired_url)
+    changes = compare(current, desired, d.compare_options)
+    assert any(isinstance(c, AlterPrimaryKey) for c in changes)
+    p = plan(current, changes, d)
+    assert any(f.code == "PLN002" and "c.c_pid_fkey" in f.message for f in p.diagnostics)
+    script = d.render_script(current, changes)
+    execute(url, script)  # applies: the refused change renders nothing
+    assert d.inspect(url).table("p").primary_key.columns == ("id",)

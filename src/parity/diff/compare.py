@@ -158,6 +158,40 @@ def _compare_columns(
     return changes, only
 
 
+def _free_primary_keys(
+    changes: list[Change], current: Schema, desired: Schema, key: Callable[[str], str]
+) -> list[Change]:
+    """A primary key that foreign keys reference cannot be dropped while they stand ("other objects
+    depend on it"): each one main keeps is dropped before the key changes and added again after.
+    One main no longer declares stays (production-only, never dropped), and the key change is then
+    refused by the dialect's impact."""
+    out: list[Change] = []
+    re_add: list[Change] = []
+    already = {
+        (key(c.table), _fk_signature(c.foreign_key, key)) for c in changes if isinstance(c, DropForeignKey)
+    }
+    for change in changes:
+        if isinstance(change, AlterPrimaryKey) and change.current is not None:
+            old_cols = {key(c) for c in change.current.columns}
+            for table in current.tables:
+                want = desired.table(table.name)
+                for fk in table.foreign_keys:
+                    sig = _fk_signature(fk, key)
+                    if key(fk.ref_table) != key(change.table) or {key(c) for c in fk.ref_columns} != old_cols:
+                        continue
+                    kept = next(
+                        (f for f in (want.foreign_keys if want else ()) if _fk_signature(f, key) == sig), None
+                    )
+                    if kept is None or (key(table.name), sig) in already:
+                        continue
+                    out.append(DropForeignKey(table.name, fk))
+                    re_add.append(AddForeignKey(table.name, kept))
+        out.append(change)
+    # Re-added after every table change, with the other foreign keys.
+    first_fk = next((i for i, c in enumerate(out) if isinstance(c, AddForeignKey)), len(out))
+    return out[:first_fk] + re_add + out[first_fk:]
+
+
 def _dependency_order(views: dict[str, View]) -> list[str]:
     """View keys with each view after the views its definition names (a view over a view cannot be
     created first); a cycle, which the server would not allow, keeps the given order."""
@@ -331,6 +365,8 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
         fk_changes.extend(f)
         only.extend(o)
     changes.extend(fk_changes)
+    if current.dialect != "sqlite":  # SQLite rebuilds the table, foreign keys and all
+        changes = _free_primary_keys(changes, current, desired, key)
     only[:0] = [ProductionOnly("table", None, t.name) for k, t in cur_tables.items() if k not in des_tables]
 
     cur_views = _by_key(current.views, lambda v: v.name, key)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from parity.model.changes import (
     AddColumn,
     AlterColumn,
+    AlterPrimaryKey,
     Change,
     DropColumn,
     DropTable,
@@ -233,7 +234,9 @@ def plan(
                 b.add_column(change.as_add(), rows, fills, name)
             case AddColumn():
                 b.add_column(change, rows, fills, name)
-            case AlterColumn() if (refusal := dialect.impact(change, b.schema)).safety is Safety.FORBIDDEN:
+            case AlterColumn() | AlterPrimaryKey() if (
+                refusal := dialect.impact(change, b.schema)
+            ).safety is Safety.FORBIDDEN:
                 # The server cannot make this change in place (a generated expression before
                 # PostgreSQL 17): reaching main's schema needs a drop, which parity never does.
                 b.diags.append(

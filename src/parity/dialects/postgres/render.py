@@ -202,6 +202,18 @@ def _(change: PossibleRename, context: Schema | None = None) -> list[str]:
     return render(change.as_add(), context)
 
 
+def _referenced_by(table: str, columns: tuple[str, ...], context: Schema | None) -> list[str]:
+    """Foreign keys of ``context`` that reference exactly ``table(columns)``."""
+    if context is None:
+        return []
+    return [
+        f"{t.name}.{fk.name or ','.join(fk.columns)}"
+        for t in context.tables
+        for fk in t.foreign_keys
+        if fk.ref_table == table and set(fk.ref_columns) == set(columns)
+    ]
+
+
 def _can_set_expression(context: Schema | None) -> bool:
     version = server_version(context)
     return version is None or version >= 170000
@@ -257,6 +269,8 @@ def _(change: AlterColumn, context: Schema | None = None) -> list[str]:
 
 @render.register
 def _(change: AlterPrimaryKey, context: Schema | None = None) -> list[str]:
+    if change.current is not None and _referenced_by(change.table, change.current.columns, context):
+        return []  # refused: see impact()
     out = []
     if change.current is not None:
         out.append(
@@ -450,6 +464,14 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             )
         case AddCheck():
             return Impact(Safety.NEEDS_CARE, False, AE, "validates every row; plan NOT VALID + VALIDATE")
+        case AlterPrimaryKey(table=table, current=old) if old is not None and (
+            held := _referenced_by(table, old.columns, context)
+        ):
+            return Impact(
+                Safety.FORBIDDEN,
+                lock=AE,
+                note=f"foreign keys production keeps depend on it ({', '.join(held)}): parity never drops them",
+            )
         case AddUnique() | AlterPrimaryKey():
             return Impact(Safety.NEEDS_CARE, False, AE, "builds a unique index; fails on duplicates")
         case DropForeignKey() | DropUnique() | DropCheck():
