@@ -296,3 +296,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert got["PORT"].has_default and got["PORT"].default == "8080"
     assert got["DEBUG"].has_default and not got["DEBUG"].crashes
     assert got["GIT_SHA"].context == "build" and got["BUILD_TAG"].context == "build"
+
+
+def test_a_subscript_read_compared_or_tested_still_raises_when_unset(tmp_path: Path) -> None:
+    """``os.environ["X"] == "1"`` and ``if os.environ["X"]:`` raise KeyError with X unset: a
+    comparison is no guard for a subscript read (it is for ``os.environ.get``)."""
+    from parity.code.scan import scan
+
+    (tmp_path / "app.py").write_text(
+        "import os\n"
+        'if os.environ["FEATURE_X"] == "1":\n    pass\n'
+        'if os.environ["Y_ENABLED"]:\n    pass\n'
+        'soft = os.environ.get("SOFT") == "1"\n'
+    )
+    refs = {r.name: r for r in scan(tmp_path).references}
+    assert refs["FEATURE_X"].crashes and refs["Y_ENABLED"].crashes
+    assert not refs["SOFT"].crashes and refs["SOFT"].boolean

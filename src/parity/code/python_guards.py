@@ -89,7 +89,7 @@ def python_guards(
             if is_read(part):
                 if negated and body is not None and _raises(body):
                     at(part).crashes = True
-                else:
+                elif not isinstance(part, ast.Subscript):  # ``if os.environ["X"]:`` raises unset
                     at(part).guarded = True
 
     for n in nodes:
@@ -101,7 +101,8 @@ def python_guards(
             if found and isinstance(n.ops[0], ast.Eq | ast.NotEq | ast.In | ast.NotIn | ast.Is | ast.IsNot):
                 cope = at(found[0])
                 cope.boolean = cope.boolean or _boolean_literal(n.comparators[0])
-                cope.guarded = cope.guarded or found[1]
+                # ``os.environ["X"] == "1"`` still raises KeyError when X is unset: no guard.
+                cope.guarded = cope.guarded or (found[1] and not isinstance(found[0], ast.Subscript))
         elif isinstance(n, ast.IfExp | ast.While):
             tested(n.test, None)
             checked = _membership_key(n.test)
@@ -117,7 +118,8 @@ def python_guards(
                 cope = at(n.args[0])
                 cope.default = _text(fallback) if fallback is not None else "None"
             elif name == "bool":
-                at(n.args[0]).guarded = at(n.args[0]).boolean = True
+                at(n.args[0]).boolean = True
+                at(n.args[0]).guarded = not isinstance(n.args[0], ast.Subscript)
     for stmt in stmts:
         if isinstance(stmt, ast.If):
             tested(stmt.test, stmt.body)
