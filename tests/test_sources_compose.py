@@ -666,3 +666,37 @@ def test_extends_in_the_same_file_and_from_another_file(tmp_path: Path) -> None:
     findings = [f for f in findings if f.code != "SRC016"]
     assert sorted((f.code, f.line) for f in findings) == [("SRC010", 16), ("SRC010", 18)]
     assert {f.message.split(" ")[0] for f in findings} == {"circular", "extends"}
+
+
+def test_add_on_compose_files_are_read_with_the_base_but_dev_and_test_files_are_not(tmp_path: Path) -> None:
+    # Shaped after opentelemetry-demo: `make start-agentic` runs compose.yaml plus compose.agent.yaml
+    # with the project .env and its .env.override; compose.tests.yaml is only for the test run.
+    root = project_with(
+        tmp_path,
+        {
+            ".env": "API_KEY=from-dotenv\nLLM_MODEL=small\n",
+            ".env.override": "API_KEY=<replace with API key>\n",
+            "compose.yaml": """
+            services:
+              webapp:
+                build: ./services/webapp
+            """,
+            "compose.agent.yaml": """
+            services:
+              agent:
+                build: ./services/agent
+                environment:
+                  - LLM_MODEL
+                  - OPENAI_API_KEY=${API_KEY}
+            """,
+            "compose.tests.yaml": """
+            services:
+              tests:
+                build: ./services/tests
+            """,
+        },
+        services=("webapp", "agent", "tests"),
+    )
+    project = discover(root)
+    assert [p.name for p in compose_files(project, "production")] == ["compose.yaml", "compose.agent.yaml"]
+    assert compose_env(root, "agent") == {"LLM_MODEL": "small", "OPENAI_API_KEY": "<replace with API key>"}

@@ -137,7 +137,49 @@ def compose_files(project: Project, environment: str, home: Path | None = None) 
     )
     if specific is None and environment != "production":
         specific = next((root / n for n in OVERRIDE_NAMES if (root / n).is_file()), None)
-    return [p for p in (base, specific) if p is not None]
+    addons = _addons(project, root, base, specific) if base is not None and base.name in BASE_NAMES else []
+    return [p for p in (base, *addons, specific) if p is not None]
+
+
+#: Compose file tags that name a development or test setup, never part of a deployment.
+_DEV_TAGS = frozenset(
+    {
+        "override",
+        "dev",
+        "development",
+        "local",
+        "test",
+        "tests",
+        "testing",
+        "ci",
+        "e2e",
+        "debug",
+        "example",
+        "sample",
+    }
+)
+
+
+def _addons(project: Project, root: Path, base: Path, specific: Path | None) -> list[Path]:
+    """Compose files beside the base that add services to it (``compose.agent.yaml``,
+    ``compose.full.yaml``: a Makefile passes them with more ``-f``): read with the base, so their
+    services get the project's variables and env files. Files named for an environment or for
+    development are not add-ons."""
+    env_tags = {n for e in (*ENV_ALIASES.values(), "production", "staging") for n in environment_names(e)}
+    out = []
+    for u in project.units:
+        tag = _tag(u.file.name)
+        if (
+            u.kind == "compose"
+            and u.home == root
+            and u.file not in (base, specific)
+            and u.file not in out
+            and tag is not None
+            and tag not in env_tags
+            and not (set(tag.split(".")) & _DEV_TAGS)
+        ):
+            out.append(u.file)
+    return sorted(out)
 
 
 # Files projects pass with a second ``--env-file`` over ``.env`` (opentelemetry-demo's
