@@ -44,9 +44,10 @@ _ENV_MODULE = re.compile(r"(?:^|/)(?:environment|process-env)$")
 
 # class-validator fields: ``@IsOptional() … public X = this.toOptionalString(environment.X);``
 _FIELD = re.compile(
-    rf"(?P<decos>(?:[ \t]*@[\w$.]+(?:\([^;]*?\))?[ \t]*\n)+)[ \t]*(?:public\s+|readonly\s+|private\s+)*"
-    rf"(?P<k>{_KEY})\s*(?::[^=;\n]+)?=(?P<init>[^;]*)"
+    rf"(?P<decos>(?:[ \t]*@[\w$.]+(?:\([^;]*?\))?[ \t]*\n)*)[ \t]*(?:public|readonly|private|protected)\s+"
+    rf"(?:readonly\s+)?(?P<k>{_KEY})\s*(?::[^=;\n]+)?=(?P<init>[^;]*)"
 )
+_VALIDATOR = re.compile(r"@(?:Is(?!Optional)\w+|Length|Min|Max|Matches|Contains)\b")
 
 # A helper: ``const env = (name: string) => process.env[name]`` or ``function requireEnv(name) {``
 _FUNC = re.compile(
@@ -89,7 +90,7 @@ def schema_reads(text: str, masked: str, plain: list[RawRef]) -> list[RawRef]:
     out.extend(alias_reads(text, masked))
     if "env" in masked and "[" in masked:
         out.extend(_dynamic_reads(masked, plain))
-    if "@" in masked and out:
+    if out and ("@IsOptional" in masked or "class-validator" in text):
         out = _class_fields(masked, out)
     seen = {(r.name, r.line) for r in plain}
     return [r for r in out if (r.name, r.line) not in seen]
@@ -158,19 +159,30 @@ def alias_reads(text: str, masked: str) -> Iterator[RawRef]:
 
 
 def _class_fields(masked: str, refs: list[RawRef]) -> list[RawRef]:
-    """A read in the initialiser of a field marked ``@IsOptional()`` (class-validator) is optional:
-    the class validates at start and lets it be unset."""
-    optional: list[tuple[int, int]] = []
+    """Reads in the fields of a class-validator env class, which is validated at start (and exits on
+    an error): a field marked ``@IsOptional()`` or without validators may be unset; a validated one
+    without a non-empty default fails at start when unset (``@IsNotEmpty() X = env.X ?? ""``)."""
+    verdicts: list[tuple[int, int, str, bool]] = []  # (first line, last line, key, fails when unset)
     lines = _Lines(masked)
     for m in _FIELD.finditer(masked):
-        if "IsOptional" in m["decos"] or "toOptional" in m["init"]:
-            optional.append((lines.line(m.start("k")), lines.line(m.end("init"))))
-    if not optional:
+        optional = "IsOptional" in m["decos"] or "toOptional" in m["init"]
+        fails = not optional and bool(_VALIDATOR.search(m["decos"]))
+        verdicts.append((lines.line(m.start("k")), lines.line(m.end("init")), m["k"], fails))
+    if not verdicts:
         return refs
-    return [
-        replace(r, has_default=True, crashes=False) if any(a <= r.line <= b for a, b in optional) else r
-        for r in refs
-    ]
+    out = []
+    for r in refs:
+        # Only the field's own key fails validation; another read in it is a fallback.
+        v = next((fails and k == r.name for a, b, k, fails in verdicts if a <= r.line <= b), None)
+        if v is None or r.dynamic:
+            out.append(r)
+        elif v and not r.default:
+            out.append(replace(r, default=None, has_default=False, crashes=True))
+        elif not v:
+            out.append(replace(r, has_default=True, crashes=False))
+        else:
+            out.append(r)
+    return out
 
 
 def _dynamic_reads(masked: str, plain: list[RawRef]) -> Iterator[RawRef]:
