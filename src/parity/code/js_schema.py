@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-from parity.code.guards import BOOLEAN_LITERALS
+from parity.code.guards import BOOLEAN_LITERALS, coping
 from parity.code.patterns import _C_TOKENS, _DEFAULT, JS_RULES, STR, _Lines, _rules, _sdk, mask, run_rules
 from parity.code.refs import RawRef
 
@@ -255,6 +255,14 @@ def helper_reads(text: str, helpers: list[Helper], masked: str | None = None) ->
             d = text[da:db].strip()
             default = d[1:-1] if d[:1] in "\"'`" else d
             has_default = True
+        crashes, boolean = h.crashes and not has_default, h.boolean
+        if not has_default and not crashes:
+            # ``env("X") || "local"``, ``if (!env("X"))``: the caller copes, as with process.env.X.
+            end = args[-1][1] + 1
+            cope = coping(text, masked, m.start(), end)
+            boolean, crashes = boolean or cope.boolean, cope.crashes
+            if cope.default is not None or cope.guarded:
+                default, has_default = cope.default, True
         out.append(
             RawRef(
                 key,
@@ -262,8 +270,8 @@ def helper_reads(text: str, helpers: list[Helper], masked: str | None = None) ->
                 f"{h.name}()",
                 default=default,
                 has_default=has_default,
-                crashes=h.crashes and not has_default,
-                boolean=h.boolean,
+                crashes=crashes,
+                boolean=boolean,
             )
         )
     return out
