@@ -55,7 +55,7 @@ SERIAL_BELOW = 400  # files; below this a pool costs more than it saves
 _SDK_TOKENS = (b"ariation", b"nabled", b"oolean", b"sOn", b"s_on")
 TRIGGERS: dict[str, tuple[bytes, ...]] = {
     "python": (b"env", b"Settings", b"decouple", *_SDK_TOKENS),
-    "javascript": (b"env", *_SDK_TOKENS),
+    "javascript": (b"env", b"ProcessEnv", b"ImportMetaEnv", *_SDK_TOKENS),
     "go": (b"Getenv", b"LookupEnv", *_SDK_TOKENS),
     "java": (b"getenv", *_SDK_TOKENS),
     "ruby": (b"ENV", *_SDK_TOKENS),
