@@ -37,7 +37,7 @@ def test_process_env_members_are_known_keys_optional_when_marked() -> None:
 
 
 def test_vite_import_meta_env_members() -> None:
-    text = 'interface ImportMetaEnv {\n  readonly VITE_API_URL: string\n  readonly VITE_SENTRY?: string\n}\n'
+    text = "interface ImportMetaEnv {\n  readonly VITE_API_URL: string\n  readonly VITE_SENTRY?: string\n}\n"
     refs = {r.name: r for r in js_references(text)}
     assert set(refs) == {"VITE_API_URL", "VITE_SENTRY"}
     assert refs["VITE_SENTRY"].has_default and not refs["VITE_API_URL"].has_default

@@ -38,7 +38,9 @@ _ZOD_ENUM = re.compile(r"\bz\s*\.\s*enum\s*\(\s*\[(?P<items>[^\]]*)\]")
 
 # Aliases of process.env: ``const env = process.env`` and a default import of a module named for
 # the environment (``import environment from "./utils/environment"``, which re-exports it).
-_ALIAS = re.compile(r"\b(?:const|let|var)\s+(?P<a>[A-Za-z_$][\w$]*)\s*(?::[^=\n]+)?=\s*process\.env\b(?!\s*[.\[])")
+_ALIAS = re.compile(
+    r"\b(?:const|let|var)\s+(?P<a>[A-Za-z_$][\w$]*)\s*(?::[^=\n]+)?=\s*process\.env\b(?!\s*[.\[])"
+)
 _ENV_IMPORT = re.compile(r"\bimport\s+(?P<a>[A-Za-z_$][\w$]*)\s+from\s+(?P<m>\"\x01*\"|'\x01*')")
 _ENV_MODULE = re.compile(r"(?:^|/)(?:environment|process-env)$")
 
@@ -327,11 +329,14 @@ def _field_end(masked: str, start: int) -> int:
             if depth == 0:
                 return i
             depth -= 1
-        elif c in ",;" and depth == 0:
-            return i
-        elif c == "\n" and depth == 0 and masked[i + 1 : i + 2].strip()[:1] not in (".", "?", "|", "&", ""):
+        elif depth == 0 and (c in ",;" or (c == "\n" and _ends_at_newline(masked, i))):
             return i
     return min(len(masked), start + 4000)
+
+
+def _ends_at_newline(masked: str, i: int) -> bool:
+    """A newline ends an expression unless the next line goes on with it (indented, or ``.x``)."""
+    return masked[i + 1 : i + 2] not in (".", "?", "|", "&", " ", "\t", "\n", "")
 
 
 def _args(masked: str, start: int) -> list[tuple[int, int]]:
