@@ -216,3 +216,19 @@ def test_scan_reads_through_helpers_across_files(tmp_path: Path) -> None:
     assert ("APP_PORT", "process-env.d.ts") in reads
     # The helpers' own reads of "any key" are explained by their callers.
     assert not any(r.name == "*" and r.file == "lib/env.ts" for r in result.references)
+
+
+def test_reads_of_a_key_typed_optional_cope(tmp_path: Path) -> None:
+    (tmp_path / "env.d.ts").write_text(
+        "declare namespace NodeJS { interface ProcessEnv { OPT_KEY?: string; REQ_KEY: string } }\n"
+    )
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "env.ts").write_text(HELPERS)
+    (tmp_path / "app.ts").write_text(
+        'const a = process.env.OPT_KEY;\nconst b = process.env.REQ_KEY;\nrequireEnv("OPT_KEY");\n'
+    )
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    reads = {(r.name, r.line): r for r in scan(tmp_path, workers=1).references if r.file == "app.ts"}
+    assert reads[("OPT_KEY", 1)].has_default
+    assert not reads[("REQ_KEY", 2)].has_default
+    assert reads[("OPT_KEY", 3)].crashes and not reads[("OPT_KEY", 3)].has_default

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from parity.code.guards import BOOLEAN_LITERALS, coping
 from parity.code.patterns import _C_TOKENS, _DEFAULT, JS_RULES, STR, _Lines, _rules, _sdk, mask, run_rules
-from parity.code.refs import RawRef
+from parity.code.refs import RawRef, Reference
 
 _KEY = r"[A-Z][A-Z0-9_]*+"  # env keys are upper case; a lower-case member is an app setting
 
@@ -370,3 +370,25 @@ def _top_level(body: str) -> Callable[[int], bool]:
         elif c in ")]}":
             depth -= 1
     return lambda i: depth_at[i] == 0 if i < len(depth_at) else False
+
+
+def typed_optional(refs: list[Reference]) -> list[Reference]:
+    """JS/TS reads of a key its ``ProcessEnv``/``ImportMetaEnv`` type declares optional (``X?:``)
+    cope with it unset: the compiler types each read ``string | undefined`` and makes the code
+    handle that. A read that throws (``requireEnv``), and a key also declared required, keep theirs."""
+    optional, required = set(), set()
+    for r in refs:
+        if r.language == "javascript" and r.via in _TYPE_VIAS:
+            (optional if r.has_default else required).add(r.name)
+    optional -= required
+    if not optional:
+        return refs
+    return [
+        replace(r, has_default=True)
+        if r.language == "javascript" and r.name in optional and not r.has_default and not r.crashes
+        else r
+        for r in refs
+    ]
+
+
+_TYPE_VIAS = frozenset({"ProcessEnv type", "ImportMetaEnv type"})

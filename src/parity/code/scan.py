@@ -244,6 +244,10 @@ def scan(
             parsed += bool(raws)
     refs = _through_helpers(root, refs, services, pats, notes, mentioned)
     refs = _through_js_helpers(root, refs, services, pats, notes, mentioned)
+    if any(r.language == "javascript" for r in refs):
+        from parity.code.js_schema import typed_optional
+
+        refs = typed_optional(refs)
     refs.sort(key=lambda r: (r.file, r.line, r.name))
     notes.sort(key=lambda n: n.file)
     return ScanResult(tuple(refs), tuple(notes), seen, parsed)
