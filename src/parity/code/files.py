@@ -40,6 +40,9 @@ _EXT = {
 
 
 _GENERATED = (".min.js", ".bundle.js", ".d.ts")
+# Declarations of the env's keys (``interface ProcessEnv``, Vite's ``ImportMetaEnv``) are written by
+# hand in these, unlike other ``.d.ts`` files (parity.code.js_schema reads them).
+_ENV_TYPES = re.compile(r"(?:^|[-_.])(?:env|environment|global)\.d\.ts$")
 _RAILS_ERB_YAML = frozenset(
     {"database.yml", "cable.yml", "storage.yml", "secrets.yml", "sidekiq.yml", "mongoid.yml"}
 )
@@ -60,7 +63,9 @@ def language_of(name: str) -> str | None:
     lang = _EXT.get(name[dot:].lower()) if dot > 0 else None
     if lang is not None:
         # The common case, decided by the extension alone (this runs for every file of the repository).
-        return None if lang == "javascript" and name.lower().endswith(_GENERATED) else lang
+        if lang == "javascript" and name.lower().endswith(_GENERATED):
+            return lang if _ENV_TYPES.search(name.lower()) else None
+        return lang
     lower = name.lower()
     if lower == "dockerfile" or lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
         return "dockerfile"

@@ -43,6 +43,7 @@ from parity.errors import FileRefused, ParityError
 from parity.safefs import open_beneath
 
 if TYPE_CHECKING:
+    from parity.code.js_schema import Helper as JsHelper
     from parity.code.python_helpers import Helper
     from parity.project import Project
 
@@ -54,7 +55,7 @@ SERIAL_BELOW = 400  # files; below this a pool costs more than it saves
 _SDK_TOKENS = (b"ariation", b"nabled", b"oolean", b"sOn", b"s_on")
 TRIGGERS: dict[str, tuple[bytes, ...]] = {
     "python": (b"env", b"Settings", b"decouple", *_SDK_TOKENS),
-    "javascript": (b"env", *_SDK_TOKENS),
+    "javascript": (b"env", b"ProcessEnv", b"ImportMetaEnv", *_SDK_TOKENS),
     "go": (b"Getenv", b"LookupEnv", *_SDK_TOKENS),
     "java": (b"getenv", *_SDK_TOKENS),
     "ruby": (b"ENV", *_SDK_TOKENS),
@@ -137,6 +138,10 @@ def extract(text: str, language: str) -> list[RawRef]:
         from parity.code.tree_reads import csharp_references, rust_references
 
         return csharp_references(text) if language == "csharp" else rust_references(text)
+    if language == "javascript":
+        from parity.code.js_schema import js_references
+
+        return js_references(text)
     from parity.code.patterns import EXTRACTORS
 
     return EXTRACTORS[language](text)
@@ -238,6 +243,11 @@ def scan(
             _collect(rel, lang_, raws, note, services, pats, refs, notes, mentioned)
             parsed += bool(raws)
     refs = _through_helpers(root, refs, services, pats, notes, mentioned)
+    refs = _through_js_helpers(root, refs, services, pats, notes, mentioned)
+    if any(r.language == "javascript" for r in refs):
+        from parity.code.js_schema import typed_optional
+
+        refs = typed_optional(refs)
     refs.sort(key=lambda r: (r.file, r.line, r.name))
     notes.sort(key=lambda n: n.file)
     return ScanResult(tuple(refs), tuple(notes), seen, parsed)
@@ -282,6 +292,46 @@ def _through_helpers(
         text, _ = read_source(str(root), rel, "python", prefilter=names)
         if text:
             _collect(rel, "python", helper_reads(text, helpers), None, services, pats, kept, notes, mentioned)
+    return kept
+
+
+def _through_js_helpers(
+    root: Path,
+    refs: list[Reference],
+    services: Sequence[tuple[str, str]],
+    pats: tuple[str, ...],
+    notes: list[ScanNote],
+    mentioned: frozenset[str],
+) -> list[Reference]:
+    """The JS/TS counterpart of :func:`_through_helpers` (:mod:`parity.code.js_schema`)."""
+    from parity.code.js_schema import helper_reads, helpers_in
+
+    candidates = sorted({r.file for r in refs if r.language == "javascript" and r.dynamic and r.name == "*"})
+    helpers: dict[str, JsHelper] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for rel in candidates:
+        text, _ = read_source(str(root), rel, "javascript")
+        for h in helpers_in(text or ""):
+            helpers.setdefault(h.name, h)
+            spans.setdefault(rel, []).append((h.line_start, h.line_end))
+    if not helpers:
+        return refs
+    kept = [
+        r
+        for r in refs
+        if not (r.dynamic and r.name == "*" and any(a <= r.line <= b for a, b in spans.get(r.file, ())))
+    ]
+    names = ahocorasick_rs.BytesAhoCorasick(
+        [f"{n}(".encode() for n in helpers] + [f"{n}<".encode() for n in helpers],
+        matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST,
+    )
+    for rel, lang in source_files(root):
+        if lang != "javascript":
+            continue
+        text, _ = read_source(str(root), rel, lang, prefilter=names)
+        if text:
+            found = helper_reads(text, list(helpers.values()))
+            _collect(rel, lang, found, None, services, pats, kept, notes, mentioned)
     return kept
 
 
