@@ -340,10 +340,12 @@ def score(corpus: Corpus, findings: Sequence[Finding]) -> Score:
     found = tuple(g.id for g in corpus.gaps if any(gap_found_by(g, f) for f in findings))
     missed = tuple(g.id for g in corpus.gaps if g.id not in found)
     judged = [judge(f, corpus) for f in findings if counted(f)]
+    # A note (info) is no claim that something is wrong: only errors and warnings can break an
+    # expect_not, as only they count for precision.
     hits = tuple(
         f"{f.code} {f.key} {f.file}:{f.line}"
         for f in findings
-        if any(pattern_matches(p, f) for p in corpus.expect_not)
+        if counted(f) and any(pattern_matches(p, f) for p in corpus.expect_not)
     )
     return Score(
         gaps=len(corpus.gaps),
