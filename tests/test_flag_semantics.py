@@ -349,3 +349,29 @@ def test_the_configured_reference_environment_is_the_one_compared(tmp_path: Path
     # qa agrees with production: no flip, whatever staging says.
     root = make(tmp_path / "b", {**files, "parity.toml": 'reference = "qa"\n'})
     assert not by(findings(root), "FLG002", "APP_ENABLE_Y")
+
+
+def test_check_flips_flags_against_the_reference_it_was_given(tmp_path: Path) -> None:
+    """`check --reference preprod` compares flags with preprod, not staging: a flag production
+    shares with preprod is no flip, the same flag against staging is."""
+    import json
+
+    from tests.helpers import run_cli
+
+    api = tmp_path / "services" / "api"
+    api.mkdir(parents=True)
+    (api / "app.py").write_text('import os\nEXPORTS = os.environ.get("FEATURE_EXPORTS") == "true"\n')
+    (api / ".env.example").write_text("FEATURE_EXPORTS=\n")
+    (api / ".env.staging").write_text("FEATURE_EXPORTS=true\n")
+    (api / ".env.preprod").write_text("FEATURE_EXPORTS=false\n")
+    (api / ".env.production").write_text("FEATURE_EXPORTS=false\n")
+
+    def flips(*extra: str) -> list[str]:
+        out = run_cli("check", str(tmp_path), "--env", "production", "--format", "json", *extra).stdout
+        flags = next(s for s in json.loads(out)["sections"] if s["id"] == "flags")
+        return [
+            f["code"] for f in flags["findings"] if f["key"] == "FEATURE_EXPORTS" and f["severity"] == "error"
+        ]
+
+    assert flips("--reference", "staging")
+    assert flips("--reference", "preprod") == []

@@ -111,7 +111,9 @@ def analysis_sections(
     diff = run_diff(project, env, choice, files, keys_read_by_code(project, code), scan=code)
     from parity.store.check import build_store_section
 
-    sections = [env_gap_section(diff), build_flags_section(project, env, code)]
+    # Flags flip against an environment: the one chosen as reference, else staging (audit default).
+    flag_reference = choice.name if choice.name not in ("example", "code") else None
+    sections = [env_gap_section(diff), build_flags_section(project, env, code, flag_reference)]
     say("inspecting the database and the declared schema")
     sections.append(schema_section(project, env))
     say("checking models and stores against the schema")
