@@ -375,3 +375,13 @@ def test_check_flips_flags_against_the_reference_it_was_given(tmp_path: Path) ->
 
     assert flips("--reference", "staging")
     assert flips("--reference", "preprod") == []
+
+
+def test_enable_turns_the_feature_on_for_a_disable_flag_too() -> None:
+    from parity.workflow.envflow import enable_sets
+
+    assert enable_sets(("APP_DISABLE_SIGNUP", "api:FEATURE_EXPORTS", "worker:JOBS_DISABLED")) == [
+        "APP_DISABLE_SIGNUP=false",
+        "api:FEATURE_EXPORTS=true",
+        "worker:JOBS_DISABLED=false",
+    ]

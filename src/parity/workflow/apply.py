@@ -33,7 +33,13 @@ from parity.workflow.check import (
     section_checks,
     verification_section,
 )
-from parity.workflow.envflow import load_project, run_consolidation_plan, run_sync_plan, write_plan
+from parity.workflow.envflow import (
+    enable_sets,
+    load_project,
+    run_consolidation_plan,
+    run_sync_plan,
+    write_plan,
+)
 from parity.workflow.journal import Journal, file_hash, interrupted, latest_applied
 from parity.workflow.lock import run_lock
 from parity.workflow.migrations import apply_migrations, restore_folder, undo_database
@@ -47,11 +53,6 @@ class ApplyOptions:
     consolidate: bool = False
     smoke: bool = True
     reference: str | None = None  # --reference (None: parity.toml's, else the default)
-
-
-def enable_sets(flags: tuple[str, ...]) -> list[str]:
-    """``--enable FLAG`` is ``--set FLAG=true`` (``SERVICE:FLAG`` scopes it to one service)."""
-    return [f"{flag}=true" for flag in flags]
 
 
 def undo(project: Project, journal: Journal) -> list[str]:

@@ -274,3 +274,11 @@ def rollback_env(root: Path) -> tuple[BackupSet, list[str]]:
 def mark_restored(backup: BackupSet) -> None:
     """A restored set is kept (it may be needed again) but no longer counts as the latest."""
     backup.path.rename(backup.path.with_name(backup.path.name + ".restored"))
+
+
+def enable_sets(flags: tuple[str, ...]) -> list[str]:
+    """``--enable FLAG`` turns the feature on: ``--set FLAG=true``, or ``FLAG=false`` for a flag whose
+    true turns it off (``APP_DISABLE_SIGNUP``); ``SERVICE:FLAG`` scopes it to one service."""
+    from parity.code.flag_state import is_inverted
+
+    return [f"{flag}={'false' if is_inverted(flag.rsplit(':', 1)[-1]) else 'true'}" for flag in flags]

@@ -8,7 +8,7 @@ from parity.env.reference import choose_reference
 from parity.env.sections import consolidation_section, env_plan_section
 from parity.facts import env_files
 from parity.model.findings import Report, Section
-from parity.workflow.envflow import load_project, run_consolidation_plan, run_sync_plan
+from parity.workflow.envflow import enable_sets, load_project, run_consolidation_plan, run_sync_plan
 from parity.workflow.migrations import implementation_section
 
 
@@ -24,7 +24,7 @@ def run_plan(
     project, env = load_project(path, environment)
     choice = choose_reference(project, env, reference)
     files = env_files(project)
-    sync = run_sync_plan(project, env, [*sets, *(f"{f}=true" for f in enable)], files, choice)
+    sync = run_sync_plan(project, env, [*sets, *enable_sets(enable)], files, choice)
     sections: list[Section] = [env_plan_section(sync, "Implementation: env files")]
     if consolidate:
         # Planned against today's files: after the sync above the same keys qualify, since
