@@ -7,12 +7,8 @@ from pathlib import Path
 
 from parity.code.files import language_of
 from parity.code.js_schema import helper_reads, helpers_in, js_references
+from parity.code.refs import RawRef
 from parity.code.scan import scan
-
-
-def by_name(text: str) -> dict[str, object]:
-    return {r.name: r for r in js_references(text)}
-
 
 PROCESS_ENV_DTS = """\
 declare namespace NodeJS {
@@ -126,11 +122,9 @@ export class Settings {
 
 
 def test_class_validator_fields() -> None:
-    refs: dict[tuple[str, int], object] = {}
-    got = {}
+    got: dict[str, RawRef] = {}
     for r in js_references(CLASS_ENV):
         got.setdefault(r.name, r)
-        refs[(r.name, r.line)] = r
     assert got["SESSION_KEY"].crashes and not got["SESSION_KEY"].has_default
     assert got["CDN_HOST"].has_default and not got["CDN_HOST"].crashes
     assert got["MAIL_USER"].has_default  # not validated: the class accepts it unset

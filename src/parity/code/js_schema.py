@@ -385,7 +385,8 @@ def typed_optional(refs: list[Reference]) -> list[Reference]:
     """JS/TS reads of a key its ``ProcessEnv``/``ImportMetaEnv`` type declares optional (``X?:``)
     cope with it unset: the compiler types each read ``string | undefined`` and makes the code
     handle that. A read that throws (``requireEnv``), and a key also declared required, keep theirs."""
-    optional, required = set(), set()
+    optional: set[str] = set()
+    required: set[str] = set()
     for r in refs:
         if r.language == "javascript" and r.via in _TYPE_VIAS:
             (optional if r.has_default else required).add(r.name)
