@@ -106,8 +106,9 @@ def schema_reads(text: str, masked: str, plain: list[RawRef]) -> list[RawRef]:
 
 def declared(text: str, masked: str) -> Iterator[RawRef]:
     """The members of ``interface ProcessEnv``/``ImportMetaEnv``: the keys the code knows. A type
-    says nothing of run time, so only ``?`` is taken as a fact (the code expects it may be unset);
-    a required member is a read with no default, never a crash."""
+    runs nothing, so a member is a read that copes (it makes no key required by itself; the real
+    reads decide); ``?`` is kept in ``via`` (``ProcessEnv type (optional)``) for
+    :func:`typed_optional`."""
     lines = _Lines(text)
     for m in _DECL.finditer(masked):
         end = _close(masked, m.end() - 1)
@@ -117,7 +118,8 @@ def declared(text: str, masked: str) -> Iterator[RawRef]:
         for f in _MEMBER.finditer(body):
             if not depth_ok(f.start("k")):
                 continue
-            yield RawRef(f["k"], lines.line(m.end() + f.start("k")), via, has_default=bool(f["opt"]))
+            line = lines.line(m.end() + f.start("k"))
+            yield RawRef(f["k"], line, f"{via} (optional)" if f["opt"] else via, has_default=True)
 
 
 def zod_fields(text: str, masked: str) -> Iterator[RawRef]:
@@ -388,8 +390,8 @@ def typed_optional(refs: list[Reference]) -> list[Reference]:
     optional: set[str] = set()
     required: set[str] = set()
     for r in refs:
-        if r.language == "javascript" and r.via in _TYPE_VIAS:
-            (optional if r.has_default else required).add(r.name)
+        if r.language == "javascript" and r.via.startswith(_TYPE_VIAS):
+            (optional if r.via.endswith("(optional)") else required).add(r.name)
     optional -= required
     if not optional:
         return refs
@@ -401,4 +403,4 @@ def typed_optional(refs: list[Reference]) -> list[Reference]:
     ]
 
 
-_TYPE_VIAS = frozenset({"ProcessEnv type", "ImportMetaEnv type"})
+_TYPE_VIAS = ("ProcessEnv type", "ImportMetaEnv type")
