@@ -7,12 +7,8 @@ from pathlib import Path
 
 from parity.code.files import language_of
 from parity.code.js_schema import helper_reads, helpers_in, js_references
+from parity.code.refs import RawRef
 from parity.code.scan import scan
-
-
-def by_name(text: str) -> dict[str, object]:
-    return {r.name: r for r in js_references(text)}
-
 
 PROCESS_ENV_DTS = """\
 declare namespace NodeJS {
@@ -30,9 +26,9 @@ declare namespace NodeJS {
 def test_process_env_members_are_known_keys_optional_when_marked() -> None:
     refs = {r.name: r for r in js_references(PROCESS_ENV_DTS)}
     assert set(refs) == {"APP_PORT", "APP_DATABASE_URL", "APP_MODE", "APP_NESTED"}
-    assert refs["APP_PORT"].has_default and refs["APP_MODE"].has_default
-    # A type is no run-time fact: a required member is a read without a default, never a crash.
-    assert not refs["APP_DATABASE_URL"].has_default and not refs["APP_DATABASE_URL"].crashes
+    assert refs["APP_PORT"].via == refs["APP_MODE"].via == "ProcessEnv type (optional)"
+    # A type runs nothing: even a required member makes no key required by itself (real reads decide).
+    assert refs["APP_DATABASE_URL"].has_default and not refs["APP_DATABASE_URL"].crashes
     assert refs["APP_DATABASE_URL"].line == 4 and refs["APP_DATABASE_URL"].via == "ProcessEnv type"
 
 
@@ -40,7 +36,7 @@ def test_vite_import_meta_env_members() -> None:
     text = "interface ImportMetaEnv {\n  readonly VITE_API_URL: string\n  readonly VITE_SENTRY?: string\n}\n"
     refs = {r.name: r for r in js_references(text)}
     assert set(refs) == {"VITE_API_URL", "VITE_SENTRY"}
-    assert refs["VITE_SENTRY"].has_default and not refs["VITE_API_URL"].has_default
+    assert refs["VITE_SENTRY"].via == "ImportMetaEnv type (optional)"
     assert refs["VITE_API_URL"].via == "ImportMetaEnv type"
 
 
@@ -126,11 +122,9 @@ export class Settings {
 
 
 def test_class_validator_fields() -> None:
-    refs: dict[tuple[str, int], object] = {}
-    got = {}
+    got: dict[str, RawRef] = {}
     for r in js_references(CLASS_ENV):
         got.setdefault(r.name, r)
-        refs[(r.name, r.line)] = r
     assert got["SESSION_KEY"].crashes and not got["SESSION_KEY"].has_default
     assert got["CDN_HOST"].has_default and not got["CDN_HOST"].crashes
     assert got["MAIL_USER"].has_default  # not validated: the class accepts it unset

@@ -38,11 +38,11 @@ _ZOD_ENUM = re.compile(r"\bz\s*\.\s*enum\s*\(\s*\[(?P<items>[^\]]*)\]")
 
 # Aliases of process.env: ``const env = process.env`` and a default import of a module named for
 # the environment (``import environment from "./utils/environment"``, which re-exports it).
-_ALIAS = re.compile(
-    r"\b(?:const|let|var)\s+(?P<a>[A-Za-z_$][\w$]*)\s*(?::[^=\n]+)?=\s*process\.env\b(?!\s*[.\[])"
-)
+# The literal comes first so the regex engine can search for it fast; the binding is read back.
+_BARE_ENV = re.compile(r"process\.env(?=\s*(?:[;,)\n]|$|as\s))")
+_BINDING = re.compile(r"\b(?:const|let|var)\s+(?P<a>[A-Za-z_$][\w$]*)\s*(?::[^=\n]+)?=\s*$")
 _ENV_IMPORT = re.compile(r"\bimport\s+(?P<a>[A-Za-z_$][\w$]*)\s+from\s+(?P<m>\"\x01*\"|'\x01*')")
-_ENV_MODULE = re.compile(r"(?:^|/)(?:environment|process-env)$")
+_ENV_MODULE = re.compile(r"(?:^|/)environment$")
 
 # class-validator fields: ``@IsOptional() … public X = this.toOptionalString(environment.X);``
 _FIELD = re.compile(
@@ -84,15 +84,21 @@ def js_references(text: str) -> list[RawRef]:
 def schema_reads(text: str, masked: str, plain: list[RawRef]) -> list[RawRef]:
     """The reads declared or validated rather than written as ``process.env.X`` (module docstring).
     ``plain`` are the file's pattern reads; a key they already read on a line is not read twice."""
+    # Substring tests first (each a fast scan): this runs for every JS file, and most have none of it.
     out: list[RawRef] = []
-    if "interface" in masked:
+    if "Env" in masked and "interface" in masked:
         out.extend(declared(text, masked))
-    if "z." in masked and ("process.env" in masked or "createEnv" in masked or "import.meta.env" in masked):
+    has_env = "process.env" in masked
+    if "z." in masked and (has_env or "createEnv" in masked or "import.meta.env" in masked):
         out.extend(zod_fields(text, masked))
-    out.extend(alias_reads(text, masked))
-    if "env" in masked and "[" in masked:
+    imports_env = "nvironment" in text and ('environment"' in text or "environment'" in text)
+    if has_env or imports_env:
+        out.extend(alias_reads(text, masked, has_env, imports_env))
+    if "env?.[" in masked:
         out.extend(_dynamic_reads(masked, plain))
-    if out and ("@IsOptional" in masked or "class-validator" in text):
+    if not out:
+        return out
+    if "@IsOptional" in masked or "class-validator" in text:
         out = _class_fields(masked, out)
     seen = {(r.name, r.line) for r in plain}
     return [r for r in out if (r.name, r.line) not in seen]
@@ -100,8 +106,9 @@ def schema_reads(text: str, masked: str, plain: list[RawRef]) -> list[RawRef]:
 
 def declared(text: str, masked: str) -> Iterator[RawRef]:
     """The members of ``interface ProcessEnv``/``ImportMetaEnv``: the keys the code knows. A type
-    says nothing of run time, so only ``?`` is taken as a fact (the code expects it may be unset);
-    a required member is a read with no default, never a crash."""
+    runs nothing, so a member is a read that copes (it makes no key required by itself; the real
+    reads decide); ``?`` is kept in ``via`` (``ProcessEnv type (optional)``) for
+    :func:`typed_optional`."""
     lines = _Lines(text)
     for m in _DECL.finditer(masked):
         end = _close(masked, m.end() - 1)
@@ -111,7 +118,8 @@ def declared(text: str, masked: str) -> Iterator[RawRef]:
         for f in _MEMBER.finditer(body):
             if not depth_ok(f.start("k")):
                 continue
-            yield RawRef(f["k"], lines.line(m.end() + f.start("k")), via, has_default=bool(f["opt"]))
+            line = lines.line(m.end() + f.start("k"))
+            yield RawRef(f["k"], line, f"{via} (optional)" if f["opt"] else via, has_default=True)
 
 
 def zod_fields(text: str, masked: str) -> Iterator[RawRef]:
@@ -144,10 +152,13 @@ def zod_fields(text: str, masked: str) -> Iterator[RawRef]:
         )
 
 
-def alias_reads(text: str, masked: str) -> Iterator[RawRef]:
+def alias_reads(text: str, masked: str, has_env: bool = True, imports_env: bool = True) -> Iterator[RawRef]:
     """``env.X`` where ``env`` is process.env by another name (module docstring)."""
-    aliases = {m["a"] for m in _ALIAS.finditer(masked)}
-    if "import" in masked:
+    aliases = set()
+    for m in _BARE_ENV.finditer(masked) if has_env else ():
+        if b := _BINDING.search(masked, max(0, m.start() - 200), m.start()):
+            aliases.add(b["a"])
+    if imports_env:  # a module path ending in "environment"
         for m in _ENV_IMPORT.finditer(masked):
             module = text[m.start("m") + 1 : m.end("m") - 1]
             if _ENV_MODULE.search(module):
@@ -188,13 +199,13 @@ def _class_fields(masked: str, refs: list[RawRef]) -> list[RawRef]:
 
 
 def _dynamic_reads(masked: str, plain: list[RawRef]) -> Iterator[RawRef]:
-    """``process?.env?.[name]``: a read of any key, as the plain patterns report ``process.env[name]``
+    """``process?.env?.[name]``, ``process.env?.[name]``: a read of any key, as the plain patterns report ``process.env[name]``
     (it marks the file as a place a helper may be defined)."""
     lines = _Lines(masked)
     have = {r.line for r in plain if r.dynamic}
     for m in _DYN_READ.finditer(masked):
         line = lines.line(m.start())
-        if "?" in masked[m.start() : m.start("p")] and line not in have:
+        if "env?." in masked[m.start() : m.start("p")] and line not in have:
             yield RawRef("*", line, "process.env", dynamic=True)
 
 
@@ -379,8 +390,8 @@ def typed_optional(refs: list[Reference]) -> list[Reference]:
     optional: set[str] = set()
     required: set[str] = set()
     for r in refs:
-        if r.language == "javascript" and r.via in _TYPE_VIAS:
-            (optional if r.has_default else required).add(r.name)
+        if r.language == "javascript" and r.via.startswith(_TYPE_VIAS):
+            (optional if r.via.endswith("(optional)") else required).add(r.name)
     optional -= required
     if not optional:
         return refs
@@ -392,4 +403,4 @@ def typed_optional(refs: list[Reference]) -> list[Reference]:
     ]
 
 
-_TYPE_VIAS = frozenset({"ProcessEnv type", "ImportMetaEnv type"})
+_TYPE_VIAS = ("ProcessEnv type", "ImportMetaEnv type")
