@@ -700,3 +700,42 @@ def test_add_on_compose_files_are_read_with_the_base_but_dev_and_test_files_are_
     project = discover(root)
     assert [p.name for p in compose_files(project, "production")] == ["compose.yaml", "compose.agent.yaml"]
     assert compose_env(root, "agent") == {"LLM_MODEL": "small", "OPENAI_API_KEY": "<replace with API key>"}
+
+
+def test_services_of_profiles_that_never_run_together_do_not_drift(tmp_path: Path) -> None:
+    # Shaped after hoppscotch: an all-in-one service under profile "default" and split services
+    # under "backend"; a migrate service runs in both.
+    from tests.helpers import run_cli
+
+    root = project_with(
+        tmp_path,
+        {
+            "compose.yaml": """
+            services:
+              aio:
+                build: ./services/aio
+                profiles: ["default"]
+                environment:
+                  SUBPATH: "true"
+                  DB: db-a
+              backend:
+                build: ./services/backend
+                profiles: ["backend"]
+                environment:
+                  SUBPATH: "false"
+                  DB: db-b
+              migrate:
+                build: ./services/migrate
+                profiles: ["default", "backend"]
+                environment:
+                  DB: db-a
+            """,
+        },
+        services=("aio", "backend", "migrate"),
+    )
+    out = json.loads(run_cli("check", str(root), "--env", "production", "--format", "json").stdout)
+    found = [f for s in out["sections"] for f in s["findings"]]
+    drift = {f["key"]: f["message"] for f in found if f["code"] == "ENV006"}
+    # SUBPATH: aio and backend never run together. DB: backend and migrate do, and disagree.
+    assert "SUBPATH" not in drift
+    assert "backend=db-b" in drift["DB"] and "migrate=db-a" in drift["DB"] and "aio=" not in drift["DB"]

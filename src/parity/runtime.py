@@ -67,6 +67,7 @@ class RuntimeUnit:
     reads_root_env: bool  # an ``env_file:`` names an env file at the repository root
     env_files: tuple[Path, ...] = ()  # the ``env_file:`` paths, resolved
     has_env: bool = True  # it is given env (``environment:``, ``env_file:``, a container ``env``)
+    profiles: tuple[str, ...] = ()  # compose ``profiles:``; none: it runs with every profile
 
 
 def _deployed(rel_parts: tuple[str, ...], filename: str) -> bool:
@@ -250,6 +251,8 @@ def compose_units(files: list[Path], root: Path, repo: Repo) -> list[RuntimeUnit
                 env_files = _env_file_paths(spec.get("env_file"), home)
                 reads_root = any(p.parent == real_root for p in env_files)
                 has_env = bool(env_files) or bool(spec.get("environment"))
+                raw_profiles = spec.get("profiles")
+                profiles = tuple(str(p) for p in raw_profiles) if isinstance(raw_profiles, list) else ()
                 key = (home, name)
                 old = units.get(key)
                 if old is None:
@@ -264,6 +267,7 @@ def compose_units(files: list[Path], root: Path, repo: Repo) -> list[RuntimeUnit
                         reads_root,
                         tuple(env_files),
                         has_env,
+                        profiles,
                     )
                 else:
                     # A later file of the same project adds to the service: keep what it says new.
@@ -278,6 +282,7 @@ def compose_units(files: list[Path], root: Path, repo: Repo) -> list[RuntimeUnit
                         old.reads_root_env or reads_root,
                         tuple(dict.fromkeys([*old.env_files, *env_files])),
                         old.has_env or has_env,
+                        profiles or old.profiles,
                     )
     return list(units.values())
 

@@ -370,6 +370,7 @@ def _cross_service(
         for k in env.values:
             keys.setdefault(k, None)
     group = deployments(project, targets)
+    profiles = _profiles(project)
     for key in keys:
         holders = {name: env.values[key] for name, env in targets.items() if key in env.values}
         values = {v.value for v in holders.values()}
@@ -385,7 +386,17 @@ def _cross_service(
                 if key not in overrides_for(project, n) and not _names_itself(n, holders[n].value)
             ]
             for gid in dict.fromkeys(group.get(n, 0) for n in differing):
-                members = [n for n in differing if group.get(n, 0) == gid]
+                in_group = [n for n in differing if group.get(n, 0) == gid]
+                # Compose profiles that never run together (an all-in-one image and its split
+                # services) are alternatives: only services that can run at once can drift.
+                members = [
+                    n
+                    for n in in_group
+                    if any(
+                        holders[m].value != holders[n].value and _run_together(profiles, n, m)
+                        for m in in_group
+                    )
+                ]
                 if len({holders[n].value for n in members}) < 2:
                     continue
                 shown = ", ".join(f"{n}={clip(display_value(holders[n], secrets))}" for n in members)
@@ -443,6 +454,23 @@ def _names_itself(service: str, value: str) -> bool:
     return any(
         v in low for v in {name, name.replace("-", "_"), name.replace("_", "-"), name.replace("-", "")}
     )
+
+
+def _profiles(project: Project) -> dict[str, set[str] | None]:
+    """Service → the compose profiles it runs under; None when it runs with any (no profiles)."""
+    out: dict[str, set[str] | None] = {}
+    for s in project.services:
+        units = [u for u in s.units if u.kind == "compose"]
+        if units and all(u.profiles for u in units):
+            out[s.name] = {p for u in units for p in u.profiles}
+        else:
+            out[s.name] = None
+    return out
+
+
+def _run_together(profiles: Mapping[str, set[str] | None], a: str, b: str) -> bool:
+    pa, pb = profiles.get(a), profiles.get(b)
+    return pa is None or pb is None or bool(pa & pb)
 
 
 def deployments(project: Project, targets: Mapping[str, EffectiveEnv]) -> dict[str, int]:
