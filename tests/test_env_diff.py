@@ -203,3 +203,16 @@ def test_unknown_environment_is_a_usage_error() -> None:
         load_project(SHOP, "qa")
     _project, env = load_project(SHOP, "prod")  # alias
     assert env == "production"
+
+
+def test_values_that_name_one_server_in_different_protocols_or_drivers_are_not_drift() -> None:
+    # Shaped after opentelemetry-demo: OTLP over HTTP (4318) in one service and gRPC (4317) in
+    # another, a .NET keyword connection string and a Go URL to the same database.
+    from parity.env.diff import same_server
+
+    assert same_server(["http://otel-collector:4318", "http://otel-collector:4317/v1"])
+    assert same_server(
+        ["Host=postgres;Username=a;Database=shop", "postgres://a:x@postgres/shop?sslmode=disable"]
+    )
+    assert not same_server(["http://collector-a:4318", "http://collector-b:4318"])
+    assert not same_server(["debug", "info"])

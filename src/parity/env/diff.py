@@ -397,7 +397,9 @@ def _cross_service(
                         for m in in_group
                     )
                 ]
-                if len({holders[n].value for n in members}) < 2:
+                if len({holders[n].value for n in members}) < 2 or same_server(
+                    holders[n].value for n in members
+                ):
                     continue
                 shown = ", ".join(f"{n}={clip(display_value(holders[n], secrets))}" for n in members)
                 first = holders[members[0]]
@@ -436,9 +438,29 @@ def _cross_service(
 _PER_SERVICE = re.compile(
     r"(?:PORT|HOST|HOSTNAME|BIND|BIND_ADDR(?:ESS)?|LISTEN_ADDR(?:ESS)?|LISTEN_PORT|ADDR(?:ESS)?|"
     r"(?:[A-Z0-9]+_)?SERVICE_NAME|APP_NAME|OTEL_RESOURCE_ATTRIBUTES|"
+    # the wire protocol each client's SDK speaks (grpc in one language, http/protobuf in another)
+    r"OTEL_EXPORTER_OTLP(?:_[A-Z]+)?_PROTOCOL|"
     # and how much of the machine it takes: sized per service.
     r"GOMEMLIMIT|GOMAXPROCS|JAVA_OPTS|JAVA_TOOL_OPTIONS|NODE_OPTIONS|(?:[A-Z0-9]+_)?(?:WORKERS|CONCURRENCY|MEMORY_LIMIT))"
 )
+
+
+_HOST_IN_URL = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?\[?([^\]/:?#]+)", re.I)
+_HOST_IN_KEYWORDS = re.compile(r"(?:^|;)\s*(?:host|server|data source)\s*=\s*([^;,:]+)", re.I)
+
+
+def _host(value: str) -> str | None:
+    """The server a URL or a keyword connection string names (``Host=db;…``), else None."""
+    m = _HOST_IN_URL.match(value.strip()) or _HOST_IN_KEYWORDS.search(value)
+    return m.group(1).strip().lower() if m else None
+
+
+def same_server(values: Iterable[str]) -> bool:
+    """Every value names one server (``http://collector:4318`` and ``grpc://collector:4317``,
+    a .NET and a Go connection string to one database): the clients differ in protocol or driver,
+    not in where they point."""
+    hosts = {_host(v) for v in values}
+    return len(hosts) == 1 and None not in hosts
 
 
 def is_per_service(key: str) -> bool:
