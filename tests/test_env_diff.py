@@ -150,7 +150,7 @@ def _drift(root: Path) -> set[str]:
 
 def test_keys_meant_to_differ_are_no_drift(tmp_path: Path) -> None:
     # Shaped after microservice demos: each service listens on its own port and names itself for
-    # tracing, while a shared collector address must agree.
+    # tracing, while a shared collector must be the same server (the port may differ: gRPC or HTTP).
     compose = (
         "services:\n"
         "  cart:\n    image: demo/cart\n    environment:\n"
@@ -158,7 +158,7 @@ def test_keys_meant_to_differ_are_no_drift(tmp_path: Path) -> None:
         "      COLLECTOR_URL: http://otel:4317\n"
         "  checkout:\n    image: demo/checkout\n    environment:\n"
         "      PORT: '5050'\n      OTEL_SERVICE_NAME: checkout\n      OTEL_RESOURCE_ATTRIBUTES: service.namespace=demo,service.name=checkout\n"
-        "      COLLECTOR_URL: http://otel:4318\n"
+        "      COLLECTOR_URL: http://otel-old:4317\n"
     )
     root = _repo(tmp_path, {"compose.yaml": compose})
     assert _drift(root) == {"COLLECTOR_URL"}
