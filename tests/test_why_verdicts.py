@@ -1,0 +1,204 @@
+"""`parity why` verdicts on planted Django/FastAPI apps shaped like self-hosted projects: settings
+modules with env helpers, views gated by a decorator factory, same-named views in several packages."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from parity.code.why import why
+from parity.project import discover
+
+SETTINGS = """
+    import os
+
+    def envbool(s, default):
+        return os.getenv(s, default).lower() in ("1", "true", "yes")
+
+    def envsecret(s):
+        return os.getenv(s)
+
+    BEEPER_ENABLED = envbool("BEEPER_ENABLED", "False")
+    HOOKS_ENABLED = envbool("HOOKS_ENABLED", "True")
+    PAGER_TOKEN = envsecret("PAGER_TOKEN")
+    """
+
+DECORATORS = """
+    from functools import wraps
+    from django.conf import settings
+    from django.http import HttpResponse
+
+    def needs_setting(key):
+        def decorator(f):
+            @wraps(f)
+            def wrapper(request, *args, **kwds):
+                if not getattr(settings, key):
+                    return HttpResponse(status=404)
+                return f(request, *args, **kwds)
+            return wrapper
+        return decorator
+    """
+
+
+def planted(tmp_path: Path, files: dict[str, str], env: dict[str, str]) -> Path:
+    svc = tmp_path / "svc"
+    for rel, text in files.items():
+        p = svc / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text), encoding="utf-8")
+    for name, text in env.items():
+        (svc / f".env.{name}").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def _site(tmp_path: Path, production: str) -> Path:
+    files = {
+        "site/settings.py": SETTINGS,
+        "site/decorators.py": DECORATORS,
+        "site/urls.py": """
+            from django.urls import include, path
+            from site.beeper import views as beeper_views
+            from site.hooks import views as hook_views
+            from site.core import views
+
+            urlpatterns = [
+                path("beeper/add/", beeper_views.add),
+                path("hooks/add/", hook_views.add),
+                path("about/", views.about),
+            ]
+            """,
+        "site/beeper/views.py": """
+            from site.decorators import needs_setting
+
+            @needs_setting("BEEPER_ENABLED")
+            def add(request):
+                return "beeper"
+            """,
+        "site/hooks/views.py": """
+            from site.decorators import needs_setting
+
+            @needs_setting("HOOKS_ENABLED")
+            def add(request):
+                return "hooks"
+
+            @needs_setting("PAGER_TOKEN")
+            def pager_help(request):
+                return "help"
+            """,
+        "site/core/views.py": """
+            def about(request):
+                return "about"
+
+            def orphan(request):
+                return "never routed"
+            """,
+    }
+    return planted(tmp_path, files, {"production": production, "staging": "BEEPER_ENABLED=True\n"})
+
+
+def test_decorator_gate_reads_the_settings_module_default(tmp_path: Path) -> None:
+    root = _site(tmp_path, "PAGER_TOKEN=\n")
+    r = why(discover(root), "site/beeper/views.py:add", "production")
+    assert r.verdict == "BLOCKED"
+    switch = r.blockers[0]
+    assert (switch.kind, switch.key, switch.file) == ("switch", "BEEPER_ENABLED", "svc/site/beeper/views.py")
+    assert switch.fix == "set BEEPER_ENABLED=true in svc/.env.production"
+    # Only the route of beeper's own views.add, not the hooks one of the same name.
+    registered = [s.text for s in r.steps if s.kind == "registered"]
+    assert registered == ["path('beeper/add/', beeper_views.add)"]
+    assert why(discover(root), "site/beeper/views.py:add", "staging").verdict == "REACHABLE"
+
+
+def test_same_name_in_two_packages_is_chosen_by_file(tmp_path: Path) -> None:
+    root = _site(tmp_path, "PAGER_TOKEN=\n")
+    hooks = why(discover(root), "hooks/views.py:add", "production")
+    assert hooks.verdict == "REACHABLE"  # HOOKS_ENABLED defaults to True in the settings module
+    assert hooks.definitions == ("svc/site/hooks/views.py:5",)
+    both = why(discover(root), "add", "production")
+    assert len(both.definitions) == 2
+
+
+def test_empty_secret_blocks_and_an_unrouted_view_is_unknown(tmp_path: Path) -> None:
+    root = _site(tmp_path, "PAGER_TOKEN=\n")
+    pager = why(discover(root), "pager_help", "production")
+    # Not routed anywhere: the gate is still reported, but there is no entry point.
+    assert [b.key for b in pager.blockers] == ["PAGER_TOKEN"]
+    assert why(discover(root), "orphan", "production").verdict == "UNKNOWN"
+    assert why(discover(root), "about", "production").verdict == "REACHABLE"
+
+
+def test_fastapi_router_of_another_module_does_not_gate(tmp_path: Path) -> None:
+    files = {
+        "app/core/config.py": """
+            from pydantic_settings import BaseSettings
+
+            class Settings(BaseSettings):
+                APP_ENV: str = "production"
+
+            settings = Settings()
+            """,
+        "app/routes/health.py": """
+            from fastapi import APIRouter
+            router = APIRouter()
+
+            @router.get("/health")
+            def health():
+                return True
+            """,
+        "app/routes/debug.py": """
+            from fastapi import APIRouter
+            router = APIRouter()
+
+            @router.post("/debug/seed")
+            def seed():
+                return True
+            """,
+        "app/api.py": """
+            from fastapi import APIRouter
+            from app.core.config import settings
+            from app.routes import debug, health
+
+            api = APIRouter()
+            api.include_router(health.router)
+            if settings.APP_ENV == "local":
+                api.include_router(debug.router)
+            """,
+    }
+    root = planted(tmp_path, files, {"production": "APP_ENV=production\n", "staging": "APP_ENV=local\n"})
+    health = why(discover(root), "health", "production")
+    assert health.verdict == "REACHABLE", health.blockers
+    seed = why(discover(root), "seed", "production")
+    assert seed.verdict == "BLOCKED"
+    assert seed.blockers[0].key == "APP_ENV"
+    assert seed.blockers[0].line == 8
+    assert why(discover(root), "seed", "staging").verdict == "REACHABLE"
+
+
+def test_main_block_is_an_entry_point_and_unknown_condition_is_not_reachable(tmp_path: Path) -> None:
+    files = {
+        "worker.py": """
+            import os
+
+            def cleanup():
+                return 1
+
+            if __name__ == "__main__":
+                cleanup()
+            """,
+        "tool.py": """
+            import typer
+            from mystery import probe
+
+            cli = typer.Typer()
+
+            if probe():
+                @cli.command()
+                def sweep():
+                    return 1
+            """,
+    }
+    root = planted(tmp_path, files, {"production": "X=1\n"})
+    assert why(discover(root), "cleanup", "production").verdict == "REACHABLE"
+    sweep = why(discover(root), "sweep", "production")
+    assert sweep.verdict == "UNKNOWN"
+    assert [s.text for s in sweep.undecided] == ["probe()"]
