@@ -91,9 +91,22 @@ def render_why_text(result: WhyResult) -> str:
         lines.append(f"the switch: {b.message}; {b.fix}")
     for b in missing:
         lines.append(f"also needs: {b.message}; {b.fix}")
-    if not result.blockers:
+    if len(result.definitions) > 1:
+        # Unrelated functions of one name are each listed; FILE.py:SYMBOL explains one of them.
+        lines.append(
+            f"{len(result.definitions)} definitions: {', '.join(result.definitions)} (pick one with FILE.py:{result.symbol})"
+        )
+    verdict = result.verdict
+    if verdict == "UNKNOWN":
+        undecided = ", ".join(f"`{s.text}` ({s.file}:{s.line})" for s in result.undecided)
+        lines.append(
+            f"parity cannot decide: {undecided}"
+            if undecided
+            else f"no entry point (route, command, registration, __main__) reaches {result.symbol}"
+        )
+    elif not result.blockers:
         lines.append(f"nothing blocks {result.symbol} in {result.environment}")
-    lines.append("verdict: " + ("BLOCKED" if result.blocked else "REACHABLE"))
+    lines.append(f"verdict: {verdict}")
     return "\n".join(lines)
 
 
