@@ -336,6 +336,7 @@ def _all_names(corpus: Corpus) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- evaluating
 
+
 class SettingsIndex(dict[str, dict[str, SettingsField]]):
     """Instance name (``settings`` in ``settings = Settings()``) → field → its env var; ``modules``
     holds the upper-case names a settings module assigns (``SHELL_ENABLED = envbool(...)`` in a
@@ -856,6 +857,15 @@ class _Chain:
 
     def around(self, m: Module, node: ast.AST) -> None:
         for kind, if_node in _enclosing(m, node):
+            if (
+                kind == "if"
+                and "__main__" in ast.unparse(if_node.test)
+                and "__name__" in ast.unparse(if_node.test)
+            ):
+                # Running the module is the entry point, not a switch.
+                svc = service_of(m.rel, self.ctx.services)
+                self.add(Step("main", m.rel, if_node.lineno, 'if __name__ == "__main__"', svc))
+                continue
             self.condition(m, kind, if_node)
 
     def body_reads(self, m: Module, node: ast.AST, name: str) -> None:
@@ -910,10 +920,39 @@ class _Chain:
             if not _may_name(cm, call, name, m):
                 continue  # ``views.add`` of another package's views.py
             self.registration(cm, call)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and depth < 4:
+            self.calls(m, node, name, depth)
         # A method is reachable through its class; the class's own conditions count too.
         parent = m.parents.get(node)
         if isinstance(parent, ast.ClassDef) and depth < 2:
             self.around(m, parent)
+
+    def calls(self, m: Module, node: ast.AST, name: str, depth: int) -> None:
+        """Direct calls ``name(...)``/``mod.name(...)``: each is an edge, guarded by its ``if`` blocks;
+        the calling function is followed in turn, and a call at module level of a module that builds
+        an app (FastAPI/Flask/Celery/…) or runs ``__main__`` is an entry point."""
+        for cm in self.ctx.corpus.containing(name):
+            for call in ast.walk(cm.tree):
+                if not (isinstance(call, ast.Call) and _calls_name(call.func, name)):
+                    continue
+                if _inside(cm, call, node) or not _may_name_func(cm, call.func, name, m):
+                    continue
+                svc = service_of(cm.rel, self.ctx.services)
+                if not self.add(Step("called", cm.rel, call.lineno, _line_text(call), svc)):
+                    continue
+                self.around(cm, call)
+                caller = next(
+                    (
+                        a
+                        for a in _ancestors(cm, call)
+                        if isinstance(a, ast.FunctionDef | ast.AsyncFunctionDef)
+                    ),
+                    None,
+                )
+                if caller is not None:
+                    self.definition(cm, caller, [], depth + 1)
+                elif _runs_app(cm):
+                    self.add(Step("main", cm.rel, call.lineno, "module level of an app module", svc))
 
     def registration(self, m: Module, call: ast.Call) -> None:
         svc = service_of(m.rel, self.ctx.services)
@@ -969,6 +1008,50 @@ def _may_name(caller: Module, call: ast.Call, name: str, home: Module) -> bool:
         if target == full or target.endswith("." + full) or full.endswith("." + target):
             return True
     return False
+
+
+_APP_FACTORIES = frozenset(
+    {
+        "FastAPI",
+        "Flask",
+        "Celery",
+        "Starlette",
+        "Quart",
+        "Sanic",
+        "get_wsgi_application",
+        "get_asgi_application",
+    }
+)
+
+
+def _runs_app(m: Module) -> bool:
+    """The module builds an app object or has a ``__main__`` block: its module-level code runs."""
+    for n in ast.walk(m.tree):
+        if isinstance(n, ast.Call) and (dotted(n.func) or "").rsplit(".", 1)[-1] in _APP_FACTORIES:
+            return True
+        if isinstance(n, ast.If) and "__main__" in ast.unparse(n.test):
+            return True
+    return False
+
+
+def _calls_name(func: ast.AST, name: str) -> bool:
+    return (isinstance(func, ast.Name) and func.id == name) or (
+        isinstance(func, ast.Attribute) and func.attr == name and dotted(func) is not None
+    )
+
+
+def _may_name_func(caller: Module, func: ast.AST, name: str, home: Module) -> bool:
+    """``spa.mount_spa`` resolves to the module defining it; ``self.x``/unresolved attributes do not
+    count (a method call cannot be told apart statically), a bare name must be local or imported."""
+    if isinstance(func, ast.Name):
+        return caller.rel == home.rel or _imported_as(caller, name) is not None
+    path = (dotted(func) or "").split(".")
+    imported = _imported_as(caller, path[0])
+    if imported is None:
+        return False
+    full = ".".join([imported, *path[1:-1]])
+    target = _module_path(home.rel)
+    return target == full or target.endswith("." + full) or full.endswith("." + target)
 
 
 def _mounts_from(arg: ast.AST, owner: str, stem: str) -> bool:
