@@ -202,3 +202,51 @@ def test_main_block_is_an_entry_point_and_unknown_condition_is_not_reachable(tmp
     sweep = why(discover(root), "sweep", "production")
     assert sweep.verdict == "UNKNOWN"
     assert [s.text for s in sweep.undecided] == ["probe()"]
+
+
+def test_job_list_registration_early_return_guard_and_call_chain(tmp_path: Path) -> None:
+    files = {
+        "jobs/settings.py": """
+            import os
+            PURGE_ENABLED = os.environ.get("APP_PURGE_ENABLED", "true").lower() == "true"
+            DIGEST_ENABLED = os.environ.get("APP_DIGEST_ENABLED", "false") == "true"
+            """,
+        "jobs/tasks.py": """
+            from jobs import settings
+
+            def purge():
+                return 1
+
+            def digest():
+                \"\"\"Mail the digest.\"\"\"
+                if not settings.DIGEST_ENABLED:
+                    return None
+                return 2
+            """,
+        "jobs/app.py": """
+            from fastapi import FastAPI
+            from jobs import tasks
+            from jobs import settings
+
+            app = FastAPI()
+            JOBS = []
+
+            def schedule():
+                if settings.PURGE_ENABLED:
+                    JOBS.append({"func": tasks.purge, "every": 3600})
+                JOBS.append({"func": tasks.digest, "every": 86400})
+
+            schedule()
+            """,
+    }
+    root = planted(tmp_path, files, {"production": "APP_PURGE_ENABLED=false\n", "staging": "APP_DIGEST_ENABLED=true\n"})
+    purge = why(discover(root), "purge", "production")
+    assert purge.verdict == "BLOCKED"
+    assert (purge.blockers[0].key, purge.blockers[0].line) == ("APP_PURGE_ENABLED", 10)
+    assert [s.kind for s in purge.steps if s.kind in ("called", "main")] == ["called", "main"]
+    digest = why(discover(root), "digest", "production")
+    assert digest.verdict == "BLOCKED"
+    assert digest.blockers[0].key == "APP_DIGEST_ENABLED"
+    assert any(s.text == "not not settings.DIGEST_ENABLED" for s in digest.steps)
+    assert why(discover(root), "digest", "staging").verdict == "REACHABLE"
+    assert why(discover(root), "purge", "staging").verdict == "REACHABLE"

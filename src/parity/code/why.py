@@ -717,12 +717,24 @@ def _callers(corpus: Corpus, name: str, exclude: ast.AST | None) -> Iterator[tup
         for node in ast.walk(m.tree):
             if not isinstance(node, ast.Call):
                 continue
-            args = [*node.args, *(k.value for k in node.keywords)]
+            args = [a for top in [*node.args, *(k.value for k in node.keywords)] for a in _spread(top)]
             if not any(_names_symbol(a, name) for a in args):
                 continue
             if exclude is not None and _inside(m, node, exclude):
                 continue
             yield m, node
+
+
+def _spread(arg: ast.AST) -> Iterator[ast.AST]:
+    """An argument and, for ``{"func": cleanup}`` or ``[a, b]``, the values inside it: handlers
+    registered in a data structure (``jobs.append({"func": cleanup, ...})``)."""
+    yield arg
+    if isinstance(arg, ast.Dict):
+        for v in arg.values:
+            yield from _spread(v)
+    elif isinstance(arg, ast.List | ast.Tuple | ast.Set):
+        for e in arg.elts:
+            yield from _spread(e)
 
 
 def _names_symbol(arg: ast.AST, name: str) -> bool:
@@ -919,13 +931,30 @@ class _Chain:
                 continue
             if not _may_name(cm, call, name, m):
                 continue  # ``views.add`` of another package's views.py
-            self.registration(cm, call)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and depth < 4:
-            self.calls(m, node, name, depth)
+            self.registration(cm, call, depth)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            self.guards(m, node)
+            if depth < 4:
+                self.calls(m, node, name, depth)
         # A method is reachable through its class; the class's own conditions count too.
         parent = m.parents.get(node)
         if isinstance(parent, ast.ClassDef) and depth < 2:
             self.around(m, parent)
+
+    def guards(self, m: Module, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """``if not FLAG: return`` before any other statement: the body runs only when the test is
+        false, the same as an ``else`` branch."""
+        body = list(node.body)
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]  # the docstring
+        for stmt in body:
+            if not (
+                isinstance(stmt, ast.If)
+                and not stmt.orelse
+                and isinstance(stmt.body[-1], ast.Return | ast.Raise)
+            ):
+                break
+            self.condition(m, "else", stmt)
 
     def calls(self, m: Module, node: ast.AST, name: str, depth: int) -> None:
         """Direct calls ``name(...)``/``mod.name(...)``: each is an edge, guarded by its ``if`` blocks;
@@ -954,10 +983,18 @@ class _Chain:
                 elif _runs_app(cm):
                     self.add(Step("main", cm.rel, call.lineno, "module level of an app module", svc))
 
-    def registration(self, m: Module, call: ast.Call) -> None:
+    def registration(self, m: Module, call: ast.Call, depth: int = 0) -> None:
         svc = service_of(m.rel, self.ctx.services)
-        self.add(Step("registered", m.rel, call.lineno, _line_text(call), svc))
+        if not self.add(Step("registered", m.rel, call.lineno, _line_text(call), svc)):
+            return
         self.around(m, call)
+        # Registered from inside a function (``def schedule(): jobs.append(...)``): that function
+        # must run too, so its own callers and conditions are part of the chain.
+        caller = next(
+            (a for a in _ancestors(m, call) if isinstance(a, ast.FunctionDef | ast.AsyncFunctionDef)), None
+        )
+        if caller is not None and depth < 4:
+            self.definition(m, caller, [], depth + 1)
 
     def mounts(self, owner: str, depth: int, home: Module) -> None:
         stem = home.rel.rsplit("/", 1)[-1].removesuffix(".py")
@@ -995,7 +1032,7 @@ def _may_name(caller: Module, call: ast.Call, name: str, home: Module) -> bool:
     """False when every argument naming ``name`` is ``alias.name`` with ``alias`` imported from
     another module than the one defining it; unresolved (relative imports, attributes) stays True."""
     target = _module_path(home.rel)
-    for a in [*call.args, *(k.value for k in call.keywords)]:
+    for a in [a for top in [*call.args, *(k.value for k in call.keywords)] for a in _spread(top)]:
         if not _names_symbol(a, name):
             continue
         path = (dotted(a.func if isinstance(a, ast.Call) else a) or "").split(".")
