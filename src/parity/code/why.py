@@ -929,7 +929,7 @@ class _Chain:
         for cm, call in _callers(self.ctx.corpus, name, exclude=node):
             if cm.rel == m.rel and call in via:
                 continue
-            if not _may_name(cm, call, name, m):
+            if _is_test(cm.rel) or not _may_name(cm, call, name, m):
                 continue  # ``views.add`` of another package's views.py
             self.registration(cm, call, depth)
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -954,13 +954,18 @@ class _Chain:
                 and isinstance(stmt.body[-1], ast.Return | ast.Raise)
             ):
                 break
-            self.condition(m, "else", stmt)
+            # Only configuration is a switch: a guard on runtime data (a query, a file on disk)
+            # says nothing about whether the deployment can run the function.
+            if _keys_in(m, stmt.test, self.ctx.settings):
+                self.condition(m, "else", stmt)
 
     def calls(self, m: Module, node: ast.AST, name: str, depth: int) -> None:
         """Direct calls ``name(...)``/``mod.name(...)``: each is an edge, guarded by its ``if`` blocks;
         the calling function is followed in turn, and a call at module level of a module that builds
         an app (FastAPI/Flask/Celery/…) or runs ``__main__`` is an entry point."""
         for cm in self.ctx.corpus.containing(name):
+            if _is_test(cm.rel):
+                continue  # a test calling it is not a way production reaches it
             for call in ast.walk(cm.tree):
                 if not (isinstance(call, ast.Call) and _calls_name(call.func, name)):
                     continue
@@ -1059,6 +1064,11 @@ _APP_FACTORIES = frozenset(
         "get_asgi_application",
     }
 )
+
+
+def _is_test(rel: str) -> bool:
+    parts = rel.split("/")
+    return any(p in ("tests", "test") for p in parts[:-1]) or parts[-1].startswith(("test_", "conftest"))
 
 
 def _runs_app(m: Module) -> bool:
