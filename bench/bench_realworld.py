@@ -21,6 +21,7 @@ The schema of the corpus files is in bench/realworld/README.md. The scoring func
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -606,10 +607,8 @@ def run_whys(corpus: Corpus, checkout: Path, parity: list[str]) -> list[WhyOutco
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
             verdict, switch = "ERROR", None
             if proc.returncode in (0, 1):
-                try:
+                with contextlib.suppress(json.JSONDecodeError, AssertionError, AttributeError):
                     verdict, switch = why_answer(json.loads(proc.stdout))
-                except (json.JSONDecodeError, AssertionError, AttributeError):
-                    pass
             out.append(WhyOutcome(w, verdict, switch))
     return out
 

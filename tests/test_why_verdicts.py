@@ -239,7 +239,9 @@ def test_job_list_registration_early_return_guard_and_call_chain(tmp_path: Path)
             schedule()
             """,
     }
-    root = planted(tmp_path, files, {"production": "APP_PURGE_ENABLED=false\n", "staging": "APP_DIGEST_ENABLED=true\n"})
+    root = planted(
+        tmp_path, files, {"production": "APP_PURGE_ENABLED=false\n", "staging": "APP_DIGEST_ENABLED=true\n"}
+    )
     purge = why(discover(root), "purge", "production")
     assert purge.verdict == "BLOCKED"
     assert (purge.blockers[0].key, purge.blockers[0].line) == ("APP_PURGE_ENABLED", 10)

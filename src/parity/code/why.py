@@ -626,7 +626,7 @@ def _keys_in(
     seen_ids = seen_ids if seen_ids is not None else set()
     keys = [r.name for r in reads_in(node, module.bindings) if not r.dynamic and r.kind == "env"]
     for n in ast.walk(node):
-        field_ = _settings_attr(n, settings or {})
+        field_ = _settings_attr(n, settings if settings is not None else SettingsIndex())
         mod = _module_setting(n, settings, module) if isinstance(settings, SettingsIndex) else None
         helper = _helper_read(module, n) if isinstance(n, ast.Call) else None
         if field_ is not None:
