@@ -115,7 +115,10 @@ def test_same_name_in_two_packages_is_chosen_by_file(tmp_path: Path) -> None:
     assert hooks.verdict == "REACHABLE"  # HOOKS_ENABLED defaults to True in the settings module
     assert hooks.definitions == ("svc/site/hooks/views.py:5",)
     both = why(discover(root), "add", "production")
-    assert len(both.definitions) == 2
+    assert both.definitions == ("svc/site/beeper/views.py:5", "svc/site/hooks/views.py:5")
+    # Listed separately, each with its own verdict: beeper's switch is not lent to hooks.
+    assert [a.verdict for a in both.alternatives] == ["BLOCKED", "REACHABLE"]
+    assert both.verdict == "UNKNOWN" and both.steps == ()
 
 
 def test_empty_secret_blocks_and_an_unrouted_view_is_unknown(tmp_path: Path) -> None:

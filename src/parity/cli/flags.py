@@ -69,6 +69,13 @@ def why_cmd(
 
 def render_why_text(result: WhyResult) -> str:
     """The chain, one step a line with file:line, then the switch and what else is missing."""
+    if result.alternatives:
+        head = (
+            f"{result.symbol} has {len(result.alternatives)} definitions; each is explained on its own "
+            f"(pick one with FILE.py:{result.symbol})"
+        )
+        parts = [head, *(render_why_text(a) for a in result.alternatives)]
+        return "\n\n".join(parts) + f"\n\nverdict: {result.verdict}"
     lines = [f"why {result.symbol} ({result.environment})", ""]
     width = max((len(f"{s.file}:{s.line}") for s in result.steps), default=0)
     for s in result.steps:

@@ -97,15 +97,19 @@ class WhyResult:
     steps: tuple[Step, ...]
     blockers: tuple[Blocker, ...]
     definitions: tuple[str, ...] = ()  # file:line of every definition the symbol matched
+    # One result per definition when a bare name matched several (then steps/blockers are empty).
+    alternatives: tuple[WhyResult, ...] = ()
 
     @property
     def blocked(self) -> bool:
-        return bool(self.blockers)
+        return bool(self.blockers) or any(a.blocked for a in self.alternatives)
 
     @property
     def verdict(self) -> str:
         """BLOCKED (a switch is off), CRASHES (a required key is missing), UNKNOWN (no entry point
         reaches it, or a condition cannot be decided) or REACHABLE; never REACHABLE by default."""
+        if self.alternatives:
+            return "UNKNOWN"  # which definition is meant: FILE.py:SYMBOL says
         if any(b.kind == "switch" for b in self.blockers):
             return "BLOCKED"
         if self.blockers:
@@ -128,6 +132,7 @@ class WhyResult:
             "blocked": self.blocked,
             "verdict": self.verdict,
             "definitions": list(self.definitions),
+            "alternatives": [a.as_dict() for a in self.alternatives],
             "steps": [
                 {
                     "kind": s.kind,
@@ -1141,6 +1146,18 @@ def why(project: Project, symbol: str, environment: str) -> WhyResult:
     from parity.facts import env_files
 
     ctx = _Ctx(project, corpus, env, project_services(project), env_files(project))
+    if not symbol.startswith("/") and len({(m.rel, id(n)) for m, n, _ in defs}) > 1:
+        # Four unrelated ``login`` functions are four answers, each with its own chain; merging
+        # them would lend one's switch to the others. A route path names one endpoint: merged.
+        alternatives = tuple(
+            _explain(ctx, f"{m.rel}:{getattr(n, 'name', symbol)}", [(m, n, via)]) for m, n, via in defs
+        )
+        return WhyResult(symbol, env, (), (), tuple(a.definitions[0] for a in alternatives), alternatives)
+    return _explain(ctx, symbol, defs)
+
+
+def _explain(ctx: _Ctx, symbol: str, defs: list[tuple[Module, ast.AST, list[ast.Call]]]) -> WhyResult:
+    env = ctx.environment
     chain = _Chain(ctx)
     for m, node, via in defs:
         chain.definition(m, node, via)
