@@ -255,3 +255,29 @@ def test_job_list_registration_early_return_guard_and_call_chain(tmp_path: Path)
     assert any(s.text == "not not settings.DIGEST_ENABLED" for s in digest.steps)
     assert why(discover(root), "digest", "staging").verdict == "REACHABLE"
     assert why(discover(root), "purge", "staging").verdict == "REACHABLE"
+
+
+def test_plain_decorator_or_registration_in_an_uncalled_function_is_no_entry_point(tmp_path: Path) -> None:
+    files = {
+        "svc_app/views.py": """
+            from functools import lru_cache
+
+            @lru_cache
+            def cached_report():
+                return 1
+
+            def rebuild():
+                return 2
+
+            def never_called():
+                HANDLERS = []
+                HANDLERS.append(rebuild)
+            """,
+    }
+    root = planted(tmp_path, files, {"production": "X=1\n"})
+    cached = why(discover(root), "cached_report", "production")
+    assert [s.kind for s in cached.steps] == ["defined", "decorator"]
+    assert cached.verdict == "UNKNOWN"
+    rebuild = why(discover(root), "rebuild", "production")
+    assert [s.kind for s in rebuild.steps] == ["defined", "registered", "defined"]
+    assert rebuild.verdict == "UNKNOWN"

@@ -77,6 +77,7 @@ class Step:
     service: str | None
     verdict: str = ""  # for conditions: "true" | "false" | "unknown"
     keys: tuple[KeyState, ...] = ()
+    entry: bool = False  # a route, command, task, module-level registration or __main__
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +115,7 @@ class WhyResult:
             return "BLOCKED"
         if self.blockers:
             return "CRASHES"
-        if not any(s.kind in ENTRY_KINDS for s in self.steps):
+        if not any(s.entry for s in self.steps):
             return "UNKNOWN"
         if any(s.verdict == "unknown" for s in self.steps):
             return "UNKNOWN"
@@ -141,6 +142,7 @@ class WhyResult:
                     "text": s.text,
                     "service": s.service,
                     "verdict": s.verdict,
+                    "entry": s.entry,
                     "keys": [{"key": k.key, "value": k.value, "state": k.state} for k in s.keys],
                 }
                 for s in self.steps
@@ -795,7 +797,21 @@ def _ancestors(m: Module, node: ast.AST) -> Iterator[ast.AST]:
         p = m.parents.get(p)
 
 
-ENTRY_KINDS = frozenset({"decorator", "registered", "mounted", "main"})
+# The last name of a decorator that makes a function an entry point: routes, CLI commands, task
+# queues and schedulers, signal receivers. ``@login_required`` or ``@wraps`` do not.
+ENTRY_DECORATORS = frozenset(
+    {
+        "get", "post", "put", "patch", "delete", "head", "options", "route", "api_route", "websocket",
+        "command", "callback", "group", "task", "shared_task", "periodic_task", "job", "scheduled_job",
+        "cron", "interval", "receiver", "on_event", "exception_handler", "middleware", "view_config",
+        "action", "actor", "listener", "subscriber", "consumer", "handler",
+    }
+)  # fmt: skip
+
+
+def _is_entry_decorator(d: ast.AST) -> bool:
+    name = (dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1]
+    return name in ENTRY_DECORATORS or name.endswith("_task")
 
 
 class _Chain:
@@ -881,7 +897,7 @@ class _Chain:
             ):
                 # Running the module is the entry point, not a switch.
                 svc = service_of(m.rel, self.ctx.services)
-                self.add(Step("main", m.rel, if_node.lineno, 'if __name__ == "__main__"', svc))
+                self.add(Step("main", m.rel, if_node.lineno, 'if __name__ == "__main__"', svc, entry=True))
                 continue
             self.condition(m, kind, if_node)
 
@@ -917,7 +933,9 @@ class _Chain:
         self.add(Step("defined", m.rel, getattr(node, "lineno", 0), _line_text(node), svc))
         self.around(m, node)
         for d in getattr(node, "decorator_list", []):
-            self.add(Step("decorator", m.rel, d.lineno, "@" + _line_text(d), svc))
+            self.add(
+                Step("decorator", m.rel, d.lineno, "@" + _line_text(d), svc, entry=_is_entry_decorator(d))
+            )
             self.around(m, d)
             gate = _decorator_gate(self.ctx.corpus, d)
             if gate is not None:
@@ -991,18 +1009,22 @@ class _Chain:
                 if caller is not None:
                     self.definition(cm, caller, [], depth + 1)
                 elif _runs_app(cm):
-                    self.add(Step("main", cm.rel, call.lineno, "module level of an app module", svc))
+                    self.add(
+                        Step("main", cm.rel, call.lineno, "module level of an app module", svc, entry=True)
+                    )
 
     def registration(self, m: Module, call: ast.Call, depth: int = 0) -> None:
         svc = service_of(m.rel, self.ctx.services)
-        if not self.add(Step("registered", m.rel, call.lineno, _line_text(call), svc)):
-            return
-        self.around(m, call)
         # Registered from inside a function (``def schedule(): jobs.append(...)``): that function
-        # must run too, so its own callers and conditions are part of the chain.
+        # must run too, so its own callers and conditions are part of the chain, and only a
+        # module-level registration is an entry point by itself.
         caller = next(
             (a for a in _ancestors(m, call) if isinstance(a, ast.FunctionDef | ast.AsyncFunctionDef)), None
         )
+        step = Step("registered", m.rel, call.lineno, _line_text(call), svc, entry=caller is None)
+        if not self.add(step):
+            return
+        self.around(m, call)
         if caller is not None and depth < 4:
             self.definition(m, caller, [], depth + 1)
 
@@ -1165,7 +1187,9 @@ def _explain(ctx: _Ctx, symbol: str, defs: list[tuple[Module, ast.AST, list[ast.
         chain.body_reads(m, node, getattr(node, "name", symbol))
     for m, node, _ in defs:
         if _under_main(m, node):
-            chain.add(Step("main", m.rel, getattr(node, "lineno", 0), 'if __name__ == "__main__"', None))
+            chain.add(
+                Step("main", m.rel, getattr(node, "lineno", 0), 'if __name__ == "__main__"', None, entry=True)
+            )
     blockers = list(dict.fromkeys(chain.blockers))
     blockers.sort(key=lambda b: (b.kind != "switch", b.file, b.line))
     definitions = tuple(dict.fromkeys(f"{m.rel}:{getattr(n, 'lineno', 0)}" for m, n, _ in defs))
