@@ -281,3 +281,42 @@ def test_plain_decorator_or_registration_in_an_uncalled_function_is_no_entry_poi
     rebuild = why(discover(root), "rebuild", "production")
     assert [s.kind for s in rebuild.steps] == ["defined", "registered", "defined"]
     assert rebuild.verdict == "UNKNOWN"
+
+
+def test_settings_class_attribute_and_crash_on_a_required_key(tmp_path: Path) -> None:
+    files = {
+        "worker/config.py": """
+            import os
+
+            class Config:
+                CLEANUP_ENABLED = os.environ.get("APP_CLEANUP_ENABLED", "true") == "true"
+            """,
+        "worker/main.py": """
+            import os
+            from worker.config import Config
+
+            def cleanup():
+                return os.environ["CLEANUP_BUCKET"]
+
+            def run():
+                if Config.CLEANUP_ENABLED:
+                    cleanup()
+
+            if __name__ == "__main__":
+                run()
+            """,
+    }
+    root = planted(
+        tmp_path,
+        files,
+        {
+            "production": "APP_CLEANUP_ENABLED=true\n",
+            "staging": "APP_CLEANUP_ENABLED=false\nCLEANUP_BUCKET=b\n",
+        },
+    )
+    prod = why(discover(root), "cleanup", "production")
+    assert prod.verdict == "CRASHES"
+    assert [(b.kind, b.key) for b in prod.blockers] == [("missing", "CLEANUP_BUCKET")]
+    staging = why(discover(root), "cleanup", "staging")
+    assert staging.verdict == "BLOCKED"
+    assert staging.blockers[0].key == "APP_CLEANUP_ENABLED"

@@ -113,13 +113,12 @@ class WhyResult:
             return "UNKNOWN"  # which definition is meant: FILE.py:SYMBOL says
         if any(b.kind == "switch" for b in self.blockers):
             return "BLOCKED"
-        if self.blockers:
-            return "CRASHES"
         if not any(s.entry for s in self.steps):
             return "UNKNOWN"
         if any(s.verdict == "unknown" for s in self.steps):
             return "UNKNOWN"
-        return "REACHABLE"
+        # Reachable, every condition true: a required key read without a default still crashes it.
+        return "CRASHES" if self.blockers else "REACHABLE"
 
     @property
     def undecided(self) -> tuple[Step, ...]:
@@ -389,13 +388,23 @@ def settings_index(corpus: Corpus) -> SettingsIndex:
         for name, value in sm.assigns.items():
             if name.isupper():
                 index.modules.setdefault(name, (sm, value))
+        # ``class Config: CLEANUP_ENABLED = ...`` read as ``Config.CLEANUP_ENABLED``.
+        for cls in sm.tree.body:
+            if isinstance(cls, ast.ClassDef):
+                for stmt in cls.body:
+                    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                        t = stmt.targets[0]
+                        if isinstance(t, ast.Name) and t.id.isupper():
+                            index.modules.setdefault(f"{cls.name}.{t.id}", (sm, stmt.value))
     return index
 
 
 def _module_setting(node: ast.AST, index: SettingsIndex, module: Module) -> tuple[Module, ast.expr] | None:
     """``settings.X`` (any object named ``settings``) or a bare ``X`` imported from a settings module."""
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "settings":
-        return index.modules.get(node.attr)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        if node.value.id == "settings":
+            return index.modules.get(node.attr)
+        return index.modules.get(f"{node.value.id}.{node.attr}")
     if isinstance(node, ast.Name) and node.id not in module.assigns and node.id in module.imported_settings:
         return index.modules.get(node.id)
     return None
