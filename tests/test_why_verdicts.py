@@ -320,3 +320,25 @@ def test_settings_class_attribute_and_crash_on_a_required_key(tmp_path: Path) ->
     staging = why(discover(root), "cleanup", "staging")
     assert staging.verdict == "BLOCKED"
     assert staging.blockers[0].key == "APP_CLEANUP_ENABLED"
+
+
+def test_fix_names_the_file_feeding_production_not_another_environment(tmp_path: Path) -> None:
+    (tmp_path / "compose.yml").write_text(
+        "services:\n  web:\n    build: .\n    env_file: .env\n", encoding="utf-8"
+    )
+    (tmp_path / ".env").write_text("SITE_NAME=demo\n", encoding="utf-8")
+    (tmp_path / ".env.staging").write_text("SITE_NAME=demo\nSTATS_KEY=s3cr3t-staging\n", encoding="utf-8")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "settings.py").write_text('import os\nSTATS_KEY = os.getenv("STATS_KEY")\n')
+    (tmp_path / "app" / "urls.py").write_text(
+        "from django.urls import path\nfrom app import views\nurlpatterns = [path('stats/', views.stats)]\n"
+    )
+    (tmp_path / "app" / "views.py").write_text(
+        "from django.conf import settings\n\ndef stats(request):\n"
+        "    if not settings.STATS_KEY:\n        return 403\n    return 200\n"
+    )
+    r = why(discover(tmp_path), "stats", "production")
+    assert r.verdict == "BLOCKED"
+    assert r.blockers[0].key == "STATS_KEY"
+    assert r.blockers[0].fix.startswith("set STATS_KEY=true in .env")
+    assert ".env.staging" not in r.blockers[0].fix

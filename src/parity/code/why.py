@@ -692,7 +692,21 @@ class _Ctx:
 
     def fix_file(self, service: str | None, key: str | None = None) -> str:
         if service is not None and key is not None:
-            return audit_fix_file(self.project, service, self.environment, key)
+            chosen = audit_fix_file(self.project, service, self.environment, key)
+            others = [e for e in self.project.environments if e != self.environment]
+            if any(chosen.endswith(f".{e}") or f".{e}." in chosen for e in others):
+                # A key nothing sets, in an environment without files of its own (the base runtime
+                # files run it): the env file that already feeds the service, not another
+                # environment's file.
+                feeding = [
+                    v.file
+                    for v in self.env(service).values.values()
+                    if v.file.name.startswith(".env")
+                    and not any(v.file.name.endswith(f".{e}") for e in others)
+                ]
+                if feeding:
+                    return self.project.rel(max(set(feeding), key=feeding.count))
+            return chosen
         return self.project.rel(self.layer(service).file_for(self.environment))
 
     def hint(self, key: str, service: str | None) -> str:
