@@ -342,3 +342,42 @@ def test_fix_names_the_file_feeding_production_not_another_environment(tmp_path:
     assert r.blockers[0].key == "STATS_KEY"
     assert r.blockers[0].fix.startswith("set STATS_KEY=true in .env")
     assert ".env.staging" not in r.blockers[0].fix
+
+
+def test_a_value_the_settings_helper_rejects_crashes(tmp_path: Path) -> None:
+    files = {
+        "site/settings.py": """
+            import os
+
+            def strictbool(s, default):
+                v = os.getenv(s, default)
+                if v not in ("", "True", "False"):
+                    raise ValueError(s)
+                return v == "True"
+
+            SIGNUP_OPEN = strictbool("SIGNUP_OPEN", "True")
+            """,
+        "site/urls.py": """
+            from django.urls import path
+            from site import views
+            urlpatterns = [path("signup/", views.signup)]
+            """,
+        "site/views.py": """
+            from django.conf import settings
+
+            def signup(request):
+                if not settings.SIGNUP_OPEN or request.user.is_authenticated:
+                    return 403
+                return 200
+            """,
+    }
+    root = planted(tmp_path, files, {"production": "SIGNUP_OPEN=ture\n", "staging": "SIGNUP_OPEN=True\n"})
+    r = why(discover(root), "signup", "production")
+    assert r.verdict == "CRASHES"
+    assert [(b.kind, b.key, b.file) for b in r.blockers] == [
+        ("invalid", "SIGNUP_OPEN", "svc/site/settings.py")
+    ]
+    # A valid value: the rest of the guard reads request data, so parity says it cannot decide.
+    staging = why(discover(root), "signup", "staging")
+    assert staging.verdict == "UNKNOWN"
+    assert [s.line for s in staging.undecided] == [5]

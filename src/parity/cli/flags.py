@@ -93,7 +93,7 @@ def render_why_text(result: WhyResult) -> str:
                 )
     lines.append("")
     switches = [b for b in result.blockers if b.kind == "switch"]
-    missing = [b for b in result.blockers if b.kind == "missing"]
+    missing = [b for b in result.blockers if b.kind != "switch"]
     for b in switches:
         lines.append(f"the switch: {b.message}; {b.fix}")
     for b in missing:

@@ -115,6 +115,8 @@ class WhyResult:
             return "BLOCKED"
         if not any(s.entry for s in self.steps):
             return "UNKNOWN"
+        if any(b.kind == "invalid" for b in self.blockers):
+            return "CRASHES"  # the settings module raises on import, whatever the conditions say
         if any(s.verdict == "unknown" for s in self.steps):
             return "UNKNOWN"
         # Reachable, every condition true: a required key read without a default still crashes it.
@@ -407,6 +409,32 @@ def _module_setting(node: ast.AST, index: SettingsIndex, module: Module) -> tupl
         return index.modules.get(f"{node.value.id}.{node.attr}")
     if isinstance(node, ast.Name) and node.id not in module.assigns and node.id in module.imported_settings:
         return index.modules.get(node.id)
+    return None
+
+
+def _rejected(mod: tuple[Module, ast.expr], env: dict[str, str]) -> tuple[str, str, str] | None:
+    """``(key, value, helper)`` when a helper like ``envbool`` would raise on the env value: its
+    body tests ``if v not in ("", "True", "False"): raise`` and the value is not one of those."""
+    sm, expr = mod
+    read = _helper_read(sm, expr) if isinstance(expr, ast.Call) else None
+    if read is None or read[0] not in env or not isinstance(expr, ast.Call):
+        return None
+    fname = dotted(expr.func) or ""
+    for fn in sm.tree.body:
+        if not (isinstance(fn, ast.FunctionDef) and fn.name == fname):
+            continue
+        for n in ast.walk(fn):
+            if (
+                isinstance(n, ast.If)
+                and any(isinstance(b, ast.Raise) for b in n.body)
+                and isinstance(n.test, ast.Compare)
+                and len(n.test.ops) == 1
+                and isinstance(n.test.ops[0], ast.NotIn)
+                and isinstance(n.test.comparators[0], ast.Tuple | ast.List | ast.Set)
+            ):
+                allowed = [c.value for c in n.test.comparators[0].elts if isinstance(c, ast.Constant)]
+                if env[read[0]] not in allowed:
+                    return read[0], env[read[0]], fname
     return None
 
 
@@ -863,6 +891,24 @@ class _Chain:
             return
         if verdict == "false":
             self.blockers.append(self._switch(m, node, kind, keys, svc, env))
+        for n in ast.walk(node.test):
+            mod = _module_setting(n, self.ctx.settings, m)
+            bad = _rejected(mod, env) if mod is not None else None
+            if mod is None or bad is None:
+                continue
+            key, value, helper = bad
+            self.blockers.append(
+                Blocker(
+                    "invalid",
+                    key,
+                    f"{key}={clip(value)} in {self.ctx.where(svc)} ({self.ctx.environment}) is rejected by "
+                    f"{helper}() in {mod[0].rel}: the settings module raises on import",
+                    f"set {key} to a value {helper}() accepts in {self.ctx.fix_file(svc, key)}",
+                    mod[0].rel,
+                    getattr(mod[1], "lineno", 0),
+                    svc,
+                )
+            )
 
     def _switch(
         self, m: Module, node: ast.If, kind: str, keys: list[str], svc: str | None, env: dict[str, str]
