@@ -21,6 +21,7 @@ The schema of the corpus files is in bench/realworld/README.md. The scoring func
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -115,6 +116,22 @@ class Pattern:
 
 
 @dataclass(frozen=True)
+class WhyLabel:
+    """A ``[[why]]`` table: what ``parity why SYMBOL`` should answer in the corpus environment."""
+
+    symbol: str
+    verdict: str  # BLOCKED | CRASHES | REACHABLE | UNKNOWN
+    why: str
+    service: str | None = None
+    switch: str | None = None  # the env key that opens a BLOCKED symbol
+    gate: str | None = None  # file:line of the condition
+    language: str = "python"
+
+
+WHY_VERDICTS = frozenset({"BLOCKED", "CRASHES", "REACHABLE", "UNKNOWN"})
+
+
+@dataclass(frozen=True)
 class Corpus:
     name: str
     repo: str
@@ -126,6 +143,7 @@ class Corpus:
     gaps: tuple[Gap, ...]
     expect_not: tuple[Pattern, ...]
     labels: tuple[Pattern, ...]
+    whys: tuple[WhyLabel, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -205,6 +223,25 @@ def parse_corpus(name: str, data: dict[str, object]) -> Corpus:
             )
         return tuple(out)
 
+    whys = []
+    for t in tables("why"):
+        verdict = str(t.get("verdict", ""))
+        if "symbol" not in t or verdict not in WHY_VERDICTS:
+            raise CorpusError(f"{name}: every [[why]] needs a symbol and a verdict in {sorted(WHY_VERDICTS)}")
+        if verdict == "BLOCKED" and not t.get("switch"):
+            raise CorpusError(f"{name}: [[why]] {t['symbol']!r} is BLOCKED but names no switch")
+        whys.append(
+            WhyLabel(
+                symbol=str(t["symbol"]),
+                verdict=verdict,
+                why=str(t.get("why", "")),
+                service=_opt_str(t, "service"),
+                switch=_opt_str(t, "switch"),
+                gate=_opt_str(t, "gate"),
+                language=str(t.get("language", "python")),
+            )
+        )
+
     return Corpus(
         name=name,
         repo=str(data["repo"]),
@@ -225,6 +262,7 @@ def parse_corpus(name: str, data: dict[str, object]) -> Corpus:
         gaps=tuple(gaps),
         expect_not=patterns("expect_not"),
         labels=patterns("label"),
+        whys=tuple(whys),
     )
 
 
@@ -529,6 +567,69 @@ def run_one(corpus: Corpus, checkout: Path, parity: list[str]) -> Result:
     )
 
 
+@dataclass(frozen=True)
+class WhyOutcome:
+    label: WhyLabel
+    verdict: str  # what parity answered ("ERROR" when it exited 2 or printed no JSON)
+    switch: str | None
+
+    @property
+    def right(self) -> bool:
+        """The right verdict, and for BLOCKED the right switch."""
+        if self.verdict != self.label.verdict:
+            return False
+        return self.label.verdict != "BLOCKED" or self.switch == self.label.switch
+
+
+def why_answer(data: dict[str, object]) -> tuple[str, str | None]:
+    """(verdict, switch key) from ``parity why --format json``; an output without a verdict
+    (the command before verdicts existed) reads as BLOCKED when it named a blocker, else REACHABLE."""
+    blockers = data.get("blockers") or []
+    assert isinstance(blockers, list)
+    switches = [b.get("key") for b in blockers if isinstance(b, dict) and b.get("kind") == "switch"]
+    verdict = data.get("verdict")
+    if not isinstance(verdict, str):
+        verdict = "BLOCKED" if blockers else "REACHABLE"
+    return verdict, (str(switches[0]) if switches and switches[0] else None)
+
+
+def run_whys(corpus: Corpus, checkout: Path, parity: list[str]) -> list[WhyOutcome]:
+    """Ask ``parity why`` about every ``[[why]]`` label on a copy of the checkout with its layers."""
+    if not corpus.whys:
+        return []
+    env = parity_env()
+    out: list[WhyOutcome] = []
+    with tempfile.TemporaryDirectory(prefix=f"rw-why-{corpus.name}-") as tmp:
+        root = Path(tmp) / corpus.name
+        copy_tree(checkout, root)
+        (root / "parity.toml").unlink(missing_ok=True)
+        write_layers(root, corpus.layers)
+        for w in corpus.whys:
+            cmd = [*parity, "why", w.symbol, str(root), "--env", corpus.env, "--format", "json"]
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+            verdict, switch = "ERROR", None
+            if proc.returncode in (0, 1):
+                with contextlib.suppress(json.JSONDecodeError, AssertionError, AttributeError):
+                    verdict, switch = why_answer(json.loads(proc.stdout))
+            out.append(WhyOutcome(w, verdict, switch))
+    return out
+
+
+def why_accuracy(outcomes: Sequence[WhyOutcome]) -> list[str]:
+    """One line per language (right/total) and one per wrong answer."""
+    lines = []
+    for lang in sorted({o.label.language for o in outcomes}):
+        mine = [o for o in outcomes if o.label.language == lang]
+        right = sum(o.right for o in mine)
+        lines.append(f"why {lang}: {right}/{len(mine)} {pct(right / len(mine))} (right verdict and switch)")
+    for o in outcomes:
+        if not o.right:
+            want = o.label.verdict + (f" {o.label.switch}" if o.label.switch else "")
+            got = o.verdict + (f" {o.switch}" if o.switch else "")
+            lines.append(f"  wrong: {o.label.symbol}: want {want}, got {got}")
+    return lines
+
+
 # ---------------------------------------------------------------- tables
 
 
@@ -624,6 +725,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write every result (with findings) to this file")
     ap.add_argument("--unlabelled", action="store_true", help="list unlabelled error/warning findings")
     ap.add_argument("--markdown", action="store_true", help="print a markdown table (for the README)")
+    ap.add_argument("--why", action="store_true", help="score only the [[why]] labels (no init/check)")
     ap.add_argument("--parity", help="the parity command (default: this Python with -m parity)")
     ap.add_argument("--corpus", type=Path, default=CORPUS, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -636,11 +738,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     missing = [c.name for c in corpora if not (args.checkouts / c.name).is_dir()]
     if missing:
         print(f"no checkout for: {', '.join(missing)} (looked in {args.checkouts})")
+    if args.why:
+        outcomes: list[WhyOutcome] = []
+        for c in corpora:
+            if c.name not in missing:
+                outcomes += run_whys(c, args.checkouts / c.name, parity)
+        print("\n".join(why_accuracy(outcomes)) if outcomes else "no [[why]] labels")
+        return 0 if outcomes else 2
     results: list[Result] = []
     notes: list[str] = []
+    whys: list[WhyOutcome] = []
     for c in corpora:
         if c.name in missing:
             continue
+        whys += run_whys(c, args.checkouts / c.name, parity)
         r = run_one(c, args.checkouts / c.name, parity)
         results.append(r)
         extra = details(r, c, args.unlabelled)
@@ -653,6 +764,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if notes:
         print()
         print("\n".join(notes))
+    if whys:
+        print()
+        print("\n".join(why_accuracy(whys)))
     if args.json:
         args.json.write_text(json.dumps([r.row() for r in results], indent=2) + "\n")
     return 0

@@ -69,6 +69,13 @@ def why_cmd(
 
 def render_why_text(result: WhyResult) -> str:
     """The chain, one step a line with file:line, then the switch and what else is missing."""
+    if result.alternatives:
+        head = (
+            f"{result.symbol} has {len(result.alternatives)} definitions; each is explained on its own "
+            f"(pick one with FILE.py:{result.symbol})"
+        )
+        parts = [head, *(render_why_text(a) for a in result.alternatives)]
+        return "\n\n".join(parts) + f"\n\nverdict: {result.verdict}"
     lines = [f"why {result.symbol} ({result.environment})", ""]
     width = max((len(f"{s.file}:{s.line}") for s in result.steps), default=0)
     for s in result.steps:
@@ -86,14 +93,27 @@ def render_why_text(result: WhyResult) -> str:
                 )
     lines.append("")
     switches = [b for b in result.blockers if b.kind == "switch"]
-    missing = [b for b in result.blockers if b.kind == "missing"]
+    missing = [b for b in result.blockers if b.kind != "switch"]
     for b in switches:
         lines.append(f"the switch: {b.message}; {b.fix}")
     for b in missing:
         lines.append(f"also needs: {b.message}; {b.fix}")
-    if not result.blockers:
+    if len(result.definitions) > 1:
+        # Unrelated functions of one name are each listed; FILE.py:SYMBOL explains one of them.
+        lines.append(
+            f"{len(result.definitions)} definitions: {', '.join(result.definitions)} (pick one with FILE.py:{result.symbol})"
+        )
+    verdict = result.verdict
+    if verdict == "UNKNOWN":
+        undecided = ", ".join(f"`{s.text}` ({s.file}:{s.line})" for s in result.undecided)
+        lines.append(
+            f"parity cannot decide: {undecided}"
+            if undecided
+            else f"no entry point (route, command, registration, __main__) reaches {result.symbol}"
+        )
+    elif not result.blockers:
         lines.append(f"nothing blocks {result.symbol} in {result.environment}")
-    lines.append("verdict: " + ("BLOCKED" if result.blocked else "REACHABLE"))
+    lines.append(f"verdict: {verdict}")
     return "\n".join(lines)
 
 

@@ -24,7 +24,7 @@ import difflib
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +77,7 @@ class Step:
     service: str | None
     verdict: str = ""  # for conditions: "true" | "false" | "unknown"
     keys: tuple[KeyState, ...] = ()
+    entry: bool = False  # a route, command, task, module-level registration or __main__
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,16 +97,44 @@ class WhyResult:
     environment: str
     steps: tuple[Step, ...]
     blockers: tuple[Blocker, ...]
+    definitions: tuple[str, ...] = ()  # file:line of every definition the symbol matched
+    # One result per definition when a bare name matched several (then steps/blockers are empty).
+    alternatives: tuple[WhyResult, ...] = ()
 
     @property
     def blocked(self) -> bool:
-        return bool(self.blockers)
+        return bool(self.blockers) or any(a.blocked for a in self.alternatives)
+
+    @property
+    def verdict(self) -> str:
+        """BLOCKED (a switch is off), CRASHES (a required key is missing), UNKNOWN (no entry point
+        reaches it, or a condition cannot be decided) or REACHABLE; never REACHABLE by default."""
+        if self.alternatives:
+            return "UNKNOWN"  # which definition is meant: FILE.py:SYMBOL says
+        if any(b.kind == "switch" for b in self.blockers):
+            return "BLOCKED"
+        if not any(s.entry for s in self.steps):
+            return "UNKNOWN"
+        if any(b.kind == "invalid" for b in self.blockers):
+            return "CRASHES"  # the settings module raises on import, whatever the conditions say
+        if any(s.verdict == "unknown" for s in self.steps):
+            return "UNKNOWN"
+        # Reachable, every condition true: a required key read without a default still crashes it.
+        return "CRASHES" if self.blockers else "REACHABLE"
+
+    @property
+    def undecided(self) -> tuple[Step, ...]:
+        """The conditions parity could not decide (why the verdict is UNKNOWN)."""
+        return tuple(s for s in self.steps if s.verdict == "unknown")
 
     def as_dict(self) -> dict[str, object]:
         return {
             "symbol": self.symbol,
             "environment": self.environment,
             "blocked": self.blocked,
+            "verdict": self.verdict,
+            "definitions": list(self.definitions),
+            "alternatives": [a.as_dict() for a in self.alternatives],
             "steps": [
                 {
                     "kind": s.kind,
@@ -114,6 +143,7 @@ class WhyResult:
                     "text": s.text,
                     "service": s.service,
                     "verdict": s.verdict,
+                    "entry": s.entry,
                     "keys": [{"key": k.key, "value": k.value, "state": k.state} for k in s.keys],
                 }
                 for s in self.steps
@@ -139,11 +169,21 @@ class Module:
     bindings: Bindings
     parents: dict[ast.AST, ast.AST] = field(default_factory=dict)
     assigns: dict[str, ast.expr] = field(default_factory=dict)
+    functions: set[str] = field(default_factory=set)  # module-level ``def`` names
+    imported_settings: set[str] = field(default_factory=set)  # ``from app.settings import X``
 
     @classmethod
     def parse(cls, rel: str, text: str) -> Module:
         tree = ast.parse(text)
         m = cls(rel, tree, Bindings.of(tree))
+        for stmt in tree.body:
+            if isinstance(stmt, ast.FunctionDef):
+                m.functions.add(stmt.name)
+            elif isinstance(stmt, ast.ImportFrom) and (stmt.module or "").rsplit(".", 1)[-1] in (
+                "settings",
+                "config",
+            ):
+                m.imported_settings.update(a.asname or a.name for a in stmt.names)
         for node in ast.walk(tree):
             for child in ast.iter_child_nodes(node):
                 m.parents[child] = node
@@ -304,8 +344,20 @@ def _all_names(corpus: Corpus) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- evaluating
 
-# instance name (``settings`` in ``settings = Settings()``) → field → its env var
-SettingsIndex = dict[str, dict[str, SettingsField]]
+
+class SettingsIndex(dict[str, dict[str, SettingsField]]):
+    """Instance name (``settings`` in ``settings = Settings()``) → field → its env var; ``modules``
+    holds the upper-case names a settings module assigns (``SHELL_ENABLED = envbool(...)`` in a
+    ``settings.py``), read as ``settings.SHELL_ENABLED`` (Django) or a name imported from it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.modules: dict[str, tuple[Module, ast.expr]] = {}
+
+
+def _is_settings_module(rel: str) -> bool:
+    parts = rel.split("/")
+    return parts[-1] in ("settings.py", "config.py") or (len(parts) > 1 and parts[-2] == "settings")
 
 
 def settings_index(corpus: Corpus) -> SettingsIndex:
@@ -314,7 +366,7 @@ def settings_index(corpus: Corpus) -> SettingsIndex:
     ``if settings.enable_exports:`` is then read as the env var that fills the field. Matching by
     the instance's name across modules is a guess (imports are not resolved); names are rarely reused.
     """
-    index: SettingsIndex = {}
+    index = SettingsIndex()
     for m in corpus.containing("BaseSettings"):
         classes = {
             n.name: {f.field: f for f in settings_fields(n, m.bindings)}
@@ -328,7 +380,79 @@ def settings_index(corpus: Corpus) -> SettingsIndex:
                 and classes.get(value.func.id)
             ):
                 index[name] = classes[value.func.id]
+    # Shallow settings modules first, so that a project's own settings.py wins over a test one.
+    for rel in sorted((r for r in corpus.files if _is_settings_module(r)), key=lambda r: (r.count("/"), r)):
+        if "/test" in "/" + rel:
+            continue
+        sm = corpus.module(rel)
+        if sm is None:
+            continue
+        for name, value in sm.assigns.items():
+            if name.isupper():
+                index.modules.setdefault(name, (sm, value))
+        # ``class Config: CLEANUP_ENABLED = ...`` read as ``Config.CLEANUP_ENABLED``.
+        for cls in sm.tree.body:
+            if isinstance(cls, ast.ClassDef):
+                for stmt in cls.body:
+                    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                        t = stmt.targets[0]
+                        if isinstance(t, ast.Name) and t.id.isupper():
+                            index.modules.setdefault(f"{cls.name}.{t.id}", (sm, stmt.value))
     return index
+
+
+def _module_setting(node: ast.AST, index: SettingsIndex, module: Module) -> tuple[Module, ast.expr] | None:
+    """``settings.X`` (any object named ``settings``) or a bare ``X`` imported from a settings module."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        if node.value.id == "settings":
+            return index.modules.get(node.attr)
+        return index.modules.get(f"{node.value.id}.{node.attr}")
+    if isinstance(node, ast.Name) and node.id not in module.assigns and node.id in module.imported_settings:
+        return index.modules.get(node.id)
+    return None
+
+
+def _rejected(mod: tuple[Module, ast.expr], env: dict[str, str]) -> tuple[str, str, str] | None:
+    """``(key, value, helper)`` when a helper like ``envbool`` would raise on the env value: its
+    body tests ``if v not in ("", "True", "False"): raise`` and the value is not one of those."""
+    sm, expr = mod
+    read = _helper_read(sm, expr) if isinstance(expr, ast.Call) else None
+    if read is None or read[0] not in env or not isinstance(expr, ast.Call):
+        return None
+    fname = dotted(expr.func) or ""
+    for fn in sm.tree.body:
+        if not (isinstance(fn, ast.FunctionDef) and fn.name == fname):
+            continue
+        for n in ast.walk(fn):
+            if (
+                isinstance(n, ast.If)
+                and any(isinstance(b, ast.Raise) for b in n.body)
+                and isinstance(n.test, ast.Compare)
+                and len(n.test.ops) == 1
+                and isinstance(n.test.ops[0], ast.NotIn)
+                and isinstance(n.test.comparators[0], ast.Tuple | ast.List | ast.Set)
+            ):
+                allowed = [c.value for c in n.test.comparators[0].elts if isinstance(c, ast.Constant)]
+                if env[read[0]] not in allowed:
+                    return read[0], env[read[0]], fname
+    return None
+
+
+def _helper_read(module: Module, node: ast.Call) -> tuple[str, ast.expr | None, str] | None:
+    """``envbool("X", "False")``: a call to a function of the same module whose first argument is an
+    upper-case string reads as an env read of X with that default, cast by the helper's name."""
+    if not (isinstance(node.func, ast.Name) and node.func.id in module.functions and node.args):
+        return None
+    first = node.args[0]
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value.isupper()):
+        return None
+    default = node.args[1] if len(node.args) > 1 else None
+    for kw in node.keywords:
+        if kw.arg == "default":
+            default = kw.value
+    fname = node.func.id.lower()
+    kind = "bool" if "bool" in fname else "int" if "int" in fname else ""
+    return first.value, default, kind
 
 
 def _settings_attr(node: ast.AST, index: SettingsIndex) -> SettingsField | None:
@@ -385,7 +509,8 @@ class Evaluator:
     """Evaluate a condition with ``env`` as the process environment; raise :class:`Unknown` when unsure."""
 
     def __init__(self, module: Module, env: dict[str, str], settings: SettingsIndex | None = None) -> None:
-        self.m, self.env, self.settings = module, env, settings or {}
+        self.m, self.env = module, env
+        self.settings = settings if settings is not None else SettingsIndex()
         self.depth = 0
 
     def __call__(self, node: ast.AST) -> Any:
@@ -434,6 +559,13 @@ class Evaluator:
                     if kw.arg == "default":
                         default = kw.value
                 return self.env[key] if key in self.env else (self(default) if default is not None else None)
+            helper = _helper_read(self.m, node)
+            if helper is not None:
+                key, default, kind = helper
+                if key in self.env:
+                    return _cast(self.env[key], kind)
+                raw = self(default) if default is not None else None
+                return _cast(raw, kind) if isinstance(raw, str) else raw
             if isinstance(node.func, ast.Attribute) and node.func.attr in _STR_METHODS and not node.args:
                 v = self(node.func.value)
                 if not isinstance(v, str):
@@ -488,6 +620,9 @@ class Evaluator:
         field_ = _settings_attr(node, self.settings)
         if field_ is not None:
             return _settings_value(field_, self.env)
+        mod = _module_setting(node, self.settings, self.m)
+        if mod is not None:
+            return Evaluator(mod[0], self.env, self.settings)(mod[1])
         if isinstance(node, ast.Name):
             if node.id in self.m.assigns:
                 return self(self.m.assigns[node.id])
@@ -524,18 +659,30 @@ def _compare(op: ast.cmpop, a: Any, b: Any) -> bool:
 
 
 def _keys_in(
-    module: Module, node: ast.AST, settings: SettingsIndex | None = None, seen: set[str] | None = None
+    module: Module,
+    node: ast.AST,
+    settings: SettingsIndex | None = None,
+    seen: set[str] | None = None,
+    seen_ids: set[int] | None = None,
 ) -> list[str]:
     """Env keys a condition depends on, following module-level names and settings fields it mentions."""
     seen = seen if seen is not None else set()
+    seen_ids = seen_ids if seen_ids is not None else set()
     keys = [r.name for r in reads_in(node, module.bindings) if not r.dynamic and r.kind == "env"]
     for n in ast.walk(node):
-        field_ = _settings_attr(n, settings or {})
+        field_ = _settings_attr(n, settings if settings is not None else SettingsIndex())
+        mod = _module_setting(n, settings, module) if isinstance(settings, SettingsIndex) else None
+        helper = _helper_read(module, n) if isinstance(n, ast.Call) else None
         if field_ is not None:
             keys.append(field_.env)
+        elif helper is not None:
+            keys.append(helper[0])
+        elif mod is not None and id(mod[1]) not in seen_ids:
+            seen_ids.add(id(mod[1]))
+            keys.extend(_keys_in(mod[0], mod[1], settings, seen, seen_ids))
         elif isinstance(n, ast.Name) and n.id in module.assigns and n.id not in seen:
             seen.add(n.id)
-            keys.extend(_keys_in(module, module.assigns[n.id], settings, seen))
+            keys.extend(_keys_in(module, module.assigns[n.id], settings, seen, seen_ids))
     return list(dict.fromkeys(keys))
 
 
@@ -573,7 +720,21 @@ class _Ctx:
 
     def fix_file(self, service: str | None, key: str | None = None) -> str:
         if service is not None and key is not None:
-            return audit_fix_file(self.project, service, self.environment, key)
+            chosen = audit_fix_file(self.project, service, self.environment, key)
+            others = [e for e in self.project.environments if e != self.environment]
+            if any(chosen.endswith(f".{e}") or f".{e}." in chosen for e in others):
+                # A key nothing sets, in an environment without files of its own (the base runtime
+                # files run it): the env file that already feeds the service, not another
+                # environment's file.
+                feeding = [
+                    v.file
+                    for v in self.env(service).values.values()
+                    if v.file.name.startswith(".env")
+                    and not any(v.file.name.endswith(f".{e}") for e in others)
+                ]
+                if feeding:
+                    return self.project.rel(max(set(feeding), key=feeding.count))
+            return chosen
         return self.project.rel(self.layer(service).file_for(self.environment))
 
     def hint(self, key: str, service: str | None) -> str:
@@ -614,12 +775,24 @@ def _callers(corpus: Corpus, name: str, exclude: ast.AST | None) -> Iterator[tup
         for node in ast.walk(m.tree):
             if not isinstance(node, ast.Call):
                 continue
-            args = [*node.args, *(k.value for k in node.keywords)]
+            args = [a for top in [*node.args, *(k.value for k in node.keywords)] for a in _spread(top)]
             if not any(_names_symbol(a, name) for a in args):
                 continue
             if exclude is not None and _inside(m, node, exclude):
                 continue
             yield m, node
+
+
+def _spread(arg: ast.AST) -> Iterator[ast.AST]:
+    """An argument and, for ``{"func": cleanup}`` or ``[a, b]``, the values inside it: handlers
+    registered in a data structure (``jobs.append({"func": cleanup, ...})``)."""
+    yield arg
+    if isinstance(arg, ast.Dict):
+        for v in arg.values:
+            yield from _spread(v)
+    elif isinstance(arg, ast.List | ast.Tuple | ast.Set):
+        for e in arg.elts:
+            yield from _spread(e)
 
 
 def _names_symbol(arg: ast.AST, name: str) -> bool:
@@ -637,6 +810,59 @@ def _inside(m: Module, node: ast.AST, container: ast.AST) -> bool:
             return True
         p = m.parents.get(p)
     return False
+
+
+def _decorator_gate(corpus: Corpus, d: ast.AST) -> str | None:
+    """``@require_setting("SHELL_ENABLED")``: a decorator factory whose wrapper tests
+    ``getattr(settings, <its first parameter>)`` gates the view on that setting; its name, else None."""
+    if not (isinstance(d, ast.Call) and d.args and isinstance(d.args[0], ast.Constant)):
+        return None
+    key, fname = d.args[0].value, (dotted(d.func) or "").rsplit(".", 1)[-1]
+    if not (isinstance(key, str) and key.isidentifier() and fname):
+        return None
+    for m in corpus.containing(f"def {fname}"):
+        for node in ast.walk(m.tree):
+            if not (isinstance(node, ast.FunctionDef) and node.name == fname and node.args.args):
+                continue
+            param = node.args.args[0].arg
+            for n in ast.walk(node):
+                if (
+                    isinstance(n, ast.Call)
+                    and isinstance(n.func, ast.Name)
+                    and n.func.id == "getattr"
+                    and len(n.args) >= 2
+                    and isinstance(n.args[0], ast.Name)
+                    and n.args[0].id == "settings"
+                    and isinstance(n.args[1], ast.Name)
+                    and n.args[1].id == param
+                    and any(isinstance(p, ast.If) for p in _ancestors(m, n))
+                ):
+                    return key
+    return None
+
+
+def _ancestors(m: Module, node: ast.AST) -> Iterator[ast.AST]:
+    p = m.parents.get(node)
+    while p is not None:
+        yield p
+        p = m.parents.get(p)
+
+
+# The last name of a decorator that makes a function an entry point: routes, CLI commands, task
+# queues and schedulers, signal receivers. ``@login_required`` or ``@wraps`` do not.
+ENTRY_DECORATORS = frozenset(
+    {
+        "get", "post", "put", "patch", "delete", "head", "options", "route", "api_route", "websocket",
+        "command", "callback", "group", "task", "shared_task", "periodic_task", "job", "scheduled_job",
+        "cron", "interval", "receiver", "on_event", "exception_handler", "middleware", "view_config",
+        "action", "actor", "listener", "subscriber", "consumer", "handler",
+    }
+)  # fmt: skip
+
+
+def _is_entry_decorator(d: ast.AST) -> bool:
+    name = (dotted(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1]
+    return name in ENTRY_DECORATORS or name.endswith("_task")
 
 
 class _Chain:
@@ -665,6 +891,24 @@ class _Chain:
             return
         if verdict == "false":
             self.blockers.append(self._switch(m, node, kind, keys, svc, env))
+        for n in ast.walk(node.test):
+            mod = _module_setting(n, self.ctx.settings, m)
+            bad = _rejected(mod, env) if mod is not None else None
+            if mod is None or bad is None:
+                continue
+            key, value, helper = bad
+            self.blockers.append(
+                Blocker(
+                    "invalid",
+                    key,
+                    f"{key}={clip(value)} in {self.ctx.where(svc)} ({self.ctx.environment}) is rejected by "
+                    f"{helper}() in {mod[0].rel}: the settings module raises on import",
+                    f"set {key} to a value {helper}() accepts in {self.ctx.fix_file(svc, key)}",
+                    mod[0].rel,
+                    getattr(mod[1], "lineno", 0),
+                    svc,
+                )
+            )
 
     def _switch(
         self, m: Module, node: ast.If, kind: str, keys: list[str], svc: str | None, env: dict[str, str]
@@ -715,6 +959,15 @@ class _Chain:
 
     def around(self, m: Module, node: ast.AST) -> None:
         for kind, if_node in _enclosing(m, node):
+            if (
+                kind == "if"
+                and "__main__" in ast.unparse(if_node.test)
+                and "__name__" in ast.unparse(if_node.test)
+            ):
+                # Running the module is the entry point, not a switch.
+                svc = service_of(m.rel, self.ctx.services)
+                self.add(Step("main", m.rel, if_node.lineno, 'if __name__ == "__main__"', svc, entry=True))
+                continue
             self.condition(m, kind, if_node)
 
     def body_reads(self, m: Module, node: ast.AST, name: str) -> None:
@@ -749,35 +1002,204 @@ class _Chain:
         self.add(Step("defined", m.rel, getattr(node, "lineno", 0), _line_text(node), svc))
         self.around(m, node)
         for d in getattr(node, "decorator_list", []):
-            self.add(Step("decorator", m.rel, d.lineno, "@" + _line_text(d), svc))
+            self.add(
+                Step("decorator", m.rel, d.lineno, "@" + _line_text(d), svc, entry=_is_entry_decorator(d))
+            )
             self.around(m, d)
+            gate = _decorator_gate(self.ctx.corpus, d)
+            if gate is not None:
+                # The wrapper returns early unless the setting is truthy: the same as ``if settings.X:``.
+                test = ast.Attribute(value=ast.Name(id="settings", ctx=ast.Load()), attr=gate, ctx=ast.Load())
+                if_node = ast.If(test=test, body=[], orelse=[], lineno=d.lineno, col_offset=0)
+                self.condition(m, "if", if_node)
             owner = d.func.value if isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) else None
             owner_name = dotted(owner) if owner is not None else None
             if owner_name and depth < 2:
-                self.mounts(owner_name.rsplit(".", 1)[-1], depth)
+                self.mounts(owner_name.rsplit(".", 1)[-1], depth, m)
         for call in via:
             self.registration(m, call)
         for cm, call in _callers(self.ctx.corpus, name, exclude=node):
             if cm.rel == m.rel and call in via:
                 continue
-            self.registration(cm, call)
+            if _is_test(cm.rel) or not _may_name(cm, call, name, m):
+                continue  # ``views.add`` of another package's views.py
+            self.registration(cm, call, depth)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            self.guards(m, node)
+            if depth < 4:
+                self.calls(m, node, name, depth)
         # A method is reachable through its class; the class's own conditions count too.
         parent = m.parents.get(node)
         if isinstance(parent, ast.ClassDef) and depth < 2:
             self.around(m, parent)
 
-    def registration(self, m: Module, call: ast.Call) -> None:
-        svc = service_of(m.rel, self.ctx.services)
-        self.add(Step("registered", m.rel, call.lineno, _line_text(call), svc))
-        self.around(m, call)
+    def guards(self, m: Module, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """``if not FLAG: return`` before any other statement: the body runs only when the test is
+        false, the same as an ``else`` branch."""
+        body = list(node.body)
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]  # the docstring
+        for stmt in body:
+            if not (
+                isinstance(stmt, ast.If)
+                and not stmt.orelse
+                and isinstance(stmt.body[-1], ast.Return | ast.Raise)
+            ):
+                break
+            # Only configuration is a switch: a guard on runtime data (a query, a file on disk)
+            # says nothing about whether the deployment can run the function.
+            if _keys_in(m, stmt.test, self.ctx.settings):
+                self.condition(m, "else", stmt)
 
-    def mounts(self, owner: str, depth: int) -> None:
+    def calls(self, m: Module, node: ast.AST, name: str, depth: int) -> None:
+        """Direct calls ``name(...)``/``mod.name(...)``: each is an edge, guarded by its ``if`` blocks;
+        the calling function is followed in turn, and a call at module level of a module that builds
+        an app (FastAPI/Flask/Celery/…) or runs ``__main__`` is an entry point."""
+        for cm in self.ctx.corpus.containing(name):
+            if _is_test(cm.rel):
+                continue  # a test calling it is not a way production reaches it
+            for call in ast.walk(cm.tree):
+                if not (isinstance(call, ast.Call) and _calls_name(call.func, name)):
+                    continue
+                if _inside(cm, call, node) or not _may_name_func(cm, call.func, name, m):
+                    continue
+                svc = service_of(cm.rel, self.ctx.services)
+                if not self.add(Step("called", cm.rel, call.lineno, _line_text(call), svc)):
+                    continue
+                self.around(cm, call)
+                caller = next(
+                    (
+                        a
+                        for a in _ancestors(cm, call)
+                        if isinstance(a, ast.FunctionDef | ast.AsyncFunctionDef)
+                    ),
+                    None,
+                )
+                if caller is not None:
+                    self.definition(cm, caller, [], depth + 1)
+                elif _runs_app(cm):
+                    self.add(
+                        Step("main", cm.rel, call.lineno, "module level of an app module", svc, entry=True)
+                    )
+
+    def registration(self, m: Module, call: ast.Call, depth: int = 0) -> None:
+        svc = service_of(m.rel, self.ctx.services)
+        # Registered from inside a function (``def schedule(): jobs.append(...)``): that function
+        # must run too, so its own callers and conditions are part of the chain, and only a
+        # module-level registration is an entry point by itself.
+        caller = next(
+            (a for a in _ancestors(m, call) if isinstance(a, ast.FunctionDef | ast.AsyncFunctionDef)), None
+        )
+        step = Step("registered", m.rel, call.lineno, _line_text(call), svc, entry=caller is None)
+        if not self.add(step):
+            return
+        self.around(m, call)
+        if caller is not None and depth < 4:
+            self.definition(m, caller, [], depth + 1)
+
+    def mounts(self, owner: str, depth: int, home: Module) -> None:
+        stem = home.rel.rsplit("/", 1)[-1].removesuffix(".py")
         for m, call in _callers(self.ctx.corpus, owner, exclude=None):
             func = call.func
             if isinstance(func, ast.Attribute) and func.attr in MOUNT_METHODS:
+                # ``private.router`` mounts the router of private.py, not every module's ``router``.
+                if m.rel != home.rel and not any(_mounts_from(a, owner, stem) for a in call.args):
+                    continue
                 svc = service_of(m.rel, self.ctx.services)
                 if self.add(Step("mounted", m.rel, call.lineno, _line_text(call), svc)):
                     self.around(m, call)
+
+
+def _module_path(rel: str) -> str:
+    """``hc/integrations/shell/views.py`` → ``hc.integrations.shell.views`` (package ``__init__`` too)."""
+    return rel.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def _imported_as(m: Module, alias: str) -> str | None:
+    """The module path ``alias`` is bound to by an import in ``m`` (``from a.b import views``)."""
+    for stmt in ast.walk(m.tree):
+        if isinstance(stmt, ast.ImportFrom) and stmt.module and stmt.level == 0:
+            for a in stmt.names:
+                if (a.asname or a.name) == alias:
+                    return f"{stmt.module}.{a.name}"
+        elif isinstance(stmt, ast.Import):
+            for a in stmt.names:
+                if (a.asname or a.name.split(".")[0]) == alias:
+                    return a.name if a.asname else a.name.split(".")[0]
+    return None
+
+
+def _may_name(caller: Module, call: ast.Call, name: str, home: Module) -> bool:
+    """False when every argument naming ``name`` is ``alias.name`` with ``alias`` imported from
+    another module than the one defining it; unresolved (relative imports, attributes) stays True."""
+    target = _module_path(home.rel)
+    for a in [a for top in [*call.args, *(k.value for k in call.keywords)] for a in _spread(top)]:
+        if not _names_symbol(a, name):
+            continue
+        path = (dotted(a.func if isinstance(a, ast.Call) else a) or "").split(".")
+        if len(path) < 2 or path[-1] != name:
+            return True
+        imported = _imported_as(caller, path[0])
+        if imported is None:
+            return True
+        full = ".".join([imported, *path[1:-1]])
+        if target == full or target.endswith("." + full) or full.endswith("." + target):
+            return True
+    return False
+
+
+_APP_FACTORIES = frozenset(
+    {
+        "FastAPI",
+        "Flask",
+        "Celery",
+        "Starlette",
+        "Quart",
+        "Sanic",
+        "get_wsgi_application",
+        "get_asgi_application",
+    }
+)
+
+
+def _is_test(rel: str) -> bool:
+    parts = rel.split("/")
+    return any(p in ("tests", "test") for p in parts[:-1]) or parts[-1].startswith(("test_", "conftest"))
+
+
+def _runs_app(m: Module) -> bool:
+    """The module builds an app object or has a ``__main__`` block: its module-level code runs."""
+    for n in ast.walk(m.tree):
+        if isinstance(n, ast.Call) and (dotted(n.func) or "").rsplit(".", 1)[-1] in _APP_FACTORIES:
+            return True
+        if isinstance(n, ast.If) and "__main__" in ast.unparse(n.test):
+            return True
+    return False
+
+
+def _calls_name(func: ast.AST, name: str) -> bool:
+    return (isinstance(func, ast.Name) and func.id == name) or (
+        isinstance(func, ast.Attribute) and func.attr == name and dotted(func) is not None
+    )
+
+
+def _may_name_func(caller: Module, func: ast.AST, name: str, home: Module) -> bool:
+    """``spa.mount_spa`` resolves to the module defining it; ``self.x``/unresolved attributes do not
+    count (a method call cannot be told apart statically), a bare name must be local or imported."""
+    if isinstance(func, ast.Name):
+        return caller.rel == home.rel or _imported_as(caller, name) is not None
+    path = (dotted(func) or "").split(".")
+    imported = _imported_as(caller, path[0])
+    if imported is None:
+        return False
+    full = ".".join([imported, *path[1:-1]])
+    target = _module_path(home.rel)
+    return target == full or target.endswith("." + full) or full.endswith("." + target)
+
+
+def _mounts_from(arg: ast.AST, owner: str, stem: str) -> bool:
+    path = (dotted(arg) or "").split(".")
+    return len(path) >= 2 and path[-1] == owner and path[-2] == stem
 
 
 def _verdict(m: Module, test: ast.AST, env: dict[str, str], settings: SettingsIndex, *, negate: bool) -> str:
@@ -791,12 +1213,20 @@ def _verdict(m: Module, test: ast.AST, env: dict[str, str], settings: SettingsIn
 def why(project: Project, symbol: str, environment: str) -> WhyResult:
     """Explain what keeps ``symbol`` from running in ``environment`` (see the module docstring)."""
     env = normalize_environment(environment)
+    if env == "production" and env not in project.environments and project.units:
+        # As check does: compose or manifests run the services and nothing is specific to
+        # production, so the base runtime files are what it would run.
+        project = replace(project, environments=(*project.environments, env), layerless=(env,))
     if project.environments and env not in project.environments:
         raise ParityError(
             f"unknown environment '{env}' (known: {', '.join(project.environments)})", file=project.root
         )
     corpus = Corpus(project.root)
-    defs = _definitions(corpus, symbol)
+    # ``views/auth.py:login`` picks one of several definitions by (the end of) its file path.
+    where, sep, name = symbol.rpartition(":") if not symbol.startswith("/") else ("", "", symbol)
+    defs = _definitions(corpus, name if sep else symbol)
+    if sep:
+        defs = [d for d in defs if d[0].rel == where or d[0].rel.endswith("/" + where.lstrip("/"))]
     if not defs:
         close = difflib.get_close_matches(symbol, _all_names(corpus), n=5, cutoff=0.6)
         raise SymbolNotFound(
@@ -807,14 +1237,43 @@ def why(project: Project, symbol: str, environment: str) -> WhyResult:
     from parity.facts import env_files
 
     ctx = _Ctx(project, corpus, env, project_services(project), env_files(project))
+    if not symbol.startswith("/") and len({(m.rel, id(n)) for m, n, _ in defs}) > 1:
+        # Four unrelated ``login`` functions are four answers, each with its own chain; merging
+        # them would lend one's switch to the others. A route path names one endpoint: merged.
+        alternatives = tuple(
+            _explain(ctx, f"{m.rel}:{getattr(n, 'name', symbol)}", [(m, n, via)]) for m, n, via in defs
+        )
+        return WhyResult(symbol, env, (), (), tuple(a.definitions[0] for a in alternatives), alternatives)
+    return _explain(ctx, symbol, defs)
+
+
+def _explain(ctx: _Ctx, symbol: str, defs: list[tuple[Module, ast.AST, list[ast.Call]]]) -> WhyResult:
+    env = ctx.environment
     chain = _Chain(ctx)
     for m, node, via in defs:
         chain.definition(m, node, via)
     for m, node, _ in defs:
         chain.body_reads(m, node, getattr(node, "name", symbol))
+    for m, node, _ in defs:
+        if _under_main(m, node):
+            chain.add(
+                Step("main", m.rel, getattr(node, "lineno", 0), 'if __name__ == "__main__"', None, entry=True)
+            )
     blockers = list(dict.fromkeys(chain.blockers))
     blockers.sort(key=lambda b: (b.kind != "switch", b.file, b.line))
-    return WhyResult(symbol, env, tuple(chain.steps), tuple(blockers))
+    definitions = tuple(dict.fromkeys(f"{m.rel}:{getattr(n, 'lineno', 0)}" for m, n, _ in defs))
+    return WhyResult(symbol, env, tuple(chain.steps), tuple(blockers), definitions)
+
+
+def _under_main(m: Module, node: ast.AST) -> bool:
+    """The module runs ``node`` from its ``if __name__ == "__main__":`` block."""
+    name = getattr(node, "name", None)
+    for stmt in m.tree.body:
+        if isinstance(stmt, ast.If) and "__main__" in ast.unparse(stmt.test):
+            for n in ast.walk(stmt):
+                if isinstance(n, ast.Call) and name is not None and _names_symbol(n.func, name):
+                    return True
+    return False
 
 
 def build_why_section(result: WhyResult) -> Section:
