@@ -49,6 +49,8 @@ class EnvPlan:
     refused: tuple[str, ...] = ()  # why a file or key was left alone
     notes: tuple[str, ...] = ()
     secret_values: tuple[str, ...] = field(default=(), repr=False)  # to mask in any rendering
+    needs_value: tuple[tuple[str, str], ...] = ()  # (service, key) written empty for the user to fill
+    flags_left_off: tuple[str, ...] = ()  # flags whose only known value keeps the feature off
 
     @property
     def empty(self) -> bool:

@@ -9,6 +9,7 @@ empty value with a comment asking for one (the check keeps failing for that key)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,6 +23,16 @@ from parity.env.secrets import display, is_secret
 from parity.errors import ParityError
 from parity.model.env import EnvFile
 from parity.project import Project
+
+_OFF = frozenset({"false", "0", "no", "off", "disabled", ""})
+_ON = frozenset({"true", "1", "yes", "on", "enabled"})
+_INVERTED = re.compile(r"(?:^|_)DISABLED?(?:_|$)")
+
+
+def _keeps_feature_off(key: str, value: str) -> bool:
+    """The value keeps the feature behind ``key`` off (``false``; ``true`` for ``*DISABLE_*``)."""
+    v = value.strip().strip("\"'").lower()
+    return v in (_ON if _INVERTED.search(key) else _OFF)
 
 
 def parse_assignments(pairs: list[str]) -> dict[tuple[str | None, str], str]:
@@ -75,6 +86,8 @@ def plan_sync(
     refused: list[str] = []
     secret_values: list[str] = [v for (_, k), v in sets.items() if is_secret(k, v, extra)]
     used: set[tuple[str | None, str]] = set()
+    needs_value: list[tuple[str, str]] = []
+    flags_off: list[str] = []
 
     def add(path: Path, edit: Edit, line: str) -> None:
         if isinstance(edit, SetKey):
@@ -133,6 +146,15 @@ def plan_sync(
                 continue
             rv = ref.values[key]
             flag = is_flag_key(key, patterns)
+            if flag and _keeps_feature_off(key, rv.value):
+                # Copying the example's off value would keep the gated code off in production,
+                # against what the flag audit asks: the user decides, with --enable or --set.
+                flags_off.append(key)
+                refused.append(
+                    f"{key} for {service.name}: {choice.label} keeps the feature off ({key}={rv.value}); "
+                    f"turn it on with --enable {key}, or keep it off with --set {key}={rv.value}"
+                )
+                continue
             if proposable(key, rv.value, choice.name, env, is_flag=flag, extra_secrets=extra):
                 add(
                     target_path,
@@ -141,6 +163,7 @@ def plan_sync(
                 )
             else:
                 hint = file_hint(project, choice, rv)
+                needs_value.append((service.name, key))
                 add(
                     target_path,
                     SetKey(key, "", comment=f"parity: {key} needs a value for {env} ({hint})"),
@@ -212,7 +235,16 @@ def plan_sync(
         f = files.get(ch.path)
         if f is not None:
             secret_values.extend(e.value for e in f.entries if e.value and is_secret(e.key, e.value, extra))
-    return EnvPlan("sync", env, tuple(changes), tuple(refused), (), tuple(secret_values))
+    return EnvPlan(
+        "sync",
+        env,
+        tuple(changes),
+        tuple(refused),
+        (),
+        tuple(secret_values),
+        tuple(dict.fromkeys(needs_value)),
+        tuple(dict.fromkeys(flags_off)),
+    )
 
 
 def _conflicting_duplicates(f: EnvFile, file_edits: list[Edit]) -> list[str]:

@@ -24,6 +24,7 @@ from parity.project import Project
 from parity.verify.smoke import SmokeResult, run_smoke
 from parity.workflow.envflow import load_project, run_consolidation_plan, run_diff, run_sync_plan
 from parity.workflow.migrations import implementation_section
+from parity.workflow.steps import steps_from
 
 
 def run_smoke_checks(project: Project, environment: str) -> list[SmokeResult]:
@@ -182,13 +183,22 @@ def run_check(
     impl_notes = tuple(f"{ch.rel}: " + "; ".join(ch.summary) for ch in sync.changes) or (
         "no env-file change needed",
     )
+    by_id = {sec.id: sec for sec in sections}
+    steps = steps_from(
+        env_findings,
+        by_id["flags"].findings if "flags" in by_id else (),
+        by_id["store"].findings if "store" in by_id else (),
+        sync.needs_value,
+        sync.flags_left_off,
+    )
     sections.append(
         Section(
             "implementation",
             "Implementation",
             notes=(
                 *impl_notes,
-                "apply with: parity apply --yes [--set KEY=VALUE]... [--enable FLAG]... [--consolidate]",
+                *(f"left alone: {r}" for r in sync.refused),
+                *steps.lines(str(path), env),
             ),
             blocks=plan_blocks(sync),
         )
