@@ -199,7 +199,20 @@ def test_json_reports_validate_against_the_published_schema(tmp_path: Path) -> N
         ["flags", str(shop)],
     ):
         _, out = invoke(*args, "--format", "json")
-        jsonschema.validate(json.loads(out), schema)
+        doc = json.loads(out)
+        jsonschema.validate(doc, schema)
+        # Every section's verdict agrees with its own findings and rows.
+        for section in doc["sections"]:
+            errors = [f for f in section["findings"] if f["severity"] == "error"]
+            failed_rows = [
+                r
+                for t in section.get("tables", [])
+                if "result" in t["columns"]
+                for r in t["rows"]
+                if r[t["columns"].index("result")] == "FAILED"
+            ]
+            assert section["verdict"] == ("FAIL" if errors or failed_rows else "PASS"), section["id"]
+        assert doc["verdict"] == ("FAIL" if any(s["verdict"] == "FAIL" for s in doc["sections"]) else "PASS")
 
 
 def test_refused_migration_plan_rolls_back_env_writes(tmp_path: Path) -> None:
@@ -231,3 +244,25 @@ def test_failing_migration_rolls_back_everything(tmp_path: Path) -> None:
     assert code == 1
     assert "no_such_table" in out and "rolled back" in out
     assert_as_before(shop, original, db_before)
+
+
+def test_a_report_written_with_o_is_readable_by_others(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    shop = copy_shop(tmp_path)
+    out = tmp_path / "report.json"
+    old = os.umask(0o022)
+    try:
+        res = run_cli("check", str(shop), "--env", "production", "-f", "json", "-o", str(out))
+    finally:
+        os.umask(old)
+    assert res.returncode == 1 and out.is_file()
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+def test_wording_follows_the_reference_used(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path)
+    out = run_cli("env", "diff", str(shop), "--env", "production", "--reference", "staging").stdout
+    assert "staging does not have it" in out and "web's staging env file" in out
+    assert "the example" not in out and "example file" not in out

@@ -150,7 +150,7 @@ def emit(report: Report, fmt: Format, output: Path | None = None, width: int | N
     else:
         from parity.env.write import atomic_write_text
 
-        atomic_write_text(output, text)
+        atomic_write_text(output, text, shared=True)
 
 
 def exit_for(report: Report) -> typer.Exit:

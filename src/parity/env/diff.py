@@ -245,13 +245,16 @@ def diff_env(
                         "ENV003",
                         Severity.WARNING,
                         "env",
-                        f"{key} is set in {service.name} ({environment}) but no reference file and no code knows it",
+                        f"{key} is set in {service.name} ({environment}) but "
+                        + ("no reference file" if reference == "example" else f"{said} does not have it")
+                        + " and no code knows it",
                         service.name,
                         environment,
                         project.rel(tv.file),
                         tv.line,
                         key,
-                        f"remove {key} from {project.rel(tv.file)}, or add it to {service.name}'s example file",
+                        f"remove {key} from {project.rel(tv.file)}, or add it to {service.name}'s "
+                        + ("example file" if reference == "example" else f"{reference} env file"),
                     )
                 )
             elif rv is None:

@@ -40,7 +40,7 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False, shared: bool = False) -> None:
     """Replace ``path`` with ``data`` so a reader (or a crash) sees the old file or the new one, never a mix.
 
     A link is written through to its target, so the link stays a link (callers holding a
@@ -70,6 +70,12 @@ def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> Non
             if old is not None:
                 _keep_owner(fh.fileno(), old)
                 os.fchmod(fh.fileno(), stat.S_IMODE(old.st_mode))
+            elif shared:
+                # A report is meant to be read by others (its secrets are masked): 0644 under the
+                # usual umask, as a shell redirect would create it; a temporary file starts at 0600.
+                umask = os.umask(0)
+                os.umask(umask)
+                os.fchmod(fh.fileno(), 0o666 & ~umask)
             os.fsync(fh.fileno())
         os.replace(tmp, path)
         fsync_dir(folder)
@@ -92,9 +98,9 @@ def _keep_owner(fd: int, old: os.stat_result) -> None:
             os.fchown(fd, -1, old.st_gid)
 
 
-def atomic_write_text(path: Path, text: str, *, private: bool = False) -> None:
+def atomic_write_text(path: Path, text: str, *, private: bool = False, shared: bool = False) -> None:
     # newline="" semantics: the text already carries the file's own line endings.
-    atomic_write_bytes(path, text.encode("utf-8"), private=private)
+    atomic_write_bytes(path, text.encode("utf-8"), private=private, shared=shared)
 
 
 def ensure_parity_dir(root: Path) -> Path:

@@ -68,7 +68,16 @@ class Section:
 
     @property
     def failed(self) -> bool:
-        return any(f.severity is Severity.ERROR for f in self.findings)
+        """An error finding, or a check row whose result is FAILED (verification tables restate
+        findings as rows: a section must never say PASS beside a failed row)."""
+        if any(f.severity is Severity.ERROR for f in self.findings):
+            return True
+        for t in self.tables:
+            if "result" in t.columns:
+                i = t.columns.index("result")
+                if any(len(r) > i and r[i] == "FAILED" for r in t.rows):
+                    return True
+        return False
 
 
 @dataclass(frozen=True, slots=True)
