@@ -64,9 +64,66 @@ def _scope_commands(group: typer.Typer) -> None:
             _scope_commands(sub.typer_instance)
 
 
+def _flags_without_metavar() -> None:
+    """Help shows ``--smoke`` plainly: a ``<bool>`` beside an on/off flag reads as if it took a value."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "__parity__", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: object) -> str | None:
+        return None if getattr(self, "is_flag", False) else shown(self, ctx)  # type: ignore[arg-type]
+
+    display_type_rich.__parity__ = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
 _register()
 _scope_commands(app)
+_flags_without_metavar()
 
 
 def main() -> None:
-    app()
+    """Run parity; a usage error is one line on stderr (``parity: error: …``, exit 2) with a hint,
+    like parity's own errors, instead of the framework's boxed panel."""
+    import sys
+
+    try:
+        rv = app(standalone_mode=False)
+    except typer.Abort:
+        sys.stderr.write("parity: aborted\n")
+        sys.exit(1)
+    except typer.TyperException as exc:  # the base of every usage and parameter error
+        code = int(getattr(exc, "exit_code", 2) or 2)
+        if _one_line(exc):  # `parity` alone prints its help and says nothing more
+            sys.stderr.write(f"parity: error: {_one_line(exc)}{_hint(exc)}\n")
+        sys.exit(code)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _one_line(exc: Exception) -> str:
+    fmt = getattr(exc, "format_message", None)
+    text = fmt() if callable(fmt) else str(exc)
+    return " ".join(str(text).split())
+
+
+def _hint(exc: Exception) -> str:
+    """The closest command (or option) to a mistyped one, and where help is."""
+    import difflib
+    import re
+
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command", None)
+    text = _one_line(exc)
+    where = (
+        f"parity {ctx.command_path.split(' ', 1)[1]} -h"
+        if ctx is not None and " " in ctx.command_path
+        else "parity -h"
+    )
+    m = re.search(r"No such command '([^']+)'", text)
+    if m and "Did you mean" not in text and command is not None and hasattr(command, "list_commands"):
+        close = difflib.get_close_matches(m.group(1), command.list_commands(ctx), n=1)
+        if close:
+            return f" (did you mean `parity {close[0]}`? see {where})"
+    return f" (see {where})"
