@@ -1,6 +1,6 @@
 """Write docs/codes.md from the code registries each capability keeps (run after adding a code).
 
-python scripts/gen_codes.py > docs/codes.md
+python scripts/gen_codes.py > docs/codes.md && cp docs/codes.md src/parity/codes.md
 """
 
 from __future__ import annotations

@@ -28,3 +28,22 @@ def test_codes_doc_is_generated_from_the_registries() -> None:
     assert fresh.strip() == (ROOT / "docs/codes.md").read_text().strip(), (
         "run: python scripts/gen_codes.py > docs/codes.md"
     )
+
+
+def test_the_codes_reference_ships_with_the_package_and_names_sarif_rules() -> None:
+    # SARIF rule titles come from it at run time: the packaged copy must be the current file.
+    assert (ROOT / "src/parity/codes.md").read_text() == (ROOT / "docs/codes.md").read_text(), (
+        "run: cp docs/codes.md src/parity/codes.md"
+    )
+    from parity.model.findings import Finding, Report, Section, Severity
+    from parity.report.sarif import render_sarif
+
+    finding = Finding("ENV008", Severity.ERROR, "env", "APP_HOST is http: still a placeholder ('changeme')")
+    doc = __import__("json").loads(
+        render_sarif(Report("check", "p", "production", (Section("env", "Env", (finding,)),)))
+    )
+    (rule,) = doc["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["shortDescription"]["text"] == "a target value is still a placeholder"
+    assert (
+        "APP_HOST" not in rule["shortDescription"]["text"] and "changeme" in rule["fullDescription"]["text"]
+    )
