@@ -309,7 +309,7 @@ def _walk(root: Path, ignore: pathspec.GitIgnoreSpec) -> list[Path]:
         except OSError:
             continue
         for child in children:
-            if child.name in SKIP_DIRS or child.name.startswith("."):
+            if child.name in SKIP_DIRS or child.name.startswith(".") or _own_project(child):
                 continue
             rel = child.relative_to(root).as_posix() + "/"
             if ignore.match_file(rel):
@@ -321,9 +321,28 @@ def _walk(root: Path, ignore: pathspec.GitIgnoreSpec) -> list[Path]:
     return sorted(found)
 
 
+def project_root(start: Path) -> Path:
+    """The project a working folder belongs to: the first folder from ``start`` up that holds a
+    ``parity.toml`` or is a git top level (``.git``); ``start`` itself when there is none."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "parity.toml").is_file() or (folder / ".git").exists():
+            return folder
+    return start
+
+
+def _own_project(folder: Path) -> bool:
+    """A folder that is a project of its own (a nested repository, a checkout, its own parity.toml):
+    its env files describe other deployments, never this one's."""
+    return (folder / ".git").exists() or (folder / "parity.toml").is_file()
+
+
 def discover(root: Path | str) -> Project:
-    """Find services, environments and env files under ``root`` (config overrides discovery)."""
-    root = Path(root).resolve()
+    """Find services, environments and env files under ``root`` (config overrides discovery).
+
+    ``.`` means the working folder's project (see :func:`project_root`); folders below ``root``
+    that are projects of their own are not walked."""
+    root = project_root(Path.cwd()) if Path(root) == Path(".") else Path(root).resolve()
     if not root.exists():
         raise DiscoveryError("no such folder", file=root)
     if not root.is_dir():
@@ -460,6 +479,7 @@ def _walk_dirs(root: Path, ignore: pathspec.GitIgnoreSpec, depth: int) -> list[P
             if (
                 c.name in SKIP_DIRS
                 or c.name.startswith(".")
+                or _own_project(c)
                 or ignore.match_file(c.relative_to(root).as_posix() + "/")
             ):
                 continue

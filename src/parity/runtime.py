@@ -91,6 +91,8 @@ def compose_files_in(root: Path, is_ignored: Callable[[str], bool]) -> list[Path
                 continue
             if (here / d).is_symlink() or is_ignored((rel / d).as_posix() + "/"):
                 continue
+            if (here / d / ".git").exists() or (here / d / "parity.toml").is_file():
+                continue  # a project of its own (a nested checkout): not this repository's deployment
             keep.append(d)
         dirnames[:] = keep
         parts = () if rel == Path(".") else rel.parts
