@@ -53,3 +53,18 @@ def test_a_folder_that_holds_no_project_says_what_was_looked_for(tmp_path: Path)
     res = run_cli("check", str(empty))
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1 and ".env.example" in res.stderr and "compose" in res.stderr
+
+
+def test_why_without_a_path_answers_for_the_project_the_folder_belongs_to(tmp_path: Path) -> None:
+    import shutil
+
+    shop = tmp_path / "shop"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "shop", shop)
+    res = run_cli("why", "export_orders", "--env", "production", cwd=shop / "services" / "api" / "app")
+    assert "FEATURE_ENABLE_EXPORTS" in res.stdout and "verdict: BLOCKED" in res.stdout, (
+        res.stdout + res.stderr
+    )
+    lost = tmp_path / "elsewhere"
+    lost.mkdir()
+    res = run_cli("why", "export_orders", cwd=lost)
+    assert res.returncode == 2 and res.stderr.startswith("parity: error:") and res.stderr.count("\n") == 1
