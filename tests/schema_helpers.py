@@ -14,6 +14,20 @@ from parity.dialects.sqlite.inspect import database_path
 from parity.model.schema import Schema
 
 
+def pg_schemas(pg_url: str, *names: str) -> list[str]:
+    """A fresh PostgreSQL schema per name inside the test's database (CREATE SCHEMA is cheap), as
+    URLs whose search_path is that schema: the current and desired sides of one comparison."""
+    import uuid
+
+    import psycopg
+
+    tag = uuid.uuid4().hex[:8]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("; ".join(f"CREATE SCHEMA {n}_{tag}" for n in names).encode())
+    sep = "&" if "?" in pg_url else "?"
+    return [f"{pg_url}{sep}options=-csearch_path%3D{n}_{tag}" for n in names]
+
+
 def execute(url: str, statements: Iterable[str]) -> None:
     """Run each statement on ``url`` in autocommit mode (the way a DBA would paste them)."""
     name = dialects.get(url).name

@@ -7,11 +7,9 @@ one first fails with "already exists", and the old one is not a production-only 
 
 from __future__ import annotations
 
-import uuid
-
 import psycopg
 import pytest
-from tests.schema_helpers import execute
+from tests.schema_helpers import execute, pg_schemas
 
 from parity import dialects
 from parity.diff.compare import compare
@@ -31,12 +29,7 @@ DESIRED = [
 
 @pytest.mark.postgres
 def test_same_named_constraints_are_replaced_and_converge(pg_url: str) -> None:
-    tag = uuid.uuid4().hex[:8]
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA cur_{tag}; CREATE SCHEMA des_{tag}".encode())
-    sep = "&" if "?" in pg_url else "?"
-    url = f"{pg_url}{sep}options=-csearch_path%3Dcur_{tag}"
-    desired_url = f"{pg_url}{sep}options=-csearch_path%3Ddes_{tag}"
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
     execute(url, CURRENT)
     execute(desired_url, DESIRED)
     d = dialects.get(url)
@@ -79,12 +72,7 @@ def test_generated_expression_change_is_refused_before_17_not_rendered_to_fail(p
     from parity.dialects.postgres.diff import server_version
     from parity.plan.planner import plan
 
-    tag = uuid.uuid4().hex[:8]
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA cur_{tag}; CREATE SCHEMA des_{tag}".encode())
-    sep = "&" if "?" in pg_url else "?"
-    url = f"{pg_url}{sep}options=-csearch_path%3Dcur_{tag}"
-    desired_url = f"{pg_url}{sep}options=-csearch_path%3Ddes_{tag}"
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
     execute(url, ["CREATE TABLE items (qty integer, twice integer GENERATED ALWAYS AS (qty * 2) STORED)"])
     execute(
         desired_url, ["CREATE TABLE items (qty integer, twice integer GENERATED ALWAYS AS (qty * 3) STORED)"]
@@ -108,11 +96,7 @@ def test_generated_expression_change_is_refused_before_17_not_rendered_to_fail(p
 def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: str) -> None:
     """Domains, functions, policies, EXCLUDE constraints and comments are outside the model: the
     inspection counts them so the report says "not compared: …" rather than "in sync"."""
-    tag = uuid.uuid4().hex[:8]
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA nc_{tag}".encode())
-    sep = "&" if "?" in pg_url else "?"
-    url = f"{pg_url}{sep}options=-csearch_path%3Dnc_{tag}"
+    url, empty = pg_schemas(pg_url, "nc", "empty")
     execute(
         url,
         [
@@ -128,9 +112,6 @@ def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: st
     text = meta["not_compared"]
     for kind in ("1 domains", "1 functions", "1 row-level security policies", "1 EXCLUDE", "1 comments"):
         assert kind in text, text
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA empty_{tag}".encode())
-    empty = f"{pg_url}{sep}options=-csearch_path%3Dempty_{tag}"
     assert dialects.get(empty).inspect(empty).meta["not_compared"] == ""
 
 
@@ -141,12 +122,7 @@ def test_primary_key_held_by_a_production_only_foreign_key_is_refused(pg_url: st
     from parity.model.changes import AlterPrimaryKey
     from parity.plan.planner import plan
 
-    tag = uuid.uuid4().hex[:8]
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA cur_{tag}; CREATE SCHEMA des_{tag}".encode())
-    sep = "&" if "?" in pg_url else "?"
-    url = f"{pg_url}{sep}options=-csearch_path%3Dcur_{tag}"
-    desired_url = f"{pg_url}{sep}options=-csearch_path%3Ddes_{tag}"
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
     execute(
         url,
         ["CREATE TABLE p (id int PRIMARY KEY, k int NOT NULL)", "CREATE TABLE c (pid int REFERENCES p (id))"],

@@ -7,11 +7,9 @@ integer primary keys are serial, and a quoted mixed-case table name.
 
 from __future__ import annotations
 
-import uuid
-
 import psycopg
 import pytest
-from tests.schema_helpers import execute
+from tests.schema_helpers import execute, pg_schemas
 
 from parity import dialects
 from parity.diff.compare import compare
@@ -20,12 +18,7 @@ pytestmark = pytest.mark.postgres
 
 
 def test_serial_tables_and_columns_apply_and_converge(pg_url: str) -> None:
-    tag = uuid.uuid4().hex[:8]
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA cur_{tag}; CREATE SCHEMA des_{tag}".encode())
-    sep = "&" if "?" in pg_url else "?"
-    url = f"{pg_url}{sep}options=-csearch_path%3Dcur_{tag}"
-    desired_url = f"{pg_url}{sep}options=-csearch_path%3Ddes_{tag}"
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
     execute(
         url,
         ["CREATE TABLE users (id serial PRIMARY KEY, name text)", "INSERT INTO users (name) VALUES ('a')"],

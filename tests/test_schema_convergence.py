@@ -8,11 +8,9 @@ diff against ``desired`` is empty except for the production-only objects deliber
 from __future__ import annotations
 
 import tempfile
-import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,7 +18,7 @@ from hypothesis import strategies as st
 from parity import dialects
 from parity.diff import apply_changes, compare
 from parity.model.changes import PossibleRename, ProductionOnly
-from schema_helpers import execute
+from schema_helpers import execute, pg_schemas
 
 TYPES = ("INTEGER", "VARCHAR(20)", "VARCHAR(40)", "TEXT")
 COLUMN_NAMES = ("a", "b", "c", "d", "e")
@@ -168,12 +166,7 @@ def test_sqlite_converges(pair: tuple[tuple[Tab, ...], tuple[Tab, ...]]) -> None
 def test_postgres_converges(pg_url: str, pair: tuple[tuple[Tab, ...], tuple[Tab, ...]]) -> None:
     current, desired = pair
     # One schema pair per example inside the test's database: CREATE SCHEMA is cheap.
-    tag = uuid.uuid4().hex[:8]
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA cur_{tag}; CREATE SCHEMA des_{tag}".encode())
-    sep = "&" if "?" in pg_url else "?"
-    url = f"{pg_url}{sep}options=-csearch_path%3Dcur_{tag}"
-    desired_url = f"{pg_url}{sep}options=-csearch_path%3Ddes_{tag}"
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
     execute(url, ddl(current, rows=True))
     execute(desired_url, ddl(desired, rows=False))
     check_convergence(url, desired_url)
