@@ -11,6 +11,7 @@ import typer
 from parity.cli.common import EnvOpt, Format, FormatOpt, OutputOpt, echo, emit, exit_for, guarded
 
 if TYPE_CHECKING:
+    from parity.code.deployed import Deployment
     from parity.code.why import WhyResult
 
 PathArgOpt = Annotated[Path, typer.Argument(help="Project folder (a repository holding services).")]
@@ -44,20 +45,36 @@ def why_cmd(
     path: PathArgOpt = Path("."),
     env: EnvOpt = "production",
     fmt: FormatOpt = Format.text,
+    deployed: Annotated[
+        str | None,
+        typer.Option(
+            "--deployed",
+            help="What production runs (a tag, a SHA, or a file holding one): first say whether SYMBOL's code is in it.",
+        ),
+    ] = None,
 ) -> None:
     """Why SYMBOL does not run in ENV: the chain that reaches it, the switch and the exact fix.
 
-    Exit 0 when nothing blocks it, 1 when a switch or a missing key does, 2 when SYMBOL is not found.
+    Exit 0 when nothing blocks it, 1 when a switch, a missing key or undeployed code does, 2 when
+    SYMBOL is not found.
     """
     from parity.code.why import build_why_section, why
     from parity.model.findings import Report
     from parity.project import discover
 
-    def run() -> tuple[WhyResult, str]:
+    def run() -> tuple[WhyResult, str, Deployment | None]:
         project = discover(path)
-        return why(project, symbol, env), project.root.name
+        result = why(project, symbol, env)
+        return result, project.root.name, _deployment(project.root, result, deployed) if deployed else None
 
-    result, name = guarded(run)
+    result, name, shipped = guarded(run)
+    if shipped is not None:
+        # The code half first: with the code not deployed, no switch shows it.
+        echo(shipped.message, err=fmt is not Format.text)
+        if not shipped.deployed:
+            if fmt is Format.text:
+                echo(f"verdict: NOT DEPLOYED (then: {result.verdict})")
+            raise typer.Exit(1)
     if fmt is Format.text:
         echo(render_why_text(result))
     elif fmt is Format.json:
@@ -65,6 +82,18 @@ def why_cmd(
     else:
         emit(Report("why", name, result.environment, (build_why_section(result),)), fmt)
     raise typer.Exit(1 if result.blocked else 0)
+
+
+def _deployment(root: Path, result: WhyResult, ref: str) -> Deployment:
+    from parity.code.deployed import deployment
+    from parity.errors import ParityError
+
+    if len(result.definitions) != 1:
+        raise ParityError(
+            f"--deployed: {result.symbol} has {len(result.definitions)} definitions; pick one with FILE.py:{result.symbol}"
+        )
+    file, _, line = result.definitions[0].rpartition(":")
+    return deployment(root, file, int(line), result.symbol.rsplit(":", 1)[-1].rsplit(".", 1)[-1], ref)
 
 
 def render_why_text(result: WhyResult) -> str:

@@ -1,0 +1,80 @@
+"""`parity why SYMBOL --deployed REF`: the code half of the principle, on a real git history built
+here. The flag was added before the deployed tag, the function after it: no switch can show code
+that is not deployed, and parity says so before any switch talk."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.helpers import run_cli
+
+
+def _git(root: Path, *args: str) -> str:
+    env_args = ["-c", "user.name=t", "-c", "user.email=t@example.test", "-c", "commit.gpgsign=false"]
+    return subprocess.run(
+        ["git", *env_args, "-C", str(root), *args], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _history(root: Path) -> Path:
+    api = root / "services" / "api"
+    api.mkdir(parents=True)
+    (api / ".env.example").write_text("FEATURE_REPORTS=false\n")
+    (api / ".env.production").write_text("FEATURE_REPORTS=true\n")
+    main = api / "main.py"
+    main.write_text(
+        "import os\n\nREPORTS = os.environ.get('FEATURE_REPORTS', 'false') == 'true'\n\n\n"
+        "def home():\n    return 'ok'\n\n\n"
+        "if __name__ == '__main__':\n    home()\n"
+    )
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "the flag")
+    _git(root, "tag", "v1")
+    main.write_text(
+        main.read_text().replace(
+            "if __name__ == '__main__':\n    home()\n",
+            "def monthly_report():\n    return 'report'\n\n\n"
+            "if __name__ == '__main__':\n    home()\n    if REPORTS:\n        monthly_report()\n",
+        )
+    )
+    _git(root, "commit", "-q", "-am", "monthly report behind the flag")
+    return root
+
+
+def test_code_added_after_the_deployed_tag_is_not_there(tmp_path: Path) -> None:
+    root = _history(tmp_path / "app")
+    res = run_cli("why", "monthly_report", str(root), "--env", "production", "--deployed", "v1")
+    assert res.returncode == 1
+    first = res.stdout.splitlines()[0]
+    assert first.startswith("the code is not there: v1") and "deploy first" in first
+    assert "verdict: NOT DEPLOYED" in res.stdout
+
+
+def test_code_in_the_deployed_commit_goes_on_to_the_switch(tmp_path: Path) -> None:
+    root = _history(tmp_path / "app")
+    head = _git(root, "rev-parse", "HEAD").strip()
+    (root / "DEPLOYED").write_text(head + "\n")
+    _git(root, "add", "DEPLOYED")
+    _git(root, "commit", "-q", "-m", "record the deploy")
+    res = run_cli("why", "monthly_report", str(root), "--env", "production", "--deployed", "DEPLOYED")
+    assert res.stdout.splitlines()[0].startswith("the code is there: DEPLOYED"), res.stdout
+    assert "NOT DEPLOYED" not in res.stdout and "why monthly_report" in res.stdout
+    # The flag predates the tag: deployed code of v1 holds it, and the function that used to exist.
+    assert run_cli("why", "home", str(root), "--deployed", "v1").stdout.startswith("the code is there")
+
+
+def test_an_unknown_ref_or_no_history_is_one_clear_line(tmp_path: Path) -> None:
+    root = _history(tmp_path / "app")
+    res = run_cli("why", "monthly_report", str(root), "--deployed", "v9")
+    assert res.returncode == 2 and "v9: no such commit" in res.stderr and res.stderr.count("\n") == 1
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "parity.toml").write_text("")
+    src = plain / "svc"
+    src.mkdir()
+    (src / ".env.example").write_text("A=1\n")
+    (src / "app.py").write_text("def job():\n    pass\n")
+    res = run_cli("why", "job", str(plain), "--deployed", "v1")
+    assert res.returncode == 2 and "git history" in res.stderr
