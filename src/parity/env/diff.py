@@ -124,6 +124,7 @@ def diff_env(
     label: str | None = None,
     optional: Collection[tuple[str, str]] = (),
     defaulted: Mapping[tuple[str, str], str] | None = None,
+    nil_reads: Collection[tuple[str, str]] = (),
 ) -> EnvDiff:
     """Compare every service's effective env in ``environment`` with its reference.
 
@@ -135,7 +136,9 @@ def diff_env(
     key that no reference and no code knows is stale. ``defaulted``: (service, key) → why the service
     copes with the key missing ("the code copes without it at file:line": a default, a guard; or
     only code that does not run in production reads it); a reference file listing it describes an
-    option, so its absence or emptiness is a note, not a gap.
+    option, so its absence or emptiness is a note, not a gap. ``nil_reads``: (service, key) the
+    code reads only as possibly None/empty, never so that it raises: missing where the example
+    leaves it empty too, production behaves as the example does (a note).
     """
     defaulted = defaulted or {}
     files = files or EnvFiles(project.fs)
@@ -204,6 +207,11 @@ def diff_env(
                 # elsewhere (a host, a secret store): a key parity cannot see is no verdict.
                 layerless = environment in project.layerless
                 coped = defaulted.get((service.name, key)) if rv is not None and rv.layer != "code" else None
+                nil = (service.name, key) in nil_reads
+                if not coped and nil and reference == "example" and rv is not None and not rv.value:
+                    # The example leaves it empty and no read raises: production, lacking it,
+                    # behaves as the example does (the feature it configures is off).
+                    coped = "the example leaves it empty too and no read of it raises"
                 findings.append(
                     Finding(
                         "ENV001",

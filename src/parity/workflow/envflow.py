@@ -105,6 +105,9 @@ class CopedKeys(dict[tuple[str, str], str]):
     def __init__(self, unread: dict[str, frozenset[str]]) -> None:
         super().__init__()
         self.unread = unread  # service → the keys (and glob prefixes) its code reads
+        # (service, key) its production code reads without a default, and never so that it raises:
+        # the key missing reads as None/empty (a feature off, not a crash).
+        self.soft: set[tuple[str, str]] = set()
 
     def get(self, key: tuple[str, str], default: str | None = None) -> str | None:  # type: ignore[override]
         found = super().get(key)
@@ -138,7 +141,7 @@ def unread_services(project: Project, scan: ScanResult) -> dict[str, frozenset[s
     }
 
 
-def defaulted_reads(project: Project, scan: ScanResult) -> dict[tuple[str, str], str]:
+def defaulted_reads(project: Project, scan: ScanResult) -> CopedKeys:
     """``(service, key) → why`` for the keys a service copes without: its production code reads
     them only where it copes with a missing value (a default, a guard), or only code that does not
     run in production (tests, CI, build, development config) reads them. A reference listing such
@@ -160,6 +163,8 @@ def defaulted_reads(project: Project, scan: ScanResult) -> dict[tuple[str, str],
         live = [r for r in refs if r.context == "service"]
         if live and all(r.has_default and not r.crashes for r in live):
             out[k] = f"the code copes without it at {live[0].where}"
+        elif live and not any(r.crashes for r in live):
+            out.soft.add(k)
         elif not live:
             # Read only by tests, CI, build or development config (config/environments/development.rb).
             out[k] = f"only {refs[0].context} code reads it ({refs[0].where})"
@@ -230,9 +235,16 @@ def _diff(
             label=choice.label,
             optional=code.optional,
         )
-    defaulted = defaulted_reads(project, scan) if scan is not None else {}
+    defaulted = defaulted_reads(project, scan) if scan is not None else CopedKeys({})
     return diff_env(
-        project, environment, choice.name, files, known_keys, label=choice.label, defaulted=defaulted
+        project,
+        environment,
+        choice.name,
+        files,
+        known_keys,
+        label=choice.label,
+        defaulted=defaulted,
+        nil_reads=defaulted.soft,
     )
 
 

@@ -1,0 +1,32 @@
+"""A key production lacks is judged by how the code reads it and what the example says: shaped
+after documenso, whose example lists optional provider keys empty (``NEXT_PRIVATE_SES_REGION=""``)
+that the code reads as possibly undefined, beside keys it must have."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.helpers import run_cli
+
+
+def test_severity_follows_the_reads_and_the_example(tmp_path: Path) -> None:
+    api = tmp_path / "services" / "api"
+    api.mkdir(parents=True)
+    (api / "app.py").write_text(
+        "import os\n\n"
+        'REGION = os.getenv("SES_REGION")  # None when unset: the provider is off\n'
+        'CDN = os.getenv("CDN_HOST")\n'
+        'SECRET = os.environ["SIGNING_SECRET"]  # raises when unset\n'
+    )
+    (api / ".env.example").write_text('SES_REGION=""\nCDN_HOST=cdn.example.test\nSIGNING_SECRET=\n')
+    (api / ".env.production").write_text("# nothing set yet\n")
+    out = run_cli("check", str(tmp_path), "--env", "production", "--format", "json").stdout
+    env = next(s for s in json.loads(out)["sections"] if s["id"] == "env")
+    sev = {f["key"]: f["severity"] for f in env["findings"] if f["code"] == "ENV001"}
+    # Empty in the example, read as None: production behaves as the example does.
+    assert sev["SES_REGION"] == "info"
+    # The example gives a value: production lacking it differs from the example, still a gap.
+    assert sev["CDN_HOST"] == "error"
+    # Read so that it raises: an error, whatever the example leaves.
+    assert sev["SIGNING_SECRET"] == "error"
