@@ -22,7 +22,8 @@ ENV = [
         "error",
         "a key the reference lists is missing in the target (warning against the `code` reference "
         "when no read of it raises; a note when the service copes without it: every production read "
-        "has a default or a guard, or only tests, CI, build or development config read it)",
+        "has a default or a guard, or only tests, CI, build or development config read it, or the example "
+        "leaves it empty too and no read of it raises)",
     ),
     (
         "ENV002",
