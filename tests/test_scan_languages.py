@@ -254,3 +254,23 @@ def test_mask_keeps_every_offset_and_line(text: str) -> None:
         masked = mask(text, tokens)
         assert len(masked) == len(text)
         assert [i for i, c in enumerate(masked) if c == "\n"] == [i for i, c in enumerate(text) if c == "\n"]
+
+
+def test_variables_a_build_tool_defines_are_not_reads_production_must_set(tmp_path: Path) -> None:
+    # Shaped after awesome-compose's React frontends: Create React App sets PUBLIC_URL itself.
+    from parity.code.scan import scan
+
+    cra = tmp_path / "frontend"
+    (cra / "src").mkdir(parents=True)
+    (cra / "package.json").write_text('{"dependencies": {"react": "18", "react-scripts": "5.0.1"}}')
+    (cra / "src" / "serviceWorker.js").write_text(
+        "const url = new URL(process.env.PUBLIC_URL, window.location.href);\nconst api = process.env.REACT_APP_API;\n"
+    )
+    other = tmp_path / "server"
+    other.mkdir()
+    (other / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    (other / "index.js").write_text("const base = process.env.PUBLIC_URL;\n")
+    names = {(r.file, r.name) for r in scan(tmp_path).references}
+    assert ("frontend/src/serviceWorker.js", "PUBLIC_URL") not in names
+    assert ("frontend/src/serviceWorker.js", "REACT_APP_API") in names
+    assert ("server/index.js", "PUBLIC_URL") in names  # a server's PUBLIC_URL is the deployment's to set

@@ -248,6 +248,9 @@ def scan(
         from parity.code.js_schema import typed_optional
 
         refs = typed_optional(refs)
+        from parity.code.buildtool import drop_build_defined
+
+        refs = drop_build_defined(root, refs)
     refs.sort(key=lambda r: (r.file, r.line, r.name))
     notes.sort(key=lambda n: n.file)
     return ScanResult(tuple(refs), tuple(notes), seen, parsed)
