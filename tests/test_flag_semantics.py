@@ -385,3 +385,28 @@ def test_enable_turns_the_feature_on_for_a_disable_flag_too() -> None:
         "api:FEATURE_EXPORTS=true",
         "worker:JOBS_DISABLED=false",
     ]
+
+
+def test_a_test_environment_is_no_reference_for_flips(tmp_path: Path) -> None:
+    """Shaped after outline: `.env.test` turns the rate limiter off for the test run; production
+    leaving it at the code's default (on) is no flip. A deployed environment that differs is."""
+    import json
+
+    from tests.helpers import run_cli
+
+    (tmp_path / "server").mkdir()
+    (tmp_path / "server" / "env.ts").write_text(
+        'export const limiter = (process.env.RATE_LIMITER_ENABLED ?? "true") === "true";\n'
+    )
+    (tmp_path / ".env.example").write_text("URL=https://docs.example.test\n")
+    (tmp_path / ".env.test").write_text("RATE_LIMITER_ENABLED=false\n")
+    (tmp_path / ".env.production").write_text("URL=https://docs.example.test\n")
+
+    def flips() -> list[str]:
+        out = run_cli("check", str(tmp_path), "--env", "production", "--format", "json").stdout
+        flags = next(s for s in json.loads(out)["sections"] if s["id"] == "flags")
+        return [f["message"] for f in flags["findings"] if f["code"] == "FLG002"]
+
+    assert flips() == []
+    (tmp_path / ".env.preprod").write_text("RATE_LIMITER_ENABLED=false\nURL=https://pre.example.test\n")
+    assert any("preprod" in m for m in flips())

@@ -208,9 +208,13 @@ def _switch_value(value: str | None) -> bool:
     return is_boolean_value(value) and bool(value and value.strip().strip("\"'"))
 
 
+_NOT_DEPLOYED = frozenset({"test", "testing", "tests", "development", "dev", "local", "ci", "e2e", "example"})
+
+
 def _compared_environments(project: Project, target: str, requested: str | None) -> tuple[str, ...]:
     """The environments a flip is judged against: the reference environment (``--reference``, else
-    parity.toml's), else staging, else every other environment. The example, when it is the
+    parity.toml's), else staging, else every other deployed environment (not test or development
+    ones). The example, when it is the
     reference, is compared apart (a warning, see _flag_findings)."""
     others = [e for e in project.environments if e != target]
     try:
@@ -221,7 +225,9 @@ def _compared_environments(project: Project, target: str, requested: str | None)
         return (choice.name,)
     if "staging" in others:
         return ("staging",)
-    return tuple(others)
+    # A test or development environment switches features for its own reasons (a rate limiter off
+    # in tests): production differing from it is no flip.
+    return tuple(e for e in others if e.lower() not in _NOT_DEPLOYED)
 
 
 @dataclass(frozen=True, slots=True)
