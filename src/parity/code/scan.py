@@ -17,14 +17,15 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import functools
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ahocorasick_rs
 
@@ -43,8 +44,6 @@ from parity.errors import FileRefused, ParityError
 from parity.safefs import open_beneath
 
 if TYPE_CHECKING:
-    from parity.code.js_schema import Helper as JsHelper
-    from parity.code.python_helpers import Helper
     from parity.project import Project
 
 MAX_BYTES = 2_000_000  # larger source files are generated (bundles, vendored blobs), not written by hand
@@ -243,7 +242,6 @@ def scan(
             _collect(rel, lang_, raws, note, services, pats, refs, notes, mentioned)
             parsed += bool(raws)
     refs = _through_helpers(root, refs, services, pats, notes, mentioned)
-    refs = _through_js_helpers(root, refs, services, pats, notes, mentioned)
     if any(r.language == "javascript" for r in refs):
         from parity.code.js_schema import typed_optional
 
@@ -256,6 +254,39 @@ def scan(
     return ScanResult(tuple(refs), tuple(notes), seen, parsed)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _HelperKind:
+    """How one language's wrapper functions around an env read are found and their calls read
+    (:mod:`parity.code.python_helpers`, :mod:`parity.code.js_schema`)."""
+
+    language: str
+    candidate: Callable[[Reference], bool]  # a read that may sit inside a wrapper
+    find: Callable[[str], Sequence[Any]]  # the wrappers a module defines
+    reads: Callable[[str, dict[str, Any]], list[RawRef]]  # the reads a module makes through them
+    needles: Callable[[str], list[bytes]]  # what a calling module's text must hold
+
+
+def _helper_kinds() -> tuple[_HelperKind, ...]:
+    from parity.code import js_schema, python_helpers
+
+    return (
+        _HelperKind(
+            "python",
+            lambda r: r.dynamic,
+            python_helpers.helpers_in,
+            python_helpers.helper_reads,
+            lambda n: [n.encode()],
+        ),
+        _HelperKind(
+            "javascript",
+            lambda r: r.dynamic and r.name == "*",
+            js_schema.helpers_in,
+            lambda text, hs: js_schema.helper_reads(text, list(hs.values())),
+            lambda n: [f"{n}(".encode(), f"{n}<".encode()],
+        ),
+    )
+
+
 def _through_helpers(
     root: Path,
     refs: list[Reference],
@@ -264,21 +295,27 @@ def _through_helpers(
     notes: list[ScanNote],
     mentioned: frozenset[str],
 ) -> list[Reference]:
-    """Add the reads made through Python wrapper functions (:mod:`parity.code.python_helpers`).
+    """Add the reads made through wrapper functions (Python ``_get("X", d)``, JS ``env("X")``).
 
     A wrapper's own read names no key (``os.getenv(s)``), so the modules to look in are those with
-    such a read; every Python module calling one is then read for its calls."""
-    from parity.code.python_helpers import helper_reads, helpers_in
-
-    candidates = sorted({r.file for r in refs if r.language == "python" and r.dynamic})
-    helpers: dict[str, Helper] = {}
+    such a read; every module of that language calling one is then read for its calls, in one
+    walk of the tree for all languages."""
+    found: dict[str, tuple[_HelperKind, dict[str, Any], ahocorasick_rs.BytesAhoCorasick]] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
-    for rel in candidates:
-        text, _ = read_source(str(root), rel, "python")
-        for h in helpers_in(text or ""):
-            helpers.setdefault(h.name, h)
-            spans.setdefault(rel, []).append((h.line_start, h.line_end))
-    if not helpers:
+    for kind in _helper_kinds():
+        helpers: dict[str, Any] = {}
+        for rel in sorted({r.file for r in refs if r.language == kind.language and kind.candidate(r)}):
+            text, _ = read_source(str(root), rel, kind.language)
+            for h in kind.find(text or ""):
+                helpers.setdefault(h.name, h)
+                spans.setdefault(rel, []).append((h.line_start, h.line_end))
+        if helpers:
+            needles = [b for n in helpers for b in kind.needles(n)]
+            matcher = ahocorasick_rs.BytesAhoCorasick(
+                needles, matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST
+            )
+            found[kind.language] = (kind, helpers, matcher)
+    if not found:
         return refs
     # The wrapper's generic read is not a read of "any key": its callers say which.
     kept = [
@@ -286,55 +323,14 @@ def _through_helpers(
         for r in refs
         if not (r.dynamic and r.name == "*" and any(a <= r.line <= b for a, b in spans.get(r.file, ())))
     ]
-    names = ahocorasick_rs.BytesAhoCorasick(
-        [n.encode() for n in helpers], matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST
-    )
     for rel, lang in source_files(root):
-        if lang != "python":
+        entry = found.get(lang)
+        if entry is None:
             continue
-        text, _ = read_source(str(root), rel, "python", prefilter=names)
+        kind, helpers, matcher = entry
+        text, _ = read_source(str(root), rel, lang, prefilter=matcher)
         if text:
-            _collect(rel, "python", helper_reads(text, helpers), None, services, pats, kept, notes, mentioned)
-    return kept
-
-
-def _through_js_helpers(
-    root: Path,
-    refs: list[Reference],
-    services: Sequence[tuple[str, str]],
-    pats: tuple[str, ...],
-    notes: list[ScanNote],
-    mentioned: frozenset[str],
-) -> list[Reference]:
-    """The JS/TS counterpart of :func:`_through_helpers` (:mod:`parity.code.js_schema`)."""
-    from parity.code.js_schema import helper_reads, helpers_in
-
-    candidates = sorted({r.file for r in refs if r.language == "javascript" and r.dynamic and r.name == "*"})
-    helpers: dict[str, JsHelper] = {}
-    spans: dict[str, list[tuple[int, int]]] = {}
-    for rel in candidates:
-        text, _ = read_source(str(root), rel, "javascript")
-        for h in helpers_in(text or ""):
-            helpers.setdefault(h.name, h)
-            spans.setdefault(rel, []).append((h.line_start, h.line_end))
-    if not helpers:
-        return refs
-    kept = [
-        r
-        for r in refs
-        if not (r.dynamic and r.name == "*" and any(a <= r.line <= b for a, b in spans.get(r.file, ())))
-    ]
-    names = ahocorasick_rs.BytesAhoCorasick(
-        [f"{n}(".encode() for n in helpers] + [f"{n}<".encode() for n in helpers],
-        matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST,
-    )
-    for rel, lang in source_files(root):
-        if lang != "javascript":
-            continue
-        text, _ = read_source(str(root), rel, lang, prefilter=names)
-        if text:
-            found = helper_reads(text, list(helpers.values()))
-            _collect(rel, lang, found, None, services, pats, kept, notes, mentioned)
+            _collect(rel, lang, kind.reads(text, helpers), None, services, pats, kept, notes, mentioned)
     return kept
 
 
