@@ -20,7 +20,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from parity.code.guards import BOOLEAN_LITERALS, coping
-from parity.code.patterns import _C_TOKENS, _DEFAULT, JS_RULES, STR, _Lines, _rules, _sdk, mask, run_rules
+from parity.code.patterns import (
+    _C_TOKENS,
+    _DEFAULT,
+    JS_RULES,
+    STR,
+    _Lines,
+    _rules,
+    _sdk,
+    call_args,
+    mask,
+    run_rules,
+)
 from parity.code.refs import RawRef, Reference
 
 _KEY = r"[A-Z][A-Z0-9_]*+"  # env keys are upper case; a lower-case member is an app setting
@@ -253,7 +264,7 @@ def helper_reads(text: str, helpers: list[Helper], masked: str | None = None) ->
     out = []
     for m in re.finditer(rf"(?<![\w$.])(?P<h>{names})\s*(?:<[^<>()]*>)?\(", masked):
         h = by_name[m["h"]]
-        args = _args(masked, m.end())
+        args = call_args(masked, m.end())
         if h.key_index >= len(args):
             continue
         a, b = args[h.key_index]
@@ -296,7 +307,7 @@ def _key_param(body: str, params: list[str], found: dict[str, Helper]) -> int | 
             return params.index(m["p"])
     for name, h in found.items():
         for m in re.finditer(rf"(?<![\w$.]){re.escape(name)}\s*\(", body):
-            args = _args(body, m.end())
+            args = call_args(body, m.end())
             if h.key_index < len(args):
                 arg = body[args[h.key_index][0] : args[h.key_index][1]].strip()
                 arg = re.sub(r"\s+as\s+.*$", "", arg)
@@ -348,25 +359,6 @@ def _field_end(masked: str, start: int) -> int:
 def _ends_at_newline(masked: str, i: int) -> bool:
     """A newline ends an expression unless the next line goes on with it (indented, or ``.x``)."""
     return masked[i + 1 : i + 2] not in (".", "?", "|", "&", " ", "\t", "\n", "")
-
-
-def _args(masked: str, start: int) -> list[tuple[int, int]]:
-    """Spans of the top-level arguments of the call whose ``(`` ends at ``start``."""
-    depth, out, begin = 0, [], start
-    for i in range(start, min(len(masked), start + 2000)):
-        c = masked[i]
-        if c in "([{":
-            depth += 1
-        elif c in ")]}":
-            if depth == 0:
-                if masked[begin:i].strip():
-                    out.append((begin, i))
-                return out
-            depth -= 1
-        elif c == "," and depth == 0:
-            out.append((begin, i))
-            begin = i + 1
-    return out
 
 
 def _top_level(body: str) -> Callable[[int], bool]:

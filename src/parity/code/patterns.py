@@ -285,7 +285,7 @@ def go_references(text: str) -> list[RawRef]:
     out = [r for r in refs if not (r.dynamic and any(a <= r.line <= b for a, b in spans))]
     for name, index, crashes, _, _ in helpers:
         for m in re.finditer(rf"(?<![\w.]){re.escape(name)}\(", masked):
-            args = _go_args(masked, m.end())
+            args = call_args(masked, m.end())
             if index < len(args) and re.fullmatch(
                 r"\s*\"\x01*\"\s*", masked[args[index][0] : args[index][1]]
             ):
@@ -300,8 +300,9 @@ _GO_FUNC = re.compile(r"^func\s+(?P<name>[A-Za-z_]\w*)\((?P<params>[^)]*)\)[^{\n
 _GO_FAILS = re.compile(r"\bpanic\(|\blog\.Fatal|\bos\.Exit\(|\.Fatal\w*\(")
 
 
-def _go_args(masked: str, start: int) -> list[tuple[int, int]]:
-    """Spans of the top-level arguments of the call whose ``(`` ends at ``start``."""
+def call_args(masked: str, start: int) -> list[tuple[int, int]]:
+    """Spans of the top-level arguments of the call whose ``(`` ends at ``start`` in masked C-like
+    source (Go, JS/TS): none for ``f()``, nor for the empty tail of ``f(a,)``."""
     depth, out, begin = 0, [], start
     for i in range(start, min(len(masked), start + 2000)):
         c = masked[i]
@@ -309,7 +310,8 @@ def _go_args(masked: str, start: int) -> list[tuple[int, int]]:
             depth += 1
         elif c in ")]}":
             if depth == 0:
-                out.append((begin, i))
+                if masked[begin:i].strip():
+                    out.append((begin, i))
                 return out
             depth -= 1
         elif c == "," and depth == 0:
