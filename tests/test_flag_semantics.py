@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from parity.code.audit import audit, keys_read_by_code
-from parity.code.flag_state import classify, feature_state, is_inverted, raw_for
+from parity.code.flag_state import feature_state, raw_for
 from parity.model.findings import Finding
+from parity.model.flagvalue import classify, is_inverted
 from parity.project import discover
 
 

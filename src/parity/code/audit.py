@@ -36,11 +36,9 @@ from parity.code.flag_state import (
     OFF,
     ON,
     CodeDefault,
-    classify,
     code_default,
     feature_state,
     is_boolean_value,
-    is_inverted,
 )
 from parity.code.refs import SYSTEM_VARS, Reference, ScanResult, is_flag_name
 from parity.code.scan import scan_project
@@ -50,6 +48,7 @@ from parity.env.reference import choose_reference, has_example
 from parity.env.secrets import display_value
 from parity.errors import DiscoveryError, ParityError
 from parity.model.findings import Finding, Section, Severity, Table
+from parity.model.flagvalue import classify, is_inverted
 from parity.project import normalize_environment
 from parity.sources import writable_target
 

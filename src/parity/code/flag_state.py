@@ -14,36 +14,13 @@ disagree on a flag:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from parity.code.refs import Reference
-
-TRUE = frozenset({"true", "1", "yes", "on", "y", "t", "enabled", "enable"})
-FALSE = frozenset({"false", "0", "no", "off", "n", "f", "disabled", "disable", ""})
-
-# ``APP_FEATURE_DISABLE_X``, ``DISABLE_SIGNUP``, ``SIGNUP_DISABLED``: true means the feature is off.
-_INVERTED = re.compile(r"(?:^|_)DISABLED?(?:_|$)")
+from parity.model.flagvalue import classify
 
 ON, OFF, UNKNOWN, INVALID = "on", "off", "unknown", "invalid"
-
-
-def classify(value: str | None) -> str:
-    """``true`` / ``false`` / ``unset`` / ``invalid`` for a flag's raw value (an empty value is false)."""
-    if value is None:
-        return "unset"
-    v = value.strip().strip("\"'").lower()
-    if v in TRUE:
-        return "true"
-    if v in FALSE:
-        return "false"
-    return "invalid"
-
-
-def is_inverted(key: str) -> bool:
-    """True for a flag whose "true" turns its feature off (``*DISABLE_*``, ``*_DISABLED``)."""
-    return bool(_INVERTED.search(key.upper()))
 
 
 @dataclass(frozen=True, slots=True)

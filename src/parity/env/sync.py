@@ -9,7 +9,6 @@ empty value with a comment asking for one (the check keeps failing for that key)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,17 +21,8 @@ from parity.env.reference import ReferenceChoice, file_hint, is_flag_key, propos
 from parity.env.secrets import display, is_secret
 from parity.errors import ParityError
 from parity.model.env import EnvFile
+from parity.model.flagvalue import keeps_feature_off
 from parity.project import Project
-
-_OFF = frozenset({"false", "0", "no", "off", "disabled", ""})
-_ON = frozenset({"true", "1", "yes", "on", "enabled"})
-_INVERTED = re.compile(r"(?:^|_)DISABLED?(?:_|$)")
-
-
-def _keeps_feature_off(key: str, value: str) -> bool:
-    """The value keeps the feature behind ``key`` off (``false``; ``true`` for ``*DISABLE_*``)."""
-    v = value.strip().strip("\"'").lower()
-    return v in (_ON if _INVERTED.search(key) else _OFF)
 
 
 def parse_assignments(pairs: list[str]) -> dict[tuple[str | None, str], str]:
@@ -146,7 +136,7 @@ def plan_sync(
                 continue
             rv = ref.values[key]
             flag = is_flag_key(key, patterns)
-            if flag and _keeps_feature_off(key, rv.value):
+            if flag and keeps_feature_off(key, rv.value):
                 # Copying the example's off value would keep the gated code off in production,
                 # against what the flag audit asks: the user decides, with --enable or --set.
                 flags_off.append(key)

@@ -291,6 +291,6 @@ def mark_restored(backup: BackupSet) -> None:
 def enable_sets(flags: tuple[str, ...]) -> list[str]:
     """``--enable FLAG`` turns the feature on: ``--set FLAG=true``, or ``FLAG=false`` for a flag whose
     true turns it off (``APP_DISABLE_SIGNUP``); ``SERVICE:FLAG`` scopes it to one service."""
-    from parity.code.flag_state import is_inverted
+    from parity.model.flagvalue import is_inverted
 
     return [f"{flag}={'false' if is_inverted(flag.rsplit(':', 1)[-1]) else 'true'}" for flag in flags]
