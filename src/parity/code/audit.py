@@ -50,6 +50,7 @@ from parity.errors import DiscoveryError, ParityError
 from parity.model.findings import Finding, Section, Severity, Table
 from parity.model.flagvalue import classify, is_inverted
 from parity.project import normalize_environment
+from parity.runtime import NOT_DEPLOYED
 from parity.sources import writable_target
 
 if TYPE_CHECKING:
@@ -207,9 +208,6 @@ def _switch_value(value: str | None) -> bool:
     return is_boolean_value(value) and bool(value and value.strip().strip("\"'"))
 
 
-_NOT_DEPLOYED = frozenset({"test", "testing", "tests", "development", "dev", "local", "ci", "e2e", "example"})
-
-
 def _compared_environments(project: Project, target: str, requested: str | None) -> tuple[str, ...]:
     """The environments a flip is judged against: the reference environment (``--reference``, else
     parity.toml's), else staging, else every other deployed environment (not test or development
@@ -226,7 +224,7 @@ def _compared_environments(project: Project, target: str, requested: str | None)
         return ("staging",)
     # A test or development environment switches features for its own reasons (a rate limiter off
     # in tests): production differing from it is no flip.
-    return tuple(e for e in others if e.lower() not in _NOT_DEPLOYED)
+    return tuple(e for e in others if not NOT_DEPLOYED.search(e))
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from pathlib import Path
 from parity.errors import EnvFileError, FileRefused
 from parity.model.findings import Severity
 from parity.project import ENV_ALIASES, EnvLayer, Project
+from parity.runtime import NOT_DEPLOYED
 from parity.sources.base import Collector, SourceValue, load_yaml
 from parity.sources.interpolate import InterpolationError, interpolate
 from parity.sources.yamlnodes import BOOL_TAG, YamlProblem, YNode
@@ -141,25 +142,6 @@ def compose_files(project: Project, environment: str, home: Path | None = None) 
     return [p for p in (base, *addons, specific) if p is not None]
 
 
-#: Compose file tags that name a development or test setup, never part of a deployment.
-_DEV_TAGS = frozenset(
-    {
-        "override",
-        "dev",
-        "development",
-        "local",
-        "test",
-        "tests",
-        "testing",
-        "ci",
-        "e2e",
-        "debug",
-        "example",
-        "sample",
-    }
-)
-
-
 def _addons(project: Project, root: Path, base: Path, specific: Path | None) -> list[Path]:
     """Compose files beside the base that add services to it (``compose.agent.yaml``,
     ``compose.full.yaml``: a Makefile passes them with more ``-f``): read with the base, so their
@@ -176,7 +158,7 @@ def _addons(project: Project, root: Path, base: Path, specific: Path | None) -> 
             and u.file not in out
             and tag is not None
             and tag not in env_tags
-            and not (set(tag.split(".")) & _DEV_TAGS)
+            and not NOT_DEPLOYED.search(tag)  # discovery's own test for dev and test files
         ):
             out.append(u.file)
     return sorted(out)
