@@ -60,7 +60,7 @@ def deployment(root: Path, file: str, line: int, symbol: str, ref: str) -> Deplo
         raise ParityError("--deployed needs the project's git history (this folder is not a git checkout)")
     repo = Path(top.stdout.strip())
     rel = (root / file).resolve().relative_to(repo.resolve()).as_posix()
-    commit = resolve_ref(repo, ref)
+    commit = resolve_ref(root, ref)  # a recorded file is the project's, beside its parity.toml
     blame = _git(repo, "blame", "--porcelain", "-L", f"{line},{line}", "--", rel)
     change = blame.stdout.split(" ", 1)[0] if blame.returncode == 0 else None
     if change is None or not _SHA.match(change) or set(change) == {"0"}:

@@ -40,7 +40,7 @@ class Steps:
         cmd = ["parity", "apply", path, "--env", env, "--yes"]
         cmd += [f"--set {shlex.quote(f'{s}:{k}=<value>')}" for s, k in self.sets]
         cmd += [f"--enable {shlex.quote(f)}" for f in self.enables]
-        out.append("apply with: " + " ".join(cmd[:6] + cmd[6:]))
+        out.append("apply with: " + " ".join(cmd))
         return out
 
 
