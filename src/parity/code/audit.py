@@ -47,6 +47,7 @@ from parity.env.layers import all_effective
 from parity.env.reference import choose_reference, has_example
 from parity.env.secrets import display_value
 from parity.errors import DiscoveryError, ParityError
+from parity.model.condition import holds
 from parity.model.findings import Finding, Section, Severity, Table
 from parity.model.flagvalue import classify, is_inverted
 from parity.project import normalize_environment
@@ -399,6 +400,10 @@ def _required_findings(
         if key in SYSTEM_VARS:
             continue
         required = [r for r in refs if not r.has_default and (key not in flag_keys or r.crashes)]
+        if svc in eff:
+            # A read in a branch this environment does not take (another transport, a mode that
+            # is off) needs nothing here.
+            required = [r for r in required if r.when is None or holds(r.when, eff[svc].get) is not False]
         if not required:
             continue
         r = next((x for x in required if x.crashes), required[0])

@@ -6,6 +6,8 @@ import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from parity.model.condition import Condition, describe
+
 DEFAULT_FLAG_PATTERNS = ("*FEATURE_*", "*ENABLE_*", "*DISABLE_*", "*_ENABLED", "*_DISABLED", "FF_*")
 
 # Variables every process has; code reading them says nothing about a service's env files.
@@ -33,6 +35,9 @@ class Reference:
     ``context`` is where the read runs: ``service`` (code a service runs), or ``test``, ``ci``,
     ``build``, ``tooling``, ``script`` (never run by a service in production; see
     :mod:`parity.code.context`).
+    ``when``: the test on other env values that must hold for the code to reach the read (it sits
+    in ``if (transport === 'resend')``), when parity can read it; None when it always runs or
+    parity cannot tell.
     """
 
     name: str
@@ -49,6 +54,7 @@ class Reference:
     dynamic: bool = False
     boolean: bool = False
     context: str = "service"
+    when: Condition | None = None
 
     @property
     def where(self) -> str:
@@ -70,6 +76,7 @@ class Reference:
             "dynamic": self.dynamic,
             "boolean": self.boolean,
             "context": self.context,
+            "when": describe(self.when) if self.when is not None else None,
         }
 
 

@@ -44,6 +44,7 @@ from parity.errors import FileRefused, ParityError
 from parity.safefs import open_beneath
 
 if TYPE_CHECKING:
+    from parity.model.condition import Condition
     from parity.project import Project
 
 MAX_BYTES = 2_000_000  # larger source files are generated (bundles, vendored blobs), not written by hand
@@ -246,12 +247,60 @@ def scan(
         from parity.code.js_schema import typed_optional
 
         refs = typed_optional(refs)
+        refs = _js_branches(root, refs)
         from parity.code.buildtool import drop_build_defined
 
         refs = drop_build_defined(root, refs)
     refs.sort(key=lambda r: (r.file, r.line, r.name))
     notes.sort(key=lambda n: n.file)
     return ScanResult(tuple(refs), tuple(notes), seen, parsed)
+
+
+def _js_branches(root: Path, refs: list[Reference]) -> list[Reference]:
+    """Give each JS/TS read without a default the branch it sits in (:mod:`parity.code.js_conditions`):
+    only those files are parsed, and a predicate called in a test is looked up in the files that
+    read env and name it."""
+    from parity.code import js_conditions
+
+    wanted: dict[str, set[tuple[int, str]]] = {}
+    for r in refs:
+        if r.language == "javascript" and not r.has_default and not r.dynamic and r.context == SERVICE:
+            wanted.setdefault(r.file, set()).add((r.line, r.name))
+    if not wanted:
+        return refs
+    readers = js_conditions.reader_names({r.via for r in refs if r.language == "javascript"})
+    env_files = sorted({r.file for r in refs if r.language == "javascript"})
+    texts: dict[str, str] = {}
+
+    def text(rel: str) -> str:
+        if rel not in texts:
+            texts[rel] = read_source(str(root), rel, "javascript")[0] or ""
+        return texts[rel]
+
+    predicates: dict[str, Condition | None] = {}
+
+    def resolve(name: str) -> Condition | None:
+        if name not in predicates:
+            predicates[name] = None  # a cycle reads as "not found"
+            for rel in env_files:
+                body = text(rel)
+                if f"{name} =" in body or f"function {name}" in body:
+                    found = js_conditions.predicate_in(body, rel, name, readers, resolve)
+                    if found is not None:
+                        predicates[name] = found
+                        break
+        return predicates[name]
+
+    found: dict[tuple[str, int, str], Condition] = {}
+    for rel, reads in wanted.items():
+        for (line, name), cond in js_conditions.conditions(text(rel), rel, reads, readers, resolve).items():
+            found[(rel, line, name)] = cond
+    if not found:
+        return refs
+    return [
+        dataclasses.replace(r, when=found[(r.file, r.line, r.name)]) if (r.file, r.line, r.name) in found else r
+        for r in refs
+    ]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

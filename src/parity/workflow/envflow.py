@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from parity.env.changes import EnvPlan, apply_plan
 from parity.env.consolidate import ConsolidationPlan, plan_consolidation
 from parity.env.diff import EnvDiff, diff_env
-from parity.env.layers import EnvFiles
+from parity.env.layers import EnvFiles, all_effective
 from parity.env.reference import (
     CODE,
     CodeReference,
@@ -28,6 +28,8 @@ from parity.env.sync import parse_assignments, plan_sync
 from parity.env.write import BackupSet, latest_backup, restore
 from parity.errors import DiscoveryError, ParityError
 from parity.facts import env_files
+from parity.model.condition import describe, holds
+from parity.model.env import EffectiveEnv
 from parity.project import Project, discover, normalize_environment
 
 if TYPE_CHECKING:
@@ -141,12 +143,15 @@ def unread_services(project: Project, scan: ScanResult) -> dict[str, frozenset[s
     }
 
 
-def defaulted_reads(project: Project, scan: ScanResult) -> CopedKeys:
+def defaulted_reads(
+    project: Project, scan: ScanResult, envs: Mapping[str, EffectiveEnv] | None = None
+) -> CopedKeys:
     """``(service, key) → why`` for the keys a service copes without: its production code reads
     them only where it copes with a missing value (a default, a guard), or only code that does not
     run in production (tests, CI, build, development config) reads them. A reference listing such
     a key describes an option, so its absence is no gap. A key also read without a default in
-    production code is not here."""
+    production code is not here. With ``envs`` (each service's effective env in the target), a
+    read in a branch that env does not take (``if (transport === 'resend')``) is left out too."""
     from parity.code.refs import SYSTEM_VARS
 
     by: dict[tuple[str, str], list[Reference]] = {}
@@ -161,6 +166,15 @@ def defaulted_reads(project: Project, scan: ScanResult) -> CopedKeys:
     out = CopedKeys(unread_services(project, scan))
     for k, refs in by.items():
         live = [r for r in refs if r.context == "service"]
+        env = envs.get(k[0]) if envs is not None else None
+        if live and env is not None:
+            taken = [r for r in live if r.when is None or holds(r.when, env.get) is not False]
+            if not taken:
+                first = live[0]
+                assert first.when is not None
+                out[k] = f"the code reads it only when {describe(first.when)} ({first.where})"
+                continue
+            live = taken
         if live and all(r.has_default and not r.crashes for r in live):
             out[k] = f"the code copes without it at {live[0].where}"
         elif live and not any(r.crashes for r in live):
@@ -235,7 +249,11 @@ def _diff(
             label=choice.label,
             optional=code.optional,
         )
-    defaulted = defaulted_reads(project, scan) if scan is not None else CopedKeys({})
+    defaulted = (
+        defaulted_reads(project, scan, all_effective(project, environment, files))
+        if scan is not None
+        else CopedKeys({})
+    )
     return diff_env(
         project,
         environment,
