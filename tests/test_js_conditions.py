@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.helpers import run_cli
 
 from parity.code.js_conditions import conditions
 from parity.model.condition import describe, holds
-from tests.helpers import run_cli
 
 READERS = frozenset({"env", "requireEnv"})
 

@@ -50,13 +50,23 @@ Resolver = Callable[[str], Condition | None]
 
 
 def grammar(rel: str) -> str:
-    return "tsx" if rel.endswith((".tsx", ".jsx")) else "typescript" if rel.endswith((".ts", ".mts", ".cts")) else "javascript"
+    return (
+        "tsx"
+        if rel.endswith((".tsx", ".jsx"))
+        else "typescript"
+        if rel.endswith((".ts", ".mts", ".cts"))
+        else "javascript"
+    )
 
 
 def _string(node: Node) -> str | None:
     if node.type == "string":
-        return "".join(text_of(c) for c in node.named_children if c.type in ("string_fragment", "escape_sequence"))
-    if node.type == "template_string" and not any(c.type == "template_substitution" for c in node.named_children):
+        return "".join(
+            text_of(c) for c in node.named_children if c.type in ("string_fragment", "escape_sequence")
+        )
+    if node.type == "template_string" and not any(
+        c.type == "template_substitution" for c in node.named_children
+    ):
         return text_of(node)[1:-1]
     return None
 
@@ -238,7 +248,10 @@ class _Reader:
 
 
 def _unwrap(node: Node) -> Node:
-    while node.type in ("parenthesized_expression", "as_expression", "non_null_expression") and node.named_children:
+    while (
+        node.type in ("parenthesized_expression", "as_expression", "non_null_expression")
+        and node.named_children
+    ):
         node = node.named_children[0]
     return node
 
@@ -318,7 +331,11 @@ def _sequence(stmts: list[Node], reader: _Reader) -> Condition | None:
         test, then = first.child_by_field_name("condition"), first.child_by_field_name("consequence")
         if test is None or then is None:
             return None
-        inner = [s for s in then.named_children if s.type != "comment"] if then.type == "statement_block" else [then]
+        inner = (
+            [s for s in then.named_children if s.type != "comment"]
+            if then.type == "statement_block"
+            else [then]
+        )
         if len(inner) != 1 or inner[0].type != "return_statement":
             return None
         yes, rest = _sequence(inner, reader), _sequence(stmts[1:], reader)
@@ -373,7 +390,9 @@ def conditions(
     return out
 
 
-def predicate_in(text: str, rel: str, name: str, readers: frozenset[str], resolve: Resolver) -> Condition | None:
+def predicate_in(
+    text: str, rel: str, name: str, readers: frozenset[str], resolve: Resolver
+) -> Condition | None:
     """The condition a predicate function ``name`` defined in this file returns, if it is one."""
     root = parse(text, grammar(rel))
     reader = _Reader(root, readers, resolve, depth=1)

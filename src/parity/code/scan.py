@@ -298,7 +298,9 @@ def _js_branches(root: Path, refs: list[Reference]) -> list[Reference]:
     if not found:
         return refs
     return [
-        dataclasses.replace(r, when=found[(r.file, r.line, r.name)]) if (r.file, r.line, r.name) in found else r
+        dataclasses.replace(r, when=found[(r.file, r.line, r.name)])
+        if (r.file, r.line, r.name) in found
+        else r
         for r in refs
     ]
 

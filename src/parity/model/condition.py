@@ -141,7 +141,9 @@ def describe(cond: Condition, negate: bool = False) -> str:
     if isinstance(cond, Choice):
         if cond.then == cond.other:
             return describe(cond.then, negate)
-        return f"{describe(cond.then, negate)} when {describe(cond.test)}, else {describe(cond.other, negate)}"
+        return (
+            f"{describe(cond.then, negate)} when {describe(cond.test)}, else {describe(cond.other, negate)}"
+        )
     return f"not ({cond.text})" if negate else cond.text
 
 
