@@ -30,3 +30,24 @@ def test_severity_follows_the_reads_and_the_example(tmp_path: Path) -> None:
     assert sev["CDN_HOST"] == "error"
     # Read so that it raises: an error, whatever the example leaves.
     assert sev["SIGNING_SECRET"] == "error"
+
+
+def test_a_placeholder_in_the_example_is_no_value_production_lacks(tmp_path: Path) -> None:
+    """huginn's example gives ``AWS_ACCESS_KEY_ID="your aws access key id"`` for an optional
+    integration its code reads as possibly nil; a real value there is a gap when missing."""
+    api = tmp_path / "services" / "api"
+    api.mkdir(parents=True)
+    (api / "app.rb").write_text(
+        "RTurk.setup(ENV['AWS_ACCESS_KEY_ID'], ENV['AWS_REGION'])\nKEY = ENV.fetch('SIGNING_KEY')\n"
+    )
+    (api / ".env.example").write_text(
+        'AWS_ACCESS_KEY_ID="your aws access key id"\nAWS_REGION=eu-west-1\nSIGNING_KEY=change-me\n'
+    )
+    (api / ".env.production").write_text("# nothing set yet\n")
+    out = run_cli("check", str(tmp_path), "--env", "production", "--format", "json").stdout
+    env = next(s for s in json.loads(out)["sections"] if s["id"] == "env")
+    sev = {f["key"]: f["severity"] for f in env["findings"] if f["code"] == "ENV001"}
+    assert sev["AWS_ACCESS_KEY_ID"] == "info"
+    assert sev["AWS_REGION"] == "error"
+    # A placeholder does not excuse a read that raises.
+    assert sev["SIGNING_KEY"] == "error"

@@ -213,6 +213,34 @@ def test_the_example_flip_is_a_warning_when_the_target_leaves_it_to_the_default(
     assert "true in the example" in warn.message and "off in production but on in the example" in warn.message
 
 
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        # huginn's .env.example, word for word in shape: the comment gives production's value.
+        ("# Set to true in development, false in production", None),
+        # The comment makes the example's value an opt-in: a note, not a gap.
+        ("# Set to 'true' if you would prefer new users to start with a default set of agents", "info"),
+        # The comment gives production the example's value: production, unset, is off against it.
+        ("# Keep this true in production", "warning"),
+        # A comment that says neither changes nothing.
+        ("# Sends mail through STARTTLS", "warning"),
+    ],
+)
+def test_the_example_comment_says_what_production_should_have(
+    tmp_path: Path, comment: str, expected: str | None
+) -> None:
+    root = make(
+        tmp_path,
+        {
+            "svc/app.rb": 'SANDBOX = ENV["USE_SANDBOX"] == "true"\n',
+            "svc/.env.example": f"OTHER=1\n\n{comment}\nUSE_SANDBOX=true\n",
+            "svc/.env.production": "OTHER=1\n",
+        },
+    )
+    got = by(findings(root), "FLG002", "USE_SANDBOX")
+    assert [f.severity for f in got] == ([] if expected is None else [expected])
+
+
 def test_a_value_the_target_sets_is_its_choice_not_an_example_flip(tmp_path: Path) -> None:
     root = make(
         tmp_path,

@@ -49,7 +49,7 @@ from parity.env.secrets import display_value
 from parity.errors import DiscoveryError, ParityError
 from parity.model.condition import holds
 from parity.model.findings import Finding, Section, Severity, Table
-from parity.model.flagvalue import classify, is_inverted
+from parity.model.flagvalue import classify, comment_above, comment_intent, is_inverted
 from parity.project import normalize_environment
 from parity.runtime import NOT_DEPLOYED
 from parity.sources import writable_target
@@ -256,6 +256,22 @@ class _FlagView:
         return ee.get(self.key) if ee else None
 
 
+def _example_comment(project: Project, v: _FlagView) -> tuple[str | None, str]:
+    """What the example's comment above the flag says: the value it gives for production, and
+    the comment itself when it makes the example's value a choice ("" when it does not)."""
+    ee = v.example.get(v.svc)
+    ev = ee.values.get(v.key) if ee else None
+    if ev is None or not ev.from_env_file:
+        return None, ""
+    try:
+        text = project.fs.read_text(ev.file, errors="replace")
+    except (OSError, ParityError):
+        return None, ""
+    comment = comment_above(text, ev.line)
+    for_production, choice = comment_intent(comment)
+    return for_production, comment if choice else ""
+
+
 def _flip_message(v: _FlagView, where: str, other: str, label: str) -> str:
     t, o = v.raw(v.target), v.raw(other)
     because = f"{v.default.words}, so " if "unset" in (t, o) else ""
@@ -311,14 +327,20 @@ def _flag_findings(project: Project, v: _FlagView) -> list[Finding]:
         and v.raw(target) == "unset"
         and all(v.raw(e) == "unset" for e in v.compared)
     ):
-        out.append(
-            finding(
-                "FLG002",
-                Severity.WARNING,
-                _flip_message(v, where, "example", "the example"),
-                f"{_flip_fix(v, 'example', target_file)}, or confirm {target} differs from the example on purpose",
+        for_production, choice = _example_comment(project, v)
+        if (
+            for_production is None
+            or feature_state(classify(for_production), v.default.state, inverted=is_inverted(key)) != mine
+        ):
+            said = f" (the example's comment makes it a choice: {clip(choice)!r})" if choice else ""
+            out.append(
+                finding(
+                    "FLG002",
+                    Severity.INFO if choice else Severity.WARNING,
+                    _flip_message(v, where, "example", "the example") + said,
+                    f"{_flip_fix(v, 'example', target_file)}, or confirm {target} differs from the example on purpose",
+                )
             )
-        )
     elif v.raw(target) == "unset" and v.refs and v.default.state != "crash":
         # Unset is how the code's author meant a default to be used; what matters is whether that
         # differs from the reference or the example (FLG002 above), so by itself it is a note.

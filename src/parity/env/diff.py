@@ -208,10 +208,14 @@ def diff_env(
                 layerless = environment in project.layerless
                 coped = defaulted.get((service.name, key)) if rv is not None and rv.layer != "code" else None
                 nil = (service.name, key) in nil_reads
-                if not coped and nil and reference == "example" and rv is not None and not rv.value:
-                    # The example leaves it empty and no read raises: production, lacking it,
-                    # behaves as the example does (the feature it configures is off).
-                    coped = "the example leaves it empty too and no read of it raises"
+                if not coped and nil and reference == "example" and rv is not None:
+                    # The example leaves it empty (or only says what to fill in) and no read
+                    # raises: production, lacking it, behaves as the example does (the feature
+                    # it configures is off).
+                    if not rv.value:
+                        coped = "the example leaves it empty too and no read of it raises"
+                    elif is_placeholder(rv.value):
+                        coped = "the example has only a placeholder and no read of it raises"
                 findings.append(
                     Finding(
                         "ENV001",

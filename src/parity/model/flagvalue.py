@@ -33,3 +33,31 @@ def is_inverted(key: str) -> bool:
 def keeps_feature_off(key: str, value: str) -> bool:
     """``value`` of flag ``key`` turns its feature off (``false``; ``true`` for a DISABLE flag)."""
     return classify(value) == ("true" if is_inverted(key) else "false")
+
+
+# What an example file's comment says about a flag: ``Set to true in development, false in
+# production`` gives production's value; ``Set to 'true' if you would prefer …`` makes the
+# example's value one choice among two, not a setting production is missing.
+_FOR_PRODUCTION = re.compile(
+    r"\b(true|false|on|off|yes|no|enabled?|disabled?)\b[\"']?\s+(?:in|for|on)\s+production\b", re.IGNORECASE
+)
+_A_CHOICE = re.compile(
+    r"\bif you\b|\bprefer\b|\boptional(?:ly)?\b|\bif (?:desired|needed|wanted)\b", re.IGNORECASE
+)
+
+
+def comment_intent(comment: str) -> tuple[str | None, bool]:
+    """``(value the comment gives for production or None, the comment makes it a choice)``."""
+    m = _FOR_PRODUCTION.search(comment)
+    return (m.group(1).lower() if m else None, bool(_A_CHOICE.search(comment)))
+
+
+def comment_above(text: str, line: int, max_lines: int = 4) -> str:
+    """The ``#`` comment lines right above 1-based ``line`` of an env file, joined, without ``#``."""
+    lines = text.splitlines()
+    out: list[str] = []
+    i = line - 2
+    while i >= 0 and len(out) < max_lines and lines[i].lstrip().startswith("#"):
+        out.append(lines[i].lstrip().lstrip("#").strip())
+        i -= 1
+    return " ".join(reversed(out))
