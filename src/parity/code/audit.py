@@ -41,7 +41,7 @@ from parity.code.flag_state import (
     is_boolean_value,
 )
 from parity.code.refs import SYSTEM_VARS, Reference, ScanResult, is_flag_name
-from parity.code.scan import scan_project
+from parity.code.scan import scan_project, with_branches
 from parity.env.clip import clip
 from parity.env.layers import all_effective
 from parity.env.reference import choose_reference, has_example
@@ -418,14 +418,35 @@ def _required_findings(
 ) -> list[Finding]:
     eff = all_eff[target]
     out: list[Finding] = []
+
+    def needs(key: str, svc: str, r: Reference) -> bool:
+        return not r.has_default and (key not in flag_keys or r.crashes)
+
+    # The reads about to be reported (their key missing or empty in the target) learn the branch
+    # they sit in; one in a branch this environment does not take (another transport, a mode
+    # that is off) needs nothing here.
+    lacking = [
+        r
+        for (key, svc), refs in reads.items()
+        if svc in eff and not (eff[svc].get(key) or "").strip()
+        for r in refs
+        if needs(key, svc, r)
+    ]
+    known = [r for refs in reads.values() for r in refs]
+    branched = {
+        (r.file, r.line, r.name): r.when for r in with_branches(project.root, lacking, known) if r.when
+    }
     for (key, svc), refs in sorted(reads.items()):
         if key in SYSTEM_VARS:
             continue
-        required = [r for r in refs if not r.has_default and (key not in flag_keys or r.crashes)]
+        required = [r for r in refs if needs(key, svc, r)]
         if svc in eff:
-            # A read in a branch this environment does not take (another transport, a mode that
-            # is off) needs nothing here.
-            required = [r for r in required if r.when is None or holds(r.when, eff[svc].get) is not False]
+            required = [
+                r
+                for r in required
+                if (when := branched.get((r.file, r.line, r.name))) is None
+                or holds(when, eff[svc].get) is not False
+            ]
         if not required:
             continue
         r = next((x for x in required if x.crashes), required[0])

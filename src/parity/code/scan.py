@@ -247,7 +247,6 @@ def scan(
         from parity.code.js_schema import typed_optional
 
         refs = typed_optional(refs)
-        refs = _js_branches(root, refs)
         from parity.code.buildtool import drop_build_defined
 
         refs = drop_build_defined(root, refs)
@@ -256,10 +255,11 @@ def scan(
     return ScanResult(tuple(refs), tuple(notes), seen, parsed)
 
 
-def _js_branches(root: Path, refs: list[Reference]) -> list[Reference]:
-    """Give each JS/TS read without a default the branch it sits in (:mod:`parity.code.js_conditions`):
-    only those files are parsed, and a predicate called in a test is looked up in the files that
-    read env and name it."""
+def with_branches(root: Path, refs: Sequence[Reference], known: Iterable[Reference]) -> list[Reference]:
+    """``refs`` with each JS/TS read that has no default given the branch it sits in
+    (:mod:`parity.code.js_conditions`). Asked for the few reads a check is about to report (a key
+    missing in the target), not at scan time: only their files are parsed. ``known`` is the whole
+    scan, for the reader names and the files where a predicate called in a test may live."""
     from parity.code import js_conditions
 
     wanted: dict[str, set[tuple[int, str]]] = {}
@@ -267,9 +267,10 @@ def _js_branches(root: Path, refs: list[Reference]) -> list[Reference]:
         if r.language == "javascript" and not r.has_default and not r.dynamic and r.context == SERVICE:
             wanted.setdefault(r.file, set()).add((r.line, r.name))
     if not wanted:
-        return refs
-    readers = js_conditions.reader_names({r.via for r in refs if r.language == "javascript"})
-    env_files = sorted({r.file for r in refs if r.language == "javascript"})
+        return list(refs)
+    js = [r for r in known if r.language == "javascript"]
+    readers = js_conditions.reader_names({r.via for r in js})
+    env_files = sorted({r.file for r in js})
     texts: dict[str, str] = {}
 
     def text(rel: str) -> str:
@@ -295,8 +296,6 @@ def _js_branches(root: Path, refs: list[Reference]) -> list[Reference]:
     for rel, reads in wanted.items():
         for (line, name), cond in js_conditions.conditions(text(rel), rel, reads, readers, resolve).items():
             found[(rel, line, name)] = cond
-    if not found:
-        return refs
     return [
         dataclasses.replace(r, when=found[(r.file, r.line, r.name)])
         if (r.file, r.line, r.name) in found

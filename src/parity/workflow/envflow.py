@@ -28,7 +28,7 @@ from parity.env.sync import parse_assignments, plan_sync
 from parity.env.write import BackupSet, latest_backup, restore
 from parity.errors import DiscoveryError, ParityError
 from parity.facts import env_files
-from parity.model.condition import describe, holds
+from parity.model.condition import Condition, describe, holds
 from parity.model.env import EffectiveEnv
 from parity.project import Project, discover, normalize_environment
 
@@ -164,15 +164,38 @@ def defaulted_reads(
         for svc in owners:
             by.setdefault((svc, r.name), []).append(r)
     out = CopedKeys(unread_services(project, scan))
+    branched: dict[tuple[str, int, str], Condition] = {}
+    if envs is not None:
+        from parity.code.scan import with_branches
+
+        # Only the reads of keys the target lacks learn their branch (it costs a parse).
+        lacking = [
+            r
+            for (svc, key), refs in by.items()
+            if svc in envs and not (envs[svc].get(key) or "").strip()
+            for r in refs
+            if r.context == "service"
+        ]
+        branched = {
+            (r.file, r.line, r.name): r.when
+            for r in with_branches(project.root, lacking, scan.references)
+            if r.when is not None
+        }
     for k, refs in by.items():
         live = [r for r in refs if r.context == "service"]
         env = envs.get(k[0]) if envs is not None else None
         if live and env is not None:
-            taken = [r for r in live if r.when is None or holds(r.when, env.get) is not False]
+            taken = [
+                r
+                for r in live
+                if (when := branched.get((r.file, r.line, r.name))) is None
+                or holds(when, env.get) is not False
+            ]
             if not taken:
                 first = live[0]
-                assert first.when is not None
-                out[k] = f"the code reads it only when {describe(first.when)} ({first.where})"
+                out[k] = (
+                    f"the code reads it only when {describe(branched[(first.file, first.line, first.name)])} ({first.where})"
+                )
                 continue
             live = taken
         if live and all(r.has_default and not r.crashes for r in live):
