@@ -71,7 +71,9 @@ def _dialect_name(url: str) -> str:
     return {"postgres": "postgresql", "mariadb": "mysql"}.get(head, head)
 
 
-def run_child(alembic: AlembicProject, job: dict[str, str], *, url: str = "") -> dict[str, str]:
+def run_child(
+    alembic: AlembicProject, job: dict[str, str], *, url: str = "", environ: dict[str, str] | None = None
+) -> dict[str, str]:
     """One Alembic job in a child process, in the folder of ``alembic.ini`` (where its relative
     paths, ``prepend_sys_path`` among them, are meant from). Errors come back redacted."""
     cwd = alembic.ini.parent if alembic.ini is not None else alembic.script_dir.parent
@@ -81,7 +83,7 @@ def run_child(alembic: AlembicProject, job: dict[str, str], *, url: str = "") ->
         "ini": str(alembic.ini) if alembic.ini else "",
         "url": sqlalchemy_url(url) if url else "",
     }
-    env = dict(os.environ)
+    env = dict(os.environ) if environ is None else dict(environ)
     if url:
         # Many env.py files read the URL from the environment instead of alembic.ini.
         env["DATABASE_URL"] = sqlalchemy_url(url)
@@ -148,7 +150,8 @@ def offline_sql(alembic: AlembicProject, url: str, applied: Sequence[str]) -> st
             file=alembic.script_dir,
         )
     job = {"op": "sql", "dialect": _dialect_name(sqlalchemy_url(url)), "start": applied[0] if applied else ""}
-    return run_child(alembic, job).get("sql", "")
+    environ = {k: v for k in _OFFLINE_ENV if (v := os.environ.get(k)) is not None}
+    return run_child(alembic, job, environ=environ).get("sql", "")
 
 
 @dataclass
@@ -309,3 +312,51 @@ def undo(
     run_child(alembic, {"op": "downgrade", "to": target}, url=url)
     kept = f"; the backup stays in {bk.folder}" if bk is not None else ""
     return f"ran `alembic downgrade {target}`{kept}"
+
+
+#: What a child generating offline SQL keeps of parity's environment: enough to start Python,
+#: nothing that names a database (the revision files are the repository's code).
+_OFFLINE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV", "TMPDIR", "SYSTEMROOT")
+
+
+@dataclass(frozen=True, slots=True)
+class OfflinePlan:
+    """The pending revisions' offline SQL, split by revision, and what parity's lint says of it."""
+
+    sql: str
+    by_revision: tuple[tuple[str, str], ...]
+    findings: tuple[Finding, ...]
+
+
+def split_by_revision(sql: str) -> list[tuple[str, str]]:
+    """``-- Running upgrade a -> b`` sections of Alembic's offline output as ``(b, sql)``."""
+    import re
+
+    parts = re.split(r"^-- Running upgrade (?:[\w, ]*) -> ([\w, ]+)\s*$", sql, flags=re.MULTILINE)
+    return [(parts[i].strip(), parts[i + 1].strip() + "\n") for i in range(1, len(parts) - 1, 2)]
+
+
+def lint_offline(
+    project: Project, alembic: AlembicProject, url: str, applied: Sequence[str], settings: object = None
+) -> OfflinePlan:
+    """Offline SQL of the pending revisions, linted with parity's rules, each finding naming the
+    revision file it comes from. Raises :class:`MigrationError` when offline generation fails
+    (a revision that needs a database, such as a data migration reading rows)."""
+    from dataclasses import replace
+
+    from parity import dialects
+    from parity.plan.lint import LintSettings, lint_sql
+
+    sql = offline_sql(alembic, url, applied)
+    dialect = dialects.get(url).name
+    lint_settings = settings if isinstance(settings, LintSettings) else LintSettings()
+    chunks = split_by_revision(sql)
+    findings: list[Finding] = []
+    for rid, chunk in chunks:
+        rev = alembic.revisions.get(rid)
+        shown = project.rel(rev.file) if rev is not None else rid
+        for f in lint_sql(chunk, dialect, transactional=True, settings=lint_settings):
+            findings.append(
+                replace(f, message=f"revision {rid} (offline SQL): {f.message}", file=shown, line=None)
+            )
+    return OfflinePlan(sql, tuple(chunks), tuple(findings))

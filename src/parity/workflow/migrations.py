@@ -105,7 +105,9 @@ class MigrationOutcome:
         return not any(f.severity.value == "error" for f in self.findings)
 
 
-def app_alembic(project: Project, environment: str) -> tuple[AlembicProject, str] | None:
+def app_alembic(
+    project: Project, environment: str, db: str | None = None
+) -> tuple[AlembicProject, str] | None:
     """The project's Alembic and the target URL, when the project has Alembic and a database."""
     from parity.schema.apptool import find_alembic
     from parity.schema.discover import find_database_url
@@ -114,15 +116,21 @@ def app_alembic(project: Project, environment: str) -> tuple[AlembicProject, str
     if alembic is None:
         return None
     try:
-        return alembic, find_database_url(project, environment).url
+        return alembic, find_database_url(project, environment, db).url
     except DiscoveryError:
         return None
 
 
-def alembic_section(project: Project, environment: str, alembic: AlembicProject, url: str) -> Section:
+def alembic_section(
+    project: Project, environment: str, alembic: AlembicProject, url: str, *, offline: bool = False
+) -> Section:
     """What ``apply`` would run on an Alembic project: the app's pending revisions (its own
-    ``alembic upgrade head``), and no parity migration files beside them."""
-    from parity.migrate.alembic_run import applied_revisions
+    ``alembic upgrade head``), and no parity migration files beside them.
+
+    ``offline``: also the revisions' offline SQL, linted. That imports the revision files (not
+    env.py, and with no database URL in their environment): only on an explicit dry run of
+    ``migrate up``, never from ``check`` or ``plan``."""
+    from parity.migrate.alembic_run import applied_revisions, lint_offline
 
     applied = applied_revisions(url)
     pending = alembic.pending(set(applied or ()))
@@ -139,7 +147,55 @@ def alembic_section(project: Project, environment: str, alembic: AlembicProject,
         "parity writes no migration of its own into an Alembic project: a model difference Alembic's "
         "revisions do not cover needs a new revision (`alembic revision --autogenerate`)"
     )
-    return Section("implementation-migrations", "Implementation: migrations", (), (), tuple(notes))
+    findings: tuple[Finding, ...] = ()
+    blocks: tuple[tuple[str, str], ...] = ()
+    if offline and pending:
+        from parity.plan.lint import LintSettings
+
+        try:
+            off = lint_offline(
+                project, alembic, url, applied or (), LintSettings.from_config(project.config.lint)
+            )
+        except ParityError as exc:
+            notes.append(f"offline SQL not available: {exc.one_line()}")
+        else:
+            findings = off.findings
+            blocks = (("sql", off.sql),)
+            notes.append(
+                f"offline SQL of {len(off.by_revision)} revision(s) (`alembic upgrade "
+                f"{':'.join([*(applied or ()), 'head']) if applied else 'head'} --sql`, generated without env.py), "
+                f"linted: {len(off.findings)} finding(s)"
+            )
+    elif pending:
+        notes.append(
+            "their SQL: `parity migrate up` without --yes (runs the revision files offline, not env.py)"
+        )
+    return Section(
+        "implementation-migrations", "Implementation: migrations", findings, (), tuple(notes), blocks
+    )
+
+
+def alembic_migrate_up(
+    project: Project,
+    environment: str,
+    alembic: AlembicProject,
+    url: str,
+    *,
+    lock_timeout: float = 30.0,
+    progress: Callable[[str], None] | None = None,
+) -> Section:
+    """``parity migrate up --yes`` on an Alembic project: under the environment's run lock (a
+    second runner is refused at once), the app's ``alembic upgrade head`` in parity's safety net."""
+    from parity.migrate.alembic_run import upgrade
+    from parity.workflow.lock import run_lock
+
+    with run_lock(project.root, environment, "migrate up"):
+        res = upgrade(project, environment, url, alembic, lock_timeout=lock_timeout, progress=progress)
+    rows = tuple((r.id, r.message, project.rel(r.file)) for r in res.pending)
+    from parity.model.findings import Table
+
+    tables = (Table("Alembic revisions", ("revision", "message", "file"), rows),) if rows else ()
+    return Section("migrations", "Migrations", tuple(res.findings), tables, tuple(res.notes))
 
 
 def _alembic_apply(
