@@ -140,3 +140,21 @@ def test_dry_run_shows_offline_sql_lints_it_and_runs_no_env_py(tmp_path: Path, p
     ), findings
     assert not (root / "env-py-ran").exists() and not list(root.rglob("env-py-ran"))
     assert applied_revisions(pg_url) == ("r1",) and _state(pg_url) == before
+
+
+def test_model_changes_alembic_covers_are_not_also_planned_by_parity(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'prod.db'}"
+    root = _production(tmp_path / "app", url)
+    (root / "db").mkdir()
+    (root / "db" / "schema.sql").write_text(
+        "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(50), email VARCHAR(100));\n"
+        "CREATE TABLE orders (id INTEGER NOT NULL PRIMARY KEY, user_id INTEGER REFERENCES users (id));\n"
+    )
+    plan = run_cli("plan", str(root), "--env", "production")
+    assert "would run `alembic upgrade head`" in plan.stdout and "V0001" not in plan.stdout
+    proc = run_cli("apply", str(root), "--env", "production", "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "no differences: the database matches the declared schema" in proc.stdout
+    assert applied_revisions(url) == ("r3",)
+    assert not (root / "migrations").exists()
+    assert not list(root.rglob("V0*.sql"))
