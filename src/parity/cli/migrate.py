@@ -198,6 +198,25 @@ def up_cmd(
     from parity.migrate import service
 
     project = guarded(lambda: _project(path))
+    from parity.workflow import migrations as wm
+
+    alembic = guarded(lambda: wm.app_alembic(project, env, db))
+    if alembic is not None:
+        # The app's own Alembic migrates it: parity's V000N runner would leave alembic_version behind.
+        if not yes:
+            section = guarded(lambda: wm.alembic_section(project, env, *alembic, offline=True))
+            section = replace(section, notes=(*section.notes, "dry run: nothing applied (rerun with --yes)"))
+            report = _report("migrate up (dry run)", path, env, section)
+            emit(report, fmt)
+            raise typer.Exit(0)
+        section = guarded(
+            lambda: wm.alembic_migrate_up(
+                project, env, *alembic, lock_timeout=lock_timeout, progress=_progress
+            )
+        )
+        report = _report("migrate up", path, env, section)
+        emit(report, fmt)
+        raise exit_for(report)
     if not yes:
         section = guarded(lambda: service.build_migration_section(project, env, db=db))
         section = replace(section, notes=(*section.notes, "dry run: nothing applied (rerun with --yes)"))

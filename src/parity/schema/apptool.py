@@ -56,6 +56,7 @@ class AlembicProject:
     versions_dir: Path
     revisions: dict[str, Revision]
     flask: bool = False
+    ini: Path | None = None  # the alembic.ini naming this folder (None: found by its env.py)
 
     @property
     def heads(self) -> list[str]:
@@ -157,7 +158,7 @@ def find_alembic(root: Path, max_depth: int = 3) -> AlembicProject | None:
     """The project's Alembic script folder: from ``alembic.ini``'s ``script_location``, else a
     folder holding ``env.py`` and ``versions/`` (Flask-Migrate's ``migrations/``), up to
     ``max_depth`` below ``root``. Never outside ``root``."""
-    candidates: list[tuple[Path, bool]] = []
+    candidates: list[tuple[Path, bool, Path | None]] = []
     for ini in (
         sorted(root.glob("alembic.ini"))
         + sorted(root.glob("*/alembic.ini"))
@@ -166,7 +167,7 @@ def find_alembic(root: Path, max_depth: int = 3) -> AlembicProject | None:
         if ini.is_file() and not ini.is_symlink():
             loc = _script_location(ini)
             if loc is not None:
-                candidates.append((loc, False))
+                candidates.append((loc, False, ini))
     for depth in range(max_depth):
         pattern = "/".join(["*"] * depth + ["env.py"])
         for env in sorted(root.glob(pattern)):
@@ -178,8 +179,8 @@ def find_alembic(root: Path, max_depth: int = 3) -> AlembicProject | None:
             except OSError:
                 continue
             if "alembic" in text and (env.parent / "versions").is_dir():
-                candidates.append((env.parent, "flask_migrate" in text or "current_app" in text))
-    for script_dir, flask in candidates:
+                candidates.append((env.parent, "flask_migrate" in text or "current_app" in text, None))
+    for script_dir, flask, ini_file in candidates:
         versions = script_dir / "versions"
         if not versions.is_dir() or not _inside(root, versions):
             continue
@@ -191,5 +192,5 @@ def find_alembic(root: Path, max_depth: int = 3) -> AlembicProject | None:
             if r is not None:
                 revisions.setdefault(r.id, r)
         if revisions:
-            return AlembicProject(script_dir, versions, revisions, flask)
+            return AlembicProject(script_dir, versions, revisions, flask, ini_file)
     return None

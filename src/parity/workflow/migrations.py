@@ -19,6 +19,8 @@ from parity.project import Project
 from parity.safefs import Repo
 
 if TYPE_CHECKING:
+    from parity.migrate.backup import Backup
+    from parity.schema.apptool import AlembicProject
     from parity.workflow.journal import Journal
 
 MIGRATION_NAME = "parity_apply"
@@ -39,6 +41,9 @@ def has_database(project: Project, environment: str) -> bool:
 
 def implementation_section(project: Project, environment: str) -> Section | None:
     """The migration files ``apply`` would write (or the pending ones it would run), with their SQL."""
+    found = app_alembic(project, environment)
+    if found is not None:
+        return alembic_section(project, environment, *found)
     if not has_database(project, environment):
         return None
     from parity.migrate.service import executor_for, migrations_folder, plan_for
@@ -100,6 +105,152 @@ class MigrationOutcome:
         return not any(f.severity.value == "error" for f in self.findings)
 
 
+def app_alembic(
+    project: Project, environment: str, db: str | None = None
+) -> tuple[AlembicProject, str] | None:
+    """The project's Alembic and the target URL, when the project has Alembic and a database."""
+    from parity.schema.apptool import find_alembic
+    from parity.schema.discover import find_database_url
+
+    alembic = find_alembic(project.root)
+    if alembic is None:
+        return None
+    try:
+        return alembic, find_database_url(project, environment, db).url
+    except DiscoveryError:
+        return None
+
+
+def alembic_section(
+    project: Project, environment: str, alembic: AlembicProject, url: str, *, offline: bool = False
+) -> Section:
+    """What ``apply`` would run on an Alembic project: the app's pending revisions (its own
+    ``alembic upgrade head``), and no parity migration files beside them.
+
+    ``offline``: also the revisions' offline SQL, linted. That imports the revision files (not
+    env.py, and with no database URL in their environment): only on an explicit dry run of
+    ``migrate up``, never from ``check`` or ``plan``."""
+    from parity.migrate.alembic_run import applied_revisions, lint_offline
+
+    applied = applied_revisions(url)
+    pending = alembic.pending(set(applied or ()))
+    notes = [f"{'Flask-Migrate' if alembic.flask else 'Alembic'} project {project.rel(alembic.script_dir)}"]
+    if not pending:
+        notes.append(f"nothing to run: alembic_version is at head {', '.join(alembic.heads)}")
+    else:
+        notes.append(
+            f"would run `alembic upgrade head` through the app's env.py: {len(pending)} revision(s) "
+            f"from {', '.join(applied or ()) or 'an empty database'} to {', '.join(alembic.heads)}"
+        )
+        notes += [f"pending: {r.id} {r.message} ({project.rel(r.file)})" for r in pending]
+    notes.append(
+        "parity writes no migration of its own into an Alembic project: a model difference Alembic's "
+        "revisions do not cover needs a new revision (`alembic revision --autogenerate`)"
+    )
+    findings: tuple[Finding, ...] = ()
+    blocks: tuple[tuple[str, str], ...] = ()
+    if offline and pending:
+        from parity.plan.lint import LintSettings
+
+        try:
+            off = lint_offline(
+                project, alembic, url, applied or (), LintSettings.from_config(project.config.lint)
+            )
+        except ParityError as exc:
+            notes.append(f"offline SQL not available: {exc.one_line()}")
+        else:
+            findings = off.findings
+            blocks = (("sql", off.sql),)
+            notes.append(
+                f"offline SQL of {len(off.by_revision)} revision(s) (`alembic upgrade "
+                f"{':'.join([*(applied or ()), 'head']) if applied else 'head'} --sql`, generated without env.py), "
+                f"linted: {len(off.findings)} finding(s)"
+            )
+    elif pending:
+        notes.append(
+            "their SQL: `parity migrate up` without --yes (runs the revision files offline, not env.py)"
+        )
+    return Section(
+        "implementation-migrations", "Implementation: migrations", findings, (), tuple(notes), blocks
+    )
+
+
+def alembic_migrate_up(
+    project: Project,
+    environment: str,
+    alembic: AlembicProject,
+    url: str,
+    *,
+    lock_timeout: float = 30.0,
+    progress: Callable[[str], None] | None = None,
+) -> Section:
+    """``parity migrate up --yes`` on an Alembic project: under the environment's run lock (a
+    second runner is refused at once), the app's ``alembic upgrade head`` in parity's safety net."""
+    from parity.migrate.alembic_run import upgrade
+    from parity.workflow.lock import run_lock
+
+    with run_lock(project.root, environment, "migrate up"):
+        res = upgrade(project, environment, url, alembic, lock_timeout=lock_timeout, progress=progress)
+    rows = tuple((r.id, r.message, project.rel(r.file)) for r in res.pending)
+    from parity.model.findings import Table
+
+    tables = (Table("Alembic revisions", ("revision", "message", "file"), rows),) if rows else ()
+    return Section("migrations", "Migrations", tuple(res.findings), tables, tuple(res.notes))
+
+
+def _alembic_apply(
+    project: Project,
+    environment: str,
+    alembic: AlembicProject,
+    url: str,
+    progress: Callable[[str], None] | None,
+    journal: Journal | None,
+) -> MigrationOutcome:
+    from parity.errors import redact_url
+    from parity.migrate.alembic_run import upgrade
+
+    def record(before: tuple[str, ...], bk: Backup) -> None:
+        if journal is not None:
+            journal.record(
+                "alembic",
+                url=redact_url(url),
+                before=list(before),
+                backup=str(bk.file) if bk.file is not None else None,
+                restorable=bk.restorable,
+                folder=str(bk.folder),
+            )
+
+    res = upgrade(project, environment, url, alembic, progress=progress, before_write=record)
+    return MigrationOutcome(
+        findings=res.findings,
+        notes=res.notes,
+        url=res.url,
+        changed=res.changed,
+        ran=[r.id for r in res.pending],
+    )
+
+
+def undo_alembic(project: Project, environment: str, entry: dict[str, Any]) -> str:
+    """Undo a journal's ``alembic`` entry: the SQLite backup restored, else `alembic downgrade`."""
+    from parity.migrate.alembic_run import undo as alembic_undo
+    from parity.migrate.backup import Backup as DbBackup
+    from parity.schema.apptool import find_alembic
+    from parity.schema.discover import find_database_url
+
+    alembic = find_alembic(project.root)
+    if alembic is None:
+        return "database NOT restored: the Alembic project is gone"
+    url = find_database_url(project, environment).url
+    file = Path(entry["backup"]) if entry.get("backup") else None
+    bk = DbBackup(
+        Path(entry.get("folder") or project.root), file, "", restorable=bool(entry.get("restorable"))
+    )
+    try:
+        return alembic_undo(alembic, url, tuple(entry.get("before") or ()), bk)
+    except ParityError as exc:
+        return f"database NOT restored ({exc.one_line()})"
+
+
 def apply_migrations(
     project: Project,
     environment: str,
@@ -108,8 +259,15 @@ def apply_migrations(
 ) -> MigrationOutcome:
     """Generate (when nothing is pending) and apply the migrations main's schema needs.
 
+    On an Alembic project the app's own revisions run instead (:mod:`parity.migrate.alembic_run`)
+    and parity generates nothing: its files would duplicate them and leave ``alembic_version``
+    behind.
+
     ``journal`` hears of each change before it is made: the migrations folder as it was (before
     files are generated into it) and the database's migration state (before the first write)."""
+    found = app_alembic(project, environment)
+    if found is not None:
+        return _alembic_apply(project, environment, *found, progress, journal)
     out = MigrationOutcome()
     if not has_database(project, environment):
         out.notes.append("no database or declared schema: no migration step")

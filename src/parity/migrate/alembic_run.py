@@ -1,0 +1,382 @@
+"""Bring a database to head through the application's own Alembic, inside parity's safety net.
+
+An application with Alembic migrates with *its* revisions: parity runs them rather than planning
+its own files beside them. The run is the one ``parity migrate up`` makes of its own files:
+a backup first, the run-wide lock, a snapshot of every old table, Alembic's ``upgrade head``,
+then verification that every old row is still there and readable, and a rollback on any failure.
+
+Alembic runs in a child process (:mod:`parity.migrate.alembic_child`): ``env.py`` is the
+repository's code and may import the application, set up logging or call ``sys.exit``; none of
+that reaches parity's process. The child gets the target URL as ``sqlalchemy.url`` (what
+Alembic's own templates read) and ``-x url=…``; an ``env.py`` that takes the URL from its own
+settings must be pointed at the same database through them, and parity checks afterwards that
+the target's ``alembic_version`` is what moved: a run that migrated some other database fails.
+
+Rollback: on SQLite the backup file is restored (exact, and it undoes what a revision's
+``downgrade`` may not, such as a batch rebuild). On PostgreSQL the standard ``env.py`` runs the
+whole upgrade in one transaction, so a failing revision leaves nothing; anything committed (a
+verification failure afterwards, an ``env.py`` with a transaction per revision, MySQL's
+non-transactional DDL) is undone by ``alembic downgrade`` to the revision recorded before the
+run, the app's own reverse path. parity's PostgreSQL backup is a plain dump of the old tables,
+which cannot be loaded over tables whose shape the revisions changed; it stays for a manual
+restore and is named in the notes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from parity.errors import MigrationError, redact_url
+from parity.model.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from parity.migrate.backup import Backup
+    from parity.project import Project
+    from parity.schema.apptool import AlembicProject, Revision
+
+Progress = Callable[[str], None]
+VERSION_TABLE = "alembic_version"
+#: The interpreter that runs Alembic: the application's own (its virtualenv has what env.py
+#: imports) when named here, else parity's.
+PYTHON_ENV = "PARITY_ALEMBIC_PYTHON"
+_CHILD = Path(__file__).with_name("alembic_child.py")
+_MARK = "@@parity-alembic@@"
+CHILD_TIMEOUT = 3600.0
+
+
+def sqlalchemy_url(url: str) -> str:
+    """parity's URL with the driver parity itself installs (SQLAlchemy's defaults, psycopg2 and
+    mysqlclient, are not among parity's dependencies)."""
+    for plain, driver in (
+        ("postgresql://", "postgresql+psycopg://"),
+        ("postgres://", "postgresql+psycopg://"),
+        ("mysql://", "mysql+pymysql://"),
+        ("mariadb://", "mysql+pymysql://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+def _dialect_name(url: str) -> str:
+    """SQLAlchemy's dialect name for offline SQL."""
+    head = url.split(":", 1)[0].split("+", 1)[0].lower()
+    return {"postgres": "postgresql", "mariadb": "mysql"}.get(head, head)
+
+
+def run_child(
+    alembic: AlembicProject, job: dict[str, str], *, url: str = "", environ: dict[str, str] | None = None
+) -> dict[str, str]:
+    """One Alembic job in a child process, in the folder of ``alembic.ini`` (where its relative
+    paths, ``prepend_sys_path`` among them, are meant from). Errors come back redacted."""
+    cwd = alembic.ini.parent if alembic.ini is not None else alembic.script_dir.parent
+    payload = {
+        **job,
+        "script": str(alembic.script_dir),
+        "ini": str(alembic.ini) if alembic.ini else "",
+        "url": sqlalchemy_url(url) if url else "",
+    }
+    env = dict(os.environ) if environ is None else dict(environ)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ left in the repository's versions/
+    if url:
+        # Many env.py files read the URL from the environment instead of alembic.ini.
+        env["DATABASE_URL"] = sqlalchemy_url(url)
+    python = os.environ.get(PYTHON_ENV) or sys.executable
+    try:
+        proc = subprocess.run(
+            [python, "-c", _CHILD.read_text(encoding="utf-8")],
+            input=json.dumps(payload),
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env=env,
+            timeout=CHILD_TIMEOUT,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MigrationError(f"cannot run Alembic ({exc})", file=alembic.script_dir) from exc
+    tail = proc.stdout.rsplit(_MARK, 1)
+    if len(tail) != 2:
+        last = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        raise MigrationError(f"Alembic stopped: {redact_url(last)}", file=alembic.script_dir)
+    try:
+        out: dict[str, str] = json.loads(tail[1])
+    except ValueError as exc:
+        raise MigrationError("Alembic's answer could not be read", file=alembic.script_dir) from exc
+    if not out.get("ok"):
+        raise MigrationError(
+            f"Alembic failed: {redact_url(str(out.get('error', '?')))}", file=alembic.script_dir
+        )
+    return out
+
+
+def applied_revisions(url: str) -> tuple[str, ...] | None:
+    """The revisions the target's ``alembic_version`` holds (read-only); None without the table."""
+    from parity.migrate.runtime import open_runtime
+
+    rt = open_runtime(url, read_only=True)
+    try:
+        if not rt.has_table(VERSION_TABLE):
+            return None
+        return tuple(sorted(str(r[0]) for r in rt.query(f"SELECT version_num FROM {VERSION_TABLE}")))
+    finally:
+        rt.close()
+
+
+def _has_tables(url: str) -> bool:
+    from parity.migrate.runtime import open_runtime
+
+    rt = open_runtime(url, read_only=True)
+    try:
+        return bool(rt.table_names())
+    finally:
+        rt.close()
+
+
+def offline_sql(alembic: AlembicProject, url: str, applied: Sequence[str]) -> str:
+    """The SQL ``alembic upgrade <applied>:head --sql`` would print, generated from the revision
+    files for the target's dialect without ``env.py`` and without a database connection.
+
+    The revision files are still the repository's code: call this only on an explicit request
+    (a dry run of ``apply`` / ``migrate up``), never from ``check`` or ``plan``."""
+    if len(applied) > 1:
+        raise MigrationError(
+            "offline SQL needs a single starting revision; the database has several heads",
+            file=alembic.script_dir,
+        )
+    job = {"op": "sql", "dialect": _dialect_name(sqlalchemy_url(url)), "start": applied[0] if applied else ""}
+    environ = {k: v for k in _OFFLINE_ENV if (v := os.environ.get(k)) is not None}
+    return run_child(alembic, job, environ=environ).get("sql", "")
+
+
+@dataclass
+class AlembicOutcome:
+    """What :func:`upgrade` did. ``before``/``after``: the target's revisions around the run."""
+
+    url: str
+    before: tuple[str, ...]
+    pending: tuple[Revision, ...]
+    after: tuple[str, ...] = ()
+    backup: Backup | None = None
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    rolled_back: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity is Severity.ERROR for f in self.findings)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.pending) and not self.rolled_back
+
+
+#: Verification codes that stay errors after the app's revisions ran: a table gone, a row count
+#: changed, a broken file. A column's content or presence is what a revision may change on
+#: purpose (a key turned from integer to UUID rewrites it and reorders every row digested by
+#: it; a rename drops the old name): reviewed application code, reported as a warning.
+_ALEMBIC_ERRORS = frozenset({"VER001", "VER002", "VER005", "VER006"})
+
+
+def _as_alembic_check(f: Finding) -> Finding:
+    from dataclasses import replace
+
+    if f.severity is not Severity.ERROR or f.code in _ALEMBIC_ERRORS:
+        return f
+    return replace(
+        f,
+        severity=Severity.WARNING,
+        message=f"{f.message} (by the app's own revisions; every old row is still there and was read back)",
+    )
+
+
+def _failure(message: str, environment: str, fix: str | None = None) -> Finding:
+    return Finding("APL001", Severity.ERROR, "migrate", message, environment=environment, fix=fix)
+
+
+def upgrade(
+    project: Project,
+    environment: str,
+    url: str,
+    alembic: AlembicProject,
+    *,
+    lock_timeout: float = 30.0,
+    progress: Progress | None = None,
+    before_write: Callable[[tuple[str, ...], Backup], None] | None = None,
+) -> AlembicOutcome:
+    """Back up, snapshot, ``alembic upgrade head``, verify; roll back on failure.
+
+    ``before_write`` hears the revisions and the backup just before Alembic starts (the
+    workflow's journal records them, so a killed run can still be undone)."""
+    from parity.migrate import backup as mbackup
+    from parity.migrate.runtime import open_runtime
+    from parity.verify import integrity
+
+    recorded = applied_revisions(url)
+    before = recorded or ()
+    pending = tuple(alembic.pending(set(before)))
+    out = AlembicOutcome(redact_url(url), before, pending)
+    if not pending:
+        out.after = before
+        out.notes.append(f"nothing to apply: {VERSION_TABLE} is at head {', '.join(alembic.heads)}")
+        return out
+    if recorded is None and _has_tables(url):
+        out.findings.append(
+            _failure(
+                f"the database has tables but no {VERSION_TABLE}: Alembic would create them again; nothing was changed",
+                environment,
+                fix="once the schema matches revision R, record it with `alembic stamp R`",
+            )
+        )
+        return out
+    if alembic.flask:
+        out.findings.append(
+            _failure(
+                f"{alembic.script_dir.name}/env.py is Flask-Migrate's: it needs the Flask app to run; nothing was changed",
+                environment,
+                fix="run `flask db upgrade` with the app configured for this database",
+            )
+        )
+        return out
+
+    lock_rt = open_runtime(url, lock_timeout=lock_timeout)
+    try:
+        lock_rt.acquire_lock()  # a second parity runner on this database waits, then is refused
+        rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
+        try:
+            tables = [t for t in rt.table_names() if t not in integrity.OWN_TABLES and t != VERSION_TABLE]
+            folder = mbackup.new_folder(project.root)
+            if progress:
+                progress(f"backing up into {project.rel(folder)}")
+            bk = mbackup.take(rt, folder, tables)
+            out.backup = bk
+            before_snap = integrity.snapshot(rt, tables)
+        finally:
+            rt.close()
+        if before_write is not None:
+            before_write(before, bk)
+        if progress:
+            progress(f"alembic upgrade head ({len(pending)} revision(s))")
+        error: str | None = None
+        try:
+            run_child(alembic, {"op": "upgrade", "to": "head"}, url=url)
+        except MigrationError as exc:
+            error = exc.message
+        out.after = applied_revisions(url) or ()
+        if error is None and sorted(out.after) != sorted(alembic.heads):
+            error = (
+                f"after `alembic upgrade head` the target's {VERSION_TABLE} is at "
+                f"{', '.join(out.after) or 'none'}, not {', '.join(alembic.heads)}: env.py may take its URL "
+                "from the application's settings and have migrated another database"
+            )
+        if error is not None:
+            out.findings.append(_failure(f"migration failed: {error}", environment))
+        else:
+            rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
+            try:
+                after_snap = integrity.snapshot(rt, [t for t in tables if rt.has_table(t)])
+                out.findings.extend(_as_alembic_check(f) for f in integrity.compare(before_snap, after_snap))
+                out.findings.extend(integrity.health(rt))
+            finally:
+                rt.close()
+        if not out.ok:
+            out.notes.append("rolled back: " + undo(alembic, url, before, bk, lock_timeout=lock_timeout))
+            out.rolled_back = True
+            out.after = applied_revisions(url) or ()
+        else:
+            out.notes.append(
+                f"applied {len(pending)} Alembic revision(s) through the app's env.py: "
+                f"{', '.join(r.id for r in pending)}; {VERSION_TABLE} at {', '.join(out.after)}"
+            )
+        out.notes.append(bk.note)
+    finally:
+        lock_rt.release_lock()
+        lock_rt.close()
+    return out
+
+
+def undo(
+    alembic: AlembicProject,
+    url: str,
+    before: Sequence[str],
+    bk: Backup | None,
+    *,
+    lock_timeout: float = 30.0,
+) -> str:
+    """Put the target back at ``before``: the SQLite backup restored, else ``alembic downgrade``
+    to the recorded revision (nothing to do when Alembic's transaction already undid it)."""
+    from parity.migrate import backup as mbackup
+    from parity.migrate.runtime import open_runtime
+
+    if bk is not None and bk.restorable and bk.file is not None and bk.file.is_file():
+        rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
+        path: Path = rt.path  # type: ignore[attr-defined]  # restorable backups are SQLite files
+        rt.close()
+        mbackup.restore_sqlite(bk.file, path, lock_timeout=lock_timeout)
+        return f"restored the backup {bk.file}"
+    now = applied_revisions(url) or ()
+    if sorted(now) == sorted(before):
+        return f"nothing committed stayed ({VERSION_TABLE} still at {', '.join(before) or 'none'})"
+    if len(before) > 1:
+        raise MigrationError(
+            f"the database had several Alembic heads ({', '.join(before)}); downgrade it by hand",
+            file=alembic.script_dir,
+        )
+    target = before[0] if before else "base"
+    run_child(alembic, {"op": "downgrade", "to": target}, url=url)
+    kept = f"; the backup stays in {bk.folder}" if bk is not None else ""
+    return f"ran `alembic downgrade {target}`{kept}"
+
+
+#: What a child generating offline SQL keeps of parity's environment: enough to start Python,
+#: nothing that names a database (the revision files are the repository's code).
+_OFFLINE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV", "TMPDIR", "SYSTEMROOT")
+
+
+@dataclass(frozen=True, slots=True)
+class OfflinePlan:
+    """The pending revisions' offline SQL, split by revision, and what parity's lint says of it."""
+
+    sql: str
+    by_revision: tuple[tuple[str, str], ...]
+    findings: tuple[Finding, ...]
+
+
+def split_by_revision(sql: str) -> list[tuple[str, str]]:
+    """``-- Running upgrade a -> b`` sections of Alembic's offline output as ``(b, sql)``."""
+    import re
+
+    parts = re.split(r"^-- Running upgrade (?:[\w, ]*) -> ([\w, ]+)\s*$", sql, flags=re.MULTILINE)
+    return [(parts[i].strip(), parts[i + 1].strip() + "\n") for i in range(1, len(parts) - 1, 2)]
+
+
+def lint_offline(
+    project: Project, alembic: AlembicProject, url: str, applied: Sequence[str], settings: object = None
+) -> OfflinePlan:
+    """Offline SQL of the pending revisions, linted with parity's rules, each finding naming the
+    revision file it comes from. Raises :class:`MigrationError` when offline generation fails
+    (a revision that needs a database, such as a data migration reading rows)."""
+    from dataclasses import replace
+
+    from parity import dialects
+    from parity.plan.lint import LintSettings, lint_sql
+
+    sql = offline_sql(alembic, url, applied)
+    dialect = dialects.get(url).name
+    lint_settings = settings if isinstance(settings, LintSettings) else LintSettings()
+    chunks = split_by_revision(sql)
+    findings: list[Finding] = []
+    for rid, chunk in chunks:
+        rev = alembic.revisions.get(rid)
+        shown = project.rel(rev.file) if rev is not None else rid
+        for f in lint_sql(chunk, dialect, transactional=True, settings=lint_settings):
+            findings.append(
+                replace(f, message=f"revision {rid} (offline SQL): {f.message}", file=shown, line=None)
+            )
+    return OfflinePlan(sql, tuple(chunks), tuple(findings))
