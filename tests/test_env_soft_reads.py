@@ -51,3 +51,26 @@ def test_a_placeholder_in_the_example_is_no_value_production_lacks(tmp_path: Pat
     assert sev["AWS_REGION"] == "error"
     # A placeholder does not excuse a read that raises.
     assert sev["SIGNING_KEY"] == "error"
+
+
+def test_a_key_compose_interpolates_is_not_stale(tmp_path: Path) -> None:
+    """full-stack-fastapi-template: ``.env.production`` is compose's ``--env-file``; its
+    POSTGRES_PASSWORD is read by compose (inside the backend's DATABASE_URL), never by the code."""
+    backend = tmp_path / "backend"
+    backend.mkdir()
+    (backend / "app.py").write_text('import os\nURL = os.environ["DATABASE_URL"]\n')
+    (backend / "Dockerfile").write_text('FROM python:3.12-slim\nCOPY . /app\nCMD ["python", "/app/app.py"]\n')
+    (tmp_path / "compose.yml").write_text(
+        "services:\n"
+        "  backend:\n"
+        "    build: ./backend\n"
+        "    environment:\n"
+        "      DATABASE_URL: postgresql://app:${POSTGRES_PASSWORD:?not set}@db:5432/app\n"
+    )
+    (tmp_path / ".env.example").write_text("DATABASE_URL=postgresql://app:pw@db/app\n")
+    (tmp_path / ".env.production").write_text("POSTGRES_PASSWORD=fake-password\nLEFTOVER_KEY=1\n")
+    out = run_cli("check", str(tmp_path), "--env", "production", "--format", "json").stdout
+    stale = {f["key"] for s in json.loads(out)["sections"] for f in s["findings"] if f["code"] == "ENV003"}
+    assert "POSTGRES_PASSWORD" not in stale
+    # A key nothing reads is still stale.
+    assert "LEFTOVER_KEY" in stale

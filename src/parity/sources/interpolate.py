@@ -144,3 +144,12 @@ def interpolate(text: str, env: Mapping[str, str]) -> Interpolation:
     if whole:
         out.whole = whole.group(1) or whole.group(2)
     return out
+
+
+_REFERENCE = re.compile(r"(?<!\$)\$(?:\{([_a-zA-Z][_a-zA-Z0-9]*)|([_a-zA-Z][_a-zA-Z0-9]*))")
+
+
+def variables_named(text: str) -> set[str]:
+    """Every variable ``text`` interpolates (``$X``, ``${X}``, ``${X:?e}``, nested operands too),
+    without evaluating it: for "which keys does this compose file read", not for values."""
+    return {a or b for a, b in _REFERENCE.findall(text)}

@@ -260,6 +260,9 @@ def _diff(
     known_keys: set[str],
     scan: ScanResult | None,
 ) -> EnvDiff:
+    # A key a compose file interpolates (``${POSTGRES_PASSWORD:?…}`` in a URL) is read by the
+    # runtime, not stale, though no code reads it.
+    known_keys = known_keys | _runtime_variables(project, environment)
     if choice.name == CODE:
         code = _code_reference(project, scan)
         return diff_env(
@@ -287,6 +290,21 @@ def _diff(
         defaulted=defaulted,
         nil_reads=defaulted.soft,
     )
+
+
+def _runtime_variables(project: Project, environment: str) -> set[str]:
+    """The variables the environment's compose files interpolate."""
+    from parity.sources.compose import compose_files, compose_homes
+    from parity.sources.interpolate import variables_named
+
+    out: set[str] = set()
+    for home in compose_homes(project):
+        for path in compose_files(project, environment, home):
+            try:
+                out |= variables_named(project.fs.read_text(path, errors="replace"))
+            except (OSError, ParityError):
+                continue
+    return out
 
 
 def run_sync_plan(
