@@ -168,3 +168,17 @@ def test_model_changes_alembic_covers_are_not_also_planned_by_parity(tmp_path: P
     assert applied_revisions(url) == ("r3",)
     assert not (root / "migrations").exists()
     assert not list(root.rglob("V0*.sql"))
+
+
+def test_a_revision_failing_half_way_on_mariadb_is_rolled_back_and_what_it_left_is_named(
+    tmp_path: Path, mysql_url: str
+) -> None:
+    root = _production(tmp_path / "app", mysql_url, failing=True)
+    before = _state(mysql_url)
+    proc = run_cli("migrate", "up", str(root), "--env", "production", "--yes")
+    assert proc.returncode != 0
+    assert "ran `alembic downgrade r1`" in proc.stdout
+    assert "left after the rollback: audit" in proc.stdout
+    assert applied_revisions(mysql_url) == ("r1",)
+    _, rows, columns = _state(mysql_url)
+    assert (rows, columns) == before[1:]
