@@ -25,6 +25,15 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("pg_url"))
 
 
+@pytest.fixture(params=["sqlite", "postgres", "mysql"])
+def any_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Also MariaDB, for the runs that succeed: its DDL commits statement by statement, so a
+    revision failing half way is not undone by ``alembic downgrade`` (see alembic_run)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'prod.db'}"
+    return str(request.getfixturevalue("pg_url" if request.param == "postgres" else "mysql_url"))
+
+
 def _production(root: Path, url: str, *, failing: bool = False) -> Path:
     """The project, and production at r1 (made by the app's Alembic) holding ``ROWS``."""
     write_project(root, url, failing=failing)
@@ -54,7 +63,8 @@ def _state(url: str) -> tuple[list[str], list[tuple[object, ...]], list[str]]:
     return tables, rows, columns
 
 
-def test_apply_runs_the_apps_alembic_to_head_and_keeps_old_rows(tmp_path: Path, url: str) -> None:
+def test_apply_runs_the_apps_alembic_to_head_and_keeps_old_rows(tmp_path: Path, any_url: str) -> None:
+    url = any_url
     root = _production(tmp_path / "app", url)
     _, rows_before, _ = _state(url)
     proc = run_cli("apply", str(root), "--env", "production", "--yes")
@@ -158,3 +168,17 @@ def test_model_changes_alembic_covers_are_not_also_planned_by_parity(tmp_path: P
     assert applied_revisions(url) == ("r3",)
     assert not (root / "migrations").exists()
     assert not list(root.rglob("V0*.sql"))
+
+
+def test_a_revision_failing_half_way_on_mariadb_is_rolled_back_and_what_it_left_is_named(
+    tmp_path: Path, mysql_url: str
+) -> None:
+    root = _production(tmp_path / "app", mysql_url, failing=True)
+    before = _state(mysql_url)
+    proc = run_cli("migrate", "up", str(root), "--env", "production", "--yes")
+    assert proc.returncode != 0
+    assert "ran `alembic downgrade r1`" in proc.stdout
+    assert "left after the rollback: audit" in proc.stdout
+    assert applied_revisions(mysql_url) == ("r1",)
+    _, rows, columns = _state(mysql_url)
+    assert (rows, columns) == before[1:]

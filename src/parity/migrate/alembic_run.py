@@ -129,14 +129,18 @@ def applied_revisions(url: str) -> tuple[str, ...] | None:
         rt.close()
 
 
-def _has_tables(url: str) -> bool:
+def _tables(url: str) -> set[str]:
     from parity.migrate.runtime import open_runtime
 
     rt = open_runtime(url, read_only=True)
     try:
-        return bool(rt.table_names())
+        return set(rt.table_names())
     finally:
         rt.close()
+
+
+def _has_tables(url: str) -> bool:
+    return bool(_tables(url))
 
 
 def offline_sql(alembic: AlembicProject, url: str, applied: Sequence[str]) -> str:
@@ -289,6 +293,18 @@ def upgrade(
             out.notes.append("rolled back: " + undo(alembic, url, before, bk, lock_timeout=lock_timeout))
             out.rolled_back = True
             out.after = applied_revisions(url) or ()
+            left = _tables(url) - set(tables) - {VERSION_TABLE}
+            if left:
+                # Where DDL commits statement by statement (MySQL/MariaDB), a revision that failed
+                # half way left what it made before the error, and no downgrade knows of it.
+                out.findings.append(
+                    _failure(
+                        f"left after the rollback: {', '.join(sorted(left))}, created by a revision that failed "
+                        "half way (this database's DDL is not transactional); old tables are as they were",
+                        environment,
+                        fix="drop what that revision created by hand, fix the revision, then rerun",
+                    )
+                )
         else:
             out.notes.append(
                 f"applied {len(pending)} Alembic revision(s) through the app's env.py: "
