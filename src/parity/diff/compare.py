@@ -235,8 +235,17 @@ def _compare_table(
         changes.append(options_change)
         options_change = None
 
-    cur_pk = tuple(key(c) for c in current.primary_key.columns) if current.primary_key else ()
-    des_pk = tuple(key(c) for c in desired.primary_key.columns) if desired.primary_key else ()
+    # A key's deferrability is part of it: PostgreSQL changes it only by dropping and adding the key.
+    cur_pk = (
+        (tuple(key(c) for c in current.primary_key.columns), current.primary_key.deferrable)
+        if current.primary_key
+        else ()
+    )
+    des_pk = (
+        (tuple(key(c) for c in desired.primary_key.columns), desired.primary_key.deferrable)
+        if desired.primary_key
+        else ()
+    )
     if cur_pk != des_pk:
         changes.append(AlterPrimaryKey(t, current.primary_key, desired.primary_key))
 
@@ -257,8 +266,8 @@ def _compare_table(
 
     # A constraint main redefines under the same name (a CHECK relaxed, a UNIQUE widened) cannot be
     # added beside the old one ("already exists"): the old one is replaced, which loses no data.
-    cur_uq = {tuple(key(c) for c in u.columns): u for u in current.uniques}
-    des_uq = {tuple(key(c) for c in u.columns): u for u in desired.uniques}
+    cur_uq = {(tuple(key(c) for c in u.columns), u.deferrable): u for u in current.uniques}
+    des_uq = {(tuple(key(c) for c in u.columns), u.deferrable): u for u in desired.uniques}
     gone_uq = {key(u.name): u for sig, u in cur_uq.items() if sig not in des_uq and u.name}
     for sig, u in des_uq.items():
         if sig not in cur_uq:
@@ -300,7 +309,11 @@ def _compare_table(
             if replaced_fk is not None:
                 fk_changes.append(DropForeignKey(t, replaced_fk))
             fk_changes.append(AddForeignKey(t, fk))
-        elif (old_fk.on_delete, old_fk.on_update) != (fk.on_delete, fk.on_update):
+        elif (old_fk.on_delete, old_fk.on_update, old_fk.deferrable) != (
+            fk.on_delete,
+            fk.on_update,
+            fk.deferrable,
+        ):
             fk_changes.append(DropForeignKey(t, old_fk))
             fk_changes.append(AddForeignKey(t, fk))
     only.extend(

@@ -107,10 +107,15 @@ def fast_column(
     return col
 
 
+#: ``deferrable`` on keys and foreign keys: None (checked at once, the default everywhere),
+#: ``"DEFERRABLE"`` or ``"DEFERRABLE INITIALLY DEFERRED"`` (PostgreSQL), the clause as SQL spells it.
+
+
 @dataclass(frozen=True, slots=True)
 class PrimaryKey:
     columns: tuple[str, ...]
     name: str | None = None
+    deferrable: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +175,7 @@ class ForeignKey:
     on_delete: str = "NO ACTION"
     on_update: str = "NO ACTION"
     ref_schema: str | None = None
+    deferrable: str | None = None
 
     @property
     def ref_label(self) -> str:
@@ -180,6 +186,7 @@ class ForeignKey:
 class UniqueConstraint:
     columns: tuple[str, ...]
     name: str | None = None
+    deferrable: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

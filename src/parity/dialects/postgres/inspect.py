@@ -63,7 +63,7 @@ SELECT cl.relname, con.conname, con.contype, pg_get_constraintdef(con.oid, true)
        CASE WHEN fcl.relnamespace <> cl.relnamespace THEN fns.nspname END,
        ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
              JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i),
-       con.confdeltype, con.confupdtype
+       con.confdeltype, con.confupdtype, con.condeferrable, con.condeferred
 FROM pg_constraint con
 JOIN pg_class cl ON cl.oid = con.conrelid
 LEFT JOIN pg_class fcl ON fcl.oid = con.confrelid
@@ -145,6 +145,14 @@ NOT_COMPARED_KINDS = (
     "composite types",
     "partitions",
 )
+
+
+_DEFERRABLE = {
+    (False, False): None,
+    (True, False): "DEFERRABLE",
+    (True, True): "DEFERRABLE INITIALLY DEFERRED",
+    (False, True): None,  # not a state the server allows; read as the default
+}
 
 
 def libpq_url(url: str) -> str:
@@ -236,13 +244,25 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     fks: dict[str, list[ForeignKey]] = defaultdict(list)
     uniques: dict[str, list[UniqueConstraint]] = defaultdict(list)
     checks: dict[str, list[CheckConstraint]] = defaultdict(list)
-    for tname, cname, ctype, definition, cols, ftable, fschema, fcols, on_del, on_upd in conn.execute(
-        Q_CONSTRAINTS, p
-    ).fetchall():
+    for (
+        tname,
+        cname,
+        ctype,
+        definition,
+        cols,
+        ftable,
+        fschema,
+        fcols,
+        on_del,
+        on_upd,
+        dfr,
+        dfd,
+    ) in conn.execute(Q_CONSTRAINTS, p).fetchall():
+        deferrable = _DEFERRABLE[(dfr, dfd)]
         if ctype == "p":
-            pks[tname] = PrimaryKey(tuple(cols), cname)
+            pks[tname] = PrimaryKey(tuple(cols), cname, deferrable)
         elif ctype == "u":
-            uniques[tname].append(UniqueConstraint(tuple(cols), cname))
+            uniques[tname].append(UniqueConstraint(tuple(cols), cname, deferrable))
         elif ctype == "c":
             checks[tname].append(CheckConstraint(normalize_check(definition), cname))
         elif ctype == "f":
@@ -255,6 +275,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
                     FK_ACTIONS.get(on_del, "NO ACTION"),
                     FK_ACTIONS.get(on_upd, "NO ACTION"),
                     fschema,
+                    deferrable,
                 )
             )
     indexes: dict[str, list[Index]] = defaultdict(list)
