@@ -41,6 +41,7 @@ from parity.model.changes import (
     DropUnique,
     PossibleRename,
     ProductionOnly,
+    SetComment,
     table_options,
 )
 from parity.model.schema import Column, ForeignKey, Index, Schema, Table, View
@@ -402,5 +403,14 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
         if k in cur_tr and " ".join(cur_tr[k].definition.split()) != " ".join(tr.definition.split())
     )
     only.extend(ProductionOnly("trigger", tr.table, tr.name) for k, tr in cur_tr.items() if k not in des_tr)
+
+    # Comments (PostgreSQL): main's text is set; one only production has is kept, like any object.
+    cur_cm = {(key(c.table), key(c.column) if c.column else None): c for c in current.comments}
+    des_cm = {(key(c.table), key(c.column) if c.column else None): c for c in desired.comments}
+    for ck, cm in des_cm.items():
+        old_cm = cur_cm.get(ck)
+        if old_cm is None or old_cm.text != cm.text:
+            changes.append(SetComment(cm, old_cm.text if old_cm else None))
+    only.extend(ProductionOnly("comment", c.table, c.target) for k, c in cur_cm.items() if k not in des_cm)
 
     return changes + only

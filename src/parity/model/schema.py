@@ -260,6 +260,19 @@ class Trigger:
 
 
 @dataclass(frozen=True, slots=True)
+class Comment:
+    """``COMMENT ON TABLE`` / ``COMMENT ON COLUMN`` (PostgreSQL): ``column`` None for the table's own."""
+
+    table: str
+    column: str | None
+    text: str
+
+    @property
+    def target(self) -> str:
+        return f"{self.table}.{self.column}" if self.column else self.table
+
+
+@dataclass(frozen=True, slots=True)
 class Schema:
     """A whole database schema (one PostgreSQL schema, one MySQL database, one SQLite file)."""
 
@@ -270,6 +283,7 @@ class Schema:
     sequences: tuple[Sequence, ...] = ()
     triggers: tuple[Trigger, ...] = ()
     name: str | None = None  # the PostgreSQL schema / MySQL database name
+    comments: tuple[Comment, ...] = ()  # PostgreSQL tables' and columns', sorted by target
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def table(self, name: str) -> Table | None:

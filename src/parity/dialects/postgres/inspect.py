@@ -19,6 +19,7 @@ from parity.errors import DatabaseError, DatabaseUnreachable
 from parity.model.schema import (
     CheckConstraint,
     Column,
+    Comment,
     EnumType,
     ForeignKey,
     Index,
@@ -117,6 +118,16 @@ FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
 WHERE NOT t.tgisinternal AND c.relnamespace = %(ns)s ORDER BY t.tgname
 """
 
+# Comments on the schema's tables and their columns (objsubid 0: the table's own).
+Q_COMMENTS = """
+SELECT c.relname, a.attname, ds.description
+FROM pg_description ds
+JOIN pg_class c ON c.oid = ds.objoid AND ds.classoid = 'pg_class'::regclass
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ds.objsubid AND ds.objsubid > 0
+WHERE c.relnamespace = %(ns)s AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+ORDER BY 1, 2 NULLS FIRST
+"""
+
 
 #: Objects of the schema parity does not model yet, counted so a re-diff can say "not compared"
 #: instead of "in sync". One query; extension members are left out (the extension owns them).
@@ -130,7 +141,7 @@ SELECT
   (SELECT count(*) FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
      WHERE c.relnamespace = %(ns)s AND con.contype = 'x'),
   (SELECT count(*) FROM pg_description ds JOIN pg_class c ON c.oid = ds.objoid AND ds.classoid = 'pg_class'::regclass
-     WHERE c.relnamespace = %(ns)s),
+     WHERE c.relnamespace = %(ns)s AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)),
   (SELECT count(*) FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
      WHERE t.typnamespace = %(ns)s AND t.typtype = 'c' AND c.relkind = 'c'),
   (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relispartition)
@@ -141,7 +152,7 @@ NOT_COMPARED_KINDS = (
     "row-level security policies",
     "tables with row-level security",
     "EXCLUDE constraints",
-    "comments",
+    "comments on views, sequences and indexes",
     "composite types",
     "partitions",
 )
@@ -309,13 +320,16 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         for n, typ, start, inc, owned in conn.execute(Q_SEQUENCES, p)
     )
     triggers = tuple(Trigger(n, t, d) for n, t, d in conn.execute(Q_TRIGGERS, p))
+    comments = tuple(Comment(t, c, text) for t, c, text in conn.execute(Q_COMMENTS, p))
     version = conn.execute("SHOW server_version_num").fetchone()
     meta = {"server_version_num": str(version[0])} if version else {}
     counts = conn.execute(Q_NOT_COMPARED, p).fetchone() or ()
     meta["not_compared"] = ", ".join(
         f"{n} {k}" for k, n in zip(NOT_COMPARED_KINDS, counts, strict=False) if n
     )
-    return Schema("postgres", tables, views, enums, sequences, triggers, name=ns_name, meta=meta)
+    return Schema(
+        "postgres", tables, views, enums, sequences, triggers, name=ns_name, meta=meta, comments=comments
+    )
 
 
 def _unquote(ident: str) -> str:

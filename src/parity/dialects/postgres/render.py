@@ -46,6 +46,7 @@ from parity.model.changes import (
     ProductionOnly,
     RenameColumn,
     Safety,
+    SetComment,
 )
 from parity.model.schema import Column, ForeignKey, Index, Schema, Table
 
@@ -396,6 +397,17 @@ def _(change: AlterTrigger, context: Schema | None = None) -> list[str]:
     ]
 
 
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@render.register
+def _(change: SetComment, context: Schema | None = None) -> list[str]:
+    cm = change.comment
+    target = f"COLUMN {q(cm.table)}.{q(cm.column)}" if cm.column else f"TABLE {q(cm.table)}"
+    return [f"COMMENT ON {target} IS {literal(cm.text)}"]
+
+
 @render.register
 def _(change: ProductionOnly, context: Schema | None = None) -> list[str]:
     return []  # kept: parity never drops what only production has
@@ -415,6 +427,8 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(Safety.FORBIDDEN, lock=AE, note="drops data; parity never drops")
         case AddTable() | AddEnum() | AddSequence() | AddView():
             return Impact(Safety.SAFE)
+        case SetComment():
+            return Impact(Safety.SAFE, lock="SHARE UPDATE EXCLUSIVE (brief)", note="metadata only")
         case AddEnumValue():
             return Impact(Safety.SAFE, note="cannot be undone; the new label is usable after commit")
         case AlterView() | DropView() | RenameColumn():
