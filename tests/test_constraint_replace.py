@@ -94,8 +94,8 @@ def test_generated_expression_change_is_refused_before_17_not_rendered_to_fail(p
 
 @pytest.mark.postgres
 def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: str) -> None:
-    """Domains, functions, policies, EXCLUDE constraints and comments are outside the model: the
-    inspection counts them so the report says "not compared: …" rather than "in sync"."""
+    """Domains, functions, policies, EXCLUDE constraints and comments on views are outside the model:
+    the inspection counts them so the report says "not compared: …" rather than "in sync"."""
     url, empty = pg_schemas(pg_url, "nc", "empty")
     execute(
         url,
@@ -103,6 +103,8 @@ def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: st
             "CREATE DOMAIN positive AS integer CHECK (VALUE > 0)",
             "CREATE TABLE slots (n integer, EXCLUDE USING btree (n WITH =))",
             "COMMENT ON TABLE slots IS 'booked slots'",
+            "CREATE VIEW free_slots AS SELECT n FROM slots",
+            "COMMENT ON VIEW free_slots IS 'open ones'",
             "CREATE FUNCTION one() RETURNS integer LANGUAGE sql AS 'SELECT 1'",
             "ALTER TABLE slots ENABLE ROW LEVEL SECURITY",
             "CREATE POLICY everyone ON slots USING (true)",
@@ -110,8 +112,15 @@ def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: st
     )
     meta = dialects.get(url).inspect(url).meta
     text = meta["not_compared"]
-    for kind in ("1 domains", "1 functions", "1 row-level security policies", "1 EXCLUDE", "1 comments"):
+    for kind in (
+        "1 domains",
+        "1 functions",
+        "1 row-level security policies",
+        "1 EXCLUDE",
+        "1 comments on views",
+    ):
         assert kind in text, text
+    assert "2 comments" not in text, text  # the table's comment is modelled, so not counted
     assert dialects.get(empty).inspect(empty).meta["not_compared"] == ""
 
 

@@ -38,6 +38,7 @@ from parity.model.changes import (
     PossibleRename,
     ProductionOnly,
     RenameColumn,
+    SetComment,
 )
 from parity.model.schema import EnumType, Schema, Table
 
@@ -160,6 +161,11 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return replace(schema, triggers=(*schema.triggers, tr))
         case AlterTrigger(current=old_tr, desired=new_tr):
             return replace(schema, triggers=tuple(new_tr if t == old_tr else t for t in schema.triggers))
+        case SetComment(comment=cm):
+            kept = tuple(c for c in schema.comments if (c.table, c.column) != (cm.table, cm.column))
+            return replace(
+                schema, comments=tuple(sorted((*kept, cm), key=lambda c: (c.table, c.column or "")))
+            )
     raise TypeError(f"apply_change: unknown change {type(change).__name__}")
 
 

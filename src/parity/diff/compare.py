@@ -41,6 +41,7 @@ from parity.model.changes import (
     DropUnique,
     PossibleRename,
     ProductionOnly,
+    SetComment,
     table_options,
 )
 from parity.model.schema import Column, ForeignKey, Index, Schema, Table, View
@@ -235,8 +236,17 @@ def _compare_table(
         changes.append(options_change)
         options_change = None
 
-    cur_pk = tuple(key(c) for c in current.primary_key.columns) if current.primary_key else ()
-    des_pk = tuple(key(c) for c in desired.primary_key.columns) if desired.primary_key else ()
+    # A key's deferrability is part of it: PostgreSQL changes it only by dropping and adding the key.
+    cur_pk = (
+        (tuple(key(c) for c in current.primary_key.columns), current.primary_key.deferrable)
+        if current.primary_key
+        else ()
+    )
+    des_pk = (
+        (tuple(key(c) for c in desired.primary_key.columns), desired.primary_key.deferrable)
+        if desired.primary_key
+        else ()
+    )
     if cur_pk != des_pk:
         changes.append(AlterPrimaryKey(t, current.primary_key, desired.primary_key))
 
@@ -257,8 +267,8 @@ def _compare_table(
 
     # A constraint main redefines under the same name (a CHECK relaxed, a UNIQUE widened) cannot be
     # added beside the old one ("already exists"): the old one is replaced, which loses no data.
-    cur_uq = {tuple(key(c) for c in u.columns): u for u in current.uniques}
-    des_uq = {tuple(key(c) for c in u.columns): u for u in desired.uniques}
+    cur_uq = {(tuple(key(c) for c in u.columns), u.deferrable): u for u in current.uniques}
+    des_uq = {(tuple(key(c) for c in u.columns), u.deferrable): u for u in desired.uniques}
     gone_uq = {key(u.name): u for sig, u in cur_uq.items() if sig not in des_uq and u.name}
     for sig, u in des_uq.items():
         if sig not in cur_uq:
@@ -300,7 +310,11 @@ def _compare_table(
             if replaced_fk is not None:
                 fk_changes.append(DropForeignKey(t, replaced_fk))
             fk_changes.append(AddForeignKey(t, fk))
-        elif (old_fk.on_delete, old_fk.on_update) != (fk.on_delete, fk.on_update):
+        elif (old_fk.on_delete, old_fk.on_update, old_fk.deferrable) != (
+            fk.on_delete,
+            fk.on_update,
+            fk.deferrable,
+        ):
             fk_changes.append(DropForeignKey(t, old_fk))
             fk_changes.append(AddForeignKey(t, fk))
     only.extend(
@@ -389,5 +403,14 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
         if k in cur_tr and " ".join(cur_tr[k].definition.split()) != " ".join(tr.definition.split())
     )
     only.extend(ProductionOnly("trigger", tr.table, tr.name) for k, tr in cur_tr.items() if k not in des_tr)
+
+    # Comments (PostgreSQL): main's text is set; one only production has is kept, like any object.
+    cur_cm = {(key(c.table), key(c.column) if c.column else None): c for c in current.comments}
+    des_cm = {(key(c.table), key(c.column) if c.column else None): c for c in desired.comments}
+    for ck, cm in des_cm.items():
+        old_cm = cur_cm.get(ck)
+        if old_cm is None or old_cm.text != cm.text:
+            changes.append(SetComment(cm, old_cm.text if old_cm else None))
+    only.extend(ProductionOnly("comment", c.table, c.target) for k, c in cur_cm.items() if k not in des_cm)
 
     return changes + only

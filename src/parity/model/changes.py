@@ -17,6 +17,7 @@ from typing import ClassVar
 from parity.model.schema import (
     CheckConstraint,
     Column,
+    Comment,
     EnumType,
     ForeignKey,
     Index,
@@ -496,11 +497,33 @@ class AlterTrigger(Change):
 
 
 @dataclass(frozen=True, slots=True)
+class SetComment(Change):
+    """A table's or column's comment set (or changed) to main's text; only metadata changes."""
+
+    kind: ClassVar[str] = "set_comment"
+    comment: Comment
+    previous: str | None = None
+
+    @property
+    def table_name(self) -> str:
+        return self.comment.table
+
+    @property
+    def object_name(self) -> str:
+        return self.comment.target
+
+    def reverse(self) -> Change | None:
+        if self.previous is None:
+            return None
+        return SetComment(replace(self.comment, text=self.previous), self.comment.text)
+
+
+@dataclass(frozen=True, slots=True)
 class ProductionOnly(Change):
     """An object the live database has and the declared schema lacks: drift, kept, never dropped.
 
     ``object_kind`` is one of ``table column index foreign_key unique check view enum
-    sequence trigger``; ``table`` is the owning table (None for schema-level objects) and
+    sequence trigger comment``; ``table`` is the owning table (None for schema-level objects) and
     ``name`` the object's own name.
     """
 
@@ -542,6 +565,8 @@ CHANGE_TYPES: tuple[type[Change], ...] = (
     AddEnumValue,
     AddSequence,
     AddTrigger,
+    AlterTrigger,
+    SetComment,
     ProductionOnly,
 )
 

@@ -107,10 +107,15 @@ def fast_column(
     return col
 
 
+#: ``deferrable`` on keys and foreign keys: None (checked at once, the default everywhere),
+#: ``"DEFERRABLE"`` or ``"DEFERRABLE INITIALLY DEFERRED"`` (PostgreSQL), the clause as SQL spells it.
+
+
 @dataclass(frozen=True, slots=True)
 class PrimaryKey:
     columns: tuple[str, ...]
     name: str | None = None
+    deferrable: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +175,7 @@ class ForeignKey:
     on_delete: str = "NO ACTION"
     on_update: str = "NO ACTION"
     ref_schema: str | None = None
+    deferrable: str | None = None
 
     @property
     def ref_label(self) -> str:
@@ -180,6 +186,7 @@ class ForeignKey:
 class UniqueConstraint:
     columns: tuple[str, ...]
     name: str | None = None
+    deferrable: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +260,19 @@ class Trigger:
 
 
 @dataclass(frozen=True, slots=True)
+class Comment:
+    """``COMMENT ON TABLE`` / ``COMMENT ON COLUMN`` (PostgreSQL): ``column`` None for the table's own."""
+
+    table: str
+    column: str | None
+    text: str
+
+    @property
+    def target(self) -> str:
+        return f"{self.table}.{self.column}" if self.column else self.table
+
+
+@dataclass(frozen=True, slots=True)
 class Schema:
     """A whole database schema (one PostgreSQL schema, one MySQL database, one SQLite file)."""
 
@@ -263,6 +283,7 @@ class Schema:
     sequences: tuple[Sequence, ...] = ()
     triggers: tuple[Trigger, ...] = ()
     name: str | None = None  # the PostgreSQL schema / MySQL database name
+    comments: tuple[Comment, ...] = ()  # PostgreSQL tables' and columns', sorted by target
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def table(self, name: str) -> Table | None:

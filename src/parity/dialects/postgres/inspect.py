@@ -19,6 +19,7 @@ from parity.errors import DatabaseError, DatabaseUnreachable
 from parity.model.schema import (
     CheckConstraint,
     Column,
+    Comment,
     EnumType,
     ForeignKey,
     Index,
@@ -63,7 +64,7 @@ SELECT cl.relname, con.conname, con.contype, pg_get_constraintdef(con.oid, true)
        CASE WHEN fcl.relnamespace <> cl.relnamespace THEN fns.nspname END,
        ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
              JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i),
-       con.confdeltype, con.confupdtype
+       con.confdeltype, con.confupdtype, con.condeferrable, con.condeferred
 FROM pg_constraint con
 JOIN pg_class cl ON cl.oid = con.conrelid
 LEFT JOIN pg_class fcl ON fcl.oid = con.confrelid
@@ -117,6 +118,16 @@ FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
 WHERE NOT t.tgisinternal AND c.relnamespace = %(ns)s ORDER BY t.tgname
 """
 
+# Comments on the schema's tables and their columns (objsubid 0: the table's own).
+Q_COMMENTS = """
+SELECT c.relname, a.attname, ds.description
+FROM pg_description ds
+JOIN pg_class c ON c.oid = ds.objoid AND ds.classoid = 'pg_class'::regclass
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ds.objsubid AND ds.objsubid > 0
+WHERE c.relnamespace = %(ns)s AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+ORDER BY 1, 2 NULLS FIRST
+"""
+
 
 #: Objects of the schema parity does not model yet, counted so a re-diff can say "not compared"
 #: instead of "in sync". One query; extension members are left out (the extension owns them).
@@ -130,7 +141,7 @@ SELECT
   (SELECT count(*) FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
      WHERE c.relnamespace = %(ns)s AND con.contype = 'x'),
   (SELECT count(*) FROM pg_description ds JOIN pg_class c ON c.oid = ds.objoid AND ds.classoid = 'pg_class'::regclass
-     WHERE c.relnamespace = %(ns)s),
+     WHERE c.relnamespace = %(ns)s AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)),
   (SELECT count(*) FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
      WHERE t.typnamespace = %(ns)s AND t.typtype = 'c' AND c.relkind = 'c'),
   (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relispartition)
@@ -141,10 +152,18 @@ NOT_COMPARED_KINDS = (
     "row-level security policies",
     "tables with row-level security",
     "EXCLUDE constraints",
-    "comments",
+    "comments on views, sequences and indexes",
     "composite types",
     "partitions",
 )
+
+
+_DEFERRABLE = {
+    (False, False): None,
+    (True, False): "DEFERRABLE",
+    (True, True): "DEFERRABLE INITIALLY DEFERRED",
+    (False, True): None,  # not a state the server allows; read as the default
+}
 
 
 def libpq_url(url: str) -> str:
@@ -236,13 +255,25 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     fks: dict[str, list[ForeignKey]] = defaultdict(list)
     uniques: dict[str, list[UniqueConstraint]] = defaultdict(list)
     checks: dict[str, list[CheckConstraint]] = defaultdict(list)
-    for tname, cname, ctype, definition, cols, ftable, fschema, fcols, on_del, on_upd in conn.execute(
-        Q_CONSTRAINTS, p
-    ).fetchall():
+    for (
+        tname,
+        cname,
+        ctype,
+        definition,
+        cols,
+        ftable,
+        fschema,
+        fcols,
+        on_del,
+        on_upd,
+        dfr,
+        dfd,
+    ) in conn.execute(Q_CONSTRAINTS, p).fetchall():
+        deferrable = _DEFERRABLE[(dfr, dfd)]
         if ctype == "p":
-            pks[tname] = PrimaryKey(tuple(cols), cname)
+            pks[tname] = PrimaryKey(tuple(cols), cname, deferrable)
         elif ctype == "u":
-            uniques[tname].append(UniqueConstraint(tuple(cols), cname))
+            uniques[tname].append(UniqueConstraint(tuple(cols), cname, deferrable))
         elif ctype == "c":
             checks[tname].append(CheckConstraint(normalize_check(definition), cname))
         elif ctype == "f":
@@ -255,6 +286,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
                     FK_ACTIONS.get(on_del, "NO ACTION"),
                     FK_ACTIONS.get(on_upd, "NO ACTION"),
                     fschema,
+                    deferrable,
                 )
             )
     indexes: dict[str, list[Index]] = defaultdict(list)
@@ -288,13 +320,16 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         for n, typ, start, inc, owned in conn.execute(Q_SEQUENCES, p)
     )
     triggers = tuple(Trigger(n, t, d) for n, t, d in conn.execute(Q_TRIGGERS, p))
+    comments = tuple(Comment(t, c, text) for t, c, text in conn.execute(Q_COMMENTS, p))
     version = conn.execute("SHOW server_version_num").fetchone()
     meta = {"server_version_num": str(version[0])} if version else {}
     counts = conn.execute(Q_NOT_COMPARED, p).fetchone() or ()
     meta["not_compared"] = ", ".join(
         f"{n} {k}" for k, n in zip(NOT_COMPARED_KINDS, counts, strict=False) if n
     )
-    return Schema("postgres", tables, views, enums, sequences, triggers, name=ns_name, meta=meta)
+    return Schema(
+        "postgres", tables, views, enums, sequences, triggers, name=ns_name, meta=meta, comments=comments
+    )
 
 
 def _unquote(ident: str) -> str:

@@ -46,6 +46,7 @@ from parity.model.changes import (
     ProductionOnly,
     RenameColumn,
     Safety,
+    SetComment,
 )
 from parity.model.schema import Column, ForeignKey, Index, Schema, Table
 
@@ -99,20 +100,28 @@ def ref_sql(fk: ForeignKey) -> str:
     return f"{q(fk.ref_schema)}.{q(fk.ref_table)}" if fk.ref_schema else q(fk.ref_table)
 
 
+def deferrable_sql(deferrable: str | None) -> str:
+    """`` DEFERRABLE …`` after a key or foreign key, or nothing for the default (checked at once)."""
+    return f" {deferrable}" if deferrable else ""
+
+
 def fk_sql(fk: ForeignKey) -> str:
     text = f"{_named(fk.name)}FOREIGN KEY ({_cols(fk.columns)}) REFERENCES {ref_sql(fk)} ({_cols(fk.ref_columns)})"
     if fk.on_delete != "NO ACTION":
         text += f" ON DELETE {fk.on_delete}"
     if fk.on_update != "NO ACTION":
         text += f" ON UPDATE {fk.on_update}"
-    return text
+    return text + deferrable_sql(fk.deferrable)
 
 
 def create_table_sql(table: Table) -> str:
     items = [column_sql(c) for c in table.columns]
     if table.primary_key:
-        items.append(f"{_named(table.primary_key.name)}PRIMARY KEY ({_cols(table.primary_key.columns)})")
-    items.extend(f"{_named(u.name)}UNIQUE ({_cols(u.columns)})" for u in table.uniques)
+        pk = table.primary_key
+        items.append(f"{_named(pk.name)}PRIMARY KEY ({_cols(pk.columns)}){deferrable_sql(pk.deferrable)}")
+    items.extend(
+        f"{_named(u.name)}UNIQUE ({_cols(u.columns)}){deferrable_sql(u.deferrable)}" for u in table.uniques
+    )
     items.extend(f"{_named(c.name)}{check_sql(c.expression)}" for c in table.checks)
     items.extend(fk_sql(fk) for fk in table.foreign_keys)
     return f"CREATE TABLE {q(table.name)} (\n    " + ",\n    ".join(items) + "\n)"
@@ -279,6 +288,7 @@ def _(change: AlterPrimaryKey, context: Schema | None = None) -> list[str]:
     if change.desired is not None:
         out.append(
             f"ALTER TABLE {q(change.table)} ADD {_named(change.desired.name)}PRIMARY KEY ({_cols(change.desired.columns)})"
+            + deferrable_sql(change.desired.deferrable)
         )
     return out
 
@@ -309,6 +319,7 @@ def _(change: DropForeignKey, context: Schema | None = None) -> list[str]:
 def _(change: AddUnique, context: Schema | None = None) -> list[str]:
     return [
         f"ALTER TABLE {q(change.table)} ADD {_named(change.unique.name)}UNIQUE ({_cols(change.unique.columns)})"
+        + deferrable_sql(change.unique.deferrable)
     ]
 
 
@@ -386,6 +397,17 @@ def _(change: AlterTrigger, context: Schema | None = None) -> list[str]:
     ]
 
 
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@render.register
+def _(change: SetComment, context: Schema | None = None) -> list[str]:
+    cm = change.comment
+    target = f"COLUMN {q(cm.table)}.{q(cm.column)}" if cm.column else f"TABLE {q(cm.table)}"
+    return [f"COMMENT ON {target} IS {literal(cm.text)}"]
+
+
 @render.register
 def _(change: ProductionOnly, context: Schema | None = None) -> list[str]:
     return []  # kept: parity never drops what only production has
@@ -405,6 +427,8 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(Safety.FORBIDDEN, lock=AE, note="drops data; parity never drops")
         case AddTable() | AddEnum() | AddSequence() | AddView():
             return Impact(Safety.SAFE)
+        case SetComment():
+            return Impact(Safety.SAFE, lock="SHARE UPDATE EXCLUSIVE (brief)", note="metadata only")
         case AddEnumValue():
             return Impact(Safety.SAFE, note="cannot be undone; the new label is usable after commit")
         case AlterView() | DropView() | RenameColumn():

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from parity.dialects.postgres.diff import check_sql
-from parity.dialects.postgres.render import ref_sql
+from parity.dialects.postgres.render import deferrable_sql, ref_sql
 from parity.errors import DatabaseError
 from parity.migrate import runtime as base
 from parity.model.changes import AddCheck, AddForeignKey, AddIndex, AlterColumn, Change, DropIndex
@@ -251,7 +251,7 @@ def safe_steps(change: Change, context: Schema | None, render: Render) -> list[S
             )
             add = (
                 f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} FOREIGN KEY ({', '.join(_q(c) for c in fk.columns)}) "
-                f"REFERENCES {ref_sql(fk)}{ref}{actions} NOT VALID"
+                f"REFERENCES {ref_sql(fk)}{ref}{actions}{deferrable_sql(fk.deferrable)} NOT VALID"
             )
             drop = f"ALTER TABLE {_q(table)} DROP CONSTRAINT IF EXISTS {_q(name)}"
             return [
