@@ -22,7 +22,6 @@ from pathlib import Path
 from parity.config import LintConfig
 from parity.errors import FileRefused, ParityError
 from parity.model.findings import Finding, Severity
-from parity.plan import lint_generic, lint_postgres
 from parity.plan.lint_rules import RULES, Hit, Rule
 from parity.safefs import DEFAULT_MAX_FILE_BYTES, Repo, within
 
@@ -94,9 +93,14 @@ def lint_sql(
     settings = settings or LintSettings()
     if transactional is None:
         transactional = not any(line.strip().lower() == _TRANSACTION_DIRECTIVE for line in sql.splitlines())
+    # The parsers load only for the dialect at hand (pglast or sqlglot: each is a large import).
     if dialect == "postgres":
+        from parity.plan import lint_postgres
+
         raw = lint_postgres.check(sql, transactional, settings.pg_version)
     else:
+        from parity.plan import lint_generic
+
         raw = lint_generic.check(sql, dialect, transactional)
     hits = [h for h in raw if not RULES[h.rule].dialects or dialect in RULES[h.rule].dialects]
     ignored_file, ignored_at = _suppressions(sql)
