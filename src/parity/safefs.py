@@ -224,9 +224,29 @@ def _real(root: str) -> str:
     return os.path.realpath(root)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=8192)
+def _folder_real(root: str, rel_dir: str) -> str | None:
+    """The real path of the folder ``rel_dir`` below the real ``root``, or None when it leads out.
+
+    Built from the parent's (cached) real path and one ``lstat`` of the last part: a scan meets
+    every folder of a tree, and ``realpath`` would ``lstat`` each part of each one again."""
+    parent, _, name = rel_dir.rpartition("/")
+    base = _folder_real(root, parent) if parent else root
+    if base is None:
+        return None
+    path = f"{base}/{name}"
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return path  # missing or unreadable: the open below fails and says why
+    if stat.S_ISLNK(st.st_mode):
+        path = os.path.realpath(path)
+        return path if within(path, root) else None
+    return path
+
+
 def _folder_inside(root: str, rel_dir: str) -> bool:
-    return within(os.path.realpath(os.path.join(root, rel_dir)), root)
+    return _folder_real(root, rel_dir.strip("/")) is not None
 
 
 def open_beneath(root: str, rel: str) -> tuple[int, os.stat_result]:
@@ -266,6 +286,29 @@ def open_beneath(root: str, rel: str) -> tuple[int, os.stat_result]:
         os.close(fd)
         raise FileRefused("changed while being read; not read", file=rel, reason="special")
     return fd, st
+
+
+def open_listed(root: str, rel: str) -> tuple[int, os.stat_result]:
+    """:func:`open_beneath` for a path taken from a listing of the tree — a folder walk that saw
+    the entry as a regular file or a link, or git's list, which holds nothing else — so it can be
+    opened without an ``lstat`` first: one ``open`` and one ``fstat`` for a plain file. A link
+    fails the ``O_NOFOLLOW`` open and, like anything that is not a regular file, goes the careful
+    way through :func:`open_beneath`, which resolves and refuses it as usual."""
+    real_root = _real(root)
+    rel_dir = rel.rpartition("/")[0]
+    if rel.startswith("/") or ".." in rel.split("/") or (rel_dir and not _folder_inside(real_root, rel_dir)):
+        raise FileRefused("is outside the repository; not read", file=rel, reason="outside")
+    try:
+        fd = os.open(f"{real_root}/{rel}", _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK):
+            return open_beneath(root, rel)
+        raise
+    st = os.fstat(fd)
+    if stat.S_ISREG(st.st_mode):
+        return fd, st
+    os.close(fd)
+    return open_beneath(root, rel)
 
 
 def private_dir(path: Path) -> Path:

@@ -39,6 +39,10 @@ _EXT = {
 }  # fmt: skip
 
 
+# The language the walk gives a source-named entry that is neither a file nor a link (a FIFO, a socket,
+# a device): the scanner notes it without opening it.
+SPECIAL = "special"
+
 _GENERATED = (".min.js", ".bundle.js", ".d.ts")
 # Declarations of the env's keys (``interface ProcessEnv``, Vite's ``ImportMetaEnv``) are written by
 # hand in these, unlike other ``.d.ts`` files (parity.code.js_schema reads them).
@@ -203,7 +207,9 @@ def _list_folder(
             continue
         rel = rel_dir + name
         if not any(r.match(rel[len(base) :]) for base, r in rules):
-            files.append((rel, lang))
+            # d_type from the listing: no stat. The scanner opens files and links without one.
+            plain = e.is_file(follow_symlinks=False) or e.is_symlink()
+            files.append((rel, lang if plain else SPECIAL))
     return files, subdirs, ignores
 
 

@@ -13,6 +13,7 @@ are few and lexically distinctive once comments and strings are out of the way.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterator
 
@@ -29,7 +30,8 @@ _C_TOKENS = re.compile(
 _HASH_TOKENS = re.compile(r"#[^\n]*|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'", re.S)
 _PHP_TOKENS = re.compile(r"//[^\n]*|#[^\n]*|/\*.*?\*/|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'", re.S)
 # Shell: a comment starts at a word boundary; "$#" and "${#X}" are not comments.
-_SHELL_TOKENS = re.compile(r"(?:(?<=\s)|^)#[^\n]*|'[^']*'", re.S | re.M)
+# The lookahead lets the engine skip to the next "#" or "'" instead of trying both branches everywhere.
+_SHELL_TOKENS = re.compile(r"(?=[#'])(?:(?<![^\s])#[^\n]*|'[^']*')", re.S)
 _INTERP = re.compile(r"\$\{[^`}]*\}")
 
 
@@ -58,7 +60,23 @@ def _mask_token(m: re.Match[str]) -> str:
 
 def mask(text: str, tokens: re.Pattern[str]) -> str:
     """Blank comments and string interiors, keeping length and newlines (see module docstring)."""
-    return tokens.sub(_mask_token, text)
+    # One pass building the pieces: the one-line tokens (nearly all) are filled inline, without the
+    # call per token that ``sub`` with a function makes.
+    out: list[str] = []
+    pos = 0
+    for m in tokens.finditer(text):
+        a, b = m.span()
+        out.append(text[pos:a])
+        pos = b
+        first = text[a]
+        if "\n" in text[a:b] or (first == "`" and "${" in text[a:b]):
+            out.append(_mask_token(m))
+        elif first in "\"'`" and b - a >= 2:
+            out.append(first + MASK * (b - a - 2) + text[b - 1])
+        else:
+            out.append(" " * (b - a))
+    out.append(text[pos:])
+    return "".join(out)
 
 
 class _Lines:
@@ -153,13 +171,33 @@ SHELL_RULES = _rules(
 )
 
 _IDENT_BEFORE = re.compile(r"(?<![\w.])[A-Za-z_]\w*$")
-_SHELL_LOCAL = re.compile(
-    r"^\s*(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)*)?(?P<n>[A-Za-z_]\w*)=|"
-    r"\bread\s+(?:-\w+\s+)*(?P<r>[A-Za-z_]\w*)|\bfor\s+(?P<f>[A-Za-z_]\w*)\s+in\b",
-    re.M,
+# Names a script sets itself: assigned, ``read`` into, or a ``for`` loop's variable. Three patterns,
+# not one alternation: each then starts with something the engine can search for.
+_SHELL_LOCAL = (
+    re.compile(r"^\s*(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)*)?([A-Za-z_]\w*)=", re.M),
+    re.compile(r"\bread\s+(?:-\w+\s+)*([A-Za-z_]\w*)"),
+    re.compile(r"\bfor\s+([A-Za-z_]\w*)\s+in\b"),
 )
 _DOCKER_DECL = re.compile(r"^\s*(?:ARG|ENV)\s+(?P<n>[A-Za-z_]\w*)", re.M | re.I)
-_GO_OS_ALIAS = re.compile(r"(?:^|[\s(])(?P<a>[A-Za-z_]\w*)?\s*\"os\"", re.M)
+_GO_OS_ALIAS = re.compile(r"(?:^|[\s(])(?P<a>[A-Za-z_]\w*)?\s*\Z")
+
+
+def _go_os_aliases(text: str) -> set[str]:
+    """The names a Go file imports package ``os`` under (``import "os"``, ``sys "os"`` in a block).
+
+    Found from each ``"os"`` back to the start of its line: a regex tried at every blank of the
+    file cost more than the rest of the Go extraction."""
+    out: set[str] = set()
+    i = text.find('"os"')
+    while i != -1:
+        m = _GO_OS_ALIAS.search(text[text.rfind("\n", 0, i) + 1 : i])
+        if m:
+            out.add(m["a"] or "os")
+        i = text.find('"os"', i + 4)
+    if "import" in out:  # ``import "os"``: the plain name
+        out.discard("import")
+        out.add("os")
+    return out
 
 
 def _default_text(masked_default: str, start: int, original: str) -> str:
@@ -272,9 +310,7 @@ def js_references(text: str) -> list[RawRef]:
 
 def go_references(text: str) -> list[RawRef]:
     masked = mask(text, _C_TOKENS)
-    aliases = {m["a"] or "os" for m in _GO_OS_ALIAS.finditer(text)} - {"import"}
-    if re.search(r"\bimport\s+\"os\"", text):
-        aliases.add("os")
+    aliases = _go_os_aliases(text)
     refs = [*run_rules(text, masked, GO_RULES, os_names=aliases or {"os"}), *_sdk(text, masked)]
     helpers = _go_helpers(masked)
     if not helpers:
@@ -297,6 +333,8 @@ def go_references(text: str) -> list[RawRef]:
 
 
 _GO_FUNC = re.compile(r"^func\s+(?P<name>[A-Za-z_]\w*)\((?P<params>[^)]*)\)[^{\n]*\{", re.M)
+_GO_NAMED_READ = re.compile(r"\.(?:Getenv|LookupEnv)\(\s*(?P<p>[A-Za-z_]\w*)\s*\)")
+_BRACES = re.compile(r"[{}]")
 _GO_FAILS = re.compile(r"\bpanic\(|\blog\.Fatal|\bos\.Exit\(|\.Fatal\w*\(")
 
 
@@ -324,22 +362,28 @@ def _go_helpers(masked: str) -> list[tuple[str, int, bool, int, int]]:
     """``(name, key parameter index, fails when unset, body start, body end)`` of the functions
     whose parameter is the key of an ``os.Getenv``/``os.LookupEnv`` in their body
     (``func mustMapEnv(target *string, key string) { v := os.Getenv(key); if v == "" { panic(…) } }``)."""
-    out = []
-    for m in _GO_FUNC.finditer(masked):
+    out: list[tuple[str, int, bool, int, int]] = []
+    # A helper reads a key it is given: without a read of a plain name there is none to look for.
+    reads = [r.start() for r in _GO_NAMED_READ.finditer(masked)]
+    if not reads:
+        return out
+    funcs = list(_GO_FUNC.finditer(masked))
+    for m, following in zip(funcs, [*funcs[1:], None], strict=True):
+        # Top-level functions start in column 0 (gofmt): a body ends before the next one begins.
+        i = bisect.bisect_left(reads, m.end())
+        if i == len(reads) or (following is not None and reads[i] >= following.start()):
+            continue
         depth, end = 1, None
-        for i in range(m.end(), len(masked)):
-            if masked[i] == "{":
-                depth += 1
-            elif masked[i] == "}":
-                depth -= 1
-                if depth == 0:
-                    end = i
-                    break
+        for b in _BRACES.finditer(masked, m.end()):
+            depth += 1 if b.group() == "{" else -1
+            if depth == 0:
+                end = b.start()
+                break
         if end is None:
             continue
         body = masked[m.end() : end]
         params = [p.strip().split()[0] for p in m["params"].split(",") if p.strip()]
-        read = re.search(r"\.(?:Getenv|LookupEnv)\(\s*(?P<p>[A-Za-z_]\w*)\s*\)", body)
+        read = _GO_NAMED_READ.search(body)
         if read and read["p"] in params:
             out.append((m["name"], params.index(read["p"]), bool(_GO_FAILS.search(body)), m.start(), end))
     return out
@@ -373,7 +417,7 @@ def _shell_like(text: str, local: set[str]) -> list[RawRef]:
 
 
 def shell_references(text: str) -> list[RawRef]:
-    local = {m["n"] or m["r"] or m["f"] for m in _SHELL_LOCAL.finditer(text)}
+    local = {m[1] for p in _SHELL_LOCAL for m in p.finditer(text)}
     return _shell_like(text, local)
 
 

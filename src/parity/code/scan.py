@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import ahocorasick_rs
 
 from parity.code.context import BUILD, SERVICE, context_of, dockerfile_runtime_lines, runtime_mentions
-from parity.code.files import Ignores, git_source_files, source_files, split_tree, walk_tree
+from parity.code.files import SPECIAL, Ignores, git_source_files, source_files, split_tree, walk_tree
 from parity.code.refs import (
     DEFAULT_FLAG_PATTERNS,
     RawRef,
@@ -41,7 +41,7 @@ from parity.code.refs import (
     is_flag_name,
 )
 from parity.errors import FileRefused, ParityError
-from parity.safefs import open_beneath
+from parity.safefs import open_listed
 
 if TYPE_CHECKING:
     from parity.model.condition import Condition
@@ -92,8 +92,9 @@ def read_source(
     """``(text, None)`` when the file deserves extraction, ``(None, note)`` when skipped with a reason,
     ``(None, None)`` when the prefilter rules it out (nothing to say)."""
     try:
-        # Through safefs: a link out of the repository, a FIFO or a device is never opened.
-        fd, st = open_beneath(root, rel)
+        # Through safefs: a link out of the repository, a FIFO or a device is never opened. ``rel``
+        # comes from a listing of the tree (the walk or git's), which lets the plain case skip a stat.
+        fd, st = open_listed(root, rel)
     except FileRefused as exc:
         if exc.reason == "directory":
             return None, None  # a symlink to a folder: folders are never followed
@@ -148,6 +149,8 @@ def extract(text: str, language: str) -> list[RawRef]:
 
 
 def scan_file(root: str, rel: str, language: str) -> FileResult:
+    if language == SPECIAL:  # the walk saw a FIFO, socket or device: never opened
+        return rel, language, [], "skipped: not a regular file"
     text, note = read_source(root, rel, language)
     if text is None:
         return rel, language, [], note
