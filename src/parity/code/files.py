@@ -10,7 +10,7 @@ import functools
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pathspec
@@ -133,10 +133,10 @@ class _Ignore:
             except (re.error, AttributeError):
                 self.fast = None
 
-    def match(self, rel: str) -> bool:
-        if self.fast is not None:
-            return self.fast.match(rel) is not None
-        return self.spec.match_file(rel)
+        # The walk calls this for every entry: bound once, not dispatched per call.
+        self.match: Callable[[str], object] = (
+            self.fast.match if self.fast is not None else self.spec.match_file
+        )
 
 
 # The .gitignore files in force for a folder: (folder relative to root, its lines). Plain data, so a
@@ -188,9 +188,19 @@ def _list_folder(
         lines = _gitignore_lines(root, rel_dir + ".gitignore")
         if lines is not None:
             ignores = (*ignores, (rel_dir, lines))
-    rules = [(base, _compiled(lines)) for base, lines in ignores]
+    rules = [(len(base), _compiled(lines).match) for base, lines in ignores]
+
+    def ignored(rel: str) -> bool:
+        for cut, match in rules:  # noqa: SIM110 - no generator object per entry of the tree
+            if match(rel[cut:]):
+                return True
+        return False
+
     files: list[tuple[str, str]] = []
     subdirs: list[str] = []
+    # This loop runs for every entry of the tree: the common case (a known extension) is decided
+    # inline, the rest by language_at.
+    ext_language = _EXT.get
     for e in entries:
         name = e.name
         try:
@@ -199,14 +209,17 @@ def _list_folder(
             continue
         if is_dir:
             rel = f"{rel_dir}{name}/"
-            if name not in SKIP_DIRS and not any(r.match(rel[len(base) :]) for base, r in rules):
+            if name not in SKIP_DIRS and not (rules and ignored(rel)):
                 subdirs.append(rel)
             continue
-        lang = language_at(rel_dir, name)
-        if lang is None:
-            continue
+        dot = name.rfind(".")
+        lang = ext_language(name[dot:]) if dot > 0 else None
+        if lang is None or lang == "javascript":
+            lang = language_at(rel_dir, name)
+            if lang is None:
+                continue
         rel = rel_dir + name
-        if not any(r.match(rel[len(base) :]) for base, r in rules):
+        if not (rules and ignored(rel)):
             # d_type from the listing: no stat. The scanner opens files and links without one.
             plain = e.is_file(follow_symlinks=False) or e.is_symlink()
             files.append((rel, lang if plain else SPECIAL))

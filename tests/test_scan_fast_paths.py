@@ -1,0 +1,109 @@
+"""The scanner's fast paths give what the careful ones give: masking without a call per token, opening
+a listed file without an lstat, the folder check built from the parent's, Go's import aliases."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parity.code import patterns
+from parity.code.files import SPECIAL, walk_tree
+from parity.code.scan import scan
+from parity.errors import FileRefused
+from parity.safefs import open_beneath, open_listed
+
+TOKEN_SETS = [patterns._C_TOKENS, patterns._HASH_TOKENS, patterns._PHP_TOKENS, patterns._SHELL_TOKENS]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab \"'`/*#\n\\${}x\t", max_size=80))
+def test_mask_equals_substitution_token_by_token(text: str) -> None:
+    for tokens in TOKEN_SETS:
+        masked = patterns.mask(text, tokens)
+        assert masked == tokens.sub(patterns._mask_token, text)
+        assert len(masked) == len(text)
+        assert [i for i, c in enumerate(masked) if c == "\n"] == [i for i, c in enumerate(text) if c == "\n"]
+
+
+def test_shell_comment_needs_a_blank_before_it() -> None:
+    masked = patterns.mask("echo $# ${#X} # note 'q'\n# top\n", patterns._SHELL_TOKENS)
+    assert masked.startswith("echo $# ${#X} ")
+    assert "note" not in masked and "top" not in masked
+
+
+def _read(fd_st: tuple[int, os.stat_result]) -> bytes:
+    fd, st = fd_st
+    try:
+        return os.read(fd, st.st_size + 1)
+    finally:
+        os.close(fd)
+
+
+def test_open_listed_reads_files_and_links_inside_and_refuses_the_rest(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "a/b").mkdir(parents=True)
+    (root / "a/b/f.py").write_text("x = 1\n")
+    (root / "a/link.py").symlink_to("b/f.py")
+    outside = tmp_path / "secret.py"
+    outside.write_text("TOKEN = 'fake'\n")
+    (root / "a/out.py").symlink_to(outside)
+    (root / "a/away").symlink_to(tmp_path)
+    os.mkfifo(root / "a/pipe.py")
+    r = str(root)
+    assert _read(open_listed(r, "a/b/f.py")) == b"x = 1\n"
+    assert _read(open_listed(r, "a/link.py")) == b"x = 1\n"
+    for rel, reason in [
+        ("a/out.py", "outside"),
+        ("a/away/secret.py", "outside"),
+        ("a/pipe.py", "special"),
+        ("a/b", "directory"),
+    ]:
+        with pytest.raises(FileRefused) as exc:
+            open_listed(r, rel)
+        assert exc.value.reason == reason, rel
+        with pytest.raises(FileRefused) as careful:
+            open_beneath(r, rel)
+        assert careful.value.reason == reason, rel
+    with pytest.raises(FileRefused):
+        open_listed(r, "a/../../secret.py")
+
+
+def test_walk_marks_special_files_and_the_scan_notes_them_unopened(tmp_path: Path) -> None:
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc/app.py").write_text("import os\nURL = os.environ['SHOP_URL']\n")
+    os.mkfifo(tmp_path / "svc/pipe.py")
+    listed = dict(walk_tree(str(tmp_path)))
+    assert listed == {"svc/app.py": "python", "svc/pipe.py": SPECIAL}
+    result = scan(tmp_path, workers=1)
+    assert [r.name for r in result.references] == ["SHOP_URL"]
+    assert {n.file: n.reason for n in result.notes} == {"svc/pipe.py": "skipped: not a regular file"}
+
+
+@pytest.mark.parametrize(
+    ("source", "names"),
+    [
+        ('package main\n\nimport "os"\n', {"os"}),
+        ('package main\n\nimport (\n\t"fmt"\n\tsys "os"\n)\n', {"sys"}),
+        ('package main\n\nimport ( "os" )\n', {"os"}),
+        ('package main\n\nimport "fmt"\n', set()),
+        ('package main\n\nimport "os"\nimport goos "os"\n', {"os", "goos"}),
+    ],
+)
+def test_go_os_aliases(source: str, names: set[str]) -> None:
+    assert patterns._go_os_aliases(source) == names
+
+
+def test_go_alias_and_helper_reads_still_found() -> None:
+    source = (
+        'package main\n\nimport (\n\tsys "os"\n)\n\n'
+        "func plain() int {\n\treturn 1\n}\n\n"
+        'func mustMapEnv(target *string, key string) {\n\tv := sys.Getenv(key)\n\tif v == "" {\n\t\tpanic("unset")\n\t}\n\t*target = v\n}\n\n'
+        'func main() {\n\tvar a string\n\tmustMapEnv(&a, "CART_ADDR")\n\t_ = sys.Getenv("SHOP_URL")\n}\n'
+    )
+    refs = {r.name: r for r in patterns.go_references(source)}
+    assert set(refs) == {"CART_ADDR", "SHOP_URL"}
+    assert refs["CART_ADDR"].crashes and refs["CART_ADDR"].via == "mustMapEnv()"
