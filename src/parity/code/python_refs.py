@@ -544,14 +544,18 @@ def _reduced(text: str, lines: set[int]) -> str | None:
         return None
     # Drop boundaries that fall inside a triple-quoted string (counted naively, good enough to guess).
     chunks: list[tuple[int, int]] = []
-    begin, open_quote = 0, False
-    for a, b in zip(starts, [*starts[1:], len(text)], strict=True):
-        if not open_quote and a != begin:
-            chunks.append((begin, a))
-            begin = a
-        if (text.count('"""', a, b) + text.count("'''", a, b)) % 2:
-            open_quote = not open_quote
-    chunks.append((begin, len(text)))
+    if '"""' not in text and "'''" not in text:
+        bounds = starts if starts[0] == 0 else [0, *starts]
+        chunks = list(zip(bounds, [*bounds[1:], len(text)], strict=True))
+    else:
+        begin, open_quote = 0, False
+        for a, b in zip(starts, [*starts[1:], len(text)], strict=True):
+            if not open_quote and a != begin:
+                chunks.append((begin, a))
+                begin = a
+            if (text.count('"""', a, b) + text.count("'''", a, b)) % 2:
+                open_quote = not open_quote
+        chunks.append((begin, len(text)))
     keep_lines = sorted(lines)
     out: list[str] = []
     line, dropped = 1, False
