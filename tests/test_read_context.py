@@ -189,3 +189,69 @@ def test_keys_no_code_of_the_service_reads_and_staging_divergence(tmp_path: Path
     # Staging sets PAGE_SIZE: production runs on the default, which differs from staging.
     staging = findings("--reference", "staging")
     assert staging["PAGE_SIZE"]["severity"] == "warning"
+
+
+# Shaped after a Flask sample: compose starts ``gunicorn app:app``, and wsgi.py (a second entry file
+# nothing starts) reads the dev server's port only under ``if __name__ == "__main__":``.
+_MAIN_BLOCK_APP = {
+    "compose.yaml": """
+    services:
+      web:
+        build: ./web
+        command: gunicorn -w 3 -b 0.0.0.0:8000 app:app
+      worker:
+        build: ./worker
+        command: ["python", "-m", "jobs.runner"]
+    """,
+    "web/app.py": """
+    import os
+    from flask import Flask
+    app = Flask(__name__)
+    app.secret_key = os.environ["SECRET_KEY"]
+    if __name__ == "__main__":
+        app.run(port=os.environ.get("APP_DEV_PORT"))
+    """,
+    "web/wsgi.py": """
+    import os
+    from app import app
+    if __name__ == "__main__":
+        app.run(host="0.0.0.0", port=os.environ.get("FLASK_SERVER_PORT"), debug=True)
+    """,
+    "worker/jobs/runner.py": """
+    import os
+    def main():
+        pass
+    if __name__ == "__main__":
+        QUEUE = os.environ["QUEUE_URL"]
+        main()
+    """,
+}
+
+
+def test_a_main_block_read_runs_only_when_the_runtime_starts_the_file(tmp_path: Path) -> None:
+    refs = {r.name: r.context for r in scan_project(discover(_write(tmp_path, _MAIN_BLOCK_APP))).references}
+    assert refs["SECRET_KEY"] == "service"  # module level: runs when gunicorn imports app
+    assert refs["FLASK_SERVER_PORT"] == "script"  # nothing starts wsgi.py
+    assert refs["APP_DEV_PORT"] == "script"  # gunicorn imports app.py: its __main__ block never runs
+    assert refs["QUEUE_URL"] == "service"  # `python -m jobs.runner` runs runner.py as __main__
+
+
+def test_a_main_block_keeps_its_service_when_nothing_of_the_runtime_is_known(tmp_path: Path) -> None:
+    files = {k: v for k, v in _MAIN_BLOCK_APP.items() if k != "compose.yaml"}
+    files["web/.env.example"] = "SECRET_KEY=x\n"
+    root = _write(tmp_path, files)
+    from parity.code.scan import scan
+
+    refs = {r.name: r.context for r in scan(root).references}
+    assert refs["FLASK_SERVER_PORT"] == "service"
+
+
+def test_python_module_mentions_name_the_files_they_start() -> None:
+    mentioned = runtime_mentions(['CMD ["python", "-m", "app.worker"]', "command: python -m tasks"])
+    assert {
+        "app/worker.py",
+        "worker.py",
+        "app/worker/__main__.py",
+        "tasks.py",
+        "tasks/__main__.py",
+    } <= mentioned

@@ -87,6 +87,26 @@ def test_js_guards() -> None:
     assert got["CDN_HOST"][0].has_default and not got["CDN_HOST"][0].crashes  # returns, does not throw
 
 
+# Shaped after a Node server's logger options and a Rails initializer: optional chaining on the read.
+JS_CHAINED = """\
+const logging = (msg) => process.env.DEBUG?.includes("database") && log(msg);
+const region = process.env.AWS_REGION.toLowerCase();
+if (!process.env.SMTP_HOST?.length) { throw new Error("SMTP_HOST is required"); }
+if (process.env.CDN_URL?.startsWith("https")) { useCdn(); }
+"""
+
+
+def test_optional_chaining_on_a_read_copes_unless_a_throw_follows_the_missing_branch() -> None:
+    got = _by_name(js_references(JS_CHAINED))
+    assert got["DEBUG"][0].has_default and not got["DEBUG"][0].crashes
+    assert not got["AWS_REGION"][0].has_default  # plain `.`: throws when unset
+    assert got["SMTP_HOST"][0].crashes
+    assert got["CDN_URL"][0].has_default and not got["CDN_URL"][0].crashes
+    ruby = _by_name(ruby_references("host = ENV['MAIL_HOST']&.strip\nport = ENV['MAIL_PORT'].strip\n"))
+    assert ruby["MAIL_HOST"][0].has_default
+    assert not ruby["MAIL_PORT"][0].has_default
+
+
 def test_go_comparison_with_a_boolean_literal() -> None:
     src = 'import "os"\nfunc main() {\n\tif os.Getenv("ENABLE_TRACING") == "1" {\n\t\tgo trace()\n\t}\n\tu := os.Getenv("UPSTREAM")\n}\n'
     got = _by_name(go_references(src))

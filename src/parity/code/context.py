@@ -23,6 +23,9 @@ BUILD = "build"
 TOOLING = "tooling"
 SCRIPT = "script"
 CONTEXTS = (SERVICE, TEST, CI, BUILD, TOOLING, SCRIPT)
+# Not a context but what a file's text says of a read: it sits in ``if __name__ == "__main__":``,
+# so it runs in a service only when the runtime starts that file as a script (:func:`main_block`).
+MAIN_BLOCK = "main"
 
 _TEST_DIRS = frozenset(
     {
@@ -114,6 +117,19 @@ def context_of(rel: str, mentioned: frozenset[str] = frozenset()) -> str:
     return SERVICE
 
 
+def main_block(rel: str, mentioned: frozenset[str]) -> str:
+    """The context of a read in a ``__main__`` block of ``rel`` (a service's file by its path).
+
+    Servers import a module (``gunicorn app:app``, ``uvicorn main:app``): its ``__main__`` block runs
+    only when the runtime starts the file itself (``python wsgi.py``, ``python -m pkg.mod``). When
+    nothing of the runtime is known, the read keeps its service.
+    """
+    name = rel.rsplit("/", 1)[-1]
+    if not mentioned or name == "__main__.py" or rel in mentioned or name in mentioned:
+        return SERVICE
+    return SCRIPT
+
+
 _DOCKER_RUNTIME = re.compile(r"^\s*(?:CMD|ENTRYPOINT|HEALTHCHECK)\b", re.I)
 _DOCKER_INSTR = re.compile(r"^\s*([A-Za-z]+)\s")
 
@@ -135,6 +151,7 @@ def dockerfile_runtime_lines(text: str) -> frozenset[int]:
 
 
 _WORD = re.compile(r"[\w./-]+\.(?:sh|bash|py|rb|js|mjs|cjs|ts|pl)\b")
+_MODULE = re.compile(r"(?:^|[\s\"'\[,])-m[\s\"',]+(?P<m>[A-Za-z_][\w.]*)")
 
 
 def runtime_mentions(texts: Iterable[str]) -> frozenset[str]:
@@ -146,4 +163,8 @@ def runtime_mentions(texts: Iterable[str]) -> frozenset[str]:
             word = m.group(0).lstrip("./")
             out.add(word)
             out.add(word.rsplit("/", 1)[-1])
+        for m in _MODULE.finditer(text):
+            # ``python -m pkg.mod`` starts pkg/mod.py, or pkg/mod/__main__.py for a package.
+            path = m["m"].replace(".", "/")
+            out.update((f"{path}.py", path.rsplit("/", 1)[-1] + ".py", f"{path}/__main__.py"))
     return frozenset(out)

@@ -74,8 +74,11 @@ def coping(original: str, masked: str, start: int, end: int) -> Coping:
             pos = close.end()
             start = call.start()
     read_end = pos
+    chained = False  # ``X?.includes(…)`` / ``X&.strip``: the chain stops at an unset X
     while m := _LINK.match(masked, pos):
         name = m["m"]
+        if pos == read_end and m["op"] in ("?.", "&."):
+            chained = True
         if m["op"] == ".":
             safe = safe and name in _NIL_SAFE
         if name in _TESTS:
@@ -92,12 +95,14 @@ def coping(original: str, masked: str, start: int, end: int) -> Coping:
             return Coping(guarded=safe, boolean=lit in BOOLEAN_LITERALS)
     if not test and pos == read_end and (_TERNARY_AFTER.match(masked, pos) or _AND_AFTER.match(masked, pos)):
         return Coping(guarded=True)
-    if test or (pos == read_end and _TEST_BEFORE.search(head)):
+    if test or ((pos == read_end or chained) and _TEST_BEFORE.search(head)):
         # Which branch runs when the value is missing: ``!X`` / ``X.blank?`` / ``unless X.present?``.
         missing_branch = (test in ("blank?", "nil?", "empty?")) != bool(_NOT_BEFORE.search(head))
         if missing_branch and (
             _POSTFIX_FAIL.search(head) or _FAILS.search(masked, pos, min(len(masked), pos + 120))
         ):
             return Coping(crashes=True)
+        return Coping(guarded=True)
+    if chained:
         return Coping(guarded=True)
     return Coping()

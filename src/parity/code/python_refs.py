@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 
 import ahocorasick_rs
 
+from parity.code.context import MAIN_BLOCK
 from parity.code.python_guards import PyCope, python_guards
 from parity.code.refs import RawRef
 
@@ -602,4 +603,33 @@ def python_references(text: str) -> list[RawRef]:
             tree = ast.parse(text)
             stmts = list(all_statements(tree.body))
     nodes = list(_candidate_nodes(stmts, lines))
-    return reads_among(nodes, b, python_guards(nodes, stmts, lambda n: is_read(n, b)))
+    refs = reads_among(nodes, b, python_guards(nodes, stmts, lambda n: is_read(n, b)))
+    blocks = _main_blocks(tree)
+    if blocks:
+        refs = [replace(r, context=MAIN_BLOCK) if _within(r.line, blocks) else r for r in refs]
+    return refs
+
+
+def _main_blocks(tree: ast.Module) -> list[tuple[int, int]]:
+    """Line ranges of the module's ``if __name__ == "__main__":`` blocks: code there runs only when
+    the file is started as a script, never when a server (gunicorn, uvicorn) imports the module."""
+    out = []
+    for stmt in tree.body:
+        if not isinstance(stmt, ast.If):
+            continue
+        t = stmt.test
+        if (
+            isinstance(t, ast.Compare)
+            and isinstance(t.left, ast.Name)
+            and t.left.id == "__name__"
+            and len(t.ops) == 1
+            and isinstance(t.ops[0], ast.Eq)
+            and isinstance(t.comparators[0], ast.Constant)
+            and t.comparators[0].value == "__main__"
+        ):
+            out.append((stmt.body[0].lineno, stmt.end_lineno or stmt.lineno))
+    return out
+
+
+def _within(line: int, blocks: list[tuple[int, int]]) -> bool:
+    return any(a <= line <= b for a, b in blocks)

@@ -29,7 +29,15 @@ from typing import TYPE_CHECKING, Any
 
 import ahocorasick_rs
 
-from parity.code.context import BUILD, SERVICE, context_of, dockerfile_runtime_lines, runtime_mentions
+from parity.code.context import (
+    BUILD,
+    MAIN_BLOCK,
+    SERVICE,
+    context_of,
+    dockerfile_runtime_lines,
+    main_block,
+    runtime_mentions,
+)
 from parity.code.files import SPECIAL, Ignores, git_source_files, source_files, split_tree, walk_tree
 from parity.code.refs import (
     DEFAULT_FLAG_PATTERNS,
@@ -426,9 +434,15 @@ def _collect(
                 r.boolean,
                 # A path that says test/CI/tooling wins over a Dockerfile line: a test image's CMD
                 # does not run in production either.
-                by_path if by_path != SERVICE else r.context or SERVICE,
+                by_path if by_path != SERVICE else _text_context(r.context, rel, mentioned),
             )
         )
+
+
+def _text_context(said: str, rel: str, mentioned: frozenset[str]) -> str:
+    if said == MAIN_BLOCK:
+        return main_block(rel, mentioned)
+    return said or SERVICE
 
 
 def project_services(project: Project) -> list[tuple[str, str]]:
