@@ -332,3 +332,23 @@ def test_a_subscript_read_compared_or_tested_still_raises_when_unset(tmp_path: P
     refs = {r.name: r for r in scan(tmp_path).references}
     assert refs["FEATURE_X"].crashes and refs["Y_ENABLED"].crashes
     assert not refs["SOFT"].crashes and refs["SOFT"].boolean
+
+
+def test_settings_fields_another_module_passes_are_not_required(tmp_path: Path) -> None:
+    # Shaped after an app whose logging settings class gets PRODUCTION from a config module
+    # (which reads the env with a default) while the field itself has none.
+    from parity.code.scan import scan
+
+    (tmp_path / "app" / "settings").mkdir(parents=True)
+    (tmp_path / "app" / "settings" / "settings.py").write_text(
+        "from pydantic_settings import BaseSettings\n\n"
+        "class LoggingSettings(BaseSettings):\n    PRODUCTION: bool\n    LOG_DIR: str\n"
+    )
+    (tmp_path / "app" / "config.py").write_text(
+        "import os\nfrom app.settings import settings\n\n"
+        'PRODUCTION = os.getenv("PRODUCTION", "True").lower() in ["true", "1"]\n\n'
+        "def logging_settings():\n    return settings.LoggingSettings(PRODUCTION=PRODUCTION)\n"
+    )
+    fields = {r.name: r for r in scan(tmp_path).references if r.via.startswith("pydantic-settings")}
+    assert not fields["PRODUCTION"].crashes and fields["PRODUCTION"].has_default
+    assert fields["LOG_DIR"].crashes  # nobody passes it: the env must

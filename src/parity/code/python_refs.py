@@ -433,6 +433,24 @@ def _strict_call(n: ast.Call, b: Bindings, func: str) -> list[RawRef]:
     ]
 
 
+def keywords_passed(text: str, classes: frozenset[str]) -> dict[str, set[str]]:
+    """The keyword arguments each of ``classes`` is called with in a module (``Settings(X=…)``,
+    ``settings.Settings(X=…)``); a module that does not parse passes nothing."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return {}
+    out: dict[str, set[str]] = {}
+    for n in ast.walk(tree):
+        if not isinstance(n, ast.Call):
+            continue
+        f = n.func
+        name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+        if name in classes:
+            out.setdefault(name, set()).update(kw.arg for kw in n.keywords if kw.arg is not None)
+    return out
+
+
 def _settings_fields(cls: ast.ClassDef, b: Bindings) -> list[RawRef]:
     given = b.given_fields.get(cls.name, set())
     return [

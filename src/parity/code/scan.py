@@ -254,6 +254,7 @@ def scan(
             _collect(rel, lang_, raws, note, services, pats, refs, notes, mentioned)
             parsed += bool(raws)
     refs = _through_helpers(root, refs, services, pats, notes, mentioned)
+    refs = _settings_given_elsewhere(root, refs)
     if any(r.language == "javascript" for r in refs):
         from parity.code.js_schema import typed_optional
 
@@ -393,6 +394,43 @@ def _through_helpers(
         if text:
             _collect(rel, lang, kind.reads(text, helpers), None, services, pats, kept, notes, mentioned)
     return kept
+
+
+_SETTINGS_VIA = "pydantic-settings "
+
+
+def _settings_given_elsewhere(root: Path, refs: list[Reference]) -> list[Reference]:
+    """A required settings field another module passes to the class (``AppLoggingSettings(
+    PRODUCTION=PRODUCTION)`` in a config module) does not need the env: not required after all.
+    The module's own calls are seen by the extractor; this looks in the rest of the code."""
+    wanted: dict[str, set[str]] = {}
+    for r in refs:
+        if r.crashes and r.language == "python" and r.via.startswith(_SETTINGS_VIA):
+            cls, _, fld = r.via[len(_SETTINGS_VIA) :].partition(".")
+            wanted.setdefault(cls, set()).add(fld)
+    if not wanted:
+        return refs
+    from parity.code.python_refs import keywords_passed
+
+    matcher = ahocorasick_rs.BytesAhoCorasick(
+        [f"{c}(".encode() for c in wanted], matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST
+    )
+    given: dict[str, set[str]] = {}
+    for rel, lang in source_files(root):
+        if lang != "python":
+            continue
+        text, _ = read_source(str(root), rel, lang, prefilter=matcher)
+        if text:
+            for cls, names in keywords_passed(text, frozenset(wanted)).items():
+                given.setdefault(cls, set()).update(names)
+    out = []
+    for r in refs:
+        if r.crashes and r.language == "python" and r.via.startswith(_SETTINGS_VIA):
+            cls, _, fld = r.via[len(_SETTINGS_VIA) :].partition(".")
+            if fld in given.get(cls, ()):
+                r = dataclasses.replace(r, crashes=False, has_default=True)
+        out.append(r)
+    return out
 
 
 def _collect(
