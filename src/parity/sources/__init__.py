@@ -16,7 +16,7 @@ This package reads those sources (no Docker engine, no cluster) and answers thre
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,6 +68,8 @@ class _Gathered:
     layers: dict[str, tuple[tuple[SourceValue, ...], ...]]
     base: dict[str, dict[str, EnvValue]]
     findings: tuple[Finding, ...]
+    # service → key → (file, line): a compose value the runtime cannot build (SRC004/SRC008 there)
+    blocked: dict[str, dict[str, tuple[str, int]]] = field(default_factory=dict)
 
 
 _MEMO: dict[tuple[object, ...], tuple[list[Path], tuple[object, ...], _Gathered]] = {}
@@ -158,6 +160,7 @@ def _gather(project: Project, environment: str) -> _Gathered:
 
     layers: dict[str, tuple[tuple[SourceValue, ...], ...]] = {}
     base: dict[str, dict[str, EnvValue]] = {}
+    blocked: dict[str, dict[str, tuple[str, int]]] = {}
     for s in project.services:
         base[s.name] = _base_values(project, s, environment, col)
         known = {
@@ -173,6 +176,8 @@ def _gather(project: Project, environment: str) -> _Gathered:
         if c is not None:
             found.append(k8s_env[id(c)])
         layers[s.name] = tuple(tuple(layer) for layer in found if layer)
+        if mapped is not None and mapped[0].blocked:
+            blocked[s.name] = {k: (col.rel(f) or str(f), n) for k, (f, n) in mapped[0].blocked.items()}
         _conflicts(project, s, environment, layers[s.name], base[s.name], col)
     # Every compose service's env files, mapped to a parity service or not.
     from parity.env.lint import linted_env_files
@@ -185,7 +190,7 @@ def _gather(project: Project, environment: str) -> _Gathered:
 
     if environment in project.layerless:
         _layerless(project, environment, col, [f for c in composes for f in c.files])
-    result = _Gathered(layers, base, tuple(col.findings))
+    result = _Gathered(layers, base, tuple(col.findings), blocked)
     watched = _watched(project, environment, col)
     _MEMO[memo_key] = (watched, _signature(watched), result)
     return result
@@ -315,6 +320,14 @@ def collect_all(project: Project, environment: str) -> dict[str, SourceLayers]:
 def source_findings(project: Project, environment: str) -> list[Finding]:
     """Broken sources (``SRC001``…) and runtime overrides that contradict an env file (``SRC005``)."""
     return list(_gather(project, environment).findings)
+
+
+def blocked_values(project: Project, environment: str) -> dict[tuple[str, str], tuple[str, int]]:
+    """``(service, key)`` → ``(file, line)`` of each compose ``environment:`` value that compose
+    cannot build in ``environment`` (a required variable unset, a malformed ``${…}``): the key is
+    missing because of that error, which the sources report once (SRC004/SRC008)."""
+    g = _gather(project, environment)
+    return {(svc, key): where for svc, keys in g.blocked.items() for key, where in keys.items()}
 
 
 def secret_values(project: Project, environment: str) -> set[str]:

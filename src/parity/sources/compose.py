@@ -26,7 +26,7 @@ from parity.model.findings import Severity
 from parity.project import ENV_ALIASES, EnvLayer, Project
 from parity.runtime import NOT_DEPLOYED
 from parity.sources.base import Collector, SourceValue, load_yaml
-from parity.sources.interpolate import InterpolationError, interpolate
+from parity.sources.interpolate import InterpolationError, interpolate, variables_named
 from parity.sources.yamlnodes import BOOL_TAG, YamlProblem, YNode
 
 # Compose's env-file format keeps single-quoted values literal.
@@ -67,6 +67,8 @@ class ComposeService:
     image: str | None = None
     env_files: list[EnvFileRef] = field(default_factory=list)
     environment: dict[str, EnvironmentEntry] = field(default_factory=dict)
+    # ``environment:`` keys whose value compose cannot build (``${X:?…}`` on an unset X): where.
+    blocked: dict[str, tuple[Path, int]] = field(default_factory=dict)
     extends: tuple[str, Path | None, Path, int] | None = None  # (service, file or None, declared in, line)
 
 
@@ -281,6 +283,13 @@ def _scalar(node: YNode) -> str | None:
     return node.text
 
 
+def _block(cs: ComposeService, key: str, text: str, file: Path, line: int) -> None:
+    """Record that compose cannot build ``key``'s value from ``text``: a consequence of another
+    variable's error. ``X: ${X:?…}`` is not one: the error there is about X itself."""
+    if key not in variables_named(text):
+        cs.blocked[key] = (file, line)
+
+
 def _read_service(
     cs: ComposeService, node: YNode, file: Path, base_dir: Path, variables: dict[str, str], col: Collector
 ) -> None:
@@ -356,9 +365,11 @@ def _read_service(
             raw_text = _scalar(value_node)
             value = None if raw_text is None else interp(value_node, key, line)
             if raw_text is not None and value is None:
+                _block(cs, key, raw_text, file, line)
                 continue  # interpolation failed: already a finding
             via = interpolate_whole(raw_text)
             cs.environment[key] = EnvironmentEntry(key, value, file, line, via)
+            cs.blocked.pop(key, None)
     elif environment.is_seq:
         for item in environment.items:
             if not item.is_scalar or item.text is None:
@@ -379,6 +390,9 @@ def _read_service(
             value = _interp(rest, variables, col, file, item.line, key, cs.name)
             if value is not None:
                 cs.environment[key] = EnvironmentEntry(key, value, file, item.line, interpolate_whole(rest))
+                cs.blocked.pop(key, None)
+            else:
+                _block(cs, key, rest, file, item.line)
     else:
         col.add(
             "SRC010",
@@ -468,6 +482,7 @@ def _resolve_extends(
     _resolve_extends(base, pool, variables, col, stack | {id(cs)})
     cs.env_files = [*base.env_files, *cs.env_files]
     cs.environment = {**base.environment, **cs.environment}
+    cs.blocked = {k: v for k, v in {**base.blocked, **cs.blocked}.items() if k not in cs.environment}
     cs.context = cs.context or base.context
     cs.image = cs.image or base.image
 

@@ -7,7 +7,7 @@ Impact Analysis, Store Parity, Consolidation Plan, Implementation, Verification 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from parity.code.audit import build_flags_section, keys_read_by_code
@@ -21,6 +21,7 @@ from parity.facts import env_files, gather
 from parity.facts import env_files as _env_files
 from parity.model.findings import Finding, Report, Section, Severity, Table
 from parity.project import Project
+from parity.sources import blocked_values
 from parity.verify.smoke import SmokeResult, run_smoke
 from parity.workflow.envflow import load_project, run_consolidation_plan, run_diff, run_sync_plan
 from parity.workflow.migrations import implementation_section
@@ -115,11 +116,36 @@ def analysis_sections(
     # Flags flip against an environment: the one chosen as reference, else staging (audit default).
     flag_reference = choice.name if choice.name not in ("example", "code") else None
     sections = [env_gap_section(diff), build_flags_section(project, env, code, flag_reference)]
+    blocked = blocked_values(project, env)
+    if blocked:
+        sections = [told_by_the_source(s, blocked) for s in sections]
     say("inspecting the database and the declared schema")
     sections.append(schema_section(project, env))
     say("checking models and stores against the schema")
     sections.append(build_store_section(project, env))
     return sections
+
+
+# A key missing only because compose cannot build its value: the error is the source's.
+_CONSEQUENCES = frozenset({"ENV001", "FLG004"})
+
+
+def told_by_the_source(section: Section, blocked: dict[tuple[str, str], tuple[str, int]]) -> Section:
+    """ENV001/FLG004 for a key whose compose value cannot be built (``DATABASE_URL:
+    postgresql://…${POSTGRES_PASSWORD:?…}@db`` with the password unset) tell the SRC004 at that
+    line again: they become notes that point at it, so one gap is one error."""
+    out = []
+    for f in section.findings:
+        where = blocked.get((f.service or "", f.key or "")) if f.code in _CONSEQUENCES else None
+        if where is not None and f.severity in (Severity.ERROR, Severity.WARNING):
+            f = replace(
+                f,
+                severity=Severity.INFO,
+                message=f"{f.message} — because compose cannot build its value at {where[0]}:{where[1]} "
+                "(the error there)",
+            )
+        out.append(f)
+    return replace(section, findings=tuple(out))
 
 
 def schema_section(project: Project, env: str) -> Section:
