@@ -155,9 +155,10 @@ def test_keys_meant_to_differ_are_no_drift(tmp_path: Path) -> None:
         "services:\n"
         "  cart:\n    image: demo/cart\n    environment:\n"
         "      PORT: '7070'\n      OTEL_SERVICE_NAME: cart\n      OTEL_RESOURCE_ATTRIBUTES: service.namespace=demo,service.name=cart\n"
-        "      COLLECTOR_URL: http://otel:4317\n"
+        "      COLLECTOR_URL: http://otel:4317\n      SPRING_PROFILES_ACTIVE: docker,mysql\n"
         "  checkout:\n    image: demo/checkout\n    environment:\n"
         "      PORT: '5050'\n      OTEL_SERVICE_NAME: checkout\n      OTEL_RESOURCE_ATTRIBUTES: service.namespace=demo,service.name=checkout\n"
+        "      SPRING_PROFILES_ACTIVE: production\n"
         "      COLLECTOR_URL: http://otel-old:4317\n"
     )
     root = _repo(tmp_path, {"compose.yaml": compose})

@@ -453,6 +453,8 @@ def _cross_service(
 _PER_SERVICE = re.compile(
     r"(?:PORT|HOST|HOSTNAME|BIND|BIND_ADDR(?:ESS)?|LISTEN_ADDR(?:ESS)?|LISTEN_PORT|ADDR(?:ESS)?|"
     r"(?:[A-Z0-9]+_)?SERVICE_NAME|APP_NAME|OTEL_RESOURCE_ATTRIBUTES|"
+    # the configuration profiles each service picks (Spring's docker,mysql in one, production in another)
+    r"(?:[A-Z0-9]+_)?PROFILES_ACTIVE|"
     # the wire protocol each client's SDK speaks (grpc in one language, http/protobuf in another)
     r"OTEL_EXPORTER_OTLP(?:_[A-Z]+)?_PROTOCOL|"
     # and how much of the machine it takes: sized per service.
