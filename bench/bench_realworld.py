@@ -337,6 +337,16 @@ def counted(f: Finding) -> bool:
     return f.severity in ("error", "warning")
 
 
+def offsite(findings: Sequence[Finding]) -> list[Finding]:
+    """Errors and warnings placed at a test, CI, build, tooling or script file: the issue allows none
+    (only code a service runs can fail a production check)."""
+    from parity.code.context import SERVICE, context_of
+
+    return [
+        f for f in findings if counted(f) and f.file and context_of(f.file.rsplit(":", 1)[0]) != SERVICE
+    ]
+
+
 def judge(f: Finding, corpus: Corpus) -> bool | None:
     """True / False when labelled (or matching a gap: true), None when nobody labelled it.
 
@@ -761,6 +771,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("nothing to run")
         return 2
     print(markdown_table(results) if args.markdown else plain_table(results))
+    away = [(r.name, f) for r in results for f in offsite(r.findings)]
+    print(f"\nerrors and warnings at test, CI, build, tooling or script files: {len(away)}")
+    for name, f in away:
+        print(f"  {name}: {f.code} {f.severity} {f.key} at {f.file}")
     if notes:
         print()
         print("\n".join(notes))

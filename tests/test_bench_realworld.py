@@ -121,6 +121,22 @@ def test_pattern_with_a_line_judges_only_that_keyless_finding() -> None:
     assert (rw.judge(yaml_style, c), rw.judge(no_equals, c)) == (False, True)
 
 
+def test_offsite_counts_errors_and_warnings_placed_at_test_ci_build_or_script_files() -> None:
+    def f(code: str, severity: str, file: str) -> rw.Finding:
+        return rw.Finding(code, severity, "K", None, file, None, "m")
+
+    found = rw.offsite(
+        [
+            f("FLG004", "error", "scripts/release.sh"),
+            f("FLG004", "warning", ".github/workflows/ci.yml:12"),
+            f("FLG004", "info", "tests/test_app.py"),  # a note: not counted
+            f("FLG004", "error", "backend/app/config.py"),
+            f("ENV001", "error", "docker/production/compose.yml:18"),
+        ]
+    )
+    assert [x.file for x in found] == ["scripts/release.sh", ".github/workflows/ci.yml:12"]
+
+
 def test_score_of_no_findings_is_zero_recall_and_no_precision() -> None:
     c = corpus(gap=[{"id": "g", "kind": "empty", "key": "URL", "why": ""}])
     s = rw.score(c, [])
