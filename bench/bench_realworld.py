@@ -342,9 +342,7 @@ def offsite(findings: Sequence[Finding]) -> list[Finding]:
     (only code a service runs can fail a production check)."""
     from parity.code.context import SERVICE, context_of
 
-    return [
-        f for f in findings if counted(f) and f.file and context_of(f.file.rsplit(":", 1)[0]) != SERVICE
-    ]
+    return [f for f in findings if counted(f) and f.file and context_of(f.file.rsplit(":", 1)[0]) != SERVICE]
 
 
 def judge(f: Finding, corpus: Corpus) -> bool | None:
