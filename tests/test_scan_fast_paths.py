@@ -83,6 +83,35 @@ def test_walk_marks_special_files_and_the_scan_notes_them_unopened(tmp_path: Pat
     assert {n.file: n.reason for n in result.notes} == {"svc/pipe.py": "skipped: not a regular file"}
 
 
+def test_files_opened_relative_to_their_walked_folder_read_and_refuse_as_by_path(tmp_path: Path) -> None:
+    # Enough folders that the scan hands subtrees to the walk (not a flat file list), with a link
+    # inside, a link out of the repository, a link to a folder outside and a FIFO deep in them.
+    root = tmp_path / "repo"
+    for i in range(60):
+        (root / f"pkg{i}/sub").mkdir(parents=True)
+        (root / f"pkg{i}/sub/m.py").write_text(f"import os\nV = os.environ['KEY_{i}']\n")
+    outside = tmp_path / "secret.py"
+    outside.write_text("import os\nT = os.environ['OUTSIDE_TOKEN']\n")
+    (root / "pkg7/sub/inside.py").symlink_to("m.py")
+    (root / "pkg8/sub/out.py").symlink_to(outside)
+    (root / "pkg9/sub/away").symlink_to(tmp_path)
+    os.mkfifo(root / "pkg10/sub/pipe.py")
+    from parity.code.scan import _tasks
+
+    tasks, _known = _tasks(str(root), 2)
+    assert any(len(t) == 3 for t in tasks), "some subtrees are walked by the workers"
+    for workers in (1, 2):
+        result = scan(root, workers=workers)
+        names = sorted(r.name for r in result.references)
+        assert "OUTSIDE_TOKEN" not in names
+        assert names.count("KEY_7") == 2  # m.py and the link to it
+        assert {f"KEY_{i}" for i in range(60)} <= set(names)
+        notes = {n.file: n.reason for n in result.notes}
+        assert notes["pkg8/sub/out.py"] == "skipped: link target outside the repository"
+        assert notes["pkg10/sub/pipe.py"] == "skipped: not a regular file"
+        assert not any(f.startswith("pkg9/sub/away") for f in notes)
+
+
 @pytest.mark.parametrize(
     ("source", "names"),
     [

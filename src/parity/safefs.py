@@ -32,6 +32,7 @@ DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024
 LIMIT_KEY = "[limits] max_file_bytes"
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+_FOLDER_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _KINDS = (
     (stat.S_ISFIFO, "a FIFO"),
     (stat.S_ISSOCK, "a socket"),
@@ -286,6 +287,33 @@ def open_beneath(root: str, rel: str) -> tuple[int, os.stat_result]:
         os.close(fd)
         raise FileRefused("changed while being read; not read", file=rel, reason="special")
     return fd, st
+
+
+def open_folder(path: str) -> int | None:
+    """A descriptor of the folder ``path`` for :func:`open_at` (not followed if it is a link);
+    None when it cannot be opened so: the caller opens its files by path."""
+    try:
+        return os.open(path, _FOLDER_FLAGS)
+    except OSError:
+        return None
+
+
+def open_at(dir_fd: int, name: str) -> tuple[int, os.stat_result] | None:
+    """The regular file ``name`` that a listing of the folder ``dir_fd`` gave, opened relative to
+    it: no path is resolved again, and no link is followed. None when ``name`` is a link or not a
+    regular file: the caller takes the careful way (:func:`open_beneath`), which resolves or
+    refuses it."""
+    try:
+        fd = os.open(name, _OPEN_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK):
+            return None
+        raise
+    st = os.fstat(fd)
+    if stat.S_ISREG(st.st_mode):
+        return fd, st
+    os.close(fd)
+    return None
 
 
 def open_listed(root: str, rel: str) -> tuple[int, os.stat_result]:

@@ -226,14 +226,23 @@ def _list_folder(
     return files, subdirs, ignores
 
 
-def walk_tree(root: str, rel_dir: str = "", ignores: Ignores = ()) -> Iterator[tuple[str, str]]:
-    """Every source file below ``rel_dir``, depth first (symlinked folders are not followed)."""
+def walk_folders(
+    root: str, rel_dir: str = "", ignores: Ignores = ()
+) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """Each folder below ``rel_dir`` (relative, ending in "/", "" for the root) with its source
+    files, depth first; symlinked folders are not followed."""
     stack = [(rel_dir, ignores)]
     while stack:
         folder, rules = stack.pop()
         files, subdirs, rules = _list_folder(root, folder, rules)
-        yield from files
+        yield folder, files
         stack.extend((d, rules) for d in subdirs)
+
+
+def walk_tree(root: str, rel_dir: str = "", ignores: Ignores = ()) -> Iterator[tuple[str, str]]:
+    """Every source file below ``rel_dir``, depth first (symlinked folders are not followed)."""
+    for _folder, files in walk_folders(root, rel_dir, ignores):
+        yield from files
 
 
 def split_tree(root: str, parts: int) -> tuple[list[tuple[str, str]], list[tuple[str, Ignores]]]:

@@ -38,7 +38,7 @@ from parity.code.context import (
     main_block,
     runtime_mentions,
 )
-from parity.code.files import SPECIAL, Ignores, git_source_files, source_files, split_tree, walk_tree
+from parity.code.files import SPECIAL, Ignores, git_source_files, source_files, split_tree, walk_folders
 from parity.code.refs import (
     DEFAULT_FLAG_PATTERNS,
     RawRef,
@@ -49,7 +49,7 @@ from parity.code.refs import (
     is_flag_name,
 )
 from parity.errors import FileRefused, ParityError
-from parity.safefs import open_listed
+from parity.safefs import open_at, open_folder, open_listed
 
 if TYPE_CHECKING:
     from parity.model.condition import Condition
@@ -96,13 +96,17 @@ def read_source(
     language: str,
     max_bytes: int = MAX_BYTES,
     prefilter: ahocorasick_rs.BytesAhoCorasick | None = None,
+    dir_fd: int | None = None,
 ) -> tuple[str | None, str | None]:
     """``(text, None)`` when the file deserves extraction, ``(None, note)`` when skipped with a reason,
-    ``(None, None)`` when the prefilter rules it out (nothing to say)."""
+    ``(None, None)`` when the prefilter rules it out (nothing to say). ``dir_fd``: the open folder
+    the walk listed ``rel`` in."""
     try:
         # Through safefs: a link out of the repository, a FIFO or a device is never opened. ``rel``
-        # comes from a listing of the tree (the walk or git's), which lets the plain case skip a stat.
-        fd, st = open_listed(root, rel)
+        # comes from a listing of the tree (the walk or git's), which lets the plain case skip a stat;
+        # from the walk, the file opens relative to its folder, without resolving the path again.
+        got = open_at(dir_fd, rel.rpartition("/")[2]) if dir_fd is not None else None
+        fd, st = got if got is not None else open_listed(root, rel)
     except FileRefused as exc:
         if exc.reason == "directory":
             return None, None  # a symlink to a folder: folders are never followed
@@ -156,10 +160,10 @@ def extract(text: str, language: str) -> list[RawRef]:
     return EXTRACTORS[language](text)
 
 
-def scan_file(root: str, rel: str, language: str) -> FileResult:
+def scan_file(root: str, rel: str, language: str, dir_fd: int | None = None) -> FileResult:
     if language == SPECIAL:  # the walk saw a FIFO, socket or device: never opened
         return rel, language, [], "skipped: not a regular file"
-    text, note = read_source(root, rel, language)
+    text, note = read_source(root, rel, language, dir_fd=dir_fd)
     if text is None:
         return rel, language, [], note
     try:
@@ -192,7 +196,21 @@ def _run_task(task: Task) -> tuple[int, list[FileResult]]:
     if len(task) == 2:
         return _run(task[0], task[1])
     root, rel_dir, ignores = task
-    return _run(root, walk_tree(root, rel_dir, ignores))
+    seen, out = 0, []
+    for folder, files in walk_folders(root, rel_dir, ignores):
+        if not files:
+            continue
+        dir_fd = open_folder(f"{root}/{folder}" if folder else root)
+        try:
+            for rel, lang in files:
+                seen += 1
+                r = scan_file(root, rel, lang, dir_fd)
+                if r[2] or r[3]:
+                    out.append(r)
+        finally:
+            if dir_fd is not None:
+                os.close(dir_fd)
+    return seen, out
 
 
 def _tasks(root: str, workers: int) -> tuple[list[Task], int | None]:
