@@ -136,3 +136,33 @@ def test_go_alias_and_helper_reads_still_found() -> None:
     refs = {r.name: r for r in patterns.go_references(source)}
     assert set(refs) == {"CART_ADDR", "SHOP_URL"}
     assert refs["CART_ADDR"].crashes and refs["CART_ADDR"].via == "mustMapEnv()"
+
+
+def test_git_listed_files_open_relative_to_their_folder_and_a_folder_turned_link_is_refused(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+
+    root = tmp_path / "repo"
+    for name in ("api", "api/v1", "worker"):
+        (root / name).mkdir(parents=True, exist_ok=True)
+        (root / name / "app.py").write_text(
+            f"import os\nX = os.environ['{name.replace('/', '_').upper()}_URL']\n"
+        )
+    (root / "api/v1/alias.py").symlink_to("app.py")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "."], check=True)
+    # After git listed worker/app.py, the folder becomes a link out of the repository.
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "app.py").write_text("import os\nT = os.environ['OUTSIDE_TOKEN']\n")
+    (root / "worker/app.py").unlink()
+    (root / "worker").rmdir()
+    (root / "worker").symlink_to(outside)
+    result = scan(root, workers=1)
+    names = sorted(r.name for r in result.references)
+    assert names == ["API_URL", "API_V1_URL", "API_V1_URL"]  # app.py and the link to it
+    assert "OUTSIDE_TOKEN" not in names
+    assert {n.file: n.reason for n in result.notes}.get("worker/app.py") == (
+        "skipped: link target outside the repository"
+    )

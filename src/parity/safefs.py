@@ -298,6 +298,18 @@ def open_folder(path: str) -> int | None:
         return None
 
 
+def folder_beneath(root: str, rel_dir: str) -> int | None:
+    """:func:`open_folder` of ``rel_dir`` below ``root`` when no part of it is a link out of the
+    repository, else None (the files in it then go :func:`open_listed`'s way, which refuses them)."""
+    real_root = _real(root)
+    if not rel_dir:
+        return open_folder(real_root)
+    if rel_dir.startswith("/") or ".." in rel_dir.split("/"):
+        return None
+    real = _folder_real(real_root, rel_dir.strip("/"))
+    return None if real is None else open_folder(real)
+
+
 def open_at(dir_fd: int, name: str) -> tuple[int, os.stat_result] | None:
     """The regular file ``name`` that a listing of the folder ``dir_fd`` gave, opened relative to
     it: no path is resolved again, and no link is followed. None when ``name`` is a link or not a

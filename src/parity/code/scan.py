@@ -49,7 +49,7 @@ from parity.code.refs import (
     is_flag_name,
 )
 from parity.errors import FileRefused, ParityError
-from parity.safefs import open_at, open_folder, open_listed
+from parity.safefs import folder_beneath, open_at, open_folder, open_listed
 
 if TYPE_CHECKING:
     from parity.model.condition import Condition
@@ -183,12 +183,24 @@ Task = tuple[str, list[tuple[str, str]]] | tuple[str, str, Ignores]
 
 
 def _run(root: str, files: Iterable[tuple[str, str]]) -> tuple[int, list[FileResult]]:
+    # Listings are sorted by folder: each folder is opened once and its files relative to it.
     seen, out = 0, []
-    for rel, lang in files:
-        seen += 1
-        r = scan_file(root, rel, lang)
-        if r[2] or r[3]:
-            out.append(r)
+    folder: str | None = None
+    dir_fd: int | None = None
+    try:
+        for rel, lang in files:
+            here = rel.rpartition("/")[0]
+            if here != folder:
+                if dir_fd is not None:
+                    os.close(dir_fd)
+                folder, dir_fd = here, folder_beneath(root, here)
+            seen += 1
+            r = scan_file(root, rel, lang, dir_fd)
+            if r[2] or r[3]:
+                out.append(r)
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
     return seen, out
 
 
