@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import parity.code.audit as flags_audit
+import parity.code.since as since_mod
 import parity.store.check as store_check
 from parity.migrate.service import CODE_DOCS as MIGRATE
 from parity.plan.lint import RULES
@@ -119,6 +120,16 @@ def main() -> None:
         "Feature flags and env usage (`FLG`)",
         flg,
         "From `parity flags`, `parity why` and `parity check`.",
+    )
+    dep = [
+        (m[1], m[2], " ".join(m[3].split()).replace("``", "`"))
+        for m in re.finditer(r"^(DEP\d{3})\s+(\w+)\s+(.*(?:\n {20}.*)*)", since_mod.__doc__ or "", re.M)
+    ]
+    table(
+        out,
+        "Since the deployed commit (`DEP`)",
+        dep,
+        "From `parity check --deployed REF`: what main added since the commit production runs.",
     )
     table(
         out,

@@ -29,12 +29,25 @@ def check_cmd(
     smoke: Annotated[
         bool, typer.Option("--smoke", help="Also run the smoke checks declared in parity.toml.")
     ] = False,
+    deployed: Annotated[
+        str | None,
+        typer.Option(
+            "--deployed",
+            metavar="REF",
+            help="The commit production runs (a tag, a SHA, or a file holding one): also list what "
+            "main added since that needs a key, a switch or a migration in production.",
+        ),
+    ] = None,
 ) -> None:
     """Gap analysis of everything (env, schema, flags, store); ends with PASS or FAIL (exit 0 / 1; 2 = bad input)."""
     from parity.workflow.check import run_check
 
     with progress_reporter("parity check") as progress:
-        report = guarded(lambda: run_check(path, env, smoke=smoke, progress=progress, reference=reference))
+        report = guarded(
+            lambda: run_check(
+                path, env, smoke=smoke, progress=progress, reference=reference, deployed=deployed
+            )
+        )
     emit(report, fmt, output)
     raise exit_for(report)
 

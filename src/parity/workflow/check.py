@@ -189,8 +189,10 @@ def run_check(
     smoke: bool = False,
     progress: Callable[[str], None] | None = None,
     reference: str | None = None,
+    deployed: str | None = None,
 ) -> Report:
-    """``reference``: ``--reference`` (None: parity.toml's ``reference``, else the default)."""
+    """``reference``: ``--reference`` (None: parity.toml's ``reference``, else the default);
+    ``deployed``: the commit production runs (``--deployed``), to say what main added since."""
     project, env = load_project(path, environment)
     choice = choose_reference(project, env, reference)
     # The facts, gathered once (each file read once, the code scanned once); every section
@@ -201,6 +203,15 @@ def run_check(
     files, code = facts.files, facts.scan
     sections = analysis_sections(project, env, files, progress, choice, code)
     env_findings = sections[0].findings
+    if deployed is not None:
+        from parity.code.since import since, since_section
+
+        if progress is not None:
+            progress(f"comparing the code with the deployed {deployed}")
+        added = since_section(
+            since(project.root, deployed), code.references, all_effective(project, env, files), env
+        )
+        sections.insert(2, added)
 
     cp = run_consolidation_plan(project, env, files)
     sections.append(consolidation_section(cp))
