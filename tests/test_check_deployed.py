@@ -69,6 +69,8 @@ def test_check_deployed_lists_what_main_added_since(tmp_path: Path) -> None:
     assert found["EXPORTS_BUCKET"]["code"] == "DEP001" and found["EXPORTS_BUCKET"]["severity"] == "warning"
     assert "lacks it in api: set it before deploying" in str(found["EXPORTS_BUCKET"]["message"])
     assert found["EXPORTS_PAGE_SIZE"]["severity"] == "info"  # the new read has a default
+    assert "every new read copes without it" in str(found["EXPORTS_PAGE_SIZE"]["message"])
+    assert found["EXPORTS_PAGE_SIZE"]["fix"] is None
     flag = found["FEATURE_EXPORTS"]
     assert (
         flag["code"] == "DEP002" and "api unset" in str(flag["message"]) and "'false'" in str(flag["message"])

@@ -26,7 +26,7 @@ from pathlib import Path
 from parity.code.context import SERVICE
 from parity.code.deployed import _git, resolve_ref
 from parity.code.files import language_at
-from parity.code.refs import Reference
+from parity.code.refs import SYSTEM_VARS, Reference
 from parity.env.secrets import display
 from parity.errors import ParityError
 from parity.model.env import EffectiveEnv
@@ -124,7 +124,8 @@ class NewRead:
 
     @property
     def required(self) -> bool:
-        return any(r.crashes or not r.has_default for r in self.reads)
+        # As FLG004 judges it: a read that raises when unset, not one built to get None.
+        return any(r.crashes for r in self.reads)
 
 
 def new_reads(s: Since, refs: Sequence[Reference]) -> list[NewRead]:
@@ -132,7 +133,7 @@ def new_reads(s: Since, refs: Sequence[Reference]) -> list[NewRead]:
     now sits in a file changed since, and no deployed version of those files read it."""
     by_key: dict[str, list[Reference]] = {}
     for r in refs:
-        if r.kind == "env" and not r.dynamic and r.context == SERVICE:
+        if r.kind == "env" and not r.dynamic and r.context == SERVICE and r.name not in SYSTEM_VARS:
             by_key.setdefault(r.name, []).append(r)
     out = []
     for key, reads in sorted(by_key.items()):
@@ -185,11 +186,12 @@ def since_section(
             )
             continue
         severity = Severity.WARNING if lacking and n.required else Severity.INFO
-        said = (
-            f"{environment} lacks it in {', '.join(lacking)}: set it before deploying"
-            if lacking
-            else f"{environment} sets it"
-        )
+        if lacking and n.required:
+            said = f"{environment} lacks it in {', '.join(lacking)}: set it before deploying"
+        elif lacking:
+            said = f"{environment} does not set it in {', '.join(lacking)}; every new read copes without it"
+        else:
+            said = f"{environment} sets it"
         findings.append(
             Finding(
                 "DEP001",
@@ -197,14 +199,13 @@ def since_section(
                 "env",
                 f"{n.key} is read since the deployed {short} ({where}"
                 + (f" and {len(n.reads) - 1} more" if len(n.reads) > 1 else "")
-                + f"): {said}"
-                + ("" if n.required or not lacking else " (every new read copes without it)"),
+                + f"): {said}",
                 lacking[0] if lacking else first.service,
                 environment,
                 first.file,
                 first.line,
                 n.key,
-                f"set {n.key} in {environment} before deploying" if lacking else None,
+                f"set {n.key} in {environment} before deploying" if lacking and n.required else None,
             )
         )
     for rel in new_migrations(s):
