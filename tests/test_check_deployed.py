@@ -89,3 +89,19 @@ def test_check_deployed_at_head_has_nothing_new_and_a_bad_ref_is_a_clear_error(t
     r = run_cli("check", str(root), "--env", "production", "--deployed", "v9")
     assert r.returncode == 2
     assert "--deployed v9: no such commit, tag or branch" in r.stderr
+
+
+def test_the_deployed_commit_can_be_recorded_in_parity_toml(tmp_path: Path) -> None:
+    root = _history(tmp_path)
+    (root / "deploy").mkdir()
+    (root / "deploy" / "production.ref").write_text(_git(root, "rev-parse", "v1"))
+    (root / "parity.toml").write_text('[deployed]\nproduction = "deploy/production.ref"\n')
+    r = run_cli("check", str(root), "--env", "production", "--format", "json")
+    (section,) = [s for s in json.loads(r.stdout)["sections"] if s["id"] == "deployed"]
+    assert {f["key"] for f in section["findings"] if f["code"] == "DEP001"} == {
+        "EXPORTS_BUCKET",
+        "EXPORTS_PAGE_SIZE",
+    }
+    (root / "services" / "api" / ".env.staging").write_text("DATABASE_URL=sqlite:///staging.db\n")
+    staging = run_cli("check", str(root), "--env", "staging", "--format", "json")
+    assert not [s for s in json.loads(staging.stdout)["sections"] if s["id"] == "deployed"]

@@ -107,6 +107,11 @@ class ParityConfig(_Strict):
         default_factory=dict, description="smoke checks by service name"
     )
     overrides: list[str] = Field(default_factory=list, description="keys every service may set differently")
+    deployed: dict[str, str] = Field(
+        default_factory=dict,
+        description="environment → the commit it runs (a tag, a SHA, or a file of the repository holding "
+        "one), for `check` when `--deployed` is not given",
+    )
     secrets: list[str] = Field(default_factory=list, description="extra key patterns treated as secret")
     schema_: SchemaConfig = Field(default_factory=SchemaConfig, alias="schema")
     flags: FlagsConfig = Field(default_factory=FlagsConfig)

@@ -203,6 +203,7 @@ def run_check(
     files, code = facts.files, facts.scan
     sections = analysis_sections(project, env, files, progress, choice, code)
     env_findings = sections[0].findings
+    deployed = deployed or project.config.deployed.get(env)
     if deployed is not None:
         from parity.code.since import since, since_section
 
