@@ -255,3 +255,36 @@ def test_python_module_mentions_name_the_files_they_start() -> None:
         "tasks.py",
         "tasks/__main__.py",
     } <= mentioned
+
+
+def test_a_main_block_started_through_an_entrypoint_script_runs_in_the_service(tmp_path: Path) -> None:
+    # Shaped after images whose ENTRYPOINT is a shell script that execs the Python program.
+    root = _write(
+        tmp_path,
+        {
+            "compose.yaml": """
+            services:
+              jobs:
+                build: ./jobs
+            """,
+            "jobs/Dockerfile": """
+            FROM python:3.12
+            COPY docker/entrypoint.sh /entrypoint.sh
+            ENTRYPOINT ["/entrypoint.sh"]
+            """,
+            "jobs/docker/entrypoint.sh": '#!/bin/sh\nset -e\nexec python -u worker.py "$@"\n',
+            "jobs/worker.py": """
+            import os
+            if __name__ == "__main__":
+                QUEUE = os.environ["QUEUE_URL"]
+            """,
+            "jobs/backfill.py": """
+            import os
+            if __name__ == "__main__":
+                TOKEN = os.environ["BACKFILL_TOKEN"]
+            """,
+        },
+    )
+    refs = {r.name: r.context for r in scan_project(discover(root)).references}
+    assert refs["QUEUE_URL"] == "service"
+    assert refs["BACKFILL_TOKEN"] == "script"  # nothing starts backfill.py

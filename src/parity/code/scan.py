@@ -554,5 +554,33 @@ def scan_project(project: Project, workers: int | None = None) -> ScanResult:
         patterns=project.config.flags.patterns,
         services=project_services(project),
         workers=workers,
-        mentioned=runtime_mentions(runtime_texts(project)),
+        mentioned=started_names(project),
     )
+
+
+_SCRIPT_SUFFIXES = (".sh", ".bash")
+
+
+def started_names(project: Project) -> frozenset[str]:
+    """:func:`runtime_mentions` of what the runtime starts, and of the shell scripts it starts
+    (an ``entrypoint.sh`` that runs ``python worker.py``), two levels deep."""
+    mentioned = runtime_mentions(runtime_texts(project))
+    folders = [project.root, *{u.code for s in project.services for u in s.units if u.code is not None}]
+    read: set[Path] = set()
+    for _level in range(2):
+        texts = []
+        for word in sorted(w for w in mentioned if w.endswith(_SCRIPT_SUFFIXES)):
+            for folder in folders:
+                path = folder / word
+                if path in read:
+                    continue
+                read.add(path)
+                try:
+                    if project.fs.is_file(path):
+                        texts.append(project.fs.read_text(path, errors="replace"))
+                except (OSError, ParityError):
+                    continue
+        if not texts:
+            break
+        mentioned |= runtime_mentions(texts)
+    return mentioned
