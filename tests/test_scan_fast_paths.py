@@ -166,3 +166,46 @@ def test_git_listed_files_open_relative_to_their_folder_and_a_folder_turned_link
     assert {n.file: n.reason for n in result.notes}.get("worker/app.py") == (
         "skipped: link target outside the repository"
     )
+
+
+_UNDO_POOL = """
+import os, signal, sys
+from parity.code.scan import worker_pool
+from parity.workflow.signals import interrupts_raise, shielded
+
+def handlers(_):
+    return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL, signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+
+if __name__ == "__main__":
+    with interrupts_raise(), shielded():
+        pool = worker_pool(2)
+        got = pool.map(handlers, range(2))
+        pids = [p.pid for p in pool._pool]
+        pool.terminate()
+        pool.join()
+    gone = []
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+            gone.append(False)
+        except ProcessLookupError:
+            gone.append(True)
+    print(got, gone)
+"""
+
+
+def test_scan_workers_forked_during_an_undo_keep_default_signals_and_stop_on_terminate(
+    tmp_path: Path,
+) -> None:
+    # `apply` re-runs the analysis (a scan, with a pool) while its undo holds SIGTERM back; a worker
+    # forked then inherited the hold, ignored Pool.terminate(), and the run waited for it forever.
+    # In a child process with a deadline, so a regression fails instead of hanging the suite.
+    import subprocess
+    import sys
+
+    script = tmp_path / "undo_pool.py"
+    script.write_text(_UNDO_POOL)
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip() == "[(True, True), (True, True)] [True, True]"

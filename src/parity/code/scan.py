@@ -21,7 +21,9 @@ import dataclasses
 import errno
 import functools
 import multiprocessing
+import multiprocessing.pool
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -242,9 +244,23 @@ def _results(root: str, tasks: list[Task], workers: int) -> Iterator[tuple[int, 
     if workers <= 1 or multiprocessing.current_process().daemon:
         yield from map(_run_task, tasks)
         return
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with ctx.Pool(workers) as pool:
+    with worker_pool(workers) as pool:
         yield from pool.imap_unordered(_run_task, tasks)
+
+
+def _worker_signals() -> None:
+    # A forked worker inherits the handlers of the moment it was forked: parity's SIGTERM-raises
+    # (a run that writes) or the hold of an undo that must finish. Either keeps Pool.terminate()
+    # from stopping it, and the parent then waits for it forever. Workers die on SIGTERM and leave
+    # Ctrl-C to the parent, which stops the pool.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def worker_pool(workers: int) -> multiprocessing.pool.Pool:
+    """The scan's process pool: forked where the platform can, workers with default signals."""
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    return ctx.Pool(workers, initializer=_worker_signals)
 
 
 def service_of(rel: str, services: Sequence[tuple[str, str]]) -> str | None:
