@@ -1,0 +1,921 @@
+"""``parity why SYMBOL`` for TypeScript/JavaScript and Go, read by tree-sitter.
+
+The same answer as for Python (:mod:`parity.code.why`), built from syntax trees:
+
+* **definitions**: JS/TS ``function f``, ``const f = …`` (an arrow, or a call chain that takes one,
+  such as a tRPC ``procedure.query(async () => …)``), class methods (``Class.method``), route
+  handlers named by their path (``router.post("users.invite", …, async (ctx) => …)``); Go
+  functions and methods (``Type.Method``). ``file:symbol`` picks one of several; several are listed,
+  never merged.
+* **gates**: an early ``throw``/``return`` on an env test among the function's own statements
+  (``if (!IS_BILLING_ENABLED()) throw …``, ``if os.Getenv("X") != "1" { return }``), and the
+  ``if``/``else``/``&&``/ternary/``case`` around each place the symbol is used.
+* **paths**: from each use (a call, a registration such as ``router({ get: route })`` or
+  ``http.HandleFunc("/x", h)``, ``go f()``) up through the functions that contain it to an entry
+  point: module-level code (it runs on import), Go ``main``/``init``, a gRPC service registration
+  of a method's receiver. A path is open when every test on it holds in the target env.
+
+Tests are conditions of :mod:`parity.model.condition` (three-valued), read by
+:mod:`parity.code.js_conditions` for JS/TS, with ``env.X`` resolved through the project's settings
+module (a class of fields over ``process.env``, a zod/t3 schema with defaults), and by a small Go
+reader here. REACHABLE needs an open path from an entry point; BLOCKED, every path closed (or the
+function's own gate); anything else is UNKNOWN, with the undecided test shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
+
+from parity.code import js_conditions
+from parity.code.files import source_files
+from parity.code.scan import service_of
+from parity.code.treesitter import line_of, parse, text_of, walk
+from parity.code.why_result import Blocker, Step, WhyResult
+from parity.model.condition import (
+    All,
+    Any_,
+    Condition,
+    Equals,
+    Not,
+    Source,
+    Truthy,
+    Unknown,
+    describe,
+    holds,
+    keys,
+)
+
+if TYPE_CHECKING:
+    from parity.code.why import _Ctx
+
+JS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+_TEST_PARTS = ("/__tests__/", "/e2e/", "/test/", "/tests/", "/cypress/", "/node_modules/", "/dist/")
+_TEST_NAME = re.compile(r"\.(?:test|spec|stories|d)\.[cm]?[jt]sx?\Z|_test\.go\Z")
+_ENV_READERS = frozenset({"env", "requireEnv", "getEnv", "readEnv", "getEnvVar"})
+_HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "all", "use", "head", "options"})
+_CANDIDATES = ("true", "1", "yes", "on", "enabled")
+_MAX_DEPTH = 4
+_MAX_FILES = 300  # files parsed per searched name: a common name is not worth the whole tree
+
+JS_FUNCTIONS = frozenset(
+    {
+        "function_declaration",
+        "function_expression",
+        "arrow_function",
+        "method_definition",
+        "generator_function_declaration",
+        "function",
+    }
+)
+GO_FUNCTIONS = frozenset({"function_declaration", "method_declaration", "func_literal"})
+
+
+def language_of(rel: str) -> str | None:
+    if rel.endswith(JS_SUFFIXES):
+        return "javascript"
+    if rel.endswith(".go"):
+        return "go"
+    return None
+
+
+def _is_test(rel: str) -> bool:
+    return any(p in "/" + rel for p in _TEST_PARTS) or bool(_TEST_NAME.search(rel))
+
+
+@dataclass
+class TreeFile:
+    rel: str
+    lang: str  # "javascript" | "go"
+    data: bytes
+    _root: Node | None = None
+
+    @property
+    def root(self) -> Node:
+        if self._root is None:
+            grammar = js_conditions.grammar(self.rel) if self.lang == "javascript" else "go"
+            self._root = parse(self.data.decode("utf-8", "replace"), grammar)
+        return self._root
+
+
+class TreeCorpus:
+    """The project's JS/TS and Go source files (tests, builds and vendored code left out)."""
+
+    def __init__(self, root: Path) -> None:
+        from parity.code.why import _read_source_bytes
+
+        self.root = root
+        self._read = _read_source_bytes
+        self.files = sorted(
+            rel
+            for rel, lang in source_files(root)
+            if lang in ("javascript", "go") and language_of(rel) is not None and not _is_test(rel)
+        )
+        self._cache: dict[str, TreeFile | None] = {}
+
+    def file(self, rel: str) -> TreeFile | None:
+        if rel not in self._cache:
+            data = self._read(str(self.root), rel)
+            lang = language_of(rel)
+            self._cache[rel] = TreeFile(rel, lang, data) if data is not None and lang else None
+        return self._cache[rel]
+
+    def containing(self, name: str, lang: str | None = None) -> Iterator[TreeFile]:
+        word = re.compile(rb"(?<![\w$])" + re.escape(name.encode()) + rb"(?![\w$])")
+        n = 0
+        for rel in self.files:
+            if lang is not None and language_of(rel) != lang:
+                continue
+            f = self.file(rel)
+            if f is not None and word.search(f.data):
+                n += 1
+                if n > _MAX_FILES:
+                    return
+                yield f
+
+
+# -- definitions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Definition:
+    file: TreeFile
+    node: Node  # the declaration (or the handler function of a route)
+    name: str  # what its callers call it ("" for a route handler)
+    function: Node | None  # the function whose body runs
+
+
+def _first_function(node: Node, kinds: frozenset[str]) -> Node | None:
+    for n in walk(node):
+        if n.type in kinds:
+            return n
+    return None
+
+
+def _name(node: Node, field_name: str = "name") -> str:
+    n = node.child_by_field_name(field_name)
+    return text_of(n) if n is not None else ""
+
+
+def _class_name(node: Node) -> str:
+    p = node.parent
+    while p is not None and p.type not in ("class_declaration", "class", "abstract_class_declaration"):
+        p = p.parent
+    return _name(p) if p is not None else ""
+
+
+def _receiver_type(node: Node) -> str:
+    recv = node.child_by_field_name("receiver")
+    if recv is None:
+        return ""
+    for n in walk(recv):
+        if n.type == "type_identifier":
+            return text_of(n)
+    return ""
+
+
+def js_definitions(f: TreeFile, name: str, owner: str | None) -> list[Definition]:
+    out: list[Definition] = []
+    for n in walk(f.root):
+        t = n.type
+        if t in ("function_declaration", "generator_function_declaration") and owner is None:
+            if _name(n) == name:
+                out.append(Definition(f, n, name, n))
+        elif t == "variable_declarator" and owner is None:
+            value = n.child_by_field_name("value")
+            if _name(n) == name and value is not None:
+                fn = _first_function(value, JS_FUNCTIONS)
+                if fn is not None:
+                    out.append(Definition(f, n, name, fn))
+        elif t in ("method_definition", "public_field_definition") and _name(n) == name:
+            cls = _class_name(n)
+            if owner is not None and cls != owner:
+                continue
+            fn = n if t == "method_definition" else _first_function(n, JS_FUNCTIONS)
+            if fn is not None:
+                out.append(Definition(f, n, name, fn))
+        elif t == "class_declaration" and owner is None and _name(n) == name:
+            out.append(Definition(f, n, name, None))
+    return out
+
+
+def js_routes(f: TreeFile, path: str) -> list[Definition]:
+    """``router.post("users.invite", …, handler)``: the handler (the last argument) of that route."""
+    out: list[Definition] = []
+    for n in walk(f.root):
+        if n.type != "call_expression":
+            continue
+        fn, args = n.child_by_field_name("function"), n.child_by_field_name("arguments")
+        if fn is None or args is None or fn.type != "member_expression":
+            continue
+        if _name(fn, "property") not in _HTTP_VERBS or not args.named_children:
+            continue
+        first = js_conditions._string(args.named_children[0])
+        if first != path:
+            continue
+        handler = args.named_children[-1]
+        func = handler if handler.type in JS_FUNCTIONS else None
+        out.append(Definition(f, handler, text_of(handler) if func is None else "", func))
+    return out
+
+
+def go_definitions(f: TreeFile, name: str, owner: str | None) -> list[Definition]:
+    out: list[Definition] = []
+    for n in f.root.named_children:
+        if n.type == "function_declaration" and owner is None and _name(n) == name:
+            out.append(Definition(f, n, name, n))
+        elif n.type == "method_declaration" and _name(n) == name:
+            if owner is None or _receiver_type(n) == owner:
+                out.append(Definition(f, n, name, n))
+    return out
+
+
+def definitions(corpus: TreeCorpus, symbol: str) -> list[Definition]:
+    """Every definition ``symbol`` (``[file:]name``, ``[file:]Class.method`` or a route path) names."""
+    where, sep, name = symbol.rpartition(":")
+    if not sep:
+        where, name = "", symbol
+    owner: str | None = None
+    route = name.startswith("/") or bool(re.fullmatch(r"[a-z][\w]*\.[a-z][\w.]*", name))
+    if not route and "." in name:
+        owner, name = name.rsplit(".", 1)
+    out: list[Definition] = []
+    for f in corpus.containing(name.rsplit(".", 1)[-1] if route else name):
+        if where and not (f.rel == where or f.rel.endswith("/" + where.lstrip("/"))):
+            continue
+        if f.lang == "go":
+            out += go_definitions(f, name, owner) if not route else []
+        else:
+            out += js_routes(f, name) if route else js_definitions(f, name, owner)
+    return out
+
+
+# -- conditions -------------------------------------------------------------------------------
+
+
+class Settings:
+    """``env.X`` in JS/TS: the field ``X`` of the project's settings module — a class whose fields
+    read ``process.env`` (``public X = this.toBoolean(environment.X ?? "true")``) or a zod/t3 schema
+    (``X: z.string().default("v")``) — as the condition or env source it stands for."""
+
+    def __init__(self, corpus: TreeCorpus) -> None:
+        self.fields: dict[str, tuple[TreeFile, Node]] = {}  # name → (file, value expression)
+        self.defaults: dict[str, str] = {}  # schema key → its .default("…")
+        for rel in corpus.files:
+            low = rel.rsplit("/", 1)[-1].lower()
+            if language_of(rel) != "javascript" or not ("env" in low or "config" in low):
+                continue
+            f = corpus.file(rel)
+            if f is None or not (b"process.env" in f.data or b"environment" in f.data or b"z." in f.data):
+                continue
+            self._read(f)
+
+    def _read(self, f: TreeFile) -> None:
+        for n in walk(f.root):
+            if n.type == "public_field_definition":
+                value = n.child_by_field_name("value")
+                name = _name(n)
+                if value is not None and name:
+                    self.fields.setdefault(name, (f, value))
+            elif n.type == "method_definition" and text_of(n).startswith("get "):
+                body = n.child_by_field_name("body")
+                ret = next((s for s in body.named_children if s.type == "return_statement"), None) if body else None
+                if ret is not None and ret.named_children:
+                    self.fields.setdefault(_name(n), (f, ret.named_children[0]))
+            elif n.type == "pair" and b"z." in f.data:
+                key = n.child_by_field_name("key")
+                value = n.child_by_field_name("value")
+                k = text_of(key).strip("'\"") if key is not None else ""
+                if value is not None and re.fullmatch(r"[A-Z][A-Z0-9_]*", k) and text_of(value).startswith("z"):
+                    m = re.search(r"\.default\(\s*(['\"])(.*?)\1\s*\)", text_of(value))
+                    if m:
+                        self.defaults.setdefault(k, m.group(2))
+
+
+class JsReader(js_conditions._Reader):
+    """:class:`js_conditions._Reader` that also reads ``env.X`` through :class:`Settings` and the
+    casts a settings class applies (``this.toBoolean(…)``, ``this.toOptionalString(…)``)."""
+
+    def __init__(self, root: Node, resolve: js_conditions.Resolver, settings: Settings, depth: int = 0) -> None:
+        super().__init__(root, _ENV_READERS, resolve, depth)
+        self.settings = settings
+
+    def _field(self, node: Node) -> tuple[TreeFile, Node] | None:
+        if node.type != "member_expression" or self.depth >= _MAX_DEPTH:
+            return None
+        obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
+        if obj is None or prop is None or text_of(obj) in ("process.env", "import.meta.env"):
+            return None
+        return self.settings.fields.get(text_of(prop))
+
+    def _inner(self, f: TreeFile) -> JsReader:
+        return JsReader(f.root, self.resolve, self.settings, self.depth + 1)
+
+    def env_key(self, node: Node) -> str | None:
+        key = super().env_key(node)
+        if key is None and node.type == "member_expression":
+            obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
+            if obj is not None and prop is not None and text_of(obj) in ("environment", "env"):
+                name = text_of(prop)
+                if re.fullmatch(r"[A-Z][A-Z0-9_]*", name) and name not in self.settings.fields:
+                    return name
+        return key
+
+    def source(self, node: Node, at: Node, depth: int = 0) -> Source | None:
+        node = js_conditions._unwrap(node)
+        found = self._field(node)
+        if found is not None:
+            return self._inner(found[0]).source(found[1], found[1], depth)
+        cast = _cast_arg(node)
+        if cast is not None and cast[0] != "toBoolean":
+            return self.source(cast[1], at, depth)
+        src = super().source(node, at, depth)
+        if src is not None and src.default is None and src.key in self.settings.defaults:
+            return Source(src.key, self.settings.defaults[src.key])
+        return src
+
+    def condition(self, node: Node) -> Condition:
+        node = js_conditions._unwrap(node)
+        found = self._field(node)
+        if found is not None:
+            return self._inner(found[0]).condition(found[1])
+        cast = _cast_arg(node)
+        if cast is not None:
+            src = self.source(cast[1], cast[1])
+            if src is None:
+                return self.condition(cast[1])
+            if cast[0] == "toBoolean":
+                return Equals(src, frozenset({"true", "1"}))
+            return Truthy(src)
+        if node.type == "unary_expression" and js_conditions._operator(node) == "!":
+            arg = node.child_by_field_name("argument")
+            inner = js_conditions._unwrap(arg) if arg is not None else None
+            if inner is not None and inner.type == "unary_expression" and js_conditions._operator(inner) == "!":
+                deeper = inner.child_by_field_name("argument")  # ``!!x`` is x's truth
+                if deeper is not None:
+                    return self.condition(deeper)
+        return super().condition(node)
+
+
+def _cast_arg(node: Node) -> tuple[str, Node] | None:
+    """``this.toBoolean(x)``, ``this.toOptionalString(x)``, ``String(x)``: (cast, x)."""
+    if node.type != "call_expression":
+        return None
+    fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+    if fn is None or args is None or len(args.named_children) != 1:
+        return None
+    name = _name(fn, "property") if fn.type == "member_expression" else text_of(fn)
+    if fn.type == "member_expression" and text_of(fn.child_by_field_name("object") or fn) != "this":
+        return None
+    if not (name.startswith("to") or name in ("String", "Number", "Boolean")):
+        return None
+    return ("toBoolean" if name in ("toBoolean", "Boolean") else name), args.named_children[0]
+
+
+class GoReader:
+    """Go tests on env values: ``os.Getenv("K")`` (``""`` when unset), a variable or field assigned
+    from it earlier in the function (``svc.addr = os.Getenv("K")``, ``if v := os.Getenv("K"); …``),
+    compared with a string literal, ``!``, ``&&``, ``||``."""
+
+    def source(self, node: Node, at: Node, depth: int = 0) -> Source | None:
+        node = _go_unwrap(node)
+        if node.type == "call_expression":
+            fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+            if fn is not None and args is not None and text_of(fn) == "os.Getenv" and args.named_children:
+                key = _go_string(args.named_children[0])
+                return Source(key, "") if key else None
+        if node.type in ("identifier", "selector_expression") and depth < 3:
+            value = _go_assigned(text_of(node), at)
+            if value is not None:
+                return self.source(value, value, depth + 1)
+        return None
+
+    def condition(self, node: Node) -> Condition:
+        node = _go_unwrap(node)
+        if node.type == "unary_expression" and text_of(node).startswith("!"):
+            arg = node.child_by_field_name("operand")
+            return Not(self.condition(arg)) if arg is not None else Unknown(text_of(node))
+        if node.type == "binary_expression":
+            op = text_of(node.child_by_field_name("operator") or node)
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if left is None or right is None:
+                return Unknown(text_of(node))
+            if op == "&&":
+                return All((self.condition(left), self.condition(right)))
+            if op == "||":
+                return Any_((self.condition(left), self.condition(right)))
+            if op in ("==", "!="):
+                for value, lit in ((left, right), (right, left)):
+                    text = _go_string(lit)
+                    src = self.source(value, node) if text is not None else None
+                    if src is not None and text is not None:
+                        eq = Equals(src, frozenset({text}))
+                        return eq if op == "==" else Not(eq)
+        return Unknown(text_of(node))
+
+    def reached_when(self, node: Node) -> list[tuple[Node, Condition]]:
+        """The tests between ``node`` and its function, each with the node it reads (innermost first)."""
+        parts: list[tuple[Node, Condition]] = []
+        child, parent = node, node.parent
+        while parent is not None and parent.type not in GO_FUNCTIONS:
+            if parent.type == "if_statement":
+                test = parent.child_by_field_name("condition")
+                if test is not None:
+                    if child == parent.child_by_field_name("consequence"):
+                        parts.append((parent, self.condition(test)))
+                    elif child == parent.child_by_field_name("alternative"):
+                        parts.append((parent, Not(self.condition(test))))
+            elif parent.type in ("block", "statement_list"):
+                for sib in parent.named_children:
+                    if sib == child:
+                        break
+                    if sib.type == "if_statement" and sib.child_by_field_name("alternative") is None:
+                        body, test = sib.child_by_field_name("consequence"), sib.child_by_field_name("condition")
+                        if body is not None and test is not None and _go_exits(body):
+                            parts.append((sib, Not(self.condition(test))))
+            child, parent = parent, parent.parent
+        return parts
+
+
+def _go_unwrap(node: Node) -> Node:
+    while node.type == "parenthesized_expression" and node.named_children:
+        node = node.named_children[0]
+    return node
+
+
+def _go_string(node: Node) -> str | None:
+    node = _go_unwrap(node)
+    if node.type == "interpreted_string_literal":
+        return text_of(node)[1:-1]
+    if node.type == "raw_string_literal":
+        return text_of(node)[1:-1]
+    return None
+
+
+def _go_exits(block: Node) -> bool:
+    stmts = [s for s in walk(block) if s.parent is not None and s.parent.type in ("block", "statement_list")]
+    top = [s for s in stmts if s.type != "comment" and _go_owner_block(s) == block]
+    if not top:
+        return False
+    last = top[-1]
+    if last.type == "return_statement":
+        return True
+    text = text_of(last)
+    return last.type == "expression_statement" and (
+        text.startswith(("panic(", "os.Exit(", "log.Fatal")) or ".Fatal" in text.split("(", 1)[0]
+    )
+
+
+def _go_owner_block(stmt: Node) -> Node | None:
+    p = stmt.parent
+    if p is not None and p.type == "statement_list":
+        p = p.parent
+    return p
+
+
+def _go_assigned(name: str, at: Node) -> Node | None:
+    """The value last assigned to ``name`` (``x := …``, ``x = …``, ``var x = …``, an ``if`` initializer)
+    before ``at`` in the blocks that enclose it."""
+    node: Node | None = at
+    while node is not None:
+        parent = node.parent
+        if parent is None:
+            break
+        if parent.type == "if_statement":
+            init = parent.child_by_field_name("initializer")
+            if init is not None and init != node:
+                found = _go_assignment(init, name)
+                if found is not None:
+                    return found
+        if parent.type in ("statement_list", "block", "source_file"):
+            best = None
+            for sib in parent.named_children:
+                if sib.start_byte >= node.start_byte:
+                    break
+                found = _go_assignment(sib, name)
+                if found is not None:
+                    best = found
+            if best is not None:
+                return best
+        node = parent
+    return None
+
+
+def _go_assignment(stmt: Node, name: str) -> Node | None:
+    if stmt.type in ("short_var_declaration", "assignment_statement"):
+        left, right = stmt.child_by_field_name("left"), stmt.child_by_field_name("right")
+        if left is not None and right is not None:
+            for i, target in enumerate(left.named_children):
+                if text_of(target) == name and i < len(right.named_children):
+                    return right.named_children[i]
+    if stmt.type == "var_declaration":
+        for spec in walk(stmt):
+            if spec.type == "var_spec" and _name(spec) == name:
+                value = spec.child_by_field_name("value")
+                if value is not None and value.named_children:
+                    return value.named_children[0]
+    return None
+
+
+# -- paths ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Test:
+    """One condition on a path: where it is and what it says."""
+
+    file: str
+    line: int
+    text: str
+    cond: Condition
+    kind: str  # "if" | "gate"
+
+
+@dataclass
+class Path_:
+    tests: list[Test] = field(default_factory=list)
+    via: list[Step] = field(default_factory=list)  # the uses on the way (call sites, registrations)
+    entry: bool = False
+
+
+class Walker:
+    """The paths from entry points to a definition, through the uses of each function on the way."""
+
+    def __init__(self, corpus: TreeCorpus, settings: Settings) -> None:
+        self.corpus = corpus
+        self.settings = settings
+        self._readers: dict[str, JsReader | GoReader] = {}
+        self._predicates: dict[str, Condition | None] = {}
+        self._uses: dict[tuple[str, str], list[tuple[TreeFile, Node]]] = {}
+
+    # readers
+
+    def reader(self, f: TreeFile) -> JsReader | GoReader:
+        if f.rel not in self._readers:
+            self._readers[f.rel] = GoReader() if f.lang == "go" else JsReader(f.root, self._resolve, self.settings)
+        return self._readers[f.rel]
+
+    def _resolve(self, name: str) -> Condition | None:
+        """A predicate (``IS_BILLING_ENABLED()``) defined in another file."""
+        if name not in self._predicates:
+            self._predicates[name] = None  # a cycle reads as "not found"
+            for f in self.corpus.containing(name, "javascript"):
+                if f"{name} =".encode() in f.data or f"function {name}".encode() in f.data:
+                    reader = JsReader(f.root, self._resolve, self.settings, depth=1)
+                    body = js_conditions._function_body(f.root, name)
+                    found = js_conditions._returns(body, reader) if body is not None else None
+                    if found is not None:
+                        self._predicates[name] = found
+                        break
+        return self._predicates[name]
+
+    def tests_around(self, f: TreeFile, node: Node) -> list[Test]:
+        """The tests between ``node`` and its function (if/else, early exits before it, ``&&``, …)."""
+        reader = self.reader(f)
+        out: list[Test] = []
+        if isinstance(reader, GoReader):
+            for at, cond in reader.reached_when(node):
+                test = at.child_by_field_name("condition") or at
+                out.append(Test(f.rel, line_of(at), text_of(test)[:100], cond, "if"))
+            return out
+        child, parent = node, node.parent
+        while parent is not None and parent.type not in JS_FUNCTIONS:
+            parts: list[Condition] = []
+            reader._step(child, parent, parts)
+            for cond in parts:
+                out.append(Test(f.rel, line_of(parent), _test_text(child, parent)[:100], cond, "if"))
+            child, parent = parent, parent.parent
+        return out
+
+    def body_gates(self, f: TreeFile, function: Node) -> list[Test]:
+        """Early exits among the function's own statements: ``if (!ENABLED) throw …`` before its work."""
+        body = function.child_by_field_name("body")
+        if body is None:
+            return []
+        reader = self.reader(f)
+        stmts = body.named_children
+        if f.lang == "go" and stmts and stmts[0].type == "statement_list":
+            stmts = stmts[0].named_children
+        out: list[Test] = []
+        for s in stmts:
+            if s.type != "if_statement" or s.child_by_field_name("alternative") is not None:
+                continue
+            then, test = s.child_by_field_name("consequence"), s.child_by_field_name("condition")
+            if then is None or test is None:
+                continue
+            exits = _go_exits(then) if f.lang == "go" else js_conditions._exits(then)
+            if not exits:
+                continue
+            cond = reader.condition(test)
+            if keys(cond):
+                out.append(Test(f.rel, line_of(s), "not " + text_of(test)[:96], Not(cond), "gate"))
+        return out
+
+    # uses
+
+    def uses(self, name: str, lang: str, home: TreeFile) -> list[tuple[TreeFile, Node]]:
+        k = (name, lang)
+        if k not in self._uses:
+            found: list[tuple[TreeFile, Node]] = []
+            for f in self.corpus.containing(name, lang):
+                for n in walk(f.root):
+                    if n.type in ("identifier", "property_identifier", "field_identifier") and text_of(n) == name:
+                        if _is_use(n, lang):
+                            found.append((f, n))
+            self._uses[k] = found
+        return self._uses[k]
+
+    def paths(self, f: TreeFile, site: Node, depth: int, seen: frozenset[int]) -> list[Path_]:
+        """Every way the code reaches ``site`` from an entry point (or not: ``entry=False``)."""
+        tests = self.tests_around(f, site)
+        function = _enclosing(site, GO_FUNCTIONS if f.lang == "go" else JS_FUNCTIONS)
+        if function is None:
+            # Module-level code runs when the module is loaded: a call or a registration there is an entry.
+            entry = f.lang != "go" and _runs_at_load(site)
+            return [Path_(tests, [_step(f, site, "registered" if entry else "used", entry)], entry)]
+        if f.lang == "go":
+            fname = _name(function)
+            if function.type == "function_declaration" and fname in ("main", "init") and _go_package(f) == "main":
+                return [Path_(tests, [_step(f, function, f"func {fname}", True)], True)]
+        if depth >= _MAX_DEPTH or function.id in seen:
+            return [Path_(tests, [], False)]
+        return [
+            Path_(tests + p.tests, [_step(f, site, "called"), *p.via], p.entry)
+            for p in self.function_paths(f, function, depth + 1, seen | {function.id})
+        ]
+
+    def function_paths(self, f: TreeFile, function: Node, depth: int, seen: frozenset[int]) -> list[Path_]:
+        """The paths to a function: through its name's uses, or, when anonymous, through where it sits."""
+        name, owner = _function_name(function)
+        if f.lang == "go" and function.type == "method_declaration" and _grpc_registered(self.corpus, f, function):
+            return [Path_([], [_step(f, function, f"gRPC service {_receiver_type(function)}", True)], True)]
+        if not name:
+            return self.paths(f, function, depth, seen)
+        out: list[Path_] = []
+        for uf, use in self.uses(name, f.lang, f):
+            if use.id in seen or _within(use, owner):
+                continue
+            out += self.paths(uf, use, depth, seen | {use.id})
+        if f.lang == "go" and function.type == "function_declaration" and name == "main":
+            out.append(Path_([], [_step(f, function, "func main", True)], True))
+        if f.lang == "javascript" and _framework_entry(f, name):
+            out.append(Path_([], [_step(f, function, f"exported {name} of a route module", True)], True))
+        return out
+
+
+def _test_text(child: Node, parent: Node) -> str:
+    cond = parent.child_by_field_name("condition")
+    if cond is not None:
+        branch = "not " if child == parent.child_by_field_name("alternative") else ""
+        return branch + text_of(cond)
+    if parent.type == "statement_block":
+        return "after an early exit"
+    return text_of(parent).split("\n", 1)[0]
+
+
+def _step(f: TreeFile, node: Node, kind: str, entry: bool = False) -> Step:
+    return Step(kind, f.rel, line_of(node), text_of(node).split("\n", 1)[0][:100], None, entry=entry)
+
+
+def _enclosing(node: Node, kinds: frozenset[str]) -> Node | None:
+    p = node.parent
+    while p is not None and p.type not in kinds:
+        p = p.parent
+    return p
+
+
+def _within(node: Node, container: Node | None) -> bool:
+    p: Node | None = node
+    while p is not None:
+        if container is not None and p.id == container.id:
+            return True
+        p = p.parent
+    return False
+
+
+def _function_name(function: Node) -> tuple[str, Node | None]:
+    """What callers call ``function`` (and the node that declares it, so its own name is skipped)."""
+    if function.type in ("function_declaration", "generator_function_declaration", "method_declaration"):
+        return _name(function), function
+    if function.type == "method_definition":
+        return _name(function), function
+    p = function.parent
+    while p is not None and p.type in ("call_expression", "arguments", "member_expression", "await_expression"):
+        p = p.parent  # ``const r = procedure.query(async () => …)``: the const names it
+    if p is not None and p.type in ("variable_declarator", "public_field_definition", "pair"):
+        key = p.child_by_field_name("name") or p.child_by_field_name("key")
+        if key is not None and p.type != "pair":
+            return text_of(key), p
+    return "", None
+
+
+def _is_use(n: Node, lang: str) -> bool:
+    """An identifier that refers to the symbol (not its declaration, an import, a type or a key)."""
+    p = n.parent
+    if p is None:
+        return False
+    skip = {
+        "import_specifier",
+        "import_clause",
+        "namespace_import",
+        "export_specifier",
+        "type_identifier",
+        "function_declaration",
+        "method_definition",
+        "method_declaration",
+        "class_declaration",
+        "public_field_definition",
+        "type_annotation",
+        "import_spec",
+    }
+    if p.type in skip:
+        return False
+    if p.type == "variable_declarator" and p.child_by_field_name("name") == n:
+        return False
+    if p.type == "pair" and p.child_by_field_name("key") == n:
+        return False
+    if p.type in ("member_expression", "selector_expression"):
+        # ``obj.name``: a use only as the member (``svc.name()``), never as the object's own name
+        prop = p.child_by_field_name("property") or p.child_by_field_name("field")
+        return prop == n
+    return n.type == "identifier"
+
+
+def _runs_at_load(site: Node) -> bool:
+    """A module-level use that runs or registers the symbol: inside a call, ``new``, or an object/array
+    passed on, not a bare ``export``."""
+    p = site.parent
+    while p is not None and p.type != "program":
+        if p.type in ("call_expression", "new_expression", "await_expression"):
+            return True
+        if p.type in ("export_statement", "export_clause"):
+            return False
+        p = p.parent
+    return False
+
+
+def _framework_entry(f: TreeFile, name: str) -> bool:
+    """A file-routed handler: ``loader``/``action`` of a Remix route, a Next.js API route's handlers."""
+    rel = "/" + f.rel
+    if "/routes/" in rel and name in ("loader", "action", "default"):
+        return True
+    return ("/pages/api/" in rel or "/app/api/" in rel) and name in ("handler", "GET", "POST", "PUT", "DELETE")
+
+
+def _go_package(f: TreeFile) -> str:
+    for n in f.root.named_children:
+        if n.type == "package_clause":
+            return text_of(n).split()[-1]
+    return ""
+
+
+def _grpc_registered(corpus: TreeCorpus, f: TreeFile, method: Node) -> bool:
+    """A method of a type that the package registers as a gRPC service (``pb.RegisterXServer(srv, svc)``):
+    the server calls it."""
+    folder = f.rel.rsplit("/", 1)[0] if "/" in f.rel else ""
+    if not _receiver_type(method):
+        return False
+    for rel in corpus.files:
+        if rel.endswith(".go") and (rel.rsplit("/", 1)[0] if "/" in rel else "") == folder:
+            other = corpus.file(rel)
+            if other is not None and re.search(rb"\.Register\w+Server\(", other.data):
+                return True
+    return False
+
+
+# -- the answer -------------------------------------------------------------------------------
+
+
+def _holds(cond: Condition, env: dict[str, str]) -> bool | None:
+    return holds(cond, env.get)
+
+
+def explain(ctx: _Ctx, corpus: TreeCorpus, walker: Walker, symbol: str, d: Definition) -> WhyResult:
+    f = d.file
+    services = ctx.services
+    svc = service_of(f.rel, services)
+    if svc is None:
+        with_code = [name for name, folder in services if folder not in ("", ".")]
+        svc = with_code[0] if len(with_code) == 1 else None  # a monorepo's one app runs its packages
+    env = ctx.env(svc).as_dict()
+
+    steps: list[Step] = [Step("defined", f.rel, line_of(d.node), text_of(d.node).split("\n", 1)[0][:100], svc)]
+    gates = walker.body_gates(f, d.function) if d.function is not None else []
+    if d.function is not None:
+        paths = walker.function_paths(f, d.function, 0, frozenset({d.function.id}))
+    else:  # a class: its uses (``new X``, a registration)
+        paths = [p for use_f, use in walker.uses(d.name, f.lang, f) for p in walker.paths(use_f, use, 1, frozenset())]
+
+    def value(tests: list[Test]) -> bool | None:
+        answers = [_holds(t.cond, env) for t in tests]
+        return False if False in answers else (None if None in answers else True)
+
+    blockers: list[Blocker] = []
+
+    def as_step(t: Test) -> Step:
+        v = _holds(t.cond, env)
+        verdict = "unknown" if v is None else ("true" if v else "false")
+        states = tuple(ctx.key_state(k, svc) for k in sorted(keys(t.cond)))
+        return Step(t.kind, t.file, t.line, t.text, svc, verdict, states)
+
+    def block(t: Test) -> None:
+        blockers.append(_switch(ctx, t, env, svc))
+
+    closed_gate = next((t for t in gates if _holds(t.cond, env) is False), None)
+    steps += [as_step(t) for t in gates]
+    if closed_gate is not None:
+        block(closed_gate)
+        return WhyResult(symbol, ctx.environment, tuple(steps), tuple(blockers), (_where(d),), language=f.lang)
+    entries = [p for p in paths if p.entry]
+    open_ = [p for p in entries if value(p.tests) is True]
+    if open_:
+        best = min(open_, key=lambda p: len(p.tests))
+        steps += [as_step(t) for t in best.tests] + best.via
+        return WhyResult(symbol, ctx.environment, tuple(steps), (), (_where(d),), language=f.lang)
+    if paths and all(value(p.tests) is False for p in paths):
+        first = paths[0]
+        t = next(t for t in first.tests if _holds(t.cond, env) is False)
+        steps += [as_step(x) for x in first.tests] + first.via
+        block(t)
+        return WhyResult(symbol, ctx.environment, tuple(steps), tuple(blockers), (_where(d),), language=f.lang)
+    # Undecided: show the entry path with the unknown test, else say no entry point reaches it.
+    if entries:
+        p = entries[0]
+        steps += [as_step(t) for t in p.tests] + p.via
+        if not any(_holds(t.cond, env) is None for t in p.tests):
+            steps.append(Step("if", f.rel, line_of(d.node), "a closed path elsewhere", svc, "unknown"))
+    else:
+        for p in paths[:3]:
+            steps += [as_step(t) for t in p.tests] + p.via
+    return WhyResult(symbol, ctx.environment, tuple(steps), (), (_where(d),), language=f.lang)
+
+
+def _where(d: Definition) -> str:
+    return f"{d.file.rel}:{line_of(d.node)}"
+
+
+def _literals(cond: Condition) -> list[str]:
+    if isinstance(cond, Equals):
+        return sorted(cond.values)
+    if isinstance(cond, Not):
+        return _literals(cond.inner)
+    if isinstance(cond, (All, Any_)):
+        return [v for p in cond.parts for v in _literals(p)]
+    return []
+
+
+def _switch(ctx: _Ctx, t: Test, env: dict[str, str], svc: str | None) -> Blocker:
+    """The key (and value) that opens the test: one key at a time, unset ones first."""
+    where = ctx.where(svc)
+    ks = sorted(keys(t.cond), key=lambda k: (k in env, k))
+    for k in ks:
+        for candidate in dict.fromkeys([*_CANDIDATES, *_literals(t.cond), ""]):
+            if _holds(t.cond, {**env, k: candidate}) is True:
+                v = ctx.env(svc).values.get(k)
+                state = f"{k} is unset" if v is None else f"{k}={ctx.shown(v)}"
+                return Blocker(
+                    "switch",
+                    k,
+                    f"{state} in {where} ({ctx.environment}): {describe(t.cond)} is false",
+                    f"set {k}={candidate} in {ctx.fix_file(svc, k)}",
+                    t.file,
+                    t.line,
+                    svc,
+                )
+    return Blocker(
+        "switch",
+        ks[0] if ks else None,
+        f"the condition at {t.file}:{t.line} is false in {where} ({ctx.environment})",
+        f"make `{t.text}` true",
+        t.file,
+        t.line,
+        svc,
+    )
+
+
+def why_tree(ctx: _Ctx, symbol: str) -> WhyResult | None:
+    """The answer for a TS/JS or Go symbol, None when no such definition exists."""
+    corpus = TreeCorpus(ctx.project.root)
+    defs = definitions(corpus, symbol)
+    if not defs:
+        return None
+    walker = Walker(corpus, Settings(corpus))
+    if len(defs) > 1:
+        alternatives = tuple(
+            explain(ctx, corpus, walker, f"{d.file.rel}:{d.name or symbol}", d) for d in defs
+        )
+        return WhyResult(
+            symbol,
+            ctx.environment,
+            (),
+            (),
+            tuple(a.definitions[0] for a in alternatives),
+            alternatives,
+            language=defs[0].file.lang,
+        )
+    return explain(ctx, corpus, walker, symbol, defs[0])
