@@ -258,6 +258,10 @@ def definitions(corpus: TreeCorpus, symbol: str) -> list[Definition]:
 # -- conditions -------------------------------------------------------------------------------
 
 
+_GETTER = re.compile(r"(?:(?:public|private|protected|static|readonly)\s+)*get\s")
+_ENV_ALIASES = ("process.env", "import.meta.env", "environment")  # ``import environment from "./utils/environment"``
+
+
 class Settings:
     """``env.X`` in JS/TS: the field ``X`` of the project's settings module — a class whose fields
     read ``process.env`` (``public X = this.toBoolean(environment.X ?? "true")``) or a zod/t3 schema
@@ -282,7 +286,7 @@ class Settings:
                 name = _name(n)
                 if value is not None and name:
                     self.fields.setdefault(name, (f, value))
-            elif n.type == "method_definition" and text_of(n).startswith("get "):
+            elif n.type == "method_definition" and _GETTER.match(text_of(n)):
                 body = n.child_by_field_name("body")
                 ret = next((s for s in body.named_children if s.type == "return_statement"), None) if body else None
                 if ret is not None and ret.named_children:
@@ -309,7 +313,7 @@ class JsReader(js_conditions._Reader):
         if node.type != "member_expression" or self.depth >= _MAX_DEPTH:
             return None
         obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
-        if obj is None or prop is None or text_of(obj) in ("process.env", "import.meta.env"):
+        if obj is None or prop is None or text_of(obj) in _ENV_ALIASES:
             return None
         return self.settings.fields.get(text_of(prop))
 
@@ -322,7 +326,8 @@ class JsReader(js_conditions._Reader):
             obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
             if obj is not None and prop is not None and text_of(obj) in ("environment", "env"):
                 name = text_of(prop)
-                if re.fullmatch(r"[A-Z][A-Z0-9_]*", name) and name not in self.settings.fields:
+                alias = text_of(obj) == "environment"
+                if re.fullmatch(r"[A-Z][A-Z0-9_]*", name) and (alias or name not in self.settings.fields):
                     return name
         return key
 
@@ -580,6 +585,8 @@ class Walker:
         out: list[Test] = []
         if isinstance(reader, GoReader):
             for at, cond in reader.reached_when(node):
+                if not _envish(cond):
+                    continue
                 test = at.child_by_field_name("condition") or at
                 out.append(Test(f.rel, line_of(at), text_of(test)[:100], cond, "if"))
             return out
@@ -587,7 +594,13 @@ class Walker:
         while parent is not None and parent.type not in JS_FUNCTIONS:
             parts: list[Condition] = []
             reader._step(child, parent, parts)
+            if parent.type == "arguments":
+                case = _pattern_case(reader, child, parent)
+                if case is not None:
+                    parts.append(case)
             for cond in parts:
+                if not _envish(cond):
+                    continue  # a test on data, not a switch
                 out.append(Test(f.rel, line_of(parent), _test_text(child, parent)[:100], cond, "if"))
             child, parent = parent, parent.parent
         return out
@@ -612,8 +625,9 @@ class Walker:
             if not exits:
                 continue
             cond = reader.condition(test)
-            if keys(cond):
-                out.append(Test(f.rel, line_of(s), "not " + text_of(test)[:96], Not(cond), "gate"))
+            if _envish(cond):
+                kind = "requires" if _requires_key(cond, then) else "gate"
+                out.append(Test(f.rel, line_of(s), "not " + text_of(test)[:96], Not(cond), kind))
         return out
 
     # uses
@@ -656,16 +670,75 @@ class Walker:
             return [Path_([], [_step(f, function, f"gRPC service {_receiver_type(function)}", True)], True)]
         if not name:
             return self.paths(f, function, depth, seen)
+        if f.lang == "javascript" and _framework_entry(f, name):
+            return [Path_([], [_step(f, function, f"exported {name} of a route module", True)], True)]
+        if f.lang == "go" and function.type == "function_declaration" and name in ("main", "init"):
+            if _go_package(f) == "main":
+                return [Path_([], [_step(f, function, f"func {name}", True)], True)]
         out: list[Path_] = []
         for uf, use in self.uses(name, f.lang, f):
-            if use.id in seen or _within(use, owner):
+            if use.id in seen or _within(use, owner) or not _sees(uf, use, f, name):
                 continue
             out += self.paths(uf, use, depth, seen | {use.id})
-        if f.lang == "go" and function.type == "function_declaration" and name == "main":
-            out.append(Path_([], [_step(f, function, "func main", True)], True))
-        if f.lang == "javascript" and _framework_entry(f, name):
-            out.append(Path_([], [_step(f, function, f"exported {name} of a route module", True)], True))
         return out
+
+
+_FLAGGISH = re.compile(r"ENABLE|DISABLE|FEATURE|ALLOW|USE_|_MODE\b")
+
+
+def _requires_key(cond: Condition, then: Node) -> bool:
+    """``if (!keyPath) throw new Error('No key path provided')`` on a plain read: the key is required
+    (it crashes when missing), not a switch; a flag-like key (``…_ENABLED``) stays a switch."""
+    if not isinstance(cond, Not) or not isinstance(cond.inner, Truthy):
+        return False
+    text = text_of(then)
+    throws = "throw" in text or "panic(" in text or "Fatal" in text
+    return throws and not _FLAGGISH.search(cond.inner.source.key)
+
+
+def _folder(rel: str) -> str:
+    return rel.rsplit("/", 1)[0] if "/" in rel else ""
+
+
+def _sees(f: TreeFile, use: Node, home: TreeFile, name: str) -> bool:
+    """``use`` can refer to the definition in ``home``: the same file; in JS/TS a file that imports
+    the name; in Go the same package, or ``pkg.Name`` from another."""
+    if f.rel == home.rel:
+        return True
+    if f.lang == "go":
+        if _folder(f.rel) == _folder(home.rel):
+            return True
+        return use.parent is not None and use.parent.type == "selector_expression"
+    word = re.compile(r"(?<![\w$])" + re.escape(name) + r"(?![\w$])")
+    for top in f.root.named_children:
+        if top.type == "import_statement" and word.search(text_of(top)):
+            return True
+        if top.type == "lexical_declaration" and "require(" in text_of(top) and word.search(text_of(top)):
+            return True
+    return _enclosing(use, frozenset({"class_body"})) is not None and use.type == "property_identifier"
+
+
+def _pattern_case(reader: JsReader, child: Node, args: Node) -> Condition | None:
+    """``match(transport).with('local', () => …)`` (ts-pattern): the handler runs when the matched
+    value is one of the literals before it."""
+    call = args.parent
+    if call is None or call.type != "call_expression" or child != args.named_children[-1]:
+        return None
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "member_expression" or _name(fn, "property") != "with":
+        return None
+    values = [js_conditions._string(a) for a in args.named_children[:-1]]
+    if not values or any(v is None for v in values):
+        return None
+    base = fn.child_by_field_name("object")
+    while base is not None and base.type == "call_expression":
+        inner = base.child_by_field_name("function")
+        if inner is not None and inner.type == "identifier" and text_of(inner) == "match":
+            first = (base.child_by_field_name("arguments") or base).named_children[:1]
+            src = reader.source(first[0], first[0]) if first else None
+            return Equals(src, frozenset(v for v in values if v is not None)) if src is not None else None
+        base = inner.child_by_field_name("object") if inner is not None and inner.type == "member_expression" else None
+    return None
 
 
 def _test_text(child: Node, parent: Node) -> str:
@@ -675,6 +748,8 @@ def _test_text(child: Node, parent: Node) -> str:
         return branch + text_of(cond)
     if parent.type == "statement_block":
         return "after an early exit"
+    if parent.type == "arguments":
+        return ".with(" + ", ".join(text_of(a) for a in parent.named_children[:-1]) + ", …)"
     return text_of(parent).split("\n", 1)[0]
 
 
@@ -791,8 +866,53 @@ def _grpc_registered(corpus: TreeCorpus, f: TreeFile, method: Node) -> bool:
 # -- the answer -------------------------------------------------------------------------------
 
 
+_ENVISH = re.compile(
+    r"process\.env|\benv\b|Getenv|LookupEnv|config(?:Service)?\.get\(|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\(\)"
+    r"|isFeatureEnabled|featureFlag"
+)
+
+
+def _envish(cond: Condition) -> bool:
+    """A test that reads the environment, or looks like it does (``configService.get('X')``,
+    ``isFeatureEnabled()``): a switch parity cannot decide, unlike a test on data (``if (!user)``)."""
+    if isinstance(cond, Unknown):
+        return bool(_ENVISH.search(cond.text))
+    if isinstance(cond, Not):
+        return _envish(cond.inner)
+    if isinstance(cond, (All, Any_)):
+        return any(_envish(p) for p in cond.parts)
+    return bool(keys(cond))
+
+
+def _and3(values: list[bool | None]) -> bool | None:
+    return False if False in values else (None if None in values else True)
+
+
+def _or3(values: list[bool | None]) -> bool | None:
+    return True if True in values else (None if None in values else False)
+
+
+def _possible(cond: Condition, env: dict[str, str]) -> tuple[bool | None, bool | None]:
+    """(can it be true, can it be false) in ``env``, whatever the data: a test on data is free
+    either way, an env-like test parity cannot read is undecided (None)."""
+    if isinstance(cond, Unknown):
+        return (None, None) if _envish(cond) else (True, True)
+    if isinstance(cond, Not):
+        t, f = _possible(cond.inner, env)
+        return f, t
+    if isinstance(cond, (All, Any_)):
+        parts = [_possible(p, env) for p in cond.parts]
+        ts, fs = [p[0] for p in parts], [p[1] for p in parts]
+        if isinstance(cond, All):
+            return _and3(ts), _or3(fs)
+        return _or3(ts), _and3(fs)
+    v = holds(cond, env.get)
+    return (None, None) if v is None else (v, not v)
+
+
 def _holds(cond: Condition, env: dict[str, str]) -> bool | None:
-    return holds(cond, env.get)
+    """Whether the code can get past the test in ``env`` (None: an env test parity cannot decide)."""
+    return _possible(cond, env)[0]
 
 
 def explain(ctx: _Ctx, corpus: TreeCorpus, walker: Walker, symbol: str, d: Definition) -> WhyResult:
@@ -826,6 +946,8 @@ def explain(ctx: _Ctx, corpus: TreeCorpus, walker: Walker, symbol: str, d: Defin
     def block(t: Test) -> None:
         blockers.append(_switch(ctx, t, env, svc))
 
+    required = [t for t in gates if t.kind == "requires"]
+    gates = [t for t in gates if t.kind == "gate"]
     closed_gate = next((t for t in gates if _holds(t.cond, env) is False), None)
     steps += [as_step(t) for t in gates]
     if closed_gate is not None:
@@ -836,7 +958,11 @@ def explain(ctx: _Ctx, corpus: TreeCorpus, walker: Walker, symbol: str, d: Defin
     if open_:
         best = min(open_, key=lambda p: len(p.tests))
         steps += [as_step(t) for t in best.tests] + best.via
-        return WhyResult(symbol, ctx.environment, tuple(steps), (), (_where(d),), language=f.lang)
+        for t in required:
+            steps.append(as_step(t))
+            if _holds(t.cond, env) is False:
+                blockers.append(_missing(ctx, t, svc))
+        return WhyResult(symbol, ctx.environment, tuple(steps), tuple(blockers), (_where(d),), language=f.lang)
     if paths and all(value(p.tests) is False for p in paths):
         first = paths[0]
         t = next(t for t in first.tests if _holds(t.cond, env) is False)
@@ -867,6 +993,19 @@ def _literals(cond: Condition) -> list[str]:
     if isinstance(cond, (All, Any_)):
         return [v for p in cond.parts for v in _literals(p)]
     return []
+
+
+def _missing(ctx: _Ctx, t: Test, svc: str | None) -> Blocker:
+    key = sorted(keys(t.cond))[0]
+    return Blocker(
+        "missing",
+        key,
+        f"{key} is unset in {ctx.where(svc)} ({ctx.environment}): {t.file}:{t.line} throws without it",
+        f"set {key} in {ctx.fix_file(svc, key)}",
+        t.file,
+        t.line,
+        svc,
+    )
 
 
 def _switch(ctx: _Ctx, t: Test, env: dict[str, str], svc: str | None) -> Blocker:
@@ -909,6 +1048,17 @@ def why_tree(ctx: _Ctx, symbol: str) -> WhyResult | None:
         alternatives = tuple(
             explain(ctx, corpus, walker, f"{d.file.rel}:{d.name or symbol}", d) for d in defs
         )
+        if all(d.name == "" for d in defs) and len({a.verdict for a in alternatives}) == 1:
+            # One route path, several methods (GET and POST): one endpoint, one answer.
+            first = alternatives[0]
+            return WhyResult(
+                symbol,
+                ctx.environment,
+                first.steps,
+                first.blockers,
+                tuple(a.definitions[0] for a in alternatives),
+                language=first.language,
+            )
         return WhyResult(
             symbol,
             ctx.environment,
