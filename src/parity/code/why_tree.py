@@ -675,9 +675,17 @@ class Walker:
         if f.lang == "go" and function.type == "function_declaration" and name in ("main", "init"):
             if _go_package(f) == "main":
                 return [Path_([], [_step(f, function, f"func {name}", True)], True)]
+        # A method is called on its class's instances: only files that name the class can (a
+        # NestJS service is injected by its class name), which keeps ``.register(`` everywhere out.
+        cls = _class_name(function) if function.type == "method_definition" else ""
+        cls_word = re.compile(rb"(?<![\w$])" + re.escape(cls.encode()) + rb"(?![\w$])") if cls else None
         out: list[Path_] = []
         for uf, use in self.uses(name, f.lang, f):
-            if use.id in seen or _within(use, owner) or not _sees(uf, use, f, name):
+            if use.id in seen or _within(use, owner):
+                continue
+            if cls_word is not None and uf.rel != f.rel and not cls_word.search(uf.data):
+                continue
+            if cls_word is None and not _sees(uf, use, f, name):
                 continue
             out += self.paths(uf, use, depth, seen | {use.id})
         return out
