@@ -357,6 +357,10 @@ class JsReader(js_conditions._Reader):
             if cast[0] == "toBoolean":
                 return Equals(src, frozenset({"true", "1"}))
             return Truthy(src)
+        if node.type == "identifier" and self.depth < _MAX_DEPTH:
+            value = js_conditions._const_value(text_of(node), node)
+            if value is not None and js_conditions._unwrap(value).type != "identifier":
+                return self.condition(value)
         if node.type == "unary_expression" and js_conditions._operator(node) == "!":
             arg = node.child_by_field_name("argument")
             inner = js_conditions._unwrap(arg) if arg is not None else None
@@ -651,7 +655,13 @@ class Walker:
         if function is None:
             # Module-level code runs when the module is loaded: a call or a registration there is an entry.
             entry = f.lang != "go" and _runs_at_load(site)
-            return [Path_(tests, [_step(f, site, "registered" if entry else "used", entry)], entry)]
+            here = _step(f, site, "registered" if entry else "used", entry)
+            mounted = self.mounts(f, site, depth, seen) if entry else []
+            if mounted:
+                # ``router.post(…)`` on a router the module exports: it serves only where the
+                # router is mounted (``if (enabled) PluginManager.add([{ value: router }])``).
+                return [Path_(tests + p.tests, [here, *p.via], p.entry) for p in mounted]
+            return [Path_(tests, [here], entry)]
         if f.lang == "go":
             fname = _name(function)
             if function.type == "function_declaration" and fname in ("main", "init") and _go_package(f) == "main":
@@ -662,6 +672,34 @@ class Walker:
             Path_(tests + p.tests, [_step(f, site, "called"), *p.via], p.entry)
             for p in self.function_paths(f, function, depth + 1, seen | {function.id})
         ]
+
+    def mounts(self, f: TreeFile, site: Node, depth: int, seen: frozenset[int]) -> list[Path_]:
+        """The paths to the places that mount the default-exported router ``site`` registers on."""
+        obj = _router_of(site)
+        if obj is None or depth >= _MAX_DEPTH:
+            return []
+        exported = any(
+            top.type == "export_statement" and text_of(top).replace(";", "").split()[-1] == obj
+            for top in f.root.named_children
+        )
+        if not exported:
+            return []
+        stem = f.rel.rsplit(".", 1)[0]
+        tail = "/".join(stem.split("/")[-2:])  # ``api/files`` of ``…/api/files.ts``
+        out: list[Path_] = []
+        for g in self.corpus.containing(tail.rsplit("/", 1)[-1], "javascript"):
+            for top in g.root.named_children:
+                if top.type != "import_statement" or tail not in text_of(top):
+                    continue
+                clause = next((c for c in top.named_children if c.type == "import_clause"), None)
+                local = clause.named_children[0] if clause is not None and clause.named_children else None
+                if local is None or local.type != "identifier":
+                    continue
+                for n in walk(g.root):
+                    if n.type == "identifier" and text_of(n) == text_of(local) and _is_use(n, "javascript"):
+                        if n.id not in seen:
+                            out += self.paths(g, n, depth + 1, seen | {n.id})
+        return out
 
     def function_paths(self, f: TreeFile, function: Node, depth: int, seen: frozenset[int]) -> list[Path_]:
         """The paths to a function: through its name's uses, or, when anonymous, through where it sits."""
@@ -827,6 +865,19 @@ def _is_use(n: Node, lang: str) -> bool:
         prop = p.child_by_field_name("property") or p.child_by_field_name("field")
         return prop == n
     return n.type == "identifier"
+
+
+def _router_of(site: Node) -> str | None:
+    """``router`` of the module-level ``router.post("x", …, site)`` that ``site`` is passed to."""
+    p = site.parent
+    while p is not None and p.type != "program":
+        if p.type == "call_expression":
+            fn = p.child_by_field_name("function")
+            if fn is not None and fn.type == "member_expression" and _name(fn, "property") in _HTTP_VERBS:
+                obj = fn.child_by_field_name("object")
+                return text_of(obj) if obj is not None and obj.type == "identifier" else None
+        p = p.parent
+    return None
 
 
 def _runs_at_load(site: Node) -> bool:
