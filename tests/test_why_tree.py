@@ -1,0 +1,326 @@
+"""`parity why` on TypeScript and Go services planted after the corpus: a tRPC procedure behind a
+billing predicate (documenso), routes behind a settings class field (outline), a ts-pattern
+transport switch, a server started under an env test (hoppscotch), a plugin router mounted only for
+local storage, and Go services that start a worker under ``os.Getenv`` and register gRPC methods."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from parity.code.why import SymbolNotFound, why
+from parity.project import discover
+
+
+def planted(tmp_path: Path, files: dict[str, str], production: str) -> Path:
+    svc = tmp_path / "svc"
+    for rel, text in files.items():
+        p = svc / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text), encoding="utf-8")
+    (svc / ".env.production").write_text(textwrap.dedent(production), encoding="utf-8")
+    return tmp_path
+
+
+def answer(root: Path, symbol: str) -> tuple[str, str | None]:
+    result = why(discover(root), symbol, "production")
+    switches = [b.key for b in result.blockers if b.kind == "switch"]
+    return result.verdict, (switches[0] if switches else None)
+
+
+BILLING = {
+    "lib/constants/app.ts": """
+        import { env } from '../utils/env';
+        export const IS_BILLING_ENABLED = () => env('NEXT_PUBLIC_FEATURE_BILLING_ENABLED') === 'true';
+        """,
+    "trpc/get-invoices.ts": """
+        import { IS_BILLING_ENABLED } from '../lib/constants/app';
+        import { authenticatedProcedure } from './trpc';
+
+        export const getInvoicesRoute = authenticatedProcedure
+          .input(ZGetInvoicesRequestSchema)
+          .query(async ({ ctx, input }) => {
+            ctx.logger.info({ input });
+            if (!IS_BILLING_ENABLED()) {
+              throw new AppError('INVALID_REQUEST', { message: 'Billing is not enabled' });
+            }
+            return await getInvoices(input.organisationId);
+          });
+        """,
+    "trpc/router.ts": """
+        import { getInvoicesRoute } from './get-invoices';
+        export const enterpriseRouter = router({ billing: { invoices: { get: getInvoicesRoute } } });
+        """,
+}
+
+
+def test_trpc_procedure_that_throws_unless_a_predicate_from_another_file(tmp_path: Path) -> None:
+    root = planted(tmp_path, BILLING, "DATABASE_URL=postgres://db/app\n")
+    assert answer(root, "getInvoicesRoute") == ("BLOCKED", "NEXT_PUBLIC_FEATURE_BILLING_ENABLED")
+    (tmp_path / "svc/.env.production").write_text("NEXT_PUBLIC_FEATURE_BILLING_ENABLED=true\n")
+    assert answer(root, "trpc/get-invoices.ts:getInvoicesRoute") == ("REACHABLE", None)
+
+
+SETTINGS_CLASS = {
+    "server/env.ts": """
+        import environment from "./utils/environment";
+
+        export class Environment {
+          public ENVIRONMENT = environment.NODE_ENV ?? "production";
+          public SMTP_HOST = this.toOptionalString(environment.SMTP_HOST);
+          public SMTP_SERVICE = this.toOptionalString(environment.SMTP_SERVICE);
+          public EMAIL_ENABLED =
+            !!(this.SMTP_HOST || this.SMTP_SERVICE) || this.isDevelopment;
+          public RATE_LIMITER_ENABLED = this.toBoolean(environment.RATE_LIMITER_ENABLED ?? "true");
+
+          public get isDevelopment() {
+            return this.ENVIRONMENT === "development";
+          }
+        }
+
+        export default new Environment();
+        """,
+    "server/routes/api/users.ts": """
+        import Router from "koa-router";
+        import env from "@server/env";
+
+        const router = new Router();
+
+        router.post(
+          "users.requestDelete",
+          auth(),
+          async (ctx: APIContext) => {
+            if (!env.EMAIL_ENABLED) {
+              throw ValidationError("Email support is not setup for this instance");
+            }
+            await sendDeleteEmail(ctx.state.auth.user);
+          }
+        );
+
+        router.post("users.info", auth(), async (ctx: APIContext) => {
+          if (!env.RATE_LIMITER_ENABLED) {
+            return;
+          }
+          ctx.body = { data: ctx.state.auth.user };
+        });
+        """,
+}
+
+
+def test_route_gated_by_a_derived_settings_field(tmp_path: Path) -> None:
+    root = planted(tmp_path, SETTINGS_CLASS, "NODE_ENV=production\n")
+    # EMAIL_ENABLED = !!(SMTP_HOST || SMTP_SERVICE) || isDevelopment: no SMTP, not development.
+    assert answer(root, "users.requestDelete") == ("BLOCKED", "SMTP_HOST")
+    # RATE_LIMITER_ENABLED defaults to "true" through the cast: the gate is open.
+    assert answer(root, "users.info") == ("REACHABLE", None)
+    (tmp_path / "svc/.env.production").write_text("NODE_ENV=production\nSMTP_HOST=smtp.internal\n")
+    assert answer(root, "users.requestDelete") == ("REACHABLE", None)
+    (tmp_path / "svc/.env.production").write_text("NODE_ENV=production\nRATE_LIMITER_ENABLED=false\n")
+    assert answer(root, "users.info") == ("BLOCKED", "RATE_LIMITER_ENABLED")
+
+
+SIGNING = {
+    "signing/index.ts": """
+        import { env } from '../utils/env';
+        import { match } from 'ts-pattern';
+        import { createGoogleCloudSigner } from './transports/google-cloud';
+        import { createLocalSigner } from './transports/local';
+
+        const getSigner = async () => {
+          const transport = env('NEXT_PRIVATE_SIGNING_TRANSPORT') || 'local';
+          return await match(transport)
+            .with('local', async () => await createLocalSigner())
+            .with('gcloud-hsm', async () => await createGoogleCloudSigner())
+            .otherwise(() => {
+              throw new Error(`Unsupported signing transport: ${transport}`);
+            });
+        };
+
+        export const signPdf = async ({ pdf }) => pdf.sign({ signer: await getSigner() });
+        """,
+    "signing/transports/google-cloud.ts": """
+        import { env } from '../../utils/env';
+        export const createGoogleCloudSigner = async () => {
+          const keyPath = env('NEXT_PRIVATE_SIGNING_GCLOUD_HSM_KEY_PATH');
+          if (!keyPath) {
+            throw new Error('No key path provided for Google Cloud HSM signing');
+          }
+          return new GoogleSigner(keyPath);
+        };
+        """,
+    "signing/transports/local.ts": """
+        export const createLocalSigner = async () => new LocalSigner();
+        """,
+    "server/main.ts": """
+        import { signPdf } from '../signing';
+        void signPdf({ pdf: loadStartupPdf() });
+        """,
+}
+
+
+def test_ts_pattern_case_and_a_required_key_check(tmp_path: Path) -> None:
+    root = planted(tmp_path, SIGNING, "PORT=3000\n")
+    assert answer(root, "createGoogleCloudSigner") == ("BLOCKED", "NEXT_PRIVATE_SIGNING_TRANSPORT")
+    assert answer(root, "createLocalSigner") == ("REACHABLE", None)
+    # Chosen, but its key is missing: it throws on call, a missing key and not a switch.
+    (tmp_path / "svc/.env.production").write_text("NEXT_PRIVATE_SIGNING_TRANSPORT=gcloud-hsm\n")
+    result = why(discover(root), "createGoogleCloudSigner", "production")
+    assert result.verdict == "CRASHES"
+    assert [b.key for b in result.blockers] == ["NEXT_PRIVATE_SIGNING_GCLOUD_HSM_KEY_PATH"]
+    assert answer(root, "createLocalSigner") == ("BLOCKED", "NEXT_PRIVATE_SIGNING_TRANSPORT")
+
+
+def test_module_level_start_under_an_env_test_and_no_entry_point(tmp_path: Path) -> None:
+    files = {
+        "src/main.ts": """
+            async function bootstrap() {
+              const app = await NestFactory.create(AppModule);
+              await app.listen(3170);
+            }
+
+            if (!process.env.GENERATE_GQL_SCHEMA) {
+              bootstrap();
+            }
+            """,
+        "src/unused.ts": """
+            export function neverCalled() {
+              return 1;
+            }
+            """,
+    }
+    root = planted(tmp_path, files, "DATABASE_URL=postgres://db/app\n")
+    assert answer(root, "bootstrap") == ("REACHABLE", None)
+    # Nothing calls it: no entry point is no reason to say REACHABLE.
+    assert answer(root, "neverCalled") == ("UNKNOWN", None)
+    (tmp_path / "svc/.env.production").write_text("GENERATE_GQL_SCHEMA=1\n")
+    assert answer(root, "bootstrap") == ("BLOCKED", "GENERATE_GQL_SCHEMA")
+
+
+def test_router_mounted_by_a_plugin_only_for_local_storage(tmp_path: Path) -> None:
+    files = {
+        "plugins/storage/server/api/files.ts": """
+            import Router from "koa-router";
+            const router = new Router();
+
+            router.post("files.create", auth(), async (ctx: APIContext) => {
+              ctx.body = await saveLocally(ctx.input.body);
+            });
+
+            export default router;
+            """,
+        "plugins/storage/server/index.ts": """
+            import router from "./api/files";
+
+            const enabled = !!(process.env.FILE_STORAGE_LOCAL_ROOT_DIR && process.env.FILE_STORAGE === "local");
+
+            if (enabled) {
+              PluginManager.add([{ name: "Local file storage", value: router }]);
+            }
+            """,
+    }
+    root = planted(tmp_path, files, "FILE_STORAGE=s3\nFILE_STORAGE_LOCAL_ROOT_DIR=/var/lib/outline/data\n")
+    assert answer(root, "files.create") == ("BLOCKED", "FILE_STORAGE")
+    (tmp_path / "svc/.env.production").write_text(
+        "FILE_STORAGE=local\nFILE_STORAGE_LOCAL_ROOT_DIR=/var/lib/outline/data\n"
+    )
+    assert answer(root, "files.create") == ("REACHABLE", None)
+
+
+def test_several_definitions_are_listed_and_file_colon_symbol_picks_one(tmp_path: Path) -> None:
+    files = {
+        "src/auth/login.ts": """
+            import { env } from '../env';
+            export async function login(req) {
+              if (env('SSO_ENABLED') !== 'true') {
+                throw new Error('SSO is off');
+              }
+              return sso(req);
+            }
+            """,
+        "src/admin/login.ts": """
+            export async function login(req) {
+              return password(req);
+            }
+            """,
+        "src/server.ts": """
+            import { login } from './admin/login';
+            app.post('/admin/login', login);
+            """,
+    }
+    root = planted(tmp_path, files, "PORT=3000\n")
+    result = why(discover(root), "login", "production")
+    assert result.verdict == "UNKNOWN"
+    assert sorted(d.rsplit(":", 1)[0] for d in result.definitions) == [
+        "svc/src/admin/login.ts",
+        "svc/src/auth/login.ts",
+    ]
+    assert [a.verdict for a in result.alternatives] == ["REACHABLE", "BLOCKED"]
+    assert answer(root, "src/auth/login.ts:login") == ("BLOCKED", "SSO_ENABLED")
+    assert answer(root, "admin/login.ts:login") == ("REACHABLE", None)
+
+
+GO_CHECKOUT = {
+    "checkout/main.go": """
+        package main
+
+        import (
+            "net/http"
+            "os"
+
+            "example.com/checkout/kafka"
+        )
+
+        type checkout struct {
+            kafkaBrokerSvcAddr string
+        }
+
+        func main() {
+            svc := new(checkout)
+            svc.kafkaBrokerSvcAddr = os.Getenv("KAFKA_ADDR")
+            if svc.kafkaBrokerSvcAddr != "" {
+                kafka.CreateKafkaProducer([]string{svc.kafkaBrokerSvcAddr})
+            }
+            if os.Getenv("ENABLE_REPORTS") == "1" {
+                go startReports()
+            }
+            http.HandleFunc("/orders", handleOrders)
+            pb.RegisterCheckoutServiceServer(srv, svc)
+        }
+
+        func startReports() {}
+
+        func handleOrders(w http.ResponseWriter, r *http.Request) {}
+
+        func (cs *checkout) PlaceOrder(ctx context.Context) error { return nil }
+
+        func unused() {}
+        """,
+    "checkout/kafka/producer.go": """
+        package kafka
+
+        func CreateKafkaProducer(brokers []string) error {
+            return nil
+        }
+        """,
+}
+
+
+def test_go_goroutine_under_getenv_handler_and_grpc_method(tmp_path: Path) -> None:
+    root = planted(tmp_path, GO_CHECKOUT, "KAFKA_ADDR=kafka:9092\n")
+    assert answer(root, "startReports") == ("BLOCKED", "ENABLE_REPORTS")
+    assert answer(root, "CreateKafkaProducer") == ("REACHABLE", None)
+    assert answer(root, "handleOrders") == ("REACHABLE", None)
+    assert answer(root, "checkout.PlaceOrder") == ("REACHABLE", None)
+    assert answer(root, "unused") == ("UNKNOWN", None)
+    (tmp_path / "svc/.env.production").write_text("ENABLE_REPORTS=1\n")
+    assert answer(root, "startReports") == ("REACHABLE", None)
+    # os.Getenv is "" when unset: the field test closes the producer's path.
+    assert answer(root, "checkout/kafka/producer.go:CreateKafkaProducer") == ("BLOCKED", "KAFKA_ADDR")
+
+
+def test_a_name_defined_nowhere_still_says_so(tmp_path: Path) -> None:
+    root = planted(tmp_path, GO_CHECKOUT, "KAFKA_ADDR=kafka:9092\n")
+    with pytest.raises(SymbolNotFound):
+        why(discover(root), "noSuchFunction", "production")
