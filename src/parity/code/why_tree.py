@@ -227,11 +227,10 @@ def js_routes(f: TreeFile, path: str) -> list[Definition]:
 def go_definitions(f: TreeFile, name: str, owner: str | None) -> list[Definition]:
     out: list[Definition] = []
     for n in f.root.named_children:
-        if n.type == "function_declaration" and owner is None and _name(n) == name:
+        if n.type not in ("function_declaration", "method_declaration") or _name(n) != name:
+            continue
+        if owner is None or (n.type == "method_declaration" and _receiver_type(n) == owner):
             out.append(Definition(f, n, name, n))
-        elif n.type == "method_declaration" and _name(n) == name:
-            if owner is None or _receiver_type(n) == owner:
-                out.append(Definition(f, n, name, n))
     return out
 
 
@@ -259,7 +258,11 @@ def definitions(corpus: TreeCorpus, symbol: str) -> list[Definition]:
 
 
 _GETTER = re.compile(r"(?:(?:public|private|protected|static|readonly)\s+)*get\s")
-_ENV_ALIASES = ("process.env", "import.meta.env", "environment")  # ``import environment from "./utils/environment"``
+_ENV_ALIASES = (
+    "process.env",
+    "import.meta.env",
+    "environment",
+)  # ``import environment from "./utils/environment"``
 
 
 class Settings:
@@ -288,14 +291,22 @@ class Settings:
                     self.fields.setdefault(name, (f, value))
             elif n.type == "method_definition" and _GETTER.match(text_of(n)):
                 body = n.child_by_field_name("body")
-                ret = next((s for s in body.named_children if s.type == "return_statement"), None) if body else None
+                ret = (
+                    next((s for s in body.named_children if s.type == "return_statement"), None)
+                    if body
+                    else None
+                )
                 if ret is not None and ret.named_children:
                     self.fields.setdefault(_name(n), (f, ret.named_children[0]))
             elif n.type == "pair" and b"z." in f.data:
                 key = n.child_by_field_name("key")
                 value = n.child_by_field_name("value")
                 k = text_of(key).strip("'\"") if key is not None else ""
-                if value is not None and re.fullmatch(r"[A-Z][A-Z0-9_]*", k) and text_of(value).startswith("z"):
+                if (
+                    value is not None
+                    and re.fullmatch(r"[A-Z][A-Z0-9_]*", k)
+                    and text_of(value).startswith("z")
+                ):
                     m = re.search(r"\.default\(\s*(['\"])(.*?)\1\s*\)", text_of(value))
                     if m:
                         self.defaults.setdefault(k, m.group(2))
@@ -305,7 +316,9 @@ class JsReader(js_conditions._Reader):
     """:class:`js_conditions._Reader` that also reads ``env.X`` through :class:`Settings` and the
     casts a settings class applies (``this.toBoolean(…)``, ``this.toOptionalString(…)``)."""
 
-    def __init__(self, root: Node, resolve: js_conditions.Resolver, settings: Settings, depth: int = 0) -> None:
+    def __init__(
+        self, root: Node, resolve: js_conditions.Resolver, settings: Settings, depth: int = 0
+    ) -> None:
         super().__init__(root, _ENV_READERS, resolve, depth)
         self.settings = settings
 
@@ -364,7 +377,11 @@ class JsReader(js_conditions._Reader):
         if node.type == "unary_expression" and js_conditions._operator(node) == "!":
             arg = node.child_by_field_name("argument")
             inner = js_conditions._unwrap(arg) if arg is not None else None
-            if inner is not None and inner.type == "unary_expression" and js_conditions._operator(inner) == "!":
+            if (
+                inner is not None
+                and inner.type == "unary_expression"
+                and js_conditions._operator(inner) == "!"
+            ):
                 deeper = inner.child_by_field_name("argument")  # ``!!x`` is x's truth
                 if deeper is not None:
                     return self.condition(deeper)
@@ -444,7 +461,10 @@ class GoReader:
                     if sib == child:
                         break
                     if sib.type == "if_statement" and sib.child_by_field_name("alternative") is None:
-                        body, test = sib.child_by_field_name("consequence"), sib.child_by_field_name("condition")
+                        body, test = (
+                            sib.child_by_field_name("consequence"),
+                            sib.child_by_field_name("condition"),
+                        )
                         if body is not None and test is not None and _go_exits(body):
                             parts.append((sib, Not(self.condition(test))))
             child, parent = parent, parent.parent
@@ -566,7 +586,9 @@ class Walker:
 
     def reader(self, f: TreeFile) -> JsReader | GoReader:
         if f.rel not in self._readers:
-            self._readers[f.rel] = GoReader() if f.lang == "go" else JsReader(f.root, self._resolve, self.settings)
+            self._readers[f.rel] = (
+                GoReader() if f.lang == "go" else JsReader(f.root, self._resolve, self.settings)
+            )
         return self._readers[f.rel]
 
     def _resolve(self, name: str) -> Condition | None:
@@ -642,9 +664,12 @@ class Walker:
             found: list[tuple[TreeFile, Node]] = []
             for f in self.corpus.containing(name, lang):
                 for n in walk(f.root):
-                    if n.type in ("identifier", "property_identifier", "field_identifier") and text_of(n) == name:
-                        if _is_use(n, lang):
-                            found.append((f, n))
+                    if (
+                        n.type in ("identifier", "property_identifier", "field_identifier")
+                        and text_of(n) == name
+                        and _is_use(n, lang)
+                    ):
+                        found.append((f, n))
             self._uses[k] = found
         return self._uses[k]
 
@@ -664,7 +689,11 @@ class Walker:
             return [Path_(tests, [here], entry)]
         if f.lang == "go":
             fname = _name(function)
-            if function.type == "function_declaration" and fname in ("main", "init") and _go_package(f) == "main":
+            if (
+                function.type == "function_declaration"
+                and fname in ("main", "init")
+                and _go_package(f) == "main"
+            ):
                 return [Path_(tests, [_step(f, function, f"func {fname}", True)], True)]
         if depth >= _MAX_DEPTH or function.id in seen:
             return [Path_(tests, [], False)]
@@ -696,23 +725,31 @@ class Walker:
                 if local is None or local.type != "identifier":
                     continue
                 for n in walk(g.root):
-                    if n.type == "identifier" and text_of(n) == text_of(local) and _is_use(n, "javascript"):
-                        if n.id not in seen:
-                            out += self.paths(g, n, depth + 1, seen | {n.id})
+                    if (
+                        n.type == "identifier"
+                        and text_of(n) == text_of(local)
+                        and _is_use(n, "javascript")
+                        and n.id not in seen
+                    ):
+                        out += self.paths(g, n, depth + 1, seen | {n.id})
         return out
 
     def function_paths(self, f: TreeFile, function: Node, depth: int, seen: frozenset[int]) -> list[Path_]:
         """The paths to a function: through its name's uses, or, when anonymous, through where it sits."""
         name, owner = _function_name(function)
-        if f.lang == "go" and function.type == "method_declaration" and _grpc_registered(self.corpus, f, function):
+        if (
+            f.lang == "go"
+            and function.type == "method_declaration"
+            and _grpc_registered(self.corpus, f, function)
+        ):
             return [Path_([], [_step(f, function, f"gRPC service {_receiver_type(function)}", True)], True)]
         if not name:
             return self.paths(f, function, depth, seen)
         if f.lang == "javascript" and _framework_entry(f, name):
             return [Path_([], [_step(f, function, f"exported {name} of a route module", True)], True)]
-        if f.lang == "go" and function.type == "function_declaration" and name in ("main", "init"):
-            if _go_package(f) == "main":
-                return [Path_([], [_step(f, function, f"func {name}", True)], True)]
+        go_main = f.lang == "go" and function.type == "function_declaration" and name in ("main", "init")
+        if go_main and _go_package(f) == "main":
+            return [Path_([], [_step(f, function, f"func {name}", True)], True)]
         # A method is called on its class's instances: only files that name the class can (a
         # NestJS service is injected by its class name), which keeps ``.register(`` everywhere out.
         cls = _class_name(function) if function.type == "method_definition" else ""
@@ -783,7 +820,11 @@ def _pattern_case(reader: JsReader, child: Node, args: Node) -> Condition | None
             first = (base.child_by_field_name("arguments") or base).named_children[:1]
             src = reader.source(first[0], first[0]) if first else None
             return Equals(src, frozenset(v for v in values if v is not None)) if src is not None else None
-        base = inner.child_by_field_name("object") if inner is not None and inner.type == "member_expression" else None
+        base = (
+            inner.child_by_field_name("object")
+            if inner is not None and inner.type == "member_expression"
+            else None
+        )
     return None
 
 
@@ -826,7 +867,12 @@ def _function_name(function: Node) -> tuple[str, Node | None]:
     if function.type == "method_definition":
         return _name(function), function
     p = function.parent
-    while p is not None and p.type in ("call_expression", "arguments", "member_expression", "await_expression"):
+    while p is not None and p.type in (
+        "call_expression",
+        "arguments",
+        "member_expression",
+        "await_expression",
+    ):
         p = p.parent  # ``const r = procedure.query(async () => …)``: the const names it
     if p is not None and p.type in ("variable_declarator", "public_field_definition", "pair"):
         key = p.child_by_field_name("name") or p.child_by_field_name("key")
@@ -898,7 +944,13 @@ def _framework_entry(f: TreeFile, name: str) -> bool:
     rel = "/" + f.rel
     if "/routes/" in rel and name in ("loader", "action", "default"):
         return True
-    return ("/pages/api/" in rel or "/app/api/" in rel) and name in ("handler", "GET", "POST", "PUT", "DELETE")
+    return ("/pages/api/" in rel or "/app/api/" in rel) and name in (
+        "handler",
+        "GET",
+        "POST",
+        "PUT",
+        "DELETE",
+    )
 
 
 def _go_package(f: TreeFile) -> str:
@@ -983,12 +1035,18 @@ def explain(ctx: _Ctx, corpus: TreeCorpus, walker: Walker, symbol: str, d: Defin
         svc = with_code[0] if len(with_code) == 1 else None  # a monorepo's one app runs its packages
     env = ctx.env(svc).as_dict()
 
-    steps: list[Step] = [Step("defined", f.rel, line_of(d.node), text_of(d.node).split("\n", 1)[0][:100], svc)]
+    steps: list[Step] = [
+        Step("defined", f.rel, line_of(d.node), text_of(d.node).split("\n", 1)[0][:100], svc)
+    ]
     gates = walker.body_gates(f, d.function) if d.function is not None else []
     if d.function is not None:
         paths = walker.function_paths(f, d.function, 0, frozenset({d.function.id}))
     else:  # a class: its uses (``new X``, a registration)
-        paths = [p for use_f, use in walker.uses(d.name, f.lang, f) for p in walker.paths(use_f, use, 1, frozenset())]
+        paths = [
+            p
+            for use_f, use in walker.uses(d.name, f.lang, f)
+            for p in walker.paths(use_f, use, 1, frozenset())
+        ]
 
     def value(tests: list[Test]) -> bool | None:
         answers = [_holds(t.cond, env) for t in tests]
@@ -1011,7 +1069,9 @@ def explain(ctx: _Ctx, corpus: TreeCorpus, walker: Walker, symbol: str, d: Defin
     steps += [as_step(t) for t in gates]
     if closed_gate is not None:
         block(closed_gate)
-        return WhyResult(symbol, ctx.environment, tuple(steps), tuple(blockers), (_where(d),), language=f.lang)
+        return WhyResult(
+            symbol, ctx.environment, tuple(steps), tuple(blockers), (_where(d),), language=f.lang
+        )
     entries = [p for p in paths if p.entry]
     open_ = [p for p in entries if value(p.tests) is True]
     if open_:
@@ -1021,13 +1081,17 @@ def explain(ctx: _Ctx, corpus: TreeCorpus, walker: Walker, symbol: str, d: Defin
             steps.append(as_step(t))
             if _holds(t.cond, env) is False:
                 blockers.append(_missing(ctx, t, svc))
-        return WhyResult(symbol, ctx.environment, tuple(steps), tuple(blockers), (_where(d),), language=f.lang)
+        return WhyResult(
+            symbol, ctx.environment, tuple(steps), tuple(blockers), (_where(d),), language=f.lang
+        )
     if paths and all(value(p.tests) is False for p in paths):
         first = paths[0]
         t = next(t for t in first.tests if _holds(t.cond, env) is False)
         steps += [as_step(x) for x in first.tests] + first.via
         block(t)
-        return WhyResult(symbol, ctx.environment, tuple(steps), tuple(blockers), (_where(d),), language=f.lang)
+        return WhyResult(
+            symbol, ctx.environment, tuple(steps), tuple(blockers), (_where(d),), language=f.lang
+        )
     # Undecided: show the entry path with the unknown test, else say no entry point reaches it.
     if entries:
         p = entries[0]
