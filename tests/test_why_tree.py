@@ -324,3 +324,64 @@ def test_a_name_defined_nowhere_still_says_so(tmp_path: Path) -> None:
     root = planted(tmp_path, GO_CHECKOUT, "KAFKA_ADDR=kafka:9092\n")
     with pytest.raises(SymbolNotFound):
         why(discover(root), "noSuchFunction", "production")
+
+
+T3_ENV = {
+    "src/env.mjs": """
+        import { createEnv } from "@t3-oss/env-nextjs";
+        import { z } from "zod";
+
+        export const env = createEnv({
+          server: {
+            DATABASE_URL: z.string().url(),
+            BILLING_PROVIDER: z.enum(["stripe", "none"]).default("none"),
+            ENABLE_SIGNUPS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+            CRON_ENABLED: z.stringbool().default("false"),
+          },
+          runtimeEnv: process.env,
+        });
+        """,
+    "src/server/jobs.ts": """
+        import { Worker } from "bullmq";
+        import cron from "node-cron";
+        import { env } from "../env.mjs";
+
+        export async function sendInvoices(job) {
+          await stripe.invoices.send(job.data.id);
+        }
+
+        export async function purgeSessions() {
+          await db.session.deleteMany({});
+        }
+
+        export async function signup(req) {
+          if (!env.ENABLE_SIGNUPS) {
+            throw new Error("signups are closed");
+          }
+          return createUser(req.body);
+        }
+
+        if (env.BILLING_PROVIDER === "stripe") {
+          new Worker("invoices", sendInvoices);
+        }
+
+        if (env.CRON_ENABLED) {
+          cron.schedule("0 * * * *", purgeSessions);
+        }
+
+        app.post("/signup", signup);
+        """,
+}
+
+
+def test_t3_env_schema_defaults_and_boolean_transforms(tmp_path: Path) -> None:
+    root = planted(tmp_path, T3_ENV, "DATABASE_URL=postgres://db/app\n")
+    assert answer(root, "sendInvoices") == ("BLOCKED", "BILLING_PROVIDER")  # .default("none")
+    assert answer(root, "signup") == ("REACHABLE", None)  # .default("true") → true
+    assert answer(root, "purgeSessions") == ("BLOCKED", "CRON_ENABLED")  # "false" is not truthy here
+    (tmp_path / "svc/.env.production").write_text(
+        "BILLING_PROVIDER=stripe\nENABLE_SIGNUPS=false\nCRON_ENABLED=yes\n"
+    )
+    assert answer(root, "sendInvoices") == ("REACHABLE", None)
+    assert answer(root, "signup") == ("BLOCKED", "ENABLE_SIGNUPS")
+    assert answer(root, "purgeSessions") == ("REACHABLE", None)

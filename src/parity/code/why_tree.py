@@ -272,7 +272,7 @@ class Settings:
 
     def __init__(self, corpus: TreeCorpus) -> None:
         self.fields: dict[str, tuple[TreeFile, Node]] = {}  # name → (file, value expression)
-        self.defaults: dict[str, str] = {}  # schema key → its .default("…")
+        self.schema: dict[str, SchemaField] = {}  # zod/t3 schema key → what it declares
         for rel in corpus.files:
             low = rel.rsplit("/", 1)[-1].lower()
             if language_of(rel) != "javascript" or not ("env" in low or "config" in low):
@@ -299,17 +299,75 @@ class Settings:
                 if ret is not None and ret.named_children:
                     self.fields.setdefault(_name(n), (f, ret.named_children[0]))
             elif n.type == "pair" and b"z." in f.data:
-                key = n.child_by_field_name("key")
-                value = n.child_by_field_name("value")
+                key, value = n.child_by_field_name("key"), n.child_by_field_name("value")
                 k = text_of(key).strip("'\"") if key is not None else ""
-                if (
-                    value is not None
-                    and re.fullmatch(r"[A-Z][A-Z0-9_]*", k)
-                    and text_of(value).startswith("z")
-                ):
-                    m = re.search(r"\.default\(\s*(['\"])(.*?)\1\s*\)", text_of(value))
-                    if m:
-                        self.defaults.setdefault(k, m.group(2))
+                if value is not None and _ENV_KEY.fullmatch(k):
+                    declared = _zod_field(value)
+                    if declared is not None:
+                        self.schema.setdefault(k, declared)
+
+
+_ENV_KEY = re.compile(r"[A-Z][A-Z0-9_]*")
+_STRINGBOOL = frozenset({"true", "1", "yes", "on", "y", "enabled"})
+
+
+@dataclass(frozen=True)
+class SchemaField:
+    """A zod field of an env schema: its ``.default("…")`` and, for a boolean, the raw values that
+    read as true (``.transform((v) => v === "true")``, ``z.stringbool()``); None: JS truthiness."""
+
+    default: str | None
+    true_values: frozenset[str] | None
+
+
+def _zod_field(value: Node) -> SchemaField | None:
+    """``z.string().default("x")``, ``z.enum(["true", "false"]).default("false").transform(…)``."""
+    calls: list[tuple[str, Node]] = []  # (method, arguments), outermost first
+    node: Node | None = value
+    while node is not None and node.type == "call_expression":
+        fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+        if fn is None or args is None or fn.type != "member_expression":
+            break
+        calls.append((_name(fn, "property"), args))
+        node = fn.child_by_field_name("object")
+        while node is not None and node.type == "member_expression":  # ``z.coerce.boolean()``
+            node = node.child_by_field_name("object")
+    if node is None or text_of(node) != "z" or not calls:
+        return None
+    default: str | None = None
+    true_values: frozenset[str] | None = None
+    for method, args in calls:
+        first = args.named_children[:1]
+        if method in ("default", "catch") and first:
+            default = js_conditions._string(first[0])
+        elif method == "stringbool":
+            true_values = _STRINGBOOL
+        elif method == "transform" and first and first[0].type == "arrow_function":
+            body = first[0].child_by_field_name("body")
+            found = _compared_literals(body) if body is not None else None
+            if found:
+                true_values = found
+    return SchemaField(default, true_values)
+
+
+def _compared_literals(body: Node) -> frozenset[str] | None:
+    """``v === "true"`` or ``v === "true" || v === "1"``: the literals a transform calls true."""
+    body = js_conditions._unwrap(body)
+    if body.type != "binary_expression":
+        return None
+    op = js_conditions._operator(body)
+    left, right = body.child_by_field_name("left"), body.child_by_field_name("right")
+    if left is None or right is None:
+        return None
+    if op == "||":
+        a, b = _compared_literals(left), _compared_literals(right)
+        return a | b if a is not None and b is not None else None
+    if op in ("===", "=="):
+        lit = js_conditions._string(js_conditions._unwrap(right)) or js_conditions._string(
+            js_conditions._unwrap(left)
+        )
+        return frozenset({lit}) if lit is not None else None
+    return None
 
 
 class JsReader(js_conditions._Reader):
@@ -333,6 +391,16 @@ class JsReader(js_conditions._Reader):
     def _inner(self, f: TreeFile) -> JsReader:
         return JsReader(f.root, self.resolve, self.settings, self.depth + 1)
 
+    def _schema(self, node: Node) -> tuple[str, SchemaField] | None:
+        """``env.X`` where ``X`` is a key of an env schema (not ``process.env.X``)."""
+        if node.type != "member_expression":
+            return None
+        obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
+        if obj is None or prop is None or text_of(obj) in _ENV_ALIASES:
+            return None
+        found = self.settings.schema.get(text_of(prop))
+        return (text_of(prop), found) if found is not None else None
+
     def env_key(self, node: Node) -> str | None:
         key = super().env_key(node)
         if key is None and node.type == "member_expression":
@@ -352,16 +420,19 @@ class JsReader(js_conditions._Reader):
         cast = _cast_arg(node)
         if cast is not None and cast[0] != "toBoolean":
             return self.source(cast[1], at, depth)
-        src = super().source(node, at, depth)
-        if src is not None and src.default is None and src.key in self.settings.defaults:
-            return Source(src.key, self.settings.defaults[src.key])
-        return src
+        schema = self._schema(node)
+        if schema is not None:
+            return Source(schema[0], schema[1].default)
+        return super().source(node, at, depth)
 
     def condition(self, node: Node) -> Condition:
         node = js_conditions._unwrap(node)
         found = self._field(node)
         if found is not None:
             return self._inner(found[0]).condition(found[1])
+        schema = self._schema(node)
+        if schema is not None and schema[1].true_values is not None:
+            return Equals(Source(schema[0], schema[1].default), schema[1].true_values)
         cast = _cast_arg(node)
         if cast is not None:
             src = self.source(cast[1], cast[1])
