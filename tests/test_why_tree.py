@@ -385,3 +385,52 @@ def test_t3_env_schema_defaults_and_boolean_transforms(tmp_path: Path) -> None:
     assert answer(root, "sendInvoices") == ("REACHABLE", None)
     assert answer(root, "signup") == ("BLOCKED", "ENABLE_SIGNUPS")
     assert answer(root, "purgeSessions") == ("REACHABLE", None)
+
+
+def test_go_parsebool_gate_at_the_top_and_a_handler_registered_under_getenv(tmp_path: Path) -> None:
+    files = {
+        "api/main.go": """
+            package main
+
+            import (
+                "log"
+                "net/http"
+                "os"
+                "strconv"
+            )
+
+            func startMetrics() {
+                enabled, _ := strconv.ParseBool(os.Getenv("METRICS_ENABLED"))
+                if !enabled {
+                    return
+                }
+                log.Println("metrics on")
+            }
+
+            func adminHandler(w http.ResponseWriter, r *http.Request) {}
+
+            func main() {
+                mux := http.NewServeMux()
+                if os.Getenv("ADMIN_UI") == "on" {
+                    mux.HandleFunc("/admin", adminHandler)
+                }
+                port := os.Getenv("PORT")
+                if port == "" {
+                    log.Fatal("PORT is required")
+                }
+                go startMetrics()
+                http.ListenAndServe(":"+port, mux)
+            }
+            """,
+    }
+    root = planted(tmp_path, files, "PORT=8080\nMETRICS_ENABLED=false\n")
+    assert answer(root, "startMetrics") == ("BLOCKED", "METRICS_ENABLED")
+    assert answer(root, "adminHandler") == ("BLOCKED", "ADMIN_UI")
+    (tmp_path / "svc/.env.production").write_text("PORT=8080\nMETRICS_ENABLED=true\nADMIN_UI=on\n")
+    assert answer(root, "startMetrics") == ("REACHABLE", None)
+    assert answer(root, "adminHandler") == ("REACHABLE", None)
+    # log.Fatal leaves main when PORT is unset: a required key, so it crashes (not a switch).
+    (tmp_path / "svc/.env.production").write_text("METRICS_ENABLED=true\n")
+    result = why(discover(root), "startMetrics", "production")
+    assert result.verdict == "CRASHES"
+    assert [(b.kind, b.key) for b in result.blockers] == [("missing", "PORT")]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -474,6 +474,9 @@ def _cast_arg(node: Node) -> tuple[str, Node] | None:
     return ("toBoolean" if name in ("toBoolean", "Boolean") else name), args.named_children[0]
 
 
+_PARSEBOOL_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
+
+
 class GoReader:
     """Go tests on env values: ``os.Getenv("K")`` (``""`` when unset), a variable or field assigned
     from it earlier in the function (``svc.addr = os.Getenv("K")``, ``if v := os.Getenv("K"); …``),
@@ -492,8 +495,24 @@ class GoReader:
                 return self.source(value, value, depth + 1)
         return None
 
-    def condition(self, node: Node) -> Condition:
+    def condition(self, node: Node, depth: int = 0) -> Condition:
         node = _go_unwrap(node)
+        if node.type in ("identifier", "selector_expression") and depth < 3:
+            # ``enabled, _ := strconv.ParseBool(os.Getenv("X")); if enabled {``
+            value = _go_assigned(text_of(node), node)
+            if value is not None:
+                return self.condition(value, depth + 1)
+        if node.type == "call_expression":
+            fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+            if (
+                fn is not None
+                and args is not None
+                and text_of(fn) == "strconv.ParseBool"
+                and args.named_children
+            ):
+                src = self.source(args.named_children[0], node)
+                if src is not None:
+                    return Equals(src, _PARSEBOOL_TRUE)
         if node.type == "unary_expression" and text_of(node).startswith("!"):
             arg = node.child_by_field_name("operand")
             return Not(self.condition(arg)) if arg is not None else Unknown(text_of(node))
@@ -515,31 +534,18 @@ class GoReader:
                         return eq if op == "==" else Not(eq)
         return Unknown(text_of(node))
 
-    def reached_when(self, node: Node) -> list[tuple[Node, Condition]]:
-        """The tests between ``node`` and its function, each with the node it reads (innermost first)."""
-        parts: list[tuple[Node, Condition]] = []
-        child, parent = node, node.parent
-        while parent is not None and parent.type not in GO_FUNCTIONS:
-            if parent.type == "if_statement":
-                test = parent.child_by_field_name("condition")
-                if test is not None:
-                    if child == parent.child_by_field_name("consequence"):
-                        parts.append((parent, self.condition(test)))
-                    elif child == parent.child_by_field_name("alternative"):
-                        parts.append((parent, Not(self.condition(test))))
-            elif parent.type in ("block", "statement_list"):
-                for sib in parent.named_children:
-                    if sib == child:
-                        break
-                    if sib.type == "if_statement" and sib.child_by_field_name("alternative") is None:
-                        body, test = (
-                            sib.child_by_field_name("consequence"),
-                            sib.child_by_field_name("condition"),
-                        )
-                        if body is not None and test is not None and _go_exits(body):
-                            parts.append((sib, Not(self.condition(test))))
-            child, parent = parent, parent.parent
-        return parts
+    def branch(self, child: Node, parent: Node) -> list[Condition]:
+        """The test ``child`` runs under when ``parent`` is an ``if`` (its else: the negation)."""
+        if parent.type != "if_statement":
+            return []
+        test = parent.child_by_field_name("condition")
+        if test is None:
+            return []
+        if child == parent.child_by_field_name("consequence"):
+            return [self.condition(test)]
+        if child == parent.child_by_field_name("alternative"):
+            return [Not(self.condition(test))]
+        return []
 
 
 def _go_unwrap(node: Node) -> Node:
@@ -557,25 +563,27 @@ def _go_string(node: Node) -> str | None:
     return None
 
 
+def _go_statements(block: Node) -> list[Node]:
+    kids = block.named_children
+    if kids and kids[0].type == "statement_list":
+        kids = kids[0].named_children
+    return [k for k in kids if k.type != "comment"]
+
+
+_GO_EXITS = re.compile(r"(?:panic|os\.Exit|log\.Fatal\w*|\w+\.Fatal\w*)\Z")
+
+
 def _go_exits(block: Node) -> bool:
-    stmts = [s for s in walk(block) if s.parent is not None and s.parent.type in ("block", "statement_list")]
-    top = [s for s in stmts if s.type != "comment" and _go_owner_block(s) == block]
-    if not top:
+    """``{ …; return }``, ``panic(…)``, ``os.Exit(1)``, ``log.Fatal(…)``: the branch leaves the function."""
+    stmts = _go_statements(block)
+    if not stmts:
         return False
-    last = top[-1]
+    last = stmts[-1]
     if last.type == "return_statement":
         return True
-    text = text_of(last)
-    return last.type == "expression_statement" and (
-        text.startswith(("panic(", "os.Exit(", "log.Fatal")) or ".Fatal" in text.split("(", 1)[0]
-    )
-
-
-def _go_owner_block(stmt: Node) -> Node | None:
-    p = stmt.parent
-    if p is not None and p.type == "statement_list":
-        p = p.parent
-    return p
+    call = last.named_children[0] if last.type == "expression_statement" and last.named_children else None
+    fn = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else None
+    return fn is not None and bool(_GO_EXITS.match(text_of(fn)))
 
 
 def _go_assigned(name: str, at: Node) -> Node | None:
@@ -679,27 +687,48 @@ class Walker:
     def tests_around(self, f: TreeFile, node: Node) -> list[Test]:
         """The tests between ``node`` and its function (if/else, early exits before it, ``&&``, …)."""
         reader = self.reader(f)
+        go = isinstance(reader, GoReader)
         out: list[Test] = []
-        if isinstance(reader, GoReader):
-            for at, cond in reader.reached_when(node):
-                if not _envish(cond):
-                    continue
-                test = at.child_by_field_name("condition") or at
-                out.append(Test(f.rel, line_of(at), text_of(test)[:100], cond, "if"))
-            return out
         child, parent = node, node.parent
-        while parent is not None and parent.type not in JS_FUNCTIONS:
-            parts: list[Condition] = []
-            reader._step(child, parent, parts)
-            if parent.type == "arguments":
-                case = _pattern_case(reader, child, parent)
-                if case is not None:
-                    parts.append(case)
-            for cond in parts:
-                if not _envish(cond):
-                    continue  # a test on data, not a switch
-                out.append(Test(f.rel, line_of(parent), _test_text(child, parent)[:100], cond, "if"))
+        while parent is not None and parent.type not in (GO_FUNCTIONS if go else JS_FUNCTIONS):
+            if parent.type in ("statement_block", "block", "statement_list"):
+                out += self._early_exits(f, reader, child, parent)
+            elif isinstance(reader, GoReader):
+                for cond in reader.branch(child, parent):
+                    if _envish(cond):
+                        out.append(Test(f.rel, line_of(parent), _test_text(child, parent)[:100], cond, "if"))
+            else:
+                parts: list[Condition] = []
+                reader._step(child, parent, parts)
+                if parent.type == "arguments":
+                    case = _pattern_case(reader, child, parent)
+                    if case is not None:
+                        parts.append(case)
+                for cond in parts:
+                    if _envish(cond):  # a test on data is not a switch
+                        out.append(Test(f.rel, line_of(parent), _test_text(child, parent)[:100], cond, "if"))
             child, parent = parent, parent.parent
+        return out
+
+    def _early_exits(self, f: TreeFile, reader: JsReader | GoReader, child: Node, block: Node) -> list[Test]:
+        """``if (test) { throw … }`` / ``if test { return }`` before ``child`` in ``block``: the code
+        gets past each only when its test is false."""
+        out: list[Test] = []
+        for sib in block.named_children:
+            if sib == child:
+                break
+            if sib.type != "if_statement" or sib.child_by_field_name("alternative") is not None:
+                continue
+            then, test = sib.child_by_field_name("consequence"), sib.child_by_field_name("condition")
+            if then is None or test is None:
+                continue
+            if not (_go_exits(then) if f.lang == "go" else js_conditions._exits(then)):
+                continue
+            exit_test = reader.condition(test)
+            cond = Not(exit_test)
+            if _envish(cond):
+                kind = "requires" if _requires_key(exit_test, then) else "if"
+                out.append(Test(f.rel, line_of(sib), "not " + text_of(test)[:96], cond, kind))
         return out
 
     def body_gates(self, f: TreeFile, function: Node) -> list[Test]:
@@ -707,29 +736,15 @@ class Walker:
         body = function.child_by_field_name("body")
         if body is None:
             return []
-        reader = self.reader(f)
-        stmts = body.named_children
-        if f.lang == "go" and stmts and stmts[0].type == "statement_list":
-            stmts = stmts[0].named_children
-        out: list[Test] = []
-        for s in stmts:
-            if s.type != "if_statement" or s.child_by_field_name("alternative") is not None:
-                continue
-            then, test = s.child_by_field_name("consequence"), s.child_by_field_name("condition")
-            if then is None or test is None:
-                continue
-            exits = _go_exits(then) if f.lang == "go" else js_conditions._exits(then)
-            if not exits:
-                continue
-            cond = reader.condition(test)
-            if _envish(cond):
-                kind = "requires" if _requires_key(cond, then) else "gate"
-                out.append(Test(f.rel, line_of(s), "not " + text_of(test)[:96], Not(cond), kind))
-        return out
+        if f.lang == "go" and body.named_children and body.named_children[0].type == "statement_list":
+            body = body.named_children[0]
+        # Past its last statement: every early exit of the body stands before the work.
+        gates = self._early_exits(f, self.reader(f), body, body)
+        return [replace(t, kind="gate") if t.kind == "if" else t for t in gates]
 
     # uses
 
-    def uses(self, name: str, lang: str, home: TreeFile) -> list[tuple[TreeFile, Node]]:
+    def uses(self, name: str, lang: str) -> list[tuple[TreeFile, Node]]:
         k = (name, lang)
         if k not in self._uses:
             found: list[tuple[TreeFile, Node]] = []
@@ -826,7 +841,7 @@ class Walker:
         cls = _class_name(function) if function.type == "method_definition" else ""
         cls_word = re.compile(rb"(?<![\w$])" + re.escape(cls.encode()) + rb"(?![\w$])") if cls else None
         out: list[Path_] = []
-        for uf, use in self.uses(name, f.lang, f):
+        for uf, use in self.uses(name, f.lang):
             if use.id in seen or _within(use, owner):
                 continue
             if cls_word is not None and uf.rel != f.rel and not cls_word.search(uf.data):
@@ -841,13 +856,17 @@ _FLAGGISH = re.compile(r"ENABLE|DISABLE|FEATURE|ALLOW|USE_|_MODE\b")
 
 
 def _requires_key(cond: Condition, then: Node) -> bool:
-    """``if (!keyPath) throw new Error('No key path provided')`` on a plain read: the key is required
+    """``cond`` is the test that leaves: ``if (!keyPath) throw new Error('No key path provided')`` on a plain read: the key is required
     (it crashes when missing), not a switch; a flag-like key (``…_ENABLED``) stays a switch."""
-    if not isinstance(cond, Not) or not isinstance(cond.inner, Truthy):
+    if isinstance(cond, Equals) and cond.values == frozenset({""}):  # Go: ``if port == "" {``
+        source = cond.source
+    elif isinstance(cond, Not) and isinstance(cond.inner, Truthy):  # ``if (!keyPath) {``
+        source = cond.inner.source
+    else:
         return False
     text = text_of(then)
-    throws = "throw" in text or "panic(" in text or "Fatal" in text
-    return throws and not _FLAGGISH.search(cond.inner.source.key)
+    throws = "throw" in text or "panic(" in text or "Fatal" in text or "os.Exit(" in text
+    return throws and not _FLAGGISH.search(source.key)
 
 
 def _folder(rel: str) -> str:
@@ -1097,7 +1116,7 @@ def _holds(cond: Condition, env: dict[str, str]) -> bool | None:
     return _possible(cond, env)[0]
 
 
-def explain(ctx: _Ctx, corpus: TreeCorpus, walker: Walker, symbol: str, d: Definition) -> WhyResult:
+def explain(ctx: _Ctx, walker: Walker, symbol: str, d: Definition) -> WhyResult:
     f = d.file
     services = ctx.services
     svc = service_of(f.rel, services)
@@ -1114,13 +1133,12 @@ def explain(ctx: _Ctx, corpus: TreeCorpus, walker: Walker, symbol: str, d: Defin
         paths = walker.function_paths(f, d.function, 0, frozenset({d.function.id}))
     else:  # a class: its uses (``new X``, a registration)
         paths = [
-            p
-            for use_f, use in walker.uses(d.name, f.lang, f)
-            for p in walker.paths(use_f, use, 1, frozenset())
+            p for use_f, use in walker.uses(d.name, f.lang) for p in walker.paths(use_f, use, 1, frozenset())
         ]
 
     def value(tests: list[Test]) -> bool | None:
-        answers = [_holds(t.cond, env) for t in tests]
+        """Whether the switches on a path let it through (a required key crashes, it does not switch)."""
+        answers = [_holds(t.cond, env) for t in tests if t.kind != "requires"]
         return False if False in answers else (None if None in answers else True)
 
     blockers: list[Blocker] = []
@@ -1148,8 +1166,8 @@ def explain(ctx: _Ctx, corpus: TreeCorpus, walker: Walker, symbol: str, d: Defin
     if open_:
         best = min(open_, key=lambda p: len(p.tests))
         steps += [as_step(t) for t in best.tests] + best.via
-        for t in required:
-            steps.append(as_step(t))
+        steps += [as_step(t) for t in required]
+        for t in [*(t for t in best.tests if t.kind == "requires"), *required]:
             if _holds(t.cond, env) is False:
                 blockers.append(_missing(ctx, t, svc))
         return WhyResult(
@@ -1157,18 +1175,22 @@ def explain(ctx: _Ctx, corpus: TreeCorpus, walker: Walker, symbol: str, d: Defin
         )
     if paths and all(value(p.tests) is False for p in paths):
         first = paths[0]
-        t = next(t for t in first.tests if _holds(t.cond, env) is False)
+        t = next(t for t in first.tests if t.kind != "requires" and _holds(t.cond, env) is False)
         steps += [as_step(x) for x in first.tests] + first.via
         block(t)
         return WhyResult(
             symbol, ctx.environment, tuple(steps), tuple(blockers), (_where(d),), language=f.lang
         )
     # Undecided: show the entry path with the unknown test, else say no entry point reaches it.
-    if entries:
+    undecided = [p for p in entries if value(p.tests) is None]
+    if undecided:
+        p = undecided[0]
+        steps += [as_step(t) for t in p.tests] + p.via
+    elif entries:
+        # Every entry point's path is closed, but another use (no entry point found) is not.
         p = entries[0]
         steps += [as_step(t) for t in p.tests] + p.via
-        if not any(_holds(t.cond, env) is None for t in p.tests):
-            steps.append(Step("if", f.rel, line_of(d.node), "a closed path elsewhere", svc, "unknown"))
+        steps.append(Step("if", f.rel, line_of(d.node), "a use with no entry point found", svc, "unknown"))
     else:
         for p in paths[:3]:
             steps += [as_step(t) for t in p.tests] + p.via
@@ -1239,9 +1261,7 @@ def why_tree(ctx: _Ctx, symbol: str) -> WhyResult | None:
         return None
     walker = Walker(corpus, Settings(corpus))
     if len(defs) > 1:
-        alternatives = tuple(
-            explain(ctx, corpus, walker, f"{d.file.rel}:{d.name or symbol}", d) for d in defs
-        )
+        alternatives = tuple(explain(ctx, walker, f"{d.file.rel}:{d.name or symbol}", d) for d in defs)
         if all(d.name == "" for d in defs) and len({a.verdict for a in alternatives}) == 1:
             # One route path, several methods (GET and POST): one endpoint, one answer.
             first = alternatives[0]
@@ -1262,4 +1282,4 @@ def why_tree(ctx: _Ctx, symbol: str) -> WhyResult | None:
             alternatives,
             language=defs[0].file.lang,
         )
-    return explain(ctx, corpus, walker, symbol, defs[0])
+    return explain(ctx, walker, symbol, defs[0])
