@@ -90,7 +90,7 @@ def _deployment(root: Path, result: WhyResult, ref: str) -> Deployment:
 
     if len(result.definitions) != 1:
         raise ParityError(
-            f"--deployed: {result.symbol} has {len(result.definitions)} definitions; pick one with FILE.py:{result.symbol}"
+            f"--deployed: {result.symbol} has {len(result.definitions)} definitions; pick one with FILE:{result.symbol}"
         )
     file, _, line = result.definitions[0].rpartition(":")
     return deployment(root, file, int(line), result.symbol.rsplit(":", 1)[-1].rsplit(".", 1)[-1], ref)
@@ -101,7 +101,7 @@ def render_why_text(result: WhyResult) -> str:
     if result.alternatives:
         head = (
             f"{result.symbol} has {len(result.alternatives)} definitions; each is explained on its own "
-            f"(pick one with FILE.py:{result.symbol})"
+            f"(pick one with FILE:{result.symbol})"
         )
         parts = [head, *(render_why_text(a) for a in result.alternatives)]
         return "\n\n".join(parts) + f"\n\nverdict: {result.verdict}"
@@ -128,9 +128,9 @@ def render_why_text(result: WhyResult) -> str:
     for b in missing:
         lines.append(f"also needs: {b.message}; {b.fix}")
     if len(result.definitions) > 1:
-        # Unrelated functions of one name are each listed; FILE.py:SYMBOL explains one of them.
+        # Unrelated functions of one name are each listed; FILE:SYMBOL explains one of them.
         lines.append(
-            f"{len(result.definitions)} definitions: {', '.join(result.definitions)} (pick one with FILE.py:{result.symbol})"
+            f"{len(result.definitions)} definitions: {', '.join(result.definitions)} (pick one with FILE:{result.symbol})"
         )
     verdict = result.verdict
     if verdict == "UNKNOWN":
