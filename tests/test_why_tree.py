@@ -59,6 +59,9 @@ BILLING = {
 def test_trpc_procedure_that_throws_unless_a_predicate_from_another_file(tmp_path: Path) -> None:
     root = planted(tmp_path, BILLING, "DATABASE_URL=postgres://db/app\n")
     assert answer(root, "getInvoicesRoute") == ("BLOCKED", "NEXT_PUBLIC_FEATURE_BILLING_ENABLED")
+    blocker = why(discover(root), "getInvoicesRoute", "production").blockers[0]
+    assert (blocker.file, blocker.line) == ("svc/trpc/get-invoices.ts", 9)  # the early throw
+    assert blocker.fix == "set NEXT_PUBLIC_FEATURE_BILLING_ENABLED=true in svc/.env.production"
     (tmp_path / "svc/.env.production").write_text("NEXT_PUBLIC_FEATURE_BILLING_ENABLED=true\n")
     assert answer(root, "trpc/get-invoices.ts:getInvoicesRoute") == ("REACHABLE", None)
 
@@ -113,6 +116,8 @@ def test_route_gated_by_a_derived_settings_field(tmp_path: Path) -> None:
     root = planted(tmp_path, SETTINGS_CLASS, "NODE_ENV=production\n")
     # EMAIL_ENABLED = !!(SMTP_HOST || SMTP_SERVICE) || isDevelopment: no SMTP, not development.
     assert answer(root, "users.requestDelete") == ("BLOCKED", "SMTP_HOST")
+    fix = why(discover(root), "users.requestDelete", "production").blockers[0].fix
+    assert fix == "set SMTP_HOST in svc/.env.production (any non-empty value opens it)"
     # RATE_LIMITER_ENABLED defaults to "true" through the cast: the gate is open.
     assert answer(root, "users.info") == ("REACHABLE", None)
     (tmp_path / "svc/.env.production").write_text("NODE_ENV=production\nSMTP_HOST=smtp.internal\n")

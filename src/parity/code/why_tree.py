@@ -1224,6 +1224,32 @@ def _missing(ctx: _Ctx, t: Test, svc: str | None) -> Blocker:
     )
 
 
+def _compared(cond: Condition) -> frozenset[str]:
+    """The keys the test compares with a value (the others it only wants set)."""
+    if isinstance(cond, Equals):
+        return frozenset({cond.source.key})
+    if isinstance(cond, Not):
+        return _compared(cond.inner)
+    if isinstance(cond, (All, Any_)):
+        return frozenset().union(*(_compared(p) for p in cond.parts))
+    return frozenset()
+
+
+def _said(t: Test) -> str:
+    """The test in words (``X is 'true'``) when parity read all of it, else its code."""
+
+    def whole(c: Condition) -> bool:
+        if isinstance(c, Unknown):
+            return False
+        if isinstance(c, Not):
+            return whole(c.inner)
+        if isinstance(c, (All, Any_)):
+            return all(whole(p) for p in c.parts)
+        return True
+
+    return describe(t.cond) if whole(t.cond) else f"`{' '.join(t.text.split())}` ({t.file}:{t.line})"
+
+
 def _switch(ctx: _Ctx, t: Test, env: dict[str, str], svc: str | None) -> Blocker:
     """The key (and value) that opens the test: one key at a time, unset ones first."""
     where = ctx.where(svc)
@@ -1236,8 +1262,12 @@ def _switch(ctx: _Ctx, t: Test, env: dict[str, str], svc: str | None) -> Blocker
                 return Blocker(
                     "switch",
                     k,
-                    f"{state} in {where} ({ctx.environment}): {describe(t.cond)} is false",
-                    f"set {k}={candidate} in {ctx.fix_file(svc, k)}",
+                    f"{state} in {where} ({ctx.environment}): {_said(t)} is false",
+                    (
+                        f"set {k} in {ctx.fix_file(svc, k)} (any non-empty value opens it)"
+                        if k not in _compared(t.cond)
+                        else f"set {k}={candidate} in {ctx.fix_file(svc, k)}"
+                    ),
                     t.file,
                     t.line,
                     svc,
