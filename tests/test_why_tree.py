@@ -439,3 +439,38 @@ def test_go_parsebool_gate_at_the_top_and_a_handler_registered_under_getenv(tmp_
     result = why(discover(root), "startMetrics", "production")
     assert result.verdict == "CRASHES"
     assert [(b.kind, b.key) for b in result.blockers] == [("missing", "PORT")]
+
+
+def test_commonjs_export_called_through_a_grpc_handler(tmp_path: Path) -> None:
+    files = {
+        "payment/charge.js": """
+            const { OpenFeature } = require('@openfeature/server-sdk');
+
+            module.exports.charge = async request => {
+              const numberVariant = await OpenFeature.getClient().getNumberValue('paymentFailure', 0);
+              if (numberVariant > 0 && Math.random() < numberVariant) {
+                throw new Error('Payment request failed. Invalid token.');
+              }
+              return { transactionId: request.id };
+            };
+            """,
+        "payment/index.js": """
+            const grpc = require('@grpc/grpc-js')
+            const charge = require('./charge')
+
+            async function chargeServiceHandler(call, callback) {
+              const response = await charge.charge(call.request)
+              callback(null, response)
+            }
+
+            const server = new grpc.Server()
+            if (process.env.PAYMENT_MODE !== 'disabled') {
+              server.addService(otelDemoPackage.oteldemo.PaymentService.service, { charge: chargeServiceHandler })
+            }
+            """,
+    }
+    root = planted(tmp_path, files, "PAYMENT_PORT=50051\n")
+    # The flag test inside reads a feature-flag service, not the env: data, not a switch.
+    assert answer(root, "payment/charge.js:charge") == ("REACHABLE", None)
+    (tmp_path / "svc/.env.production").write_text("PAYMENT_MODE=disabled\n")
+    assert answer(root, "charge") == ("BLOCKED", "PAYMENT_MODE")

@@ -199,6 +199,18 @@ def js_definitions(f: TreeFile, name: str, owner: str | None) -> list[Definition
             fn = n if t == "method_definition" else _first_function(n, JS_FUNCTIONS)
             if fn is not None:
                 out.append(Definition(f, n, name, fn))
+        elif t == "assignment_expression" and owner is None:
+            # CommonJS: ``module.exports.charge = async (request) => {…}``, ``exports.charge = …``
+            left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+            if (
+                left is not None
+                and right is not None
+                and left.type == "member_expression"
+                and _name(left, "property") == name
+                and text_of(left.child_by_field_name("object") or left) in ("module.exports", "exports")
+                and right.type in JS_FUNCTIONS
+            ):
+                out.append(Definition(f, n, name, right))
         elif t == "class_declaration" and owner is None and _name(n) == name:
             out.append(Definition(f, n, name, None))
     return out
@@ -968,6 +980,10 @@ def _function_name(function: Node) -> tuple[str, Node | None]:
         key = p.child_by_field_name("name") or p.child_by_field_name("key")
         if key is not None and p.type != "pair":
             return text_of(key), p
+    if p is not None and p.type == "assignment_expression":  # ``module.exports.charge = async …``
+        left = p.child_by_field_name("left")
+        if left is not None and left.type == "member_expression":
+            return _name(left, "property"), p
     return "", None
 
 
