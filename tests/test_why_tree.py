@@ -249,6 +249,11 @@ def test_several_definitions_are_listed_and_file_colon_symbol_picks_one(tmp_path
               return password(req);
             }
             """,
+        "src/legacy/login.ts": """
+            export async function login(req) {
+              return basicAuth(req);
+            }
+            """,
         "src/server.ts": """
             import { login } from './admin/login';
             app.post('/admin/login', login);
@@ -260,8 +265,11 @@ def test_several_definitions_are_listed_and_file_colon_symbol_picks_one(tmp_path
     assert sorted(d.rsplit(":", 1)[0] for d in result.definitions) == [
         "svc/src/admin/login.ts",
         "svc/src/auth/login.ts",
+        "svc/src/legacy/login.ts",
     ]
-    assert [a.verdict for a in result.alternatives] == ["REACHABLE", "BLOCKED"]
+    assert [a.verdict for a in result.alternatives] == ["REACHABLE", "BLOCKED", "UNKNOWN"]
+    # server.ts imports ./admin/login: that call is not a path to the legacy login.
+    assert answer(root, "legacy/login.ts:login") == ("UNKNOWN", None)
     assert answer(root, "src/auth/login.ts:login") == ("BLOCKED", "SSO_ENABLED")
     assert answer(root, "admin/login.ts:login") == ("REACHABLE", None)
 
@@ -474,3 +482,25 @@ def test_commonjs_export_called_through_a_grpc_handler(tmp_path: Path) -> None:
     assert answer(root, "payment/charge.js:charge") == ("REACHABLE", None)
     (tmp_path / "svc/.env.production").write_text("PAYMENT_MODE=disabled\n")
     assert answer(root, "charge") == ("BLOCKED", "PAYMENT_MODE")
+
+
+def test_a_name_in_more_files_than_parity_reads_is_never_called_blocked(tmp_path: Path) -> None:
+    from parity.code.why_tree import _MAX_FILES
+
+    files = {
+        "src/notify.ts": "export function notify(msg) {\n  return send(msg);\n}\n",
+        "src/a_cron.ts": """
+            import { notify } from './notify';
+            if (process.env.CRON_ENABLED === 'true') {
+              cron.schedule('* * * * *', () => notify('tick'));
+            }
+            """,
+    }
+    # Many more files that name it (comments, other notify helpers): the open path may be in one
+    # that was not read, so a closed path read first says UNKNOWN, not BLOCKED.
+    for i in range(_MAX_FILES + 5):
+        files[f"src/z{i:03}.ts"] = f"// notify is documented in docs/{i}.md\nexport const v{i} = {i};\n"
+    root = planted(tmp_path, files, "PORT=3000\n")
+    assert answer(root, "notify") == ("UNKNOWN", None)
+    (tmp_path / "svc/.env.production").write_text("CRON_ENABLED=true\n")
+    assert answer(root, "notify") == ("REACHABLE", None)

@@ -24,6 +24,7 @@ function's own gate); anything else is UNKNOWN, with the undecided test shown.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -117,6 +118,8 @@ class TreeCorpus:
             if lang in ("javascript", "go") and language_of(rel) is not None and not _is_test(rel)
         )
         self._cache: dict[str, TreeFile | None] = {}
+        self._stems: dict[str, str] | None = None
+        self.cut: set[str] = set()  # names found in more files than were read
 
     def file(self, rel: str) -> TreeFile | None:
         if rel not in self._cache:
@@ -124,6 +127,15 @@ class TreeCorpus:
             lang = language_of(rel)
             self._cache[rel] = TreeFile(rel, lang, data) if data is not None and lang else None
         return self._cache[rel]
+
+    def by_stem(self, stem: str) -> str | None:
+        """The JS/TS file an import path names (``./api/files`` → ``…/api/files.ts`` or ``…/index.ts``)."""
+        if self._stems is None:
+            self._stems = {}
+            for rel in self.files:
+                if language_of(rel) == "javascript":
+                    self._stems.setdefault(_stem(rel), rel)
+        return self._stems.get(stem)
 
     def containing(self, name: str, lang: str | None = None) -> Iterator[TreeFile]:
         word = re.compile(rb"(?<![\w$])" + re.escape(name.encode()) + rb"(?![\w$])")
@@ -135,6 +147,7 @@ class TreeCorpus:
             if f is not None and word.search(f.data):
                 n += 1
                 if n > _MAX_FILES:
+                    self.cut.add(name)
                     return
                 yield f
 
@@ -645,6 +658,13 @@ def _go_assignment(stmt: Node, name: str) -> Node | None:
 # -- paths ------------------------------------------------------------------------------------
 
 
+Site = tuple[str, int, int]  # (file, start byte, end byte): a node, comparable across trees
+
+
+def _site(f: TreeFile, node: Node) -> Site:
+    return (f.rel, node.start_byte, node.end_byte)
+
+
 @dataclass(frozen=True)
 class Test:
     """One condition on a path: where it is and what it says."""
@@ -672,6 +692,7 @@ class Walker:
         self._readers: dict[str, JsReader | GoReader] = {}
         self._predicates: dict[str, Condition | None] = {}
         self._uses: dict[tuple[str, str], list[tuple[TreeFile, Node]]] = {}
+        self.partial: set[str] = set()  # names whose uses were not all read (see _MAX_FILES)
 
     # readers
 
@@ -769,9 +790,11 @@ class Walker:
                     ):
                         found.append((f, n))
             self._uses[k] = found
+            if name in self.corpus.cut:
+                self.partial.add(name)
         return self._uses[k]
 
-    def paths(self, f: TreeFile, site: Node, depth: int, seen: frozenset[int]) -> list[Path_]:
+    def paths(self, f: TreeFile, site: Node, depth: int, seen: frozenset[Site]) -> list[Path_]:
         """Every way the code reaches ``site`` from an entry point (or not: ``entry=False``)."""
         tests = self.tests_around(f, site)
         function = _enclosing(site, GO_FUNCTIONS if f.lang == "go" else JS_FUNCTIONS)
@@ -793,14 +816,14 @@ class Walker:
                 and _go_package(f) == "main"
             ):
                 return [Path_(tests, [_step(f, function, f"func {fname}", True)], True)]
-        if depth >= _MAX_DEPTH or function.id in seen:
+        if depth >= _MAX_DEPTH or _site(f, function) in seen:
             return [Path_(tests, [], False)]
         return [
             Path_(tests + p.tests, [_step(f, site, "called"), *p.via], p.entry)
-            for p in self.function_paths(f, function, depth + 1, seen | {function.id})
+            for p in self.function_paths(f, function, depth + 1, seen | {_site(f, function)})
         ]
 
-    def mounts(self, f: TreeFile, site: Node, depth: int, seen: frozenset[int]) -> list[Path_]:
+    def mounts(self, f: TreeFile, site: Node, depth: int, seen: frozenset[Site]) -> list[Path_]:
         """The paths to the places that mount the default-exported router ``site`` registers on."""
         obj = _router_of(site)
         if obj is None or depth >= _MAX_DEPTH:
@@ -827,12 +850,12 @@ class Walker:
                         n.type == "identifier"
                         and text_of(n) == text_of(local)
                         and _is_use(n, "javascript")
-                        and n.id not in seen
+                        and _site(g, n) not in seen
                     ):
-                        out += self.paths(g, n, depth + 1, seen | {n.id})
+                        out += self.paths(g, n, depth + 1, seen | {_site(g, n)})
         return out
 
-    def function_paths(self, f: TreeFile, function: Node, depth: int, seen: frozenset[int]) -> list[Path_]:
+    def function_paths(self, f: TreeFile, function: Node, depth: int, seen: frozenset[Site]) -> list[Path_]:
         """The paths to a function: through its name's uses, or, when anonymous, through where it sits."""
         name, owner = _function_name(function)
         if (
@@ -854,13 +877,13 @@ class Walker:
         cls_word = re.compile(rb"(?<![\w$])" + re.escape(cls.encode()) + rb"(?![\w$])") if cls else None
         out: list[Path_] = []
         for uf, use in self.uses(name, f.lang):
-            if use.id in seen or _within(use, owner):
+            if _site(uf, use) in seen or _within(use, owner):
                 continue
             if cls_word is not None and uf.rel != f.rel and not cls_word.search(uf.data):
                 continue
-            if cls_word is None and not _sees(uf, use, f, name):
+            if cls_word is None and not _sees(self.corpus, uf, use, f, name):
                 continue
-            out += self.paths(uf, use, depth, seen | {use.id})
+            out += self.paths(uf, use, depth, seen | {_site(uf, use)})
         return out
 
 
@@ -885,7 +908,7 @@ def _folder(rel: str) -> str:
     return rel.rsplit("/", 1)[0] if "/" in rel else ""
 
 
-def _sees(f: TreeFile, use: Node, home: TreeFile, name: str) -> bool:
+def _sees(corpus: TreeCorpus, f: TreeFile, use: Node, home: TreeFile, name: str) -> bool:
     """``use`` can refer to the definition in ``home``: the same file; in JS/TS a file that imports
     the name; in Go the same package, or ``pkg.Name`` from another."""
     if f.rel == home.rel:
@@ -897,10 +920,35 @@ def _sees(f: TreeFile, use: Node, home: TreeFile, name: str) -> bool:
     word = re.compile(r"(?<![\w$])" + re.escape(name) + r"(?![\w$])")
     for top in f.root.named_children:
         if top.type == "import_statement" and word.search(text_of(top)):
-            return True
+            source = top.child_by_field_name("source")
+            spec = js_conditions._string(source) if source is not None else None
+            if spec is None or _may_resolve_to(corpus, f, spec, home, name):
+                return True
         if top.type == "lexical_declaration" and "require(" in text_of(top) and word.search(text_of(top)):
             return True
     return _enclosing(use, frozenset({"class_body"})) is not None and use.type == "property_identifier"
+
+
+def _stem(rel: str) -> str:
+    stem = rel.rsplit(".", 1)[0] if "." in rel.rsplit("/", 1)[-1] else rel
+    return stem[: -len("/index")] if stem.endswith("/index") else stem
+
+
+def _may_resolve_to(corpus: TreeCorpus, f: TreeFile, spec: str, home: TreeFile, name: str) -> bool:
+    """``import { name } from spec`` in ``f`` may bind the definition in ``home``: a relative path
+    that names another file only when that file neither is ``home`` nor re-exports. A package
+    path (``@app/lib/…``, tsconfig aliases) cannot be resolved here, so it may."""
+    if not spec.startswith("."):
+        return True
+    target = posixpath.normpath(posixpath.join(_folder(f.rel), spec))
+    if target == _stem(home.rel):
+        return True
+    other = corpus.by_stem(target)
+    if other is None:
+        return True  # not a file parity reads (generated, outside): cannot tell
+    data = corpus.file(other)
+    text = data.data if data is not None else b""
+    return b"export *" in text or (b"export {" in text and name.encode() in text)
 
 
 def _pattern_case(reader: JsReader, child: Node, args: Node) -> Condition | None:
@@ -956,7 +1004,7 @@ def _enclosing(node: Node, kinds: frozenset[str]) -> Node | None:
 def _within(node: Node, container: Node | None) -> bool:
     p: Node | None = node
     while p is not None:
-        if container is not None and p.id == container.id:
+        if container is not None and p == container:
             return True
         p = p.parent
     return False
@@ -1146,7 +1194,7 @@ def explain(ctx: _Ctx, walker: Walker, symbol: str, d: Definition) -> WhyResult:
     ]
     gates = walker.body_gates(f, d.function) if d.function is not None else []
     if d.function is not None:
-        paths = walker.function_paths(f, d.function, 0, frozenset({d.function.id}))
+        paths = walker.function_paths(f, d.function, 0, frozenset({_site(f, d.function)}))
     else:  # a class: its uses (``new X``, a registration)
         paths = [
             p for use_f, use in walker.uses(d.name, f.lang) for p in walker.paths(use_f, use, 1, frozenset())
@@ -1189,7 +1237,7 @@ def explain(ctx: _Ctx, walker: Walker, symbol: str, d: Definition) -> WhyResult:
         return WhyResult(
             symbol, ctx.environment, tuple(steps), tuple(blockers), (_where(d),), language=f.lang
         )
-    if paths and all(value(p.tests) is False for p in paths):
+    if paths and all(value(p.tests) is False for p in paths) and not walker.partial:
         first = paths[0]
         t = next(t for t in first.tests if t.kind != "requires" and _holds(t.cond, env) is False)
         steps += [as_step(x) for x in first.tests] + first.via
@@ -1199,7 +1247,12 @@ def explain(ctx: _Ctx, walker: Walker, symbol: str, d: Definition) -> WhyResult:
         )
     # Undecided: show the entry path with the unknown test, else say no entry point reaches it.
     undecided = [p for p in entries if value(p.tests) is None]
-    if undecided:
+    if walker.partial:
+        # Every path read is closed, but not every use was read: an open one may be among them.
+        cut = ", ".join(sorted(walker.partial))
+        text = f"uses of {cut} in over {_MAX_FILES} files, not all read"
+        steps.append(Step("called", f.rel, line_of(d.node), text, svc, "unknown"))
+    elif undecided:
         p = undecided[0]
         steps += [as_step(t) for t in p.tests] + p.via
     elif entries:
