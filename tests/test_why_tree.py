@@ -504,3 +504,53 @@ def test_a_name_in_more_files_than_parity_reads_is_never_called_blocked(tmp_path
     assert answer(root, "notify") == ("UNKNOWN", None)
     (tmp_path / "svc/.env.production").write_text("CRON_ENABLED=true\n")
     assert answer(root, "notify") == ("REACHABLE", None)
+
+
+def test_job_definition_object_in_a_registry_with_a_lazily_imported_handler(tmp_path: Path) -> None:
+    files = {
+        "jobs/definitions/seal-document.handler.ts": """
+            import { signPdf } from '../../signing';
+
+            export const run = async ({ payload, io }) => {
+              const { envelopeId } = await io.runTask('seal-document', async () => {
+                return await sealEnvelope(payload.documentId);
+              });
+              return envelopeId;
+            };
+
+            const sealEnvelope = async (documentId) => {
+              return await signPdf({ pdf: await loadPdf(documentId) });
+            };
+            """,
+        "jobs/definitions/seal-document.ts": """
+            export const SEAL_DOCUMENT_JOB_DEFINITION = {
+              id: 'internal.seal-document',
+              trigger: { name: 'internal.seal-document' },
+              handler: async ({ payload, io }) => {
+                const handler = await import('./seal-document.handler');
+                await handler.run({ payload, io });
+              },
+            } as const satisfies JobDefinition;
+            """,
+        "jobs/client.ts": """
+            import { SEAL_DOCUMENT_JOB_DEFINITION } from './definitions/seal-document';
+            import { SEND_EMAIL_JOB_DEFINITION } from './definitions/send-email';
+
+            export const jobsClient = new JobClient([SEND_EMAIL_JOB_DEFINITION, SEAL_DOCUMENT_JOB_DEFINITION] as const);
+            """,
+        "signing/index.ts": """
+            export const signPdf = async ({ pdf }) => {
+              if (process.env.SIGNING_DISABLED === 'true') {
+                return pdf;
+              }
+              return await pdf.sign();
+            };
+            """,
+    }
+    root = planted(tmp_path, files, "PORT=3000\n")
+    # signPdf ← sealEnvelope ← the runTask callback ← run ← handler.run (import()) ← the job
+    # definition ← new JobClient([...]) at module level.
+    assert answer(root, "sealEnvelope") == ("REACHABLE", None)
+    assert answer(root, "signPdf") == ("REACHABLE", None)
+    result = why(discover(root), "sealEnvelope", "production")
+    assert result.steps[-1].kind == "registered" and result.steps[-1].file == "svc/jobs/client.ts"

@@ -61,7 +61,9 @@ _TEST_NAME = re.compile(r"\.(?:test|spec|stories|d)\.[cm]?[jt]sx?\Z|_test\.go\Z"
 _ENV_READERS = frozenset({"env", "requireEnv", "getEnv", "readEnv", "getEnvVar"})
 _HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "all", "use", "head", "options"})
 _CANDIDATES = ("true", "1", "yes", "on", "enabled")
-_MAX_DEPTH = 4
+_MAX_DEPTH = 4  # settings fields and predicates through each other
+_MAX_CHAIN = 7  # functions between a definition and its entry point (a job handler is 6 deep)
+_MAX_PATHS = 64  # paths kept per function: a helper called from everywhere needs only a few
 _MAX_FILES = 300  # files parsed per searched name: a common name is not worth the whole tree
 
 JS_FUNCTIONS = frozenset(
@@ -137,10 +139,17 @@ class TreeCorpus:
                     self._stems.setdefault(_stem(rel), rel)
         return self._stems.get(stem)
 
-    def containing(self, name: str, lang: str | None = None) -> Iterator[TreeFile]:
+    def containing(self, name: str, lang: str | None = None, prefer: str = "") -> Iterator[TreeFile]:
+        """The files that name ``name`` (as a word), those that also mention ``prefer`` (the
+        definition's module) first, at most ``_MAX_FILES`` of them (the cut ones go in ``cut``)."""
         word = re.compile(rb"(?<![\w$])" + re.escape(name.encode()) + rb"(?![\w$])")
         n = 0
-        for rel in self.files:
+        order = self.files
+        if prefer:
+            hint = prefer.encode()
+            first = [r for r in self.files if (d := self.file(r)) is not None and hint in d.data]
+            order = first + [r for r in self.files if r not in set(first)]
+        for rel in order:
             if lang is not None and language_of(rel) != lang:
                 continue
             f = self.file(rel)
@@ -691,7 +700,7 @@ class Walker:
         self.settings = settings
         self._readers: dict[str, JsReader | GoReader] = {}
         self._predicates: dict[str, Condition | None] = {}
-        self._uses: dict[tuple[str, str], list[tuple[TreeFile, Node]]] = {}
+        self._uses: dict[tuple[str, str, str], list[tuple[TreeFile, Node]]] = {}
         self.partial: set[str] = set()  # names whose uses were not all read (see _MAX_FILES)
 
     # readers
@@ -777,11 +786,11 @@ class Walker:
 
     # uses
 
-    def uses(self, name: str, lang: str) -> list[tuple[TreeFile, Node]]:
-        k = (name, lang)
+    def uses(self, name: str, lang: str, prefer: str = "") -> list[tuple[TreeFile, Node]]:
+        k = (name, lang, prefer)
         if k not in self._uses:
             found: list[tuple[TreeFile, Node]] = []
-            for f in self.corpus.containing(name, lang):
+            for f in self.corpus.containing(name, lang, prefer):
                 for n in walk(f.root):
                     if (
                         n.type in ("identifier", "property_identifier", "field_identifier")
@@ -816,7 +825,7 @@ class Walker:
                 and _go_package(f) == "main"
             ):
                 return [Path_(tests, [_step(f, function, f"func {fname}", True)], True)]
-        if depth >= _MAX_DEPTH or _site(f, function) in seen:
+        if depth >= _MAX_CHAIN or _site(f, function) in seen:
             return [Path_(tests, [], False)]
         return [
             Path_(tests + p.tests, [_step(f, site, "called"), *p.via], p.entry)
@@ -826,7 +835,7 @@ class Walker:
     def mounts(self, f: TreeFile, site: Node, depth: int, seen: frozenset[Site]) -> list[Path_]:
         """The paths to the places that mount the default-exported router ``site`` registers on."""
         obj = _router_of(site)
-        if obj is None or depth >= _MAX_DEPTH:
+        if obj is None or depth >= _MAX_CHAIN:
             return []
         exported = any(
             top.type == "export_statement" and text_of(top).replace(";", "").split()[-1] == obj
@@ -876,7 +885,8 @@ class Walker:
         cls = _class_name(function) if function.type == "method_definition" else ""
         cls_word = re.compile(rb"(?<![\w$])" + re.escape(cls.encode()) + rb"(?![\w$])") if cls else None
         out: list[Path_] = []
-        for uf, use in self.uses(name, f.lang):
+        module = _stem(f.rel).rsplit("/", 1)[-1] if f.lang == "javascript" else ""
+        for uf, use in self.uses(name, f.lang, module):
             if _site(uf, use) in seen or _within(use, owner):
                 continue
             if cls_word is not None and uf.rel != f.rel and not cls_word.search(uf.data):
@@ -884,6 +894,10 @@ class Walker:
             if cls_word is None and not _sees(self.corpus, uf, use, f, name):
                 continue
             out += self.paths(uf, use, depth, seen | {_site(uf, use)})
+            if len(out) >= _MAX_PATHS:
+                if not any(p.entry and not p.tests for p in out):
+                    self.partial.add(name)  # more uses than followed: an open one may be left
+                break
         return out
 
 
@@ -891,8 +905,9 @@ _FLAGGISH = re.compile(r"ENABLE|DISABLE|FEATURE|ALLOW|USE_|_MODE\b")
 
 
 def _requires_key(cond: Condition, then: Node) -> bool:
-    """``cond`` is the test that leaves: ``if (!keyPath) throw new Error('No key path provided')`` on a plain read: the key is required
-    (it crashes when missing), not a switch; a flag-like key (``…_ENABLED``) stays a switch."""
+    """``cond`` is the test that leaves: ``if (!keyPath) throw new Error('No key path')`` on a plain
+    read makes the key required (it crashes when missing), not a switch; a flag-like key
+    (``…_ENABLED``) stays a switch."""
     if isinstance(cond, Equals) and cond.values == frozenset({""}):  # Go: ``if port == "" {``
         source = cond.source
     elif isinstance(cond, Not) and isinstance(cond.inner, Truthy):  # ``if (!keyPath) {``
@@ -926,12 +941,25 @@ def _sees(corpus: TreeCorpus, f: TreeFile, use: Node, home: TreeFile, name: str)
                 return True
         if top.type == "lexical_declaration" and "require(" in text_of(top) and word.search(text_of(top)):
             return True
+    if b"import(" in f.data:
+        # ``const handler = await import('./seal-document.handler'); handler.run(…)``
+        for n in walk(f.root):
+            if n.type == "call_expression" and (fn := n.child_by_field_name("function")) is not None:
+                args = n.child_by_field_name("arguments")
+                first = args.named_children[:1] if fn.type == "import" and args is not None else []
+                spec = js_conditions._string(first[0]) if first else None
+                if spec and spec.startswith(".") and _resolves_to(f, spec, home):
+                    return True
     return _enclosing(use, frozenset({"class_body"})) is not None and use.type == "property_identifier"
 
 
 def _stem(rel: str) -> str:
     stem = rel.rsplit(".", 1)[0] if "." in rel.rsplit("/", 1)[-1] else rel
     return stem[: -len("/index")] if stem.endswith("/index") else stem
+
+
+def _resolves_to(f: TreeFile, spec: str, home: TreeFile) -> bool:
+    return posixpath.normpath(posixpath.join(_folder(f.rel), spec)) == _stem(home.rel)
 
 
 def _may_resolve_to(corpus: TreeCorpus, f: TreeFile, spec: str, home: TreeFile, name: str) -> bool:
@@ -1022,11 +1050,20 @@ def _function_name(function: Node) -> tuple[str, Node | None]:
         "arguments",
         "member_expression",
         "await_expression",
+        "pair",
+        "object",
+        "array",
+        "as_expression",
+        "satisfies_expression",
+        "parenthesized_expression",
     ):
-        p = p.parent  # ``const r = procedure.query(async () => …)``: the const names it
+        # ``const r = procedure.query(async () => …)``, ``const JOB = { handler: async () => … }``:
+        # the const names it, and the code that takes the const (a job registry) runs it.
+        p = p.parent
     if p is not None and p.type in ("variable_declarator", "public_field_definition", "pair"):
         key = p.child_by_field_name("name") or p.child_by_field_name("key")
-        if key is not None and p.type != "pair":
+        # ``const { a, b } = await io.runTask(…, async () => …)`` names values, not the function.
+        if key is not None and p.type != "pair" and key.type in ("identifier", "property_identifier"):
             return text_of(key), p
     if p is not None and p.type == "assignment_expression":  # ``module.exports.charge = async …``
         left = p.child_by_field_name("left")
