@@ -40,7 +40,11 @@ def flags_cmd(
 
 def why_cmd(
     symbol: Annotated[
-        str, typer.Argument(help="Function, method, class, route path (/exports) or CLI command name.")
+        str,
+        typer.Argument(
+            help="Function, method (Class.method), class, route path (/exports, users.info) or CLI command"
+            " name, in Python, TypeScript/JavaScript or Go; FILE:SYMBOL picks one of several."
+        ),
     ],
     path: PathArgOpt = Path("."),
     env: EnvOpt = "production",
@@ -138,7 +142,7 @@ def render_why_text(result: WhyResult) -> str:
         lines.append(
             f"parity cannot decide: {undecided}"
             if undecided
-            else f"no entry point (route, command, registration, __main__) reaches {result.symbol}"
+            else f"no entry point (route, command, registration, job, __main__, Go main) reaches {result.symbol}"
         )
     elif not result.blockers:
         lines.append(f"nothing blocks {result.symbol} in {result.environment}")

@@ -1,6 +1,8 @@
 """``parity why SYMBOL``: where a symbol is defined, what makes it reachable, and the switch that is off.
 
-Python only (by ``ast``): SYMBOL is a function, method (``Class.method`` or ``method``), class, route
+This module reads Python (by ``ast``); TypeScript/JavaScript and Go symbols are answered by
+:mod:`parity.code.why_tree` (tree-sitter) with the same result (:mod:`parity.code.why_result`).
+In Python, SYMBOL is a function, method (``Class.method`` or ``method``), class, route
 path (``/exports``) or CLI command name (``export-orders``). The chain is built from
 
 * the definition, its enclosing ``if`` blocks (an ``else`` branch counts as the negated test) and its
