@@ -554,3 +554,54 @@ def test_job_definition_object_in_a_registry_with_a_lazily_imported_handler(tmp_
     assert answer(root, "signPdf") == ("REACHABLE", None)
     result = why(discover(root), "sealEnvelope", "production")
     assert result.steps[-1].kind == "registered" and result.steps[-1].file == "svc/jobs/client.ts"
+
+
+def test_plugin_router_behind_two_credentials_with_deprecated_aliases(tmp_path: Path) -> None:
+    files = {
+        "plugins/slack/server/env.ts": """
+            import environment from "@server/utils/environment";
+
+            class SlackPluginEnvironment extends Environment {
+              public SLACK_CLIENT_ID = this.toOptionalString(
+                environment.SLACK_CLIENT_ID ?? environment.SLACK_KEY
+              );
+              public SLACK_CLIENT_SECRET = this.toOptionalString(
+                environment.SLACK_CLIENT_SECRET ?? environment.SLACK_SECRET
+              );
+              public SLACK_UPLOAD_MAX_SIZE =
+                this.toOptionalNumber(environment.SLACK_UPLOAD_MAX_SIZE) ?? 1000000;
+            }
+
+            export default new SlackPluginEnvironment();
+            """,
+        "plugins/slack/server/api/hooks.ts": """
+            import Router from "koa-router";
+            const router = new Router();
+
+            router.post("hooks.unfurl", verifySlackToken(), async (ctx: APIContext) => {
+              ctx.body = await unfurl(ctx.input.body);
+            });
+
+            export default router;
+            """,
+        "plugins/slack/server/index.ts": """
+            import hooks from "./api/hooks";
+            import env from "./env";
+
+            const enabled = !!env.SLACK_CLIENT_ID && !!env.SLACK_CLIENT_SECRET && !!env.SLACK_UPLOAD_MAX_SIZE;
+
+            if (enabled) {
+              PluginManager.add([{ type: Hook.API, value: hooks }]);
+            }
+            """,
+    }
+    root = planted(tmp_path, files, "NODE_ENV=production\n")
+    result = why(discover(root), "hooks.unfurl", "production")
+    assert result.verdict == "BLOCKED"
+    # Both credentials, not their deprecated aliases, and not the size that has a default.
+    assert result.blockers[0].key == "SLACK_CLIENT_ID"
+    assert result.blockers[0].fix == (
+        "set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET in svc/.env.production (any non-empty value opens it)"
+    )
+    (tmp_path / "svc/.env.production").write_text("SLACK_KEY=k\nSLACK_SECRET=s\n")
+    assert answer(root, "hooks.unfurl") == ("REACHABLE", None)

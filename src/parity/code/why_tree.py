@@ -479,6 +479,16 @@ class JsReader(js_conditions._Reader):
             value = js_conditions._const_value(text_of(node), node)
             if value is not None and js_conditions._unwrap(value).type != "identifier":
                 return self.condition(value)
+        if node.type == "binary_expression" and js_conditions._operator(node) == "??":
+            # ``environment.SLACK_CLIENT_ID ?? environment.SLACK_KEY``: set when either is.
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            literal = js_conditions._unwrap(right) if right is not None else None
+            if literal is not None and literal.type in ("number", "true") and text_of(literal) not in ("0",):
+                return All(())  # ``… ?? 1000000``: always set, whatever the env says
+            if left is not None and right is not None and self.source(node, node) is None:
+                parts = (self.condition(left), self.condition(right))
+                if all(keys(p) for p in parts):
+                    return Any_(parts)
         if node.type == "unary_expression" and js_conditions._operator(node) == "!":
             arg = node.child_by_field_name("argument")
             inner = js_conditions._unwrap(arg) if arg is not None else None
@@ -846,7 +856,7 @@ class Walker:
         stem = f.rel.rsplit(".", 1)[0]
         tail = "/".join(stem.split("/")[-2:])  # ``api/files`` of ``…/api/files.ts``
         out: list[Path_] = []
-        for g in self.corpus.containing(tail.rsplit("/", 1)[-1], "javascript"):
+        for g in self.corpus.containing(tail.rsplit("/", 1)[-1], "javascript", prefer=tail):
             for top in g.root.named_children:
                 if top.type != "import_statement" or tail not in text_of(top):
                     continue
@@ -1169,7 +1179,8 @@ def _grpc_registered(corpus: TreeCorpus, f: TreeFile, method: Node) -> bool:
 
 
 _ENVISH = re.compile(
-    r"process\.env|\benv\b|Getenv|LookupEnv|config(?:Service)?\.get\(|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\(\)"
+    r"process\.env|\benv\b|\benvironment\.[A-Z]|Getenv|LookupEnv|config(?:Service)?\.get\("
+    r"|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\(\)"
     r"|isFeatureEnabled|featureFlag"
 )
 
@@ -1357,27 +1368,41 @@ def _said(t: Test) -> str:
 
 
 def _switch(ctx: _Ctx, t: Test, env: dict[str, str], svc: str | None) -> Blocker:
-    """The key (and value) that opens the test: one key at a time, unset ones first."""
+    """The keys (and value) that open the test: one key at a time, unset ones first, then the
+    unset ones together (``!!SLACK_CLIENT_ID && !!SLACK_CLIENT_SECRET``), then all of them."""
     where = ctx.where(svc)
     ks = sorted(keys(t.cond), key=lambda k: (k in env, k))
-    for k in ks:
+    groups = [[k] for k in ks] + [[k for k in ks if k not in env], ks]
+    tried: set[tuple[str, ...]] = set()
+    for group in groups:
+        if not group or tuple(group) in tried:
+            continue
+        tried.add(tuple(group))
         for candidate in dict.fromkeys([*_CANDIDATES, *_literals(t.cond), ""]):
-            if _holds(t.cond, {**env, k: candidate}) is True:
+            if _holds(t.cond, {**env, **dict.fromkeys(group, candidate)}) is not True:
+                continue
+            for k in reversed(list(group)):
+                # The fewest keys: drop each one the test opens without (a deprecated alias).
+                fewer = [g for g in group if g != k]
+                if fewer and _holds(t.cond, {**env, **dict.fromkeys(fewer, candidate)}) is True:
+                    group = fewer
+            states = []
+            for k in group:
                 v = ctx.env(svc).values.get(k)
-                state = f"{k} is unset" if v is None else f"{k}={ctx.shown(v)}"
-                return Blocker(
-                    "switch",
-                    k,
-                    f"{state} in {where} ({ctx.environment}): {_said(t)} is false",
-                    (
-                        f"set {k} in {ctx.fix_file(svc, k)} (any non-empty value opens it)"
-                        if k not in _compared(t.cond)
-                        else f"set {k}={candidate} in {ctx.fix_file(svc, k)}"
-                    ),
-                    t.file,
-                    t.line,
-                    svc,
-                )
+                states.append(f"{k} is unset" if v is None else f"{k}={ctx.shown(v)}")
+            compared = _compared(t.cond)
+            sets = " and ".join(k if k not in compared else f"{k}={candidate}" for k in group)
+            files = " and ".join(dict.fromkeys(ctx.fix_file(svc, k) for k in group))
+            loose = all(k not in compared for k in group)
+            return Blocker(
+                "switch",
+                group[0],
+                f"{', '.join(states)} in {where} ({ctx.environment}): {_said(t)} is false",
+                f"set {sets} in {files}" + (" (any non-empty value opens it)" if loose else ""),
+                t.file,
+                t.line,
+                svc,
+            )
     return Blocker(
         "switch",
         ks[0] if ks else None,
