@@ -605,3 +605,13 @@ def test_plugin_router_behind_two_credentials_with_deprecated_aliases(tmp_path: 
     )
     (tmp_path / "svc/.env.production").write_text("SLACK_KEY=k\nSLACK_SECRET=s\n")
     assert answer(root, "hooks.unfurl") == ("REACHABLE", None)
+
+
+def test_a_hostile_deeply_nested_test_is_unknown_not_a_crash(tmp_path: Path) -> None:
+    deep = "(" * 3000 + "process.env.X === 'on'" + " || process.env.Y === 'on')" * 3000
+    files = {
+        "src/job.ts": f"export function job() {{\n  if (!{deep}) {{\n    throw new Error('off');\n  }}\n}}\n"
+        "app.get('/job', job);\n"
+    }
+    root = planted(tmp_path, files, "X=on\n")
+    assert answer(root, "job") == ("UNKNOWN", None)

@@ -1414,6 +1414,17 @@ def _switch(ctx: _Ctx, t: Test, env: dict[str, str], svc: str | None) -> Blocker
     )
 
 
+def _explain_safely(ctx: _Ctx, walker: Walker, symbol: str, d: Definition) -> WhyResult:
+    """:func:`explain`, but a file nested past Python's recursion limit (hostile or generated)
+    gives UNKNOWN with the reason rather than a crash."""
+    try:
+        return explain(ctx, walker, symbol, d)
+    except RecursionError:
+        text = "an expression nested too deeply to read"
+        step = Step("if", d.file.rel, line_of(d.node), text, None, "unknown")
+        return WhyResult(symbol, ctx.environment, (step,), (), (_where(d),), language=d.file.lang)
+
+
 def why_tree(ctx: _Ctx, symbol: str) -> WhyResult | None:
     """The answer for a TS/JS or Go symbol, None when no such definition exists."""
     corpus = TreeCorpus(ctx.project.root)
@@ -1422,7 +1433,9 @@ def why_tree(ctx: _Ctx, symbol: str) -> WhyResult | None:
         return None
     walker = Walker(corpus, Settings(corpus))
     if len(defs) > 1:
-        alternatives = tuple(explain(ctx, walker, f"{d.file.rel}:{d.name or symbol}", d) for d in defs)
+        alternatives = tuple(
+            _explain_safely(ctx, walker, f"{d.file.rel}:{d.name or symbol}", d) for d in defs
+        )
         if all(d.name == "" for d in defs) and len({a.verdict for a in alternatives}) == 1:
             # One route path, several methods (GET and POST): one endpoint, one answer.
             first = alternatives[0]
@@ -1443,4 +1456,4 @@ def why_tree(ctx: _Ctx, symbol: str) -> WhyResult | None:
             alternatives,
             language=defs[0].file.lang,
         )
-    return explain(ctx, walker, symbol, defs[0])
+    return _explain_safely(ctx, walker, symbol, defs[0])
