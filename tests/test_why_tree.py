@@ -485,7 +485,7 @@ def test_commonjs_export_called_through_a_grpc_handler(tmp_path: Path) -> None:
 
 
 def test_a_name_in_more_files_than_parity_reads_is_never_called_blocked(tmp_path: Path) -> None:
-    from parity.code.why_tree import _MAX_FILES
+    from parity.code.why_corpus import MAX_FILES
 
     files = {
         "src/notify.ts": "export function notify(msg) {\n  return send(msg);\n}\n",
@@ -498,7 +498,7 @@ def test_a_name_in_more_files_than_parity_reads_is_never_called_blocked(tmp_path
     }
     # Many more files that name it (comments, other notify helpers): the open path may be in one
     # that was not read, so a closed path read first says UNKNOWN, not BLOCKED.
-    for i in range(_MAX_FILES + 5):
+    for i in range(MAX_FILES + 5):
         files[f"src/z{i:03}.ts"] = f"// notify is documented in docs/{i}.md\nexport const v{i} = {i};\n"
     root = planted(tmp_path, files, "PORT=3000\n")
     assert answer(root, "notify") == ("UNKNOWN", None)

@@ -1124,7 +1124,8 @@ def why(project: Project, symbol: str, environment: str) -> WhyResult:
     corpus = Corpus(project.root)
     # ``views/auth.py:login`` picks one of several definitions by (the end of) its file path.
     where, sep, name = symbol.rpartition(":") if not symbol.startswith("/") else ("", "", symbol)
-    from parity.code.why_tree import language_of, why_tree
+    from parity.code.why_corpus import language_of
+    from parity.code.why_tree import why_tree
     from parity.facts import env_files
 
     tree = sep and language_of(where) is not None  # ``src/x.ts:f``, ``main.go:f``: not Python

@@ -16,9 +16,8 @@ The same answer as for Python (:mod:`parity.code.why`), built from syntax trees:
   of a method's receiver. A path is open when every test on it holds in the target env.
 
 Tests are conditions of :mod:`parity.model.condition` (three-valued), read by
-:mod:`parity.code.js_conditions` for JS/TS, with ``env.X`` resolved through the project's settings
-module (a class of fields over ``process.env``, a zod/t3 schema with defaults), and by a small Go
-reader here. REACHABLE needs an open path from an entry point; BLOCKED, every path closed (or the
+:mod:`parity.code.why_conditions` (``env.X`` through the project's settings module for JS/TS,
+``os.Getenv`` for Go); the files come from :mod:`parity.code.why_corpus`. REACHABLE needs an open path from an entry point; BLOCKED, every path closed (or the
 function's own gate); anything else is UNKNOWN, with the undecided test shown.
 """
 
@@ -26,17 +25,16 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
 from parity.code import js_conditions
-from parity.code.files import source_files
 from parity.code.scan import service_of
-from parity.code.treesitter import line_of, parse, text_of, walk
+from parity.code.treesitter import line_of, text_of, walk
+from parity.code.why_conditions import GoReader, JsReader, Settings, go_exits
+from parity.code.why_corpus import MAX_FILES, TreeCorpus, TreeFile, field_text, module_stem
 from parity.code.why_result import Blocker, Step, WhyResult
 from parity.model.condition import (
     All,
@@ -44,7 +42,6 @@ from parity.model.condition import (
     Condition,
     Equals,
     Not,
-    Source,
     Truthy,
     Unknown,
     describe,
@@ -55,16 +52,10 @@ from parity.model.condition import (
 if TYPE_CHECKING:
     from parity.code.why import _Ctx
 
-JS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
-_TEST_PARTS = ("/__tests__/", "/e2e/", "/test/", "/tests/", "/cypress/", "/node_modules/", "/dist/")
-_TEST_NAME = re.compile(r"\.(?:test|spec|stories|d)\.[cm]?[jt]sx?\Z|_test\.go\Z")
-_ENV_READERS = frozenset({"env", "requireEnv", "getEnv", "readEnv", "getEnvVar"})
 _HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "all", "use", "head", "options"})
 _CANDIDATES = ("true", "1", "yes", "on", "enabled")
-_MAX_DEPTH = 4  # settings fields and predicates through each other
 _MAX_CHAIN = 7  # functions between a definition and its entry point (a job handler is 6 deep)
 _MAX_PATHS = 64  # paths kept per function: a helper called from everywhere needs only a few
-_MAX_FILES = 300  # files parsed per searched name: a common name is not worth the whole tree
 
 JS_FUNCTIONS = frozenset(
     {
@@ -77,88 +68,6 @@ JS_FUNCTIONS = frozenset(
     }
 )
 GO_FUNCTIONS = frozenset({"function_declaration", "method_declaration", "func_literal"})
-
-
-def language_of(rel: str) -> str | None:
-    if rel.endswith(JS_SUFFIXES):
-        return "javascript"
-    if rel.endswith(".go"):
-        return "go"
-    return None
-
-
-def _is_test(rel: str) -> bool:
-    return any(p in "/" + rel for p in _TEST_PARTS) or bool(_TEST_NAME.search(rel))
-
-
-@dataclass
-class TreeFile:
-    rel: str
-    lang: str  # "javascript" | "go"
-    data: bytes
-    _root: Node | None = None
-
-    @property
-    def root(self) -> Node:
-        if self._root is None:
-            grammar = js_conditions.grammar(self.rel) if self.lang == "javascript" else "go"
-            self._root = parse(self.data.decode("utf-8", "replace"), grammar)
-        return self._root
-
-
-class TreeCorpus:
-    """The project's JS/TS and Go source files (tests, builds and vendored code left out)."""
-
-    def __init__(self, root: Path) -> None:
-        from parity.code.why import _read_source_bytes
-
-        self.root = root
-        self._read = _read_source_bytes
-        self.files = sorted(
-            rel
-            for rel, lang in source_files(root)
-            if lang in ("javascript", "go") and language_of(rel) is not None and not _is_test(rel)
-        )
-        self._cache: dict[str, TreeFile | None] = {}
-        self._stems: dict[str, str] | None = None
-        self.cut: set[str] = set()  # names found in more files than were read
-
-    def file(self, rel: str) -> TreeFile | None:
-        if rel not in self._cache:
-            data = self._read(str(self.root), rel)
-            lang = language_of(rel)
-            self._cache[rel] = TreeFile(rel, lang, data) if data is not None and lang else None
-        return self._cache[rel]
-
-    def by_stem(self, stem: str) -> str | None:
-        """The JS/TS file an import path names (``./api/files`` → ``…/api/files.ts`` or ``…/index.ts``)."""
-        if self._stems is None:
-            self._stems = {}
-            for rel in self.files:
-                if language_of(rel) == "javascript":
-                    self._stems.setdefault(_stem(rel), rel)
-        return self._stems.get(stem)
-
-    def containing(self, name: str, lang: str | None = None, prefer: str = "") -> Iterator[TreeFile]:
-        """The files that name ``name`` (as a word), those that also mention ``prefer`` (the
-        definition's module) first, at most ``_MAX_FILES`` of them (the cut ones go in ``cut``)."""
-        word = re.compile(rb"(?<![\w$])" + re.escape(name.encode()) + rb"(?![\w$])")
-        n = 0
-        order = self.files
-        if prefer:
-            hint = prefer.encode()
-            first = [r for r in self.files if (d := self.file(r)) is not None and hint in d.data]
-            order = first + [r for r in self.files if r not in set(first)]
-        for rel in order:
-            if lang is not None and language_of(rel) != lang:
-                continue
-            f = self.file(rel)
-            if f is not None and word.search(f.data):
-                n += 1
-                if n > _MAX_FILES:
-                    self.cut.add(name)
-                    return
-                yield f
 
 
 # -- definitions ------------------------------------------------------------------------------
@@ -179,16 +88,11 @@ def _first_function(node: Node, kinds: frozenset[str]) -> Node | None:
     return None
 
 
-def _name(node: Node, field_name: str = "name") -> str:
-    n = node.child_by_field_name(field_name)
-    return text_of(n) if n is not None else ""
-
-
 def _class_name(node: Node) -> str:
     p = node.parent
     while p is not None and p.type not in ("class_declaration", "class", "abstract_class_declaration"):
         p = p.parent
-    return _name(p) if p is not None else ""
+    return field_text(p) if p is not None else ""
 
 
 def _receiver_type(node: Node) -> str:
@@ -206,15 +110,15 @@ def js_definitions(f: TreeFile, name: str, owner: str | None) -> list[Definition
     for n in walk(f.root):
         t = n.type
         if t in ("function_declaration", "generator_function_declaration") and owner is None:
-            if _name(n) == name:
+            if field_text(n) == name:
                 out.append(Definition(f, n, name, n))
         elif t == "variable_declarator" and owner is None:
             value = n.child_by_field_name("value")
-            if _name(n) == name and value is not None:
+            if field_text(n) == name and value is not None:
                 fn = _first_function(value, JS_FUNCTIONS)
                 if fn is not None:
                     out.append(Definition(f, n, name, fn))
-        elif t in ("method_definition", "public_field_definition") and _name(n) == name:
+        elif t in ("method_definition", "public_field_definition") and field_text(n) == name:
             cls = _class_name(n)
             if owner is not None and cls != owner:
                 continue
@@ -228,12 +132,12 @@ def js_definitions(f: TreeFile, name: str, owner: str | None) -> list[Definition
                 left is not None
                 and right is not None
                 and left.type == "member_expression"
-                and _name(left, "property") == name
+                and field_text(left, "property") == name
                 and text_of(left.child_by_field_name("object") or left) in ("module.exports", "exports")
                 and right.type in JS_FUNCTIONS
             ):
                 out.append(Definition(f, n, name, right))
-        elif t == "class_declaration" and owner is None and _name(n) == name:
+        elif t == "class_declaration" and owner is None and field_text(n) == name:
             out.append(Definition(f, n, name, None))
     return out
 
@@ -247,7 +151,7 @@ def js_routes(f: TreeFile, path: str) -> list[Definition]:
         fn, args = n.child_by_field_name("function"), n.child_by_field_name("arguments")
         if fn is None or args is None or fn.type != "member_expression":
             continue
-        if _name(fn, "property") not in _HTTP_VERBS or not args.named_children:
+        if field_text(fn, "property") not in _HTTP_VERBS or not args.named_children:
             continue
         first = js_conditions._string(args.named_children[0])
         if first != path:
@@ -261,7 +165,7 @@ def js_routes(f: TreeFile, path: str) -> list[Definition]:
 def go_definitions(f: TreeFile, name: str, owner: str | None) -> list[Definition]:
     out: list[Definition] = []
     for n in f.root.named_children:
-        if n.type not in ("function_declaration", "method_declaration") or _name(n) != name:
+        if n.type not in ("function_declaration", "method_declaration") or field_text(n) != name:
             continue
         if owner is None or (n.type == "method_declaration" and _receiver_type(n) == owner):
             out.append(Definition(f, n, name, n))
@@ -286,392 +190,6 @@ def definitions(corpus: TreeCorpus, symbol: str) -> list[Definition]:
         else:
             out += js_routes(f, name) if route else js_definitions(f, name, owner)
     return out
-
-
-# -- conditions -------------------------------------------------------------------------------
-
-
-_GETTER = re.compile(r"(?:(?:public|private|protected|static|readonly)\s+)*get\s")
-_ENV_ALIASES = (
-    "process.env",
-    "import.meta.env",
-    "environment",
-)  # ``import environment from "./utils/environment"``
-
-
-class Settings:
-    """``env.X`` in JS/TS: the field ``X`` of the project's settings module — a class whose fields
-    read ``process.env`` (``public X = this.toBoolean(environment.X ?? "true")``) or a zod/t3 schema
-    (``X: z.string().default("v")``) — as the condition or env source it stands for."""
-
-    def __init__(self, corpus: TreeCorpus) -> None:
-        self.fields: dict[str, tuple[TreeFile, Node]] = {}  # name → (file, value expression)
-        self.schema: dict[str, SchemaField] = {}  # zod/t3 schema key → what it declares
-        for rel in corpus.files:
-            low = rel.rsplit("/", 1)[-1].lower()
-            if language_of(rel) != "javascript" or not ("env" in low or "config" in low):
-                continue
-            f = corpus.file(rel)
-            if f is None or not (b"process.env" in f.data or b"environment" in f.data or b"z." in f.data):
-                continue
-            self._read(f)
-
-    def _read(self, f: TreeFile) -> None:
-        for n in walk(f.root):
-            if n.type == "public_field_definition":
-                value = n.child_by_field_name("value")
-                name = _name(n)
-                if value is not None and name:
-                    self.fields.setdefault(name, (f, value))
-            elif n.type == "method_definition" and _GETTER.match(text_of(n)):
-                body = n.child_by_field_name("body")
-                ret = (
-                    next((s for s in body.named_children if s.type == "return_statement"), None)
-                    if body
-                    else None
-                )
-                if ret is not None and ret.named_children:
-                    self.fields.setdefault(_name(n), (f, ret.named_children[0]))
-            elif n.type == "pair" and b"z." in f.data:
-                key, value = n.child_by_field_name("key"), n.child_by_field_name("value")
-                k = text_of(key).strip("'\"") if key is not None else ""
-                if value is not None and _ENV_KEY.fullmatch(k):
-                    declared = _zod_field(value)
-                    if declared is not None:
-                        self.schema.setdefault(k, declared)
-
-
-_ENV_KEY = re.compile(r"[A-Z][A-Z0-9_]*")
-_STRINGBOOL = frozenset({"true", "1", "yes", "on", "y", "enabled"})
-
-
-@dataclass(frozen=True)
-class SchemaField:
-    """A zod field of an env schema: its ``.default("…")`` and, for a boolean, the raw values that
-    read as true (``.transform((v) => v === "true")``, ``z.stringbool()``); None: JS truthiness."""
-
-    default: str | None
-    true_values: frozenset[str] | None
-
-
-def _zod_field(value: Node) -> SchemaField | None:
-    """``z.string().default("x")``, ``z.enum(["true", "false"]).default("false").transform(…)``."""
-    calls: list[tuple[str, Node]] = []  # (method, arguments), outermost first
-    node: Node | None = value
-    while node is not None and node.type == "call_expression":
-        fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
-        if fn is None or args is None or fn.type != "member_expression":
-            break
-        calls.append((_name(fn, "property"), args))
-        node = fn.child_by_field_name("object")
-        while node is not None and node.type == "member_expression":  # ``z.coerce.boolean()``
-            node = node.child_by_field_name("object")
-    if node is None or text_of(node) != "z" or not calls:
-        return None
-    default: str | None = None
-    true_values: frozenset[str] | None = None
-    for method, args in calls:
-        first = args.named_children[:1]
-        if method in ("default", "catch") and first:
-            default = js_conditions._string(first[0])
-        elif method == "stringbool":
-            true_values = _STRINGBOOL
-        elif method == "transform" and first and first[0].type == "arrow_function":
-            body = first[0].child_by_field_name("body")
-            found = _compared_literals(body) if body is not None else None
-            if found:
-                true_values = found
-    return SchemaField(default, true_values)
-
-
-def _compared_literals(body: Node) -> frozenset[str] | None:
-    """``v === "true"`` or ``v === "true" || v === "1"``: the literals a transform calls true."""
-    body = js_conditions._unwrap(body)
-    if body.type != "binary_expression":
-        return None
-    op = js_conditions._operator(body)
-    left, right = body.child_by_field_name("left"), body.child_by_field_name("right")
-    if left is None or right is None:
-        return None
-    if op == "||":
-        a, b = _compared_literals(left), _compared_literals(right)
-        return a | b if a is not None and b is not None else None
-    if op in ("===", "=="):
-        lit = js_conditions._string(js_conditions._unwrap(right)) or js_conditions._string(
-            js_conditions._unwrap(left)
-        )
-        return frozenset({lit}) if lit is not None else None
-    return None
-
-
-class JsReader(js_conditions._Reader):
-    """:class:`js_conditions._Reader` that also reads ``env.X`` through :class:`Settings` and the
-    casts a settings class applies (``this.toBoolean(…)``, ``this.toOptionalString(…)``)."""
-
-    def __init__(
-        self, root: Node, resolve: js_conditions.Resolver, settings: Settings, depth: int = 0
-    ) -> None:
-        super().__init__(root, _ENV_READERS, resolve, depth)
-        self.settings = settings
-
-    def _field(self, node: Node) -> tuple[TreeFile, Node] | None:
-        if node.type != "member_expression" or self.depth >= _MAX_DEPTH:
-            return None
-        obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
-        if obj is None or prop is None or text_of(obj) in _ENV_ALIASES:
-            return None
-        return self.settings.fields.get(text_of(prop))
-
-    def _inner(self, f: TreeFile) -> JsReader:
-        return JsReader(f.root, self.resolve, self.settings, self.depth + 1)
-
-    def _schema(self, node: Node) -> tuple[str, SchemaField] | None:
-        """``env.X`` where ``X`` is a key of an env schema (not ``process.env.X``)."""
-        if node.type != "member_expression":
-            return None
-        obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
-        if obj is None or prop is None or text_of(obj) in _ENV_ALIASES:
-            return None
-        found = self.settings.schema.get(text_of(prop))
-        return (text_of(prop), found) if found is not None else None
-
-    def env_key(self, node: Node) -> str | None:
-        key = super().env_key(node)
-        if key is None and node.type == "member_expression":
-            obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
-            if obj is not None and prop is not None and text_of(obj) in ("environment", "env"):
-                name = text_of(prop)
-                alias = text_of(obj) == "environment"
-                if re.fullmatch(r"[A-Z][A-Z0-9_]*", name) and (alias or name not in self.settings.fields):
-                    return name
-        return key
-
-    def source(self, node: Node, at: Node, depth: int = 0) -> Source | None:
-        node = js_conditions._unwrap(node)
-        found = self._field(node)
-        if found is not None:
-            return self._inner(found[0]).source(found[1], found[1], depth)
-        cast = _cast_arg(node)
-        if cast is not None and cast[0] != "toBoolean":
-            return self.source(cast[1], at, depth)
-        schema = self._schema(node)
-        if schema is not None:
-            return Source(schema[0], schema[1].default)
-        return super().source(node, at, depth)
-
-    def condition(self, node: Node) -> Condition:
-        node = js_conditions._unwrap(node)
-        found = self._field(node)
-        if found is not None:
-            return self._inner(found[0]).condition(found[1])
-        schema = self._schema(node)
-        if schema is not None and schema[1].true_values is not None:
-            return Equals(Source(schema[0], schema[1].default), schema[1].true_values)
-        cast = _cast_arg(node)
-        if cast is not None:
-            src = self.source(cast[1], cast[1])
-            if src is None:
-                return self.condition(cast[1])
-            if cast[0] == "toBoolean":
-                return Equals(src, frozenset({"true", "1"}))
-            return Truthy(src)
-        if node.type == "identifier" and self.depth < _MAX_DEPTH:
-            value = js_conditions._const_value(text_of(node), node)
-            if value is not None and js_conditions._unwrap(value).type != "identifier":
-                return self.condition(value)
-        if node.type == "binary_expression" and js_conditions._operator(node) == "??":
-            # ``environment.SLACK_CLIENT_ID ?? environment.SLACK_KEY``: set when either is.
-            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-            literal = js_conditions._unwrap(right) if right is not None else None
-            if literal is not None and literal.type in ("number", "true") and text_of(literal) not in ("0",):
-                return All(())  # ``… ?? 1000000``: always set, whatever the env says
-            if left is not None and right is not None and self.source(node, node) is None:
-                parts = (self.condition(left), self.condition(right))
-                if all(keys(p) for p in parts):
-                    return Any_(parts)
-        if node.type == "unary_expression" and js_conditions._operator(node) == "!":
-            arg = node.child_by_field_name("argument")
-            inner = js_conditions._unwrap(arg) if arg is not None else None
-            if (
-                inner is not None
-                and inner.type == "unary_expression"
-                and js_conditions._operator(inner) == "!"
-            ):
-                deeper = inner.child_by_field_name("argument")  # ``!!x`` is x's truth
-                if deeper is not None:
-                    return self.condition(deeper)
-        return super().condition(node)
-
-
-def _cast_arg(node: Node) -> tuple[str, Node] | None:
-    """``this.toBoolean(x)``, ``this.toOptionalString(x)``, ``String(x)``: (cast, x)."""
-    if node.type != "call_expression":
-        return None
-    fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
-    if fn is None or args is None or len(args.named_children) != 1:
-        return None
-    name = _name(fn, "property") if fn.type == "member_expression" else text_of(fn)
-    if fn.type == "member_expression" and text_of(fn.child_by_field_name("object") or fn) != "this":
-        return None
-    if not (name.startswith("to") or name in ("String", "Number", "Boolean")):
-        return None
-    return ("toBoolean" if name in ("toBoolean", "Boolean") else name), args.named_children[0]
-
-
-_PARSEBOOL_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-
-
-class GoReader:
-    """Go tests on env values: ``os.Getenv("K")`` (``""`` when unset), a variable or field assigned
-    from it earlier in the function (``svc.addr = os.Getenv("K")``, ``if v := os.Getenv("K"); …``),
-    compared with a string literal, ``!``, ``&&``, ``||``."""
-
-    def source(self, node: Node, at: Node, depth: int = 0) -> Source | None:
-        node = _go_unwrap(node)
-        if node.type == "call_expression":
-            fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
-            if fn is not None and args is not None and text_of(fn) == "os.Getenv" and args.named_children:
-                key = _go_string(args.named_children[0])
-                return Source(key, "") if key else None
-        if node.type in ("identifier", "selector_expression") and depth < 3:
-            value = _go_assigned(text_of(node), at)
-            if value is not None:
-                return self.source(value, value, depth + 1)
-        return None
-
-    def condition(self, node: Node, depth: int = 0) -> Condition:
-        node = _go_unwrap(node)
-        if node.type in ("identifier", "selector_expression") and depth < 3:
-            # ``enabled, _ := strconv.ParseBool(os.Getenv("X")); if enabled {``
-            value = _go_assigned(text_of(node), node)
-            if value is not None:
-                return self.condition(value, depth + 1)
-        if node.type == "call_expression":
-            fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
-            if (
-                fn is not None
-                and args is not None
-                and text_of(fn) == "strconv.ParseBool"
-                and args.named_children
-            ):
-                src = self.source(args.named_children[0], node)
-                if src is not None:
-                    return Equals(src, _PARSEBOOL_TRUE)
-        if node.type == "unary_expression" and text_of(node).startswith("!"):
-            arg = node.child_by_field_name("operand")
-            return Not(self.condition(arg)) if arg is not None else Unknown(text_of(node))
-        if node.type == "binary_expression":
-            op = text_of(node.child_by_field_name("operator") or node)
-            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-            if left is None or right is None:
-                return Unknown(text_of(node))
-            if op == "&&":
-                return All((self.condition(left), self.condition(right)))
-            if op == "||":
-                return Any_((self.condition(left), self.condition(right)))
-            if op in ("==", "!="):
-                for value, lit in ((left, right), (right, left)):
-                    text = _go_string(lit)
-                    src = self.source(value, node) if text is not None else None
-                    if src is not None and text is not None:
-                        eq = Equals(src, frozenset({text}))
-                        return eq if op == "==" else Not(eq)
-        return Unknown(text_of(node))
-
-    def branch(self, child: Node, parent: Node) -> list[Condition]:
-        """The test ``child`` runs under when ``parent`` is an ``if`` (its else: the negation)."""
-        if parent.type != "if_statement":
-            return []
-        test = parent.child_by_field_name("condition")
-        if test is None:
-            return []
-        if child == parent.child_by_field_name("consequence"):
-            return [self.condition(test)]
-        if child == parent.child_by_field_name("alternative"):
-            return [Not(self.condition(test))]
-        return []
-
-
-def _go_unwrap(node: Node) -> Node:
-    while node.type == "parenthesized_expression" and node.named_children:
-        node = node.named_children[0]
-    return node
-
-
-def _go_string(node: Node) -> str | None:
-    node = _go_unwrap(node)
-    if node.type == "interpreted_string_literal":
-        return text_of(node)[1:-1]
-    if node.type == "raw_string_literal":
-        return text_of(node)[1:-1]
-    return None
-
-
-def _go_statements(block: Node) -> list[Node]:
-    kids = block.named_children
-    if kids and kids[0].type == "statement_list":
-        kids = kids[0].named_children
-    return [k for k in kids if k.type != "comment"]
-
-
-_GO_EXITS = re.compile(r"(?:panic|os\.Exit|log\.Fatal\w*|\w+\.Fatal\w*)\Z")
-
-
-def _go_exits(block: Node) -> bool:
-    """``{ …; return }``, ``panic(…)``, ``os.Exit(1)``, ``log.Fatal(…)``: the branch leaves the function."""
-    stmts = _go_statements(block)
-    if not stmts:
-        return False
-    last = stmts[-1]
-    if last.type == "return_statement":
-        return True
-    call = last.named_children[0] if last.type == "expression_statement" and last.named_children else None
-    fn = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else None
-    return fn is not None and bool(_GO_EXITS.match(text_of(fn)))
-
-
-def _go_assigned(name: str, at: Node) -> Node | None:
-    """The value last assigned to ``name`` (``x := …``, ``x = …``, ``var x = …``, an ``if`` initializer)
-    before ``at`` in the blocks that enclose it."""
-    node: Node | None = at
-    while node is not None:
-        parent = node.parent
-        if parent is None:
-            break
-        if parent.type == "if_statement":
-            init = parent.child_by_field_name("initializer")
-            if init is not None and init != node:
-                found = _go_assignment(init, name)
-                if found is not None:
-                    return found
-        if parent.type in ("statement_list", "block", "source_file"):
-            best = None
-            for sib in parent.named_children:
-                if sib.start_byte >= node.start_byte:
-                    break
-                found = _go_assignment(sib, name)
-                if found is not None:
-                    best = found
-            if best is not None:
-                return best
-        node = parent
-    return None
-
-
-def _go_assignment(stmt: Node, name: str) -> Node | None:
-    if stmt.type in ("short_var_declaration", "assignment_statement"):
-        left, right = stmt.child_by_field_name("left"), stmt.child_by_field_name("right")
-        if left is not None and right is not None:
-            for i, target in enumerate(left.named_children):
-                if text_of(target) == name and i < len(right.named_children):
-                    return right.named_children[i]
-    if stmt.type == "var_declaration":
-        for spec in walk(stmt):
-            if spec.type == "var_spec" and _name(spec) == name:
-                value = spec.child_by_field_name("value")
-                if value is not None and value.named_children:
-                    return value.named_children[0]
-    return None
 
 
 # -- paths ------------------------------------------------------------------------------------
@@ -711,7 +229,7 @@ class Walker:
         self._readers: dict[str, JsReader | GoReader] = {}
         self._predicates: dict[str, Condition | None] = {}
         self._uses: dict[tuple[str, str, str], list[tuple[TreeFile, Node]]] = {}
-        self.partial: set[str] = set()  # names whose uses were not all read (see _MAX_FILES)
+        self.partial: set[str] = set()  # names whose uses were not all read (see MAX_FILES)
 
     # readers
 
@@ -774,7 +292,7 @@ class Walker:
             then, test = sib.child_by_field_name("consequence"), sib.child_by_field_name("condition")
             if then is None or test is None:
                 continue
-            if not (_go_exits(then) if f.lang == "go" else js_conditions._exits(then)):
+            if not (go_exits(then) if f.lang == "go" else js_conditions._exits(then)):
                 continue
             exit_test = reader.condition(test)
             cond = Not(exit_test)
@@ -828,7 +346,7 @@ class Walker:
                 return [Path_(tests + p.tests, [here, *p.via], p.entry) for p in mounted]
             return [Path_(tests, [here], entry)]
         if f.lang == "go":
-            fname = _name(function)
+            fname = field_text(function)
             if (
                 function.type == "function_declaration"
                 and fname in ("main", "init")
@@ -895,7 +413,7 @@ class Walker:
         cls = _class_name(function) if function.type == "method_definition" else ""
         cls_word = re.compile(rb"(?<![\w$])" + re.escape(cls.encode()) + rb"(?![\w$])") if cls else None
         out: list[Path_] = []
-        module = _stem(f.rel).rsplit("/", 1)[-1] if f.lang == "javascript" else ""
+        module = module_stem(f.rel).rsplit("/", 1)[-1] if f.lang == "javascript" else ""
         for uf, use in self.uses(name, f.lang, module):
             if _site(uf, use) in seen or _within(use, owner):
                 continue
@@ -963,13 +481,8 @@ def _sees(corpus: TreeCorpus, f: TreeFile, use: Node, home: TreeFile, name: str)
     return _enclosing(use, frozenset({"class_body"})) is not None and use.type == "property_identifier"
 
 
-def _stem(rel: str) -> str:
-    stem = rel.rsplit(".", 1)[0] if "." in rel.rsplit("/", 1)[-1] else rel
-    return stem[: -len("/index")] if stem.endswith("/index") else stem
-
-
 def _resolves_to(f: TreeFile, spec: str, home: TreeFile) -> bool:
-    return posixpath.normpath(posixpath.join(_folder(f.rel), spec)) == _stem(home.rel)
+    return posixpath.normpath(posixpath.join(_folder(f.rel), spec)) == module_stem(home.rel)
 
 
 def _may_resolve_to(corpus: TreeCorpus, f: TreeFile, spec: str, home: TreeFile, name: str) -> bool:
@@ -979,7 +492,7 @@ def _may_resolve_to(corpus: TreeCorpus, f: TreeFile, spec: str, home: TreeFile, 
     if not spec.startswith("."):
         return True
     target = posixpath.normpath(posixpath.join(_folder(f.rel), spec))
-    if target == _stem(home.rel):
+    if target == module_stem(home.rel):
         return True
     other = corpus.by_stem(target)
     if other is None:
@@ -996,7 +509,7 @@ def _pattern_case(reader: JsReader, child: Node, args: Node) -> Condition | None
     if call is None or call.type != "call_expression" or child != args.named_children[-1]:
         return None
     fn = call.child_by_field_name("function")
-    if fn is None or fn.type != "member_expression" or _name(fn, "property") != "with":
+    if fn is None or fn.type != "member_expression" or field_text(fn, "property") != "with":
         return None
     values = [js_conditions._string(a) for a in args.named_children[:-1]]
     if not values or any(v is None for v in values):
@@ -1051,9 +564,9 @@ def _within(node: Node, container: Node | None) -> bool:
 def _function_name(function: Node) -> tuple[str, Node | None]:
     """What callers call ``function`` (and the node that declares it, so its own name is skipped)."""
     if function.type in ("function_declaration", "generator_function_declaration", "method_declaration"):
-        return _name(function), function
+        return field_text(function), function
     if function.type == "method_definition":
-        return _name(function), function
+        return field_text(function), function
     p = function.parent
     while p is not None and p.type in (
         "call_expression",
@@ -1078,7 +591,7 @@ def _function_name(function: Node) -> tuple[str, Node | None]:
     if p is not None and p.type == "assignment_expression":  # ``module.exports.charge = async …``
         left = p.child_by_field_name("left")
         if left is not None and left.type == "member_expression":
-            return _name(left, "property"), p
+            return field_text(left, "property"), p
     return "", None
 
 
@@ -1120,7 +633,11 @@ def _router_of(site: Node) -> str | None:
     while p is not None and p.type != "program":
         if p.type == "call_expression":
             fn = p.child_by_field_name("function")
-            if fn is not None and fn.type == "member_expression" and _name(fn, "property") in _HTTP_VERBS:
+            if (
+                fn is not None
+                and fn.type == "member_expression"
+                and field_text(fn, "property") in _HTTP_VERBS
+            ):
                 obj = fn.child_by_field_name("object")
                 return text_of(obj) if obj is not None and obj.type == "identifier" else None
         p = p.parent
@@ -1298,7 +815,7 @@ def explain(ctx: _Ctx, walker: Walker, symbol: str, d: Definition) -> WhyResult:
     if walker.partial:
         # Every path read is closed, but not every use was read: an open one may be among them.
         cut = ", ".join(sorted(walker.partial))
-        text = f"uses of {cut} in over {_MAX_FILES} files, not all read"
+        text = f"uses of {cut} in over {MAX_FILES} files, not all read"
         steps.append(Step("called", f.rel, line_of(d.node), text, svc, "unknown"))
     elif undecided:
         p = undecided[0]
