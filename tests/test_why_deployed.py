@@ -78,3 +78,39 @@ def test_an_unknown_ref_or_no_history_is_one_clear_line(tmp_path: Path) -> None:
     (src / "app.py").write_text("def job():\n    pass\n")
     res = run_cli("why", "job", str(plain), "--deployed", "v1")
     assert res.returncode == 2 and "git history" in res.stderr
+
+
+def test_a_typescript_job_and_a_go_method_added_after_the_tag(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    web = root / "services" / "web"
+    (web / "src").mkdir(parents=True)
+    (web / ".env.production").write_text("REPORTS_ENABLED=true\n")
+    jobs = web / "src" / "jobs.ts"
+    jobs.write_text("export const home = async () => 'ok';\napp.get('/', home);\n")
+    shop = root / "services" / "shop"
+    shop.mkdir(parents=True)
+    (shop / ".env.production").write_text("PORT=8080\n")
+    main = shop / "main.go"
+    main.write_text(
+        "package main\n\ntype shop struct{}\n\nfunc main() {\n\tpb.RegisterShopServer(srv, &shop{})\n}\n"
+    )
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "the services")
+    _git(root, "tag", "v1")
+    jobs.write_text(
+        jobs.read_text()
+        + "export const monthlyReport = async () => {\n"
+        + "  if (process.env.REPORTS_ENABLED !== 'true') {\n    return;\n  }\n  await send();\n};\n"
+        + "new Worker('reports', monthlyReport);\n"
+    )
+    main.write_text(main.read_text() + "\nfunc (s *shop) Refund(ctx context.Context) error { return nil }\n")
+    _git(root, "commit", "-q", "-am", "monthly report job and refunds")
+    for symbol in ("monthlyReport", "shop.Refund"):
+        res = run_cli("why", symbol, str(root), "--env", "production", "--deployed", "v1")
+        assert res.returncode == 1, res.stdout + res.stderr
+        assert res.stdout.startswith("the code is not there: v1"), res.stdout
+        assert "verdict: NOT DEPLOYED (then: REACHABLE)" in res.stdout
+    res = run_cli("why", "monthlyReport", str(root), "--env", "production", "--deployed", "HEAD")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "verdict: REACHABLE" in res.stdout

@@ -40,7 +40,11 @@ def flags_cmd(
 
 def why_cmd(
     symbol: Annotated[
-        str, typer.Argument(help="Function, method, class, route path (/exports) or CLI command name.")
+        str,
+        typer.Argument(
+            help="Function, method (Class.method), class, route path (/exports, users.info) or CLI command"
+            " name, in Python, TypeScript/JavaScript or Go; FILE:SYMBOL picks one of several."
+        ),
     ],
     path: PathArgOpt = Path("."),
     env: EnvOpt = "production",
@@ -90,7 +94,7 @@ def _deployment(root: Path, result: WhyResult, ref: str) -> Deployment:
 
     if len(result.definitions) != 1:
         raise ParityError(
-            f"--deployed: {result.symbol} has {len(result.definitions)} definitions; pick one with FILE.py:{result.symbol}"
+            f"--deployed: {result.symbol} has {len(result.definitions)} definitions; pick one with FILE:{result.symbol}"
         )
     file, _, line = result.definitions[0].rpartition(":")
     return deployment(root, file, int(line), result.symbol.rsplit(":", 1)[-1].rsplit(".", 1)[-1], ref)
@@ -101,7 +105,7 @@ def render_why_text(result: WhyResult) -> str:
     if result.alternatives:
         head = (
             f"{result.symbol} has {len(result.alternatives)} definitions; each is explained on its own "
-            f"(pick one with FILE.py:{result.symbol})"
+            f"(pick one with FILE:{result.symbol})"
         )
         parts = [head, *(render_why_text(a) for a in result.alternatives)]
         return "\n\n".join(parts) + f"\n\nverdict: {result.verdict}"
@@ -128,9 +132,9 @@ def render_why_text(result: WhyResult) -> str:
     for b in missing:
         lines.append(f"also needs: {b.message}; {b.fix}")
     if len(result.definitions) > 1:
-        # Unrelated functions of one name are each listed; FILE.py:SYMBOL explains one of them.
+        # Unrelated functions of one name are each listed; FILE:SYMBOL explains one of them.
         lines.append(
-            f"{len(result.definitions)} definitions: {', '.join(result.definitions)} (pick one with FILE.py:{result.symbol})"
+            f"{len(result.definitions)} definitions: {', '.join(result.definitions)} (pick one with FILE:{result.symbol})"
         )
     verdict = result.verdict
     if verdict == "UNKNOWN":
@@ -138,7 +142,7 @@ def render_why_text(result: WhyResult) -> str:
         lines.append(
             f"parity cannot decide: {undecided}"
             if undecided
-            else f"no entry point (route, command, registration, __main__) reaches {result.symbol}"
+            else f"no entry point (route, command, registration, job, __main__, Go main) reaches {result.symbol}"
         )
     elif not result.blockers:
         lines.append(f"nothing blocks {result.symbol} in {result.environment}")

@@ -74,7 +74,8 @@ def deployment(root: Path, file: str, line: int, symbol: str, ref: str) -> Deplo
     else:
         present = _git(repo, "cat-file", "-e", f"{commit}:{rel}").returncode == 0 and bool(
             re.search(
-                rf"\b(?:def|function|func|class)\s+{re.escape(symbol)}\b",
+                # def/function/class/func NAME, a Go method ``func (r *T) NAME``, ``const NAME =``
+                rf"\b(?:(?:def|function|func|class|const|let|var)\s+|func\s*\([^)]*\)\s*){re.escape(symbol)}\b",
                 _git(repo, "show", f"{commit}:{rel}").stdout,
             )
         )

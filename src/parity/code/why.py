@@ -1,6 +1,8 @@
 """``parity why SYMBOL``: where a symbol is defined, what makes it reachable, and the switch that is off.
 
-Python only (by ``ast``): SYMBOL is a function, method (``Class.method`` or ``method``), class, route
+This module reads Python (by ``ast``); TypeScript/JavaScript and Go symbols are answered by
+:mod:`parity.code.why_tree` (tree-sitter) with the same result (:mod:`parity.code.why_result`).
+In Python, SYMBOL is a function, method (``Class.method`` or ``method``), class, route
 path (``/exports``) or CLI command name (``export-orders``). The chain is built from
 
 * the definition, its enclosing ``if`` blocks (an ``else`` branch counts as the negated test) and its
@@ -33,6 +35,7 @@ from parity.code.files import source_files
 from parity.code.python_refs import Bindings, SettingsField, dotted, name_of, reads_in, settings_fields
 from parity.code.refs import SYSTEM_VARS
 from parity.code.scan import MAX_BYTES, project_services, service_of
+from parity.code.why_result import Blocker, KeyState, Step, WhyResult
 from parity.env.clip import clip
 from parity.env.layers import EnvFiles, effective_env
 from parity.env.secrets import display_value
@@ -57,109 +60,6 @@ class SymbolNotFound(ParityError):
 
 class Unknown(Exception):
     """The evaluator cannot decide an expression statically."""
-
-
-@dataclass(frozen=True, slots=True)
-class KeyState:
-    key: str
-    service: str
-    environment: str
-    value: str | None  # masked for display
-    state: str  # "set" | "empty" | "unset"
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    kind: str  # defined | if | else | decorator | registered | mounted | reads
-    file: str
-    line: int
-    text: str
-    service: str | None
-    verdict: str = ""  # for conditions: "true" | "false" | "unknown"
-    keys: tuple[KeyState, ...] = ()
-    entry: bool = False  # a route, command, task, module-level registration or __main__
-
-
-@dataclass(frozen=True, slots=True)
-class Blocker:
-    kind: str  # "switch" | "missing"
-    key: str | None
-    message: str
-    fix: str
-    file: str
-    line: int
-    service: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class WhyResult:
-    symbol: str
-    environment: str
-    steps: tuple[Step, ...]
-    blockers: tuple[Blocker, ...]
-    definitions: tuple[str, ...] = ()  # file:line of every definition the symbol matched
-    # One result per definition when a bare name matched several (then steps/blockers are empty).
-    alternatives: tuple[WhyResult, ...] = ()
-
-    @property
-    def blocked(self) -> bool:
-        return bool(self.blockers) or any(a.blocked for a in self.alternatives)
-
-    @property
-    def verdict(self) -> str:
-        """BLOCKED (a switch is off), CRASHES (a required key is missing), UNKNOWN (no entry point
-        reaches it, or a condition cannot be decided) or REACHABLE; never REACHABLE by default."""
-        if self.alternatives:
-            return "UNKNOWN"  # which definition is meant: FILE.py:SYMBOL says
-        if any(b.kind == "switch" for b in self.blockers):
-            return "BLOCKED"
-        if not any(s.entry for s in self.steps):
-            return "UNKNOWN"
-        if any(b.kind == "invalid" for b in self.blockers):
-            return "CRASHES"  # the settings module raises on import, whatever the conditions say
-        if any(s.verdict == "unknown" for s in self.steps):
-            return "UNKNOWN"
-        # Reachable, every condition true: a required key read without a default still crashes it.
-        return "CRASHES" if self.blockers else "REACHABLE"
-
-    @property
-    def undecided(self) -> tuple[Step, ...]:
-        """The conditions parity could not decide (why the verdict is UNKNOWN)."""
-        return tuple(s for s in self.steps if s.verdict == "unknown")
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "symbol": self.symbol,
-            "environment": self.environment,
-            "blocked": self.blocked,
-            "verdict": self.verdict,
-            "definitions": list(self.definitions),
-            "alternatives": [a.as_dict() for a in self.alternatives],
-            "steps": [
-                {
-                    "kind": s.kind,
-                    "file": s.file,
-                    "line": s.line,
-                    "text": s.text,
-                    "service": s.service,
-                    "verdict": s.verdict,
-                    "entry": s.entry,
-                    "keys": [{"key": k.key, "value": k.value, "state": k.state} for k in s.keys],
-                }
-                for s in self.steps
-            ],
-            "blockers": [
-                {
-                    "kind": b.kind,
-                    "key": b.key,
-                    "message": b.message,
-                    "fix": b.fix,
-                    "file": b.file,
-                    "line": b.line,
-                }
-                for b in self.blockers
-            ],
-        }
 
 
 @dataclass
@@ -1224,19 +1124,26 @@ def why(project: Project, symbol: str, environment: str) -> WhyResult:
     corpus = Corpus(project.root)
     # ``views/auth.py:login`` picks one of several definitions by (the end of) its file path.
     where, sep, name = symbol.rpartition(":") if not symbol.startswith("/") else ("", "", symbol)
-    defs = _definitions(corpus, name if sep else symbol)
+    from parity.code.why_corpus import language_of
+    from parity.code.why_tree import why_tree
+    from parity.facts import env_files
+
+    tree = sep and language_of(where) is not None  # ``src/x.ts:f``, ``main.go:f``: not Python
+    defs = [] if tree else _definitions(corpus, name if sep else symbol)
     if sep:
         defs = [d for d in defs if d[0].rel == where or d[0].rel.endswith("/" + where.lstrip("/"))]
+    ctx = _Ctx(project, corpus, env, project_services(project), env_files(project))
     if not defs:
+        # TypeScript/JavaScript and Go, read by tree-sitter (parity.code.why_tree).
+        answer = why_tree(ctx, symbol)
+        if answer is not None:
+            return answer
         close = difflib.get_close_matches(symbol, _all_names(corpus), n=5, cutoff=0.6)
         raise SymbolNotFound(
-            f"'{symbol}' is defined nowhere in the Python code",
+            f"'{symbol}' is defined nowhere in the Python, TypeScript/JavaScript or Go code",
             file=project.root,
             hint=("did you mean: " + ", ".join(close)) if close else "no close match",
         )
-    from parity.facts import env_files
-
-    ctx = _Ctx(project, corpus, env, project_services(project), env_files(project))
     if not symbol.startswith("/") and len({(m.rel, id(n)) for m, n, _ in defs}) > 1:
         # Four unrelated ``login`` functions are four answers, each with its own chain; merging
         # them would lend one's switch to the others. A route path names one endpoint: merged.

@@ -1,0 +1,115 @@
+"""The JS/TS and Go files ``parity why`` reads (:mod:`parity.code.why_tree`), parsed on demand.
+
+Tests, builds and vendored code are left out; bytes are read through safefs (a link out of the
+repository or a FIFO is never followed) and a plain bytes search keeps most files unparsed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tree_sitter import Node
+
+from parity.code import js_conditions
+from parity.code.files import source_files
+from parity.code.treesitter import parse, text_of
+
+MAX_FILES = 300  # files parsed per searched name: a common name is not worth the whole tree
+_TEST_NAME = re.compile(r"\.(?:test|spec|stories|d)\.[cm]?[jt]sx?\Z|_test\.go\Z")
+_TEST_PARTS = ("/__tests__/", "/e2e/", "/test/", "/tests/", "/cypress/", "/node_modules/", "/dist/")
+JS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+
+
+def language_of(rel: str) -> str | None:
+    if rel.endswith(JS_SUFFIXES):
+        return "javascript"
+    if rel.endswith(".go"):
+        return "go"
+    return None
+
+
+def _is_test(rel: str) -> bool:
+    return any(p in "/" + rel for p in _TEST_PARTS) or bool(_TEST_NAME.search(rel))
+
+
+@dataclass
+class TreeFile:
+    rel: str
+    lang: str  # "javascript" | "go"
+    data: bytes
+    _root: Node | None = None
+
+    @property
+    def root(self) -> Node:
+        if self._root is None:
+            grammar = js_conditions.grammar(self.rel) if self.lang == "javascript" else "go"
+            self._root = parse(self.data.decode("utf-8", "replace"), grammar)
+        return self._root
+
+
+class TreeCorpus:
+    """The project's JS/TS and Go source files (tests, builds and vendored code left out)."""
+
+    def __init__(self, root: Path) -> None:
+        from parity.code.why import _read_source_bytes
+
+        self.root = root
+        self._read = _read_source_bytes
+        self.files = sorted(
+            rel
+            for rel, lang in source_files(root)
+            if lang in ("javascript", "go") and language_of(rel) is not None and not _is_test(rel)
+        )
+        self._cache: dict[str, TreeFile | None] = {}
+        self._stems: dict[str, str] | None = None
+        self.cut: set[str] = set()  # names found in more files than were read
+
+    def file(self, rel: str) -> TreeFile | None:
+        if rel not in self._cache:
+            data = self._read(str(self.root), rel)
+            lang = language_of(rel)
+            self._cache[rel] = TreeFile(rel, lang, data) if data is not None and lang else None
+        return self._cache[rel]
+
+    def by_stem(self, stem: str) -> str | None:
+        """The JS/TS file an import path names (``./api/files`` → ``…/api/files.ts`` or ``…/index.ts``)."""
+        if self._stems is None:
+            self._stems = {}
+            for rel in self.files:
+                if language_of(rel) == "javascript":
+                    self._stems.setdefault(module_stem(rel), rel)
+        return self._stems.get(stem)
+
+    def containing(self, name: str, lang: str | None = None, prefer: str = "") -> Iterator[TreeFile]:
+        """The files that name ``name`` (as a word), those that also mention ``prefer`` (the
+        definition's module) first, at most ``MAX_FILES`` of them (the cut ones go in ``cut``)."""
+        word = re.compile(rb"(?<![\w$])" + re.escape(name.encode()) + rb"(?![\w$])")
+        n = 0
+        order = self.files
+        if prefer:
+            hint = prefer.encode()
+            first = [r for r in self.files if (d := self.file(r)) is not None and hint in d.data]
+            order = first + [r for r in self.files if r not in set(first)]
+        for rel in order:
+            if lang is not None and language_of(rel) != lang:
+                continue
+            f = self.file(rel)
+            if f is not None and word.search(f.data):
+                n += 1
+                if n > MAX_FILES:
+                    self.cut.add(name)
+                    return
+                yield f
+
+
+def field_text(node: Node, field_name: str = "name") -> str:
+    n = node.child_by_field_name(field_name)
+    return text_of(n) if n is not None else ""
+
+
+def module_stem(rel: str) -> str:
+    stem = rel.rsplit(".", 1)[0] if "." in rel.rsplit("/", 1)[-1] else rel
+    return stem[: -len("/index")] if stem.endswith("/index") else stem
