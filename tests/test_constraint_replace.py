@@ -108,6 +108,14 @@ def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: st
             "CREATE FUNCTION one() RETURNS integer LANGUAGE sql AS 'SELECT 1'",
             "ALTER TABLE slots ENABLE ROW LEVEL SECURITY",
             "CREATE POLICY everyone ON slots USING (true)",
+            # Shaped after real schemas: a trigram index, a case-blind index, a log table partitioned
+            # by month, a grant to a reporting role.
+            "CREATE TABLE people (name text)",
+            "CREATE INDEX people_name_c ON people (name COLLATE \"C\")",
+            "CREATE INDEX people_name_pattern ON people (name text_pattern_ops)",
+            "CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at)",
+            "CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+            "GRANT SELECT ON slots TO PUBLIC",
         ],
     )
     meta = dialects.get(url).inspect(url).meta
@@ -118,10 +126,16 @@ def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: st
         "1 row-level security policies",
         "1 EXCLUDE",
         "1 comments on views",
+        "1 partitions",
+        "1 partitioned tables",
+        "1 indexes with operator classes",
+        "1 indexes with collations",
+        "1 tables, views and sequences with grants",
     ):
         assert kind in text, text
     assert "2 comments" not in text, text  # the table's comment is modelled, so not counted
-    assert dialects.get(empty).inspect(empty).meta["not_compared"] == ""
+    # Another schema of the database is not compared either, even from an empty one.
+    assert dialects.get(empty).inspect(empty).meta["not_compared"] == "1 other schemas"
 
 
 @pytest.mark.postgres

@@ -144,7 +144,21 @@ SELECT
      WHERE c.relnamespace = %(ns)s AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)),
   (SELECT count(*) FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
      WHERE t.typnamespace = %(ns)s AND t.typtype = 'c' AND c.relkind = 'c'),
-  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relispartition)
+  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relispartition),
+  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relkind = 'p'),
+  (SELECT count(*) FROM pg_extension x WHERE x.extname <> 'plpgsql'),
+  (SELECT count(*) FROM pg_namespace n WHERE n.oid <> %(ns)s AND n.nspname NOT LIKE 'pg\\_%%'
+     AND n.nspname <> 'information_schema'
+     AND EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid)),
+  (SELECT count(*) FROM pg_index ix JOIN pg_class c ON c.oid = ix.indrelid
+     WHERE c.relnamespace = %(ns)s AND EXISTS (
+       SELECT 1 FROM unnest(ix.indclass::oid[]) oc JOIN pg_opclass o ON o.oid = oc WHERE NOT o.opcdefault)),
+  (SELECT count(*) FROM pg_index ix JOIN pg_class c ON c.oid = ix.indrelid
+     WHERE c.relnamespace = %(ns)s AND EXISTS (
+       SELECT 1 FROM unnest(ix.indcollation::oid[], ix.indkey::int2[]) k(coll, n)
+       LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.n
+       WHERE k.coll <> 0 AND k.coll <> coalesce(a.attcollation, 100))),
+  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relacl IS NOT NULL)
 """
 NOT_COMPARED_KINDS = (
     "domains",
@@ -155,6 +169,12 @@ NOT_COMPARED_KINDS = (
     "comments on views, sequences and indexes",
     "composite types",
     "partitions",
+    "partitioned tables (partition keys)",
+    "extensions",
+    "other schemas",
+    "indexes with operator classes",
+    "indexes with collations",
+    "tables, views and sequences with grants",
 )
 
 
