@@ -111,7 +111,7 @@ def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: st
             # Shaped after real schemas: a trigram index, a case-blind index, a log table partitioned
             # by month, a grant to a reporting role.
             "CREATE TABLE people (name text)",
-            "CREATE INDEX people_name_c ON people (name COLLATE \"C\")",
+            'CREATE INDEX people_name_c ON people (name COLLATE "C")',
             "CREATE INDEX people_name_pattern ON people (name text_pattern_ops)",
             "CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at)",
             "CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
