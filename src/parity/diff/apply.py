@@ -15,6 +15,7 @@ from parity.model.changes import (
     AddColumn,
     AddEnum,
     AddEnumValue,
+    AddExtension,
     AddForeignKey,
     AddIndex,
     AddSequence,
@@ -143,6 +144,8 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return replace(schema, views=tuple(x for x in schema.views if x.name != v.name))
         case AlterView(desired=v):
             return replace(schema, views=tuple(v if x.name == v.name else x for x in schema.views))
+        case AddExtension(extension=x):
+            return replace(schema, extensions=tuple(sorted((*schema.extensions, x), key=lambda e: e.name)))
         case AddEnum(enum=e):
             return replace(schema, enums=(*schema.enums, e))
         case AddEnumValue(enum=name, value=value, before=before):

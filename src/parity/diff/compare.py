@@ -4,7 +4,7 @@ Pure and dialect-free: both schemas were normalised by their inspector, and the 
 :class:`~parity.dialects.base.CompareOptions` say how names match. What only ``current``
 (production) has is reported as :class:`ProductionOnly` and never dropped.
 
-Order: enums, sequences, new tables (referenced tables first), then per existing table
+Order: extensions, enums, sequences, new tables (referenced tables first), then per existing table
 (by name) table options being removed, primary key, columns, indexes, uniques, checks,
 table options being added; then foreign keys of existing tables (they may reference new
 tables), views, triggers, and finally production-only objects.
@@ -21,6 +21,7 @@ from parity.model.changes import (
     AddColumn,
     AddEnum,
     AddEnumValue,
+    AddExtension,
     AddForeignKey,
     AddIndex,
     AddSequence,
@@ -339,6 +340,14 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     changes: list[Change] = []
     fk_changes: list[Change] = []
     only: list[Change] = []
+
+    # Extensions first: main's tables and indexes may use their types and operator classes.
+    cur_ext = {key(x.name) for x in current.extensions}
+    des_ext = {key(x.name) for x in desired.extensions}
+    changes.extend(AddExtension(x) for x in desired.extensions if key(x.name) not in cur_ext)
+    only.extend(
+        ProductionOnly("extension", None, x.name) for x in current.extensions if key(x.name) not in des_ext
+    )
 
     cur_enums = _by_key(current.enums, lambda e: e.name, key)
     for enum in desired.enums:

@@ -19,6 +19,7 @@ from parity.model.schema import (
     Column,
     Comment,
     EnumType,
+    Extension,
     ForeignKey,
     Index,
     PrimaryKey,
@@ -426,6 +427,18 @@ class AlterView(Change):
 
 
 @dataclass(frozen=True, slots=True)
+class AddExtension(Change):
+    """An extension main uses (its types, functions, operator classes) created if missing."""
+
+    kind: ClassVar[str] = "add_extension"
+    extension: Extension
+
+    @property
+    def object_name(self) -> str:
+        return self.extension.name
+
+
+@dataclass(frozen=True, slots=True)
 class AddEnum(Change):
     kind: ClassVar[str] = "add_enum"
     enum: EnumType
@@ -523,7 +536,7 @@ class ProductionOnly(Change):
     """An object the live database has and the declared schema lacks: drift, kept, never dropped.
 
     ``object_kind`` is one of ``table column index foreign_key unique check view enum
-    sequence trigger comment``; ``table`` is the owning table (None for schema-level objects) and
+    sequence trigger comment extension``; ``table`` is the owning table (None for schema-level objects) and
     ``name`` the object's own name.
     """
 
@@ -561,6 +574,7 @@ CHANGE_TYPES: tuple[type[Change], ...] = (
     AddView,
     DropView,
     AlterView,
+    AddExtension,
     AddEnum,
     AddEnumValue,
     AddSequence,

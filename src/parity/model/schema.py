@@ -273,6 +273,16 @@ class Comment:
 
 
 @dataclass(frozen=True, slots=True)
+class Extension:
+    """A PostgreSQL extension (``CREATE EXTENSION``), database-wide. ``schema`` is where its objects
+    live when that is not the schema inspected (Supabase's ``extensions``), else None. The version is
+    left out: upgrading an extension is the server administrator's business, not a schema change."""
+
+    name: str
+    schema: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Schema:
     """A whole database schema (one PostgreSQL schema, one MySQL database, one SQLite file)."""
 
@@ -284,6 +294,7 @@ class Schema:
     triggers: tuple[Trigger, ...] = ()
     name: str | None = None  # the PostgreSQL schema / MySQL database name
     comments: tuple[Comment, ...] = ()  # PostgreSQL tables' and columns', sorted by target
+    extensions: tuple[Extension, ...] = ()  # PostgreSQL, by name
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def table(self, name: str) -> Table | None:

@@ -21,6 +21,7 @@ from parity.model.changes import (
     AddColumn,
     AddEnum,
     AddEnumValue,
+    AddExtension,
     AddForeignKey,
     AddIndex,
     AddSequence,
@@ -66,6 +67,7 @@ CODES: dict[type[Change], tuple[str, Severity]] = {
     AddView: ("SCH006", Severity.ERROR),
     AlterView: ("SCH006", Severity.ERROR),
     AddEnum: ("SCH006", Severity.ERROR),
+    AddExtension: ("SCH006", Severity.ERROR),
     AddEnumValue: ("SCH006", Severity.ERROR),
     AddSequence: ("SCH006", Severity.ERROR),
     AddTrigger: ("SCH006", Severity.WARNING),
@@ -79,7 +81,7 @@ CODE_DOCS = {
     "SCH003": "a column differs (type, nullability, default, collation, generated, identity, MySQL ON UPDATE)",
     "SCH004": "an index is missing or differs",
     "SCH005": "a key, constraint or table option (primary, foreign, unique, check; SQLite WITHOUT ROWID) is missing or differs",
-    "SCH006": "a view, enum, sequence or trigger is missing or differs",
+    "SCH006": "a view, enum, sequence, trigger or extension is missing or differs",
     "SCH007": "an object only the database has (drift; kept, never dropped)",
     "SCH008": "a column looks renamed (one gone, one of the same type added)",
     "SCH009": "the application's own migration tool (Alembic, Flask-Migrate, Django, Rails, Prisma, Flyway, golang-migrate, goose, dbmate) has migrations the database has not run "
@@ -452,7 +454,7 @@ def section_from_diff(result: SchemaDiff, project: Project, environment: str) ->
         notes.append("not compared: " + "; ".join(skipped))
     if not result.changes:
         notes.append(
-            "no differences in what parity compares: tables, columns, keys, indexes, views, enums, sequences, triggers"
+            "no differences in what parity compares: tables, columns, keys, indexes, views, enums, sequences, triggers, extensions"
             if skipped
             else "no differences: the database matches the declared schema"
         )

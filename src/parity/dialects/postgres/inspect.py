@@ -2,7 +2,8 @@
 
 Everything is read inside one ``READ ONLY`` transaction, one query per object kind for the
 whole schema (columns, constraints, indexes, views, enums, sequences, triggers), so a
-schema of thousands of tables inspects in a few round trips. The schema inspected is the
+schema of thousands of tables inspects in a few round trips. Extensions are database-wide and
+read as such. The schema inspected is the
 connection's ``current_schema()`` (``public`` unless the URL's ``options`` say otherwise).
 """
 
@@ -21,6 +22,7 @@ from parity.model.schema import (
     Column,
     Comment,
     EnumType,
+    Extension,
     ForeignKey,
     Index,
     IndexPart,
@@ -129,6 +131,14 @@ ORDER BY 1, 2 NULLS FIRST
 """
 
 
+# Extensions are database-wide; plpgsql comes with every database.
+Q_EXTENSIONS = """
+SELECT x.extname, CASE WHEN x.extnamespace <> %(ns)s THEN n.nspname END
+FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
+WHERE x.extname <> 'plpgsql' ORDER BY x.extname
+"""
+
+
 #: Objects of the schema parity does not model yet, counted so a re-diff can say "not compared"
 #: instead of "in sync". One query; extension members are left out (the extension owns them).
 Q_NOT_COMPARED = """
@@ -146,7 +156,6 @@ SELECT
      WHERE t.typnamespace = %(ns)s AND t.typtype = 'c' AND c.relkind = 'c'),
   (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relispartition),
   (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relkind = 'p'),
-  (SELECT count(*) FROM pg_extension x WHERE x.extname <> 'plpgsql'),
   (SELECT count(*) FROM pg_namespace n WHERE n.oid <> %(ns)s AND n.nspname NOT LIKE 'pg\\_%%'
      AND n.nspname <> 'information_schema'
      AND EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid)),
@@ -170,7 +179,6 @@ NOT_COMPARED_KINDS = (
     "composite types",
     "partitions",
     "partitioned tables (partition keys)",
-    "extensions",
     "other schemas",
     "indexes with operator classes",
     "indexes with collations",
@@ -341,6 +349,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     )
     triggers = tuple(Trigger(n, t, d) for n, t, d in conn.execute(Q_TRIGGERS, p))
     comments = tuple(Comment(t, c, text) for t, c, text in conn.execute(Q_COMMENTS, p))
+    extensions = tuple(Extension(n, s) for n, s in conn.execute(Q_EXTENSIONS, p))
     version = conn.execute("SHOW server_version_num").fetchone()
     meta = {"server_version_num": str(version[0])} if version else {}
     counts = conn.execute(Q_NOT_COMPARED, p).fetchone() or ()
@@ -348,7 +357,16 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         f"{n} {k}" for k, n in zip(NOT_COMPARED_KINDS, counts, strict=False) if n
     )
     return Schema(
-        "postgres", tables, views, enums, sequences, triggers, name=ns_name, meta=meta, comments=comments
+        "postgres",
+        tables,
+        views,
+        enums,
+        sequences,
+        triggers,
+        name=ns_name,
+        meta=meta,
+        comments=comments,
+        extensions=extensions,
     )
 
 

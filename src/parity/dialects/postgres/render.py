@@ -22,6 +22,7 @@ from parity.model.changes import (
     AddColumn,
     AddEnum,
     AddEnumValue,
+    AddExtension,
     AddForeignKey,
     AddIndex,
     AddSequence,
@@ -367,6 +368,15 @@ def _(change: AlterView, context: Schema | None = None) -> list[str]:
 
 
 @render.register
+def _(change: AddExtension, context: Schema | None = None) -> list[str]:
+    # IF NOT EXISTS: extensions are database-wide, another schema's application may have made it.
+    x = change.extension
+    return [
+        f"CREATE EXTENSION IF NOT EXISTS {q(x.name)}" + (f" WITH SCHEMA {q(x.schema)}" if x.schema else "")
+    ]
+
+
+@render.register
 def _(change: AddEnum, context: Schema | None = None) -> list[str]:
     labels = ", ".join(quote_literal(x) for x in change.enum.labels)
     return [f"CREATE TYPE {q(change.enum.name)} AS ENUM ({labels})"]
@@ -427,6 +437,8 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(Safety.FORBIDDEN, lock=AE, note="drops data; parity never drops")
         case AddTable() | AddEnum() | AddSequence() | AddView():
             return Impact(Safety.SAFE)
+        case AddExtension():
+            return Impact(Safety.SAFE, note="database-wide; the extension must be available on the server")
         case SetComment():
             return Impact(Safety.SAFE, lock="SHARE UPDATE EXCLUSIVE (brief)", note="metadata only")
         case AddEnumValue():
