@@ -58,3 +58,69 @@ def test_an_extension_in_its_own_schema_is_created_there(pg_url: str) -> None:
     assert [(x.name, x.schema) for x in desired.extensions] == [("pg_trgm", "extensions")]
     change = compare(Schema("postgres"), desired, d.compare_options)[0]
     assert d.render(change) == ["CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA extensions"]
+
+
+_DOMAINS = """
+SELECT t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,
+       ARRAY(SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE c.contypid = t.oid
+             AND c.contype = 'c' AND c.convalidated ORDER BY 1)
+FROM pg_type t WHERE t.typnamespace = current_schema()::regnamespace AND t.typtype = 'd' ORDER BY 1
+"""
+
+
+def test_domains_converge_in_the_catalog(pg_url: str) -> None:
+    """A domain over a domain is created after it; a changed CHECK is replaced and validated; the
+    default and NOT NULL change in place; the rows already there stay."""
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
+    execute(
+        url,
+        [
+            "CREATE DOMAIN email AS text CHECK (VALUE LIKE '%@%')",
+            "CREATE DOMAIN quantity AS integer DEFAULT 0",
+            "CREATE TABLE users (id int PRIMARY KEY, email email, n quantity)",
+            "INSERT INTO users VALUES (1, 'a@b.c', 2)",
+        ],
+    )
+    execute(
+        desired_url,
+        [
+            "CREATE DOMAIN email AS text NOT NULL CHECK (VALUE ~ '^[^@]+@[^@]+$')",
+            "CREATE DOMAIN quantity AS integer DEFAULT 1 CONSTRAINT quantity_positive CHECK (VALUE >= 0)",
+            "CREATE DOMAIN cents AS bigint CHECK (VALUE >= 0)",
+            "CREATE DOMAIN amount AS cents NOT NULL",
+            "CREATE TABLE users (id int PRIMARY KEY, email email, n quantity, balance amount DEFAULT 0)",
+        ],
+    )
+    d = dialects.get(url)
+    current, desired = d.inspect(url), d.inspect(desired_url)
+    changes = compare(current, desired, d.compare_options)
+    assert [c.kind + " " + c.object_name for c in changes] == [
+        "add_domain cents",
+        "add_domain amount",
+        "alter_domain email",
+        "alter_domain quantity",
+        "add_column users.balance",
+    ]
+    script = d.render_script(current, changes)
+    assert "ALTER DOMAIN email DROP CONSTRAINT email_check" in script
+    assert "ALTER DOMAIN quantity VALIDATE CONSTRAINT quantity_positive" in script
+    execute(url, script)
+    assert compare(d.inspect(url), desired, d.compare_options) == []
+    assert _rows(url, _DOMAINS) == _rows(desired_url, _DOMAINS)
+    assert _rows(url, "SELECT id, email, n, balance FROM users") == [(1, "a@b.c", 2, 0)]
+
+
+def test_a_domain_base_type_change_is_refused_not_rendered(pg_url: str) -> None:
+    """ALTER DOMAIN cannot change the base type: it would take a DROP DOMAIN … CASCADE, which drops
+    every column of the domain. The plan refuses it with the reason instead of SQL that fails."""
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
+    execute(url, ["CREATE DOMAIN code AS varchar(10)", "CREATE TABLE t (c code)"])
+    execute(desired_url, ["CREATE DOMAIN code AS varchar(20)", "CREATE TABLE t (c code)"])
+    d = dialects.get(url)
+    current = d.inspect(url)
+    changes = compare(current, d.inspect(desired_url), d.compare_options)
+    assert [c.kind for c in changes] == ["alter_domain"]
+    assert d.render(changes[0], current) == []
+    impact = d.impact(changes[0], current)
+    assert impact.safety.value == "forbidden" and "never" in impact.note
+    assert any(f.code == "PLN002" for f in plan(current, changes, d).diagnostics)

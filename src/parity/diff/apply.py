@@ -13,6 +13,7 @@ from dataclasses import replace
 from parity.model.changes import (
     AddCheck,
     AddColumn,
+    AddDomain,
     AddEnum,
     AddEnumValue,
     AddExtension,
@@ -24,6 +25,7 @@ from parity.model.changes import (
     AddUnique,
     AddView,
     AlterColumn,
+    AlterDomain,
     AlterPrimaryKey,
     AlterTableOptions,
     AlterTrigger,
@@ -146,6 +148,10 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return replace(schema, views=tuple(v if x.name == v.name else x for x in schema.views))
         case AddExtension(extension=x):
             return replace(schema, extensions=tuple(sorted((*schema.extensions, x), key=lambda e: e.name)))
+        case AddDomain(domain=dm):
+            return replace(schema, domains=tuple(sorted((*schema.domains, dm), key=lambda x: x.name)))
+        case AlterDomain(current=old_dm, desired=new_dm):
+            return replace(schema, domains=tuple(new_dm if x == old_dm else x for x in schema.domains))
         case AddEnum(enum=e):
             return replace(schema, enums=(*schema.enums, e))
         case AddEnumValue(enum=name, value=value, before=before):

@@ -4,7 +4,7 @@ Pure and dialect-free: both schemas were normalised by their inspector, and the 
 :class:`~parity.dialects.base.CompareOptions` say how names match. What only ``current``
 (production) has is reported as :class:`ProductionOnly` and never dropped.
 
-Order: extensions, enums, sequences, new tables (referenced tables first), then per existing table
+Order: extensions, enums, domains (a domain after the domain it is over), sequences, new tables (referenced tables first), then per existing table
 (by name) table options being removed, primary key, columns, indexes, uniques, checks,
 table options being added; then foreign keys of existing tables (they may reference new
 tables), views, triggers, and finally production-only objects.
@@ -19,6 +19,7 @@ from typing import TypeVar
 from parity.model.changes import (
     AddCheck,
     AddColumn,
+    AddDomain,
     AddEnum,
     AddEnumValue,
     AddExtension,
@@ -30,6 +31,7 @@ from parity.model.changes import (
     AddUnique,
     AddView,
     AlterColumn,
+    AlterDomain,
     AlterPrimaryKey,
     AlterTableOptions,
     AlterTrigger,
@@ -45,7 +47,7 @@ from parity.model.changes import (
     SetComment,
     table_options,
 )
-from parity.model.schema import Column, ForeignKey, Index, Schema, Table, View
+from parity.model.schema import Column, Domain, ForeignKey, Index, Schema, Table, View
 
 T = TypeVar("T")
 
@@ -217,6 +219,66 @@ def _dependency_order(views: dict[str, View]) -> list[str]:
     return out
 
 
+def domain_changes(current: Domain, desired: Domain) -> frozenset[str]:
+    """What differs between two same-named domains (see :class:`AlterDomain`)."""
+    changed = set()
+    if current.base_type != desired.base_type:
+        changed.add("type")
+    if current.collation != desired.collation:
+        changed.add("collation")
+    if current.default != desired.default:
+        changed.add("default")
+    if current.nullable != desired.nullable:
+        changed.add("nullable")
+    if {c.expression for c in desired.checks} - {c.expression for c in current.checks}:
+        changed.add("checks")
+    return frozenset(changed)
+
+
+def _compare_domains(
+    current: Schema, desired: Schema, key: Callable[[str], str]
+) -> tuple[list[Change], list[Change]]:
+    """(changes, production-only) for domains: new ones so a domain over another comes after it."""
+    cur = _by_key(current.domains, lambda d: d.name, key)
+    new = {key(d.name): d for d in desired.domains if key(d.name) not in cur}
+    done: dict[str, Domain] = {}
+
+    seen: set[str] = set()
+
+    def visit(k: str) -> None:
+        if k in seen:
+            return  # done, or a cycle (which the server forbids)
+        seen.add(k)
+        base = key(new[k].base_type)
+        if base in new:
+            visit(base)
+        done[k] = new[k]
+
+    for k in new:
+        visit(k)
+    changes: list[Change] = [AddDomain(d) for d in done.values()]
+    only: list[Change] = []
+    for d in desired.domains:
+        old = cur.get(key(d.name))
+        if old is None:
+            continue
+        what = domain_changes(old, d)
+        if what:
+            changes.append(AlterDomain(old, d, what))
+        des_exprs = {c.expression for c in d.checks}
+        renamed = {
+            key(c.name) for c in d.checks if c.name and c.expression not in {o.expression for o in old.checks}
+        }
+        only.extend(
+            ProductionOnly("domain_check", None, f"{d.name}.{c.name or c.expression}")
+            for c in old.checks
+            if c.expression not in des_exprs and not (c.name and key(c.name) in renamed)
+        )
+    des = {key(d.name) for d in desired.domains}
+    only.extend(ProductionOnly("domain", None, d.name) for k, d in cur.items() if k not in des)
+    return changes, only
+
+
 def _compare_table(
     current: Table, desired: Table, key: Callable[[str], str]
 ) -> tuple[list[Change], list[Change], list[Change]]:
@@ -363,6 +425,10 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
                 labels.insert(labels.index(before) if before else len(labels), label)
     des_enums = {key(e.name) for e in desired.enums}
     only.extend(ProductionOnly("enum", None, e.name) for e in current.enums if key(e.name) not in des_enums)
+
+    domain_ch, domain_only = _compare_domains(current, desired, key)
+    changes.extend(domain_ch)
+    only.extend(domain_only)
 
     # Owned sequences come with their serial/identity column; only standalone ones are objects here.
     cur_seq = {key(s.name) for s in current.sequences if s.owned_by is None}

@@ -18,6 +18,7 @@ from parity.model.schema import (
     CheckConstraint,
     Column,
     Comment,
+    Domain,
     EnumType,
     Extension,
     ForeignKey,
@@ -439,6 +440,36 @@ class AddExtension(Change):
 
 
 @dataclass(frozen=True, slots=True)
+class AddDomain(Change):
+    kind: ClassVar[str] = "add_domain"
+    domain: Domain
+
+    @property
+    def object_name(self) -> str:
+        return self.domain.name
+
+
+@dataclass(frozen=True, slots=True)
+class AlterDomain(Change):
+    """A domain main redefines. ``changes`` names what differs: ``default``, ``nullable``,
+    ``checks`` (ALTER DOMAIN can change these in place) and ``type``, ``collation`` (it cannot: the
+    dialect refuses those, since the domain would have to be dropped). A CHECK only production has is
+    kept; one main redefines under the same name is dropped and added."""
+
+    kind: ClassVar[str] = "alter_domain"
+    current: Domain
+    desired: Domain
+    changes: frozenset[str]
+
+    @property
+    def object_name(self) -> str:
+        return self.desired.name
+
+    def reverse(self) -> Change:
+        return AlterDomain(self.desired, self.current, self.changes)
+
+
+@dataclass(frozen=True, slots=True)
 class AddEnum(Change):
     kind: ClassVar[str] = "add_enum"
     enum: EnumType
@@ -536,7 +567,7 @@ class ProductionOnly(Change):
     """An object the live database has and the declared schema lacks: drift, kept, never dropped.
 
     ``object_kind`` is one of ``table column index foreign_key unique check view enum
-    sequence trigger comment extension``; ``table`` is the owning table (None for schema-level objects) and
+    sequence trigger comment extension domain domain_check``; ``table`` is the owning table (None for schema-level objects) and
     ``name`` the object's own name.
     """
 
@@ -575,6 +606,8 @@ CHANGE_TYPES: tuple[type[Change], ...] = (
     DropView,
     AlterView,
     AddExtension,
+    AddDomain,
+    AlterDomain,
     AddEnum,
     AddEnumValue,
     AddSequence,

@@ -273,6 +273,21 @@ class Comment:
 
 
 @dataclass(frozen=True, slots=True)
+class Domain:
+    """A PostgreSQL ``CREATE DOMAIN``: a base type with its own NOT NULL, default and CHECKs
+    (``VALUE > 0``), which every column of the domain obeys. ``base_type`` and ``raw_default`` as the
+    catalog prints them, ``default`` normalised like a column's; checks sorted by expression."""
+
+    name: str
+    base_type: str
+    nullable: bool = True
+    default: str | None = None
+    raw_default: str | None = None
+    checks: tuple[CheckConstraint, ...] = ()
+    collation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Extension:
     """A PostgreSQL extension (``CREATE EXTENSION``), database-wide. ``schema`` is where its objects
     live when that is not the schema inspected (Supabase's ``extensions``), else None. The version is
@@ -295,6 +310,7 @@ class Schema:
     name: str | None = None  # the PostgreSQL schema / MySQL database name
     comments: tuple[Comment, ...] = ()  # PostgreSQL tables' and columns', sorted by target
     extensions: tuple[Extension, ...] = ()  # PostgreSQL, by name
+    domains: tuple[Domain, ...] = ()  # PostgreSQL, by name
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def table(self, name: str) -> Table | None:

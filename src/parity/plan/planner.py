@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from parity.model.changes import (
     AddColumn,
     AlterColumn,
+    AlterDomain,
     AlterPrimaryKey,
     Change,
     DropColumn,
@@ -234,7 +235,7 @@ def plan(
                 b.add_column(change.as_add(), rows, fills, name)
             case AddColumn():
                 b.add_column(change, rows, fills, name)
-            case AlterColumn() | AlterPrimaryKey() if (
+            case AlterColumn() | AlterPrimaryKey() | AlterDomain() if (
                 refusal := dialect.impact(change, b.schema)
             ).safety is Safety.FORBIDDEN:
                 # The server cannot make this change in place (a generated expression before
@@ -244,7 +245,11 @@ def plan(
                         "PLN002",
                         Severity.ERROR,
                         f"refused: {describe(change)}: {refusal.note}",
-                        fix="expand/contract: add a new generated column, switch the code, keep the old one",
+                        fix=(
+                            "expand/contract: create a new domain, move the columns to it, keep the old one"
+                            if isinstance(change, AlterDomain)
+                            else "expand/contract: add a new generated column, switch the code, keep the old one"
+                        ),
                         table=change.table_name,
                     )
                 )

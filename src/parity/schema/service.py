@@ -19,6 +19,7 @@ from parity.errors import redact_url
 from parity.model.changes import (
     AddCheck,
     AddColumn,
+    AddDomain,
     AddEnum,
     AddEnumValue,
     AddExtension,
@@ -30,6 +31,7 @@ from parity.model.changes import (
     AddUnique,
     AddView,
     AlterColumn,
+    AlterDomain,
     AlterPrimaryKey,
     AlterTableOptions,
     AlterTrigger,
@@ -68,6 +70,8 @@ CODES: dict[type[Change], tuple[str, Severity]] = {
     AlterView: ("SCH006", Severity.ERROR),
     AddEnum: ("SCH006", Severity.ERROR),
     AddExtension: ("SCH006", Severity.ERROR),
+    AddDomain: ("SCH006", Severity.ERROR),
+    AlterDomain: ("SCH006", Severity.ERROR),
     AddEnumValue: ("SCH006", Severity.ERROR),
     AddSequence: ("SCH006", Severity.ERROR),
     AddTrigger: ("SCH006", Severity.WARNING),
@@ -81,7 +85,7 @@ CODE_DOCS = {
     "SCH003": "a column differs (type, nullability, default, collation, generated, identity, MySQL ON UPDATE)",
     "SCH004": "an index is missing or differs",
     "SCH005": "a key, constraint or table option (primary, foreign, unique, check; SQLite WITHOUT ROWID) is missing or differs",
-    "SCH006": "a view, enum, sequence, trigger or extension is missing or differs",
+    "SCH006": "a view, enum, domain, sequence, trigger or extension is missing or differs",
     "SCH007": "an object only the database has (drift; kept, never dropped)",
     "SCH008": "a column looks renamed (one gone, one of the same type added)",
     "SCH009": "the application's own migration tool (Alembic, Flask-Migrate, Django, Rails, Prisma, Flyway, golang-migrate, goose, dbmate) has migrations the database has not run "
@@ -454,7 +458,7 @@ def section_from_diff(result: SchemaDiff, project: Project, environment: str) ->
         notes.append("not compared: " + "; ".join(skipped))
     if not result.changes:
         notes.append(
-            "no differences in what parity compares: tables, columns, keys, indexes, views, enums, sequences, triggers, extensions"
+            "no differences in what parity compares: tables, columns, keys, indexes, views, enums, domains, sequences, triggers, extensions"
             if skipped
             else "no differences: the database matches the declared schema"
         )

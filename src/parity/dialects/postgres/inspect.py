@@ -21,6 +21,7 @@ from parity.model.schema import (
     CheckConstraint,
     Column,
     Comment,
+    Domain,
     EnumType,
     Extension,
     ForeignKey,
@@ -131,6 +132,23 @@ ORDER BY 1, 2 NULLS FIRST
 """
 
 
+# Domains with their CHECKs (contype 'c'; PostgreSQL 17 also lists NOT NULL there, as 'n'), leaving
+# out those an extension owns.
+Q_DOMAINS = """
+SELECT t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, pg_get_expr(t.typdefaultbin, 0),
+       CASE WHEN t.typcollation <> bt.typcollation THEN co.collname END,
+       ARRAY(SELECT con.conname FROM pg_constraint con
+             WHERE con.contypid = t.oid AND con.contype = 'c' ORDER BY con.conname),
+       ARRAY(SELECT pg_get_constraintdef(con.oid, true) FROM pg_constraint con
+             WHERE con.contypid = t.oid AND con.contype = 'c' ORDER BY con.conname)
+FROM pg_type t
+JOIN pg_type bt ON bt.oid = t.typbasetype
+LEFT JOIN pg_collation co ON co.oid = t.typcollation
+WHERE t.typnamespace = %(ns)s AND t.typtype = 'd'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
+ORDER BY t.typname
+"""
+
 # Extensions are database-wide; plpgsql comes with every database.
 Q_EXTENSIONS = """
 SELECT x.extname, CASE WHEN x.extnamespace <> %(ns)s THEN n.nspname END
@@ -143,7 +161,6 @@ WHERE x.extname <> 'plpgsql' ORDER BY x.extname
 #: instead of "in sync". One query; extension members are left out (the extension owns them).
 Q_NOT_COMPARED = """
 SELECT
-  (SELECT count(*) FROM pg_type t WHERE t.typnamespace = %(ns)s AND t.typtype = 'd'),
   (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = %(ns)s
      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')),
   (SELECT count(*) FROM pg_policy po JOIN pg_class c ON c.oid = po.polrelid WHERE c.relnamespace = %(ns)s),
@@ -170,7 +187,6 @@ SELECT
   (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relacl IS NOT NULL)
 """
 NOT_COMPARED_KINDS = (
-    "domains",
     "functions and procedures",
     "row-level security policies",
     "tables with row-level security",
@@ -350,6 +366,23 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     triggers = tuple(Trigger(n, t, d) for n, t, d in conn.execute(Q_TRIGGERS, p))
     comments = tuple(Comment(t, c, text) for t, c, text in conn.execute(Q_COMMENTS, p))
     extensions = tuple(Extension(n, s) for n, s in conn.execute(Q_EXTENSIONS, p))
+    domains = tuple(
+        Domain(
+            n,
+            base,
+            not notnull,
+            normalize_default(default),
+            default,
+            tuple(
+                sorted(
+                    (CheckConstraint(normalize_check(d), c) for c, d in zip(names, defs, strict=True)),
+                    key=lambda c: c.expression,
+                )
+            ),
+            collation,
+        )
+        for n, base, notnull, default, collation, names, defs in conn.execute(Q_DOMAINS, p)
+    )
     version = conn.execute("SHOW server_version_num").fetchone()
     meta = {"server_version_num": str(version[0])} if version else {}
     counts = conn.execute(Q_NOT_COMPARED, p).fetchone() or ()
@@ -367,6 +400,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         meta=meta,
         comments=comments,
         extensions=extensions,
+        domains=domains,
     )
 
 

@@ -20,6 +20,7 @@ from parity.dialects.sql import quote_ident, quote_literal
 from parity.model.changes import (
     AddCheck,
     AddColumn,
+    AddDomain,
     AddEnum,
     AddEnumValue,
     AddExtension,
@@ -31,6 +32,7 @@ from parity.model.changes import (
     AddUnique,
     AddView,
     AlterColumn,
+    AlterDomain,
     AlterPrimaryKey,
     AlterTrigger,
     AlterView,
@@ -49,7 +51,7 @@ from parity.model.changes import (
     Safety,
     SetComment,
 )
-from parity.model.schema import Column, ForeignKey, Index, Schema, Table
+from parity.model.schema import Column, Domain, ForeignKey, Index, Schema, Table
 
 # Functions whose value differs per row: a default using one makes ADD COLUMN fill every row.
 _VOLATILE = re.compile(
@@ -376,6 +378,52 @@ def _(change: AddExtension, context: Schema | None = None) -> list[str]:
     ]
 
 
+def create_domain_sql(dm: Domain) -> str:
+    parts = [f"CREATE DOMAIN {q(dm.name)} AS {dm.base_type}"]
+    if dm.collation:
+        parts.append(f"COLLATE {q(dm.collation)}")
+    if dm.raw_default is not None:
+        parts.append(f"DEFAULT {dm.raw_default}")
+    if not dm.nullable:
+        parts.append("NOT NULL")
+    parts.extend(f"{_named(c.name)}{check_sql(c.expression)}" for c in dm.checks)
+    return " ".join(parts)
+
+
+@render.register
+def _(change: AddDomain, context: Schema | None = None) -> list[str]:
+    return [create_domain_sql(change.domain)]
+
+
+@render.register
+def _(change: AlterDomain, context: Schema | None = None) -> list[str]:
+    if change.changes & {"type", "collation"}:
+        return []  # refused (see impact): the domain would have to be dropped and made again
+    cur, des = change.current, change.desired
+    name = q(des.name)
+    out: list[str] = []
+    if "default" in change.changes:
+        out.append(
+            f"ALTER DOMAIN {name} DROP DEFAULT"
+            if des.raw_default is None
+            else f"ALTER DOMAIN {name} SET DEFAULT {des.raw_default}"
+        )
+    if "nullable" in change.changes:
+        out.append(f"ALTER DOMAIN {name} {'DROP' if des.nullable else 'SET'} NOT NULL")
+    old = {c.expression for c in cur.checks}
+    added = [c for c in des.checks if c.expression not in old]
+    taken = {c.name for c in cur.checks if c.name}
+    for c in added:
+        if c.name and c.name in taken:  # redefined under its old name: the old one goes first
+            out.append(f"ALTER DOMAIN {name} DROP CONSTRAINT {q(c.name)}")
+        # NOT VALID then VALIDATE, as for a table's CHECK: the second scans the domain's columns
+        # without blocking their writes for the whole check.
+        cname = _constraint_name(c.name, change)
+        out.append(f"ALTER DOMAIN {name} ADD CONSTRAINT {q(cname)} {check_sql(c.expression)} NOT VALID")
+        out.append(f"ALTER DOMAIN {name} VALIDATE CONSTRAINT {q(cname)}")
+    return out
+
+
 @render.register
 def _(change: AddEnum, context: Schema | None = None) -> list[str]:
     labels = ", ".join(quote_literal(x) for x in change.enum.labels)
@@ -437,6 +485,22 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(Safety.FORBIDDEN, lock=AE, note="drops data; parity never drops")
         case AddTable() | AddEnum() | AddSequence() | AddView():
             return Impact(Safety.SAFE)
+        case AddDomain():
+            return Impact(Safety.SAFE)
+        case AlterDomain(changes=what) if what & {"type", "collation"}:
+            return Impact(
+                Safety.FORBIDDEN,
+                note="a domain's base type or collation changes only by dropping it and every column "
+                "of it with it, which parity never does: create a new domain and move the columns",
+            )
+        case AlterDomain(changes=what) if what & {"checks", "nullable"}:
+            return Impact(
+                Safety.NEEDS_CARE,
+                lock="SHARE on the tables using it",
+                note="checks every value of the domain's columns; fails if one does not pass",
+            )
+        case AlterDomain():
+            return Impact(Safety.SAFE, note="metadata only: new rows get the new default")
         case AddExtension():
             return Impact(Safety.SAFE, note="database-wide; the extension must be available on the server")
         case SetComment():
