@@ -94,7 +94,7 @@ def test_generated_expression_change_is_refused_before_17_not_rendered_to_fail(p
 
 @pytest.mark.postgres
 def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: str) -> None:
-    """Functions, policies, EXCLUDE constraints and comments on views are outside the model:
+    """Aggregates, policies, EXCLUDE constraints and comments on views are outside the model:
     the inspection counts them so the report says "not compared: …" rather than "in sync"."""
     url, empty = pg_schemas(pg_url, "nc", "empty")
     execute(
@@ -106,6 +106,7 @@ def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: st
             "CREATE VIEW free_slots AS SELECT n FROM slots",
             "COMMENT ON VIEW free_slots IS 'open ones'",
             "CREATE FUNCTION one() RETURNS integer LANGUAGE sql AS 'SELECT 1'",
+            "CREATE AGGREGATE total(integer) (SFUNC = int4pl, STYPE = integer)",
             "ALTER TABLE slots ENABLE ROW LEVEL SECURITY",
             "CREATE POLICY everyone ON slots USING (true)",
             # Shaped after real schemas: a trigram index, a case-blind index, a log table partitioned
@@ -121,7 +122,7 @@ def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: st
     meta = dialects.get(url).inspect(url).meta
     text = meta["not_compared"]
     for kind in (
-        "1 functions",
+        "1 aggregate and window functions",
         "1 row-level security policies",
         "1 EXCLUDE",
         "1 comments on views",
@@ -133,7 +134,7 @@ def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: st
     ):
         assert kind in text, text
     assert "2 comments" not in text, text  # the table's comment is modelled, so not counted
-    assert "domains" not in text, text  # modelled
+    assert "domains" not in text and "procedures" not in text, text  # modelled
     # Another schema of the database is not compared either, even from an empty one.
     assert dialects.get(empty).inspect(empty).meta["not_compared"] == "1 other schemas"
 

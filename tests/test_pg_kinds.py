@@ -124,3 +124,80 @@ def test_a_domain_base_type_change_is_refused_not_rendered(pg_url: str) -> None:
     impact = d.impact(changes[0], current)
     assert impact.safety.value == "forbidden" and "never" in impact.note
     assert any(f.code == "PLN002" for f in plan(current, changes, d).diagnostics)
+
+
+_FUNCTIONS = """
+SELECT p.proname, pg_get_function_identity_arguments(p.oid), p.prokind, p.provolatile,
+       pg_get_function_result(p.oid), btrim(p.prosrc)
+FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace ORDER BY 1, 2
+"""
+
+
+def test_functions_converge_in_the_catalog(pg_url: str) -> None:
+    """Shaped after real schemas: a plpgsql trigger function and its trigger, a SQL function a new
+    table's default calls (created before the table), one whose body reads a new table (created
+    after it), an overload told apart by its arguments, a body main rewrote."""
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
+    execute(
+        url,
+        [
+            "CREATE FUNCTION price(cents bigint) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT cents / 100.0 $$",
+            "CREATE TABLE items (id int PRIMARY KEY, cents bigint, updated_at timestamptz)",
+        ],
+    )
+    execute(
+        desired_url,
+        [
+            "CREATE FUNCTION price(cents bigint) RETURNS numeric LANGUAGE sql IMMUTABLE"
+            " AS $$ SELECT round(cents / 100.0, 2) $$",
+            "CREATE FUNCTION price(cents bigint, rate numeric) RETURNS numeric LANGUAGE sql IMMUTABLE"
+            " AS $$ SELECT round(cents * rate / 100.0, 2) $$",
+            "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  NEW.updated_at := now();\n"
+            "  RETURN NEW;\nEND;\n$$",
+            "CREATE FUNCTION next_ref() RETURNS text LANGUAGE sql VOLATILE AS $$ SELECT md5(random()::text) $$",
+            "CREATE TABLE items (id int PRIMARY KEY, cents bigint, updated_at timestamptz)",
+            "CREATE TABLE orders (id int PRIMARY KEY, ref text NOT NULL DEFAULT next_ref())",
+            "CREATE FUNCTION open_orders() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) FROM orders $$",
+            "CREATE TRIGGER items_touch BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION touch()",
+        ],
+    )
+    d = dialects.get(url)
+    current, desired = d.inspect(url), d.inspect(desired_url)
+    changes = compare(current, desired, d.compare_options)
+    assert [c.kind + " " + c.object_name for c in changes] == [
+        "add_function next_ref()",
+        "alter_function price(cents bigint)",
+        "add_function price(cents bigint, rate numeric)",
+        "add_function touch()",
+        "add_table orders",
+        "add_function open_orders()",
+        "add_trigger items_touch",
+    ]
+    execute(url, d.render_script(current, changes))
+    assert compare(d.inspect(url), desired, d.compare_options) == []
+    assert _rows(url, _FUNCTIONS) == _rows(desired_url, _FUNCTIONS)
+
+
+def test_reindenting_a_body_is_no_change_but_a_new_result_type_is_refused(pg_url: str) -> None:
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
+    execute(
+        url,
+        [
+            "CREATE FUNCTION a() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$",
+            "CREATE FUNCTION b(x int) RETURNS int LANGUAGE sql AS $$ SELECT x $$",
+        ],
+    )
+    execute(
+        desired_url,
+        [
+            "CREATE FUNCTION a() RETURNS int LANGUAGE sql AS $$\n    SELECT   1\n$$",
+            "CREATE FUNCTION b(x int) RETURNS bigint LANGUAGE sql AS $$ SELECT x::bigint $$",
+        ],
+    )
+    d = dialects.get(url)
+    current = d.inspect(url)
+    changes = compare(current, d.inspect(desired_url), d.compare_options)
+    assert [c.kind + " " + c.object_name for c in changes] == ["alter_function b(x integer)"]
+    assert d.render(changes[0], current) == []
+    refused = [f for f in plan(current, changes, d).diagnostics if f.code == "PLN002"]
+    assert refused and "DROP FUNCTION" in refused[0].message

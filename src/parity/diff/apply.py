@@ -18,6 +18,7 @@ from parity.model.changes import (
     AddEnumValue,
     AddExtension,
     AddForeignKey,
+    AddFunction,
     AddIndex,
     AddSequence,
     AddTable,
@@ -26,6 +27,7 @@ from parity.model.changes import (
     AddView,
     AlterColumn,
     AlterDomain,
+    AlterFunction,
     AlterPrimaryKey,
     AlterTableOptions,
     AlterTrigger,
@@ -152,6 +154,12 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return replace(schema, domains=tuple(sorted((*schema.domains, dm), key=lambda x: x.name)))
         case AlterDomain(current=old_dm, desired=new_dm):
             return replace(schema, domains=tuple(new_dm if x == old_dm else x for x in schema.domains))
+        case AddFunction(function=fn):
+            return replace(
+                schema, functions=tuple(sorted((*schema.functions, fn), key=lambda f: f.signature))
+            )
+        case AlterFunction(current=old_fn, desired=new_fn):
+            return replace(schema, functions=tuple(new_fn if f == old_fn else f for f in schema.functions))
         case AddEnum(enum=e):
             return replace(schema, enums=(*schema.enums, e))
         case AddEnumValue(enum=name, value=value, before=before):

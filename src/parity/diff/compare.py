@@ -4,8 +4,8 @@ Pure and dialect-free: both schemas were normalised by their inspector, and the 
 :class:`~parity.dialects.base.CompareOptions` say how names match. What only ``current``
 (production) has is reported as :class:`ProductionOnly` and never dropped.
 
-Order: extensions, enums, domains (a domain after the domain it is over), sequences, new tables (referenced tables first), then per existing table
-(by name) table options being removed, primary key, columns, indexes, uniques, checks,
+Order: extensions, enums, domains (a domain after the domain it is over), sequences, functions
+(those whose text names a new table or view come after the views instead), new tables (referenced tables first), then per existing table (by name) table options being removed, primary key, columns, indexes, uniques, checks,
 table options being added; then foreign keys of existing tables (they may reference new
 tables), views, triggers, and finally production-only objects.
 """
@@ -24,6 +24,7 @@ from parity.model.changes import (
     AddEnumValue,
     AddExtension,
     AddForeignKey,
+    AddFunction,
     AddIndex,
     AddSequence,
     AddTable,
@@ -32,6 +33,7 @@ from parity.model.changes import (
     AddView,
     AlterColumn,
     AlterDomain,
+    AlterFunction,
     AlterPrimaryKey,
     AlterTableOptions,
     AlterTrigger,
@@ -444,6 +446,22 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
 
     cur_tables = _by_key(current.tables, lambda t: t.name, key)
     des_tables = _by_key(desired.tables, lambda t: t.name, key)
+
+    # Functions before tables (a default, CHECK or index may call one), except one whose text names
+    # a table or view that is still to be created: a SQL function's body is checked when it is made.
+    cur_fn = _by_key(current.functions, lambda f: f.signature, key)
+    des_fn = _by_key(desired.functions, lambda f: f.signature, key)
+    new_rels = {t.name for k, t in des_tables.items() if k not in cur_tables}
+    new_rels |= {v.name for v in desired.views if current.view(v.name) is None}
+    late_fn: list[Change] = []
+    for k, fn in des_fn.items():
+        old_fn = cur_fn.get(k)
+        if old_fn is not None and old_fn.body_key == fn.body_key:
+            continue
+        fc: Change = AddFunction(fn) if old_fn is None else AlterFunction(old_fn, fn)
+        words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", fn.definition)) if new_rels else set()
+        (late_fn if words & new_rels else changes).append(fc)
+    only.extend(ProductionOnly("function", None, f.signature) for k, f in cur_fn.items() if k not in des_fn)
     new_tables = [t for k, t in des_tables.items() if k not in cur_tables]
     changes.extend(AddTable(t) for t in _topological(new_tables, key))
     for k in sorted(des_tables):
@@ -468,6 +486,8 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
         elif (old_view.definition, old_view.materialized) != (view.definition, view.materialized):
             changes.append(AlterView(old_view, view))
     only.extend(ProductionOnly("view", None, v.name) for k, v in cur_views.items() if k not in des_views)
+
+    changes.extend(late_fn)
 
     cur_tr = _by_key(current.triggers, lambda t: t.name, key)
     des_tr = _by_key(desired.triggers, lambda t: t.name, key)

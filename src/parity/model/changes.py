@@ -22,6 +22,7 @@ from parity.model.schema import (
     EnumType,
     Extension,
     ForeignKey,
+    Function,
     Index,
     PrimaryKey,
     Sequence,
@@ -470,6 +471,41 @@ class AlterDomain(Change):
 
 
 @dataclass(frozen=True, slots=True)
+class AddFunction(Change):
+    kind: ClassVar[str] = "add_function"
+    function: Function
+
+    @property
+    def object_name(self) -> str:
+        return self.function.signature
+
+
+@dataclass(frozen=True, slots=True)
+class AlterFunction(Change):
+    """A function main redefines under the same signature: ``CREATE OR REPLACE``, which the server
+    allows only while the result type and the parameters' names and defaults stay (else refused)."""
+
+    kind: ClassVar[str] = "alter_function"
+    current: Function
+    desired: Function
+
+    @property
+    def object_name(self) -> str:
+        return self.desired.signature
+
+    @property
+    def replaceable(self) -> bool:
+        return (self.current.result, self.current.parameters, self.current.procedure) == (
+            self.desired.result,
+            self.desired.parameters,
+            self.desired.procedure,
+        )
+
+    def reverse(self) -> Change:
+        return AlterFunction(self.desired, self.current)
+
+
+@dataclass(frozen=True, slots=True)
 class AddEnum(Change):
     kind: ClassVar[str] = "add_enum"
     enum: EnumType
@@ -567,7 +603,7 @@ class ProductionOnly(Change):
     """An object the live database has and the declared schema lacks: drift, kept, never dropped.
 
     ``object_kind`` is one of ``table column index foreign_key unique check view enum
-    sequence trigger comment extension domain domain_check``; ``table`` is the owning table (None for schema-level objects) and
+    sequence trigger comment extension domain domain_check function``; ``table`` is the owning table (None for schema-level objects) and
     ``name`` the object's own name.
     """
 
@@ -608,6 +644,8 @@ CHANGE_TYPES: tuple[type[Change], ...] = (
     AddExtension,
     AddDomain,
     AlterDomain,
+    AddFunction,
+    AlterFunction,
     AddEnum,
     AddEnumValue,
     AddSequence,

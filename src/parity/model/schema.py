@@ -288,6 +288,30 @@ class Domain:
 
 
 @dataclass(frozen=True, slots=True)
+class Function:
+    """A PostgreSQL function or procedure, known by its signature: ``name(arguments)``, the argument
+    types only, as overloads are told apart. ``definition`` is the whole ``CREATE OR REPLACE …`` as
+    ``pg_get_functiondef`` prints it, the schema qualifier taken off the name; ``result`` and
+    ``parameters`` (names, modes, defaults) are what ``CREATE OR REPLACE`` may not change."""
+
+    name: str
+    arguments: str
+    definition: str
+    result: str = ""
+    parameters: str = ""
+    procedure: bool = False
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({self.arguments})"
+
+    @property
+    def body_key(self) -> str:
+        """The definition with whitespace runs folded: reindenting a body changes nothing."""
+        return " ".join(self.definition.split())
+
+
+@dataclass(frozen=True, slots=True)
 class Extension:
     """A PostgreSQL extension (``CREATE EXTENSION``), database-wide. ``schema`` is where its objects
     live when that is not the schema inspected (Supabase's ``extensions``), else None. The version is
@@ -311,6 +335,7 @@ class Schema:
     comments: tuple[Comment, ...] = ()  # PostgreSQL tables' and columns', sorted by target
     extensions: tuple[Extension, ...] = ()  # PostgreSQL, by name
     domains: tuple[Domain, ...] = ()  # PostgreSQL, by name
+    functions: tuple[Function, ...] = ()  # PostgreSQL functions and procedures, by signature
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def table(self, name: str) -> Table | None:

@@ -28,6 +28,7 @@ from parity.model.changes import (
     AddColumn,
     AlterColumn,
     AlterDomain,
+    AlterFunction,
     AlterPrimaryKey,
     Change,
     DropColumn,
@@ -235,7 +236,7 @@ def plan(
                 b.add_column(change.as_add(), rows, fills, name)
             case AddColumn():
                 b.add_column(change, rows, fills, name)
-            case AlterColumn() | AlterPrimaryKey() | AlterDomain() if (
+            case AlterColumn() | AlterPrimaryKey() | AlterDomain() | AlterFunction() if (
                 refusal := dialect.impact(change, b.schema)
             ).safety is Safety.FORBIDDEN:
                 # The server cannot make this change in place (a generated expression before
@@ -248,6 +249,8 @@ def plan(
                         fix=(
                             "expand/contract: create a new domain, move the columns to it, keep the old one"
                             if isinstance(change, AlterDomain)
+                            else "expand/contract: add the function under a new name, switch the callers, keep the old one"
+                            if isinstance(change, AlterFunction)
                             else "expand/contract: add a new generated column, switch the code, keep the old one"
                         ),
                         table=change.table_name,

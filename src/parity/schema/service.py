@@ -24,6 +24,7 @@ from parity.model.changes import (
     AddEnumValue,
     AddExtension,
     AddForeignKey,
+    AddFunction,
     AddIndex,
     AddSequence,
     AddTable,
@@ -32,6 +33,7 @@ from parity.model.changes import (
     AddView,
     AlterColumn,
     AlterDomain,
+    AlterFunction,
     AlterPrimaryKey,
     AlterTableOptions,
     AlterTrigger,
@@ -72,6 +74,8 @@ CODES: dict[type[Change], tuple[str, Severity]] = {
     AddExtension: ("SCH006", Severity.ERROR),
     AddDomain: ("SCH006", Severity.ERROR),
     AlterDomain: ("SCH006", Severity.ERROR),
+    AddFunction: ("SCH006", Severity.ERROR),
+    AlterFunction: ("SCH006", Severity.ERROR),
     AddEnumValue: ("SCH006", Severity.ERROR),
     AddSequence: ("SCH006", Severity.ERROR),
     AddTrigger: ("SCH006", Severity.WARNING),
@@ -85,7 +89,7 @@ CODE_DOCS = {
     "SCH003": "a column differs (type, nullability, default, collation, generated, identity, MySQL ON UPDATE)",
     "SCH004": "an index is missing or differs",
     "SCH005": "a key, constraint or table option (primary, foreign, unique, check; SQLite WITHOUT ROWID) is missing or differs",
-    "SCH006": "a view, enum, domain, sequence, trigger or extension is missing or differs",
+    "SCH006": "a view, enum, domain, sequence, function or procedure, trigger or extension is missing or differs",
     "SCH007": "an object only the database has (drift; kept, never dropped)",
     "SCH008": "a column looks renamed (one gone, one of the same type added)",
     "SCH009": "the application's own migration tool (Alembic, Flask-Migrate, Django, Rails, Prisma, Flyway, golang-migrate, goose, dbmate) has migrations the database has not run "
@@ -458,7 +462,7 @@ def section_from_diff(result: SchemaDiff, project: Project, environment: str) ->
         notes.append("not compared: " + "; ".join(skipped))
     if not result.changes:
         notes.append(
-            "no differences in what parity compares: tables, columns, keys, indexes, views, enums, domains, sequences, triggers, extensions"
+            "no differences in what parity compares: tables, columns, keys, indexes, views, enums, domains, sequences, functions, triggers, extensions"
             if skipped
             else "no differences: the database matches the declared schema"
         )

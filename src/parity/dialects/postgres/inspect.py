@@ -25,6 +25,7 @@ from parity.model.schema import (
     EnumType,
     Extension,
     ForeignKey,
+    Function,
     Index,
     IndexPart,
     PrimaryKey,
@@ -149,6 +150,18 @@ WHERE t.typnamespace = %(ns)s AND t.typtype = 'd'
 ORDER BY t.typname
 """
 
+# Functions and procedures (aggregates and window functions stay counted as not compared), not those
+# an extension owns.
+Q_FUNCTIONS = """
+SELECT p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid),
+       coalesce(pg_get_function_result(p.oid), ''), pg_get_function_arguments(p.oid), p.prokind = 'p'
+FROM pg_proc p
+WHERE p.pronamespace = %(ns)s AND p.prokind IN ('f', 'p')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                  AND d.deptype = 'e')
+ORDER BY 1, 2
+"""
+
 # Extensions are database-wide; plpgsql comes with every database.
 Q_EXTENSIONS = """
 SELECT x.extname, CASE WHEN x.extnamespace <> %(ns)s THEN n.nspname END
@@ -161,7 +174,7 @@ WHERE x.extname <> 'plpgsql' ORDER BY x.extname
 #: instead of "in sync". One query; extension members are left out (the extension owns them).
 Q_NOT_COMPARED = """
 SELECT
-  (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = %(ns)s
+  (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = %(ns)s AND p.prokind NOT IN ('f', 'p')
      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')),
   (SELECT count(*) FROM pg_policy po JOIN pg_class c ON c.oid = po.polrelid WHERE c.relnamespace = %(ns)s),
   (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relrowsecurity),
@@ -187,7 +200,7 @@ SELECT
   (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relacl IS NOT NULL)
 """
 NOT_COMPARED_KINDS = (
-    "functions and procedures",
+    "aggregate and window functions",
     "row-level security policies",
     "tables with row-level security",
     "EXCLUDE constraints",
@@ -366,6 +379,12 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     triggers = tuple(Trigger(n, t, d) for n, t, d in conn.execute(Q_TRIGGERS, p))
     comments = tuple(Comment(t, c, text) for t, c, text in conn.execute(Q_COMMENTS, p))
     extensions = tuple(Extension(n, s) for n, s in conn.execute(Q_EXTENSIONS, p))
+    # pg_get_functiondef names the function with its schema; main's schema has another name.
+    qualified = re.compile(rf"^(CREATE OR REPLACE (?:FUNCTION|PROCEDURE) ){re.escape(_quote(ns_name))}\.")
+    functions = tuple(
+        Function(n, args, qualified.sub(r"\1", definition, count=1), result, params, bool(proc))
+        for n, args, definition, result, params, proc in conn.execute(Q_FUNCTIONS, p)
+    )
     domains = tuple(
         Domain(
             n,
@@ -401,7 +420,13 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         comments=comments,
         extensions=extensions,
         domains=domains,
+        functions=functions,
     )
+
+
+def _quote(ident: str) -> str:
+    """``ident`` as the server's ``quote_ident`` prints it (quoted unless plain lower-case)."""
+    return ident if re.fullmatch(r"[a-z_][a-z0-9_$]*", ident) else '"' + ident.replace('"', '""') + '"'
 
 
 def _unquote(ident: str) -> str:

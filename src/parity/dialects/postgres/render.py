@@ -25,6 +25,7 @@ from parity.model.changes import (
     AddEnumValue,
     AddExtension,
     AddForeignKey,
+    AddFunction,
     AddIndex,
     AddSequence,
     AddTable,
@@ -33,6 +34,7 @@ from parity.model.changes import (
     AddView,
     AlterColumn,
     AlterDomain,
+    AlterFunction,
     AlterPrimaryKey,
     AlterTrigger,
     AlterView,
@@ -425,6 +427,17 @@ def _(change: AlterDomain, context: Schema | None = None) -> list[str]:
 
 
 @render.register
+def _(change: AddFunction, context: Schema | None = None) -> list[str]:
+    return [change.function.definition.strip()]
+
+
+@render.register
+def _(change: AlterFunction, context: Schema | None = None) -> list[str]:
+    # Refused when the server would need DROP FUNCTION first (see impact).
+    return [change.desired.definition.strip()] if change.replaceable else []
+
+
+@render.register
 def _(change: AddEnum, context: Schema | None = None) -> list[str]:
     labels = ", ".join(quote_literal(x) for x in change.enum.labels)
     return [f"CREATE TYPE {q(change.enum.name)} AS ENUM ({labels})"]
@@ -501,6 +514,19 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             )
         case AlterDomain():
             return Impact(Safety.SAFE, note="metadata only: new rows get the new default")
+        case AddFunction():
+            return Impact(Safety.SAFE)
+        case AlterFunction() as fn_change if not fn_change.replaceable:
+            return Impact(
+                Safety.FORBIDDEN,
+                note="CREATE OR REPLACE cannot change a function's result type or its parameters' names "
+                "and defaults: it needs DROP FUNCTION, which parity never does; add a function under a new name",
+            )
+        case AlterFunction():
+            return Impact(
+                Safety.NEEDS_CARE,
+                note="every caller gets the new body at commit; an index or CHECK built on it is not recomputed",
+            )
         case AddExtension():
             return Impact(Safety.SAFE, note="database-wide; the extension must be available on the server")
         case SetComment():
