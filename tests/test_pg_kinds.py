@@ -56,8 +56,12 @@ def test_an_extension_in_its_own_schema_is_created_there(pg_url: str) -> None:
     d = dialects.get(url)
     desired = d.inspect(desired_url)
     assert [(x.name, x.schema) for x in desired.extensions] == [("pg_trgm", "extensions")]
-    change = compare(Schema("postgres"), desired, d.compare_options)[0]
-    assert d.render(change) == ["CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA extensions"]
+    changes = compare(Schema("postgres", name="elsewhere"), desired, d.compare_options)
+    # The extension's schema first (the test's other schema is there too: it is the same database).
+    assert [c.kind for c in changes] == ["add_schema", "add_schema", "add_extension"]
+    assert "extensions" in [c.object_name for c in changes[:2]]
+    assert d.render(changes[-2]) == ["CREATE SCHEMA IF NOT EXISTS extensions"]
+    assert d.render(changes[-1]) == ["CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA extensions"]
 
 
 _DOMAINS = """

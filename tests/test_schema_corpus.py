@@ -91,8 +91,9 @@ def test_corpus_case(dialect: str, path: Path, request: pytest.FixtureRequest, t
     d = dialects.get(dialect)
     d.execute_script(url, current_sql)
     current = d.inspect(url)
-    # Extensions are database-wide: a case that has them loads main's schema in a database of its own.
-    apart = "extension" in (current_sql + desired_sql).lower()
+    # Extensions and schemas are database-wide: a case that has them loads main's schema in a database
+    # of its own.
+    apart = any(w in (current_sql + desired_sql).lower() for w in ("extension", "create schema"))
     desired = load(d, desired_sql, dev) if apart else load_beside(d, desired_sql, url, dev)
     changes = compare(current, desired, d.compare_options)
     assert [line_of(c) for c in changes] == expected

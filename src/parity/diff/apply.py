@@ -20,6 +20,7 @@ from parity.model.changes import (
     AddForeignKey,
     AddFunction,
     AddIndex,
+    AddNamespace,
     AddSequence,
     AddTable,
     AddTrigger,
@@ -148,6 +149,8 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return replace(schema, views=tuple(x for x in schema.views if x.name != v.name))
         case AlterView(desired=v):
             return replace(schema, views=tuple(v if x.name == v.name else x for x in schema.views))
+        case AddNamespace(name=n):
+            return replace(schema, namespaces=tuple(sorted((*schema.namespaces, n))))
         case AddExtension(extension=x):
             return replace(schema, extensions=tuple(sorted((*schema.extensions, x), key=lambda e: e.name)))
         case AddDomain(domain=dm):

@@ -4,7 +4,7 @@ Pure and dialect-free: both schemas were normalised by their inspector, and the 
 :class:`~parity.dialects.base.CompareOptions` say how names match. What only ``current``
 (production) has is reported as :class:`ProductionOnly` and never dropped.
 
-Order: extensions, enums, domains (a domain after the domain it is over), sequences, functions
+Order: other schemas, extensions, enums, domains (a domain after the domain it is over), sequences, functions
 (those whose text names a new table or view come after the views instead), new tables (referenced tables first), then per existing table (by name) table options being removed, primary key, columns, indexes, uniques, checks,
 table options being added; then foreign keys of existing tables (they may reference new
 tables), views, triggers, and finally production-only objects.
@@ -26,6 +26,7 @@ from parity.model.changes import (
     AddForeignKey,
     AddFunction,
     AddIndex,
+    AddNamespace,
     AddSequence,
     AddTable,
     AddTrigger,
@@ -404,6 +405,11 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     changes: list[Change] = []
     fk_changes: list[Change] = []
     only: list[Change] = []
+
+    # Other schemas main creates (an extension may go in one). One only production has is not
+    # reported: the inspector counts what such schemas hold as not compared.
+    have = {key(n) for n in current.namespaces} | ({key(current.name)} if current.name else set())
+    changes.extend(AddNamespace(n) for n in desired.namespaces if key(n) not in have)
 
     # Extensions first: main's tables and indexes may use their types and operator classes.
     cur_ext = {key(x.name) for x in current.extensions}

@@ -429,6 +429,18 @@ class AlterView(Change):
 
 
 @dataclass(frozen=True, slots=True)
+class AddNamespace(Change):
+    """A schema main creates besides the one compared (``CREATE SCHEMA audit``), made if missing."""
+
+    kind: ClassVar[str] = "add_schema"
+    name: str
+
+    @property
+    def object_name(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
 class AddExtension(Change):
     """An extension main uses (its types, functions, operator classes) created if missing."""
 
@@ -641,6 +653,7 @@ CHANGE_TYPES: tuple[type[Change], ...] = (
     AddView,
     DropView,
     AlterView,
+    AddNamespace,
     AddExtension,
     AddDomain,
     AlterDomain,

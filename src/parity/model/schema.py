@@ -336,6 +336,9 @@ class Schema:
     extensions: tuple[Extension, ...] = ()  # PostgreSQL, by name
     domains: tuple[Domain, ...] = ()  # PostgreSQL, by name
     functions: tuple[Function, ...] = ()  # PostgreSQL functions and procedures, by signature
+    # PostgreSQL: the database's other schemas by name (not public, the system's or an extension's);
+    # only their existence is modelled, their objects are counted as not compared.
+    namespaces: tuple[str, ...] = ()
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def table(self, name: str) -> Table | None:

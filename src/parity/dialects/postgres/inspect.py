@@ -162,6 +162,15 @@ WHERE p.pronamespace = %(ns)s AND p.prokind IN ('f', 'p')
 ORDER BY 1, 2
 """
 
+# The database's other schemas (the inspected one, public, the system's and extensions' left out).
+Q_NAMESPACES = r"""
+SELECT n.nspname FROM pg_namespace n
+WHERE n.oid <> %(ns)s AND n.nspname NOT LIKE 'pg\_%%' AND n.nspname NOT IN ('information_schema', 'public')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid
+                  AND d.deptype = 'e')
+ORDER BY 1
+"""
+
 # Extensions are database-wide; plpgsql comes with every database.
 Q_EXTENSIONS = """
 SELECT x.extname, CASE WHEN x.extnamespace <> %(ns)s THEN n.nspname END
@@ -208,7 +217,7 @@ NOT_COMPARED_KINDS = (
     "composite types",
     "partitions",
     "partitioned tables (partition keys)",
-    "other schemas",
+    "other schemas holding tables (their objects)",
     "indexes with operator classes",
     "indexes with collations",
     "tables, views and sequences with grants",
@@ -421,6 +430,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         extensions=extensions,
         domains=domains,
         functions=functions,
+        namespaces=tuple(n for (n,) in conn.execute(Q_NAMESPACES, p)),
     )
 
 

@@ -27,6 +27,7 @@ from parity.model.changes import (
     AddForeignKey,
     AddFunction,
     AddIndex,
+    AddNamespace,
     AddSequence,
     AddTable,
     AddTrigger,
@@ -372,6 +373,11 @@ def _(change: AlterView, context: Schema | None = None) -> list[str]:
 
 
 @render.register
+def _(change: AddNamespace, context: Schema | None = None) -> list[str]:
+    return [f"CREATE SCHEMA IF NOT EXISTS {q(change.name)}"]
+
+
+@render.register
 def _(change: AddExtension, context: Schema | None = None) -> list[str]:
     # IF NOT EXISTS: extensions are database-wide, another schema's application may have made it.
     x = change.extension
@@ -498,7 +504,7 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(Safety.FORBIDDEN, lock=AE, note="drops data; parity never drops")
         case AddTable() | AddEnum() | AddSequence() | AddView():
             return Impact(Safety.SAFE)
-        case AddDomain():
+        case AddDomain() | AddNamespace():
             return Impact(Safety.SAFE)
         case AlterDomain(changes=what) if what & {"type", "collation"}:
             return Impact(
