@@ -124,7 +124,6 @@ def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: st
     for kind in (
         "1 aggregate and window functions",
         "1 row-level security policies",
-        "1 EXCLUDE",
         "1 comments on views",
         "1 partitions",
         "1 partitioned tables",

@@ -205,3 +205,41 @@ def test_reindenting_a_body_is_no_change_but_a_new_result_type_is_refused(pg_url
     assert d.render(changes[0], current) == []
     refused = [f for f in plan(current, changes, d).diagnostics if f.code == "PLN002"]
     assert refused and "DROP FUNCTION" in refused[0].message
+
+
+_EXCLUDES = """
+SELECT cl.relname, con.conname, pg_get_constraintdef(con.oid), con.conindid <> 0
+FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid
+WHERE cl.relnamespace = current_schema()::regnamespace AND con.contype = 'x' ORDER BY 1, 2
+"""
+
+
+def test_exclude_constraints_converge_in_the_catalog(pg_url: str) -> None:
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
+    execute(
+        url,
+        [
+            "CREATE TABLE rooms_booked (id int PRIMARY KEY, during tstzrange NOT NULL, cancelled boolean DEFAULT false)",
+            "INSERT INTO rooms_booked VALUES (1, '[2026-01-01,2026-01-02)', false), (2, '[2026-01-01,2026-01-03)', true)",
+        ],
+    )
+    execute(
+        desired_url,
+        [
+            "CREATE TABLE rooms_booked (id int PRIMARY KEY, during tstzrange NOT NULL, cancelled boolean DEFAULT false,"
+            " CONSTRAINT rooms_booked_no_overlap EXCLUDE USING gist (during WITH &&) WHERE (NOT cancelled))",
+            "CREATE TABLE desks (id int PRIMARY KEY, during tstzrange, EXCLUDE USING gist (during WITH &&))",
+        ],
+    )
+    d = dialects.get(url)
+    current, desired = d.inspect(url), d.inspect(desired_url)
+    changes = compare(current, desired, d.compare_options)
+    assert [c.kind + " " + c.object_name for c in changes] == [
+        "add_table desks",
+        "add_exclude rooms_booked_no_overlap",
+    ]
+    assert d.impact(changes[1], current).safety.value == "needs care"
+    execute(url, d.render_script(current, changes))
+    assert compare(d.inspect(url), desired, d.compare_options) == []
+    assert _rows(url, _EXCLUDES) == _rows(desired_url, _EXCLUDES)
+    assert len(_rows(url, "SELECT id FROM rooms_booked")) == 2  # the overlapping one is cancelled

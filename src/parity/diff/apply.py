@@ -16,6 +16,7 @@ from parity.model.changes import (
     AddDomain,
     AddEnum,
     AddEnumValue,
+    AddExclude,
     AddExtension,
     AddForeignKey,
     AddFunction,
@@ -36,6 +37,7 @@ from parity.model.changes import (
     Change,
     DropCheck,
     DropColumn,
+    DropExclude,
     DropForeignKey,
     DropIndex,
     DropTable,
@@ -143,6 +145,12 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return _with_table(schema, tn, lambda t: replace(t, checks=(*t.checks, ck)))
         case DropCheck(table=tn, check=ck):
             return _with_table(schema, tn, lambda t: replace(t, checks=tuple(x for x in t.checks if x != ck)))
+        case AddExclude(table=tn, exclude=ex):
+            return _with_table(schema, tn, lambda t: replace(t, excludes=(*t.excludes, ex)))
+        case DropExclude(table=tn, exclude=ex):
+            return _with_table(
+                schema, tn, lambda t: replace(t, excludes=tuple(x for x in t.excludes if x != ex))
+            )
         case AddView(view=v):
             return replace(schema, views=tuple(sorted((*schema.views, v), key=lambda x: x.name)))
         case DropView(view=v):

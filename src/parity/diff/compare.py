@@ -22,6 +22,7 @@ from parity.model.changes import (
     AddDomain,
     AddEnum,
     AddEnumValue,
+    AddExclude,
     AddExtension,
     AddForeignKey,
     AddFunction,
@@ -42,6 +43,7 @@ from parity.model.changes import (
     Change,
     CompareOptions,
     DropCheck,
+    DropExclude,
     DropForeignKey,
     DropIndex,
     DropUnique,
@@ -362,6 +364,17 @@ def _compare_table(
         for e, c in cur_ck.items()
         if e not in des_ck and (not c.name or key(c.name) in gone_ck)
     )
+    # EXCLUDE constraints by definition; one redefined under its name is replaced, like a CHECK.
+    cur_ex = {x.definition: x for x in current.excludes}
+    des_ex = {x.definition: x for x in desired.excludes}
+    gone_ex = {key(x.name): x for d, x in cur_ex.items() if d not in des_ex}
+    for d, x in des_ex.items():
+        if d not in cur_ex:
+            replaced_ex = gone_ex.pop(key(x.name), None)
+            if replaced_ex is not None:
+                changes.append(DropExclude(t, replaced_ex))
+            changes.append(AddExclude(t, x))
+    only.extend(ProductionOnly("exclude", t, x.name) for x in gone_ex.values())
     if options_change is not None:
         changes.append(options_change)
 

@@ -20,6 +20,7 @@ from parity.model.schema import (
     Comment,
     Domain,
     EnumType,
+    ExcludeConstraint,
     Extension,
     ForeignKey,
     Function,
@@ -383,6 +384,36 @@ class DropCheck(Change):
         return AddCheck(self.table, self.check)
 
 
+@dataclass(frozen=True, slots=True)
+class AddExclude(Change):
+    kind: ClassVar[str] = "add_exclude"
+    table: str
+    exclude: ExcludeConstraint
+
+    @property
+    def object_name(self) -> str:
+        return self.exclude.name
+
+    def reverse(self) -> Change:
+        return DropExclude(self.table, self.exclude)
+
+
+@dataclass(frozen=True, slots=True)
+class DropExclude(Change):
+    """Only the first half of replacing an EXCLUDE main redefines under its name (no data is lost)."""
+
+    kind: ClassVar[str] = "drop_exclude"
+    table: str
+    exclude: ExcludeConstraint
+
+    @property
+    def object_name(self) -> str:
+        return self.exclude.name
+
+    def reverse(self) -> Change:
+        return AddExclude(self.table, self.exclude)
+
+
 # --- schema-level objects ---------------------------------------------------------------
 
 
@@ -614,7 +645,7 @@ class SetComment(Change):
 class ProductionOnly(Change):
     """An object the live database has and the declared schema lacks: drift, kept, never dropped.
 
-    ``object_kind`` is one of ``table column index foreign_key unique check view enum
+    ``object_kind`` is one of ``table column index foreign_key unique check exclude view enum
     sequence trigger comment extension domain domain_check function``; ``table`` is the owning table (None for schema-level objects) and
     ``name`` the object's own name.
     """
@@ -650,6 +681,8 @@ CHANGE_TYPES: tuple[type[Change], ...] = (
     DropUnique,
     AddCheck,
     DropCheck,
+    AddExclude,
+    DropExclude,
     AddView,
     DropView,
     AlterView,

@@ -196,6 +196,15 @@ class CheckConstraint:
 
 
 @dataclass(frozen=True, slots=True)
+class ExcludeConstraint:
+    """A PostgreSQL ``EXCLUDE`` constraint; ``definition`` as ``pg_get_constraintdef`` prints it
+    (``EXCLUDE USING gist (room WITH =, during WITH &&)``), compared as text."""
+
+    name: str
+    definition: str
+
+
+@dataclass(frozen=True, slots=True)
 class Table:
     name: str
     columns: tuple[Column, ...] = ()
@@ -206,6 +215,7 @@ class Table:
     checks: tuple[CheckConstraint, ...] = ()
     without_rowid: bool = False  # SQLite only
     strict: bool = False  # SQLite STRICT: column types enforced
+    excludes: tuple[ExcludeConstraint, ...] = ()  # PostgreSQL, sorted by name
 
     def column(self, name: str) -> Column | None:
         for c in self.columns:

@@ -23,6 +23,7 @@ from parity.model.schema import (
     Comment,
     Domain,
     EnumType,
+    ExcludeConstraint,
     Extension,
     ForeignKey,
     Function,
@@ -73,7 +74,7 @@ FROM pg_constraint con
 JOIN pg_class cl ON cl.oid = con.conrelid
 LEFT JOIN pg_class fcl ON fcl.oid = con.confrelid
 LEFT JOIN pg_namespace fns ON fns.oid = fcl.relnamespace
-WHERE cl.relnamespace = %(ns)s AND con.contype IN ('p', 'f', 'u', 'c') AND cl.relkind IN ('r', 'p')
+WHERE cl.relnamespace = %(ns)s AND con.contype IN ('p', 'f', 'u', 'c', 'x') AND cl.relkind IN ('r', 'p')
 ORDER BY cl.relname, con.conname
 """
 
@@ -187,8 +188,6 @@ SELECT
      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')),
   (SELECT count(*) FROM pg_policy po JOIN pg_class c ON c.oid = po.polrelid WHERE c.relnamespace = %(ns)s),
   (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relrowsecurity),
-  (SELECT count(*) FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
-     WHERE c.relnamespace = %(ns)s AND con.contype = 'x'),
   (SELECT count(*) FROM pg_description ds JOIN pg_class c ON c.oid = ds.objoid AND ds.classoid = 'pg_class'::regclass
      WHERE c.relnamespace = %(ns)s AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)),
   (SELECT count(*) FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
@@ -212,7 +211,6 @@ NOT_COMPARED_KINDS = (
     "aggregate and window functions",
     "row-level security policies",
     "tables with row-level security",
-    "EXCLUDE constraints",
     "comments on views, sequences and indexes",
     "composite types",
     "partitions",
@@ -321,6 +319,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     fks: dict[str, list[ForeignKey]] = defaultdict(list)
     uniques: dict[str, list[UniqueConstraint]] = defaultdict(list)
     checks: dict[str, list[CheckConstraint]] = defaultdict(list)
+    excludes: dict[str, list[ExcludeConstraint]] = defaultdict(list)
     for (
         tname,
         cname,
@@ -342,6 +341,8 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
             uniques[tname].append(UniqueConstraint(tuple(cols), cname, deferrable))
         elif ctype == "c":
             checks[tname].append(CheckConstraint(normalize_check(definition), cname))
+        elif ctype == "x":
+            excludes[tname].append(ExcludeConstraint(cname, definition))
         elif ctype == "f":
             fks[tname].append(
                 ForeignKey(
@@ -376,6 +377,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
             tuple(sorted(fks[t], key=lambda f: (f.columns, f.ref_table))),
             tuple(sorted(uniques[t], key=lambda u: u.columns)),
             tuple(sorted(checks[t], key=lambda c: c.expression)),
+            excludes=tuple(excludes[t]),
         )
         for t in table_names
     )

@@ -23,6 +23,7 @@ from parity.model.changes import (
     AddDomain,
     AddEnum,
     AddEnumValue,
+    AddExclude,
     AddExtension,
     AddForeignKey,
     AddFunction,
@@ -42,6 +43,7 @@ from parity.model.changes import (
     Change,
     DropCheck,
     DropColumn,
+    DropExclude,
     DropForeignKey,
     DropIndex,
     DropTable,
@@ -129,6 +131,7 @@ def create_table_sql(table: Table) -> str:
         f"{_named(u.name)}UNIQUE ({_cols(u.columns)}){deferrable_sql(u.deferrable)}" for u in table.uniques
     )
     items.extend(f"{_named(c.name)}{check_sql(c.expression)}" for c in table.checks)
+    items.extend(f"CONSTRAINT {q(x.name)} {x.definition}" for x in table.excludes)
     items.extend(fk_sql(fk) for fk in table.foreign_keys)
     return f"CREATE TABLE {q(table.name)} (\n    " + ",\n    ".join(items) + "\n)"
 
@@ -346,6 +349,18 @@ def _(change: AddCheck, context: Schema | None = None) -> list[str]:
 @render.register
 def _(change: DropCheck, context: Schema | None = None) -> list[str]:
     return [f"ALTER TABLE {q(change.table)} DROP CONSTRAINT {q(_constraint_name(change.check.name, change))}"]
+
+
+@render.register
+def _(change: AddExclude, context: Schema | None = None) -> list[str]:
+    return [
+        f"ALTER TABLE {q(change.table)} ADD CONSTRAINT {q(change.exclude.name)} {change.exclude.definition}"
+    ]
+
+
+@render.register
+def _(change: DropExclude, context: Schema | None = None) -> list[str]:
+    return [f"ALTER TABLE {q(change.table)} DROP CONSTRAINT {q(change.exclude.name)}"]
 
 
 def _create_view(v_name: str, definition: str, materialized: bool) -> str:
@@ -606,7 +621,14 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             )
         case AddUnique() | AlterPrimaryKey():
             return Impact(Safety.NEEDS_CARE, False, AE, "builds a unique index; fails on duplicates")
-        case DropForeignKey() | DropUnique() | DropCheck():
+        case AddExclude():
+            return Impact(
+                Safety.NEEDS_CARE,
+                False,
+                AE,
+                "builds its index under an ACCESS EXCLUSIVE lock (no NOT VALID form); fails on conflicting rows",
+            )
+        case DropForeignKey() | DropUnique() | DropCheck() | DropExclude():
             return Impact(Safety.SAFE, False, f"{AE} (brief)")
     return Impact(Safety.NEEDS_CARE, note="unclassified change")
 
