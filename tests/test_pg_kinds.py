@@ -243,3 +243,41 @@ def test_exclude_constraints_converge_in_the_catalog(pg_url: str) -> None:
     assert compare(d.inspect(url), desired, d.compare_options) == []
     assert _rows(url, _EXCLUDES) == _rows(desired_url, _EXCLUDES)
     assert len(_rows(url, "SELECT id FROM rooms_booked")) == 2  # the overlapping one is cancelled
+
+
+_INDEXES = r"""
+SELECT i.relname, regexp_replace(pg_get_indexdef(i.oid), ' ON \S+ ', ' ON t ')
+FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class t ON t.oid = ix.indrelid
+WHERE t.relnamespace = current_schema()::regnamespace ORDER BY 1
+"""
+
+
+def test_index_operator_classes_and_collations_converge_in_the_catalog(pg_url: str) -> None:
+    """LIKE 'abc%' needs text_pattern_ops under a non-C locale; a COLLATE "C" index sorts bytewise.
+    Both were invisible before: an index main changed this way read as unchanged."""
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
+    base = "CREATE TABLE users (id int PRIMARY KEY, email text, slug varchar(80))"
+    execute(url, [base, "CREATE INDEX users_email ON users (email)"])
+    execute(
+        desired_url,
+        [
+            base,
+            "CREATE INDEX users_email ON users (email text_pattern_ops)",
+            'CREATE INDEX users_slug_c ON users (slug COLLATE "C" DESC)',
+            "CREATE INDEX users_lower_email ON users (lower(email) text_pattern_ops)",
+        ],
+    )
+    d = dialects.get(url)
+    current, desired = d.inspect(url), d.inspect(desired_url)
+    part = desired.table("users").index("users_slug_c").parts[0]
+    assert (part.column, part.collation, part.descending) == ("slug", '"C"', True)
+    changes = compare(current, desired, d.compare_options)
+    assert [c.kind + " " + c.object_name for c in changes] == [
+        "drop_index users_email",
+        "add_index users_email",
+        "add_index users_lower_email",
+        "add_index users_slug_c",
+    ]
+    execute(url, d.render_script(current, changes))
+    assert compare(d.inspect(url), desired, d.compare_options) == []
+    assert _rows(url, _INDEXES) == _rows(desired_url, _INDEXES)

@@ -90,7 +90,14 @@ def column_changes(current: Column, desired: Column) -> frozenset[str]:
 
 def _index_signature(index: Index, key: Callable[[str], str]) -> tuple[object, ...]:
     parts = tuple(
-        (key(p.column) if p.column is not None else None, p.expression, p.descending, p.length)
+        (
+            key(p.column) if p.column is not None else None,
+            p.expression,
+            p.descending,
+            p.length,
+            p.opclass,
+            p.collation,
+        )
         for p in index.parts
     )
     return (parts, index.unique, index.where, index.method)

@@ -123,13 +123,17 @@ class IndexPart:
     """One key part of an index: a column, or an expression (``lower(email)``).
 
     ``length`` is a prefix length (MySQL ``KEY ix (name(10))``: only the first 10 characters
-    are indexed); None indexes the whole value.
+    are indexed); None indexes the whole value. ``opclass`` (``text_pattern_ops``,
+    ``extensions.gin_trgm_ops``) and ``collation`` (``"C"``) are PostgreSQL's, as SQL spells them,
+    None when they are the default for the part.
     """
 
     column: str | None = None
     expression: str | None = None
     descending: bool = False
     length: int | None = None
+    opclass: str | None = None
+    collation: str | None = None
 
     @property
     def text(self) -> str:

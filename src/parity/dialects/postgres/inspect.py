@@ -83,7 +83,17 @@ SELECT t.relname, i.relname, ix.indisunique, am.amname,
        pg_get_expr(ix.indpred, ix.indrelid, true),
        ix.indkey::int2[],
        ix.indoption::int2[],
-       ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) FROM generate_series(1, ix.indnkeyatts) k ORDER BY k)
+       ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) FROM generate_series(1, ix.indnkeyatts) k ORDER BY k),
+       ARRAY(SELECT CASE WHEN NOT o.opcdefault THEN
+                      CASE WHEN o.opcnamespace NOT IN ('pg_catalog'::regnamespace, t.relnamespace)
+                           THEN quote_ident(ons.nspname) || '.' ELSE '' END || quote_ident(o.opcname) END
+             FROM unnest(ix.indclass::oid[]) WITH ORDINALITY k(oc, i)
+             JOIN pg_opclass o ON o.oid = k.oc JOIN pg_namespace ons ON ons.oid = o.opcnamespace ORDER BY k.i),
+       ARRAY(SELECT CASE WHEN k.coll <> 0 AND k.coll <> coalesce(a.attcollation, 100) THEN quote_ident(co.collname) END
+             FROM unnest(ix.indcollation::oid[], ix.indkey::int2[]) WITH ORDINALITY k(coll, n, i)
+             LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.n AND k.n > 0
+             LEFT JOIN pg_collation co ON co.oid = k.coll
+             WHERE k.i <= ix.indnkeyatts ORDER BY k.i)
 FROM pg_index ix
 JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
@@ -197,14 +207,6 @@ SELECT
   (SELECT count(*) FROM pg_namespace n WHERE n.oid <> %(ns)s AND n.nspname NOT LIKE 'pg\\_%%'
      AND n.nspname <> 'information_schema'
      AND EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid)),
-  (SELECT count(*) FROM pg_index ix JOIN pg_class c ON c.oid = ix.indrelid
-     WHERE c.relnamespace = %(ns)s AND EXISTS (
-       SELECT 1 FROM unnest(ix.indclass::oid[]) oc JOIN pg_opclass o ON o.oid = oc WHERE NOT o.opcdefault)),
-  (SELECT count(*) FROM pg_index ix JOIN pg_class c ON c.oid = ix.indrelid
-     WHERE c.relnamespace = %(ns)s AND EXISTS (
-       SELECT 1 FROM unnest(ix.indcollation::oid[], ix.indkey::int2[]) k(coll, n)
-       LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.n
-       WHERE k.coll <> 0 AND k.coll <> coalesce(a.attcollation, 100))),
   (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relacl IS NOT NULL)
 """
 NOT_COMPARED_KINDS = (
@@ -216,8 +218,6 @@ NOT_COMPARED_KINDS = (
     "partitions",
     "partitioned tables (partition keys)",
     "other schemas holding tables (their objects)",
-    "indexes with operator classes",
-    "indexes with collations",
     "tables, views and sequences with grants",
 )
 
@@ -357,14 +357,18 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
                 )
             )
     indexes: dict[str, list[Index]] = defaultdict(list)
-    for tname, iname, unique, method, pred, indkey, indoption, defs in conn.execute(Q_INDEXES, p).fetchall():
+    for tname, iname, unique, method, pred, indkey, indoption, defs, opclasses, collations in conn.execute(
+        Q_INDEXES, p
+    ).fetchall():
         parts = []
         for pos, text in enumerate(defs):
             desc = bool(indoption[pos] & 1) if indoption and pos < len(indoption) else False
+            opclass = opclasses[pos] if pos < len(opclasses) else None
+            collation = collations[pos] if pos < len(collations) else None
             if indkey[pos] != 0:
-                parts.append(IndexPart(_unquote(text), None, desc))
+                parts.append(IndexPart(_unquote(text), None, desc, None, opclass, collation))
             else:
-                parts.append(IndexPart(None, text, desc))
+                parts.append(IndexPart(None, text, desc, None, opclass, collation))
         indexes[tname].append(
             Index(iname, tuple(parts), bool(unique), pred, None if method == "btree" else method)
         )

@@ -138,7 +138,10 @@ def create_table_sql(table: Table) -> str:
 
 def create_index_sql(table: str, index: Index) -> str:
     parts = ", ".join(
-        (q(p.column) if p.column is not None else f"({p.expression})") + (" DESC" if p.descending else "")
+        (q(p.column) if p.column is not None else f"({p.expression})")
+        + (f" COLLATE {p.collation}" if p.collation else "")
+        + (f" {p.opclass}" if p.opclass else "")
+        + (" DESC" if p.descending else "")
         for p in index.parts
     )
     using = f" USING {index.method}" if index.method else ""
