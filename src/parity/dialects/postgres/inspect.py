@@ -84,16 +84,13 @@ SELECT t.relname, i.relname, ix.indisunique, am.amname,
        ix.indkey::int2[],
        ix.indoption::int2[],
        ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) FROM generate_series(1, ix.indnkeyatts) k ORDER BY k),
-       ARRAY(SELECT CASE WHEN NOT o.opcdefault THEN
-                      CASE WHEN o.opcnamespace NOT IN ('pg_catalog'::regnamespace, t.relnamespace)
-                           THEN quote_ident(ons.nspname) || '.' ELSE '' END || quote_ident(o.opcname) END
-             FROM unnest(ix.indclass::oid[]) WITH ORDINALITY k(oc, i)
-             JOIN pg_opclass o ON o.oid = k.oc JOIN pg_namespace ons ON ons.oid = o.opcnamespace ORDER BY k.i),
+       ix.indclass::oid[],
+       CASE WHEN NOT ix.indcollation::oid[] <@ '{0,100}'::oid[] THEN  -- only then: a collation not the default
        ARRAY(SELECT CASE WHEN k.coll <> 0 AND k.coll <> coalesce(a.attcollation, 100) THEN quote_ident(co.collname) END
              FROM unnest(ix.indcollation::oid[], ix.indkey::int2[]) WITH ORDINALITY k(coll, n, i)
              LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.n AND k.n > 0
              LEFT JOIN pg_collation co ON co.oid = k.coll
-             WHERE k.i <= ix.indnkeyatts ORDER BY k.i)
+             WHERE k.i <= ix.indnkeyatts ORDER BY k.i) END
 FROM pg_index ix
 JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
@@ -143,6 +140,15 @@ WHERE c.relnamespace = %(ns)s AND c.relkind IN ('r', 'p') AND NOT c.relispartiti
 ORDER BY 1, 2 NULLS FIRST
 """
 
+
+# The operator classes that are not their type's default, as SQL names them (schema-qualified when
+# outside pg_catalog and the inspected schema): a few dozen rows, matched to indexes in Python, which
+# costs less than a lookup per index part.
+Q_OPCLASSES = """
+SELECT o.oid, CASE WHEN o.opcnamespace NOT IN ('pg_catalog'::regnamespace, %(ns)s)
+                   THEN quote_ident(n.nspname) || '.' ELSE '' END || quote_ident(o.opcname)
+FROM pg_opclass o JOIN pg_namespace n ON n.oid = o.opcnamespace WHERE NOT o.opcdefault
+"""
 
 # Domains with their CHECKs (contype 'c'; PostgreSQL 17 also lists NOT NULL there, as 'n'), leaving
 # out those an extension owns.
@@ -357,14 +363,15 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
                 )
             )
     indexes: dict[str, list[Index]] = defaultdict(list)
+    named_opclasses: dict[int, str] = dict(conn.execute(Q_OPCLASSES, p).fetchall())
     for tname, iname, unique, method, pred, indkey, indoption, defs, opclasses, collations in conn.execute(
         Q_INDEXES, p
     ).fetchall():
         parts = []
         for pos, text in enumerate(defs):
             desc = bool(indoption[pos] & 1) if indoption and pos < len(indoption) else False
-            opclass = opclasses[pos] if pos < len(opclasses) else None
-            collation = collations[pos] if pos < len(collations) else None
+            opclass = named_opclasses.get(opclasses[pos]) if pos < len(opclasses) else None
+            collation = collations[pos] if collations and pos < len(collations) else None
             if indkey[pos] != 0:
                 parts.append(IndexPart(_unquote(text), None, desc, None, opclass, collation))
             else:
