@@ -281,3 +281,75 @@ def test_index_operator_classes_and_collations_converge_in_the_catalog(pg_url: s
     execute(url, d.render_script(current, changes))
     assert compare(d.inspect(url), desired, d.compare_options) == []
     assert _rows(url, _INDEXES) == _rows(desired_url, _INDEXES)
+
+
+_POLICIES = """
+SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+       ARRAY(SELECT p.policyname || ' ' || p.cmd || ' ' || p.permissive || ' ' || p.roles::text || ' '
+                    || coalesce(p.qual, '-') || ' ' || coalesce(p.with_check, '-')
+             FROM pg_policies p WHERE p.schemaname = current_schema() AND p.tablename = c.relname ORDER BY 1)
+FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' ORDER BY 1
+"""
+
+
+def test_row_level_security_and_policies_converge_in_the_catalog(pg_url: str) -> None:
+    """Supabase-shaped: RLS on, a policy per command; main turns a permissive policy restrictive
+    (made again in the migration's transaction) and narrows another in place."""
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
+    base = (
+        "CREATE TABLE profiles (id int PRIMARY KEY, owner text NOT NULL DEFAULT current_user, public boolean)"
+    )
+    execute(
+        url,
+        [
+            base,
+            "CREATE POLICY profiles_select ON profiles FOR SELECT USING (true)",
+            "CREATE POLICY profiles_update ON profiles FOR UPDATE USING (owner = current_user)",
+            "INSERT INTO profiles VALUES (1, 'someone', true)",
+        ],
+    )
+    execute(
+        desired_url,
+        [
+            base,
+            "ALTER TABLE profiles ENABLE ROW LEVEL SECURITY",
+            "CREATE POLICY profiles_select ON profiles FOR SELECT USING (public OR owner = current_user)",
+            "CREATE POLICY profiles_update ON profiles AS RESTRICTIVE FOR UPDATE USING (owner = current_user)"
+            " WITH CHECK (owner = current_user)",
+            "CREATE POLICY profiles_insert ON profiles FOR INSERT WITH CHECK (owner = current_user)",
+        ],
+    )
+    d = dialects.get(url)
+    current, desired = d.inspect(url), d.inspect(desired_url)
+    changes = compare(current, desired, d.compare_options)
+    assert [c.kind + " " + c.object_name for c in changes] == [
+        "enable_row_security profiles",
+        "add_policy profiles.profiles_insert",
+        "alter_policy profiles.profiles_select",
+        "alter_policy profiles.profiles_update",
+    ]
+    script = d.render_script(current, changes)
+    assert any(s.startswith("ALTER POLICY profiles_select ON profiles TO PUBLIC USING (") for s in script)
+    assert "DROP POLICY profiles_update ON profiles" in script
+    execute(url, script)
+    assert compare(d.inspect(url), desired, d.compare_options) == []
+    assert _rows(url, _POLICIES) == _rows(desired_url, _POLICIES)
+    assert _rows(url, "SELECT count(*) FROM profiles") == [(1,)]
+
+
+def test_row_level_security_only_production_has_is_kept(pg_url: str) -> None:
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
+    execute(
+        url,
+        [
+            "CREATE TABLE t (id int)",
+            "ALTER TABLE t ENABLE ROW LEVEL SECURITY",
+            "ALTER TABLE t FORCE ROW LEVEL SECURITY",
+        ],
+    )
+    execute(desired_url, ["CREATE TABLE t (id int)"])
+    d = dialects.get(url)
+    current = d.inspect(url)
+    changes = compare(current, d.inspect(desired_url), d.compare_options)
+    assert [(c.kind, getattr(c, "detail", "")) for c in changes] == [("production_only", "forced")]
+    assert d.render_script(current, changes) == []

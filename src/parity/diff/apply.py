@@ -22,6 +22,7 @@ from parity.model.changes import (
     AddFunction,
     AddIndex,
     AddNamespace,
+    AddPolicy,
     AddSequence,
     AddTable,
     AddTrigger,
@@ -30,6 +31,7 @@ from parity.model.changes import (
     AlterColumn,
     AlterDomain,
     AlterFunction,
+    AlterPolicy,
     AlterPrimaryKey,
     AlterTableOptions,
     AlterTrigger,
@@ -43,6 +45,7 @@ from parity.model.changes import (
     DropTable,
     DropUnique,
     DropView,
+    EnableRowSecurity,
     PossibleRename,
     ProductionOnly,
     RenameColumn,
@@ -157,6 +160,20 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return replace(schema, views=tuple(x for x in schema.views if x.name != v.name))
         case AlterView(desired=v):
             return replace(schema, views=tuple(v if x.name == v.name else x for x in schema.views))
+        case EnableRowSecurity(table=tn, enable=on, force=forced):
+            return _with_table(
+                schema,
+                tn,
+                lambda t: replace(
+                    t, row_security=t.row_security or on, force_row_security=t.force_row_security or forced
+                ),
+            )
+        case AddPolicy(policy=po):
+            return replace(
+                schema, policies=tuple(sorted((*schema.policies, po), key=lambda x: (x.table, x.name)))
+            )
+        case AlterPolicy(current=old_po, desired=new_po):
+            return replace(schema, policies=tuple(new_po if x == old_po else x for x in schema.policies))
         case AddNamespace(name=n):
             return replace(schema, namespaces=tuple(sorted((*schema.namespaces, n))))
         case AddExtension(extension=x):

@@ -7,7 +7,7 @@ Pure and dialect-free: both schemas were normalised by their inspector, and the 
 Order: other schemas, extensions, enums, domains (a domain after the domain it is over), sequences, functions
 (those whose text names a new table or view come after the views instead), new tables (referenced tables first), then per existing table (by name) table options being removed, primary key, columns, indexes, uniques, checks,
 table options being added; then foreign keys of existing tables (they may reference new
-tables), views, triggers, and finally production-only objects.
+tables), views, row-level security and policies, triggers, and finally production-only objects.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from parity.model.changes import (
     AddFunction,
     AddIndex,
     AddNamespace,
+    AddPolicy,
     AddSequence,
     AddTable,
     AddTrigger,
@@ -36,6 +37,7 @@ from parity.model.changes import (
     AlterColumn,
     AlterDomain,
     AlterFunction,
+    AlterPolicy,
     AlterPrimaryKey,
     AlterTableOptions,
     AlterTrigger,
@@ -47,6 +49,7 @@ from parity.model.changes import (
     DropForeignKey,
     DropIndex,
     DropUnique,
+    EnableRowSecurity,
     PossibleRename,
     ProductionOnly,
     SetComment,
@@ -514,6 +517,30 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     only.extend(ProductionOnly("view", None, v.name) for k, v in cur_views.items() if k not in des_views)
 
     changes.extend(late_fn)
+
+    # Row-level security after every table and function a policy's expressions may name. Turning it
+    # off or a policy only production has is kept: parity never loosens who may see which rows.
+    for k, t in des_tables.items():
+        cur_t = cur_tables.get(k)
+        on = cur_t.row_security if cur_t else False
+        forced = cur_t.force_row_security if cur_t else False
+        if (t.row_security and not on) or (t.force_row_security and not forced):
+            changes.append(
+                EnableRowSecurity(t.name, t.row_security and not on, t.force_row_security and not forced)
+            )
+        if cur_t is not None and ((on and not t.row_security) or (forced and not t.force_row_security)):
+            only.append(ProductionOnly("row_security", t.name, t.name, "forced" if forced else "enabled"))
+    cur_po = {(key(x.table), key(x.name)): x for x in current.policies}
+    des_po = {(key(x.table), key(x.name)): x for x in desired.policies}
+    for pk_, po in des_po.items():
+        old_po = cur_po.get(pk_)
+        if old_po is None:
+            changes.append(AddPolicy(po))
+        elif old_po != po:
+            changes.append(AlterPolicy(old_po, po))
+    only.extend(
+        ProductionOnly("policy", x.table, f"{x.table}.{x.name}") for k, x in cur_po.items() if k not in des_po
+    )
 
     cur_tr = _by_key(current.triggers, lambda t: t.name, key)
     des_tr = _by_key(desired.triggers, lambda t: t.name, key)

@@ -25,6 +25,7 @@ from parity.model.schema import (
     ForeignKey,
     Function,
     Index,
+    Policy,
     PrimaryKey,
     Sequence,
     Table,
@@ -620,6 +621,57 @@ class AlterTrigger(Change):
 
 
 @dataclass(frozen=True, slots=True)
+class EnableRowSecurity(Change):
+    """Row-level security main turns on for a table (``force``: for its owner too). Turning it off
+    is never planned: what only production has is kept."""
+
+    kind: ClassVar[str] = "enable_row_security"
+    table: str
+    enable: bool = True
+    force: bool = False
+
+    @property
+    def object_name(self) -> str:
+        return self.table
+
+
+@dataclass(frozen=True, slots=True)
+class AddPolicy(Change):
+    kind: ClassVar[str] = "add_policy"
+    policy: Policy
+
+    @property
+    def table_name(self) -> str:
+        return self.policy.table
+
+    @property
+    def object_name(self) -> str:
+        return f"{self.policy.table}.{self.policy.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class AlterPolicy(Change):
+    """A policy main redefines: ALTER POLICY for its roles and expressions; a changed command or
+    PERMISSIVE/RESTRICTIVE (which ALTER POLICY cannot change) drops and creates it in the migration's
+    transaction, so no statement runs between with the policy missing."""
+
+    kind: ClassVar[str] = "alter_policy"
+    current: Policy
+    desired: Policy
+
+    @property
+    def table_name(self) -> str:
+        return self.desired.table
+
+    @property
+    def object_name(self) -> str:
+        return f"{self.desired.table}.{self.desired.name}"
+
+    def reverse(self) -> Change:
+        return AlterPolicy(self.desired, self.current)
+
+
+@dataclass(frozen=True, slots=True)
 class SetComment(Change):
     """A table's or column's comment set (or changed) to main's text; only metadata changes."""
 
@@ -646,7 +698,7 @@ class ProductionOnly(Change):
     """An object the live database has and the declared schema lacks: drift, kept, never dropped.
 
     ``object_kind`` is one of ``table column index foreign_key unique check exclude view enum
-    sequence trigger comment extension domain domain_check function``; ``table`` is the owning table (None for schema-level objects) and
+    sequence trigger comment extension domain domain_check function policy row_security``; ``table`` is the owning table (None for schema-level objects) and
     ``name`` the object's own name.
     """
 
@@ -697,6 +749,9 @@ CHANGE_TYPES: tuple[type[Change], ...] = (
     AddSequence,
     AddTrigger,
     AlterTrigger,
+    EnableRowSecurity,
+    AddPolicy,
+    AlterPolicy,
     SetComment,
     ProductionOnly,
 )

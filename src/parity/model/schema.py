@@ -220,6 +220,8 @@ class Table:
     without_rowid: bool = False  # SQLite only
     strict: bool = False  # SQLite STRICT: column types enforced
     excludes: tuple[ExcludeConstraint, ...] = ()  # PostgreSQL, sorted by name
+    row_security: bool = False  # PostgreSQL ENABLE ROW LEVEL SECURITY
+    force_row_security: bool = False  # PostgreSQL FORCE ROW LEVEL SECURITY (the owner too)
 
     def column(self, name: str) -> Column | None:
         for c in self.columns:
@@ -326,6 +328,21 @@ class Function:
 
 
 @dataclass(frozen=True, slots=True)
+class Policy:
+    """A PostgreSQL row-level security policy. ``command`` is ``ALL``/``SELECT``/``INSERT``/``UPDATE``/
+    ``DELETE``; ``roles`` as the catalog lists them (``public`` for everyone); ``using`` and
+    ``check`` the ``USING`` and ``WITH CHECK`` expressions as the server prints them."""
+
+    name: str
+    table: str
+    command: str = "ALL"
+    permissive: bool = True
+    roles: tuple[str, ...] = ("public",)
+    using: str | None = None
+    check: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Extension:
     """A PostgreSQL extension (``CREATE EXTENSION``), database-wide. ``schema`` is where its objects
     live when that is not the schema inspected (Supabase's ``extensions``), else None. The version is
@@ -353,6 +370,7 @@ class Schema:
     # PostgreSQL: the database's other schemas by name (not public, the system's or an extension's);
     # only their existence is modelled, their objects are counted as not compared.
     namespaces: tuple[str, ...] = ()
+    policies: tuple[Policy, ...] = ()  # PostgreSQL, by table then name
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def table(self, name: str) -> Table | None:

@@ -28,6 +28,7 @@ from parity.model.changes import (
     AddFunction,
     AddIndex,
     AddNamespace,
+    AddPolicy,
     AddSequence,
     AddTable,
     AddTrigger,
@@ -36,12 +37,14 @@ from parity.model.changes import (
     AlterColumn,
     AlterDomain,
     AlterFunction,
+    AlterPolicy,
     AlterPrimaryKey,
     AlterTableOptions,
     AlterTrigger,
     AlterView,
     Change,
     DropIndex,
+    EnableRowSecurity,
     Impact,
     PossibleRename,
     ProductionOnly,
@@ -76,6 +79,9 @@ CODES: dict[type[Change], tuple[str, Severity]] = {
     AddEnum: ("SCH006", Severity.ERROR),
     AddExtension: ("SCH006", Severity.ERROR),
     AddNamespace: ("SCH006", Severity.ERROR),
+    EnableRowSecurity: ("SCH006", Severity.ERROR),
+    AddPolicy: ("SCH006", Severity.ERROR),
+    AlterPolicy: ("SCH006", Severity.ERROR),
     AddDomain: ("SCH006", Severity.ERROR),
     AlterDomain: ("SCH006", Severity.ERROR),
     AddFunction: ("SCH006", Severity.ERROR),
@@ -93,7 +99,7 @@ CODE_DOCS = {
     "SCH003": "a column differs (type, nullability, default, collation, generated, identity, MySQL ON UPDATE)",
     "SCH004": "an index is missing or differs",
     "SCH005": "a key, constraint or table option (primary, foreign, unique, check, exclude; SQLite WITHOUT ROWID) is missing or differs",
-    "SCH006": "a view, enum, domain, sequence, function or procedure, trigger, extension or schema is missing or differs",
+    "SCH006": "a view, enum, domain, sequence, function or procedure, trigger, extension, schema, row-level security or policy is missing or differs",
     "SCH007": "an object only the database has (drift; kept, never dropped)",
     "SCH008": "a column looks renamed (one gone, one of the same type added)",
     "SCH009": "the application's own migration tool (Alembic, Flask-Migrate, Django, Rails, Prisma, Flyway, golang-migrate, goose, dbmate) has migrations the database has not run "
@@ -466,7 +472,7 @@ def section_from_diff(result: SchemaDiff, project: Project, environment: str) ->
         notes.append("not compared: " + "; ".join(skipped))
     if not result.changes:
         notes.append(
-            "no differences in what parity compares: tables, columns, keys, indexes, views, enums, domains, sequences, functions, triggers, extensions"
+            "no differences in what parity compares: tables, columns, keys, indexes, views, enums, domains, sequences, functions, triggers, extensions, policies"
             if skipped
             else "no differences: the database matches the declared schema"
         )

@@ -29,6 +29,7 @@ from parity.model.schema import (
     Function,
     Index,
     IndexPart,
+    Policy,
     PrimaryKey,
     Schema,
     Sequence,
@@ -42,7 +43,7 @@ from parity.model.schema import (
 _DRIVER = re.compile(r"^postgres(?:ql)?(?:\+\w+)?://", re.IGNORECASE)
 
 Q_TABLES = """
-SELECT c.relname FROM pg_class c
+SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c
 WHERE c.relnamespace = %(ns)s AND c.relkind IN ('r', 'p') AND NOT c.relispartition
 ORDER BY c.relname
 """
@@ -150,6 +151,12 @@ SELECT o.oid, CASE WHEN o.opcnamespace NOT IN ('pg_catalog'::regnamespace, %(ns)
 FROM pg_opclass o JOIN pg_namespace n ON n.oid = o.opcnamespace WHERE NOT o.opcdefault
 """
 
+# Row-level security policies on the schema's tables (pg_policies prints the expressions and roles).
+Q_POLICIES = """
+SELECT p.policyname, p.tablename, p.cmd, p.permissive = 'PERMISSIVE', p.roles::text[], p.qual, p.with_check
+FROM pg_policies p WHERE p.schemaname = %(name)s ORDER BY 2, 1
+"""
+
 # Domains with their CHECKs (contype 'c'; PostgreSQL 17 also lists NOT NULL there, as 'n'), leaving
 # out those an extension owns.
 Q_DOMAINS = """
@@ -202,8 +209,8 @@ Q_NOT_COMPARED = """
 SELECT
   (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = %(ns)s AND p.prokind NOT IN ('f', 'p')
      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')),
-  (SELECT count(*) FROM pg_policy po JOIN pg_class c ON c.oid = po.polrelid WHERE c.relnamespace = %(ns)s),
-  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relrowsecurity),
+  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relrowsecurity
+     AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)),
   (SELECT count(*) FROM pg_description ds JOIN pg_class c ON c.oid = ds.objoid AND ds.classoid = 'pg_class'::regclass
      WHERE c.relnamespace = %(ns)s AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)),
   (SELECT count(*) FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
@@ -217,8 +224,7 @@ SELECT
 """
 NOT_COMPARED_KINDS = (
     "aggregate and window functions",
-    "row-level security policies",
-    "tables with row-level security",
+    "partitions with row-level security",
     "comments on views, sequences and indexes",
     "composite types",
     "partitions",
@@ -298,7 +304,7 @@ def inspect(url: str) -> Schema:
 
 def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     p = {"ns": ns}
-    table_names = [r[0] for r in conn.execute(Q_TABLES, p).fetchall()]
+    table_rows = conn.execute(Q_TABLES, p).fetchall()
     columns: dict[str, list[Column]] = defaultdict(list)
     identities = {"a": "always", "d": "by default"}
     # fetchall() builds the rows in C, and fast_column skips the frozen dataclass's per-field
@@ -389,8 +395,10 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
             tuple(sorted(uniques[t], key=lambda u: u.columns)),
             tuple(sorted(checks[t], key=lambda c: c.expression)),
             excludes=tuple(excludes[t]),
+            row_security=rls,
+            force_row_security=forced,
         )
-        for t in table_names
+        for t, rls, forced in table_rows
     )
     views = tuple(View(n, normalize_view(d or ""), bool(m)) for n, d, m in conn.execute(Q_VIEWS, p))
     enums = tuple(EnumType(n, tuple(labels)) for n, labels in conn.execute(Q_ENUMS, p))
@@ -444,6 +452,10 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         domains=domains,
         functions=functions,
         namespaces=tuple(n for (n,) in conn.execute(Q_NAMESPACES, p)),
+        policies=tuple(
+            Policy(n, t, cmd, bool(perm), tuple(roles), qual, check)
+            for n, t, cmd, perm, roles, qual, check in conn.execute(Q_POLICIES, {"name": ns_name})
+        ),
     )
 
 

@@ -29,6 +29,7 @@ from parity.model.changes import (
     AddFunction,
     AddIndex,
     AddNamespace,
+    AddPolicy,
     AddSequence,
     AddTable,
     AddTrigger,
@@ -37,6 +38,7 @@ from parity.model.changes import (
     AlterColumn,
     AlterDomain,
     AlterFunction,
+    AlterPolicy,
     AlterPrimaryKey,
     AlterTrigger,
     AlterView,
@@ -49,6 +51,7 @@ from parity.model.changes import (
     DropTable,
     DropUnique,
     DropView,
+    EnableRowSecurity,
     Impact,
     PossibleRename,
     ProductionOnly,
@@ -56,7 +59,7 @@ from parity.model.changes import (
     Safety,
     SetComment,
 )
-from parity.model.schema import Column, Domain, ForeignKey, Index, Schema, Table
+from parity.model.schema import Column, Domain, ForeignKey, Index, Policy, Schema, Table
 
 # Functions whose value differs per row: a default using one makes ADD COLUMN fill every row.
 _VOLATILE = re.compile(
@@ -492,6 +495,47 @@ def _(change: AlterTrigger, context: Schema | None = None) -> list[str]:
     ]
 
 
+@render.register
+def _(change: EnableRowSecurity, context: Schema | None = None) -> list[str]:
+    t = q(change.table)
+    return [
+        *([f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"] if change.enable else []),
+        *([f"ALTER TABLE {t} FORCE ROW LEVEL SECURITY"] if change.force else []),
+    ]
+
+
+def _roles_sql(po: Policy) -> str:
+    return ", ".join("PUBLIC" if r == "public" else q(r) for r in po.roles)
+
+
+def _policy_exprs(po: Policy) -> str:
+    return (f" USING ({po.using})" if po.using else "") + (f" WITH CHECK ({po.check})" if po.check else "")
+
+
+def create_policy_sql(po: Policy) -> str:
+    kind = "" if po.permissive else " AS RESTRICTIVE"
+    return f"CREATE POLICY {q(po.name)} ON {q(po.table)}{kind} FOR {po.command} TO {_roles_sql(po)}{_policy_exprs(po)}"
+
+
+@render.register
+def _(change: AddPolicy, context: Schema | None = None) -> list[str]:
+    return [create_policy_sql(change.policy)]
+
+
+@render.register
+def _(change: AlterPolicy, context: Schema | None = None) -> list[str]:
+    cur, des = change.current, change.desired
+    on = f"{q(des.name)} ON {q(des.table)}"
+    if (
+        (cur.command, cur.permissive) != (des.command, des.permissive)
+        or (cur.using and not des.using)
+        or (cur.check and not des.check)
+    ):
+        # ALTER POLICY cannot change these, nor take an expression away: made again, in one transaction.
+        return [f"DROP POLICY {on}", create_policy_sql(des)]
+    return [f"ALTER POLICY {on} TO {_roles_sql(des)}{_policy_exprs(des)}"]
+
+
 def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -522,6 +566,16 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(Safety.FORBIDDEN, lock=AE, note="drops data; parity never drops")
         case AddTable() | AddEnum() | AddSequence() | AddView():
             return Impact(Safety.SAFE)
+        case EnableRowSecurity():
+            return Impact(
+                Safety.NEEDS_CARE,
+                lock=f"{AE} (brief)",
+                note="roles other than the owner (and BYPASSRLS roles) see only the rows a policy allows",
+            )
+        case AddPolicy() | AlterPolicy():
+            return Impact(
+                Safety.SAFE, lock=f"{AE} (brief)", note="changes which rows roles see, not the rows"
+            )
         case AddDomain() | AddNamespace():
             return Impact(Safety.SAFE)
         case AlterDomain(changes=what) if what & {"type", "collation"}:
