@@ -353,3 +353,17 @@ def test_row_level_security_only_production_has_is_kept(pg_url: str) -> None:
     changes = compare(current, d.inspect(desired_url), d.compare_options)
     assert [(c.kind, getattr(c, "detail", "")) for c in changes] == [("production_only", "forced")]
     assert d.render_script(current, changes) == []
+
+
+def test_an_index_built_concurrently_keeps_its_operator_class_and_collation() -> None:
+    from parity.dialects.postgres.render import render
+    from parity.dialects.postgres.safe import safe_steps
+    from parity.model.changes import AddIndex
+    from parity.model.schema import Index, IndexPart
+
+    ix = Index("users_email", (IndexPart("email", None, False, None, "text_pattern_ops", '"C"'),))
+    steps = safe_steps(AddIndex("users", ix), None, render)
+    assert steps is not None
+    assert steps[0].sql == (
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email COLLATE "C" text_pattern_ops)',
+    )

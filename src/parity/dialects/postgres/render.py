@@ -139,14 +139,19 @@ def create_table_sql(table: Table) -> str:
     return f"CREATE TABLE {q(table.name)} (\n    " + ",\n    ".join(items) + "\n)"
 
 
-def create_index_sql(table: str, index: Index) -> str:
-    parts = ", ".join(
+def index_parts_sql(index: Index) -> str:
+    """The key parts of ``CREATE INDEX … (…)``: column or (expression), collation, operator class, order."""
+    return ", ".join(
         (q(p.column) if p.column is not None else f"({p.expression})")
         + (f" COLLATE {p.collation}" if p.collation else "")
         + (f" {p.opclass}" if p.opclass else "")
         + (" DESC" if p.descending else "")
         for p in index.parts
     )
+
+
+def create_index_sql(table: str, index: Index) -> str:
+    parts = index_parts_sql(index)
     using = f" USING {index.method}" if index.method else ""
     text = f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {q(index.name)} ON {q(table)}{using} ({parts})"
     return text + (f" WHERE {index.where}" if index.where else "")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from parity.dialects.postgres.diff import check_sql
-from parity.dialects.postgres.render import deferrable_sql, ref_sql
+from parity.dialects.postgres.render import deferrable_sql, index_parts_sql, ref_sql
 from parity.errors import DatabaseError
 from parity.migrate import runtime as base
 from parity.model.changes import AddCheck, AddForeignKey, AddIndex, AlterColumn, Change, DropIndex
@@ -202,9 +202,7 @@ def _fk_name(table: str, fk: ForeignKey) -> str:
 
 
 def _create_concurrently(table: str, ix: Index) -> str:
-    parts = ", ".join(
-        _q(p.column) + (" DESC" if p.descending else "") if p.column else p.text for p in ix.parts
-    )
+    parts = index_parts_sql(ix)
     using = f" USING {ix.method}" if ix.method and ix.method != "btree" else ""
     return (
         f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX CONCURRENTLY IF NOT EXISTS {_q(ix.name)} "
