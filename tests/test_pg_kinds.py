@@ -367,3 +367,69 @@ def test_an_index_built_concurrently_keeps_its_operator_class_and_collation() ->
     assert steps[0].sql == (
         'CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email COLLATE "C" text_pattern_ops)',
     )
+
+
+_PARTITIONS = """
+SELECT c.relname, c.relkind, pg_get_expr(c.relpartbound, c.oid),
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
+       (SELECT pa.relname FROM pg_inherits i JOIN pg_class pa ON pa.oid = i.inhparent WHERE i.inhrelid = c.oid)
+FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') ORDER BY 1
+"""
+
+
+def test_partitions_and_an_online_index_on_a_partitioned_table(pg_url: str) -> None:
+    """A monthly-partitioned log: main adds partitions and an index. CREATE INDEX CONCURRENTLY is not
+    allowed on a partitioned table, so the plan makes the parent's index ON ONLY, builds each
+    partition's CONCURRENTLY and attaches it; the parent's index ends valid and the rows stay."""
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
+    parent = "CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, kind text) PARTITION BY RANGE (at)"
+    jan = "CREATE TABLE events_2026_01 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2026-02-01')"
+    feb = "CREATE TABLE events_2026_02 PARTITION OF events FOR VALUES FROM ('2026-02-01') TO ('2026-03-01')"
+    execute(
+        url, [parent, jan, feb, "INSERT INTO events VALUES (1, '2026-01-05', 'a'), (2, '2026-02-07', 'b')"]
+    )
+    execute(
+        desired_url,
+        [
+            parent,
+            jan,
+            feb,
+            "CREATE TABLE events_2026_03 PARTITION OF events FOR VALUES FROM ('2026-03-01') TO ('2026-04-01')",
+            "CREATE INDEX events_kind ON events (kind)",
+        ],
+    )
+    d = dialects.get(url)
+    current, desired = d.inspect(url), d.inspect(desired_url)
+    assert current.table("events").partition_by == "RANGE (at)"
+    changes = compare(current, desired, d.compare_options)
+    assert [c.kind + " " + c.object_name for c in changes] == [
+        "add_partition events_2026_03",
+        "add_index events_kind",
+    ]
+    p = plan(current, changes, d)
+    assert not [f.code for f in p.diagnostics if f.area == "lint"]
+    sql = [s for step in p.steps for s in step.sql]
+    assert "CREATE INDEX IF NOT EXISTS events_kind ON ONLY events (kind)" in sql
+    assert any(
+        s.startswith("CREATE INDEX CONCURRENTLY IF NOT EXISTS events_2026_01_events_kind") for s in sql
+    )
+    execute(url, [*p.preamble, *sql])
+    assert compare(d.inspect(url), desired, d.compare_options) == []
+    assert _rows(url, _PARTITIONS) == _rows(desired_url, _PARTITIONS)
+    assert _rows(
+        url, "SELECT ix.indisvalid FROM pg_index ix WHERE ix.indexrelid = 'events_kind'::regclass"
+    ) == [(True,)]
+    assert _rows(url, "SELECT count(*) FROM events") == [(2,)]
+
+
+def test_partitioning_an_existing_table_is_refused(pg_url: str) -> None:
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
+    execute(url, ["CREATE TABLE metrics (id bigint, at date NOT NULL)"])
+    execute(desired_url, ["CREATE TABLE metrics (id bigint, at date NOT NULL) PARTITION BY RANGE (at)"])
+    d = dialects.get(url)
+    current = d.inspect(url)
+    changes = compare(current, d.inspect(desired_url), d.compare_options)
+    assert [c.kind for c in changes] == ["alter_partitioning"]
+    assert d.render_script(current, changes) == []
+    refused = [f for f in plan(current, changes, d).diagnostics if f.code == "PLN002"]
+    assert refused and "moving every row" in refused[0].message

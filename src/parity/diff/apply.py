@@ -22,6 +22,7 @@ from parity.model.changes import (
     AddFunction,
     AddIndex,
     AddNamespace,
+    AddPartition,
     AddPolicy,
     AddSequence,
     AddTable,
@@ -31,6 +32,7 @@ from parity.model.changes import (
     AlterColumn,
     AlterDomain,
     AlterFunction,
+    AlterPartitioning,
     AlterPolicy,
     AlterPrimaryKey,
     AlterTableOptions,
@@ -160,6 +162,10 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return replace(schema, views=tuple(x for x in schema.views if x.name != v.name))
         case AlterView(desired=v):
             return replace(schema, views=tuple(v if x.name == v.name else x for x in schema.views))
+        case AddPartition(partition=pt):
+            return replace(schema, partitions=tuple(sorted((*schema.partitions, pt), key=lambda x: x.name)))
+        case AlterPartitioning():
+            return schema  # refused: nothing changes
         case EnableRowSecurity(table=tn, enable=on, force=forced):
             return _with_table(
                 schema,

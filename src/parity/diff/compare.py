@@ -5,7 +5,7 @@ Pure and dialect-free: both schemas were normalised by their inspector, and the 
 (production) has is reported as :class:`ProductionOnly` and never dropped.
 
 Order: other schemas, extensions, enums, domains (a domain after the domain it is over), sequences, functions
-(those whose text names a new table or view come after the views instead), new tables (referenced tables first), then per existing table (by name) table options being removed, primary key, columns, indexes, uniques, checks,
+(those whose text names a new table or view come after the views instead), new tables (referenced tables first), new partitions (a parent first), then per existing table (by name) table options being removed, primary key, columns, indexes, uniques, checks,
 table options being added; then foreign keys of existing tables (they may reference new
 tables), views, row-level security and policies, triggers, and finally production-only objects.
 """
@@ -28,6 +28,7 @@ from parity.model.changes import (
     AddFunction,
     AddIndex,
     AddNamespace,
+    AddPartition,
     AddPolicy,
     AddSequence,
     AddTable,
@@ -37,6 +38,7 @@ from parity.model.changes import (
     AlterColumn,
     AlterDomain,
     AlterFunction,
+    AlterPartitioning,
     AlterPolicy,
     AlterPrimaryKey,
     AlterTableOptions,
@@ -55,7 +57,7 @@ from parity.model.changes import (
     SetComment,
     table_options,
 )
-from parity.model.schema import Column, Domain, ForeignKey, Index, Schema, Table, View
+from parity.model.schema import Column, Domain, ForeignKey, Index, Partition, Schema, Table, View
 
 T = TypeVar("T")
 
@@ -234,6 +236,41 @@ def _dependency_order(views: dict[str, View]) -> list[str]:
     return out
 
 
+def _compare_partitions(
+    current: Schema, desired: Schema, key: Callable[[str], str]
+) -> tuple[list[Change], list[Change]]:
+    """(changes, production-only) for partitions: a new one after its parent partition; one whose
+    bounds or parent main changes is refused by the dialect (it needs DETACH and ATTACH)."""
+    cur = _by_key(current.partitions, lambda p: p.name, key)
+    des = _by_key(desired.partitions, lambda p: p.name, key)
+    done: dict[str, Partition] = {}
+
+    def visit(k: str) -> None:
+        if k in done:
+            return
+        parent = key(des[k].parent)
+        if parent in des and parent not in cur and parent != k:
+            visit(parent)
+        done[k] = des[k]
+
+    for k in des:
+        if k not in cur:
+            visit(k)
+    changes: list[Change] = [AddPartition(p) for k, p in done.items() if k not in cur]
+    for k, p in des.items():
+        old = cur.get(k)
+        if old is not None and (key(old.parent), old.bound) != (key(p.parent), p.bound):
+            changes.append(
+                AlterPartitioning(p.name, "partition", f"{old.parent} {old.bound}", f"{p.parent} {p.bound}")
+            )
+        elif old is not None and old.partition_by != p.partition_by:
+            changes.append(AlterPartitioning(p.name, "partition", old.partition_by, p.partition_by))
+    only: list[Change] = [
+        ProductionOnly("partition", None, p.name, p.parent) for k, p in cur.items() if k not in des
+    ]
+    return changes, only
+
+
 def domain_changes(current: Domain, desired: Domain) -> frozenset[str]:
     """What differs between two same-named domains (see :class:`AlterDomain`)."""
     changed = set()
@@ -305,6 +342,8 @@ def _compare_table(
     changes: list[Change] = []
     only: list[Change] = []
     t = current.name
+    if current.partition_by != desired.partition_by:
+        changes.append(AlterPartitioning(t, "table", current.partition_by, desired.partition_by))
 
     # Table options (SQLite WITHOUT ROWID) constrain the primary key: one being removed goes
     # first, so the key may change after it; one being added goes last, on the final key.
@@ -493,6 +532,9 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     only.extend(ProductionOnly("function", None, f.signature) for k, f in cur_fn.items() if k not in des_fn)
     new_tables = [t for k, t in des_tables.items() if k not in cur_tables]
     changes.extend(AddTable(t) for t in _topological(new_tables, key))
+    part_changes, part_only = _compare_partitions(current, desired, key)
+    changes.extend(part_changes)
+    only.extend(part_only)
     for k in sorted(des_tables):
         if k not in cur_tables:
             continue

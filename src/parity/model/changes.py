@@ -25,6 +25,7 @@ from parity.model.schema import (
     ForeignKey,
     Function,
     Index,
+    Partition,
     Policy,
     PrimaryKey,
     Sequence,
@@ -621,6 +622,38 @@ class AlterTrigger(Change):
 
 
 @dataclass(frozen=True, slots=True)
+class AddPartition(Change):
+    kind: ClassVar[str] = "add_partition"
+    partition: Partition
+
+    @property
+    def table_name(self) -> str:
+        return self.partition.name
+
+    @property
+    def object_name(self) -> str:
+        return self.partition.name
+
+
+@dataclass(frozen=True, slots=True)
+class AlterPartitioning(Change):
+    """A table whose partitioning main changes (a key, a partition's bounds or parent, or a plain
+    table made partitioned). The server cannot do it in place: it takes a new table and moving the
+    rows, or a DETACH and ATTACH, so the dialect refuses it with the reason. ``object_kind`` is
+    ``table`` or ``partition``; ``current``/``desired`` the key or bound on each side."""
+
+    kind: ClassVar[str] = "alter_partitioning"
+    table: str
+    object_kind: str
+    current: str | None
+    desired: str | None
+
+    @property
+    def object_name(self) -> str:
+        return self.table
+
+
+@dataclass(frozen=True, slots=True)
 class EnableRowSecurity(Change):
     """Row-level security main turns on for a table (``force``: for its owner too). Turning it off
     is never planned: what only production has is kept."""
@@ -698,7 +731,7 @@ class ProductionOnly(Change):
     """An object the live database has and the declared schema lacks: drift, kept, never dropped.
 
     ``object_kind`` is one of ``table column index foreign_key unique check exclude view enum
-    sequence trigger comment extension domain domain_check function policy row_security``; ``table`` is the owning table (None for schema-level objects) and
+    sequence trigger comment extension domain domain_check function policy row_security partition``; ``table`` is the owning table (None for schema-level objects) and
     ``name`` the object's own name.
     """
 
@@ -749,6 +782,8 @@ CHANGE_TYPES: tuple[type[Change], ...] = (
     AddSequence,
     AddTrigger,
     AlterTrigger,
+    AddPartition,
+    AlterPartitioning,
     EnableRowSecurity,
     AddPolicy,
     AlterPolicy,

@@ -222,6 +222,7 @@ class Table:
     excludes: tuple[ExcludeConstraint, ...] = ()  # PostgreSQL, sorted by name
     row_security: bool = False  # PostgreSQL ENABLE ROW LEVEL SECURITY
     force_row_security: bool = False  # PostgreSQL FORCE ROW LEVEL SECURITY (the owner too)
+    partition_by: str | None = None  # PostgreSQL partition key as pg_get_partkeydef prints it: RANGE (at)
 
     def column(self, name: str) -> Column | None:
         for c in self.columns:
@@ -328,6 +329,18 @@ class Function:
 
 
 @dataclass(frozen=True, slots=True)
+class Partition:
+    """A PostgreSQL partition of ``parent``: ``bound`` as the server prints it (``FOR VALUES FROM
+    ('2026-01-01') TO ('2027-01-01')``, ``DEFAULT``), ``partition_by`` when it is partitioned in turn.
+    Its columns, keys and indexes come from the parent, so they are not modelled again."""
+
+    name: str
+    parent: str
+    bound: str
+    partition_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """A PostgreSQL row-level security policy. ``command`` is ``ALL``/``SELECT``/``INSERT``/``UPDATE``/
     ``DELETE``; ``roles`` as the catalog lists them (``public`` for everyone); ``using`` and
@@ -371,6 +384,7 @@ class Schema:
     # only their existence is modelled, their objects are counted as not compared.
     namespaces: tuple[str, ...] = ()
     policies: tuple[Policy, ...] = ()  # PostgreSQL, by table then name
+    partitions: tuple[Partition, ...] = ()  # PostgreSQL, by name
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def table(self, name: str) -> Table | None:

@@ -29,6 +29,7 @@ from parity.model.schema import (
     Function,
     Index,
     IndexPart,
+    Partition,
     Policy,
     PrimaryKey,
     Schema,
@@ -43,7 +44,9 @@ from parity.model.schema import (
 _DRIVER = re.compile(r"^postgres(?:ql)?(?:\+\w+)?://", re.IGNORECASE)
 
 Q_TABLES = """
-SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c
+SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END
+FROM pg_class c
 WHERE c.relnamespace = %(ns)s AND c.relkind IN ('r', 'p') AND NOT c.relispartition
 ORDER BY c.relname
 """
@@ -151,6 +154,17 @@ SELECT o.oid, CASE WHEN o.opcnamespace NOT IN ('pg_catalog'::regnamespace, %(ns)
 FROM pg_opclass o JOIN pg_namespace n ON n.oid = o.opcnamespace WHERE NOT o.opcdefault
 """
 
+# Partitions with their parent and bounds (their columns and keys are the parent's).
+Q_PARTITIONS = """
+SELECT c.relname, pa.relname, pg_get_expr(c.relpartbound, c.oid),
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END
+FROM pg_class c
+JOIN pg_inherits i ON i.inhrelid = c.oid
+JOIN pg_class pa ON pa.oid = i.inhparent
+WHERE c.relnamespace = %(ns)s AND c.relispartition AND c.relkind IN ('r', 'p')
+ORDER BY 1
+"""
+
 # Row-level security policies on the schema's tables (pg_policies prints the expressions and roles).
 Q_POLICIES = """
 SELECT p.policyname, p.tablename, p.cmd, p.permissive = 'PERMISSIVE', p.roles::text[], p.qual, p.with_check
@@ -215,8 +229,9 @@ SELECT
      WHERE c.relnamespace = %(ns)s AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)),
   (SELECT count(*) FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
      WHERE t.typnamespace = %(ns)s AND t.typtype = 'c' AND c.relkind = 'c'),
-  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relispartition),
-  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relkind = 'p'),
+  (SELECT count(*) FROM pg_index ix JOIN pg_class c ON c.oid = ix.indrelid
+     WHERE c.relnamespace = %(ns)s AND c.relispartition
+       AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = ix.indexrelid)),
   (SELECT count(*) FROM pg_namespace n WHERE n.oid <> %(ns)s AND n.nspname NOT LIKE 'pg\\_%%'
      AND n.nspname <> 'information_schema'
      AND EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid)),
@@ -227,8 +242,7 @@ NOT_COMPARED_KINDS = (
     "partitions with row-level security",
     "comments on views, sequences and indexes",
     "composite types",
-    "partitions",
-    "partitioned tables (partition keys)",
+    "indexes a partition has of its own (not its parent's)",
     "other schemas holding tables (their objects)",
     "tables, views and sequences with grants",
 )
@@ -397,8 +411,9 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
             excludes=tuple(excludes[t]),
             row_security=rls,
             force_row_security=forced,
+            partition_by=partkey,
         )
-        for t, rls, forced in table_rows
+        for t, rls, forced, partkey in table_rows
     )
     views = tuple(View(n, normalize_view(d or ""), bool(m)) for n, d, m in conn.execute(Q_VIEWS, p))
     enums = tuple(EnumType(n, tuple(labels)) for n, labels in conn.execute(Q_ENUMS, p))
@@ -452,6 +467,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         domains=domains,
         functions=functions,
         namespaces=tuple(n for (n,) in conn.execute(Q_NAMESPACES, p)),
+        partitions=tuple(Partition(*row) for row in conn.execute(Q_PARTITIONS, p)),
         policies=tuple(
             Policy(n, t, cmd, bool(perm), tuple(roles), qual, check)
             for n, t, cmd, perm, roles, qual, check in conn.execute(Q_POLICIES, {"name": ns_name})

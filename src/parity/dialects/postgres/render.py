@@ -29,6 +29,7 @@ from parity.model.changes import (
     AddFunction,
     AddIndex,
     AddNamespace,
+    AddPartition,
     AddPolicy,
     AddSequence,
     AddTable,
@@ -38,6 +39,7 @@ from parity.model.changes import (
     AlterColumn,
     AlterDomain,
     AlterFunction,
+    AlterPartitioning,
     AlterPolicy,
     AlterPrimaryKey,
     AlterTrigger,
@@ -136,7 +138,8 @@ def create_table_sql(table: Table) -> str:
     items.extend(f"{_named(c.name)}{check_sql(c.expression)}" for c in table.checks)
     items.extend(f"CONSTRAINT {q(x.name)} {x.definition}" for x in table.excludes)
     items.extend(fk_sql(fk) for fk in table.foreign_keys)
-    return f"CREATE TABLE {q(table.name)} (\n    " + ",\n    ".join(items) + "\n)"
+    partitioned = f" PARTITION BY {table.partition_by}" if table.partition_by else ""
+    return f"CREATE TABLE {q(table.name)} (\n    " + ",\n    ".join(items) + "\n)" + partitioned
 
 
 def index_parts_sql(index: Index) -> str:
@@ -501,6 +504,18 @@ def _(change: AlterTrigger, context: Schema | None = None) -> list[str]:
 
 
 @render.register
+def _(change: AddPartition, context: Schema | None = None) -> list[str]:
+    pt = change.partition
+    sub_key = f" PARTITION BY {pt.partition_by}" if pt.partition_by else ""
+    return [f"CREATE TABLE {q(pt.name)} PARTITION OF {q(pt.parent)} {pt.bound}{sub_key}"]
+
+
+@render.register
+def _(change: AlterPartitioning, context: Schema | None = None) -> list[str]:
+    return []  # refused (see impact)
+
+
+@render.register
 def _(change: EnableRowSecurity, context: Schema | None = None) -> list[str]:
     t = q(change.table)
     return [
@@ -571,6 +586,26 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(Safety.FORBIDDEN, lock=AE, note="drops data; parity never drops")
         case AddTable() | AddEnum() | AddSequence() | AddView():
             return Impact(Safety.SAFE)
+        case AddPartition():
+            return Impact(
+                Safety.NEEDS_CARE,
+                lock="ACCESS EXCLUSIVE on the parent (brief)",
+                note="a DEFAULT partition is scanned for rows the new bounds claim",
+            )
+        case AlterPartitioning(object_kind="partition"):
+            return Impact(
+                Safety.FORBIDDEN,
+                lock=AE,
+                note="a partition's bounds or parent change only by DETACH PARTITION and ATTACH with the "
+                "new bounds, which parity does not do (rows outside them would have nowhere to go)",
+            )
+        case AlterPartitioning():
+            return Impact(
+                Safety.FORBIDDEN,
+                lock=AE,
+                note="a table's partitioning changes only by creating a new table and moving every row into "
+                "it, which parity does not do: create the partitioned table under a new name and migrate",
+            )
         case EnableRowSecurity():
             return Impact(
                 Safety.NEEDS_CARE,
