@@ -433,3 +433,39 @@ def test_partitioning_an_existing_table_is_refused(pg_url: str) -> None:
     assert d.render_script(current, changes) == []
     refused = [f for f in plan(current, changes, d).diagnostics if f.code == "PLN002"]
     assert refused and "moving every row" in refused[0].message
+
+
+_GRANTS = """
+SELECT c.relname, a.grantee::regrole::text, a.privilege_type
+FROM pg_class c, aclexplode(c.relacl) a
+WHERE c.relnamespace = current_schema()::regnamespace AND a.grantee <> c.relowner ORDER BY 1, 2, 3
+"""
+
+
+def test_grants_converge_in_the_catalog_and_are_never_revoked(pg_url: str) -> None:
+    """A reporting role reads a table and a view and draws from a sequence; what only production
+    grants (a DELETE) stays. The predefined pg_monitor role stands in for an application role, so the
+    test creates no role on the shared server."""
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
+    base = ["CREATE TABLE orders (id int PRIMARY KEY, total numeric)", "CREATE SEQUENCE order_no"]
+    execute(url, [*base, "GRANT SELECT, DELETE ON orders TO pg_monitor"])
+    execute(
+        desired_url,
+        [
+            *base,
+            "CREATE VIEW revenue AS SELECT sum(total) AS total FROM orders",
+            "GRANT SELECT, INSERT ON orders TO pg_monitor",
+            "GRANT USAGE, SELECT ON SEQUENCE order_no TO pg_monitor",
+            "GRANT SELECT ON revenue TO pg_monitor",
+        ],
+    )
+    d = dialects.get(url)
+    current, desired = d.inspect(url), d.inspect(desired_url)
+    changes = compare(current, desired, d.compare_options)
+    script = d.render_script(current, changes)
+    assert "GRANT INSERT ON TABLE orders TO pg_monitor" in script  # only what is missing
+    assert not any(s.startswith("REVOKE") for s in script)
+    execute(url, script)
+    assert [c.kind for c in compare(d.inspect(url), desired, d.compare_options)] == ["production_only"]
+    extra = ("orders", "pg_monitor", "DELETE")
+    assert _rows(url, _GRANTS) == sorted([*_rows(desired_url, _GRANTS), extra])

@@ -20,6 +20,7 @@ from parity.model.changes import (
     AddExtension,
     AddForeignKey,
     AddFunction,
+    AddGrant,
     AddIndex,
     AddNamespace,
     AddPartition,
@@ -162,6 +163,14 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return replace(schema, views=tuple(x for x in schema.views if x.name != v.name))
         case AlterView(desired=v):
             return replace(schema, views=tuple(v if x.name == v.name else x for x in schema.views))
+        case AddGrant(grant=g):
+            held = [x for x in schema.grants if (x.object, x.grantee) == (g.object, g.grantee)]
+            others = [x for x in schema.grants if (x.object, x.grantee) != (g.object, g.grantee)]
+            privs = {*g.privileges, *(p for x in held for p in x.privileges)}
+            merged = replace(g, privileges=tuple(sorted(privs)))
+            return replace(
+                schema, grants=tuple(sorted((*others, merged), key=lambda x: (x.object, x.grantee)))
+            )
         case AddPartition(partition=pt):
             return replace(schema, partitions=tuple(sorted((*schema.partitions, pt), key=lambda x: x.name)))
         case AlterPartitioning():

@@ -7,7 +7,7 @@ Pure and dialect-free: both schemas were normalised by their inspector, and the 
 Order: other schemas, extensions, enums, domains (a domain after the domain it is over), sequences, functions
 (those whose text names a new table or view come after the views instead), new tables (referenced tables first), new partitions (a parent first), then per existing table (by name) table options being removed, primary key, columns, indexes, uniques, checks,
 table options being added; then foreign keys of existing tables (they may reference new
-tables), views, row-level security and policies, triggers, and finally production-only objects.
+tables), views, row-level security and policies, grants, triggers, and finally production-only objects.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from parity.model.changes import (
     AddExtension,
     AddForeignKey,
     AddFunction,
+    AddGrant,
     AddIndex,
     AddNamespace,
     AddPartition,
@@ -57,7 +58,7 @@ from parity.model.changes import (
     SetComment,
     table_options,
 )
-from parity.model.schema import Column, Domain, ForeignKey, Index, Partition, Schema, Table, View
+from parity.model.schema import Column, Domain, ForeignKey, Grant, Index, Partition, Schema, Table, View
 
 T = TypeVar("T")
 
@@ -583,6 +584,20 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     only.extend(
         ProductionOnly("policy", x.table, f"{x.table}.{x.name}") for k, x in cur_po.items() if k not in des_po
     )
+
+    # Grants: what main grants and the database lacks is granted; what only production grants is kept.
+    cur_gr = {(key(g.object), g.grantee): g for g in current.grants}
+    des_gr = {(key(g.object), g.grantee): g for g in desired.grants}
+    for gk, g in des_gr.items():
+        held = set(cur_gr[gk].privileges) if gk in cur_gr else set()
+        missing = tuple(p for p in g.privileges if p not in held)
+        if missing:
+            changes.append(AddGrant(Grant(g.object, g.grantee, missing, g.on)))
+    for gk, g in cur_gr.items():
+        wanted = set(des_gr[gk].privileges) if gk in des_gr else set()
+        extra = [p for p in g.privileges if p not in wanted]
+        if extra:
+            only.append(ProductionOnly("grant", None, f"{g.object} to {g.grantee}", ", ".join(extra)))
 
     cur_tr = _by_key(current.triggers, lambda t: t.name, key)
     des_tr = _by_key(desired.triggers, lambda t: t.name, key)

@@ -24,6 +24,7 @@ from parity.model.schema import (
     Extension,
     ForeignKey,
     Function,
+    Grant,
     Index,
     Partition,
     Policy,
@@ -705,6 +706,19 @@ class AlterPolicy(Change):
 
 
 @dataclass(frozen=True, slots=True)
+class AddGrant(Change):
+    """Privileges main grants that the database lacks (``grant.privileges`` holds only the missing
+    ones). One only production has is kept: parity never revokes."""
+
+    kind: ClassVar[str] = "add_grant"
+    grant: Grant
+
+    @property
+    def object_name(self) -> str:
+        return f"{self.grant.object} to {self.grant.grantee}"
+
+
+@dataclass(frozen=True, slots=True)
 class SetComment(Change):
     """A table's or column's comment set (or changed) to main's text; only metadata changes."""
 
@@ -731,7 +745,7 @@ class ProductionOnly(Change):
     """An object the live database has and the declared schema lacks: drift, kept, never dropped.
 
     ``object_kind`` is one of ``table column index foreign_key unique check exclude view enum
-    sequence trigger comment extension domain domain_check function policy row_security partition``; ``table`` is the owning table (None for schema-level objects) and
+    sequence trigger comment extension domain domain_check function policy row_security partition grant``; ``table`` is the owning table (None for schema-level objects) and
     ``name`` the object's own name.
     """
 
@@ -787,6 +801,7 @@ CHANGE_TYPES: tuple[type[Change], ...] = (
     EnableRowSecurity,
     AddPolicy,
     AlterPolicy,
+    AddGrant,
     SetComment,
     ProductionOnly,
 )

@@ -341,6 +341,19 @@ class Partition:
 
 
 @dataclass(frozen=True, slots=True)
+class Grant:
+    """Privileges a role (``public`` for everyone) holds on a table, view or sequence of the schema
+    (PostgreSQL), the owner's own left out: owners differ between environments. ``privileges`` are
+    the catalog's words (``SELECT``, ``INSERT``, ``USAGE``), sorted; ``on`` is ``TABLE`` or
+    ``SEQUENCE``, the word GRANT needs."""
+
+    object: str
+    grantee: str
+    privileges: tuple[str, ...]
+    on: str = "TABLE"
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """A PostgreSQL row-level security policy. ``command`` is ``ALL``/``SELECT``/``INSERT``/``UPDATE``/
     ``DELETE``; ``roles`` as the catalog lists them (``public`` for everyone); ``using`` and
@@ -385,6 +398,7 @@ class Schema:
     namespaces: tuple[str, ...] = ()
     policies: tuple[Policy, ...] = ()  # PostgreSQL, by table then name
     partitions: tuple[Partition, ...] = ()  # PostgreSQL, by name
+    grants: tuple[Grant, ...] = ()  # PostgreSQL, by object then grantee
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def table(self, name: str) -> Table | None:

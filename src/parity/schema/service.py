@@ -26,6 +26,7 @@ from parity.model.changes import (
     AddExtension,
     AddForeignKey,
     AddFunction,
+    AddGrant,
     AddIndex,
     AddNamespace,
     AddPartition,
@@ -85,6 +86,7 @@ CODES: dict[type[Change], tuple[str, Severity]] = {
     AddPartition: ("SCH001", Severity.ERROR),
     AlterPartitioning: ("SCH005", Severity.ERROR),
     AddPolicy: ("SCH006", Severity.ERROR),
+    AddGrant: ("SCH006", Severity.WARNING),
     AlterPolicy: ("SCH006", Severity.ERROR),
     AddDomain: ("SCH006", Severity.ERROR),
     AlterDomain: ("SCH006", Severity.ERROR),
@@ -103,7 +105,7 @@ CODE_DOCS = {
     "SCH003": "a column differs (type, nullability, default, collation, generated, identity, MySQL ON UPDATE)",
     "SCH004": "an index is missing or differs",
     "SCH005": "a key, constraint or table option (primary, foreign, unique, check, exclude; partitioning; SQLite WITHOUT ROWID) is missing or differs",
-    "SCH006": "a view, enum, domain, sequence, function or procedure, trigger, extension, schema, row-level security or policy is missing or differs",
+    "SCH006": "a view, enum, domain, sequence, function or procedure, trigger, extension, schema, row-level security, policy or grant is missing or differs",
     "SCH007": "an object only the database has (drift; kept, never dropped)",
     "SCH008": "a column looks renamed (one gone, one of the same type added)",
     "SCH009": "the application's own migration tool (Alembic, Flask-Migrate, Django, Rails, Prisma, Flyway, golang-migrate, goose, dbmate) has migrations the database has not run "
@@ -476,7 +478,7 @@ def section_from_diff(result: SchemaDiff, project: Project, environment: str) ->
         notes.append("not compared: " + "; ".join(skipped))
     if not result.changes:
         notes.append(
-            "no differences in what parity compares: tables, columns, keys, indexes, views, enums, domains, sequences, functions, triggers, extensions, policies"
+            "no differences in what parity compares: tables, columns, keys, indexes, views, enums, domains, sequences, functions, triggers, extensions, policies, grants"
             if skipped
             else "no differences: the database matches the declared schema"
         )

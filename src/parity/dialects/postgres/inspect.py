@@ -27,6 +27,7 @@ from parity.model.schema import (
     Extension,
     ForeignKey,
     Function,
+    Grant,
     Index,
     IndexPart,
     Partition,
@@ -165,6 +166,17 @@ WHERE c.relnamespace = %(ns)s AND c.relispartition AND c.relkind IN ('r', 'p')
 ORDER BY 1
 """
 
+# Privileges on the schema's tables, views and sequences, one row per object and grantee; the
+# owner's own are left out (owners differ between environments), as is WITH GRANT OPTION.
+Q_GRANTS = """
+SELECT c.relname, CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee) END,
+       array_agg(DISTINCT a.privilege_type ORDER BY a.privilege_type), c.relkind = 'S'
+FROM pg_class c, aclexplode(c.relacl) a
+WHERE c.relnamespace = %(ns)s AND c.relacl IS NOT NULL AND a.grantee <> c.relowner
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition
+GROUP BY c.relname, a.grantee, c.relkind ORDER BY 1, 2
+"""
+
 # Row-level security policies on the schema's tables (pg_policies prints the expressions and roles).
 Q_POLICIES = """
 SELECT p.policyname, p.tablename, p.cmd, p.permissive = 'PERMISSIVE', p.roles::text[], p.qual, p.with_check
@@ -235,7 +247,9 @@ SELECT
   (SELECT count(*) FROM pg_namespace n WHERE n.oid <> %(ns)s AND n.nspname NOT LIKE 'pg\\_%%'
      AND n.nspname <> 'information_schema'
      AND EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid)),
-  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relacl IS NOT NULL)
+  (SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+     WHERE c.relnamespace = %(ns)s AND a.attacl IS NOT NULL),
+  (SELECT count(*) FROM pg_default_acl d WHERE d.defaclnamespace IN (0, %(ns)s))
 """
 NOT_COMPARED_KINDS = (
     "aggregate and window functions",
@@ -244,7 +258,8 @@ NOT_COMPARED_KINDS = (
     "composite types",
     "indexes a partition has of its own (not its parent's)",
     "other schemas holding tables (their objects)",
-    "tables, views and sequences with grants",
+    "columns with grants of their own",
+    "default privileges",
 )
 
 
@@ -468,6 +483,10 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         functions=functions,
         namespaces=tuple(n for (n,) in conn.execute(Q_NAMESPACES, p)),
         partitions=tuple(Partition(*row) for row in conn.execute(Q_PARTITIONS, p)),
+        grants=tuple(
+            Grant(o, g, tuple(privs), "SEQUENCE" if seq else "TABLE")
+            for o, g, privs, seq in conn.execute(Q_GRANTS, p)
+        ),
         policies=tuple(
             Policy(n, t, cmd, bool(perm), tuple(roles), qual, check)
             for n, t, cmd, perm, roles, qual, check in conn.execute(Q_POLICIES, {"name": ns_name})

@@ -27,6 +27,7 @@ from parity.model.changes import (
     AddExtension,
     AddForeignKey,
     AddFunction,
+    AddGrant,
     AddIndex,
     AddNamespace,
     AddPartition,
@@ -556,6 +557,13 @@ def _(change: AlterPolicy, context: Schema | None = None) -> list[str]:
     return [f"ALTER POLICY {on} TO {_roles_sql(des)}{_policy_exprs(des)}"]
 
 
+@render.register
+def _(change: AddGrant, context: Schema | None = None) -> list[str]:
+    g = change.grant
+    to = "PUBLIC" if g.grantee == "public" else q(g.grantee)
+    return [f"GRANT {', '.join(g.privileges)} ON {g.on} {q(g.object)} TO {to}"]
+
+
 def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -586,6 +594,8 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(Safety.FORBIDDEN, lock=AE, note="drops data; parity never drops")
         case AddTable() | AddEnum() | AddSequence() | AddView():
             return Impact(Safety.SAFE)
+        case AddGrant():
+            return Impact(Safety.SAFE, note="the role must exist on the server; nothing is revoked")
         case AddPartition():
             return Impact(
                 Safety.NEEDS_CARE,
