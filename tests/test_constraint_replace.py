@@ -111,7 +111,7 @@ def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: st
             "CREATE POLICY everyone ON slots USING (true)",
             # Shaped after real schemas: a trigram index, a case-blind index, a log table partitioned
             # by month, a grant to a reporting role.
-            "CREATE TABLE people (name text)",
+            "CREATE TABLE people (name text, name_len int)",
             'CREATE INDEX people_name_c ON people (name COLLATE "C")',
             "CREATE INDEX people_name_pattern ON people (name text_pattern_ops)",
             "CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at)",
@@ -120,6 +120,10 @@ def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: st
             "GRANT SELECT ON slots TO PUBLIC",
             "GRANT UPDATE (name) ON people TO PUBLIC",
             "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC",
+            "CREATE MATERIALIZED VIEW slot_count AS SELECT count(*) AS n FROM slots",
+            "CREATE UNIQUE INDEX slot_count_n ON slot_count (n)",
+            "CREATE STATISTICS people_stats ON name, name_len FROM people",
+            "CREATE TYPE span AS RANGE (subtype = integer)",
         ],
     )
     meta = dialects.get(url).inspect(url).meta
@@ -130,6 +134,9 @@ def test_objects_parity_does_not_model_are_counted_not_called_in_sync(pg_url: st
         "1 indexes a partition has of its own",
         "1 columns with grants of their own",
         "1 default privileges",
+        "1 indexes on materialized views",
+        "1 extended statistics",
+        "1 base and range types",
     ):
         assert kind in text, text
     assert "2 comments" not in text, text  # the table's comment is modelled, so not counted

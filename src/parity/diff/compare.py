@@ -4,10 +4,13 @@ Pure and dialect-free: both schemas were normalised by their inspector, and the 
 :class:`~parity.dialects.base.CompareOptions` say how names match. What only ``current``
 (production) has is reported as :class:`ProductionOnly` and never dropped.
 
-Order: other schemas, extensions, enums, domains (a domain after the domain it is over), sequences, functions
-(those whose text names a new table or view come after the views instead), new tables (referenced tables first), new partitions (a parent first), then per existing table (by name) table options being removed, primary key, columns, indexes, uniques, checks,
-table options being added; then foreign keys of existing tables (they may reference new
-tables), views, row-level security and policies, grants, triggers, and finally production-only objects.
+Order: other schemas, extensions, enums, domains (a domain after the domain it is over),
+sequences, functions (one whose text names a new table or view comes after the views instead),
+new tables (referenced tables first), new partitions (a parent first), then per existing table
+(by name) partitioning, table options being removed, primary key, columns, indexes, uniques,
+checks, EXCLUDE constraints, table options being added; then foreign keys of existing tables (they
+may reference new tables), views, row-level security and policies, grants, triggers, comments, and
+finally production-only objects.
 """
 
 from __future__ import annotations
@@ -295,7 +298,6 @@ def _compare_domains(
     cur = _by_key(current.domains, lambda d: d.name, key)
     new = {key(d.name): d for d in desired.domains if key(d.name) not in cur}
     done: dict[str, Domain] = {}
-
     seen: set[str] = set()
 
     def visit(k: str) -> None:
