@@ -188,6 +188,12 @@ ACCEPTED: list[tuple[str, str, str, int | None]] = [
     ("MIG020", "postgres", NO_TX + T + "ALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY;", None),
     ("MIG021", "postgres", NO_TX + T + "VACUUM (ANALYZE) orders;", None),
     ("MIG022", "postgres", T + "CREATE DOMAIN email AS text;", None),
+    (
+        "MIG022",
+        "postgres",
+        T + "ALTER DOMAIN email ADD CONSTRAINT at CHECK (VALUE LIKE '%@%') NOT VALID;",
+        None,
+    ),
     ("MIG023", "postgres", "CREATE DATABASE shop_copy;", None),
     ("MIG024", "postgres", T + "ALTER TABLE orders ALTER COLUMN ref SET DEFAULT 'x';", None),
     ("MIG025", "postgres", NO_TX + T + "BEGIN;\nCREATE TABLE IF NOT EXISTS t (id bigint);\nCOMMIT;", None),

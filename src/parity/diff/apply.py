@@ -13,16 +13,28 @@ from dataclasses import replace
 from parity.model.changes import (
     AddCheck,
     AddColumn,
+    AddDomain,
     AddEnum,
     AddEnumValue,
+    AddExclude,
+    AddExtension,
     AddForeignKey,
+    AddFunction,
+    AddGrant,
     AddIndex,
+    AddNamespace,
+    AddPartition,
+    AddPolicy,
     AddSequence,
     AddTable,
     AddTrigger,
     AddUnique,
     AddView,
     AlterColumn,
+    AlterDomain,
+    AlterFunction,
+    AlterPartitioning,
+    AlterPolicy,
     AlterPrimaryKey,
     AlterTableOptions,
     AlterTrigger,
@@ -30,11 +42,13 @@ from parity.model.changes import (
     Change,
     DropCheck,
     DropColumn,
+    DropExclude,
     DropForeignKey,
     DropIndex,
     DropTable,
     DropUnique,
     DropView,
+    EnableRowSecurity,
     PossibleRename,
     ProductionOnly,
     RenameColumn,
@@ -137,12 +151,58 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return _with_table(schema, tn, lambda t: replace(t, checks=(*t.checks, ck)))
         case DropCheck(table=tn, check=ck):
             return _with_table(schema, tn, lambda t: replace(t, checks=tuple(x for x in t.checks if x != ck)))
+        case AddExclude(table=tn, exclude=ex):
+            return _with_table(schema, tn, lambda t: replace(t, excludes=(*t.excludes, ex)))
+        case DropExclude(table=tn, exclude=ex):
+            return _with_table(
+                schema, tn, lambda t: replace(t, excludes=tuple(x for x in t.excludes if x != ex))
+            )
         case AddView(view=v):
             return replace(schema, views=tuple(sorted((*schema.views, v), key=lambda x: x.name)))
         case DropView(view=v):
             return replace(schema, views=tuple(x for x in schema.views if x.name != v.name))
         case AlterView(desired=v):
             return replace(schema, views=tuple(v if x.name == v.name else x for x in schema.views))
+        case AddGrant(grant=g):
+            held = [x for x in schema.grants if (x.object, x.grantee) == (g.object, g.grantee)]
+            others = [x for x in schema.grants if (x.object, x.grantee) != (g.object, g.grantee)]
+            privs = {*g.privileges, *(p for x in held for p in x.privileges)}
+            merged = replace(g, privileges=tuple(sorted(privs)))
+            return replace(
+                schema, grants=tuple(sorted((*others, merged), key=lambda x: (x.object, x.grantee)))
+            )
+        case AddPartition(partition=pt):
+            return replace(schema, partitions=tuple(sorted((*schema.partitions, pt), key=lambda x: x.name)))
+        case AlterPartitioning():
+            return schema  # refused: nothing changes
+        case EnableRowSecurity(table=tn, enable=on, force=forced):
+            return _with_table(
+                schema,
+                tn,
+                lambda t: replace(
+                    t, row_security=t.row_security or on, force_row_security=t.force_row_security or forced
+                ),
+            )
+        case AddPolicy(policy=po):
+            return replace(
+                schema, policies=tuple(sorted((*schema.policies, po), key=lambda x: (x.table, x.name)))
+            )
+        case AlterPolicy(current=old_po, desired=new_po):
+            return replace(schema, policies=tuple(new_po if x == old_po else x for x in schema.policies))
+        case AddNamespace(name=n):
+            return replace(schema, namespaces=tuple(sorted((*schema.namespaces, n))))
+        case AddExtension(extension=x):
+            return replace(schema, extensions=tuple(sorted((*schema.extensions, x), key=lambda e: e.name)))
+        case AddDomain(domain=dm):
+            return replace(schema, domains=tuple(sorted((*schema.domains, dm), key=lambda x: x.name)))
+        case AlterDomain(current=old_dm, desired=new_dm):
+            return replace(schema, domains=tuple(new_dm if x == old_dm else x for x in schema.domains))
+        case AddFunction(function=fn):
+            return replace(
+                schema, functions=tuple(sorted((*schema.functions, fn), key=lambda f: f.signature))
+            )
+        case AlterFunction(current=old_fn, desired=new_fn):
+            return replace(schema, functions=tuple(new_fn if f == old_fn else f for f in schema.functions))
         case AddEnum(enum=e):
             return replace(schema, enums=(*schema.enums, e))
         case AddEnumValue(enum=name, value=value, before=before):

@@ -4,10 +4,13 @@ Pure and dialect-free: both schemas were normalised by their inspector, and the 
 :class:`~parity.dialects.base.CompareOptions` say how names match. What only ``current``
 (production) has is reported as :class:`ProductionOnly` and never dropped.
 
-Order: enums, sequences, new tables (referenced tables first), then per existing table
-(by name) table options being removed, primary key, columns, indexes, uniques, checks,
-table options being added; then foreign keys of existing tables (they may reference new
-tables), views, triggers, and finally production-only objects.
+Order: other schemas, extensions, enums, domains (a domain after the domain it is over),
+sequences, functions (one whose text names a new table or view comes after the views instead),
+new tables (referenced tables first), new partitions (a parent first), then per existing table
+(by name) partitioning, table options being removed, primary key, columns, indexes, uniques,
+checks, EXCLUDE constraints, table options being added; then foreign keys of existing tables (they
+may reference new tables), views, row-level security and policies, grants, triggers, comments, and
+finally production-only objects.
 """
 
 from __future__ import annotations
@@ -19,16 +22,28 @@ from typing import TypeVar
 from parity.model.changes import (
     AddCheck,
     AddColumn,
+    AddDomain,
     AddEnum,
     AddEnumValue,
+    AddExclude,
+    AddExtension,
     AddForeignKey,
+    AddFunction,
+    AddGrant,
     AddIndex,
+    AddNamespace,
+    AddPartition,
+    AddPolicy,
     AddSequence,
     AddTable,
     AddTrigger,
     AddUnique,
     AddView,
     AlterColumn,
+    AlterDomain,
+    AlterFunction,
+    AlterPartitioning,
+    AlterPolicy,
     AlterPrimaryKey,
     AlterTableOptions,
     AlterTrigger,
@@ -36,15 +51,17 @@ from parity.model.changes import (
     Change,
     CompareOptions,
     DropCheck,
+    DropExclude,
     DropForeignKey,
     DropIndex,
     DropUnique,
+    EnableRowSecurity,
     PossibleRename,
     ProductionOnly,
     SetComment,
     table_options,
 )
-from parity.model.schema import Column, ForeignKey, Index, Schema, Table, View
+from parity.model.schema import Column, Domain, ForeignKey, Grant, Index, Partition, Schema, Table, View
 
 T = TypeVar("T")
 
@@ -82,7 +99,14 @@ def column_changes(current: Column, desired: Column) -> frozenset[str]:
 
 def _index_signature(index: Index, key: Callable[[str], str]) -> tuple[object, ...]:
     parts = tuple(
-        (key(p.column) if p.column is not None else None, p.expression, p.descending, p.length)
+        (
+            key(p.column) if p.column is not None else None,
+            p.expression,
+            p.descending,
+            p.length,
+            p.opclass,
+            p.collation,
+        )
         for p in index.parts
     )
     return (parts, index.unique, index.where, index.method)
@@ -216,6 +240,100 @@ def _dependency_order(views: dict[str, View]) -> list[str]:
     return out
 
 
+def _compare_partitions(
+    current: Schema, desired: Schema, key: Callable[[str], str]
+) -> tuple[list[Change], list[Change]]:
+    """(changes, production-only) for partitions: a new one after its parent partition; one whose
+    bounds or parent main changes is refused by the dialect (it needs DETACH and ATTACH)."""
+    cur = _by_key(current.partitions, lambda p: p.name, key)
+    des = _by_key(desired.partitions, lambda p: p.name, key)
+    done: dict[str, Partition] = {}
+
+    def visit(k: str) -> None:
+        if k in done:
+            return
+        parent = key(des[k].parent)
+        if parent in des and parent not in cur and parent != k:
+            visit(parent)
+        done[k] = des[k]
+
+    for k in des:
+        if k not in cur:
+            visit(k)
+    changes: list[Change] = [AddPartition(p) for k, p in done.items() if k not in cur]
+    for k, p in des.items():
+        old = cur.get(k)
+        if old is not None and (key(old.parent), old.bound) != (key(p.parent), p.bound):
+            changes.append(
+                AlterPartitioning(p.name, "partition", f"{old.parent} {old.bound}", f"{p.parent} {p.bound}")
+            )
+        elif old is not None and old.partition_by != p.partition_by:
+            changes.append(AlterPartitioning(p.name, "partition", old.partition_by, p.partition_by))
+    only: list[Change] = [
+        ProductionOnly("partition", None, p.name, p.parent) for k, p in cur.items() if k not in des
+    ]
+    return changes, only
+
+
+def domain_changes(current: Domain, desired: Domain) -> frozenset[str]:
+    """What differs between two same-named domains (see :class:`AlterDomain`)."""
+    changed = set()
+    if current.base_type != desired.base_type:
+        changed.add("type")
+    if current.collation != desired.collation:
+        changed.add("collation")
+    if current.default != desired.default:
+        changed.add("default")
+    if current.nullable != desired.nullable:
+        changed.add("nullable")
+    if {c.expression for c in desired.checks} - {c.expression for c in current.checks}:
+        changed.add("checks")
+    return frozenset(changed)
+
+
+def _compare_domains(
+    current: Schema, desired: Schema, key: Callable[[str], str]
+) -> tuple[list[Change], list[Change]]:
+    """(changes, production-only) for domains: new ones so a domain over another comes after it."""
+    cur = _by_key(current.domains, lambda d: d.name, key)
+    new = {key(d.name): d for d in desired.domains if key(d.name) not in cur}
+    done: dict[str, Domain] = {}
+    seen: set[str] = set()
+
+    def visit(k: str) -> None:
+        if k in seen:
+            return  # done, or a cycle (which the server forbids)
+        seen.add(k)
+        base = key(new[k].base_type)
+        if base in new:
+            visit(base)
+        done[k] = new[k]
+
+    for k in new:
+        visit(k)
+    changes: list[Change] = [AddDomain(d) for d in done.values()]
+    only: list[Change] = []
+    for d in desired.domains:
+        old = cur.get(key(d.name))
+        if old is None:
+            continue
+        what = domain_changes(old, d)
+        if what:
+            changes.append(AlterDomain(old, d, what))
+        des_exprs = {c.expression for c in d.checks}
+        renamed = {
+            key(c.name) for c in d.checks if c.name and c.expression not in {o.expression for o in old.checks}
+        }
+        only.extend(
+            ProductionOnly("domain_check", None, f"{d.name}.{c.name or c.expression}")
+            for c in old.checks
+            if c.expression not in des_exprs and not (c.name and key(c.name) in renamed)
+        )
+    des = {key(d.name) for d in desired.domains}
+    only.extend(ProductionOnly("domain", None, d.name) for k, d in cur.items() if k not in des)
+    return changes, only
+
+
 def _compare_table(
     current: Table, desired: Table, key: Callable[[str], str]
 ) -> tuple[list[Change], list[Change], list[Change]]:
@@ -227,6 +345,8 @@ def _compare_table(
     changes: list[Change] = []
     only: list[Change] = []
     t = current.name
+    if current.partition_by != desired.partition_by:
+        changes.append(AlterPartitioning(t, "table", current.partition_by, desired.partition_by))
 
     # Table options (SQLite WITHOUT ROWID) constrain the primary key: one being removed goes
     # first, so the key may change after it; one being added goes last, on the final key.
@@ -296,6 +416,17 @@ def _compare_table(
         for e, c in cur_ck.items()
         if e not in des_ck and (not c.name or key(c.name) in gone_ck)
     )
+    # EXCLUDE constraints by definition; one redefined under its name is replaced, like a CHECK.
+    cur_ex = {x.definition: x for x in current.excludes}
+    des_ex = {x.definition: x for x in desired.excludes}
+    gone_ex = {key(x.name): x for d, x in cur_ex.items() if d not in des_ex}
+    for d, x in des_ex.items():
+        if d not in cur_ex:
+            replaced_ex = gone_ex.pop(key(x.name), None)
+            if replaced_ex is not None:
+                changes.append(DropExclude(t, replaced_ex))
+            changes.append(AddExclude(t, x))
+    only.extend(ProductionOnly("exclude", t, x.name) for x in gone_ex.values())
     if options_change is not None:
         changes.append(options_change)
 
@@ -340,6 +471,19 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     fk_changes: list[Change] = []
     only: list[Change] = []
 
+    # Other schemas main creates (an extension may go in one). One only production has is not
+    # reported: the inspector counts what such schemas hold as not compared.
+    have = {key(n) for n in current.namespaces} | ({key(current.name)} if current.name else set())
+    changes.extend(AddNamespace(n) for n in desired.namespaces if key(n) not in have)
+
+    # Extensions first: main's tables and indexes may use their types and operator classes.
+    cur_ext = {key(x.name) for x in current.extensions}
+    des_ext = {key(x.name) for x in desired.extensions}
+    changes.extend(AddExtension(x) for x in desired.extensions if key(x.name) not in cur_ext)
+    only.extend(
+        ProductionOnly("extension", None, x.name) for x in current.extensions if key(x.name) not in des_ext
+    )
+
     cur_enums = _by_key(current.enums, lambda e: e.name, key)
     for enum in desired.enums:
         old = cur_enums.get(key(enum.name))
@@ -355,6 +499,10 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     des_enums = {key(e.name) for e in desired.enums}
     only.extend(ProductionOnly("enum", None, e.name) for e in current.enums if key(e.name) not in des_enums)
 
+    domain_ch, domain_only = _compare_domains(current, desired, key)
+    changes.extend(domain_ch)
+    only.extend(domain_only)
+
     # Owned sequences come with their serial/identity column; only standalone ones are objects here.
     cur_seq = {key(s.name) for s in current.sequences if s.owned_by is None}
     des_seq = {key(s.name) for s in desired.sequences if s.owned_by is None}
@@ -369,8 +517,27 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
 
     cur_tables = _by_key(current.tables, lambda t: t.name, key)
     des_tables = _by_key(desired.tables, lambda t: t.name, key)
+
+    # Functions before tables (a default, CHECK or index may call one), except one whose text names
+    # a table or view that is still to be created: a SQL function's body is checked when it is made.
+    cur_fn = _by_key(current.functions, lambda f: f.signature, key)
+    des_fn = _by_key(desired.functions, lambda f: f.signature, key)
+    new_rels = {t.name for k, t in des_tables.items() if k not in cur_tables}
+    new_rels |= {v.name for v in desired.views if current.view(v.name) is None}
+    late_fn: list[Change] = []
+    for k, fn in des_fn.items():
+        old_fn = cur_fn.get(k)
+        if old_fn is not None and old_fn.body_key == fn.body_key:
+            continue
+        fc: Change = AddFunction(fn) if old_fn is None else AlterFunction(old_fn, fn)
+        words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", fn.definition)) if new_rels else set()
+        (late_fn if words & new_rels else changes).append(fc)
+    only.extend(ProductionOnly("function", None, f.signature) for k, f in cur_fn.items() if k not in des_fn)
     new_tables = [t for k, t in des_tables.items() if k not in cur_tables]
     changes.extend(AddTable(t) for t in _topological(new_tables, key))
+    part_changes, part_only = _compare_partitions(current, desired, key)
+    changes.extend(part_changes)
+    only.extend(part_only)
     for k in sorted(des_tables):
         if k not in cur_tables:
             continue
@@ -393,6 +560,46 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
         elif (old_view.definition, old_view.materialized) != (view.definition, view.materialized):
             changes.append(AlterView(old_view, view))
     only.extend(ProductionOnly("view", None, v.name) for k, v in cur_views.items() if k not in des_views)
+
+    changes.extend(late_fn)
+
+    # Row-level security after every table and function a policy's expressions may name. Turning it
+    # off or a policy only production has is kept: parity never loosens who may see which rows.
+    for k, t in des_tables.items():
+        cur_t = cur_tables.get(k)
+        on = cur_t.row_security if cur_t else False
+        forced = cur_t.force_row_security if cur_t else False
+        if (t.row_security and not on) or (t.force_row_security and not forced):
+            changes.append(
+                EnableRowSecurity(t.name, t.row_security and not on, t.force_row_security and not forced)
+            )
+        if cur_t is not None and ((on and not t.row_security) or (forced and not t.force_row_security)):
+            only.append(ProductionOnly("row_security", t.name, t.name, "forced" if forced else "enabled"))
+    cur_po = {(key(x.table), key(x.name)): x for x in current.policies}
+    des_po = {(key(x.table), key(x.name)): x for x in desired.policies}
+    for pk_, po in des_po.items():
+        old_po = cur_po.get(pk_)
+        if old_po is None:
+            changes.append(AddPolicy(po))
+        elif old_po != po:
+            changes.append(AlterPolicy(old_po, po))
+    only.extend(
+        ProductionOnly("policy", x.table, f"{x.table}.{x.name}") for k, x in cur_po.items() if k not in des_po
+    )
+
+    # Grants: what main grants and the database lacks is granted; what only production grants is kept.
+    cur_gr = {(key(g.object), g.grantee): g for g in current.grants}
+    des_gr = {(key(g.object), g.grantee): g for g in desired.grants}
+    for gk, g in des_gr.items():
+        held = set(cur_gr[gk].privileges) if gk in cur_gr else set()
+        missing = tuple(p for p in g.privileges if p not in held)
+        if missing:
+            changes.append(AddGrant(Grant(g.object, g.grantee, missing, g.on)))
+    for gk, g in cur_gr.items():
+        wanted = set(des_gr[gk].privileges) if gk in des_gr else set()
+        extra = [p for p in g.privileges if p not in wanted]
+        if extra:
+            only.append(ProductionOnly("grant", None, f"{g.object} to {g.grantee}", ", ".join(extra)))
 
     cur_tr = _by_key(current.triggers, lambda t: t.name, key)
     des_tr = _by_key(desired.triggers, lambda t: t.name, key)

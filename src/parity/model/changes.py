@@ -18,9 +18,16 @@ from parity.model.schema import (
     CheckConstraint,
     Column,
     Comment,
+    Domain,
     EnumType,
+    ExcludeConstraint,
+    Extension,
     ForeignKey,
+    Function,
+    Grant,
     Index,
+    Partition,
+    Policy,
     PrimaryKey,
     Sequence,
     Table,
@@ -380,6 +387,36 @@ class DropCheck(Change):
         return AddCheck(self.table, self.check)
 
 
+@dataclass(frozen=True, slots=True)
+class AddExclude(Change):
+    kind: ClassVar[str] = "add_exclude"
+    table: str
+    exclude: ExcludeConstraint
+
+    @property
+    def object_name(self) -> str:
+        return self.exclude.name
+
+    def reverse(self) -> Change:
+        return DropExclude(self.table, self.exclude)
+
+
+@dataclass(frozen=True, slots=True)
+class DropExclude(Change):
+    """Only the first half of replacing an EXCLUDE main redefines under its name (no data is lost)."""
+
+    kind: ClassVar[str] = "drop_exclude"
+    table: str
+    exclude: ExcludeConstraint
+
+    @property
+    def object_name(self) -> str:
+        return self.exclude.name
+
+    def reverse(self) -> Change:
+        return AddExclude(self.table, self.exclude)
+
+
 # --- schema-level objects ---------------------------------------------------------------
 
 
@@ -423,6 +460,95 @@ class AlterView(Change):
 
     def reverse(self) -> Change:
         return AlterView(self.desired, self.current)
+
+
+@dataclass(frozen=True, slots=True)
+class AddNamespace(Change):
+    """A schema main creates besides the one compared (``CREATE SCHEMA audit``), made if missing."""
+
+    kind: ClassVar[str] = "add_schema"
+    name: str
+
+    @property
+    def object_name(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class AddExtension(Change):
+    """An extension main uses (its types, functions, operator classes) created if missing."""
+
+    kind: ClassVar[str] = "add_extension"
+    extension: Extension
+
+    @property
+    def object_name(self) -> str:
+        return self.extension.name
+
+
+@dataclass(frozen=True, slots=True)
+class AddDomain(Change):
+    kind: ClassVar[str] = "add_domain"
+    domain: Domain
+
+    @property
+    def object_name(self) -> str:
+        return self.domain.name
+
+
+@dataclass(frozen=True, slots=True)
+class AlterDomain(Change):
+    """A domain main redefines. ``changes`` names what differs: ``default``, ``nullable``,
+    ``checks`` (ALTER DOMAIN can change these in place) and ``type``, ``collation`` (it cannot: the
+    dialect refuses those, since the domain would have to be dropped). A CHECK only production has is
+    kept; one main redefines under the same name is dropped and added."""
+
+    kind: ClassVar[str] = "alter_domain"
+    current: Domain
+    desired: Domain
+    changes: frozenset[str]
+
+    @property
+    def object_name(self) -> str:
+        return self.desired.name
+
+    def reverse(self) -> Change:
+        return AlterDomain(self.desired, self.current, self.changes)
+
+
+@dataclass(frozen=True, slots=True)
+class AddFunction(Change):
+    kind: ClassVar[str] = "add_function"
+    function: Function
+
+    @property
+    def object_name(self) -> str:
+        return self.function.signature
+
+
+@dataclass(frozen=True, slots=True)
+class AlterFunction(Change):
+    """A function main redefines under the same signature: ``CREATE OR REPLACE``, which the server
+    allows only while the result type and the parameters' names and defaults stay (else refused)."""
+
+    kind: ClassVar[str] = "alter_function"
+    current: Function
+    desired: Function
+
+    @property
+    def object_name(self) -> str:
+        return self.desired.signature
+
+    @property
+    def replaceable(self) -> bool:
+        return (self.current.result, self.current.parameters, self.current.procedure) == (
+            self.desired.result,
+            self.desired.parameters,
+            self.desired.procedure,
+        )
+
+    def reverse(self) -> Change:
+        return AlterFunction(self.desired, self.current)
 
 
 @dataclass(frozen=True, slots=True)
@@ -497,6 +623,102 @@ class AlterTrigger(Change):
 
 
 @dataclass(frozen=True, slots=True)
+class AddPartition(Change):
+    kind: ClassVar[str] = "add_partition"
+    partition: Partition
+
+    @property
+    def table_name(self) -> str:
+        return self.partition.name
+
+    @property
+    def object_name(self) -> str:
+        return self.partition.name
+
+
+@dataclass(frozen=True, slots=True)
+class AlterPartitioning(Change):
+    """A table whose partitioning main changes (a key, a partition's bounds or parent, or a plain
+    table made partitioned). The server cannot do it in place: it takes a new table and moving the
+    rows, or a DETACH and ATTACH, so the dialect refuses it with the reason. ``object_kind`` is
+    ``table`` or ``partition``; ``current``/``desired`` the key or bound on each side."""
+
+    kind: ClassVar[str] = "alter_partitioning"
+    table: str
+    object_kind: str
+    current: str | None
+    desired: str | None
+
+    @property
+    def object_name(self) -> str:
+        return self.table
+
+
+@dataclass(frozen=True, slots=True)
+class EnableRowSecurity(Change):
+    """Row-level security main turns on for a table (``force``: for its owner too). Turning it off
+    is never planned: what only production has is kept."""
+
+    kind: ClassVar[str] = "enable_row_security"
+    table: str
+    enable: bool = True
+    force: bool = False
+
+    @property
+    def object_name(self) -> str:
+        return self.table
+
+
+@dataclass(frozen=True, slots=True)
+class AddPolicy(Change):
+    kind: ClassVar[str] = "add_policy"
+    policy: Policy
+
+    @property
+    def table_name(self) -> str:
+        return self.policy.table
+
+    @property
+    def object_name(self) -> str:
+        return f"{self.policy.table}.{self.policy.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class AlterPolicy(Change):
+    """A policy main redefines: ALTER POLICY for its roles and expressions; a changed command or
+    PERMISSIVE/RESTRICTIVE (which ALTER POLICY cannot change) drops and creates it in the migration's
+    transaction, so no statement runs between with the policy missing."""
+
+    kind: ClassVar[str] = "alter_policy"
+    current: Policy
+    desired: Policy
+
+    @property
+    def table_name(self) -> str:
+        return self.desired.table
+
+    @property
+    def object_name(self) -> str:
+        return f"{self.desired.table}.{self.desired.name}"
+
+    def reverse(self) -> Change:
+        return AlterPolicy(self.desired, self.current)
+
+
+@dataclass(frozen=True, slots=True)
+class AddGrant(Change):
+    """Privileges main grants that the database lacks (``grant.privileges`` holds only the missing
+    ones). One only production has is kept: parity never revokes."""
+
+    kind: ClassVar[str] = "add_grant"
+    grant: Grant
+
+    @property
+    def object_name(self) -> str:
+        return f"{self.grant.object} to {self.grant.grantee}"
+
+
+@dataclass(frozen=True, slots=True)
 class SetComment(Change):
     """A table's or column's comment set (or changed) to main's text; only metadata changes."""
 
@@ -522,8 +744,8 @@ class SetComment(Change):
 class ProductionOnly(Change):
     """An object the live database has and the declared schema lacks: drift, kept, never dropped.
 
-    ``object_kind`` is one of ``table column index foreign_key unique check view enum
-    sequence trigger comment``; ``table`` is the owning table (None for schema-level objects) and
+    ``object_kind`` is one of ``table column index foreign_key unique check exclude view enum
+    sequence trigger comment extension domain domain_check function policy row_security partition grant``; ``table`` is the owning table (None for schema-level objects) and
     ``name`` the object's own name.
     """
 
@@ -558,14 +780,28 @@ CHANGE_TYPES: tuple[type[Change], ...] = (
     DropUnique,
     AddCheck,
     DropCheck,
+    AddExclude,
+    DropExclude,
     AddView,
     DropView,
     AlterView,
+    AddNamespace,
+    AddExtension,
+    AddDomain,
+    AlterDomain,
+    AddFunction,
+    AlterFunction,
     AddEnum,
     AddEnumValue,
     AddSequence,
     AddTrigger,
     AlterTrigger,
+    AddPartition,
+    AlterPartitioning,
+    EnableRowSecurity,
+    AddPolicy,
+    AlterPolicy,
+    AddGrant,
     SetComment,
     ProductionOnly,
 )

@@ -123,13 +123,17 @@ class IndexPart:
     """One key part of an index: a column, or an expression (``lower(email)``).
 
     ``length`` is a prefix length (MySQL ``KEY ix (name(10))``: only the first 10 characters
-    are indexed); None indexes the whole value.
+    are indexed); None indexes the whole value. ``opclass`` (``text_pattern_ops``,
+    ``extensions.gin_trgm_ops``) and ``collation`` (``"C"``) are PostgreSQL's, as SQL spells them,
+    None when they are the default for the part.
     """
 
     column: str | None = None
     expression: str | None = None
     descending: bool = False
     length: int | None = None
+    opclass: str | None = None
+    collation: str | None = None
 
     @property
     def text(self) -> str:
@@ -196,6 +200,15 @@ class CheckConstraint:
 
 
 @dataclass(frozen=True, slots=True)
+class ExcludeConstraint:
+    """A PostgreSQL ``EXCLUDE`` constraint; ``definition`` as ``pg_get_constraintdef`` prints it
+    (``EXCLUDE USING gist (room WITH =, during WITH &&)``), compared as text."""
+
+    name: str
+    definition: str
+
+
+@dataclass(frozen=True, slots=True)
 class Table:
     name: str
     columns: tuple[Column, ...] = ()
@@ -206,6 +219,10 @@ class Table:
     checks: tuple[CheckConstraint, ...] = ()
     without_rowid: bool = False  # SQLite only
     strict: bool = False  # SQLite STRICT: column types enforced
+    excludes: tuple[ExcludeConstraint, ...] = ()  # PostgreSQL, sorted by name
+    row_security: bool = False  # PostgreSQL ENABLE ROW LEVEL SECURITY
+    force_row_security: bool = False  # PostgreSQL FORCE ROW LEVEL SECURITY (the owner too)
+    partition_by: str | None = None  # PostgreSQL partition key as pg_get_partkeydef prints it: RANGE (at)
 
     def column(self, name: str) -> Column | None:
         for c in self.columns:
@@ -273,6 +290,95 @@ class Comment:
 
 
 @dataclass(frozen=True, slots=True)
+class Domain:
+    """A PostgreSQL ``CREATE DOMAIN``: a base type with its own NOT NULL, default and CHECKs
+    (``VALUE > 0``), which every column of the domain obeys. ``base_type`` and ``raw_default`` as the
+    catalog prints them, ``default`` normalised like a column's; checks sorted by expression."""
+
+    name: str
+    base_type: str
+    nullable: bool = True
+    default: str | None = None
+    raw_default: str | None = None
+    checks: tuple[CheckConstraint, ...] = ()
+    collation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A PostgreSQL function or procedure, known by its signature: ``name(arguments)``, the argument
+    types only, as overloads are told apart. ``definition`` is the whole ``CREATE OR REPLACE …`` as
+    ``pg_get_functiondef`` prints it, the schema qualifier taken off the name; ``result`` and
+    ``parameters`` (names, modes, defaults) are what ``CREATE OR REPLACE`` may not change."""
+
+    name: str
+    arguments: str
+    definition: str
+    result: str = ""
+    parameters: str = ""
+    procedure: bool = False
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({self.arguments})"
+
+    @property
+    def body_key(self) -> str:
+        """The definition with whitespace runs folded: reindenting a body changes nothing."""
+        return " ".join(self.definition.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    """A PostgreSQL partition of ``parent``: ``bound`` as the server prints it (``FOR VALUES FROM
+    ('2026-01-01') TO ('2027-01-01')``, ``DEFAULT``), ``partition_by`` when it is partitioned in turn.
+    Its columns, keys and indexes come from the parent, so they are not modelled again."""
+
+    name: str
+    parent: str
+    bound: str
+    partition_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """Privileges a role (``public`` for everyone) holds on a table, view or sequence of the schema
+    (PostgreSQL), the owner's own left out: owners differ between environments. ``privileges`` are
+    the catalog's words (``SELECT``, ``INSERT``, ``USAGE``), sorted; ``on`` is ``TABLE`` or
+    ``SEQUENCE``, the word GRANT needs."""
+
+    object: str
+    grantee: str
+    privileges: tuple[str, ...]
+    on: str = "TABLE"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A PostgreSQL row-level security policy. ``command`` is ``ALL``/``SELECT``/``INSERT``/``UPDATE``/
+    ``DELETE``; ``roles`` as the catalog lists them (``public`` for everyone); ``using`` and
+    ``check`` the ``USING`` and ``WITH CHECK`` expressions as the server prints them."""
+
+    name: str
+    table: str
+    command: str = "ALL"
+    permissive: bool = True
+    roles: tuple[str, ...] = ("public",)
+    using: str | None = None
+    check: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    """A PostgreSQL extension (``CREATE EXTENSION``), database-wide. ``schema`` is where its objects
+    live when that is not the schema inspected (Supabase's ``extensions``), else None. The version is
+    left out: upgrading an extension is the server administrator's business, not a schema change."""
+
+    name: str
+    schema: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Schema:
     """A whole database schema (one PostgreSQL schema, one MySQL database, one SQLite file)."""
 
@@ -284,6 +390,15 @@ class Schema:
     triggers: tuple[Trigger, ...] = ()
     name: str | None = None  # the PostgreSQL schema / MySQL database name
     comments: tuple[Comment, ...] = ()  # PostgreSQL tables' and columns', sorted by target
+    extensions: tuple[Extension, ...] = ()  # PostgreSQL, by name
+    domains: tuple[Domain, ...] = ()  # PostgreSQL, by name
+    functions: tuple[Function, ...] = ()  # PostgreSQL functions and procedures, by signature
+    # PostgreSQL: the database's other schemas by name (not public, the system's or an extension's);
+    # only their existence is modelled, their objects are counted as not compared.
+    namespaces: tuple[str, ...] = ()
+    policies: tuple[Policy, ...] = ()  # PostgreSQL, by table then name
+    partitions: tuple[Partition, ...] = ()  # PostgreSQL, by name
+    grants: tuple[Grant, ...] = ()  # PostgreSQL, by object then grantee
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def table(self, name: str) -> Table | None:

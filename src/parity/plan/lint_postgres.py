@@ -191,7 +191,9 @@ def _ddl(stmt: Any, off: int, st: _State) -> Any:
             yield Hit(
                 "MIG010", f"CREATE INDEX CONCURRENTLY {stmt.idxname or ''} runs inside a transaction", off
             )
-        elif not stmt.concurrent and existing:
+        elif not stmt.concurrent and existing and getattr(stmt.relation, "inh", True):
+            # ON ONLY (inh false) builds nothing: it makes the partitioned parent's index, still
+            # invalid, to which each partition's index (built CONCURRENTLY) is then attached.
             yield Hit(
                 "MIG004",
                 f"index {stmt.idxname or ''} on existing table {table} built without CONCURRENTLY",
@@ -249,7 +251,8 @@ def _ddl(stmt: Any, off: int, st: _State) -> Any:
             yield Hit("MIG019", f"REINDEX {what} without CONCURRENTLY", off)
         return True, what
     if isinstance(stmt, ast.AlterDomainStmt):
-        if stmt.subtype == "C":
+        # Added NOT VALID, the check holds for new values at once and VALIDATE scans the old ones later.
+        if stmt.subtype == "C" and not getattr(stmt.def_, "skip_validation", False):
             yield Hit("MIG022", f"ALTER DOMAIN {_dotted(stmt.typeName)} ADD CONSTRAINT", off)
         return True, None
     if isinstance(stmt, ast.CreateDomainStmt):

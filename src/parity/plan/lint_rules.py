@@ -189,8 +189,8 @@ RULES: dict[str, Rule] = {
             "MIG022",
             "domain-constraint",
             _W,
-            "A domain CHECK is validated against every column of that domain under a lock, and cannot be added NOT VALID later as a column CHECK can.",
-            "put the CHECK on the table columns (NOT VALID, then VALIDATE), not on the domain",
+            "A domain CHECK is validated against every column of that domain under a lock when it is added (CREATE DOMAIN, or ALTER DOMAIN … ADD CONSTRAINT without NOT VALID).",
+            "add it with ALTER DOMAIN … ADD CONSTRAINT … NOT VALID, then VALIDATE CONSTRAINT; or put the CHECK on the table columns",
             ("postgres",),
         ),
         Rule(

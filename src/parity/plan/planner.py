@@ -27,6 +27,9 @@ from typing import TYPE_CHECKING
 from parity.model.changes import (
     AddColumn,
     AlterColumn,
+    AlterDomain,
+    AlterFunction,
+    AlterPartitioning,
     AlterPrimaryKey,
     Change,
     DropColumn,
@@ -234,9 +237,9 @@ def plan(
                 b.add_column(change.as_add(), rows, fills, name)
             case AddColumn():
                 b.add_column(change, rows, fills, name)
-            case AlterColumn() | AlterPrimaryKey() if (
-                refusal := dialect.impact(change, b.schema)
-            ).safety is Safety.FORBIDDEN:
+            case (
+                AlterColumn() | AlterPrimaryKey() | AlterDomain() | AlterFunction() | AlterPartitioning()
+            ) if (refusal := dialect.impact(change, b.schema)).safety is Safety.FORBIDDEN:
                 # The server cannot make this change in place (a generated expression before
                 # PostgreSQL 17): reaching main's schema needs a drop, which parity never does.
                 b.diags.append(
@@ -244,7 +247,15 @@ def plan(
                         "PLN002",
                         Severity.ERROR,
                         f"refused: {describe(change)}: {refusal.note}",
-                        fix="expand/contract: add a new generated column, switch the code, keep the old one",
+                        fix=(
+                            "expand/contract: create a new domain, move the columns to it, keep the old one"
+                            if isinstance(change, AlterDomain)
+                            else "expand/contract: add the function under a new name, switch the callers, keep the old one"
+                            if isinstance(change, AlterFunction)
+                            else "expand/contract: create the new table or partition beside the old one and move the rows"
+                            if isinstance(change, AlterPartitioning)
+                            else "expand/contract: add a new generated column, switch the code, keep the old one"
+                        ),
                         table=change.table_name,
                     )
                 )

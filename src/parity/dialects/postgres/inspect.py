@@ -1,9 +1,12 @@
 """Read-only PostgreSQL inspector: ``pg_catalog`` through psycopg 3.
 
 Everything is read inside one ``READ ONLY`` transaction, one query per object kind for the
-whole schema (columns, constraints, indexes, views, enums, sequences, triggers), so a
-schema of thousands of tables inspects in a few round trips. The schema inspected is the
-connection's ``current_schema()`` (``public`` unless the URL's ``options`` say otherwise).
+whole schema (columns, constraints, indexes, views, enums, domains, sequences, functions,
+triggers, comments, partitions, policies, grants), so a schema of thousands of tables inspects in
+a few round trips. Extensions and the other schemas' names are database-wide and read as such.
+The schema inspected is the connection's ``current_schema()`` (``public`` unless the URL's
+``options`` say otherwise); what it holds that the model leaves out is counted per kind
+(:data:`Q_NOT_COMPARED`), so a comparison never calls it in sync.
 """
 
 from __future__ import annotations
@@ -20,10 +23,17 @@ from parity.model.schema import (
     CheckConstraint,
     Column,
     Comment,
+    Domain,
     EnumType,
+    ExcludeConstraint,
+    Extension,
     ForeignKey,
+    Function,
+    Grant,
     Index,
     IndexPart,
+    Partition,
+    Policy,
     PrimaryKey,
     Schema,
     Sequence,
@@ -37,7 +47,9 @@ from parity.model.schema import (
 _DRIVER = re.compile(r"^postgres(?:ql)?(?:\+\w+)?://", re.IGNORECASE)
 
 Q_TABLES = """
-SELECT c.relname FROM pg_class c
+SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END
+FROM pg_class c
 WHERE c.relnamespace = %(ns)s AND c.relkind IN ('r', 'p') AND NOT c.relispartition
 ORDER BY c.relname
 """
@@ -69,7 +81,7 @@ FROM pg_constraint con
 JOIN pg_class cl ON cl.oid = con.conrelid
 LEFT JOIN pg_class fcl ON fcl.oid = con.confrelid
 LEFT JOIN pg_namespace fns ON fns.oid = fcl.relnamespace
-WHERE cl.relnamespace = %(ns)s AND con.contype IN ('p', 'f', 'u', 'c') AND cl.relkind IN ('r', 'p')
+WHERE cl.relnamespace = %(ns)s AND con.contype IN ('p', 'f', 'u', 'c', 'x') AND cl.relkind IN ('r', 'p')
 ORDER BY cl.relname, con.conname
 """
 
@@ -78,7 +90,14 @@ SELECT t.relname, i.relname, ix.indisunique, am.amname,
        pg_get_expr(ix.indpred, ix.indrelid, true),
        ix.indkey::int2[],
        ix.indoption::int2[],
-       ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) FROM generate_series(1, ix.indnkeyatts) k ORDER BY k)
+       ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) FROM generate_series(1, ix.indnkeyatts) k ORDER BY k),
+       ix.indclass::oid[],
+       CASE WHEN NOT ix.indcollation::oid[] <@ '{0,100}'::oid[] THEN  -- only then: a collation not the default
+       ARRAY(SELECT CASE WHEN k.coll <> 0 AND k.coll <> coalesce(a.attcollation, 100) THEN quote_ident(co.collname) END
+             FROM unnest(ix.indcollation::oid[], ix.indkey::int2[]) WITH ORDINALITY k(coll, n, i)
+             LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.n AND k.n > 0
+             LEFT JOIN pg_collation co ON co.oid = k.coll
+             WHERE k.i <= ix.indnkeyatts ORDER BY k.i) END
 FROM pg_index ix
 JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
@@ -129,32 +148,132 @@ ORDER BY 1, 2 NULLS FIRST
 """
 
 
+# The operator classes that are not their type's default, as SQL names them (schema-qualified when
+# outside pg_catalog and the inspected schema): a few dozen rows, matched to indexes in Python, which
+# costs less than a lookup per index part.
+Q_OPCLASSES = """
+SELECT o.oid, CASE WHEN o.opcnamespace NOT IN ('pg_catalog'::regnamespace, %(ns)s)
+                   THEN quote_ident(n.nspname) || '.' ELSE '' END || quote_ident(o.opcname)
+FROM pg_opclass o JOIN pg_namespace n ON n.oid = o.opcnamespace WHERE NOT o.opcdefault
+"""
+
+# Partitions with their parent and bounds (their columns and keys are the parent's).
+Q_PARTITIONS = """
+SELECT c.relname, pa.relname, pg_get_expr(c.relpartbound, c.oid),
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END
+FROM pg_class c
+JOIN pg_inherits i ON i.inhrelid = c.oid
+JOIN pg_class pa ON pa.oid = i.inhparent
+WHERE c.relnamespace = %(ns)s AND c.relispartition AND c.relkind IN ('r', 'p')
+ORDER BY 1
+"""
+
+# Privileges on the schema's tables, views and sequences, one row per object and grantee; the
+# owner's own are left out (owners differ between environments), as is WITH GRANT OPTION.
+Q_GRANTS = """
+SELECT c.relname, CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee) END,
+       array_agg(DISTINCT a.privilege_type ORDER BY a.privilege_type), c.relkind = 'S'
+FROM pg_class c, aclexplode(c.relacl) a
+WHERE c.relnamespace = %(ns)s AND c.relacl IS NOT NULL AND a.grantee <> c.relowner
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition
+GROUP BY c.relname, a.grantee, c.relkind ORDER BY 1, 2
+"""
+
+# Row-level security policies on the schema's tables (pg_policies prints the expressions and roles).
+Q_POLICIES = """
+SELECT p.policyname, p.tablename, p.cmd, p.permissive = 'PERMISSIVE', p.roles::text[], p.qual, p.with_check
+FROM pg_policies p WHERE p.schemaname = %(name)s ORDER BY 2, 1
+"""
+
+# Domains with their CHECKs (contype 'c'; PostgreSQL 17 also lists NOT NULL there, as 'n'), leaving
+# out those an extension owns.
+Q_DOMAINS = """
+SELECT t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, pg_get_expr(t.typdefaultbin, 0),
+       CASE WHEN t.typcollation <> bt.typcollation THEN co.collname END,
+       ARRAY(SELECT con.conname FROM pg_constraint con
+             WHERE con.contypid = t.oid AND con.contype = 'c' ORDER BY con.conname),
+       ARRAY(SELECT pg_get_constraintdef(con.oid, true) FROM pg_constraint con
+             WHERE con.contypid = t.oid AND con.contype = 'c' ORDER BY con.conname)
+FROM pg_type t
+JOIN pg_type bt ON bt.oid = t.typbasetype
+LEFT JOIN pg_collation co ON co.oid = t.typcollation
+WHERE t.typnamespace = %(ns)s AND t.typtype = 'd'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
+ORDER BY t.typname
+"""
+
+# Functions and procedures (aggregates and window functions stay counted as not compared), not those
+# an extension owns.
+Q_FUNCTIONS = """
+SELECT p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid),
+       coalesce(pg_get_function_result(p.oid), ''), pg_get_function_arguments(p.oid), p.prokind = 'p'
+FROM pg_proc p
+WHERE p.pronamespace = %(ns)s AND p.prokind IN ('f', 'p')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                  AND d.deptype = 'e')
+ORDER BY 1, 2
+"""
+
+# The database's other schemas (the inspected one, public, the system's and extensions' left out).
+Q_NAMESPACES = r"""
+SELECT n.nspname FROM pg_namespace n
+WHERE n.oid <> %(ns)s AND n.nspname NOT LIKE 'pg\_%%' AND n.nspname NOT IN ('information_schema', 'public')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid
+                  AND d.deptype = 'e')
+ORDER BY 1
+"""
+
+# Extensions are database-wide; plpgsql comes with every database.
+Q_EXTENSIONS = """
+SELECT x.extname, CASE WHEN x.extnamespace <> %(ns)s THEN n.nspname END
+FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
+WHERE x.extname <> 'plpgsql' ORDER BY x.extname
+"""
+
+
 #: Objects of the schema parity does not model yet, counted so a re-diff can say "not compared"
 #: instead of "in sync". One query; extension members are left out (the extension owns them).
 Q_NOT_COMPARED = """
 SELECT
-  (SELECT count(*) FROM pg_type t WHERE t.typnamespace = %(ns)s AND t.typtype = 'd'),
-  (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = %(ns)s
+  (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = %(ns)s AND p.prokind NOT IN ('f', 'p')
      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')),
-  (SELECT count(*) FROM pg_policy po JOIN pg_class c ON c.oid = po.polrelid WHERE c.relnamespace = %(ns)s),
-  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relrowsecurity),
-  (SELECT count(*) FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
-     WHERE c.relnamespace = %(ns)s AND con.contype = 'x'),
+  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relrowsecurity
+     AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)),
   (SELECT count(*) FROM pg_description ds JOIN pg_class c ON c.oid = ds.objoid AND ds.classoid = 'pg_class'::regclass
      WHERE c.relnamespace = %(ns)s AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)),
   (SELECT count(*) FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
      WHERE t.typnamespace = %(ns)s AND t.typtype = 'c' AND c.relkind = 'c'),
-  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relispartition)
+  (SELECT count(*) FROM pg_index ix JOIN pg_class c ON c.oid = ix.indrelid
+     WHERE c.relnamespace = %(ns)s AND c.relispartition
+       AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = ix.indexrelid)),
+  (SELECT count(*) FROM pg_namespace n WHERE n.oid <> %(ns)s AND n.nspname NOT LIKE 'pg\\_%%'
+     AND n.nspname <> 'information_schema'
+     AND EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid)),
+  (SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+     WHERE c.relnamespace = %(ns)s AND a.attacl IS NOT NULL),
+  (SELECT count(*) FROM pg_default_acl d WHERE d.defaclnamespace IN (0, %(ns)s)),
+  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relkind = 'f'),
+  (SELECT count(*) FROM pg_index ix JOIN pg_class c ON c.oid = ix.indrelid
+     WHERE c.relnamespace = %(ns)s AND c.relkind = 'm'),
+  (SELECT count(*) FROM pg_statistic_ext s WHERE s.stxnamespace = %(ns)s),
+  (SELECT count(*) FROM pg_collation co WHERE co.collnamespace = %(ns)s),
+  (SELECT count(*) FROM pg_type t WHERE t.typnamespace = %(ns)s AND t.typtype IN ('b', 'r')
+     AND t.typelem = 0 AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e'))
 """
 NOT_COMPARED_KINDS = (
-    "domains",
-    "functions and procedures",
-    "row-level security policies",
-    "tables with row-level security",
-    "EXCLUDE constraints",
+    "aggregate and window functions",
+    "partitions with row-level security",
     "comments on views, sequences and indexes",
     "composite types",
-    "partitions",
+    "indexes a partition has of its own (not its parent's)",
+    "other schemas holding tables (their objects)",
+    "columns with grants of their own",
+    "default privileges",
+    "foreign tables",
+    "indexes on materialized views",
+    "extended statistics",
+    "collations",
+    "base and range types",
 )
 
 
@@ -228,7 +347,7 @@ def inspect(url: str) -> Schema:
 
 def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     p = {"ns": ns}
-    table_names = [r[0] for r in conn.execute(Q_TABLES, p).fetchall()]
+    table_rows = conn.execute(Q_TABLES, p).fetchall()
     columns: dict[str, list[Column]] = defaultdict(list)
     identities = {"a": "always", "d": "by default"}
     # fetchall() builds the rows in C, and fast_column skips the frozen dataclass's per-field
@@ -255,6 +374,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     fks: dict[str, list[ForeignKey]] = defaultdict(list)
     uniques: dict[str, list[UniqueConstraint]] = defaultdict(list)
     checks: dict[str, list[CheckConstraint]] = defaultdict(list)
+    excludes: dict[str, list[ExcludeConstraint]] = defaultdict(list)
     for (
         tname,
         cname,
@@ -276,6 +396,8 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
             uniques[tname].append(UniqueConstraint(tuple(cols), cname, deferrable))
         elif ctype == "c":
             checks[tname].append(CheckConstraint(normalize_check(definition), cname))
+        elif ctype == "x":
+            excludes[tname].append(ExcludeConstraint(cname, definition))
         elif ctype == "f":
             fks[tname].append(
                 ForeignKey(
@@ -290,14 +412,19 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
                 )
             )
     indexes: dict[str, list[Index]] = defaultdict(list)
-    for tname, iname, unique, method, pred, indkey, indoption, defs in conn.execute(Q_INDEXES, p).fetchall():
+    named_opclasses: dict[int, str] = dict(conn.execute(Q_OPCLASSES, p).fetchall())
+    for tname, iname, unique, method, pred, indkey, indoption, defs, opclasses, collations in conn.execute(
+        Q_INDEXES, p
+    ).fetchall():
         parts = []
         for pos, text in enumerate(defs):
             desc = bool(indoption[pos] & 1) if indoption and pos < len(indoption) else False
+            opclass = named_opclasses.get(opclasses[pos]) if pos < len(opclasses) else None
+            collation = collations[pos] if collations and pos < len(collations) else None
             if indkey[pos] != 0:
-                parts.append(IndexPart(_unquote(text), None, desc))
+                parts.append(IndexPart(_unquote(text), None, desc, None, opclass, collation))
             else:
-                parts.append(IndexPart(None, text, desc))
+                parts.append(IndexPart(None, text, desc, None, opclass, collation))
         indexes[tname].append(
             Index(iname, tuple(parts), bool(unique), pred, None if method == "btree" else method)
         )
@@ -310,8 +437,12 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
             tuple(sorted(fks[t], key=lambda f: (f.columns, f.ref_table))),
             tuple(sorted(uniques[t], key=lambda u: u.columns)),
             tuple(sorted(checks[t], key=lambda c: c.expression)),
+            excludes=tuple(excludes[t]),
+            row_security=rls,
+            force_row_security=forced,
+            partition_by=partkey,
         )
-        for t in table_names
+        for t, rls, forced, partkey in table_rows
     )
     views = tuple(View(n, normalize_view(d or ""), bool(m)) for n, d, m in conn.execute(Q_VIEWS, p))
     enums = tuple(EnumType(n, tuple(labels)) for n, labels in conn.execute(Q_ENUMS, p))
@@ -321,6 +452,30 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     )
     triggers = tuple(Trigger(n, t, d) for n, t, d in conn.execute(Q_TRIGGERS, p))
     comments = tuple(Comment(t, c, text) for t, c, text in conn.execute(Q_COMMENTS, p))
+    extensions = tuple(Extension(n, s) for n, s in conn.execute(Q_EXTENSIONS, p))
+    # pg_get_functiondef names the function with its schema; main's schema has another name.
+    qualified = re.compile(rf"^(CREATE OR REPLACE (?:FUNCTION|PROCEDURE) ){re.escape(_quote(ns_name))}\.")
+    functions = tuple(
+        Function(n, args, qualified.sub(r"\1", definition, count=1), result, params, bool(proc))
+        for n, args, definition, result, params, proc in conn.execute(Q_FUNCTIONS, p)
+    )
+    domains = tuple(
+        Domain(
+            n,
+            base,
+            not notnull,
+            normalize_default(default),
+            default,
+            tuple(
+                sorted(
+                    (CheckConstraint(normalize_check(d), c) for c, d in zip(names, defs, strict=True)),
+                    key=lambda c: c.expression,
+                )
+            ),
+            collation,
+        )
+        for n, base, notnull, default, collation, names, defs in conn.execute(Q_DOMAINS, p)
+    )
     version = conn.execute("SHOW server_version_num").fetchone()
     meta = {"server_version_num": str(version[0])} if version else {}
     counts = conn.execute(Q_NOT_COMPARED, p).fetchone() or ()
@@ -328,8 +483,34 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         f"{n} {k}" for k, n in zip(NOT_COMPARED_KINDS, counts, strict=False) if n
     )
     return Schema(
-        "postgres", tables, views, enums, sequences, triggers, name=ns_name, meta=meta, comments=comments
+        "postgres",
+        tables,
+        views,
+        enums,
+        sequences,
+        triggers,
+        name=ns_name,
+        meta=meta,
+        comments=comments,
+        extensions=extensions,
+        domains=domains,
+        functions=functions,
+        namespaces=tuple(n for (n,) in conn.execute(Q_NAMESPACES, p)),
+        partitions=tuple(Partition(*row) for row in conn.execute(Q_PARTITIONS, p)),
+        grants=tuple(
+            Grant(o, g, tuple(privs), "SEQUENCE" if seq else "TABLE")
+            for o, g, privs, seq in conn.execute(Q_GRANTS, p)
+        ),
+        policies=tuple(
+            Policy(n, t, cmd, bool(perm), tuple(roles), qual, check)
+            for n, t, cmd, perm, roles, qual, check in conn.execute(Q_POLICIES, {"name": ns_name})
+        ),
     )
+
+
+def _quote(ident: str) -> str:
+    """``ident`` as the server's ``quote_ident`` prints it (quoted unless plain lower-case)."""
+    return ident if re.fullmatch(r"[a-z_][a-z0-9_$]*", ident) else '"' + ident.replace('"', '""') + '"'
 
 
 def _unquote(ident: str) -> str:

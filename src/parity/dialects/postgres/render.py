@@ -20,27 +20,41 @@ from parity.dialects.sql import quote_ident, quote_literal
 from parity.model.changes import (
     AddCheck,
     AddColumn,
+    AddDomain,
     AddEnum,
     AddEnumValue,
+    AddExclude,
+    AddExtension,
     AddForeignKey,
+    AddFunction,
+    AddGrant,
     AddIndex,
+    AddNamespace,
+    AddPartition,
+    AddPolicy,
     AddSequence,
     AddTable,
     AddTrigger,
     AddUnique,
     AddView,
     AlterColumn,
+    AlterDomain,
+    AlterFunction,
+    AlterPartitioning,
+    AlterPolicy,
     AlterPrimaryKey,
     AlterTrigger,
     AlterView,
     Change,
     DropCheck,
     DropColumn,
+    DropExclude,
     DropForeignKey,
     DropIndex,
     DropTable,
     DropUnique,
     DropView,
+    EnableRowSecurity,
     Impact,
     PossibleRename,
     ProductionOnly,
@@ -48,7 +62,7 @@ from parity.model.changes import (
     Safety,
     SetComment,
 )
-from parity.model.schema import Column, ForeignKey, Index, Schema, Table
+from parity.model.schema import Column, Domain, ForeignKey, Index, Policy, Schema, Table
 
 # Functions whose value differs per row: a default using one makes ADD COLUMN fill every row.
 _VOLATILE = re.compile(
@@ -123,15 +137,25 @@ def create_table_sql(table: Table) -> str:
         f"{_named(u.name)}UNIQUE ({_cols(u.columns)}){deferrable_sql(u.deferrable)}" for u in table.uniques
     )
     items.extend(f"{_named(c.name)}{check_sql(c.expression)}" for c in table.checks)
+    items.extend(f"CONSTRAINT {q(x.name)} {x.definition}" for x in table.excludes)
     items.extend(fk_sql(fk) for fk in table.foreign_keys)
-    return f"CREATE TABLE {q(table.name)} (\n    " + ",\n    ".join(items) + "\n)"
+    partitioned = f" PARTITION BY {table.partition_by}" if table.partition_by else ""
+    return f"CREATE TABLE {q(table.name)} (\n    " + ",\n    ".join(items) + "\n)" + partitioned
+
+
+def index_parts_sql(index: Index) -> str:
+    """The key parts of ``CREATE INDEX … (…)``: column or (expression), collation, operator class, order."""
+    return ", ".join(
+        (q(p.column) if p.column is not None else f"({p.expression})")
+        + (f" COLLATE {p.collation}" if p.collation else "")
+        + (f" {p.opclass}" if p.opclass else "")
+        + (" DESC" if p.descending else "")
+        for p in index.parts
+    )
 
 
 def create_index_sql(table: str, index: Index) -> str:
-    parts = ", ".join(
-        (q(p.column) if p.column is not None else f"({p.expression})") + (" DESC" if p.descending else "")
-        for p in index.parts
-    )
+    parts = index_parts_sql(index)
     using = f" USING {index.method}" if index.method else ""
     text = f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {q(index.name)} ON {q(table)}{using} ({parts})"
     return text + (f" WHERE {index.where}" if index.where else "")
@@ -342,6 +366,18 @@ def _(change: DropCheck, context: Schema | None = None) -> list[str]:
     return [f"ALTER TABLE {q(change.table)} DROP CONSTRAINT {q(_constraint_name(change.check.name, change))}"]
 
 
+@render.register
+def _(change: AddExclude, context: Schema | None = None) -> list[str]:
+    return [
+        f"ALTER TABLE {q(change.table)} ADD CONSTRAINT {q(change.exclude.name)} {change.exclude.definition}"
+    ]
+
+
+@render.register
+def _(change: DropExclude, context: Schema | None = None) -> list[str]:
+    return [f"ALTER TABLE {q(change.table)} DROP CONSTRAINT {q(change.exclude.name)}"]
+
+
 def _create_view(v_name: str, definition: str, materialized: bool) -> str:
     return f"CREATE {'MATERIALIZED ' if materialized else ''}VIEW {q(v_name)} AS {definition}"
 
@@ -364,6 +400,77 @@ def _(change: AlterView, context: Schema | None = None) -> list[str]:
         f"DROP {'MATERIALIZED ' if cur.materialized else ''}VIEW {q(cur.name)}",
         _create_view(des.name, des.definition, des.materialized),
     ]
+
+
+@render.register
+def _(change: AddNamespace, context: Schema | None = None) -> list[str]:
+    return [f"CREATE SCHEMA IF NOT EXISTS {q(change.name)}"]
+
+
+@render.register
+def _(change: AddExtension, context: Schema | None = None) -> list[str]:
+    # IF NOT EXISTS: extensions are database-wide, another schema's application may have made it.
+    x = change.extension
+    return [
+        f"CREATE EXTENSION IF NOT EXISTS {q(x.name)}" + (f" WITH SCHEMA {q(x.schema)}" if x.schema else "")
+    ]
+
+
+def create_domain_sql(dm: Domain) -> str:
+    parts = [f"CREATE DOMAIN {q(dm.name)} AS {dm.base_type}"]
+    if dm.collation:
+        parts.append(f"COLLATE {q(dm.collation)}")
+    if dm.raw_default is not None:
+        parts.append(f"DEFAULT {dm.raw_default}")
+    if not dm.nullable:
+        parts.append("NOT NULL")
+    parts.extend(f"{_named(c.name)}{check_sql(c.expression)}" for c in dm.checks)
+    return " ".join(parts)
+
+
+@render.register
+def _(change: AddDomain, context: Schema | None = None) -> list[str]:
+    return [create_domain_sql(change.domain)]
+
+
+@render.register
+def _(change: AlterDomain, context: Schema | None = None) -> list[str]:
+    if change.changes & {"type", "collation"}:
+        return []  # refused (see impact): the domain would have to be dropped and made again
+    cur, des = change.current, change.desired
+    name = q(des.name)
+    out: list[str] = []
+    if "default" in change.changes:
+        out.append(
+            f"ALTER DOMAIN {name} DROP DEFAULT"
+            if des.raw_default is None
+            else f"ALTER DOMAIN {name} SET DEFAULT {des.raw_default}"
+        )
+    if "nullable" in change.changes:
+        out.append(f"ALTER DOMAIN {name} {'DROP' if des.nullable else 'SET'} NOT NULL")
+    old = {c.expression for c in cur.checks}
+    added = [c for c in des.checks if c.expression not in old]
+    taken = {c.name for c in cur.checks if c.name}
+    for c in added:
+        if c.name and c.name in taken:  # redefined under its old name: the old one goes first
+            out.append(f"ALTER DOMAIN {name} DROP CONSTRAINT {q(c.name)}")
+        # NOT VALID then VALIDATE, as for a table's CHECK: the second scans the domain's columns
+        # without blocking their writes for the whole check.
+        cname = _constraint_name(c.name, change)
+        out.append(f"ALTER DOMAIN {name} ADD CONSTRAINT {q(cname)} {check_sql(c.expression)} NOT VALID")
+        out.append(f"ALTER DOMAIN {name} VALIDATE CONSTRAINT {q(cname)}")
+    return out
+
+
+@render.register
+def _(change: AddFunction, context: Schema | None = None) -> list[str]:
+    return [change.function.definition.strip()]
+
+
+@render.register
+def _(change: AlterFunction, context: Schema | None = None) -> list[str]:
+    # Refused when the server would need DROP FUNCTION first (see impact).
+    return [change.desired.definition.strip()] if change.replaceable else []
 
 
 @render.register
@@ -397,6 +504,66 @@ def _(change: AlterTrigger, context: Schema | None = None) -> list[str]:
     ]
 
 
+@render.register
+def _(change: AddPartition, context: Schema | None = None) -> list[str]:
+    pt = change.partition
+    sub_key = f" PARTITION BY {pt.partition_by}" if pt.partition_by else ""
+    return [f"CREATE TABLE {q(pt.name)} PARTITION OF {q(pt.parent)} {pt.bound}{sub_key}"]
+
+
+@render.register
+def _(change: AlterPartitioning, context: Schema | None = None) -> list[str]:
+    return []  # refused (see impact)
+
+
+@render.register
+def _(change: EnableRowSecurity, context: Schema | None = None) -> list[str]:
+    t = q(change.table)
+    return [
+        *([f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"] if change.enable else []),
+        *([f"ALTER TABLE {t} FORCE ROW LEVEL SECURITY"] if change.force else []),
+    ]
+
+
+def _roles_sql(po: Policy) -> str:
+    return ", ".join("PUBLIC" if r == "public" else q(r) for r in po.roles)
+
+
+def _policy_exprs(po: Policy) -> str:
+    return (f" USING ({po.using})" if po.using else "") + (f" WITH CHECK ({po.check})" if po.check else "")
+
+
+def create_policy_sql(po: Policy) -> str:
+    kind = "" if po.permissive else " AS RESTRICTIVE"
+    return f"CREATE POLICY {q(po.name)} ON {q(po.table)}{kind} FOR {po.command} TO {_roles_sql(po)}{_policy_exprs(po)}"
+
+
+@render.register
+def _(change: AddPolicy, context: Schema | None = None) -> list[str]:
+    return [create_policy_sql(change.policy)]
+
+
+@render.register
+def _(change: AlterPolicy, context: Schema | None = None) -> list[str]:
+    cur, des = change.current, change.desired
+    on = f"{q(des.name)} ON {q(des.table)}"
+    if (
+        (cur.command, cur.permissive) != (des.command, des.permissive)
+        or (cur.using and not des.using)
+        or (cur.check and not des.check)
+    ):
+        # ALTER POLICY cannot change these, nor take an expression away: made again, in one transaction.
+        return [f"DROP POLICY {on}", create_policy_sql(des)]
+    return [f"ALTER POLICY {on} TO {_roles_sql(des)}{_policy_exprs(des)}"]
+
+
+@render.register
+def _(change: AddGrant, context: Schema | None = None) -> list[str]:
+    g = change.grant
+    to = "PUBLIC" if g.grantee == "public" else q(g.grantee)
+    return [f"GRANT {', '.join(g.privileges)} ON {g.on} {q(g.object)} TO {to}"]
+
+
 def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -427,6 +594,69 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(Safety.FORBIDDEN, lock=AE, note="drops data; parity never drops")
         case AddTable() | AddEnum() | AddSequence() | AddView():
             return Impact(Safety.SAFE)
+        case AddGrant():
+            return Impact(Safety.SAFE, note="the role must exist on the server; nothing is revoked")
+        case AddPartition():
+            return Impact(
+                Safety.NEEDS_CARE,
+                lock="ACCESS EXCLUSIVE on the parent (brief)",
+                note="a DEFAULT partition is scanned for rows the new bounds claim",
+            )
+        case AlterPartitioning(object_kind="partition"):
+            return Impact(
+                Safety.FORBIDDEN,
+                lock=AE,
+                note="a partition's bounds or parent change only by DETACH PARTITION and ATTACH with the "
+                "new bounds, which parity does not do (rows outside them would have nowhere to go)",
+            )
+        case AlterPartitioning():
+            return Impact(
+                Safety.FORBIDDEN,
+                lock=AE,
+                note="a table's partitioning changes only by creating a new table and moving every row into "
+                "it, which parity does not do: create the partitioned table under a new name and migrate",
+            )
+        case EnableRowSecurity():
+            return Impact(
+                Safety.NEEDS_CARE,
+                lock=f"{AE} (brief)",
+                note="roles other than the owner (and BYPASSRLS roles) see only the rows a policy allows",
+            )
+        case AddPolicy() | AlterPolicy():
+            return Impact(
+                Safety.SAFE, lock=f"{AE} (brief)", note="changes which rows roles see, not the rows"
+            )
+        case AddDomain() | AddNamespace():
+            return Impact(Safety.SAFE)
+        case AlterDomain(changes=what) if what & {"type", "collation"}:
+            return Impact(
+                Safety.FORBIDDEN,
+                note="a domain's base type or collation changes only by dropping it and every column "
+                "of it with it, which parity never does: create a new domain and move the columns",
+            )
+        case AlterDomain(changes=what) if what & {"checks", "nullable"}:
+            return Impact(
+                Safety.NEEDS_CARE,
+                lock="SHARE on the tables using it",
+                note="checks every value of the domain's columns; fails if one does not pass",
+            )
+        case AlterDomain():
+            return Impact(Safety.SAFE, note="metadata only: new rows get the new default")
+        case AddFunction():
+            return Impact(Safety.SAFE)
+        case AlterFunction() as fn_change if not fn_change.replaceable:
+            return Impact(
+                Safety.FORBIDDEN,
+                note="CREATE OR REPLACE cannot change a function's result type or its parameters' names "
+                "and defaults: it needs DROP FUNCTION, which parity never does; add a function under a new name",
+            )
+        case AlterFunction():
+            return Impact(
+                Safety.NEEDS_CARE,
+                note="every caller gets the new body at commit; an index or CHECK built on it is not recomputed",
+            )
+        case AddExtension():
+            return Impact(Safety.SAFE, note="database-wide; the extension must be available on the server")
         case SetComment():
             return Impact(Safety.SAFE, lock="SHARE UPDATE EXCLUSIVE (brief)", note="metadata only")
         case AddEnumValue():
@@ -498,7 +728,14 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             )
         case AddUnique() | AlterPrimaryKey():
             return Impact(Safety.NEEDS_CARE, False, AE, "builds a unique index; fails on duplicates")
-        case DropForeignKey() | DropUnique() | DropCheck():
+        case AddExclude():
+            return Impact(
+                Safety.NEEDS_CARE,
+                False,
+                AE,
+                "builds its index under an ACCESS EXCLUSIVE lock (no NOT VALID form); fails on conflicting rows",
+            )
+        case DropForeignKey() | DropUnique() | DropCheck() | DropExclude():
             return Impact(Safety.SAFE, False, f"{AE} (brief)")
     return Impact(Safety.NEEDS_CARE, note="unclassified change")
 

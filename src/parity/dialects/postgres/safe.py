@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from parity.dialects.postgres.diff import check_sql
-from parity.dialects.postgres.render import deferrable_sql, ref_sql
+from parity.dialects.postgres.render import deferrable_sql, index_parts_sql, ref_sql
 from parity.errors import DatabaseError
 from parity.migrate import runtime as base
 from parity.model.changes import AddCheck, AddForeignKey, AddIndex, AlterColumn, Change, DropIndex
@@ -202,14 +202,56 @@ def _fk_name(table: str, fk: ForeignKey) -> str:
 
 
 def _create_concurrently(table: str, ix: Index) -> str:
-    parts = ", ".join(
-        _q(p.column) + (" DESC" if p.descending else "") if p.column else p.text for p in ix.parts
-    )
+    parts = index_parts_sql(ix)
     using = f" USING {ix.method}" if ix.method and ix.method != "btree" else ""
     return (
         f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX CONCURRENTLY IF NOT EXISTS {_q(ix.name)} "
         f"ON {_q(table)}{using} ({parts})" + (f" WHERE {ix.where}" if ix.where else "")
     )
+
+
+def _partitioned(context: Schema | None, table: str) -> bool:
+    """CREATE INDEX CONCURRENTLY is not supported on a partitioned table: its index is built plainly."""
+    t = context.table(table) if context is not None else None
+    return t is not None and t.partition_by is not None
+
+
+def _partitioned_index(table: str, ix: Index, context: Schema | None) -> list[SafeSQL] | None:
+    """An index on a partitioned table without blocking writes (the documented recipe): the parent's
+    index ON ONLY (no build, invalid until every partition has one), each partition's built
+    CONCURRENTLY and attached; the last ATTACH makes the parent's valid. None (a plain CREATE INDEX)
+    when a partition is partitioned in turn."""
+    parts = [p for p in (context.partitions if context else ()) if p.parent == table]
+    if any(p.partition_by for p in parts):
+        return None
+    using = f" USING {ix.method}" if ix.method and ix.method != "btree" else ""
+    where = f" WHERE {ix.where}" if ix.where else ""
+    unique = "UNIQUE " if ix.unique else ""
+    key = index_parts_sql(ix)
+    steps = [
+        SafeSQL(
+            (f"CREATE {unique}INDEX IF NOT EXISTS {_q(ix.name)} ON ONLY {_q(table)}{using} ({key}){where}",),
+            (f"DROP INDEX IF EXISTS {_q(ix.name)}",),
+            True,
+            "the parent's index, built by its partitions",
+        )
+    ]
+    for p in parts:
+        child = f"{p.name}_{ix.name}"[:63]
+        steps.append(
+            SafeSQL(
+                (
+                    f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {_q(child)} ON {_q(p.name)}{using} ({key}){where}",
+                ),
+                (f"DROP INDEX CONCURRENTLY IF EXISTS {_q(child)}",),
+                False,
+                f"partition {p.name} built without blocking writes",
+            )
+        )
+        steps.append(
+            SafeSQL((f"ALTER INDEX {_q(ix.name)} ATTACH PARTITION {_q(child)}",), (), True, "attached")
+        )
+    return steps
 
 
 def safe_steps(change: Change, context: Schema | None, render: Render) -> list[SafeSQL] | None:
@@ -222,6 +264,8 @@ def safe_steps(change: Change, context: Schema | None, render: Render) -> list[S
     https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
     """
     match change:
+        case AddIndex(table=table, index=ix) if _partitioned(context, table):
+            return _partitioned_index(table, ix, context)
         case AddIndex(table=table, index=ix):
             return [
                 SafeSQL(
