@@ -138,8 +138,13 @@ def alembic_section(
     if not pending:
         notes.append(f"nothing to run: alembic_version is at head {', '.join(alembic.heads)}")
     else:
+        how = (
+            "in parity's own Alembic environment (env.py is Flask-Migrate's and needs the Flask app)"
+            if alembic.flask
+            else "through the app's env.py"
+        )
         notes.append(
-            f"would run `alembic upgrade head` through the app's env.py: {len(pending)} revision(s) "
+            f"would run `alembic upgrade head` {how}: {len(pending)} revision(s) "
             f"from {', '.join(applied or ()) or 'an empty database'} to {', '.join(alembic.heads)}"
         )
         notes += [f"pending: {r.id} {r.message} ({project.rel(r.file)})" for r in pending]
@@ -157,7 +162,20 @@ def alembic_section(
                 project, alembic, url, applied or (), LintSettings.from_config(project.config.lint)
             )
         except ParityError as exc:
-            notes.append(f"offline SQL not available: {exc.one_line()}")
+            # Not a pass: nothing of the pending revisions' SQL was read by parity's rules.
+            findings = (
+                Finding(
+                    "MGR008",
+                    Severity.WARNING,
+                    "migrate",
+                    f"lint of {len(pending)} pending revision(s) UNKNOWN: their offline SQL could not be "
+                    f"generated without the application ({exc.one_line()})",
+                    environment=environment,
+                    file=project.rel(alembic.versions_dir),
+                    fix=f"review them by hand, or print their SQL with `{_offline_command(alembic, applied)}` "
+                    "where the app can start",
+                ),
+            )
         else:
             findings = off.findings
             blocks = (("sql", off.sql),)
@@ -173,6 +191,11 @@ def alembic_section(
     return Section(
         "implementation-migrations", "Implementation: migrations", findings, (), tuple(notes), blocks
     )
+
+
+def _offline_command(alembic: AlembicProject, applied: tuple[str, ...] | None) -> str:
+    span = f"{applied[0]}:head" if applied and len(applied) == 1 else "head"
+    return f"flask db upgrade {span} --sql" if alembic.flask else f"alembic upgrade {span} --sql"
 
 
 def alembic_migrate_up(
