@@ -121,7 +121,16 @@ def new_cmd(
     section = plan_section(gen.plan, gen.url)
     from dataclasses import replace
 
-    if gen.written:
+    if gen.revision is not None:
+        section = replace(
+            section,
+            notes=(
+                *section.notes,
+                f"wrote Alembic revision {gen.revision.revision} (down_revision {gen.revision.down_revision}): "
+                f"{project.rel(gen.revision.path)}; run it with the app's own upgrade command",
+            ),
+        )
+    elif gen.written:
         section = replace(
             section,
             notes=(
