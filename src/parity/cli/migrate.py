@@ -226,6 +226,21 @@ def up_cmd(
         report = _report("migrate up", path, env, section)
         emit(report, fmt)
         raise exit_for(report)
+    django = guarded(lambda: wm.app_django(project, env, db))
+    if django is not None:
+        # The app's own `manage.py migrate`: its django_migrations must say head afterwards.
+        if not yes:
+            section = guarded(lambda: wm.django_section(project, *django))
+            section = replace(section, notes=(*section.notes, "dry run: nothing applied (rerun with --yes)"))
+            report = _report("migrate up (dry run)", path, env, section)
+            emit(report, fmt)
+            raise typer.Exit(0)
+        section = guarded(
+            lambda: wm.django_migrate_up(project, env, *django, lock_timeout=lock_timeout, progress=_progress)
+        )
+        report = _report("migrate up", path, env, section)
+        emit(report, fmt)
+        raise exit_for(report)
     if not yes:
         section = guarded(lambda: service.build_migration_section(project, env, db=db))
         section = replace(section, notes=(*section.notes, "dry run: nothing applied (rerun with --yes)"))
