@@ -186,3 +186,15 @@ def test_rollback_targets_are_each_moved_apps_last_migration_before() -> None:
         assert targets_before(dj, before, before | set(PENDING)) == [("checks", "0001_initial")]
         assert targets_before(dj, set(), before) == [("checks", "zero"), ("accounts", "zero")]
         assert targets_before(dj, before, before) == []
+
+
+def test_migrate_new_leaves_a_django_projects_migrations_to_django(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'prod.db'}"
+    root = _production(tmp_path / "app", url)
+    (root / "db").mkdir()
+    (root / "db" / "schema.sql").write_text("CREATE TABLE extra (id INTEGER PRIMARY KEY);\n")
+    proc = run_cli("migrate", "new", "add_extra", str(root), "--env", "production")
+    assert proc.returncode != 0
+    assert "its migrations are written by Django" in proc.stdout + proc.stderr
+    assert "makemigrations" in proc.stdout + proc.stderr
+    assert not list(root.rglob("V0*.sql")) and not (root / "migrations").exists()

@@ -123,3 +123,30 @@ def test_dry_run_lints_offline_sql_and_says_unknown_when_a_revision_needs_the_ap
     assert unknown and "UNKNOWN" in unknown[0]["message"] and "ModuleNotFoundError" in unknown[0]["message"]
     assert "flask db upgrade 4b1f0c2d9e10:head --sql" in unknown[0]["fix"]
     assert applied_revisions(pg_url) == (FIRST,)
+
+
+def test_migrate_new_writes_the_next_flask_migrate_revision_and_apply_runs_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'prod.db'}"
+    root = _production(tmp_path / "app", url)
+    assert run_cli("migrate", "up", str(root), "--env", "production", "--yes").returncode == 0
+    (root / "db").mkdir()
+    (root / "db" / "schema.sql").write_text(
+        'CREATE TABLE "user" (id INTEGER NOT NULL PRIMARY KEY, username VARCHAR(64) NOT NULL, '
+        "about_me VARCHAR(140), last_seen DATETIME);\n"
+        'CREATE UNIQUE INDEX ix_user_username ON "user" (username);\n'
+        "CREATE TABLE post (id INTEGER NOT NULL PRIMARY KEY, body VARCHAR(140), "
+        'user_id INTEGER REFERENCES "user" (id));\n'
+    )
+    proc = run_cli("migrate", "new", "user_last_seen", str(root), "--env", "production")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    alembic = find_alembic(root)
+    assert alembic is not None and len(alembic.heads) == 1 and alembic.heads != [HEAD]
+    new = alembic.revisions[alembic.heads[0]]
+    assert new.down == (HEAD,) and new.file.parent == root / "migrations" / "versions"
+    assert "last_seen" in new.file.read_text()
+    assert not (root / "migrations" / "parity.sum").exists() and not list(root.rglob("V0*.sql"))
+    proc = run_cli("migrate", "up", str(root), "--env", "production", "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert applied_revisions(url) == (new.id,)
+    rows, columns = _users(url)
+    assert "last_seen" in columns and [r[1] for r in rows] == ["ann", "bob"]

@@ -172,8 +172,17 @@ def generate(
     a change, is empty, or when migrations are still pending on the target (the plan would
     duplicate them)."""
     from parity.migrate import dir as mdir
+    from parity.migrate.django_run import find_django
     from parity.schema.apptool import find_alembic
 
+    if find_django(project.root) is not None:
+        # Django's migrations are its own (state operations, not SQL): parity's files beside
+        # them would be unknown to django_migrations and to makemigrations.
+        raise MigrationError(
+            "this is a Django project: its migrations are written by Django",
+            file=project.root,
+            hint="change the models, then `python manage.py makemigrations`; `parity migrate up --yes` runs them",
+        )
     alembic = find_alembic(project.root)
     if alembic is not None:
         return _generate_revision(
