@@ -147,3 +147,17 @@ def test_file_names_follow_the_projects_template() -> None:
         slug("Add a very long message that goes on and on past forty chars")
         == "add_a_very_long_message_that_goes_on_and"
     )
+
+
+def test_migrate_new_refuses_a_database_alembic_does_not_track(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'prod.db'}"
+    root = write_project(tmp_path / "app", url)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(50))"))
+    engine.dispose()
+    (root / "db").mkdir()
+    (root / "db" / "schema.sql").write_text(SCHEMA["sqlite"])
+    proc = run_cli("migrate", "new", "untracked", str(root), "--env", "production")
+    assert proc.returncode != 0 and "has no alembic_version" in proc.stdout + proc.stderr
+    assert len(list((root / "alembic" / "versions").glob("*.py"))) == 3

@@ -230,7 +230,15 @@ def _generate_revision(
     head = alembic_revision.head_of(alembic)
     url = database_url(project, environment, db)
     applied = applied_revisions(url)
-    if applied is not None and tuple(applied) != (head,):
+    if applied is None:
+        # The plan starts from the database; a revision after head must start from head.
+        raise MigrationError(
+            "the target has no alembic_version: where it stands in the Alembic history is unknown",
+            file=alembic.versions_dir,
+            hint=f"bring it to head first (`{alembic.upgrade_command}`, or `alembic stamp head` when "
+            "its schema already matches head)",
+        )
+    if tuple(applied) != (head,):
         pending = alembic.pending(set(applied))
         raise MigrationError(
             f"the target is at Alembic revision {', '.join(applied) or 'none'}, not at head {head}"
