@@ -198,3 +198,16 @@ def test_migrate_new_leaves_a_django_projects_migrations_to_django(tmp_path: Pat
     assert "its migrations are written by Django" in proc.stdout + proc.stderr
     assert "makemigrations" in proc.stdout + proc.stderr
     assert not list(root.rglob("V0*.sql")) and not (root / "migrations").exists()
+
+
+def test_the_target_url_becomes_djangos_default_database() -> None:
+    from parity.migrate.django_run import django_database
+
+    assert django_database("sqlite:////srv/app/prod.db") == {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": "/srv/app/prod.db",
+    }
+    pg = django_database("postgresql://app:p%40ss@db.internal:6432/hc?sslmode=require")
+    assert pg["ENGINE"] == "django.db.backends.postgresql" and pg["PASSWORD"] == "p@ss"
+    assert (pg["HOST"], pg["PORT"], pg["NAME"], pg["USER"]) == ("db.internal", "6432", "hc", "app")
+    assert pg["OPTIONS"] == {"sslmode": "require"}

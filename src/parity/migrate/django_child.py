@@ -37,9 +37,12 @@ def _setup(job):  # type: ignore[no-untyped-def]
 
     default = settings.DATABASES.setdefault("default", {})
     if database:
+        options = database.pop("OPTIONS", None)
         if default.get("ENGINE") != database.get("ENGINE"):
             default.pop("OPTIONS", None)  # another backend's options would break this one
         default.update(database)
+        if options:
+            default["OPTIONS"] = {**default.get("OPTIONS", {}), **options}
     import django
 
     django.setup()

@@ -100,8 +100,9 @@ def find_django(root: Path) -> DjangoProject | None:
     return DjangoProject(tool, manage, settings_module(manage))
 
 
-def django_database(url: str) -> dict[str, str]:
-    """Django's ``DATABASES["default"]`` entries for ``url``."""
+def django_database(url: str) -> dict[str, object]:
+    """Django's ``DATABASES["default"]`` entries for ``url`` (PostgreSQL's libpq query options,
+    ``sslmode`` and the like, as ``OPTIONS``)."""
     from sqlalchemy.engine import make_url
 
     u = make_url(url)
@@ -111,7 +112,7 @@ def django_database(url: str) -> dict[str, str]:
         raise MigrationError(f"Django cannot be pointed at a '{scheme}' URL")
     if scheme == "sqlite":
         return {"ENGINE": engine, "NAME": u.database or ""}
-    return {
+    out: dict[str, object] = {
         "ENGINE": engine,
         "NAME": u.database or "",
         "USER": u.username or "",
@@ -119,6 +120,9 @@ def django_database(url: str) -> dict[str, str]:
         "HOST": u.host or "",
         "PORT": str(u.port or ""),
     }
+    if scheme in ("postgresql", "postgres") and u.query:
+        out["OPTIONS"] = {k: v if isinstance(v, str) else v[-1] for k, v in u.query.items()}
+    return out
 
 
 def run_child(django: DjangoProject, job: dict[str, str], *, url: str) -> dict[str, str]:
