@@ -121,7 +121,16 @@ def new_cmd(
     section = plan_section(gen.plan, gen.url)
     from dataclasses import replace
 
-    if gen.written:
+    if gen.revision is not None:
+        section = replace(
+            section,
+            notes=(
+                *section.notes,
+                f"wrote Alembic revision {gen.revision.revision} (down_revision {gen.revision.down_revision}): "
+                f"{project.rel(gen.revision.path)}; run it with the app's own upgrade command",
+            ),
+        )
+    elif gen.written:
         section = replace(
             section,
             notes=(
@@ -213,6 +222,21 @@ def up_cmd(
             lambda: wm.alembic_migrate_up(
                 project, env, *alembic, lock_timeout=lock_timeout, progress=_progress
             )
+        )
+        report = _report("migrate up", path, env, section)
+        emit(report, fmt)
+        raise exit_for(report)
+    django = guarded(lambda: wm.app_django(project, env, db))
+    if django is not None:
+        # The app's own `manage.py migrate`: its django_migrations must say head afterwards.
+        if not yes:
+            section = guarded(lambda: wm.django_section(project, *django))
+            section = replace(section, notes=(*section.notes, "dry run: nothing applied (rerun with --yes)"))
+            report = _report("migrate up (dry run)", path, env, section)
+            emit(report, fmt)
+            raise typer.Exit(0)
+        section = guarded(
+            lambda: wm.django_migrate_up(project, env, *django, lock_timeout=lock_timeout, progress=_progress)
         )
         report = _report("migrate up", path, env, section)
         emit(report, fmt)

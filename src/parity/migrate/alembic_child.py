@@ -6,6 +6,9 @@ can read), and prints one JSON line after a marker on stdout. Jobs:
 
 * ``upgrade`` / ``downgrade``: ``alembic.command`` with the project's own ``env.py``, the target
   URL set as ``sqlalchemy.url`` (what the standard template reads) and as ``-x url=…``.
+  With ``"direct": true`` (Flask-Migrate, whose ``env.py`` takes its engine from the running
+  Flask app) the revision files run in an environment parity configures itself: a connection
+  to the target URL, the default ``alembic_version`` table, one transaction.
 * ``sql``: the offline SQL of ``start:head`` from the revision files **without** ``env.py``
   (which may read settings, start an app, or connect): parity configures the context itself,
   for the dialect only, with no database.
@@ -51,13 +54,41 @@ def _offline_sql(job):  # type: ignore[no-untyped-def]
     return buf.getvalue()
 
 
+def _direct(job):  # type: ignore[no-untyped-def]
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine, pool
+
+    cfg = _config(job)
+    script = ScriptDirectory.from_config(cfg)
+    to = job.get("to", "head")
+    up = job["op"] == "upgrade"
+
+    def steps(rev, context):  # type: ignore[no-untyped-def]
+        return script._upgrade_revs(to, rev) if up else script._downgrade_revs(to, rev)
+
+    engine = create_engine(job["url"], poolclass=pool.NullPool)
+    try:
+        with (
+            EnvironmentContext(cfg, script, fn=steps, destination_rev=to) as env,
+            engine.connect() as connection,
+        ):
+            env.configure(connection=connection)
+            with env.begin_transaction():
+                env.run_migrations()
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     job = json.loads(sys.stdin.read())
     out: dict[str, object] = {"ok": True}
     try:
         from alembic import command
 
-        if job["op"] == "upgrade":
+        if job["op"] in ("upgrade", "downgrade") and job.get("direct"):
+            _direct(job)
+        elif job["op"] == "upgrade":
             command.upgrade(_config(job), job.get("to", "head"))
         elif job["op"] == "downgrade":
             command.downgrade(_config(job), job["to"])

@@ -200,6 +200,16 @@ def _as_alembic_check(f: Finding) -> Finding:
     )
 
 
+def _job(alembic: AlembicProject, op: str, to: str) -> dict[str, str]:
+    """An upgrade/downgrade job. Flask-Migrate's env.py takes its engine from the running Flask
+    app (``current_app``), which parity does not start: its revision files run in parity's own
+    Alembic environment instead, connected to the target."""
+    job = {"op": op, "to": to}
+    if alembic.flask:
+        job["direct"] = "1"
+    return job
+
+
 def _failure(message: str, environment: str, fix: str | None = None) -> Finding:
     return Finding("APL001", Severity.ERROR, "migrate", message, environment=environment, fix=fix)
 
@@ -239,16 +249,6 @@ def upgrade(
             )
         )
         return out
-    if alembic.flask:
-        out.findings.append(
-            _failure(
-                f"{alembic.script_dir.name}/env.py is Flask-Migrate's: it needs the Flask app to run; nothing was changed",
-                environment,
-                fix="run `flask db upgrade` with the app configured for this database",
-            )
-        )
-        return out
-
     lock_rt = open_runtime(url, lock_timeout=lock_timeout)
     try:
         lock_rt.acquire_lock()  # a second parity runner on this database waits, then is refused
@@ -269,7 +269,7 @@ def upgrade(
             progress(f"alembic upgrade head ({len(pending)} revision(s))")
         error: str | None = None
         try:
-            run_child(alembic, {"op": "upgrade", "to": "head"}, url=url)
+            run_child(alembic, _job(alembic, "upgrade", "head"), url=url)
         except MigrationError as exc:
             error = exc.message
         out.after = applied_revisions(url) or ()
@@ -306,8 +306,14 @@ def upgrade(
                     )
                 )
         else:
+            how = (
+                f"in parity's own Alembic environment ({alembic.script_dir.name}/env.py is Flask-Migrate's and "
+                "needs the Flask app)"
+                if alembic.flask
+                else "through the app's env.py"
+            )
             out.notes.append(
-                f"applied {len(pending)} Alembic revision(s) through the app's env.py: "
+                f"applied {len(pending)} Alembic revision(s) {how}: "
                 f"{', '.join(r.id for r in pending)}; {VERSION_TABLE} at {', '.join(out.after)}"
             )
         out.notes.append(bk.note)
@@ -345,7 +351,7 @@ def undo(
             file=alembic.script_dir,
         )
     target = before[0] if before else "base"
-    run_child(alembic, {"op": "downgrade", "to": target}, url=url)
+    run_child(alembic, _job(alembic, "downgrade", target), url=url)
     kept = f"; the backup stays in {bk.folder}" if bk is not None else ""
     return f"ran `alembic downgrade {target}`{kept}"
 

@@ -33,10 +33,12 @@ from parity.plan.model import Plan
 from parity.safefs import Repo
 
 if TYPE_CHECKING:
+    from parity.migrate.alembic_revision import RevisionFile
     from parity.migrate.backup import Backup
     from parity.migrate.dir import Migration
     from parity.migrate.runtime import Runtime
     from parity.project import Project
+    from parity.schema.apptool import AlembicProject
     from parity.schema.service import SchemaDiff
     from parity.verify.integrity import Progress as VerifyProgress
     from parity.verify.integrity import Snapshot as IntegritySnapshot
@@ -51,6 +53,7 @@ CODE_DOCS = {
     "MGR005": "the history lists a migration the folder no longer has",
     "MGR006": "the database has no parity_schema_history table yet (run `parity migrate baseline` if it is current)",
     "MGR007": "a migration is half-applied: it failed after some of its statements committed (MySQL/MariaDB DDL is not transactional); `parity migrate rollback` restores the backup taken before it",
+    "MGR008": "the pending revisions of the app's Alembic/Flask-Migrate could not be turned into offline SQL without the application (a revision imports the app or reads the database): their lint is UNKNOWN, not passed",
     "PLN001": "NOT NULL column without default on a table with rows: refused unless backfilled",
     "PLN002": "a drop or rename was refused (expand/contract instead)",
     "PLN003": "a production-only object is kept",
@@ -148,6 +151,7 @@ class GenerateResult:
     plan: Plan
     written: tuple[Migration, ...]
     url: str
+    revision: RevisionFile | None = None  # an Alembic project's new revision (no V000N files)
 
     @property
     def refused(self) -> bool:
@@ -168,7 +172,22 @@ def generate(
     a change, is empty, or when migrations are still pending on the target (the plan would
     duplicate them)."""
     from parity.migrate import dir as mdir
+    from parity.migrate.django_run import find_django
+    from parity.schema.apptool import find_alembic
 
+    if find_django(project.root) is not None:
+        # Django's migrations are its own (state operations, not SQL): parity's files beside
+        # them would be unknown to django_migrations and to makemigrations.
+        raise MigrationError(
+            "this is a Django project: its migrations are written by Django",
+            file=project.root,
+            hint="change the models, then `python manage.py makemigrations`; `parity migrate up --yes` runs them",
+        )
+    alembic = find_alembic(project.root)
+    if alembic is not None:
+        return _generate_revision(
+            project, environment, alembic, name, db=db, schema=schema, dev_url=dev_url, backfills=backfills
+        )
     ex = executor_for(project, environment, db=db)
     status = ex.status()
     if status.pending:
@@ -189,6 +208,53 @@ def generate(
             mdir.write(migrations_folder(project), name + text.suffix if i else name, text.up, text.down)
         )
     return GenerateResult(p, tuple(written), result.url)
+
+
+def _generate_revision(
+    project: Project,
+    environment: str,
+    alembic: AlembicProject,
+    name: str,
+    *,
+    db: str | None,
+    schema: str | None,
+    dev_url: str | None,
+    backfills: Sequence[str],
+) -> GenerateResult:
+    """``migrate new`` in an Alembic project: the plan as the app's next revision, after its head.
+
+    Refused while the target is behind head: the plan would repeat what the pending revisions do."""
+    from parity.migrate import alembic_revision
+    from parity.migrate.alembic_run import applied_revisions
+
+    head = alembic_revision.head_of(alembic)
+    url = database_url(project, environment, db)
+    applied = applied_revisions(url)
+    if applied is None:
+        # The plan starts from the database; a revision after head must start from head.
+        raise MigrationError(
+            "the target has no alembic_version: where it stands in the Alembic history is unknown",
+            file=alembic.versions_dir,
+            hint=f"bring it to head first (`{alembic.upgrade_command}`, or `alembic stamp head` when "
+            "its schema already matches head)",
+        )
+    if tuple(applied) != (head,):
+        pending = alembic.pending(set(applied))
+        raise MigrationError(
+            f"the target is at Alembic revision {', '.join(applied) or 'none'}, not at head {head}"
+            + (f" ({len(pending)} revision(s) pending)" if pending else ""),
+            file=alembic.versions_dir,
+            hint=f"run them first (`parity migrate up --yes` or `{alembic.upgrade_command}`) so the new "
+            "revision starts from their result",
+        )
+    result = plan_for(
+        project, environment, db=db, schema=schema, dev_url=dev_url, backfills=backfills, name=name
+    )
+    p = result.plan
+    if p.refused or p.empty:
+        return GenerateResult(p, (), result.url)
+    message = name.replace("_", " ").strip() or "parity migration"
+    return GenerateResult(p, (), result.url, alembic_revision.write(alembic, p, message))
 
 
 # --- apply, verify, rollback -------------------------------------------------------------------

@@ -154,6 +154,22 @@ def _inside(root: Path, path: Path) -> bool:
     return True
 
 
+def _head(path: Path, size: int = 65536) -> str:
+    try:
+        if path.is_symlink() or not path.is_file():
+            return ""
+        with path.open("r", encoding="utf-8", errors="replace") as fh:
+            return fh.read(size)
+    except OSError:
+        return ""
+
+
+def _is_flask_env(text: str) -> bool:
+    """An env.py that takes its engine from the running Flask app (Flask-Migrate's templates,
+    and apps that copied them): it cannot run without the app."""
+    return "flask_migrate" in text or "current_app" in text or "from flask import" in text
+
+
 def find_alembic(root: Path, max_depth: int = 3) -> AlembicProject | None:
     """The project's Alembic script folder: from ``alembic.ini``'s ``script_location``, else a
     folder holding ``env.py`` and ``versions/`` (Flask-Migrate's ``migrations/``), up to
@@ -167,7 +183,7 @@ def find_alembic(root: Path, max_depth: int = 3) -> AlembicProject | None:
         if ini.is_file() and not ini.is_symlink():
             loc = _script_location(ini)
             if loc is not None:
-                candidates.append((loc, False, ini))
+                candidates.append((loc, _is_flask_env(_head(loc / "env.py")), ini))
     for depth in range(max_depth):
         pattern = "/".join(["*"] * depth + ["env.py"])
         for env in sorted(root.glob(pattern)):
@@ -179,7 +195,11 @@ def find_alembic(root: Path, max_depth: int = 3) -> AlembicProject | None:
             except OSError:
                 continue
             if "alembic" in text and (env.parent / "versions").is_dir():
-                candidates.append((env.parent, "flask_migrate" in text or "current_app" in text, None))
+                # Flask-Migrate's ``flask db init`` writes an alembic.ini (logging only, no
+                # script_location) beside env.py: the folder is found by env.py, the ini kept.
+                ini = env.parent / "alembic.ini"
+                own_ini = ini if ini.is_file() and not ini.is_symlink() else None
+                candidates.append((env.parent, _is_flask_env(text), own_ini))
     for script_dir, flask, ini_file in candidates:
         versions = script_dir / "versions"
         if not versions.is_dir() or not _inside(root, versions):

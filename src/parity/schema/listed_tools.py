@@ -95,64 +95,141 @@ def _files(folder: Path, pattern: str) -> list[Path]:
     return sorted(p for p in folder.glob(pattern) if p.is_file() and not p.is_symlink())
 
 
+def _app_label(app_folder: Path) -> str:
+    """The Django app label of the app in ``app_folder``: an ``AppConfig``'s ``label = "…"`` in
+    its apps.py (read from the syntax tree), else the folder's name (Django's default: the last
+    part of the app's module path)."""
+    tree = _tree(app_folder / "apps.py")
+    if tree is not None:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                for stmt in node.body:
+                    if (
+                        isinstance(stmt, ast.Assign)
+                        and any(isinstance(t, ast.Name) and t.id == "label" for t in stmt.targets)
+                        and isinstance(stmt.value, ast.Constant)
+                        and isinstance(stmt.value.value, str)
+                    ):
+                        return stmt.value.value
+    return app_folder.name
+
+
+def _tree(path: Path) -> ast.Module | None:
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        return ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError, RecursionError):
+        return None
+
+
+def _pairs(node: ast.AST | None) -> tuple[str, ...]:
+    """``[("app", "0001_x"), …]`` as ``app.0001_x`` ids; entries that are not two string literals
+    (``swappable_dependency(settings.AUTH_USER_MODEL)``) are left out."""
+    out = []
+    for elt in getattr(node, "elts", []) or []:
+        parts = [
+            e.value
+            for e in getattr(elt, "elts", [])
+            if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        ]
+        if len(parts) == 2 and len(getattr(elt, "elts", [])) == 2:
+            out.append(f"{parts[0]}.{parts[1]}")
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class DjangoMigration:
+    """What a Django migration file declares: ``dependencies``, ``replaces`` and ``run_before``
+    of its ``Migration`` class, read from the syntax tree (never imported)."""
+
+    dependencies: tuple[str, ...] = ()
+    replaces: tuple[str, ...] = ()
+    run_before: tuple[str, ...] = ()
+
+
+def read_django_migration(path: Path) -> DjangoMigration:
+    tree = _tree(path)
+    if tree is None:
+        return DjangoMigration()
+    values: dict[str, ast.AST] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Migration":
+            for stmt in node.body:
+                if isinstance(stmt, ast.Assign):
+                    for t in stmt.targets:
+                        if isinstance(t, ast.Name):
+                            values[t.id] = stmt.value
+    return DjangoMigration(
+        _pairs(values.get("dependencies")), _pairs(values.get("replaces")), _pairs(values.get("run_before"))
+    )
+
+
+def _django_order(migrations: list[Revision], run_before: dict[str, tuple[str, ...]]) -> list[Revision]:
+    """Migrations in an order Django could run them: each after its dependencies (those of the
+    checkout), ties by app then number, as ``showmigrations --plan`` lists them."""
+    by_id = {m.id: m for m in migrations}
+    after: dict[str, set[str]] = {m.id: {d for d in m.down if d in by_id} for m in migrations}
+    for mid, later in run_before.items():
+        for other in later:
+            if other in after:
+                after[other].add(mid)
+    out: list[Revision] = []
+    done: set[str] = set()
+    todo = sorted(by_id)
+    while todo:
+        ready = [m for m in todo if after[m] <= done] or todo[:1]  # a cycle: keep going in file order
+        first = ready[0]
+        out.append(by_id[first])
+        done.add(first)
+        todo.remove(first)
+    return out
+
+
+def find_manage_py(root: Path, folder: Path) -> Path | None:
+    """The project's ``manage.py``: in the repository root, beside the apps' package, or one
+    folder below the root (``src/manage.py``, ``backend/manage.py``)."""
+    for candidate in (root / "manage.py", folder / "manage.py", *sorted(root.glob("*/manage.py"))):
+        if candidate.is_file() and not candidate.is_symlink():
+            return candidate
+    return None
+
+
 def _django(folders: Iterable[Path]) -> ListedTool | None:
     migrations: list[Revision] = []
     replaces: dict[str, tuple[str, ...]] = {}
+    run_before: dict[str, tuple[str, ...]] = {}
     first: Path | None = None
     for folder in folders:
         if folder.name != "migrations" or not (folder / "__init__.py").is_file():
             continue
         if "tests" in folder.parts or "test" in folder.parts:
             continue
-        app = folder.parent.name
-        for f in _files(folder, "[0-9][0-9][0-9][0-9]_*.py"):
+        files = _files(folder, "[0-9][0-9][0-9][0-9]_*.py")
+        if not files:
+            continue
+        app = _app_label(folder.parent)
+        for f in files:
             mid = f"{app}.{f.stem}"
-            migrations.append(Revision(mid, (), f.stem[5:].replace("_", " "), f))
-            squashed = _django_replaces(f)
-            if squashed:
-                replaces[mid] = squashed
-            first = first or folder
+            declared = read_django_migration(f)
+            migrations.append(Revision(mid, declared.dependencies, f.stem[5:].replace("_", " "), f))
+            if declared.replaces:
+                replaces[mid] = declared.replaces
+            if declared.run_before:
+                run_before[mid] = declared.run_before
+        first = first or folder
     if not migrations or first is None:
         return None
     return ListedTool(
         "Django",
         first.parent.parent,
-        tuple(migrations),
+        tuple(_django_order(migrations, run_before)),
         "django_migrations",
         "SELECT app, name FROM django_migrations",
         "python manage.py migrate",
         _django_ids,
         replaces,
     )
-
-
-def _django_replaces(path: Path) -> tuple[str, ...]:
-    """``replaces = [("app", "0001_x"), …]`` of a squashed migration, read from its syntax tree."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ()
-    if "replaces" not in text:
-        return ()
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
-        return ()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "replaces" for t in node.targets
-        ):
-            out = []
-            for elt in getattr(node.value, "elts", []):
-                parts = [
-                    e.value
-                    for e in getattr(elt, "elts", [])
-                    if isinstance(e, ast.Constant) and isinstance(e.value, str)
-                ]
-                if len(parts) == 2:
-                    out.append(f"{parts[0]}.{parts[1]}")
-            return tuple(out)
-    return ()
 
 
 _RAILS = re.compile(r"^(\d{14})_(\w+)\.rb$")

@@ -575,11 +575,20 @@ def _tool_findings(
                 fix=f"run the app's own migrations: `{tool.command}` (the model differences below are what they do)",
             )
         )
+    if tool.tool == "Django":
+        # Django names a migration by app label and name; "after" is its declared dependencies.
+        django_rows = tuple(
+            (*r.id.split(".", 1), ", ".join(r.down) or "-", r.file.name) for r in tool.pending
+        )
+        return out, (
+            [Table("Pending Django migrations", ("app", "migration", "after", "file"), django_rows)]
+            if django_rows
+            else []
+        )
     rows = tuple((r.id, r.message, ", ".join(r.down) or "-", r.file.name) for r in tool.pending)
+    kind = "migrations" if tool.listed else "revisions"
     return out, (
-        [Table(f"Pending {tool.tool} revisions", ("revision", "message", "after", "file"), rows)]
-        if rows
-        else []
+        [Table(f"Pending {tool.tool} {kind}", ("revision", "message", "after", "file"), rows)] if rows else []
     )
 
 

@@ -42,7 +42,13 @@ from parity.workflow.envflow import (
 )
 from parity.workflow.journal import Journal, file_hash, interrupted, latest_applied
 from parity.workflow.lock import run_lock
-from parity.workflow.migrations import apply_migrations, restore_folder, undo_alembic, undo_database
+from parity.workflow.migrations import (
+    apply_migrations,
+    restore_folder,
+    undo_alembic,
+    undo_database,
+    undo_django,
+)
 from parity.workflow.signals import Interrupted, interrupts_raise, shielded
 
 
@@ -66,6 +72,8 @@ def undo(project: Project, journal: Journal) -> list[str]:
             done.append("database: " + undo_database(project, journal.environment, entry, backup_dir))
         elif op == "alembic":
             done.append("database: " + undo_alembic(project, journal.environment, entry))
+        elif op == "django":
+            done.append("database: " + undo_django(project, journal.environment, entry))
         elif op == "folder-backup":
             backup = read_backup(project.root / entry["path"])
             folder = project.root / entry["folder"]

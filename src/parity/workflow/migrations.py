@@ -7,6 +7,8 @@ the workflow needs it and keeps the generated files undoable like any other writ
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ from parity.safefs import Repo
 
 if TYPE_CHECKING:
     from parity.migrate.backup import Backup
+    from parity.migrate.django_run import DjangoProject
     from parity.schema.apptool import AlembicProject
     from parity.workflow.journal import Journal
 
@@ -44,6 +47,9 @@ def implementation_section(project: Project, environment: str) -> Section | None
     found = app_alembic(project, environment)
     if found is not None:
         return alembic_section(project, environment, *found)
+    dj = app_django(project, environment)
+    if dj is not None:
+        return django_section(project, *dj)
     if not has_database(project, environment):
         return None
     from parity.migrate.service import executor_for, migrations_folder, plan_for
@@ -138,8 +144,13 @@ def alembic_section(
     if not pending:
         notes.append(f"nothing to run: alembic_version is at head {', '.join(alembic.heads)}")
     else:
+        how = (
+            "in parity's own Alembic environment (env.py is Flask-Migrate's and needs the Flask app)"
+            if alembic.flask
+            else "through the app's env.py"
+        )
         notes.append(
-            f"would run `alembic upgrade head` through the app's env.py: {len(pending)} revision(s) "
+            f"would run `alembic upgrade head` {how}: {len(pending)} revision(s) "
             f"from {', '.join(applied or ()) or 'an empty database'} to {', '.join(alembic.heads)}"
         )
         notes += [f"pending: {r.id} {r.message} ({project.rel(r.file)})" for r in pending]
@@ -157,7 +168,20 @@ def alembic_section(
                 project, alembic, url, applied or (), LintSettings.from_config(project.config.lint)
             )
         except ParityError as exc:
-            notes.append(f"offline SQL not available: {exc.one_line()}")
+            # Not a pass: nothing of the pending revisions' SQL was read by parity's rules.
+            findings = (
+                Finding(
+                    "MGR008",
+                    Severity.WARNING,
+                    "migrate",
+                    f"lint of {len(pending)} pending revision(s) UNKNOWN: their offline SQL could not be "
+                    f"generated without the application ({exc.one_line()})",
+                    environment=environment,
+                    file=project.rel(alembic.versions_dir),
+                    fix=f"review them by hand, or print their SQL with `{_offline_command(alembic, applied)}` "
+                    "where the app can start",
+                ),
+            )
         else:
             findings = off.findings
             blocks = (("sql", off.sql),)
@@ -173,6 +197,11 @@ def alembic_section(
     return Section(
         "implementation-migrations", "Implementation: migrations", findings, (), tuple(notes), blocks
     )
+
+
+def _offline_command(alembic: AlembicProject, applied: tuple[str, ...] | None) -> str:
+    span = f"{applied[0]}:head" if applied and len(applied) == 1 else "head"
+    return f"flask db upgrade {span} --sql" if alembic.flask else f"alembic upgrade {span} --sql"
 
 
 def alembic_migrate_up(
@@ -251,6 +280,132 @@ def undo_alembic(project: Project, environment: str, entry: dict[str, Any]) -> s
         return f"database NOT restored ({exc.one_line()})"
 
 
+def app_django(project: Project, environment: str, db: str | None = None) -> tuple[DjangoProject, str] | None:
+    """The project's Django migrations and the target URL, when it has both (and a manage.py)."""
+    from parity.migrate.django_run import find_django
+    from parity.schema.discover import find_database_url
+
+    django = find_django(project.root)
+    if django is None:
+        return None
+    try:
+        return django, find_database_url(project, environment, db).url
+    except DiscoveryError:
+        return None
+
+
+def django_section(project: Project, django: DjangoProject, url: str) -> Section:
+    """What ``apply`` / ``migrate up`` would run on a Django project: its pending migrations
+    through its own ``manage.py migrate``, and no parity migration files beside them."""
+    from parity.migrate.django_run import PYTHON_ENV, applied, django_available
+
+    done = applied(url)
+    pending = django.tool.pending(done or set())
+    notes = [
+        f"Django project {project.rel(django.manage_py)} ({len(django.tool.migrations)} migrations in main)"
+    ]
+    findings: list[Finding] = []
+    if not pending:
+        notes.append("nothing to run: django_migrations lists every migration of main")
+    else:
+        version = django_available()
+        runner = (
+            f"with Django {version} ({os.environ.get(PYTHON_ENV) or sys.executable})"
+            if version
+            else f"(Django cannot be imported here: set {PYTHON_ENV} to the app's virtualenv python, "
+            f"or run `{django.command}` by hand)"
+        )
+        notes.append(
+            f"would run `manage.py migrate` {runner}, the default database pointed at the target: "
+            f"{len(pending)} migration(s)"
+        )
+        notes += [f"pending: {r.id} ({project.rel(r.file)})" for r in pending]
+    notes.append(
+        "parity writes no migration of its own into a Django project: a model change without a "
+        "migration needs `python manage.py makemigrations`"
+    )
+    from parity.model.findings import Table
+
+    rows = tuple((r.id, ", ".join(r.down) or "-", project.rel(r.file)) for r in pending)
+    tables = (Table("Pending Django migrations", ("migration", "after", "file"), rows),) if rows else ()
+    return Section(
+        "implementation-migrations", "Implementation: migrations", tuple(findings), tables, tuple(notes)
+    )
+
+
+def django_migrate_up(
+    project: Project,
+    environment: str,
+    django: DjangoProject,
+    url: str,
+    *,
+    lock_timeout: float = 30.0,
+    progress: Callable[[str], None] | None = None,
+) -> Section:
+    """``parity migrate up --yes`` on a Django project: ``manage.py migrate`` in the safety net."""
+    from parity.migrate.django_run import upgrade
+    from parity.model.findings import Table
+    from parity.workflow.lock import run_lock
+
+    with run_lock(project.root, environment, "migrate up"):
+        res = upgrade(project, environment, url, django, lock_timeout=lock_timeout, progress=progress)
+    rows = tuple((r.id, project.rel(r.file)) for r in res.pending)
+    tables = (Table("Django migrations", ("migration", "file"), rows),) if rows else ()
+    return Section("migrations", "Migrations", tuple(res.findings), tables, tuple(res.notes))
+
+
+def _django_apply(
+    project: Project,
+    environment: str,
+    django: DjangoProject,
+    url: str,
+    progress: Callable[[str], None] | None,
+    journal: Journal | None,
+) -> MigrationOutcome:
+    from parity.errors import redact_url
+    from parity.migrate.django_run import upgrade
+
+    def record(before: set[str], bk: Backup) -> None:
+        if journal is not None:
+            journal.record(
+                "django",
+                url=redact_url(url),
+                before=sorted(before),
+                backup=str(bk.file) if bk.file is not None else None,
+                restorable=bk.restorable,
+                folder=str(bk.folder),
+            )
+
+    res = upgrade(project, environment, url, django, progress=progress, before_write=record)
+    return MigrationOutcome(
+        findings=res.findings,
+        notes=res.notes,
+        url=res.url,
+        changed=res.changed,
+        ran=[r.id for r in res.pending],
+    )
+
+
+def undo_django(project: Project, environment: str, entry: dict[str, Any]) -> str:
+    """Undo a journal's ``django`` entry: the SQLite backup restored, else Django migrates back."""
+    from parity.migrate.backup import Backup as DbBackup
+    from parity.migrate.django_run import find_django, undo
+    from parity.schema.discover import find_database_url
+
+    django = find_django(project.root)
+    if django is None:
+        return "database NOT restored: the Django project is gone"
+    url = find_database_url(project, environment).url
+    file = Path(entry["backup"]) if entry.get("backup") else None
+    bk = DbBackup(
+        Path(entry.get("folder") or project.root), file, "", restorable=bool(entry.get("restorable"))
+    )
+    try:
+        return undo(django, url, set(entry.get("before") or ()), bk)
+    except ParityError as exc:
+        return f"database NOT restored ({exc.one_line()})"
+
+
 def apply_migrations(
     project: Project,
     environment: str,
@@ -268,6 +423,9 @@ def apply_migrations(
     found = app_alembic(project, environment)
     if found is not None:
         return _alembic_apply(project, environment, *found, progress, journal)
+    dj = app_django(project, environment)
+    if dj is not None:
+        return _django_apply(project, environment, *dj, progress, journal)
     out = MigrationOutcome()
     if not has_database(project, environment):
         out.notes.append("no database or declared schema: no migration step")

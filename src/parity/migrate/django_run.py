@@ -1,0 +1,361 @@
+"""Bring a database to head through the application's own Django migrations, in parity's safety net.
+
+A Django app migrates with ``manage.py migrate``: parity runs that (a child process, the app's
+interpreter, its settings) rather than planning its own files. The run is the one ``apply``
+makes of Alembic revisions (:mod:`parity.migrate.alembic_run`): a backup, the run-wide lock, a
+snapshot of every old table, the migrations, then verification that every old row is still
+there, and a rollback on any failure.
+
+The target: the child points Django's ``default`` database at the URL parity was given (engine,
+name, host, user, password), whatever the settings read it from (``DB_NAME``, ``DATABASE_URL``,
+dj-database-url…), and parity checks afterwards that *the target's* ``django_migrations`` lists
+every migration of the checkout.
+
+The interpreter: ``PARITY_APP_PYTHON`` (the app's virtualenv), else parity's own. Django must be
+importable there; when it is not, nothing runs and the report says what to run by hand.
+
+Rollback: on SQLite the backup file is restored. Elsewhere each migration ran in a transaction
+of its own (Django's default), so those that committed are unapplied by Django itself:
+``manage.py migrate APP NAME`` back to what each app had before the run (``zero`` for an app
+that had none), the app's own reverse path.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from parity.errors import MigrationError, redact_url
+from parity.model.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from parity.migrate.backup import Backup
+    from parity.project import Project
+    from parity.schema.apptool import Revision
+    from parity.schema.listed_tools import ListedTool
+
+Progress = Callable[[str], None]
+HISTORY = "django_migrations"
+PYTHON_ENV = "PARITY_APP_PYTHON"
+_CHILD = Path(__file__).with_name("django_child.py")
+_MARK = "@@parity-django@@"
+CHILD_TIMEOUT = 3600.0
+_ENGINES = {
+    "sqlite": "django.db.backends.sqlite3",
+    "postgresql": "django.db.backends.postgresql",
+    "postgres": "django.db.backends.postgresql",
+    "mysql": "django.db.backends.mysql",
+    "mariadb": "django.db.backends.mysql",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DjangoProject:
+    """The migrations (from :mod:`parity.schema.listed_tools`) and how to run them."""
+
+    tool: ListedTool
+    manage_py: Path
+    settings: str  # DJANGO_SETTINGS_MODULE as manage.py sets it ("" when it does not)
+
+    @property
+    def command(self) -> str:
+        return "python manage.py migrate"
+
+
+def settings_module(manage_py: Path) -> str:
+    """``os.environ.setdefault("DJANGO_SETTINGS_MODULE", "…")`` of ``manage.py`` (syntax tree)."""
+    try:
+        tree = ast.parse(manage_py.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError, RecursionError):
+        return ""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "setdefault"
+            and len(node.args) == 2
+            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args)
+            and node.args[0].value == "DJANGO_SETTINGS_MODULE"  # type: ignore[attr-defined]
+        ):
+            return str(node.args[1].value)  # type: ignore[attr-defined]
+    return ""
+
+
+def find_django(root: Path) -> DjangoProject | None:
+    from parity.schema.listed_tools import find_listed_tool, find_manage_py
+
+    tool = find_listed_tool(root)
+    if tool is None or tool.tool != "Django":
+        return None
+    manage = find_manage_py(root, tool.folder)
+    if manage is None:
+        return None
+    return DjangoProject(tool, manage, settings_module(manage))
+
+
+def django_database(url: str) -> dict[str, object]:
+    """Django's ``DATABASES["default"]`` entries for ``url`` (PostgreSQL's libpq query options,
+    ``sslmode`` and the like, as ``OPTIONS``)."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    scheme = u.drivername.split("+", 1)[0]
+    engine = _ENGINES.get(scheme)
+    if engine is None:
+        raise MigrationError(f"Django cannot be pointed at a '{scheme}' URL")
+    if scheme == "sqlite":
+        return {"ENGINE": engine, "NAME": u.database or ""}
+    out: dict[str, object] = {
+        "ENGINE": engine,
+        "NAME": u.database or "",
+        "USER": u.username or "",
+        "PASSWORD": u.password or "",
+        "HOST": u.host or "",
+        "PORT": str(u.port or ""),
+    }
+    if scheme in ("postgresql", "postgres") and u.query:
+        out["OPTIONS"] = {k: v if isinstance(v, str) else v[-1] for k, v in u.query.items()}
+    return out
+
+
+def run_child(django: DjangoProject, job: dict[str, str], *, url: str) -> dict[str, str]:
+    """One Django job in a child process in the folder of ``manage.py``; errors come back redacted."""
+    payload = {**job, "settings": django.settings, "database": django_database(url)}
+    env = dict(os.environ)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ left in the repository
+    python = os.environ.get(PYTHON_ENV) or sys.executable
+    try:
+        proc = subprocess.run(
+            [python, "-c", _CHILD.read_text(encoding="utf-8")],
+            input=json.dumps(payload),
+            capture_output=True,
+            text=True,
+            cwd=django.manage_py.parent,
+            env=env,
+            timeout=CHILD_TIMEOUT,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MigrationError(f"cannot run Django ({exc})", file=django.manage_py) from exc
+    tail = proc.stdout.rsplit(_MARK, 1)
+    if len(tail) != 2:
+        last = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        raise MigrationError(f"Django stopped: {redact_url(last)}", file=django.manage_py)
+    try:
+        out: dict[str, str] = json.loads(tail[1])
+    except ValueError as exc:
+        raise MigrationError("Django's answer could not be read", file=django.manage_py) from exc
+    if not out.get("ok"):
+        raise MigrationError(
+            f"Django failed: {redact_url(str(out.get('error', '?')))}", file=django.manage_py
+        )
+    return out
+
+
+def django_available() -> str | None:
+    """Django's version in the app's interpreter, or None when it cannot import Django. Isolated
+    (``-I``): a ``django/`` folder in the repository is not what answers."""
+    python = os.environ.get(PYTHON_ENV) or sys.executable
+    try:
+        proc = subprocess.run(
+            [python, "-I", "-c", "import django; print(django.get_version())"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
+def applied(url: str) -> set[str] | None:
+    """``app.name`` of every row of the target's ``django_migrations`` (read-only); None without it."""
+    from parity.migrate.runtime import open_runtime
+
+    rt = open_runtime(url, read_only=True)
+    try:
+        if not rt.has_table(HISTORY):
+            return None
+        return {f"{r[0]}.{r[1]}" for r in rt.query(f"SELECT app, name FROM {HISTORY}")}
+    finally:
+        rt.close()
+
+
+def _tables(url: str) -> set[str]:
+    from parity.migrate.runtime import open_runtime
+
+    rt = open_runtime(url, read_only=True)
+    try:
+        return set(rt.table_names())
+    finally:
+        rt.close()
+
+
+@dataclass
+class DjangoOutcome:
+    url: str
+    before: set[str]
+    pending: tuple[Revision, ...]
+    backup: Backup | None = None
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    rolled_back: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity is Severity.ERROR for f in self.findings)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.pending) and not self.rolled_back
+
+
+def _failure(message: str, environment: str, fix: str | None = None) -> Finding:
+    return Finding("APL001", Severity.ERROR, "migrate", message, environment=environment, fix=fix)
+
+
+def upgrade(
+    project: Project,
+    environment: str,
+    url: str,
+    django: DjangoProject,
+    *,
+    lock_timeout: float = 30.0,
+    progress: Progress | None = None,
+    before_write: Callable[[set[str], Backup], None] | None = None,
+) -> DjangoOutcome:
+    """Back up, snapshot, ``manage.py migrate``, verify; roll back on failure."""
+    from parity.migrate import backup as mbackup
+    from parity.migrate.alembic_run import _as_alembic_check
+    from parity.migrate.runtime import open_runtime
+    from parity.verify import integrity
+
+    recorded = applied(url)
+    before = recorded or set()
+    pending = tuple(django.tool.pending(before))
+    out = DjangoOutcome(redact_url(url), before, pending)
+    if not pending:
+        out.notes.append(f"nothing to apply: {HISTORY} lists every migration of main")
+        return out
+    if recorded is None and _tables(url):
+        out.findings.append(
+            _failure(
+                f"the database has tables but no {HISTORY}: Django would create them again; nothing was changed",
+                environment,
+                fix="once the schema matches the migrations, record them with `python manage.py migrate --fake`",
+            )
+        )
+        return out
+    version = django_available()
+    if version is None:
+        python = os.environ.get(PYTHON_ENV) or sys.executable
+        out.findings.append(
+            _failure(
+                f"{len(pending)} Django migration(s) pending, and Django cannot be imported by {python}: "
+                "nothing was changed",
+                environment,
+                fix=f"set {PYTHON_ENV} to the app's virtualenv python and rerun, or run "
+                f"`{django.command}` there with the settings pointing at this database",
+            )
+        )
+        return out
+    lock_rt = open_runtime(url, lock_timeout=lock_timeout)
+    try:
+        lock_rt.acquire_lock()
+        rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
+        try:
+            tables = [t for t in rt.table_names() if t not in integrity.OWN_TABLES and t != HISTORY]
+            folder = mbackup.new_folder(project.root)
+            if progress:
+                progress(f"backing up into {project.rel(folder)}")
+            bk = mbackup.take(rt, folder, tables)
+            out.backup = bk
+            before_snap = integrity.snapshot(rt, tables)
+        finally:
+            rt.close()
+        if before_write is not None:
+            before_write(before, bk)
+        if progress:
+            progress(f"manage.py migrate ({len(pending)} migration(s), Django {version})")
+        error: str | None = None
+        try:
+            run_child(django, {"op": "migrate"}, url=url)
+        except MigrationError as exc:
+            error = exc.message
+        left = django.tool.pending(applied(url) or set())
+        if error is None and left:
+            error = f"after `manage.py migrate` the target's {HISTORY} still lacks {', '.join(r.id for r in left[:5])}"
+        if error is not None:
+            out.findings.append(_failure(f"migration failed: {error}", environment))
+        else:
+            rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
+            try:
+                after_snap = integrity.snapshot(rt, [t for t in tables if rt.has_table(t)])
+                out.findings.extend(_as_alembic_check(f) for f in integrity.compare(before_snap, after_snap))
+                out.findings.extend(integrity.health(rt))
+            finally:
+                rt.close()
+        if not out.ok:
+            out.notes.append("rolled back: " + undo(django, url, before, bk, lock_timeout=lock_timeout))
+            out.rolled_back = True
+        else:
+            out.notes.append(
+                f"applied {len(pending)} Django migration(s) with `manage.py migrate` (Django {version}): "
+                f"{', '.join(r.id for r in pending)}"
+            )
+        out.notes.append(bk.note)
+    finally:
+        lock_rt.release_lock()
+        lock_rt.close()
+    return out
+
+
+def targets_before(django: DjangoProject, before: set[str], now: set[str]) -> list[tuple[str, str]]:
+    """``(app, migration)`` to migrate each app back to: its last migration applied before the
+    run, ``zero`` for an app that had none; only apps the run moved. Later apps first."""
+    moved = now - before
+    apps: list[str] = []
+    for m in django.tool.migrations:
+        app = m.id.split(".", 1)[0]
+        if m.id in moved and app not in apps:
+            apps.append(app)
+    out = []
+    for app in reversed(apps):
+        had = [m.id for m in django.tool.migrations if m.id.split(".", 1)[0] == app and m.id in before]
+        out.append((app, had[-1].split(".", 1)[1] if had else "zero"))
+    return out
+
+
+def undo(
+    django: DjangoProject,
+    url: str,
+    before: Sequence[str] | set[str],
+    bk: Backup | None,
+    *,
+    lock_timeout: float = 30.0,
+) -> str:
+    """Put the target back as ``before`` found it: the SQLite backup restored, else each moved
+    app migrated back by Django (``manage.py migrate APP NAME``)."""
+    from parity.migrate import backup as mbackup
+    from parity.migrate.runtime import open_runtime
+
+    if bk is not None and bk.restorable and bk.file is not None and bk.file.is_file():
+        rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
+        path: Path = rt.path  # type: ignore[attr-defined]  # restorable backups are SQLite files
+        rt.close()
+        mbackup.restore_sqlite(bk.file, path, lock_timeout=lock_timeout)
+        return f"restored the backup {bk.file}"
+    now = applied(url) or set()
+    targets = targets_before(django, set(before), now)
+    if not targets:
+        return f"nothing committed stayed ({HISTORY} as before)"
+    for app, name in targets:
+        run_child(django, {"op": "migrate", "app": app, "name": name}, url=url)
+    kept = f"; the backup stays in {bk.folder}" if bk is not None else ""
+    return "ran " + ", ".join(f"`manage.py migrate {a} {n}`" for a, n in targets) + kept
