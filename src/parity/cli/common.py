@@ -17,6 +17,7 @@ from parity.errors import ParityError
 
 if TYPE_CHECKING:
     from parity.model.findings import Report
+    from parity.env.secrets import SecretScope
 
 T = TypeVar("T")
 
@@ -82,11 +83,10 @@ def scoped(command: Callable[..., T]) -> Callable[..., T]:
     def run(*args: Any, **kwargs: Any) -> T:
         from parity.env.secrets import use_scope
         from parity.safefs import one_read_per_file
-        from parity.sources.known import secret_scope
 
         with (
             one_read_per_file(),
-            secret_scope(kwargs.get("path")) as scope,
+            _project_scope(kwargs.get("path")) as scope,
             use_scope(scope.with_values(_secret_values_given(kwargs))),
         ):
             try:
@@ -103,6 +103,23 @@ def scoped(command: Callable[..., T]) -> Callable[..., T]:
                 raise typer.Exit(70) from None
 
     return run
+
+
+@contextmanager
+def _project_scope(path: Path | str | None) -> Iterator[SecretScope]:
+    """The secret scope of the project at ``path``. A command without a project (``parity lint``
+    on named files) gets the per-process one, as ``secret_scope(None)`` gives it, without loading
+    the project and env readers ``secret_scope`` lives with (a fifth of a lint run's start)."""
+    from parity.env.secrets import SecretScope, use_scope
+
+    if path is None:
+        with use_scope(SecretScope()) as scope:
+            yield scope
+        return
+    from parity.sources.known import secret_scope
+
+    with secret_scope(path) as scope:
+        yield scope
 
 
 def guarded(fn: Callable[[], T]) -> T:

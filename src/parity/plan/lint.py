@@ -12,7 +12,6 @@ and one statement can be exempted by a comment right above it (or on its first l
 
 from __future__ import annotations
 
-import bisect
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -104,10 +103,13 @@ def lint_sql(
         raw = lint_generic.check(sql, dialect, transactional)
     hits = [h for h in raw if not RULES[h.rule].dialects or dialect in RULES[h.rule].dialects]
     ignored_file, ignored_at = _suppressions(sql)
-    newlines = [i for i, ch in enumerate(sql) if ch == "\n"] if hits else []
     out: list[Finding] = []
+    # Hits in offset order: each line number counts the newlines since the previous hit only.
+    line, counted = 1, 0
     for h in sorted(hits, key=lambda h: (h.offset, h.rule)):
-        line = bisect.bisect_left(newlines, max(h.offset, 0)) + 1
+        at = max(h.offset, 0)
+        line += sql.count("\n", counted, at)
+        counted = max(counted, at)
         if h.rule in ignored_file or h.rule in ignored_at.get(line, ()):
             continue
         severity = settings.severities.get(h.rule, h.severity or RULES[h.rule].severity)

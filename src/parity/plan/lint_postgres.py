@@ -83,7 +83,7 @@ class _State:
     not_valid: dict[tuple[str, str], int] = field(default_factory=dict)  # (table, constraint) → tx
     not_null_checks: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, constraint) → column
     validated_columns: set[tuple[str, str]] = field(default_factory=set)
-    validated_names: set[tuple[str, str]] = field(default_factory=set)  # constraints of earlier files
+    validated_names: dict[str, set[str]] = field(default_factory=dict)  # table → constraints of earlier files
     qualified: list[tuple[str, int]] = field(default_factory=list)
     unqualified: list[tuple[str, int]] = field(default_factory=list)
     # The statement being checked, as (byte offset, byte length; 0: to the end), for printing.
@@ -339,11 +339,11 @@ def _alter(stmt: Node, table: str, existing: bool, off: int, st: _State) -> Iter
             elif (table, name) not in st.not_valid:
                 # Added by an earlier migration: a constraint named after a column is taken as its
                 # NOT NULL proof (parity's planner names it <table>_<column>_not_null).
-                st.validated_names.add((table, name))
+                st.validated_names.setdefault(table, set()).add(name)
         elif sub == "AT_SetNotNull" and existing:
             skips_scan = st.pg_version is None or st.pg_version >= 12
             proven = (table, name) in st.validated_columns or any(
-                t == table and f"_{name}_" in f"_{n}_" for t, n in st.validated_names
+                f"_{name}_" in f"_{n}_" for n in st.validated_names.get(table, ())
             )
             if not (skips_scan and proven):
                 yield Hit("MIG011", f"ALTER COLUMN {table}.{cmd.get('name')} SET NOT NULL", off)
@@ -543,7 +543,7 @@ def _printed(st: _State, expr: Node, pick: Callable[[Any], Any]) -> str:
     """SQL text of ``expr`` of the current statement, by pglast's printer. Its Python tree is
     built for this statement only (``pick`` finds the node in it), and once per distinct
     expression: migrations repeat the same default (gen_random_uuid()) many times."""
-    key = _LOCATION.sub("", json.dumps(expr, sort_keys=True))
+    key = _LOCATION.sub("", json.dumps(expr, sort_keys=True, separators=(",", ":")))
     text = st.printed.get(key)
     if text is None:
         from pglast import parse_sql
