@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from parity.plan.lint import lint_sql
@@ -30,3 +35,61 @@ def test_default_calls_walk_nested_functions() -> None:
     sql = "ALTER TABLE t ADD COLUMN c text DEFAULT lower(my_fn(1));"
     messages = [f.message for f in lint_sql(sql, "postgres") if f.code == "MIG008"]
     assert messages and "my_fn()" in messages[0]
+
+
+def test_cli_reads_lint_settings_from_pyproject_too(tmp_path: Path) -> None:
+    """`parity lint` loads the config module only when a config file is there; pyproject.toml's
+    [tool.parity] counts as one."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.parity.lint]\nignore = ["MIG009"]\n'
+    )
+    (tmp_path / "m.sql").write_text("SET statement_timeout = '5s';\nCOMMENT ON TABLE t IS 'x';\n")
+    res = subprocess.run(
+        [sys.executable, "-m", "parity", "lint", "m.sql", "-f", "json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert json.loads(res.stdout)["sections"][0]["findings"] == []
+    (tmp_path / "pyproject.toml").unlink()
+    res = subprocess.run(
+        [sys.executable, "-m", "parity", "lint", "m.sql", "-f", "json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert [f["code"] for f in json.loads(res.stdout)["sections"][0]["findings"]] == ["MIG009"]
+
+
+@pytest.mark.parametrize("count", [32, 31])
+def test_identifier_limit_counts_utf8_bytes(count: int) -> None:
+    """32 × 'é' is 32 characters but 64 bytes: over PostgreSQL's 63-byte limit; 31 are 62 bytes."""
+    name = "é" * count
+    for sql in (f"CREATE TABLE {name} (id bigint);", f'CREATE TABLE "{name}" (id bigint);'):
+        found = [f for f in lint_sql(sql, "postgres") if f.code == "MIG036"]
+        assert bool(found) is (count == 32), (sql, found)
+        if found:
+            assert "64 bytes" in found[0].message and found[0].line == 1
+
+
+def test_lines_are_right_after_non_ascii_text() -> None:
+    sql = "-- créé — déjà vu\n-- ünïcödé\nCREATE INDEX i ON orders (a);\n"
+    assert [(f.code, f.line) for f in lint_sql(sql, "postgres") if f.code == "MIG004"] == [("MIG004", 3)]
+
+
+def test_repeated_default_is_printed_for_each_statement() -> None:
+    """The printed text of a default is shared between statements only when the expression is
+    the same; a different argument is printed again."""
+    sql = (
+        "ALTER TABLE a ADD COLUMN t uuid DEFAULT gen_random_uuid();\n"
+        "ALTER TABLE b ADD COLUMN t uuid DEFAULT gen_random_uuid();\n"
+        "ALTER TABLE c ADD COLUMN n bigint DEFAULT nextval('c_seq');\n"
+        "ALTER TABLE d ADD COLUMN n bigint DEFAULT nextval('d_seq');\n"
+    )
+    messages = [f.message for f in lint_sql(sql, "postgres") if f.code == "MIG008"]
+    assert len(messages) == 4
+    assert "a.t DEFAULT gen_random_uuid()" in messages[0] and "b.t DEFAULT gen_random_uuid()" in messages[1]
+    assert "'c_seq'" in messages[2] and "'d_seq'" in messages[3]

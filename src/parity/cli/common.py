@@ -16,8 +16,8 @@ from parity.env.secrets import scrub
 from parity.errors import ParityError
 
 if TYPE_CHECKING:
-    from parity.model.findings import Report
     from parity.env.secrets import SecretScope
+    from parity.model.findings import Report
 
 T = TypeVar("T")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +10,9 @@ from typing import Annotated
 import typer
 
 from parity.cli.common import Format, FormatOpt, echo, emit, exit_for, fail_usage, guarded
+
+#: The files parity.config.load_config reads, in its order.
+_CONFIG_FILES = ("parity.toml", "pyproject.toml")
 
 
 class LintDialect(StrEnum):
@@ -46,14 +50,19 @@ def lint_cmd(
         raise typer.Exit(0)
     if not files:
         raise fail_usage("give at least one SQL file (or --rules)")
-    from parity.config import load_config
     from parity.model.findings import Report, Section
     from parity.plan.lint import LintSettings, lint_files
 
     cwd = Path.cwd()
-    # [lint] of the parity.toml in the working folder, when there is one.
-    config, _ = guarded(lambda: load_config(cwd))
-    settings = guarded(lambda: LintSettings.from_config(config.lint, pg_version))
+    # [lint] of the parity.toml (or pyproject.toml [tool.parity]) in the working folder, when there
+    # is one; without either file the config module (pydantic) is not loaded at all.
+    if any(os.path.lexists(cwd / name) for name in _CONFIG_FILES):
+        from parity.config import load_config
+
+        config, _ = guarded(lambda: load_config(cwd))
+        settings = guarded(lambda: LintSettings.from_config(config.lint, pg_version))
+    else:
+        settings = LintSettings(pg_version=pg_version)
     findings = guarded(lambda: lint_files(files, dialect.value, cwd, settings=settings))
     notes = (f"{len(files)} file(s), dialect {dialect.value}",)
     report = Report("lint", str(cwd), "-", (Section("lint", "Migration Lint", findings, (), notes),))

@@ -17,12 +17,15 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from parity.config import LintConfig
 from parity.errors import FileRefused, ParityError
 from parity.model.findings import Finding, Severity
 from parity.plan.lint_rules import RULES, Hit, Rule
 from parity.safefs import DEFAULT_MAX_FILE_BYTES, Repo, within
+
+if TYPE_CHECKING:
+    from parity.config import LintConfig  # pydantic: a tenth of a lint run to import
 
 __all__ = ["RULES", "LintSettings", "Rule", "lint_files", "lint_sql"]
 

@@ -140,9 +140,9 @@ def _statement(kind: str, stmt: Node, off: int, st: _State) -> Iterator[Hit]:
         seen: set[str] = set()
         for target in _each(stmt.get("targetList")):
             name = target.get("name")
-            if name in seen:
+            if str(name) in seen:
                 yield Hit("MIG029", f"UPDATE {_rel(stmt.get('relation'))} assigns {name} twice", off)
-            seen.add(name)
+            seen.add(str(name))
         return
     _names(stmt, off, st)
     locks_existing, table = yield from _ddl(kind, stmt, off, st)
@@ -360,7 +360,7 @@ def _alter(stmt: Node, table: str, existing: bool, off: int, st: _State) -> Iter
             yield from _add_constraint(def_, table, existing, off, st)
         elif sub == "AT_ColumnDefault" and definition and _volatile(definition):
             # Setting a default alone does not rewrite; reported because backfills often follow.
-            text = _printed(st, definition, lambda s, i=index: s.cmds[i].def_)
+            text = _printed(st, definition, ("cmds", index, "def_"))
             yield Hit("MIG008", f"SET DEFAULT {text} on {table}.{cmd.get('name')}", off)
 
 
@@ -413,7 +413,7 @@ def _add_column(
         volatile = expr is not None and _volatile(expr)
         if volatile or unknown or (st.pg_version is not None and st.pg_version < 11):
             text = (
-                _printed(st, expr, lambda s, i=index, j=position: s.cmds[i].def_.constraints[j].raw_expr)
+                _printed(st, expr, ("cmds", index, "def_", "constraints", position, "raw_expr"))
                 if expr is not None
                 else ""
             )
@@ -539,10 +539,11 @@ def _called(node: Any) -> Iterator[str]:
 _LOCATION = re.compile(r'"location":-?\d+,?')
 
 
-def _printed(st: _State, expr: Node, pick: Callable[[Any], Any]) -> str:
+def _printed(st: _State, expr: Node, path: tuple[str | int, ...]) -> str:
     """SQL text of ``expr`` of the current statement, by pglast's printer. Its Python tree is
-    built for this statement only (``pick`` finds the node in it), and once per distinct
-    expression: migrations repeat the same default (gen_random_uuid()) many times."""
+    built for this statement only (``path``: the attributes and indexes from the statement node
+    to the expression), and once per distinct expression: migrations repeat the same default
+    (gen_random_uuid()) many times."""
     key = _LOCATION.sub("", json.dumps(expr, sort_keys=True, separators=(",", ":")))
     text = st.printed.get(key)
     if text is None:
@@ -551,7 +552,10 @@ def _printed(st: _State, expr: Node, pick: Callable[[Any], Any]) -> str:
 
         start, length = st.span
         piece = st.source[start : start + length if length else None].decode("utf-8")
-        text = st.printed[key] = str(RawStream()(pick(parse_sql(piece)[0].stmt)))
+        node: Any = parse_sql(piece)[0].stmt
+        for step in path:
+            node = node[step] if isinstance(step, int) else getattr(node, step)
+        text = st.printed[key] = str(RawStream()(node))
     return text
 
 

@@ -84,7 +84,11 @@ def _write(obj: object, newline: str, out: list[str]) -> None:
         if None not in flat:  # a finding: every value a string, a number or null
             sep = "," + inner
             out.append(
-                "{" + inner + sep.join(f"{_encode(k)}: {v}" for k, v in zip(obj, flat)) + newline + "}"
+                "{"
+                + inner
+                + sep.join(f"{_encode(k)}: {v}" for k, v in zip(obj, flat, strict=True))
+                + newline
+                + "}"
             )
             return
         first = True
