@@ -93,3 +93,47 @@ def test_repeated_default_is_printed_for_each_statement() -> None:
     assert len(messages) == 4
     assert "a.t DEFAULT gen_random_uuid()" in messages[0] and "b.t DEFAULT gen_random_uuid()" in messages[1]
     assert "'c_seq'" in messages[2] and "'d_seq'" in messages[3]
+
+
+def _parity(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "parity", *args], capture_output=True, text=True, cwd=cwd, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        [],
+        ["-f", "json"],
+        ["--format=sarif", "--dialect", "postgres", "--pg-version", "10"],
+        ["-d", "mysql", "-f", "markdown"],
+        ["-d", "sqlite", "--format", "json"],
+    ],
+)
+def test_direct_lint_matches_the_framework(tmp_path: Path, options: list[str]) -> None:
+    """`parity lint FILE… options` runs without typer; `--` before the files makes the same
+    command go through typer: both print the same report with the same exit code."""
+    (tmp_path / "a.sql").write_text("ALTER TABLE orders ADD COLUMN note text NOT NULL;\nDROP TABLE old;\n")
+    (tmp_path / "b.sql").write_text("-- parity:no-transaction\nCREATE INDEX i ON orders (ref);\n")
+    direct = _parity(tmp_path, "lint", "a.sql", "b.sql", *options)
+    framework = _parity(tmp_path, "lint", *options, "--", "a.sql", "b.sql")
+    assert direct.returncode == framework.returncode == 1
+    assert direct.stdout == framework.stdout and direct.stderr == framework.stderr
+    assert "MIG001" in direct.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--pg-version", "8", "a.sql"], ["-d", "oracle", "a.sql"], ["a.sql", "-f"], ["--bogus", "a.sql"], []],
+)
+def test_direct_lint_leaves_bad_usage_to_the_framework(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "a.sql").write_text("SELECT 1;\n")
+    res = _parity(tmp_path, "lint", *args)
+    assert res.returncode == 2 and res.stderr.startswith("parity: error:"), res.stderr
+    assert res.stdout == ""
+
+
+def test_direct_lint_reports_a_missing_file(tmp_path: Path) -> None:
+    res = _parity(tmp_path, "lint", "nope.sql")
+    assert res.returncode == 2 and "nope.sql" in res.stderr and res.stdout == ""

@@ -70,5 +70,56 @@ def lint_cmd(
     raise exit_for(report)
 
 
+_OPTIONS = {
+    "--dialect": "dialect",
+    "-d": "dialect",
+    "--format": "fmt",
+    "-f": "fmt",
+    "--pg-version": "pg_version",
+}
+
+
+def run_direct(argv: list[str]) -> int | None:
+    """``parity lint FILE… [options]`` run without the command-line framework, which takes as
+    long to start as the lint of a thousand statements (it builds a pydantic validator for every
+    parameter). Returns the exit code; None when ``argv`` is anything but files and valid option
+    values (help, ``--rules``, ``--``, a value out of range…): the framework parses those and
+    words the errors, as for every other command."""
+    files: list[Path] = []
+    values: dict[str, str] = {}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if not arg.startswith("-"):
+            files.append(Path(arg))
+            i += 1
+            continue
+        name, eq, value = arg.partition("=")
+        if name not in _OPTIONS or (eq and not name.startswith("--")):
+            return None
+        if not eq:
+            if i + 1 >= len(argv):
+                return None
+            value = argv[i + 1]
+            i += 1
+        values[_OPTIONS[name]] = value
+        i += 1
+    pg = values.get("pg_version")
+    if not files or (pg is not None and not (pg.isdigit() and 9 <= int(pg) <= 30)):
+        return None
+    try:
+        dialect = LintDialect(values.get("dialect", LintDialect.postgres.value))
+        fmt = Format(values.get("fmt", Format.text.value))
+    except ValueError:
+        return None
+    from parity.cli.common import scoped
+
+    try:
+        scoped(lint_cmd)(files=files, dialect=dialect, rules=False, pg_version=pg and int(pg), fmt=fmt)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    return 0
+
+
 def register(app: typer.Typer) -> None:
     app.command("lint")(lint_cmd)
