@@ -90,12 +90,19 @@ class _State:
     span: tuple[int, int] = (0, 0)
     printed: dict[str, str] = field(default_factory=dict)  # expression JSON → SQL text
 
+    hits: list[Hit] = field(default_factory=list)
+
     @property
     def in_transaction(self) -> bool:
         return self.transactional or self.explicit_begin is not None
 
+    def add(self, rule: str, message: str, offset: int, severity: Severity | None = None) -> None:
+        # Hits go to a list, not through generators: a generator per statement and per clause
+        # cost a tenth of the walk.
+        self.hits.append(Hit(rule, message, offset, severity))
 
-def check(sql: str, transactional: bool, pg_version: int | None = None) -> Iterator[Hit]:
+
+def check(sql: str, transactional: bool, pg_version: int | None = None) -> list[Hit]:
     from pglast.parser import ParseError, parse_sql_json
 
     try:
@@ -103,8 +110,8 @@ def check(sql: str, transactional: bool, pg_version: int | None = None) -> Itera
     except ParseError as exc:
         # pglast gives the error position (a byte offset) as the second argument.
         loc = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
-        yield Hit("MIG000", str(exc.args[0]) if exc.args else str(exc), char_offset(sql, max(loc - 1, 0)))
-        return
+        message = str(exc.args[0]) if exc.args else str(exc)
+        return [Hit("MIG000", message, char_offset(sql, max(loc - 1, 0)))]
     st = _State(transactional, pg_version, sql.encode("utf-8"))
     to_char = _offsets(sql)
     for raw in stmts:
@@ -112,27 +119,28 @@ def check(sql: str, transactional: bool, pg_version: int | None = None) -> Itera
         st.span = (location, raw.get("stmt_len", 0))
         off = first_code_offset(sql, to_char(location))
         ((kind, stmt),) = raw["stmt"].items()
-        yield from _statement(kind, stmt, off, st)
+        _statement(kind, stmt, off, st)
     if st.explicit_begin is not None and not transactional:
-        yield Hit(
+        st.add(
             "MIG025",
             "BEGIN is never committed: the server rolls the file back when it ends",
             st.explicit_begin,
         )
-    yield from _long_identifiers(sql)
+    st.hits.extend(_long_identifiers(sql))
     if st.qualified and st.unqualified:
         name, off = st.unqualified[0]
-        yield Hit("MIG038", f"{name} has no schema while {st.qualified[0][0]} has one", off)
+        st.add("MIG038", f"{name} has no schema while {st.qualified[0][0]} has one", off)
+    return st.hits
 
 
-def _statement(kind: str, stmt: Node, off: int, st: _State) -> Iterator[Hit]:
+def _statement(kind: str, stmt: Node, off: int, st: _State) -> None:
     if kind == "VariableSetStmt":
         name = (stmt.get("name") or "").lower()
         st.lock_timeout |= name == "lock_timeout"
         st.statement_timeout |= name == "statement_timeout"
         return
     if kind == "TransactionStmt":
-        yield from _transaction(stmt, off, st)
+        _transaction(stmt, off, st)
         return
     if kind in ("VariableShowStmt", "SelectStmt", "InsertStmt", "DeleteStmt"):
         return
@@ -141,22 +149,22 @@ def _statement(kind: str, stmt: Node, off: int, st: _State) -> Iterator[Hit]:
         for target in _each(stmt.get("targetList")):
             name = target.get("name")
             if str(name) in seen:
-                yield Hit("MIG029", f"UPDATE {_rel(stmt.get('relation'))} assigns {name} twice", off)
+                st.add("MIG029", f"UPDATE {_rel(stmt.get('relation'))} assigns {name} twice", off)
             seen.add(str(name))
         return
     _names(stmt, off, st)
-    locks_existing, table = yield from _ddl(kind, stmt, off, st)
+    locks_existing, table = _ddl(kind, stmt, off, st)
     if locks_existing:
-        yield from _timeouts(table, off, st)
+        _timeouts(table, off, st)
 
 
-def _transaction(stmt: Node, off: int, st: _State) -> Iterator[Hit]:
+def _transaction(stmt: Node, off: int, st: _State) -> None:
     kind = stmt.get("kind")
     if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
         if st.transactional:
-            yield Hit("MIG014", "BEGIN inside a migration parity already runs in a transaction", off)
+            st.add("MIG014", "BEGIN inside a migration parity already runs in a transaction", off)
         elif st.explicit_begin is not None:
-            yield Hit(
+            st.add(
                 "MIG025",
                 "BEGIN while the transaction opened earlier is still open (a warning, then ignored)",
                 off,
@@ -165,20 +173,20 @@ def _transaction(stmt: Node, off: int, st: _State) -> Iterator[Hit]:
         st.tx_serial += 1
     elif kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK"):
         if st.transactional:
-            yield Hit("MIG014", "COMMIT/ROLLBACK inside a migration", off)
+            st.add("MIG014", "COMMIT/ROLLBACK inside a migration", off)
         elif st.explicit_begin is None:
-            yield Hit("MIG025", "COMMIT/ROLLBACK with no transaction open", off)
+            st.add("MIG025", "COMMIT/ROLLBACK with no transaction open", off)
         st.explicit_begin = None
         st.tx_serial += 1
 
 
-def _ddl(kind: str, stmt: Node, off: int, st: _State) -> Any:
+def _ddl(kind: str, stmt: Node, off: int, st: _State) -> tuple[bool, str | None]:
     """Checks of one schema statement; returns (whether it locks something that exists, its table)."""
     if kind == "CreateStmt":
         table = _rel(stmt.get("relation"))
         st.created.add(table)
         elements = list(_nodes(stmt.get("tableElts")))
-        yield from _column_types(elements, table, off, _pk_columns(elements))
+        _column_types(st, elements, table, off, _pk_columns(elements))
         # A new table locks only the tables it references.
         refs = any(
             (k == "Constraint" and e.get("contype") == "CONSTR_FOREIGN")
@@ -189,7 +197,7 @@ def _ddl(kind: str, stmt: Node, off: int, st: _State) -> Any:
             for k, e in elements
         )
         if not stmt.get("if_not_exists") and not st.in_transaction:
-            yield Hit("MIG035", f"CREATE TABLE {table} without IF NOT EXISTS", off)
+            st.add("MIG035", f"CREATE TABLE {table} without IF NOT EXISTS", off)
         return refs, table
     if kind in ("CreateSchemaStmt", "CreateExtensionStmt", "CreateSeqStmt", "CreatedbStmt"):
         return False, None
@@ -201,15 +209,15 @@ def _ddl(kind: str, stmt: Node, off: int, st: _State) -> Any:
         existing = table not in st.created
         concurrent = stmt.get("concurrent", False)
         if concurrent and st.in_transaction:
-            yield Hit("MIG010", f"CREATE INDEX CONCURRENTLY {idxname or ''} runs inside a transaction", off)
+            st.add("MIG010", f"CREATE INDEX CONCURRENTLY {idxname or ''} runs inside a transaction", off)
         elif not concurrent and existing:
-            yield Hit(
+            st.add(
                 "MIG004",
                 f"index {idxname or ''} on existing table {table} built without CONCURRENTLY",
                 off,
             )
         if not stmt.get("if_not_exists") and not st.in_transaction and idxname:
-            yield Hit("MIG035", f"CREATE INDEX {idxname} without IF NOT EXISTS", off)
+            st.add("MIG035", f"CREATE INDEX {idxname} without IF NOT EXISTS", off)
         return existing, table
     if kind == "DropStmt":
         names = [
@@ -220,26 +228,26 @@ def _ddl(kind: str, stmt: Node, off: int, st: _State) -> Any:
         remove = stmt.get("removeType")
         concurrent = stmt.get("concurrent", False)
         if remove == "OBJECT_TABLE":
-            yield Hit("MIG001", f"DROP TABLE {', '.join(names)}", off)
+            st.add("MIG001", f"DROP TABLE {', '.join(names)}", off)
         elif remove == "OBJECT_INDEX":
             if concurrent and st.in_transaction:
-                yield Hit("MIG010", "DROP INDEX CONCURRENTLY runs inside a transaction", off)
+                st.add("MIG010", "DROP INDEX CONCURRENTLY runs inside a transaction", off)
             elif not concurrent and not set(n.split(".")[-1] for n in names) <= st.created_indexes:
-                yield Hit("MIG018", f"DROP INDEX {', '.join(names)} without CONCURRENTLY", off)
+                st.add("MIG018", f"DROP INDEX {', '.join(names)} without CONCURRENTLY", off)
         if not stmt.get("missing_ok") and not st.in_transaction:
-            yield Hit("MIG035", f"DROP {', '.join(names)} without IF EXISTS", off)
+            st.add("MIG035", f"DROP {', '.join(names)} without IF EXISTS", off)
         # Dropping what this file created locks nothing that exists.
         made_here = {n.split(".")[-1] for n in names} <= (st.created | st.created_indexes)
         return not made_here, names[0] if names else None
     if kind == "DropdbStmt":
-        yield Hit("MIG023", f"DROP DATABASE {stmt.get('dbname')}", off)
+        st.add("MIG023", f"DROP DATABASE {stmt.get('dbname')}", off)
         return True, None
     if kind == "TruncateStmt":
         tables = ", ".join(_rel(r) for r in _each(stmt.get("relations")))
         if stmt.get("behavior") == "DROP_CASCADE":
-            yield Hit("MIG013", f"TRUNCATE {tables} CASCADE also empties every table that references it", off)
+            st.add("MIG013", f"TRUNCATE {tables} CASCADE also empties every table that references it", off)
         else:
-            yield Hit("MIG013", f"TRUNCATE {tables} deletes every row", off, Severity.INFO)
+            st.add("MIG013", f"TRUNCATE {tables} deletes every row", off, Severity.INFO)
         return True, tables
     if kind == "VacuumStmt":
         options = {o.get("defname", "") for o in _each(stmt.get("options"))}
@@ -248,70 +256,66 @@ def _ddl(kind: str, stmt: Node, off: int, st: _State) -> Any:
         )
         vacuum = stmt.get("is_vacuumcmd", False)
         if vacuum and "full" in options:
-            yield Hit("MIG021", f"VACUUM FULL {tables}".rstrip(), off)
+            st.add("MIG021", f"VACUUM FULL {tables}".rstrip(), off)
         if st.in_transaction and vacuum:
-            yield Hit("MIG010", "VACUUM runs inside a transaction", off)
+            st.add("MIG010", "VACUUM runs inside a transaction", off)
         return True, tables or None
     if kind == "ClusterStmt":
         table = _rel(stmt.get("relation"))
-        yield Hit("MIG021", f"CLUSTER {table}".rstrip(), off)
+        st.add("MIG021", f"CLUSTER {table}".rstrip(), off)
         return True, table or None
     if kind == "ReindexStmt":
         concurrent = any(p.get("defname", "") == "concurrently" for p in _each(stmt.get("params")))
         what = _rel(stmt["relation"]) if stmt.get("relation") is not None else (stmt.get("name") or "")
         if concurrent and st.in_transaction:
-            yield Hit("MIG010", f"REINDEX CONCURRENTLY {what} runs inside a transaction", off)
+            st.add("MIG010", f"REINDEX CONCURRENTLY {what} runs inside a transaction", off)
         elif not concurrent:
-            yield Hit("MIG019", f"REINDEX {what} without CONCURRENTLY", off)
+            st.add("MIG019", f"REINDEX {what} without CONCURRENTLY", off)
         return True, what
     if kind == "AlterDomainStmt":
         if stmt.get("subtype") == "C":
-            yield Hit("MIG022", f"ALTER DOMAIN {_dotted(stmt.get('typeName'))} ADD CONSTRAINT", off)
+            st.add("MIG022", f"ALTER DOMAIN {_dotted(stmt.get('typeName'))} ADD CONSTRAINT", off)
         return True, None
     if kind == "CreateDomainStmt":
         if any(c.get("contype") == "CONSTR_CHECK" for c in _each(stmt.get("constraints"))):
-            yield Hit("MIG022", f"CREATE DOMAIN {_dotted(stmt.get('domainname'))} with a CHECK", off)
+            st.add("MIG022", f"CREATE DOMAIN {_dotted(stmt.get('domainname'))} with a CHECK", off)
         return False, None
     if kind == "AlterEnumStmt":
         new, neighbor = stmt.get("newVal"), stmt.get("newValNeighbor")
         if neighbor:
             where = "AFTER" if stmt.get("newValIsAfter") else "BEFORE"
-            yield Hit("MIG037", f"ADD VALUE '{new}' {where} '{neighbor}'", off)
+            st.add("MIG037", f"ADD VALUE '{new}' {where} '{neighbor}'", off)
         if new and st.in_transaction and st.pg_version is not None and st.pg_version < 12:
-            yield Hit(
-                "MIG010", "ALTER TYPE … ADD VALUE cannot run in a transaction before PostgreSQL 12", off
-            )
+            st.add("MIG010", "ALTER TYPE … ADD VALUE cannot run in a transaction before PostgreSQL 12", off)
         return True, None
     if kind == "RenameStmt":
         renamed: str | None = _rel(stmt["relation"]) if stmt.get("relation") else None
         rtype = stmt.get("renameType")
         if rtype in ("OBJECT_COLUMN", "OBJECT_TABLE") and renamed not in st.created:
             what = "column" if rtype == "OBJECT_COLUMN" else "table"
-            yield Hit(
-                "MIG007", f"RENAME {what} {stmt.get('subname') or renamed} to {stmt.get('newname')}", off
-            )
+            st.add("MIG007", f"RENAME {what} {stmt.get('subname') or renamed} to {stmt.get('newname')}", off)
         return renamed is not None and renamed not in st.created, renamed
     if kind == "AlterTableStmt":
         table = _rel(stmt.get("relation"))
         existing = table not in st.created
-        yield from _alter(stmt, table, existing, off, st)
+        _alter(stmt, table, existing, off, st)
         return existing, table
     # Everything else (CREATE TYPE, COMMENT, LOCK TABLE, CREATE/DROP of other objects, GRANT…)
     # takes a lock on something that exists.
     return True, None
 
 
-def _timeouts(table: str | None, off: int, st: _State) -> Iterator[Hit]:
+def _timeouts(table: str | None, off: int, st: _State) -> None:
     what = f"on {table} " if table else ""
     if not st.lock_timeout and not st.warned_lock:
         st.warned_lock = True
-        yield Hit("MIG009", f"a statement {what}takes a lock before any SET lock_timeout", off)
+        st.add("MIG009", f"a statement {what}takes a lock before any SET lock_timeout", off)
     if not st.statement_timeout and not st.warned_statement:
         st.warned_statement = True
-        yield Hit("MIG017", f"a statement {what}takes a lock before any SET statement_timeout", off)
+        st.add("MIG017", f"a statement {what}takes a lock before any SET statement_timeout", off)
 
 
-def _alter(stmt: Node, table: str, existing: bool, off: int, st: _State) -> Iterator[Hit]:
+def _alter(stmt: Node, table: str, existing: bool, off: int, st: _State) -> None:
     for index, (kind, cmd) in enumerate(_nodes(stmt.get("cmds"))):
         if kind != "AlterTableCmd":
             continue
@@ -320,15 +324,15 @@ def _alter(stmt: Node, table: str, existing: bool, off: int, st: _State) -> Iter
         definition = cmd.get("def")
         def_kind, def_ = next(iter(definition.items())) if definition else ("", {})
         if sub == "AT_DropColumn":
-            yield Hit("MIG002", f"DROP COLUMN {table}.{cmd.get('name')}", off)
+            st.add("MIG002", f"DROP COLUMN {table}.{cmd.get('name')}", off)
         elif sub == "AT_AddColumn" and def_kind == "ColumnDef":
-            yield from _add_column(cmd, def_, index, table, existing, off, st)
+            _add_column(cmd, def_, index, table, existing, off, st)
         elif sub == "AT_AlterColumnType":
-            yield Hit("MIG006", f"ALTER COLUMN {table}.{cmd.get('name')} TYPE", off)
+            st.add("MIG006", f"ALTER COLUMN {table}.{cmd.get('name')} TYPE", off)
         elif sub == "AT_ValidateConstraint":
             added_in = st.not_valid.get((table, name))
             if added_in is not None and st.in_transaction and added_in == st.tx_serial:
-                yield Hit(
+                st.add(
                     "MIG026",
                     f"VALIDATE CONSTRAINT {cmd.get('name')} in the transaction that added it NOT VALID",
                     off,
@@ -346,25 +350,25 @@ def _alter(stmt: Node, table: str, existing: bool, off: int, st: _State) -> Iter
                 f"_{name}_" in f"_{n}_" for n in st.validated_names.get(table, ())
             )
             if not (skips_scan and proven):
-                yield Hit("MIG011", f"ALTER COLUMN {table}.{cmd.get('name')} SET NOT NULL", off)
+                st.add("MIG011", f"ALTER COLUMN {table}.{cmd.get('name')} SET NOT NULL", off)
         elif sub == "AT_DropNotNull" and existing:
-            yield Hit("MIG024", f"ALTER COLUMN {table}.{cmd.get('name')} DROP NOT NULL", off)
+            st.add("MIG024", f"ALTER COLUMN {table}.{cmd.get('name')} DROP NOT NULL", off)
         elif sub == "AT_DetachPartition" and existing:
             concurrent = bool(def_.get("concurrent", False))
             part = _rel(def_.get("name"))
             if concurrent and st.in_transaction:
-                yield Hit("MIG010", f"DETACH PARTITION {part} CONCURRENTLY runs inside a transaction", off)
+                st.add("MIG010", f"DETACH PARTITION {part} CONCURRENTLY runs inside a transaction", off)
             elif not concurrent:
-                yield Hit("MIG020", f"DETACH PARTITION {part} from {table} without CONCURRENTLY", off)
+                st.add("MIG020", f"DETACH PARTITION {part} from {table} without CONCURRENTLY", off)
         elif sub == "AT_AddConstraint" and def_kind == "Constraint":
-            yield from _add_constraint(def_, table, existing, off, st)
+            _add_constraint(def_, table, existing, off, st)
         elif sub == "AT_ColumnDefault" and definition and _volatile(definition):
             # Setting a default alone does not rewrite; reported because backfills often follow.
             text = _printed(st, definition, ("cmds", index, "def_"))
-            yield Hit("MIG008", f"SET DEFAULT {text} on {table}.{cmd.get('name')}", off)
+            st.add("MIG008", f"SET DEFAULT {text} on {table}.{cmd.get('name')}", off)
 
 
-def _add_constraint(c: Node, table: str, existing: bool, off: int, st: _State) -> Iterator[Hit]:
+def _add_constraint(c: Node, table: str, existing: bool, off: int, st: _State) -> None:
     contype = c.get("contype")
     conname = c.get("conname")
     not_valid = c.get("skip_validation", False)
@@ -379,14 +383,12 @@ def _add_constraint(c: Node, table: str, existing: bool, off: int, st: _State) -
         return
     if contype in ("CONSTR_FOREIGN", "CONSTR_CHECK") and not not_valid:
         what = "FOREIGN KEY" if contype == "CONSTR_FOREIGN" else "CHECK"
-        yield Hit("MIG005", f"ADD {what} {conname or ''} on {table} without NOT VALID", off)
+        st.add("MIG005", f"ADD {what} {conname or ''} on {table} without NOT VALID", off)
     elif contype in ("CONSTR_UNIQUE", "CONSTR_PRIMARY") and not c.get("indexname"):
-        yield Hit("MIG012", f"ADD UNIQUE/PRIMARY KEY {conname or ''} on {table} without USING INDEX", off)
+        st.add("MIG012", f"ADD UNIQUE/PRIMARY KEY {conname or ''} on {table} without USING INDEX", off)
 
 
-def _add_column(
-    cmd: Node, col: Node, index: int, table: str, existing: bool, off: int, st: _State
-) -> Iterator[Hit]:
+def _add_column(cmd: Node, col: Node, index: int, table: str, existing: bool, off: int, st: _State) -> None:
     cons = list(_each(col.get("constraints")))
     kinds = {c.get("contype") for c in cons}
     position = next((i for i, c in enumerate(cons) if c.get("contype") == "CONSTR_DEFAULT"), None)
@@ -395,18 +397,16 @@ def _add_column(
     fills = generated or "CONSTR_IDENTITY" in kinds or (col.get("identity") or "\x00") != "\x00"
     colname = col.get("colname") or ""
     name = f"{table}.{col.get('colname')}"
-    yield from _column_types(
-        (("ColumnDef", col),), table, off, {colname} if "CONSTR_PRIMARY" in kinds else set()
-    )
+    _column_types(st, (("ColumnDef", col),), table, off, {colname} if "CONSTR_PRIMARY" in kinds else set())
     if not cmd.get("missing_ok") and not st.in_transaction:
-        yield Hit("MIG035", f"ADD COLUMN {name} without IF NOT EXISTS", off)
+        st.add("MIG035", f"ADD COLUMN {name} without IF NOT EXISTS", off)
     if not existing:
         return
     if "CONSTR_NOTNULL" in kinds and position is None and not fills:
-        yield Hit("MIG003", f"ADD COLUMN {name} NOT NULL without DEFAULT", off)
+        st.add("MIG003", f"ADD COLUMN {name} NOT NULL without DEFAULT", off)
     if fills:
         what = "STORED generated" if generated else "identity"
-        yield Hit("MIG027", f"ADD COLUMN {name} as an {what} column", off)
+        st.add("MIG027", f"ADD COLUMN {name} as an {what} column", off)
     if position is not None:
         expr = cons[position].get("raw_expr")
         unknown = sorted(_unknown_functions(expr))
@@ -418,22 +418,22 @@ def _add_column(
                 else ""
             )
             if volatile:
-                yield Hit("MIG008", f"ADD COLUMN {name} DEFAULT {text}", off)
+                st.add("MIG008", f"ADD COLUMN {name} DEFAULT {text}", off)
             elif unknown:
-                yield Hit(
+                st.add(
                     "MIG008",
                     f"ADD COLUMN {name} DEFAULT {text}: {', '.join(unknown)}() may be volatile (rewrite)",
                     off,
                 )
             else:
-                yield Hit("MIG028", f"ADD COLUMN {name} DEFAULT {text} on PostgreSQL {st.pg_version}", off)
+                st.add("MIG028", f"ADD COLUMN {name} DEFAULT {text} on PostgreSQL {st.pg_version}", off)
     if kinds & {"CONSTR_UNIQUE", "CONSTR_PRIMARY"}:
-        yield Hit("MIG012", f"ADD COLUMN {name} with UNIQUE/PRIMARY KEY", off)
+        st.add("MIG012", f"ADD COLUMN {name} with UNIQUE/PRIMARY KEY", off)
     if any(c.get("contype") == "CONSTR_FOREIGN" and not c.get("skip_validation") for c in cons):
-        yield Hit("MIG005", f"ADD COLUMN {name} REFERENCES … without NOT VALID", off)
+        st.add("MIG005", f"ADD COLUMN {name} REFERENCES … without NOT VALID", off)
 
 
-def _column_types(elements: Any, table: str, off: int, pk: set[str]) -> Iterator[Hit]:
+def _column_types(st: _State, elements: Any, table: str, off: int, pk: set[str]) -> None:
     for kind, e in elements:
         if kind != "ColumnDef" or e.get("typeName") is None:
             continue
@@ -442,13 +442,13 @@ def _column_types(elements: Any, table: str, off: int, pk: set[str]) -> Iterator
         colname = e.get("colname") or ""
         name = f"{table}.{colname}"
         if base == "varchar" and e["typeName"].get("typmods"):
-            yield Hit("MIG030", f"{name} is varchar(n)", off)
+            st.add("MIG030", f"{name} is varchar(n)", off)
         elif base == "bpchar":
-            yield Hit("MIG034", f"{name} is char(n)", off)
+            st.add("MIG034", f"{name} is char(n)", off)
         elif base == "timestamp":
-            yield Hit("MIG031", f"{name} is timestamp without time zone", off)
+            st.add("MIG031", f"{name} is timestamp without time zone", off)
         if base in _SERIALS:
-            yield Hit("MIG033", f"{name} is {base}", off)
+            st.add("MIG033", f"{name} is {base}", off)
         if base in _KEY_INTS and (
             colname in pk
             or colname == "id"
@@ -457,7 +457,7 @@ def _column_types(elements: Any, table: str, off: int, pk: set[str]) -> Iterator
                 c.get("contype") in ("CONSTR_PRIMARY", "CONSTR_FOREIGN") for c in _each(e.get("constraints"))
             )
         ):
-            yield Hit("MIG032", f"key {name} is {_KEY_INTS[base]}", off)
+            st.add("MIG032", f"key {name} is {_KEY_INTS[base]}", off)
 
 
 def _pk_columns(elements: list[tuple[str, Node]]) -> set[str]:
