@@ -96,12 +96,6 @@ def main() -> None:
     like parity's own errors, instead of the framework's boxed panel."""
     import sys
 
-    if sys.argv[1:2] == ["lint"]:
-        from parity.cli.lint import run_direct
-
-        code = run_direct(sys.argv[2:])
-        if code is not None:
-            sys.exit(code)
     try:
         rv = app(standalone_mode=False)
     except typer.Abort:

@@ -6,27 +6,19 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from parity.cli.plain import Format, project_scope, terminal_width
 from parity.env.secrets import scrub
 from parity.errors import ParityError
 
 if TYPE_CHECKING:
-    from parity.env.secrets import SecretScope
     from parity.model.findings import Report
 
 T = TypeVar("T")
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    sarif = "sarif"
 
 
 PathArg = Annotated[
@@ -86,7 +78,7 @@ def scoped(command: Callable[..., T]) -> Callable[..., T]:
 
         with (
             one_read_per_file(),
-            _project_scope(kwargs.get("path")) as scope,
+            project_scope(kwargs.get("path")) as scope,
             use_scope(scope.with_values(_secret_values_given(kwargs))),
         ):
             try:
@@ -103,23 +95,6 @@ def scoped(command: Callable[..., T]) -> Callable[..., T]:
                 raise typer.Exit(70) from None
 
     return run
-
-
-@contextmanager
-def _project_scope(path: Path | str | None) -> Iterator[SecretScope]:
-    """The secret scope of the project at ``path``. A command without a project (``parity lint``
-    on named files) gets the per-process one, as ``secret_scope(None)`` gives it, without loading
-    the project and env readers ``secret_scope`` lives with (a fifth of a lint run's start)."""
-    from parity.env.secrets import SecretScope, use_scope
-
-    if path is None:
-        with use_scope(SecretScope()) as scope:
-            yield scope
-        return
-    from parity.sources.known import secret_scope
-
-    with secret_scope(path) as scope:
-        yield scope
 
 
 def guarded(fn: Callable[[], T]) -> T:
@@ -142,24 +117,13 @@ def guarded(fn: Callable[[], T]) -> T:
         raise typer.Exit(130) from None
 
 
-def _width(tty: bool) -> int:
-    """The terminal's width; in pipes and CI logs ``COLUMNS`` when set, else 120."""
-    import os
-    import shutil
-
-    if tty:
-        return shutil.get_terminal_size((120, 40)).columns
-    columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() and int(columns) >= 40 else 120
-
-
 def emit(report: Report, fmt: Format, output: Path | None = None, width: int | None = None) -> None:
     """Render ``report`` in ``fmt`` to stdout or ``output`` (atomically)."""
     from parity.report import render
 
     tty = output is None and sys.stdout.isatty()
     if width is None:
-        width = _width(tty)
+        width = terminal_width(tty)
     text = render(report, fmt.value, width=width, color=tty)  # scrubbed by render
     if output is None:
         sys.stdout.write(text)
