@@ -362,7 +362,7 @@ def _alter(stmt: Node, table: str, existing: bool, off: int, st: _State) -> None
                 st.add("MIG020", f"DETACH PARTITION {part} from {table} without CONCURRENTLY", off)
         elif sub == "AT_AddConstraint" and def_kind == "Constraint":
             _add_constraint(def_, table, existing, off, st)
-        elif sub == "AT_ColumnDefault" and definition and _volatile(definition):
+        elif sub == "AT_ColumnDefault" and definition and _volatile(_called(definition)):
             # Setting a default alone does not rewrite; reported because backfills often follow.
             text = _printed(st, definition, ("cmds", index, "def_"))
             st.add("MIG008", f"SET DEFAULT {text} on {table}.{cmd.get('name')}", off)
@@ -409,8 +409,9 @@ def _add_column(cmd: Node, col: Node, index: int, table: str, existing: bool, of
         st.add("MIG027", f"ADD COLUMN {name} as an {what} column", off)
     if position is not None:
         expr = cons[position].get("raw_expr")
-        unknown = sorted(_unknown_functions(expr))
-        volatile = expr is not None and _volatile(expr)
+        called = _called(expr) if expr is not None else []
+        unknown = sorted(_unknown_functions(called))
+        volatile = _volatile(called)
         if volatile or unknown or (st.pg_version is not None and st.pg_version < 11):
             text = (
                 _printed(st, expr, ("cmds", index, "def_", "constraints", position, "raw_expr"))
@@ -509,34 +510,32 @@ def _dotted(names: Any) -> str:
     return ".".join(_str(n) for n in names or ())
 
 
-def _volatile(expr: Any) -> bool:
-    """Whether the expression calls a volatile function."""
-    return any(VOLATILE.search(name + "(") for name in _called(expr))
+def _volatile(called: list[str]) -> bool:
+    """Whether any of the functions an expression calls is volatile."""
+    return any(VOLATILE.search(name + "(") for name in called)
 
 
-def _unknown_functions(expr: Any) -> set[str]:
-    return {
-        name
-        for name in _called(expr)
-        if name.lower() not in _KNOWN_FUNCTIONS and not VOLATILE.search(name + "(")
-    }
+def _unknown_functions(called: list[str]) -> set[str]:
+    return {name for name in called if name not in _KNOWN_FUNCTIONS and not VOLATILE.search(name + "(")}
 
 
-def _called(node: Any) -> Iterator[str]:
+def _called(expr: Any) -> list[str]:
     """Names of the functions an expression calls, nested calls included, lower-cased."""
-    if isinstance(node, list):
-        for item in node:
-            yield from _called(item)
-    elif isinstance(node, dict):
-        call = node.get("FuncCall")
-        if isinstance(call, dict) and call.get("funcname"):
-            yield _str(call["funcname"][-1]).lower()
-        for value in node.values():
-            if isinstance(value, dict | list):
-                yield from _called(value)
+    names: list[str] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            call = node.get("FuncCall")
+            if isinstance(call, dict) and call.get("funcname"):
+                names.append(_str(call["funcname"][-1]).lower())
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(node)
+    return names
 
 
-_LOCATION = re.compile(r'"location":-?\d+,?')
+_LOCATION = re.compile(r"'location': -?\d+")
 
 
 def _printed(st: _State, expr: Node, path: tuple[str | int, ...]) -> str:
@@ -544,7 +543,7 @@ def _printed(st: _State, expr: Node, path: tuple[str | int, ...]) -> str:
     built for this statement only (``path``: the attributes and indexes from the statement node
     to the expression), and once per distinct expression: migrations repeat the same default
     (gen_random_uuid()) many times."""
-    key = _LOCATION.sub("", json.dumps(expr, sort_keys=True, separators=(",", ":")))
+    key = _LOCATION.sub("", repr(expr))  # the parser's key order is fixed: the repr is the shape
     text = st.printed.get(key)
     if text is None:
         from pglast import parse_sql
