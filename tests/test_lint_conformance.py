@@ -122,8 +122,8 @@ FLAGGED: list[tuple[str, str, str, int | None]] = [
     ("MIG037", "postgres", T + "ALTER TYPE mood ADD VALUE 'meh' BEFORE 'ok';", None),
     ("MIG038", "postgres", "CREATE TABLE shop.a (id bigint);\nCREATE TABLE b (id bigint);", None),
     # MySQL/MariaDB and SQLite families; tests/test_lint_families.py runs each on the real server.
-    ("MIG039", "mysql", "ALTER TABLE orders MODIFY COLUMN qty BIGINT;", None),
-    ("MIG039", "mysql", "ALTER TABLE orders CHANGE COLUMN ref reference VARCHAR(80);", None),
+    ("MIG006", "mysql", "ALTER TABLE orders MODIFY COLUMN qty BIGINT;", None),
+    ("MIG006", "mysql", "ALTER TABLE orders CHANGE COLUMN ref reference VARCHAR(80);", None),
     (
         "MIG039",
         "mysql",

@@ -322,7 +322,7 @@ RULES: dict[str, Rule] = {
             "MIG039",
             "mysql-blocking-alter",
             _W,
-            "An ALTER that MySQL/MariaDB runs only by copying the table or under a lock that blocks writes (column type change, ADD FOREIGN KEY or CHECK, FULLTEXT index, STORED column, DROP PRIMARY KEY) without ALGORITHM=INSTANT or LOCK=NONE.",
+            "An ALTER that MySQL/MariaDB runs only by copying the table or under a lock that blocks writes (ADD FOREIGN KEY while foreign_key_checks is on, ADD CHECK, FULLTEXT/SPATIAL index, STORED column, DROP PRIMARY KEY alone, CONVERT TO CHARACTER SET) without ALGORITHM=INSTANT or LOCK=NONE.",
             "use an online schema-change tool (gh-ost, pt-online-schema-change) or expand/contract; "
             "with `, ALGORITHM=INPLACE, LOCK=NONE` the server refuses instead of blocking writes",
             ("mysql",),
