@@ -95,7 +95,10 @@ def lint_sql(
     """
     settings = settings or LintSettings()
     if transactional is None:
-        transactional = not any(line.strip().lower() == _TRANSACTION_DIRECTIVE for line in sql.splitlines())
+        # The per-line look only when the directive's text is there at all (one pass in C).
+        transactional = "parity:no-transaction" not in sql.lower() or not any(
+            line.strip().lower() == _TRANSACTION_DIRECTIVE for line in sql.splitlines()
+        )
     # The parsers load only for the dialect at hand (pglast or sqlglot: each is a large import).
     if dialect == "postgres":
         from parity.plan import lint_postgres
@@ -170,6 +173,8 @@ def _suppressions(sql: str) -> tuple[set[str], dict[int, set[str]]]:
     whole: set[str] = set()
     at: dict[int, set[str]] = {}
     pending: set[str] = set()
+    if "parity:ignore" not in sql.lower():
+        return whole, at
     for number, line in enumerate(sql.splitlines(), start=1):
         m = _IGNORE.search(line)
         ids = set(re.findall(r"MIG\d{3}", m.group(2).upper())) if m else set()
