@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from parity.plan.lint import lint_sql
+from parity.report.jsonfmt import dumps_indented
 
 LONG = "a" * 64
 
@@ -137,3 +140,17 @@ def test_direct_lint_leaves_bad_usage_to_the_framework(tmp_path: Path, args: lis
 def test_direct_lint_reports_a_missing_file(tmp_path: Path) -> None:
     res = _parity(tmp_path, "lint", "nope.sql")
     assert res.returncode == 2 and "nope.sql" in res.stderr and res.stdout == ""
+
+
+_JSON_LEAVES = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+_JSON = st.recursive(
+    _JSON_LEAVES,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON)
+def test_report_json_writer_matches_the_standard_library(value: object) -> None:
+    """The JSON report's writer prints what json.dumps(indent=2, ensure_ascii=False) prints."""
+    assert dumps_indented(value) == json.dumps(value, indent=2, ensure_ascii=False)
