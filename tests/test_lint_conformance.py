@@ -121,6 +121,56 @@ FLAGGED: list[tuple[str, str, str, int | None]] = [
     ("MIG036", "postgres", "CREATE TABLE " + "t" * 64 + " (id bigint);", None),
     ("MIG037", "postgres", T + "ALTER TYPE mood ADD VALUE 'meh' BEFORE 'ok';", None),
     ("MIG038", "postgres", "CREATE TABLE shop.a (id bigint);\nCREATE TABLE b (id bigint);", None),
+    # MySQL/MariaDB and SQLite families; tests/test_lint_families.py runs each on the real server.
+    ("MIG006", "mysql", "ALTER TABLE orders MODIFY COLUMN qty BIGINT;", None),
+    ("MIG006", "mysql", "ALTER TABLE orders CHANGE COLUMN ref reference VARCHAR(80);", None),
+    (
+        "MIG039",
+        "mysql",
+        "ALTER TABLE orders ADD CONSTRAINT orders_shop FOREIGN KEY (shop_id) REFERENCES shops (id);",
+        None,
+    ),
+    ("MIG039", "mysql", "ALTER TABLE orders ADD CONSTRAINT positive CHECK (qty > 0);", None),
+    ("MIG039", "mysql", "ALTER TABLE orders ADD FULLTEXT INDEX orders_note (note);", None),
+    ("MIG039", "mysql", "CREATE FULLTEXT INDEX orders_note ON orders (note);", None),
+    ("MIG039", "mysql", "ALTER TABLE orders ADD COLUMN double_qty INT AS (qty * 2) STORED;", None),
+    ("MIG039", "mysql", "ALTER TABLE orders DROP PRIMARY KEY;", None),
+    ("MIG039", "mysql", "ALTER TABLE orders CONVERT TO CHARACTER SET latin1;", None),
+    ("MIG039", "mysql", "ALTER TABLE orders ADD COLUMN seen DATETIME, ALGORITHM=COPY;", None),
+    ("MIG039", "mysql", "ALTER TABLE orders ADD COLUMN seen DATETIME, LOCK=SHARED;", None),
+    ("MIG007", "mysql", "ALTER TABLE orders CHANGE COLUMN note comment TEXT;", None),
+    ("MIG007", "mysql", "RENAME TABLE orders TO purchases;", None),
+    ("MIG040", "sqlite", "ALTER TABLE orders ALTER COLUMN qty TYPE BIGINT;", None),
+    ("MIG040", "sqlite", "ALTER TABLE orders ADD CONSTRAINT positive CHECK (qty > 0);", None),
+    ("MIG040", "sqlite", "ALTER TABLE orders DROP CONSTRAINT positive;", None),
+    ("MIG040", "sqlite", "ALTER TABLE orders MODIFY qty BIGINT;", None),
+    (
+        "MIG040",
+        "sqlite",
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, slug TEXT UNIQUE, label TEXT);\n"
+        "ALTER TABLE tags DROP COLUMN slug;",
+        None,
+    ),
+    (
+        "MIG040",
+        "sqlite",
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, slug TEXT, label TEXT);\n"
+        "CREATE INDEX tags_label ON tags (label);\nALTER TABLE tags DROP COLUMN label;",
+        None,
+    ),
+    (
+        "MIG016",
+        "sqlite",
+        "ALTER TABLE orders ADD COLUMN total REAL GENERATED ALWAYS AS (qty * 2) STORED;",
+        None,
+    ),
+    (
+        "MIG016",
+        "sqlite",
+        "ALTER TABLE orders ADD COLUMN shop2 INTEGER REFERENCES shops (id) DEFAULT 1;",
+        None,
+    ),
+    ("MIG016", "sqlite", "ALTER TABLE orders ADD COLUMN flag INTEGER NOT NULL;", None),
 ]
 
 # (rule it is close to, dialect, sql, pg_version)
@@ -222,6 +272,49 @@ ACCEPTED: list[tuple[str, str, str, int | None]] = [
     ("MIG036", "postgres", "CREATE TABLE " + "t" * 63 + " (id bigint);", None),
     ("MIG037", "postgres", T + "ALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh';", None),
     ("MIG038", "postgres", "CREATE TABLE shop.a (id bigint);\nCREATE TABLE shop.b (id bigint);", None),
+    ("MIG039", "mysql", "ALTER TABLE orders ADD COLUMN note2 TEXT, ALGORITHM=INSTANT;", None),
+    (
+        "MIG039",
+        "mysql",
+        "ALTER TABLE orders ADD INDEX orders_status (status), ALGORITHM=INPLACE, LOCK=NONE;",
+        None,
+    ),
+    (
+        "MIG039",
+        "mysql",
+        "ALTER TABLE orders ADD COLUMN half_qty INT AS (qty DIV 2) VIRTUAL, ALGORITHM=INSTANT;",
+        None,
+    ),
+    (
+        "MIG039",
+        "mysql",
+        "ALTER TABLE orders DROP PRIMARY KEY, ADD PRIMARY KEY (id, shop_id), ALGORITHM=INPLACE, LOCK=NONE;",
+        None,
+    ),
+    (
+        "MIG039",
+        "mysql",
+        "SET foreign_key_checks = 0;\n"
+        "ALTER TABLE orders ADD CONSTRAINT orders_shop FOREIGN KEY (shop_id) REFERENCES shops (id);",
+        None,
+    ),
+    ("MIG039", "mysql", "ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new';", None),
+    ("MIG040", "sqlite", "ALTER TABLE orders ADD COLUMN flag INTEGER NOT NULL DEFAULT 0;", None),
+    (
+        "MIG040",
+        "sqlite",
+        "CREATE TABLE orders_new (id INTEGER PRIMARY KEY, qty BIGINT);\n"
+        "INSERT INTO orders_new (id, qty) SELECT id, qty FROM orders;\n"
+        "DROP TABLE orders;\nALTER TABLE orders_new RENAME TO orders;",
+        None,
+    ),
+    (
+        "MIG016",
+        "sqlite",
+        "ALTER TABLE orders ADD COLUMN total REAL GENERATED ALWAYS AS (qty * 2) VIRTUAL;",
+        None,
+    ),
+    ("MIG016", "sqlite", "ALTER TABLE orders ADD COLUMN shop2 INTEGER REFERENCES shops (id);", None),
 ]
 
 

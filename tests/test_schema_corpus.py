@@ -18,18 +18,12 @@ from schema_helpers import database_for, execute, load, load_beside
 
 CORPUS = Path(__file__).parent / "corpus"
 #: Lint rules that describe a change itself; any other rule on a plan is the planner's own fault.
+# MIG022: a CREATE DOMAIN with a CHECK (the domain's own constraint, checked as it is made).
+# MIG039: on MySQL/MariaDB a new FOREIGN KEY (with foreign_key_checks on, so rows are checked) or
+# CHECK can only be added by copying the table; the server offers no in-place form to plan instead.
 CHANGE_RULES = {
-    "MIG022",
-    "MIG003",
-    "MIG006",
-    "MIG008",
-    "MIG011",
-    "MIG012",
-    "MIG015",
-    "MIG024",
-    "MIG027",
-    "MIG037",
-}
+    "MIG003", "MIG006", "MIG008", "MIG011", "MIG012", "MIG015", "MIG022", "MIG024", "MIG027", "MIG037", "MIG039",
+}  # fmt: skip
 DIALECTS = ("sqlite", "postgres", "mysql")
 
 

@@ -1,3 +1,3 @@
-from parity.cli.app import main
+from parity.cli.entry import main
 
 main()

@@ -6,12 +6,12 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from parity.cli.plain import Format, project_scope, terminal_width
 from parity.env.secrets import scrub
 from parity.errors import ParityError
 
@@ -19,13 +19,6 @@ if TYPE_CHECKING:
     from parity.model.findings import Report
 
 T = TypeVar("T")
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    sarif = "sarif"
 
 
 PathArg = Annotated[
@@ -82,11 +75,10 @@ def scoped(command: Callable[..., T]) -> Callable[..., T]:
     def run(*args: Any, **kwargs: Any) -> T:
         from parity.env.secrets import use_scope
         from parity.safefs import one_read_per_file
-        from parity.sources.known import secret_scope
 
         with (
             one_read_per_file(),
-            secret_scope(kwargs.get("path")) as scope,
+            project_scope(kwargs.get("path")) as scope,
             use_scope(scope.with_values(_secret_values_given(kwargs))),
         ):
             try:
@@ -125,24 +117,13 @@ def guarded(fn: Callable[[], T]) -> T:
         raise typer.Exit(130) from None
 
 
-def _width(tty: bool) -> int:
-    """The terminal's width; in pipes and CI logs ``COLUMNS`` when set, else 120."""
-    import os
-    import shutil
-
-    if tty:
-        return shutil.get_terminal_size((120, 40)).columns
-    columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() and int(columns) >= 40 else 120
-
-
 def emit(report: Report, fmt: Format, output: Path | None = None, width: int | None = None) -> None:
     """Render ``report`` in ``fmt`` to stdout or ``output`` (atomically)."""
     from parity.report import render
 
     tty = output is None and sys.stdout.isatty()
     if width is None:
-        width = _width(tty)
+        width = terminal_width(tty)
     text = render(report, fmt.value, width=width, color=tty)  # scrubbed by render
     if output is None:
         sys.stdout.write(text)

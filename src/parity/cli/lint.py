@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from parity.cli.common import Format, FormatOpt, echo, emit, exit_for, fail_usage, guarded
-
-
-class LintDialect(StrEnum):
-    postgres = "postgres"
-    sqlite = "sqlite"
-    mysql = "mysql"
+from parity.cli.lint_direct import PG_VERSIONS, LintDialect
 
 
 def lint_cmd(
@@ -29,8 +23,8 @@ def lint_cmd(
         int | None,
         typer.Option(
             "--pg-version",
-            min=9,
-            max=30,
+            min=PG_VERSIONS.start,
+            max=PG_VERSIONS.stop - 1,
             help="PostgreSQL major version the files run on (default: [lint] pg_version, else 13+).",
         ),
     ] = None,
@@ -46,17 +40,9 @@ def lint_cmd(
         raise typer.Exit(0)
     if not files:
         raise fail_usage("give at least one SQL file (or --rules)")
-    from parity.config import load_config
-    from parity.model.findings import Report, Section
-    from parity.plan.lint import LintSettings, lint_files
+    from parity.cli.lint_direct import lint_report
 
-    cwd = Path.cwd()
-    # [lint] of the parity.toml in the working folder, when there is one.
-    config, _ = guarded(lambda: load_config(cwd))
-    settings = guarded(lambda: LintSettings.from_config(config.lint, pg_version))
-    findings = guarded(lambda: lint_files(files, dialect.value, cwd, settings=settings))
-    notes = (f"{len(files)} file(s), dialect {dialect.value}",)
-    report = Report("lint", str(cwd), "-", (Section("lint", "Migration Lint", findings, (), notes),))
+    report = guarded(lambda: lint_report(files, dialect.value, pg_version))
     emit(report, fmt)
     raise exit_for(report)
 

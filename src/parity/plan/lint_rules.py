@@ -141,7 +141,7 @@ RULES: dict[str, Rule] = {
             "MIG016",
             "sqlite-add-column-refused",
             _E,
-            "SQLite refuses ADD COLUMN with PRIMARY KEY/UNIQUE, NOT NULL without default, or a CURRENT_* default.",
+            "SQLite refuses ADD COLUMN with PRIMARY KEY/UNIQUE, NOT NULL without default, a CURRENT_* or expression default, a STORED generated column, or REFERENCES with a non-NULL default.",
             "use the 12-step table rebuild (parity's planner writes it)",
             ("sqlite",),
         ),
@@ -317,6 +317,23 @@ RULES: dict[str, Rule] = {
             "The file names some tables with a schema and others without: those follow search_path, which differs between sessions.",
             "qualify every table with its schema",
             ("postgres",),
+        ),
+        Rule(
+            "MIG039",
+            "mysql-blocking-alter",
+            _W,
+            "An ALTER that MySQL/MariaDB runs only by copying the table or under a lock that blocks writes (ADD FOREIGN KEY while foreign_key_checks is on, ADD CHECK, FULLTEXT/SPATIAL index, STORED column, DROP PRIMARY KEY alone, CONVERT TO CHARACTER SET) without ALGORITHM=INSTANT or LOCK=NONE.",
+            "use an online schema-change tool (gh-ost, pt-online-schema-change) or expand/contract; "
+            "with `, ALGORITHM=INPLACE, LOCK=NONE` the server refuses instead of blocking writes",
+            ("mysql",),
+        ),
+        Rule(
+            "MIG040",
+            "sqlite-needs-rebuild",
+            _E,
+            "SQLite has no ALTER COLUMN, ADD/DROP CONSTRAINT or MODIFY, and refuses DROP COLUMN of a key, unique or indexed column: the statement fails.",
+            "rebuild the table (create the new one, copy the rows, drop the old, rename); parity's planner writes the 12 steps",
+            ("sqlite",),
         ),
     )
 }

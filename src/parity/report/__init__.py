@@ -9,6 +9,7 @@ current :class:`~parity.env.secrets.SecretScope` knows never reaches the output.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, TypeVar
 
 from parity.env.secrets import scrub
@@ -19,22 +20,35 @@ T = TypeVar("T")
 
 def scrubbed(obj: T) -> T:
     """``obj`` (a report, or any frozen dataclass, tuple or string in it) with every string scrubbed."""
-    return _scrub(obj)  # type: ignore[no-any-return,unused-ignore]
+    # One scrub per distinct string: thousands of findings share their fix, file and area texts.
+    return _scrub(obj, {})  # type: ignore[no-any-return,unused-ignore]
 
 
-def _scrub(obj: Any) -> Any:
+def _scrub(obj: Any, done: dict[str, str]) -> Any:
     if isinstance(obj, str):
-        return scrub(obj)
+        clean = done.get(obj)
+        if clean is None:
+            clean = done[obj] = scrub(obj)
+        return clean
     if isinstance(obj, tuple):
-        return tuple(_scrub(x) for x in obj)
+        return tuple(_scrub(x, done) for x in obj)
     if isinstance(obj, list):
-        return [_scrub(x) for x in obj]
+        return [_scrub(x, done) for x in obj]
     if isinstance(obj, dict):
-        return {k: _scrub(v) for k, v in obj.items()}
+        return {k: _scrub(v, done) for k, v in obj.items()}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        changes = {f.name: _scrub(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init}
-        return dataclasses.replace(obj, **changes)
+        names = _init_fields(type(obj))
+        old = [getattr(obj, name) for name in names]
+        new = [_scrub(value, done) for value in old]
+        if new == old:  # nothing to mask: the object itself (most findings)
+            return obj
+        return dataclasses.replace(obj, **dict(zip(names, new, strict=True)))
     return obj
+
+
+@functools.cache
+def _init_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
 
 def render(report: Report, fmt: str, *, width: int | None = None, color: bool = False) -> str:

@@ -41,4 +41,72 @@ def report_dict(report: Report) -> dict[str, object]:
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(report_dict(report)) + "\n"
+
+
+def dumps_indented(obj: object) -> str:
+    """``json.dumps(obj, indent=2, ensure_ascii=False)``, the same text, faster: the standard
+    library writes indented JSON with its pure-Python encoder, a third of a lint run on a file
+    with thousands of findings. Strings go through the C string encoder it uses itself."""
+    out: list[str] = []
+    _write(obj, "\n", out)
+    return "".join(out)
+
+
+_encode = json.encoder.encode_basestring  # the C function json uses with ensure_ascii=False
+_SCALARS = {None: "null", True: "true", False: "false"}
+
+
+def _scalar(value: object) -> str | None:
+    """The JSON text of a string, an int or null; None for anything else."""
+    if isinstance(value, str):
+        return _encode(value)
+    if value is None:
+        return "null"
+    if type(value) is int:
+        return int.__repr__(value)
+    return None
+
+
+def _write(obj: object, newline: str, out: list[str]) -> None:
+    if isinstance(obj, str):
+        out.append(_encode(obj))
+    elif obj is None or obj is True or obj is False:
+        out.append(_SCALARS[obj])
+    elif isinstance(obj, int) and not isinstance(obj, bool):
+        out.append(int.__repr__(obj))
+    elif isinstance(obj, dict) and all(isinstance(k, str) for k in obj):
+        if not obj:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        flat = [_scalar(v) for v in obj.values()]
+        if None not in flat:  # a finding: every value a string, a number or null
+            sep = "," + inner
+            out.append(
+                "{"
+                + inner
+                + sep.join(f"{_encode(k)}: {v}" for k, v in zip(obj, flat, strict=True))
+                + newline
+                + "}"
+            )
+            return
+        first = True
+        for key, value in obj.items():
+            out.append(("{" if first else ",") + inner + _encode(key) + ": ")
+            first = False
+            _write(value, inner, out)
+        out.append(newline + "}")
+    elif isinstance(obj, list | tuple):
+        if not obj:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        for i, value in enumerate(obj):
+            out.append(("[" if i == 0 else ",") + inner)
+            _write(value, inner, out)
+        out.append(newline + "]")
+    else:
+        # Floats, non-string keys and anything else: the standard library decides, at this depth.
+        text = json.dumps(obj, indent=2, ensure_ascii=False)
+        out.append(text.replace("\n", newline))
