@@ -253,7 +253,10 @@ def test_postgres_production_role_without_createdb_still_compares(
         )
         assert result.exit_code == 1, result.output
         changes = {(c["kind"], c["object"]) for c in json.loads(result.stdout)["changes"]}
-        assert changes == {("add_table", "exports")}
+        # The SELECT granted to the role is production's own: kept and listed, never revoked.
+        kept = {c for c in changes if c[0] == "production_only"}
+        assert changes - kept == {("add_table", "exports")}
+        assert kept == {("production_only", f"{t} to {role}") for t in ("orders", "customers")}
     finally:
         with psycopg.connect(pg_server_url, autocommit=True) as conn:
             conn.execute(f"DROP OWNED BY {role}") if False else None
