@@ -186,7 +186,8 @@ Task = tuple[str, list[tuple[str, str]]] | tuple[str, str, Ignores]
 
 def _run(root: str, files: Iterable[tuple[str, str]]) -> tuple[int, list[FileResult]]:
     # Listings are sorted by folder: each folder is opened once and its files relative to it.
-    seen, out = 0, []
+    seen = 0
+    out: list[FileResult] = []
     folder: str | None = None
     dir_fd: int | None = None
     try:
@@ -197,30 +198,32 @@ def _run(root: str, files: Iterable[tuple[str, str]]) -> tuple[int, list[FileRes
                     os.close(dir_fd)
                 folder, dir_fd = here, folder_beneath(root, here)
             seen += 1
-            r = scan_file(root, rel, lang, dir_fd)
-            if r[2] or r[3]:
-                out.append(r)
+            _keep(out, scan_file(root, rel, lang, dir_fd))
     finally:
         if dir_fd is not None:
             os.close(dir_fd)
     return seen, out
 
 
+def _keep(out: list[FileResult], r: FileResult) -> None:
+    if r[2] or r[3]:  # references or a note: a file with neither says nothing
+        out.append(r)
+
+
 def _run_task(task: Task) -> tuple[int, list[FileResult]]:
     if len(task) == 2:
         return _run(task[0], task[1])
     root, rel_dir, ignores = task
-    seen, out = 0, []
+    seen = 0
+    out: list[FileResult] = []
     for folder, files in walk_folders(root, rel_dir, ignores):
         if not files:
             continue
         dir_fd = open_folder(f"{root}/{folder}" if folder else root)
+        seen += len(files)
         try:
             for rel, lang in files:
-                seen += 1
-                r = scan_file(root, rel, lang, dir_fd)
-                if r[2] or r[3]:
-                    out.append(r)
+                _keep(out, scan_file(root, rel, lang, dir_fd))
         finally:
             if dir_fd is not None:
                 os.close(dir_fd)
