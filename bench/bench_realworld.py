@@ -429,6 +429,51 @@ def services_found(corpus: Corpus, names: Iterable[str]) -> tuple[str, ...]:
     return tuple(s.label for s in corpus.services if s in found)
 
 
+def gated_from_report(report: dict[str, object]) -> list[tuple[str, str, str]]:
+    """``(switch, function, defined at)`` rows of the report's "Code a switch keeps off" tables."""
+    out: list[tuple[str, str, str]] = []
+    sections = report.get("sections", [])
+    assert isinstance(sections, list)
+    for s in sections:
+        for t in s.get("tables", []):
+            if str(t.get("title", "")).startswith("Code a switch keeps off"):
+                out += [(str(r[0]), str(r[2]), str(r[3])) for r in t.get("rows", [])]
+    return list(dict.fromkeys(out))
+
+
+def gated_named(label: WhyLabel, gated: Sequence[tuple[str, str, str]]) -> bool:
+    """Check's table names the label's function under the label's switch (``file:name`` labels
+    must match the file too)."""
+    where, _, name = label.symbol.rpartition(":")
+    name = name.rsplit(".", 1)[-1]
+    return any(
+        key == label.switch
+        and function.rsplit(".", 1)[-1] == name
+        and (not where or defined.rsplit(":", 1)[0].endswith(where))
+        for key, function, defined in gated
+    )
+
+
+def gated_recall(results: Sequence[Result], corpora: Sequence[Corpus]) -> list[str]:
+    """How many Python BLOCKED labels check names as code its switch keeps off."""
+    by_name = {c.name: c for c in corpora}
+    labels = [
+        (r, w)
+        for r in results
+        for w in by_name[r.name].whys
+        if w.verdict == "BLOCKED" and w.language == "python"
+    ]
+    if not labels:
+        return []
+    named = [(r, w) for r, w in labels if gated_named(w, r.gated)]
+    lines = [
+        f"check names the code a switch keeps off (python): {len(named)}/{len(labels)} "
+        f"{pct(len(named) / len(labels))} of the BLOCKED labels"
+    ]
+    lines += [f"  not named: {r.name}: {w.symbol} ({w.switch})" for r, w in labels if (r, w) not in named]
+    return lines
+
+
 def findings_from_report(report: dict[str, object]) -> list[Finding]:
     """The findings of a parity JSON report (docs/report.schema.json), in report order."""
     out = []
@@ -469,6 +514,8 @@ class Result:
     error: str  # parity's last stderr line when it exited 2 (or did not produce JSON)
     score: Score
     findings: list[Finding] = field(default_factory=list)
+    #: ``(switch, function, defined at)`` of check's "Code a switch keeps off" tables.
+    gated: list[tuple[str, str, str]] = field(default_factory=list)
 
     def row(self) -> dict[str, object]:
         d = asdict(self)
@@ -547,11 +594,13 @@ def run_one(corpus: Corpus, checkout: Path, parity: list[str]) -> Result:
         check = subprocess.run(cmd, capture_output=True, text=True, env=env)
         elapsed = time.perf_counter() - t0
     findings: list[Finding] = []
+    gated: list[tuple[str, str, str]] = []
     verdict, error = "-", ""
     if check.returncode in (0, 1):
         try:
             report = json.loads(check.stdout)
             findings = findings_from_report(report)
+            gated = gated_from_report(report)
             verdict = str(report.get("verdict", "-"))
         except (json.JSONDecodeError, KeyError, TypeError, AssertionError):
             error = "no JSON report: " + last_line(check.stderr or check.stdout)
@@ -570,6 +619,7 @@ def run_one(corpus: Corpus, checkout: Path, parity: list[str]) -> Result:
         check_s=elapsed,
         verdict=verdict,
         error=error,
+        gated=gated,
         score=score(corpus, findings),
         findings=findings,
     )
@@ -779,6 +829,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if whys:
         print()
         print("\n".join(why_accuracy(whys)))
+    recall = gated_recall(results, corpora)
+    if recall:
+        print("\n".join(recall))
     if args.json:
         args.json.write_text(json.dumps([r.row() for r in results], indent=2) + "\n")
     return 0

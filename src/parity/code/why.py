@@ -71,6 +71,51 @@ class Module:
     assigns: dict[str, ast.expr] = field(default_factory=dict)
     functions: set[str] = field(default_factory=set)  # module-level ``def`` names
     imported_settings: set[str] = field(default_factory=set)  # ``from app.settings import X``
+    imports: dict[str, str] | None = None  # alias → module path, filled by ``_imported_as``
+    _calls: tuple[dict[str, list[ast.Call]], dict[str, list[ast.Call]]] | None = None
+    _defs: dict[str, list[ast.AST]] | None = None
+
+    def _index_calls(self) -> tuple[dict[str, list[ast.Call]], dict[str, list[ast.Call]]]:
+        """The module's calls by the names they call and by the names their arguments hand on,
+        in walk order: the edges of the call graph, found in one walk and kept for the run."""
+        if self._calls is None:
+            callee: dict[str, list[ast.Call]] = {}
+            handed: dict[str, list[ast.Call]] = {}
+            for node in ast.walk(self.tree):
+                if not isinstance(node, ast.Call):
+                    continue
+                f = node.func
+                if isinstance(f, ast.Name):
+                    callee.setdefault(f.id, []).append(node)
+                elif isinstance(f, ast.Attribute) and dotted(f) is not None:
+                    callee.setdefault(f.attr, []).append(node)
+                names: set[str] = set()
+                for top in [*node.args, *(k.value for k in node.keywords)]:
+                    for a in _spread(top):
+                        path = dotted(a.func if isinstance(a, ast.Call) else a)
+                        if path is not None:
+                            names.update(path.split("."))
+                for n in names:
+                    handed.setdefault(n, []).append(node)
+            self._calls = (callee, handed)
+        return self._calls
+
+    def calls_of(self, name: str) -> list[ast.Call]:
+        """``name(...)`` and ``x.name(...)`` calls."""
+        return self._index_calls()[0].get(name, [])
+
+    def calls_handing(self, name: str) -> list[ast.Call]:
+        """Calls with an argument that names ``name`` (``router.add("/x", views.name)``)."""
+        return self._index_calls()[1].get(name, [])
+
+    def defined(self, name: str) -> list[ast.AST]:
+        """The ``def``/``class`` nodes called ``name``, anywhere in the module, in walk order."""
+        if self._defs is None:
+            self._defs = {}
+            for n in ast.walk(self.tree):
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                    self._defs.setdefault(n.name, []).append(n)
+        return self._defs.get(name, [])
 
     @classmethod
     def parse(cls, rel: str, text: str) -> Module:
@@ -120,6 +165,7 @@ class Corpus:
         self.files = sorted(rel for rel, lang in source_files(root) if lang == "python")
         self._data: dict[str, bytes | None] = {}
         self._parsed: dict[str, Module | None] = {}
+        self._words: dict[bytes, list[int]] | None = None
 
     def _bytes(self, rel: str) -> bytes | None:
         if rel not in self._data:
@@ -136,6 +182,9 @@ class Corpus:
         return self._parsed[rel]
 
     def containing(self, *needles: str) -> Iterator[Module]:
+        if needles and all(_WORD.fullmatch(n) for n in needles):
+            yield from self._with_words(needles)
+            return
         raw = [n.encode() for n in needles if n]
         for rel in self.files:
             data = self._bytes(rel)
@@ -143,6 +192,25 @@ class Corpus:
                 m = self.module(rel)
                 if m is not None:
                     yield m
+
+    def _with_words(self, words: tuple[str, ...]) -> Iterator[Module]:
+        """The modules that hold one of ``words`` as a whole word, in file order, by an index of
+        every file's words built on first use: ``why`` asks this hundreds of times a question."""
+        if self._words is None:
+            self._words = {}
+            for i, rel in enumerate(self.files):
+                data = self._bytes(rel)
+                for w in set(_WORD_BYTES.findall(data or b"")):
+                    self._words.setdefault(w, []).append(i)
+        hits = sorted({i for w in words for i in self._words.get(w.encode(), ())})
+        for i in hits:
+            m = self.module(self.files[i])
+            if m is not None:
+                yield m
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_WORD_BYTES = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _line_text(node: ast.AST, limit: int = 100) -> str:
@@ -197,14 +265,13 @@ def _definitions(corpus: Corpus, symbol: str) -> list[tuple[Module, ast.AST, lis
     cls_name, _, name = symbol.rpartition(".")
     names = {name, name.replace("-", "_")}
     for m in corpus.containing(*names):
-        for node in ast.walk(m.tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name in names:
-                parent = m.parents.get(node)
-                if cls_name and not (
-                    isinstance(parent, ast.ClassDef) and parent.name == cls_name.rsplit(".", 1)[-1]
-                ):
-                    continue
-                found.append((m, node, []))
+        for node in [n for name_ in sorted(names) for n in m.defined(name_)]:
+            parent = m.parents.get(node)
+            if cls_name and not (
+                isinstance(parent, ast.ClassDef) and parent.name == cls_name.rsplit(".", 1)[-1]
+            ):
+                continue
+            found.append((m, node, []))
     # CLI commands named explicitly: @app.command("export-orders").
     for m in corpus.containing(symbol):
         for node in ast.walk(m.tree):
@@ -589,6 +656,61 @@ def _keys_in(
 # ---------------------------------------------------------------------------------------------- the chain
 
 
+class CodeGraph:
+    """One run's view of the code that every ``why`` question of the run shares: Python modules
+    parsed once, the settings index built once, the TypeScript/JavaScript and Go trees and the
+    uses found between them read once. ``check`` builds one and asks it about every switch that
+    is off (:mod:`parity.code.gated`); each ``parity why`` without one builds its own."""
+
+    def __init__(self, project: Project) -> None:
+        from parity.facts import env_files
+
+        self.project = project
+        self.services = project_services(project)
+        self.files = env_files(project)
+        self._corpus: Corpus | None = None
+        self._settings: SettingsIndex | None = None
+        self._tree: tuple[Any, Any] | None = None
+        self._contexts: dict[str, _Ctx] = {}
+        #: ``(environment, file, name)`` → the answers :func:`python_answers` gave.
+        self.answers: dict[tuple[str, str, str], list[WhyResult]] = {}
+        self.gate_resolver: object = None  # parity.code.gated's per-run index of each module's tests
+
+    @property
+    def corpus(self) -> Corpus:
+        if self._corpus is None:
+            self._corpus = Corpus(self.project.root)
+        return self._corpus
+
+    @property
+    def settings(self) -> SettingsIndex:
+        if self._settings is None:
+            self._settings = settings_index(self.corpus)
+        return self._settings
+
+    def tree(self) -> tuple[Any, Any]:
+        """``(TreeCorpus, Walker)`` for TS/JS and Go, made on first use."""
+        if self._tree is None:
+            from parity.code.why_conditions import Settings
+            from parity.code.why_corpus import TreeCorpus
+            from parity.code.why_tree import Walker
+
+            corpus = TreeCorpus(self.project.root)
+            self._tree = (corpus, Walker(corpus, Settings(corpus)))
+        return self._tree
+
+    def context(self, environment: str, project: Project | None = None) -> _Ctx:
+        """The answers' context for ``environment`` (effective envs are per environment), kept
+        for the run when it is the graph's own project."""
+        if project is not None and project is not self.project:
+            return _Ctx(project, self.corpus, environment, self.services, self.files, graph=self)
+        if environment not in self._contexts:
+            self._contexts[environment] = _Ctx(
+                self.project, self.corpus, environment, self.services, self.files, graph=self
+            )
+        return self._contexts[environment]
+
+
 @dataclass
 class _Ctx:
     project: Project
@@ -598,11 +720,12 @@ class _Ctx:
     files: EnvFiles = field(default_factory=EnvFiles)
     envs: dict[tuple[str | None, str], EffectiveEnv] = field(default_factory=dict)
     _settings: SettingsIndex | None = None
+    graph: CodeGraph | None = None
 
     @property
     def settings(self) -> SettingsIndex:
         if self._settings is None:
-            self._settings = settings_index(self.corpus)
+            self._settings = self.graph.settings if self.graph is not None else settings_index(self.corpus)
         return self._settings
 
     def layer(self, service: str | None) -> EnvLayer:
@@ -672,12 +795,7 @@ def _enclosing(m: Module, node: ast.AST) -> Iterator[tuple[str, ast.If]]:
 def _callers(corpus: Corpus, name: str, exclude: ast.AST | None) -> Iterator[tuple[Module, ast.Call]]:
     """Calls that pass ``name`` (a Name or an attribute ``x.name``) as an argument."""
     for m in corpus.containing(name):
-        for node in ast.walk(m.tree):
-            if not isinstance(node, ast.Call):
-                continue
-            args = [a for top in [*node.args, *(k.value for k in node.keywords)] for a in _spread(top)]
-            if not any(_names_symbol(a, name) for a in args):
-                continue
+        for node in m.calls_handing(name):
             if exclude is not None and _inside(m, node, exclude):
                 continue
             yield m, node
@@ -948,7 +1066,8 @@ class _Chain:
                 break
             # Only configuration is a switch: a guard on runtime data (a query, a file on disk)
             # says nothing about whether the deployment can run the function.
-            if _keys_in(m, stmt.test, self.ctx.settings):
+            keys = _keys_in(m, stmt.test, self.ctx.settings)
+            if keys and _closes(stmt, keys):
                 self.condition(m, "else", stmt)
 
     def calls(self, m: Module, node: ast.AST, name: str, depth: int) -> None:
@@ -958,9 +1077,7 @@ class _Chain:
         for cm in self.ctx.corpus.containing(name):
             if _is_test(cm.rel):
                 continue  # a test calling it is not a way production reaches it
-            for call in ast.walk(cm.tree):
-                if not (isinstance(call, ast.Call) and _calls_name(call.func, name)):
-                    continue
+            for call in cm.calls_of(name):
                 if _inside(cm, call, node) or not _may_name_func(cm, call.func, name, m):
                     continue
                 svc = service_of(cm.rel, self.ctx.services)
@@ -1010,6 +1127,40 @@ class _Chain:
                     self.around(m, call)
 
 
+def _closes(stmt: ast.If, keys: list[str]) -> bool:
+    """An early exit is a switch when it shuts the function when a feature is off: a ``raise``, a
+    bare ``return``, a negative test (``if not X:``, ``X is None``, ``X != "1"``), or a DISABLE
+    flag's test. ``if settings.DEBUG: return banner`` is the feature itself answering early."""
+    exit_ = stmt.body[-1]
+    if isinstance(exit_, ast.Raise) or (isinstance(exit_, ast.Return) and exit_.value is None):
+        return True
+    if (
+        isinstance(exit_, ast.Return)
+        and isinstance(exit_.value, ast.Constant)
+        and exit_.value.value in (None, False)
+    ):
+        return True
+    from parity.model.flagvalue import is_inverted
+
+    return _negative(stmt.test) or any(is_inverted(k) for k in keys)
+
+
+def _negative(test: ast.AST) -> bool:
+    """The test is true when a setting is off or absent."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return True
+    if isinstance(test, ast.BoolOp):
+        return any(_negative(v) for v in test.values)
+    if isinstance(test, ast.Compare):
+        if any(isinstance(op, ast.NotEq | ast.IsNot | ast.NotIn) for op in test.ops):
+            return True
+        return any(
+            isinstance(c, ast.Constant) and c.value in (None, "", False, 0)
+            for c in [test.left, *test.comparators]
+        )
+    return False
+
+
 def _module_path(rel: str) -> str:
     """``hc/integrations/shell/views.py`` → ``hc.integrations.shell.views`` (package ``__init__`` too)."""
     return rel.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
@@ -1017,16 +1168,19 @@ def _module_path(rel: str) -> str:
 
 def _imported_as(m: Module, alias: str) -> str | None:
     """The module path ``alias`` is bound to by an import in ``m`` (``from a.b import views``)."""
-    for stmt in ast.walk(m.tree):
-        if isinstance(stmt, ast.ImportFrom) and stmt.module and stmt.level == 0:
-            for a in stmt.names:
-                if (a.asname or a.name) == alias:
-                    return f"{stmt.module}.{a.name}"
-        elif isinstance(stmt, ast.Import):
-            for a in stmt.names:
-                if (a.asname or a.name.split(".")[0]) == alias:
-                    return a.name if a.asname else a.name.split(".")[0]
-    return None
+    if m.imports is None:
+        # Once per module: a shared graph asks the same module about many names.
+        m.imports = {}
+        for stmt in ast.walk(m.tree):
+            if isinstance(stmt, ast.ImportFrom) and stmt.module and stmt.level == 0:
+                for a in stmt.names:
+                    m.imports.setdefault(a.asname or a.name, f"{stmt.module}.{a.name}")
+            elif isinstance(stmt, ast.Import):
+                for a in stmt.names:
+                    m.imports.setdefault(
+                        a.asname or a.name.split(".")[0], a.name if a.asname else a.name.split(".")[0]
+                    )
+    return m.imports.get(alias)
 
 
 def _may_name(caller: Module, call: ast.Call, name: str, home: Module) -> bool:
@@ -1110,8 +1264,9 @@ def _verdict(m: Module, test: ast.AST, env: dict[str, str], settings: SettingsIn
     return "true" if value != negate else "false"
 
 
-def why(project: Project, symbol: str, environment: str) -> WhyResult:
-    """Explain what keeps ``symbol`` from running in ``environment`` (see the module docstring)."""
+def why(project: Project, symbol: str, environment: str, graph: CodeGraph | None = None) -> WhyResult:
+    """Explain what keeps ``symbol`` from running in ``environment`` (see the module docstring).
+    ``graph``: the run's :class:`CodeGraph`, when the caller asks several questions."""
     env = normalize_environment(environment)
     if env == "production" and env not in project.environments and project.units:
         # As check does: compose or manifests run the services and nothing is specific to
@@ -1121,18 +1276,18 @@ def why(project: Project, symbol: str, environment: str) -> WhyResult:
         raise ParityError(
             f"unknown environment '{env}' (known: {', '.join(project.environments)})", file=project.root
         )
-    corpus = Corpus(project.root)
+    graph = graph if graph is not None and graph.project.root == project.root else CodeGraph(project)
+    corpus = graph.corpus
     # ``views/auth.py:login`` picks one of several definitions by (the end of) its file path.
     where, sep, name = symbol.rpartition(":") if not symbol.startswith("/") else ("", "", symbol)
     from parity.code.why_corpus import language_of
     from parity.code.why_tree import why_tree
-    from parity.facts import env_files
 
     tree = sep and language_of(where) is not None  # ``src/x.ts:f``, ``main.go:f``: not Python
     defs = [] if tree else _definitions(corpus, name if sep else symbol)
     if sep:
         defs = [d for d in defs if d[0].rel == where or d[0].rel.endswith("/" + where.lstrip("/"))]
-    ctx = _Ctx(project, corpus, env, project_services(project), env_files(project))
+    ctx = graph.context(env, project)
     if not defs:
         # TypeScript/JavaScript and Go, read by tree-sitter (parity.code.why_tree).
         answer = why_tree(ctx, symbol)
@@ -1170,6 +1325,40 @@ def _explain(ctx: _Ctx, symbol: str, defs: list[tuple[Module, ast.AST, list[ast.
     blockers.sort(key=lambda b: (b.kind != "switch", b.file, b.line))
     definitions = tuple(dict.fromkeys(f"{m.rel}:{getattr(n, 'lineno', 0)}" for m, n, _ in defs))
     return WhyResult(symbol, env, tuple(chain.steps), tuple(blockers), definitions)
+
+
+#: Definitions of one name asked about in :func:`python_answers` (the nearest first).
+_MAX_DEFINITIONS = 6
+
+
+def python_answers(ctx: _Ctx, name: str, near: str = "", only: str | None = None) -> list[WhyResult]:
+    """One answer per Python definition of ``name`` outside tests (``only``: in that file), those
+    nearest to the file ``near`` first: :mod:`parity.code.gated` asks about what a switch's block names."""
+    cache = ctx.graph.answers if ctx.graph is not None and only is not None else None
+    if cache is not None and (ctx.environment, only or "", name) in cache:
+        return cache[(ctx.environment, only or "", name)]
+    folder = near.rsplit("/", 1)[0] + "/" if "/" in near else ""
+    defs: list[tuple[Module, ast.AST, list[ast.Call]]] = []
+    if only is not None:
+        home = ctx.corpus.module(only)
+        defs = [(home, n, []) for n in home.defined(name)] if home is not None else []
+    else:
+        defs = [d for d in _definitions(ctx.corpus, name) if not _is_test(d[0].rel)]
+    defs.sort(key=lambda d: not d[0].rel.startswith(folder))
+    answers = [
+        _explain(ctx, f"{m.rel}:{getattr(n, 'name', name)}", [(m, n, via)])
+        for m, n, via in defs[:_MAX_DEFINITIONS]
+    ]
+    if cache is not None:
+        cache[(ctx.environment, only or "", name)] = answers
+    return answers
+
+
+keys_in = _keys_in
+is_test_module = _is_test
+imported_as = _imported_as
+module_path = _module_path
+decorator_gate = _decorator_gate
 
 
 def _under_main(m: Module, node: ast.AST) -> bool:

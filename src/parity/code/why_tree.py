@@ -327,8 +327,9 @@ class Walker:
                     ):
                         found.append((f, n))
             self._uses[k] = found
-            if name in self.corpus.cut:
-                self.partial.add(name)
+        if name in self.corpus.cut:
+            # Outside the cache: a walker shared by several questions marks each one's answer.
+            self.partial.add(name)
         return self._uses[k]
 
     def paths(self, f: TreeFile, site: Node, depth: int, seen: frozenset[Site]) -> list[Path_]:
@@ -753,6 +754,7 @@ def explain(ctx: _Ctx, walker: Walker, symbol: str, d: Definition) -> WhyResult:
         with_code = [name for name, folder in services if folder not in ("", ".")]
         svc = with_code[0] if len(with_code) == 1 else None  # a monorepo's one app runs its packages
     env = ctx.env(svc).as_dict()
+    walker.partial = set()  # this question's own; the walker may have answered others before
 
     steps: list[Step] = [
         Step("defined", f.rel, line_of(d.node), text_of(d.node).split("\n", 1)[0][:100], svc)
@@ -944,11 +946,14 @@ def _explain_safely(ctx: _Ctx, walker: Walker, symbol: str, d: Definition) -> Wh
 
 def why_tree(ctx: _Ctx, symbol: str) -> WhyResult | None:
     """The answer for a TS/JS or Go symbol, None when no such definition exists."""
-    corpus = TreeCorpus(ctx.project.root)
+    if ctx.graph is not None:
+        corpus, walker = ctx.graph.tree()
+    else:
+        corpus = TreeCorpus(ctx.project.root)
+        walker = Walker(corpus, Settings(corpus))
     defs = definitions(corpus, symbol)
     if not defs:
         return None
-    walker = Walker(corpus, Settings(corpus))
     if len(defs) > 1:
         alternatives = tuple(
             _explain_safely(ctx, walker, f"{d.file.rel}:{d.name or symbol}", d) for d in defs

@@ -213,6 +213,14 @@ def run_check(
             since(project.root, deployed), code.references, all_effective(project, env, files), env
         )
         sections.insert(2, added)
+    # One call graph for the run: every switch that is off is asked about through it.
+    if progress is not None:
+        progress("following the switches that are off to the code they keep off")
+    from parity.code.why import CodeGraph
+    from parity.workflow.gated_step import with_gated_code
+
+    graph = CodeGraph(project)
+    sections = with_gated_code(project, graph, env, sections)
 
     cp = run_consolidation_plan(project, env, files)
     sections.append(consolidation_section(cp))

@@ -1,0 +1,288 @@
+"""The code a switch keeps off: for an env key, the functions whose ``why`` names that key as the switch.
+
+``why`` goes from a function to its switch; ``check`` needs the other direction, from each switch
+that is off in the target to the code it keeps from running. Candidates come from the places the
+key is tested: the ``if`` blocks whose test reads it (directly, through a settings module or a
+pydantic-settings field) give the functions defined in them, called from them and registered
+from them (``jobs.append({"func": cleanup})``), and an early ``if not FLAG: return`` gives the
+function it guards. Each candidate is then asked ``why`` through the run's one
+:class:`~parity.code.why.CodeGraph`, and only the answers BLOCKED by this very key are kept: a
+candidate that another path reaches, or that another switch closes, is not this switch's code.
+
+Python only for now; TypeScript/JavaScript and Go gates are answered by ``parity why`` itself.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from parity.code.python_refs import dotted
+from parity.code.scan import service_of
+from parity.code.why import python_answers
+
+if TYPE_CHECKING:
+    from parity.code.why import CodeGraph, Module
+
+#: Candidates asked per key: a flag tested around hundreds of calls (a ``DEBUG``) is not a
+#: feature switch, and each question costs a walk of the modules that name the candidate.
+MAX_CANDIDATES = 12
+
+
+@dataclass(frozen=True, slots=True)
+class GatedCode:
+    key: str
+    symbol: str  # the function's name
+    definition: str  # file:line
+    gate: str  # file:line of the test that is false
+    service: str | None
+
+
+def _needles(graph: CodeGraph, key: str) -> list[str]:
+    """The words a test of ``key`` may use: the key, the settings fields and settings-module names it fills."""
+    return [key, *_resolver(graph).filled_by().get(key, [])]
+
+
+def _named(node: ast.AST) -> str | None:
+    path = dotted(node.func if isinstance(node, ast.Call) else node)
+    return path if path and path.split(".")[0] != "self" else None
+
+
+def _refs_in(stmts: list[ast.stmt]) -> list[tuple[str, ast.Call | None]]:
+    """What a block defines, calls or hands to a registration (``jobs.append({"func": cleanup})``),
+    as dotted names in order of appearance, each with the call it came from (None: a ``def``)."""
+    out: list[tuple[str, ast.Call | None]] = []
+    for stmt in stmts:
+        for n in ast.walk(stmt):
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                out.append((n.name, None))
+            elif isinstance(n, ast.Call):
+                args = [*n.args, *(k.value for k in n.keywords)]
+                for arg in list(args):
+                    if isinstance(arg, ast.Dict):
+                        args += [v for v in arg.values if v is not None]
+                    elif isinstance(arg, ast.List | ast.Tuple):
+                        args += arg.elts
+                out += [(name, n) for name in map(_named, [n, *args]) if name]
+    return out
+
+
+class _Resolver:
+    """Which file defines a name a module uses: its own ``def``, or the module an import names."""
+
+    def __init__(self, graph: CodeGraph) -> None:
+        self.graph = graph
+        self._by_path: dict[str, list[str]] | None = None
+        self._defined: dict[str, set[str]] = {}
+        self._filled: dict[str, list[str]] | None = None
+        self._tests: dict[
+            str,
+            tuple[list[tuple[ast.If, list[str]]], list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]],
+        ] = {}
+
+    def defined(self, m: Module) -> set[str]:
+        if m.rel not in self._defined:
+            self._defined[m.rel] = {
+                n.name
+                for n in ast.walk(m.tree)
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            }
+        return self._defined[m.rel]
+
+    def files_of(self, module: str) -> list[str]:
+        """The project files a dotted module path names (``app.api.routes.private``)."""
+        from parity.code.why import module_path
+
+        if self._by_path is None:
+            self._by_path = {}
+            for rel in self.graph.corpus.files:
+                self._by_path.setdefault(module_path(rel).rsplit(".", 1)[-1], []).append(rel)
+        stem = module.rsplit(".", 1)[-1]
+        return [
+            rel
+            for rel in self._by_path.get(stem, [])
+            if (p := module_path(rel)) == module or p.endswith("." + module) or module.endswith("." + p)
+        ]
+
+    def resolve(self, m: Module, path: str) -> list[tuple[str, str]]:
+        """``(file, name)`` a dotted use in ``m`` names: ``fn`` defined here or imported,
+        ``views.fn`` with ``views`` imported; an attribute of anything else is not followed
+        (``self.notify`` and ``obj.notify`` cannot be told apart statically)."""
+        from parity.code.why import imported_as
+
+        parts = path.split(".")
+        name = parts[-1]
+        if len(parts) == 1 and name in self.defined(m):
+            return [(m.rel, name)]
+        imported = imported_as(m, parts[0])
+        if imported is None:
+            return []
+        module = ".".join([imported, *parts[1:-1]]) if len(parts) > 1 else imported.rsplit(".", 1)[0]
+        return [(rel, name) for rel in self.files_of(module)]
+
+    def filled_by(self) -> dict[str, list[str]]:
+        """Env key → the settings fields and settings-module names whose value reads it."""
+        from parity.code.why import keys_in
+
+        if self._filled is None:
+            filled: dict[str, list[str]] = {}
+            index = self.graph.settings
+            for fields in index.values():
+                for f in fields.values():
+                    filled.setdefault(f.env, []).append(f.field)
+            for name, (module, value) in index.modules.items():
+                for key in keys_in(module, value, index):
+                    filled.setdefault(key, []).append(name.rsplit(".", 1)[-1])
+            self._filled = {k: list(dict.fromkeys(v)) for k, v in filled.items()}
+        return self._filled
+
+    def tests(
+        self, m: Module
+    ) -> tuple[list[tuple[ast.If, list[str]]], list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]]:
+        """The module's ``if`` tests with the keys each reads, and its functions behind a gate
+        decorator with the setting it tests: found once per module, whatever key is asked."""
+        from parity.code.why import decorator_gate, keys_in
+
+        if m.rel not in self._tests:
+            ifs: list[tuple[ast.If, list[str]]] = []
+            decorated: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] = []
+            for node in ast.walk(m.tree):
+                if isinstance(node, ast.If):
+                    keys = keys_in(m, node.test, self.graph.settings)
+                    if keys:
+                        ifs.append((node, keys))
+                elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    for d in node.decorator_list:
+                        gate = decorator_gate(self.graph.corpus, d)
+                        if gate is not None:
+                            decorated.append((gate, node))
+            self._tests[m.rel] = (ifs, decorated)
+        return self._tests[m.rel]
+
+    def only_here(self, name: str, m: Module, gate: ast.If) -> bool:
+        """Every use of ``name`` outside tests is inside ``gate``: a helper the block also calls
+        (``envint`` in a settings module) runs from elsewhere, and is not the switch's code."""
+        from parity.code.why import is_test_module
+
+        for other in self.graph.corpus.containing(name):
+            if is_test_module(other.rel):
+                continue
+            for call in [*other.calls_of(name), *other.calls_handing(name)]:
+                if other is not m or not _within(m, call, gate):
+                    return False
+        return True
+
+    def routes(self, rel: str, owner: str) -> list[tuple[str, str]]:
+        """The functions of ``rel`` decorated by ``owner`` (``@router.get(...)``): what mounting it adds."""
+        m = self.graph.corpus.module(rel)
+        if m is None:
+            return []
+        return [
+            (rel, n.name)
+            for n in ast.walk(m.tree)
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+            and any(
+                (dotted(d.func if isinstance(d, ast.Call) else d) or "").split(".")[0] == owner
+                for d in n.decorator_list
+            )
+        ]
+
+
+def _resolver(graph: CodeGraph) -> _Resolver:
+    """The graph's resolver, kept on the graph so each module's tests are read once a run."""
+    found = getattr(graph, "gate_resolver", None)
+    if not isinstance(found, _Resolver):
+        found = _Resolver(graph)
+        graph.gate_resolver = found
+    return found
+
+
+def candidates(graph: CodeGraph, key: str) -> list[tuple[str, str]]:
+    """``(file, function name)`` worth asking ``why`` about, in the order the gates were found."""
+    from parity.code.why import MOUNT_METHODS, is_test_module
+
+    out: list[tuple[str, str]] = []
+    resolver = _resolver(graph)
+    needles = _needles(graph, key)
+    for m in graph.corpus.containing(*needles):
+        if is_test_module(m.rel):
+            continue
+        ifs, decorated = resolver.tests(m)
+        for gate, function in decorated:
+            if gate in needles:
+                out.append((m.rel, function.name))  # ``@require_setting("SHELL_ENABLED")``
+        for node, keys in ifs:
+            if key not in keys:
+                continue
+            parent = m.parents.get(node)
+            if (
+                isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef)
+                and not node.orelse
+                and isinstance(node.body[-1], ast.Return | ast.Raise)
+            ):
+                out.append((m.rel, parent.name))  # ``if not FLAG: return`` guards the whole function
+            for path, call in _refs_in(node.body) + _refs_in(node.orelse):
+                if call is not None and path.rsplit(".", 1)[-1] in MOUNT_METHODS:
+                    continue
+                targets = resolver.resolve(m, path)
+                mounted = (
+                    call is not None
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr in MOUNT_METHODS
+                    and "." in path
+                )
+                if mounted:
+                    # ``app.include_router(private.router)``: the routes of private.py.
+                    owner = path.rsplit(".", 1)[-1]
+                    for rel in resolver.files_of(imported_module(m, path) or ""):
+                        out += resolver.routes(rel, owner)
+                else:
+                    out += [t for t in targets if resolver.only_here(t[1], m, node)]
+    return list(dict.fromkeys(out))
+
+
+def _within(m: Module, node: ast.AST, container: ast.AST) -> bool:
+    p = m.parents.get(node)
+    while p is not None:
+        if p is container:
+            return True
+        p = m.parents.get(p)
+    return False
+
+
+def _qualified(graph: CodeGraph, rel: str, name: str, line: str) -> str:
+    """``Middleware.__init__`` for a method, the bare name for a function."""
+    m = graph.corpus.module(rel)
+    for node in m.defined(name) if m is not None else []:
+        parent = m.parents.get(node) if m is not None else None
+        if str(getattr(node, "lineno", "")) == line and isinstance(parent, ast.ClassDef):
+            return f"{parent.name}.{name}"
+    return name
+
+
+def imported_module(m: Module, path: str) -> str | None:
+    """The module ``private`` in ``private.router`` is imported as, when it is."""
+    from parity.code.why import imported_as
+
+    return imported_as(m, path.split(".")[0])
+
+
+def gated_by(graph: CodeGraph, key: str, environment: str) -> tuple[GatedCode, ...]:
+    """The functions that ``key``, as set in ``environment``, keeps from running."""
+    ctx = graph.context(environment)
+    found: dict[str, GatedCode] = {}
+    for rel, name in candidates(graph, key)[:MAX_CANDIDATES]:
+        for answer in python_answers(ctx, name, only=rel):
+            switch = next((b for b in answer.blockers if b.kind == "switch" and b.key == key), None)
+            if switch is None or answer.verdict != "BLOCKED":
+                continue
+            where = answer.definitions[0] if answer.definitions else f"{rel}:?"
+            symbol = _qualified(graph, rel, name, where.rsplit(":", 1)[-1])
+            found.setdefault(
+                where,
+                GatedCode(
+                    key, symbol, where, f"{switch.file}:{switch.line}", service_of(rel, graph.services)
+                ),
+            )
+    return tuple(found.values())

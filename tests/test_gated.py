@@ -1,0 +1,222 @@
+"""From a switch to the code it keeps off (`parity.code.gated`) and `check` naming that code, on
+planted apps shaped like the corpus: a Django settings module read through a decorator factory
+(healthchecks' integrations), a FastAPI router mounted under an environment test (the fastapi
+template's private routes), early-return guards, and a job registered in a list (a scheduler)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from parity.code.gated import candidates, gated_by
+from parity.code.why import CodeGraph
+from parity.project import discover
+from parity.workflow.check import run_check
+
+DJANGO = {
+    "site/settings.py": """
+        import os
+
+        def envbool(s, default):
+            return os.getenv(s, default).lower() in ("1", "true", "yes")
+
+        SHELL_ENABLED = envbool("SHELL_ENABLED", "False")
+        DEBUG = envbool("DEBUG", "True")
+        METRICS_KEY = os.getenv("METRICS_KEY")
+        CLEANUP_ENABLED = envbool("CLEANUP_ENABLED", "False")
+        """,
+    "site/decorators.py": """
+        from functools import wraps
+        from django.conf import settings
+        from django.http import HttpResponse
+
+        def require_setting(key):
+            def decorator(f):
+                @wraps(f)
+                def wrapper(request, *args, **kwds):
+                    if not getattr(settings, key):
+                        return HttpResponse(status=404)
+                    return f(request, *args, **kwds)
+                return wrapper
+            return decorator
+        """,
+    "site/shell/views.py": """
+        from django.conf import settings
+        from site.decorators import require_setting
+
+        @require_setting("SHELL_ENABLED")
+        def add(request):
+            return "form"
+
+        def banner(request):
+            if settings.DEBUG:
+                return "debug banner"
+            return ""
+
+        def metrics(request):
+            if not settings.METRICS_KEY:
+                return "forbidden"
+            return "metrics"
+        """,
+    "site/shell/urls.py": """
+        from django.urls import path
+        from site.shell import views
+
+        urlpatterns = [
+            path("add_shell/", views.add),
+            path("banner/", views.banner),
+            path("metrics/", views.metrics),
+        ]
+        """,
+    "site/jobs.py": """
+        from django.conf import settings
+        from celery import Celery
+
+        app = Celery("site")
+        jobs = []
+
+        def cleanup():
+            return 1
+
+        def heartbeat():
+            return 2
+
+        if settings.CLEANUP_ENABLED:
+            jobs.append({"func": cleanup, "every": 3600})
+        jobs.append({"func": heartbeat, "every": 60})
+
+        @app.task
+        def run_all():
+            for job in jobs:
+                job["func"]()
+        """,
+}
+
+FASTAPI = {
+    "app/core/config.py": """
+        from pydantic_settings import BaseSettings
+
+        class Settings(BaseSettings):
+            ENVIRONMENT: str = "local"
+            SENTRY_DSN: str | None = None
+
+        settings = Settings()
+        """,
+    "app/api/routes/private.py": """
+        from fastapi import APIRouter
+
+        router = APIRouter(prefix="/private")
+
+        @router.post("/users/")
+        def create_user(user: dict) -> dict:
+            return user
+        """,
+    "app/api/routes/items.py": """
+        from fastapi import APIRouter
+
+        router = APIRouter(prefix="/items")
+
+        @router.get("/")
+        def read_items() -> list:
+            return []
+        """,
+    "app/api/main.py": """
+        from fastapi import APIRouter
+        from app.api.routes import items, private
+        from app.core.config import settings
+
+        api_router = APIRouter()
+        api_router.include_router(items.router)
+
+        if settings.ENVIRONMENT == "local":
+            api_router.include_router(private.router)
+        """,
+    "app/main.py": """
+        from fastapi import FastAPI
+        from app.api.main import api_router
+
+        app = FastAPI()
+        app.include_router(api_router)
+        """,
+}
+
+
+def planted(tmp_path: Path, files: dict[str, str], production: str, staging: str = "") -> Path:
+    svc = tmp_path / "svc"
+    for rel, text in files.items():
+        p = svc / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text), encoding="utf-8")
+    (svc / ".env.production").write_text(production, encoding="utf-8")
+    (svc / ".env.staging").write_text(staging or production, encoding="utf-8")
+    return tmp_path
+
+
+def _gated(root: Path, key: str, env: str = "production") -> dict[str, str]:
+    found = gated_by(CodeGraph(discover(root)), key, env)
+    return {g.symbol: g.gate for g in found}
+
+
+def test_decorator_factory_gate_names_the_view_it_keeps_off(tmp_path: Path) -> None:
+    root = planted(tmp_path, DJANGO, "DEBUG=false\n")
+    assert _gated(root, "SHELL_ENABLED") == {"add": "svc/site/shell/views.py:5"}
+    # Switched on, the same code is no longer kept off.
+    on = planted(tmp_path / "on", DJANGO, "SHELL_ENABLED=true\n")
+    assert _gated(on, "SHELL_ENABLED") == {}
+
+
+def test_early_exit_on_an_unset_key_gates_but_a_flag_answering_early_does_not(tmp_path: Path) -> None:
+    root = planted(tmp_path, DJANGO, "SHELL_ENABLED=true\n")
+    assert _gated(root, "METRICS_KEY") == {"metrics": "svc/site/shell/views.py:15"}
+    # ``if settings.DEBUG: return banner``: the flag picks what the view returns; the view runs.
+    assert "banner" in [n for _, n in candidates(CodeGraph(discover(root)), "DEBUG")]
+    assert _gated(root, "DEBUG") == {}
+    assert _gated(planted(tmp_path / "off", DJANGO, "DEBUG=false\n"), "DEBUG") == {}
+
+
+def test_job_registered_in_a_list_under_a_flag(tmp_path: Path) -> None:
+    root = planted(tmp_path, DJANGO, "DEBUG=false\n")
+    gated = _gated(root, "CLEANUP_ENABLED")
+    assert gated == {"cleanup": "svc/site/jobs.py:14"}
+    assert "heartbeat" not in gated  # registered outside the test: runs whatever the flag says
+
+
+def test_router_mounted_under_an_environment_test_gates_its_routes_only(tmp_path: Path) -> None:
+    root = planted(tmp_path, FASTAPI, "ENVIRONMENT=production\n", "ENVIRONMENT=local\n")
+    assert _gated(root, "ENVIRONMENT") == {"create_user": "svc/app/api/main.py:9"}
+    assert _gated(root, "ENVIRONMENT", "staging") == {}
+
+
+def test_one_graph_answers_every_switch_and_parses_each_module_once(tmp_path: Path) -> None:
+    root = planted(tmp_path, DJANGO, "DEBUG=false\n")
+    graph = CodeGraph(discover(root))
+    first = gated_by(graph, "SHELL_ENABLED", "production")
+    parsed = dict(graph.corpus._parsed)
+    assert parsed, "the first question parsed the modules it needed"
+    second = gated_by(graph, "CLEANUP_ENABLED", "production")
+    assert [g.symbol for g in first] == ["add"] and [g.symbol for g in second] == ["cleanup"]
+    # The modules the first question read are the very objects the second one used.
+    assert all(graph.corpus._parsed[rel] is m for rel, m in parsed.items())
+
+
+def test_check_names_the_code_each_off_switch_keeps_off(tmp_path: Path) -> None:
+    root = planted(
+        tmp_path, DJANGO, "DEBUG=false\n", "DEBUG=false\nSHELL_ENABLED=true\nCLEANUP_ENABLED=true\n"
+    )
+    report = run_check(root, "production")
+    flags = next(s for s in report.sections if s.id == "flags")
+    by_key = {f.key: f for f in flags.findings if f.code == "FLG002"}
+    assert by_key["SHELL_ENABLED"].message.endswith("; it keeps add (svc/site/shell/views.py:6) from running")
+    assert "cleanup (svc/site/jobs.py:8)" in by_key["CLEANUP_ENABLED"].message
+    table = next(t for t in flags.tables if t.title == "Code a switch keeps off in production")
+    # METRICS_KEY is unset in the reference too: no finding about it, so no row.
+    assert {(r[0], r[2]) for r in table.rows} == {("SHELL_ENABLED", "add"), ("CLEANUP_ENABLED", "cleanup")}
+    # One table in the whole report, in the flags section.
+    assert sum(t.title.startswith("Code a switch") for s in report.sections for t in s.tables) == 1
+    # In staging both are on; only METRICS_KEY, unset there too, still keeps its view off.
+    staging = run_check(root, "staging").sections
+    told = {f.key for s in staging for f in s.findings if "from running" in f.message}
+    assert told == {"METRICS_KEY"}
+    flags_staging = next(s for s in staging if s.id == "flags")
+    table = next(t for t in flags_staging.tables if t.title == "Code a switch keeps off in staging")
+    assert {(r[0], r[2]) for r in table.rows} == {("METRICS_KEY", "metrics")}
