@@ -220,3 +220,76 @@ def test_check_names_the_code_each_off_switch_keeps_off(tmp_path: Path) -> None:
     flags_staging = next(s for s in staging if s.id == "flags")
     table = next(t for t in flags_staging.tables if t.title == "Code a switch keeps off in staging")
     assert {(r[0], r[2]) for r in table.rows} == {("METRICS_KEY", "metrics")}
+
+
+# -- TypeScript/JavaScript and Go, shaped after documenso, outline and the otel demo -----------
+
+
+def _tree_project(tmp_path: Path, files: dict[str, str], production: str) -> Path:
+    from test_why_tree import planted as tree_planted
+
+    return tree_planted(tmp_path, files, production)
+
+
+def test_ts_procedure_behind_a_predicate_and_a_memo_that_only_answers_differently(tmp_path: Path) -> None:
+    from test_why_tree import BILLING
+
+    files = {
+        **BILLING,
+        "components/invite-dialog.tsx": """
+            import { IS_BILLING_ENABLED } from '../lib/constants/app';
+            export const InviteDialog = () => {
+              const dialogState = useMemo(() => {
+                if (!IS_BILLING_ENABLED()) {
+                  return 'form';
+                }
+                return 'upsell';
+              }, []);
+              return dialogState;
+            };
+            """,
+    }
+    root = _tree_project(tmp_path, files, "DATABASE_URL=postgres://db/app\n")
+    assert _gated(root, "NEXT_PUBLIC_FEATURE_BILLING_ENABLED") == {"getInvoicesRoute": "svc/trpc/get-invoices.ts:9"}
+    (tmp_path / "svc/.env.production").write_text("NEXT_PUBLIC_FEATURE_BILLING_ENABLED=true\n")
+    assert _gated(root, "NEXT_PUBLIC_FEATURE_BILLING_ENABLED") == {}
+
+
+def test_anonymous_route_handler_is_named_by_its_path_and_a_bare_return_in_it_counts(tmp_path: Path) -> None:
+    from test_why_tree import SETTINGS_CLASS
+
+    root = _tree_project(tmp_path, SETTINGS_CLASS, "NODE_ENV=production\nRATE_LIMITER_ENABLED=false\n")
+    # EMAIL_ENABLED stands for SMTP_HOST (a settings field built from it): the route throws without it.
+    assert _gated(root, "SMTP_HOST") == {"users.requestDelete": "svc/server/routes/api/users.ts:11"}
+    # ``if (!env.RATE_LIMITER_ENABLED) return;`` at the top of a handler shuts it.
+    assert _gated(root, "RATE_LIMITER_ENABLED") == {"users.info": "svc/server/routes/api/users.ts:19"}
+
+
+def test_go_function_behind_a_local_parsebool_of_the_key(tmp_path: Path) -> None:
+    files = {
+        "api/main.go": """
+            package main
+
+            import (
+                "log"
+                "os"
+                "strconv"
+            )
+
+            func startMetrics() {
+                enabled, _ := strconv.ParseBool(os.Getenv("METRICS_ENABLED"))
+                if !enabled {
+                    return
+                }
+                log.Println("metrics on")
+            }
+
+            func main() {
+                go startMetrics()
+            }
+            """,
+    }
+    root = _tree_project(tmp_path, files, "METRICS_ENABLED=false\n")
+    assert _gated(root, "METRICS_ENABLED") == {"startMetrics": "svc/api/main.go:12"}
+    (tmp_path / "svc/.env.production").write_text("METRICS_ENABLED=true\n")
+    assert _gated(root, "METRICS_ENABLED") == {}

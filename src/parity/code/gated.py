@@ -9,7 +9,7 @@ function it guards. Each candidate is then asked ``why`` through the run's one
 :class:`~parity.code.why.CodeGraph`, and only the answers BLOCKED by this very key are kept: a
 candidate that another path reaches, or that another switch closes, is not this switch's code.
 
-Python only for now; TypeScript/JavaScript and Go gates are answered by ``parity why`` itself.
+TypeScript/JavaScript and Go functions come from :mod:`parity.code.gated_tree`.
 """
 
 from __future__ import annotations
@@ -285,4 +285,19 @@ def gated_by(graph: CodeGraph, key: str, environment: str) -> tuple[GatedCode, .
                     key, symbol, where, f"{switch.file}:{switch.line}", service_of(rel, graph.services)
                 ),
             )
+    if graph.has_tree_code():
+        from parity.code.gated_tree import gated_by_tree
+        from parity.code.gated_tree import where as tree_where
+
+        for d, name, answer in gated_by_tree(graph, key, environment):
+            tested = next(
+                (
+                    f"{s.file}:{s.line}"
+                    for s in answer.steps
+                    if s.verdict == "false" and any(k.key == key for k in s.keys)
+                ),
+                next((f"{b.file}:{b.line}" for b in answer.blockers if b.kind == "switch"), "?"),
+            )
+            at = tree_where(d)
+            found.setdefault(at, GatedCode(key, name, at, tested, service_of(d.file.rel, graph.services)))
     return tuple(found.values())

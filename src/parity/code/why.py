@@ -699,6 +699,10 @@ class CodeGraph:
             self._tree = (corpus, Walker(corpus, Settings(corpus)))
         return self._tree
 
+    def has_tree_code(self) -> bool:
+        """The project has TS/JS or Go source (outside tests) for the tree walker to read."""
+        return bool(self.tree()[0].files)
+
     def context(self, environment: str, project: Project | None = None) -> _Ctx:
         """The answers' context for ``environment`` (effective envs are per environment), kept
         for the run when it is the graph's own project."""

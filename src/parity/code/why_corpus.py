@@ -66,6 +66,7 @@ class TreeCorpus:
         self._cache: dict[str, TreeFile | None] = {}
         self._stems: dict[str, str] | None = None
         self.cut: set[str] = set()  # names found in more files than were read
+        self._words: dict[bytes, list[int]] | None = None
 
     def file(self, rel: str) -> TreeFile | None:
         if rel not in self._cache:
@@ -73,6 +74,17 @@ class TreeCorpus:
             lang = language_of(rel)
             self._cache[rel] = TreeFile(rel, lang, data) if data is not None and lang else None
         return self._cache[rel]
+
+    def _with_word(self, name: str) -> list[str]:
+        """The files holding ``name`` as a word, in file order, by an index of every file's words
+        built on first use (``why`` looks up hundreds of names a question)."""
+        if self._words is None:
+            self._words = {}
+            for i, rel in enumerate(self.files):
+                f = self.file(rel)
+                for w in set(_WORD.findall(f.data)) if f is not None else ():
+                    self._words.setdefault(w, []).append(i)
+        return [self.files[i] for i in self._words.get(name.encode(), ())]
 
     def by_stem(self, stem: str) -> str | None:
         """The JS/TS file an import path names (``./api/files`` → ``…/api/files.ts`` or ``…/index.ts``)."""
@@ -89,10 +101,13 @@ class TreeCorpus:
         word = re.compile(rb"(?<![\w$])" + re.escape(name.encode()) + rb"(?![\w$])")
         n = 0
         order = self.files
+        if _WORD.fullmatch(name.encode()):
+            order = self._with_word(name)
         if prefer:
             hint = prefer.encode()
-            first = [r for r in self.files if (d := self.file(r)) is not None and hint in d.data]
-            order = first + [r for r in self.files if r not in set(first)]
+            first = [r for r in order if (d := self.file(r)) is not None and hint in d.data]
+            chosen = set(first)
+            order = first + [r for r in order if r not in chosen]
         for rel in order:
             if lang is not None and language_of(rel) != lang:
                 continue
@@ -103,6 +118,9 @@ class TreeCorpus:
                     self.cut.add(name)
                     return
                 yield f
+
+
+_WORD = re.compile(rb"[A-Za-z_$][\w$]*")
 
 
 def field_text(node: Node, field_name: str = "name") -> str:
