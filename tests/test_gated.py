@@ -250,7 +250,9 @@ def test_ts_procedure_behind_a_predicate_and_a_memo_that_only_answers_differentl
             """,
     }
     root = _tree_project(tmp_path, files, "DATABASE_URL=postgres://db/app\n")
-    assert _gated(root, "NEXT_PUBLIC_FEATURE_BILLING_ENABLED") == {"getInvoicesRoute": "svc/trpc/get-invoices.ts:9"}
+    assert _gated(root, "NEXT_PUBLIC_FEATURE_BILLING_ENABLED") == {
+        "getInvoicesRoute": "svc/trpc/get-invoices.ts:9"
+    }
     (tmp_path / "svc/.env.production").write_text("NEXT_PUBLIC_FEATURE_BILLING_ENABLED=true\n")
     assert _gated(root, "NEXT_PUBLIC_FEATURE_BILLING_ENABLED") == {}
 
