@@ -455,22 +455,20 @@ def gated_named(label: WhyLabel, gated: Sequence[tuple[str, str, str]]) -> bool:
 
 
 def gated_recall(results: Sequence[Result], corpora: Sequence[Corpus]) -> list[str]:
-    """How many Python BLOCKED labels check names as code its switch keeps off."""
+    """Per language, how many BLOCKED labels check names as code their switch keeps off."""
     by_name = {c.name: c for c in corpora}
-    labels = [
-        (r, w)
-        for r in results
-        for w in by_name[r.name].whys
-        if w.verdict == "BLOCKED" and w.language == "python"
+    labels = [(r, w) for r in results for w in by_name[r.name].whys if w.verdict == "BLOCKED"]
+    lines = []
+    for lang in sorted({w.language for _, w in labels}):
+        mine = [(r, w) for r, w in labels if w.language == lang]
+        named = sum(gated_named(w, r.gated) for r, w in mine)
+        lines.append(
+            f"check names the code a switch keeps off ({lang}): {named}/{len(mine)} "
+            f"{pct(named / len(mine))} of the BLOCKED labels"
+        )
+    lines += [
+        f"  not named: {r.name}: {w.symbol} ({w.switch})" for r, w in labels if not gated_named(w, r.gated)
     ]
-    if not labels:
-        return []
-    named = [(r, w) for r, w in labels if gated_named(w, r.gated)]
-    lines = [
-        f"check names the code a switch keeps off (python): {len(named)}/{len(labels)} "
-        f"{pct(len(named) / len(labels))} of the BLOCKED labels"
-    ]
-    lines += [f"  not named: {r.name}: {w.symbol} ({w.switch})" for r, w in labels if (r, w) not in named]
     return lines
 
 

@@ -186,3 +186,18 @@ def test_check_asks_for_a_branch_key_only_where_the_branch_runs(tmp_path: Path, 
     else:
         # Production chose Resend and CSC: both keys are needed and missing.
         assert flagged == branch_keys
+
+
+def test_describe_groups_an_or_inside_an_and_and_negation_flips_both() -> None:
+    from parity.model.condition import All, Any_, Not, Source, Truthy, describe
+
+    a, b, c = (Truthy(Source(k)) for k in ("A", "B", "C"))
+    cond = All((a, Any_((b, c))))
+    assert describe(cond) == "A is set and (B is set or C is set)"
+    # Negated (De Morgan): the outer "and" becomes "or", the inner "or" an "and" — still grouped.
+    assert (
+        describe(cond, negate=True) == "A is unset or empty or (B is unset or empty and C is unset or empty)"
+    )
+    # The same joiner needs no parentheses, a Not in between is seen through.
+    assert describe(Any_((a, Any_((b, c))))) == "A is set or B is set or C is set"
+    assert describe(All((a, Not(All((b, c)))))) == "A is set and (B is unset or empty or C is unset or empty)"

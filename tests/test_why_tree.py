@@ -337,6 +337,14 @@ def test_a_name_defined_nowhere_still_says_so(tmp_path: Path) -> None:
     root = planted(tmp_path, GO_CHECKOUT, "KAFKA_ADDR=kafka:9092\n")
     with pytest.raises(SymbolNotFound):
         why(discover(root), "noSuchFunction", "production")
+    # A near miss of a Go or TypeScript name is suggested, as Python names are.
+    with pytest.raises(SymbolNotFound) as err:
+        why(discover(root), "CreateKafkaProduce", "production")
+    assert err.value.hint is not None and "CreateKafkaProducer" in err.value.hint
+    ts = planted(tmp_path / "ts", BILLING, "DATABASE_URL=postgres://db/app\n")
+    with pytest.raises(SymbolNotFound) as err:
+        why(discover(ts), "getInvoiceRoute", "production")
+    assert err.value.hint is not None and "getInvoicesRoute" in err.value.hint
 
 
 T3_ENV = {

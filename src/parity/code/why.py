@@ -1297,7 +1297,8 @@ def why(project: Project, symbol: str, environment: str, graph: CodeGraph | None
         answer = why_tree(ctx, symbol)
         if answer is not None:
             return answer
-        close = difflib.get_close_matches(symbol, _all_names(corpus), n=5, cutoff=0.6)
+        names = _all_names(corpus) + graph.tree()[0].declared_names()
+        close = difflib.get_close_matches(symbol, sorted(set(names)), n=5, cutoff=0.6)
         raise SymbolNotFound(
             f"'{symbol}' is defined nowhere in the Python, TypeScript/JavaScript or Go code",
             file=project.root,

@@ -86,6 +86,17 @@ class TreeCorpus:
                     self._words.setdefault(w, []).append(i)
         return [self.files[i] for i in self._words.get(name.encode(), ())]
 
+    def declared_names(self) -> list[str]:
+        """Names the JS/TS and Go files declare (functions, consts, classes, methods), read by a
+        pattern, not a parse: for "did you mean" when a symbol is found nowhere."""
+        out: set[str] = set()
+        for rel in self.files:
+            f = self.file(rel)
+            if f is not None:
+                pattern = _GO_DECLARED if f.lang == "go" else _JS_DECLARED
+                out.update(m.decode() for m in pattern.findall(f.data))
+        return sorted(out)
+
     def by_stem(self, stem: str) -> str | None:
         """The JS/TS file an import path names (``./api/files`` → ``…/api/files.ts`` or ``…/index.ts``)."""
         if self._stems is None:
@@ -121,6 +132,12 @@ class TreeCorpus:
 
 
 _WORD = re.compile(rb"[A-Za-z_$][\w$]*")
+_JS_DECLARED = re.compile(
+    rb"(?:\bfunction\*?\s+|\b(?:const|let|var|class)\s+|^[ \t]+(?:async\s+)?(?=\w+\s*\([^)\n]*\)\s*\{))"
+    rb"([A-Za-z_$][\w$]*)",
+    re.M,
+)
+_GO_DECLARED = re.compile(rb"^func\s+(?:\([^)]*\)\s*)?([A-Za-z_]\w*)", re.M)
 
 
 def field_text(node: Node, field_name: str = "name") -> str:

@@ -137,7 +137,7 @@ def describe(cond: Condition, negate: bool = False) -> str:
     if isinstance(cond, (All, Any_)):
         # De Morgan, so a negated "and" reads as the "or" it is.
         joiner = " and " if isinstance(cond, All) != negate else " or "
-        return joiner.join(describe(p, negate) for p in cond.parts)
+        return joiner.join(_grouped(p, negate, joiner) for p in cond.parts)
     if isinstance(cond, Choice):
         if cond.then == cond.other:
             return describe(cond.then, negate)
@@ -145,6 +145,20 @@ def describe(cond: Condition, negate: bool = False) -> str:
             f"{describe(cond.then, negate)} when {describe(cond.test)}, else {describe(cond.other, negate)}"
         )
     return f"not ({cond.text})" if negate else cond.text
+
+
+def _grouped(part: Condition, negate: bool, outer: str) -> str:
+    """``describe(part)``, in parentheses when it joins its own parts the other way than ``outer``:
+    ``A and (B or C)`` is not ``A and B or C``."""
+    inner, flipped = part, negate
+    while isinstance(inner, Not):
+        inner, flipped = inner.inner, not flipped
+    text = describe(part, negate)
+    if isinstance(inner, (All, Any_)) and len(inner.parts) > 1:
+        joiner = " and " if isinstance(inner, All) != flipped else " or "
+        if joiner != outer:
+            return f"({text})"
+    return text
 
 
 def simplify(parts: list[Condition]) -> Condition | None:
