@@ -11,10 +11,10 @@ are read by the ``why`` walker, and it is kept only when ``why`` answers BLOCKED
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from parity.code import js_conditions
+from parity.code.scan import service_of
 from parity.code.treesitter import line_of, text_of, walk
 from parity.code.why_corpus import field_text
 from parity.code.why_tree import (
@@ -24,6 +24,7 @@ from parity.code.why_tree import (
     Definition,
     _explain_safely,
     _function_name,
+    _holds,
 )
 from parity.model.condition import keys
 
@@ -50,29 +51,72 @@ _DECLARATIONS = frozenset(
 MAX_CANDIDATES = 24
 
 
-def _standing_for(f: TreeFile, key: str) -> tuple[set[str], set[str]]:
-    """Names declared in ``f`` by a declaration whose text holds ``key``: ``(names other files
-    import, names local to f)`` — Go's ``enabled, _ := strconv.ParseBool(os.Getenv(KEY))`` is local."""
-    shared: set[str] = set()
-    local: set[str] = set()
-    word = key.encode()
-    for n in walk(f.root):
-        if n.type == "short_var_declaration" and word in text_of(n).encode():
-            left = n.child_by_field_name("left")
-            local |= {
-                text_of(c)
-                for c in (left.named_children if left is not None else [])
-                if c.type == "identifier"
-            }
-            continue
-        if n.type not in _DECLARATIONS or word not in text_of(n).encode():
-            continue
-        name = n.child_by_field_name("name") or n.child_by_field_name("key")
-        if name is not None and name.type in ("identifier", "property_identifier", "field_identifier"):
-            text = text_of(name)
-            if text != key and len(text) > 2:
-                shared.add(text)
-    return shared, local - {"_", "err"}
+class _TreeIndex:
+    """Per file, once a run: its declarations (with their text) and the names its function-
+    shutting early exits test. Every key asked is then a few dictionary lookups per file."""
+
+    def __init__(self) -> None:
+        self._declared: dict[str, tuple[list[tuple[str, bytes]], list[tuple[set[str], bytes]]]] = {}
+        self._gates: dict[str, dict[str, list[tuple[Node, Node]]]] = {}
+
+    def declared(self, f: TreeFile) -> tuple[list[tuple[str, bytes]], list[tuple[set[str], bytes]]]:
+        """``([(name, text)] of declarations, [(names, text)] of Go short variable declarations)``."""
+        if f.rel not in self._declared:
+            shared: list[tuple[str, bytes]] = []
+            local: list[tuple[set[str], bytes]] = []
+            for n in walk(f.root):
+                if n.type == "short_var_declaration":
+                    left = n.child_by_field_name("left")
+                    names = {
+                        text_of(c) for c in (left.named_children if left else []) if c.type == "identifier"
+                    }
+                    local.append((names - {"_", "err"}, text_of(n).encode()))
+                elif n.type in _DECLARATIONS:
+                    name = n.child_by_field_name("name") or n.child_by_field_name("key")
+                    if name is not None and name.type in (
+                        "identifier",
+                        "property_identifier",
+                        "field_identifier",
+                    ):
+                        shared.append((text_of(name), text_of(n).encode()))
+            self._declared[f.rel] = (shared, local)
+        return self._declared[f.rel]
+
+    def gates(self, f: TreeFile) -> dict[str, list[tuple[Node, Node]]]:
+        """Name → ``(if, function)`` for each ``if`` standing directly in a function's body that
+        shuts it (see :func:`_refuses`) and whose condition names it."""
+        if f.rel not in self._gates:
+            kinds = GO_FUNCTIONS if f.lang == "go" else JS_FUNCTIONS
+            found: dict[str, list[tuple[Node, Node]]] = {}
+            for p in f.ifs():
+                cond = p.child_by_field_name("condition")
+                body = p.parent
+                if body is not None and body.type == "statement_list":  # Go wraps a block's statements
+                    body = body.parent
+                fn = body.parent if body is not None else None
+                if cond is None or fn is None or fn.type not in kinds or not _refuses(f, p):
+                    continue
+                for n in walk(cond):
+                    if n.type in _IDENTIFIERS:
+                        found.setdefault(text_of(n), []).append((p, fn))
+            self._gates[f.rel] = found
+        return self._gates[f.rel]
+
+
+def _index(graph: CodeGraph) -> _TreeIndex:
+    found = getattr(graph, "gate_tree_index", None)
+    if not isinstance(found, _TreeIndex):
+        found = _TreeIndex()
+        graph.gate_tree_index = found
+    return found
+
+
+#: A declaration this long is code that uses a key (a method, a config object), not a name that
+#: stands for it (``IS_BILLING_ENABLED = () => env(KEY) === 'true'``, a settings field).
+_MAX_STANDING = 240
+#: A key, or a name standing for it, in more files than this is a common word (``PORT``,
+#: ``config``), not a switch's name: its files are not searched for gates.
+_MAX_WORD_FILES = 60
 
 
 _IDENTIFIERS = frozenset({"identifier", "property_identifier", "field_identifier", "string_fragment"})
@@ -112,49 +156,45 @@ def candidates(graph: CodeGraph, key: str) -> list[tuple[Definition, str]]:
     """``(function, what to call it)`` for each function whose own early exit tests ``key`` or a
     name standing for it: its name, or the route path an anonymous handler serves."""
     corpus, _walker = graph.tree()
+    index = _index(graph)
+    needle = re.compile(rb"(?<![\w$])" + re.escape(key.encode()) + rb"(?![\w$])")
+    holding = list(corpus.containing(key))
+    if len(holding) > _MAX_WORD_FILES:
+        return []
     words = {key}
     local: dict[str, set[str]] = {}
-    for f in corpus.containing(key):
-        shared, mine = _standing_for(f, key)
-        words |= shared
-        local[f.rel] = mine
+    for f in holding:
+        shared, mine = index.declared(f)
+        words |= {
+            name
+            for name, text in shared
+            if name != key and len(name) > 2 and len(text) <= _MAX_STANDING and needle.search(text)
+        }
+        local[f.rel] = {n for names, text in mine if needle.search(text) for n in names}
+    searches: list[tuple[set[str], list[TreeFile]]] = []
+    for w in sorted(words):
+        files = list(corpus.containing(w))
+        if len(files) <= _MAX_WORD_FILES:
+            searches.append(({w}, files))
+    searches += [
+        (names, [f]) for rel, names in local.items() if names and (f := corpus.file(rel)) is not None
+    ]
     out: list[tuple[Definition, str]] = []
     seen: set[tuple[str, int]] = set()
-    searches: list[tuple[set[str], Iterable[TreeFile]]] = [
-        ({w} | words, corpus.containing(w)) for w in sorted(words)
-    ]
-    searches += [
-        (names | words, [f]) for rel, names in local.items() if names and (f := corpus.file(rel)) is not None
-    ]
-    for words_here, files in searches:
+    for names, files in searches:
         for f in files:
-            kinds = GO_FUNCTIONS if f.lang == "go" else JS_FUNCTIONS
-            for n in walk(f.root):
-                if n.type not in _IDENTIFIERS or text_of(n) not in words_here:
-                    continue
-                # The ``if`` whose condition holds the word, standing directly in a function's body.
-                p = n.parent
-                while p is not None and p.type != "if_statement" and p.type not in kinds:
-                    p = p.parent
-                if p is None or p.type != "if_statement":
-                    continue
-                cond = p.child_by_field_name("condition")
-                if cond is None or not (cond.start_byte <= n.start_byte < cond.end_byte):
-                    continue
-                body = p.parent
-                if body is not None and body.type == "statement_list":  # Go wraps a block's statements
-                    body = body.parent
-                fn = body.parent if body is not None else None
-                if fn is None or fn.type not in kinds or (f.rel, fn.start_byte) in seen:
-                    continue
-                if not _refuses(f, p):
-                    continue
-                name, decl = _function_name(fn)
-                route = "" if name else _route_of(fn)
-                if not (name or route):
-                    continue
-                seen.add((f.rel, fn.start_byte))
-                out.append((Definition(f, decl if decl is not None else fn, name, fn), name or route))
+            gates = index.gates(f)
+            for w in names:
+                for _if, fn in gates.get(w, ()):
+                    if (f.rel, fn.start_byte) in seen:
+                        continue
+                    name, decl = _function_name(fn)
+                    route = "" if name else _route_of(fn)
+                    if not (name or route):
+                        continue
+                    seen.add((f.rel, fn.start_byte))
+                    out.append((Definition(f, decl if decl is not None else fn, name, fn), name or route))
+    out.sort(key=lambda c: (c[0].file.rel, c[0].function.start_byte if c[0].function else 0))
     return out
 
 
@@ -175,14 +215,32 @@ def gated_by_tree(graph: CodeGraph, key: str, environment: str) -> list[tuple[De
     _corpus, walker = graph.tree()
     ctx = graph.context(environment)
     out: list[tuple[Definition, str, WhyResult]] = []
-    for d, name in candidates(graph, key)[:MAX_CANDIDATES]:
+    asked = 0
+    for d, name in candidates(graph, key):
         gates = walker.body_gates(d.file, d.function) if d.function is not None else []
-        if not any(key in keys(t.cond) for t in gates):
+        mine = [t for t in gates if key in keys(t.cond)]
+        if not mine:
             continue  # the key is read inside, not tested before the work
+        env = ctx.env(_service(graph, d.file.rel)).as_dict()
+        if not any(_holds(t.cond, env) is False for t in mine):
+            continue  # its own gate lets the call through here: this key keeps nothing off in it
+        asked += 1
+        if asked > MAX_CANDIDATES:
+            break
         answer = _explain_safely(ctx, walker, f"{d.file.rel}:{name}", d)
         if closed_by(answer, key):
             out.append((d, name, answer))
     return out
+
+
+def _service(graph: CodeGraph, rel: str) -> str | None:
+    """The service whose env a file's code sees, as ``why`` picks it (a monorepo's one app runs
+    its packages)."""
+    svc = service_of(rel, graph.services)
+    if svc is None:
+        with_code = [name for name, folder in graph.services if folder not in ("", ".")]
+        svc = with_code[0] if len(with_code) == 1 else None
+    return svc
 
 
 def closed_by(answer: WhyResult, key: str) -> bool:

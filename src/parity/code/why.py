@@ -675,6 +675,7 @@ class CodeGraph:
         #: ``(environment, file, name)`` → the answers :func:`python_answers` gave.
         self.answers: dict[tuple[str, str, str], list[WhyResult]] = {}
         self.gate_resolver: object = None  # parity.code.gated's per-run index of each module's tests
+        self.gate_tree_index: object = None  # parity.code.gated_tree's, for TS/JS and Go files
 
     @property
     def corpus(self) -> Corpus:

@@ -6,16 +6,17 @@ repository or a FIFO is never followed) and a plain bytes search keeps most file
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tree_sitter import Node
+from tree_sitter import Node, Query, QueryCursor
 
 from parity.code import js_conditions
 from parity.code.files import source_files
-from parity.code.treesitter import parse, text_of
+from parity.code.treesitter import language, parse, text_of
 
 MAX_FILES = 300  # files parsed per searched name: a common name is not worth the whole tree
 _TEST_NAME = re.compile(r"\.(?:test|spec|stories|d)\.[cm]?[jt]sx?\Z|_test\.go\Z")
@@ -42,12 +43,39 @@ class TreeFile:
     data: bytes
     _root: Node | None = None
 
+    _names: dict[str, list[Node]] | None = None
+    _ifs: list[Node] | None = None
+
     @property
     def root(self) -> Node:
         if self._root is None:
             grammar = js_conditions.grammar(self.rel) if self.lang == "javascript" else "go"
             self._root = parse(self.data.decode("utf-8", "replace"), grammar)
         return self._root
+
+    def _index(self) -> None:
+        # A query runs the walk in the grammar's C code; only the captured nodes reach Python.
+        grammar = js_conditions.grammar(self.rel) if self.lang == "javascript" else "go"
+        captures = QueryCursor(_index_query(grammar)).captures(self.root)
+        names: dict[str, list[Node]] = {}
+        for n in captures.get("name", []):
+            names.setdefault(text_of(n), []).append(n)
+        self._names, self._ifs = names, list(captures.get("if", []))
+
+    def named(self, name: str) -> list[Node]:
+        """The identifier nodes spelled ``name``, in walk order: one walk of the file a run,
+        however many names are looked up in it."""
+        if self._names is None:
+            self._index()
+        assert self._names is not None
+        return self._names.get(name, [])
+
+    def ifs(self) -> list[Node]:
+        """The file's ``if`` statements, in walk order."""
+        if self._ifs is None:
+            self._index()
+        assert self._ifs is not None
+        return self._ifs
 
 
 class TreeCorpus:
@@ -67,6 +95,8 @@ class TreeCorpus:
         self._stems: dict[str, str] | None = None
         self.cut: set[str] = set()  # names found in more files than were read
         self._words: dict[bytes, list[int]] | None = None
+        #: ``(file, defining file, name)`` → whether the file imports the name from there.
+        self.imports_seen: dict[tuple[str, str, str], bool] = {}
 
     def file(self, rel: str) -> TreeFile | None:
         if rel not in self._cache:
@@ -132,6 +162,15 @@ class TreeCorpus:
 
 
 _WORD = re.compile(rb"[A-Za-z_$][\w$]*")
+
+
+@functools.cache
+def _index_query(grammar: str) -> Query:
+    """Every identifier (by its grammar's node names) as ``name``, every ``if`` as ``if``."""
+    member = "field_identifier" if grammar == "go" else "property_identifier"
+    return Query(language(grammar), f"(identifier) @name ({member}) @name (if_statement) @if")
+
+
 _JS_DECLARED = re.compile(
     rb"(?:\bfunction\*?\s+|\b(?:const|let|var|class)\s+|^[ \t]+(?:async\s+)?(?=\w+\s*\([^)\n]*\)\s*\{))"
     rb"([A-Za-z_$][\w$]*)",

@@ -319,13 +319,7 @@ class Walker:
         if k not in self._uses:
             found: list[tuple[TreeFile, Node]] = []
             for f in self.corpus.containing(name, lang, prefer):
-                for n in walk(f.root):
-                    if (
-                        n.type in ("identifier", "property_identifier", "field_identifier")
-                        and text_of(n) == name
-                        and _is_use(n, lang)
-                    ):
-                        found.append((f, n))
+                found += [(f, n) for n in f.named(name) if _is_use(n, lang)]
             self._uses[k] = found
         if name in self.corpus.cut:
             # Outside the cache: a walker shared by several questions marks each one's answer.
@@ -461,6 +455,17 @@ def _sees(corpus: TreeCorpus, f: TreeFile, use: Node, home: TreeFile, name: str)
         if _folder(f.rel) == _folder(home.rel):
             return True
         return use.parent is not None and use.parent.type == "selector_expression"
+    k = (f.rel, home.rel, name)
+    if k not in corpus.imports_seen:
+        # Per file pair and name, once a run: a file's imports do not change between its uses.
+        corpus.imports_seen[k] = _imports(corpus, f, home, name)
+    if corpus.imports_seen[k]:
+        return True
+    return _enclosing(use, frozenset({"class_body"})) is not None and use.type == "property_identifier"
+
+
+def _imports(corpus: TreeCorpus, f: TreeFile, home: TreeFile, name: str) -> bool:
+    """A JS/TS file ``f`` imports ``name`` from ``home`` (or may: see :func:`_may_resolve_to`)."""
     word = re.compile(r"(?<![\w$])" + re.escape(name) + r"(?![\w$])")
     for top in f.root.named_children:
         if top.type == "import_statement" and word.search(text_of(top)):
@@ -479,7 +484,7 @@ def _sees(corpus: TreeCorpus, f: TreeFile, use: Node, home: TreeFile, name: str)
                 spec = js_conditions._string(first[0]) if first else None
                 if spec and spec.startswith(".") and _resolves_to(f, spec, home):
                     return True
-    return _enclosing(use, frozenset({"class_body"})) is not None and use.type == "property_identifier"
+    return False
 
 
 def _resolves_to(f: TreeFile, spec: str, home: TreeFile) -> bool:

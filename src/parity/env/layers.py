@@ -113,10 +113,17 @@ def effective_env(
     if not runtime or environment == "example" or files.runtime is None:
         return env
     values = dict(env.values)
+    baked: dict[str, EnvValue] = {}
     for layer in files.runtime(project, service, environment):
         for v in layer:
             if v.layer in RUNTIME_LAYERS:
                 values[v.key] = v
+            elif v.layer == "image":
+                baked[v.key] = v
+    # The image's ENV is the container's env before anything else: it holds where nothing else
+    # sets the key. It never wins over an env file, where a fix goes and a reader looks.
+    for key, v in baked.items():
+        values.setdefault(key, v)
     return EffectiveEnv(service.name, environment, values)
 
 

@@ -144,6 +144,7 @@ def _gather(project: Project, environment: str) -> _Gathered:
     # The readers pull in PyYAML; importing them here keeps ``import parity.sources`` light.
     from parity.sources.appconfig import config_values
     from parity.sources.compose import compose_homes, compose_layers, load_compose, map_services
+    from parity.sources.dockerfile import image_values
     from parity.sources.k8s import container_env, container_for, containers, load_objects
 
     col = Collector(project.root, environment, project.fs)
@@ -171,6 +172,7 @@ def _gather(project: Project, environment: str) -> _Gathered:
         found: list[list[SourceValue]] = [config_values(project, s, environment, col)]
         mapped = compose_map.get(s.name)
         if mapped is not None:
+            found.append(image_values(mapped[0], col))
             found.extend(compose_layers(s, mapped[0], mapped[1], known, col))
         c = chosen[s.name]
         if c is not None:

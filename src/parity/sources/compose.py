@@ -18,6 +18,7 @@ Follows the Compose specification (https://docs.docker.com/reference/compose-fil
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +71,9 @@ class ComposeService:
     # ``environment:`` keys whose value compose cannot build (``${X:?…}`` on an unset X): where.
     blocked: dict[str, tuple[Path, int]] = field(default_factory=dict)
     extends: tuple[str, Path | None, Path, int] | None = None  # (service, file or None, declared in, line)
+    dockerfile: Path | None = None  # ``build.dockerfile`` (default ``Dockerfile`` in the context)
+    build_args: dict[str, str | None] = field(default_factory=dict)  # ``build.args``; None: not given
+    target: str | None = None  # ``build.target``: the stage built
 
 
 @dataclass(slots=True)
@@ -318,6 +322,13 @@ def _read_service(
         ctx = interp(ctx_node) if ctx_node is not None else "."
         if ctx is not None and "://" not in ctx:  # a git URL is no folder of this repository
             cs.context = (base_dir / ctx).resolve()
+            dockerfile = build.get("dockerfile") if build.is_map else None
+            name = interp(dockerfile) if dockerfile is not None else "Dockerfile"
+            cs.dockerfile = (cs.context / name).resolve() if name else None
+        if build.is_map:
+            target = build.get("target")
+            cs.target = interp(target) if target is not None else None
+            cs.build_args = _build_args(build.get("args"), interp)
     image = node.get("image")
     if image is not None and image.is_scalar:
         cs.image = interp(image) or cs.image
@@ -485,6 +496,27 @@ def _resolve_extends(
     cs.blocked = {k: v for k, v in {**base.blocked, **cs.blocked}.items() if k not in cs.environment}
     cs.context = cs.context or base.context
     cs.image = cs.image or base.image
+    cs.dockerfile = cs.dockerfile or base.dockerfile
+    cs.build_args = {**base.build_args, **cs.build_args}
+    cs.target = cs.target or base.target
+
+
+def _build_args(node: YNode | None, interp: Callable[[YNode], str | None]) -> dict[str, str | None]:
+    """``build.args`` as a map or a ``KEY=value`` list; a bare ``KEY`` (or one compose cannot
+    build) is None: Docker then takes the ``ARG`` default, or leaves it empty."""
+    out: dict[str, str | None] = {}
+    if node is None:
+        return out
+    if node.is_map:
+        for key, value in node.mapping.items():
+            out[key] = interp(value) if value.is_scalar and value.text is not None else None
+    elif node.is_seq:
+        for item in node.items:
+            if item.is_scalar and item.text:
+                key, eq, _ = item.text.partition("=")
+                text = interp(item) if eq else None
+                out[key.strip()] = text.partition("=")[2] if text is not None else None
+    return out
 
 
 def load_compose(
