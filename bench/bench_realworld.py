@@ -429,28 +429,30 @@ def services_found(corpus: Corpus, names: Iterable[str]) -> tuple[str, ...]:
     return tuple(s.label for s in corpus.services if s in found)
 
 
-def gated_from_report(report: dict[str, object]) -> list[tuple[str, str, str]]:
-    """``(switch, function, defined at)`` rows of the report's "Code a switch keeps off" tables."""
-    out: list[tuple[str, str, str]] = []
+def gated_from_report(report: dict[str, object]) -> list[tuple[str, str, str, str]]:
+    """``(switch, function, defined at, switch tested at)`` rows of the report's "Code a switch
+    keeps off" tables."""
+    out: list[tuple[str, str, str, str]] = []
     sections = report.get("sections", [])
     assert isinstance(sections, list)
     for s in sections:
         for t in s.get("tables", []):
             if str(t.get("title", "")).startswith("Code a switch keeps off"):
-                out += [(str(r[0]), str(r[2]), str(r[3])) for r in t.get("rows", [])]
+                out += [(str(r[0]), str(r[2]), str(r[3]), str(r[4])) for r in t.get("rows", [])]
     return list(dict.fromkeys(out))
 
 
-def gated_named(label: WhyLabel, gated: Sequence[tuple[str, str, str]]) -> bool:
-    """Check's table names the label's function under the label's switch (``file:name`` labels
-    must match the file too)."""
+def gated_named(label: WhyLabel, gated: Sequence[tuple[str, ...]]) -> bool:
+    """Check's table names the label's function under the label's switch, or under another key
+    of the same gate (``SMTP_HOST || SMTP_SERVICE``); ``file:name`` labels must match the file too."""
     where, _, name = label.symbol.rpartition(":")
     name = name.rsplit(".", 1)[-1]
     return any(
-        key == label.switch
+        (key == label.switch or (label.gate is not None and row[3:4] == (label.gate,)))
         and function.rsplit(".", 1)[-1] == name
         and (not where or defined.rsplit(":", 1)[0].endswith(where))
-        for key, function, defined in gated
+        for row in gated
+        for key, function, defined in [row[:3]]
     )
 
 
@@ -512,8 +514,8 @@ class Result:
     error: str  # parity's last stderr line when it exited 2 (or did not produce JSON)
     score: Score
     findings: list[Finding] = field(default_factory=list)
-    #: ``(switch, function, defined at)`` of check's "Code a switch keeps off" tables.
-    gated: list[tuple[str, str, str]] = field(default_factory=list)
+    #: ``(switch, function, defined at, switch tested at)`` of check's "Code a switch keeps off" tables.
+    gated: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def row(self) -> dict[str, object]:
         d = asdict(self)
@@ -592,7 +594,7 @@ def run_one(corpus: Corpus, checkout: Path, parity: list[str]) -> Result:
         check = subprocess.run(cmd, capture_output=True, text=True, env=env)
         elapsed = time.perf_counter() - t0
     findings: list[Finding] = []
-    gated: list[tuple[str, str, str]] = []
+    gated: list[tuple[str, str, str, str]] = []
     verdict, error = "-", ""
     if check.returncode in (0, 1):
         try:

@@ -169,7 +169,7 @@ def test_early_exit_on_an_unset_key_gates_but_a_flag_answering_early_does_not(tm
     root = planted(tmp_path, DJANGO, "SHELL_ENABLED=true\n")
     assert _gated(root, "METRICS_KEY") == {"metrics": "svc/site/shell/views.py:15"}
     # ``if settings.DEBUG: return banner``: the flag picks what the view returns; the view runs.
-    assert "banner" in [n for _, n in candidates(CodeGraph(discover(root)), "DEBUG")]
+    assert "banner" in [c.name for c in candidates(CodeGraph(discover(root)), "DEBUG")]
     assert _gated(root, "DEBUG") == {}
     assert _gated(planted(tmp_path / "off", DJANGO, "DEBUG=false\n"), "DEBUG") == {}
 
@@ -209,8 +209,12 @@ def test_check_names_the_code_each_off_switch_keeps_off(tmp_path: Path) -> None:
     assert by_key["SHELL_ENABLED"].message.endswith("; it keeps add (svc/site/shell/views.py:6) from running")
     assert "cleanup (svc/site/jobs.py:8)" in by_key["CLEANUP_ENABLED"].message
     table = next(t for t in flags.tables if t.title == "Code a switch keeps off in production")
-    # METRICS_KEY is unset in the reference too: no finding about it, so no row.
-    assert {(r[0], r[2]) for r in table.rows} == {("SHELL_ENABLED", "add"), ("CLEANUP_ENABLED", "cleanup")}
+    # METRICS_KEY, read without a default and unset (FLG004), keeps its view off too.
+    assert {(r[0], r[2]) for r in table.rows} == {
+        ("SHELL_ENABLED", "add"),
+        ("CLEANUP_ENABLED", "cleanup"),
+        ("METRICS_KEY", "metrics"),
+    }
     # One table in the whole report, in the flags section.
     assert sum(t.title.startswith("Code a switch") for s in report.sections for t in s.tables) == 1
     # In staging both are on; only METRICS_KEY, unset there too, still keeps its view off.

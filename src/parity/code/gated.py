@@ -25,6 +25,8 @@ from parity.code.why import python_answers
 if TYPE_CHECKING:
     from parity.code.why import CodeGraph, Module
 
+#: Values a switch usually takes, tried to see whether the key can open a test at all.
+_TRIALS = ("true", "1", "yes", "on", "enabled", "false", "0", "")
 #: Candidates asked per key: a flag tested around hundreds of calls (a ``DEBUG``) is not a
 #: feature switch, and each question costs a walk of the modules that name the candidate.
 MAX_CANDIDATES = 12
@@ -198,11 +200,23 @@ def _resolver(graph: CodeGraph) -> _Resolver:
     return found
 
 
-def candidates(graph: CodeGraph, key: str) -> list[tuple[str, str]]:
-    """``(file, function name)`` worth asking ``why`` about, in the order the gates were found."""
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A function a test of the key may keep off, and the test: it runs only when ``test`` is
+    ``runs_when`` ("true" or "false"; None: a decorator's gate, asked as it is)."""
+
+    rel: str
+    name: str
+    module: Module
+    test: ast.expr | None
+    runs_when: str | None
+
+
+def candidates(graph: CodeGraph, key: str) -> list[Candidate]:
+    """The functions worth asking ``why`` about, in the order the gates were found."""
     from parity.code.why import MOUNT_METHODS, is_test_module
 
-    out: list[tuple[str, str]] = []
+    out: list[Candidate] = []
     resolver = _resolver(graph)
     needles = _needles(graph, key)
     for m in graph.corpus.containing(*needles):
@@ -211,7 +225,7 @@ def candidates(graph: CodeGraph, key: str) -> list[tuple[str, str]]:
         ifs, decorated = resolver.tests(m)
         for gate, function in decorated:
             if gate in needles:
-                out.append((m.rel, function.name))  # ``@require_setting("SHELL_ENABLED")``
+                out.append(Candidate(m.rel, function.name, m, None, None))  # ``@require_setting("X")``
         for node, keys in ifs:
             if key not in keys:
                 continue
@@ -221,25 +235,33 @@ def candidates(graph: CodeGraph, key: str) -> list[tuple[str, str]]:
                 and not node.orelse
                 and isinstance(node.body[-1], ast.Return | ast.Raise)
             ):
-                out.append((m.rel, parent.name))  # ``if not FLAG: return`` guards the whole function
-            for path, call in _refs_in(node.body) + _refs_in(node.orelse):
-                if call is not None and path.rsplit(".", 1)[-1] in MOUNT_METHODS:
-                    continue
-                targets = resolver.resolve(m, path)
-                mounted = (
-                    call is not None
-                    and isinstance(call.func, ast.Attribute)
-                    and call.func.attr in MOUNT_METHODS
-                    and "." in path
-                )
-                if mounted:
-                    # ``app.include_router(private.router)``: the routes of private.py.
-                    owner = path.rsplit(".", 1)[-1]
-                    for rel in resolver.files_of(imported_module(m, path) or ""):
-                        out += resolver.routes(rel, owner)
-                else:
-                    out += [t for t in targets if resolver.only_here(t[1], m, node)]
-    return list(dict.fromkeys(out))
+                # ``if not FLAG: return`` guards the whole function: it runs when the test is false.
+                out.append(Candidate(m.rel, parent.name, m, node.test, "false"))
+            for branch, runs_when in ((node.body, "true"), (node.orelse, "false")):
+                for path, call in _refs_in(branch):
+                    if call is not None and path.rsplit(".", 1)[-1] in MOUNT_METHODS:
+                        continue
+                    mounted = (
+                        call is not None
+                        and isinstance(call.func, ast.Attribute)
+                        and call.func.attr in MOUNT_METHODS
+                        and "." in path
+                    )
+                    if mounted:
+                        # ``app.include_router(private.router)``: the routes of private.py.
+                        owner = path.rsplit(".", 1)[-1]
+                        targets = [
+                            t
+                            for rel in resolver.files_of(imported_module(m, path) or "")
+                            for t in resolver.routes(rel, owner)
+                        ]
+                    else:
+                        targets = [t for t in resolver.resolve(m, path) if resolver.only_here(t[1], m, node)]
+                    out += [Candidate(rel, name, m, node.test, runs_when) for rel, name in targets]
+    first: dict[tuple[str, str], Candidate] = {}
+    for c in out:
+        first.setdefault((c.rel, c.name), c)
+    return list(first.values())
 
 
 def _within(m: Module, node: ast.AST, container: ast.AST) -> bool:
@@ -270,9 +292,27 @@ def imported_module(m: Module, path: str) -> str | None:
 
 def gated_by(graph: CodeGraph, key: str, environment: str) -> tuple[GatedCode, ...]:
     """The functions that ``key``, as set in ``environment``, keeps from running."""
+    from parity.code.why import verdict_of
+
     ctx = graph.context(environment)
     found: dict[str, GatedCode] = {}
-    for rel, name in candidates(graph, key)[:MAX_CANDIDATES]:
+    asked = 0
+    for c in candidates(graph, key):
+        if c.test is not None:
+            env = ctx.env(service_of(c.module.rel, graph.services)).as_dict()
+            negate = c.runs_when == "false"
+            if verdict_of(c.module, c.test, env, graph.settings, negate=negate) == "true":
+                continue  # the test lets it run here: this key keeps nothing off through it
+            others = {k: v for k, v in env.items() if k != key}
+            trials = [others, *({**others, key: v} for v in _TRIALS)]
+            if not any(
+                verdict_of(c.module, c.test, t, graph.settings, negate=negate) != "false" for t in trials
+            ):
+                continue  # no value of this key opens it: another key is the switch there
+        asked += 1
+        if asked > MAX_CANDIDATES:
+            break
+        rel, name = c.rel, c.name
         for answer in python_answers(ctx, name, only=rel):
             switch = next((b for b in answer.blockers if b.kind == "switch" and b.key == key), None)
             if switch is None or answer.verdict != "BLOCKED":

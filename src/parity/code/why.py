@@ -1365,6 +1365,7 @@ is_test_module = _is_test
 imported_as = _imported_as
 module_path = _module_path
 decorator_gate = _decorator_gate
+verdict_of = _verdict
 
 
 def _under_main(m: Module, node: ast.AST) -> bool:

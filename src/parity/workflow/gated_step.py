@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 
 #: Findings about a switch whose feature may be off in the target: on elsewhere (FLG002), left to
 #: a default (FLG001), off everywhere (FLG008), new since the deployed commit (DEP002), and a key
-#: missing in the target (ENV001): an integration's token left unset keeps its views off.
-SWITCH_CODES = frozenset({"ENV001", "FLG001", "FLG002", "FLG008", "DEP002"})
+#: missing or empty in the target (ENV001, ENV002, FLG004, FLG005): an integration's token left
+#: unset keeps its views off.
+SWITCH_CODES = frozenset({"ENV001", "ENV002", "FLG001", "FLG002", "FLG004", "FLG005", "FLG008", "DEP002"})
 #: Functions named in one finding's message; the table lists them all.
 SHOWN = 3
 
