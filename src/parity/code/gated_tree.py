@@ -47,6 +47,8 @@ _DECLARATIONS = frozenset(
         "var_spec",
     }
 )
+#: Values a switch usually takes, tried to see whether the key can open a gate at all.
+_TRIALS = ("true", "1", "yes", "on", "enabled", "false", "0", "", "local", "development")
 #: Candidates asked per key (each is a ``why``).
 MAX_CANDIDATES = 24
 
@@ -218,12 +220,18 @@ def gated_by_tree(graph: CodeGraph, key: str, environment: str) -> list[tuple[De
     asked = 0
     for d, name in candidates(graph, key):
         gates = walker.body_gates(d.file, d.function) if d.function is not None else []
-        mine = [t for t in gates if key in keys(t.cond)]
+        # A "requires" exit (``if (!SECRET) throw``) is a crash, not a switch: why says CRASHES.
+        mine = [t for t in gates if t.kind == "gate" and key in keys(t.cond)]
         if not mine:
-            continue  # the key is read inside, not tested before the work
+            continue  # the key is read inside, or required, not tested as a switch before the work
         env = ctx.env(_service(graph, d.file.rel)).as_dict()
-        if not any(_holds(t.cond, env) is False for t in mine):
+        closed = [t for t in mine if _holds(t.cond, env) is False]
+        if not closed:
             continue  # its own gate lets the call through here: this key keeps nothing off in it
+        others = {k: v for k, v in env.items() if k != key}
+        trials = [others, *({**others, key: v} for v in _TRIALS)]
+        if not any(_holds(t.cond, e) is not False for t in closed for e in trials):
+            continue  # no value of this key opens it: another key is the switch there
         asked += 1
         if asked > MAX_CANDIDATES:
             break
