@@ -15,7 +15,8 @@ from __future__ import annotations
 import gc
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,14 +101,15 @@ def lint_sql(
             line.strip().lower() == _TRANSACTION_DIRECTIVE for line in sql.splitlines()
         )
     # The parsers load only for the dialect at hand (pglast or sqlglot: each is a large import).
-    if dialect == "postgres":
-        from parity.plan import lint_postgres
+    with _gc_paused():
+        if dialect == "postgres":
+            from parity.plan import lint_postgres
 
-        raw = _without_gc(lint_postgres.check(sql, transactional, settings.pg_version))
-    else:
-        from parity.plan import lint_generic
+            raw = lint_postgres.check(sql, transactional, settings.pg_version)
+        else:
+            from parity.plan import lint_generic
 
-        raw = _without_gc(lint_generic.check(sql, dialect, transactional))
+            raw = list(lint_generic.check(sql, dialect, transactional))
     hits = [h for h in raw if not RULES[h.rule].dialects or dialect in RULES[h.rule].dialects]
     ignored_file, ignored_at = _suppressions(sql)
     out: list[Finding] = []
@@ -126,14 +128,16 @@ def lint_sql(
     return tuple(out)
 
 
-def _without_gc(hits: Iterable[Hit]) -> list[Hit]:
-    """The checker's hits, run with the cycle collector paused: a parse tree is hundreds of
-    thousands of small dicts and lists without cycles, and the collector's passes over them while
-    they are built took longer than building them (half the lint of a 10,000-statement file)."""
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Run the checker with the cycle collector paused: a parse tree is hundreds of thousands of
+    small dicts and lists without cycles, and the collector's passes over them while they are
+    built took longer than building them (half the lint of a 10,000-statement file). The pause
+    wraps the call itself, not its result: the PostgreSQL checker returns a finished list."""
     paused = gc.isenabled()
     gc.disable()
     try:
-        return list(hits)
+        yield
     finally:
         if paused:
             gc.enable()
