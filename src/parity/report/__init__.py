@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 from typing import Any, TypeVar
 
 from parity.env.secrets import scrub
@@ -57,6 +58,13 @@ def render(report: Report, fmt: str, *, width: int | None = None, color: bool = 
 
 def _render(report: Report, fmt: str, *, width: int | None = None, color: bool = False) -> str:
     if fmt == "text":
+        if not color or "NO_COLOR" in os.environ:
+            # Rich only for what it lays out: a lint report's lines are written as they are.
+            from parity.report.plaintext import render_plain
+
+            plain = render_plain(report, width)
+            if plain is not None:
+                return plain
         from parity.report.text import render_text
 
         return render_text(report, width=width, color=color)
