@@ -1,7 +1,7 @@
 """Benchmark: `parity lint` vs `squawk` on the same migration file of 10,000 PostgreSQL statements.
 
     pip install squawk-cli        # the peer, from PyPI
-    python bench/bench_lint.py [--statements 10000] [--repeat 3]
+    python bench/bench_lint.py [--statements 10000] [--repeat 7] [--text]
 
 The file is generated with a fixed seed from the statement shapes migrations hold (ADD COLUMN with and
 without defaults, CREATE INDEX with and without CONCURRENTLY, constraints NOT VALID and VALIDATE,
