@@ -63,26 +63,42 @@ class Runs:
     out: str = ""
 
 
-def _run(cmd: list[str], cwd: Path, runs: Runs) -> None:
+def _run(cmd: list[str], cwd: Path, runs: Runs, env: dict[str, str] | None) -> None:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600)
+    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
     runs.wall.append(time.perf_counter() - t0)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     runs.cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     runs.out = res.stdout
 
 
-def _pair(ours: list[str], theirs: list[str], cwd: Path, repeat: int) -> tuple[Runs, Runs]:
+def _pair(
+    ours: list[str], theirs: list[str], cwd: Path, repeat: int, env: dict[str, str] | None
+) -> tuple[Runs, Runs]:
     """Both tools, warm (one untimed run each), then ``repeat`` rounds of one run each, the order
-    alternating: a burst of load from another process falls on both tools alike."""
+    alternating: a burst of load from another process falls on both tools alike. ``env``: parity's."""
     a, b = Runs(), Runs()
-    for cmd in (ours, theirs):
-        subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600)
+    subprocess.run(ours, cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
+    subprocess.run(theirs, cwd=cwd, capture_output=True, text=True, timeout=600)
     for i in range(repeat):
-        for cmd, runs in ((ours, a), (theirs, b)) if i % 2 == 0 else ((theirs, b), (ours, a)):
-            _run(cmd, cwd, runs)
+        pairs = ((ours, a, env), (theirs, b, None))
+        for cmd, runs, cmd_env in pairs if i % 2 == 0 else pairs[::-1]:
+            _run(cmd, cwd, runs, cmd_env)
     return a, b
+
+
+def _parity_env(work: Path, cold: bool) -> tuple[dict[str, str] | None, str]:
+    """parity's environment, and a line saying how its bytecode is had. An install compiles a
+    package's modules once; with PYTHONDONTWRITEBYTECODE set (some shells and CI images set it)
+    an editable checkout compiles all of parity's modules on every run instead, a tenth of a
+    lint. By default the warm run writes them to a temporary PYTHONPYCACHEPREFIX, as installed."""
+    if cold:
+        setting = "compiled on every run" if sys.dont_write_bytecode else "as the environment has it"
+        return None, f"parity's bytecode: {setting} (--cold-bytecode)"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    return env, "parity's bytecode: compiled once by the warm run, as an install does (--cold-bytecode: not)"
 
 
 def _line(name: str, runs: Runs, findings: int) -> str:
@@ -115,6 +131,11 @@ def main() -> int:
     ap.add_argument("--statements", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--text", action="store_true", help="also time both tools' text reports")
+    ap.add_argument(
+        "--cold-bytecode",
+        action="store_true",
+        help="leave PYTHONDONTWRITEBYTECODE as it is (parity's modules then compile on every run)",
+    )
     args = ap.parse_args()
     squawk = shutil.which("squawk") or str(Path(sys.executable).with_name("squawk"))
     if not Path(squawk).exists():
@@ -124,11 +145,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         generate(work / "migration.sql", args.statements)
+        env, bytecode = _parity_env(work, args.cold_bytecode)
         ours, theirs = _pair(
-            [*parity, "-f", "json"], [squawk, "--reporter", "json", "migration.sql"], work, args.repeat
+            [*parity, "-f", "json"], [squawk, "--reporter", "json", "migration.sql"], work, args.repeat, env
         )
-        text = _pair(parity, [squawk, "migration.sql"], work, args.repeat) if args.text else None
+        text = _pair(parity, [squawk, "migration.sql"], work, args.repeat, env) if args.text else None
     print(f"statements: {args.statements}, {args.repeat} rounds, load average {os.getloadavg()[0]:.2f}")
+    print(bytecode)
     print("JSON reports:")
     print(_line("  parity lint", ours, len(json.loads(ours.out)["sections"][0]["findings"])))
     print(_line("  squawk", theirs, _count_squawk(theirs.out)))
