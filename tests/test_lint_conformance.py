@@ -138,6 +138,8 @@ FLAGGED: list[tuple[str, str, str, int | None]] = [
     ("MIG039", "mysql", "ALTER TABLE orders CONVERT TO CHARACTER SET latin1;", None),
     ("MIG039", "mysql", "ALTER TABLE orders ADD COLUMN seen DATETIME, ALGORITHM=COPY;", None),
     ("MIG039", "mysql", "ALTER TABLE orders ADD COLUMN seen DATETIME, LOCK=SHARED;", None),
+    ("MIG041", "mysql", "ALTER TABLE orders ADD COLUMN note2 TEXT AFTER qty;", None),
+    ("MIG041", "mysql", "ALTER TABLE orders ADD COLUMN seq INT FIRST, ALGORITHM=INSTANT;", None),
     ("MIG007", "mysql", "ALTER TABLE orders CHANGE COLUMN note comment TEXT;", None),
     ("MIG007", "mysql", "RENAME TABLE orders TO purchases;", None),
     ("MIG040", "sqlite", "ALTER TABLE orders ALTER COLUMN qty TYPE BIGINT;", None),
@@ -299,6 +301,14 @@ ACCEPTED: list[tuple[str, str, str, int | None]] = [
         None,
     ),
     ("MIG039", "mysql", "ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new';", None),
+    ("MIG041", "mysql", "ALTER TABLE orders ADD COLUMN note2 TEXT, ALGORITHM=INSTANT;", None),
+    (
+        "MIG041",
+        "mysql",
+        "CREATE TABLE events (id BIGINT PRIMARY KEY, body TEXT);\n"
+        "ALTER TABLE events ADD COLUMN kind VARCHAR(20) AFTER id;",
+        None,
+    ),
     ("MIG040", "sqlite", "ALTER TABLE orders ADD COLUMN flag INTEGER NOT NULL DEFAULT 0;", None),
     (
         "MIG040",

@@ -120,6 +120,25 @@ def test_accepted_alters_run_online(shop: Any) -> None:
         assert not [f for f in found if f.severity is not Severity.INFO], (sql, found)
 
 
+def test_a_column_placed_first_or_after_is_instant_from_mariadb_10_4(shop: Any) -> None:
+    """MIG041 is a note about older servers: on this one (MariaDB 10.4 or newer) each flagged
+    example runs with ALGORITHM=INSTANT, so the note's "instant from 10.4" holds here."""
+    with shop.cursor() as cur:
+        cur.execute("SELECT VERSION()")
+        (version,) = cur.fetchone()
+    major, minor = (int(p) for p in re.findall(r"\d+", version)[:2])
+    assert "MariaDB" in version and (major, minor) >= (10, 4), version
+    flagged = _cases(FLAGGED, "MIG041", "mysql")
+    assert len(flagged) >= 2
+    for sql in flagged:
+        (statement,) = _statements(sql)
+        _reset(shop)
+        with shop.cursor() as cur:
+            cur.execute(statement if "ALGORITHM" in statement else statement + ", ALGORITHM=INSTANT")
+            cur.execute("SELECT COUNT(*) FROM orders")
+            assert cur.fetchone() == (2,)
+
+
 def test_lock_none_makes_the_server_refuse_instead_of_blocking(shop: Any) -> None:
     """The fix the rule gives: with LOCK=NONE a change that would copy the table fails at once."""
     import pymysql

@@ -224,6 +224,19 @@ def _alter(tree: object, off: int, st: _State) -> Iterator[Hit]:
         return
     options = {type(o).__name__: str(o.this).upper() for o in tree.args.get("options") or []}
     algorithm, lock = options.get("AlgorithmProperty"), options.get("LockProperty")
+    older = "refuse it (ALGORITHM=INSTANT)" if algorithm == "INSTANT" else "rebuild the table"
+    for action in actions:
+        position = action.args.get("position") if isinstance(action, exp.ColumnDef) else None
+        if position is not None:
+            # parity has no MySQL version setting: a note, true of the older servers it names.
+            after = position.args.get("this")
+            where = f"AFTER {after.name}" if after is not None else str(position.args.get("position"))
+            yield Hit(
+                "MIG041",
+                f"ADD COLUMN {table}.{action.name} {where}: instant only from MySQL 8.0.29 / MariaDB 10.4,"
+                f" older servers {older}",
+                off,
+            )
     reasons = [r for a in actions if (r := _mysql_copy_reason(a, actions, st)) is not None]
     if algorithm == "COPY" or lock in ("SHARED", "EXCLUSIVE"):
         what = f"ALGORITHM={algorithm}" if algorithm == "COPY" else f"LOCK={lock}"

@@ -335,6 +335,15 @@ RULES: dict[str, Rule] = {
             "rebuild the table (create the new one, copy the rows, drop the old, rename); parity's planner writes the 12 steps",
             ("sqlite",),
         ),
+        Rule(
+            "MIG041",
+            "mysql-add-column-position",
+            _I,
+            "ADD COLUMN … FIRST/AFTER is instant only from MySQL 8.0.29 and MariaDB 10.4: MySQL 8.0.12–8.0.28 and MariaDB 10.3 add a column instantly only as the last one and rebuild the table to place it anywhere else.",
+            "add the column last (no FIRST/AFTER) unless every server runs MySQL 8.0.29+ or MariaDB 10.4+; "
+            "with `, ALGORITHM=INSTANT` an older server refuses instead of rebuilding",
+            ("mysql",),
+        ),
     )
 }
 
