@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import mysql_connect_args
-from tests.test_lint_conformance import ACCEPTED, FLAGGED
+from tests.test_lint_conformance import ACCEPTED, ACCEPTED_FOLDERS, FLAGGED, FLAGGED_FOLDERS
 
 from parity.model.findings import Severity
 from parity.plan.lint import lint_sql
@@ -192,3 +192,30 @@ def test_sqlite_runs_what_is_accepted(rule: str) -> None:
     assert accepted
     for sql in accepted:
         _sqlite(sql)
+
+
+def _applied_before(files: dict[str, str], linted: str) -> str:
+    """The folder's files before ``linted`` in apply order (name order, no ``*.down.sql``)."""
+    return "".join(files[n] for n in sorted(files) if n < linted and not n.endswith(".down.sql"))
+
+
+def test_sqlite_refuses_the_flagged_file_after_the_folders_earlier_files() -> None:
+    assert len(FLAGGED_FOLDERS) >= 3
+    for _, _, files, linted in FLAGGED_FOLDERS:
+        conn = sqlite3.connect(":memory:")
+        try:
+            conn.executescript(_applied_before(files, linted))  # the earlier files run
+            with pytest.raises(sqlite3.Error):
+                conn.executescript(files[linted])
+        finally:
+            conn.close()
+
+
+def test_sqlite_runs_the_accepted_file_after_the_folders_earlier_files() -> None:
+    assert len(ACCEPTED_FOLDERS) >= 3
+    for _, _, files, linted in ACCEPTED_FOLDERS:
+        conn = sqlite3.connect(":memory:")
+        try:
+            conn.executescript(_applied_before(files, linted) + files[linted])
+        finally:
+            conn.close()

@@ -331,7 +331,7 @@ RULES: dict[str, Rule] = {
             "MIG040",
             "sqlite-needs-rebuild",
             _E,
-            "SQLite has no ALTER COLUMN, ADD/DROP CONSTRAINT or MODIFY, and refuses DROP COLUMN of a key, unique or indexed column: the statement fails.",
+            "SQLite has no ALTER COLUMN, ADD/DROP CONSTRAINT or MODIFY, and refuses DROP COLUMN of a column the schema uses (a key, UNIQUE, indexed, in a FOREIGN KEY, a CHECK, a generated column, a view or a trigger; the folder's earlier files count): the statement fails.",
             "rebuild the table (create the new one, copy the rows, drop the old, rename); parity's planner writes the 12 steps",
             ("sqlite",),
         ),
