@@ -547,6 +547,9 @@ def _printed(st: _State, expr: Node, path: tuple[str | int, ...]) -> str:
     built for this statement only (``path``: the attributes and indexes from the statement node
     to the expression), and once per distinct expression: migrations repeat the same default
     (gen_random_uuid()) many times."""
+    plain = _plain_call(expr)
+    if plain is not None:
+        return plain
     key = _LOCATION.sub("", repr(expr))  # the parser's key order is fixed: the repr is the shape
     text = st.printed.get(key)
     if text is None:
@@ -560,6 +563,34 @@ def _printed(st: _State, expr: Node, path: tuple[str | int, ...]) -> str:
             node = node[step] if isinstance(step, int) else getattr(node, step)
         text = st.printed[key] = str(RawStream()(node))
     return text
+
+
+#: Functions whose call without arguments pglast prints as ``name()``; the default a migration most
+#: often adds is one of them, and pglast's printer takes a twentieth of a lint run to load.
+PLAIN_CALLS = frozenset(
+    {
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v4",
+        "random",
+        "clock_timestamp",
+        "timeofday",
+        "now",
+    }
+)
+
+
+def _plain_call(expr: Any) -> str | None:
+    """``name()`` for a bare call of one of :data:`PLAIN_CALLS` (no schema, arguments, star,
+    window, filter or order), as pglast prints it (tests/test_lint_fast_paths.py); else None."""
+    call = expr.get("FuncCall") if isinstance(expr, dict) else None
+    if not isinstance(call, dict) or call.keys() - {"funcname", "funcformat", "location"}:
+        return None
+    names = call.get("funcname") or []
+    name = _str(names[0]) if len(names) == 1 else ""
+    if name in PLAIN_CALLS and call.get("funcformat") == "COERCE_EXPLICIT_CALL":
+        return name + "()"
+    return None
 
 
 #: A run of identifier characters long enough to be over the limit; without one (and without a
