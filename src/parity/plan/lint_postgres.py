@@ -13,6 +13,7 @@ expression a finding quotes, one statement at a time.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -182,6 +183,12 @@ def _transaction(stmt: Node, off: int, st: _State) -> None:
 
 def _ddl(kind: str, stmt: Node, off: int, st: _State) -> tuple[bool, str | None]:
     """Checks of one schema statement; returns (whether it locks something that exists, its table)."""
+    # The kinds are distinct: the most frequent one is tested first.
+    if kind == "AlterTableStmt":
+        table = _rel(stmt.get("relation"))
+        existing = table not in st.created
+        _alter(stmt, table, existing, off, st)
+        return existing, table
     if kind == "CreateStmt":
         table = _rel(stmt.get("relation"))
         st.created.add(table)
@@ -299,11 +306,6 @@ def _ddl(kind: str, stmt: Node, off: int, st: _State) -> tuple[bool, str | None]
             what = "column" if rtype == "OBJECT_COLUMN" else "table"
             st.add("MIG007", f"RENAME {what} {stmt.get('subname') or renamed} to {stmt.get('newname')}", off)
         return renamed is not None and renamed not in st.created, renamed
-    if kind == "AlterTableStmt":
-        table = _rel(stmt.get("relation"))
-        existing = table not in st.created
-        _alter(stmt, table, existing, off, st)
-        return existing, table
     # Everything else (CREATE TYPE, COMMENT, LOCK TABLE, CREATE/DROP of other objects, GRANT…)
     # takes a lock on something that exists.
     return True, None
@@ -442,8 +444,8 @@ def _column_types(st: _State, elements: Any, table: str, off: int, pk: set[str])
     for kind, e in elements:
         if kind != "ColumnDef" or e.get("typeName") is None:
             continue
-        names = [_str(n) for n in _each_raw(e["typeName"].get("names"))]
-        base = names[-1].lower() if names else ""
+        names = e["typeName"].get("names")
+        base = _str(names[-1]).lower() if names else ""
         colname = e.get("colname") or ""
         name = f"{table}.{colname}"
         if base == "varchar" and e["typeName"].get("typmods"):
@@ -516,11 +518,17 @@ def _dotted(names: Any) -> str:
 
 def _volatile(called: list[str]) -> bool:
     """Whether any of the functions an expression calls is volatile."""
-    return any(VOLATILE.search(name + "(") for name in called)
+    return any(map(_is_volatile, called))
 
 
 def _unknown_functions(called: list[str]) -> set[str]:
-    return {name for name in called if name not in _KNOWN_FUNCTIONS and not VOLATILE.search(name + "(")}
+    return {name for name in called if name not in _KNOWN_FUNCTIONS and not _is_volatile(name)}
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_volatile(name: str) -> bool:
+    # Once per function name: a migration file calls the same few in thousands of defaults.
+    return VOLATILE.search(name + "(") is not None
 
 
 def _called(expr: Any) -> list[str]:
