@@ -181,3 +181,27 @@ def test_a_plain_call_is_printed_as_pglast_prints_it(default: str) -> None:
     assert fast is None or fast == printed
     # The bare calls of the list take the shortcut; anything else is left to pglast's printer.
     assert (fast is not None) == (default.replace(" ", "").lower().rstrip("()") in PLAIN_CALLS)
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "sqlite"])
+def test_the_checker_runs_with_the_cycle_collector_paused(
+    dialect: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pause must wrap the checker's call (the PostgreSQL one returns a finished list, so
+    pausing while its result is listed pauses nothing), and the collector is back on after."""
+    import gc
+
+    from parity.plan import lint_generic, lint_postgres
+
+    seen: list[bool] = []
+    module = lint_postgres if dialect == "postgres" else lint_generic
+    real = module.check
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "check", spy)
+    assert gc.isenabled()
+    assert lint_sql("ALTER TABLE t DROP COLUMN c;", dialect)
+    assert seen == [False] and gc.isenabled()
