@@ -213,6 +213,16 @@ FLAGGED: list[tuple[str, str, str, int | None]] = [
     (
         "MIG040",
         "sqlite",
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT);\n"
+        "CREATE TABLE tag_uses (id INTEGER PRIMARY KEY, tag_id INTEGER, label TEXT, hidden INTEGER);\n"
+        "CREATE VIEW used_tags AS SELECT label FROM tags AS t"
+        " WHERE EXISTS (SELECT 1 FROM tag_uses AS u WHERE u.tag_id = t.id AND hidden = 0);\n"
+        "ALTER TABLE tag_uses DROP COLUMN hidden;",
+        None,
+    ),
+    (
+        "MIG040",
+        "sqlite",
         "CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT);\nCREATE TABLE tag_log (label TEXT);\n"
         "CREATE TRIGGER tags_logged AFTER INSERT ON tags BEGIN INSERT INTO tag_log VALUES (new.label); END;\n"
         "ALTER TABLE tags DROP COLUMN label;",
@@ -396,6 +406,18 @@ ACCEPTED: list[tuple[str, str, str, int | None]] = [
         "CREATE INDEX tags_label ON tags (label);\nDROP INDEX tags_label;\n"
         "-- parity:ignore-file MIG002 columns no code reads\n"
         "ALTER TABLE tags DROP COLUMN label;\nALTER TABLE tags DROP COLUMN note;",
+        None,
+    ),
+    (
+        "MIG040",
+        "sqlite",
+        # The view names label of tags, not of tag_uses (which has one too).
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT);\n"
+        "CREATE TABLE tag_uses (id INTEGER PRIMARY KEY, tag_id INTEGER, label TEXT);\n"
+        "CREATE VIEW used_tags AS SELECT label FROM tags AS t"
+        " WHERE EXISTS (SELECT 1 FROM tag_uses AS u WHERE u.tag_id = t.id);\n"
+        "-- parity:ignore-file MIG002 a column no code reads\n"
+        "ALTER TABLE tag_uses DROP COLUMN label;",
         None,
     ),
     (

@@ -150,16 +150,35 @@ def record_index(uses: ColumnUses, index: Any, table: str) -> None:
 
 
 def record_view(uses: ColumnUses, name: str, query: Any) -> None:
-    """Each column a view names, on the table it is qualified with, or else on every table the
-    view reads: an unqualified name can only be the column of the one table that has it."""
+    """Each column a view names, on the table it is qualified with, or else on the tables of its
+    own SELECT and the enclosing ones (an unqualified name is the column of the one table there
+    that has it, so naming it on the others pins a column they do not have)."""
     from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+    from sqlglot.optimizer.scope import traverse_scope
 
-    tables = {t.alias_or_name.lower(): t.name for t in query.find_all(exp.Table)}
-    for col in query.find_all(exp.Column):
-        owner = col.table.lower() if col.table else None
-        targets = [tables.get(owner, owner)] if owner else list(tables.values())
-        for table in targets:
-            uses.use(table, col.name, f"view:{name.lower()}", f"used by view {name}")
+    key, what = f"view:{name.lower()}", f"used by view {name}"
+    try:
+        scopes = traverse_scope(query)
+    except SqlglotError:  # a shape the scope builder refuses: every table the view reads
+        tables = {t.alias_or_name.lower(): t.name for t in query.find_all(exp.Table)}
+        for col in query.find_all(exp.Column):
+            owner = tables.get(col.table.lower()) if col.table else None
+            for table in [owner] if owner else tables.values():
+                uses.use(table, col.name, key, what)
+        return
+    for scope in scopes:
+        visible: dict[str, str] = {}  # alias → table, the inner SELECT's names hiding the outer's
+        outer: Any = scope
+        while outer is not None:
+            for alias, source in outer.sources.items():
+                if isinstance(source, exp.Table):
+                    visible.setdefault(alias.lower(), source.name)
+            outer = outer.parent
+        for col in scope.columns:
+            owner = visible.get(col.table.lower()) if col.table else None
+            for table in [owner] if owner else visible.values():
+                uses.use(table, col.name, key, what)
 
 
 def record_trigger(uses: ColumnUses, upper: str) -> None:
