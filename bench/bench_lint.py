@@ -1,21 +1,24 @@
 """Benchmark: `parity lint` vs `squawk` on the same migration file of 10,000 PostgreSQL statements.
 
     pip install squawk-cli        # the peer, from PyPI
-    python bench/bench_lint.py [--statements 10000] [--repeat 3]
+    python bench/bench_lint.py [--statements 10000] [--repeat 7] [--text]
 
 The file is generated with a fixed seed from the statement shapes migrations hold (ADD COLUMN with and
 without defaults, CREATE INDEX with and without CONCURRENTLY, constraints NOT VALID and VALIDATE,
 SET NOT NULL, renames, type changes, CREATE TABLE, comments), in one file so both tools parse it
-whole. Each tool runs as a fresh process, warm (one untimed run first), median of --repeat runs.
-The ratio parity/squawk is the figure to watch (target <= 2.0); the CPU times (user + system)
-are printed beside the wall times, as the steadier figure on a busy machine. Both tools' finding counts are
-printed beside the times, as a check that each did the work.
+whole. Each tool runs as a fresh process, warm (one untimed run first), then --repeat rounds of
+one run each, the two tools alternating. The ratio parity/squawk is the figure to watch (target
+<= 2.0): the median of the rounds' ratios, with the lowest and highest (their spread shows the
+machine's load). CPU time (user + system) is the steadier figure on a busy machine; wall time is
+printed beside it. Both tools' finding counts are printed, as a check that each did the work.
+``--text`` times the text reports too (parity's default format against squawk's).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
@@ -24,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SHAPES = (
@@ -50,52 +54,115 @@ def generate(path: Path, count: int) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _time(cmd: list[str], cwd: Path, repeat: int) -> tuple[float, float, str]:
-    """Median wall time, median CPU time (user + system of the child) and the last output. On a
-    shared machine the CPU time is the steadier figure: it does not count waiting for a core."""
-    subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600)  # warm
-    times = []
-    cpu = []
-    out = ""
-    for _ in range(repeat):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600)
-        times.append(time.perf_counter() - t0)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-        out = res.stdout
-    return statistics.median(times), statistics.median(cpu), out
+@dataclass
+class Runs:
+    """One tool's timed runs: wall and CPU seconds (user + system of the child), last output."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    out: str = ""
+
+
+def _run(cmd: list[str], cwd: Path, runs: Runs, env: dict[str, str] | None) -> None:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
+    runs.wall.append(time.perf_counter() - t0)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    runs.cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    runs.out = res.stdout
+
+
+def _pair(
+    ours: list[str], theirs: list[str], cwd: Path, repeat: int, env: dict[str, str] | None
+) -> tuple[Runs, Runs]:
+    """Both tools, warm (one untimed run each), then ``repeat`` rounds of one run each, the order
+    alternating: a burst of load from another process falls on both tools alike. ``env``: parity's."""
+    a, b = Runs(), Runs()
+    subprocess.run(ours, cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
+    subprocess.run(theirs, cwd=cwd, capture_output=True, text=True, timeout=600)
+    for i in range(repeat):
+        pairs = ((ours, a, env), (theirs, b, None))
+        for cmd, runs, cmd_env in pairs if i % 2 == 0 else pairs[::-1]:
+            _run(cmd, cwd, runs, cmd_env)
+    return a, b
+
+
+def _parity_env(work: Path, cold: bool) -> tuple[dict[str, str] | None, str]:
+    """parity's environment, and a line saying how its bytecode is had. An install compiles a
+    package's modules once; with PYTHONDONTWRITEBYTECODE set (some shells and CI images set it)
+    an editable checkout compiles all of parity's modules on every run instead, a tenth of a
+    lint. By default the warm run writes them to a temporary PYTHONPYCACHEPREFIX, as installed."""
+    if cold:
+        setting = "compiled on every run" if sys.dont_write_bytecode else "as the environment has it"
+        return None, f"parity's bytecode: {setting} (--cold-bytecode)"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    return env, "parity's bytecode: compiled once by the warm run, as an install does (--cold-bytecode: not)"
+
+
+def _line(name: str, runs: Runs, findings: int) -> str:
+    return (
+        f"{name:<15}{statistics.median(runs.wall):.3f} s, cpu {statistics.median(runs.cpu):.3f} s"
+        f" (cpu min {min(runs.cpu):.3f}, max {max(runs.cpu):.3f}; {findings} findings)"
+    )
+
+
+def _ratios(a: Runs, b: Runs) -> str:
+    """Median over the rounds of each round's ratio, with the lowest and highest: the spread says
+    how loaded the machine was."""
+    wall = [x / y for x, y in zip(a.wall, b.wall, strict=True)]
+    cpu = [x / y for x, y in zip(a.cpu, b.cpu, strict=True)]
+    return (
+        f"ratio parity/squawk: cpu {statistics.median(cpu):.2f} (min {min(cpu):.2f}, max {max(cpu):.2f}),"
+        f" wall {statistics.median(wall):.2f} (min {min(wall):.2f}, max {max(wall):.2f}); target <= 2.0"
+    )
+
+
+def _count_squawk(out: str) -> int:
+    try:
+        return len(json.loads(out))
+    except json.JSONDecodeError:
+        return -1
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--statements", type=int, default=10_000)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--text", action="store_true", help="also time both tools' text reports")
+    ap.add_argument(
+        "--cold-bytecode",
+        action="store_true",
+        help="leave PYTHONDONTWRITEBYTECODE as it is (parity's modules then compile on every run)",
+    )
     args = ap.parse_args()
     squawk = shutil.which("squawk") or str(Path(sys.executable).with_name("squawk"))
     if not Path(squawk).exists():
         print("squawk not found: pip install squawk-cli", file=sys.stderr)
         return 2
+    parity = [sys.executable, "-m", "parity", "lint", "migration.sql"]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        sql = work / "migration.sql"
-        generate(sql, args.statements)
-        parity_s, parity_cpu, parity_out = _time(
-            [sys.executable, "-m", "parity", "lint", sql.name, "-f", "json"], work, args.repeat
+        generate(work / "migration.sql", args.statements)
+        env, bytecode = _parity_env(work, args.cold_bytecode)
+        ours, theirs = _pair(
+            [*parity, "-f", "json"], [squawk, "--reporter", "json", "migration.sql"], work, args.repeat, env
         )
-        squawk_s, squawk_cpu, squawk_out = _time([squawk, "--reporter", "json", sql.name], work, args.repeat)
-    parity_findings = len(json.loads(parity_out)["sections"][0]["findings"])
-    try:
-        squawk_findings = len(json.loads(squawk_out))
-    except json.JSONDecodeError:
-        squawk_findings = -1
-    print(f"statements: {args.statements}")
-    print(f"parity lint: {parity_s:.2f} s, cpu {parity_cpu:.2f} s ({parity_findings} findings)")
-    print(f"squawk:      {squawk_s:.2f} s, cpu {squawk_cpu:.2f} s ({squawk_findings} findings)")
-    print(
-        f"ratio parity/squawk: {parity_s / squawk_s:.2f} (target <= 2.0), cpu {parity_cpu / squawk_cpu:.2f}"
-    )
+        text = _pair(parity, [squawk, "migration.sql"], work, args.repeat, env) if args.text else None
+    print(f"statements: {args.statements}, {args.repeat} rounds, load average {os.getloadavg()[0]:.2f}")
+    print(bytecode)
+    print("JSON reports:")
+    print(_line("  parity lint", ours, len(json.loads(ours.out)["sections"][0]["findings"])))
+    print(_line("  squawk", theirs, _count_squawk(theirs.out)))
+    print("  " + _ratios(ours, theirs))
+    if text is not None:
+        print("text reports (parity's plain text, squawk's default):")
+        marks = ("✗ ", "! ", "i ")
+        print(_line("  parity lint", text[0], sum(1 for x in text[0].out.splitlines() if x[:2] in marks)))
+        # squawk colours and links its text in a pipe too: one link to the rule's page a finding.
+        print(_line("  squawk", text[1], text[1].out.count("8;;https://")))
+        print("  " + _ratios(*text))
     return 0
 
 

@@ -255,3 +255,53 @@ def test_cli_lints_files_and_exits_1_on_errors(tmp_path: Path) -> None:
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "nope.sql" in missing.stderr
     rules = subprocess.run([*run, "--rules"], capture_output=True, text=True, timeout=60)
     assert rules.returncode == 0 and all(r in rules.stdout for r in RULES)
+
+
+def test_cli_lints_a_sqlite_migration_on_its_folders_earlier_files(tmp_path: Path) -> None:
+    import json
+
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "V0001__tags.up.sql").write_text(
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT);\n"
+    )
+    (migrations / "V0002__index.up.sql").write_text("CREATE INDEX tags_label ON tags (label);\n")
+    (migrations / "V0003__drop.up.sql").write_text("ALTER TABLE tags DROP COLUMN label;\n")
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "parity",
+            "lint",
+            "-d",
+            "sqlite",
+            "-f",
+            "json",
+            "migrations/V0003__drop.up.sql",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert res.returncode == 1, res.stderr
+    found = {f["code"]: f for f in json.loads(res.stdout)["sections"][0]["findings"]}
+    assert found["MIG040"]["file"] == "migrations/V0003__drop.up.sql"
+    assert "indexed by tags_label (V0002__index.up.sql)" in found["MIG040"]["message"]
+
+
+def test_an_earlier_file_that_links_out_of_the_project_is_not_read(tmp_path: Path) -> None:
+    from parity.plan.lint import lint_files
+
+    outside = tmp_path / "outside.sql"
+    outside.write_text("CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT UNIQUE);\n")
+    project = tmp_path / "project"
+    (project / "migrations").mkdir(parents=True)
+    (project / "migrations" / "0001_tags.sql").symlink_to(outside)
+    drop = project / "migrations" / "0002_drop.sql"
+    drop.write_text("ALTER TABLE tags DROP COLUMN label;\n")
+    found = lint_files([drop], "sqlite", project)
+    assert [f.code for f in found] == ["MIG002"]  # the link is not followed: no MIG040 from it
+    (project / "migrations" / "0001_tags.sql").unlink()
+    (project / "migrations" / "0001_tags.sql").write_text(outside.read_text())
+    assert "MIG040" in {f.code for f in lint_files([drop], "sqlite", project)}

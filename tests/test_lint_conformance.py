@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from parity.model.findings import Severity
-from parity.plan.lint import RULES, LintSettings, lint_sql
+from parity.model.findings import Finding, Severity
+from parity.plan.lint import RULES, LintSettings, lint_files, lint_sql
 
 T = "SET lock_timeout = '2s'; SET statement_timeout = '30s';\n"
 NO_TX = "-- parity:no-transaction\n"
@@ -138,6 +138,8 @@ FLAGGED: list[tuple[str, str, str, int | None]] = [
     ("MIG039", "mysql", "ALTER TABLE orders CONVERT TO CHARACTER SET latin1;", None),
     ("MIG039", "mysql", "ALTER TABLE orders ADD COLUMN seen DATETIME, ALGORITHM=COPY;", None),
     ("MIG039", "mysql", "ALTER TABLE orders ADD COLUMN seen DATETIME, LOCK=SHARED;", None),
+    ("MIG041", "mysql", "ALTER TABLE orders ADD COLUMN note2 TEXT AFTER qty;", None),
+    ("MIG041", "mysql", "ALTER TABLE orders ADD COLUMN seq INT FIRST, ALGORITHM=INSTANT;", None),
     ("MIG007", "mysql", "ALTER TABLE orders CHANGE COLUMN note comment TEXT;", None),
     ("MIG007", "mysql", "RENAME TABLE orders TO purchases;", None),
     ("MIG040", "sqlite", "ALTER TABLE orders ALTER COLUMN qty TYPE BIGINT;", None),
@@ -156,6 +158,74 @@ FLAGGED: list[tuple[str, str, str, int | None]] = [
         "sqlite",
         "CREATE TABLE tags (id INTEGER PRIMARY KEY, slug TEXT, label TEXT);\n"
         "CREATE INDEX tags_label ON tags (label);\nALTER TABLE tags DROP COLUMN label;",
+        None,
+    ),
+    # What else SQLite's DROP COLUMN refuses: a column another part of the schema uses.
+    (
+        "MIG040",
+        "sqlite",
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, shop_id INTEGER, label TEXT,"
+        " FOREIGN KEY (shop_id) REFERENCES shops (id));\nALTER TABLE tags DROP COLUMN shop_id;",
+        None,
+    ),
+    (
+        "MIG040",
+        "sqlite",
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, lo INTEGER, hi INTEGER, CONSTRAINT span CHECK (lo < hi));\n"
+        "ALTER TABLE tags DROP COLUMN lo;",
+        None,
+    ),
+    (
+        "MIG040",
+        "sqlite",
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, lo INTEGER, hi INTEGER CHECK (hi > lo));\n"
+        "ALTER TABLE tags DROP COLUMN lo;",
+        None,
+    ),
+    (
+        "MIG040",
+        "sqlite",
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT, slug TEXT GENERATED ALWAYS AS (lower(label)));\n"
+        "ALTER TABLE tags DROP COLUMN label;",
+        None,
+    ),
+    (
+        "MIG040",
+        "sqlite",
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT, hidden INTEGER);\n"
+        "CREATE INDEX tags_shown ON tags (id) WHERE hidden = 0;\nALTER TABLE tags DROP COLUMN hidden;",
+        None,
+    ),
+    (
+        "MIG040",
+        "sqlite",
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT, CONSTRAINT tags_label UNIQUE (label));\n"
+        "ALTER TABLE tags DROP COLUMN label;",
+        None,
+    ),
+    (
+        "MIG040",
+        "sqlite",
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT);\n"
+        "CREATE VIEW tag_labels AS SELECT t.id, label FROM tags AS t;\nALTER TABLE tags DROP COLUMN label;",
+        None,
+    ),
+    (
+        "MIG040",
+        "sqlite",
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT);\n"
+        "CREATE TABLE tag_uses (id INTEGER PRIMARY KEY, tag_id INTEGER, label TEXT, hidden INTEGER);\n"
+        "CREATE VIEW used_tags AS SELECT label FROM tags AS t"
+        " WHERE EXISTS (SELECT 1 FROM tag_uses AS u WHERE u.tag_id = t.id AND hidden = 0);\n"
+        "ALTER TABLE tag_uses DROP COLUMN hidden;",
+        None,
+    ),
+    (
+        "MIG040",
+        "sqlite",
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT);\nCREATE TABLE tag_log (label TEXT);\n"
+        "CREATE TRIGGER tags_logged AFTER INSERT ON tags BEGIN INSERT INTO tag_log VALUES (new.label); END;\n"
+        "ALTER TABLE tags DROP COLUMN label;",
         None,
     ),
     (
@@ -299,6 +369,14 @@ ACCEPTED: list[tuple[str, str, str, int | None]] = [
         None,
     ),
     ("MIG039", "mysql", "ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new';", None),
+    ("MIG041", "mysql", "ALTER TABLE orders ADD COLUMN note2 TEXT, ALGORITHM=INSTANT;", None),
+    (
+        "MIG041",
+        "mysql",
+        "CREATE TABLE events (id BIGINT PRIMARY KEY, body TEXT);\n"
+        "ALTER TABLE events ADD COLUMN kind VARCHAR(20) AFTER id;",
+        None,
+    ),
     ("MIG040", "sqlite", "ALTER TABLE orders ADD COLUMN flag INTEGER NOT NULL DEFAULT 0;", None),
     (
         "MIG040",
@@ -306,6 +384,40 @@ ACCEPTED: list[tuple[str, str, str, int | None]] = [
         "CREATE TABLE orders_new (id INTEGER PRIMARY KEY, qty BIGINT);\n"
         "INSERT INTO orders_new (id, qty) SELECT id, qty FROM orders;\n"
         "DROP TABLE orders;\nALTER TABLE orders_new RENAME TO orders;",
+        None,
+    ),
+    # Look-alikes SQLite drops the column of: its own CHECK and inline REFERENCES go with it, a
+    # view of * names no column, a trigger that names another column, an index dropped first.
+    (
+        "MIG040",
+        "sqlite",
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, qty INTEGER CHECK (qty > 0),"
+        " shop_id INTEGER REFERENCES shops (id), label TEXT);\n"
+        "-- parity:ignore-file MIG002 a column no code reads\n"
+        "ALTER TABLE tags DROP COLUMN qty;\nALTER TABLE tags DROP COLUMN shop_id;",
+        None,
+    ),
+    (
+        "MIG040",
+        "sqlite",
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT, note TEXT);\nCREATE TABLE tag_log (id INTEGER);\n"
+        "CREATE VIEW all_tags AS SELECT * FROM tags;\n"
+        "CREATE TRIGGER tags_logged AFTER INSERT ON tags BEGIN INSERT INTO tag_log VALUES (new.id); END;\n"
+        "CREATE INDEX tags_label ON tags (label);\nDROP INDEX tags_label;\n"
+        "-- parity:ignore-file MIG002 columns no code reads\n"
+        "ALTER TABLE tags DROP COLUMN label;\nALTER TABLE tags DROP COLUMN note;",
+        None,
+    ),
+    (
+        "MIG040",
+        "sqlite",
+        # The view names label of tags, not of tag_uses (which has one too).
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT);\n"
+        "CREATE TABLE tag_uses (id INTEGER PRIMARY KEY, tag_id INTEGER, label TEXT);\n"
+        "CREATE VIEW used_tags AS SELECT label FROM tags AS t"
+        " WHERE EXISTS (SELECT 1 FROM tag_uses AS u WHERE u.tag_id = t.id);\n"
+        "-- parity:ignore-file MIG002 a column no code reads\n"
+        "ALTER TABLE tag_uses DROP COLUMN label;",
         None,
     ),
     (
@@ -316,6 +428,103 @@ ACCEPTED: list[tuple[str, str, str, int | None]] = [
     ),
     ("MIG016", "sqlite", "ALTER TABLE orders ADD COLUMN shop2 INTEGER REFERENCES shops (id);", None),
 ]
+
+#: Migrations folders: (rule, dialect, files in the folder, the file linted). The linted file is
+#: judged on the schema the files named before it leave (``*.down.sql`` and later files not).
+_TAGS = "CREATE TABLE tags (id INTEGER PRIMARY KEY, slug TEXT UNIQUE, label TEXT, note TEXT);\n"
+FolderCase = tuple[str, str, dict[str, str], str]
+FLAGGED_FOLDERS: list[FolderCase] = [
+    (
+        "MIG040",
+        "sqlite",
+        {
+            "0001_tags.sql": _TAGS,
+            "0002_label_index.sql": "CREATE INDEX tags_label ON tags (label);\n",
+            "0003_drop_label.sql": "ALTER TABLE tags DROP COLUMN label;\n",
+        },
+        "0003_drop_label.sql",
+    ),
+    (
+        "MIG040",
+        "sqlite",
+        {"0001_tags.sql": _TAGS, "0002_drop_slug.sql": "ALTER TABLE tags DROP COLUMN slug;\n"},
+        "0002_drop_slug.sql",
+    ),
+    (
+        "MIG040",
+        "sqlite",
+        {
+            "0001_tags.sql": _TAGS,
+            "0002_view.sql": "CREATE VIEW tag_notes AS SELECT id, note FROM tags;\n",
+            "0003_rename.sql": "ALTER TABLE tags RENAME COLUMN note TO remark;\n",
+            "0004_drop_remark.sql": "ALTER TABLE tags DROP COLUMN remark;\n",
+        },
+        "0004_drop_remark.sql",
+    ),
+]
+ACCEPTED_FOLDERS: list[FolderCase] = [
+    (
+        "MIG040",
+        "sqlite",
+        {
+            "0001_tags.sql": _TAGS,
+            "0002_label_index.sql": "CREATE INDEX tags_label ON tags (label);\n",
+            "0003_unindex.sql": "DROP INDEX tags_label;\n",
+            "0004_drop_label.sql": "ALTER TABLE tags DROP COLUMN label;\n",
+        },
+        "0004_drop_label.sql",
+    ),
+    (
+        "MIG040",
+        "sqlite",
+        {
+            "0001_tags.sql": _TAGS,
+            # A down file, and a file applied after the one linted, are not its schema.
+            "0002_note_index.sql": "ALTER TABLE tags ADD COLUMN seen TEXT;\n",
+            "0002_note_index.down.sql": "CREATE INDEX tags_note ON tags (note);\n",
+            "0003_drop_note.sql": "ALTER TABLE tags DROP COLUMN note;\n",
+            "0004_index_label.sql": "CREATE INDEX tags_label ON tags (label);\n",
+        },
+        "0003_drop_note.sql",
+    ),
+    (
+        "MIG040",
+        "sqlite",
+        {
+            "0001_tags.sql": _TAGS,
+            # The 12-step rebuild drops the UNIQUE: the new table takes the old one's name.
+            "0002_rebuild.sql": "CREATE TABLE tags_new (id INTEGER PRIMARY KEY, slug TEXT, label TEXT, note TEXT);\n"
+            "INSERT INTO tags_new SELECT id, slug, label, note FROM tags;\n"
+            "DROP TABLE tags;\nALTER TABLE tags_new RENAME TO tags;\n",
+            "0003_drop_slug.sql": "ALTER TABLE tags DROP COLUMN slug;\n",
+        },
+        "0003_drop_slug.sql",
+    ),
+]
+
+
+def lint_folder(tmp_path: Path, files: dict[str, str], linted: str, dialect: str) -> list[Finding]:
+    for name, sql in files.items():
+        (tmp_path / name).write_text(sql, encoding="utf-8")
+    return list(lint_files([tmp_path / linted], dialect, tmp_path))
+
+
+@pytest.mark.parametrize(("rule", "dialect", "files", "linted"), FLAGGED_FOLDERS)
+def test_flagged_in_a_folder(
+    tmp_path: Path, rule: str, dialect: str, files: dict[str, str], linted: str
+) -> None:
+    found = lint_folder(tmp_path, files, linted, dialect)
+    assert rule in {f.code for f in found}
+    # Alone, the file does not show it: the finding comes from the folder's earlier files.
+    assert rule not in {f.code for f in lint_sql(files[linted], dialect)}
+
+
+@pytest.mark.parametrize(("rule", "dialect", "files", "linted"), ACCEPTED_FOLDERS)
+def test_accepted_in_a_folder(
+    tmp_path: Path, rule: str, dialect: str, files: dict[str, str], linted: str
+) -> None:
+    found = lint_folder(tmp_path, files, linted, dialect)
+    assert not [f for f in found if f.code == rule], found
 
 
 @pytest.mark.parametrize(

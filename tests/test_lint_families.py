@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import mysql_connect_args
-from tests.test_lint_conformance import ACCEPTED, FLAGGED
+from tests.test_lint_conformance import ACCEPTED, ACCEPTED_FOLDERS, FLAGGED, FLAGGED_FOLDERS
 
 from parity.model.findings import Severity
 from parity.plan.lint import lint_sql
@@ -120,6 +120,25 @@ def test_accepted_alters_run_online(shop: Any) -> None:
         assert not [f for f in found if f.severity is not Severity.INFO], (sql, found)
 
 
+def test_a_column_placed_first_or_after_is_instant_from_mariadb_10_4(shop: Any) -> None:
+    """MIG041 is a note about older servers: on this one (MariaDB 10.4 or newer) each flagged
+    example runs with ALGORITHM=INSTANT, so the note's "instant from 10.4" holds here."""
+    with shop.cursor() as cur:
+        cur.execute("SELECT VERSION()")
+        (version,) = cur.fetchone()
+    major, minor = (int(p) for p in re.findall(r"\d+", version)[:2])
+    assert "MariaDB" in version and (major, minor) >= (10, 4), version
+    flagged = _cases(FLAGGED, "MIG041", "mysql")
+    assert len(flagged) >= 2
+    for sql in flagged:
+        (statement,) = _statements(sql)
+        _reset(shop)
+        with shop.cursor() as cur:
+            cur.execute(statement if "ALGORITHM" in statement else statement + ", ALGORITHM=INSTANT")
+            cur.execute("SELECT COUNT(*) FROM orders")
+            assert cur.fetchone() == (2,)
+
+
 def test_lock_none_makes_the_server_refuse_instead_of_blocking(shop: Any) -> None:
     """The fix the rule gives: with LOCK=NONE a change that would copy the table fails at once."""
     import pymysql
@@ -173,3 +192,30 @@ def test_sqlite_runs_what_is_accepted(rule: str) -> None:
     assert accepted
     for sql in accepted:
         _sqlite(sql)
+
+
+def _applied_before(files: dict[str, str], linted: str) -> str:
+    """The folder's files before ``linted`` in apply order (name order, no ``*.down.sql``)."""
+    return "".join(files[n] for n in sorted(files) if n < linted and not n.endswith(".down.sql"))
+
+
+def test_sqlite_refuses_the_flagged_file_after_the_folders_earlier_files() -> None:
+    assert len(FLAGGED_FOLDERS) >= 3
+    for _, _, files, linted in FLAGGED_FOLDERS:
+        conn = sqlite3.connect(":memory:")
+        try:
+            conn.executescript(_applied_before(files, linted))  # the earlier files run
+            with pytest.raises(sqlite3.Error):
+                conn.executescript(files[linted])
+        finally:
+            conn.close()
+
+
+def test_sqlite_runs_the_accepted_file_after_the_folders_earlier_files() -> None:
+    assert len(ACCEPTED_FOLDERS) >= 3
+    for _, _, files, linted in ACCEPTED_FOLDERS:
+        conn = sqlite3.connect(":memory:")
+        try:
+            conn.executescript(_applied_before(files, linted) + files[linted])
+        finally:
+            conn.close()

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from parity.plan.lint import lint_sql
+from parity.plan.lint_postgres import PLAIN_CALLS, _plain_call
 from parity.report.jsonfmt import dumps_indented
 
 LONG = "a" * 64
@@ -154,3 +155,53 @@ _JSON = st.recursive(
 def test_report_json_writer_matches_the_standard_library(value: object) -> None:
     """The JSON report's writer prints what json.dumps(indent=2, ensure_ascii=False) prints."""
     assert dumps_indented(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "default",
+    [
+        *(f"{name}()" for name in sorted(PLAIN_CALLS)),
+        "GEN_RANDOM_UUID ( )",
+        "public.gen_random_uuid()",
+        "random() * 10",
+        "count(*)",
+        "uuid_generate_v4() || 'x'",
+    ],
+)
+def test_a_plain_call_is_printed_as_pglast_prints_it(default: str) -> None:
+    from pglast import parse_sql
+    from pglast.parser import parse_sql_json
+    from pglast.stream import RawStream
+
+    sql = f"ALTER TABLE t ADD COLUMN e text DEFAULT {default}"
+    tree = json.loads(parse_sql_json(sql))["stmts"][0]["stmt"]["AlterTableStmt"]
+    expr = tree["cmds"][0]["AlterTableCmd"]["def"]["ColumnDef"]["constraints"][0]["Constraint"]["raw_expr"]
+    printed = str(RawStream()(parse_sql(sql)[0].stmt.cmds[0].def_.constraints[0].raw_expr))
+    fast = _plain_call(expr)
+    assert fast is None or fast == printed
+    # The bare calls of the list take the shortcut; anything else is left to pglast's printer.
+    assert (fast is not None) == (default.replace(" ", "").lower().rstrip("()") in PLAIN_CALLS)
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "sqlite"])
+def test_the_checker_runs_with_the_cycle_collector_paused(
+    dialect: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pause must wrap the checker's call (the PostgreSQL one returns a finished list, so
+    pausing while its result is listed pauses nothing), and the collector is back on after."""
+    import gc
+
+    from parity.plan import lint_generic, lint_postgres
+
+    seen: list[bool] = []
+    module = lint_postgres if dialect == "postgres" else lint_generic
+    real = module.check
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "check", spy)
+    assert gc.isenabled()
+    assert lint_sql("ALTER TABLE t DROP COLUMN c;", dialect)
+    assert seen == [False] and gc.isenabled()

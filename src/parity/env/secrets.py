@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import hashlib
-import hmac
 import json
+import os
 import re
-import secrets as _random
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -173,7 +171,7 @@ def process_key() -> bytes:
     checkout), so fingerprints still match within the run and say nothing across runs."""
     global _process_key
     if _process_key is None:
-        _process_key = _random.token_bytes(32)
+        _process_key = os.urandom(32)  # what secrets.token_bytes returns, without its imports
     return _process_key
 
 
@@ -300,7 +298,11 @@ def fingerprint(value: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _fingerprint(key: bytes, value: str) -> str:
-    # Cached: a report shows the same (possibly megabytes long) secret many times.
+    # Cached: a report shows the same (possibly megabytes long) secret many times. Imported here:
+    # most runs fingerprint nothing, and hashlib loads OpenSSL (a hundredth of a lint run).
+    import hashlib
+    import hmac
+
     digest = hmac.new(key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
     return FINGERPRINT_PREFIX + digest[:FINGERPRINT_HEX]
 

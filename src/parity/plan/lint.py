@@ -15,7 +15,8 @@ from __future__ import annotations
 import gc
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ from parity.safefs import DEFAULT_MAX_FILE_BYTES, Repo, within
 
 if TYPE_CHECKING:
     from parity.config import LintConfig  # pydantic: a tenth of a lint run to import
+    from parity.plan.sqlite_uses import ColumnUses
 
 __all__ = ["RULES", "LintSettings", "Rule", "lint_files", "lint_sql"]
 
@@ -87,11 +89,13 @@ def lint_sql(
     file: str | None = None,
     transactional: bool | None = None,
     settings: LintSettings | None = None,
+    earlier: ColumnUses | None = None,
 ) -> tuple[Finding, ...]:
     """Lint one migration script. ``dialect`` is ``postgres``, ``sqlite`` or ``mysql``.
 
     ``transactional`` says whether parity will run it in a transaction; None reads the
-    ``-- parity:no-transaction`` directive from the text.
+    ``-- parity:no-transaction`` directive from the text. ``earlier`` (SQLite): what the
+    migrations applied before this one left in the schema (:func:`lint_files` reads them).
     """
     settings = settings or LintSettings()
     if transactional is None:
@@ -100,14 +104,15 @@ def lint_sql(
             line.strip().lower() == _TRANSACTION_DIRECTIVE for line in sql.splitlines()
         )
     # The parsers load only for the dialect at hand (pglast or sqlglot: each is a large import).
-    if dialect == "postgres":
-        from parity.plan import lint_postgres
+    with _gc_paused():
+        if dialect == "postgres":
+            from parity.plan import lint_postgres
 
-        raw = _without_gc(lint_postgres.check(sql, transactional, settings.pg_version))
-    else:
-        from parity.plan import lint_generic
+            raw = lint_postgres.check(sql, transactional, settings.pg_version)
+        else:
+            from parity.plan import lint_generic
 
-        raw = _without_gc(lint_generic.check(sql, dialect, transactional))
+            raw = list(lint_generic.check(sql, dialect, transactional, earlier))
     hits = [h for h in raw if not RULES[h.rule].dialects or dialect in RULES[h.rule].dialects]
     ignored_file, ignored_at = _suppressions(sql)
     out: list[Finding] = []
@@ -126,14 +131,16 @@ def lint_sql(
     return tuple(out)
 
 
-def _without_gc(hits: Iterable[Hit]) -> list[Hit]:
-    """The checker's hits, run with the cycle collector paused: a parse tree is hundreds of
-    thousands of small dicts and lists without cycles, and the collector's passes over them while
-    they are built took longer than building them (half the lint of a 10,000-statement file)."""
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Run the checker with the cycle collector paused: a parse tree is hundreds of thousands of
+    small dicts and lists without cycles, and the collector's passes over them while they are
+    built took longer than building them (half the lint of a 10,000-statement file). The pause
+    wraps the call itself, not its result: the PostgreSQL checker returns a finished list."""
     paused = gc.isenabled()
     gc.disable()
     try:
-        return list(hits)
+        yield
     finally:
         if paused:
             gc.enable()
@@ -153,18 +160,60 @@ def lint_files(
     """
     out: list[Finding] = []
     real_root = os.path.realpath(root) if root is not None else None
+    replays: dict[str, _Replay] = {}
     for path in paths:
         absolute = os.path.abspath(path)
         base = real_root if real_root and within(absolute, real_root) else os.path.dirname(absolute)
+        repo = Repo.at(base, max_file_bytes)
         try:
-            text = Repo.at(base, max_file_bytes).read_text(absolute)
+            text = repo.read_text(absolute)
         except FileRefused as exc:
             raise ParityError(f"SQL file {exc.message}", file=path) from exc
         except (OSError, UnicodeDecodeError) as exc:
             raise ParityError(f"cannot read SQL file: {exc}", file=path) from exc
         shown = path.relative_to(root).as_posix() if root and path.is_relative_to(root) else str(path)
-        out.extend(lint_sql(text, dialect, file=shown, settings=settings))
+        earlier = None
+        if dialect == "sqlite":
+            folder = os.path.dirname(absolute)
+            earlier = replays.setdefault(folder, _Replay(folder, repo)).before(os.path.basename(absolute))
+        out.extend(lint_sql(text, dialect, file=shown, settings=settings, earlier=earlier))
     return tuple(out)
+
+
+class _Replay:
+    """The SQLite schema as the ``.sql`` files of one folder leave it, file after file in apply
+    order (name order, ``*.down.sql`` left out, as a declared-schema folder is read): a migration
+    that drops a column indexed by an earlier one fails as surely as one that indexes it itself.
+    Each file is parsed once however many of the folder's files are linted."""
+
+    def __init__(self, folder: str, repo: Repo) -> None:
+        self.repo = repo
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            names = []
+        self.files = sorted(n for n in names if n.endswith(".sql") and not n.endswith(".down.sql"))
+        self.folder = folder
+        self.done: list[tuple[str, ColumnUses]] = []  # (file name, the schema after it)
+
+    def before(self, name: str) -> ColumnUses | None:
+        """The schema the files named before ``name`` leave; None when there are none."""
+        from parity.plan.lint_generic import schema_after
+        from parity.plan.sqlite_uses import ColumnUses
+
+        for file in self.files[len(self.done) :]:
+            if file >= name:
+                break
+            uses = self.done[-1][1] if self.done else ColumnUses()
+            path = os.path.join(self.folder, file)
+            try:
+                # Through the same gate as the linted file: no link out, no FIFO, the size cap.
+                text = self.repo.read_text(path) if self.repo.is_file(path) else None
+            except (FileRefused, OSError, UnicodeDecodeError):
+                text = None  # an unreadable earlier file adds nothing
+            self.done.append((file, schema_after(text, uses, file) if text is not None else uses))
+        known = [uses for file, uses in self.done if file < name]
+        return known[-1] if known else None
 
 
 def _suppressions(sql: str) -> tuple[set[str], dict[int, set[str]]]:

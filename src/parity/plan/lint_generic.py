@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from parity.model.findings import Severity
 from parity.plan.lint_rules import VOLATILE, Hit
+from parity.plan.sqlite_uses import ColumnUses, record_index, record_table, record_trigger, record_view
 
 
 def split_with_offsets(sql: str, dialect: str) -> list[tuple[int, str]]:
@@ -44,14 +45,16 @@ class _State:
     created: set[str] = field(default_factory=set)
     dropped: list[tuple[str, int]] = field(default_factory=list)
     replaced: set[str] = field(default_factory=set)
-    # SQLite: columns of the file's own tables that DROP COLUMN cannot remove (key, unique, indexed).
-    pinned: dict[str, set[str]] = field(default_factory=dict)
+    # SQLite: what uses each column (DROP COLUMN fails on a used one), from this file and the
+    # files applied before it (lint.lint_files reads its folder).
+    uses: ColumnUses = field(default_factory=ColumnUses)
     # MySQL: SET foreign_key_checks = 0 lets ADD FOREIGN KEY run in place (no copy).
     fk_checks: bool = True
     open_begin: int | None = None
 
 
-def check(sql: str, dialect: str, transactional: bool) -> Iterator[Hit]:
+def check(sql: str, dialect: str, transactional: bool, earlier: ColumnUses | None = None) -> Iterator[Hit]:
+    """The hits of ``sql``; ``earlier``: what the files before it left in a SQLite schema."""
     import logging
 
     from sqlglot.errors import TokenError
@@ -63,7 +66,7 @@ def check(sql: str, dialect: str, transactional: bool) -> Iterator[Hit]:
     except TokenError as exc:
         yield Hit("MIG000", str(exc), 0)
         return
-    st = _State(dialect, transactional)
+    st = _State(dialect, transactional, uses=earlier.copy() if earlier is not None else ColumnUses())
     yield from _generic_statements(pieces, st)
     if st.open_begin is not None and not transactional:
         yield Hit(
@@ -72,6 +75,25 @@ def check(sql: str, dialect: str, transactional: bool) -> Iterator[Hit]:
     for name, off in st.dropped:
         if name not in st.replaced:
             yield Hit("MIG001", f"DROP TABLE {name}", off)
+
+
+def schema_after(sql: str, before: ColumnUses, origin: str) -> ColumnUses:
+    """What a SQLite file leaves in the schema after ``before``; each use it records says it is
+    from ``origin``. A file that does not tokenize leaves ``before`` as it was."""
+    import logging
+
+    from sqlglot.errors import TokenError
+
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # as check() does
+    try:
+        pieces = split_with_offsets(sql, "sqlite")
+    except TokenError:
+        return before
+    st = _State("sqlite", True, uses=before.copy(origin))
+    for _ in _generic_statements(pieces, st):
+        pass
+    st.uses.origin = None
+    return st.uses
 
 
 def _generic_statements(pieces: list[tuple[int, str]], st: _State) -> Iterator[Hit]:
@@ -92,6 +114,8 @@ def _generic_statements(pieces: list[tuple[int, str]], st: _State) -> Iterator[H
                 yield Hit("MIG025", f"{upper} with no transaction open", off)
             st.open_begin = off if opens else None
             continue
+        if dialect == "sqlite" and upper.startswith("CREATE") and " TRIGGER " in upper[:40]:
+            record_trigger(st.uses, upper)
         try:
             tree = sqlglot.parse_one(text, read=dialect)
         except ParseError:
@@ -103,6 +127,7 @@ def _generic_statements(pieces: list[tuple[int, str]], st: _State) -> Iterator[H
         elif isinstance(tree, exp.Drop) and (tree.args.get("kind") or "").upper() == "TABLE":
             for t in tree.args.get("tables") or [tree.this]:
                 st.dropped.append((t.name, off))
+                st.uses.drop_table(t.name)
         elif isinstance(tree, exp.Drop) and (tree.args.get("kind") or "").upper() in ("DATABASE", "SCHEMA"):
             if dialect == "mysql" or (tree.args.get("kind") or "").upper() == "DATABASE":
                 kind = (tree.args.get("kind") or "").upper()
@@ -114,6 +139,9 @@ def _generic_statements(pieces: list[tuple[int, str]], st: _State) -> Iterator[H
         ):
             if "ALGORITHM" not in upper:
                 yield Hit("MIG015", f"DROP INDEX {_dropped_name(tree)} without ALGORITHM/LOCK", off)
+        elif isinstance(tree, exp.Drop) and (kind := (tree.args.get("kind") or "").upper()) in _FREES:
+            for t in tree.args.get("tables") or [tree.this]:
+                st.uses.forget(f"{_FREES[kind]}:{t.name.lower()}")
         elif isinstance(tree, exp.TruncateTable):
             tables = ", ".join(t.name for t in tree.expressions)
             yield Hit("MIG013", f"TRUNCATE {tables} deletes every row", off, Severity.INFO)
@@ -127,6 +155,9 @@ def _generic_statements(pieces: list[tuple[int, str]], st: _State) -> Iterator[H
             yield from _alter(tree, off, st)
 
 
+#: DROP INDEX/VIEW/TRIGGER: the key of the object in :class:`ColumnUses` (DROP INDEX on MySQL
+#: was handled above, where it is a rule of its own).
+_FREES = {"INDEX": "index", "VIEW": "view", "TRIGGER": "trigger"}
 #: ``SET [SESSION|@@session.]foreign_key_checks = 0`` (upper-cased, spaces squeezed).
 _FK_CHECKS = re.compile(r"FOREIGN_KEY_CHECKS\s*=\s*'?(\w+)")
 #: Statements sqlglot keeps as text: their table and the part that matters, upper-cased.
@@ -145,33 +176,18 @@ def _create(tree: object, upper: str, off: int, st: _State) -> Iterator[Hit]:
     if kind == "TABLE":
         name = tree.this.this.name if isinstance(tree.this, exp.Schema) else tree.this.name
         st.created.add(name)
-        if isinstance(tree.this, exp.Schema):
-            st.pinned[name] = _key_columns(tree.this)
+        if isinstance(tree.this, exp.Schema) and st.dialect == "sqlite":
+            record_table(st.uses, tree.this)
+    elif kind == "VIEW" and st.dialect == "sqlite" and tree.expression is not None:
+        record_view(st.uses, tree.this.name, tree.expression)
     elif kind == "INDEX":
         table = tree.find(exp.Table)
         if table is None:
             return
-        params = tree.this.args.get("params") if isinstance(tree.this, exp.Index) else None
-        for col in (params.args.get("columns") or []) if params is not None else []:
-            st.pinned.setdefault(table.name, set()).update(c.name for c in col.find_all(exp.Column))
+        if isinstance(tree.this, exp.Index) and st.dialect == "sqlite":
+            record_index(st.uses, tree.this, table.name)
         if st.dialect == "mysql" and table.name not in st.created and "ALGORITHM" not in upper:
             yield Hit("MIG015", f"CREATE INDEX on existing table {table.name} without ALGORITHM/LOCK", off)
-
-
-def _key_columns(schema: object) -> set[str]:
-    """Columns of a CREATE TABLE that are a primary key or unique, inline or as a table constraint."""
-    from sqlglot import exp
-
-    assert isinstance(schema, exp.Schema)
-    out: set[str] = set()
-    for e in schema.expressions:
-        if isinstance(e, exp.ColumnDef):
-            kinds = [c.args.get("kind") for c in e.args.get("constraints") or []]
-            if any(isinstance(k, exp.PrimaryKeyColumnConstraint | exp.UniqueColumnConstraint) for k in kinds):
-                out.add(e.name)
-        elif isinstance(e, exp.PrimaryKey | exp.UniqueColumnConstraint):
-            out.update(i.name for i in e.find_all(exp.Identifier, exp.Column) if i.name)
-    return out
 
 
 def _command(tree: object, upper: str, off: int, st: _State) -> Iterator[Hit]:
@@ -212,6 +228,8 @@ def _alter(tree: object, off: int, st: _State) -> Iterator[Hit]:
     existing = table not in st.created
     actions = tree.args.get("actions") or []
     rename = next((a for a in actions if isinstance(a, exp.AlterRename)), None)
+    if rename is not None:
+        st.uses.rename_table(table, rename.this.name)
     if rename is not None and not existing:
         # The 12-step rebuild: a new table copied from the old one takes its name.
         st.replaced.add(rename.this.name)
@@ -224,6 +242,19 @@ def _alter(tree: object, off: int, st: _State) -> Iterator[Hit]:
         return
     options = {type(o).__name__: str(o.this).upper() for o in tree.args.get("options") or []}
     algorithm, lock = options.get("AlgorithmProperty"), options.get("LockProperty")
+    older = "refuse it (ALGORITHM=INSTANT)" if algorithm == "INSTANT" else "rebuild the table"
+    for action in actions:
+        position = action.args.get("position") if isinstance(action, exp.ColumnDef) else None
+        if position is not None:
+            # parity has no MySQL version setting: a note, true of the older servers it names.
+            after = position.args.get("this")
+            where = f"AFTER {after.name}" if after is not None else str(position.args.get("position"))
+            yield Hit(
+                "MIG041",
+                f"ADD COLUMN {table}.{action.name} {where}: instant only from MySQL 8.0.29 / MariaDB 10.4,"
+                f" older servers {older}",
+                off,
+            )
     reasons = [r for a in actions if (r := _mysql_copy_reason(a, actions, st)) is not None]
     if algorithm == "COPY" or lock in ("SHARED", "EXCLUSIVE"):
         what = f"ALGORITHM={algorithm}" if algorithm == "COPY" else f"LOCK={lock}"
@@ -279,12 +310,13 @@ def _sqlite_action(action: object, table: str, off: int, st: _State) -> Iterator
             yield Hit("MIG040", f"SQLite cannot DROP CONSTRAINT of {table}", off)
         elif kind == "COLUMN":
             for c in action.args.get("tables") or [action.this]:
-                if c.name in st.pinned.get(table, ()):
-                    yield Hit(
-                        "MIG040",
-                        f"SQLite refuses DROP COLUMN {table}.{c.name}: a key, unique or indexed column",
-                        off,
-                    )
+                why = st.uses.why(table, c.name)
+                if why:
+                    yield Hit("MIG040", f"SQLite refuses DROP COLUMN {table}.{c.name}: {'; '.join(why)}", off)
+                else:
+                    st.uses.drop_column(table, c.name)
+    elif isinstance(action, exp.RenameColumn):
+        st.uses.rename_column(table, action.this.name, action.args["to"].name)
 
 
 def _generic_action(action: object, table: str, existing: bool, dialect: str, off: int) -> Iterator[Hit]:

@@ -13,6 +13,7 @@ expression a finding quotes, one statement at a time.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -182,6 +183,12 @@ def _transaction(stmt: Node, off: int, st: _State) -> None:
 
 def _ddl(kind: str, stmt: Node, off: int, st: _State) -> tuple[bool, str | None]:
     """Checks of one schema statement; returns (whether it locks something that exists, its table)."""
+    # The kinds are distinct: the most frequent one is tested first.
+    if kind == "AlterTableStmt":
+        table = _rel(stmt.get("relation"))
+        existing = table not in st.created
+        _alter(stmt, table, existing, off, st)
+        return existing, table
     if kind == "CreateStmt":
         table = _rel(stmt.get("relation"))
         st.created.add(table)
@@ -299,11 +306,6 @@ def _ddl(kind: str, stmt: Node, off: int, st: _State) -> tuple[bool, str | None]
             what = "column" if rtype == "OBJECT_COLUMN" else "table"
             st.add("MIG007", f"RENAME {what} {stmt.get('subname') or renamed} to {stmt.get('newname')}", off)
         return renamed is not None and renamed not in st.created, renamed
-    if kind == "AlterTableStmt":
-        table = _rel(stmt.get("relation"))
-        existing = table not in st.created
-        _alter(stmt, table, existing, off, st)
-        return existing, table
     # Everything else (CREATE TYPE, COMMENT, LOCK TABLE, CREATE/DROP of other objects, GRANT…)
     # takes a lock on something that exists.
     return True, None
@@ -442,8 +444,8 @@ def _column_types(st: _State, elements: Any, table: str, off: int, pk: set[str])
     for kind, e in elements:
         if kind != "ColumnDef" or e.get("typeName") is None:
             continue
-        names = [_str(n) for n in _each_raw(e["typeName"].get("names"))]
-        base = names[-1].lower() if names else ""
+        names = e["typeName"].get("names")
+        base = _str(names[-1]).lower() if names else ""
         colname = e.get("colname") or ""
         name = f"{table}.{colname}"
         if base == "varchar" and e["typeName"].get("typmods"):
@@ -516,11 +518,17 @@ def _dotted(names: Any) -> str:
 
 def _volatile(called: list[str]) -> bool:
     """Whether any of the functions an expression calls is volatile."""
-    return any(VOLATILE.search(name + "(") for name in called)
+    return any(map(_is_volatile, called))
 
 
 def _unknown_functions(called: list[str]) -> set[str]:
-    return {name for name in called if name not in _KNOWN_FUNCTIONS and not VOLATILE.search(name + "(")}
+    return {name for name in called if name not in _KNOWN_FUNCTIONS and not _is_volatile(name)}
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_volatile(name: str) -> bool:
+    # Once per function name: a migration file calls the same few in thousands of defaults.
+    return VOLATILE.search(name + "(") is not None
 
 
 def _called(expr: Any) -> list[str]:
@@ -547,6 +555,9 @@ def _printed(st: _State, expr: Node, path: tuple[str | int, ...]) -> str:
     built for this statement only (``path``: the attributes and indexes from the statement node
     to the expression), and once per distinct expression: migrations repeat the same default
     (gen_random_uuid()) many times."""
+    plain = _plain_call(expr)
+    if plain is not None:
+        return plain
     key = _LOCATION.sub("", repr(expr))  # the parser's key order is fixed: the repr is the shape
     text = st.printed.get(key)
     if text is None:
@@ -560,6 +571,34 @@ def _printed(st: _State, expr: Node, path: tuple[str | int, ...]) -> str:
             node = node[step] if isinstance(step, int) else getattr(node, step)
         text = st.printed[key] = str(RawStream()(node))
     return text
+
+
+#: Functions whose call without arguments pglast prints as ``name()``; the default a migration most
+#: often adds is one of them, and pglast's printer takes a twentieth of a lint run to load.
+PLAIN_CALLS = frozenset(
+    {
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v4",
+        "random",
+        "clock_timestamp",
+        "timeofday",
+        "now",
+    }
+)
+
+
+def _plain_call(expr: Any) -> str | None:
+    """``name()`` for a bare call of one of :data:`PLAIN_CALLS` (no schema, arguments, star,
+    window, filter or order), as pglast prints it (tests/test_lint_fast_paths.py); else None."""
+    call = expr.get("FuncCall") if isinstance(expr, dict) else None
+    if not isinstance(call, dict) or call.keys() - {"funcname", "funcformat", "location"}:
+        return None
+    names = call.get("funcname") or []
+    name = _str(names[0]) if len(names) == 1 else ""
+    if name in PLAIN_CALLS and call.get("funcformat") == "COERCE_EXPLICIT_CALL":
+        return name + "()"
+    return None
 
 
 #: A run of identifier characters long enough to be over the limit; without one (and without a

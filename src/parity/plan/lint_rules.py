@@ -331,9 +331,18 @@ RULES: dict[str, Rule] = {
             "MIG040",
             "sqlite-needs-rebuild",
             _E,
-            "SQLite has no ALTER COLUMN, ADD/DROP CONSTRAINT or MODIFY, and refuses DROP COLUMN of a key, unique or indexed column: the statement fails.",
+            "SQLite has no ALTER COLUMN, ADD/DROP CONSTRAINT or MODIFY, and refuses DROP COLUMN of a column the schema uses (a key, UNIQUE, indexed, in a FOREIGN KEY, a CHECK, a generated column, a view or a trigger; the folder's earlier files count): the statement fails.",
             "rebuild the table (create the new one, copy the rows, drop the old, rename); parity's planner writes the 12 steps",
             ("sqlite",),
+        ),
+        Rule(
+            "MIG041",
+            "mysql-add-column-position",
+            _I,
+            "ADD COLUMN … FIRST/AFTER is instant only from MySQL 8.0.29 and MariaDB 10.4: MySQL 8.0.12–8.0.28 and MariaDB 10.3 add a column instantly only as the last one and rebuild the table to place it anywhere else.",
+            "add the column last (no FIRST/AFTER) unless every server runs MySQL 8.0.29+ or MariaDB 10.4+; "
+            "with `, ALGORITHM=INSTANT` an older server refuses instead of rebuilding",
+            ("mysql",),
         ),
     )
 }

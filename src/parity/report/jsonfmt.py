@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from typing import cast
 
 from parity import __version__
 from parity.model.findings import Report, Severity
@@ -68,6 +70,14 @@ def _scalar(value: object) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=256)
+def _heads(keys: tuple[str, ...], newline: str) -> tuple[str, ...]:
+    """What precedes each value of a flat object with ``keys`` at the depth of ``newline``: the
+    findings of a report share their keys, so each key is encoded once, not once a finding."""
+    inner = newline + "  "
+    return tuple(("{" if i == 0 else ",") + inner + _encode(k) + ": " for i, k in enumerate(keys))
+
+
 def _write(obj: object, newline: str, out: list[str]) -> None:
     if isinstance(obj, str):
         out.append(_encode(obj))
@@ -82,14 +92,9 @@ def _write(obj: object, newline: str, out: list[str]) -> None:
         inner = newline + "  "
         flat = [_scalar(v) for v in obj.values()]
         if None not in flat:  # a finding: every value a string, a number or null
-            sep = "," + inner
-            out.append(
-                "{"
-                + inner
-                + sep.join(f"{_encode(k)}: {v}" for k, v in zip(obj, flat, strict=True))
-                + newline
-                + "}"
-            )
+            values = cast("list[str]", flat)  # None is not in it
+            heads = _heads(tuple(obj), newline)
+            out.append("".join([x for pair in zip(heads, values, strict=True) for x in pair]) + newline + "}")
             return
         first = True
         for key, value in obj.items():

@@ -11,10 +11,10 @@ from rich.text import Text
 
 from parity.env.clip import clip
 from parity.model.findings import Finding, Report, Section, Severity
+from parity.report.plaintext import MARK as _MARK  # one mark per severity, in both writers
 
 CELL_LIMIT = 2_000  # characters: Rich folds and measures a cell line by line
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-_MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}
 
 
 def location(f: Finding) -> str:
