@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from parity.env.write import atomic_write_text
 from parity.errors import FileRefused, MigrationError, ParityError, redact_url
 from parity.faults import checkpoint
+from parity.migrate import convert
 from parity.migrate.executor import Executor, RunResult, Status
 from parity.migrate.runtime import DEFAULT_LOCK_TIMEOUT
 from parity.model.changes import ProductionOnly
@@ -53,12 +54,14 @@ CODE_DOCS = {
     "MGR005": "the history lists a migration the folder no longer has",
     "MGR006": "the database has no parity_schema_history table yet (run `parity migrate baseline` if it is current)",
     "MGR007": "a migration is half-applied: it failed after some of its statements committed (MySQL/MariaDB DDL is not transactional); `parity migrate rollback` restores the backup taken before it",
+    "MGR009": "a pending migration converts a column's type and existing rows would make it fail: refused before anything ran (the count of those rows and a few primary keys, never their values)",
     "MGR008": "the pending revisions of the app's Alembic/Flask-Migrate could not be turned into offline SQL without the application (a revision imports the app or reads the database): their lint is UNKNOWN, not passed",
     "PLN001": "NOT NULL column without default on a table with rows: refused unless backfilled",
     "PLN002": "a drop or rename was refused (expand/contract instead)",
     "PLN003": "a production-only object is kept",
     "PLN004": "a possible rename is applied as add-new-keep-old",
     "PLN005": "an unsafe step (table rewrite, volatile default, type change)",
+    "PLN006": "a type change the existing rows would make fail (not valid values of the new type): refused, with the count of those rows and a few primary keys",
     "VER001": "a table that existed before the migration is gone",
     "VER002": "a table's row count changed during the migration",
     "VER003": "a column that existed before the migration is gone",
@@ -66,6 +69,7 @@ CODE_DOCS = {
     "VER005": "SQLite integrity_check failed after the migration",
     "VER006": "SQLite foreign_key_check failed after the migration",
     "VER007": "the schema after the migration still differs from the declared schema",
+    "VER009": "after a failed verification the original values could not all be put back from the pg_dump backup (a table without primary key, or rows changed meanwhile): the backup file is named",
     "VER008": "a table was written by other sessions during the migration (PostgreSQL statistics; a replay of the run on the SQLite backup; on MySQL/MariaDB a table whose old rows the run cannot have changed and whose UPDATE_TIME moved): compared for readability only",
 }
 
@@ -142,8 +146,30 @@ def plan_for(
         row_counts=counts,
         backfills=parse_backfills(backfills),
         name=name,
+        conversions=_precheck_changes(diff.url, diff.changes),
     )
     return PlanResult(p, diff)
+
+
+def _precheck_changes(url: str, changes: Sequence[Any]) -> dict[tuple[str, str], convert.Precheck]:
+    """The pre-check of every column type change on the target's existing rows (read-only; only
+    where the runtime can tell)."""
+    from parity.model.changes import AlterColumn
+
+    wanted = [
+        convert.Conversion(c.table, c.desired.name, c.current.raw_type, c.desired.raw_type)
+        for c in changes
+        if isinstance(c, AlterColumn) and "type" in c.changes
+    ]
+    if not wanted:
+        return {}
+    from parity.migrate.runtime import open_runtime
+
+    rt = open_runtime(url, read_only=True)
+    try:
+        return {(c.table, c.column): check for c in wanted if (check := rt.precheck(c)) is not None}
+    finally:
+        rt.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,12 +365,19 @@ def apply(
 
     rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
     try:
+        pending_sql = _statements_of(rt, pending)
+        # Before anything is written (not even the backup): refuse a type conversion that the
+        # existing rows would make fail, naming how many and which keys (never a value).
+        conversions = rt.conversions(pending_sql or [])
+        refused, checked = _precheck(rt, conversions, environment)
+        if refused:
+            return ApplyResult(redact_url(url), None, None, tuple(refused), notes=tuple(checked))
+        by_value = convert.by_table(conversions)
         since = rt.clock()  # before the snapshot: a write after this may show in it or not
         tables = [t for t in rt.table_names() if t not in integrity.OWN_TABLES]
         folder = mbackup.new_folder(project.root)
         if progress:
             progress(f"backing up into {project.rel(folder)}")
-        pending_sql = _statements_of(rt, pending)
         bk = mbackup.take(rt, folder, rt.backup_tables(tables, pending_sql))
         checkpoint()
         if progress:
@@ -359,7 +392,7 @@ def apply(
             finally:
                 copy_rt.close()
         else:
-            before = integrity.snapshot(rt, tables, progress=verify_progress)
+            before = integrity.snapshot(rt, tables, progress=verify_progress, by_value=by_value)
     finally:
         rt.close()
 
@@ -391,7 +424,9 @@ def apply(
         progress("verifying old data")
     rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
     try:
-        after = integrity.snapshot(rt, [t for t in tables if rt.has_table(t)], progress=verify_progress)
+        after = integrity.snapshot(
+            rt, [t for t in tables if rt.has_table(t)], progress=verify_progress, by_value=by_value
+        )
         checkpoint()
         if bk.restorable and bk.file is not None:
             before = _in_order_of(after, before, bk.file, verify_progress)
@@ -440,7 +475,9 @@ def apply(
             busy = {f.key: -1 for f in findings if f.code in ("VER002", "VER004") and f.key}
             findings = [f for f in findings if f.code not in ("VER002", "VER004")]
             findings[:0] = [f for f in integrity.compare(before, after, written=busy) if f.code == "VER008"]
-    notes: list[str] = []
+    notes: list[str] = list(checked)
+    if (compared := convert.families_note(by_value)) is not None:
+        notes.append(compared)
     if verify_schema:
         findings.extend(_rediff(project, environment, url, schema, dev_url, notes))
 
@@ -488,6 +525,18 @@ def apply(
                 data["state"] = "failed"
                 atomic_write_text(manifest, json.dumps(data, indent=2, sort_keys=True) + "\n")
             raise
+        if bk.file is not None and not bk.restorable and not bk.restore_tables:
+            if any(f.code == "VER008" for f in findings):
+                how += (
+                    "; the values were not restored from the backup: other sessions wrote meanwhile "
+                    f"(it stays in {project.rel(folder)})"
+                )
+            else:
+                # The down migrations bring the old types back, not the old text of the values
+                # (a jsonb column reordered its keys): put back exactly what the backup holds.
+                exact, left = _restore_values(url, bk.file, before, lock_timeout)
+                how += "; " + exact
+                findings.extend(left)
         notes.append("verification failed: the migration was rolled back: " + how)
         rolled_back = True
         data["rolled_back"] = True
@@ -495,6 +544,89 @@ def apply(
         data["after"] = _fingerprint(url)
     atomic_write_text(manifest, json.dumps(data, indent=2, sort_keys=True) + "\n", private=True)
     return ApplyResult(redact_url(url), run, bk, tuple(findings), rolled_back, tuple(notes), manifest)
+
+
+def _precheck(
+    rt: Runtime, conversions: Sequence[convert.Conversion], environment: str
+) -> tuple[list[Finding], list[str]]:
+    """(MGR009 refusals, notes) of the pre-check of each conversion on the existing rows."""
+    refused: list[Finding] = []
+    notes: list[str] = []
+    for c in conversions:
+        check = rt.precheck(c)
+        if check is None:
+            continue
+        if check.failing is None:
+            notes.append(convert.unchecked_note(check))
+        elif check.fails:
+            refused.append(convert.refusal("MGR009", check, environment=environment))
+        else:
+            notes.append(f"pre-check: {c.label} converts all {check.rows} row(s) ({check.method})")
+    return refused, notes
+
+
+def _restore_values(
+    url: str, dump: Path, before: IntegritySnapshot, lock_timeout: float
+) -> tuple[str, list[Finding]]:
+    """After the down migrations: the columns whose content still differs from ``before`` put
+    back from the backup ``dump``, then compared again by text (byte for byte)."""
+    from parity.migrate.runtime import open_runtime
+    from parity.verify import integrity
+
+    rt = open_runtime(url, lock_timeout=lock_timeout)
+    try:
+        present = [b.table for b in before.tables if rt.has_table(b.table)]
+        now = integrity.snapshot(rt, present)
+        restored: list[str] = []
+        problems: list[str] = []
+        for b in before.tables:
+            a = now.table(b.table)
+            if a is None:
+                continue
+            differ = [col for col, d in b.columns if a.column(col) not in (None, d)]
+            if not differ:
+                continue
+            try:
+                n = rt.restore_columns(dump, b.table, differ)
+            except LookupError as exc:
+                problems.append(f"{b.table}: {exc}")
+                continue
+            restored.append(f"{', '.join(f'{b.table}.{c}' for c in differ)} ({n} row(s))")
+        left = integrity.compare(before, integrity.snapshot(rt, present)) if restored or problems else ()
+    finally:
+        rt.close()
+    if not restored and not problems:
+        return "every old value reads back as before", []
+    findings = [
+        Finding(
+            "VER009",
+            Severity.ERROR,
+            "verify",
+            f"{f.message}, and the backup could not put it back"
+            + (f" ({'; '.join(problems)})" if problems else ""),
+            key=f.key,
+            fix=f"restore the values by hand from {dump}",
+        )
+        for f in left
+    ]
+    if problems and not findings:
+        findings = [
+            Finding(
+                "VER009",
+                Severity.ERROR,
+                "verify",
+                f"old values could not be put back from the backup: {'; '.join(problems)}",
+                fix=f"restore the values by hand from {dump}",
+            )
+        ]
+    how = (
+        f"restored the original values of {'; '.join(restored)} from the pg_dump backup {dump}"
+        if restored
+        else ""
+    )
+    if not findings:
+        how += ": every old column's content equals the one before the migration, byte for byte"
+    return how or "the backup could not put the old values back", findings
 
 
 def _in_order_of(

@@ -269,7 +269,13 @@ class Runtime(base.Runtime):
         return reached
 
     def chunk_digest_sql(
-        self, table: str, columns: Sequence[str], key: str | None, chunk: int, first: bool
+        self,
+        table: str,
+        columns: Sequence[str],
+        key: str | None,
+        chunk: int,
+        first: bool,
+        values: Sequence[tuple[str, str]] = (),  # not digested by value here (digests_by_value)
     ) -> str:
         t = self.quote(table)
         if key is None:
