@@ -146,7 +146,7 @@ def plan_for(
         row_counts=counts,
         backfills=parse_backfills(backfills),
         name=name,
-        conversions=_precheck_changes(diff.url, diff.changes),
+        conversions=_precheck_changes(database_url(project, environment, db), diff.changes),
     )
     return PlanResult(p, diff)
 
@@ -193,10 +193,12 @@ def generate(
     schema: str | None = None,
     dev_url: str | None = None,
     backfills: Sequence[str] = (),
+    planned: PlanResult | None = None,
 ) -> GenerateResult:
     """Plan and write the migration files (``migrate new``). Writes nothing when the plan refuses
     a change, is empty, or when migrations are still pending on the target (the plan would
-    duplicate them)."""
+    duplicate them). ``planned``: the plan :func:`plan_for` already made with these arguments
+    (a baseline marked applied since changes no schema), instead of planning again."""
     from parity.migrate import dir as mdir
     from parity.migrate.django_run import find_django
     from parity.schema.apptool import find_alembic
@@ -222,7 +224,7 @@ def generate(
             file=migrations_folder(project),
             hint="apply them first (`parity migrate up`) so the new migration starts from their result",
         )
-    result = plan_for(
+    result = planned or plan_for(
         project, environment, db=db, schema=schema, dev_url=dev_url, backfills=backfills, name=name
     )
     p = result.plan
@@ -1076,6 +1078,15 @@ def rollback(
             how = _undo(url, ex, Backup(path.parent, None, ""), versions, lock_timeout)
             if not unchanged:
                 how += " (the database changed since the apply, so the backup was not restored)"
+            elif file is not None and isinstance(data.get("before"), dict):
+                # A pg_dump backup: the down migrations bring the old types back, the backup the
+                # old text of the values (jsonb reordered the keys of a converted column).
+                from parity.verify.integrity import Snapshot
+
+                exact, left = _restore_values(url, file, Snapshot.from_dict(data["before"]), lock_timeout)
+                how += "; " + exact
+                if left:
+                    how += " (" + "; ".join(f.message for f in left) + ")"
         data["rolled_back"] = True
         atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n", private=True)
         return RollbackResult(redact_url(url), how, versions)

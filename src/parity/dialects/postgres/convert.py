@@ -73,7 +73,7 @@ def find_conversions(rt: Runtime, statements: Sequence[str]) -> list[Conversion]
                 old = types.get((table, column)) or _catalog_type(rt, table, column)
                 if old is None:
                     continue  # a column this migration creates: no old value to convert
-                new = RawStream()(cmd.def_.typeName)
+                new = RawStream()(cmd.def_.typeName).removeprefix("pg_catalog.")  # as written
                 using = RawStream()(cmd.def_.raw_default) if cmd.def_.raw_default is not None else None
                 out.append(Conversion(table, column, old, new, using))
                 types[(table, column)] = new
