@@ -259,3 +259,23 @@ def test_the_pg16_path_and_the_do_block_are_one_query_each() -> None:
     assert block.startswith("DO $parity$") and "EXCEPTION WHEN data_exception" in block
     assert "set_config('parity.precheck_failing'" in block
     assert not any(w in block.upper() for w in ("INSERT", "UPDATE", "DELETE", "CREATE"))
+
+
+def test_a_conversion_without_a_value_family_is_restored_to_its_old_text(tmp_path: Path, pg_url: str) -> None:
+    """text → integer turns '007' into 7, and converting back gives '7': the backup gives '007'."""
+    setup = (
+        "CREATE TABLE codes (id int PRIMARY KEY, code text); INSERT INTO codes VALUES (1, '007'), (2, '42')"
+    )
+    root = _project(tmp_path, pg_url, setup, "CREATE TABLE codes (id int PRIMARY KEY, code text);\n")
+    project = discover(root)
+    mdir.write(
+        service.migrations_folder(project),
+        "code_int",
+        "ALTER TABLE codes ALTER COLUMN code TYPE integer USING code::integer;\n",
+        "ALTER TABLE codes ALTER COLUMN code TYPE text;\n",
+    )
+    result = service.apply(project, "production", verify_schema=False)
+    assert result.rolled_back and [(f.code, f.key) for f in result.verification] == [("VER004", "codes")]
+    assert "restored the original values of codes.code (1 row(s))" in " ".join(result.notes)
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT code FROM codes ORDER BY id").fetchall() == [("007",), ("42",)]

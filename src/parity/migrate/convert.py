@@ -127,6 +127,16 @@ def by_table(conversions: Iterable[Conversion]) -> dict[str, dict[str, str]]:
     return {t: cols for t, cols in out.items() if cols}
 
 
+def columns_by_table(conversions: Iterable[Conversion]) -> dict[str, list[str]]:
+    """table → the columns the conversions change the type of (with or without a value family)."""
+    out: dict[str, list[str]] = {}
+    for c in conversions:
+        cols = out.setdefault(c.table, [])
+        if c.column not in cols:
+            cols.append(c.column)
+    return out
+
+
 def refusal(code: str, check: Precheck, *, environment: str | None = None) -> Finding:
     """The error for a conversion the existing rows would make fail (``PLN006`` in a plan,
     ``MGR009`` for a pending migration file)."""

@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,8 +54,8 @@ CODE_DOCS = {
     "MGR005": "the history lists a migration the folder no longer has",
     "MGR006": "the database has no parity_schema_history table yet (run `parity migrate baseline` if it is current)",
     "MGR007": "a migration is half-applied: it failed after some of its statements committed (MySQL/MariaDB DDL is not transactional); `parity migrate rollback` restores the backup taken before it",
-    "MGR009": "a pending migration converts a column's type and existing rows would make it fail: refused before anything ran (the count of those rows and a few primary keys, never their values)",
     "MGR008": "the pending revisions of the app's Alembic/Flask-Migrate could not be turned into offline SQL without the application (a revision imports the app or reads the database): their lint is UNKNOWN, not passed",
+    "MGR009": "a pending migration converts a column's type and existing rows would make it fail: refused before anything ran (the count of those rows and a few primary keys, never their values)",
     "PLN001": "NOT NULL column without default on a table with rows: refused unless backfilled",
     "PLN002": "a drop or rename was refused (expand/contract instead)",
     "PLN003": "a production-only object is kept",
@@ -69,8 +69,8 @@ CODE_DOCS = {
     "VER005": "SQLite integrity_check failed after the migration",
     "VER006": "SQLite foreign_key_check failed after the migration",
     "VER007": "the schema after the migration still differs from the declared schema",
-    "VER009": "after a failed verification the original values could not all be put back from the pg_dump backup (a table without primary key, or rows changed meanwhile): the backup file is named",
     "VER008": "a table was written by other sessions during the migration (PostgreSQL statistics; a replay of the run on the SQLite backup; on MySQL/MariaDB a table whose old rows the run cannot have changed and whose UPDATE_TIME moved): compared for readability only",
+    "VER009": "after a failed verification the original values could not all be put back from the pg_dump backup (a table without primary key, or rows changed meanwhile): the backup file is named",
 }
 
 Progress = Callable[[str], None]
@@ -375,6 +375,7 @@ def apply(
         if refused:
             return ApplyResult(redact_url(url), None, None, tuple(refused), notes=tuple(checked))
         by_value = convert.by_table(conversions)
+        converted = convert.columns_by_table(conversions)
         since = rt.clock()  # before the snapshot: a write after this may show in it or not
         tables = [t for t in rt.table_names() if t not in integrity.OWN_TABLES]
         folder = mbackup.new_folder(project.root)
@@ -494,6 +495,8 @@ def apply(
         "restore_tables": bk.restore_tables,
         "before": before.as_dict(),
         "rolled_back": False,
+        # Columns whose type the run converted: a rollback puts their exact old values back.
+        "converted": converted,
     }
     checkpoint()
     failed = any(f.severity is Severity.ERROR for f in findings)
@@ -536,7 +539,7 @@ def apply(
             else:
                 # The down migrations bring the old types back, not the old text of the values
                 # (a jsonb column reordered its keys): put back exactly what the backup holds.
-                exact, left = _restore_values(url, bk.file, before, lock_timeout)
+                exact, left = _restore_values(url, bk.file, before, converted, lock_timeout)
                 how += "; " + exact
                 findings.extend(left)
         notes.append("verification failed: the migration was rolled back: " + how)
@@ -568,10 +571,17 @@ def _precheck(
 
 
 def _restore_values(
-    url: str, dump: Path, before: IntegritySnapshot, lock_timeout: float
+    url: str,
+    dump: Path,
+    before: IntegritySnapshot,
+    converted: Mapping[str, Iterable[str]],
+    lock_timeout: float,
 ) -> tuple[str, list[Finding]]:
-    """After the down migrations: the columns whose content still differs from ``before`` put
-    back from the backup ``dump``, then compared again by text (byte for byte)."""
+    """After the down migrations: the ``converted`` columns (table → columns) whose content still
+    differs from ``before`` put back from the backup ``dump``, then compared again by text (byte
+    for byte). Only converted columns: a down migration that changes a type back leaves the
+    values in the new type's spelling, while other data changes are the down migrations' (and
+    rows the application writes must not be overwritten with old ones)."""
     from parity.migrate.runtime import open_runtime
     from parity.verify import integrity
 
@@ -585,7 +595,8 @@ def _restore_values(
             a = now.table(b.table)
             if a is None:
                 continue
-            differ = [col for col, d in b.columns if a.column(col) not in (None, d)]
+            wanted = set(converted.get(b.table, ()))
+            differ = [col for col, d in b.columns if col in wanted and a.column(col) not in (None, d)]
             if not differ:
                 continue
             try:
@@ -594,7 +605,13 @@ def _restore_values(
                 problems.append(f"{b.table}: {exc}")
                 continue
             restored.append(f"{', '.join(f'{b.table}.{c}' for c in differ)} ({n} row(s))")
-        left = integrity.compare(before, integrity.snapshot(rt, present)) if restored or problems else ()
+        left = [
+            f
+            for f in (
+                integrity.compare(before, integrity.snapshot(rt, present)) if restored or problems else ()
+            )
+            if f.key in converted
+        ]
     finally:
         rt.close()
     if not restored and not problems:
@@ -1083,7 +1100,10 @@ def rollback(
                 # old text of the values (jsonb reordered the keys of a converted column).
                 from parity.verify.integrity import Snapshot
 
-                exact, left = _restore_values(url, file, Snapshot.from_dict(data["before"]), lock_timeout)
+                converted = data.get("converted") or {}
+                exact, left = _restore_values(
+                    url, file, Snapshot.from_dict(data["before"]), converted, lock_timeout
+                )
                 how += "; " + exact
                 if left:
                     how += " (" + "; ".join(f.message for f in left) + ")"

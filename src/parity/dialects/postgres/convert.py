@@ -229,6 +229,18 @@ def restore_columns(rt: Runtime, dump: Path, table: str, columns: Sequence[str])
     wanted = [c for c in columns if c in names and c not in pk]
     if not wanted:
         return 0
+    import psycopg
+
+    try:
+        return _restore(rt, table, pk, names, data, wanted)
+    except psycopg.Error as exc:
+        # The class only: a data error's message can quote a value.
+        raise LookupError(f"the database refused the restore ({type(exc).__name__})") from exc
+
+
+def _restore(
+    rt: Runtime, table: str, pk: Sequence[str], names: Sequence[str], data: bytes, wanted: Sequence[str]
+) -> int:
     t, q = rt.quote(table), rt.quote
     cur: Any
     with rt.transaction():
