@@ -24,7 +24,7 @@ from parity.model.findings import Finding, Severity
 SHOWN_KEYS = 5
 
 _JSON = frozenset({"json", "jsonb"})
-_EXACT = frozenset({"smallint", "integer", "bigint", "numeric"})
+_EXACT = frozenset({"tinyint", "smallint", "mediumint", "integer", "bigint", "numeric"})
 _FLOAT = frozenset({"real", "double precision"})
 _ALIASES = {
     "int": "integer",
@@ -35,6 +35,9 @@ _ALIASES = {
     "float4": "real",
     "float8": "double precision",
     "float": "double precision",
+    "double": "double precision",
+    "dec": "numeric",
+    "fixed": "numeric",
     "serial": "integer",
     "bigserial": "bigint",
     "smallserial": "smallint",
@@ -43,7 +46,7 @@ _ALIASES = {
 
 def base_type(spelling: str) -> str:
     """``numeric(12, 2)`` → ``numeric``; ``pg_catalog.int8`` → ``bigint``; ``INT`` → ``integer``."""
-    name = re.sub(r"\(.*\)|\[\]", "", spelling).strip().lower()
+    name = re.sub(r"\(.*\)|\[\]|\b(unsigned|signed|zerofill)\b", "", spelling.lower()).strip()
     name = name.removeprefix("pg_catalog.").strip('"')
     return _ALIASES.get(name, name)
 
