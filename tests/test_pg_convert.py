@@ -279,3 +279,15 @@ def test_a_conversion_without_a_value_family_is_restored_to_its_old_text(tmp_pat
     assert "restored the original values of codes.code (1 row(s))" in " ".join(result.notes)
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT code FROM codes ORDER BY id").fetchall() == [("007",), ("42",)]
+
+
+def test_a_type_or_using_text_that_is_not_one_expression_is_never_run(rt, pg_url: str) -> None:  # type: ignore[no-untyped-def]
+    """The pre-check runs text from files on production: a second statement smuggled into it is
+    not run (the READ ONLY transaction would refuse its writes anyway)."""
+    sneaky = Conversion(
+        "pairs", "v", "text", "integer", "v::integer) FROM pairs; DROP TABLE loose; SELECT (1"
+    )
+    check = rt.precheck(sneaky)
+    assert check.failing is None and "not a single expression" in check.reason
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT to_regclass('loose') IS NOT NULL").fetchone() == (True,)

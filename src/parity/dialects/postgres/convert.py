@@ -122,6 +122,9 @@ def precheck(rt: Runtime, c: Conversion) -> Precheck:
     t, col = rt.quote(c.table), rt.quote(c.column)
     expr = c.using or f"{col}::{c.new_type}"
     key_columns, key_sql, order = _keys(rt, c.table)
+    if not _one_select(f"SELECT count(({expr})) FROM {t}"):
+        # The type or USING text comes from a file: it must stay one expression of one query.
+        return Precheck(c, 0, None, reason="its type or USING expression is not a single expression")
     with _read_only(rt):
         rows = int(rt.scalar(f"SELECT count(*) FROM {t}"))
         rt.execute("SAVEPOINT parity_precheck")
@@ -153,6 +156,17 @@ def precheck(rt: Runtime, c: Conversion) -> Precheck:
         )[0]
     shown = tuple(k for k in str(keys).split(_SEP) if k)[:SHOWN_KEYS]
     return Precheck(c, rows, int(failing), key_columns, shown, method="per row")
+
+
+def _one_select(sql: str) -> bool:
+    from pglast import ast, parse_sql
+    from pglast.parser import ParseError
+
+    try:
+        trees = parse_sql(sql)
+    except ParseError:
+        return False
+    return len(trees) == 1 and isinstance(trees[0].stmt, ast.SelectStmt)
 
 
 def _input_is_valid_sql(t: str, col: str, key_sql: str, order: str) -> str:
