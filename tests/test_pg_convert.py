@@ -169,6 +169,15 @@ def test_a_pending_migration_that_would_fail_is_refused_before_the_backup(
     assert _dumps(root) == [] and not _has_history(pg_url)
     assert _types(pg_url)["body"] == "text"
 
+    # The dry run and `migrate up --yes` say the same; the latter still changes nothing.
+    for args in (["migrate", "up", str(root)], ["migrate", "up", str(root), "--yes"]):
+        out = runner.invoke(app, args)
+        text = " ".join(out.output.split())
+        assert "MGR009 refused before anything ran" in text and "(id 5; 6; 7)" in text, out.output
+        assert "s3cr3t" not in out.output
+        assert out.exit_code == (0 if "--yes" not in args else 1)
+    assert _dumps(root) == [] and not _has_history(pg_url) and _types(pg_url)["n"] == "integer"
+
 
 def test_a_lossy_conversion_fails_verification_and_every_value_is_restored_byte_for_byte(
     tmp_path: Path, pg_url: str

@@ -570,6 +570,23 @@ def _precheck(
     return refused, notes
 
 
+def _precheck_pending(ex: Executor, environment: str, status: Status, notes: list[str]) -> list[Finding]:
+    from parity.migrate.runtime import open_runtime
+
+    waiting = {p.version for p in status.pending}
+    try:
+        rt = open_runtime(ex.url, read_only=True, lock_timeout=ex.lock_timeout)
+    except ParityError:
+        return []
+    try:
+        statements = _statements_of(rt, [m for m in ex.migrations() if m.version in waiting]) or []
+        refused, checked = _precheck(rt, rt.conversions(statements), environment)
+    finally:
+        rt.close()
+    notes.extend(checked)
+    return refused
+
+
 def _restore_values(
     url: str,
     dump: Path,
@@ -1269,6 +1286,9 @@ def build_migration_section(
             findings.extend(
                 lint_files(pending_files, dialect, project.root, project.fs.max_file_bytes, settings)
             )
+            if result is None:
+                # What `migrate up` would refuse: conversions the existing rows would fail (read-only).
+                findings.extend(_precheck_pending(ex, environment, status, notes))
     if result is not None:
         if result.backup is not None:
             notes.append(result.backup.note)
