@@ -632,7 +632,7 @@ def _restore_values(
     finally:
         rt.close()
     if not restored and not problems:
-        return "every old value reads back as before", []
+        return "the converted columns read back as before", []
     findings = [
         Finding(
             "VER009",
@@ -661,7 +661,7 @@ def _restore_values(
         else ""
     )
     if not findings:
-        how += ": every old column's content equals the one before the migration, byte for byte"
+        how += ": each of their columns reads back byte for byte as before the migration"
     return how or "the backup could not put the old values back", findings
 
 
