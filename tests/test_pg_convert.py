@@ -236,6 +236,9 @@ def test_the_precheck_counts_failing_rows_names_keys_and_stays_read_only(rt, pg_
     unknown = rt.precheck(Conversion("loose", "v", "text", "no_such_type"))
     assert unknown.failing is None and "no_such_type" in unknown.reason
     assert rt.precheck(Conversion("pairs", "b", "text", "jsonb")).failing == 4  # 'x', 'y', 'z', 'q': all
+    # A question the database refuses is UNKNOWN, never a pass.
+    refused = rt.precheck(Conversion("no_such_table", "v", "text", "integer"))
+    assert refused.failing is None and "UndefinedTable" in refused.reason
     assert not rt.in_transaction
     with psycopg.connect(pg_url) as conn:  # nothing was created, not even temporarily
         row = conn.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'parity%'").fetchone()

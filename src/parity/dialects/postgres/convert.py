@@ -116,7 +116,18 @@ def _keys(rt: Runtime, table: str) -> tuple[tuple[str, ...], str, str]:
 
 
 def precheck(rt: Runtime, c: Conversion) -> Precheck:
-    """How many existing rows ``c`` would fail on, and the keys of the first of them. Read-only."""
+    """How many existing rows ``c`` would fail on, and the keys of the first of them. Read-only.
+    A question the database refuses (no SELECT privilege, a timeout) is UNKNOWN, not a pass."""
+    import psycopg
+
+    try:
+        return _precheck(rt, c)
+    except psycopg.Error as exc:
+        # The class only: a data error's message can quote a value.
+        return Precheck(c, 0, None, reason=f"the database refused the check ({type(exc).__name__})")
+
+
+def _precheck(rt: Runtime, c: Conversion) -> Precheck:
     import psycopg
 
     t, col = rt.quote(c.table), rt.quote(c.column)
