@@ -303,3 +303,18 @@ def test_a_type_or_using_text_that_is_not_one_expression_is_never_run(rt, pg_url
     assert check.failing is None and "not a single expression" in check.reason
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT to_regclass('loose') IS NOT NULL").fetchone() == (True,)
+
+
+def test_timestamps_and_dates_widened_compare_as_the_same_instant(tmp_path: Path, pg_url: str) -> None:
+    setup = (
+        "CREATE TABLE events (id int PRIMARY KEY, at timestamp, day date);"
+        "INSERT INTO events VALUES (1, '2026-12-04 18:00:00.25', '2026-12-04'), (2, NULL, NULL)"
+    )
+    declared = "CREATE TABLE events (id int PRIMARY KEY, at timestamptz, day timestamp);\n"
+    root = _project(tmp_path, pg_url, setup, declared)
+    result = runner.invoke(app, ["apply", str(root), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "compared by value: events.at as time, events.day as time" in result.output
+    with psycopg.connect(pg_url) as conn:
+        row = conn.execute("SELECT day::text FROM events WHERE id = 1").fetchone()
+    assert row == ("2026-12-04 00:00:00",)

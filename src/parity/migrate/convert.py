@@ -26,6 +26,16 @@ SHOWN_KEYS = 5
 _JSON = frozenset({"json", "jsonb"})
 _EXACT = frozenset({"tinyint", "smallint", "mediumint", "integer", "bigint", "numeric"})
 _FLOAT = frozenset({"real", "double precision"})
+_TIME = frozenset(
+    {
+        "date",
+        "timestamp",
+        "timestamp without time zone",
+        "timestamptz",
+        "timestamp with time zone",
+        "datetime",
+    }
+)
 _ALIASES = {
     "int": "integer",
     "int2": "smallint",
@@ -57,12 +67,15 @@ def value_family(old_type: str, new_type: str) -> str | None:
     ``jsonb``: either side is json/jsonb (key order, whitespace and duplicate keys are not
     content there). ``float``: both are floating point (every ``real`` is exactly a ``double``,
     though its decimal text differs). ``numeric``: both are numbers (scale and trailing zeros
-    are not content; any other difference is)."""
+    are not content; any other difference is). ``time``: both are dates or timestamps (the same
+    instant, in the session's time zone as the conversion itself reads it)."""
     old, new = base_type(old_type), base_type(new_type)
     if old in _JSON or new in _JSON:
         return "jsonb"
     if old in _FLOAT and new in _FLOAT:
         return "float"
+    if old in _TIME and new in _TIME:
+        return "time"
     if old in _EXACT | _FLOAT and new in _EXACT | _FLOAT:
         return "numeric"
     return None

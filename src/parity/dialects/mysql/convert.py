@@ -23,6 +23,8 @@ def value_expr(column_sql: str, family: str, mariadb: bool) -> str:
         return f"JSON_NORMALIZE({column_sql})" if mariadb else f"CAST({column_sql} AS JSON)"
     if family == "float":
         return f"CAST({column_sql} AS DOUBLE)"
+    if family == "time":
+        return f"CAST({column_sql} AS DATETIME(6))"
     # Trailing zeros after the point are the scale, not the number (an integer keeps its own).
     text = f"CAST({column_sql} AS CHAR)"
     return f"IF(LOCATE('.', {text}) > 0, TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {text})), {text})"

@@ -37,6 +37,8 @@ def value_expr(column_sql: str, family: str) -> str:
         return f"({column_sql})::jsonb"
     if family == "float":
         return f"({column_sql})::double precision"
+    if family == "time":
+        return f"({column_sql})::timestamptz"
     # trim_scale: 1.50 and 1.5000 are one number (PostgreSQL 13+; older servers fail the
     # by-value digest and are compared by text, which is stricter, never looser).
     return f"trim_scale(({column_sql})::numeric)"
