@@ -67,3 +67,23 @@ def test_a_refusal_names_count_and_keys_only() -> None:
         "(id 3; 4; 9; 11; 12, … 2 more)"
     )
     assert f.severity.value == "error" and f.key == "docs" and "not a valid jsonb" in (f.fix or "")
+
+
+def test_compare_accepts_a_converted_column_only_when_its_values_are_equal() -> None:
+    from parity.verify.integrity import Snapshot, TableDigest, compare
+
+    before = Snapshot(
+        (TableDigest("docs", 2, (("id", "i"), ("body", "text-1")), values=(("body", "jsonb", "v"),)),)
+    )
+    same = Snapshot(
+        (TableDigest("docs", 2, (("id", "i"), ("body", "text-2")), values=(("body", "jsonb", "v"),)),)
+    )
+    other = Snapshot(
+        (TableDigest("docs", 2, (("id", "i"), ("body", "text-2")), values=(("body", "jsonb", "w"),)),)
+    )
+    by_text = Snapshot((TableDigest("docs", 2, (("id", "i"), ("body", "text-2"))),))
+    assert compare(before, same) == ()
+    [changed] = compare(before, other)
+    assert changed.code == "VER004" and "(compared as jsonb too: the values differ)" in changed.message
+    # Without a digest by value on both sides (a cast the database refused) the text decides.
+    assert [f.code for f in compare(before, by_text)] == ["VER004"]
