@@ -318,3 +318,24 @@ def test_timestamps_and_dates_widened_compare_as_the_same_instant(tmp_path: Path
     with psycopg.connect(pg_url) as conn:
         row = conn.execute("SELECT day::text FROM events WHERE id = 1").fetchone()
     assert row == ("2026-12-04 00:00:00",)
+
+
+def test_a_migration_that_cleans_the_values_up_first_is_not_refused(tmp_path: Path, pg_url: str) -> None:
+    """The rows the conversion meets are those the earlier statements leave: an UPDATE that
+    clears the invalid value first makes the pre-check of today's rows no refusal (UNKNOWN)."""
+    root = _project(tmp_path, pg_url, DOCS + f", ('{SECRET}', 5, 1, 1)")
+    project = discover(root)
+    mdir.write(
+        service.migrations_folder(project),
+        "clean_then_convert",
+        "UPDATE docs SET body = NULL WHERE id = 5;\nALTER TABLE docs ALTER COLUMN body TYPE jsonb USING body::jsonb;\n",
+        "ALTER TABLE docs ALTER COLUMN body TYPE text;\n",
+    )
+    result = service.apply(project, "production", verify_schema=False)
+    assert result.run is not None and [s.version for s in result.run.ran] == ["0001"]
+    assert any(
+        "UNKNOWN: an earlier statement of the run may change the rows first" in n for n in result.notes
+    )
+    # The UPDATE itself changed an old value: verification says so and rolls back, as before.
+    assert result.rolled_back and _types(pg_url)["body"] == "text"
+    assert "s3cr3t" in str(_rows(pg_url))  # restored from the backup, as it was

@@ -90,6 +90,9 @@ class Conversion:
     old_type: str  # as the catalog spells it before the migration
     new_type: str  # as the statement spells it
     using: str | None = None  # the USING expression; None: the plain cast
+    #: An earlier statement of the same run may change the rows first (an UPDATE that cleans
+    #: the values up): the existing rows do not decide whether the conversion succeeds.
+    rows_changed_first: bool = False
 
     @property
     def family(self) -> str | None:

@@ -54,16 +54,25 @@ def find_conversions(rt: Runtime, statements: Sequence[str]) -> list[Conversion]
 
     out: list[Conversion] = []
     types: dict[tuple[str, str], str] = {}
+    touched: set[str] = set()  # tables an earlier statement writes rows of
+    anything = False  # an earlier statement may write rows of any table (a DO block, a function)
     for statement in statements:
-        if not re.search(r"\bTYPE\b", statement, re.IGNORECASE):
-            continue
         try:
             trees = parse_sql(statement)
         except ParseError:
+            anything = True
             continue
         for raw in trees:
             stmt = raw.stmt
+            if isinstance(stmt, ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt | ast.MergeStmt):
+                if stmt.relation is not None and stmt.withClause is None and not _calls(stmt):
+                    touched.add(str(stmt.relation.relname))
+                else:
+                    anything = True
+                continue
             if not isinstance(stmt, ast.AlterTableStmt) or stmt.relation is None:
+                if type(stmt).__name__ not in _NO_ROW_WRITES:
+                    anything = True
                 continue
             if stmt.relation.schemaname not in (None, _current_schema(rt)):
                 continue
@@ -77,9 +86,50 @@ def find_conversions(rt: Runtime, statements: Sequence[str]) -> list[Conversion]
                     continue  # a column this migration creates: no old value to convert
                 new = RawStream()(cmd.def_.typeName).removeprefix("pg_catalog.")  # as written
                 using = RawStream()(cmd.def_.raw_default) if cmd.def_.raw_default is not None else None
-                out.append(Conversion(table, column, old, new, using))
+                # The rows it converts are the ones the earlier statements leave: checked now,
+                # they may be the wrong ones (a migration that cleans values up first).
+                first = anything or table in touched
+                out.append(Conversion(table, column, old, new, using, rows_changed_first=first))
                 types[(table, column)] = new
     return out
+
+
+#: Statements that write no row of an existing column (DDL that adds, session settings).
+_NO_ROW_WRITES = frozenset(
+    {
+        "AlterTableStmt",
+        "IndexStmt",
+        "CreateStmt",
+        "CommentStmt",
+        "VariableSetStmt",
+        "CreateSeqStmt",
+        "AlterSeqStmt",
+        "ViewStmt",
+        "CreateEnumStmt",
+        "AlterEnumStmt",
+        "GrantStmt",
+        "TransactionStmt",
+        "CreateFunctionStmt",
+        "CreateDomainStmt",
+        "CreateExtensionStmt",
+        "CreateSchemaStmt",
+    }
+)
+
+
+def _calls(stmt: Any) -> bool:
+    """Whether a statement calls a function anywhere (it may write rows of any table)."""
+    from pglast.visitors import Visitor
+
+    class Found(Visitor):
+        hit = False
+
+        def visit_FuncCall(self, ancestors: object, node: object) -> None:
+            self.hit = True
+
+    v = Found()
+    v(stmt)
+    return bool(v.hit)
 
 
 def _current_schema(rt: Runtime) -> str:
@@ -135,6 +185,8 @@ def _precheck(rt: Runtime, c: Conversion) -> Precheck:
     t, col = rt.quote(c.table), rt.quote(c.column)
     expr = c.using or f"{col}::{c.new_type}"
     key_columns, key_sql, order = _keys(rt, c.table)
+    if c.rows_changed_first:
+        return Precheck(c, 0, None, reason="an earlier statement of the run may change the rows first")
     if not _one_select(f"SELECT count(({expr})) FROM {t}"):
         # The type or USING text comes from a file: it must stay one expression of one query.
         return Precheck(c, 0, None, reason="its type or USING expression is not a single expression")
