@@ -339,3 +339,21 @@ def test_a_migration_that_cleans_the_values_up_first_is_not_refused(tmp_path: Pa
     # The UPDATE itself changed an old value: verification says so and rolls back, as before.
     assert result.rolled_back and _types(pg_url)["body"] == "text"
     assert "s3cr3t" in str(_rows(pg_url))  # restored from the backup, as it was
+
+
+def test_migrate_new_then_up_converts_text_to_jsonb_and_passes(tmp_path: Path, pg_url: str) -> None:
+    root = _project(tmp_path, pg_url, DOCS)
+    before = _rows(pg_url)
+    out = runner.invoke(app, ["migrate", "new", "to_jsonb", str(root)])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(app, ["migrate", "up", str(root), "--yes"])
+    assert out.exit_code == 0 and out.output.rstrip().endswith("PASS"), out.output
+    assert "docs.body text → jsonb converts all 4 row(s) (one scan)" in " ".join(out.output.split())
+    assert _types(pg_url)["body"] == "jsonb"
+    with psycopg.connect(pg_url) as conn:
+        equal = conn.execute(
+            "SELECT count(*) FROM docs d JOIN (VALUES " + ", ".join(f"({r[0]}, %s)" for r in before) + ") "
+            "AS b(id, body) USING (id) WHERE d.body IS NOT DISTINCT FROM b.body::jsonb",
+            [r[1] for r in before],
+        ).fetchone()
+    assert equal == (4,)  # every value equal as jsonb to the text it was
