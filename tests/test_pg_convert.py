@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from helpers import production_project
 from parity.cli.app import app
 from parity.dialects.postgres.convert import _input_is_valid_sql, _row_by_row_sql
+from parity.errors import MigrationError
 from parity.migrate import dir as mdir
 from parity.migrate import service
 from parity.migrate.convert import Conversion
@@ -357,3 +358,21 @@ def test_migrate_new_then_up_converts_text_to_jsonb_and_passes(tmp_path: Path, p
             [r[1] for r in before],
         ).fetchone()
     assert equal == (4,)  # every value equal as jsonb to the text it was
+
+
+def test_a_conversion_that_fails_while_it_runs_does_not_print_the_value(tmp_path: Path, pg_url: str) -> None:
+    """Not refused beforehand (an UPDATE runs first), the cast then fails on a row: the error
+    names the type, not the value, and the migration rolls back."""
+    root = _project(tmp_path, pg_url, DOCS + f", ('{SECRET}', 5, 1, 1)")
+    project = discover(root)
+    mdir.write(
+        service.migrations_folder(project),
+        "fails",
+        "UPDATE docs SET n = n WHERE id = 1;\nALTER TABLE docs ALTER COLUMN body TYPE integer USING body::integer;\n",
+        "ALTER TABLE docs ALTER COLUMN body TYPE text;\n",
+    )
+    with pytest.raises(MigrationError) as caught:
+        service.apply(project, "production", verify_schema=False)
+    assert "invalid input syntax for type integer: (the value is not shown)" in caught.value.message
+    assert "s3cr3t" not in caught.value.message and "{" not in caught.value.message
+    assert _types(pg_url)["body"] == "text"

@@ -75,6 +75,14 @@ class Runtime(base.Runtime):
         cur = self._cursor_execute(sql, params)
         return [tuple(r) for r in cur.fetchall()] if cur.description else []
 
+    def error(self, exc: BaseException) -> str:
+        text = super().error(exc)
+        if str(getattr(exc, "sqlstate", "") or "").startswith("22"):
+            # A data error quotes the value it failed on (`invalid input syntax for type integer:
+            # "…"`): production values may be secrets, so the value is cut.
+            text = re.sub(r':\s*".*"$', ": (the value is not shown)", text)
+        return text
+
     def acquire_lock(self) -> None:
         self._poll_lock(
             lambda: bool(self.scalar("SELECT pg_try_advisory_lock(%s)", (_ADVISORY_KEY,))), "advisory lock"
