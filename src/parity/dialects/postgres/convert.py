@@ -184,9 +184,9 @@ def _precheck(rt: Runtime, c: Conversion) -> Precheck:
 
     t, col = rt.quote(c.table), rt.quote(c.column)
     expr = c.using or f"{col}::{c.new_type}"
-    key_columns, key_sql, order = _keys(rt, c.table)
     if c.rows_changed_first:
         return Precheck(c, 0, None, reason="an earlier statement of the run may change the rows first")
+    key_columns, key_sql, order = _keys(rt, c.table)
     if not _one_select(f"SELECT count(({expr})) FROM {t}"):
         # The type or USING text comes from a file: it must stay one expression of one query.
         return Precheck(c, 0, None, reason="its type or USING expression is not a single expression")
