@@ -12,8 +12,9 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from types import EllipsisType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parity.errors import DatabaseError, LockTimeout, redact_url
 
@@ -27,6 +28,9 @@ SCHEMES = {
 }
 
 DEFAULT_LOCK_TIMEOUT = 30.0
+
+if TYPE_CHECKING:
+    from parity.migrate.convert import Conversion, Precheck
 
 
 def dialect_of(url: str) -> str:
@@ -207,6 +211,8 @@ class Runtime(ABC):
     #: Text chunks hash the same however the rows are split into chunks; digests do not, so
     #: those are always taken with the same chunk size over the same key order.
     digest_in_db: bool = True
+    #: The chunk query can also digest converted columns by value (:mod:`parity.migrate.convert`).
+    digests_by_value: bool = False
 
     def order_key(self, table: str) -> str | None:
         """The single column to walk ``table`` in chunks by (its one-column primary key), or None
@@ -216,14 +222,27 @@ class Runtime(ABC):
 
     @abstractmethod
     def chunk_digest_sql(
-        self, table: str, columns: Sequence[str], key: str | None, chunk: int, first: bool
+        self,
+        table: str,
+        columns: Sequence[str],
+        key: str | None,
+        chunk: int,
+        first: bool,
+        values: Sequence[tuple[str, str]] = (),
     ) -> str:
         """SQL returning one row for the next ``chunk`` rows in ``key`` order after the key passed as
         the one parameter (none when ``first``): ``count``, the chunk's last key, then per column
-        the text or digest the database built from the chunk's values (NULLs distinguished)."""
+        the text or digest the database built from the chunk's values (NULLs distinguished),
+        then (where :attr:`digests_by_value`) one digest per ``(column, value family)`` of
+        ``values``, of the column's values in that family."""
 
     def column_chunks(
-        self, table: str, columns: Sequence[str], chunk: int, key: str | EllipsisType | None = ...
+        self,
+        table: str,
+        columns: Sequence[str],
+        chunk: int,
+        key: str | EllipsisType | None = ...,
+        values: Sequence[tuple[str, str]] = (),
     ) -> Iterator[tuple[int, Sequence[Any]]]:
         """``(rows, per-column text or digest)`` for consecutive chunks of ``table`` (keyset walk)
         in ``key`` order (default: :meth:`order_key`)."""
@@ -233,7 +252,7 @@ class Runtime(ABC):
         first = True
         while True:
             row = self.query(
-                self.chunk_digest_sql(table, columns, key, chunk, first), None if first else (last,)
+                self.chunk_digest_sql(table, columns, key, chunk, first, values), None if first else (last,)
             )[0]
             count = int(row[0] or 0)
             if count == 0:
@@ -242,6 +261,20 @@ class Runtime(ABC):
             if key is None or count < chunk:
                 return
             last, first = row[1], False
+
+    # --- type conversions (parity.migrate.convert) ---------------------------------------------
+    def conversions(self, statements: Sequence[str]) -> list[Conversion]:
+        """The column type conversions ``statements`` make (empty where the runtime cannot tell)."""
+        return []
+
+    def precheck(self, conversion: Conversion) -> Precheck | None:
+        """What the existing rows say about ``conversion``, without writing (None: not checked)."""
+        return None
+
+    def restore_columns(self, backup: Path, table: str, columns: Sequence[str]) -> int:
+        """Put ``columns`` of ``table`` back to their values in the ``backup`` file, by primary key;
+        the rows written. Raises LookupError where that backup cannot give them back."""
+        raise LookupError("this database's backups cannot restore single columns")
 
     def health_checks(self) -> list[tuple[str, str]]:
         """(code, message) for each problem the database's own consistency checks report."""

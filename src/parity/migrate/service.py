@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from parity.env.write import atomic_write_text
 from parity.errors import FileRefused, MigrationError, ParityError, redact_url
 from parity.faults import checkpoint
+from parity.migrate import convert
 from parity.migrate.executor import Executor, RunResult, Status
 from parity.migrate.runtime import DEFAULT_LOCK_TIMEOUT
 from parity.model.changes import ProductionOnly
@@ -54,11 +55,13 @@ CODE_DOCS = {
     "MGR006": "the database has no parity_schema_history table yet (run `parity migrate baseline` if it is current)",
     "MGR007": "a migration is half-applied: it failed after some of its statements committed (MySQL/MariaDB DDL is not transactional); `parity migrate rollback` restores the backup taken before it",
     "MGR008": "the pending revisions of the app's Alembic/Flask-Migrate could not be turned into offline SQL without the application (a revision imports the app or reads the database): their lint is UNKNOWN, not passed",
+    "MGR009": "a pending migration converts a column's type and existing rows would make it fail: refused before anything ran (the count of those rows and a few primary keys, never their values)",
     "PLN001": "NOT NULL column without default on a table with rows: refused unless backfilled",
     "PLN002": "a drop or rename was refused (expand/contract instead)",
     "PLN003": "a production-only object is kept",
     "PLN004": "a possible rename is applied as add-new-keep-old",
     "PLN005": "an unsafe step (table rewrite, volatile default, type change)",
+    "PLN006": "a type change the existing rows would make fail (not valid values of the new type): refused, with the count of those rows and a few primary keys",
     "VER001": "a table that existed before the migration is gone",
     "VER002": "a table's row count changed during the migration",
     "VER003": "a column that existed before the migration is gone",
@@ -67,6 +70,7 @@ CODE_DOCS = {
     "VER006": "SQLite foreign_key_check failed after the migration",
     "VER007": "the schema after the migration still differs from the declared schema",
     "VER008": "a table was written by other sessions during the migration (PostgreSQL statistics; a replay of the run on the SQLite backup; on MySQL/MariaDB a table whose old rows the run cannot have changed and whose UPDATE_TIME moved): compared for readability only",
+    "VER009": "after a failed verification the original values could not all be put back from the pg_dump backup (a table without primary key, or rows changed meanwhile): the backup file is named",
 }
 
 Progress = Callable[[str], None]
@@ -142,8 +146,30 @@ def plan_for(
         row_counts=counts,
         backfills=parse_backfills(backfills),
         name=name,
+        conversions=_precheck_changes(database_url(project, environment, db), diff.changes),
     )
     return PlanResult(p, diff)
+
+
+def _precheck_changes(url: str, changes: Sequence[Any]) -> dict[tuple[str, str], convert.Precheck]:
+    """The pre-check of every column type change on the target's existing rows (read-only; only
+    where the runtime can tell)."""
+    from parity.model.changes import AlterColumn
+
+    wanted = [
+        convert.Conversion(c.table, c.desired.name, c.current.raw_type, c.desired.raw_type)
+        for c in changes
+        if isinstance(c, AlterColumn) and "type" in c.changes
+    ]
+    if not wanted:
+        return {}
+    from parity.migrate.runtime import open_runtime
+
+    rt = open_runtime(url, read_only=True)
+    try:
+        return {(c.table, c.column): check for c in wanted if (check := rt.precheck(c)) is not None}
+    finally:
+        rt.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,10 +193,12 @@ def generate(
     schema: str | None = None,
     dev_url: str | None = None,
     backfills: Sequence[str] = (),
+    planned: PlanResult | None = None,
 ) -> GenerateResult:
     """Plan and write the migration files (``migrate new``). Writes nothing when the plan refuses
     a change, is empty, or when migrations are still pending on the target (the plan would
-    duplicate them)."""
+    duplicate them). ``planned``: the plan :func:`plan_for` already made with these arguments
+    (a baseline marked applied since changes no schema), instead of planning again."""
     from parity.migrate import dir as mdir
     from parity.migrate.django_run import find_django
     from parity.schema.apptool import find_alembic
@@ -196,7 +224,7 @@ def generate(
             file=migrations_folder(project),
             hint="apply them first (`parity migrate up`) so the new migration starts from their result",
         )
-    result = plan_for(
+    result = planned or plan_for(
         project, environment, db=db, schema=schema, dev_url=dev_url, backfills=backfills, name=name
     )
     p = result.plan
@@ -339,12 +367,20 @@ def apply(
 
     rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
     try:
+        pending_sql = _statements_of(rt, pending)
+        # Before anything is written (not even the backup): refuse a type conversion that the
+        # existing rows would make fail, naming how many and which keys (never a value).
+        conversions = rt.conversions(pending_sql or [])
+        refused, checked = _precheck(rt, conversions, environment)
+        if refused:
+            return ApplyResult(redact_url(url), None, None, tuple(refused), notes=tuple(checked))
+        by_value = convert.by_table(conversions)
+        converted = convert.columns_by_table(conversions)
         since = rt.clock()  # before the snapshot: a write after this may show in it or not
         tables = [t for t in rt.table_names() if t not in integrity.OWN_TABLES]
         folder = mbackup.new_folder(project.root)
         if progress:
             progress(f"backing up into {project.rel(folder)}")
-        pending_sql = _statements_of(rt, pending)
         bk = mbackup.take(rt, folder, rt.backup_tables(tables, pending_sql))
         checkpoint()
         if progress:
@@ -359,7 +395,7 @@ def apply(
             finally:
                 copy_rt.close()
         else:
-            before = integrity.snapshot(rt, tables, progress=verify_progress)
+            before = integrity.snapshot(rt, tables, progress=verify_progress, by_value=by_value)
     finally:
         rt.close()
 
@@ -391,7 +427,9 @@ def apply(
         progress("verifying old data")
     rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
     try:
-        after = integrity.snapshot(rt, [t for t in tables if rt.has_table(t)], progress=verify_progress)
+        after = integrity.snapshot(
+            rt, [t for t in tables if rt.has_table(t)], progress=verify_progress, by_value=by_value
+        )
         checkpoint()
         if bk.restorable and bk.file is not None:
             before = _in_order_of(after, before, bk.file, verify_progress)
@@ -440,7 +478,9 @@ def apply(
             busy = {f.key: -1 for f in findings if f.code in ("VER002", "VER004") and f.key}
             findings = [f for f in findings if f.code not in ("VER002", "VER004")]
             findings[:0] = [f for f in integrity.compare(before, after, written=busy) if f.code == "VER008"]
-    notes: list[str] = []
+    notes: list[str] = list(checked)
+    if (compared := convert.families_note(by_value)) is not None:
+        notes.append(compared)
     if verify_schema:
         findings.extend(_rediff(project, environment, url, schema, dev_url, notes))
 
@@ -455,6 +495,8 @@ def apply(
         "restore_tables": bk.restore_tables,
         "before": before.as_dict(),
         "rolled_back": False,
+        # Columns whose type the run converted: a rollback puts their exact old values back.
+        "converted": converted,
     }
     checkpoint()
     failed = any(f.severity is Severity.ERROR for f in findings)
@@ -488,6 +530,18 @@ def apply(
                 data["state"] = "failed"
                 atomic_write_text(manifest, json.dumps(data, indent=2, sort_keys=True) + "\n")
             raise
+        if bk.file is not None and not bk.restorable and not bk.restore_tables:
+            if any(f.code == "VER008" for f in findings):
+                how += (
+                    "; the values were not restored from the backup: other sessions wrote meanwhile "
+                    f"(it stays in {project.rel(folder)})"
+                )
+            else:
+                # The down migrations bring the old types back, not the old text of the values
+                # (a jsonb column reordered its keys): put back exactly what the backup holds.
+                exact, left = _restore_values(url, bk.file, before, converted, lock_timeout)
+                how += "; " + exact
+                findings.extend(left)
         notes.append("verification failed: the migration was rolled back: " + how)
         rolled_back = True
         data["rolled_back"] = True
@@ -495,6 +549,120 @@ def apply(
         data["after"] = _fingerprint(url)
     atomic_write_text(manifest, json.dumps(data, indent=2, sort_keys=True) + "\n", private=True)
     return ApplyResult(redact_url(url), run, bk, tuple(findings), rolled_back, tuple(notes), manifest)
+
+
+def _precheck(
+    rt: Runtime, conversions: Sequence[convert.Conversion], environment: str
+) -> tuple[list[Finding], list[str]]:
+    """(MGR009 refusals, notes) of the pre-check of each conversion on the existing rows."""
+    refused: list[Finding] = []
+    notes: list[str] = []
+    for c in conversions:
+        check = rt.precheck(c)
+        if check is None:
+            continue
+        if check.failing is None:
+            notes.append(convert.unchecked_note(check))
+        elif check.fails:
+            refused.append(convert.refusal("MGR009", check, environment=environment))
+        else:
+            notes.append(f"pre-check: {c.label} converts all {check.rows} row(s) ({check.method})")
+    return refused, notes
+
+
+def _precheck_pending(ex: Executor, environment: str, status: Status, notes: list[str]) -> list[Finding]:
+    from parity.migrate.runtime import open_runtime
+
+    waiting = {p.version for p in status.pending}
+    try:
+        rt = open_runtime(ex.url, read_only=True, lock_timeout=ex.lock_timeout)
+    except ParityError:
+        return []
+    try:
+        statements = _statements_of(rt, [m for m in ex.migrations() if m.version in waiting]) or []
+        refused, checked = _precheck(rt, rt.conversions(statements), environment)
+    finally:
+        rt.close()
+    notes.extend(checked)
+    return refused
+
+
+def _restore_values(
+    url: str,
+    dump: Path,
+    before: IntegritySnapshot,
+    converted: Mapping[str, Iterable[str]],
+    lock_timeout: float,
+) -> tuple[str, list[Finding]]:
+    """After the down migrations: the ``converted`` columns (table → columns) whose content still
+    differs from ``before`` put back from the backup ``dump``, then compared again by text (byte
+    for byte). Only converted columns: a down migration that changes a type back leaves the
+    values in the new type's spelling, while other data changes are the down migrations' (and
+    rows the application writes must not be overwritten with old ones)."""
+    from parity.migrate.runtime import open_runtime
+    from parity.verify import integrity
+
+    rt = open_runtime(url, lock_timeout=lock_timeout)
+    try:
+        present = [b.table for b in before.tables if rt.has_table(b.table)]
+        now = integrity.snapshot(rt, present)
+        restored: list[str] = []
+        problems: list[str] = []
+        for b in before.tables:
+            a = now.table(b.table)
+            if a is None:
+                continue
+            wanted = set(converted.get(b.table, ()))
+            differ = [col for col, d in b.columns if col in wanted and a.column(col) not in (None, d)]
+            if not differ:
+                continue
+            try:
+                n = rt.restore_columns(dump, b.table, differ)
+            except LookupError as exc:
+                problems.append(f"{b.table}: {exc}")
+                continue
+            restored.append(f"{', '.join(f'{b.table}.{c}' for c in differ)} ({n} row(s))")
+        left = [
+            f
+            for f in (
+                integrity.compare(before, integrity.snapshot(rt, present)) if restored or problems else ()
+            )
+            if f.key in converted
+        ]
+    finally:
+        rt.close()
+    if not restored and not problems:
+        return "the converted columns read back as before", []
+    findings = [
+        Finding(
+            "VER009",
+            Severity.ERROR,
+            "verify",
+            f"{f.message}, and the backup could not put it back"
+            + (f" ({'; '.join(problems)})" if problems else ""),
+            key=f.key,
+            fix=f"restore the values by hand from {dump}",
+        )
+        for f in left
+    ]
+    if problems and not findings:
+        findings = [
+            Finding(
+                "VER009",
+                Severity.ERROR,
+                "verify",
+                f"old values could not be put back from the backup: {'; '.join(problems)}",
+                fix=f"restore the values by hand from {dump}",
+            )
+        ]
+    how = (
+        f"restored the original values of {'; '.join(restored)} from the pg_dump backup {dump}"
+        if restored
+        else ""
+    )
+    if not findings:
+        how += ": each of their columns reads back byte for byte as before the migration"
+    return how or "the backup could not put the old values back", findings
 
 
 def _in_order_of(
@@ -944,6 +1112,18 @@ def rollback(
             how = _undo(url, ex, Backup(path.parent, None, ""), versions, lock_timeout)
             if not unchanged:
                 how += " (the database changed since the apply, so the backup was not restored)"
+            elif file is not None and isinstance(data.get("before"), dict):
+                # A pg_dump backup: the down migrations bring the old types back, the backup the
+                # old text of the values (jsonb reordered the keys of a converted column).
+                from parity.verify.integrity import Snapshot
+
+                converted = data.get("converted") or {}
+                exact, left = _restore_values(
+                    url, file, Snapshot.from_dict(data["before"]), converted, lock_timeout
+                )
+                how += "; " + exact
+                if left:
+                    how += " (" + "; ".join(f.message for f in left) + ")"
         data["rolled_back"] = True
         atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n", private=True)
         return RollbackResult(redact_url(url), how, versions)
@@ -1106,6 +1286,9 @@ def build_migration_section(
             findings.extend(
                 lint_files(pending_files, dialect, project.root, project.fs.max_file_bytes, settings)
             )
+            if result is None:
+                # What `migrate up` would refuse: conversions the existing rows would fail (read-only).
+                findings.extend(_precheck_pending(ex, environment, status, notes))
     if result is not None:
         if result.backup is not None:
             notes.append(result.backup.note)

@@ -10,6 +10,8 @@ Safety rules (issue 4):
 * a possible rename is applied as the declared schema says (add the new column, keep the old
   one) and reported (PLN004);
 * unsafe steps (type changes that rewrite, volatile defaults) are marked (PLN005);
+* a type change that existing rows would make fail (the caller pre-checked them) is refused
+  with the count and a few keys of those rows (PLN006), never attempted;
 * dialect-specific online DDL comes from ``parity.dialects.<name>.safe.safe_steps``
   (PostgreSQL ``CONCURRENTLY``/``NOT VALID``, MySQL ``ALGORITHM``), the rest from the
   dialect's renderer;
@@ -46,6 +48,7 @@ from parity.plan.model import Plan, Step
 
 if TYPE_CHECKING:
     from parity.dialects.base import Dialect
+    from parity.migrate.convert import Precheck
 
 AREA = "migrate"
 
@@ -188,12 +191,14 @@ def plan(
     row_counts: Mapping[str, int] | None = None,
     backfills: Mapping[str, str] | None = None,
     name: str = "NAME",
+    conversions: Mapping[tuple[str, str], Precheck] | None = None,
 ) -> Plan:
     """Turn ``changes`` (from :func:`parity.diff.compare`) against ``current`` into a :class:`Plan`.
 
     ``row_counts``: rows per existing table (a table missing from it is assumed non-empty).
     ``backfills``: ``TABLE.COL`` or ``COL`` → SQL expression for expand steps.
     ``name``: the migration name used in the command a refusal suggests.
+    ``conversions``: ``(table, column)`` → the pre-check of its type change on the existing rows.
 
     >>> # plan(current, compare(current, desired), get("sqlite"), row_counts={"orders": 5})
     """
@@ -259,6 +264,14 @@ def plan(
                         table=change.table_name,
                     )
                 )
+            case AlterColumn(table=table, desired=col) if (
+                "type" in change.changes
+                and (check := (conversions or {}).get((table, col.name))) is not None
+                and check.fails
+            ):
+                from parity.migrate import convert
+
+                b.diags.append(convert.refusal("PLN006", check))
             case _:
                 b.emit(change)
     preamble = tuple(getattr(safe, "PREAMBLE", ()))

@@ -431,7 +431,7 @@ def apply_migrations(
         out.notes.append("no database or declared schema: no migration step")
         return out
     from parity.errors import redact_url
-    from parity.migrate.service import apply, executor_for, generate, migrations_folder
+    from parity.migrate.service import apply, executor_for, generate, migrations_folder, plan_for
 
     folder = migrations_folder(project)
     ex = executor_for(project, environment)
@@ -447,6 +447,12 @@ def apply_migrations(
             )
 
     if not status.pending:
+        # Planned before anything is written (the baseline included): a refused change (a
+        # conversion the existing rows would make fail, a NOT NULL without backfill) changes nothing.
+        planned = plan_for(project, environment, name=MIGRATION_NAME)
+        if planned.plan.refused:
+            out.findings.extend(planned.plan.refused)
+            return out
         out.files = backup_files(project.root, _files(project, folder), label="migrations")
         if journal is not None:
             journal.record(
@@ -462,7 +468,7 @@ def apply_migrations(
             out.notes.append(
                 f"wrote {project.rel(folder)}/V0001__baseline.up.sql: the schema production has today, marked applied"
             )
-        gen = generate(project, environment, MIGRATION_NAME)
+        gen = generate(project, environment, MIGRATION_NAME, planned=planned)
         out.changed = out.changed or bool(gen.written)
         out.notes += [f"wrote {project.rel(m.up_path)}" for m in gen.written]
         if gen.refused:

@@ -17,9 +17,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from parity.dialects.mysql.convert import find_conversions, value_expr
 from parity.dialects.mysql.render import index_part_sql
 from parity.errors import DatabaseError
 from parity.migrate import runtime as base
+from parity.migrate.convert import Conversion
 from parity.model.changes import AddColumn, AddIndex, AddTable, Change
 from parity.model.schema import Schema
 from parity.plan.model import SafeSQL
@@ -61,6 +63,7 @@ class Runtime(base.Runtime):
             # Unreachable stays unreachable (``check`` notes it and goes on); the rest is an error.
             kind = type(connection_error(exc, self.url))
             raise kind(f"cannot connect to MySQL: {self.error(exc)}", url=self.url) from exc
+        self._mariadb: bool | None = None
         # chunk digests are built with GROUP_CONCAT; its 1 KiB default would truncate them.
         self.execute("SET SESSION group_concat_max_len = 4294967295")
         if self.read_only:
@@ -268,21 +271,36 @@ class Runtime(base.Runtime):
             return None
         return reached
 
+    digests_by_value = True
+
+    @property
+    def mariadb(self) -> bool:
+        if self._mariadb is None:
+            self._mariadb = "mariadb" in str(self.scalar("SELECT VERSION()")).lower()
+        return self._mariadb
+
+    def conversions(self, statements: Sequence[str]) -> list[Conversion]:
+        return find_conversions(self, statements)
+
     def chunk_digest_sql(
-        self, table: str, columns: Sequence[str], key: str | None, chunk: int, first: bool
+        self,
+        table: str,
+        columns: Sequence[str],
+        key: str | None,
+        chunk: int,
+        first: bool,
+        values: Sequence[tuple[str, str]] = (),
     ) -> str:
         t = self.quote(table)
+        exprs = [self.quote(c) for c in columns]
+        exprs += [value_expr(self.quote(c), family, self.mariadb) for c, family in values]
         if key is None:
             order = ", ".join(self.quote(c) for c in columns) or "1"
-            aggs = "".join(
-                f", MD5(GROUP_CONCAT(QUOTE({self.quote(c)}) ORDER BY {order} SEPARATOR ','))" for c in columns
-            )
+            aggs = "".join(f", MD5(GROUP_CONCAT(QUOTE({e}) ORDER BY {order} SEPARATOR ','))" for e in exprs)
             return f"SELECT COUNT(*), NULL{aggs} FROM {t}"
         k = self.quote(key)
         cols = "".join(f", {self.quote(c)}" for c in columns if c != key)
-        aggs = "".join(
-            f", MD5(GROUP_CONCAT(QUOTE({self.quote(c)}) ORDER BY {k} SEPARATOR ','))" for c in columns
-        )
+        aggs = "".join(f", MD5(GROUP_CONCAT(QUOTE({e}) ORDER BY {k} SEPARATOR ','))" for e in exprs)
         where = "" if first else f"WHERE {k} > %s "
         inner = f"SELECT {k}{cols} FROM {t} {where}ORDER BY {k} LIMIT {chunk}"
         return f"SELECT COUNT(*), MAX({k}){aggs} FROM ({inner}) AS chunk"

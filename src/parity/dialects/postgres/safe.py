@@ -13,12 +13,15 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+from parity.dialects.postgres.convert import find_conversions, precheck, restore_columns, value_expr
 from parity.dialects.postgres.diff import check_sql
 from parity.dialects.postgres.render import deferrable_sql, index_parts_sql, ref_sql
 from parity.errors import DatabaseError
 from parity.migrate import runtime as base
+from parity.migrate.convert import Conversion, Precheck
 from parity.model.changes import AddCheck, AddForeignKey, AddIndex, AlterColumn, Change, DropIndex
 from parity.model.schema import ForeignKey, Index, Schema
 from parity.plan.model import SafeSQL
@@ -71,6 +74,14 @@ class Runtime(base.Runtime):
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         cur = self._cursor_execute(sql, params)
         return [tuple(r) for r in cur.fetchall()] if cur.description else []
+
+    def error(self, exc: BaseException) -> str:
+        text = super().error(exc)
+        if str(getattr(exc, "sqlstate", "") or "").startswith("22"):
+            # A data error quotes the value it failed on (`invalid input syntax for type integer:
+            # "…"`): production values may be secrets, so the value is cut.
+            text = re.sub(r':\s*".*"$', ": (the value is not shown)", text)
+        return text
 
     def acquire_lock(self) -> None:
         self._poll_lock(
@@ -158,8 +169,16 @@ class Runtime(base.Runtime):
         )
         return [r[0] for r in rows]
 
+    digests_by_value = True
+
     def chunk_digest_sql(
-        self, table: str, columns: Sequence[str], key: str | None, chunk: int, first: bool
+        self,
+        table: str,
+        columns: Sequence[str],
+        key: str | None,
+        chunk: int,
+        first: bool,
+        values: Sequence[tuple[str, str]] = (),
     ) -> str:
         # The database hashes each chunk: md5 over the quoted values in key order. No ORDER BY
         # inside the aggregates: their input comes from a subquery sorted by the key (which
@@ -168,6 +187,10 @@ class Runtime(base.Runtime):
         t = self.quote(table)
         cols = ", ".join(self.quote(c) for c in columns)
         aggs = "".join(f", md5(string_agg(quote_nullable({self.quote(c)}), ','))" for c in columns)
+        aggs += "".join(
+            f", md5(string_agg(quote_nullable({value_expr(self.quote(c), family)}), ','))"
+            for c, family in values
+        )
         if key is None:
             order = ", ".join(f"{self.quote(c)}::text" for c in columns) or "1"
             return (
@@ -177,6 +200,15 @@ class Runtime(base.Runtime):
         where = "" if first else f"WHERE {k} > %s "
         inner = f"SELECT {k} AS __parity_k{', ' + cols if cols else ''} FROM {t} {where}ORDER BY {k} LIMIT {chunk}"
         return f"SELECT count(*), (array_agg(__parity_k))[count(*)]{aggs} FROM ({inner}) AS chunk"
+
+    def conversions(self, statements: Sequence[str]) -> list[Conversion]:
+        return find_conversions(self, statements)
+
+    def precheck(self, conversion: Conversion) -> Precheck | None:
+        return precheck(self, conversion)
+
+    def restore_columns(self, backup: Path, table: str, columns: Sequence[str]) -> int:
+        return restore_columns(self, backup, table, columns)
 
 
 # --- safe rendering for the planner -------------------------------------------------------------

@@ -193,7 +193,13 @@ class Runtime(base.Runtime):
         return ", ".join(f"group_concat(ifnull({self.quote(c)}, X'00'), char(30))" for c in columns) or "NULL"
 
     def chunk_digest_sql(
-        self, table: str, columns: Sequence[str], key: str | None, chunk: int, first: bool
+        self,
+        table: str,
+        columns: Sequence[str],
+        key: str | None,
+        chunk: int,
+        first: bool,
+        values: Sequence[tuple[str, str]] = (),  # not digested by value here (digests_by_value)
     ) -> str:
         # Used for WITHOUT ROWID tables only; rowid tables walk rowid ranges (column_chunks).
         cols = "".join(f", {self.quote(c)}" for c in columns)
@@ -207,7 +213,12 @@ class Runtime(base.Runtime):
         return f"SELECT count(*), max(__parity_k), {self._aggregates(columns)} FROM ({inner})"
 
     def column_chunks(
-        self, table: str, columns: Sequence[str], chunk: int, key: str | EllipsisType | None = ...
+        self,
+        table: str,
+        columns: Sequence[str],
+        chunk: int,
+        key: str | EllipsisType | None = ...,
+        values: Sequence[tuple[str, str]] = (),
     ) -> Iterator[tuple[int, Sequence[Any]]]:
         """Walk rowid ranges: each chunk is one range scan aggregated directly (no subquery to
         materialise), in rowid order — the order both ADD COLUMN and the 12-step copy keep."""
