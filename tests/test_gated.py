@@ -299,3 +299,57 @@ def test_go_function_behind_a_local_parsebool_of_the_key(tmp_path: Path) -> None
     assert _gated(root, "METRICS_ENABLED") == {"startMetrics": "svc/api/main.go:12"}
     (tmp_path / "svc/.env.production").write_text("METRICS_ENABLED=true\n")
     assert _gated(root, "METRICS_ENABLED") == {}
+
+
+PLUGINS = {
+    "plugins/storage/server/api/files.ts": """
+        import Router from "koa-router";
+        const router = new Router();
+
+        router.post("files.create", auth(), async (ctx: APIContext) => {
+          ctx.body = await saveLocally(ctx.input.body);
+        });
+
+        export default router;
+        """,
+    "plugins/storage/server/index.ts": """
+        import router from "./api/files";
+
+        const enabled = !!(process.env.FILE_STORAGE_LOCAL_ROOT_DIR && process.env.FILE_STORAGE === "local");
+
+        if (enabled) {
+          PluginManager.add([{ name: "Local file storage", value: router }]);
+        }
+        """,
+    "plugins/slack/server/api/hooks.ts": """
+        import Router from "koa-router";
+        const router = new Router();
+
+        router.post("hooks.unfurl", verifySlackToken(), async (ctx: APIContext) => {
+          ctx.body = await unfurl(ctx.input.body);
+        });
+
+        export default router;
+        """,
+    "plugins/slack/server/index.ts": """
+        import hooks from "./api/hooks";
+
+        const enabled = !!process.env.SLACK_CLIENT_ID && !!process.env.SLACK_CLIENT_SECRET;
+
+        if (enabled) {
+          PluginManager.add([{ type: Hook.API, value: hooks }]);
+        }
+        """,
+}
+
+
+def test_routes_of_a_router_a_plugin_mounts_only_under_a_test(tmp_path: Path) -> None:
+    root = _tree_project(tmp_path, PLUGINS, "FILE_STORAGE=s3\nFILE_STORAGE_LOCAL_ROOT_DIR=/data\n")
+    assert _gated(root, "FILE_STORAGE") == {"files.create": "svc/plugins/storage/server/index.ts:6"}
+    # Two credentials, both unset: neither alone opens the test, and each is its switch.
+    assert set(_gated(root, "SLACK_CLIENT_ID")) == {"hooks.unfurl"}
+    assert set(_gated(root, "SLACK_CLIENT_SECRET")) == {"hooks.unfurl"}
+    # FILE_STORAGE_LOCAL_ROOT_DIR is set: it is not what keeps the route off.
+    assert _gated(root, "FILE_STORAGE_LOCAL_ROOT_DIR") == {}
+    (tmp_path / "svc/.env.production").write_text("FILE_STORAGE=local\nFILE_STORAGE_LOCAL_ROOT_DIR=/data\n")
+    assert _gated(root, "FILE_STORAGE") == {}

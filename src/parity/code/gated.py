@@ -25,8 +25,6 @@ from parity.code.why import python_answers
 if TYPE_CHECKING:
     from parity.code.why import CodeGraph, Module
 
-#: Values a switch usually takes, tried to see whether the key can open a test at all.
-_TRIALS = ("true", "1", "yes", "on", "enabled", "false", "0", "")
 #: Candidates asked per key: a flag tested around hundreds of calls (a ``DEBUG``) is not a
 #: feature switch, and each question costs a walk of the modules that name the candidate.
 MAX_CANDIDATES = 12
@@ -292,7 +290,8 @@ def imported_module(m: Module, path: str) -> str | None:
 
 def gated_by(graph: CodeGraph, key: str, environment: str) -> tuple[GatedCode, ...]:
     """The functions that ``key``, as set in ``environment``, keeps from running."""
-    from parity.code.why import verdict_of
+    from parity.code.gated_tree import opening_trials
+    from parity.code.why import keys_in, verdict_of
 
     ctx = graph.context(environment)
     found: dict[str, GatedCode] = {}
@@ -303,8 +302,7 @@ def gated_by(graph: CodeGraph, key: str, environment: str) -> tuple[GatedCode, .
             negate = c.runs_when == "false"
             if verdict_of(c.module, c.test, env, graph.settings, negate=negate) == "true":
                 continue  # the test lets it run here: this key keeps nothing off through it
-            others = {k: v for k, v in env.items() if k != key}
-            trials = [others, *({**others, key: v} for v in _TRIALS)]
+            trials = opening_trials(env, key, set(keys_in(c.module, c.test, graph.settings)))
             if not any(
                 verdict_of(c.module, c.test, t, graph.settings, negate=negate) != "false" for t in trials
             ):

@@ -10,6 +10,7 @@ are read by the ``why`` walker, and it is kept only when ``why`` answers BLOCKED
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
     from parity.code.why import CodeGraph
-    from parity.code.why_corpus import TreeFile
+    from parity.code.why_corpus import TreeCorpus, TreeFile
     from parity.code.why_result import WhyResult
 
 #: Declarations whose name stands for what their text reads.
@@ -60,6 +61,8 @@ class _TreeIndex:
     def __init__(self) -> None:
         self._declared: dict[str, tuple[list[tuple[str, bytes]], list[tuple[set[str], bytes]]]] = {}
         self._gates: dict[str, dict[str, list[tuple[Node, Node]]]] = {}
+        self._imports: dict[str, dict[str, str]] = {}
+        self._routes: dict[str, list[tuple[Node, str]]] = {}
 
     def declared(self, f: TreeFile) -> tuple[list[tuple[str, bytes]], list[tuple[set[str], bytes]]]:
         """``([(name, text)] of declarations, [(names, text)] of Go short variable declarations)``."""
@@ -83,6 +86,46 @@ class _TreeIndex:
                         shared.append((text_of(name), text_of(n).encode()))
             self._declared[f.rel] = (shared, local)
         return self._declared[f.rel]
+
+    def default_imports(self, f: TreeFile) -> dict[str, str]:
+        """``router`` → ``./api/files`` for ``import router from "./api/files"``."""
+        if f.rel not in self._imports:
+            found: dict[str, str] = {}
+            for top in f.root.named_children:
+                if top.type != "import_statement":
+                    continue
+                clause = next((c for c in top.named_children if c.type == "import_clause"), None)
+                local = clause.named_children[0] if clause is not None and clause.named_children else None
+                source = top.child_by_field_name("source")
+                spec = js_conditions._string(source) if source is not None else None
+                if local is not None and local.type == "identifier" and spec:
+                    found[text_of(local)] = spec
+            self._imports[f.rel] = found
+        return self._imports[f.rel]
+
+    def routes(self, f: TreeFile) -> list[tuple[Node, str]]:
+        """``(handler, path)`` of each ``router.<verb>("path", …, handler)`` in the file."""
+        if f.rel not in self._routes:
+            found: list[tuple[Node, str]] = []
+            for n in walk(f.root):
+                if n.type != "call_expression":
+                    continue
+                target, args = n.child_by_field_name("function"), n.child_by_field_name("arguments")
+                if (
+                    target is None
+                    or args is None
+                    or target.type != "member_expression"
+                    or not args.named_children
+                ):
+                    continue
+                if field_text(target, "property") not in _HTTP_VERBS:
+                    continue
+                path = js_conditions._string(args.named_children[0])
+                handler = args.named_children[-1]
+                if path and handler.type in JS_FUNCTIONS:
+                    found.append((handler, path))
+            self._routes[f.rel] = found
+        return self._routes[f.rel]
 
     def gates(self, f: TreeFile) -> dict[str, list[tuple[Node, Node]]]:
         """Name → ``(if, function)`` for each ``if`` standing directly in a function's body that
@@ -154,9 +197,14 @@ def _refuses(f: TreeFile, if_node: Node) -> bool:
     return False
 
 
-def candidates(graph: CodeGraph, key: str) -> list[tuple[Definition, str]]:
-    """``(function, what to call it)`` for each function whose own early exit tests ``key`` or a
-    name standing for it: its name, or the route path an anonymous handler serves."""
+#: Where a router is mounted under a test: the file and the node naming the router.
+Site = tuple["TreeFile", "Node"]
+
+
+def candidates(graph: CodeGraph, key: str) -> list[tuple[Definition, str, Site | None]]:
+    """``(function, what to call it, mount)`` for each function whose own early exit tests ``key``
+    or a name standing for it, or that a router mounted under such a test serves (``mount``: where);
+    called by its name, or the route path an anonymous handler serves."""
     corpus, _walker = graph.tree()
     index = _index(graph)
     needle = re.compile(rb"(?<![\w$])" + re.escape(key.encode()) + rb"(?![\w$])")
@@ -172,7 +220,13 @@ def candidates(graph: CodeGraph, key: str) -> list[tuple[Definition, str]]:
             for name, text in shared
             if name != key and len(name) > 2 and len(text) <= _MAX_STANDING and needle.search(text)
         }
-        local[f.rel] = {n for names, text in mine if needle.search(text) for n in names}
+        # Names of this file stand for the key here whatever their spread elsewhere
+        # (``const enabled = !!env.SLACK_CLIENT_ID``, Go's ``enabled, _ := …``).
+        local[f.rel] = {n for names, text in mine if needle.search(text) for n in names} | {
+            name
+            for name, text in shared
+            if name != key and len(text) <= _MAX_STANDING and needle.search(text)
+        }
     searches: list[tuple[set[str], list[TreeFile]]] = []
     for w in sorted(words):
         files = list(corpus.containing(w))
@@ -181,10 +235,14 @@ def candidates(graph: CodeGraph, key: str) -> list[tuple[Definition, str]]:
     searches += [
         (names, [f]) for rel, names in local.items() if names and (f := corpus.file(rel)) is not None
     ]
-    out: list[tuple[Definition, str]] = []
+    out: list[tuple[Definition, str, Site | None]] = []
     seen: set[tuple[str, int]] = set()
     for names, files in searches:
         for f in files:
+            for d, path, site in _mounted(corpus, index, f, names | {key}):
+                if (d.file.rel, d.node.start_byte) not in seen:
+                    seen.add((d.file.rel, d.node.start_byte))
+                    out.append((d, path, site))
             gates = index.gates(f)
             for w in names:
                 for _if, fn in gates.get(w, ()):
@@ -195,8 +253,45 @@ def candidates(graph: CodeGraph, key: str) -> list[tuple[Definition, str]]:
                     if not (name or route):
                         continue
                     seen.add((f.rel, fn.start_byte))
-                    out.append((Definition(f, decl if decl is not None else fn, name, fn), name or route))
+                    out.append(
+                        (Definition(f, decl if decl is not None else fn, name, fn), name or route, None)
+                    )
     out.sort(key=lambda c: (c[0].file.rel, c[0].function.start_byte if c[0].function else 0))
+    return out
+
+
+def _mounted(
+    corpus: TreeCorpus, index: _TreeIndex, f: TreeFile, names: set[str]
+) -> list[tuple[Definition, str, Site]]:
+    """The route handlers of the routers an ``if`` naming one of ``names`` mounts:
+    ``if (enabled) { PluginManager.add([{ value: router }]) }`` with ``import router from "./api/files"``."""
+    if f.lang != "javascript":
+        return []
+    imports = index.default_imports(f)
+    if not imports:
+        return []
+    out: list[tuple[Definition, str, Site]] = []
+    for p in f.ifs():
+        cond, then = p.child_by_field_name("condition"), p.child_by_field_name("consequence")
+        if (
+            cond is None
+            or then is None
+            or not any(text_of(n) in names for n in walk(cond) if n.type in _IDENTIFIERS)
+        ):
+            continue
+        for n in walk(then):
+            spec = (
+                imports.get(text_of(n)) if n.type in ("identifier", "shorthand_property_identifier") else None
+            )
+            if spec is None or not spec.startswith("."):
+                continue
+            target = corpus.by_stem(posixpath.normpath(posixpath.join(posixpath.dirname(f.rel), spec)))
+            routed = corpus.file(target) if target is not None else None
+            if routed is not None:
+                out += [
+                    (Definition(routed, handler, "", handler), path, (f, n))
+                    for handler, path in index.routes(routed)
+                ]
     return out
 
 
@@ -218,19 +313,23 @@ def gated_by_tree(graph: CodeGraph, key: str, environment: str) -> list[tuple[De
     ctx = graph.context(environment)
     out: list[tuple[Definition, str, WhyResult]] = []
     asked = 0
-    for d, name in candidates(graph, key):
-        gates = walker.body_gates(d.file, d.function) if d.function is not None else []
-        # A "requires" exit (``if (!SECRET) throw``) is a crash, not a switch: why says CRASHES.
-        mine = [t for t in gates if t.kind == "gate" and key in keys(t.cond)]
+    for d, name, mount in candidates(graph, key):
+        if mount is not None:
+            gates = [t for t in walker.tests_around(*mount) if t.kind != "requires"]
+        else:
+            gates = walker.body_gates(d.file, d.function) if d.function is not None else []
+            # A "requires" exit (``if (!SECRET) throw``) is a crash, not a switch: why says CRASHES.
+            gates = [t for t in gates if t.kind == "gate"]
+        mine = [t for t in gates if key in keys(t.cond)]
         if not mine:
             continue  # the key is read inside, or required, not tested as a switch before the work
         env = ctx.env(_service(graph, d.file.rel)).as_dict()
         closed = [t for t in mine if _holds(t.cond, env) is False]
         if not closed:
             continue  # its own gate lets the call through here: this key keeps nothing off in it
-        others = {k: v for k, v in env.items() if k != key}
-        trials = [others, *({**others, key: v} for v in _TRIALS)]
-        if not any(_holds(t.cond, e) is not False for t in closed for e in trials):
+        if not any(
+            _holds(t.cond, e) is not False for t in closed for e in opening_trials(env, key, keys(t.cond))
+        ):
             continue  # no value of this key opens it: another key is the switch there
         asked += 1
         if asked > MAX_CANDIDATES:
@@ -238,6 +337,20 @@ def gated_by_tree(graph: CodeGraph, key: str, environment: str) -> list[tuple[De
         answer = _explain_safely(ctx, walker, f"{d.file.rel}:{name}", d)
         if closed_by(answer, key):
             out.append((d, name, answer))
+    return out
+
+
+def opening_trials(env: dict[str, str], key: str, tested: frozenset[str] | set[str]) -> list[dict[str, str]]:
+    """Envs to try whether ``key`` can open a test: it unset or set to a usual switch value, alone
+    and with the test's other unset keys set to the same value (``A && B`` with both unset is
+    opened by neither alone, and is still A's switch)."""
+    others = {k: v for k, v in env.items() if k != key}
+    unset = [k for k in tested if k != key and k not in env]
+    out = [others]
+    for v in _TRIALS:
+        out.append({**others, key: v})
+        if unset:
+            out.append({**others, **dict.fromkeys(unset, v), key: v})
     return out
 
 
