@@ -100,7 +100,8 @@ def new_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; write no file.")] = False,
     fmt: FormatOpt = Format.text,
 ) -> None:
-    """Plan the declared schema against the database and write V000N__NAME.up.sql / .down.sql + parity.sum."""
+    """Plan the declared schema against the database and write the next migration: the app's own tool's
+    (an Alembic revision; a Flyway, golang-migrate, goose or dbmate file), else V000N__NAME.up/.down.sql."""
     from parity.migrate import service
 
     project = guarded(lambda: _project(path))
@@ -128,6 +129,15 @@ def new_cmd(
                 *section.notes,
                 f"wrote Alembic revision {gen.revision.revision} (down_revision {gen.revision.down_revision}): "
                 f"{project.rel(gen.revision.path)}; run it with the app's own upgrade command",
+            ),
+        )
+    elif gen.tool_files:
+        section = replace(
+            section,
+            notes=(
+                *section.notes,
+                *(f"wrote {gen.tool} migration {project.rel(f)}" for f in gen.tool_files),
+                f"run it with {gen.tool}'s own command; parity wrote no file of its own",
             ),
         )
     elif gen.written:
