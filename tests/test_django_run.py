@@ -98,6 +98,12 @@ def test_check_names_the_pending_migrations_by_app_and_name(tmp_path: Path) -> N
     assert "3 Django migrations pending" in sch9["message"] and "checks.0002_check_tags" in sch9["message"]
     table = next(t for t in schema["tables"] if t["title"] == "Pending Django migrations")
     assert [r[:2] for r in table["rows"]] == [["checks", p.split(".")[1]] for p in PENDING]
+    # Listed once: the Implementation section says how they would run, not which they are again.
+    impl = next(s for s in data["sections"] if s["id"] == "implementation-migrations")
+    assert impl["tables"] == [] and not [n for n in impl["notes"] if n.startswith("pending:")]
+    assert any("listed in Schema Impact Analysis" in n for n in impl["notes"])
+    text = run_cli("check", str(root), "--env", "production").stdout
+    assert text.count("0002_check_tags.py") == 1 and text.count("Pending Django migrations") == 1, text
     assert applied(url) == {"accounts.0001_initial", "checks.0001_initial"}
 
 

@@ -44,14 +44,19 @@ def has_database(project: Project, environment: str) -> bool:
 
 def implementation_section(project: Project, environment: str) -> Section | None:
     """The migration files ``apply`` would write (or the pending ones it would run), with their SQL."""
+    # ``check`` lists the tool's pending migrations once, in Schema Impact Analysis (SCH009):
+    # here only how they would run.
     found = app_alembic(project, environment)
     if found is not None:
-        return alembic_section(project, environment, *found)
+        return alembic_section(project, environment, *found, listed=False)
     dj = app_django(project, environment)
     if dj is not None:
-        return django_section(project, *dj)
+        return django_section(project, *dj, listed=False)
     if not has_database(project, environment):
         return None
+    listed = _listed_tool_section(project, environment)
+    if listed is not None:
+        return listed
     from parity.migrate.service import executor_for, migrations_folder, plan_for
 
     folder = migrations_folder(project)
@@ -127,11 +132,58 @@ def app_alembic(
         return None
 
 
+_ELSEWHERE = "listed in Schema Impact Analysis (SCH009)"
+
+
+def _listed_tool_section(project: Project, environment: str) -> Section | None:
+    """A project migrated by Flyway, golang-migrate, goose, dbmate, Rails or Prisma: its own tool
+    runs its migrations, and parity plans no ``V000N`` file of its own beside them (the tool would
+    never know of it, and a pending migration's change would be planned a second time)."""
+    from parity import dialects
+    from parity.migrate.service import database_url
+    from parity.migrate.sql_tool_files import PLAIN_SQL_TOOLS
+    from parity.schema.listed_tools import find_listed_tool
+    from parity.schema.service import tool_status
+
+    tool = find_listed_tool(project.root)
+    if tool is None:
+        return None
+    url = database_url(project, environment)
+    dialect = dialects.get(url)
+    status = tool_status(project, dialect.name, url, dialect.inspect(url))
+    notes = [f"{tool.tool} project {project.rel(tool.folder)} ({len(tool.migrations)} migrations in main)"]
+    if status is None or status.applied is None:
+        notes.append(f"the database has no {tool.history_table}: `{tool.command}` has not run there")
+    elif status.pending:
+        notes.append(
+            f"to run with `{tool.command}`: {len(status.pending)} pending migration(s), {_ELSEWHERE}"
+        )
+    else:
+        notes.append(f"nothing to run: {tool.history_table} lists every migration of main")
+    writer = (
+        f"`parity migrate new NAME` writes the next {tool.tool} migration (its naming, its folder) once "
+        "these have run"
+        if tool.tool in PLAIN_SQL_TOOLS
+        else f"a model change needs a {tool.tool} migration, written with {tool.tool}'s own generator"
+    )
+    notes.append(f"parity writes no migration of its own into a {tool.tool} project: {writer}")
+    return Section("implementation-migrations", "Implementation: migrations", (), (), tuple(notes))
+
+
 def alembic_section(
-    project: Project, environment: str, alembic: AlembicProject, url: str, *, offline: bool = False
+    project: Project,
+    environment: str,
+    alembic: AlembicProject,
+    url: str,
+    *,
+    offline: bool = False,
+    listed: bool = True,
 ) -> Section:
     """What ``apply`` would run on an Alembic project: the app's pending revisions (its own
     ``alembic upgrade head``), and no parity migration files beside them.
+
+    ``listed``: name each pending revision (``migrate up``'s dry run); ``check`` names them in
+    its Schema Impact Analysis already, and says here only how they would run.
 
     ``offline``: also the revisions' offline SQL, linted. That imports the revision files (not
     env.py, and with no database URL in their environment): only on an explicit dry run of
@@ -153,7 +205,10 @@ def alembic_section(
             f"would run `alembic upgrade head` {how}: {len(pending)} revision(s) "
             f"from {', '.join(applied or ()) or 'an empty database'} to {', '.join(alembic.heads)}"
         )
-        notes += [f"pending: {r.id} {r.message} ({project.rel(r.file)})" for r in pending]
+        if listed:
+            notes += [f"pending: {r.id} {r.message} ({project.rel(r.file)})" for r in pending]
+        else:
+            notes.append(f"the pending revisions are {_ELSEWHERE}")
     notes.append(
         "parity writes no migration of its own into an Alembic project: a model difference Alembic's "
         "revisions do not cover needs a new revision (`alembic revision --autogenerate`)"
@@ -294,9 +349,10 @@ def app_django(project: Project, environment: str, db: str | None = None) -> tup
         return None
 
 
-def django_section(project: Project, django: DjangoProject, url: str) -> Section:
+def django_section(project: Project, django: DjangoProject, url: str, *, listed: bool = True) -> Section:
     """What ``apply`` / ``migrate up`` would run on a Django project: its pending migrations
-    through its own ``manage.py migrate``, and no parity migration files beside them."""
+    through its own ``manage.py migrate``, and no parity migration files beside them.
+    ``listed``: as for :func:`alembic_section`."""
     from parity.migrate.django_run import PYTHON_ENV, applied, django_available
 
     done = applied(url)
@@ -319,7 +375,10 @@ def django_section(project: Project, django: DjangoProject, url: str) -> Section
             f"would run `manage.py migrate` {runner}, the default database pointed at the target: "
             f"{len(pending)} migration(s)"
         )
-        notes += [f"pending: {r.id} ({project.rel(r.file)})" for r in pending]
+        if listed:
+            notes += [f"pending: {r.id} ({project.rel(r.file)})" for r in pending]
+        else:
+            notes.append(f"the pending migrations are {_ELSEWHERE}")
     notes.append(
         "parity writes no migration of its own into a Django project: a model change without a "
         "migration needs `python manage.py makemigrations`"
@@ -327,7 +386,9 @@ def django_section(project: Project, django: DjangoProject, url: str) -> Section
     from parity.model.findings import Table
 
     rows = tuple((r.id, ", ".join(r.down) or "-", project.rel(r.file)) for r in pending)
-    tables = (Table("Pending Django migrations", ("migration", "after", "file"), rows),) if rows else ()
+    tables = (
+        (Table("Pending Django migrations", ("migration", "after", "file"), rows),) if rows and listed else ()
+    )
     return Section(
         "implementation-migrations", "Implementation: migrations", tuple(findings), tables, tuple(notes)
     )
