@@ -42,21 +42,23 @@ def has_database(project: Project, environment: str) -> bool:
     return True
 
 
-def implementation_section(project: Project, environment: str) -> Section | None:
-    """The migration files ``apply`` would write (or the pending ones it would run), with their SQL."""
-    # ``check`` lists the tool's pending migrations once, in Schema Impact Analysis (SCH009):
-    # here only how they would run.
+def implementation_section(project: Project, environment: str, *, listed: bool = True) -> Section | None:
+    """The migration files ``apply`` would write (or the pending ones it would run), with their SQL.
+
+    ``listed=False`` (``check``): the app tool's pending migrations are named once, in Schema
+    Impact Analysis (SCH009); here only how they would run. ``plan`` has no such section and
+    names them here."""
     found = app_alembic(project, environment)
     if found is not None:
-        return alembic_section(project, environment, *found, listed=False)
+        return alembic_section(project, environment, *found, listed=listed)
     dj = app_django(project, environment)
     if dj is not None:
-        return django_section(project, *dj, listed=False)
+        return django_section(project, *dj, listed=listed)
     if not has_database(project, environment):
         return None
-    listed = _listed_tool_section(project, environment)
-    if listed is not None:
-        return listed
+    tool = _listed_tool_section(project, environment, listed=listed)
+    if tool is not None:
+        return tool
     from parity.migrate.service import executor_for, migrations_folder, plan_for
 
     folder = migrations_folder(project)
@@ -135,7 +137,7 @@ def app_alembic(
 _ELSEWHERE = "listed in Schema Impact Analysis (SCH009)"
 
 
-def _listed_tool_section(project: Project, environment: str) -> Section | None:
+def _listed_tool_section(project: Project, environment: str, *, listed: bool = True) -> Section | None:
     """A project migrated by Flyway, golang-migrate, goose, dbmate, Rails or Prisma: its own tool
     runs its migrations, and parity plans no ``V000N`` file of its own beside them (the tool would
     never know of it, and a pending migration's change would be planned a second time)."""
