@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from parity.workflow.journal import Journal
 
 MIGRATION_NAME = "parity_apply"
+#: How an undo step says it could not put the database back (the run then stays open).
+NOT_RESTORED = "database NOT restored"
 HISTORY_TABLE = "parity_schema_history"
 
 
@@ -325,7 +327,7 @@ def undo_alembic(project: Project, environment: str, entry: dict[str, Any]) -> s
 
     alembic = find_alembic(project.root)
     if alembic is None:
-        return "database NOT restored: the Alembic project is gone"
+        return f"{NOT_RESTORED}: the Alembic project is gone"
     url = find_database_url(project, environment).url
     file = Path(entry["backup"]) if entry.get("backup") else None
     bk = DbBackup(
@@ -334,7 +336,7 @@ def undo_alembic(project: Project, environment: str, entry: dict[str, Any]) -> s
     try:
         return alembic_undo(alembic, url, tuple(entry.get("before") or ()), bk)
     except ParityError as exc:
-        return f"database NOT restored ({exc.one_line()})"
+        return f"{NOT_RESTORED} ({exc.one_line()})"
 
 
 def app_django(project: Project, environment: str, db: str | None = None) -> tuple[DjangoProject, str] | None:
@@ -457,7 +459,7 @@ def undo_django(project: Project, environment: str, entry: dict[str, Any]) -> st
 
     django = find_django(project.root)
     if django is None:
-        return "database NOT restored: the Django project is gone"
+        return f"{NOT_RESTORED}: the Django project is gone"
     url = find_database_url(project, environment).url
     file = Path(entry["backup"]) if entry.get("backup") else None
     bk = DbBackup(
@@ -466,7 +468,7 @@ def undo_django(project: Project, environment: str, entry: dict[str, Any]) -> st
     try:
         return undo(django, url, set(entry.get("before") or ()), bk)
     except ParityError as exc:
-        return f"database NOT restored ({exc.one_line()})"
+        return f"{NOT_RESTORED} ({exc.one_line()})"
 
 
 def apply_migrations(
@@ -584,7 +586,7 @@ def undo_database(project: Project, environment: str, entry: dict[str, Any], bac
         try:
             how = undo_versions(project, environment, ours, backup_dir)
         except MigrationError as exc:
-            how = f"database NOT restored ({exc.message})"
+            how = f"{NOT_RESTORED} ({exc.message})"
     if not entry.get("history_existed"):
         rt = open_runtime(database_url(project, environment))
         from parity.migrate import history
