@@ -217,3 +217,69 @@ def test_the_target_url_becomes_djangos_default_database() -> None:
     assert pg["ENGINE"] == "django.db.backends.postgresql" and pg["PASSWORD"] == "p@ss"
     assert (pg["HOST"], pg["PORT"], pg["NAME"], pg["USER"]) == ("db.internal", "6432", "hc", "app")
     assert pg["OPTIONS"] == {"sslmode": "require"}
+
+
+def test_migrate_up_dry_run_lints_the_pending_migrations_sql_from_sqlmigrate(
+    tmp_path: Path, url: str
+) -> None:
+    root = _production(tmp_path / "app", url, failing=True)
+    before, history = _state(url), applied(url)
+    proc = run_cli("migrate", "up", str(root), "--env", "production", "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    impl = next(s for s in json.loads(proc.stdout)["sections"] if s["id"] == "implementation-migrations")
+    assert any(
+        "SQL of 4 migration(s) (`manage.py sqlmigrate`, read-only session), linted" in n
+        for n in impl["notes"]
+    )
+    (block,) = impl["blocks"]
+    sql = block["text"]
+    assert "-- checks.0002_check_tags" in sql and "-- checks.0005_unique_name" in sql
+    assert 'CREATE INDEX "check_tags_idx"' in sql
+    findings = impl["findings"]
+    # Django's own BEGIN/COMMIT around an atomic migration is the tool's transaction, not flagged.
+    assert not [f for f in findings if f["code"] == "MIG014"], findings
+    if url.startswith("postgresql"):
+        # parity's PostgreSQL rules see 0005's index built without CONCURRENTLY, in its file.
+        assert any(
+            f["code"] == "MIG004"
+            and f["file"] == "hc/api/migrations/0005_unique_name.py"
+            and "check_tags_idx" in f["message"]
+            for f in findings
+        ), findings
+    assert _state(url) == before and applied(url) == history  # a dry run: nothing written
+
+
+def test_the_sqlmigrate_session_cannot_write(tmp_path: Path, pg_url: str) -> None:
+    import sqlite3
+
+    import psycopg
+
+    from parity.migrate.django_run import read_only_database
+
+    db = tmp_path / "x.db"
+    sqlite3.connect(db).close()
+    ro = read_only_database(f"sqlite:///{db}")
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        sqlite3.connect(str(ro["NAME"]), uri=True).execute("CREATE TABLE t (id INT)")
+    options = read_only_database(pg_url)["OPTIONS"]
+    with (
+        psycopg.connect(pg_url, options=options["options"]) as conn,  # type: ignore[index]
+        pytest.raises(psycopg.errors.ReadOnlySqlTransaction),
+    ):
+        conn.execute("CREATE TABLE t (id INT)")
+
+
+def test_without_django_the_dry_runs_lint_is_unknown_not_passed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'prod.db'}"
+    root = _production(tmp_path / "app", url)
+    no_django = tmp_path / "bin" / "python"
+    no_django.parent.mkdir()
+    no_django.write_text("#!/bin/sh\nexit 1\n")
+    no_django.chmod(0o755)
+    monkeypatch.setenv("PARITY_APP_PYTHON", str(no_django))
+    proc = run_cli("migrate", "up", str(root), "--env", "production", "--format", "json")
+    impl = next(s for s in json.loads(proc.stdout)["sections"] if s["id"] == "implementation-migrations")
+    (mgr9,) = [f for f in impl["findings"] if f["code"] == "MGR009"]
+    assert mgr9["severity"] == "warning" and "UNKNOWN" in mgr9["message"] and impl["blocks"] == []

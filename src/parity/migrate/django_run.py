@@ -125,9 +125,32 @@ def django_database(url: str) -> dict[str, object]:
     return out
 
 
-def run_child(django: DjangoProject, job: dict[str, str], *, url: str) -> dict[str, str]:
+def read_only_database(url: str) -> dict[str, object]:
+    """:func:`django_database` for a session that cannot write: SQLite opened ``mode=ro`` (Django
+    opens its NAME as a URI), PostgreSQL ``default_transaction_read_only``, MySQL/MariaDB
+    ``SET SESSION TRANSACTION READ ONLY``. For ``sqlmigrate``, which only reads the history."""
+    db = django_database(url)
+    options = dict(db.get("OPTIONS") or {})  # type: ignore[call-overload]
+    engine = str(db["ENGINE"])
+    if engine.endswith("sqlite3"):
+        db["NAME"] = f"file:{db['NAME']}?mode=ro"
+    elif engine.endswith("postgresql"):
+        options["options"] = (
+            str(options.get("options", "")) + " -c default_transaction_read_only=on"
+        ).strip()
+    elif engine.endswith("mysql"):
+        options["init_command"] = "SET SESSION TRANSACTION READ ONLY"
+    if options:
+        db["OPTIONS"] = options
+    return db
+
+
+def run_child(
+    django: DjangoProject, job: dict[str, object], *, url: str, read_only: bool = False
+) -> dict[str, object]:
     """One Django job in a child process in the folder of ``manage.py``; errors come back redacted."""
-    payload = {**job, "settings": django.settings, "database": django_database(url)}
+    database = read_only_database(url) if read_only else django_database(url)
+    payload = {**job, "settings": django.settings, "database": database}
     env = dict(os.environ)
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ left in the repository
     python = os.environ.get(PYTHON_ENV) or sys.executable
@@ -148,7 +171,7 @@ def run_child(django: DjangoProject, job: dict[str, str], *, url: str) -> dict[s
         last = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
         raise MigrationError(f"Django stopped: {redact_url(last)}", file=django.manage_py)
     try:
-        out: dict[str, str] = json.loads(tail[1])
+        out: dict[str, object] = json.loads(tail[1])
     except ValueError as exc:
         raise MigrationError("Django's answer could not be read", file=django.manage_py) from exc
     if not out.get("ok"):
@@ -355,7 +378,75 @@ def undo(
     targets = targets_before(django, set(before), now)
     if not targets:
         return f"nothing committed stayed ({HISTORY} as before)"
+    kept = f"; the backup stays in {bk.folder}" if bk is not None else ""
     for app, name in targets:
         run_child(django, {"op": "migrate", "app": app, "name": name}, url=url)
-    kept = f"; the backup stays in {bk.folder}" if bk is not None else ""
+    # Said undone only when django_migrations says so (as for Alembic's alembic_version).
+    left = targets_before(django, set(before), applied(url) or set())
+    if left:
+        raise MigrationError(
+            f"after migrating back, {HISTORY} still has later migrations of "
+            + ", ".join(a for a, _ in left)
+            + kept,
+            file=django.manage_py,
+        )
     return "ran " + ", ".join(f"`manage.py migrate {a} {n}`" for a, n in targets) + kept
+
+
+@dataclass(frozen=True, slots=True)
+class SqlmigratePlan:
+    """The pending migrations' SQL as ``sqlmigrate`` prints it, by migration, and its lint."""
+
+    sql: str
+    by_migration: tuple[tuple[str, str], ...]
+    findings: tuple[Finding, ...]
+
+
+def lint_sqlmigrate(
+    project: Project, django: DjangoProject, url: str, pending: Sequence[Revision], settings: object = None
+) -> SqlmigratePlan:
+    """The SQL of ``pending`` from the app's own ``manage.py sqlmigrate``, linted with parity's
+    rules, each finding naming its migration file.
+
+    ``sqlmigrate`` imports the settings and the apps (the repository's code) and reads the
+    target's history, so it runs only on an explicit dry run of ``migrate up``, in the app's
+    interpreter, on a read-only session. A migration Django wraps in ``BEGIN``/``COMMIT`` is linted
+    as transactional, one marked ``atomic = False`` as not. Raises :class:`MigrationError` when
+    Django cannot produce the SQL."""
+    from dataclasses import replace
+
+    from parity import dialects
+    from parity.plan.lint import LintSettings, lint_sql
+
+    jobs = [r.id.split(".", 1) for r in pending]
+    out = run_child(django, {"op": "sqlmigrate", "migrations": jobs}, url=url, read_only=True)
+    raw = out.get("sql")
+    by_id = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    dialect = dialects.get(url).name
+    lint_settings = settings if isinstance(settings, LintSettings) else LintSettings()
+    chunks: list[tuple[str, str]] = []
+    findings: list[Finding] = []
+    for r in pending:
+        chunk = by_id.get(r.id, "")
+        chunks.append((r.id, chunk))
+        body, tx = _unwrapped(chunk)
+        for f in lint_sql(body, dialect, transactional=tx, settings=lint_settings):
+            findings.append(
+                replace(
+                    f,
+                    message=f"migration {r.id} (sqlmigrate): {f.message}",
+                    file=project.rel(r.file),
+                    line=None,
+                )
+            )
+    sql = "\n".join(f"-- {rid}\n{chunk.strip()}\n" for rid, chunk in chunks)
+    return SqlmigratePlan(sql, tuple(chunks), tuple(findings))
+
+
+def _unwrapped(sql: str) -> tuple[str, bool]:
+    """``sqlmigrate``'s text without the ``BEGIN;``/``COMMIT;`` Django wraps an atomic migration
+    in (the tool's own transaction, not a statement of the migration), and whether it was there."""
+    lines = sql.strip().splitlines()
+    if len(lines) >= 2 and lines[0].strip().upper() == "BEGIN;" and lines[-1].strip().upper() == "COMMIT;":
+        return "\n".join(lines[1:-1]) + "\n", True
+    return sql, False

@@ -55,6 +55,7 @@ CODE_DOCS = {
     "MGR006": "the database has no parity_schema_history table yet (run `parity migrate baseline` if it is current)",
     "MGR007": "a migration is half-applied: it failed after some of its statements committed (MySQL/MariaDB DDL is not transactional); `parity migrate rollback` restores the backup taken before it",
     "MGR008": "the pending revisions of the app's Alembic/Flask-Migrate could not be turned into offline SQL without the application (a revision imports the app or reads the database): their lint is UNKNOWN, not passed",
+    "MGR009": "the SQL of the app's pending Django migrations (`manage.py sqlmigrate`, on `migrate up`'s dry run) could not be generated (Django not importable, or the app cannot start here): their lint is UNKNOWN, not passed",
     "PLN001": "NOT NULL column without default on a table with rows: refused unless backfilled",
     "PLN002": "a drop or rename was refused (expand/contract instead)",
     "PLN003": "a production-only object is kept",

@@ -23,7 +23,7 @@ from parity.safefs import Repo
 if TYPE_CHECKING:
     from parity.migrate.backup import Backup
     from parity.migrate.django_run import DjangoProject
-    from parity.schema.apptool import AlembicProject
+    from parity.schema.apptool import AlembicProject, Revision
     from parity.workflow.journal import Journal
 
 MIGRATION_NAME = "parity_apply"
@@ -55,7 +55,7 @@ def implementation_section(project: Project, environment: str, *, listed: bool =
         return alembic_section(project, environment, *found, listed=listed)
     dj = app_django(project, environment)
     if dj is not None:
-        return django_section(project, *dj, listed=listed)
+        return django_section(project, environment, *dj, listed=listed)
     if not has_database(project, environment):
         return None
     tool = _listed_tool_section(project, environment, listed=listed)
@@ -353,10 +353,19 @@ def app_django(project: Project, environment: str, db: str | None = None) -> tup
         return None
 
 
-def django_section(project: Project, django: DjangoProject, url: str, *, listed: bool = True) -> Section:
+def django_section(
+    project: Project,
+    environment: str,
+    django: DjangoProject,
+    url: str,
+    *,
+    listed: bool = True,
+    sql_lint: bool = False,
+) -> Section:
     """What ``apply`` / ``migrate up`` would run on a Django project: its pending migrations
     through its own ``manage.py migrate``, and no parity migration files beside them.
-    ``listed``: as for :func:`alembic_section`."""
+    ``listed``: as for :func:`alembic_section`. ``sql_lint``: also their SQL from the app's
+    ``manage.py sqlmigrate``, linted (imports the app: only on ``migrate up``'s explicit dry run)."""
     from parity.migrate.django_run import PYTHON_ENV, applied, django_available
 
     done = applied(url)
@@ -365,6 +374,7 @@ def django_section(project: Project, django: DjangoProject, url: str, *, listed:
         f"Django project {project.rel(django.manage_py)} ({len(django.tool.migrations)} migrations in main)"
     ]
     findings: list[Finding] = []
+    blocks: tuple[tuple[str, str], ...] = ()
     if not pending:
         notes.append("nothing to run: django_migrations lists every migration of main")
     else:
@@ -383,6 +393,12 @@ def django_section(project: Project, django: DjangoProject, url: str, *, listed:
             notes += [f"pending: {r.id} ({project.rel(r.file)})" for r in pending]
         else:
             notes.append(f"the pending migrations are {_ELSEWHERE}")
+        if sql_lint:
+            lint_findings, blocks, note = _django_sql_lint(
+                project, environment, django, url, pending, version
+            )
+            findings += lint_findings
+            notes += [note] if note else []
     notes.append(
         "parity writes no migration of its own into a Django project: a model change without a "
         "migration needs `python manage.py makemigrations`"
@@ -394,8 +410,53 @@ def django_section(project: Project, django: DjangoProject, url: str, *, listed:
         (Table("Pending Django migrations", ("migration", "after", "file"), rows),) if rows and listed else ()
     )
     return Section(
-        "implementation-migrations", "Implementation: migrations", tuple(findings), tables, tuple(notes)
+        "implementation-migrations",
+        "Implementation: migrations",
+        tuple(findings),
+        tables,
+        tuple(notes),
+        blocks,
     )
+
+
+def _django_sql_lint(
+    project: Project,
+    environment: str,
+    django: DjangoProject,
+    url: str,
+    pending: list[Revision],
+    version: str | None,
+) -> tuple[list[Finding], tuple[tuple[str, str], ...], str]:
+    """The pending migrations' ``sqlmigrate`` SQL linted; MGR009 (UNKNOWN, not passed) when it
+    cannot be had."""
+    from parity.migrate.django_run import PYTHON_ENV, lint_sqlmigrate
+    from parity.plan.lint import LintSettings
+
+    def unknown(why: str) -> list[Finding]:
+        return [
+            Finding(
+                "MGR009",
+                Severity.WARNING,
+                "migrate",
+                f"lint of {len(pending)} pending Django migration(s) UNKNOWN: {why}",
+                environment=environment,
+                file=project.rel(pending[0].file),
+                fix="review them by hand, or print their SQL with `python manage.py sqlmigrate APP NAME` "
+                "where the app can start",
+            )
+        ]
+
+    if version is None:
+        return unknown(f"Django cannot be imported here (set {PYTHON_ENV})"), (), ""
+    try:
+        res = lint_sqlmigrate(project, django, url, pending, LintSettings.from_config(project.config.lint))
+    except ParityError as exc:
+        return unknown(f"`sqlmigrate` could not produce their SQL ({exc.one_line()})"), (), ""
+    note = (
+        f"SQL of {len(res.by_migration)} migration(s) (`manage.py sqlmigrate`, read-only session), "
+        f"linted: {len(res.findings)} finding(s)"
+    )
+    return list(res.findings), (("sql", res.sql),), note
 
 
 def django_migrate_up(
