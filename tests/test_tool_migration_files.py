@@ -462,3 +462,45 @@ def test_postgres_steps_outside_a_transaction_follow_each_tools_rules(
             _run_as_the_tool(conn, tool, down, tx)
         assert conn.execute("SHOW lock_timeout").fetchone() == ("0",)  # nothing left set on the session
     assert state() == before_state
+
+
+def test_migrate_up_and_apply_leave_another_tools_migrations_to_it(tmp_path: Path) -> None:
+    """parity does not drive Flyway's CLI, and runs no file of its own beside Flyway's: the dry
+    run names the pending one, --yes refuses, apply writes nothing and fails on what is left."""
+    _label, files, history, rows, _ = CASES[0]
+    root = tmp_path / "app"
+    db = tmp_path / "prod.db"
+    _project(root, files, db, history, rows[:1])
+    before_files = {p for p in root.rglob("*") if p.is_file() and ".parity" not in p.parts}
+    before_db = db.read_bytes()
+    dry = run_cli("migrate", "up", str(root), "--env", "production")
+    assert (
+        dry.returncode == 0
+        and "pending: 2 (src/main/resources/db/migration/V2__create_orders.sql)" in dry.stdout
+    )
+    yes = run_cli("migrate", "up", str(root), "--env", "production", "--yes")
+    assert yes.returncode == 2 and "parity does not run that tool's migrations" in yes.stderr
+    applied = run_cli("apply", str(root), "--env", "production", "--yes")
+    assert applied.returncode == 1 and "SCH009" in applied.stdout, applied.stdout[-2000:]
+    assert "parity ran no migration" in applied.stdout
+    after_files = {p for p in root.rglob("*") if p.is_file() and ".parity" not in p.parts}
+    assert after_files == before_files and db.read_bytes() == before_db
+
+
+def test_migrate_new_leaves_rails_migrations_to_rails(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    db = tmp_path / "prod.db"
+    files = {
+        "db/migrate/20240101000000_create_users.rb": "class CreateUsers < ActiveRecord::Migration[7.1]\nend\n"
+    }
+    _project(
+        root,
+        files,
+        db,
+        "CREATE TABLE schema_migrations (version VARCHAR(14) PRIMARY KEY)",
+        ["INSERT INTO schema_migrations VALUES ('20240101000000')"],
+    )
+    proc = run_cli("migrate", "new", "add_email", str(root), "--env", "production")
+    assert proc.returncode == 2 and "they are written by Rails" in proc.stderr, proc.stderr
+    assert sorted(p.name for p in (root / "db" / "migrate").iterdir()) == ["20240101000000_create_users.rb"]
+    assert not (root / "migrations").exists()

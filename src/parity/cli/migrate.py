@@ -251,6 +251,24 @@ def up_cmd(
         report = _report("migrate up", path, env, section)
         emit(report, fmt)
         raise exit_for(report)
+    tool = guarded(lambda: wm.listed_tool_section(project, env, db))
+    if tool is not None:
+        # Another tool's migrations (Flyway, goose, …): parity neither runs them nor its own beside them.
+        if yes:
+            from parity.errors import MigrationError
+
+            def refuse() -> None:
+                raise MigrationError(
+                    f"{tool.notes[0]}: parity does not run that tool's migrations, nor its own beside them; "
+                    "nothing was changed",
+                    hint=f"{tool.notes[1]}; `parity migrate new NAME` writes that tool's next migration",
+                )
+
+            guarded(refuse)
+        section = replace(tool, notes=(*tool.notes, "dry run: nothing applied (rerun with --yes)"))
+        report = _report("migrate up (dry run)", path, env, section)
+        emit(report, fmt)
+        raise typer.Exit(0)
     if not yes:
         section = guarded(lambda: service.build_migration_section(project, env, db=db))
         section = replace(section, notes=(*section.notes, "dry run: nothing applied (rerun with --yes)"))

@@ -58,7 +58,7 @@ def implementation_section(project: Project, environment: str, *, listed: bool =
         return django_section(project, environment, *dj, listed=listed)
     if not has_database(project, environment):
         return None
-    tool = _listed_tool_section(project, environment, listed=listed)
+    tool = listed_tool_section(project, environment, listed=listed)
     if tool is not None:
         return tool
     from parity.migrate.service import executor_for, migrations_folder, plan_for
@@ -139,7 +139,9 @@ def app_alembic(
 _ELSEWHERE = "listed in Schema Impact Analysis (SCH009)"
 
 
-def _listed_tool_section(project: Project, environment: str, *, listed: bool = True) -> Section | None:
+def listed_tool_section(
+    project: Project, environment: str, db: str | None = None, *, listed: bool = True
+) -> Section | None:
     """A project migrated by Flyway, golang-migrate, goose, dbmate, Rails or Prisma: its own tool
     runs its migrations, and parity plans no ``V000N`` file of its own beside them (the tool would
     never know of it, and a pending migration's change would be planned a second time)."""
@@ -152,7 +154,7 @@ def _listed_tool_section(project: Project, environment: str, *, listed: bool = T
     tool = find_listed_tool(project.root)
     if tool is None:
         return None
-    url = database_url(project, environment)
+    url = database_url(project, environment, db)
     dialect = dialects.get(url)
     status = tool_status(project, dialect.name, url, dialect.inspect(url))
     notes = [f"{tool.tool} project {project.rel(tool.folder)} ({len(tool.migrations)} migrations in main)"]
@@ -160,8 +162,11 @@ def _listed_tool_section(project: Project, environment: str, *, listed: bool = T
         notes.append(f"the database has no {tool.history_table}: `{tool.command}` has not run there")
     elif status.pending:
         notes.append(
-            f"to run with `{tool.command}`: {len(status.pending)} pending migration(s), {_ELSEWHERE}"
+            f"to run with `{tool.command}`: {len(status.pending)} pending migration(s)"
+            + ("" if listed else f", {_ELSEWHERE}")
         )
+        if listed:
+            notes += [f"pending: {r.id} ({project.rel(r.file)})" for r in status.pending]
     else:
         notes.append(f"nothing to run: {tool.history_table} lists every migration of main")
     writer = (
@@ -555,6 +560,14 @@ def apply_migrations(
     out = MigrationOutcome()
     if not has_database(project, environment):
         out.notes.append("no database or declared schema: no migration step")
+        return out
+    tool = listed_tool_section(project, environment)
+    if tool is not None:
+        # Flyway, golang-migrate, goose, dbmate, Rails, Prisma: their migrations are run by their
+        # own CLI, which parity does not drive; parity's V000N files there would be unknown to
+        # the tool's history. The verification below still says what is left (SCH009 and the
+        # model differences).
+        out.notes += [*tool.notes, "parity ran no migration: run them with the tool's own command"]
         return out
     from parity.errors import redact_url
     from parity.migrate.service import apply, executor_for, generate, migrations_folder
