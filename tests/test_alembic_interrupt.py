@@ -161,3 +161,38 @@ def test_a_failing_downgrade_is_reported_and_the_run_stays_open_until_rollback_f
     assert "alembic_version back at r1" in done.stdout and "interrupted run" in done.stdout
     assert applied_revisions(url) == ("r1",) and _state(url) == before
     assert interrupted(root, "production") is None
+
+
+@pytest.mark.postgres
+def test_the_undo_reads_alembic_version_only_after_a_killed_childs_commit_landed(pg_url: str) -> None:
+    """A transaction that has stamped alembic_version and is committing (its client already gone)
+    is waited for: the undo sees the revision that stays, not the one before it."""
+    import threading
+
+    import psycopg
+
+    from parity.migrate.alembic_run import settled_revisions
+
+    with psycopg.connect(pg_url, autocommit=True) as setup:
+        setup.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        setup.execute("INSERT INTO alembic_version VALUES ('r1')")
+    writer = psycopg.connect(pg_url)
+    writer.execute("UPDATE alembic_version SET version_num = 'r2'")  # r2's stamp, not committed yet
+    seen: list[tuple[str, ...] | None] = []
+    reader = threading.Thread(target=lambda: seen.append(settled_revisions(pg_url)))
+    reader.start()
+    with psycopg.connect(pg_url, autocommit=True) as watch:
+        for _ in range(600):  # until the reader waits on the writer's row lock
+            waiting = watch.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            ).fetchone()
+            if waiting and waiting[0]:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the reader never waited for the writer")
+    assert not seen  # still waiting
+    writer.commit()
+    writer.close()
+    reader.join(timeout=60)
+    assert seen == [("r2",)]
