@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,24 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'prod.db'}"
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def scratch_pg_url(pg_server_url: str) -> Iterator[str]:
+    """A second fresh PostgreSQL database: the scratch server a dry run may point the app's code at."""
+    import uuid
+
+    import psycopg
+    from tests.conftest import with_database
+
+    name = f"parity_scratch_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(pg_server_url, name)
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _manage(root: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -220,17 +239,28 @@ def test_the_target_url_becomes_djangos_default_database() -> None:
 
 
 def test_migrate_up_dry_run_lints_the_pending_migrations_sql_from_sqlmigrate(
-    tmp_path: Path, url: str
+    tmp_path: Path, url: str, request: pytest.FixtureRequest
 ) -> None:
     root = _production(tmp_path / "app", url, failing=True)
     before, history = _state(url), applied(url)
-    proc = run_cli("migrate", "up", str(root), "--env", "production", "--format", "json")
+    server = not url.startswith("sqlite")
+    dev: list[str] = []
+    if server:
+        # The app's code is not given production's credentials on a dry run: without a server
+        # it may use, the lint is UNKNOWN.
+        proc = run_cli("migrate", "up", str(root), "--env", "production", "--format", "json")
+        impl = next(s for s in json.loads(proc.stdout)["sections"] if s["id"] == "implementation-migrations")
+        assert [f["code"] for f in impl["findings"]] == ["MGR009"], impl["findings"]
+        assert "--dev-url" in impl["findings"][0]["message"]
+        dev = ["--dev-url", str(request.getfixturevalue("scratch_pg_url"))]
+    proc = run_cli("migrate", "up", str(root), "--env", "production", "--format", "json", *dev)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     impl = next(s for s in json.loads(proc.stdout)["sections"] if s["id"] == "implementation-migrations")
+    where = "the --dev-url server" if server else "a copy of the database"
     assert any(
-        "SQL of 4 migration(s) (`manage.py sqlmigrate`, read-only session), linted" in n
+        f"SQL of 4 migration(s) (`manage.py sqlmigrate` on {where}, read-only), linted" in n
         for n in impl["notes"]
-    )
+    ), impl["notes"]
     (block,) = impl["blocks"]
     sql = block["text"]
     assert "-- checks.0002_check_tags" in sql and "-- checks.0005_unique_name" in sql

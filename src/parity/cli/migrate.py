@@ -240,7 +240,9 @@ def up_cmd(
     if django is not None:
         # The app's own `manage.py migrate`: its django_migrations must say head afterwards.
         if not yes:
-            section = guarded(lambda: wm.django_section(project, env, *django, sql_lint=True))
+            section = guarded(
+                lambda: wm.django_section(project, env, *django, sql_lint=True, dev_url=dev_url)
+            )
             section = replace(section, notes=(*section.notes, "dry run: nothing applied (rerun with --yes)"))
             report = _report("migrate up (dry run)", path, env, section)
             emit(report, fmt)

@@ -403,26 +403,51 @@ class SqlmigratePlan:
 
 
 def lint_sqlmigrate(
-    project: Project, django: DjangoProject, url: str, pending: Sequence[Revision], settings: object = None
+    project: Project,
+    django: DjangoProject,
+    url: str,
+    pending: Sequence[Revision],
+    settings: object = None,
+    *,
+    dev_url: str | None = None,
 ) -> SqlmigratePlan:
     """The SQL of ``pending`` from the app's own ``manage.py sqlmigrate``, linted with parity's
     rules, each finding naming its migration file.
 
-    ``sqlmigrate`` imports the settings and the apps (the repository's code) and reads the
-    target's history, so it runs only on an explicit dry run of ``migrate up``, in the app's
-    interpreter, on a read-only session. A migration Django wraps in ``BEGIN``/``COMMIT`` is linted
-    as transactional, one marked ``atomic = False`` as not. Raises :class:`MigrationError` when
-    Django cannot produce the SQL."""
+    ``sqlmigrate`` imports the settings and the apps (the repository's code) and needs a database
+    of the target's kind, so it runs only on an explicit dry run of ``migrate up``, and the app's
+    code never gets the target's credentials there: SQLite's file is copied for it (sqlmigrate
+    reads the tables it rebuilds), a server target needs ``dev_url``, a server parity may point
+    the app's code at (read-only session). A migration Django wraps in ``BEGIN``/``COMMIT`` is
+    linted as transactional, one marked ``atomic = False`` as not. Raises
+    :class:`MigrationError` when Django cannot produce the SQL."""
+    import tempfile
     from dataclasses import replace
 
     from parity import dialects
+    from parity.migrate.backup import sqlite_copy
     from parity.plan.lint import LintSettings, lint_sql
 
+    dialect = dialects.get(url).name
     jobs = [r.id.split(".", 1) for r in pending]
-    out = run_child(django, {"op": "sqlmigrate", "migrations": jobs}, url=url, read_only=True)
+    with tempfile.TemporaryDirectory(prefix="parity-sqlmigrate-") as scratch:
+        if dialect == "sqlite":
+            from sqlalchemy.engine import make_url
+
+            copy = Path(scratch) / "target-copy.db"
+            sqlite_copy(Path(str(make_url(url).database)), copy)
+            lint_url = f"sqlite:///{copy}"
+        elif dev_url is not None and dialects.get(dev_url).name == dialect:
+            lint_url = dev_url
+        else:
+            raise MigrationError(
+                "sqlmigrate needs a database of the target's kind, and the app's code is not given the "
+                "target's credentials on a dry run",
+                hint="rerun with --dev-url URL (a server the app's code may connect to, not production)",
+            )
+        out = run_child(django, {"op": "sqlmigrate", "migrations": jobs}, url=lint_url, read_only=True)
     raw = out.get("sql")
     by_id = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
-    dialect = dialects.get(url).name
     lint_settings = settings if isinstance(settings, LintSettings) else LintSettings()
     chunks: list[tuple[str, str]] = []
     findings: list[Finding] = []

@@ -366,6 +366,7 @@ def django_section(
     *,
     listed: bool = True,
     sql_lint: bool = False,
+    dev_url: str | None = None,
 ) -> Section:
     """What ``apply`` / ``migrate up`` would run on a Django project: its pending migrations
     through its own ``manage.py migrate``, and no parity migration files beside them.
@@ -400,7 +401,7 @@ def django_section(
             notes.append(f"the pending migrations are {_ELSEWHERE}")
         if sql_lint:
             lint_findings, blocks, note = _django_sql_lint(
-                project, environment, django, url, pending, version
+                project, environment, django, url, pending, version, dev_url
             )
             findings += lint_findings
             notes += [note] if note else []
@@ -431,6 +432,7 @@ def _django_sql_lint(
     url: str,
     pending: list[Revision],
     version: str | None,
+    dev_url: str | None,
 ) -> tuple[list[Finding], tuple[tuple[str, str], ...], str]:
     """The pending migrations' ``sqlmigrate`` SQL linted; MGR009 (UNKNOWN, not passed) when it
     cannot be had."""
@@ -454,11 +456,14 @@ def _django_sql_lint(
     if version is None:
         return unknown(f"Django cannot be imported here (set {PYTHON_ENV})"), (), ""
     try:
-        res = lint_sqlmigrate(project, django, url, pending, LintSettings.from_config(project.config.lint))
+        res = lint_sqlmigrate(
+            project, django, url, pending, LintSettings.from_config(project.config.lint), dev_url=dev_url
+        )
     except ParityError as exc:
         return unknown(f"`sqlmigrate` could not produce their SQL ({exc.one_line()})"), (), ""
     note = (
-        f"SQL of {len(res.by_migration)} migration(s) (`manage.py sqlmigrate`, read-only session), "
+        f"SQL of {len(res.by_migration)} migration(s) (`manage.py sqlmigrate` on "
+        f"{'a copy of the database' if url.startswith('sqlite') else 'the --dev-url server'}, read-only), "
         f"linted: {len(res.findings)} finding(s)"
     )
     return list(res.findings), (("sql", res.sql),), note
