@@ -256,7 +256,7 @@ def test_migrate_up_dry_run_lints_the_pending_migrations_sql_from_sqlmigrate(
     proc = run_cli("migrate", "up", str(root), "--env", "production", "--format", "json", *dev)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     impl = next(s for s in json.loads(proc.stdout)["sections"] if s["id"] == "implementation-migrations")
-    where = "the --dev-url server" if server else "a copy of the database"
+    where = "the --dev-url server" if server else "a copy of the database's schema"
     assert any(
         f"SQL of 4 migration(s) (`manage.py sqlmigrate` on {where}, read-only), linted" in n
         for n in impl["notes"]

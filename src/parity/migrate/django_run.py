@@ -416,8 +416,9 @@ def lint_sqlmigrate(
 
     ``sqlmigrate`` imports the settings and the apps (the repository's code) and needs a database
     of the target's kind, so it runs only on an explicit dry run of ``migrate up``, and the app's
-    code never gets the target's credentials there: SQLite's file is copied for it (sqlmigrate
-    reads the tables it rebuilds), a server target needs ``dev_url``, a server parity may point
+    code never gets the target's credentials there: a SQLite target's schema and Django history
+    are copied into a scratch file for it (sqlmigrate reads the tables it rebuilds; the rows are
+    not needed, and a large database is not copied for a dry run), a server target needs ``dev_url``, a server parity may point
     the app's code at (read-only session). A migration Django wraps in ``BEGIN``/``COMMIT`` is
     linted as transactional, one marked ``atomic = False`` as not. Raises
     :class:`MigrationError` when Django cannot produce the SQL."""
@@ -425,7 +426,6 @@ def lint_sqlmigrate(
     from dataclasses import replace
 
     from parity import dialects
-    from parity.migrate.backup import sqlite_copy
     from parity.plan.lint import LintSettings, lint_sql
 
     dialect = dialects.get(url).name
@@ -434,8 +434,8 @@ def lint_sqlmigrate(
         if dialect == "sqlite":
             from sqlalchemy.engine import make_url
 
-            copy = Path(scratch) / "target-copy.db"
-            sqlite_copy(Path(str(make_url(url).database)), copy)
+            copy = Path(scratch) / "target-schema.db"
+            _schema_copy(Path(str(make_url(url).database)), copy)
             lint_url = f"sqlite:///{copy}"
         elif dev_url is not None and dialects.get(dev_url).name == dialect:
             lint_url = dev_url
@@ -475,3 +475,32 @@ def _unwrapped(sql: str) -> tuple[str, bool]:
     if len(lines) >= 2 and lines[0].strip().upper() == "BEGIN;" and lines[-1].strip().upper() == "COMMIT;":
         return "\n".join(lines[1:-1]) + "\n", True
     return sql, False
+
+
+def _schema_copy(source: Path, target: Path) -> None:
+    """A new SQLite file with ``source``'s schema and its ``django_migrations`` rows, read from
+    ``source`` opened read-only."""
+    import sqlite3
+
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        order = {"table": 0, "index": 1, "view": 2, "trigger": 3}
+        ddl = src.execute(
+            "SELECT type, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        for _kind, sql in sorted(ddl, key=lambda r: order.get(r[0], 4)):
+            dst.execute(sql)
+        if any("django_migrations" in sql for _kind, sql in ddl):
+            rows = src.execute("SELECT * FROM django_migrations").fetchall()
+            if rows:
+                marks = ", ".join("?" * len(rows[0]))
+                dst.executemany(f"INSERT INTO django_migrations VALUES ({marks})", rows)
+        dst.commit()
+    except sqlite3.Error as exc:
+        raise MigrationError(
+            f"cannot copy the database's schema for sqlmigrate ({exc})", file=source
+        ) from exc
+    finally:
+        src.close()
+        dst.close()

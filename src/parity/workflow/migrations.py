@@ -461,9 +461,9 @@ def _django_sql_lint(
         )
     except ParityError as exc:
         return unknown(f"`sqlmigrate` could not produce their SQL ({exc.one_line()})"), (), ""
+    where = "a copy of the database's schema" if url.startswith("sqlite") else "the --dev-url server"
     note = (
-        f"SQL of {len(res.by_migration)} migration(s) (`manage.py sqlmigrate` on "
-        f"{'a copy of the database' if url.startswith('sqlite') else 'the --dev-url server'}, read-only), "
+        f"SQL of {len(res.by_migration)} migration(s) (`manage.py sqlmigrate` on {where}, read-only), "
         f"linted: {len(res.findings)} finding(s)"
     )
     return list(res.findings), (("sql", res.sql),), note
