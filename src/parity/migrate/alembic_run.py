@@ -272,6 +272,18 @@ def upgrade(
             run_child(alembic, _job(alembic, "upgrade", "head"), url=url)
         except MigrationError as exc:
             error = exc.message
+        except KeyboardInterrupt:
+            # SIGTERM or Ctrl-C while Alembic ran (``subprocess`` has killed the child): what its
+            # revisions committed so far is undone here, for ``migrate up`` as for ``apply``
+            # (whose journal undo then finds nothing left), before the interrupt goes on.
+            from parity.workflow.signals import Interrupted, shielded
+
+            with shielded():
+                try:
+                    how = undo(alembic, url, before, bk, lock_timeout=lock_timeout)
+                except MigrationError as undo_error:
+                    how = f"the undo did NOT finish ({undo_error.one_line()})"
+            raise Interrupted(f"interrupted while Alembic ran; {how}") from None
         out.after = applied_revisions(url) or ()
         if error is None and sorted(out.after) != sorted(alembic.heads):
             error = (

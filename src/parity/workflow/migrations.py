@@ -281,8 +281,10 @@ def alembic_migrate_up(
     second runner is refused at once), the app's ``alembic upgrade head`` in parity's safety net."""
     from parity.migrate.alembic_run import upgrade
     from parity.workflow.lock import run_lock
+    from parity.workflow.signals import interrupts_raise
 
-    with run_lock(project.root, environment, "migrate up"):
+    # SIGTERM becomes an exception: the upgrade undoes what Alembic committed before it ends.
+    with run_lock(project.root, environment, "migrate up"), interrupts_raise():
         res = upgrade(project, environment, url, alembic, lock_timeout=lock_timeout, progress=progress)
     rows = tuple((r.id, r.message, project.rel(r.file)) for r in res.pending)
     from parity.model.findings import Table
