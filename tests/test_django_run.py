@@ -313,3 +313,48 @@ def test_without_django_the_dry_runs_lint_is_unknown_not_passed(
     impl = next(s for s in json.loads(proc.stdout)["sections"] if s["id"] == "implementation-migrations")
     (mgr9,) = [f for f in impl["findings"] if f["code"] == "MGR009"]
     assert mgr9["severity"] == "warning" and "UNKNOWN" in mgr9["message"] and impl["blocks"] == []
+
+
+@pytest.mark.parametrize("command", ["apply", "migrate up"])
+def test_sigterm_while_django_migrates_undoes_what_it_committed(
+    tmp_path: Path, url: str, command: str
+) -> None:
+    import signal
+    import time
+
+    root = _production(tmp_path / "app", url)
+    mark = tmp_path / "0005-started"
+    # After 0002..0004 (each committed in its own transaction), 0005 says it started, then works on.
+    (root / "hc" / "api" / "migrations" / "0005_slow.py").write_text(
+        "import pathlib, time\nfrom django.db import migrations\n\n\n"
+        f"def slow(apps, schema_editor):\n    pathlib.Path({str(mark)!r}).write_text('x')\n    time.sleep(120)\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        '    dependencies = [("checks", "0004_fill_slug")]\n'
+        "    operations = [migrations.RunPython(slow, migrations.RunPython.noop)]\n"
+    )
+    before, history = _state(url), applied(url)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "parity", *command.split(), str(root), "--env", "production", "--yes"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not mark.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        assert "checks.0004_fill_slug" in (applied(url) or set())  # committed: something to undo
+        os.kill(proc.pid, signal.SIGTERM)
+        _out, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert (
+        "every change of this run was undone" if command == "apply" else "interrupted while Django ran;"
+    ) in err
+    assert "NOT" not in err, err
+    assert applied(url) == history and _state(url) == before

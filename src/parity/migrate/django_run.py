@@ -210,6 +210,28 @@ def applied(url: str) -> set[str] | None:
         rt.close()
 
 
+def settled_applied(url: str, *, lock_timeout: float = 30.0) -> set[str] | None:
+    """:func:`applied` once no other transaction is still writing ``django_migrations``: a killed
+    ``manage.py migrate`` may have sent a migration's COMMIT (its history row inserted with it) that
+    lands after the undo looked. On PostgreSQL a SHARE lock on the table waits for that writer."""
+    from parity.migrate.runtime import open_runtime
+
+    rt = open_runtime(url, lock_timeout=lock_timeout)
+    try:
+        if not rt.has_table(HISTORY):
+            return None
+        if rt.dialect != "postgres":
+            return {f"{r[0]}.{r[1]}" for r in rt.query(f"SELECT app, name FROM {HISTORY}")}
+        rt.begin()
+        try:
+            rt.execute(f"LOCK TABLE {HISTORY} IN SHARE MODE")
+            return {f"{r[0]}.{r[1]}" for r in rt.query(f"SELECT app, name FROM {HISTORY}")}
+        finally:
+            rt.rollback()
+    finally:
+        rt.close()
+
+
 def _tables(url: str) -> set[str]:
     from parity.migrate.runtime import open_runtime
 
@@ -311,6 +333,16 @@ def upgrade(
             run_child(django, {"op": "migrate"}, url=url)
         except MigrationError as exc:
             error = exc.message
+        except KeyboardInterrupt:
+            # As for Alembic: SIGTERM or Ctrl-C while Django ran undoes what it committed first.
+            from parity.workflow.signals import Interrupted, shielded
+
+            with shielded():
+                try:
+                    how = undo(django, url, before, bk, lock_timeout=lock_timeout)
+                except MigrationError as undo_error:
+                    how = f"the undo did NOT finish ({undo_error.one_line()})"
+            raise Interrupted(f"interrupted while Django ran; {how}") from None
         left = django.tool.pending(applied(url) or set())
         if error is None and left:
             error = f"after `manage.py migrate` the target's {HISTORY} still lacks {', '.join(r.id for r in left[:5])}"
@@ -374,7 +406,7 @@ def undo(
         rt.close()
         mbackup.restore_sqlite(bk.file, path, lock_timeout=lock_timeout)
         return f"restored the backup {bk.file}"
-    now = applied(url) or set()
+    now = settled_applied(url, lock_timeout=lock_timeout) or set()
     targets = targets_before(django, set(before), now)
     if not targets:
         return f"nothing committed stayed ({HISTORY} as before)"

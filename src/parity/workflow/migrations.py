@@ -484,8 +484,9 @@ def django_migrate_up(
     from parity.migrate.django_run import upgrade
     from parity.model.findings import Table
     from parity.workflow.lock import run_lock
+    from parity.workflow.signals import interrupts_raise
 
-    with run_lock(project.root, environment, "migrate up"):
+    with run_lock(project.root, environment, "migrate up"), interrupts_raise():
         res = upgrade(project, environment, url, django, lock_timeout=lock_timeout, progress=progress)
     rows = tuple((r.id, project.rel(r.file)) for r in res.pending)
     tables = (Table("Django migrations", ("migration", "file"), rows),) if rows else ()
