@@ -504,3 +504,36 @@ def test_migrate_new_leaves_rails_migrations_to_rails(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "they are written by Rails" in proc.stderr, proc.stderr
     assert sorted(p.name for p in (root / "db" / "migrate").iterdir()) == ["20240101000000_create_users.rb"]
     assert not (root / "migrations").exists()
+
+
+def test_goose_wraps_only_statements_holding_a_semicolon(tmp_path: Path) -> None:
+    from parity.migrate.sql_tool_files import render
+    from parity.plan.model import Plan, Step
+
+    folder = tmp_path / "db" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "00001_init.sql").write_text("-- +goose Up\nCREATE TABLE t (x INT);\n")
+    tool = find_listed_tool(tmp_path)
+    assert tool is not None and tool.tool == "goose"
+    function = (
+        "CREATE FUNCTION set_x() RETURNS trigger AS $$ BEGIN NEW.x := 1; RETURN NEW; END $$ LANGUAGE plpgsql"
+    )
+    plan = Plan(
+        "postgres",
+        (
+            Step(("ALTER TABLE t ADD COLUMN y INT",), ("ALTER TABLE t DROP COLUMN y",), "add column t.y"),
+            Step((function,), ("DROP FUNCTION set_x()",), "add function set_x"),
+        ),
+        preamble=("SET LOCAL lock_timeout = '5s'",),
+    )
+    (migration,) = render(tool, plan, "add y", datetime(2026, 12, 4, tzinfo=UTC))
+    (file,) = migration.files
+    assert file.name == "00002_add_y.sql"
+    up, down = file.text.split("-- +goose Down")
+    assert up.count("-- +goose StatementBegin") == 1 and up.count("-- +goose StatementEnd") == 1
+    begin, end = up.index("-- +goose StatementBegin"), up.index("-- +goose StatementEnd")
+    assert begin < up.index("CREATE FUNCTION set_x()") < end
+    assert not (begin < up.index("ADD COLUMN y") < end) and "StatementBegin" not in down
+    # The undo runs in reverse order: the function first, then the column.
+    assert down.index("DROP FUNCTION set_x()") < down.index("DROP COLUMN y")
+    assert up.index("SET LOCAL lock_timeout") < up.index("ADD COLUMN y")
