@@ -78,6 +78,11 @@ APPLY = [
         "error",
         "an earlier `parity apply` was interrupted (killed) and its changes are still in place; `parity rollback` undoes them, and `apply` refuses to run until then",
     ),
+    (
+        "APL004",
+        "error",
+        "the undo of a run (after a failure, an interrupt, or `parity rollback`) could not put the database back (a failing downgrade; the tool's history not back where the run started): the run stays open, `check` reports it and `parity rollback` retries",
+    ),
 ]
 
 

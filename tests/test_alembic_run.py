@@ -134,9 +134,11 @@ def test_dry_run_shows_offline_sql_lints_it_and_runs_no_env_py(tmp_path: Path, p
     env_py = root / "alembic" / "env.py"
     env_py.write_text("open('env-py-ran', 'w').write('x')\n" + env_py.read_text())
     before = _state(pg_url)
-    for args in (("migrate", "up"), ("plan",), ("check",)):
+    for args in (("migrate", "up"), ("plan",)):
         proc = run_cli(*args, str(root), "--env", "production")
         assert "r2 add email to users" in proc.stdout and "r3 unique user names" in proc.stdout, args
+    proc = run_cli("check", str(root), "--env", "production")  # named once, in SCH009 and its table
+    assert "r2 (add email to users)" in proc.stdout and "r3 (unique user names)" in proc.stdout
     proc = run_cli("migrate", "up", str(root), "--env", "production", "--format", "json")
     assert "ALTER TABLE users ADD COLUMN email VARCHAR(100)" in proc.stdout
     assert "CREATE UNIQUE INDEX ux_users_name ON users (name)" in proc.stdout

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,24 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'prod.db'}"
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def scratch_pg_url(pg_server_url: str) -> Iterator[str]:
+    """A second fresh PostgreSQL database: the scratch server a dry run may point the app's code at."""
+    import uuid
+
+    import psycopg
+    from tests.conftest import with_database
+
+    name = f"parity_scratch_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(pg_server_url, name)
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _manage(root: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -98,6 +117,12 @@ def test_check_names_the_pending_migrations_by_app_and_name(tmp_path: Path) -> N
     assert "3 Django migrations pending" in sch9["message"] and "checks.0002_check_tags" in sch9["message"]
     table = next(t for t in schema["tables"] if t["title"] == "Pending Django migrations")
     assert [r[:2] for r in table["rows"]] == [["checks", p.split(".")[1]] for p in PENDING]
+    # Listed once: the Implementation section says how they would run, not which they are again.
+    impl = next(s for s in data["sections"] if s["id"] == "implementation-migrations")
+    assert impl["tables"] == [] and not [n for n in impl["notes"] if n.startswith("pending:")]
+    assert any("listed in Schema Impact Analysis" in n for n in impl["notes"])
+    text = run_cli("check", str(root), "--env", "production").stdout
+    assert text.count("0002_check_tags.py") == 1 and text.count("Pending Django migrations") == 1, text
     assert applied(url) == {"accounts.0001_initial", "checks.0001_initial"}
 
 
@@ -211,3 +236,125 @@ def test_the_target_url_becomes_djangos_default_database() -> None:
     assert pg["ENGINE"] == "django.db.backends.postgresql" and pg["PASSWORD"] == "p@ss"
     assert (pg["HOST"], pg["PORT"], pg["NAME"], pg["USER"]) == ("db.internal", "6432", "hc", "app")
     assert pg["OPTIONS"] == {"sslmode": "require"}
+
+
+def test_migrate_up_dry_run_lints_the_pending_migrations_sql_from_sqlmigrate(
+    tmp_path: Path, url: str, request: pytest.FixtureRequest
+) -> None:
+    root = _production(tmp_path / "app", url, failing=True)
+    before, history = _state(url), applied(url)
+    server = not url.startswith("sqlite")
+    dev: list[str] = []
+    if server:
+        # The app's code is not given production's credentials on a dry run: without a server
+        # it may use, the lint is UNKNOWN.
+        proc = run_cli("migrate", "up", str(root), "--env", "production", "--format", "json")
+        impl = next(s for s in json.loads(proc.stdout)["sections"] if s["id"] == "implementation-migrations")
+        assert [f["code"] for f in impl["findings"]] == ["MGR010"], impl["findings"]
+        assert "--dev-url" in impl["findings"][0]["message"]
+        dev = ["--dev-url", str(request.getfixturevalue("scratch_pg_url"))]
+    proc = run_cli("migrate", "up", str(root), "--env", "production", "--format", "json", *dev)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    impl = next(s for s in json.loads(proc.stdout)["sections"] if s["id"] == "implementation-migrations")
+    where = "the --dev-url server" if server else "a copy of the database's schema"
+    assert any(
+        f"SQL of 4 migration(s) (`manage.py sqlmigrate` on {where}, read-only), linted" in n
+        for n in impl["notes"]
+    ), impl["notes"]
+    (block,) = impl["blocks"]
+    sql = block["text"]
+    assert "-- checks.0002_check_tags" in sql and "-- checks.0005_unique_name" in sql
+    assert 'CREATE INDEX "check_tags_idx"' in sql
+    findings = impl["findings"]
+    # Django's own BEGIN/COMMIT around an atomic migration is the tool's transaction, not flagged.
+    assert not [f for f in findings if f["code"] == "MIG014"], findings
+    if url.startswith("postgresql"):
+        # parity's PostgreSQL rules see 0005's index built without CONCURRENTLY, in its file.
+        assert any(
+            f["code"] == "MIG004"
+            and f["file"] == "hc/api/migrations/0005_unique_name.py"
+            and "check_tags_idx" in f["message"]
+            for f in findings
+        ), findings
+    assert _state(url) == before and applied(url) == history  # a dry run: nothing written
+
+
+def test_the_sqlmigrate_session_cannot_write(tmp_path: Path, pg_url: str) -> None:
+    import sqlite3
+
+    import psycopg
+
+    from parity.migrate.django_run import read_only_database
+
+    db = tmp_path / "x.db"
+    sqlite3.connect(db).close()
+    ro = read_only_database(f"sqlite:///{db}")
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        sqlite3.connect(str(ro["NAME"]), uri=True).execute("CREATE TABLE t (id INT)")
+    options = read_only_database(pg_url)["OPTIONS"]
+    with (
+        psycopg.connect(pg_url, options=options["options"]) as conn,  # type: ignore[index]
+        pytest.raises(psycopg.errors.ReadOnlySqlTransaction),
+    ):
+        conn.execute("CREATE TABLE t (id INT)")
+
+
+def test_without_django_the_dry_runs_lint_is_unknown_not_passed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'prod.db'}"
+    root = _production(tmp_path / "app", url)
+    no_django = tmp_path / "bin" / "python"
+    no_django.parent.mkdir()
+    no_django.write_text("#!/bin/sh\nexit 1\n")
+    no_django.chmod(0o755)
+    monkeypatch.setenv("PARITY_APP_PYTHON", str(no_django))
+    proc = run_cli("migrate", "up", str(root), "--env", "production", "--format", "json")
+    impl = next(s for s in json.loads(proc.stdout)["sections"] if s["id"] == "implementation-migrations")
+    (mgr10,) = [f for f in impl["findings"] if f["code"] == "MGR010"]
+    assert mgr10["severity"] == "warning" and "UNKNOWN" in mgr10["message"] and impl["blocks"] == []
+
+
+@pytest.mark.parametrize("command", ["apply", "migrate up"])
+def test_sigterm_while_django_migrates_undoes_what_it_committed(
+    tmp_path: Path, url: str, command: str
+) -> None:
+    import signal
+    import time
+
+    root = _production(tmp_path / "app", url)
+    mark = tmp_path / "0005-started"
+    # After 0002..0004 (each committed in its own transaction), 0005 says it started, then works on.
+    (root / "hc" / "api" / "migrations" / "0005_slow.py").write_text(
+        "import pathlib, time\nfrom django.db import migrations\n\n\n"
+        f"def slow(apps, schema_editor):\n    pathlib.Path({str(mark)!r}).write_text('x')\n    time.sleep(120)\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        '    dependencies = [("checks", "0004_fill_slug")]\n'
+        "    operations = [migrations.RunPython(slow, migrations.RunPython.noop)]\n"
+    )
+    before, history = _state(url), applied(url)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "parity", *command.split(), str(root), "--env", "production", "--yes"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not mark.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        assert "checks.0004_fill_slug" in (applied(url) or set())  # committed: something to undo
+        os.kill(proc.pid, signal.SIGTERM)
+        _out, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert (
+        "every change of this run was undone" if command == "apply" else "interrupted while Django ran;"
+    ) in err
+    assert "NOT" not in err, err
+    assert applied(url) == history and _state(url) == before

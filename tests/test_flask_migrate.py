@@ -73,7 +73,7 @@ def test_check_names_pending_revisions_and_the_flask_command(tmp_path: Path) -> 
     root = _production(tmp_path / "app", url)
     proc = run_cli("check", str(root), "--env", "production")
     assert "Flask-Migrate" in proc.stdout and "flask db upgrade" in proc.stdout
-    assert "7a3e55c8b2f1 posts table" in proc.stdout and "c9d2a0e4f6b3 user about me" in proc.stdout
+    assert "7a3e55c8b2f1 (posts table)" in proc.stdout and "c9d2a0e4f6b3 (user about me)" in proc.stdout
     assert applied_revisions(url) == (FIRST,)
 
 

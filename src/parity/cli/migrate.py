@@ -100,7 +100,8 @@ def new_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; write no file.")] = False,
     fmt: FormatOpt = Format.text,
 ) -> None:
-    """Plan the declared schema against the database and write V000N__NAME.up.sql / .down.sql + parity.sum."""
+    """Plan the declared schema against the database and write the next migration: the app's own tool's
+    (an Alembic revision; a Flyway, golang-migrate, goose or dbmate file), else V000N__NAME.up/.down.sql."""
     from parity.migrate import service
 
     project = guarded(lambda: _project(path))
@@ -128,6 +129,15 @@ def new_cmd(
                 *section.notes,
                 f"wrote Alembic revision {gen.revision.revision} (down_revision {gen.revision.down_revision}): "
                 f"{project.rel(gen.revision.path)}; run it with the app's own upgrade command",
+            ),
+        )
+    elif gen.tool_files:
+        section = replace(
+            section,
+            notes=(
+                *section.notes,
+                *(f"wrote {gen.tool} migration {project.rel(f)}" for f in gen.tool_files),
+                f"run it with {gen.tool}'s own command; parity wrote no file of its own",
             ),
         )
     elif gen.written:
@@ -230,7 +240,9 @@ def up_cmd(
     if django is not None:
         # The app's own `manage.py migrate`: its django_migrations must say head afterwards.
         if not yes:
-            section = guarded(lambda: wm.django_section(project, *django))
+            section = guarded(
+                lambda: wm.django_section(project, env, *django, sql_lint=True, dev_url=dev_url)
+            )
             section = replace(section, notes=(*section.notes, "dry run: nothing applied (rerun with --yes)"))
             report = _report("migrate up (dry run)", path, env, section)
             emit(report, fmt)
@@ -241,6 +253,24 @@ def up_cmd(
         report = _report("migrate up", path, env, section)
         emit(report, fmt)
         raise exit_for(report)
+    tool = guarded(lambda: wm.listed_tool_section(project, env, db))
+    if tool is not None:
+        # Another tool's migrations (Flyway, goose, …): parity neither runs them nor its own beside them.
+        if yes:
+            from parity.errors import MigrationError
+
+            def refuse() -> None:
+                raise MigrationError(
+                    f"{tool.notes[0]}: parity does not run that tool's migrations, nor its own beside them; "
+                    "nothing was changed",
+                    hint=f"{tool.notes[1]}; `parity migrate new NAME` writes that tool's next migration",
+                )
+
+            guarded(refuse)
+        section = replace(tool, notes=(*tool.notes, "dry run: nothing applied (rerun with --yes)"))
+        report = _report("migrate up (dry run)", path, env, section)
+        emit(report, fmt)
+        raise typer.Exit(0)
     if not yes:
         section = guarded(lambda: service.build_migration_section(project, env, db=db))
         section = replace(section, notes=(*section.notes, "dry run: nothing applied (rerun with --yes)"))

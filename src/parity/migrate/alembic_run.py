@@ -272,6 +272,18 @@ def upgrade(
             run_child(alembic, _job(alembic, "upgrade", "head"), url=url)
         except MigrationError as exc:
             error = exc.message
+        except KeyboardInterrupt:
+            # SIGTERM or Ctrl-C while Alembic ran (``subprocess`` has killed the child): what its
+            # revisions committed so far is undone here, for ``migrate up`` as for ``apply``
+            # (whose journal undo then finds nothing left), before the interrupt goes on.
+            from parity.workflow.signals import Interrupted, shielded
+
+            with shielded():
+                try:
+                    how = undo(alembic, url, before, bk, lock_timeout=lock_timeout)
+                except MigrationError as undo_error:
+                    how = f"the undo did NOT finish ({undo_error.one_line()})"
+            raise Interrupted(f"interrupted while Alembic ran; {how}") from None
         out.after = applied_revisions(url) or ()
         if error is None and sorted(out.after) != sorted(alembic.heads):
             error = (
@@ -341,8 +353,15 @@ def undo(
         path: Path = rt.path  # type: ignore[attr-defined]  # restorable backups are SQLite files
         rt.close()
         mbackup.restore_sqlite(bk.file, path, lock_timeout=lock_timeout)
+        at = applied_revisions(url) or ()
+        if sorted(at) != sorted(before):
+            raise MigrationError(
+                f"the restored backup {bk.file} has {VERSION_TABLE} at {', '.join(at) or 'none'}, not "
+                f"{', '.join(before) or 'none'} where the run started",
+                file=alembic.script_dir,
+            )
         return f"restored the backup {bk.file}"
-    now = applied_revisions(url) or ()
+    now = settled_revisions(url, lock_timeout=lock_timeout) or ()
     if sorted(now) == sorted(before):
         return f"nothing committed stayed ({VERSION_TABLE} still at {', '.join(before) or 'none'})"
     if len(before) > 1:
@@ -351,9 +370,52 @@ def undo(
             file=alembic.script_dir,
         )
     target = before[0] if before else "base"
-    run_child(alembic, _job(alembic, "downgrade", target), url=url)
     kept = f"; the backup stays in {bk.folder}" if bk is not None else ""
-    return f"ran `alembic downgrade {target}`{kept}"
+    try:
+        run_child(alembic, _job(alembic, "downgrade", target), url=url)
+    except MigrationError as exc:
+        at = applied_revisions(url) or ()
+        raise MigrationError(
+            f"`alembic downgrade {target}` failed ({exc.message}); {VERSION_TABLE} is at "
+            f"{', '.join(at) or 'none'}, the run started at {', '.join(before) or 'none'}{kept}",
+            file=alembic.script_dir,
+            hint="fix the revision's downgrade, then `parity rollback` again (or restore the backup by hand)",
+        ) from exc
+    # Said undone only when the tool's own history says so: a downgrade that "succeeds" without
+    # moving alembic_version back (an env.py pointed elsewhere) has not undone this run.
+    at = applied_revisions(url) or ()
+    if sorted(at) != sorted(before):
+        raise MigrationError(
+            f"after `alembic downgrade {target}` {VERSION_TABLE} is at {', '.join(at) or 'none'}, not "
+            f"{', '.join(before) or 'none'} where the run started{kept}",
+            file=alembic.script_dir,
+        )
+    return f"ran `alembic downgrade {target}`; {VERSION_TABLE} back at {', '.join(before) or 'none'}{kept}"
+
+
+def settled_revisions(url: str, *, lock_timeout: float = 30.0) -> tuple[str, ...] | None:
+    """``alembic_version`` once no other transaction is still writing it.
+
+    A killed Alembic child's session can outlive it on the server: a revision's transaction whose
+    COMMIT was already sent still commits after parity's undo has looked. ``SELECT … FOR UPDATE``
+    waits for that transaction to end (Alembic updates the row just before each commit), so the
+    undo sees what stays. A session that never reached the row will roll back by itself."""
+    from parity.migrate.runtime import open_runtime
+
+    rt = open_runtime(url, lock_timeout=lock_timeout)
+    try:
+        if not rt.has_table(VERSION_TABLE):
+            return None
+        if rt.dialect == "sqlite":  # one writer at a time: a killed child's write is gone or done
+            return tuple(sorted(str(r[0]) for r in rt.query(f"SELECT version_num FROM {VERSION_TABLE}")))
+        rt.begin()
+        try:
+            rows = rt.query(f"SELECT version_num FROM {VERSION_TABLE} FOR UPDATE")
+        finally:
+            rt.rollback()
+        return tuple(sorted(str(r[0]) for r in rows))
+    finally:
+        rt.close()
 
 
 #: What a child generating offline SQL keeps of parity's environment: enough to start Python,

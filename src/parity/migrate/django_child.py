@@ -8,6 +8,8 @@ from, and prints one JSON line after a marker on stdout. Jobs:
 
 * ``probe``: Django's version, the settings importable (nothing touches a database).
 * ``migrate``: ``manage.py migrate [app [name]] --noinput``.
+* ``sqlmigrate``: ``manage.py sqlmigrate app name`` of each ``[app, name]`` in ``migrations``,
+  the SQL by ``app.name`` (parity gives a read-only connection for it).
 """
 
 import json
@@ -60,6 +62,17 @@ def main() -> None:
 
             args = [a for a in (job.get("app"), job.get("name")) if a]
             call_command("migrate", *args, interactive=False, verbosity=1)
+        elif job["op"] == "sqlmigrate":
+            import io
+
+            from django.core.management import call_command
+
+            sql = {}
+            for app, name in job["migrations"]:
+                buf = io.StringIO()
+                call_command("sqlmigrate", app, name, stdout=buf, no_color=True)
+                sql[app + "." + name] = buf.getvalue()
+            out["sql"] = sql
         elif job["op"] != "probe":
             raise ValueError("unknown job " + str(job["op"]))
     except BaseException as exc:

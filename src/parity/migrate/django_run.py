@@ -125,9 +125,32 @@ def django_database(url: str) -> dict[str, object]:
     return out
 
 
-def run_child(django: DjangoProject, job: dict[str, str], *, url: str) -> dict[str, str]:
+def read_only_database(url: str) -> dict[str, object]:
+    """:func:`django_database` for a session that cannot write: SQLite opened ``mode=ro`` (Django
+    opens its NAME as a URI), PostgreSQL ``default_transaction_read_only``, MySQL/MariaDB
+    ``SET SESSION TRANSACTION READ ONLY``. For ``sqlmigrate``, which only reads the history."""
+    db = django_database(url)
+    options = dict(db.get("OPTIONS") or {})  # type: ignore[call-overload]
+    engine = str(db["ENGINE"])
+    if engine.endswith("sqlite3"):
+        db["NAME"] = f"file:{db['NAME']}?mode=ro"
+    elif engine.endswith("postgresql"):
+        options["options"] = (
+            str(options.get("options", "")) + " -c default_transaction_read_only=on"
+        ).strip()
+    elif engine.endswith("mysql"):
+        options["init_command"] = "SET SESSION TRANSACTION READ ONLY"
+    if options:
+        db["OPTIONS"] = options
+    return db
+
+
+def run_child(
+    django: DjangoProject, job: dict[str, object], *, url: str, read_only: bool = False
+) -> dict[str, object]:
     """One Django job in a child process in the folder of ``manage.py``; errors come back redacted."""
-    payload = {**job, "settings": django.settings, "database": django_database(url)}
+    database = read_only_database(url) if read_only else django_database(url)
+    payload = {**job, "settings": django.settings, "database": database}
     env = dict(os.environ)
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ left in the repository
     python = os.environ.get(PYTHON_ENV) or sys.executable
@@ -148,7 +171,7 @@ def run_child(django: DjangoProject, job: dict[str, str], *, url: str) -> dict[s
         last = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
         raise MigrationError(f"Django stopped: {redact_url(last)}", file=django.manage_py)
     try:
-        out: dict[str, str] = json.loads(tail[1])
+        out: dict[str, object] = json.loads(tail[1])
     except ValueError as exc:
         raise MigrationError("Django's answer could not be read", file=django.manage_py) from exc
     if not out.get("ok"):
@@ -183,6 +206,28 @@ def applied(url: str) -> set[str] | None:
         if not rt.has_table(HISTORY):
             return None
         return {f"{r[0]}.{r[1]}" for r in rt.query(f"SELECT app, name FROM {HISTORY}")}
+    finally:
+        rt.close()
+
+
+def settled_applied(url: str, *, lock_timeout: float = 30.0) -> set[str] | None:
+    """:func:`applied` once no other transaction is still writing ``django_migrations``: a killed
+    ``manage.py migrate`` may have sent a migration's COMMIT (its history row inserted with it) that
+    lands after the undo looked. On PostgreSQL a SHARE lock on the table waits for that writer."""
+    from parity.migrate.runtime import open_runtime
+
+    rt = open_runtime(url, lock_timeout=lock_timeout)
+    try:
+        if not rt.has_table(HISTORY):
+            return None
+        if rt.dialect != "postgres":
+            return {f"{r[0]}.{r[1]}" for r in rt.query(f"SELECT app, name FROM {HISTORY}")}
+        rt.begin()
+        try:
+            rt.execute(f"LOCK TABLE {HISTORY} IN SHARE MODE")
+            return {f"{r[0]}.{r[1]}" for r in rt.query(f"SELECT app, name FROM {HISTORY}")}
+        finally:
+            rt.rollback()
     finally:
         rt.close()
 
@@ -288,6 +333,16 @@ def upgrade(
             run_child(django, {"op": "migrate"}, url=url)
         except MigrationError as exc:
             error = exc.message
+        except KeyboardInterrupt:
+            # As for Alembic: SIGTERM or Ctrl-C while Django ran undoes what it committed first.
+            from parity.workflow.signals import Interrupted, shielded
+
+            with shielded():
+                try:
+                    how = undo(django, url, before, bk, lock_timeout=lock_timeout)
+                except MigrationError as undo_error:
+                    how = f"the undo did NOT finish ({undo_error.one_line()})"
+            raise Interrupted(f"interrupted while Django ran; {how}") from None
         left = django.tool.pending(applied(url) or set())
         if error is None and left:
             error = f"after `manage.py migrate` the target's {HISTORY} still lacks {', '.join(r.id for r in left[:5])}"
@@ -351,11 +406,133 @@ def undo(
         rt.close()
         mbackup.restore_sqlite(bk.file, path, lock_timeout=lock_timeout)
         return f"restored the backup {bk.file}"
-    now = applied(url) or set()
+    now = settled_applied(url, lock_timeout=lock_timeout) or set()
     targets = targets_before(django, set(before), now)
     if not targets:
         return f"nothing committed stayed ({HISTORY} as before)"
+    kept = f"; the backup stays in {bk.folder}" if bk is not None else ""
     for app, name in targets:
         run_child(django, {"op": "migrate", "app": app, "name": name}, url=url)
-    kept = f"; the backup stays in {bk.folder}" if bk is not None else ""
+    # Said undone only when django_migrations says so (as for Alembic's alembic_version).
+    left = targets_before(django, set(before), applied(url) or set())
+    if left:
+        raise MigrationError(
+            f"after migrating back, {HISTORY} still has later migrations of "
+            + ", ".join(a for a, _ in left)
+            + kept,
+            file=django.manage_py,
+        )
     return "ran " + ", ".join(f"`manage.py migrate {a} {n}`" for a, n in targets) + kept
+
+
+@dataclass(frozen=True, slots=True)
+class SqlmigratePlan:
+    """The pending migrations' SQL as ``sqlmigrate`` prints it, by migration, and its lint."""
+
+    sql: str
+    by_migration: tuple[tuple[str, str], ...]
+    findings: tuple[Finding, ...]
+
+
+def lint_sqlmigrate(
+    project: Project,
+    django: DjangoProject,
+    url: str,
+    pending: Sequence[Revision],
+    settings: object = None,
+    *,
+    dev_url: str | None = None,
+) -> SqlmigratePlan:
+    """The SQL of ``pending`` from the app's own ``manage.py sqlmigrate``, linted with parity's
+    rules, each finding naming its migration file.
+
+    ``sqlmigrate`` imports the settings and the apps (the repository's code) and needs a database
+    of the target's kind, so it runs only on an explicit dry run of ``migrate up``, and the app's
+    code never gets the target's credentials there: a SQLite target's schema and Django history
+    are copied into a scratch file for it (sqlmigrate reads the tables it rebuilds; the rows are
+    not needed, and a large database is not copied for a dry run), a server target needs ``dev_url``, a server parity may point
+    the app's code at (read-only session). A migration Django wraps in ``BEGIN``/``COMMIT`` is
+    linted as transactional, one marked ``atomic = False`` as not. Raises
+    :class:`MigrationError` when Django cannot produce the SQL."""
+    import tempfile
+    from dataclasses import replace
+
+    from parity import dialects
+    from parity.plan.lint import LintSettings, lint_sql
+
+    dialect = dialects.get(url).name
+    jobs = [r.id.split(".", 1) for r in pending]
+    with tempfile.TemporaryDirectory(prefix="parity-sqlmigrate-") as scratch:
+        if dialect == "sqlite":
+            from sqlalchemy.engine import make_url
+
+            copy = Path(scratch) / "target-schema.db"
+            _schema_copy(Path(str(make_url(url).database)), copy)
+            lint_url = f"sqlite:///{copy}"
+        elif dev_url is not None and dialects.get(dev_url).name == dialect:
+            lint_url = dev_url
+        else:
+            raise MigrationError(
+                "sqlmigrate needs a database of the target's kind, and the app's code is not given the "
+                "target's credentials on a dry run",
+                hint="rerun with --dev-url URL (a server the app's code may connect to, not production)",
+            )
+        out = run_child(django, {"op": "sqlmigrate", "migrations": jobs}, url=lint_url, read_only=True)
+    raw = out.get("sql")
+    by_id = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    lint_settings = settings if isinstance(settings, LintSettings) else LintSettings()
+    chunks: list[tuple[str, str]] = []
+    findings: list[Finding] = []
+    for r in pending:
+        chunk = by_id.get(r.id, "")
+        chunks.append((r.id, chunk))
+        body, tx = _unwrapped(chunk)
+        for f in lint_sql(body, dialect, transactional=tx, settings=lint_settings):
+            findings.append(
+                replace(
+                    f,
+                    message=f"migration {r.id} (sqlmigrate): {f.message}",
+                    file=project.rel(r.file),
+                    line=None,
+                )
+            )
+    sql = "\n".join(f"-- {rid}\n{chunk.strip()}\n" for rid, chunk in chunks)
+    return SqlmigratePlan(sql, tuple(chunks), tuple(findings))
+
+
+def _unwrapped(sql: str) -> tuple[str, bool]:
+    """``sqlmigrate``'s text without the ``BEGIN;``/``COMMIT;`` Django wraps an atomic migration
+    in (the tool's own transaction, not a statement of the migration), and whether it was there."""
+    lines = sql.strip().splitlines()
+    if len(lines) >= 2 and lines[0].strip().upper() == "BEGIN;" and lines[-1].strip().upper() == "COMMIT;":
+        return "\n".join(lines[1:-1]) + "\n", True
+    return sql, False
+
+
+def _schema_copy(source: Path, target: Path) -> None:
+    """A new SQLite file with ``source``'s schema and its ``django_migrations`` rows, read from
+    ``source`` opened read-only."""
+    import sqlite3
+
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        order = {"table": 0, "index": 1, "view": 2, "trigger": 3}
+        ddl = src.execute(
+            "SELECT type, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        for _kind, sql in sorted(ddl, key=lambda r: order.get(r[0], 4)):
+            dst.execute(sql)
+        if any("django_migrations" in sql for _kind, sql in ddl):
+            rows = src.execute("SELECT * FROM django_migrations").fetchall()
+            if rows:
+                marks = ", ".join("?" * len(rows[0]))
+                dst.executemany(f"INSERT INTO django_migrations VALUES ({marks})", rows)
+        dst.commit()
+    except sqlite3.Error as exc:
+        raise MigrationError(
+            f"cannot copy the database's schema for sqlmigrate ({exc})", file=source
+        ) from exc
+    finally:
+        src.close()
+        dst.close()

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from parity.migrate.runtime import Runtime
     from parity.project import Project
     from parity.schema.apptool import AlembicProject
+    from parity.schema.listed_tools import ListedTool
     from parity.schema.service import SchemaDiff
     from parity.verify.integrity import Progress as VerifyProgress
     from parity.verify.integrity import Snapshot as IntegritySnapshot
@@ -56,6 +57,7 @@ CODE_DOCS = {
     "MGR007": "a migration is half-applied: it failed after some of its statements committed (MySQL/MariaDB DDL is not transactional); `parity migrate rollback` restores the backup taken before it",
     "MGR008": "the pending revisions of the app's Alembic/Flask-Migrate could not be turned into offline SQL without the application (a revision imports the app or reads the database): their lint is UNKNOWN, not passed",
     "MGR009": "a pending migration converts a column's type and existing rows would make it fail: refused before anything ran (the count of those rows and a few primary keys, never their values)",
+    "MGR010": "the SQL of the app's pending Django migrations (`manage.py sqlmigrate`, on `migrate up`'s dry run) could not be generated (Django not importable, or the app cannot start here): their lint is UNKNOWN, not passed",
     "PLN001": "NOT NULL column without default on a table with rows: refused unless backfilled",
     "PLN002": "a drop or rename was refused (expand/contract instead)",
     "PLN003": "a production-only object is kept",
@@ -178,6 +180,8 @@ class GenerateResult:
     written: tuple[Migration, ...]
     url: str
     revision: RevisionFile | None = None  # an Alembic project's new revision (no V000N files)
+    tool: str = ""  # the plain-SQL tool whose migrations ``tool_files`` are (Flyway, goose, …)
+    tool_files: tuple[Path, ...] = ()
 
     @property
     def refused(self) -> bool:
@@ -215,6 +219,13 @@ def generate(
     if alembic is not None:
         return _generate_revision(
             project, environment, alembic, name, db=db, schema=schema, dev_url=dev_url, backfills=backfills
+        )
+    from parity.schema.listed_tools import find_listed_tool
+
+    listed = find_listed_tool(project.root)
+    if listed is not None:
+        return _generate_tool_files(
+            project, environment, listed, name, db=db, schema=schema, dev_url=dev_url, backfills=backfills
         )
     ex = executor_for(project, environment, db=db)
     status = ex.status()
@@ -283,6 +294,62 @@ def _generate_revision(
         return GenerateResult(p, (), result.url)
     message = name.replace("_", " ").strip() or "parity migration"
     return GenerateResult(p, (), result.url, alembic_revision.write(alembic, p, message))
+
+
+def _generate_tool_files(
+    project: Project,
+    environment: str,
+    tool: ListedTool,
+    name: str,
+    *,
+    db: str | None,
+    schema: str | None,
+    dev_url: str | None,
+    backfills: Sequence[str],
+) -> GenerateResult:
+    """``migrate new`` in a project migrated by another tool: the plan as that tool's next
+    migration (Flyway, golang-migrate, goose, dbmate), never parity's files or history table.
+
+    Refused while the tool's own history is behind the folder, or unknown: the plan starts from
+    the database, and a migration after the last one must start from the last one's result."""
+    from parity import dialects
+    from parity.migrate import sql_tool_files
+    from parity.schema.service import tool_status
+
+    if tool.tool not in sql_tool_files.PLAIN_SQL_TOOLS:
+        raise MigrationError(
+            f"this project's migrations are {tool.tool}'s ({project.rel(tool.folder)}): they are written by {tool.tool}",
+            file=tool.folder,
+            hint=f"write the migration with {tool.tool}'s own generator; `{tool.command}` runs it",
+        )
+    url = database_url(project, environment, db)
+    dialect = dialects.get(url)
+    status = tool_status(project, dialect.name, url, dialect.inspect(url))
+    if status is None or status.applied is None:
+        raise MigrationError(
+            f"the target has no {tool.history_table}: where it stands in {tool.tool}'s history is unknown",
+            file=tool.folder,
+            hint=f"bring it to the last migration first (`{tool.command}`)",
+        )
+    if status.pending:
+        raise MigrationError(
+            f"{len(status.pending)} {tool.tool} migration(s) are not applied to the target yet "
+            f"({', '.join(r.id for r in status.pending[:5])})",
+            file=tool.folder,
+            hint=f"run them first (`{tool.command}`) so the new migration starts from their result",
+        )
+    result = plan_for(
+        project, environment, db=db, schema=schema, dev_url=dev_url, backfills=backfills, name=name
+    )
+    p = result.plan
+    if p.refused or p.empty:
+        return GenerateResult(p, (), result.url)
+    from datetime import UTC, datetime
+
+    # UTC, as goose and dbmate stamp their own new files.
+    migrations = sql_tool_files.render(tool, p, name, datetime.now(UTC))
+    written = sql_tool_files.write(tool, migrations)
+    return GenerateResult(p, (), result.url, tool=tool.tool, tool_files=tuple(written))
 
 
 # --- apply, verify, rollback -------------------------------------------------------------------

@@ -259,8 +259,9 @@ def _head(path: Path, size: int = 2048) -> str:
         return ""
 
 
-def find_listed_tool(root: Path, max_depth: int = 4) -> ListedTool | None:
-    """The first migration tool of the project found by the shape of its folders, or None."""
+def find_listed_tool(root: Path, max_depth: int = 5) -> ListedTool | None:
+    """The first migration tool of the project found by the shape of its folders, or None.
+    Five levels: Spring Boot keeps Flyway's files in ``src/main/resources/db/migration``."""
     folders = list(_walk(root, max_depth))
     django = _django(folders)
     if django is not None:

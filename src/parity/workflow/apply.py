@@ -15,7 +15,7 @@ journal names, never from the half-edited files.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from parity.env.reference import choose_reference
@@ -23,7 +23,7 @@ from parity.env.sections import consolidation_section, env_plan_section
 from parity.env.write import BackupSet, backup_files, read_backup, restore
 from parity.errors import ParityError, WriteRefused
 from parity.faults import checkpoint
-from parity.model.findings import Report, Section
+from parity.model.findings import Finding, Report, Section, Severity
 from parity.project import Project
 from parity.workflow.check import (
     Check,
@@ -43,6 +43,7 @@ from parity.workflow.envflow import (
 from parity.workflow.journal import Journal, file_hash, interrupted, latest_applied
 from parity.workflow.lock import run_lock
 from parity.workflow.migrations import (
+    NOT_RESTORED,
     apply_migrations,
     restore_folder,
     undo_alembic,
@@ -81,6 +82,39 @@ def undo(project: Project, journal: Journal) -> list[str]:
         elif op == "env-backup":
             done += restore(project.root, read_backup(project.root / entry["path"]))
     return done
+
+
+def _undo_run(project: Project, journal: Journal, state: str) -> tuple[list[str], list[str]]:
+    """Undo ``journal``'s run and end it in ``state``: what was put back, and what was NOT.
+
+    A step that could not put the database back leaves the run open (no end entry): ``check``
+    reports it (APL003), ``apply`` refuses to start over it, and ``rollback`` retries the undo.
+    Ending it would let every later command believe the database is where the run found it."""
+    with shielded():
+        undone = undo(project, journal)
+        failed = [u for u in undone if NOT_RESTORED in u]
+        if not failed:
+            journal.end(state)
+    return undone, failed
+
+
+def _not_undone(failed: list[str], path: Path, env: str) -> str:
+    return (
+        "the undo did NOT finish: "
+        + "; ".join(dict.fromkeys(failed))
+        + f"; the run stays open: `parity rollback {path} --env {env}` retries it"
+    )
+
+
+def _undo_failed(item: str, path: Path, env: str) -> Finding:
+    return Finding(
+        "APL004",
+        Severity.ERROR,
+        "verify",
+        f"this run is NOT undone: {item}",
+        environment=env,
+        fix=f"parity rollback {path} --env {env} (retries the undo)",
+    )
 
 
 def _note_backup(project: Project, journal: Journal) -> Callable[[BackupSet], None]:
@@ -122,10 +156,11 @@ def run_apply(
         try:
             return _apply(project, env, path, options, journal, progress)
         except BaseException as exc:
-            with shielded():
-                undone = undo(project, journal)
-                journal.end("failed-rolled-back")
-            what = "every change of this run was undone" if undone else "nothing had been changed"
+            undone, failed = _undo_run(project, journal, "failed-rolled-back")
+            if failed:
+                what = _not_undone(failed, path, env)
+            else:
+                what = "every change of this run was undone" if undone else "nothing had been changed"
             if isinstance(exc, KeyboardInterrupt):
                 raise Interrupted(f"interrupted; {what}") from exc
             if isinstance(exc, ParityError):
@@ -193,16 +228,19 @@ def _apply(
         checks.insert(0, Check("apply steps", False, failure))
 
     notes: list[str] = []
+    unfinished: list[Finding] = []
     changed = bool(journal.of("env-backup")) or migrated
     if any(not c.ok for c in checks):
-        with shielded():
-            undone = undo(project, journal)
-            journal.end("failed-rolled-back")
-        notes.append(
-            "this run's changes were rolled back: "
-            + (", ".join(dict.fromkeys(undone)) or "nothing had been written")
-        )
-        state = "failed-rolled-back"
+        undone, failed = _undo_run(project, journal, "failed-rolled-back")
+        if failed:
+            unfinished = [_undo_failed(item, path, env) for item in dict.fromkeys(failed)]
+            state = "failed-undo-unfinished"
+        else:
+            notes.append(
+                "this run's changes were rolled back: "
+                + (", ".join(dict.fromkeys(undone)) or "nothing had been written")
+            )
+            state = "failed-rolled-back"
     elif changed:
         backups = [e["path"] for e in journal.of("env-backup")]
         journal.end("applied", _left_written(project, journal))
@@ -213,10 +251,17 @@ def _apply(
         notes.append("nothing to change: everything was already in place")
         state = "unchanged"
     rollback_hint = (
-        f"undo with: parity rollback {path} --env {env}" if state == "applied" else "nothing to undo"
+        f"undo with: parity rollback {path} --env {env}"
+        if state == "applied"
+        else f"finish the undo with: parity rollback {path} --env {env}"
+        if state == "failed-undo-unfinished"
+        else "nothing to undo"
     )
     sections[:0] = after
-    sections.append(verification_section(checks, rollback_hint, tuple(notes)))
+    verify = verification_section(checks, rollback_hint, tuple(notes))
+    if unfinished:
+        verify = replace(verify, findings=(*unfinished, *verify.findings))
+    sections.append(verify)
     return Report("apply", project.root.name, env, tuple(sections), choice.name, choice.reason)
 
 
@@ -259,10 +304,15 @@ def run_rollback(path: Path, environment: str | None, *, force: bool = False) ->
             kept = backup_files(project.root, [p for p in later if p.exists()], label="rollback-force")
             notes.append(f"edits made after the apply are kept in {project.rel(kept.path)}")
         journal.record("undo-begin")
-        with shielded():
-            undone = undo(project, journal)
-            journal.end("rolled-back")
-    notes += [f"restored {item}" for item in dict.fromkeys(undone)] or ["nothing to restore"]
-    notes.append(f"{'interrupted ' if was_interrupted else ''}run {journal.id} rolled back")
-    section = Section("rollback", "Rollback", (), (), tuple(notes))
+        undone, failed = _undo_run(project, journal, "rolled-back")
+    notes += [f"restored {item}" for item in dict.fromkeys(undone) if item not in failed] or [
+        "nothing to restore"
+    ]
+    findings: tuple[Finding, ...] = ()
+    if failed:
+        findings = tuple(_undo_failed(item, path, env) for item in dict.fromkeys(failed))
+        notes.append(f"run {journal.id} is NOT rolled back: it stays open until an undo succeeds")
+    else:
+        notes.append(f"{'interrupted ' if was_interrupted else ''}run {journal.id} rolled back")
+    section = Section("rollback", "Rollback", findings, (), tuple(notes))
     return Report("rollback", project.root.name, env, (section,))

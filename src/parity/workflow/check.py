@@ -250,7 +250,7 @@ def run_check(
         )
     )
     try:
-        migrations = implementation_section(project, env)
+        migrations = implementation_section(project, env, listed=False)
     except DatabaseUnreachable as exc:
         migrations = Section(
             "implementation-migrations",

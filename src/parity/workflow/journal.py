@@ -69,7 +69,10 @@ class Journal:
 
     @property
     def changed_anything(self) -> bool:
-        return any(e["op"] in ("env-backup", "folder-backup", "database") for e in self.entries)
+        # The app's own tool (Alembic, Django) writes the database as much as parity's files do.
+        return any(
+            e["op"] in ("env-backup", "folder-backup", "database", "alembic", "django") for e in self.entries
+        )
 
     @staticmethod
     def begin(root: Path, environment: str, command: str) -> Journal:

@@ -23,10 +23,12 @@ from parity.safefs import Repo
 if TYPE_CHECKING:
     from parity.migrate.backup import Backup
     from parity.migrate.django_run import DjangoProject
-    from parity.schema.apptool import AlembicProject
+    from parity.schema.apptool import AlembicProject, Revision
     from parity.workflow.journal import Journal
 
 MIGRATION_NAME = "parity_apply"
+#: How an undo step says it could not put the database back (the run then stays open).
+NOT_RESTORED = "database NOT restored"
 HISTORY_TABLE = "parity_schema_history"
 
 
@@ -42,16 +44,23 @@ def has_database(project: Project, environment: str) -> bool:
     return True
 
 
-def implementation_section(project: Project, environment: str) -> Section | None:
-    """The migration files ``apply`` would write (or the pending ones it would run), with their SQL."""
+def implementation_section(project: Project, environment: str, *, listed: bool = True) -> Section | None:
+    """The migration files ``apply`` would write (or the pending ones it would run), with their SQL.
+
+    ``listed=False`` (``check``): the app tool's pending migrations are named once, in Schema
+    Impact Analysis (SCH009); here only how they would run. ``plan`` has no such section and
+    names them here."""
     found = app_alembic(project, environment)
     if found is not None:
-        return alembic_section(project, environment, *found)
+        return alembic_section(project, environment, *found, listed=listed)
     dj = app_django(project, environment)
     if dj is not None:
-        return django_section(project, *dj)
+        return django_section(project, environment, *dj, listed=listed)
     if not has_database(project, environment):
         return None
+    tool = listed_tool_section(project, environment, listed=listed)
+    if tool is not None:
+        return tool
     from parity.migrate.service import executor_for, migrations_folder, plan_for
 
     folder = migrations_folder(project)
@@ -127,11 +136,63 @@ def app_alembic(
         return None
 
 
+_ELSEWHERE = "listed in Schema Impact Analysis (SCH009)"
+
+
+def listed_tool_section(
+    project: Project, environment: str, db: str | None = None, *, listed: bool = True
+) -> Section | None:
+    """A project migrated by Flyway, golang-migrate, goose, dbmate, Rails or Prisma: its own tool
+    runs its migrations, and parity plans no ``V000N`` file of its own beside them (the tool would
+    never know of it, and a pending migration's change would be planned a second time)."""
+    from parity import dialects
+    from parity.migrate.service import database_url
+    from parity.migrate.sql_tool_files import PLAIN_SQL_TOOLS
+    from parity.schema.listed_tools import find_listed_tool
+    from parity.schema.service import tool_status
+
+    tool = find_listed_tool(project.root)
+    if tool is None:
+        return None
+    url = database_url(project, environment, db)
+    dialect = dialects.get(url)
+    status = tool_status(project, dialect.name, url, dialect.inspect(url))
+    notes = [f"{tool.tool} project {project.rel(tool.folder)} ({len(tool.migrations)} migrations in main)"]
+    if status is None or status.applied is None:
+        notes.append(f"the database has no {tool.history_table}: `{tool.command}` has not run there")
+    elif status.pending:
+        notes.append(
+            f"to run with `{tool.command}`: {len(status.pending)} pending migration(s)"
+            + ("" if listed else f", {_ELSEWHERE}")
+        )
+        if listed:
+            notes += [f"pending: {r.id} ({project.rel(r.file)})" for r in status.pending]
+    else:
+        notes.append(f"nothing to run: {tool.history_table} lists every migration of main")
+    writer = (
+        f"`parity migrate new NAME` writes the next {tool.tool} migration (its naming, its folder) once "
+        "these have run"
+        if tool.tool in PLAIN_SQL_TOOLS
+        else f"a model change needs a {tool.tool} migration, written with {tool.tool}'s own generator"
+    )
+    notes.append(f"parity writes no migration of its own into a {tool.tool} project: {writer}")
+    return Section("implementation-migrations", "Implementation: migrations", (), (), tuple(notes))
+
+
 def alembic_section(
-    project: Project, environment: str, alembic: AlembicProject, url: str, *, offline: bool = False
+    project: Project,
+    environment: str,
+    alembic: AlembicProject,
+    url: str,
+    *,
+    offline: bool = False,
+    listed: bool = True,
 ) -> Section:
     """What ``apply`` would run on an Alembic project: the app's pending revisions (its own
     ``alembic upgrade head``), and no parity migration files beside them.
+
+    ``listed``: name each pending revision (``migrate up``'s dry run); ``check`` names them in
+    its Schema Impact Analysis already, and says here only how they would run.
 
     ``offline``: also the revisions' offline SQL, linted. That imports the revision files (not
     env.py, and with no database URL in their environment): only on an explicit dry run of
@@ -153,7 +214,10 @@ def alembic_section(
             f"would run `alembic upgrade head` {how}: {len(pending)} revision(s) "
             f"from {', '.join(applied or ()) or 'an empty database'} to {', '.join(alembic.heads)}"
         )
-        notes += [f"pending: {r.id} {r.message} ({project.rel(r.file)})" for r in pending]
+        if listed:
+            notes += [f"pending: {r.id} {r.message} ({project.rel(r.file)})" for r in pending]
+        else:
+            notes.append(f"the pending revisions are {_ELSEWHERE}")
     notes.append(
         "parity writes no migration of its own into an Alembic project: a model difference Alembic's "
         "revisions do not cover needs a new revision (`alembic revision --autogenerate`)"
@@ -217,8 +281,10 @@ def alembic_migrate_up(
     second runner is refused at once), the app's ``alembic upgrade head`` in parity's safety net."""
     from parity.migrate.alembic_run import upgrade
     from parity.workflow.lock import run_lock
+    from parity.workflow.signals import interrupts_raise
 
-    with run_lock(project.root, environment, "migrate up"):
+    # SIGTERM becomes an exception: the upgrade undoes what Alembic committed before it ends.
+    with run_lock(project.root, environment, "migrate up"), interrupts_raise():
         res = upgrade(project, environment, url, alembic, lock_timeout=lock_timeout, progress=progress)
     rows = tuple((r.id, r.message, project.rel(r.file)) for r in res.pending)
     from parity.model.findings import Table
@@ -268,7 +334,7 @@ def undo_alembic(project: Project, environment: str, entry: dict[str, Any]) -> s
 
     alembic = find_alembic(project.root)
     if alembic is None:
-        return "database NOT restored: the Alembic project is gone"
+        return f"{NOT_RESTORED}: the Alembic project is gone"
     url = find_database_url(project, environment).url
     file = Path(entry["backup"]) if entry.get("backup") else None
     bk = DbBackup(
@@ -277,7 +343,7 @@ def undo_alembic(project: Project, environment: str, entry: dict[str, Any]) -> s
     try:
         return alembic_undo(alembic, url, tuple(entry.get("before") or ()), bk)
     except ParityError as exc:
-        return f"database NOT restored ({exc.one_line()})"
+        return f"{NOT_RESTORED} ({exc.one_line()})"
 
 
 def app_django(project: Project, environment: str, db: str | None = None) -> tuple[DjangoProject, str] | None:
@@ -294,9 +360,20 @@ def app_django(project: Project, environment: str, db: str | None = None) -> tup
         return None
 
 
-def django_section(project: Project, django: DjangoProject, url: str) -> Section:
+def django_section(
+    project: Project,
+    environment: str,
+    django: DjangoProject,
+    url: str,
+    *,
+    listed: bool = True,
+    sql_lint: bool = False,
+    dev_url: str | None = None,
+) -> Section:
     """What ``apply`` / ``migrate up`` would run on a Django project: its pending migrations
-    through its own ``manage.py migrate``, and no parity migration files beside them."""
+    through its own ``manage.py migrate``, and no parity migration files beside them.
+    ``listed``: as for :func:`alembic_section`. ``sql_lint``: also their SQL from the app's
+    ``manage.py sqlmigrate``, linted (imports the app: only on ``migrate up``'s explicit dry run)."""
     from parity.migrate.django_run import PYTHON_ENV, applied, django_available
 
     done = applied(url)
@@ -305,6 +382,7 @@ def django_section(project: Project, django: DjangoProject, url: str) -> Section
         f"Django project {project.rel(django.manage_py)} ({len(django.tool.migrations)} migrations in main)"
     ]
     findings: list[Finding] = []
+    blocks: tuple[tuple[str, str], ...] = ()
     if not pending:
         notes.append("nothing to run: django_migrations lists every migration of main")
     else:
@@ -319,7 +397,16 @@ def django_section(project: Project, django: DjangoProject, url: str) -> Section
             f"would run `manage.py migrate` {runner}, the default database pointed at the target: "
             f"{len(pending)} migration(s)"
         )
-        notes += [f"pending: {r.id} ({project.rel(r.file)})" for r in pending]
+        if listed:
+            notes += [f"pending: {r.id} ({project.rel(r.file)})" for r in pending]
+        else:
+            notes.append(f"the pending migrations are {_ELSEWHERE}")
+        if sql_lint:
+            lint_findings, blocks, note = _django_sql_lint(
+                project, environment, django, url, pending, version, dev_url
+            )
+            findings += lint_findings
+            notes += [note] if note else []
     notes.append(
         "parity writes no migration of its own into a Django project: a model change without a "
         "migration needs `python manage.py makemigrations`"
@@ -327,10 +414,61 @@ def django_section(project: Project, django: DjangoProject, url: str) -> Section
     from parity.model.findings import Table
 
     rows = tuple((r.id, ", ".join(r.down) or "-", project.rel(r.file)) for r in pending)
-    tables = (Table("Pending Django migrations", ("migration", "after", "file"), rows),) if rows else ()
-    return Section(
-        "implementation-migrations", "Implementation: migrations", tuple(findings), tables, tuple(notes)
+    tables = (
+        (Table("Pending Django migrations", ("migration", "after", "file"), rows),) if rows and listed else ()
     )
+    return Section(
+        "implementation-migrations",
+        "Implementation: migrations",
+        tuple(findings),
+        tables,
+        tuple(notes),
+        blocks,
+    )
+
+
+def _django_sql_lint(
+    project: Project,
+    environment: str,
+    django: DjangoProject,
+    url: str,
+    pending: list[Revision],
+    version: str | None,
+    dev_url: str | None,
+) -> tuple[list[Finding], tuple[tuple[str, str], ...], str]:
+    """The pending migrations' ``sqlmigrate`` SQL linted; MGR010 (UNKNOWN, not passed) when it
+    cannot be had."""
+    from parity.migrate.django_run import PYTHON_ENV, lint_sqlmigrate
+    from parity.plan.lint import LintSettings
+
+    def unknown(why: str) -> list[Finding]:
+        return [
+            Finding(
+                "MGR010",
+                Severity.WARNING,
+                "migrate",
+                f"lint of {len(pending)} pending Django migration(s) UNKNOWN: {why}",
+                environment=environment,
+                file=project.rel(pending[0].file),
+                fix="review them by hand, or print their SQL with `python manage.py sqlmigrate APP NAME` "
+                "where the app can start",
+            )
+        ]
+
+    if version is None:
+        return unknown(f"Django cannot be imported here (set {PYTHON_ENV})"), (), ""
+    try:
+        res = lint_sqlmigrate(
+            project, django, url, pending, LintSettings.from_config(project.config.lint), dev_url=dev_url
+        )
+    except ParityError as exc:
+        return unknown(f"`sqlmigrate` could not produce their SQL ({exc.one_line()})"), (), ""
+    where = "a copy of the database's schema" if url.startswith("sqlite") else "the --dev-url server"
+    note = (
+        f"SQL of {len(res.by_migration)} migration(s) (`manage.py sqlmigrate` on {where}, read-only), "
+        f"linted: {len(res.findings)} finding(s)"
+    )
+    return list(res.findings), (("sql", res.sql),), note
 
 
 def django_migrate_up(
@@ -346,8 +484,9 @@ def django_migrate_up(
     from parity.migrate.django_run import upgrade
     from parity.model.findings import Table
     from parity.workflow.lock import run_lock
+    from parity.workflow.signals import interrupts_raise
 
-    with run_lock(project.root, environment, "migrate up"):
+    with run_lock(project.root, environment, "migrate up"), interrupts_raise():
         res = upgrade(project, environment, url, django, lock_timeout=lock_timeout, progress=progress)
     rows = tuple((r.id, project.rel(r.file)) for r in res.pending)
     tables = (Table("Django migrations", ("migration", "file"), rows),) if rows else ()
@@ -394,7 +533,7 @@ def undo_django(project: Project, environment: str, entry: dict[str, Any]) -> st
 
     django = find_django(project.root)
     if django is None:
-        return "database NOT restored: the Django project is gone"
+        return f"{NOT_RESTORED}: the Django project is gone"
     url = find_database_url(project, environment).url
     file = Path(entry["backup"]) if entry.get("backup") else None
     bk = DbBackup(
@@ -403,7 +542,7 @@ def undo_django(project: Project, environment: str, entry: dict[str, Any]) -> st
     try:
         return undo(django, url, set(entry.get("before") or ()), bk)
     except ParityError as exc:
-        return f"database NOT restored ({exc.one_line()})"
+        return f"{NOT_RESTORED} ({exc.one_line()})"
 
 
 def apply_migrations(
@@ -429,6 +568,14 @@ def apply_migrations(
     out = MigrationOutcome()
     if not has_database(project, environment):
         out.notes.append("no database or declared schema: no migration step")
+        return out
+    tool = listed_tool_section(project, environment)
+    if tool is not None:
+        # Flyway, golang-migrate, goose, dbmate, Rails, Prisma: their migrations are run by their
+        # own CLI, which parity does not drive; parity's V000N files there would be unknown to
+        # the tool's history. The verification below still says what is left (SCH009 and the
+        # model differences).
+        out.notes += [*tool.notes, "parity ran no migration: run them with the tool's own command"]
         return out
     from parity.errors import redact_url
     from parity.migrate.service import apply, executor_for, generate, migrations_folder, plan_for
@@ -527,7 +674,7 @@ def undo_database(project: Project, environment: str, entry: dict[str, Any], bac
         try:
             how = undo_versions(project, environment, ours, backup_dir)
         except MigrationError as exc:
-            how = f"database NOT restored ({exc.message})"
+            how = f"{NOT_RESTORED} ({exc.message})"
     if not entry.get("history_existed"):
         rt = open_runtime(database_url(project, environment))
         from parity.migrate import history

@@ -1,0 +1,292 @@
+"""``parity migrate new`` in a project whose migrations are another tool's plain SQL folder.
+
+A project migrated by Flyway, golang-migrate, goose or dbmate must get its next migration as
+*that tool's* next file, in its folder, named and numbered as the tool expects: the tool's own
+history table then moves with it, and parity's ``V000N__x.up.sql`` files (which the tool would
+skip, or take for its own) and its history table stay out of the project.
+
+Numbering follows the folder: a sequence keeps its zero-padding width; a folder of
+``YYYYMMDDhhmmss`` (or Unix epoch) versions gets the current time, and always a version after
+the highest one present (a clock behind the folder must not slot the file before applied ones).
+
+Each tool's transaction handling decides the file's shape:
+
+- Flyway runs a migration in one transaction; a file of PostgreSQL's non-transactional steps
+  (``CREATE INDEX CONCURRENTLY``) gets a ``.sql.conf`` with ``executeInTransaction=false`` and
+  no session settings, which Flyway would count as "mixed" statements. The down part is
+  Flyway's undo file ``U<version>__name.sql``.
+- golang-migrate sends a file as one string: on PostgreSQL that is one implicit transaction, so
+  the transactional file says ``BEGIN``/``COMMIT`` itself (``SET LOCAL`` needs a real block),
+  and each non-transactional step becomes a migration of its own (PostgreSQL refuses
+  ``CONCURRENTLY`` inside a multi-statement string). SQLite's driver wraps a file in a
+  transaction itself; MySQL's DDL commits statement by statement anyway.
+- goose runs statement by statement inside its own transaction, ``-- +goose NO TRANSACTION``
+  outside one; ``StatementBegin``/``End`` wrap only statements that hold a semicolon.
+- dbmate wraps each block in a transaction (``transaction:false`` for the others) and sends a
+  block as one string: non-transactional steps become one migration each, as for golang-migrate.
+
+Rendering is pure (:func:`render`); :func:`write` only creates the files, never over one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from parity.errors import MigrationError
+
+if TYPE_CHECKING:
+    from parity.plan.model import Plan, Step
+    from parity.schema.listed_tools import ListedTool
+
+#: The tools whose migrations parity writes in their own naming and format.
+PLAIN_SQL_TOOLS = frozenset({"Flyway", "golang-migrate", "goose", "dbmate"})
+
+_STAMP = "%Y%m%d%H%M%S"
+_LEADING = re.compile(r"^V?(\d+)")
+_SET = re.compile(r"^SET\s+(\w+)\s*(?:=|TO)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Numbering:
+    """How the folder numbers its migrations: ``last`` is the highest (first part, for Flyway)."""
+
+    kind: Literal["sequence", "timestamp", "epoch"]
+    width: int  # zero padding of a sequence (0: none)
+    last: int
+
+
+@dataclass(frozen=True, slots=True)
+class ToolFile:
+    name: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolMigration:
+    """One migration of the tool: its version and its files (up and down, or V and U)."""
+
+    version: str
+    files: tuple[ToolFile, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    steps: tuple[Step, ...]
+    transactional: bool
+    suffix: str
+
+
+def _is_stamp(raw: str) -> bool:
+    if len(raw) != 14:
+        return False
+    try:
+        datetime.strptime(raw, _STAMP)
+    except ValueError:
+        return False
+    return True
+
+
+def numbering(tool: ListedTool) -> Numbering:
+    """The folder's numbering, read from its file names (dbmate's is always a timestamp)."""
+    raws = [m.group(1) for r in tool.migrations if (m := _LEADING.match(r.file.name))]
+    last = max((int(r) for r in raws), default=0)
+    if tool.tool == "dbmate" or (raws and all(_is_stamp(r) for r in raws)):
+        return Numbering("timestamp", 14, last)
+    if raws and all(len(r) == 10 and int(r) >= 1_000_000_000 for r in raws):
+        return Numbering("epoch", 10, last)  # golang-migrate's `-format unix`
+    padded = [len(r) for r in raws if len(r) > 1 and r.startswith("0")]
+    return Numbering("sequence", max(padded, default=0), last)
+
+
+def next_versions(n: Numbering, count: int, now: datetime) -> list[str]:
+    """``count`` versions after ``n.last``, as the folder would spell them."""
+    if n.kind == "timestamp":
+        start = now
+        if int(now.strftime(_STAMP)) <= n.last:
+            try:
+                start = datetime.strptime(str(n.last), _STAMP) + timedelta(seconds=1)
+            except ValueError:  # dbmate versions that are not dates: count on from the highest
+                return [str(n.last + 1 + i) for i in range(count)]
+        return [(start + timedelta(seconds=i)).strftime(_STAMP) for i in range(count)]
+    if n.kind == "epoch":
+        first = max(int(now.timestamp()), n.last + 1)
+        return [str(first + i) for i in range(count)]
+    return [str(n.last + 1 + i).zfill(n.width) for i in range(count)]
+
+
+def slug(name: str) -> str:
+    return re.sub(r"\W+", "_", name.lower()).strip("_") or "migration"
+
+
+def _stmt(sql: str) -> str:
+    return sql.rstrip().rstrip(";") + ";"
+
+
+def _resets(preamble: tuple[str, ...] | list[str]) -> list[str]:
+    """Session settings outlive a file run outside a transaction: reset them at its end."""
+    return [f"RESET {m.group(1)};" for p in preamble if (m := _SET.match(p))]
+
+
+def _groups(plan: Plan, split_no_tx: bool) -> list[_Group]:
+    """Transactional steps in one migration, then the others: in one more, or (``split_no_tx``:
+    tools that send a file as one string) one migration per step."""
+    tx = tuple(s for s in plan.steps if s.transactional and s.sql)
+    no_tx = tuple(s for s in plan.steps if not s.transactional and s.sql)
+    out = [_Group(tx, True, "")] if tx else []
+    if no_tx and split_no_tx:
+        out += [
+            _Group((s,), False, f"_online_{i}" if len(no_tx) > 1 else "_online")
+            for i, s in enumerate(no_tx, 1)
+        ]
+    elif no_tx:
+        out.append(_Group(no_tx, False, "_online"))
+    return out
+
+
+def _lines(steps: tuple[Step, ...], *, reverse: bool, wrap: bool = False) -> list[str]:
+    """The steps' SQL (or, reversed, their undo) with a comment per step; ``wrap``: goose's
+    StatementBegin/End around a statement holding a semicolon of its own."""
+    out: list[str] = []
+    ordered = tuple(reversed(steps)) if reverse else steps
+    irreversible = [s.comment for s in ordered if reverse and not s.reversible]
+    if irreversible:
+        out.append("-- cannot be undone by SQL: " + "; ".join(irreversible))
+    for step in ordered:
+        sql = step.reverse_sql if reverse else step.sql
+        if not sql:
+            continue
+        out.append("")
+        out.append(f"-- {'undo: ' if reverse else ''}{step.comment}")
+        for s in sql:
+            text = _stmt(s)
+            if wrap and ";" in text[:-1]:
+                out += ["-- +goose StatementBegin", text, "-- +goose StatementEnd"]
+            else:
+                out.append(text)
+    return out
+
+
+def _part(
+    plan: Plan, group: _Group, *, reverse: bool, wrap: bool = False, settings: bool = True
+) -> list[str]:
+    """One direction of a migration: the plan's session settings, the statements, the resets."""
+    pre = list(plan.preamble if group.transactional else plan.no_tx_preamble) if settings else []
+    body = [*(_stmt(p) for p in pre), *_lines(group.steps, reverse=reverse, wrap=wrap)]
+    if not group.transactional:
+        body += _resets(pre)
+    return body
+
+
+def _header(plan: Plan, tool: str) -> str:
+    return (
+        f"-- Written by `parity migrate new` from its {plan.dialect} plan (safety class "
+        f"{plan.safety.value}) in {tool}'s format; review it like any other migration."
+    )
+
+
+def _text(lines: list[str]) -> str:
+    return "\n".join(lines).replace("\n\n\n", "\n\n").strip("\n") + "\n"
+
+
+def _flyway(plan: Plan, group: _Group, version: str, name: str) -> tuple[ToolFile, ...]:
+    # Flyway counts a SET beside CONCURRENTLY as a mixed migration: no settings outside a transaction.
+    settings = group.transactional
+    up = _text([_header(plan, "Flyway"), *_part(plan, group, reverse=False, settings=settings)])
+    down = _text(
+        [
+            _header(plan, "Flyway") + " The undo of V" + version + " (Flyway's `flyway undo`).",
+            *_part(plan, group, reverse=True, settings=settings),
+        ]
+    )
+    files = [ToolFile(f"V{version}__{name}.sql", up), ToolFile(f"U{version}__{name}.sql", down)]
+    if not group.transactional:
+        conf = "# PostgreSQL runs these statements only outside a transaction.\nexecuteInTransaction=false\n"
+        files += [
+            ToolFile(f"V{version}__{name}.sql.conf", conf),
+            ToolFile(f"U{version}__{name}.sql.conf", conf),
+        ]
+    return tuple(files)
+
+
+def _golang(plan: Plan, group: _Group, version: str, name: str) -> tuple[ToolFile, ...]:
+    explicit_tx = group.transactional and plan.dialect == "postgres"
+    settings = group.transactional  # a non-transactional file is one statement, sent alone
+
+    def direction(reverse: bool) -> str:
+        body = _part(plan, group, reverse=reverse, settings=settings)
+        if explicit_tx:
+            body = ["BEGIN;", *body, "", "COMMIT;"]
+        return _text([_header(plan, "golang-migrate"), *body])
+
+    return (
+        ToolFile(f"{version}_{name}.up.sql", direction(False)),
+        ToolFile(f"{version}_{name}.down.sql", direction(True)),
+    )
+
+
+def _goose(plan: Plan, group: _Group, version: str, name: str) -> tuple[ToolFile, ...]:
+    lines = ["-- +goose NO TRANSACTION"] if not group.transactional else []
+    lines += [
+        "-- +goose Up",
+        _header(plan, "goose"),
+        *_part(plan, group, reverse=False, wrap=True),
+        "",
+        "-- +goose Down",
+        *_part(plan, group, reverse=True, wrap=True),
+    ]
+    return (ToolFile(f"{version}_{name}.sql", _text(lines)),)
+
+
+def _dbmate(plan: Plan, group: _Group, version: str, name: str) -> tuple[ToolFile, ...]:
+    tx = "" if group.transactional else " transaction:false"
+    settings = group.transactional  # a block outside a transaction is one statement, sent alone
+    lines = [
+        f"-- migrate:up{tx}",
+        _header(plan, "dbmate"),
+        *_part(plan, group, reverse=False, settings=settings),
+        "",
+        f"-- migrate:down{tx}",
+        *_part(plan, group, reverse=True, settings=settings),
+    ]
+    return (ToolFile(f"{version}_{name}.sql", _text(lines)),)
+
+
+_RENDER = {"Flyway": _flyway, "golang-migrate": _golang, "goose": _goose, "dbmate": _dbmate}
+# Tools that send a file (or block) to the database as one string.
+_ONE_STRING = frozenset({"golang-migrate", "dbmate"})
+
+
+def render(tool: ListedTool, plan: Plan, name: str, now: datetime) -> list[ToolMigration]:
+    """The migrations ``migrate new NAME`` writes into ``tool``'s folder (pure)."""
+    if tool.tool not in _RENDER:
+        raise MigrationError(f"parity does not write {tool.tool} migrations", file=tool.folder)
+    groups = _groups(plan, split_no_tx=tool.tool in _ONE_STRING and plan.dialect == "postgres")
+    versions = next_versions(numbering(tool), len(groups), now)
+    base = slug(name)
+    return [
+        ToolMigration(v, _RENDER[tool.tool](plan, g, v, base + g.suffix))
+        for v, g in zip(versions, groups, strict=True)
+    ]
+
+
+def write(tool: ListedTool, migrations: list[ToolMigration]) -> list[Path]:
+    """Create the files in the tool's folder, none over an existing one (all or none)."""
+    written: list[Path] = []
+    try:
+        for m in migrations:
+            for f in m.files:
+                path = tool.folder / f.name
+                with path.open("x", encoding="utf-8") as fh:
+                    written.append(path)
+                    fh.write(f.text)
+    except FileExistsError as exc:
+        for p in written:
+            p.unlink(missing_ok=True)
+        raise MigrationError(
+            "a migration file of that name exists already", file=Path(str(exc.filename))
+        ) from exc
+    return written
