@@ -1,14 +1,14 @@
-"""The code a switch keeps off: for an env key, the functions whose ``why`` names that key as the switch.
+"""The code a switch keeps off: for an env key, the functions it keeps from running in the target.
 
 ``why`` goes from a function to its switch; ``check`` needs the other direction, from each switch
 that is off in the target to the code it keeps from running. Candidates come from the places the
 key is tested: the ``if`` blocks whose test reads it (directly, through a settings module or a
-pydantic-settings field) give the functions defined in them, called from them and registered
-from them (``jobs.append({"func": cleanup})``), and an early ``if not FLAG: return`` gives the
-function it guards. Each candidate is then asked ``why`` through the run's one
-:class:`~parity.code.why.CodeGraph`, and only the answers BLOCKED by this very key are kept: a
-candidate that another path reaches, or that another switch closes, is not this switch's code.
-
+pydantic-settings field) give the functions defined in them, called only from them and registered
+from them (``jobs.append({"func": cleanup})``), the routes of a router mounted in them, and an
+early ``if not FLAG: return`` gives the function it guards. A candidate whose test is open in the
+target, or that no value of this key opens, is dropped; each one left is asked ``why`` through
+the run's one :class:`~parity.code.why.CodeGraph`, and only the answers BLOCKED by this very key
+are kept: a candidate another path reaches, or another switch closes, is not this switch's code.
 TypeScript/JavaScript and Go functions come from :mod:`parity.code.gated_tree`.
 """
 
@@ -327,15 +327,7 @@ def gated_by(graph: CodeGraph, key: str, environment: str) -> tuple[GatedCode, .
         from parity.code.gated_tree import gated_by_tree
         from parity.code.gated_tree import where as tree_where
 
-        for d, name, answer in gated_by_tree(graph, key, environment):
-            tested = next(
-                (
-                    f"{s.file}:{s.line}"
-                    for s in answer.steps
-                    if s.verdict == "false" and any(k.key == key for k in s.keys)
-                ),
-                next((f"{b.file}:{b.line}" for b in answer.blockers if b.kind == "switch"), "?"),
-            )
+        for d, name, tested in gated_by_tree(graph, key, environment):
             at = tree_where(d)
             found.setdefault(at, GatedCode(key, name, at, tested, service_of(d.file.rel, graph.services)))
     return tuple(found.values())

@@ -1,11 +1,12 @@
 """The code a switch keeps off, in TypeScript/JavaScript and Go: functions whose own early exit
-(``if (!IS_BILLING_ENABLED()) throw …``, ``if os.Getenv("X") != "1" { return }``) tests the key.
+(``if (!IS_BILLING_ENABLED()) throw …``, ``if os.Getenv("X") != "1" { return }``) tests the key,
+and the routes of a router mounted only under such a test (``if (enabled) PluginManager.add(…)``).
 
-The test rarely names the key itself: a predicate (``IS_BILLING_ENABLED``) or a settings getter
-(``env.EMAIL_ENABLED``) sits between them. So the words looked for are the key and the names
-declared, in the files that read the key, by a declaration whose text holds it. Each function of
-the files holding one of those words whose body names one of them is a candidate; its early exits
-are read by the ``why`` walker, and it is kept only when ``why`` answers BLOCKED by this key.
+The test rarely names the key itself: a predicate (``IS_BILLING_ENABLED``), a settings field
+(``env.EMAIL_ENABLED``) or a local (``const enabled = !!env.SLACK_CLIENT_ID``) sits between them.
+So the words looked for are the key and the short declarations whose text holds it. A candidate
+counts when its gate is closed in the target and this key can open it; a mounted route also
+needs ``why`` to find no other open path to it.
 """
 
 from __future__ import annotations
@@ -238,7 +239,10 @@ def candidates(graph: CodeGraph, key: str) -> list[tuple[Definition, str, Site |
     out: list[tuple[Definition, str, Site | None]] = []
     seen: set[tuple[str, int]] = set()
     for names, files in searches:
+        tested = _tested_in_an_if(names | {key})
         for f in files:
+            if not tested.search(f.data):
+                continue  # no ``if`` tests one of the names: nothing to parse this file for
             for d, path, site in _mounted(corpus, index, f, names | {key}):
                 if (d.file.rel, d.node.start_byte) not in seen:
                     seen.add((d.file.rel, d.node.start_byte))
@@ -258,6 +262,13 @@ def candidates(graph: CodeGraph, key: str) -> list[tuple[Definition, str, Site |
                     )
     out.sort(key=lambda c: (c[0].file.rel, c[0].function.start_byte if c[0].function else 0))
     return out
+
+
+def _tested_in_an_if(names: set[str]) -> re.Pattern[bytes]:
+    """Bytes of an ``if`` whose test (up to its ``{`` or ``;``) names one of ``names``: a file
+    without one has no gate on them, and is not parsed for one."""
+    alternatives = b"|".join(re.escape(n.encode()) for n in sorted(names))
+    return re.compile(rb"\bif\b[^{;]*?(?<![\w$])(?:" + alternatives + rb")(?![\w$])")
 
 
 def _mounted(
@@ -307,11 +318,17 @@ def _route_of(fn: Node) -> str:
     return js_conditions._string(args.named_children[0]) or ""
 
 
-def gated_by_tree(graph: CodeGraph, key: str, environment: str) -> list[tuple[Definition, str, WhyResult]]:
-    """``(function, its name, answer)`` for each TS/JS or Go function ``key`` keeps off in ``environment``."""
+def gated_by_tree(graph: CodeGraph, key: str, environment: str) -> list[tuple[Definition, str, str]]:
+    """``(function, its name, file:line of the switch)`` for each TS/JS or Go function ``key``
+    keeps off in ``environment``.
+
+    A function whose own early exit on the key is closed does no work in the target, whatever
+    path reaches it: that is read off the gate, without walking its callers. A route a router
+    serves that is mounted under a closed test may be mounted elsewhere too: ``why`` walks its
+    paths, and only a BLOCKED answer on this key counts."""
     _corpus, walker = graph.tree()
     ctx = graph.context(environment)
-    out: list[tuple[Definition, str, WhyResult]] = []
+    out: list[tuple[Definition, str, str]] = []
     asked = 0
     for d, name, mount in candidates(graph, key):
         if mount is not None:
@@ -327,16 +344,26 @@ def gated_by_tree(graph: CodeGraph, key: str, environment: str) -> list[tuple[De
         closed = [t for t in mine if _holds(t.cond, env) is False]
         if not closed:
             continue  # its own gate lets the call through here: this key keeps nothing off in it
-        if not any(
-            _holds(t.cond, e) is not False for t in closed for e in opening_trials(env, key, keys(t.cond))
-        ):
+        opened = [
+            t
+            for t in closed
+            if any(_holds(t.cond, e) is not False for e in opening_trials(env, key, keys(t.cond)))
+        ]
+        if not opened:
             continue  # no value of this key opens it: another key is the switch there
+        if mount is None:
+            out.append((d, name, f"{opened[0].file}:{opened[0].line}"))
+            continue
         asked += 1
         if asked > MAX_CANDIDATES:
             break
-        answer = _explain_safely(ctx, walker, f"{d.file.rel}:{name}", d)
+        # One answer per route a run: ``SMTP_HOST || SMTP_SERVICE`` asks twice about each.
+        k = (environment, d.file.rel, str(d.node.start_byte))
+        cached = graph.answers.get(k)
+        answer = cached[0] if cached else _explain_safely(ctx, walker, f"{d.file.rel}:{name}", d)
+        graph.answers[k] = [answer]
         if closed_by(answer, key):
-            out.append((d, name, answer))
+            out.append((d, name, f"{opened[0].file}:{opened[0].line}"))
     return out
 
 
