@@ -78,7 +78,9 @@ class _Resolver:
         self._filled: dict[str, list[str]] | None = None
         self._tests: dict[
             str,
-            tuple[list[tuple[ast.If, list[str]]], list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]],
+            tuple[
+                list[tuple[ast.If, list[str]]], list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef, int]]
+            ],
         ] = {}
 
     def defined(self, m: Module) -> set[str]:
@@ -139,14 +141,14 @@ class _Resolver:
 
     def tests(
         self, m: Module
-    ) -> tuple[list[tuple[ast.If, list[str]]], list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]]:
+    ) -> tuple[list[tuple[ast.If, list[str]]], list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef, int]]]:
         """The module's ``if`` tests with the keys each reads, and its functions behind a gate
         decorator with the setting it tests: found once per module, whatever key is asked."""
         from parity.code.why import decorator_gate, keys_in
 
         if m.rel not in self._tests:
             ifs: list[tuple[ast.If, list[str]]] = []
-            decorated: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] = []
+            decorated: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef, int]] = []
             for node in ast.walk(m.tree):
                 if isinstance(node, ast.If):
                     keys = keys_in(m, node.test, self.graph.settings)
@@ -156,7 +158,7 @@ class _Resolver:
                     for d in node.decorator_list:
                         gate = decorator_gate(self.graph.corpus, d)
                         if gate is not None:
-                            decorated.append((gate, node))
+                            decorated.append((gate, node, d.lineno))
             self._tests[m.rel] = (ifs, decorated)
         return self._tests[m.rel]
 
@@ -208,11 +210,15 @@ class Candidate:
     module: Module
     test: ast.expr | None
     runs_when: str | None
+    #: The function itself, when the test is its own gate (a leading ``if not X: return``, a gate
+    #: decorator): closed, it does no work however it is reached, so no path needs walking.
+    own: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+    line: int = 0  # the gate's line
 
 
 def candidates(graph: CodeGraph, key: str) -> list[Candidate]:
     """The functions worth asking ``why`` about, in the order the gates were found."""
-    from parity.code.why import MOUNT_METHODS, is_test_module
+    from parity.code.why import MOUNT_METHODS, is_test_module, leading_guards
 
     out: list[Candidate] = []
     resolver = _resolver(graph)
@@ -221,20 +227,21 @@ def candidates(graph: CodeGraph, key: str) -> list[Candidate]:
         if is_test_module(m.rel):
             continue
         ifs, decorated = resolver.tests(m)
-        for gate, function in decorated:
+        for gate, function, line in decorated:
             if gate in needles:
-                out.append(Candidate(m.rel, function.name, m, None, None))  # ``@require_setting("X")``
+                # ``@require_setting("SHELL_ENABLED")``: the wrapper runs the view only when the
+                # setting is truthy, as ``if settings.SHELL_ENABLED:`` would.
+                test = ast.Attribute(value=ast.Name(id="settings", ctx=ast.Load()), attr=gate, ctx=ast.Load())
+                out.append(Candidate(m.rel, function.name, m, test, "true", function, line))
         for node, keys in ifs:
             if key not in keys:
                 continue
             parent = m.parents.get(node)
-            if (
-                isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef)
-                and not node.orelse
-                and isinstance(node.body[-1], ast.Return | ast.Raise)
+            if isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef) and node in leading_guards(
+                m, parent, graph.settings
             ):
                 # ``if not FLAG: return`` guards the whole function: it runs when the test is false.
-                out.append(Candidate(m.rel, parent.name, m, node.test, "false"))
+                out.append(Candidate(m.rel, parent.name, m, node.test, "false", parent, node.lineno))
             for branch, runs_when in ((node.body, "true"), (node.orelse, "false")):
                 for path, call in _refs_in(branch):
                     if call is not None and path.rsplit(".", 1)[-1] in MOUNT_METHODS:
@@ -307,10 +314,17 @@ def gated_by(graph: CodeGraph, key: str, environment: str) -> tuple[GatedCode, .
                 verdict_of(c.module, c.test, t, graph.settings, negate=negate) != "false" for t in trials
             ):
                 continue  # no value of this key opens it: another key is the switch there
+        rel, name = c.rel, c.name
+        if c.own is not None:
+            where = f"{rel}:{c.own.lineno}"
+            symbol = _qualified(graph, rel, name, str(c.own.lineno))
+            found.setdefault(
+                where, GatedCode(key, symbol, where, f"{rel}:{c.line}", service_of(rel, graph.services))
+            )
+            continue
         asked += 1
         if asked > MAX_CANDIDATES:
             break
-        rel, name = c.rel, c.name
         for answer in python_answers(ctx, name, only=rel):
             switch = next((b for b in answer.blockers if b.kind == "switch" and b.key == key), None)
             if switch is None or answer.verdict != "BLOCKED":

@@ -1059,21 +1059,8 @@ class _Chain:
     def guards(self, m: Module, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         """``if not FLAG: return`` before any other statement: the body runs only when the test is
         false, the same as an ``else`` branch."""
-        body = list(node.body)
-        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-            body = body[1:]  # the docstring
-        for stmt in body:
-            if not (
-                isinstance(stmt, ast.If)
-                and not stmt.orelse
-                and isinstance(stmt.body[-1], ast.Return | ast.Raise)
-            ):
-                break
-            # Only configuration is a switch: a guard on runtime data (a query, a file on disk)
-            # says nothing about whether the deployment can run the function.
-            keys = _keys_in(m, stmt.test, self.ctx.settings)
-            if keys and _closes(stmt, keys):
-                self.condition(m, "else", stmt)
+        for stmt in leading_guards(m, node, self.ctx.settings):
+            self.condition(m, "else", stmt)
 
     def calls(self, m: Module, node: ast.AST, name: str, depth: int) -> None:
         """Direct calls ``name(...)``/``mod.name(...)``: each is an edge, guarded by its ``if`` blocks;
@@ -1130,6 +1117,27 @@ class _Chain:
                 svc = service_of(m.rel, self.ctx.services)
                 if self.add(Step("mounted", m.rel, call.lineno, _line_text(call), svc)):
                     self.around(m, call)
+
+
+def leading_guards(
+    m: Module, node: ast.FunctionDef | ast.AsyncFunctionDef, settings: SettingsIndex
+) -> list[ast.If]:
+    """The early exits before any other statement of ``node`` that are switches: configuration
+    tests (a guard on runtime data, a query or a file on disk, says nothing about whether the
+    deployment can run the function) whose exit shuts the function (see :func:`_closes`)."""
+    body = list(node.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    out: list[ast.If] = []
+    for stmt in body:
+        if not (
+            isinstance(stmt, ast.If) and not stmt.orelse and isinstance(stmt.body[-1], ast.Return | ast.Raise)
+        ):
+            break
+        keys = _keys_in(m, stmt.test, settings)
+        if keys and _closes(stmt, keys):
+            out.append(stmt)
+    return out
 
 
 def _closes(stmt: ast.If, keys: list[str]) -> bool:
