@@ -40,6 +40,14 @@ SHOP_SETS = (
 APPLY_FIXES = [*SHOP_SETS, "--enable", "FEATURE_ENABLE_EXPORTS"]
 
 
+def git(root: Path, *args: str) -> str:
+    """``git -C root ARGS`` with a throwaway identity (tests build real histories)."""
+    identity = ["-c", "user.name=t", "-c", "user.email=t@example.test", "-c", "commit.gpgsign=false"]
+    return subprocess.run(
+        ["git", *identity, "-C", str(root), *args], capture_output=True, text=True, check=True
+    ).stdout
+
+
 def copy_shop(tmp_path: Path) -> Path:
     dest = tmp_path / "shop"
     shutil.copytree(SHOP, dest, ignore=shutil.ignore_patterns(".parity", "__pycache__"))

@@ -5,17 +5,9 @@ new flag with a new required setting and a migration, while older keys stay as t
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
-from tests.helpers import run_cli
-
-
-def _git(root: Path, *args: str) -> str:
-    env_args = ["-c", "user.name=t", "-c", "user.email=t@example.test", "-c", "commit.gpgsign=false"]
-    return subprocess.run(
-        ["git", *env_args, "-C", str(root), *args], capture_output=True, text=True, check=True
-    ).stdout
+from tests.helpers import git, run_cli
 
 
 def _history(root: Path) -> Path:
@@ -30,10 +22,10 @@ def _history(root: Path) -> Path:
         "REPORTS = os.environ.get('FEATURE_REPORTS', 'false') == 'true'\n"
     )
     (api / "util.py").write_text("import os\n\nREGION = os.getenv('REGION', 'eu')\n")
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "deployed")
-    _git(root, "tag", "v1")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "deployed")
+    git(root, "tag", "v1")
     # Main since: a flag and a required key for exports, an optional key, a migration; REGION's
     # read moves to another file (not new); util.py keeps reading it too.
     main.write_text(
@@ -44,8 +36,8 @@ def _history(root: Path) -> Path:
         + "REGION = os.getenv('REGION', 'eu')\n"
     )
     (api / "migrations" / "0002_exports.sql").write_text("ALTER TABLE t ADD COLUMN exported_at text;\n")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "exports")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "exports")
     return root
 
 
@@ -82,7 +74,7 @@ def test_check_deployed_lists_what_main_added_since(tmp_path: Path) -> None:
 
 def test_check_deployed_at_head_has_nothing_new_and_a_bad_ref_is_a_clear_error(tmp_path: Path) -> None:
     root = _history(tmp_path)
-    head = _git(root, "rev-parse", "HEAD").strip()
+    head = git(root, "rev-parse", "HEAD").strip()
     found, notes, _rc = _deployed_section(root, head)
     assert found == {}
     assert "0 files changed" in notes[0]
@@ -94,7 +86,7 @@ def test_check_deployed_at_head_has_nothing_new_and_a_bad_ref_is_a_clear_error(t
 def test_the_deployed_commit_can_be_recorded_in_parity_toml(tmp_path: Path) -> None:
     root = _history(tmp_path)
     (root / "deploy").mkdir()
-    (root / "deploy" / "production.ref").write_text(_git(root, "rev-parse", "v1"))
+    (root / "deploy" / "production.ref").write_text(git(root, "rev-parse", "v1"))
     (root / "parity.toml").write_text('[deployed]\nproduction = "deploy/production.ref"\n')
     r = run_cli("check", str(root), "--env", "production", "--format", "json")
     (section,) = [s for s in json.loads(r.stdout)["sections"] if s["id"] == "deployed"]

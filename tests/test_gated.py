@@ -12,6 +12,8 @@ from parity.code.gated import candidates, gated_by
 from parity.code.why import CodeGraph
 from parity.project import discover
 from parity.workflow.check import run_check
+from test_why_tree import STORAGE_PLUGIN
+from test_why_verdicts import DECORATORS
 
 DJANGO = {
     "site/settings.py": """
@@ -25,26 +27,12 @@ DJANGO = {
         METRICS_KEY = os.getenv("METRICS_KEY")
         CLEANUP_ENABLED = envbool("CLEANUP_ENABLED", "False")
         """,
-    "site/decorators.py": """
-        from functools import wraps
-        from django.conf import settings
-        from django.http import HttpResponse
-
-        def require_setting(key):
-            def decorator(f):
-                @wraps(f)
-                def wrapper(request, *args, **kwds):
-                    if not getattr(settings, key):
-                        return HttpResponse(status=404)
-                    return f(request, *args, **kwds)
-                return wrapper
-            return decorator
-        """,
+    "site/decorators.py": DECORATORS,
     "site/shell/views.py": """
         from django.conf import settings
-        from site.decorators import require_setting
+        from site.decorators import needs_setting
 
-        @require_setting("SHELL_ENABLED")
+        @needs_setting("SHELL_ENABLED")
         def add(request):
             return "form"
 
@@ -302,25 +290,7 @@ def test_go_function_behind_a_local_parsebool_of_the_key(tmp_path: Path) -> None
 
 
 PLUGINS = {
-    "plugins/storage/server/api/files.ts": """
-        import Router from "koa-router";
-        const router = new Router();
-
-        router.post("files.create", auth(), async (ctx: APIContext) => {
-          ctx.body = await saveLocally(ctx.input.body);
-        });
-
-        export default router;
-        """,
-    "plugins/storage/server/index.ts": """
-        import router from "./api/files";
-
-        const enabled = !!(process.env.FILE_STORAGE_LOCAL_ROOT_DIR && process.env.FILE_STORAGE === "local");
-
-        if (enabled) {
-          PluginManager.add([{ name: "Local file storage", value: router }]);
-        }
-        """,
+    **STORAGE_PLUGIN,
     "plugins/slack/server/api/hooks.ts": """
         import Router from "koa-router";
         const router = new Router();

@@ -4,17 +4,9 @@ that is not deployed, and parity says so before any switch talk."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from tests.helpers import run_cli
-
-
-def _git(root: Path, *args: str) -> str:
-    env_args = ["-c", "user.name=t", "-c", "user.email=t@example.test", "-c", "commit.gpgsign=false"]
-    return subprocess.run(
-        ["git", *env_args, "-C", str(root), *args], capture_output=True, text=True, check=True
-    ).stdout
+from tests.helpers import git, run_cli
 
 
 def _history(root: Path) -> Path:
@@ -28,10 +20,10 @@ def _history(root: Path) -> Path:
         "def home():\n    return 'ok'\n\n\n"
         "if __name__ == '__main__':\n    home()\n"
     )
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "the flag")
-    _git(root, "tag", "v1")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "the flag")
+    git(root, "tag", "v1")
     main.write_text(
         main.read_text().replace(
             "if __name__ == '__main__':\n    home()\n",
@@ -39,7 +31,7 @@ def _history(root: Path) -> Path:
             "if __name__ == '__main__':\n    home()\n    if REPORTS:\n        monthly_report()\n",
         )
     )
-    _git(root, "commit", "-q", "-am", "monthly report behind the flag")
+    git(root, "commit", "-q", "-am", "monthly report behind the flag")
     return root
 
 
@@ -54,10 +46,10 @@ def test_code_added_after_the_deployed_tag_is_not_there(tmp_path: Path) -> None:
 
 def test_code_in_the_deployed_commit_goes_on_to_the_switch(tmp_path: Path) -> None:
     root = _history(tmp_path / "app")
-    head = _git(root, "rev-parse", "HEAD").strip()
+    head = git(root, "rev-parse", "HEAD").strip()
     (root / "DEPLOYED").write_text(head + "\n")
-    _git(root, "add", "DEPLOYED")
-    _git(root, "commit", "-q", "-m", "record the deploy")
+    git(root, "add", "DEPLOYED")
+    git(root, "commit", "-q", "-m", "record the deploy")
     res = run_cli("why", "monthly_report", str(root), "--env", "production", "--deployed", "DEPLOYED")
     assert res.stdout.splitlines()[0].startswith("the code is there: DEPLOYED"), res.stdout
     assert "NOT DEPLOYED" not in res.stdout and "why monthly_report" in res.stdout
@@ -94,10 +86,10 @@ def test_a_typescript_job_and_a_go_method_added_after_the_tag(tmp_path: Path) ->
     main.write_text(
         "package main\n\ntype shop struct{}\n\nfunc main() {\n\tpb.RegisterShopServer(srv, &shop{})\n}\n"
     )
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "the services")
-    _git(root, "tag", "v1")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "the services")
+    git(root, "tag", "v1")
     jobs.write_text(
         jobs.read_text()
         + "export const monthlyReport = async () => {\n"
@@ -105,7 +97,7 @@ def test_a_typescript_job_and_a_go_method_added_after_the_tag(tmp_path: Path) ->
         + "new Worker('reports', monthlyReport);\n"
     )
     main.write_text(main.read_text() + "\nfunc (s *shop) Refund(ctx context.Context) error { return nil }\n")
-    _git(root, "commit", "-q", "-am", "monthly report job and refunds")
+    git(root, "commit", "-q", "-am", "monthly report job and refunds")
     for symbol in ("monthlyReport", "shop.Refund"):
         res = run_cli("why", symbol, str(root), "--env", "production", "--deployed", "v1")
         assert res.returncode == 1, res.stdout + res.stderr

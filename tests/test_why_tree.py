@@ -203,28 +203,31 @@ def test_module_level_start_under_an_env_test_and_no_entry_point(tmp_path: Path)
     assert answer(root, "bootstrap") == ("BLOCKED", "GENERATE_GQL_SCHEMA")
 
 
+STORAGE_PLUGIN = {
+    "plugins/storage/server/api/files.ts": """
+        import Router from "koa-router";
+        const router = new Router();
+
+        router.post("files.create", auth(), async (ctx: APIContext) => {
+          ctx.body = await saveLocally(ctx.input.body);
+        });
+
+        export default router;
+        """,
+    "plugins/storage/server/index.ts": """
+        import router from "./api/files";
+
+        const enabled = !!(process.env.FILE_STORAGE_LOCAL_ROOT_DIR && process.env.FILE_STORAGE === "local");
+
+        if (enabled) {
+          PluginManager.add([{ name: "Local file storage", value: router }]);
+        }
+        """,
+}
+
+
 def test_router_mounted_by_a_plugin_only_for_local_storage(tmp_path: Path) -> None:
-    files = {
-        "plugins/storage/server/api/files.ts": """
-            import Router from "koa-router";
-            const router = new Router();
-
-            router.post("files.create", auth(), async (ctx: APIContext) => {
-              ctx.body = await saveLocally(ctx.input.body);
-            });
-
-            export default router;
-            """,
-        "plugins/storage/server/index.ts": """
-            import router from "./api/files";
-
-            const enabled = !!(process.env.FILE_STORAGE_LOCAL_ROOT_DIR && process.env.FILE_STORAGE === "local");
-
-            if (enabled) {
-              PluginManager.add([{ name: "Local file storage", value: router }]);
-            }
-            """,
-    }
+    files = STORAGE_PLUGIN
     root = planted(tmp_path, files, "FILE_STORAGE=s3\nFILE_STORAGE_LOCAL_ROOT_DIR=/var/lib/outline/data\n")
     assert answer(root, "files.create") == ("BLOCKED", "FILE_STORAGE")
     (tmp_path / "svc/.env.production").write_text(

@@ -165,13 +165,13 @@ class _Resolver:
     def only_here(self, name: str, m: Module, gate: ast.If) -> bool:
         """Every use of ``name`` outside tests is inside ``gate``: a helper the block also calls
         (``envint`` in a settings module) runs from elsewhere, and is not the switch's code."""
-        from parity.code.why import is_test_module
+        from parity.code.why import inside, is_test_module
 
         for other in self.graph.corpus.containing(name):
             if is_test_module(other.rel):
                 continue
             for call in [*other.calls_of(name), *other.calls_handing(name)]:
-                if other is not m or not _within(m, call, gate):
+                if other is not m or not inside(m, call, gate):
                     return False
         return True
 
@@ -267,15 +267,6 @@ def candidates(graph: CodeGraph, key: str) -> list[Candidate]:
     for c in out:
         first.setdefault((c.rel, c.name), c)
     return list(first.values())
-
-
-def _within(m: Module, node: ast.AST, container: ast.AST) -> bool:
-    p = m.parents.get(node)
-    while p is not None:
-        if p is container:
-            return True
-        p = m.parents.get(p)
-    return False
 
 
 def _qualified(graph: CodeGraph, rel: str, name: str, line: str) -> str:

@@ -1369,6 +1369,7 @@ def python_answers(ctx: _Ctx, name: str, near: str = "", only: str | None = None
 
 
 keys_in = _keys_in
+inside = _inside
 is_test_module = _is_test
 imported_as = _imported_as
 module_path = _module_path
