@@ -21,13 +21,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from parity.code.gated import gated_by  # noqa: E402
+from parity.project import Project  # noqa: E402
 from parity.code.why import CodeGraph  # noqa: E402
 from parity.workflow.check import analysis_sections  # noqa: E402
 from parity.workflow.envflow import load_project  # noqa: E402
 from parity.workflow.gated_step import SWITCH_CODES  # noqa: E402
 
 
-def switch_keys(path: Path, env: str) -> tuple[object, str, list[str]]:
+def switch_keys(path: Path, env: str) -> tuple[Project, str, list[str]]:
     project, env = load_project(path, env)
     sections = analysis_sections(project, env)
     keys = list(
@@ -36,16 +37,16 @@ def switch_keys(path: Path, env: str) -> tuple[object, str, list[str]]:
     return project, env, keys
 
 
-def shared(project: object, env: str, keys: list[str]) -> tuple[float, int]:
+def shared(project: Project, env: str, keys: list[str]) -> tuple[float, int]:
     t = time.perf_counter()
-    graph = CodeGraph(project)  # type: ignore[arg-type]
+    graph = CodeGraph(project)
     found = sum(len(gated_by(graph, k, env)) for k in keys)
     return time.perf_counter() - t, found
 
 
-def fresh(project: object, env: str, keys: list[str]) -> tuple[float, int]:
+def fresh(project: Project, env: str, keys: list[str]) -> tuple[float, int]:
     t = time.perf_counter()
-    found = sum(len(gated_by(CodeGraph(project), k, env)) for k in keys)  # type: ignore[arg-type]
+    found = sum(len(gated_by(CodeGraph(project), k, env)) for k in keys)
     return time.perf_counter() - t, found
 
 
