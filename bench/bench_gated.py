@@ -21,8 +21,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from parity.code.gated import gated_by  # noqa: E402
-from parity.project import Project  # noqa: E402
 from parity.code.why import CodeGraph  # noqa: E402
+from parity.project import Project  # noqa: E402
 from parity.workflow.check import analysis_sections  # noqa: E402
 from parity.workflow.envflow import load_project  # noqa: E402
 from parity.workflow.gated_step import SWITCH_CODES  # noqa: E402
