@@ -161,8 +161,15 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return replace(schema, views=tuple(sorted((*schema.views, v), key=lambda x: x.name)))
         case DropView(view=v):
             return replace(schema, views=tuple(x for x in schema.views if x.name != v.name))
-        case AlterView(desired=v):
-            return replace(schema, views=tuple(v if x.name == v.name else x for x in schema.views))
+        case AlterView(desired=v, dependents=again, triggers=triggers):
+            # The dependents and triggers are created again as they are given: main's definitions.
+            made = {x.name: x for x in (v, *again)}
+            trs = {(t.table, t.name): t for t in triggers}
+            return replace(
+                schema,
+                views=tuple(made.get(x.name, x) for x in schema.views),
+                triggers=tuple(trs.get((t.table, t.name), t) for t in schema.triggers),
+            )
         case AddGrant(grant=g):
             held = [x for x in schema.grants if (x.object, x.grantee) == (g.object, g.grantee)]
             others = [x for x in schema.grants if (x.object, x.grantee) != (g.object, g.grantee)]

@@ -15,10 +15,17 @@ finally production-only objects.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
+from parity.diff.depends import (
+    dependent_views,
+    function_refs,
+    topological,
+    triggers_on,
+    view_function_refs,
+    view_refs,
+)
 from parity.model.changes import (
     AddCheck,
     AddColumn,
@@ -61,7 +68,7 @@ from parity.model.changes import (
     SetComment,
     table_options,
 )
-from parity.model.schema import Column, Domain, ForeignKey, Grant, Index, Partition, Schema, Table, View
+from parity.model.schema import Column, Domain, ForeignKey, Function, Grant, Index, Partition, Schema, Table
 
 T = TypeVar("T")
 
@@ -217,26 +224,56 @@ def _free_primary_keys(
     return out[:first_fk] + re_add + out[first_fk:]
 
 
-def _dependency_order(views: dict[str, View]) -> list[str]:
-    """View keys with each view after the views its definition names (a view over a view cannot be
-    created first); a cycle, which the server would not allow, keeps the given order."""
-    words = {k: set(re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", v.definition)) for k, v in views.items()}
-    names = {k: v.name for k, v in views.items()}
-    out: list[str] = []
-    state: dict[str, int] = {}
+def _compare_views(
+    current: Schema,
+    desired: Schema,
+    late_fn: dict[str, tuple[Change, Function]],
+    key: Callable[[str], str],
+) -> list[Change]:
+    """New and changed views, and the functions that had to wait for a new table or view, each after
+    what it needs (a view over a view, a view calling such a function, a function reading a view).
 
-    def visit(k: str) -> None:
-        if state.get(k):
-            return
-        state[k] = 1
-        for other in views:
-            if other != k and names[other] in words[k] and not state.get(other):
-                visit(other)
-        state[k] = 2
-        out.append(k)
+    A changed view is dropped and created again: the views that select from it on the database go
+    first and come back after it (with main's definition when main has them), and so do the
+    triggers on them all, which a dropped view takes with it."""
+    cur_views = _by_key(current.views, lambda v: v.name, key)
+    des_views = _by_key(desired.views, lambda v: v.name, key)
+    refs = view_refs(desired, key)
+    nodes = [("view", k) for k in des_views] + [("function", k) for k in late_fn]
 
-    for k in views:
-        visit(k)
+    def needs(node: tuple[str, str]) -> list[tuple[str, str]]:
+        kind, k = node
+        if kind == "view":
+            calls = view_function_refs(desired, des_views[k], key)
+            waiting = [("function", s) for s, (_, fn) in late_fn.items() if key(fn.name) in calls]
+            return [("view", r) for r in sorted(refs.get(k, ()))] + waiting
+        body = function_refs(desired, late_fn[k][1], key)
+        return [("view", r) for r in sorted(body & des_views.keys())]
+
+    out: list[Change] = []
+    for kind, k in topological(nodes, needs):
+        if kind == "function":
+            out.append(late_fn[k][0])
+            continue
+        view = des_views[k]
+        old_view = cur_views.get(k)
+        if old_view is None:
+            out.append(AddView(view))
+        elif (old_view.definition, old_view.materialized) != (view.definition, view.materialized):
+            again = tuple(des_views.get(key(v.name), v) for v in dependent_views(current, old_view.name, key))
+            gone = [old_view.name, *(v.name for v in again)]
+            triggers = tuple(
+                next(
+                    (
+                        t
+                        for t in desired.triggers
+                        if (key(t.table), key(t.name)) == (key(tr.table), key(tr.name))
+                    ),
+                    tr,
+                )
+                for tr in triggers_on(current, gone, key)
+            )
+            out.append(AlterView(old_view, view, again, triggers))
     return out
 
 
@@ -522,16 +559,18 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     # a table or view that is still to be created: a SQL function's body is checked when it is made.
     cur_fn = _by_key(current.functions, lambda f: f.signature, key)
     des_fn = _by_key(desired.functions, lambda f: f.signature, key)
-    new_rels = {t.name for k, t in des_tables.items() if k not in cur_tables}
-    new_rels |= {v.name for v in desired.views if current.view(v.name) is None}
-    late_fn: list[Change] = []
+    new_rels = {k for k in des_tables if k not in cur_tables}
+    new_rels |= {key(v.name) for v in desired.views if current.view(v.name) is None}
+    late_fn: dict[str, tuple[Change, Function]] = {}
     for k, fn in des_fn.items():
         old_fn = cur_fn.get(k)
         if old_fn is not None and old_fn.body_key == fn.body_key:
             continue
-        fc: Change = AddFunction(fn) if old_fn is None else AlterFunction(old_fn, fn)
-        words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", fn.definition)) if new_rels else set()
-        (late_fn if words & new_rels else changes).append(fc)
+        fc = AddFunction(fn) if old_fn is None else AlterFunction(old_fn, fn)
+        if new_rels and function_refs(desired, fn, key) & new_rels:
+            late_fn[k] = (fc, fn)
+        else:
+            changes.append(fc)
     only.extend(ProductionOnly("function", None, f.signature) for k, f in cur_fn.items() if k not in des_fn)
     new_tables = [t for k, t in des_tables.items() if k not in cur_tables]
     changes.extend(AddTable(t) for t in _topological(new_tables, key))
@@ -550,18 +589,11 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
         changes = _free_primary_keys(changes, current, desired, key)
     only[:0] = [ProductionOnly("table", None, t.name) for k, t in cur_tables.items() if k not in des_tables]
 
-    cur_views = _by_key(current.views, lambda v: v.name, key)
-    des_views = _by_key(desired.views, lambda v: v.name, key)
-    for k in _dependency_order(des_views):
-        view = des_views[k]
-        old_view = cur_views.get(k)
-        if old_view is None:
-            changes.append(AddView(view))
-        elif (old_view.definition, old_view.materialized) != (view.definition, view.materialized):
-            changes.append(AlterView(old_view, view))
-    only.extend(ProductionOnly("view", None, v.name) for k, v in cur_views.items() if k not in des_views)
-
-    changes.extend(late_fn)
+    changes.extend(_compare_views(current, desired, late_fn, key))
+    des_view_keys = {key(v.name) for v in desired.views}
+    only.extend(
+        ProductionOnly("view", None, v.name) for v in current.views if key(v.name) not in des_view_keys
+    )
 
     # Row-level security after every table and function a policy's expressions may name. Turning it
     # off or a policy only production has is kept: parity never loosens who may see which rows.

@@ -448,18 +448,25 @@ class DropView(Change):
 
 @dataclass(frozen=True, slots=True)
 class AlterView(Change):
-    """A view whose definition differs: rendered as a replace (views hold no data)."""
+    """A view whose definition differs: rendered as a replace (views hold no data).
+
+    ``dependents`` are the views that select from it (PostgreSQL refuses to drop it under them),
+    dropped before it and created again after it, in that order, with main's definitions;
+    ``triggers`` are the triggers on it and on them (INSTEAD OF), which go with a dropped view and
+    are created again last."""
 
     kind: ClassVar[str] = "alter_view"
     current: View
     desired: View
+    dependents: tuple[View, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
 
     @property
     def object_name(self) -> str:
         return self.desired.name
 
     def reverse(self) -> Change:
-        return AlterView(self.desired, self.current)
+        return AlterView(self.desired, self.current, self.dependents, self.triggers)
 
 
 @dataclass(frozen=True, slots=True)

@@ -379,6 +379,20 @@ class Extension:
 
 
 @dataclass(frozen=True, slots=True)
+class Dependency:
+    """``kind name`` cannot exist without ``ref_kind ref_name``, as PostgreSQL records it (``pg_depend``):
+    a view on what it selects from, a SQL-standard function body on what it names, a table on the
+    functions its defaults, CHECKs and index expressions call. Kinds are ``table``, ``view`` (plain or
+    materialized) and ``function`` (named by its signature). A function body given as a string
+    (any plpgsql body, a quoted SQL body) records nothing: the server reads it only when it runs."""
+
+    kind: str
+    name: str
+    ref_kind: str
+    ref_name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Schema:
     """A whole database schema (one PostgreSQL schema, one MySQL database, one SQLite file)."""
 
@@ -399,6 +413,10 @@ class Schema:
     policies: tuple[Policy, ...] = ()  # PostgreSQL, by table then name
     partitions: tuple[Partition, ...] = ()  # PostgreSQL, by name
     grants: tuple[Grant, ...] = ()  # PostgreSQL, by object then grantee
+    # PostgreSQL: what needs what, among the schema's own objects (sorted). None where the dialect
+    # records no dependencies (SQLite, MySQL): the diff then reads them from the definitions' text.
+    # Derived from the objects, so not part of equality.
+    dependencies: tuple[Dependency, ...] | None = field(default=None, compare=False, hash=False)
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def table(self, name: str) -> Table | None:

@@ -23,6 +23,7 @@ from parity.model.schema import (
     CheckConstraint,
     Column,
     Comment,
+    Dependency,
     Domain,
     EnumType,
     ExcludeConstraint,
@@ -212,6 +213,43 @@ WHERE p.pronamespace = %(ns)s AND p.prokind IN ('f', 'p')
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
                   AND d.deptype = 'e')
 ORDER BY 1, 2
+"""
+
+# What needs what among the schema's relations and functions, in one pg_depend scan: a view's rule on
+# the relations and functions it reads, a SQL-standard function body on what it names, a column
+# default, CHECK or index expression on the functions it calls. Only normal ('n') dependencies: the
+# internal and automatic ones tie an object to its own parts (a view's rule to the view, an index
+# to its columns), and FOREIGN KEY edges are in the constraints already (so pg_constraint rows
+# are taken only when they call a function).
+Q_DEPENDENCIES = """
+WITH rel AS (
+  SELECT oid, relname AS name, CASE WHEN relkind IN ('v', 'm') THEN 'view' ELSE 'table' END AS kind
+  FROM pg_class WHERE relnamespace = %(ns)s AND relkind IN ('r', 'p', 'v', 'm')
+), fn AS (
+  SELECT oid, proname || '(' || pg_get_function_identity_arguments(oid) || ')' AS name
+  FROM pg_proc WHERE pronamespace = %(ns)s AND prokind IN ('f', 'p')
+), d AS (
+  SELECT classid, objid, refclassid, refobjid FROM pg_depend
+  WHERE deptype = 'n'
+    AND ((classid IN ('pg_rewrite'::regclass, 'pg_proc'::regclass)
+          AND refclassid IN ('pg_class'::regclass, 'pg_proc'::regclass))
+         OR (classid IN ('pg_attrdef'::regclass, 'pg_constraint'::regclass, 'pg_class'::regclass)
+             AND refclassid = 'pg_proc'::regclass))
+)
+SELECT DISTINCT coalesce(sr.kind, 'function'), coalesce(sr.name, sf.name),
+       coalesce(rr.kind, 'function'), coalesce(rr.name, rf.name)
+FROM d
+LEFT JOIN pg_rewrite rw ON d.classid = 'pg_rewrite'::regclass AND rw.oid = d.objid
+LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
+LEFT JOIN pg_constraint con ON d.classid = 'pg_constraint'::regclass AND con.oid = d.objid
+LEFT JOIN pg_index ix ON d.classid = 'pg_class'::regclass AND ix.indexrelid = d.objid
+LEFT JOIN rel sr ON sr.oid = coalesce(rw.ev_class, ad.adrelid, con.conrelid, ix.indrelid)
+LEFT JOIN fn sf ON d.classid = 'pg_proc'::regclass AND sf.oid = d.objid
+LEFT JOIN rel rr ON d.refclassid = 'pg_class'::regclass AND rr.oid = d.refobjid
+LEFT JOIN fn rf ON d.refclassid = 'pg_proc'::regclass AND rf.oid = d.refobjid
+WHERE coalesce(sr.name, sf.name) IS NOT NULL AND coalesce(rr.name, rf.name) IS NOT NULL
+  AND (sr.oid IS NULL OR rr.oid IS NULL OR sr.oid <> rr.oid)
+ORDER BY 1, 2, 3, 4
 """
 
 # The database's other schemas (the inspected one, public, the system's and extensions' left out).
@@ -497,6 +535,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         functions=functions,
         namespaces=tuple(n for (n,) in conn.execute(Q_NAMESPACES, p)),
         partitions=tuple(Partition(*row) for row in conn.execute(Q_PARTITIONS, p)),
+        dependencies=tuple(Dependency(*row) for row in conn.execute(Q_DEPENDENCIES, p)),
         grants=tuple(
             Grant(o, g, tuple(privs), "SEQUENCE" if seq else "TABLE")
             for o, g, privs, seq in conn.execute(Q_GRANTS, p)

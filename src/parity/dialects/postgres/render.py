@@ -395,11 +395,14 @@ def _(change: DropView, context: Schema | None = None) -> list[str]:
 @render.register
 def _(change: AlterView, context: Schema | None = None) -> list[str]:
     cur, des = change.current, change.desired
-    # CREATE OR REPLACE VIEW refuses dropped or reordered columns; drop and create always works.
-    return [
-        f"DROP {'MATERIALIZED ' if cur.materialized else ''}VIEW {q(cur.name)}",
-        _create_view(des.name, des.definition, des.materialized),
+    # CREATE OR REPLACE VIEW refuses dropped or reordered columns; drop and create always works, once
+    # the views that select from it are out of the way (never CASCADE: it drops what it finds).
+    drop = [
+        f"DROP {'MATERIALIZED ' if v.materialized else ''}VIEW {q(v.name)}"
+        for v in (*reversed(change.dependents), cur)
     ]
+    create = [_create_view(v.name, v.definition, v.materialized) for v in (des, *change.dependents)]
+    return drop + create + [t.definition for t in change.triggers]
 
 
 @render.register
@@ -661,6 +664,13 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(Safety.SAFE, lock="SHARE UPDATE EXCLUSIVE (brief)", note="metadata only")
         case AddEnumValue():
             return Impact(Safety.SAFE, note="cannot be undone; the new label is usable after commit")
+        case AlterView(dependents=views, triggers=triggers) if views or triggers:
+            again = [f"view {v.name}" for v in views] + [f"trigger {t.name}" for t in triggers]
+            return Impact(
+                Safety.SAFE,
+                lock=f"{AE} (brief)",
+                note="dropped and created again with it, in the same transaction: " + ", ".join(again),
+            )
         case AlterView() | DropView() | RenameColumn():
             return Impact(Safety.SAFE, lock=f"{AE} (brief)")
         case AddTrigger() | AlterTrigger():
