@@ -76,6 +76,12 @@ def load(dialect: Dialect, sql: str, dev: str | None) -> Schema:
         return dialect.inspect(url)
 
 
+def beside_url(url: str) -> str:
+    """Where :func:`load_beside` loads the desired schema on PostgreSQL (it stays for the test)."""
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3Dparity_desired"
+
+
 def load_beside(dialect: Dialect, sql: str, url: str, dev: str | None) -> Schema:
     """The desired schema, loaded where it is cheapest for a test.
 
@@ -86,7 +92,6 @@ def load_beside(dialect: Dialect, sql: str, url: str, dev: str | None) -> Schema
     if dialect.name != "postgres":
         return load(dialect, sql, dev)
     execute(url, ["CREATE SCHEMA parity_desired"])
-    sep = "&" if "?" in url else "?"
-    scoped = f"{url}{sep}options=-csearch_path%3Dparity_desired"
+    scoped = beside_url(url)
     dialect.execute_script(scoped, sql)
     return dialect.inspect(scoped)
