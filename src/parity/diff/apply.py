@@ -51,6 +51,7 @@ from parity.model.changes import (
     EnableRowSecurity,
     PossibleRename,
     ProductionOnly,
+    Rebuilt,
     RenameColumn,
     SetComment,
 )
@@ -79,6 +80,20 @@ def _rename_in(cols: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
     return tuple(new if c == old else c for c in cols)
 
 
+def _made_again(schema: Schema, again: Rebuilt) -> Schema:
+    """``schema`` after the views, triggers and grants of ``again`` are dropped and made again as
+    given (the grants are the ones those views had, so only views and triggers can change)."""
+    if not again:
+        return schema
+    views = {v.name: v for v in again.views}
+    triggers = {(t.table, t.name): t for t in again.triggers}
+    return replace(
+        schema,
+        views=tuple(views.get(v.name, v) for v in schema.views),
+        triggers=tuple(triggers.get((t.table, t.name), t) for t in schema.triggers),
+    )
+
+
 def apply_change(schema: Schema, change: Change) -> Schema:
     """The schema ``change`` leads to. ``ProductionOnly`` changes nothing; ``PossibleRename`` adds the new column."""
     match change:
@@ -101,9 +116,9 @@ def apply_change(schema: Schema, change: Change) -> Schema:
                     t, columns=tuple(c for c in t.columns if c.name.lower() != col.name.lower())
                 ),
             )
-        case AlterColumn(table=tn, current=cur, desired=des):
+        case AlterColumn(table=tn, current=cur, desired=des, again=again):
             return _with_table(
-                schema,
+                _made_again(schema, again),
                 tn,
                 lambda t: replace(
                     t, columns=tuple(des if c.name.lower() == cur.name.lower() else c for c in t.columns)
@@ -161,14 +176,9 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return replace(schema, views=tuple(sorted((*schema.views, v), key=lambda x: x.name)))
         case DropView(view=v):
             return replace(schema, views=tuple(x for x in schema.views if x.name != v.name))
-        case AlterView(desired=v, dependents=again, triggers=triggers):
-            # The dependents and triggers are created again as they are given: main's definitions.
-            made = {x.name: x for x in (v, *again)}
-            trs = {(t.table, t.name): t for t in triggers}
-            return replace(
-                schema,
-                views=tuple(made.get(x.name, x) for x in schema.views),
-                triggers=tuple(trs.get((t.table, t.name), t) for t in schema.triggers),
+        case AlterView(desired=v, again=again):
+            return _made_again(
+                replace(schema, views=tuple(v if x.name == v.name else x for x in schema.views)), again
             )
         case AddGrant(grant=g):
             held = [x for x in schema.grants if (x.object, x.grantee) == (g.object, g.grantee)]

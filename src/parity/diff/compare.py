@@ -16,11 +16,14 @@ finally production-only objects.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import TypeVar
 
 from parity.diff.depends import (
+    column_readers,
     dependent_views,
     function_refs,
+    grants_on,
     topological,
     triggers_on,
     view_function_refs,
@@ -65,10 +68,22 @@ from parity.model.changes import (
     EnableRowSecurity,
     PossibleRename,
     ProductionOnly,
+    Rebuilt,
     SetComment,
     table_options,
 )
-from parity.model.schema import Column, Domain, ForeignKey, Function, Grant, Index, Partition, Schema, Table
+from parity.model.schema import (
+    Column,
+    Domain,
+    ForeignKey,
+    Function,
+    Grant,
+    Index,
+    Partition,
+    Schema,
+    Table,
+    View,
+)
 
 T = TypeVar("T")
 
@@ -224,6 +239,34 @@ def _free_primary_keys(
     return out[:first_fk] + re_add + out[first_fk:]
 
 
+def _rebuilt(
+    current: Schema, desired: Schema, first: str | None, views: tuple[View, ...], key: Callable[[str], str]
+) -> Rebuilt:
+    """What goes with dropping view ``first`` (None: none) and ``views``: those views, made again as
+    given, the triggers on them all (main's definition where main has the trigger), their grants."""
+    gone = [*([first] if first else []), *(v.name for v in views)]
+    main_triggers = {(key(t.table), key(t.name)): t for t in desired.triggers}
+    triggers = tuple(
+        main_triggers.get((key(t.table), key(t.name)), t) for t in triggers_on(current, gone, key)
+    )
+    return Rebuilt(views, triggers, tuple(grants_on(current, gone, key)))
+
+
+def _free_column_types(
+    changes: list[Change], current: Schema, desired: Schema, key: Callable[[str], str]
+) -> list[Change]:
+    """A column's type cannot change while a view reads it: each such change drops those views (and the
+    views over them) first and makes them again after, as they are on the database."""
+    out: list[Change] = []
+    for c in changes:
+        if isinstance(c, AlterColumn) and c.changes & {"type", "collation"}:
+            views = tuple(column_readers(current, c.table, c.current.name, key))
+            if views:
+                c = replace(c, again=_rebuilt(current, desired, None, views, key))
+        out.append(c)
+    return out
+
+
 def _compare_views(
     current: Schema,
     desired: Schema,
@@ -260,20 +303,8 @@ def _compare_views(
         if old_view is None:
             out.append(AddView(view))
         elif (old_view.definition, old_view.materialized) != (view.definition, view.materialized):
-            again = tuple(des_views.get(key(v.name), v) for v in dependent_views(current, old_view.name, key))
-            gone = [old_view.name, *(v.name for v in again)]
-            triggers = tuple(
-                next(
-                    (
-                        t
-                        for t in desired.triggers
-                        if (key(t.table), key(t.name)) == (key(tr.table), key(tr.name))
-                    ),
-                    tr,
-                )
-                for tr in triggers_on(current, gone, key)
-            )
-            out.append(AlterView(old_view, view, again, triggers))
+            views = tuple(des_views.get(key(v.name), v) for v in dependent_views(current, old_view.name, key))
+            out.append(AlterView(old_view, view, _rebuilt(current, desired, old_view.name, views, key)))
     return out
 
 
@@ -587,6 +618,7 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     changes.extend(fk_changes)
     if current.dialect != "sqlite":  # SQLite rebuilds the table, foreign keys and all
         changes = _free_primary_keys(changes, current, desired, key)
+    changes = _free_column_types(changes, current, desired, key)
     only[:0] = [ProductionOnly("table", None, t.name) for k, t in cur_tables.items() if k not in des_tables]
 
     changes.extend(_compare_views(current, desired, late_fn, key))

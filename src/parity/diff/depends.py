@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import TypeVar
 
-from parity.model.schema import Function, Schema, Trigger, View
+from parity.model.schema import Function, Grant, Schema, Trigger, View
 
 K = TypeVar("K", bound=Hashable)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
@@ -89,16 +89,44 @@ def dependent_views(schema: Schema, name: str, key: Callable[[str], str]) -> lis
     """The views of ``schema`` that need view ``name``, directly or through one another, in the order
     they can be created again. Only where the server records dependencies: that is where it refuses
     to drop a view others select from (SQLite and MySQL drop it and leave the others to fail later)."""
+    return _closure(schema, {key(name)}, key, exclude=key(name))
+
+
+def column_readers(schema: Schema, table: str, column: str, key: Callable[[str], str]) -> list[View]:
+    """The views of ``schema`` that read ``table.column`` (PostgreSQL will not change its type under
+    them), and the views that need those, in the order they can be created again."""
+    if schema.dependencies is None:
+        return []
+    t, c = key(table), key(column)
+    direct = {
+        key(d.name)
+        for d in schema.dependencies
+        if d.kind == "view"
+        and d.ref_kind == "table"
+        and key(d.ref_name) == t
+        and d.ref_column is not None
+        and key(d.ref_column) == c
+    }
+    return _closure(schema, direct, key, keep_seeds=True) if direct else []
+
+
+def _closure(
+    schema: Schema,
+    seeds: set[str],
+    key: Callable[[str], str],
+    exclude: str | None = None,
+    keep_seeds: bool = False,
+) -> list[View]:
     if schema.dependencies is None:
         return []
     refs = view_refs(schema, key)
     by_key: Mapping[str, View] = {key(v.name): v for v in schema.views}
-    found: set[str] = set()
-    todo = [key(name)]
+    found: set[str] = set(seeds) if keep_seeds else set()
+    todo = list(seeds)
     while todo:
         k = todo.pop()
         for other, needs in refs.items():
-            if k in needs and other not in found and other != key(name):
+            if k in needs and other not in found and other != exclude:
                 found.add(other)
                 todo.append(other)
     order = topological(by_key, lambda k: refs.get(k, ()))
@@ -109,3 +137,9 @@ def triggers_on(schema: Schema, relations: Iterable[str], key: Callable[[str], s
     """The triggers on the given relations (a view's INSTEAD OF triggers go when the view is dropped)."""
     wanted = {key(r) for r in relations}
     return [t for t in schema.triggers if key(t.table) in wanted]
+
+
+def grants_on(schema: Schema, relations: Iterable[str], key: Callable[[str], str]) -> list[Grant]:
+    """The privileges granted on the given relations (a dropped view takes them with it)."""
+    wanted = {key(r) for r in relations}
+    return [g for g in schema.grants if key(g.object) in wanted]

@@ -202,21 +202,41 @@ ALTER_ATTRIBUTES = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """What a change drops before it and makes again after it, because PostgreSQL will not change an
+    object while others depend on it (a view selecting from a view, or a column whose type changes).
+
+    ``views`` in the order they are created (dropped in the reverse one), with the definitions
+    they get; ``triggers`` and ``grants`` are those on the dropped views (INSTEAD OF triggers,
+    privileges), which a dropped view takes with it."""
+
+    views: tuple[View, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
+    grants: tuple[Grant, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.views or self.triggers or self.grants)
+
+
+@dataclass(frozen=True, slots=True)
 class AlterColumn(Change):
-    """Column ``current.name`` of ``table`` becomes ``desired``; ``changes`` ⊆ :data:`ALTER_ATTRIBUTES`."""
+    """Column ``current.name`` of ``table`` becomes ``desired``; ``changes`` ⊆ :data:`ALTER_ATTRIBUTES`.
+    ``again``: the views reading the column when its type changes (PostgreSQL: "cannot alter type of a
+    column used by a view"), dropped first and made again as they were."""
 
     kind: ClassVar[str] = "alter_column"
     table: str
     current: Column
     desired: Column
     changes: frozenset[str]
+    again: Rebuilt = Rebuilt()
 
     @property
     def object_name(self) -> str:
         return f"{self.table}.{self.desired.name}"
 
     def reverse(self) -> Change:
-        return AlterColumn(self.table, self.desired, self.current, self.changes)
+        return AlterColumn(self.table, self.desired, self.current, self.changes, self.again)
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,23 +470,20 @@ class DropView(Change):
 class AlterView(Change):
     """A view whose definition differs: rendered as a replace (views hold no data).
 
-    ``dependents`` are the views that select from it (PostgreSQL refuses to drop it under them),
-    dropped before it and created again after it, in that order, with main's definitions;
-    ``triggers`` are the triggers on it and on them (INSTEAD OF), which go with a dropped view and
-    are created again last."""
+    ``again``: the views that select from it (PostgreSQL refuses to drop it under them), and what
+    goes with it and with them, made again after it."""
 
     kind: ClassVar[str] = "alter_view"
     current: View
     desired: View
-    dependents: tuple[View, ...] = ()
-    triggers: tuple[Trigger, ...] = ()
+    again: Rebuilt = Rebuilt()
 
     @property
     def object_name(self) -> str:
         return self.desired.name
 
     def reverse(self) -> Change:
-        return AlterView(self.desired, self.current, self.dependents, self.triggers)
+        return AlterView(self.desired, self.current, self.again)
 
 
 @dataclass(frozen=True, slots=True)

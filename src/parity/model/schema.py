@@ -390,6 +390,7 @@ class Dependency:
     name: str
     ref_kind: str
     ref_name: str
+    ref_column: str | None = None  # a view reads this column of ``ref_name`` (one row per column)
 
 
 @dataclass(frozen=True, slots=True)

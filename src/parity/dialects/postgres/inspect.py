@@ -216,8 +216,8 @@ ORDER BY 1, 2
 """
 
 # What needs what among the schema's relations and functions, in one pg_depend scan: a view's rule on
-# the relations and functions it reads, a SQL-standard function body on what it names, a column
-# default, CHECK or index expression on the functions it calls. Only normal ('n') dependencies: the
+# the relations, columns and functions it reads, a SQL-standard function body on what it names, a
+# column default, CHECK or index expression on the functions it calls. Only normal ('n') ones: the
 # internal and automatic ones tie an object to its own parts (a view's rule to the view, an index
 # to its columns), and FOREIGN KEY edges are in the constraints already (so pg_constraint rows
 # are taken only when they call a function).
@@ -229,7 +229,7 @@ WITH rel AS (
   SELECT oid, proname || '(' || pg_get_function_identity_arguments(oid) || ')' AS name
   FROM pg_proc WHERE pronamespace = %(ns)s AND prokind IN ('f', 'p')
 ), d AS (
-  SELECT classid, objid, refclassid, refobjid FROM pg_depend
+  SELECT classid, objid, refclassid, refobjid, refobjsubid FROM pg_depend
   WHERE deptype = 'n'
     AND ((classid IN ('pg_rewrite'::regclass, 'pg_proc'::regclass)
           AND refclassid IN ('pg_class'::regclass, 'pg_proc'::regclass))
@@ -237,7 +237,7 @@ WITH rel AS (
              AND refclassid = 'pg_proc'::regclass))
 )
 SELECT DISTINCT coalesce(sr.kind, 'function'), coalesce(sr.name, sf.name),
-       coalesce(rr.kind, 'function'), coalesce(rr.name, rf.name)
+       coalesce(rr.kind, 'function'), coalesce(rr.name, rf.name), a.attname
 FROM d
 LEFT JOIN pg_rewrite rw ON d.classid = 'pg_rewrite'::regclass AND rw.oid = d.objid
 LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
@@ -247,9 +247,11 @@ LEFT JOIN rel sr ON sr.oid = coalesce(rw.ev_class, ad.adrelid, con.conrelid, ix.
 LEFT JOIN fn sf ON d.classid = 'pg_proc'::regclass AND sf.oid = d.objid
 LEFT JOIN rel rr ON d.refclassid = 'pg_class'::regclass AND rr.oid = d.refobjid
 LEFT JOIN fn rf ON d.refclassid = 'pg_proc'::regclass AND rf.oid = d.refobjid
+LEFT JOIN pg_attribute a ON rr.oid IS NOT NULL AND d.refobjsubid > 0
+     AND a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
 WHERE coalesce(sr.name, sf.name) IS NOT NULL AND coalesce(rr.name, rf.name) IS NOT NULL
   AND (sr.oid IS NULL OR rr.oid IS NULL OR sr.oid <> rr.oid)
-ORDER BY 1, 2, 3, 4
+ORDER BY 1, 2, 3, 4, 5
 """
 
 # The database's other schemas (the inspected one, public, the system's and extensions' left out).

@@ -58,11 +58,12 @@ from parity.model.changes import (
     Impact,
     PossibleRename,
     ProductionOnly,
+    Rebuilt,
     RenameColumn,
     Safety,
     SetComment,
 )
-from parity.model.schema import Column, Domain, ForeignKey, Index, Policy, Schema, Table
+from parity.model.schema import Column, Domain, ForeignKey, Index, Policy, Schema, Table, View
 
 # Functions whose value differs per row: a default using one makes ADD COLUMN fill every row.
 _VOLATILE = re.compile(
@@ -278,11 +279,21 @@ def _(change: AlterColumn, context: Schema | None = None) -> list[str]:
     ):
         out.append(f"{alter} DROP DEFAULT")
     if type_change:
+        out[:0] = _drop_first(change.again)
         coll = f" COLLATE {q(des.collation)}" if des.collation else ""
         # No cast joins two enum types: go through text (values are matched by label).
         enums = {e.name for e in context.enums} if context is not None else set()
         via = "::text" if cur.type in enums or cur.raw_type in enums else ""
         out.append(f"{alter} TYPE {des.raw_type}{coll} USING {c}{via}::{des.raw_type}")
+        # serial ↔ bigserial: the column's own sequence has a type too (its maximum) and follows the
+        # column's. An identity column's sequence follows by itself.
+        new_type = des.raw_type.lower()
+        if new_type in _SEQ_TYPES and cur.identity is None and context is not None:
+            out.extend(
+                f"ALTER SEQUENCE {q(s.name)} AS {new_type}"
+                for s in context.sequences
+                if s.owned_by == f"{change.table}.{cur.name}" and s.data_type != new_type
+            )
     if (
         des.raw_default is not None
         and des.generated is None
@@ -297,6 +308,8 @@ def _(change: AlterColumn, context: Schema | None = None) -> list[str]:
         out.append(f"{alter} ADD GENERATED {des.identity.upper()} AS IDENTITY")
     if "nullable" in what:
         out.append(f"{alter} {'DROP' if des.nullable else 'SET'} NOT NULL")
+    if type_change:
+        out.extend(_make_again(change.again))
     return out
 
 
@@ -396,13 +409,30 @@ def _(change: DropView, context: Schema | None = None) -> list[str]:
 def _(change: AlterView, context: Schema | None = None) -> list[str]:
     cur, des = change.current, change.desired
     # CREATE OR REPLACE VIEW refuses dropped or reordered columns; drop and create always works, once
-    # the views that select from it are out of the way (never CASCADE: it drops what it finds).
-    drop = [
-        f"DROP {'MATERIALIZED ' if v.materialized else ''}VIEW {q(v.name)}"
-        for v in (*reversed(change.dependents), cur)
+    # the views that select from it are out of the way.
+    return [
+        *_drop_first(change.again),
+        _drop_view(cur),
+        _create_view(des.name, des.definition, des.materialized),
+        *_make_again(change.again),
     ]
-    create = [_create_view(v.name, v.definition, v.materialized) for v in (des, *change.dependents)]
-    return drop + create + [t.definition for t in change.triggers]
+
+
+def _drop_view(v: View) -> str:
+    return f"DROP {'MATERIALIZED ' if v.materialized else ''}VIEW {q(v.name)}"
+
+
+def _drop_first(again: Rebuilt) -> list[str]:
+    """The dependent views, the last-made first (never CASCADE: it drops whatever it finds)."""
+    return [_drop_view(v) for v in reversed(again.views)]
+
+
+def _make_again(again: Rebuilt) -> list[str]:
+    out = [_create_view(v.name, v.definition, v.materialized) for v in again.views]
+    out += [t.definition for t in again.triggers]
+    for g in again.grants:
+        out.extend(render(AddGrant(g)))
+    return out
 
 
 @render.register
@@ -586,6 +616,12 @@ def _(change: ProductionOnly, context: Schema | None = None) -> list[str]:
 AE = "ACCESS EXCLUSIVE"
 
 
+def _again_note(again: Rebuilt) -> str:
+    made = [f"view {v.name}" for v in again.views] + [f"trigger {t.name}" for t in again.triggers]
+    made += [f"grants on {g.object} to {g.grantee}" for g in again.grants]
+    return "dropped and made again around it, in the migration's transaction: " + ", ".join(made)
+
+
 def impact(change: Change, context: Schema | None = None) -> Impact:
     """Safety class, table rewrite and the lock PostgreSQL takes for ``change``."""
     match change:
@@ -664,13 +700,8 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(Safety.SAFE, lock="SHARE UPDATE EXCLUSIVE (brief)", note="metadata only")
         case AddEnumValue():
             return Impact(Safety.SAFE, note="cannot be undone; the new label is usable after commit")
-        case AlterView(dependents=views, triggers=triggers) if views or triggers:
-            again = [f"view {v.name}" for v in views] + [f"trigger {t.name}" for t in triggers]
-            return Impact(
-                Safety.SAFE,
-                lock=f"{AE} (brief)",
-                note="dropped and created again with it, in the same transaction: " + ", ".join(again),
-            )
+        case AlterView(again=again) if again:
+            return Impact(Safety.SAFE, lock=f"{AE} (brief)", note=_again_note(again))
         case AlterView() | DropView() | RenameColumn():
             return Impact(Safety.SAFE, lock=f"{AE} (brief)")
         case AddTrigger() | AlterTrigger():
@@ -697,13 +728,18 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
         case AlterColumn(changes=what, current=cur, desired=des):
             if "type" in what or "collation" in what:
                 rw = "collation" in what or rewrites(cur.type, des.type)
+                views = f"; {_again_note(change.again)}" if change.again else ""
                 if narrows(cur.type, des.type):
                     return Impact(
-                        Safety.UNSAFE, rw, AE, f"{cur.type} → {des.type}: existing values may not fit"
+                        Safety.UNSAFE, rw, AE, f"{cur.type} → {des.type}: existing values may not fit{views}"
                     )
                 if rw:
-                    return Impact(Safety.NEEDS_CARE, True, AE, f"{cur.type} → {des.type}: table rewrite")
-                return Impact(Safety.SAFE, False, f"{AE} (brief)", f"{cur.type} → {des.type}: no rewrite")
+                    return Impact(
+                        Safety.NEEDS_CARE, True, AE, f"{cur.type} → {des.type}: table rewrite{views}"
+                    )
+                return Impact(
+                    Safety.SAFE, False, f"{AE} (brief)", f"{cur.type} → {des.type}: no rewrite{views}"
+                )
             if "generated" in what and des.generated is not None and not _can_set_expression(context):
                 version = server_version(context)
                 return Impact(
