@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from tests.schema_helpers import execute, pg_schemas
+from tests.schema_helpers import execute, need_extensions, pg_schemas
 
 from parity import dialects
 from parity.diff.compare import compare
@@ -24,6 +24,7 @@ _EXTENSIONS = "SELECT extname, extnamespace::regnamespace::text FROM pg_extensio
 
 
 def test_extensions_are_created_before_the_tables_that_use_them(pg_url: str, pg_server_url: str) -> None:
+    need_extensions(pg_url, ["hstore", "citext"])
     d = dialects.get(pg_url)
     execute(pg_url, ["CREATE EXTENSION hstore", "CREATE TABLE users (id int PRIMARY KEY)"])
     current = d.inspect(pg_url)
@@ -51,6 +52,7 @@ def test_extensions_are_created_before_the_tables_that_use_them(pg_url: str, pg_
 
 def test_an_extension_in_its_own_schema_is_created_there(pg_url: str) -> None:
     """Supabase-shaped: extensions live in a schema of their own, the tables in public."""
+    need_extensions(pg_url, ["pg_trgm"])
     url, desired_url = pg_schemas(pg_url, "app", "main")
     execute(pg_url, ["CREATE SCHEMA extensions", "CREATE EXTENSION pg_trgm SCHEMA extensions"])
     d = dialects.get(url)

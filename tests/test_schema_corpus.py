@@ -15,7 +15,7 @@ from parity.diff.apply import apply_change
 from parity.model.changes import AlterColumn, Change, PossibleRename, ProductionOnly
 from parity.plan.planner import plan
 from pg_catalog import catalog_rows
-from schema_helpers import beside_url, database_for, execute, load, load_beside
+from schema_helpers import beside_url, database_for, execute, load, load_beside, need_extensions
 
 CORPUS = Path(__file__).parent / "corpus"
 #: Lint rules that describe a change itself; any other rule on a plan is the planner's own fault.
@@ -98,6 +98,8 @@ def test_corpus_case(dialect: str, path: Path, request: pytest.FixtureRequest, t
     if dialect == "sqlite":
         sqlite3.connect(database_path := url.split(":///", 1)[1]).close()
         assert Path(database_path).exists()
+    if dialect == "postgres":
+        need_extensions(url, current_sql + "\n" + desired_sql)
     d = dialects.get(dialect)
     d.execute_script(url, current_sql)
     current = d.inspect(url)
