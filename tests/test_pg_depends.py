@@ -1,0 +1,121 @@
+"""Dependencies: read from PostgreSQL's pg_depend, used to order creates and to drop and make again
+what stands on a changed view or column. The end-to-end cases are in the corpus (p39, p40, p45,
+p46); these pin the pieces."""
+
+from __future__ import annotations
+
+import pytest
+from tests.schema_helpers import execute
+
+from parity import dialects
+from parity.dialects.sql import split_statements
+from parity.diff import compare
+from parity.diff.depends import column_readers, dependent_views, topological
+from parity.model.changes import AlterView, Rebuilt
+from parity.model.schema import Dependency, Grant, Schema, Table, Trigger, View
+
+
+def test_a_sql_standard_body_is_one_statement() -> None:
+    sql = (
+        "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN a > 0 THEN 1 END; "
+        "SELECT 2; END;\nCREATE TABLE t (x int);\nBEGIN;\nCOMMIT;"
+    )
+    assert [s for _, s in split_statements(sql, "postgres")] == [
+        "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN a > 0 THEN 1 END; "
+        "SELECT 2; END",
+        "CREATE TABLE t (x int)",
+        "BEGIN",
+        "COMMIT",
+    ]
+
+
+@pytest.mark.postgres
+def test_the_inspector_reads_what_needs_what(pg_url: str) -> None:
+    execute(
+        pg_url,
+        [
+            "CREATE TABLE t (id int PRIMARY KEY, x int, y int)",
+            "CREATE FUNCTION seven() RETURNS int LANGUAGE sql IMMUTABLE RETURN 7",
+            "CREATE FUNCTION n_atomic() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM t; END",
+            # A string body records nothing: the server reads it only when it runs.
+            "CREATE FUNCTION n_string() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM t'",
+            "CREATE TABLE u (id int DEFAULT seven(), z int, CHECK (z < seven() * 100))",
+            "CREATE INDEX u_z ON u ((z + seven()))",
+            "CREATE VIEW v1 AS SELECT id, x FROM t",
+            "CREATE VIEW v2 AS SELECT id, n_string() AS n FROM v1",
+        ],
+    )
+    deps = dialects.get(pg_url).inspect(pg_url).dependencies
+    assert deps is not None
+    assert set(deps) == {
+        Dependency("function", "n_atomic()", "table", "t"),
+        Dependency("table", "u", "function", "seven()"),
+        Dependency("view", "v1", "table", "t", "id"),
+        Dependency("view", "v1", "table", "t", "x"),
+        Dependency("view", "v2", "view", "v1", "id"),
+        Dependency("view", "v2", "function", "n_string()"),
+    }
+
+
+def _views(*pairs: tuple[str, str]) -> tuple[View, ...]:
+    return tuple(View(n, d) for n, d in pairs)
+
+
+def test_without_recorded_dependencies_the_text_orders_new_views() -> None:
+    """SQLite and MySQL record none: the names a definition mentions stand in."""
+    desired = Schema(
+        "sqlite",
+        (Table("t"),),
+        _views(
+            ("a_top", "SELECT * FROM m_mid"), ("m_mid", "SELECT * FROM z_base"), ("z_base", "SELECT * FROM t")
+        ),
+    )
+    assert [c.object_name for c in compare(Schema("sqlite", (Table("t"),)), desired)] == [
+        "z_base",
+        "m_mid",
+        "a_top",
+    ]
+    # And nothing is dropped and made again around a changed view there: those servers allow the drop.
+    assert dependent_views(desired, "z_base", str) == []
+
+
+def test_dependents_come_in_the_order_they_can_be_made_again() -> None:
+    deps = (
+        Dependency("view", "b", "view", "a"),
+        Dependency("view", "c", "view", "b"),
+        Dependency("view", "c", "view", "a"),
+        Dependency("view", "d", "table", "t", "x"),
+        Dependency("view", "e", "view", "d"),
+        Dependency("view", "f", "table", "t", "y"),
+    )
+    schema = Schema("postgres", (Table("t"),), _views(*((n, "…") for n in "fedcba")), dependencies=deps)
+    assert [v.name for v in dependent_views(schema, "a", str)] == ["b", "c"]
+    assert [v.name for v in column_readers(schema, "t", "x", str)] == ["d", "e"]
+    assert topological([3, 2, 1], lambda n: [n - 1]) == [1, 2, 3]
+    assert topological(["x", "y"], lambda n: ["y" if n == "x" else "x"]) == ["y", "x"]  # a cycle
+
+
+def test_a_changed_view_renders_and_names_what_is_made_again() -> None:
+    d = dialects.get("postgresql://localhost/x")
+    change = AlterView(
+        View("base", "SELECT 1 AS a"),
+        View("base", "SELECT 1 AS a, 2 AS b"),
+        Rebuilt(
+            (View("over", "SELECT a FROM base"), View("top", "SELECT a FROM over")),
+            (Trigger("over_ins", "over", "CREATE TRIGGER over_ins INSTEAD OF INSERT ON over …"),),
+            (Grant("top", "reporting", ("SELECT",)),),
+        ),
+    )
+    assert d.render(change) == [
+        "DROP VIEW top",
+        "DROP VIEW over",
+        "DROP VIEW base",
+        "CREATE VIEW base AS SELECT 1 AS a, 2 AS b",
+        "CREATE VIEW over AS SELECT a FROM base",
+        "CREATE VIEW top AS SELECT a FROM over",
+        "CREATE TRIGGER over_ins INSTEAD OF INSERT ON over …",
+        "GRANT SELECT ON TABLE top TO reporting",
+    ]
+    note = d.impact(change).note or ""
+    assert "view over, view top, trigger over_ins, grants on top to reporting" in note
+    assert change.reverse().reverse() == change
