@@ -14,7 +14,8 @@ import psycopg
 _QUERIES = {
     "relation": """
         SELECT c.relname, c.relkind::text, c.relrowsecurity, c.relforcerowsecurity,
-               coalesce(pg_get_partkeydef(c.oid), ''), coalesce(pg_get_expr(c.relpartbound, c.oid), '')
+               coalesce(pg_get_partkeydef(c.oid), ''), coalesce(pg_get_expr(c.relpartbound, c.oid), ''),
+               ARRAY(SELECT o FROM unnest(c.reloptions) o ORDER BY 1)
         FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace
           AND c.relkind IN ('r', 'p', 'v', 'm', 'S')""",
     "column": """

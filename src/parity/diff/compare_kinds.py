@@ -150,7 +150,11 @@ def compare_views(
         old_view = cur_views.get(k)
         if old_view is None:
             out.append(AddView(view))
-        elif (old_view.definition, old_view.materialized) != (view.definition, view.materialized):
+        elif (old_view.definition, old_view.materialized, old_view.options) != (
+            view.definition,
+            view.materialized,
+            view.options,
+        ):
             views = tuple(des_views.get(key(v.name), v) for v in dependent_views(current, old_view.name, key))
             out.append(AlterView(old_view, view, _rebuilt(current, desired, old_view.name, views, key)))
     return out

@@ -246,6 +246,10 @@ class View:
     name: str
     definition: str  # the SELECT, normalised by the dialect (whitespace collapsed)
     materialized: bool = False
+    # PostgreSQL's WITH (…) options as the catalog keeps them, sorted: ``check_option=cascaded``,
+    # ``security_barrier=true``, ``security_invoker=true`` (whose rights and row-level security
+    # apply), a materialized view's storage parameters. Not in the definition the server prints.
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,7 +110,7 @@ ORDER BY t.relname, i.relname
 """
 
 Q_VIEWS = """
-SELECT c.relname, pg_get_viewdef(c.oid, true), c.relkind = 'm'
+SELECT c.relname, pg_get_viewdef(c.oid, true), c.relkind = 'm', coalesce(c.reloptions, '{}')
 FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relkind IN ('v', 'm') ORDER BY c.relname
 """
 
@@ -484,7 +484,10 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         )
         for t, rls, forced, partkey in table_rows
     )
-    views = tuple(View(n, normalize_view(d or ""), bool(m)) for n, d, m in conn.execute(Q_VIEWS, p))
+    views = tuple(
+        View(n, normalize_view(d or ""), bool(m), tuple(sorted(opts)))
+        for n, d, m, opts in conn.execute(Q_VIEWS, p)
+    )
     enums = tuple(EnumType(n, tuple(labels)) for n, labels in conn.execute(Q_ENUMS, p))
     sequences = tuple(
         Sequence(n, normalize_type(typ), int(start), int(inc), owned)

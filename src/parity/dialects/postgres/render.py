@@ -391,13 +391,16 @@ def _(change: DropExclude, context: Schema | None = None) -> list[str]:
     return [f"ALTER TABLE {q(change.table)} DROP CONSTRAINT {q(change.exclude.name)}"]
 
 
-def _create_view(v_name: str, definition: str, materialized: bool) -> str:
-    return f"CREATE {'MATERIALIZED ' if materialized else ''}VIEW {q(v_name)} AS {definition}"
+def _create_view(v: View) -> str:
+    # The options are not part of the printed definition: without them a view made again would lose
+    # its CHECK OPTION or security_invoker (and run with its owner's rights instead of the caller's).
+    with_ = f" WITH ({', '.join(v.options)})" if v.options else ""
+    return f"CREATE {'MATERIALIZED ' if v.materialized else ''}VIEW {q(v.name)}{with_} AS {v.definition}"
 
 
 @render.register
 def _(change: AddView, context: Schema | None = None) -> list[str]:
-    return [_create_view(change.view.name, change.view.definition, change.view.materialized)]
+    return [_create_view(change.view)]
 
 
 @render.register
@@ -413,7 +416,7 @@ def _(change: AlterView, context: Schema | None = None) -> list[str]:
     return [
         *_drop_first(change.again),
         _drop_view(cur),
-        _create_view(des.name, des.definition, des.materialized),
+        _create_view(des),
         *_make_again(change.again),
     ]
 
@@ -428,7 +431,7 @@ def _drop_first(again: Rebuilt) -> list[str]:
 
 
 def _make_again(again: Rebuilt) -> list[str]:
-    out = [_create_view(v.name, v.definition, v.materialized) for v in again.views]
+    out = [_create_view(v) for v in again.views]
     out += [t.definition for t in again.triggers]
     for g in again.grants:
         out.extend(render(AddGrant(g)))
