@@ -16,6 +16,7 @@ from functools import singledispatch
 from parity.dialects.base import RenderError
 from parity.dialects.postgres.diff import check_sql, server_version
 from parity.dialects.postgres.types import narrows, rewrites
+from parity.dialects.postgres.versions import NEW_PRIVILEGES, grantable
 from parity.dialects.sql import quote_ident, quote_literal
 from parity.model.changes import (
     AddCheck,
@@ -597,7 +598,8 @@ def _(change: AlterPolicy, context: Schema | None = None) -> list[str]:
 def _(change: AddGrant, context: Schema | None = None) -> list[str]:
     g = change.grant
     to = "PUBLIC" if g.grantee == "public" else q(g.grantee)
-    return [f"GRANT {', '.join(g.privileges)} ON {g.on} {q(g.object)} TO {to}"]
+    privileges, _unknown = grantable(change, context)  # see impact
+    return [f"GRANT {', '.join(privileges)} ON {g.on} {q(g.object)} TO {to}"] if privileges else []
 
 
 def literal(text: str) -> str:
@@ -636,7 +638,14 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(Safety.FORBIDDEN, lock=AE, note="drops data; parity never drops")
         case AddTable() | AddEnum() | AddSequence() | AddView():
             return Impact(Safety.SAFE)
-        case AddGrant():
+        case AddGrant() as grant_change:
+            known, unknown = grantable(grant_change, context)
+            if unknown:
+                return Impact(
+                    Safety.SAFE if known else Safety.FORBIDDEN,
+                    note=f"{', '.join(unknown)} left out: the target server has no such privilege "
+                    f"(PostgreSQL {min(NEW_PRIVILEGES[p] for p in unknown) // 10000} added it)",
+                )
             return Impact(Safety.SAFE, note="the role must exist on the server; nothing is revoked")
         case AddPartition():
             return Impact(
