@@ -49,7 +49,13 @@ _QUERIES = {
         SELECT t.typname, t.typtype::text, format_type(t.typbasetype, t.typtypmod), t.typnotnull,
                coalesce(t.typdefault, ''),
                ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)
-        FROM pg_type t WHERE t.typnamespace = current_schema()::regnamespace AND t.typtype IN ('e', 'd')""",
+        FROM pg_type t WHERE t.typnamespace = current_schema()::regnamespace AND t.typtype IN ('e', 'd', 'c')""",
+    "composite_attribute": """
+        SELECT t.typname, a.attname, format_type(a.atttypid, a.atttypmod), coalesce(co.collname, '')
+        FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        LEFT JOIN pg_collation co ON co.oid = a.attcollation AND a.attcollation <> 100
+        WHERE t.typnamespace = current_schema()::regnamespace""",
     "domain_constraint": """
         SELECT t.typname, k.conname, pg_get_constraintdef(k.oid), k.convalidated
         FROM pg_constraint k JOIN pg_type t ON t.oid = k.contypid

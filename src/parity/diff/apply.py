@@ -13,6 +13,7 @@ from dataclasses import replace
 from parity.model.changes import (
     AddCheck,
     AddColumn,
+    AddCompositeType,
     AddDomain,
     AddEnum,
     AddEnumValue,
@@ -31,6 +32,7 @@ from parity.model.changes import (
     AddUnique,
     AddView,
     AlterColumn,
+    AlterCompositeType,
     AlterDomain,
     AlterFunction,
     AlterPartitioning,
@@ -55,7 +57,7 @@ from parity.model.changes import (
     RenameColumn,
     SetComment,
 )
-from parity.model.schema import EnumType, Schema, Table
+from parity.model.schema import CompositeType, EnumType, Schema, Table
 
 
 def _sorted(items: Iterable[Table]) -> tuple[Table, ...]:
@@ -214,6 +216,19 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return replace(schema, domains=tuple(sorted((*schema.domains, dm), key=lambda x: x.name)))
         case AlterDomain(current=old_dm, desired=new_dm):
             return replace(schema, domains=tuple(new_dm if x == old_dm else x for x in schema.domains))
+        case AddCompositeType(composite=ct):
+            return replace(schema, composites=tuple(sorted((*schema.composites, ct), key=lambda x: x.name)))
+        case AlterCompositeType(current=old_ct, desired=new_ct, added=added, retyped=retyped):
+
+            def altered(ct: CompositeType) -> CompositeType:
+                # As the server does it: retyped attributes change in place, added ones go last.
+                if ct.name != old_ct.name:
+                    return ct
+                want = {a.name: a for a in new_ct.attributes}
+                kept = tuple(want[a.name] if a.name in retyped else a for a in ct.attributes)
+                return replace(ct, attributes=kept + tuple(want[n] for n in added))
+
+            return replace(schema, composites=tuple(altered(ct) for ct in schema.composites))
         case AddFunction(function=fn):
             return replace(
                 schema, functions=tuple(sorted((*schema.functions, fn), key=lambda f: f.signature))

@@ -5,7 +5,7 @@ Pure and dialect-free: both schemas were normalised by their inspector, and the 
 (production) has is reported as :class:`ProductionOnly` and never dropped.
 
 Order: other schemas, extensions, enums, domains (a domain after the domain it is over),
-sequences, functions (one whose body needs a new table or view waits, see views), new tables
+composite types, sequences, functions (one whose body needs a new table or view waits, see views), new tables
 (referenced tables first), new partitions (a parent first), then per existing table (by name)
 partitioning, table options being removed, primary key, columns, indexes, uniques, checks, EXCLUDE
 constraints, table options being added; then foreign keys of existing tables (they may reference
@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 from parity.diff.compare_kinds import (
     compare_comments,
+    compare_composites,
     compare_domains,
     compare_functions,
     compare_grants,
@@ -374,9 +375,9 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     des_enums = {key(e.name) for e in desired.enums}
     only.extend(ProductionOnly("enum", None, e.name) for e in current.enums if key(e.name) not in des_enums)
 
-    domain_ch, domain_only = compare_domains(current, desired, key)
-    changes.extend(domain_ch)
-    only.extend(domain_only)
+    for part in (compare_domains(current, desired, key), compare_composites(current, desired, key)):
+        changes.extend(part[0])
+        only.extend(part[1])
 
     # Owned sequences come with their serial/identity column; only standalone ones are objects here.
     cur_seq = {key(s.name) for s in current.sequences if s.owned_by is None}

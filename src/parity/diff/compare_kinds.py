@@ -20,6 +20,7 @@ from parity.diff.depends import (
 )
 from parity.diff.keys import by_key as _by_key
 from parity.model.changes import (
+    AddCompositeType,
     AddDomain,
     AddExtension,
     AddFunction,
@@ -29,6 +30,7 @@ from parity.model.changes import (
     AddPolicy,
     AddView,
     AlterColumn,
+    AlterCompositeType,
     AlterDomain,
     AlterFunction,
     AlterPartitioning,
@@ -251,6 +253,41 @@ def compare_domains(
         )
     des = {key(d.name) for d in desired.domains}
     only.extend(ProductionOnly("domain", None, d.name) for k, d in cur.items() if k not in des)
+    return changes, only
+
+
+def compare_composites(current: Schema, desired: Schema, key: Key) -> Split:
+    """New composite types (one whose attribute is of another new one after it), attributes main
+    adds or retypes; a type or attribute only production has is kept."""
+    cur = _by_key(current.composites, lambda c: c.name, key)
+    new = {key(c.name): c for c in desired.composites if key(c.name) not in cur}
+    order = topological(new, lambda k: [key(a.type.removesuffix("[]")) for a in new[k].attributes])
+    changes: list[Change] = [AddCompositeType(new[k]) for k in order]
+    only: list[Change] = []
+    for c in desired.composites:
+        old = cur.get(key(c.name))
+        if old is None:
+            continue
+        have = _by_key(old.attributes, lambda a: a.name, key)
+        want = _by_key(c.attributes, lambda a: a.name, key)
+        added = tuple(a.name for k, a in want.items() if k not in have)
+        retyped = tuple(
+            a.name
+            for k, a in want.items()
+            if k in have and (have[k].type, have[k].collation) != (a.type, a.collation)
+        )
+        # Apart: the server may refuse a retype (a column uses the type) and still add attributes.
+        if retyped:
+            changes.append(AlterCompositeType(old, c, retyped=retyped))
+        if added:
+            changes.append(AlterCompositeType(old, c, added=added))
+        only.extend(
+            ProductionOnly("composite_attribute", None, f"{c.name}.{a.name}")
+            for k, a in have.items()
+            if k not in want
+        )
+    des = {key(c.name) for c in desired.composites}
+    only.extend(ProductionOnly("composite_type", None, c.name) for k, c in cur.items() if k not in des)
     return changes, only
 
 

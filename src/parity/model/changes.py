@@ -18,6 +18,7 @@ from parity.model.schema import (
     CheckConstraint,
     Column,
     Comment,
+    CompositeType,
     Domain,
     EnumType,
     ExcludeConstraint,
@@ -541,6 +542,33 @@ class AlterDomain(Change):
 
 
 @dataclass(frozen=True, slots=True)
+class AddCompositeType(Change):
+    kind: ClassVar[str] = "add_composite_type"
+    composite: CompositeType
+
+    @property
+    def object_name(self) -> str:
+        return self.composite.name
+
+
+@dataclass(frozen=True, slots=True)
+class AlterCompositeType(Change):
+    """A composite type main redefines: ``added`` attributes (ALTER TYPE … ADD ATTRIBUTE, at the end;
+    values already stored get NULL) and ``retyped`` ones (ALTER ATTRIBUTE … TYPE, which the server
+    refuses while a table column uses the type). An attribute only production has is kept."""
+
+    kind: ClassVar[str] = "alter_composite_type"
+    current: CompositeType
+    desired: CompositeType
+    added: tuple[str, ...] = ()
+    retyped: tuple[str, ...] = ()
+
+    @property
+    def object_name(self) -> str:
+        return self.desired.name
+
+
+@dataclass(frozen=True, slots=True)
 class AddFunction(Change):
     kind: ClassVar[str] = "add_function"
     function: Function
@@ -813,6 +841,8 @@ CHANGE_TYPES: tuple[type[Change], ...] = (
     AddExtension,
     AddDomain,
     AlterDomain,
+    AddCompositeType,
+    AlterCompositeType,
     AddFunction,
     AlterFunction,
     AddEnum,

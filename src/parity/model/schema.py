@@ -309,6 +309,15 @@ class Domain:
 
 
 @dataclass(frozen=True, slots=True)
+class CompositeType:
+    """A PostgreSQL ``CREATE TYPE … AS (…)``: its attributes in order, each as a :class:`Column`
+    (name, type normalised and as printed, collation when not the default; nothing else applies)."""
+
+    name: str
+    attributes: tuple[Column, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Function:
     """A PostgreSQL function or procedure, known by its signature: ``name(arguments)``, the argument
     types only, as overloads are told apart. ``definition`` is the whole ``CREATE OR REPLACE …`` as
@@ -412,6 +421,7 @@ class Schema:
     extensions: tuple[Extension, ...] = ()  # PostgreSQL, by name
     domains: tuple[Domain, ...] = ()  # PostgreSQL, by name
     functions: tuple[Function, ...] = ()  # PostgreSQL functions and procedures, by signature
+    composites: tuple[CompositeType, ...] = ()  # PostgreSQL composite types, by name
     # PostgreSQL: the database's other schemas by name (not public, the system's or an extension's);
     # only their existence is modelled, their objects are counted as not compared.
     namespaces: tuple[str, ...] = ()

@@ -30,6 +30,7 @@ from parity.model.changes import (
     AddGrant,
     AddView,
     AlterColumn,
+    AlterCompositeType,
     AlterDomain,
     AlterFunction,
     AlterPartitioning,
@@ -245,6 +246,7 @@ def plan(
                 AlterColumn()
                 | AlterPrimaryKey()
                 | AlterDomain()
+                | AlterCompositeType()
                 | AlterFunction()
                 | AlterPartitioning()
                 | AddView()
@@ -269,6 +271,8 @@ def plan(
                             )
                             else "expand/contract: create a new domain, move the columns to it, keep the old one"
                             if isinstance(change, AlterDomain)
+                            else "expand/contract: add an attribute (or a type) of the new type, move the values, keep the old one"
+                            if isinstance(change, AlterCompositeType)
                             else "expand/contract: add the function under a new name, switch the callers, keep the old one"
                             if isinstance(change, AlterFunction)
                             else "expand/contract: create the new table or partition beside the old one and move the rows"

@@ -23,6 +23,7 @@ from parity.model.schema import (
     CheckConstraint,
     Column,
     Comment,
+    CompositeType,
     Dependency,
     Domain,
     EnumType,
@@ -215,6 +216,19 @@ WHERE p.pronamespace = %(ns)s AND p.prokind IN ('f', 'p')
 ORDER BY 1, 2
 """
 
+# Composite types (CREATE TYPE … AS (…)), not a table's own row type: one row per attribute.
+Q_COMPOSITES = """
+SELECT ty.typname, a.attname, format_type(a.atttypid, a.atttypmod),
+       CASE WHEN a.attcollation <> at.typcollation THEN co.collname END
+FROM pg_type ty
+JOIN pg_class c ON c.oid = ty.typrelid AND c.relkind = 'c'
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_type at ON at.oid = a.atttypid
+LEFT JOIN pg_collation co ON co.oid = a.attcollation
+WHERE ty.typnamespace = %(ns)s AND ty.typtype = 'c'
+ORDER BY ty.typname, a.attnum
+"""
+
 # What needs what among the schema's relations and functions, in one pg_depend scan: a view's rule on
 # the relations, columns and functions it reads, a SQL-standard function body on what it names, a
 # column default, CHECK or index expression on the functions it calls. Only normal ('n') ones: the
@@ -281,8 +295,6 @@ SELECT
      AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)),
   (SELECT count(*) FROM pg_description ds JOIN pg_class c ON c.oid = ds.objoid AND ds.classoid = 'pg_class'::regclass
      WHERE c.relnamespace = %(ns)s AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)),
-  (SELECT count(*) FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
-     WHERE t.typnamespace = %(ns)s AND t.typtype = 'c' AND c.relkind = 'c'),
   (SELECT count(*) FROM pg_index ix JOIN pg_class c ON c.oid = ix.indrelid
      WHERE c.relnamespace = %(ns)s AND c.relispartition
        AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = ix.indexrelid)),
@@ -304,7 +316,6 @@ NOT_COMPARED_KINDS = (
     "aggregate and window functions",
     "partitions with row-level security",
     "comments on views, sequences and indexes",
-    "composite types",
     "indexes a partition has of its own (not its parent's)",
     "other schemas holding tables (their objects)",
     "columns with grants of their own",
@@ -498,6 +509,12 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     extensions = tuple(Extension(n, s) for n, s in conn.execute(Q_EXTENSIONS, p))
     # pg_get_functiondef names the function with its schema; main's schema has another name.
     qualified = re.compile(rf"^(CREATE OR REPLACE (?:FUNCTION|PROCEDURE) ){re.escape(_quote(ns_name))}\.")
+    attributes: dict[str, list[Column]] = {}
+    for tname, aname, atype, collation in conn.execute(Q_COMPOSITES, p).fetchall():
+        attrs = attributes.setdefault(tname, [])
+        if aname is not None:
+            attrs.append(Column(aname, normalize_type(atype), atype, collation=collation))
+    composites = tuple(CompositeType(n, tuple(a)) for n, a in attributes.items())
     functions = tuple(
         Function(n, args, qualified.sub(r"\1", definition, count=1), result, params, bool(proc))
         for n, args, definition, result, params, proc in conn.execute(Q_FUNCTIONS, p)
@@ -538,6 +555,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         extensions=extensions,
         domains=domains,
         functions=functions,
+        composites=composites,
         namespaces=tuple(n for (n,) in conn.execute(Q_NAMESPACES, p)),
         partitions=tuple(Partition(*row) for row in conn.execute(Q_PARTITIONS, p)),
         dependencies=tuple(Dependency(*row) for row in conn.execute(Q_DEPENDENCIES, p)),

@@ -21,6 +21,7 @@ from parity.dialects.sql import quote_ident, quote_literal
 from parity.model.changes import (
     AddCheck,
     AddColumn,
+    AddCompositeType,
     AddDomain,
     AddEnum,
     AddEnumValue,
@@ -39,6 +40,7 @@ from parity.model.changes import (
     AddUnique,
     AddView,
     AlterColumn,
+    AlterCompositeType,
     AlterDomain,
     AlterFunction,
     AlterPartitioning,
@@ -499,6 +501,45 @@ def _(change: AlterDomain, context: Schema | None = None) -> list[str]:
     return out
 
 
+def _attribute_sql(a: Column) -> str:
+    return f"{q(a.name)} {a.raw_type}" + (f" COLLATE {q(a.collation)}" if a.collation else "")
+
+
+@render.register
+def _(change: AddCompositeType, context: Schema | None = None) -> list[str]:
+    ct = change.composite
+    return [f"CREATE TYPE {q(ct.name)} AS ({', '.join(_attribute_sql(a) for a in ct.attributes)})"]
+
+
+def composite_users(name: str, context: Schema | None) -> list[str]:
+    """``table.column`` of the columns whose type is composite type ``name`` (arrays of it too)."""
+    if context is None:
+        return []
+    return [
+        f"{t.name}.{c.name}"
+        for t in context.tables
+        for c in t.columns
+        if c.type.removesuffix("[]") == name or c.raw_type.removesuffix("[]") == name
+    ]
+
+
+@render.register
+def _(change: AlterCompositeType, context: Schema | None = None) -> list[str]:
+    if change.retyped and composite_users(change.current.name, context):
+        return []  # refused: see impact
+    name = q(change.desired.name)
+    want = {a.name: a for a in change.desired.attributes}
+    out = []
+    for n in change.retyped:
+        coll = want[n].collation
+        out.append(
+            f"ALTER TYPE {name} ALTER ATTRIBUTE {q(n)} TYPE {want[n].raw_type}"
+            + (f" COLLATE {q(coll)}" if coll else "")
+        )
+    out += [f"ALTER TYPE {name} ADD ATTRIBUTE {_attribute_sql(want[n])}" for n in change.added]
+    return out
+
+
 @render.register
 def _(change: AddFunction, context: Schema | None = None) -> list[str]:
     return [change.function.definition.strip()]
@@ -677,8 +718,21 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(
                 Safety.SAFE, lock=f"{AE} (brief)", note="changes which rows roles see, not the rows"
             )
-        case AddDomain() | AddNamespace():
+        case AddDomain() | AddNamespace() | AddCompositeType():
             return Impact(Safety.SAFE)
+        case AlterCompositeType(retyped=retyped) as ct_change if retyped and (
+            users := composite_users(ct_change.current.name, context)
+        ):
+            return Impact(
+                Safety.FORBIDDEN,
+                note=f"an attribute's type ({', '.join(retyped)}) cannot change while columns use the type "
+                f"({', '.join(users)}): it needs ALTER TYPE … CASCADE, which rewrites their rows; add a new "
+                "attribute or type instead",
+            )
+        case AlterCompositeType():
+            return Impact(
+                Safety.SAFE, note="metadata only: values already stored get NULL for a new attribute"
+            )
         case AlterDomain(changes=what) if what & {"type", "collation"}:
             return Impact(
                 Safety.FORBIDDEN,
