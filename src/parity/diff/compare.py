@@ -34,6 +34,7 @@ from parity.diff.compare_kinds import (
     compare_views,
     free_column_types,
 )
+from parity.diff.depends import function_refs, table_function_refs, topological
 from parity.diff.keys import by_key as _by_key
 from parity.model.changes import (
     AddCheck,
@@ -66,6 +67,7 @@ from parity.model.changes import (
 from parity.model.schema import (
     Column,
     ForeignKey,
+    Function,
     Index,
     Schema,
     Table,
@@ -144,6 +146,31 @@ def _topological(tables: list[Table], key: Callable[[str], str]) -> list[Table]:
     for t in tables:
         visit(t)
     return list(done.values())
+
+
+def _create_order(
+    tables: list[Table],
+    functions: dict[str, tuple[Change, Function]],
+    desired: Schema,
+    key: Callable[[str], str],
+) -> list[Change]:
+    """New tables (already in foreign-key order) and the functions that need them, each after what it
+    needs: a function after the tables its body reads, a table after the functions its defaults,
+    CHECKs and indexes call."""
+    names = {key(t.name): t for t in tables}
+
+    def needs(node: tuple[str, str]) -> list[tuple[str, str]]:
+        kind, k = node
+        if kind == "function":
+            return [("table", r) for r in sorted(function_refs(desired, functions[k][1], key) & names.keys())]
+        calls = table_function_refs(desired, names[k], key)
+        refs = [("table", key(fk.ref_table)) for fk in names[k].foreign_keys if not fk.ref_schema]
+        return refs + [("function", s) for s, (_, fn) in functions.items() if key(fn.name) in calls]
+
+    nodes = [("table", key(t.name)) for t in tables] + [("function", s) for s in functions]
+    return [
+        AddTable(names[k]) if kind == "table" else functions[k][0] for kind, k in topological(nodes, needs)
+    ]
 
 
 def _compare_columns(
@@ -402,7 +429,11 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     changes.extend(fn_changes)
     only.extend(fn_only)
     new_tables = [t for k, t in des_tables.items() if k not in cur_tables]
-    changes.extend(AddTable(t) for t in _topological(new_tables, key))
+    new_views = {key(v.name) for v in desired.views if current.view(v.name) is None}
+    # A function that waits only for new tables is made among them: a table's default may call it.
+    with_tables = {s: v for s, v in late_fn.items() if not function_refs(desired, v[1], key) & new_views}
+    late_fn = {s: v for s, v in late_fn.items() if s not in with_tables}
+    changes.extend(_create_order(_topological(new_tables, key), with_tables, desired, key))
     part_changes, part_only = compare_partitions(current, desired, key)
     changes.extend(part_changes)
     only.extend(part_only)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import TypeVar
 
-from parity.model.schema import Function, Grant, Schema, Trigger, View
+from parity.model.schema import Function, Grant, Schema, Table, Trigger, View
 
 K = TypeVar("K", bound=Hashable)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
@@ -71,6 +71,20 @@ def function_refs(schema: Schema, fn: Function, key: Callable[[str], str]) -> se
             if d.kind == "function" and key(d.name) == sig
         }
     return found
+
+
+def table_function_refs(schema: Schema, table: Table, key: Callable[[str], str]) -> set[str]:
+    """The names (not signatures) of the functions a table's defaults, CHECKs and indexes call."""
+    if schema.dependencies is not None:
+        tk = key(table.name)
+        return {
+            key(d.ref_name.split("(", 1)[0])
+            for d in schema.dependencies
+            if d.kind == "table" and d.ref_kind == "function" and key(d.name) == tk
+        }
+    texts = [c.raw_default or "" for c in table.columns] + [c.expression for c in table.checks]
+    texts += [p.expression or "" for ix in table.indexes for p in ix.parts]
+    return {key(w) for t in texts for w in words(t)}
 
 
 def view_function_refs(schema: Schema, view: View, key: Callable[[str], str]) -> set[str]:
