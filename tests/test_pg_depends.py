@@ -11,7 +11,7 @@ from parity import dialects
 from parity.dialects.sql import split_statements
 from parity.diff import compare
 from parity.diff.depends import column_readers, dependent_views, topological
-from parity.model.changes import AlterView, Rebuilt
+from parity.model.changes import AlterView, Rebuilt, Safety
 from parity.model.schema import Dependency, Grant, Schema, Table, Trigger, View
 
 
@@ -119,3 +119,19 @@ def test_a_changed_view_renders_and_names_what_is_made_again() -> None:
     note = d.impact(change).note or ""
     assert "view over, view top, trigger over_ins, grants on top to reporting" in note
     assert change.reverse().reverse() == change
+
+
+def test_a_materialized_view_made_again_needs_care() -> None:
+    """It is computed again under the lock, and its own indexes (not modelled) are not made again."""
+    d = dialects.get("postgresql://localhost/x")
+    plain = AlterView(
+        View("base", "SELECT 1 AS a"),
+        View("base", "SELECT 2 AS a"),
+        Rebuilt((View("v", "SELECT a FROM base"),)),
+    )
+    filled = AlterView(plain.current, plain.desired, Rebuilt((View("totals", "SELECT a FROM base", True),)))
+    assert d.impact(plain).safety is Safety.SAFE
+    impact = d.impact(filled)
+    assert impact.safety is Safety.NEEDS_CARE
+    assert "materialized totals computed again" in (impact.note or "")
+    assert d.render(filled)[0] == "DROP MATERIALIZED VIEW totals"

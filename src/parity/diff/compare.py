@@ -5,8 +5,9 @@ Pure and dialect-free: both schemas were normalised by their inspector, and the 
 (production) has is reported as :class:`ProductionOnly` and never dropped.
 
 Order: other schemas, extensions, enums, domains (a domain after the domain it is over),
-composite types, sequences, functions (one whose body needs a new table or view waits, see views), new tables
-(referenced tables first), new partitions (a parent first), then per existing table (by name)
+composite types, sequences, functions (one whose body needs a new table waits for it among the new
+tables, one that needs a new view among the views), new tables (referenced tables first, and after
+the functions their defaults call), new partitions (a parent first), then per existing table (by name)
 partitioning, table options being removed, primary key, columns, indexes, uniques, checks, EXCLUDE
 constraints, table options being added; then foreign keys of existing tables (they may reference
 new tables), views and the functions that waited (each after what it needs), row-level security and

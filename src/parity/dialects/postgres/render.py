@@ -665,7 +665,15 @@ AE = "ACCESS EXCLUSIVE"
 def _again_note(again: Rebuilt) -> str:
     made = [f"view {v.name}" for v in again.views] + [f"trigger {t.name}" for t in again.triggers]
     made += [f"grants on {g.object} to {g.grantee}" for g in again.grants]
-    return "dropped and made again around it, in the migration's transaction: " + ", ".join(made)
+    note = "dropped and made again around it, in the migration's transaction: " + ", ".join(made)
+    filled = [v.name for v in again.views if v.materialized]
+    if filled:
+        # Not modelled, so not made again: say so rather than lose them quietly.
+        note += (
+            f"; materialized {', '.join(filled)} computed again while the lock is held, without indexes "
+            "of their own (make those again after)"
+        )
+    return note
 
 
 def impact(change: Change, context: Schema | None = None) -> Impact:
@@ -767,7 +775,12 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
         case AddEnumValue():
             return Impact(Safety.SAFE, note="cannot be undone; the new label is usable after commit")
         case AlterView(again=again) if again:
-            return Impact(Safety.SAFE, lock=f"{AE} (brief)", note=_again_note(again))
+            filled = any(v.materialized for v in again.views)
+            return Impact(
+                Safety.NEEDS_CARE if filled else Safety.SAFE,
+                lock=AE if filled else f"{AE} (brief)",
+                note=_again_note(again),
+            )
         case AlterView() | DropView() | RenameColumn():
             return Impact(Safety.SAFE, lock=f"{AE} (brief)")
         case AddTrigger() | AlterTrigger():
