@@ -5,7 +5,7 @@ p46); these pin the pieces."""
 from __future__ import annotations
 
 import pytest
-from tests.schema_helpers import execute
+from tests.schema_helpers import execute, pg_schemas
 
 from parity import dialects
 from parity.dialects.sql import split_statements
@@ -13,6 +13,7 @@ from parity.diff import compare
 from parity.diff.depends import column_readers, dependent_views, topological
 from parity.model.changes import AlterView, Rebuilt, Safety
 from parity.model.schema import Dependency, Grant, Schema, Table, Trigger, View
+from parity.plan.planner import plan
 
 
 def test_a_sql_standard_body_is_one_statement() -> None:
@@ -135,3 +136,38 @@ def test_a_materialized_view_made_again_needs_care() -> None:
     assert impact.safety is Safety.NEEDS_CARE
     assert "materialized totals computed again" in (impact.note or "")
     assert d.render(filled)[0] == "DROP MATERIALIZED VIEW totals"
+
+
+@pytest.mark.postgres
+def test_the_plan_drops_and_makes_again_the_views_over_a_retyped_column(pg_url: str) -> None:
+    """The planner's migration (what ``parity migrate`` runs), not only render_script, carries them;
+    applied to the database it leaves the views as they were, over the new type."""
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
+    base = [
+        "CREATE VIEW paid AS SELECT id, total FROM orders",
+        "CREATE VIEW paid_sum AS SELECT sum(total) AS s FROM paid",
+    ]
+    execute(
+        url,
+        ["CREATE TABLE orders (id int PRIMARY KEY, total int)", *base, "INSERT INTO orders VALUES (1, 5)"],
+    )
+    execute(desired_url, ["CREATE TABLE orders (id int PRIMARY KEY, total bigint)", *base])
+    d = dialects.get(url)
+    current, desired = d.inspect(url), d.inspect(desired_url)
+    changes = compare(current, desired, d.compare_options)
+    assert [c.kind for c in changes] == ["alter_column"]
+    up = "\n".join(m.up for m in plan(current, changes, d).migrations())
+    order = [
+        up.index(s)
+        for s in (
+            "DROP VIEW paid_sum;",
+            "DROP VIEW paid;",
+            "ALTER COLUMN total TYPE",
+            "CREATE VIEW paid ",
+            "CREATE VIEW paid_sum",
+        )
+    ]
+    assert order == sorted(order), up
+    for m in plan(current, changes, d).migrations():
+        d.execute_script(url, m.up)
+    assert compare(d.inspect(url), desired, d.compare_options) == []
