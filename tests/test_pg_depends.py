@@ -171,3 +171,20 @@ def test_the_plan_drops_and_makes_again_the_views_over_a_retyped_column(pg_url: 
     for m in plan(current, changes, d).migrations():
         d.execute_script(url, m.up)
     assert compare(d.inspect(url), desired, d.compare_options) == []
+
+
+def test_the_reverse_of_a_changed_view_makes_its_dependents_again_as_they_were() -> None:
+    d = dialects.get("postgresql://localhost/x")
+    old_dep, new_dep = View("over", "SELECT a FROM base"), View("over", "SELECT a, b FROM base")
+    change = AlterView(
+        View("base", "SELECT 1 AS a"),
+        View("base", "SELECT 1 AS a, 2 AS b"),
+        Rebuilt((new_dep,), was=(old_dep,)),
+    )
+    assert d.render(change)[-1] == "CREATE VIEW over AS SELECT a, b FROM base"
+    back = change.reverse()
+    assert d.render(back)[-2:] == [
+        "CREATE VIEW base AS SELECT 1 AS a",
+        "CREATE VIEW over AS SELECT a FROM base",
+    ]
+    assert back.reverse() == change

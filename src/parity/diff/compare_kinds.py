@@ -157,8 +157,10 @@ def compare_views(
             view.materialized,
             view.options,
         ):
-            views = tuple(des_views.get(key(v.name), v) for v in dependent_views(current, old_view.name, key))
-            out.append(AlterView(old_view, view, _rebuilt(current, desired, old_view.name, views, key)))
+            was = tuple(dependent_views(current, old_view.name, key))
+            views = tuple(des_views.get(key(v.name), v) for v in was)
+            again = _rebuilt(current, desired, old_view.name, views, key)
+            out.append(AlterView(old_view, view, replace(again, was=was) if views != was else again))
     return out
 
 

@@ -214,9 +214,15 @@ class Rebuilt:
     views: tuple[View, ...] = ()
     triggers: tuple[Trigger, ...] = ()
     grants: tuple[Grant, ...] = ()
+    # The same views as the database has them, when they are made again with main's definitions:
+    # what the reverse change makes again.
+    was: tuple[View, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.views or self.triggers or self.grants)
+
+    def reversed(self) -> Rebuilt:
+        return Rebuilt(self.was, self.triggers, self.grants, self.views) if self.was else self
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,7 +490,7 @@ class AlterView(Change):
         return self.desired.name
 
     def reverse(self) -> Change:
-        return AlterView(self.desired, self.current, self.again)
+        return AlterView(self.desired, self.current, self.again.reversed())
 
 
 @dataclass(frozen=True, slots=True)
