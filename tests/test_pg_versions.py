@@ -12,8 +12,8 @@ from tests.schema_helpers import execute, pg_schemas
 
 from parity import dialects
 from parity.diff import compare
-from parity.model.changes import AddFunction, AddGrant, AddView, Safety
-from parity.model.schema import Function, Grant, Schema, View
+from parity.model.changes import AddColumn, AddFunction, AddGrant, AddView, Safety
+from parity.model.schema import Column, Function, Grant, Schema, View
 from parity.plan.planner import plan
 
 PG = dialects.get("postgresql://localhost/x")
@@ -89,3 +89,30 @@ def test_a_plan_for_an_older_target_refuses_what_it_cannot_run(pg_url: str) -> N
     assert "mine" not in script and "n_docs" not in script
     # On the server itself (15 here, or whichever the fixtures found) all three are planned.
     assert not [f for f in plan(current, changes, d).diagnostics if f.code == "PLN002"]
+
+
+def test_a_virtual_generated_column_needs_18() -> None:
+    virtual = AddColumn("items", Column("total", "integer", "integer", generated="price * qty"))
+    stored = AddColumn(
+        "items", Column("total", "integer", "integer", generated="price * qty", generated_stored=True)
+    )
+    assert PG.render(virtual, _at(180001)) == [
+        "ALTER TABLE items ADD COLUMN total integer GENERATED ALWAYS AS (price * qty) VIRTUAL"
+    ]
+    assert PG.impact(virtual, _at(170005)).safety is Safety.FORBIDDEN
+    assert PG.render(stored, _at(170005)) == [
+        "ALTER TABLE items ADD COLUMN total integer GENERATED ALWAYS AS (price * qty) STORED"
+    ]
+
+
+@pytest.mark.postgres
+def test_a_virtual_generated_column_is_read_as_generated_not_as_a_default(pg_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:
+        version = int(conn.execute("SHOW server_version_num").fetchone()[0])  # type: ignore[index]
+    if version < 180000:
+        pytest.skip("virtual generated columns came with PostgreSQL 18")
+    execute(pg_url, ["CREATE TABLE items (price int, qty int, total int GENERATED ALWAYS AS (price * qty))"])
+    col = dialects.get(pg_url).inspect(pg_url).tables[0].columns[2]
+    assert (col.generated, col.generated_stored, col.default) == ("(price * qty)", False, None)

@@ -406,7 +406,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     for tname, cname, ctype, notnull, default, generated, identity, collation in conn.execute(
         Q_COLUMNS, p
     ).fetchall():
-        is_gen = generated == "s"
+        is_gen = generated in ("s", "v")  # 'v': PostgreSQL 18's virtual generated columns
         columns[tname].append(
             fast_column(
                 cname,
@@ -416,7 +416,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
                 None if is_gen or default is None else normalize_default(default),
                 None if is_gen else default,
                 default if is_gen else None,
-                is_gen,
+                generated == "s",
                 collation,
                 identities.get(identity or ""),
             )

@@ -86,7 +86,10 @@ def column_sql(col: Column) -> str:
     if col.collation:
         parts.append(f"COLLATE {q(col.collation)}")
     if col.generated is not None:
-        parts.append(f"GENERATED ALWAYS AS ({col.generated}) STORED")
+        # Not stored: PostgreSQL 18's virtual column (computed when read); older servers refuse it.
+        parts.append(
+            f"GENERATED ALWAYS AS ({col.generated})" + (" STORED" if col.generated_stored else " VIRTUAL")
+        )
     elif col.identity in ("always", "by default"):
         parts.append(f"GENERATED {col.identity.upper()} AS IDENTITY")
     if not col.nullable:

@@ -11,7 +11,16 @@ from __future__ import annotations
 import re
 
 from parity.dialects.postgres.diff import server_version
-from parity.model.changes import AddFunction, AddGrant, AddView, AlterFunction, AlterView, Change
+from parity.model.changes import (
+    AddColumn,
+    AddFunction,
+    AddGrant,
+    AddTable,
+    AddView,
+    AlterFunction,
+    AlterView,
+    Change,
+)
 from parity.model.schema import Function, Schema, View
 
 # pg_get_functiondef prints a string body as a line "AS $function$…", a SQL-standard one as a line
@@ -39,6 +48,12 @@ def needs(change: Change) -> tuple[int, str] | None:
     match change:
         case AddView(view=v) | AlterView(desired=v):
             return _view_needs(v)
+        case AddColumn(column=col) if col.generated is not None and not col.generated_stored:
+            return 180000, "virtual generated columns"
+        case AddTable(definition=t) if any(
+            c.generated is not None and not c.generated_stored for c in t.columns
+        ):
+            return 180000, "virtual generated columns"
         case AddFunction(function=fn) | AlterFunction(desired=fn) if sql_standard_body(fn):
             return 140000, "SQL-standard function bodies (BEGIN ATOMIC, RETURN)"
     return None
