@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from parity.diff.depends import (
     column_readers,
+    column_triggers_and_policies,
     dependent_views,
     function_refs,
     grants_on,
@@ -105,14 +106,17 @@ def _rebuilt(
 def free_column_types(
     changes: list[Change], current: Schema, desired: Schema, key: Callable[[str], str]
 ) -> list[Change]:
-    """A column's type cannot change while a view reads it: each such change drops those views (and the
-    views over them) first and makes them again after, as they are on the database."""
+    """A column's type cannot change while a view, or a trigger or policy of its table, reads it: each
+    such change drops those (and the views over the views) first and makes them again after, as they
+    are on the database (a trigger's or policy's text is printed again for the new type)."""
     out: list[Change] = []
     for c in changes:
         if isinstance(c, AlterColumn) and c.changes & {"type", "collation"}:
             views = tuple(column_readers(current, c.table, c.current.name, key))
-            if views:
-                c = replace(c, again=_rebuilt(current, desired, None, views, key))
+            triggers, policies = column_triggers_and_policies(current, c.table, c.current.name, key)
+            if views or triggers or policies:
+                again = _rebuilt(current, desired, None, views, key)
+                c = replace(c, again=replace(again, table_triggers=triggers, policies=policies))
         out.append(c)
     return out
 

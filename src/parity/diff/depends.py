@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import TypeVar
 
-from parity.model.schema import Function, Grant, Schema, Table, Trigger, View
+from parity.model.schema import Function, Grant, Policy, Schema, Table, Trigger, View
 
 K = TypeVar("K", bound=Hashable)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
@@ -122,6 +122,26 @@ def column_readers(schema: Schema, table: str, column: str, key: Callable[[str],
         and key(d.ref_column) == c
     }
     return _closure(schema, direct, key, keep_seeds=True) if direct else []
+
+
+def column_triggers_and_policies(
+    schema: Schema, table: str, column: str, key: Callable[[str], str]
+) -> tuple[tuple[Trigger, ...], tuple[Policy, ...]]:
+    """The triggers (a WHEN clause, UPDATE OF) and policies of ``table`` that read ``column``."""
+    if schema.dependencies is None:
+        return (), ()
+    t, c = key(table), key(column)
+    names = {
+        (d.kind, key(d.name))
+        for d in schema.dependencies
+        if d.kind in ("trigger", "policy")
+        and key(d.ref_name) == t
+        and d.ref_column is not None
+        and key(d.ref_column) == c
+    }
+    triggers = tuple(x for x in schema.triggers if key(x.table) == t and ("trigger", key(x.name)) in names)
+    policies = tuple(x for x in schema.policies if key(x.table) == t and ("policy", key(x.name)) in names)
+    return triggers, policies
 
 
 def _closure(

@@ -217,12 +217,16 @@ class Rebuilt:
     # The same views as the database has them, when they are made again with main's definitions:
     # what the reverse change makes again.
     was: tuple[View, ...] = ()
+    # On the table itself: the triggers (WHEN, UPDATE OF) and policies that read a column whose type
+    # changes ("cannot alter type of a column used in a trigger definition"), dropped explicitly.
+    table_triggers: tuple[Trigger, ...] = ()
+    policies: tuple[Policy, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.views or self.triggers or self.grants)
+        return bool(self.views or self.triggers or self.grants or self.table_triggers or self.policies)
 
     def reversed(self) -> Rebuilt:
-        return Rebuilt(self.was, self.triggers, self.grants, self.views) if self.was else self
+        return replace(self, views=self.was, was=self.views) if self.was else self
 
 
 @dataclass(frozen=True, slots=True)

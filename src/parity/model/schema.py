@@ -395,15 +395,17 @@ class Extension:
 class Dependency:
     """``kind name`` cannot exist without ``ref_kind ref_name``, as PostgreSQL records it (``pg_depend``):
     a view on what it selects from, a SQL-standard function body on what it names, a table on the
-    functions its defaults, CHECKs and index expressions call. Kinds are ``table``, ``view`` (plain or
-    materialized) and ``function`` (named by its signature). A function body given as a string
-    (any plpgsql body, a quoted SQL body) records nothing: the server reads it only when it runs."""
+    functions its defaults, CHECKs and index expressions call, a trigger or policy on the columns of
+    its own table it reads. Kinds are ``table``, ``view`` (plain or materialized), ``function`` (named
+    by its signature), ``trigger`` and ``policy`` (by name; ``ref_name`` is their table). A function
+    body given as a string (any plpgsql body, a quoted SQL body) records nothing: the server reads it
+    only when it runs."""
 
     kind: str
     name: str
     ref_kind: str
     ref_name: str
-    ref_column: str | None = None  # a view reads this column of ``ref_name`` (one row per column)
+    ref_column: str | None = None  # this column of ``ref_name`` is read (one row per column)
 
 
 @dataclass(frozen=True, slots=True)

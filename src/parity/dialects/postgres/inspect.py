@@ -231,7 +231,8 @@ ORDER BY ty.typname, a.attnum
 
 # What needs what among the schema's relations and functions, in one pg_depend scan: a view's rule on
 # the relations, columns and functions it reads, a SQL-standard function body on what it names, a
-# column default, CHECK or index expression on the functions it calls. Only normal ('n') ones: the
+# column default, CHECK or index expression on the functions it calls, a trigger (WHEN, UPDATE OF)
+# or policy on the columns of its table it reads. Only normal ('n') ones: the
 # internal and automatic ones tie an object to its own parts (a view's rule to the view, an index
 # to its columns), and FOREIGN KEY edges are in the constraints already (so pg_constraint rows
 # are taken only when they call a function).
@@ -248,23 +249,30 @@ WITH rel AS (
     AND ((classid IN ('pg_rewrite'::regclass, 'pg_proc'::regclass)
           AND refclassid IN ('pg_class'::regclass, 'pg_proc'::regclass))
          OR (classid IN ('pg_attrdef'::regclass, 'pg_constraint'::regclass, 'pg_class'::regclass)
-             AND refclassid = 'pg_proc'::regclass))
+             AND refclassid = 'pg_proc'::regclass)
+         OR (classid IN ('pg_trigger'::regclass, 'pg_policy'::regclass) AND refclassid = 'pg_class'::regclass))
 )
-SELECT DISTINCT coalesce(sr.kind, 'function'), coalesce(sr.name, sf.name),
+SELECT DISTINCT
+       CASE WHEN tg.oid IS NOT NULL THEN 'trigger' WHEN po.oid IS NOT NULL THEN 'policy'
+            ELSE coalesce(sr.kind, 'function') END,
+       coalesce(tg.tgname, po.polname, sr.name, sf.name),
        coalesce(rr.kind, 'function'), coalesce(rr.name, rf.name), a.attname
 FROM d
 LEFT JOIN pg_rewrite rw ON d.classid = 'pg_rewrite'::regclass AND rw.oid = d.objid
 LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
 LEFT JOIN pg_constraint con ON d.classid = 'pg_constraint'::regclass AND con.oid = d.objid
 LEFT JOIN pg_index ix ON d.classid = 'pg_class'::regclass AND ix.indexrelid = d.objid
-LEFT JOIN rel sr ON sr.oid = coalesce(rw.ev_class, ad.adrelid, con.conrelid, ix.indrelid)
+LEFT JOIN pg_trigger tg ON d.classid = 'pg_trigger'::regclass AND tg.oid = d.objid AND NOT tg.tgisinternal
+LEFT JOIN pg_policy po ON d.classid = 'pg_policy'::regclass AND po.oid = d.objid
+LEFT JOIN rel sr ON sr.oid = coalesce(rw.ev_class, ad.adrelid, con.conrelid, ix.indrelid, tg.tgrelid, po.polrelid)
 LEFT JOIN fn sf ON d.classid = 'pg_proc'::regclass AND sf.oid = d.objid
 LEFT JOIN rel rr ON d.refclassid = 'pg_class'::regclass AND rr.oid = d.refobjid
 LEFT JOIN fn rf ON d.refclassid = 'pg_proc'::regclass AND rf.oid = d.refobjid
 LEFT JOIN pg_attribute a ON rr.oid IS NOT NULL AND d.refobjsubid > 0
      AND a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
 WHERE coalesce(sr.name, sf.name) IS NOT NULL AND coalesce(rr.name, rf.name) IS NOT NULL
-  AND (sr.oid IS NULL OR rr.oid IS NULL OR sr.oid <> rr.oid)
+  AND (d.classid NOT IN ('pg_trigger'::regclass, 'pg_policy'::regclass) OR tg.oid IS NOT NULL OR po.oid IS NOT NULL)
+  AND (sr.oid IS NULL OR rr.oid IS NULL OR sr.oid <> rr.oid OR tg.oid IS NOT NULL OR po.oid IS NOT NULL)
 ORDER BY 1, 2, 3, 4, 5
 """
 

@@ -432,13 +432,18 @@ def _drop_view(v: View) -> str:
 
 
 def _drop_first(again: Rebuilt) -> list[str]:
-    """The dependent views, the last-made first (never CASCADE: it drops whatever it finds)."""
-    return [_drop_view(v) for v in reversed(again.views)]
+    """The dependent views, the last-made first (never CASCADE: it drops whatever it finds), and the
+    table's triggers and policies in the way. All in the migration's transaction: no other session
+    sees the table without them."""
+    out = [f"DROP TRIGGER {q(t.name)} ON {q(t.table)}" for t in again.table_triggers]
+    out += [f"DROP POLICY {q(p.name)} ON {q(p.table)}" for p in again.policies]
+    return out + [_drop_view(v) for v in reversed(again.views)]
 
 
 def _make_again(again: Rebuilt) -> list[str]:
     out = [_create_view(v) for v in again.views]
-    out += [t.definition for t in again.triggers]
+    out += [create_policy_sql(p) for p in again.policies]
+    out += [t.definition for t in (*again.table_triggers, *again.triggers)]
     for g in again.grants:
         out.extend(render(AddGrant(g)))
     return out
@@ -666,7 +671,9 @@ AE = "ACCESS EXCLUSIVE"
 
 
 def _again_note(again: Rebuilt) -> str:
-    made = [f"view {v.name}" for v in again.views] + [f"trigger {t.name}" for t in again.triggers]
+    made = [f"view {v.name}" for v in again.views]
+    made += [f"trigger {t.name}" for t in (*again.table_triggers, *again.triggers)]
+    made += [f"policy {p.name}" for p in again.policies]
     made += [f"grants on {g.object} to {g.grantee}" for g in again.grants]
     note = "dropped and made again around it, in the migration's transaction: " + ", ".join(made)
     filled = [v.name for v in again.views if v.materialized]
