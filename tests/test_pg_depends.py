@@ -188,3 +188,17 @@ def test_the_reverse_of_a_changed_view_makes_its_dependents_again_as_they_were()
         "CREATE VIEW over AS SELECT a FROM base",
     ]
     assert back.reverse() == change
+
+
+@pytest.mark.postgres
+def test_a_type_change_under_a_generated_column_is_refused_not_rendered_to_fail(pg_url: str) -> None:
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
+    execute(url, ["CREATE TABLE items (qty int, twice int GENERATED ALWAYS AS (qty * 2) STORED)"])
+    execute(desired_url, ["CREATE TABLE items (qty bigint, twice int GENERATED ALWAYS AS (qty * 2) STORED)"])
+    d = dialects.get(url)
+    current, desired = d.inspect(url), d.inspect(desired_url)
+    changes = compare(current, desired, d.compare_options)
+    assert [c.object_name for c in changes] == ["items.qty"]
+    refused = [f.message for f in plan(current, changes, d).diagnostics if f.code == "PLN002"]
+    assert len(refused) == 1 and "generated column twice reads it" in refused[0], refused
+    assert d.render_script(current, changes) == []

@@ -18,6 +18,7 @@ from parity.dialects.postgres.diff import check_sql, server_version
 from parity.dialects.postgres.types import narrows, rewrites
 from parity.dialects.postgres.versions import NEW_PRIVILEGES, grantable
 from parity.dialects.sql import quote_ident, quote_literal
+from parity.diff.depends import words
 from parity.model.changes import (
     AddCheck,
     AddColumn,
@@ -259,8 +260,25 @@ def _can_set_expression(context: Schema | None) -> bool:
     return version is None or version >= 170000
 
 
+def generated_readers(change: AlterColumn, context: Schema | None) -> list[str]:
+    """The generated columns of the table whose expression reads the column whose type changes: the
+    server refuses the change under them ("used by a generated column")."""
+    if not change.changes & {"type", "collation"} or context is None:
+        return []
+    table = context.table(change.table)
+    if table is None:
+        return []
+    return [
+        col.name
+        for col in table.columns
+        if col.generated and col.name != change.current.name and change.current.name in words(col.generated)
+    ]
+
+
 @render.register
 def _(change: AlterColumn, context: Schema | None = None) -> list[str]:
+    if generated_readers(change, context):
+        return []  # refused: see impact
     t, c, cur, des = q(change.table), q(change.desired.name), change.current, change.desired
     what = change.changes
     alter = f"ALTER TABLE {t} ALTER COLUMN {c}"
@@ -815,6 +833,13 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
                 Safety.SAFE, False, f"{AE} (brief)", "metadata only (constant default since PostgreSQL 11)"
             )
         case AlterColumn(changes=what, current=cur, desired=des):
+            if readers := generated_readers(change, context):
+                return Impact(
+                    Safety.FORBIDDEN,
+                    lock=AE,
+                    note=f"generated column {', '.join(readers)} reads it: PostgreSQL changes its type only after "
+                    "the generated column is dropped, which parity never does",
+                )
             if "type" in what or "collation" in what:
                 rw = "collation" in what or rewrites(cur.type, des.type)
                 views = f"; {_again_note(change.again)}" if change.again else ""
