@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from tests.schema_helpers import execute, pg_schemas
+from tests.schema_helpers import execute, need_extensions, pg_schemas
 
 from parity import dialects
 from parity.diff.compare import compare
@@ -24,6 +24,7 @@ _EXTENSIONS = "SELECT extname, extnamespace::regnamespace::text FROM pg_extensio
 
 
 def test_extensions_are_created_before_the_tables_that_use_them(pg_url: str, pg_server_url: str) -> None:
+    need_extensions(pg_url, ["hstore", "citext"])
     d = dialects.get(pg_url)
     execute(pg_url, ["CREATE EXTENSION hstore", "CREATE TABLE users (id int PRIMARY KEY)"])
     current = d.inspect(pg_url)
@@ -51,6 +52,7 @@ def test_extensions_are_created_before_the_tables_that_use_them(pg_url: str, pg_
 
 def test_an_extension_in_its_own_schema_is_created_there(pg_url: str) -> None:
     """Supabase-shaped: extensions live in a schema of their own, the tables in public."""
+    need_extensions(pg_url, ["pg_trgm"])
     url, desired_url = pg_schemas(pg_url, "app", "main")
     execute(pg_url, ["CREATE SCHEMA extensions", "CREATE EXTENSION pg_trgm SCHEMA extensions"])
     d = dialects.get(url)
@@ -469,3 +471,55 @@ def test_grants_converge_in_the_catalog_and_are_never_revoked(pg_url: str) -> No
     assert [c.kind for c in compare(d.inspect(url), desired, d.compare_options)] == ["production_only"]
     extra = ("orders", "pg_monitor", "DELETE")
     assert _rows(url, _GRANTS) == sorted([*_rows(desired_url, _GRANTS), extra])
+
+
+_COMPOSITES = """
+SELECT t.typname, array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE t.typnamespace = current_schema()::regnamespace GROUP BY 1 ORDER BY 1
+"""
+
+
+def test_composite_types_converge_and_a_retype_under_a_column_is_refused(pg_url: str) -> None:
+    """A new attribute is added at the end (stored values get NULL); an attribute's type changes in
+    place on a type no column uses, and is refused (PLN002) on one a column uses: the server would
+    need ALTER TYPE … CASCADE, rewriting the rows."""
+    url, desired_url = pg_schemas(pg_url, "cur", "des")
+    execute(
+        url,
+        [
+            "CREATE TYPE address AS (street text, zip varchar(5))",
+            "CREATE TYPE label AS (text text)",
+            "CREATE TABLE people (id int PRIMARY KEY, home address)",
+            "INSERT INTO people VALUES (1, ROW('Main St', '12345'))",
+        ],
+    )
+    execute(
+        desired_url,
+        [
+            "CREATE TYPE address AS (street text, zip varchar(10), city text)",
+            "CREATE TYPE label AS (text varchar(200))",
+            "CREATE TABLE people (id int PRIMARY KEY, home address)",
+        ],
+    )
+    d = dialects.get(url)
+    current, desired = d.inspect(url), d.inspect(desired_url)
+    changes = compare(current, desired, d.compare_options)
+    assert [(c.kind, c.object_name) for c in changes] == [
+        ("alter_composite_type", "address"),
+        ("alter_composite_type", "address"),
+        ("alter_composite_type", "label"),
+    ]
+    refused = [f for f in plan(current, changes, d).diagnostics if f.code == "PLN002"]
+    assert len(refused) == 1 and "people.home" in refused[0].message, refused
+    execute(url, d.render_script(current, changes))
+    assert _rows(url, _COMPOSITES) == [
+        ("address", ["street text", "zip character varying(5)", "city text"]),
+        ("label", ["text character varying(200)"]),
+    ]
+    assert _rows(url, "SELECT (home).street, (home).city FROM people") == [("Main St", None)]
+    # What is left is the refused retype, and it still renders nothing.
+    after = compare(d.inspect(url), desired, d.compare_options)
+    assert [(c.kind, c.object_name) for c in after] == [("alter_composite_type", "address")]
+    assert d.render(after[0], d.inspect(url)) == []

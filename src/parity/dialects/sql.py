@@ -136,8 +136,24 @@ def split_statements(sql: str, read: str) -> Iterator[tuple[int, str]]:
     tokens = Dialect.get_or_raise(read).tokenize(sql)
     start: int | None = None
     start_line = 1
+    # A PostgreSQL SQL-standard body (BEGIN ATOMIC … END) holds statements of its own: its
+    # semicolons do not end the CREATE FUNCTION. ``atomic`` counts the ENDs still due (a CASE
+    # inside it ends with END too).
+    atomic = 0
+    previous = None
     for tok in tokens:
-        if tok.token_type == TokenType.SEMICOLON:
+        kind = tok.token_type
+        if read == "postgres":
+            if kind == TokenType.VAR and tok.text.upper() == "ATOMIC" and previous == TokenType.BEGIN:
+                atomic = max(atomic, 1)
+            elif atomic and kind == TokenType.CASE:
+                atomic += 1
+            elif atomic and kind == TokenType.END:
+                atomic -= 1
+        previous = kind
+        if kind == TokenType.SEMICOLON and atomic:
+            continue
+        if kind == TokenType.SEMICOLON:
             if start is not None:
                 yield start_line, sql[start : tok.start]
             start = None

@@ -13,6 +13,7 @@ from dataclasses import replace
 from parity.model.changes import (
     AddCheck,
     AddColumn,
+    AddCompositeType,
     AddDomain,
     AddEnum,
     AddEnumValue,
@@ -31,6 +32,7 @@ from parity.model.changes import (
     AddUnique,
     AddView,
     AlterColumn,
+    AlterCompositeType,
     AlterDomain,
     AlterFunction,
     AlterPartitioning,
@@ -51,10 +53,11 @@ from parity.model.changes import (
     EnableRowSecurity,
     PossibleRename,
     ProductionOnly,
+    Rebuilt,
     RenameColumn,
     SetComment,
 )
-from parity.model.schema import EnumType, Schema, Table
+from parity.model.schema import CompositeType, EnumType, Schema, Table
 
 
 def _sorted(items: Iterable[Table]) -> tuple[Table, ...]:
@@ -79,6 +82,20 @@ def _rename_in(cols: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
     return tuple(new if c == old else c for c in cols)
 
 
+def _made_again(schema: Schema, again: Rebuilt) -> Schema:
+    """``schema`` after the views, triggers and grants of ``again`` are dropped and made again as
+    given (the grants are the ones those views had, so only views and triggers can change)."""
+    if not again:
+        return schema
+    views = {v.name: v for v in again.views}
+    triggers = {(t.table, t.name): t for t in again.triggers}
+    return replace(
+        schema,
+        views=tuple(views.get(v.name, v) for v in schema.views),
+        triggers=tuple(triggers.get((t.table, t.name), t) for t in schema.triggers),
+    )
+
+
 def apply_change(schema: Schema, change: Change) -> Schema:
     """The schema ``change`` leads to. ``ProductionOnly`` changes nothing; ``PossibleRename`` adds the new column."""
     match change:
@@ -101,9 +118,9 @@ def apply_change(schema: Schema, change: Change) -> Schema:
                     t, columns=tuple(c for c in t.columns if c.name.lower() != col.name.lower())
                 ),
             )
-        case AlterColumn(table=tn, current=cur, desired=des):
+        case AlterColumn(table=tn, current=cur, desired=des, again=again):
             return _with_table(
-                schema,
+                _made_again(schema, again),
                 tn,
                 lambda t: replace(
                     t, columns=tuple(des if c.name.lower() == cur.name.lower() else c for c in t.columns)
@@ -161,8 +178,10 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return replace(schema, views=tuple(sorted((*schema.views, v), key=lambda x: x.name)))
         case DropView(view=v):
             return replace(schema, views=tuple(x for x in schema.views if x.name != v.name))
-        case AlterView(desired=v):
-            return replace(schema, views=tuple(v if x.name == v.name else x for x in schema.views))
+        case AlterView(desired=v, again=again):
+            return _made_again(
+                replace(schema, views=tuple(v if x.name == v.name else x for x in schema.views)), again
+            )
         case AddGrant(grant=g):
             held = [x for x in schema.grants if (x.object, x.grantee) == (g.object, g.grantee)]
             others = [x for x in schema.grants if (x.object, x.grantee) != (g.object, g.grantee)]
@@ -197,6 +216,19 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return replace(schema, domains=tuple(sorted((*schema.domains, dm), key=lambda x: x.name)))
         case AlterDomain(current=old_dm, desired=new_dm):
             return replace(schema, domains=tuple(new_dm if x == old_dm else x for x in schema.domains))
+        case AddCompositeType(composite=ct):
+            return replace(schema, composites=tuple(sorted((*schema.composites, ct), key=lambda x: x.name)))
+        case AlterCompositeType(current=old_ct, desired=new_ct, added=added, retyped=retyped):
+
+            def altered(ct: CompositeType) -> CompositeType:
+                # As the server does it: retyped attributes change in place, added ones go last.
+                if ct.name != old_ct.name:
+                    return ct
+                want = {a.name: a for a in new_ct.attributes}
+                kept = tuple(want[a.name] if a.name in retyped else a for a in ct.attributes)
+                return replace(ct, attributes=kept + tuple(want[n] for n in added))
+
+            return replace(schema, composites=tuple(altered(ct) for ct in schema.composites))
         case AddFunction(function=fn):
             return replace(
                 schema, functions=tuple(sorted((*schema.functions, fn), key=lambda f: f.signature))

@@ -5,49 +5,55 @@ Pure and dialect-free: both schemas were normalised by their inspector, and the 
 (production) has is reported as :class:`ProductionOnly` and never dropped.
 
 Order: other schemas, extensions, enums, domains (a domain after the domain it is over),
-sequences, functions (one whose text names a new table or view comes after the views instead),
-new tables (referenced tables first), new partitions (a parent first), then per existing table
-(by name) partitioning, table options being removed, primary key, columns, indexes, uniques,
-checks, EXCLUDE constraints, table options being added; then foreign keys of existing tables (they
-may reference new tables), views, row-level security and policies, grants, triggers, comments, and
-finally production-only objects.
+composite types, sequences, functions (one whose body needs a new table waits for it among the new
+tables, one that needs a new view among the views), new tables (referenced tables first, and after
+the functions their defaults call), new partitions (a parent first), then per existing table (by name)
+partitioning, table options being removed, primary key, columns, indexes, uniques, checks, EXCLUDE
+constraints, table options being added; then foreign keys of existing tables (they may reference
+new tables), views and the functions that waited (each after what it needs), row-level security and
+policies, grants, triggers, comments, and finally production-only objects.
+
+What needs what comes from :mod:`parity.diff.depends` (PostgreSQL's ``pg_depend`` where the
+inspector read it). A changed view, and a column whose type changes, carry the views over them
+(with their triggers and grants) to drop first and make again after. The kinds beyond tables live
+in :mod:`parity.diff.compare_kinds`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
-from typing import TypeVar
+from collections.abc import Callable
 
+from parity.diff.compare_kinds import (
+    compare_comments,
+    compare_composites,
+    compare_domains,
+    compare_functions,
+    compare_grants,
+    compare_namespaces_and_extensions,
+    compare_partitions,
+    compare_row_security,
+    compare_views,
+    free_column_types,
+)
+from parity.diff.depends import function_refs, table_function_refs, topological
+from parity.diff.keys import by_key as _by_key
 from parity.model.changes import (
     AddCheck,
     AddColumn,
-    AddDomain,
     AddEnum,
     AddEnumValue,
     AddExclude,
-    AddExtension,
     AddForeignKey,
-    AddFunction,
-    AddGrant,
     AddIndex,
-    AddNamespace,
-    AddPartition,
-    AddPolicy,
     AddSequence,
     AddTable,
     AddTrigger,
     AddUnique,
-    AddView,
     AlterColumn,
-    AlterDomain,
-    AlterFunction,
     AlterPartitioning,
-    AlterPolicy,
     AlterPrimaryKey,
     AlterTableOptions,
     AlterTrigger,
-    AlterView,
     Change,
     CompareOptions,
     DropCheck,
@@ -55,19 +61,18 @@ from parity.model.changes import (
     DropForeignKey,
     DropIndex,
     DropUnique,
-    EnableRowSecurity,
     PossibleRename,
     ProductionOnly,
-    SetComment,
     table_options,
 )
-from parity.model.schema import Column, Domain, ForeignKey, Grant, Index, Partition, Schema, Table, View
-
-T = TypeVar("T")
-
-
-def _by_key(items: Iterable[T], name: Callable[[T], str], key: Callable[[str], str]) -> dict[str, T]:
-    return {key(name(i)): i for i in items}
+from parity.model.schema import (
+    Column,
+    ForeignKey,
+    Function,
+    Index,
+    Schema,
+    Table,
+)
 
 
 def column_changes(current: Column, desired: Column) -> frozenset[str]:
@@ -144,6 +149,31 @@ def _topological(tables: list[Table], key: Callable[[str], str]) -> list[Table]:
     return list(done.values())
 
 
+def _create_order(
+    tables: list[Table],
+    functions: dict[str, tuple[Change, Function]],
+    desired: Schema,
+    key: Callable[[str], str],
+) -> list[Change]:
+    """New tables (already in foreign-key order) and the functions that need them, each after what it
+    needs: a function after the tables its body reads, a table after the functions its defaults,
+    CHECKs and indexes call."""
+    names = {key(t.name): t for t in tables}
+
+    def needs(node: tuple[str, str]) -> list[tuple[str, str]]:
+        kind, k = node
+        if kind == "function":
+            return [("table", r) for r in sorted(function_refs(desired, functions[k][1], key) & names.keys())]
+        calls = table_function_refs(desired, names[k], key)
+        refs = [("table", key(fk.ref_table)) for fk in names[k].foreign_keys if not fk.ref_schema]
+        return refs + [("function", s) for s, (_, fn) in functions.items() if key(fn.name) in calls]
+
+    nodes = [("table", key(t.name)) for t in tables] + [("function", s) for s in functions]
+    return [
+        AddTable(names[k]) if kind == "table" else functions[k][0] for kind, k in topological(nodes, needs)
+    ]
+
+
 def _compare_columns(
     current: Table, desired: Table, key: Callable[[str], str]
 ) -> tuple[list[Change], list[Change]]:
@@ -215,123 +245,6 @@ def _free_primary_keys(
     # Re-added after every table change, with the other foreign keys.
     first_fk = next((i for i, c in enumerate(out) if isinstance(c, AddForeignKey)), len(out))
     return out[:first_fk] + re_add + out[first_fk:]
-
-
-def _dependency_order(views: dict[str, View]) -> list[str]:
-    """View keys with each view after the views its definition names (a view over a view cannot be
-    created first); a cycle, which the server would not allow, keeps the given order."""
-    words = {k: set(re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", v.definition)) for k, v in views.items()}
-    names = {k: v.name for k, v in views.items()}
-    out: list[str] = []
-    state: dict[str, int] = {}
-
-    def visit(k: str) -> None:
-        if state.get(k):
-            return
-        state[k] = 1
-        for other in views:
-            if other != k and names[other] in words[k] and not state.get(other):
-                visit(other)
-        state[k] = 2
-        out.append(k)
-
-    for k in views:
-        visit(k)
-    return out
-
-
-def _compare_partitions(
-    current: Schema, desired: Schema, key: Callable[[str], str]
-) -> tuple[list[Change], list[Change]]:
-    """(changes, production-only) for partitions: a new one after its parent partition; one whose
-    bounds or parent main changes is refused by the dialect (it needs DETACH and ATTACH)."""
-    cur = _by_key(current.partitions, lambda p: p.name, key)
-    des = _by_key(desired.partitions, lambda p: p.name, key)
-    done: dict[str, Partition] = {}
-
-    def visit(k: str) -> None:
-        if k in done:
-            return
-        parent = key(des[k].parent)
-        if parent in des and parent not in cur and parent != k:
-            visit(parent)
-        done[k] = des[k]
-
-    for k in des:
-        if k not in cur:
-            visit(k)
-    changes: list[Change] = [AddPartition(p) for k, p in done.items() if k not in cur]
-    for k, p in des.items():
-        old = cur.get(k)
-        if old is not None and (key(old.parent), old.bound) != (key(p.parent), p.bound):
-            changes.append(
-                AlterPartitioning(p.name, "partition", f"{old.parent} {old.bound}", f"{p.parent} {p.bound}")
-            )
-        elif old is not None and old.partition_by != p.partition_by:
-            changes.append(AlterPartitioning(p.name, "partition", old.partition_by, p.partition_by))
-    only: list[Change] = [
-        ProductionOnly("partition", None, p.name, p.parent) for k, p in cur.items() if k not in des
-    ]
-    return changes, only
-
-
-def domain_changes(current: Domain, desired: Domain) -> frozenset[str]:
-    """What differs between two same-named domains (see :class:`AlterDomain`)."""
-    changed = set()
-    if current.base_type != desired.base_type:
-        changed.add("type")
-    if current.collation != desired.collation:
-        changed.add("collation")
-    if current.default != desired.default:
-        changed.add("default")
-    if current.nullable != desired.nullable:
-        changed.add("nullable")
-    if {c.expression for c in desired.checks} - {c.expression for c in current.checks}:
-        changed.add("checks")
-    return frozenset(changed)
-
-
-def _compare_domains(
-    current: Schema, desired: Schema, key: Callable[[str], str]
-) -> tuple[list[Change], list[Change]]:
-    """(changes, production-only) for domains: new ones so a domain over another comes after it."""
-    cur = _by_key(current.domains, lambda d: d.name, key)
-    new = {key(d.name): d for d in desired.domains if key(d.name) not in cur}
-    done: dict[str, Domain] = {}
-    seen: set[str] = set()
-
-    def visit(k: str) -> None:
-        if k in seen:
-            return  # done, or a cycle (which the server forbids)
-        seen.add(k)
-        base = key(new[k].base_type)
-        if base in new:
-            visit(base)
-        done[k] = new[k]
-
-    for k in new:
-        visit(k)
-    changes: list[Change] = [AddDomain(d) for d in done.values()]
-    only: list[Change] = []
-    for d in desired.domains:
-        old = cur.get(key(d.name))
-        if old is None:
-            continue
-        what = domain_changes(old, d)
-        if what:
-            changes.append(AlterDomain(old, d, what))
-        des_exprs = {c.expression for c in d.checks}
-        renamed = {
-            key(c.name) for c in d.checks if c.name and c.expression not in {o.expression for o in old.checks}
-        }
-        only.extend(
-            ProductionOnly("domain_check", None, f"{d.name}.{c.name or c.expression}")
-            for c in old.checks
-            if c.expression not in des_exprs and not (c.name and key(c.name) in renamed)
-        )
-    des = {key(d.name) for d in desired.domains}
-    only.extend(ProductionOnly("domain", None, d.name) for k, d in cur.items() if k not in des)
-    return changes, only
 
 
 def _compare_table(
@@ -471,18 +384,9 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     fk_changes: list[Change] = []
     only: list[Change] = []
 
-    # Other schemas main creates (an extension may go in one). One only production has is not
-    # reported: the inspector counts what such schemas hold as not compared.
-    have = {key(n) for n in current.namespaces} | ({key(current.name)} if current.name else set())
-    changes.extend(AddNamespace(n) for n in desired.namespaces if key(n) not in have)
-
-    # Extensions first: main's tables and indexes may use their types and operator classes.
-    cur_ext = {key(x.name) for x in current.extensions}
-    des_ext = {key(x.name) for x in desired.extensions}
-    changes.extend(AddExtension(x) for x in desired.extensions if key(x.name) not in cur_ext)
-    only.extend(
-        ProductionOnly("extension", None, x.name) for x in current.extensions if key(x.name) not in des_ext
-    )
+    ns_changes, ns_only = compare_namespaces_and_extensions(current, desired, key)
+    changes.extend(ns_changes)
+    only.extend(ns_only)
 
     cur_enums = _by_key(current.enums, lambda e: e.name, key)
     for enum in desired.enums:
@@ -499,9 +403,9 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     des_enums = {key(e.name) for e in desired.enums}
     only.extend(ProductionOnly("enum", None, e.name) for e in current.enums if key(e.name) not in des_enums)
 
-    domain_ch, domain_only = _compare_domains(current, desired, key)
-    changes.extend(domain_ch)
-    only.extend(domain_only)
+    for part in (compare_domains(current, desired, key), compare_composites(current, desired, key)):
+        changes.extend(part[0])
+        only.extend(part[1])
 
     # Owned sequences come with their serial/identity column; only standalone ones are objects here.
     cur_seq = {key(s.name) for s in current.sequences if s.owned_by is None}
@@ -518,24 +422,20 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     cur_tables = _by_key(current.tables, lambda t: t.name, key)
     des_tables = _by_key(desired.tables, lambda t: t.name, key)
 
-    # Functions before tables (a default, CHECK or index may call one), except one whose text names
-    # a table or view that is still to be created: a SQL function's body is checked when it is made.
-    cur_fn = _by_key(current.functions, lambda f: f.signature, key)
-    des_fn = _by_key(desired.functions, lambda f: f.signature, key)
-    new_rels = {t.name for k, t in des_tables.items() if k not in cur_tables}
-    new_rels |= {v.name for v in desired.views if current.view(v.name) is None}
-    late_fn: list[Change] = []
-    for k, fn in des_fn.items():
-        old_fn = cur_fn.get(k)
-        if old_fn is not None and old_fn.body_key == fn.body_key:
-            continue
-        fc: Change = AddFunction(fn) if old_fn is None else AlterFunction(old_fn, fn)
-        words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", fn.definition)) if new_rels else set()
-        (late_fn if words & new_rels else changes).append(fc)
-    only.extend(ProductionOnly("function", None, f.signature) for k, f in cur_fn.items() if k not in des_fn)
+    # Functions before tables (a default, CHECK or index may call one), except one whose body needs a
+    # table or view that is still to be created (a SQL body is checked when it is made).
+    new_rels = {k for k in des_tables if k not in cur_tables}
+    new_rels |= {key(v.name) for v in desired.views if current.view(v.name) is None}
+    fn_changes, late_fn, fn_only = compare_functions(current, desired, new_rels, key)
+    changes.extend(fn_changes)
+    only.extend(fn_only)
     new_tables = [t for k, t in des_tables.items() if k not in cur_tables]
-    changes.extend(AddTable(t) for t in _topological(new_tables, key))
-    part_changes, part_only = _compare_partitions(current, desired, key)
+    new_views = {key(v.name) for v in desired.views if current.view(v.name) is None}
+    # A function that waits only for new tables is made among them: a table's default may call it.
+    with_tables = {s: v for s, v in late_fn.items() if not function_refs(desired, v[1], key) & new_views}
+    late_fn = {s: v for s, v in late_fn.items() if s not in with_tables}
+    changes.extend(_create_order(_topological(new_tables, key), with_tables, desired, key))
+    part_changes, part_only = compare_partitions(current, desired, key)
     changes.extend(part_changes)
     only.extend(part_only)
     for k in sorted(des_tables):
@@ -548,58 +448,18 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     changes.extend(fk_changes)
     if current.dialect != "sqlite":  # SQLite rebuilds the table, foreign keys and all
         changes = _free_primary_keys(changes, current, desired, key)
+    changes = free_column_types(changes, current, desired, key)
     only[:0] = [ProductionOnly("table", None, t.name) for k, t in cur_tables.items() if k not in des_tables]
 
-    cur_views = _by_key(current.views, lambda v: v.name, key)
-    des_views = _by_key(desired.views, lambda v: v.name, key)
-    for k in _dependency_order(des_views):
-        view = des_views[k]
-        old_view = cur_views.get(k)
-        if old_view is None:
-            changes.append(AddView(view))
-        elif (old_view.definition, old_view.materialized) != (view.definition, view.materialized):
-            changes.append(AlterView(old_view, view))
-    only.extend(ProductionOnly("view", None, v.name) for k, v in cur_views.items() if k not in des_views)
-
-    changes.extend(late_fn)
-
-    # Row-level security after every table and function a policy's expressions may name. Turning it
-    # off or a policy only production has is kept: parity never loosens who may see which rows.
-    for k, t in des_tables.items():
-        cur_t = cur_tables.get(k)
-        on = cur_t.row_security if cur_t else False
-        forced = cur_t.force_row_security if cur_t else False
-        if (t.row_security and not on) or (t.force_row_security and not forced):
-            changes.append(
-                EnableRowSecurity(t.name, t.row_security and not on, t.force_row_security and not forced)
-            )
-        if cur_t is not None and ((on and not t.row_security) or (forced and not t.force_row_security)):
-            only.append(ProductionOnly("row_security", t.name, t.name, "forced" if forced else "enabled"))
-    cur_po = {(key(x.table), key(x.name)): x for x in current.policies}
-    des_po = {(key(x.table), key(x.name)): x for x in desired.policies}
-    for pk_, po in des_po.items():
-        old_po = cur_po.get(pk_)
-        if old_po is None:
-            changes.append(AddPolicy(po))
-        elif old_po != po:
-            changes.append(AlterPolicy(old_po, po))
+    changes.extend(compare_views(current, desired, late_fn, key))
+    des_view_keys = {key(v.name) for v in desired.views}
     only.extend(
-        ProductionOnly("policy", x.table, f"{x.table}.{x.name}") for k, x in cur_po.items() if k not in des_po
+        ProductionOnly("view", None, v.name) for v in current.views if key(v.name) not in des_view_keys
     )
 
-    # Grants: what main grants and the database lacks is granted; what only production grants is kept.
-    cur_gr = {(key(g.object), g.grantee): g for g in current.grants}
-    des_gr = {(key(g.object), g.grantee): g for g in desired.grants}
-    for gk, g in des_gr.items():
-        held = set(cur_gr[gk].privileges) if gk in cur_gr else set()
-        missing = tuple(p for p in g.privileges if p not in held)
-        if missing:
-            changes.append(AddGrant(Grant(g.object, g.grantee, missing, g.on)))
-    for gk, g in cur_gr.items():
-        wanted = set(des_gr[gk].privileges) if gk in des_gr else set()
-        extra = [p for p in g.privileges if p not in wanted]
-        if extra:
-            only.append(ProductionOnly("grant", None, f"{g.object} to {g.grantee}", ", ".join(extra)))
+    for part in (compare_row_security(current, desired, key), compare_grants(current, desired, key)):
+        changes.extend(part[0])
+        only.extend(part[1])
 
     cur_tr = _by_key(current.triggers, lambda t: t.name, key)
     des_tr = _by_key(desired.triggers, lambda t: t.name, key)
@@ -611,13 +471,7 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     )
     only.extend(ProductionOnly("trigger", tr.table, tr.name) for k, tr in cur_tr.items() if k not in des_tr)
 
-    # Comments (PostgreSQL): main's text is set; one only production has is kept, like any object.
-    cur_cm = {(key(c.table), key(c.column) if c.column else None): c for c in current.comments}
-    des_cm = {(key(c.table), key(c.column) if c.column else None): c for c in desired.comments}
-    for ck, cm in des_cm.items():
-        old_cm = cur_cm.get(ck)
-        if old_cm is None or old_cm.text != cm.text:
-            changes.append(SetComment(cm, old_cm.text if old_cm else None))
-    only.extend(ProductionOnly("comment", c.table, c.target) for k, c in cur_cm.items() if k not in des_cm)
-
+    cm_changes, cm_only = compare_comments(current, desired, key)
+    changes.extend(cm_changes)
+    only.extend(cm_only)
     return changes + only

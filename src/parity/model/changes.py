@@ -18,6 +18,7 @@ from parity.model.schema import (
     CheckConstraint,
     Column,
     Comment,
+    CompositeType,
     Domain,
     EnumType,
     ExcludeConstraint,
@@ -202,21 +203,51 @@ ALTER_ATTRIBUTES = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """What a change drops before it and makes again after it, because PostgreSQL will not change an
+    object while others depend on it (a view selecting from a view, or a column whose type changes).
+
+    ``views`` in the order they are created (dropped in the reverse one), with the definitions
+    they get; ``triggers`` and ``grants`` are those on the dropped views (INSTEAD OF triggers,
+    privileges), which a dropped view takes with it."""
+
+    views: tuple[View, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
+    grants: tuple[Grant, ...] = ()
+    # The same views as the database has them, when they are made again with main's definitions:
+    # what the reverse change makes again.
+    was: tuple[View, ...] = ()
+    # On the table itself: the triggers (WHEN, UPDATE OF) and policies that read a column whose type
+    # changes ("cannot alter type of a column used in a trigger definition"), dropped explicitly.
+    table_triggers: tuple[Trigger, ...] = ()
+    policies: tuple[Policy, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.views or self.triggers or self.grants or self.table_triggers or self.policies)
+
+    def reversed(self) -> Rebuilt:
+        return replace(self, views=self.was, was=self.views) if self.was else self
+
+
+@dataclass(frozen=True, slots=True)
 class AlterColumn(Change):
-    """Column ``current.name`` of ``table`` becomes ``desired``; ``changes`` ⊆ :data:`ALTER_ATTRIBUTES`."""
+    """Column ``current.name`` of ``table`` becomes ``desired``; ``changes`` ⊆ :data:`ALTER_ATTRIBUTES`.
+    ``again``: the views reading the column when its type changes (PostgreSQL: "cannot alter type of a
+    column used by a view"), dropped first and made again as they were."""
 
     kind: ClassVar[str] = "alter_column"
     table: str
     current: Column
     desired: Column
     changes: frozenset[str]
+    again: Rebuilt = Rebuilt()
 
     @property
     def object_name(self) -> str:
         return f"{self.table}.{self.desired.name}"
 
     def reverse(self) -> Change:
-        return AlterColumn(self.table, self.desired, self.current, self.changes)
+        return AlterColumn(self.table, self.desired, self.current, self.changes, self.again)
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,18 +479,22 @@ class DropView(Change):
 
 @dataclass(frozen=True, slots=True)
 class AlterView(Change):
-    """A view whose definition differs: rendered as a replace (views hold no data)."""
+    """A view whose definition differs: rendered as a replace (views hold no data).
+
+    ``again``: the views that select from it (PostgreSQL refuses to drop it under them), and what
+    goes with it and with them, made again after it."""
 
     kind: ClassVar[str] = "alter_view"
     current: View
     desired: View
+    again: Rebuilt = Rebuilt()
 
     @property
     def object_name(self) -> str:
         return self.desired.name
 
     def reverse(self) -> Change:
-        return AlterView(self.desired, self.current)
+        return AlterView(self.desired, self.current, self.again.reversed())
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,6 +549,33 @@ class AlterDomain(Change):
 
     def reverse(self) -> Change:
         return AlterDomain(self.desired, self.current, self.changes)
+
+
+@dataclass(frozen=True, slots=True)
+class AddCompositeType(Change):
+    kind: ClassVar[str] = "add_composite_type"
+    composite: CompositeType
+
+    @property
+    def object_name(self) -> str:
+        return self.composite.name
+
+
+@dataclass(frozen=True, slots=True)
+class AlterCompositeType(Change):
+    """A composite type main redefines: ``added`` attributes (ALTER TYPE … ADD ATTRIBUTE, at the end;
+    values already stored get NULL) and ``retyped`` ones (ALTER ATTRIBUTE … TYPE, which the server
+    refuses while a table column uses the type). An attribute only production has is kept."""
+
+    kind: ClassVar[str] = "alter_composite_type"
+    current: CompositeType
+    desired: CompositeType
+    added: tuple[str, ...] = ()
+    retyped: tuple[str, ...] = ()
+
+    @property
+    def object_name(self) -> str:
+        return self.desired.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -789,6 +851,8 @@ CHANGE_TYPES: tuple[type[Change], ...] = (
     AddExtension,
     AddDomain,
     AlterDomain,
+    AddCompositeType,
+    AlterCompositeType,
     AddFunction,
     AlterFunction,
     AddEnum,

@@ -246,6 +246,10 @@ class View:
     name: str
     definition: str  # the SELECT, normalised by the dialect (whitespace collapsed)
     materialized: bool = False
+    # PostgreSQL's WITH (…) options as the catalog keeps them, sorted: ``check_option=cascaded``,
+    # ``security_barrier=true``, ``security_invoker=true`` (whose rights and row-level security
+    # apply), a materialized view's storage parameters. Not in the definition the server prints.
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +306,15 @@ class Domain:
     raw_default: str | None = None
     checks: tuple[CheckConstraint, ...] = ()
     collation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeType:
+    """A PostgreSQL ``CREATE TYPE … AS (…)``: its attributes in order, each as a :class:`Column`
+    (name, type normalised and as printed, collation when not the default; nothing else applies)."""
+
+    name: str
+    attributes: tuple[Column, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,6 +392,23 @@ class Extension:
 
 
 @dataclass(frozen=True, slots=True)
+class Dependency:
+    """``kind name`` cannot exist without ``ref_kind ref_name``, as PostgreSQL records it (``pg_depend``):
+    a view on what it selects from, a SQL-standard function body on what it names, a table on the
+    functions its defaults, CHECKs and index expressions call, a trigger or policy on the columns of
+    its own table it reads. Kinds are ``table``, ``view`` (plain or materialized), ``function`` (named
+    by its signature), ``trigger`` and ``policy`` (by name; ``ref_name`` is their table). A function
+    body given as a string (any plpgsql body, a quoted SQL body) records nothing: the server reads it
+    only when it runs."""
+
+    kind: str
+    name: str
+    ref_kind: str
+    ref_name: str
+    ref_column: str | None = None  # this column of ``ref_name`` is read (one row per column)
+
+
+@dataclass(frozen=True, slots=True)
 class Schema:
     """A whole database schema (one PostgreSQL schema, one MySQL database, one SQLite file)."""
 
@@ -393,12 +423,17 @@ class Schema:
     extensions: tuple[Extension, ...] = ()  # PostgreSQL, by name
     domains: tuple[Domain, ...] = ()  # PostgreSQL, by name
     functions: tuple[Function, ...] = ()  # PostgreSQL functions and procedures, by signature
+    composites: tuple[CompositeType, ...] = ()  # PostgreSQL composite types, by name
     # PostgreSQL: the database's other schemas by name (not public, the system's or an extension's);
     # only their existence is modelled, their objects are counted as not compared.
     namespaces: tuple[str, ...] = ()
     policies: tuple[Policy, ...] = ()  # PostgreSQL, by table then name
     partitions: tuple[Partition, ...] = ()  # PostgreSQL, by name
     grants: tuple[Grant, ...] = ()  # PostgreSQL, by object then grantee
+    # PostgreSQL: what needs what, among the schema's own objects (sorted). None where the dialect
+    # records no dependencies (SQLite, MySQL): the diff then reads them from the definitions' text.
+    # Derived from the objects, so not part of equality.
+    dependencies: tuple[Dependency, ...] | None = field(default=None, compare=False, hash=False)
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def table(self, name: str) -> Table | None:

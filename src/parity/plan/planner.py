@@ -28,11 +28,16 @@ from typing import TYPE_CHECKING
 
 from parity.model.changes import (
     AddColumn,
+    AddFunction,
+    AddGrant,
+    AddView,
     AlterColumn,
+    AlterCompositeType,
     AlterDomain,
     AlterFunction,
     AlterPartitioning,
     AlterPrimaryKey,
+    AlterView,
     Change,
     DropColumn,
     DropTable,
@@ -243,18 +248,36 @@ def plan(
             case AddColumn():
                 b.add_column(change, rows, fills, name)
             case (
-                AlterColumn() | AlterPrimaryKey() | AlterDomain() | AlterFunction() | AlterPartitioning()
+                AlterColumn()
+                | AlterPrimaryKey()
+                | AlterDomain()
+                | AlterCompositeType()
+                | AlterFunction()
+                | AlterPartitioning()
+                | AddView()
+                | AlterView()
+                | AddFunction()
+                | AddGrant()
             ) if (refusal := dialect.impact(change, b.schema)).safety is Safety.FORBIDDEN:
                 # The server cannot make this change in place (a generated expression before
                 # PostgreSQL 17): reaching main's schema needs a drop, which parity never does.
+                # Or the target server is older than a feature main's schema uses.
                 b.diags.append(
                     _diag(
                         "PLN002",
                         Severity.ERROR,
                         f"refused: {describe(change)}: {refusal.note}",
                         fix=(
-                            "expand/contract: create a new domain, move the columns to it, keep the old one"
+                            "upgrade the target server, or declare main's schema without that feature"
+                            if isinstance(change, AddView | AlterView | AddFunction | AddGrant)
+                            or (
+                                isinstance(change, AlterFunction)
+                                and "needs PostgreSQL" in (refusal.note or "")
+                            )
+                            else "expand/contract: create a new domain, move the columns to it, keep the old one"
                             if isinstance(change, AlterDomain)
+                            else "expand/contract: add an attribute (or a type) of the new type, move the values, keep the old one"
+                            if isinstance(change, AlterCompositeType)
                             else "expand/contract: add the function under a new name, switch the callers, keep the old one"
                             if isinstance(change, AlterFunction)
                             else "expand/contract: create the new table or partition beside the old one and move the rows"

@@ -19,6 +19,7 @@ from parity.errors import redact_url
 from parity.model.changes import (
     AddCheck,
     AddColumn,
+    AddCompositeType,
     AddDomain,
     AddEnum,
     AddEnumValue,
@@ -37,6 +38,7 @@ from parity.model.changes import (
     AddUnique,
     AddView,
     AlterColumn,
+    AlterCompositeType,
     AlterDomain,
     AlterFunction,
     AlterPartitioning,
@@ -89,6 +91,8 @@ CODES: dict[type[Change], tuple[str, Severity]] = {
     AddGrant: ("SCH006", Severity.WARNING),
     AlterPolicy: ("SCH006", Severity.ERROR),
     AddDomain: ("SCH006", Severity.ERROR),
+    AddCompositeType: ("SCH006", Severity.ERROR),
+    AlterCompositeType: ("SCH006", Severity.ERROR),
     AlterDomain: ("SCH006", Severity.ERROR),
     AddFunction: ("SCH006", Severity.ERROR),
     AlterFunction: ("SCH006", Severity.ERROR),
@@ -105,7 +109,7 @@ CODE_DOCS = {
     "SCH003": "a column differs (type, nullability, default, collation, generated, identity, MySQL ON UPDATE)",
     "SCH004": "an index is missing or differs",
     "SCH005": "a key, constraint or table option (primary, foreign, unique, check, exclude; partitioning; SQLite WITHOUT ROWID) is missing or differs",
-    "SCH006": "a view, enum, domain, sequence, function or procedure, trigger, extension, schema, row-level security, policy or grant is missing or differs",
+    "SCH006": "a view, enum, domain, composite type, sequence, function or procedure, trigger, extension, schema, row-level security, policy or grant is missing or differs",
     "SCH007": "an object only the database has (drift; kept, never dropped)",
     "SCH008": "a column looks renamed (one gone, one of the same type added)",
     "SCH009": "the application's own migration tool (Alembic, Flask-Migrate, Django, Rails, Prisma, Flyway, golang-migrate, goose, dbmate) has migrations the database has not run "

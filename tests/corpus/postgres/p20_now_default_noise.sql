@@ -1,3 +1,4 @@
+-- catalog: no (now() and CURRENT_TIMESTAMP are the same default, printed differently)
 -- current
 CREATE TABLE t (id int PRIMARY KEY, created timestamptz DEFAULT now(), status text DEFAULT 'new'::text);
 -- desired

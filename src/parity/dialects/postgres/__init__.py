@@ -12,10 +12,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from parity.dialects.base import Dialect, RowCount
 from parity.dialects.gate import Purpose, Screened
-from parity.dialects.postgres import diff, gate, inspect, render
+from parity.dialects.postgres import diff, gate, inspect, render, versions
 from parity.dialects.sql import line_of_offset, split_statements
 from parity.errors import DatabaseError, SchemaSourceError
-from parity.model.changes import Change, CompareOptions, Impact
+from parity.model.changes import Change, CompareOptions, Impact, Safety
 from parity.model.schema import Schema
 
 
@@ -149,9 +149,14 @@ class PostgresDialect(Dialect):
             conn.close()
 
     def render(self, change: Change, context: Schema | None = None) -> list[str]:
+        if versions.refused(change, context):
+            return []  # see impact
         return render.render(change, context)
 
     def impact(self, change: Change, context: Schema | None = None) -> Impact:
+        why = versions.refused(change, context)
+        if why is not None:
+            return Impact(Safety.FORBIDDEN, note=why)
         return render.impact(change, context)
 
     def quote(self, ident: str) -> str:

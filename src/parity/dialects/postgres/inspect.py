@@ -23,6 +23,8 @@ from parity.model.schema import (
     CheckConstraint,
     Column,
     Comment,
+    CompositeType,
+    Dependency,
     Domain,
     EnumType,
     ExcludeConstraint,
@@ -109,7 +111,7 @@ ORDER BY t.relname, i.relname
 """
 
 Q_VIEWS = """
-SELECT c.relname, pg_get_viewdef(c.oid, true), c.relkind = 'm'
+SELECT c.relname, pg_get_viewdef(c.oid, true), c.relkind = 'm', coalesce(c.reloptions, '{}')
 FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relkind IN ('v', 'm') ORDER BY c.relname
 """
 
@@ -214,6 +216,66 @@ WHERE p.pronamespace = %(ns)s AND p.prokind IN ('f', 'p')
 ORDER BY 1, 2
 """
 
+# Composite types (CREATE TYPE … AS (…)), not a table's own row type: one row per attribute.
+Q_COMPOSITES = """
+SELECT ty.typname, a.attname, format_type(a.atttypid, a.atttypmod),
+       CASE WHEN a.attcollation <> at.typcollation THEN co.collname END
+FROM pg_type ty
+JOIN pg_class c ON c.oid = ty.typrelid AND c.relkind = 'c'
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_type at ON at.oid = a.atttypid
+LEFT JOIN pg_collation co ON co.oid = a.attcollation
+WHERE ty.typnamespace = %(ns)s AND ty.typtype = 'c'
+ORDER BY ty.typname, a.attnum
+"""
+
+# What needs what among the schema's relations and functions, in one pg_depend scan: a view's rule on
+# the relations, columns and functions it reads, a SQL-standard function body on what it names, a
+# column default, CHECK or index expression on the functions it calls, a trigger (WHEN, UPDATE OF)
+# or policy on the columns of its table it reads. Only normal ('n') ones: the
+# internal and automatic ones tie an object to its own parts (a view's rule to the view, an index
+# to its columns), and FOREIGN KEY edges are in the constraints already (so pg_constraint rows
+# are taken only when they call a function).
+Q_DEPENDENCIES = """
+WITH rel AS (
+  SELECT oid, relname AS name, CASE WHEN relkind IN ('v', 'm') THEN 'view' ELSE 'table' END AS kind
+  FROM pg_class WHERE relnamespace = %(ns)s AND relkind IN ('r', 'p', 'v', 'm')
+), fn AS (
+  SELECT oid, proname || '(' || pg_get_function_identity_arguments(oid) || ')' AS name
+  FROM pg_proc WHERE pronamespace = %(ns)s AND prokind IN ('f', 'p')
+), d AS (
+  SELECT classid, objid, refclassid, refobjid, refobjsubid FROM pg_depend
+  WHERE deptype = 'n'
+    AND ((classid IN ('pg_rewrite'::regclass, 'pg_proc'::regclass)
+          AND refclassid IN ('pg_class'::regclass, 'pg_proc'::regclass))
+         OR (classid IN ('pg_attrdef'::regclass, 'pg_constraint'::regclass, 'pg_class'::regclass)
+             AND refclassid = 'pg_proc'::regclass)
+         OR (classid IN ('pg_trigger'::regclass, 'pg_policy'::regclass) AND refclassid = 'pg_class'::regclass))
+)
+SELECT DISTINCT
+       CASE WHEN tg.oid IS NOT NULL THEN 'trigger' WHEN po.oid IS NOT NULL THEN 'policy'
+            ELSE coalesce(sr.kind, 'function') END,
+       coalesce(tg.tgname, po.polname, sr.name, sf.name),
+       coalesce(rr.kind, 'function'), coalesce(rr.name, rf.name), a.attname
+FROM d
+LEFT JOIN pg_rewrite rw ON d.classid = 'pg_rewrite'::regclass AND rw.oid = d.objid
+LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
+LEFT JOIN pg_constraint con ON d.classid = 'pg_constraint'::regclass AND con.oid = d.objid
+LEFT JOIN pg_index ix ON d.classid = 'pg_class'::regclass AND ix.indexrelid = d.objid
+LEFT JOIN pg_trigger tg ON d.classid = 'pg_trigger'::regclass AND tg.oid = d.objid AND NOT tg.tgisinternal
+LEFT JOIN pg_policy po ON d.classid = 'pg_policy'::regclass AND po.oid = d.objid
+LEFT JOIN rel sr ON sr.oid = coalesce(rw.ev_class, ad.adrelid, con.conrelid, ix.indrelid, tg.tgrelid, po.polrelid)
+LEFT JOIN fn sf ON d.classid = 'pg_proc'::regclass AND sf.oid = d.objid
+LEFT JOIN rel rr ON d.refclassid = 'pg_class'::regclass AND rr.oid = d.refobjid
+LEFT JOIN fn rf ON d.refclassid = 'pg_proc'::regclass AND rf.oid = d.refobjid
+LEFT JOIN pg_attribute a ON rr.oid IS NOT NULL AND d.refobjsubid > 0
+     AND a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+WHERE coalesce(sr.name, sf.name) IS NOT NULL AND coalesce(rr.name, rf.name) IS NOT NULL
+  AND (d.classid NOT IN ('pg_trigger'::regclass, 'pg_policy'::regclass) OR tg.oid IS NOT NULL OR po.oid IS NOT NULL)
+  AND (sr.oid IS NULL OR rr.oid IS NULL OR sr.oid <> rr.oid OR tg.oid IS NOT NULL OR po.oid IS NOT NULL)
+ORDER BY 1, 2, 3, 4, 5
+"""
+
 # The database's other schemas (the inspected one, public, the system's and extensions' left out).
 Q_NAMESPACES = r"""
 SELECT n.nspname FROM pg_namespace n
@@ -241,8 +303,6 @@ SELECT
      AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)),
   (SELECT count(*) FROM pg_description ds JOIN pg_class c ON c.oid = ds.objoid AND ds.classoid = 'pg_class'::regclass
      WHERE c.relnamespace = %(ns)s AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)),
-  (SELECT count(*) FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
-     WHERE t.typnamespace = %(ns)s AND t.typtype = 'c' AND c.relkind = 'c'),
   (SELECT count(*) FROM pg_index ix JOIN pg_class c ON c.oid = ix.indrelid
      WHERE c.relnamespace = %(ns)s AND c.relispartition
        AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = ix.indexrelid)),
@@ -264,7 +324,6 @@ NOT_COMPARED_KINDS = (
     "aggregate and window functions",
     "partitions with row-level security",
     "comments on views, sequences and indexes",
-    "composite types",
     "indexes a partition has of its own (not its parent's)",
     "other schemas holding tables (their objects)",
     "columns with grants of their own",
@@ -355,7 +414,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     for tname, cname, ctype, notnull, default, generated, identity, collation in conn.execute(
         Q_COLUMNS, p
     ).fetchall():
-        is_gen = generated == "s"
+        is_gen = generated in ("s", "v")  # 'v': PostgreSQL 18's virtual generated columns
         columns[tname].append(
             fast_column(
                 cname,
@@ -365,7 +424,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
                 None if is_gen or default is None else normalize_default(default),
                 None if is_gen else default,
                 default if is_gen else None,
-                is_gen,
+                generated == "s",
                 collation,
                 identities.get(identity or ""),
             )
@@ -444,7 +503,10 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         )
         for t, rls, forced, partkey in table_rows
     )
-    views = tuple(View(n, normalize_view(d or ""), bool(m)) for n, d, m in conn.execute(Q_VIEWS, p))
+    views = tuple(
+        View(n, normalize_view(d or ""), bool(m), tuple(sorted(opts)))
+        for n, d, m, opts in conn.execute(Q_VIEWS, p)
+    )
     enums = tuple(EnumType(n, tuple(labels)) for n, labels in conn.execute(Q_ENUMS, p))
     sequences = tuple(
         Sequence(n, normalize_type(typ), int(start), int(inc), owned)
@@ -455,6 +517,12 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     extensions = tuple(Extension(n, s) for n, s in conn.execute(Q_EXTENSIONS, p))
     # pg_get_functiondef names the function with its schema; main's schema has another name.
     qualified = re.compile(rf"^(CREATE OR REPLACE (?:FUNCTION|PROCEDURE) ){re.escape(_quote(ns_name))}\.")
+    attributes: dict[str, list[Column]] = {}
+    for tname, aname, atype, collation in conn.execute(Q_COMPOSITES, p).fetchall():
+        attrs = attributes.setdefault(tname, [])
+        if aname is not None:
+            attrs.append(Column(aname, normalize_type(atype), atype, collation=collation))
+    composites = tuple(CompositeType(n, tuple(a)) for n, a in attributes.items())
     functions = tuple(
         Function(n, args, qualified.sub(r"\1", definition, count=1), result, params, bool(proc))
         for n, args, definition, result, params, proc in conn.execute(Q_FUNCTIONS, p)
@@ -495,8 +563,10 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         extensions=extensions,
         domains=domains,
         functions=functions,
+        composites=composites,
         namespaces=tuple(n for (n,) in conn.execute(Q_NAMESPACES, p)),
         partitions=tuple(Partition(*row) for row in conn.execute(Q_PARTITIONS, p)),
+        dependencies=tuple(Dependency(*row) for row in conn.execute(Q_DEPENDENCIES, p)),
         grants=tuple(
             Grant(o, g, tuple(privs), "SEQUENCE" if seq else "TABLE")
             for o, g, privs, seq in conn.execute(Q_GRANTS, p)

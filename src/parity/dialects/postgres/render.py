@@ -16,10 +16,13 @@ from functools import singledispatch
 from parity.dialects.base import RenderError
 from parity.dialects.postgres.diff import check_sql, server_version
 from parity.dialects.postgres.types import narrows, rewrites
+from parity.dialects.postgres.versions import NEW_PRIVILEGES, grantable
 from parity.dialects.sql import quote_ident, quote_literal
+from parity.diff.depends import words
 from parity.model.changes import (
     AddCheck,
     AddColumn,
+    AddCompositeType,
     AddDomain,
     AddEnum,
     AddEnumValue,
@@ -38,6 +41,7 @@ from parity.model.changes import (
     AddUnique,
     AddView,
     AlterColumn,
+    AlterCompositeType,
     AlterDomain,
     AlterFunction,
     AlterPartitioning,
@@ -58,11 +62,12 @@ from parity.model.changes import (
     Impact,
     PossibleRename,
     ProductionOnly,
+    Rebuilt,
     RenameColumn,
     Safety,
     SetComment,
 )
-from parity.model.schema import Column, Domain, ForeignKey, Index, Policy, Schema, Table
+from parity.model.schema import Column, Domain, ForeignKey, Index, Policy, Schema, Table, View
 
 # Functions whose value differs per row: a default using one makes ADD COLUMN fill every row.
 _VOLATILE = re.compile(
@@ -82,7 +87,10 @@ def column_sql(col: Column) -> str:
     if col.collation:
         parts.append(f"COLLATE {q(col.collation)}")
     if col.generated is not None:
-        parts.append(f"GENERATED ALWAYS AS ({col.generated}) STORED")
+        # Not stored: PostgreSQL 18's virtual column (computed when read); older servers refuse it.
+        parts.append(
+            f"GENERATED ALWAYS AS ({col.generated})" + (" STORED" if col.generated_stored else " VIRTUAL")
+        )
     elif col.identity in ("always", "by default"):
         parts.append(f"GENERATED {col.identity.upper()} AS IDENTITY")
     if not col.nullable:
@@ -252,8 +260,25 @@ def _can_set_expression(context: Schema | None) -> bool:
     return version is None or version >= 170000
 
 
+def generated_readers(change: AlterColumn, context: Schema | None) -> list[str]:
+    """The generated columns of the table whose expression reads the column whose type changes: the
+    server refuses the change under them ("used by a generated column")."""
+    if not change.changes & {"type", "collation"} or context is None:
+        return []
+    table = context.table(change.table)
+    if table is None:
+        return []
+    return [
+        col.name
+        for col in table.columns
+        if col.generated and col.name != change.current.name and change.current.name in words(col.generated)
+    ]
+
+
 @render.register
 def _(change: AlterColumn, context: Schema | None = None) -> list[str]:
+    if generated_readers(change, context):
+        return []  # refused: see impact
     t, c, cur, des = q(change.table), q(change.desired.name), change.current, change.desired
     what = change.changes
     alter = f"ALTER TABLE {t} ALTER COLUMN {c}"
@@ -278,11 +303,21 @@ def _(change: AlterColumn, context: Schema | None = None) -> list[str]:
     ):
         out.append(f"{alter} DROP DEFAULT")
     if type_change:
+        out[:0] = _drop_first(change.again)
         coll = f" COLLATE {q(des.collation)}" if des.collation else ""
         # No cast joins two enum types: go through text (values are matched by label).
         enums = {e.name for e in context.enums} if context is not None else set()
         via = "::text" if cur.type in enums or cur.raw_type in enums else ""
         out.append(f"{alter} TYPE {des.raw_type}{coll} USING {c}{via}::{des.raw_type}")
+        # serial ↔ bigserial: the column's own sequence has a type too (its maximum) and follows the
+        # column's. An identity column's sequence follows by itself.
+        new_type = des.raw_type.lower()
+        if new_type in _SEQ_TYPES and cur.identity is None and context is not None:
+            out.extend(
+                f"ALTER SEQUENCE {q(s.name)} AS {new_type}"
+                for s in context.sequences
+                if s.owned_by == f"{change.table}.{cur.name}" and s.data_type != new_type
+            )
     if (
         des.raw_default is not None
         and des.generated is None
@@ -297,6 +332,8 @@ def _(change: AlterColumn, context: Schema | None = None) -> list[str]:
         out.append(f"{alter} ADD GENERATED {des.identity.upper()} AS IDENTITY")
     if "nullable" in what:
         out.append(f"{alter} {'DROP' if des.nullable else 'SET'} NOT NULL")
+    if type_change:
+        out.extend(_make_again(change.again))
     return out
 
 
@@ -378,13 +415,16 @@ def _(change: DropExclude, context: Schema | None = None) -> list[str]:
     return [f"ALTER TABLE {q(change.table)} DROP CONSTRAINT {q(change.exclude.name)}"]
 
 
-def _create_view(v_name: str, definition: str, materialized: bool) -> str:
-    return f"CREATE {'MATERIALIZED ' if materialized else ''}VIEW {q(v_name)} AS {definition}"
+def _create_view(v: View) -> str:
+    # The options are not part of the printed definition: without them a view made again would lose
+    # its CHECK OPTION or security_invoker (and run with its owner's rights instead of the caller's).
+    with_ = f" WITH ({', '.join(v.options)})" if v.options else ""
+    return f"CREATE {'MATERIALIZED ' if v.materialized else ''}VIEW {q(v.name)}{with_} AS {v.definition}"
 
 
 @render.register
 def _(change: AddView, context: Schema | None = None) -> list[str]:
-    return [_create_view(change.view.name, change.view.definition, change.view.materialized)]
+    return [_create_view(change.view)]
 
 
 @render.register
@@ -395,11 +435,36 @@ def _(change: DropView, context: Schema | None = None) -> list[str]:
 @render.register
 def _(change: AlterView, context: Schema | None = None) -> list[str]:
     cur, des = change.current, change.desired
-    # CREATE OR REPLACE VIEW refuses dropped or reordered columns; drop and create always works.
+    # CREATE OR REPLACE VIEW refuses dropped or reordered columns; drop and create always works, once
+    # the views that select from it are out of the way.
     return [
-        f"DROP {'MATERIALIZED ' if cur.materialized else ''}VIEW {q(cur.name)}",
-        _create_view(des.name, des.definition, des.materialized),
+        *_drop_first(change.again),
+        _drop_view(cur),
+        _create_view(des),
+        *_make_again(change.again),
     ]
+
+
+def _drop_view(v: View) -> str:
+    return f"DROP {'MATERIALIZED ' if v.materialized else ''}VIEW {q(v.name)}"
+
+
+def _drop_first(again: Rebuilt) -> list[str]:
+    """The dependent views, the last-made first (never CASCADE: it drops whatever it finds), and the
+    table's triggers and policies in the way. All in the migration's transaction: no other session
+    sees the table without them."""
+    out = [f"DROP TRIGGER {q(t.name)} ON {q(t.table)}" for t in again.table_triggers]
+    out += [f"DROP POLICY {q(p.name)} ON {q(p.table)}" for p in again.policies]
+    return out + [_drop_view(v) for v in reversed(again.views)]
+
+
+def _make_again(again: Rebuilt) -> list[str]:
+    out = [_create_view(v) for v in again.views]
+    out += [create_policy_sql(p) for p in again.policies]
+    out += [t.definition for t in (*again.table_triggers, *again.triggers)]
+    for g in again.grants:
+        out.extend(render(AddGrant(g)))
+    return out
 
 
 @render.register
@@ -459,6 +524,45 @@ def _(change: AlterDomain, context: Schema | None = None) -> list[str]:
         cname = _constraint_name(c.name, change)
         out.append(f"ALTER DOMAIN {name} ADD CONSTRAINT {q(cname)} {check_sql(c.expression)} NOT VALID")
         out.append(f"ALTER DOMAIN {name} VALIDATE CONSTRAINT {q(cname)}")
+    return out
+
+
+def _attribute_sql(a: Column) -> str:
+    return f"{q(a.name)} {a.raw_type}" + (f" COLLATE {q(a.collation)}" if a.collation else "")
+
+
+@render.register
+def _(change: AddCompositeType, context: Schema | None = None) -> list[str]:
+    ct = change.composite
+    return [f"CREATE TYPE {q(ct.name)} AS ({', '.join(_attribute_sql(a) for a in ct.attributes)})"]
+
+
+def composite_users(name: str, context: Schema | None) -> list[str]:
+    """``table.column`` of the columns whose type is composite type ``name`` (arrays of it too)."""
+    if context is None:
+        return []
+    return [
+        f"{t.name}.{c.name}"
+        for t in context.tables
+        for c in t.columns
+        if c.type.removesuffix("[]") == name or c.raw_type.removesuffix("[]") == name
+    ]
+
+
+@render.register
+def _(change: AlterCompositeType, context: Schema | None = None) -> list[str]:
+    if change.retyped and composite_users(change.current.name, context):
+        return []  # refused: see impact
+    name = q(change.desired.name)
+    want = {a.name: a for a in change.desired.attributes}
+    out = []
+    for n in change.retyped:
+        coll = want[n].collation
+        out.append(
+            f"ALTER TYPE {name} ALTER ATTRIBUTE {q(n)} TYPE {want[n].raw_type}"
+            + (f" COLLATE {q(coll)}" if coll else "")
+        )
+    out += [f"ALTER TYPE {name} ADD ATTRIBUTE {_attribute_sql(want[n])}" for n in change.added]
     return out
 
 
@@ -561,7 +665,8 @@ def _(change: AlterPolicy, context: Schema | None = None) -> list[str]:
 def _(change: AddGrant, context: Schema | None = None) -> list[str]:
     g = change.grant
     to = "PUBLIC" if g.grantee == "public" else q(g.grantee)
-    return [f"GRANT {', '.join(g.privileges)} ON {g.on} {q(g.object)} TO {to}"]
+    privileges, _unknown = grantable(change, context)  # see impact
+    return [f"GRANT {', '.join(privileges)} ON {g.on} {q(g.object)} TO {to}"] if privileges else []
 
 
 def literal(text: str) -> str:
@@ -583,6 +688,22 @@ def _(change: ProductionOnly, context: Schema | None = None) -> list[str]:
 AE = "ACCESS EXCLUSIVE"
 
 
+def _again_note(again: Rebuilt) -> str:
+    made = [f"view {v.name}" for v in again.views]
+    made += [f"trigger {t.name}" for t in (*again.table_triggers, *again.triggers)]
+    made += [f"policy {p.name}" for p in again.policies]
+    made += [f"grants on {g.object} to {g.grantee}" for g in again.grants]
+    note = "dropped and made again around it, in the migration's transaction: " + ", ".join(made)
+    filled = [v.name for v in again.views if v.materialized]
+    if filled:
+        # Not modelled, so not made again: say so rather than lose them quietly.
+        note += (
+            f"; materialized {', '.join(filled)} computed again while the lock is held, without indexes "
+            "of their own (make those again after)"
+        )
+    return note
+
+
 def impact(change: Change, context: Schema | None = None) -> Impact:
     """Safety class, table rewrite and the lock PostgreSQL takes for ``change``."""
     match change:
@@ -594,7 +715,14 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(Safety.FORBIDDEN, lock=AE, note="drops data; parity never drops")
         case AddTable() | AddEnum() | AddSequence() | AddView():
             return Impact(Safety.SAFE)
-        case AddGrant():
+        case AddGrant() as grant_change:
+            known, unknown = grantable(grant_change, context)
+            if unknown:
+                return Impact(
+                    Safety.SAFE if known else Safety.FORBIDDEN,
+                    note=f"{', '.join(unknown)} left out: the target server has no such privilege "
+                    f"(PostgreSQL {min(NEW_PRIVILEGES[p] for p in unknown) // 10000} added it)",
+                )
             return Impact(Safety.SAFE, note="the role must exist on the server; nothing is revoked")
         case AddPartition():
             return Impact(
@@ -626,8 +754,21 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(
                 Safety.SAFE, lock=f"{AE} (brief)", note="changes which rows roles see, not the rows"
             )
-        case AddDomain() | AddNamespace():
+        case AddDomain() | AddNamespace() | AddCompositeType():
             return Impact(Safety.SAFE)
+        case AlterCompositeType(retyped=retyped) as ct_change if retyped and (
+            users := composite_users(ct_change.current.name, context)
+        ):
+            return Impact(
+                Safety.FORBIDDEN,
+                note=f"an attribute's type ({', '.join(retyped)}) cannot change while columns use the type "
+                f"({', '.join(users)}): it needs ALTER TYPE … CASCADE, which rewrites their rows; add a new "
+                "attribute or type instead",
+            )
+        case AlterCompositeType():
+            return Impact(
+                Safety.SAFE, note="metadata only: values already stored get NULL for a new attribute"
+            )
         case AlterDomain(changes=what) if what & {"type", "collation"}:
             return Impact(
                 Safety.FORBIDDEN,
@@ -661,6 +802,13 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
             return Impact(Safety.SAFE, lock="SHARE UPDATE EXCLUSIVE (brief)", note="metadata only")
         case AddEnumValue():
             return Impact(Safety.SAFE, note="cannot be undone; the new label is usable after commit")
+        case AlterView(again=again) if again:
+            filled = any(v.materialized for v in again.views)
+            return Impact(
+                Safety.NEEDS_CARE if filled else Safety.SAFE,
+                lock=AE if filled else f"{AE} (brief)",
+                note=_again_note(again),
+            )
         case AlterView() | DropView() | RenameColumn():
             return Impact(Safety.SAFE, lock=f"{AE} (brief)")
         case AddTrigger() | AlterTrigger():
@@ -685,15 +833,27 @@ def impact(change: Change, context: Schema | None = None) -> Impact:
                 Safety.SAFE, False, f"{AE} (brief)", "metadata only (constant default since PostgreSQL 11)"
             )
         case AlterColumn(changes=what, current=cur, desired=des):
+            if readers := generated_readers(change, context):
+                return Impact(
+                    Safety.FORBIDDEN,
+                    lock=AE,
+                    note=f"generated column {', '.join(readers)} reads it: PostgreSQL changes its type only after "
+                    "the generated column is dropped, which parity never does",
+                )
             if "type" in what or "collation" in what:
                 rw = "collation" in what or rewrites(cur.type, des.type)
+                views = f"; {_again_note(change.again)}" if change.again else ""
                 if narrows(cur.type, des.type):
                     return Impact(
-                        Safety.UNSAFE, rw, AE, f"{cur.type} → {des.type}: existing values may not fit"
+                        Safety.UNSAFE, rw, AE, f"{cur.type} → {des.type}: existing values may not fit{views}"
                     )
                 if rw:
-                    return Impact(Safety.NEEDS_CARE, True, AE, f"{cur.type} → {des.type}: table rewrite")
-                return Impact(Safety.SAFE, False, f"{AE} (brief)", f"{cur.type} → {des.type}: no rewrite")
+                    return Impact(
+                        Safety.NEEDS_CARE, True, AE, f"{cur.type} → {des.type}: table rewrite{views}"
+                    )
+                return Impact(
+                    Safety.SAFE, False, f"{AE} (brief)", f"{cur.type} → {des.type}: no rewrite{views}"
+                )
             if "generated" in what and des.generated is not None and not _can_set_expression(context):
                 version = server_version(context)
                 return Impact(

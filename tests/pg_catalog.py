@@ -1,0 +1,96 @@
+"""PostgreSQL catalog rows for one schema, read with the server's own functions (not parity's
+inspector), so a test can check a migrated database against the desired one independently of
+parity's diff. Names of the schema itself are taken out of the printed definitions: the two sides
+live in schemas of different names."""
+
+from __future__ import annotations
+
+import re
+
+import psycopg
+
+# Each query yields rows that identify an object together with everything main declares about it;
+# column order (attnum) is left out, as ALTER TABLE ADD COLUMN can only append.
+_QUERIES = {
+    "relation": """
+        SELECT c.relname, c.relkind::text, c.relrowsecurity, c.relforcerowsecurity,
+               coalesce(pg_get_partkeydef(c.oid), ''), coalesce(pg_get_expr(c.relpartbound, c.oid), ''),
+               ARRAY(SELECT o FROM unnest(c.reloptions) o ORDER BY 1)
+        FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace
+          AND c.relkind IN ('r', 'p', 'v', 'm', 'S')""",
+    "column": """
+        SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+               coalesce(pg_get_expr(d.adbin, d.adrelid), ''), a.attgenerated::text, a.attidentity::text,
+               coalesce(co.collname, '')
+        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        LEFT JOIN pg_collation co ON co.oid = a.attcollation AND a.attcollation <> 100
+        WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
+          AND a.attnum > 0 AND NOT a.attisdropped""",
+    "constraint": """
+        SELECT c.relname, k.conname, k.contype::text, pg_get_constraintdef(k.oid), k.convalidated
+        FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+        WHERE c.relnamespace = current_schema()::regnamespace""",
+    "index": """
+        SELECT c.relname, pg_get_indexdef(i.indexrelid)
+        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE c.relnamespace = current_schema()::regnamespace""",
+    "view": """
+        SELECT c.relname, pg_get_viewdef(c.oid, true)
+        FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('v', 'm')""",
+    "trigger": """
+        SELECT t.tgname, pg_get_triggerdef(t.oid, true), t.tgenabled::text
+        FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+        WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal""",
+    "function": """
+        SELECT p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid)
+        FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace AND p.prokind IN ('f', 'p')""",
+    "type": """
+        SELECT t.typname, t.typtype::text, format_type(t.typbasetype, t.typtypmod), t.typnotnull,
+               coalesce(t.typdefault, ''),
+               ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)
+        FROM pg_type t WHERE t.typnamespace = current_schema()::regnamespace AND t.typtype IN ('e', 'd', 'c')""",
+    "composite_attribute": """
+        SELECT t.typname, a.attname, format_type(a.atttypid, a.atttypmod), coalesce(co.collname, '')
+        FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        LEFT JOIN pg_collation co ON co.oid = a.attcollation AND a.attcollation <> 100
+        WHERE t.typnamespace = current_schema()::regnamespace""",
+    "domain_constraint": """
+        SELECT t.typname, k.conname, pg_get_constraintdef(k.oid), k.convalidated
+        FROM pg_constraint k JOIN pg_type t ON t.oid = k.contypid
+        WHERE t.typnamespace = current_schema()::regnamespace""",
+    "sequence": """
+        SELECT c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement
+        FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
+        WHERE c.relnamespace = current_schema()::regnamespace""",
+    "policy": """
+        SELECT p.tablename, p.policyname, p.permissive, p.cmd, p.roles::text[], coalesce(p.qual, ''),
+               coalesce(p.with_check, '')
+        FROM pg_policies p WHERE p.schemaname = current_schema()""",
+    "comment": """
+        SELECT c.relname, d.objsubid, d.description
+        FROM pg_description d JOIN pg_class c ON c.oid = d.objoid AND d.classoid = 'pg_class'::regclass
+        WHERE c.relnamespace = current_schema()::regnamespace""",
+    "grant": """
+        SELECT c.relname, a.grantee::regrole::text, a.privilege_type
+        FROM pg_class c, aclexplode(c.relacl) a
+        WHERE c.relnamespace = current_schema()::regnamespace AND a.grantee <> c.relowner""",
+}
+
+
+def catalog_rows(url: str) -> set[tuple[object, ...]]:
+    """``(kind, name, …)`` rows for every object of ``url``'s current schema (``name``: the object's,
+    or for a column, constraint or comment its table's)."""
+    out: set[tuple[object, ...]] = set()
+    with psycopg.connect(url) as conn:
+        schema = conn.execute("SELECT current_schema()").fetchone()[0]  # type: ignore[index]
+        qualifier = re.compile(rf'(?<![\w"]){re.escape(schema)}\.|"{re.escape(schema)}"\.')
+        for kind, sql in _QUERIES.items():
+            for row in conn.execute(sql.encode()).fetchall():
+                cells = tuple(
+                    qualifier.sub("", v) if isinstance(v, str) else tuple(v) if isinstance(v, list) else v
+                    for v in row
+                )
+                out.add((kind, *cells))
+    return out
