@@ -171,6 +171,48 @@ CASES = [
         "INSERT INTO schema_migrations VALUES (?)",
         ["20240202000000"],
     ),
+    (
+        "Knex",
+        {
+            "migrations/20240101000000_create_users.js": "exports.up = function (knex) {\n"
+            "  return knex.schema.createTable('users', (t) => { t.increments('id'); });\n};\n",
+            "migrations/20240202000000_add_email.ts": "import type { Knex } from 'knex';\n"
+            "export async function up(knex: Knex): Promise<void> {}\n",
+            "migrations/README.md": "notes\n",
+        },
+        "CREATE TABLE knex_migrations (id INTEGER PRIMARY KEY, name TEXT, batch INTEGER)",
+        [("20240101000000_create_users.js", 1)],
+        "INSERT INTO knex_migrations (name, batch) VALUES (?, ?)",
+        ["20240202000000_add_email.ts"],
+    ),
+    (
+        "Sequelize",
+        {
+            "db/migrations/20240101000000-create-user.js": "'use strict';\nmodule.exports = {\n"
+            "  async up(queryInterface, Sequelize) { await queryInterface.createTable('Users', {}); },\n};\n",
+            "db/migrations/20240202000000-add-role.js": "module.exports = {\n"
+            "  up: async (queryInterface) => queryInterface.addColumn('Users', 'role', {}),\n};\n",
+        },
+        'CREATE TABLE "SequelizeMeta" (name TEXT PRIMARY KEY)',
+        [("20240101000000-create-user.js",)],
+        'INSERT INTO "SequelizeMeta" VALUES (?)',
+        ["20240202000000-add-role.js"],
+    ),
+    (
+        "TypeORM",
+        {
+            "src/migrations/1700000000000-Init.ts": "import { MigrationInterface, QueryRunner } from 'typeorm';\n"
+            "export class Init1700000000000 implements MigrationInterface {\n"
+            "  public async up(queryRunner: QueryRunner): Promise<void> {}\n}\n",
+            "src/migrations/1700000100000-AddPosts.ts": "import { MigrationInterface, QueryRunner } from 'typeorm';\n"
+            "export class AddPosts1700000100000 implements MigrationInterface {\n"
+            "  public async up(queryRunner: QueryRunner): Promise<void> {}\n}\n",
+        },
+        "CREATE TABLE migrations (id INTEGER PRIMARY KEY, timestamp BIGINT, name TEXT)",
+        [(1700000000000, "Init1700000000000")],
+        "INSERT INTO migrations (timestamp, name) VALUES (?, ?)",
+        ["AddPosts1700000100000"],
+    ),
 ]
 
 
@@ -226,3 +268,26 @@ def test_rails_history_read_from_mariadb(tmp_path: Path, mysql_url: str) -> None
     d = dialects.get(mysql_url)
     status = tool_status(discover(tmp_path), d.name, mysql_url, d.inspect(mysql_url))
     assert status is not None and [r.id for r in status.pending] == ["20240303000000"]
+
+
+def test_a_js_folder_that_is_no_tool_s_is_not_taken_for_one(tmp_path: Path) -> None:
+    # Timestamped files that do not use the tool's API (a build's output, notes) are not migrations.
+    _files(tmp_path, {"migrations/20240101000000_notes.js": "console.log('hello');\n"})
+    assert find_listed_tool(tmp_path) is None
+
+
+@pytest.mark.postgres
+def test_sequelize_history_read_from_postgres_with_its_mixed_case_table(tmp_path: Path, pg_url: str) -> None:
+    import psycopg
+
+    from parity import dialects
+
+    sequelize = next(c for c in CASES if c[0] == "Sequelize")
+    _files(tmp_path, dict(sequelize[1]))
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute('CREATE TABLE "SequelizeMeta" (name TEXT PRIMARY KEY)')
+        conn.execute("""INSERT INTO "SequelizeMeta" VALUES ('20240101000000-create-user.js')""")
+    d = dialects.get(pg_url)
+    status = tool_status(discover(tmp_path), d.name, pg_url, d.inspect(pg_url))
+    assert status is not None and status.tool == "Sequelize"
+    assert [r.id for r in status.pending] == ["20240202000000-add-role.js"]

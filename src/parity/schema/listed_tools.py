@@ -233,6 +233,11 @@ def _django(folders: Iterable[Path]) -> ListedTool | None:
 
 
 _RAILS = re.compile(r"^(\d{14})_(\w+)\.rb$")
+# Node tools keep the file (Knex, Sequelize) or the class (TypeORM) name in their history table.
+_KNEX = re.compile(r"^(\d{14})_(.+)\.(?:js|cjs|mjs|ts)$")
+_SEQUELIZE = re.compile(r"^(\d{14})-(.+)\.(?:js|cjs|ts)$")
+_TYPEORM = re.compile(r"^(\d{13})-(.+)\.(?:ts|js)$")
+_TYPEORM_CLASS = re.compile(r"\bclass\s+(\w+)\s+implements\s+MigrationInterface\b")
 _FLYWAY = re.compile(r"^V(\d+(?:[._]\d+)*)__(.+)\.sql$")
 _GOLANG = re.compile(r"^(\d+)_(.+)\.up\.sql$")
 _NUMBERED_SQL = re.compile(r"^(\d+)_(.+)\.sql$")
@@ -249,6 +254,28 @@ def _by_pattern(
         if m:
             out.append(Revision(normalise(m.group(1)), (), m.group(2).replace("_", " "), f))
     return sorted(out, key=lambda r: [int(p) if p.isdigit() else p for p in re.split(r"[._]", r.id)])
+
+
+def _node_files(folder: Path, pattern: re.Pattern[str], marker: str) -> list[Revision]:
+    """Migration files of a Node tool whose first lines show the tool's API (``knex``,
+    ``queryInterface``, ``MigrationInterface``); the id is what its history table stores: the file
+    name, or for TypeORM the class name. The files are read, never run."""
+    out = []
+    for f in sorted(folder.iterdir()) if folder.is_dir() else []:
+        m = pattern.match(f.name)
+        if not m or not f.is_file():
+            continue
+        head = _head(f, 4096)
+        if marker not in head:
+            continue
+        mid = f.name
+        if pattern is _TYPEORM:
+            cls = _TYPEORM_CLASS.search(head)
+            if cls is None:
+                continue
+            mid = cls.group(1)
+        out.append(Revision(mid, (), m.group(2).replace("_", " ").replace("-", " "), f))
+    return sorted(out, key=lambda r: r.file.name if r.file is not None else r.id)
 
 
 def _head(path: Path, size: int = 2048) -> str:
@@ -295,6 +322,9 @@ def find_listed_tool(root: Path, max_depth: int = 5) -> ListedTool | None:
                     "npx prisma migrate deploy",
                     _ids,
                 )
+        node = _node_tool(folder)
+        if node is not None:
+            return node
         flyway = _by_pattern(folder, _FLYWAY, "V*__*.sql", lambda v: v.replace("_", "."))
         if flyway:
             return ListedTool(
@@ -340,4 +370,42 @@ def find_listed_tool(root: Path, max_depth: int = 5) -> ListedTool | None:
                     "dbmate up",
                     _ids,
                 )
+    return None
+
+
+def _node_tool(folder: Path) -> ListedTool | None:
+    """Knex, Sequelize or TypeORM migrations in ``folder``."""
+    knex = _node_files(folder, _KNEX, "knex")
+    if knex:
+        return ListedTool(
+            "Knex",
+            folder,
+            tuple(knex),
+            "knex_migrations",
+            "SELECT name FROM {table}",
+            "npx knex migrate:latest",
+            _ids,
+        )
+    sequelize = _node_files(folder, _SEQUELIZE, "queryInterface")
+    if sequelize:
+        return ListedTool(
+            "Sequelize",
+            folder,
+            tuple(sequelize),
+            "sequelizemeta",
+            "SELECT name FROM {table}",
+            "npx sequelize-cli db:migrate",
+            _ids,
+        )
+    typeorm = _node_files(folder, _TYPEORM, "MigrationInterface")
+    if typeorm:
+        return ListedTool(
+            "TypeORM",
+            folder,
+            tuple(typeorm),
+            "migrations",
+            "SELECT name FROM {table}",
+            "npx typeorm migration:run -d <data source>",
+            _ids,
+        )
     return None

@@ -180,17 +180,22 @@ def _alembic_applied(dialect_name: str, url: str) -> tuple[str, ...]:
 
 
 def _listed_status(project: Project, dialect_name: str, url: str, current: Schema) -> ToolStatus | None:
-    """Django, Rails, Prisma, Flyway, golang-migrate, goose or dbmate: the ids the database has run
-    against the migrations the checkout holds."""
+    """Django, Rails, Prisma, Flyway, golang-migrate, goose, dbmate, Knex, Sequelize or TypeORM:
+    the ids the database has run against the migrations the checkout holds."""
     from parity.schema.listed_tools import find_listed_tool
 
     tool = find_listed_tool(project.root)
     if tool is None:
         return None
     applied: tuple[str, ...] | None = None
-    if any(t.name.lower() == tool.history_table for t in current.tables):
+    table = next((t.name for t in current.tables if t.name.lower() == tool.history_table), None)
+    if table is not None:
+        # ``{table}``: the history table as the database spells it (Sequelize's ``SequelizeMeta``),
+        # quoted for the dialect; the name comes from the catalog, never from the repository.
+        quoted = f"`{table}`" if dialect_name == "mysql" else '"' + table.replace('"', '""') + '"'
+        query = tool.query.replace("{table}", quoted)
         try:
-            applied = tuple(sorted(tool.applied_ids(_history_rows(dialect_name, url, tool.query), tool)))
+            applied = tuple(sorted(tool.applied_ids(_history_rows(dialect_name, url, query), tool)))
         except Exception:  # any driver error: the history is unknown, never fatal
             applied = None
     last = tool.migrations[-1].id
