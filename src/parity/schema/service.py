@@ -112,7 +112,7 @@ CODE_DOCS = {
     "SCH006": "a view, enum, domain, composite type, sequence, function or procedure, trigger, extension, schema, row-level security, policy or grant is missing or differs",
     "SCH007": "an object only the database has (drift; kept, never dropped)",
     "SCH008": "a column looks renamed (one gone, one of the same type added)",
-    "SCH009": "the application's own migration tool (Alembic, Flask-Migrate, Django, Rails, Prisma, Flyway, golang-migrate, goose, dbmate) has migrations the database has not run "
+    "SCH009": "the application's own migration tool (Alembic, Flask-Migrate, Django, Rails, Prisma, Flyway, golang-migrate, goose, dbmate, Knex, Sequelize, TypeORM) has migrations the database has not run "
     "(error, listed by id and message), or no history in the database (warning)",
 }
 
