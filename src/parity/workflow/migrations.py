@@ -143,9 +143,9 @@ def listed_tool_section(
     project: Project, environment: str, db: str | None = None, *, listed: bool = True
 ) -> Section | None:
     """A project migrated by Flyway, golang-migrate, goose, dbmate, Rails, Prisma, Knex, Sequelize
-    or TypeORM: its own tool
-    runs its migrations, and parity plans no ``V000N`` file of its own beside them (the tool would
-    never know of it, and a pending migration's change would be planned a second time)."""
+    or TypeORM: its own tool runs its migrations, and parity plans no ``V000N`` file of its own
+    beside them (the tool would never know of it, and a pending migration's change would be
+    planned a second time)."""
     from parity import dialects
     from parity.migrate.service import database_url
     from parity.migrate.sql_tool_files import PLAIN_SQL_TOOLS
