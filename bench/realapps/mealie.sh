@@ -237,8 +237,10 @@ sigterm_case() {  # sigterm_case NAME WHEN: an apply, SIGTERM to parity's pid at
   else
     while [[ -n $child ]] && kill -0 "$child" 2> /dev/null; do sleep 0.01; done
   fi
-  state="child $([[ -n $child ]] && kill -0 "$child" 2> /dev/null && echo running || echo exited), alembic_version $(version)"
+  # Nothing slow between the wait and the signal: PostgreSQL commits the upgrade within ~0.1 s.
+  state="child $([[ -n $child ]] && kill -0 "$child" 2> /dev/null && echo running || echo exited)"
   kill -TERM "$pid"
+  state="$state; alembic_version just after the signal $(version)"
   wait "$pid"
   rc=$?
   sleep 1
