@@ -88,6 +88,7 @@ def test_project_patterns_win_over_the_never_secret_keys() -> None:
         "host=db user=app password=hunter2",
         "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAK\n-----END RSA PRIVATE KEY-----",
         "Zx8Qp2Lr7Tv4Nw1Ks9Hd3Fg6Jm5Bc0Ya",
+        "/Zx8Qp2Lr7/Tv4Nw1Ks9Hd3/Fg6Jm5Bc0Ya",  # base64 has slashes too: not a path of words
     ],
 )
 def test_secret_shapes(value: str) -> None:
@@ -106,6 +107,9 @@ def test_secret_shapes(value: str) -> None:
         "shop-exports-prod",
         "true",
         "Europe/Berlin",
+        "/tmp/mealierun/sqlite",  # mealie's DATA_DIR (bench/realapps/mealie.md)
+        "/var/lib/postgresql/15/main",
+        "../shared/uploads/recipe-images",
     ],
 )
 def test_plain_shapes(value: str) -> None:

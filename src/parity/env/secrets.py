@@ -71,6 +71,10 @@ _SWITCH_WORDS = frozenset(
     {"true", "false", "yes", "no", "on", "off", "enabled", "disabled", "none", "null", "0", "1"}
 )
 _WORDLIKE = re.compile(r"^[a-z]+([_\-. ][a-z]+)*$", re.IGNORECASE)
+# A filesystem path made of words (`/tmp/mealierun/sqlite`, `/var/lib/postgresql/15/main`): a
+# data directory, not a token, however high the entropy of its letters; a base64 token with a
+# `/` in it has segments of mixed-up letters and digits, which this does not match.
+_PATHLIKE = re.compile(r"^(~|\.{1,2})?(/([a-z]+([_\-.][a-z0-9]+)*|\d+|\.{1,2}))+/?$", re.IGNORECASE)
 _PRIVATE_MATERIAL = re.compile(r"-----BEGIN [A-Z0-9 ]*(PRIVATE KEY|CERTIFICATE)|PRIVATE KEY-----")
 # Values shorter than this are masked where they are shown as values, but not hunted in free
 # text: "abc" would be replaced inside every word.
@@ -140,7 +144,12 @@ def looks_secret(value: str) -> bool:
         return True
     if "=" in value and keyword_passwords(value[:65536]):
         return True
-    if len(value) < 20 or " " in value[:4096] or _WORDLIKE.match(value[:4096]):
+    if (
+        len(value) < 20
+        or " " in value[:4096]
+        or _WORDLIKE.match(value[:4096])
+        or _PATHLIKE.match(value[:4096])
+    ):
         return False
     sample = value[:4096]
     classes = sum(bool(re.search(p, sample)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^a-zA-Z\d]"))

@@ -169,11 +169,17 @@ def plan_sync(
                 f"scope it to a service with --set SERVICE:{key}=VALUE"
             )
         else:
-            add(
-                project.service(svc).file_for(env),
-                SetKey(key, value),
-                f"set {key}={clip(display(key, value, extra))} ({svc})",
-            )
+            # Where the runtime reads this service's env from: a file it never loads (the
+            # service's own `.env.<env>` when compose only declares `environment:`) would be
+            # written, then fail the very check the write was meant to fix.
+            target_path, target_line, writable = project.service(svc).write_target(env)
+            if not writable:
+                refused.append(
+                    f"--set {svc}:{key}: no env file of {svc} is read at run time; add {key} to the "
+                    f"environment at {project.rel(target_path)}:{target_line} (parity does not edit compose files)"
+                )
+                continue
+            add(target_path, SetKey(key, value), f"set {key}={clip(display(key, value, extra))} ({svc})")
 
     # Malformed lines and repeated identical bindings: loaders ignore or repeat them, so
     # commenting them out changes no effective value and makes the file unambiguous.
