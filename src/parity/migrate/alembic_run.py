@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parity.errors import MigrationError, redact_url
+from parity.migrate.child import run_child as run_child_process
 from parity.model.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -90,11 +91,9 @@ def run_child(
         env["DATABASE_URL"] = sqlalchemy_url(url)
     python = os.environ.get(PYTHON_ENV) or sys.executable
     try:
-        proc = subprocess.run(
+        proc = run_child_process(
             [python, "-c", _CHILD.read_text(encoding="utf-8")],
-            input=json.dumps(payload),
-            capture_output=True,
-            text=True,
+            json.dumps(payload),
             cwd=cwd,
             env=env,
             timeout=CHILD_TIMEOUT,

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parity.errors import MigrationError, redact_url
+from parity.migrate.child import run_child as run_child_process
 from parity.model.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -155,11 +156,9 @@ def run_child(
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ left in the repository
     python = os.environ.get(PYTHON_ENV) or sys.executable
     try:
-        proc = subprocess.run(
+        proc = run_child_process(
             [python, "-c", _CHILD.read_text(encoding="utf-8")],
-            input=json.dumps(payload),
-            capture_output=True,
-            text=True,
+            json.dumps(payload),
             cwd=django.manage_py.parent,
             env=env,
             timeout=CHILD_TIMEOUT,
