@@ -160,3 +160,12 @@ def test_a_dockerfile_linking_out_or_broken_sets_nothing(tmp_path: Path) -> None
     project = discover(root)
     env = effective_env(project, project.service("web"), "production", env_files(project))
     assert "FEATURE_EXPORTS" not in env.values
+
+
+def test_an_image_env_no_code_reads_is_not_called_stale(tmp_path: Path) -> None:
+    from parity.code.audit import build_flags_section
+
+    root = _project(tmp_path, DOCKERFILE + "    ENV PYTHONUNBUFFERED=1\n", "LOG_LEVEL=info\nUNUSED_KEY=x\n")
+    stale = {f.key for f in build_flags_section(discover(root), "production").findings if f.code == "FLG006"}
+    # The env file's unread key is stale; the image's ENV for the interpreter is not.
+    assert "UNUSED_KEY" in stale and "PYTHONUNBUFFERED" not in stale and "NODE_ENV" not in stale

@@ -521,6 +521,8 @@ def _stale_findings(
         for key, v in ee.values.items():
             if key in literal or key in used_by_tools or any(fnmatchcase(key, g) for g in globs):
                 continue
+            if v.layer == "image":
+                continue  # the image's ENV serves its runtime and tools too (PYTHONUNBUFFERED, PATH)
             seen.setdefault((key, project.rel(v.file)), (project.rel(v.file), v.line))
     out = []
     for (key, _), (file, line) in sorted(seen.items()):
