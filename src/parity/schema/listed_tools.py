@@ -373,39 +373,18 @@ def find_listed_tool(root: Path, max_depth: int = 5) -> ListedTool | None:
     return None
 
 
+#: (tool, file pattern, a word of its API in the file, history table, the command that runs them)
+_NODE_TOOLS = (
+    ("Knex", _KNEX, "knex", "knex_migrations", "npx knex migrate:latest"),
+    ("Sequelize", _SEQUELIZE, "queryInterface", "sequelizemeta", "npx sequelize-cli db:migrate"),
+    ("TypeORM", _TYPEORM, "MigrationInterface", "migrations", "npx typeorm migration:run -d <data source>"),
+)
+
+
 def _node_tool(folder: Path) -> ListedTool | None:
-    """Knex, Sequelize or TypeORM migrations in ``folder``."""
-    knex = _node_files(folder, _KNEX, "knex")
-    if knex:
-        return ListedTool(
-            "Knex",
-            folder,
-            tuple(knex),
-            "knex_migrations",
-            "SELECT name FROM {table}",
-            "npx knex migrate:latest",
-            _ids,
-        )
-    sequelize = _node_files(folder, _SEQUELIZE, "queryInterface")
-    if sequelize:
-        return ListedTool(
-            "Sequelize",
-            folder,
-            tuple(sequelize),
-            "sequelizemeta",
-            "SELECT name FROM {table}",
-            "npx sequelize-cli db:migrate",
-            _ids,
-        )
-    typeorm = _node_files(folder, _TYPEORM, "MigrationInterface")
-    if typeorm:
-        return ListedTool(
-            "TypeORM",
-            folder,
-            tuple(typeorm),
-            "migrations",
-            "SELECT name FROM {table}",
-            "npx typeorm migration:run -d <data source>",
-            _ids,
-        )
+    """Knex, Sequelize or TypeORM migrations in ``folder``; their history tables keep a ``name``."""
+    for tool, pattern, marker, table, command in _NODE_TOOLS:
+        revs = _node_files(folder, pattern, marker)
+        if revs:
+            return ListedTool(tool, folder, tuple(revs), table, "SELECT name FROM {table}", command, _ids)
     return None
