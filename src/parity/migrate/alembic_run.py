@@ -24,9 +24,7 @@ restore and is named in the notes.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parity.errors import MigrationError, redact_url
-from parity.migrate.child import run_child as run_child_process
+from parity.migrate.child import run_job
 from parity.model.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -49,7 +47,6 @@ VERSION_TABLE = "alembic_version"
 PYTHON_ENV = "PARITY_ALEMBIC_PYTHON"
 _CHILD = Path(__file__).with_name("alembic_child.py")
 _MARK = "@@parity-alembic@@"
-CHILD_TIMEOUT = 3600.0
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -85,33 +82,13 @@ def run_child(
         "url": sqlalchemy_url(url) if url else "",
     }
     env = dict(os.environ) if environ is None else dict(environ)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ left in the repository's versions/
     if url:
         # Many env.py files read the URL from the environment instead of alembic.ini.
         env["DATABASE_URL"] = sqlalchemy_url(url)
     python = os.environ.get(PYTHON_ENV) or sys.executable
-    try:
-        proc = run_child_process(
-            [python, "-c", _CHILD.read_text(encoding="utf-8")],
-            json.dumps(payload),
-            cwd=cwd,
-            env=env,
-            timeout=CHILD_TIMEOUT,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise MigrationError(f"cannot run Alembic ({exc})", file=alembic.script_dir) from exc
-    tail = proc.stdout.rsplit(_MARK, 1)
-    if len(tail) != 2:
-        last = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
-        raise MigrationError(f"Alembic stopped: {redact_url(last)}", file=alembic.script_dir)
-    try:
-        out: dict[str, str] = json.loads(tail[1])
-    except ValueError as exc:
-        raise MigrationError("Alembic's answer could not be read", file=alembic.script_dir) from exc
-    if not out.get("ok"):
-        raise MigrationError(
-            f"Alembic failed: {redact_url(str(out.get('error', '?')))}", file=alembic.script_dir
-        )
+    out: dict[str, str] = run_job(
+        "Alembic", _CHILD, payload, mark=_MARK, python=python, cwd=cwd, env=env, file=alembic.script_dir
+    )
     return out
 
 

@@ -23,7 +23,6 @@ that had none), the app's own reverse path.
 from __future__ import annotations
 
 import ast
-import json
 import os
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parity.errors import MigrationError, redact_url
-from parity.migrate.child import run_child as run_child_process
+from parity.migrate.child import run_job
 from parity.model.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -47,7 +46,6 @@ HISTORY = "django_migrations"
 PYTHON_ENV = "PARITY_APP_PYTHON"
 _CHILD = Path(__file__).with_name("django_child.py")
 _MARK = "@@parity-django@@"
-CHILD_TIMEOUT = 3600.0
 _ENGINES = {
     "sqlite": "django.db.backends.sqlite3",
     "postgresql": "django.db.backends.postgresql",
@@ -152,32 +150,17 @@ def run_child(
     """One Django job in a child process in the folder of ``manage.py``; errors come back redacted."""
     database = read_only_database(url) if read_only else django_database(url)
     payload = {**job, "settings": django.settings, "database": database}
-    env = dict(os.environ)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ left in the repository
     python = os.environ.get(PYTHON_ENV) or sys.executable
-    try:
-        proc = run_child_process(
-            [python, "-c", _CHILD.read_text(encoding="utf-8")],
-            json.dumps(payload),
-            cwd=django.manage_py.parent,
-            env=env,
-            timeout=CHILD_TIMEOUT,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise MigrationError(f"cannot run Django ({exc})", file=django.manage_py) from exc
-    tail = proc.stdout.rsplit(_MARK, 1)
-    if len(tail) != 2:
-        last = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
-        raise MigrationError(f"Django stopped: {redact_url(last)}", file=django.manage_py)
-    try:
-        out: dict[str, object] = json.loads(tail[1])
-    except ValueError as exc:
-        raise MigrationError("Django's answer could not be read", file=django.manage_py) from exc
-    if not out.get("ok"):
-        raise MigrationError(
-            f"Django failed: {redact_url(str(out.get('error', '?')))}", file=django.manage_py
-        )
-    return out
+    return run_job(
+        "Django",
+        _CHILD,
+        payload,
+        mark=_MARK,
+        python=python,
+        cwd=django.manage_py.parent,
+        env=dict(os.environ),
+        file=django.manage_py,
+    )
 
 
 def django_available() -> str | None:
