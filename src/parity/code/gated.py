@@ -74,7 +74,6 @@ class _Resolver:
     def __init__(self, graph: CodeGraph) -> None:
         self.graph = graph
         self._by_path: dict[str, list[str]] | None = None
-        self._defined: dict[str, set[str]] = {}
         self._filled: dict[str, list[str]] | None = None
         self._tests: dict[
             str,
@@ -82,15 +81,6 @@ class _Resolver:
                 list[tuple[ast.If, list[str]]], list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef, int]]
             ],
         ] = {}
-
-    def defined(self, m: Module) -> set[str]:
-        if m.rel not in self._defined:
-            self._defined[m.rel] = {
-                n.name
-                for n in ast.walk(m.tree)
-                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-            }
-        return self._defined[m.rel]
 
     def files_of(self, module: str) -> list[str]:
         """The project files a dotted module path names (``app.api.routes.private``)."""
@@ -115,7 +105,7 @@ class _Resolver:
 
         parts = path.split(".")
         name = parts[-1]
-        if len(parts) == 1 and name in self.defined(m):
+        if len(parts) == 1 and m.defined(name):
             return [(m.rel, name)]
         imported = imported_as(m, parts[0])
         if imported is None:

@@ -15,18 +15,16 @@ import posixpath
 import re
 from typing import TYPE_CHECKING
 
-from parity.code import js_conditions
-from parity.code.scan import service_of
 from parity.code.treesitter import line_of, text_of, walk
-from parity.code.why_corpus import field_text
 from parity.code.why_tree import (
-    _HTTP_VERBS,
     GO_FUNCTIONS,
     JS_FUNCTIONS,
     Definition,
     _explain_safely,
     _function_name,
     _holds,
+    route_call,
+    service_for,
 )
 from parity.model.condition import keys
 
@@ -62,7 +60,6 @@ class _TreeIndex:
     def __init__(self) -> None:
         self._declared: dict[str, tuple[list[tuple[str, bytes]], list[tuple[set[str], bytes]]]] = {}
         self._gates: dict[str, dict[str, list[tuple[Node, Node]]]] = {}
-        self._imports: dict[str, dict[str, str]] = {}
         self._routes: dict[str, list[tuple[Node, str]]] = {}
 
     def declared(self, f: TreeFile) -> tuple[list[tuple[str, bytes]], list[tuple[set[str], bytes]]]:
@@ -88,44 +85,11 @@ class _TreeIndex:
             self._declared[f.rel] = (shared, local)
         return self._declared[f.rel]
 
-    def default_imports(self, f: TreeFile) -> dict[str, str]:
-        """``router`` → ``./api/files`` for ``import router from "./api/files"``."""
-        if f.rel not in self._imports:
-            found: dict[str, str] = {}
-            for top in f.root.named_children:
-                if top.type != "import_statement":
-                    continue
-                clause = next((c for c in top.named_children if c.type == "import_clause"), None)
-                local = clause.named_children[0] if clause is not None and clause.named_children else None
-                source = top.child_by_field_name("source")
-                spec = js_conditions._string(source) if source is not None else None
-                if local is not None and local.type == "identifier" and spec:
-                    found[text_of(local)] = spec
-            self._imports[f.rel] = found
-        return self._imports[f.rel]
-
     def routes(self, f: TreeFile) -> list[tuple[Node, str]]:
         """``(handler, path)`` of each ``router.<verb>("path", …, handler)`` in the file."""
         if f.rel not in self._routes:
-            found: list[tuple[Node, str]] = []
-            for n in walk(f.root):
-                if n.type != "call_expression":
-                    continue
-                target, args = n.child_by_field_name("function"), n.child_by_field_name("arguments")
-                if (
-                    target is None
-                    or args is None
-                    or target.type != "member_expression"
-                    or not args.named_children
-                ):
-                    continue
-                if field_text(target, "property") not in _HTTP_VERBS:
-                    continue
-                path = js_conditions._string(args.named_children[0])
-                handler = args.named_children[-1]
-                if path and handler.type in JS_FUNCTIONS:
-                    found.append((handler, path))
-            self._routes[f.rel] = found
+            calls = (route_call(n) for n in walk(f.root))
+            self._routes[f.rel] = [(h, path) for path, h in filter(None, calls) if h.type in JS_FUNCTIONS]
         return self._routes[f.rel]
 
     def gates(self, f: TreeFile) -> dict[str, list[tuple[Node, Node]]]:
@@ -278,7 +242,7 @@ def _mounted(
     ``if (enabled) { PluginManager.add([{ value: router }]) }`` with ``import router from "./api/files"``."""
     if f.lang != "javascript":
         return []
-    imports = index.default_imports(f)
+    imports = f.default_imports()
     if not imports:
         return []
     out: list[tuple[Definition, str, Site]] = []
@@ -307,15 +271,11 @@ def _mounted(
 
 
 def _route_of(fn: Node) -> str:
-    """The path of the route whose handler ``fn`` is, else ""."""
+    """The path of the route whose handler ``fn`` is (any argument of the call), else ""."""
     args = fn.parent
     call = args.parent if args is not None and args.type == "arguments" else None
-    target = call.child_by_field_name("function") if call is not None else None
-    if args is None or target is None or target.type != "member_expression":
-        return ""
-    if field_text(target, "property") not in _HTTP_VERBS or not args.named_children:
-        return ""
-    return js_conditions._string(args.named_children[0]) or ""
+    found = route_call(call) if call is not None else None
+    return found[0] if found is not None else ""
 
 
 def gated_by_tree(graph: CodeGraph, key: str, environment: str) -> list[tuple[Definition, str, str]]:
@@ -340,7 +300,7 @@ def gated_by_tree(graph: CodeGraph, key: str, environment: str) -> list[tuple[De
         mine = [t for t in gates if key in keys(t.cond)]
         if not mine:
             continue  # the key is read inside, or required, not tested as a switch before the work
-        env = ctx.env(_service(graph, d.file.rel)).as_dict()
+        env = ctx.env(service_for(d.file.rel, graph.services)).as_dict()
         closed = [t for t in mine if _holds(t.cond, env) is False]
         if not closed:
             continue  # its own gate lets the call through here: this key keeps nothing off in it
@@ -379,16 +339,6 @@ def opening_trials(env: dict[str, str], key: str, tested: frozenset[str] | set[s
         if unset:
             out.append({**others, **dict.fromkeys(unset, v), key: v})
     return out
-
-
-def _service(graph: CodeGraph, rel: str) -> str | None:
-    """The service whose env a file's code sees, as ``why`` picks it (a monorepo's one app runs
-    its packages)."""
-    svc = service_of(rel, graph.services)
-    if svc is None:
-        with_code = [name for name, folder in graph.services if folder not in ("", ".")]
-        svc = with_code[0] if len(with_code) == 1 else None
-    return svc
 
 
 def closed_by(answer: WhyResult, key: str) -> bool:

@@ -45,6 +45,7 @@ class TreeFile:
 
     _names: dict[str, list[Node]] | None = None
     _ifs: list[Node] | None = None
+    _imports: dict[str, str] | None = None
 
     @property
     def root(self) -> Node:
@@ -69,6 +70,21 @@ class TreeFile:
             self._index()
         assert self._names is not None
         return self._names.get(name, [])
+
+    def default_imports(self) -> dict[str, str]:
+        """``router`` → ``./api/files`` for each ``import router from "./api/files"``."""
+        if self._imports is None:
+            self._imports = {}
+            for top in self.root.named_children:
+                if top.type != "import_statement":
+                    continue
+                clause = next((c for c in top.named_children if c.type == "import_clause"), None)
+                local = clause.named_children[0] if clause is not None and clause.named_children else None
+                source = top.child_by_field_name("source")
+                spec = js_conditions._string(source) if source is not None else None
+                if local is not None and local.type == "identifier" and spec:
+                    self._imports[text_of(local)] = spec
+        return self._imports
 
     def ifs(self) -> list[Node]:
         """The file's ``if`` statements, in walk order."""

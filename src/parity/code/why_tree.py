@@ -142,21 +142,27 @@ def js_definitions(f: TreeFile, name: str, owner: str | None) -> list[Definition
     return out
 
 
+def route_call(n: Node) -> tuple[str, Node] | None:
+    """``(path, handler)`` when ``n`` is ``router.<verb>("path", …, handler)``, else None."""
+    if n.type != "call_expression":
+        return None
+    fn, args = n.child_by_field_name("function"), n.child_by_field_name("arguments")
+    if fn is None or args is None or fn.type != "member_expression":
+        return None
+    if field_text(fn, "property") not in _HTTP_VERBS or not args.named_children:
+        return None
+    path = js_conditions._string(args.named_children[0])
+    return (path, args.named_children[-1]) if path else None
+
+
 def js_routes(f: TreeFile, path: str) -> list[Definition]:
     """``router.post("users.invite", …, handler)``: the handler (the last argument) of that route."""
     out: list[Definition] = []
     for n in walk(f.root):
-        if n.type != "call_expression":
+        found = route_call(n)
+        if found is None or found[0] != path:
             continue
-        fn, args = n.child_by_field_name("function"), n.child_by_field_name("arguments")
-        if fn is None or args is None or fn.type != "member_expression":
-            continue
-        if field_text(fn, "property") not in _HTTP_VERBS or not args.named_children:
-            continue
-        first = js_conditions._string(args.named_children[0])
-        if first != path:
-            continue
-        handler = args.named_children[-1]
+        handler = found[1]
         func = handler if handler.type in JS_FUNCTIONS else None
         out.append(Definition(f, handler, text_of(handler) if func is None else "", func))
     return out
@@ -370,20 +376,11 @@ class Walker:
         tail = "/".join(stem.split("/")[-2:])  # ``api/files`` of ``…/api/files.ts``
         out: list[Path_] = []
         for g in self.corpus.containing(tail.rsplit("/", 1)[-1], "javascript", prefer=tail):
-            for top in g.root.named_children:
-                if top.type != "import_statement" or tail not in text_of(top):
+            for local, spec in g.default_imports().items():
+                if tail not in spec:
                     continue
-                clause = next((c for c in top.named_children if c.type == "import_clause"), None)
-                local = clause.named_children[0] if clause is not None and clause.named_children else None
-                if local is None or local.type != "identifier":
-                    continue
-                for n in walk(g.root):
-                    if (
-                        n.type == "identifier"
-                        and text_of(n) == text_of(local)
-                        and _is_use(n, "javascript")
-                        and _site(g, n) not in seen
-                    ):
+                for n in g.named(local):
+                    if n.type == "identifier" and _is_use(n, "javascript") and _site(g, n) not in seen:
                         out += self.paths(g, n, depth + 1, seen | {_site(g, n)})
         return out
 
@@ -751,13 +748,20 @@ def _holds(cond: Condition, env: dict[str, str]) -> bool | None:
     return _possible(cond, env)[0]
 
 
+def service_for(rel: str, services: list[tuple[str, str]]) -> str | None:
+    """The service whose env a file's code sees: its folder's, else a monorepo's one app (which
+    runs its packages)."""
+    svc = service_of(rel, services)
+    if svc is None:
+        with_code = [name for name, folder in services if folder not in ("", ".")]
+        svc = with_code[0] if len(with_code) == 1 else None
+    return svc
+
+
 def explain(ctx: _Ctx, walker: Walker, symbol: str, d: Definition) -> WhyResult:
     f = d.file
     services = ctx.services
-    svc = service_of(f.rel, services)
-    if svc is None:
-        with_code = [name for name, folder in services if folder not in ("", ".")]
-        svc = with_code[0] if len(with_code) == 1 else None  # a monorepo's one app runs its packages
+    svc = service_for(f.rel, services)
     env = ctx.env(svc).as_dict()
     walker.partial = set()  # this question's own; the walker may have answered others before
 
