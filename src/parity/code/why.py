@@ -36,6 +36,7 @@ from parity.code.python_refs import Bindings, SettingsField, dotted, name_of, re
 from parity.code.refs import SYSTEM_VARS
 from parity.code.scan import MAX_BYTES, project_services, service_of
 from parity.code.why_result import Blocker, KeyState, Step, WhyResult
+from parity.code.words import WordIndex
 from parity.env.clip import clip
 from parity.env.layers import EnvFiles, effective_env
 from parity.env.secrets import display_value
@@ -165,7 +166,7 @@ class Corpus:
         self.files = sorted(rel for rel, lang in source_files(root) if lang == "python")
         self._data: dict[str, bytes | None] = {}
         self._parsed: dict[str, Module | None] = {}
-        self._words: dict[bytes, list[int]] | None = None
+        self._words = WordIndex(self.files, self._bytes, _WORD_BYTES)
 
     def _bytes(self, rel: str) -> bytes | None:
         if rel not in self._data:
@@ -194,16 +195,8 @@ class Corpus:
                     yield m
 
     def _with_words(self, words: tuple[str, ...]) -> Iterator[Module]:
-        """The modules that hold one of ``words`` as a whole word, in file order, by an index of
-        every file's words built on first use: ``why`` asks this hundreds of times a question."""
-        if self._words is None:
-            self._words = {}
-            for i, rel in enumerate(self.files):
-                data = self._bytes(rel)
-                for w in set(_WORD_BYTES.findall(data or b"")):
-                    self._words.setdefault(w, []).append(i)
-        hits = sorted({i for w in words for i in self._words.get(w.encode(), ())})
-        for i in hits:
+        """The modules that hold one of ``words`` as a whole word, in file order."""
+        for i in self._words.positions(words):
             m = self.module(self.files[i])
             if m is not None:
                 yield m

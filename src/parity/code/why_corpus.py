@@ -17,6 +17,7 @@ from tree_sitter import Node, Query, QueryCursor
 from parity.code import js_conditions
 from parity.code.files import source_files
 from parity.code.treesitter import language, parse, text_of
+from parity.code.words import WordIndex
 
 MAX_FILES = 300  # files parsed per searched name: a common name is not worth the whole tree
 _TEST_NAME = re.compile(r"\.(?:test|spec|stories|d)\.[cm]?[jt]sx?\Z|_test\.go\Z")
@@ -110,7 +111,9 @@ class TreeCorpus:
         self._cache: dict[str, TreeFile | None] = {}
         self._stems: dict[str, str] | None = None
         self.cut: set[str] = set()  # names found in more files than were read
-        self._words: dict[bytes, list[int]] | None = None
+        self._words = WordIndex(
+            self.files, lambda rel: d.data if (d := self.file(rel)) is not None else None, _WORD
+        )
         #: ``(file, defining file, name)`` → whether the file imports the name from there.
         self.imports_seen: dict[tuple[str, str, str], bool] = {}
 
@@ -122,15 +125,8 @@ class TreeCorpus:
         return self._cache[rel]
 
     def _with_word(self, name: str) -> list[str]:
-        """The files holding ``name`` as a word, in file order, by an index of every file's words
-        built on first use (``why`` looks up hundreds of names a question)."""
-        if self._words is None:
-            self._words = {}
-            for i, rel in enumerate(self.files):
-                f = self.file(rel)
-                for w in set(_WORD.findall(f.data)) if f is not None else ():
-                    self._words.setdefault(w, []).append(i)
-        return [self.files[i] for i in self._words.get(name.encode(), ())]
+        """The files holding ``name`` as a word, in file order."""
+        return [self.files[i] for i in self._words.positions((name,))]
 
     def declared_names(self) -> list[str]:
         """Names the JS/TS and Go files declare (functions, consts, classes, methods), read by a
