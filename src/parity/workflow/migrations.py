@@ -21,8 +21,9 @@ from parity.project import Project
 from parity.safefs import Repo
 
 if TYPE_CHECKING:
+    from parity.migrate.alembic_run import AlembicOutcome
     from parity.migrate.backup import Backup
-    from parity.migrate.django_run import DjangoProject
+    from parity.migrate.django_run import DjangoOutcome, DjangoProject
     from parity.schema.apptool import AlembicProject, Revision
     from parity.workflow.journal import Journal
 
@@ -306,17 +307,28 @@ def _alembic_apply(
     from parity.migrate.alembic_run import upgrade
 
     def record(before: tuple[str, ...], bk: Backup) -> None:
-        if journal is not None:
-            journal.record(
-                "alembic",
-                url=redact_url(url),
-                before=list(before),
-                backup=str(bk.file) if bk.file is not None else None,
-                restorable=bk.restorable,
-                folder=str(bk.folder),
-            )
+        _record_tool_run(journal, "alembic", redact_url(url), list(before), bk)
 
     res = upgrade(project, environment, url, alembic, progress=progress, before_write=record)
+    return _tool_outcome(res)
+
+
+def _record_tool_run(journal: Journal | None, kind: str, url: str, before: list[str], bk: Backup) -> None:
+    """Journal an app-tool run (``alembic``, ``django``) before it writes: where its history
+    stood and the backup the undo starts from."""
+    if journal is not None:
+        journal.record(
+            kind,
+            url=url,
+            before=before,
+            backup=str(bk.file) if bk.file is not None else None,
+            restorable=bk.restorable,
+            folder=str(bk.folder),
+        )
+
+
+def _tool_outcome(res: AlembicOutcome | DjangoOutcome) -> MigrationOutcome:
+    """An Alembic or Django upgrade's result as this workflow's outcome."""
     return MigrationOutcome(
         findings=res.findings,
         notes=res.notes,
@@ -326,10 +338,19 @@ def _alembic_apply(
     )
 
 
+def _entry_backup(project: Project, entry: dict[str, Any]) -> Backup:
+    """The backup a journal's app-tool entry recorded."""
+    from parity.migrate.backup import Backup as DbBackup
+
+    file = Path(entry["backup"]) if entry.get("backup") else None
+    return DbBackup(
+        Path(entry.get("folder") or project.root), file, "", restorable=bool(entry.get("restorable"))
+    )
+
+
 def undo_alembic(project: Project, environment: str, entry: dict[str, Any]) -> str:
     """Undo a journal's ``alembic`` entry: the SQLite backup restored, else `alembic downgrade`."""
     from parity.migrate.alembic_run import undo as alembic_undo
-    from parity.migrate.backup import Backup as DbBackup
     from parity.schema.apptool import find_alembic
     from parity.schema.discover import find_database_url
 
@@ -337,12 +358,8 @@ def undo_alembic(project: Project, environment: str, entry: dict[str, Any]) -> s
     if alembic is None:
         return f"{NOT_RESTORED}: the Alembic project is gone"
     url = find_database_url(project, environment).url
-    file = Path(entry["backup"]) if entry.get("backup") else None
-    bk = DbBackup(
-        Path(entry.get("folder") or project.root), file, "", restorable=bool(entry.get("restorable"))
-    )
     try:
-        return alembic_undo(alembic, url, tuple(entry.get("before") or ()), bk)
+        return alembic_undo(alembic, url, tuple(entry.get("before") or ()), _entry_backup(project, entry))
     except ParityError as exc:
         return f"{NOT_RESTORED} ({exc.one_line()})"
 
@@ -506,29 +523,14 @@ def _django_apply(
     from parity.migrate.django_run import upgrade
 
     def record(before: set[str], bk: Backup) -> None:
-        if journal is not None:
-            journal.record(
-                "django",
-                url=redact_url(url),
-                before=sorted(before),
-                backup=str(bk.file) if bk.file is not None else None,
-                restorable=bk.restorable,
-                folder=str(bk.folder),
-            )
+        _record_tool_run(journal, "django", redact_url(url), sorted(before), bk)
 
     res = upgrade(project, environment, url, django, progress=progress, before_write=record)
-    return MigrationOutcome(
-        findings=res.findings,
-        notes=res.notes,
-        url=res.url,
-        changed=res.changed,
-        ran=[r.id for r in res.pending],
-    )
+    return _tool_outcome(res)
 
 
 def undo_django(project: Project, environment: str, entry: dict[str, Any]) -> str:
     """Undo a journal's ``django`` entry: the SQLite backup restored, else Django migrates back."""
-    from parity.migrate.backup import Backup as DbBackup
     from parity.migrate.django_run import find_django, undo
     from parity.schema.discover import find_database_url
 
@@ -536,12 +538,8 @@ def undo_django(project: Project, environment: str, entry: dict[str, Any]) -> st
     if django is None:
         return f"{NOT_RESTORED}: the Django project is gone"
     url = find_database_url(project, environment).url
-    file = Path(entry["backup"]) if entry.get("backup") else None
-    bk = DbBackup(
-        Path(entry.get("folder") or project.root), file, "", restorable=bool(entry.get("restorable"))
-    )
     try:
-        return undo(django, url, set(entry.get("before") or ()), bk)
+        return undo(django, url, set(entry.get("before") or ()), _entry_backup(project, entry))
     except ParityError as exc:
         return f"{NOT_RESTORED} ({exc.one_line()})"
 
