@@ -1,5 +1,5 @@
 """Migration tools whose history is a list of applied ids: Django, Rails, Prisma, Flyway,
-golang-migrate, goose and dbmate.
+Liquibase, golang-migrate, goose, dbmate, Knex, Sequelize and TypeORM.
 
 Each is found by the shape of its migrations folder, read from file names (Django's and Rails'
 files are never imported or run: a repository is untrusted input), and matched against the
@@ -20,6 +20,16 @@ _SKIP_PARTS = {"node_modules", "site-packages", "vendor", ".git", ".venv", "venv
 
 
 @dataclass(frozen=True, slots=True)
+class ToolScript:
+    """The SQL a migration runs, when the checkout holds it as SQL (Liquibase's formatted-SQL and
+    ``sql`` changesets), for parity's lint. ``lines``: the text keeps the file's line numbers."""
+
+    sql: str
+    transactional: bool
+    lines: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ListedTool:
     """A project's migrations for one tool. ``query`` reads the applied ids; ``applied_ids``
     turns its rows into the ids the files carry (golang-migrate keeps only the latest version)."""
@@ -32,6 +42,9 @@ class ListedTool:
     command: str
     applied_ids: Callable[[list[tuple[object, ...]], ListedTool], set[str]] = field(repr=False, compare=False)
     replaces: dict[str, tuple[str, ...]] = field(default_factory=dict)  # Django squashed migrations
+    scripts: dict[str, ToolScript] = field(default_factory=dict, repr=False, compare=False)
+    problems: tuple[str, ...] = ()  # what could not be read (a broken include, a refused file)
+    new_folder: Path | None = None  # where the tool takes new migration files from (includeAll)
 
     def pending(self, applied: set[str]) -> list[Revision]:
         """Migrations of the checkout the database has not run, in the tool's order."""
@@ -293,6 +306,9 @@ def find_listed_tool(root: Path, max_depth: int = 5) -> ListedTool | None:
     django = _django(folders)
     if django is not None:
         return django
+    liquibase = _liquibase(root, folders)
+    if liquibase is not None:
+        return liquibase
     for folder in folders:
         if folder.name == "migrate" and folder.parent.name == "db":
             revs = _by_pattern(folder, _RAILS, "*.rb")
@@ -371,6 +387,48 @@ def find_listed_tool(root: Path, max_depth: int = 5) -> ListedTool | None:
                     _ids,
                 )
     return None
+
+
+def _liquibase_ids(rows: list[tuple[object, ...]], tool: ListedTool) -> set[str]:
+    """DATABASECHANGELOG rows (ID, AUTHOR, FILENAME) as the keys of the changesets they record."""
+    from parity.schema.liquibase import ChangeSet, applied_keys, split_key
+
+    changesets = []
+    for m in tool.migrations:
+        path, cs_id, author = split_key(m.id)
+        changesets.append(ChangeSet(cs_id, author, path, m.file))
+    return applied_keys(rows, changesets)
+
+
+def _liquibase(root: Path, folders: list[Path]) -> ListedTool | None:
+    """A Liquibase project: its changesets, in run order, by ``path::id::author``."""
+    from parity.schema.liquibase import read_changelog
+
+    log = read_changelog(root, folders)
+    if log is None:
+        return None
+    revisions: list[Revision] = []
+    scripts: dict[str, ToolScript] = {}
+    seen: set[str] = set()
+    for cs in log.changesets:
+        if cs.key in seen:
+            continue  # Liquibase runs a changeset once, however many times it is included
+        seen.add(cs.key)
+        revisions.append(Revision(cs.key, (), cs.comment, cs.file))
+        if cs.sql is not None:
+            scripts[cs.key] = ToolScript(cs.sql, cs.transactional, cs.line > 0)
+    return ListedTool(
+        "Liquibase",
+        log.master.parent,
+        tuple(revisions),
+        "databasechangelog",
+        "SELECT id, author, filename FROM {table}",
+        "liquibase update",
+        _liquibase_ids,
+        scripts=scripts,
+        problems=log.problems,
+        new_folder=log.include_all[-1] if log.include_all else None,
+    )
 
 
 #: (tool, file pattern, a word of its API in the file, history table, the command that runs them)

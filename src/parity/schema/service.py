@@ -112,7 +112,7 @@ CODE_DOCS = {
     "SCH006": "a view, enum, domain, composite type, sequence, function or procedure, trigger, extension, schema, row-level security, policy or grant is missing or differs",
     "SCH007": "an object only the database has (drift; kept, never dropped)",
     "SCH008": "a column looks renamed (one gone, one of the same type added)",
-    "SCH009": "the application's own migration tool (Alembic, Flask-Migrate, Django, Rails, Prisma, Flyway, golang-migrate, goose, dbmate, Knex, Sequelize, TypeORM) has migrations the database has not run "
+    "SCH009": "the application's own migration tool (Alembic, Flask-Migrate, Django, Rails, Prisma, Flyway, Liquibase, golang-migrate, goose, dbmate, Knex, Sequelize, TypeORM) has migrations the database has not run "
     "(error, listed by id and message), or no history in the database (warning)",
 }
 
@@ -180,7 +180,7 @@ def _alembic_applied(dialect_name: str, url: str) -> tuple[str, ...]:
 
 
 def _listed_status(project: Project, dialect_name: str, url: str, current: Schema) -> ToolStatus | None:
-    """Django, Rails, Prisma, Flyway, golang-migrate, goose, dbmate, Knex, Sequelize or TypeORM:
+    """Django, Rails, Prisma, Flyway, Liquibase, golang-migrate, goose, dbmate, Knex, Sequelize or TypeORM:
     the ids the database has run against the migrations the checkout holds."""
     from parity.schema.listed_tools import find_listed_tool
 
@@ -198,7 +198,7 @@ def _listed_status(project: Project, dialect_name: str, url: str, current: Schem
             applied = tuple(sorted(tool.applied_ids(_history_rows(dialect_name, url, query), tool)))
         except Exception:  # any driver error: the history is unknown, never fatal
             applied = None
-    last = tool.migrations[-1].id
+    last = tool.migrations[-1].id if tool.migrations else "none"
     return ToolStatus(
         tool.tool,
         project.rel(tool.folder),
@@ -592,6 +592,16 @@ def _tool_findings(
         return out, (
             [Table("Pending Django migrations", ("app", "migration", "after", "file"), django_rows)]
             if django_rows
+            else []
+        )
+    if tool.tool == "Liquibase":
+        from parity.schema.liquibase import split_key
+
+        # A changeset is known by id, author and the changelog path Liquibase records.
+        lb_rows = tuple((*split_key(r.id)[1:], split_key(r.id)[0], r.message) for r in tool.pending)
+        return out, (
+            [Table("Pending Liquibase changesets", ("id", "author", "changelog", "comment"), lb_rows)]
+            if lb_rows
             else []
         )
     rows = tuple((r.id, r.message, ", ".join(r.down) or "-", r.file.name) for r in tool.pending)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from parity.migrate.backup import Backup
     from parity.migrate.django_run import DjangoOutcome, DjangoProject
     from parity.schema.apptool import AlembicProject, Revision
+    from parity.schema.listed_tools import ListedTool
     from parity.workflow.journal import Journal
 
 MIGRATION_NAME = "parity_apply"
@@ -58,7 +59,12 @@ def implementation_section(project: Project, environment: str, *, listed: bool =
     if dj is not None:
         return django_section(project, environment, *dj, listed=listed)
     if not has_database(project, environment):
-        return None
+        # No declared schema to plan from: an app tool's own migrations still run on the target,
+        # and what parity reads of their SQL is still linted.
+        try:
+            return listed_tool_section(project, environment, listed=listed)
+        except ParityError:
+            return None
     tool = listed_tool_section(project, environment, listed=listed)
     if tool is not None:
         return tool
@@ -160,8 +166,12 @@ def listed_tool_section(
     dialect = dialects.get(url)
     status = tool_status(project, dialect.name, url, dialect.inspect(url))
     notes = [f"{tool.tool} project {project.rel(tool.folder)} ({len(tool.migrations)} migrations in main)"]
+    notes += [f"not read: {p}" for p in tool.problems]
+    findings: list[Finding] = []
     if status is None or status.applied is None:
         notes.append(f"the database has no {tool.history_table}: `{tool.command}` has not run there")
+        if tool.scripts:
+            findings += _lint_tool_scripts(project, tool, tool.migrations, dialect.name, notes)
     elif status.pending:
         notes.append(
             f"to run with `{tool.command}`: {len(status.pending)} pending migration(s)"
@@ -169,6 +179,7 @@ def listed_tool_section(
         )
         if listed:
             notes += [f"pending: {r.id} ({project.rel(r.file)})" for r in status.pending]
+        findings += _lint_tool_scripts(project, tool, status.pending, dialect.name, notes)
     else:
         notes.append(f"nothing to run: {tool.history_table} lists every migration of main")
     writer = (
@@ -178,7 +189,42 @@ def listed_tool_section(
         else f"a model change needs a {tool.tool} migration, written with {tool.tool}'s own generator"
     )
     notes.append(f"parity writes no migration of its own into a {tool.tool} project: {writer}")
-    return Section("implementation-migrations", "Implementation: migrations", (), (), tuple(notes))
+    return Section(
+        "implementation-migrations", "Implementation: migrations", tuple(findings), (), tuple(notes)
+    )
+
+
+def _lint_tool_scripts(
+    project: Project, tool: ListedTool, pending: Sequence[Revision], dialect: str, notes: list[str]
+) -> list[Finding]:
+    """The SQL of the tool's pending migrations that the checkout holds as SQL (Liquibase's
+    formatted-SQL and ``sql`` changesets), linted with parity's rules as they would run."""
+    import dataclasses
+
+    from parity.plan.lint import LintSettings, lint_sql
+
+    settings = LintSettings.from_config(project.config.lint)
+    out: list[Finding] = []
+    linted = 0
+    for r in pending:
+        script = tool.scripts.get(r.id)
+        if script is None:
+            continue
+        linted += 1
+        for f in lint_sql(
+            script.sql,
+            dialect,
+            file=project.rel(r.file),
+            transactional=script.transactional,
+            settings=settings,
+        ):
+            # SQL taken out of an XML/YAML changeset has lines of its own, not the file's.
+            out.append(f if script.lines else dataclasses.replace(f, line=None))
+    if linted:
+        notes.append(
+            f"linted the SQL of {linted} pending {tool.tool} migration(s) with parity's rules: {len(out)} finding(s)"
+        )
+    return out
 
 
 def alembic_section(
