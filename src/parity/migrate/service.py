@@ -316,7 +316,15 @@ def _generate_tool_files(
     from parity.migrate import sql_tool_files
     from parity.schema.service import tool_status
 
-    if tool.tool not in sql_tool_files.PLAIN_SQL_TOOLS:
+    if tool.tool == "Liquibase" and not sql_tool_files.writes(tool):
+        raise MigrationError(
+            f"this project's changesets are in Liquibase changelogs ({project.rel(tool.folder)}), and its master "
+            "changelog includes no folder with includeAll: parity would not know where Liquibase reads a new file",
+            file=tool.folder,
+            hint="add the changeset to a changelog yourself (or `includeAll` a folder of formatted-SQL files in the "
+            f"master, where parity then writes the next one); `{tool.command}` runs it",
+        )
+    if not sql_tool_files.writes(tool):
         raise MigrationError(
             f"this project's migrations are {tool.tool}'s ({project.rel(tool.folder)}): they are written by {tool.tool}",
             file=tool.folder,

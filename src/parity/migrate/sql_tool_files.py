@@ -1,6 +1,7 @@
 """``parity migrate new`` in a project whose migrations are another tool's plain SQL folder.
 
-A project migrated by Flyway, golang-migrate, goose or dbmate must get its next migration as
+A project migrated by Flyway, golang-migrate, goose, dbmate, Prisma or Liquibase (a master
+changelog that ``includeAll``s a folder) must get its next migration as
 *that tool's* next file, in its folder, named and numbered as the tool expects: the tool's own
 history table then moves with it, and parity's ``V000N__x.up.sql`` files (which the tool would
 skip, or take for its own) and its history table stay out of the project.
@@ -24,6 +25,14 @@ Each tool's transaction handling decides the file's shape:
   outside one; ``StatementBegin``/``End`` wrap only statements that hold a semicolon.
 - dbmate wraps each block in a transaction (``transaction:false`` for the others) and sends a
   block as one string: non-transactional steps become one migration each, as for golang-migrate.
+- Prisma (``prisma/migrations/<YYYYMMDDhhmmss>_name/migration.sql``) sends the file as one string
+  too, so it is cut as golang-migrate's are. Prisma has no down migrations: the undo goes to a
+  ``down.sql`` beside it (Prisma's own advice for one), run by hand with ``prisma db execute``;
+  parity's rollback of its own run restores its backup instead.
+- Liquibase takes an ``includeAll`` folder's files in the order of their names: the next file is
+  named after the highest there (refused when no name would sort after it), one formatted-SQL
+  changeset per transaction (``runInTransaction:false`` for the others), each statement ending at
+  a ``/`` line when one of them holds a semicolon of its own, the undo as ``--rollback`` lines.
 
 Rendering is pure (:func:`render`); :func:`write` only creates the files, never over one.
 """
@@ -42,8 +51,22 @@ if TYPE_CHECKING:
     from parity.plan.model import Plan, Step
     from parity.schema.listed_tools import ListedTool
 
-#: The tools whose migrations parity writes in their own naming and format.
-PLAIN_SQL_TOOLS = frozenset({"Flyway", "golang-migrate", "goose", "dbmate"})
+#: The tools whose migrations parity writes in their own naming and format (Liquibase: only
+#: into a folder its master changelog ``includeAll``s, see :func:`writes`).
+PLAIN_SQL_TOOLS = frozenset({"Flyway", "golang-migrate", "goose", "dbmate", "Prisma", "Liquibase"})
+
+
+def writes(tool: ListedTool) -> bool:
+    """Whether parity can write ``tool``'s next migration where the tool will find it."""
+    if tool.tool == "Liquibase":
+        return tool.new_folder is not None
+    return tool.tool in PLAIN_SQL_TOOLS
+
+
+def target_folder(tool: ListedTool) -> Path:
+    """The folder the new migration's files go to."""
+    return tool.new_folder if tool.tool == "Liquibase" and tool.new_folder is not None else tool.folder
+
 
 _STAMP = "%Y%m%d%H%M%S"
 _LEADING = re.compile(r"^V?(\d+)")
@@ -255,18 +278,133 @@ def _dbmate(plan: Plan, group: _Group, version: str, name: str) -> tuple[ToolFil
     return (ToolFile(f"{version}_{name}.sql", _text(lines)),)
 
 
-_RENDER = {"Flyway": _flyway, "golang-migrate": _golang, "goose": _goose, "dbmate": _dbmate}
+def _prisma(plan: Plan, group: _Group, version: str, name: str) -> tuple[ToolFile, ...]:
+    explicit_tx = group.transactional and plan.dialect == "postgres"
+    settings = group.transactional
+    folder = f"{version}_{name}"
+
+    def direction(reverse: bool, header: str) -> str:
+        body = _part(plan, group, reverse=reverse, settings=settings)
+        if explicit_tx:
+            body = ["BEGIN;", *body, "", "COMMIT;"]
+        return _text([header, *body])
+
+    up_header = (
+        _header(plan, "Prisma") + "\n-- Prisma has no down migrations: the undo is in down.sql beside this "
+        "file (run it with `npx prisma db execute --file` and then `npx prisma migrate resolve --rolled-back "
+        f"{folder}`); parity's own rollback of a run restores the backup it took before applying."
+    )
+    down_header = (
+        _header(plan, "Prisma") + f" The undo of {folder}, which Prisma never runs by itself: "
+        f"`npx prisma db execute --file prisma/migrations/{folder}/down.sql`, then "
+        f"`npx prisma migrate resolve --rolled-back {folder}`."
+    )
+    return (
+        ToolFile(f"{folder}/migration.sql", direction(False, up_header)),
+        ToolFile(f"{folder}/down.sql", direction(True, down_header)),
+    )
+
+
+def _liquibase_changeset(plan: Plan, group: _Group, version: str, name: str) -> tuple[ToolFile, ...]:
+    """One formatted-SQL changeset (the file's header is added by :func:`render`)."""
+    attrs = "" if group.transactional else " runInTransaction:false"
+    statements = [s for st in group.steps for s in st.sql]
+    slash = any(";" in _stmt(s)[:-1] for s in statements)
+    if slash:
+        attrs += " endDelimiter:/"  # a function body's own semicolons do not end the statement
+
+    def ends(lines: list[str]) -> list[str]:
+        if not slash:
+            return lines
+        return [ln[:-1] + "\n/" if ln.endswith(";") and not ln.startswith("--") else ln for ln in lines]
+
+    up = ends(_part(plan, group, reverse=False))
+    down = [line for line in ends(_part(plan, group, reverse=True)) if line.strip()]
+    rollback = [
+        ("-- " + line[3:]) if line.startswith("-- ") else "--rollback " + line
+        for text in down
+        for line in text.splitlines()
+    ]
+    lines = [
+        "",
+        f"--changeset parity:{version}-{name}{attrs}",
+        f"--comment: {name.replace('_', ' ')} (parity migrate new, safety class {plan.safety.value})",
+        *up,
+        "",
+        *rollback,
+    ]
+    return (ToolFile("", "\n".join(lines) + "\n"),)
+
+
+_RENDER = {
+    "Flyway": _flyway,
+    "golang-migrate": _golang,
+    "goose": _goose,
+    "dbmate": _dbmate,
+    "Prisma": _prisma,
+    "Liquibase": _liquibase_changeset,
+}
 # Tools that send a file (or block) to the database as one string.
-_ONE_STRING = frozenset({"golang-migrate", "dbmate"})
+_ONE_STRING = frozenset({"golang-migrate", "dbmate", "Prisma"})
+_LEADING_NAME = re.compile(r"^(\d+)([-_.]?)")
+
+
+def liquibase_file_name(tool: ListedTool, name: str, now: datetime) -> tuple[str, str]:
+    """The next file of the ``includeAll`` folder and its version: numbered after the highest
+    there, as the folder numbers them; refused when no such name sorts after every one there."""
+    folder = target_folder(tool)
+    from parity.schema.liquibase import CHANGELOG_SUFFIXES
+
+    names = (
+        sorted(p.name for p in folder.iterdir() if p.suffix.lower() in CHANGELOG_SUFFIXES)
+        if folder.is_dir()
+        else []
+    )
+    leads = [m for n in names if (m := _LEADING_NAME.match(n))]
+    if names and len(leads) != len(names):
+        raise MigrationError(
+            "the includeAll folder's files are not all numbered: no new file name is sure to run after them",
+            file=folder,
+            hint="write the changeset into a changelog yourself; Liquibase runs an includeAll folder in name order",
+        )
+    raws = [m.group(1) for m in leads]
+    last = max((int(r) for r in raws), default=0)
+    if raws and all(_is_stamp(r) for r in raws):
+        kind: Literal["sequence", "timestamp", "epoch"] = "timestamp"
+        width = 14
+    else:
+        kind, width = "sequence", max((len(r) for r in raws), default=3)
+    version = next_versions(Numbering(kind, width, last), 1, now)[0]
+    seps = [m.group(2) for m in leads if m.group(2)]
+    sep = max(set(seps), key=seps.count) if seps else "-"
+    file_name = f"{version}{sep}{slug(name)}.sql"
+    if names and file_name <= names[-1]:
+        raise MigrationError(
+            f"{file_name} would not sort after {names[-1]}: Liquibase would run it before the folder's others",
+            file=folder,
+            hint="rename the folder's files with zero-padded numbers, or write the changeset into a changelog yourself",
+        )
+    return file_name, version
 
 
 def render(tool: ListedTool, plan: Plan, name: str, now: datetime) -> list[ToolMigration]:
     """The migrations ``migrate new NAME`` writes into ``tool``'s folder (pure)."""
-    if tool.tool not in _RENDER:
-        raise MigrationError(f"parity does not write {tool.tool} migrations", file=tool.folder)
+    if tool.tool not in _RENDER or not writes(tool):
+        raise MigrationError(f"parity does not write {tool.tool} migrations here", file=tool.folder)
     groups = _groups(plan, split_no_tx=tool.tool in _ONE_STRING and plan.dialect == "postgres")
-    versions = next_versions(numbering(tool), len(groups), now)
     base = slug(name)
+    if tool.tool == "Liquibase":
+        # One file, its changesets in plan order: the transactional one, then the others.
+        file_name, version = liquibase_file_name(tool, name, now)
+        head = f"--liquibase formatted sql\n\n{_header(plan, 'Liquibase')}\n"
+        bodies = [_liquibase_changeset(plan, g, version, base + g.suffix)[0].text for g in groups]
+        return [ToolMigration(version, (ToolFile(file_name, head + "".join(bodies)),))]
+    if tool.tool == "Prisma":
+        stamps = [m.group(1) for r in tool.migrations if (m := re.match(r"^(\d{14})", r.id))]
+        n = Numbering("timestamp", 14, max((int(x) for x in stamps), default=0))
+        versions = next_versions(n, len(groups), now)
+    else:
+        versions = next_versions(numbering(tool), len(groups), now)
     return [
         ToolMigration(v, _RENDER[tool.tool](plan, g, v, base + g.suffix))
         for v, g in zip(versions, groups, strict=True)
@@ -276,16 +414,23 @@ def render(tool: ListedTool, plan: Plan, name: str, now: datetime) -> list[ToolM
 def write(tool: ListedTool, migrations: list[ToolMigration]) -> list[Path]:
     """Create the files in the tool's folder, none over an existing one (all or none)."""
     written: list[Path] = []
+    made: list[Path] = []
+    folder = target_folder(tool)
     try:
         for m in migrations:
             for f in m.files:
-                path = tool.folder / f.name
+                path = folder / f.name
+                if path.parent != folder and not path.parent.exists():
+                    path.parent.mkdir()  # Prisma's folder per migration
+                    made.append(path.parent)
                 with path.open("x", encoding="utf-8") as fh:
                     written.append(path)
                     fh.write(f.text)
     except FileExistsError as exc:
         for p in written:
             p.unlink(missing_ok=True)
+        for d in reversed(made):
+            d.rmdir()
         raise MigrationError(
             "a migration file of that name exists already", file=Path(str(exc.filename))
         ) from exc

@@ -155,7 +155,7 @@ def listed_tool_section(
     planned a second time)."""
     from parity import dialects
     from parity.migrate.service import database_url
-    from parity.migrate.sql_tool_files import PLAIN_SQL_TOOLS
+    from parity.migrate.sql_tool_files import writes
     from parity.schema.listed_tools import find_listed_tool
     from parity.schema.service import tool_status
 
@@ -185,7 +185,7 @@ def listed_tool_section(
     writer = (
         f"`parity migrate new NAME` writes the next {tool.tool} migration (its naming, its folder) once "
         "these have run"
-        if tool.tool in PLAIN_SQL_TOOLS
+        if writes(tool)
         else f"a model change needs a {tool.tool} migration, written with {tool.tool}'s own generator"
     )
     notes.append(f"parity writes no migration of its own into a {tool.tool} project: {writer}")
