@@ -1,7 +1,8 @@
 """Where the declared schema and the production database are, found from the project.
 
 Order: explicit option (``--schema`` / ``--db``) → ``parity.toml`` ``[schema]`` → discovery.
-The schema file is ``schema.sql``, ``db/schema.sql`` or ``*/schema.sql``; the database URL
+The schema file is ``schema.sql``, ``db/schema.sql`` or ``*/schema.sql``, else the SQLAlchemy
+models an Alembic ``env.py`` names as ``target_metadata``; the database URL
 is the ``DATABASE_URL`` (key configurable) of the target environment's effective env, a
 relative SQLite path resolving against the folder of the service whose env file gave it.
 """
@@ -32,8 +33,15 @@ def find_schema_source(project: Project, explicit: str | None = None) -> str:
         found = sorted(p for p in project.root.glob("*/*/schema.sql") if p.is_file())
     if found:
         return found[0].relative_to(project.root).as_posix()
+    # An Alembic project declares its schema as the models env.py hands autogenerate. Loading
+    # them imports the repository's code: in a child process with none of parity's environment.
+    from parity.schema.alembic_models import models_source
+
+    models = models_source(project.root)
+    if models is not None:
+        return models
     raise DiscoveryError(
-        "no declared schema found (looked for schema.sql, db/schema.sql, */schema.sql)",
+        "no declared schema found (looked for schema.sql, db/schema.sql, */schema.sql, an Alembic env.py's target_metadata)",
         file=project.root,
         hint="pass --schema FILE|FOLDER|module:Base or set [schema] source in parity.toml",
     )

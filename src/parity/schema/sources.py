@@ -17,7 +17,6 @@ holds none of parity's environment.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import re
@@ -25,7 +24,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from parity.dialects.gate import Purpose
@@ -36,12 +35,19 @@ from parity.safefs import Repo
 if TYPE_CHECKING:
     from parity.dialects.base import Dialect
 
-_IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+# ``[pre,…,]module:attr[@folder]``: see :mod:`parity.schema.models_ddl`.
+_IMPORT_PATH = re.compile(r"^(?:[A-Za-z_][\w.]*,)*[A-Za-z_][\w.]*:[A-Za-z_][\w.]*(?:@[\w.][\w./-]*)?$")
+#: The application's own interpreter (its virtualenv has what the models import), else parity's.
+APP_PYTHON_ENVS = ("PARITY_APP_PYTHON", "PARITY_ALEMBIC_PYTHON")
 
 
 def is_import_path(source: str) -> bool:
-    """``app.models:Base`` (and not an existing file such as ``C:schema.sql``)."""
-    return bool(_IMPORT_PATH.match(source))
+    """``app.models:Base`` (and not an existing file such as ``C:schema.sql``); modules to import
+    first may lead (``app.models.all,app.db:Base``), a folder below the root follow (``@backend``)."""
+    if not _IMPORT_PATH.match(source):
+        return False
+    folder = source.rsplit("@", 1)[1] if "@" in source else ""
+    return ".." not in folder.split("/") and not folder.startswith("/")
 
 
 def sql_files(folder: Path, repo: Repo | None = None) -> list[Path]:
@@ -158,36 +164,6 @@ def dev_server(
     return None
 
 
-def import_metadata(source: str, root: Path) -> Any:
-    """The ``MetaData`` behind ``module:attr`` (a declarative base or a MetaData), imported with
-    ``root`` on ``sys.path``. Any failure is a :class:`SchemaSourceError` naming the path."""
-    module_name, attr_path = source.split(":", 1)
-    added = str(root) not in sys.path
-    if added:
-        sys.path.insert(0, str(root))
-    try:
-        try:
-            module = importlib.import_module(module_name)
-        except Exception as exc:
-            raise SchemaSourceError(
-                f"cannot import '{module_name}': {type(exc).__name__}: {exc}", file=source
-            ) from exc
-        obj: Any = module
-        for part in attr_path.split("."):
-            if not hasattr(obj, part):
-                raise SchemaSourceError(f"'{module_name}' has no attribute '{attr_path}'", file=source)
-            obj = getattr(obj, part)
-    finally:
-        if added:
-            sys.path.remove(str(root))
-    from sqlalchemy import MetaData
-
-    metadata = obj if isinstance(obj, MetaData) else getattr(obj, "metadata", None)
-    if not isinstance(metadata, MetaData):
-        raise SchemaSourceError("not a SQLAlchemy MetaData or declarative base", file=source)
-    return metadata
-
-
 #: What the child process that imports the models may see of parity's environment.
 _CHILD_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH")
 
@@ -197,14 +173,18 @@ def models_ddl(source: str, dialect: Dialect, root: Path) -> str:
 
     Importing the models runs the repository's code, so it happens in a child process with
     none of parity's environment (no credentials), which renders the DDL against a mock engine
-    and connects to nothing (see :mod:`parity.schema.models_ddl`).
+    and connects to nothing (see :mod:`parity.schema.models_ddl`). ``PARITY_APP_PYTHON`` names
+    the application's interpreter to import them with (its virtualenv has what they import).
     """
     env = {k: os.environ[k] for k in _CHILD_ENV if k in os.environ}
-    package_dir = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_dir, env.get("PYTHONPATH")) if p)
+    # The child's text is run with ``-c``: it imports nothing of parity, so the app's own
+    # interpreter can run it, and the repository's folder (its cwd) is first on its sys.path.
+    script = Path(__file__).with_name("models_ddl.py").read_text(encoding="utf-8")
+    python = next((v for k in APP_PYTHON_ENVS if (v := os.environ.get(k))), sys.executable)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ left in the repository
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "parity.schema.models_ddl", str(root), source, dialect.sqlalchemy_name],
+            [python, "-c", script, str(root), source, dialect.sqlalchemy_name],
             capture_output=True,
             text=True,
             env=env,
@@ -219,7 +199,15 @@ def models_ddl(source: str, dialect: Dialect, root: Path) -> str:
     except ValueError:
         answer = {}
     if "error" in answer:
-        raise SchemaSourceError(str(answer["error"]), file=source)
+        missing = "ModuleNotFoundError" in str(answer["error"]) and python == sys.executable
+        raise SchemaSourceError(
+            str(answer["error"]),
+            file=source,
+            # The models import the app's dependencies, which parity's own interpreter lacks.
+            hint="set PARITY_APP_PYTHON to the application's interpreter (its virtualenv's python)"
+            if missing
+            else None,
+        )
     if proc.returncode != 0 or "ddl" not in answer:
         last = (proc.stderr.strip().splitlines() or ["it exited with " + str(proc.returncode)])[-1]
         raise SchemaSourceError(f"cannot import the models: {last}", file=source)

@@ -1,0 +1,166 @@
+"""The declared schema of an Alembic project is the SQLAlchemy metadata its ``env.py`` hands
+autogenerate, found without ``--schema``.
+
+Shaped after mealie's pattern (not its code): a declarative base of its own whose columns every
+model inherits (an id and timestamps), a mixin, a ``TypeDecorator`` GUID stored as CHAR(32), an
+association table built with ``sa.Table(..., Base.metadata, ...)``, and model modules that only an
+``_all`` module imports, which ``env.py`` imports for that side effect alone. The base's module by
+itself declares no table: loading only it would find none of them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.helpers import run_cli
+
+from parity.schema.alembic_models import models_source
+
+TYPES = """import uuid
+from sqlalchemy import CHAR
+from sqlalchemy.types import TypeDecorator
+
+
+class GUID(TypeDecorator):
+    impl = CHAR(32)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else uuid.UUID(str(value)).hex
+"""
+BASE = """from datetime import datetime
+from sqlalchemy import DateTime, Integer
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class KitchenBase(DeclarativeBase):
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+
+
+class UpdateMixin:
+    def update(self, **kwargs):
+        for k, v in kwargs.items():
+            setattr(self, k, v)
+"""
+RECIPES = """import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ._base import KitchenBase, UpdateMixin
+from ._types import GUID
+
+recipes_to_tags = sa.Table(
+    "recipes_to_tags",
+    KitchenBase.metadata,
+    sa.Column("recipe_id", GUID, sa.ForeignKey("recipes.id"), index=True),
+    sa.Column("tag_id", GUID, sa.ForeignKey("tags.id"), index=True),
+)
+
+
+class Recipe(KitchenBase, UpdateMixin):
+    __tablename__ = "recipes"
+    id: Mapped[GUID] = mapped_column(GUID, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String, nullable=False)
+
+
+class Tag(KitchenBase):
+    __tablename__ = "tags"
+    id: Mapped[GUID] = mapped_column(GUID, primary_key=True)
+    slug: Mapped[str | None] = mapped_column(sa.String, index=True)
+"""
+USERS = """import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ._base import KitchenBase
+from ._types import GUID
+
+
+class User(KitchenBase):
+    __tablename__ = "users"
+    id: Mapped[GUID] = mapped_column(GUID, primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String, unique=True)
+"""
+ENV = """from alembic import context
+
+import kitchen.db.models._all  # noqa: F401
+from kitchen.db.models._base import KitchenBase
+
+target_metadata = KitchenBase.metadata
+open("env_py_ran.txt", "w").write("ran")  # never: env.py is read, not run
+"""
+REVISION = '"""init\n\nRevision ID: a1\n"""\nrevision = "a1"\ndown_revision = None\n'
+
+
+def _project(app: Path) -> None:
+    files = {
+        "alembic.ini": "[alembic]\nscript_location = alembic\nprepend_sys_path = .\n",
+        "alembic/env.py": ENV,
+        "alembic/versions/a1_init.py": REVISION,
+        "kitchen/__init__.py": "",
+        "kitchen/db/__init__.py": "",
+        "kitchen/db/models/__init__.py": "",
+        "kitchen/db/models/_types.py": TYPES,
+        "kitchen/db/models/_base.py": BASE,
+        "kitchen/db/models/recipes.py": RECIPES,
+        "kitchen/db/models/users.py": USERS,
+        "kitchen/db/models/_all.py": "from .recipes import *  # noqa\nfrom .users import *  # noqa\n",
+    }
+    for rel, text in files.items():
+        p = app / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+
+
+def _diff(root: Path, db: Path) -> dict:  # type: ignore[type-arg]
+    proc = run_cli("schema", "diff", str(root), "--db", f"sqlite:///{db}", "--format", "json")
+    assert proc.stdout, proc.stderr
+    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+
+
+def test_env_py_target_metadata_is_the_declared_schema(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    _project(root)
+    db = tmp_path / "prod.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE users (id CHAR(32) NOT NULL PRIMARY KEY, created_at DATETIME, email VARCHAR)")
+    conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+    conn.execute("INSERT INTO alembic_version VALUES ('a1')")
+    conn.commit()
+    conn.close()
+
+    assert models_source(root) == "kitchen.db.models._all,kitchen.db.models._base:KitchenBase"
+    data = _diff(root, db)
+    assert data["source"] == "kitchen.db.models._all,kitchen.db.models._base:KitchenBase"
+    added = {c["object"] for c in data["changes"] if c["kind"] == "add_table"}
+    assert added == {"recipes", "tags", "recipes_to_tags"}, data["changes"]
+    # Every model has the base's columns, the GUID is CHAR(32), the inherited index is there.
+    kinds = {(c["kind"], c["object"]) for c in data["changes"]}
+    assert ("add_index", "ix_users_created_at") in kinds
+    assert not [c for c in data["changes"] if c["kind"] == "production_only"]
+    recipes_sql = next(c["sql"] for c in data["changes"] if c["object"] == "recipes")[0]
+    assert "id CHAR(32) NOT NULL" in recipes_sql and "created_at DATETIME" in recipes_sql
+    # env.py was read, not run; nothing was compiled into the repository.
+    assert not list(root.rglob("env_py_ran.txt")) and not list(root.rglob("__pycache__"))
+
+
+def test_an_app_in_a_subfolder_is_imported_from_where_its_alembic_runs(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    _project(root / "backend")
+    (root / "README.md").write_text("an app in backend/\n")
+    db = tmp_path / "prod.db"
+    sqlite3.connect(db).execute("CREATE TABLE keep (id INTEGER)").connection.close()
+    assert models_source(root) == "kitchen.db.models._all,kitchen.db.models._base:KitchenBase@backend"
+    data = _diff(root, db)
+    added = {c["object"] for c in data["changes"] if c["kind"] == "add_table"}
+    assert added == {"recipes", "tags", "recipes_to_tags", "users"}
+
+
+def test_an_env_py_without_the_app_s_metadata_declares_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    _project(root)
+    (root / "alembic/env.py").write_text("from alembic import context\n\ntarget_metadata = None\n")
+    assert models_source(root) is None
+    proc = run_cli("schema", "diff", str(root), "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    assert proc.returncode == 2 and "no declared schema found" in proc.stderr
