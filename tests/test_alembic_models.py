@@ -164,3 +164,21 @@ def test_an_env_py_without_the_app_s_metadata_declares_nothing(tmp_path: Path) -
     assert models_source(root) is None
     proc = run_cli("schema", "diff", str(root), "--db", f"sqlite:///{tmp_path / 'x.db'}")
     assert proc.returncode == 2 and "no declared schema found" in proc.stderr
+
+
+def test_a_revision_s_stub_of_a_model_is_not_taken_for_the_model(tmp_path: Path) -> None:
+    from parity.store.models import find_models
+    from parity.store.source import scan_project
+
+    _project(tmp_path)
+    # A data migration declares the model as it was at that revision (mealie's do).
+    (tmp_path / "alembic/versions/a2_backfill.py").write_text(
+        REVISION.replace('"a1"', '"a2"').replace("down_revision = None", 'down_revision = "a1"')
+        + "import sqlalchemy as sa\nfrom sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n\n"
+        "class Recipe(Base):\n    __tablename__ = 'recipes'\n    id = sa.Column(sa.Integer, primary_key=True)\n"
+    )
+    models = find_models(scan_project(tmp_path))
+    recipes = [m for m in models if m.tablename == "recipes"]
+    assert [m.file.as_posix().split("/")[-1] for m in recipes] == ["recipes.py"]
+    # The real model has the base's columns too.
+    assert {f.column for f in recipes[0].fields} == {"id", "created_at", "name"}

@@ -275,11 +275,23 @@ def _functional_fields(node: ast.Assign) -> tuple[list[ModelField], str | None, 
     return fields, tablename, total
 
 
+def _in_revision_folder(file: Path, root: Path, memo: dict[Path, bool]) -> bool:
+    """Whether ``file`` is an Alembic revision (a ``versions/`` folder beside an ``env.py``). A data
+    migration declares a stub of a model as it was then: not the model the app runs with."""
+    folder = file.parent if file.is_absolute() else (root / file).parent
+    if folder not in memo:
+        memo[folder] = folder.name == "versions" and (folder.parent / "env.py").is_file()
+    return memo[folder]
+
+
 def find_models(index: SourceIndex) -> list[ModelClass]:
     """Every model-like class of the project, with its fields (inherited project fields first)."""
     kinds = _Kinds(index)
     out: list[ModelClass] = []
+    revisions: dict[Path, bool] = {}
     for cls in index.classes:
+        if _in_revision_folder(cls.file, index.root, revisions):
+            continue
         kind = kinds.kind(cls)
         if kind is None:
             continue
