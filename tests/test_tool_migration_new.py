@@ -15,6 +15,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from tests.helpers import run_cli
 from tests.test_liquibase import HISTORY_DDL, INSERT
 from tests.test_tool_migration_files import ORDERS, USERS, _columns, _project
@@ -178,3 +179,78 @@ def test_liquibase_folder_whose_names_carry_no_order_is_refused(tmp_path: Path) 
     _liquibase_project(root, db, INCLUDE_ALL, files)
     proc = run_cli("migrate", "new", "add_email", str(root), "--env", "production")
     assert proc.returncode == 2 and "not all numbered" in proc.stderr, proc.stdout + proc.stderr
+
+
+def _changesets(text: str) -> list[tuple[str, str, str]]:
+    """(header, what Liquibase runs, its rollback) of each changeset of a formatted-SQL file."""
+    out = []
+    for chunk in text.split("\n--changeset ")[1:]:
+        header, _, rest = chunk.partition("\n")
+        lines = rest.splitlines()
+        body = "\n".join(ln for ln in lines if not ln.startswith("--rollback"))
+        rollback = "\n".join(ln[len("--rollback ") :] for ln in lines if ln.startswith("--rollback "))
+        out.append((header, body, rollback))
+    return out
+
+
+@pytest.mark.postgres
+def test_liquibase_on_postgres_keeps_concurrently_out_of_a_transaction(tmp_path: Path, pg_url: str) -> None:
+    import psycopg
+    from tests.test_tool_migration_files import PG_DECLARED, _run_as_the_tool
+
+    root = tmp_path / "app"
+    files = {
+        f"{RES}/db/changelog/db.changelog-master.yaml": INCLUDE_ALL,
+        **{f"{RES}/db/changelog/migrations/{n}": t for n, t in SQL_FILES.items()},
+        "db/schema.sql": PG_DECLARED,
+        ".env.example": "DATABASE_URL=\n",
+        ".env.production": f"DATABASE_URL={pg_url}\n",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE users (id SERIAL PRIMARY KEY, name TEXT)")
+        conn.execute("CREATE TABLE orders (id SERIAL PRIMARY KEY, user_id INTEGER)")
+        conn.execute("INSERT INTO users (name) VALUES ('ann')")
+        conn.execute(HISTORY_DDL)
+        for i, n in enumerate(SQL_FILES, 1):
+            conn.execute(INSERT, (n[:3], "dev", f"db/changelog/migrations/{n}", i))  # type: ignore[arg-type]
+
+    proc = run_cli("migrate", "new", "add_email", str(root), "--env", "production")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = (root / RES / "db/changelog/migrations/003-add_email.sql").read_text()
+    (h1, up1, down1), (h2, up2, down2) = _changesets(text)
+    assert h1 == "parity:003-add_email" and "SET LOCAL lock_timeout" in up1
+    assert h2 == "parity:003-add_email_online runInTransaction:false"
+    assert "CREATE INDEX CONCURRENTLY" in up2 and "RESET lock_timeout" in up2
+
+    d = dialects.get(pg_url)
+    status = tool_status(discover(root), d.name, pg_url, d.inspect(pg_url))
+    assert status is not None and [split for split in (r.id.split("::")[1] for r in status.pending)] == [
+        "003-add_email",
+        "003-add_email_online",
+    ]
+
+    def columns() -> list[str]:
+        with psycopg.connect(pg_url) as c:
+            return [
+                r[0]
+                for r in c.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = 'users' "
+                    "ORDER BY ordinal_position"
+                )
+            ]
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        _run_as_the_tool(conn, "Liquibase", up1, True)
+        _run_as_the_tool(conn, "Liquibase", up2, False)
+        assert conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'orders' AND indexname = 'ix_orders_user_id'"
+        ).fetchone()
+    assert columns() == ["id", "name", "email"]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        _run_as_the_tool(conn, "Liquibase", down2, False)
+        _run_as_the_tool(conn, "Liquibase", down1, True)
+        assert conn.execute("SHOW lock_timeout").fetchone() == ("0",)
+    assert columns() == ["id", "name"]
