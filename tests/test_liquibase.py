@@ -18,7 +18,7 @@ import pytest
 from tests.helpers import run_cli
 
 from parity.project import discover
-from parity.schema.liquibase import same_file
+from parity.schema.liquibase import runs_in, same_file, split_key
 from parity.schema.listed_tools import find_listed_tool
 from parity.schema.service import tool_status
 
@@ -243,3 +243,41 @@ def test_hostile_changelogs_are_not_followed(tmp_path: Path) -> None:
     assert [m.id for m in tool.migrations] == ["db/changelog/db.changelog-master.xml::1::a"]
     assert any("outside the repository" in p for p in tool.problems)
     assert any("entity declarations" in p for p in tool.problems)
+
+
+def test_jhipster_layout_and_production_contexts(tmp_path: Path) -> None:
+    # JHipster names classpath:config/liquibase/master.xml in Java code; its sample data changesets
+    # run only in the faker context, which application-prod.yml leaves out.
+    _files(
+        tmp_path,
+        {
+            f"{RES}/config/application-prod.yml": "spring:\n  liquibase:\n    contexts: prod\n",
+            f"{RES}/config/application-dev.yml": "spring:\n  liquibase:\n    contexts: dev, faker\n",
+            f"{RES}/config/liquibase/master.xml": (
+                f"<databaseChangeLog {NS}>\n"
+                '  <include file="config/liquibase/changelog/20240101_added_entity_Bank.xml" relativeToChangelogFile="false"/>\n'
+                "</databaseChangeLog>\n"
+            ),
+            f"{RES}/config/liquibase/changelog/20240101_added_entity_Bank.xml": (
+                f"<databaseChangeLog {NS}>\n"
+                '  <changeSet id="20240101-1" author="jhipster"><createTable tableName="bank"/></changeSet>\n'
+                '  <changeSet id="20240101-1-data" author="jhipster" context="faker"><loadData file="x.csv" tableName="bank"/></changeSet>\n'
+                '  <changeSet id="20240101-2" author="jhipster" context="!test"><sql>SELECT 1</sql></changeSet>\n'
+                "</databaseChangeLog>\n"
+            ),
+        },
+    )
+    tool = find_listed_tool(tmp_path)
+    assert tool is not None and tool.tool == "Liquibase"
+    assert [split_key(m.id)[1] for m in tool.migrations] == ["20240101-1", "20240101-2"]
+    assert tool.migrations[0].id.startswith("config/liquibase/changelog/20240101_added_entity_Bank.xml::")
+    assert any("contexts prod" in n and "faker" in n for n in tool.notes), tool.notes
+
+
+def test_context_expressions() -> None:
+    assert runs_in("", ("prod",)) is True
+    assert runs_in("faker", ("prod",)) is False
+    assert runs_in("dev, faker", ("faker",)) is True
+    assert runs_in("!test", ("prod",)) is True and runs_in("!test", ("test",)) is False
+    assert runs_in("prod and eu", ("prod",)) is False
+    assert runs_in("(prod or dev) and !test", ("prod",)) is None  # not read: counted as running

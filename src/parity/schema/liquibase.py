@@ -60,6 +60,7 @@ class ChangeSet:
     line: int = 0
     transactional: bool = True
     comment: str = ""
+    context: str = ""  # the changeset's context expression (``faker``, ``!test``): "" runs everywhere
 
     @property
     def key(self) -> str:
@@ -77,6 +78,8 @@ class Changelog:
     changesets: tuple[ChangeSet, ...]
     include_all: tuple[Path, ...] = ()
     problems: tuple[str, ...] = ()
+    contexts: tuple[str, ...] | None = None  # production's contexts, when the project names them
+    contexts_from: str = ""  # the file that names them
 
 
 def split_key(key: str) -> tuple[str, str, str]:
@@ -204,7 +207,87 @@ def find_master(root: Path, folders: Iterable[Path]) -> tuple[Path, Path] | None
                 f = folder / name
                 if f.is_file() and not f.is_symlink():
                     return f, folder.parent.parent
+        # JHipster names ``classpath:config/liquibase/master.xml`` in Java code (its
+        # LiquibaseConfiguration), which is not read: its fixed place is known instead.
+        if (
+            folder.name == "liquibase"
+            and folder.parent.name == "config"
+            and folder.parent.parent.name == "resources"
+        ):
+            f = folder / "master.xml"
+            if f.is_file() and not f.is_symlink():
+                return f, folder.parent.parent
     return None
+
+
+_CONTEXTS_PROPERTY = re.compile(
+    r"^\s*(?:spring\.liquibase\.contexts|contexts|liquibase\.command\.contexts)\s*[:=]\s*(.+?)\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+#: Spring profile files read for production's contexts, most specific first.
+_PROFILE_FILES = tuple(
+    f"application{p}.{ext}" for p in ("-prod", "-production", "") for ext in ("yml", "yaml", "properties")
+)
+
+
+def _contexts(value: str) -> tuple[str, ...]:
+    return tuple(c.strip() for c in value.split(",") if c.strip())
+
+
+def production_contexts(root: Path, folders: Iterable[Path]) -> tuple[tuple[str, ...], str] | None:
+    """The contexts Liquibase runs with in production, when the project says: Spring's
+    ``spring.liquibase.contexts`` of the prod profile (else the default one), or the
+    ``contexts`` of a ``liquibase.properties``. None: not said, so every changeset runs."""
+    folders = [f for f in folders if f.name in ("resources", "config")] + list(folders)
+    for name in _PROFILE_FILES:
+        for folder in folders:
+            if folder.name not in ("resources", "config"):
+                continue
+            text = _read(folder / name, root)
+            if not text:
+                continue
+            value: str | None = None
+            if name.endswith(".properties"):
+                m = _CONTEXTS_PROPERTY.search(text)
+                value = m.group(1) if m and "liquibase" in m.group(0).lower() else None
+            else:
+                try:
+                    docs = list(yaml.safe_load_all(text))
+                except yaml.YAMLError:
+                    docs = []
+                for doc in docs:
+                    spring = doc.get("spring") if isinstance(doc, dict) else None
+                    lb = spring.get("liquibase") if isinstance(spring, dict) else None
+                    if isinstance(lb, dict) and lb.get("contexts") is not None:
+                        value = str(lb["contexts"])
+            if value is not None:
+                return _contexts(value), (folder / name).relative_to(root).as_posix()
+    for folder in folders:
+        text = _read(folder / "liquibase.properties", root)
+        m = _CONTEXTS_PROPERTY.search(text) if text else None
+        if m:
+            return _contexts(m.group(1)), (folder / "liquibase.properties").relative_to(root).as_posix()
+    return None
+
+
+def runs_in(expression: str, contexts: tuple[str, ...]) -> bool | None:
+    """Whether a changeset of context ``expression`` runs with ``contexts`` (Liquibase: a
+    changeset without one always does; ``a, b`` / ``a or b`` any, ``a and b`` all, ``!a`` not).
+    None for an expression this does not read (parentheses): then it is counted as running."""
+    if not expression.strip():
+        return True
+    if "(" in expression or ")" in expression:
+        return None
+    have = {c.lower() for c in contexts}
+
+    def atom(a: str) -> bool:
+        a = a.strip().lower()
+        return a[1:].strip() not in have if a.startswith("!") else a in have
+
+    alternatives = re.split(r"\s*,\s*|\s+or\s+", expression.strip(), flags=re.IGNORECASE)
+    return any(
+        all(atom(t) for t in re.split(r"\s+and\s+", alt, flags=re.IGNORECASE)) for alt in alternatives if alt
+    )
 
 
 # --- parsing changelogs ---------------------------------------------------------------------------
@@ -328,6 +411,7 @@ class _Reader:
                     sql_parts,
                     el.get("runInTransaction"),
                     comment,
+                    context=el.get("contextFilter") or el.get("context"),
                 )
             elif tag == "include":
                 self._include(path, recorded, el.get("file"), el.get("relativeToChangelogFile"), depth)
@@ -371,6 +455,7 @@ class _Reader:
                     sql_parts,
                     cs.get("runInTransaction"),
                     comment,
+                    context=cs.get("contextFilter") or cs.get("context"),
                 )
             inc = item.get("include")
             if isinstance(inc, dict):
@@ -396,6 +481,7 @@ class _Reader:
         run_in_tx: object,
         comment: str,
         line: int = 0,
+        context: object = None,
     ) -> None:
         if cs_id is None or author is None:
             return
@@ -409,6 +495,7 @@ class _Reader:
                 line,
                 not (run_in_tx is False or str(run_in_tx).lower() == "false"),
                 comment,
+                str(context or ""),
             )
         )
 
@@ -441,6 +528,7 @@ class _Reader:
                     at,
                     attrs.get("runInTransaction", "true").lower() != "false",
                     comment,
+                    (attrs.get("contextFilter") or attrs.get("context") or "").strip('"'),
                 )
             )
 
@@ -475,12 +563,20 @@ def _local(tag: object) -> str:
 
 def read_changelog(root: Path, folders: Iterable[Path]) -> Changelog | None:
     """The project's Liquibase changelog, parsed; None when the project has no master changelog."""
+    folders = list(folders)
     found = find_master(root, folders)
     if found is None:
         return None
     master, search_root = found
     reader = _Reader(root, search_root)
     reader.read(master, reader.rel(master))
+    contexts = production_contexts(root, folders)
     return Changelog(
-        master, search_root, tuple(reader.changesets), tuple(reader.include_all), tuple(reader.problems)
+        master,
+        search_root,
+        tuple(reader.changesets),
+        tuple(reader.include_all),
+        tuple(reader.problems),
+        contexts[0] if contexts else None,
+        contexts[1] if contexts else "",
     )

@@ -44,6 +44,7 @@ class ListedTool:
     replaces: dict[str, tuple[str, ...]] = field(default_factory=dict)  # Django squashed migrations
     scripts: dict[str, ToolScript] = field(default_factory=dict, repr=False, compare=False)
     problems: tuple[str, ...] = ()  # what could not be read (a broken include, a refused file)
+    notes: tuple[str, ...] = ()  # how the list was made (Liquibase: contexts production runs with)
     new_folder: Path | None = None  # where the tool takes new migration files from (includeAll)
 
     def pending(self, applied: set[str]) -> list[Revision]:
@@ -402,7 +403,7 @@ def _liquibase_ids(rows: list[tuple[object, ...]], tool: ListedTool) -> set[str]
 
 def _liquibase(root: Path, folders: list[Path]) -> ListedTool | None:
     """A Liquibase project: its changesets, in run order, by ``path::id::author``."""
-    from parity.schema.liquibase import read_changelog
+    from parity.schema.liquibase import read_changelog, runs_in
 
     log = read_changelog(root, folders)
     if log is None:
@@ -410,10 +411,14 @@ def _liquibase(root: Path, folders: list[Path]) -> ListedTool | None:
     revisions: list[Revision] = []
     scripts: dict[str, ToolScript] = {}
     seen: set[str] = set()
+    left_out: list[str] = []
     for cs in log.changesets:
         if cs.key in seen:
             continue  # Liquibase runs a changeset once, however many times it is included
         seen.add(cs.key)
+        if log.contexts is not None and runs_in(cs.context, log.contexts) is False:
+            left_out.append(cs.context)  # never runs in production (JHipster's faker, test data)
+            continue
         revisions.append(Revision(cs.key, (), cs.comment, cs.file))
         if cs.sql is not None:
             scripts[cs.key] = ToolScript(cs.sql, cs.transactional, cs.line > 0)
@@ -427,6 +432,14 @@ def _liquibase(root: Path, folders: list[Path]) -> ListedTool | None:
         _liquibase_ids,
         scripts=scripts,
         problems=log.problems,
+        notes=(
+            (
+                f"production runs Liquibase with contexts {', '.join(log.contexts) or '(none)'} ({log.contexts_from}): "
+                f"{len(left_out)} changeset(s) of other contexts ({', '.join(sorted(set(left_out)))}) are not counted",
+            )
+            if log.contexts is not None and left_out
+            else ()
+        ),
         new_folder=log.include_all[-1] if log.include_all else None,
     )
 

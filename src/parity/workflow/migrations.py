@@ -166,7 +166,7 @@ def listed_tool_section(
     dialect = dialects.get(url)
     status = tool_status(project, dialect.name, url, dialect.inspect(url))
     notes = [f"{tool.tool} project {project.rel(tool.folder)} ({len(tool.migrations)} migrations in main)"]
-    notes += [f"not read: {p}" for p in tool.problems]
+    notes += [*tool.notes, *(f"not read: {p}" for p in tool.problems)]
     findings: list[Finding] = []
     if status is None or status.applied is None:
         notes.append(f"the database has no {tool.history_table}: `{tool.command}` has not run there")
