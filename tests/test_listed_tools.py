@@ -291,3 +291,43 @@ def test_sequelize_history_read_from_postgres_with_its_mixed_case_table(tmp_path
     status = tool_status(discover(tmp_path), d.name, pg_url, d.inspect(pg_url))
     assert status is not None and status.tool == "Sequelize"
     assert [r.id for r in status.pending] == ["20240202000000-add-role.js"]
+
+
+def test_pending_plain_sql_migrations_are_linted_in_check(tmp_path: Path) -> None:
+    # check lints what the tool would run: Flyway's pending V2, goose's Up section only.
+    for tool, files, history in (
+        (
+            "Flyway",
+            {
+                "db/migration/V1__init.sql": "CREATE TABLE a (id int);\n",
+                "db/migration/V2__drop_a.sql": "-- clean up\nDROP TABLE a;\n",
+            },
+            "CREATE TABLE flyway_schema_history (version TEXT, success BOOLEAN);"
+            "INSERT INTO flyway_schema_history VALUES ('1', 1);",
+        ),
+        (
+            "goose",
+            {
+                "db/migrations/00001_init.sql": "-- +goose Up\nCREATE TABLE a (id int);\n",
+                "db/migrations/00002_b.sql": "-- +goose Up\nCREATE TABLE b (id int);\nDROP TABLE a;\n"
+                "-- +goose Down\nDROP TABLE b;\n",
+            },
+            "CREATE TABLE goose_db_version (version_id BIGINT, is_applied BOOLEAN);"
+            "INSERT INTO goose_db_version VALUES (1, 1);",
+        ),
+    ):
+        root = tmp_path / tool / "repo"
+        _files(root, files)
+        db = tmp_path / tool / "prod.db"
+        conn = sqlite3.connect(db)
+        conn.executescript("CREATE TABLE a (id int);" + history)
+        conn.close()
+        (root / ".env.example").write_text("DATABASE_URL=\n")
+        (root / ".env.production").write_text(f"DATABASE_URL=sqlite:///{db}\n")
+        data = json.loads(run_cli("check", str(root), "--env", "production", "--format", "json").stdout)
+        impl = next(s for s in data["sections"] if s["id"] == "implementation-migrations")
+        drops = [(f["file"], f["line"]) for f in impl["findings"] if f["code"] == "MIG001"]
+        pending = "db/migration/V2__drop_a.sql" if tool == "Flyway" else "db/migrations/00002_b.sql"
+        # One finding: the Up part's DROP TABLE a (goose's Down DROP TABLE b is the undo, not run).
+        assert drops == [(pending, 2 if tool == "Flyway" else 3)], impl["findings"]
+        assert any("linted the SQL of 1 pending" in n for n in impl["notes"]), impl["notes"]
