@@ -254,3 +254,56 @@ def test_liquibase_on_postgres_keeps_concurrently_out_of_a_transaction(tmp_path:
         _run_as_the_tool(conn, "Liquibase", down1, True)
         assert conn.execute("SHOW lock_timeout").fetchone() == ("0",)
     assert columns() == ["id", "name"]
+
+
+@pytest.mark.postgres
+def test_prisma_on_postgres_sends_each_file_as_one_string(tmp_path: Path, pg_url: str) -> None:
+    import psycopg
+    from tests.test_tool_migration_files import PG_DECLARED, _run_as_the_tool
+
+    root = tmp_path / "app"
+    files = {
+        "prisma/migrations/20240101000000_init/migration.sql": "CREATE TABLE users (id SERIAL PRIMARY KEY);",
+        "db/schema.sql": PG_DECLARED,
+        ".env.example": "DATABASE_URL=\n",
+        ".env.production": f"DATABASE_URL={pg_url}\n",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE users (id SERIAL PRIMARY KEY, name TEXT)")
+        conn.execute("CREATE TABLE orders (id SERIAL PRIMARY KEY, user_id INTEGER)")
+        conn.execute("INSERT INTO users (name) VALUES ('ann')")
+        conn.execute(PRISMA_HISTORY.replace("TEXT", "TIMESTAMPTZ").replace("logs TIMESTAMPTZ", "logs TEXT"))
+        conn.execute(
+            "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, "
+            "applied_steps_count) VALUES ('1', 'x', now(), '20240101000000_init', now(), 1)"
+        )
+    proc = run_cli("migrate", "new", "add_email", str(root), "--env", "production")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    made = sorted(p for p in (root / "prisma/migrations").iterdir() if p.is_dir() and "add_email" in p.name)
+    assert [re.sub(r"^\d{14}_", "", p.name) for p in made] == ["add_email", "add_email_online"]
+    up1, up2 = ((p / "migration.sql").read_text() for p in made)
+    down1, down2 = ((p / "down.sql").read_text() for p in made)
+    # Prisma sends a file as one string: the transactional one says BEGIN/COMMIT itself (SET
+    # LOCAL needs a real block), CONCURRENTLY is alone in its own migration.
+    assert "BEGIN;" in up1 and "SET LOCAL lock_timeout" in up1 and "COMMIT;" in up1
+    assert "CREATE INDEX CONCURRENTLY" in up2 and "BEGIN;" not in up2
+
+    d = dialects.get(pg_url)
+    status = tool_status(discover(root), d.name, pg_url, d.inspect(pg_url))
+    assert status is not None and [r.id for r in status.pending] == [p.name for p in made]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        _run_as_the_tool(conn, "golang-migrate", up1, True)
+        _run_as_the_tool(conn, "golang-migrate", up2, False)
+        assert conn.execute(
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_orders_user_id'"
+        ).fetchone() == (1,)
+        assert conn.execute("SELECT name FROM users").fetchall() == [("ann",)]
+        _run_as_the_tool(conn, "golang-migrate", down2, False)
+        _run_as_the_tool(conn, "golang-migrate", down1, True)
+        cols = conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY ordinal_position"
+        ).fetchall()
+    assert cols == [("id",), ("name",)]
