@@ -308,7 +308,8 @@ def _generate_tool_files(
     backfills: Sequence[str],
 ) -> GenerateResult:
     """``migrate new`` in a project migrated by another tool: the plan as that tool's next
-    migration (Flyway, golang-migrate, goose, dbmate), never parity's files or history table.
+    migration (Flyway, golang-migrate, goose, dbmate, Prisma; Liquibase into the folder its master
+    changelog ``includeAll``s), never parity's files or history table.
 
     Refused while the tool's own history is behind the folder, or unknown: the plan starts from
     the database, and a migration after the last one must start from the last one's result."""

@@ -149,8 +149,8 @@ _ELSEWHERE = "listed in Schema Impact Analysis (SCH009)"
 def listed_tool_section(
     project: Project, environment: str, db: str | None = None, *, listed: bool = True
 ) -> Section | None:
-    """A project migrated by Flyway, golang-migrate, goose, dbmate, Rails, Prisma, Knex, Sequelize
-    or TypeORM: its own tool runs its migrations, and parity plans no ``V000N`` file of its own
+    """A project migrated by Flyway, Liquibase, golang-migrate, goose, dbmate, Rails, Prisma, Knex,
+    Sequelize or TypeORM: its own tool runs its migrations, and parity plans no ``V000N`` file of its own
     beside them (the tool would never know of it, and a pending migration's change would be
     planned a second time)."""
     from parity import dialects
