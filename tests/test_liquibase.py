@@ -18,7 +18,7 @@ import pytest
 from tests.helpers import run_cli
 
 from parity.project import discover
-from parity.schema.liquibase import runs_in, same_file, split_key
+from parity.schema.liquibase import runs_in, runs_on, same_file, split_key
 from parity.schema.listed_tools import find_listed_tool
 from parity.schema.service import tool_status
 
@@ -281,3 +281,25 @@ def test_context_expressions() -> None:
     assert runs_in("!test", ("prod",)) is True and runs_in("!test", ("test",)) is False
     assert runs_in("prod and eu", ("prod",)) is False
     assert runs_in("(prod or dev) and !test", ("prod",)) is None  # not read: counted as running
+
+
+def test_changesets_for_another_database_are_not_pending_here(tmp_path: Path) -> None:
+    _files(
+        tmp_path,
+        {
+            "db/changelog/db.changelog-master.sql": "--liquibase formatted sql\n"
+            "--changeset a:1\nCREATE TABLE t (id int);\n"
+            "--changeset a:2 dbms:postgresql\nCREATE EXTENSION pg_trgm;\n"
+            "--changeset a:3 dbms:!sqlite\nALTER TABLE t ADD CONSTRAINT c CHECK (id > 0);\n"
+        },
+    )
+    url = _sqlite_prod(tmp_path / "prod.db", [("1", "a", "db/changelog/db.changelog-master.sql")])
+    from parity import dialects
+
+    d = dialects.get(url)
+    status = tool_status(discover(tmp_path), d.name, url, d.inspect(url))
+    assert status is not None and status.pending == () and status.total == 1
+    assert runs_on("postgresql", "postgres") and runs_on("mysql, mariadb", "mysql")
+    assert (
+        not runs_on("!postgresql", "postgres") and runs_on("all", "sqlite") and not runs_on("none", "sqlite")
+    )

@@ -61,6 +61,7 @@ class ChangeSet:
     transactional: bool = True
     comment: str = ""
     context: str = ""  # the changeset's context expression (``faker``, ``!test``): "" runs everywhere
+    dbms: str = ""  # the databases it runs on (``postgresql``, ``!h2``): "" all
 
     @property
     def key(self) -> str:
@@ -270,6 +271,25 @@ def production_contexts(root: Path, folders: Iterable[Path]) -> tuple[tuple[str,
     return None
 
 
+#: Liquibase's names of the databases parity's dialects are.
+_DBMS = {"postgres": {"postgresql"}, "sqlite": {"sqlite"}, "mysql": {"mysql", "mariadb"}}
+
+
+def runs_on(dbms: str, dialect: str) -> bool:
+    """Whether a changeset of ``dbms="…"`` runs on ``dialect`` (a list, ``!`` excludes; ``all``,
+    ``none``)."""
+    names = [n.strip().lower() for n in dbms.split(",") if n.strip()]
+    if not names or "all" in names:
+        return True
+    if "none" in names:
+        return False
+    mine = _DBMS.get(dialect, {dialect})
+    if any(n.startswith("!") and n[1:].strip() in mine for n in names):
+        return False
+    positive = [n for n in names if not n.startswith("!")]
+    return not positive or any(n in mine for n in positive)
+
+
 def runs_in(expression: str, contexts: tuple[str, ...]) -> bool | None:
     """Whether a changeset of context ``expression`` runs with ``contexts`` (Liquibase: a
     changeset without one always does; ``a, b`` / ``a or b`` any, ``a and b`` all, ``!a`` not).
@@ -412,6 +432,7 @@ class _Reader:
                     el.get("runInTransaction"),
                     comment,
                     context=el.get("contextFilter") or el.get("context"),
+                    dbms=el.get("dbms"),
                 )
             elif tag == "include":
                 self._include(path, recorded, el.get("file"), el.get("relativeToChangelogFile"), depth)
@@ -456,6 +477,7 @@ class _Reader:
                     cs.get("runInTransaction"),
                     comment,
                     context=cs.get("contextFilter") or cs.get("context"),
+                    dbms=cs.get("dbms"),
                 )
             inc = item.get("include")
             if isinstance(inc, dict):
@@ -482,6 +504,7 @@ class _Reader:
         comment: str,
         line: int = 0,
         context: object = None,
+        dbms: object = None,
     ) -> None:
         if cs_id is None or author is None:
             return
@@ -496,6 +519,7 @@ class _Reader:
                 not (run_in_tx is False or str(run_in_tx).lower() == "false"),
                 comment,
                 str(context or ""),
+                str(dbms or ""),
             )
         )
 
@@ -529,6 +553,7 @@ class _Reader:
                     attrs.get("runInTransaction", "true").lower() != "false",
                     comment,
                     (attrs.get("contextFilter") or attrs.get("context") or "").strip('"'),
+                    attrs.get("dbms", "").strip('"'),
                 )
             )
 

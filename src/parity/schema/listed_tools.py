@@ -45,6 +45,20 @@ class ListedTool:
     scripts: dict[str, ToolScript] = field(default_factory=dict, repr=False, compare=False)
     problems: tuple[str, ...] = ()  # what could not be read (a broken include, a refused file)
     notes: tuple[str, ...] = ()  # how the list was made (Liquibase: contexts production runs with)
+    dbms: dict[str, str] = field(default_factory=dict, repr=False, compare=False)  # Liquibase: id → dbms
+
+    def for_dialect(self, dialect: str) -> ListedTool:
+        """The migrations that run on ``dialect`` (Liquibase's ``dbms="postgresql"`` changesets
+        never run on SQLite: not pending there)."""
+        if not self.dbms:
+            return self
+        from dataclasses import replace
+
+        from parity.schema.liquibase import runs_on
+
+        kept = tuple(m for m in self.migrations if runs_on(self.dbms.get(m.id, ""), dialect))
+        return replace(self, migrations=kept) if len(kept) != len(self.migrations) else self
+
     new_folder: Path | None = None  # where the tool takes new migration files from (includeAll)
 
     def pending(self, applied: set[str]) -> list[Revision]:
@@ -412,6 +426,7 @@ def _liquibase(root: Path, folders: list[Path]) -> ListedTool | None:
     scripts: dict[str, ToolScript] = {}
     seen: set[str] = set()
     left_out: list[str] = []
+    dbms: dict[str, str] = {}
     for cs in log.changesets:
         if cs.key in seen:
             continue  # Liquibase runs a changeset once, however many times it is included
@@ -420,6 +435,8 @@ def _liquibase(root: Path, folders: list[Path]) -> ListedTool | None:
             left_out.append(cs.context)  # never runs in production (JHipster's faker, test data)
             continue
         revisions.append(Revision(cs.key, (), cs.comment, cs.file))
+        if cs.dbms:
+            dbms[cs.key] = cs.dbms
         if cs.sql is not None:
             scripts[cs.key] = ToolScript(cs.sql, cs.transactional, cs.line > 0)
     return ListedTool(
@@ -441,6 +458,7 @@ def _liquibase(root: Path, folders: list[Path]) -> ListedTool | None:
             else ()
         ),
         new_folder=log.include_all[-1] if log.include_all else None,
+        dbms=dbms,
     )
 
 

@@ -184,9 +184,10 @@ def _listed_status(project: Project, dialect_name: str, url: str, current: Schem
     the ids the database has run against the migrations the checkout holds."""
     from parity.schema.listed_tools import find_listed_tool
 
-    tool = find_listed_tool(project.root)
-    if tool is None:
+    found = find_listed_tool(project.root)
+    if found is None:
         return None
+    tool = found.for_dialect(dialect_name)
     applied: tuple[str, ...] | None = None
     table = next((t.name for t in current.tables if t.name.lower() == tool.history_table), None)
     if table is not None:

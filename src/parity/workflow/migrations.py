@@ -164,6 +164,7 @@ def listed_tool_section(
         return None
     url = database_url(project, environment, db)
     dialect = dialects.get(url)
+    tool = tool.for_dialect(dialect.name)
     status = tool_status(project, dialect.name, url, dialect.inspect(url))
     notes = [f"{tool.tool} project {project.rel(tool.folder)} ({len(tool.migrations)} migrations in main)"]
     notes += [*tool.notes, *(f"not read: {p}" for p in tool.problems)]
