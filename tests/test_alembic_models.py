@@ -182,3 +182,11 @@ def test_a_revision_s_stub_of_a_model_is_not_taken_for_the_model(tmp_path: Path)
     assert [m.file.as_posix().split("/")[-1] for m in recipes] == ["recipes.py"]
     # The real model has the base's columns too.
     assert {f.column for f in recipes[0].fields} == {"id", "created_at", "name"}
+
+
+def test_an_import_folder_may_not_leave_the_repository() -> None:
+    from parity.schema.sources import is_import_path
+
+    assert is_import_path("app.models:Base@backend") and is_import_path("a.all,a.db:Base")
+    assert not is_import_path("app.models:Base@../elsewhere")
+    assert not is_import_path("app.models:Base@/etc")
