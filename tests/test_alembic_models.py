@@ -190,3 +190,27 @@ def test_an_import_folder_may_not_leave_the_repository() -> None:
     assert is_import_path("app.models:Base@backend") and is_import_path("a.all,a.db:Base")
     assert not is_import_path("app.models:Base@../elsewhere")
     assert not is_import_path("app.models:Base@/etc")
+
+
+def test_check_goes_on_when_the_discovered_models_do_not_import_here(tmp_path: Path) -> None:
+    # The app's dependencies are not in parity's interpreter: check still reports the Alembic
+    # history, says why the models were not compared, and exits with its verdict, not an error.
+    root = tmp_path / "repo"
+    _project(root)
+    (root / "kitchen/db/models/_all.py").write_text("import kitchen_dependency_not_installed  # noqa\n")
+    db = tmp_path / "prod.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+    conn.execute("INSERT INTO alembic_version VALUES ('a1')")
+    conn.commit()
+    conn.close()
+    (root / ".env.example").write_text("DATABASE_URL=\n")
+    (root / ".env.production").write_text(f"DATABASE_URL=sqlite:///{db}\n")
+    proc = run_cli(
+        "check", str(root), "--env", "production", "--format", "json", env={"PARITY_APP_PYTHON": ""}
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    schema = next(s for s in json.loads(proc.stdout)["sections"] if s["id"] == "schema")
+    note = " ".join(schema["notes"])
+    assert "Alembic history only" in note and "kitchen_dependency_not_installed" in note, note
+    assert "PARITY_APP_PYTHON" in note

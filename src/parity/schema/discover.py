@@ -47,6 +47,14 @@ def find_schema_source(project: Project, explicit: str | None = None) -> str:
     )
 
 
+def is_discovered_models(project: Project, source: str) -> bool:
+    """Whether ``source`` is models parity found in an Alembic ``env.py`` rather than a source the
+    user or the config named: a failure to import them is then no verdict on the schema."""
+    from parity.schema.sources import is_import_path
+
+    return not project.config.schema_.source and is_import_path(source)
+
+
 @dataclass(frozen=True, slots=True)
 class DatabaseLocation:
     """A database URL and where it came from (for messages; the URL may hold a password)."""

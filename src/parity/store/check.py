@@ -55,7 +55,7 @@ def load_desired(project: Project, environment: str) -> tuple[Schema | None, str
     """The desired schema (schema helper's discovery and loader), in the production database's
     dialect; SQLite when no database URL is known. None when the project declares no schema."""
     from parity import dialects
-    from parity.errors import DiscoveryError
+    from parity.errors import DiscoveryError, SchemaSourceError
     from parity.schema.discover import find_database_url, find_schema_source
     from parity.schema.sources import dev_server
     from parity.schema.sources import load_desired as load
@@ -72,7 +72,14 @@ def load_desired(project: Project, environment: str) -> tuple[Schema | None, str
     # As ``schema diff`` does: never beside the target, on the named dev server or parity's own.
     is_url = dialects.is_database_url(url)
     scratch_server = dev_server(url, None, project.config.schema_.dev_url) if is_url else None
-    return load(source, dialect, project.root, scratch_server, target=url if is_url else None), source
+    try:
+        return load(source, dialect, project.root, scratch_server, target=url if is_url else None), source
+    except SchemaSourceError:
+        from parity.schema.discover import is_discovered_models
+
+        if not is_discovered_models(project, source):
+            raise
+        return None, None  # models found in an Alembic env.py that do not import here: no coverage
 
 
 def inspect_store(project: Project, environment: str, since: str | None = None) -> StoreResult:

@@ -16,7 +16,7 @@ from parity.code.scan import scan_project
 from parity.env.layers import EnvFiles, all_effective
 from parity.env.reference import ReferenceChoice, choose_reference
 from parity.env.sections import consolidation_section, env_gap_section, plan_blocks
-from parity.errors import DatabaseUnreachable, DiscoveryError
+from parity.errors import DatabaseUnreachable, DiscoveryError, SchemaSourceError
 from parity.facts import env_files, gather
 from parity.facts import env_files as _env_files
 from parity.model.findings import Finding, Report, Section, Severity, Table
@@ -150,7 +150,7 @@ def told_by_the_source(section: Section, blocked: dict[tuple[str, str], tuple[st
 
 def schema_section(project: Project, env: str) -> Section:
     """Schema Impact Analysis, or a note when the project declares no database or no schema."""
-    from parity.schema.discover import find_database_url, find_schema_source
+    from parity.schema.discover import find_database_url, find_schema_source, is_discovered_models
     from parity.schema.service import build_schema_section, tool_only_section
 
     try:
@@ -158,7 +158,7 @@ def schema_section(project: Project, env: str) -> Section:
     except DiscoveryError as exc:
         return Section("schema", "Schema Impact Analysis", notes=(f"schema not checked: {exc.message}",))
     try:
-        find_schema_source(project)
+        source = find_schema_source(project)
     except DiscoveryError as exc:
         # No declared schema: the app's own migration tool may still say the database is behind.
         return tool_only_section(project, env, exc.message) or Section(
@@ -166,6 +166,15 @@ def schema_section(project: Project, env: str) -> Section:
         )
     try:
         return build_schema_section(project, env)
+    except SchemaSourceError as exc:
+        if not is_discovered_models(project, source):
+            raise
+        # The models an Alembic env.py names did not import here (the app's dependencies are not
+        # in parity's interpreter): the app's history still says whether the database is behind.
+        reason = f"its models did not load: {exc.one_line()}" + (f" ({exc.hint})" if exc.hint else "")
+        return tool_only_section(project, env, reason) or Section(
+            "schema", "Schema Impact Analysis", notes=(f"schema not checked: {reason}",)
+        )
     except DatabaseUnreachable as exc:
         # An unreachable database (or no server to load the declared schema on) is no verdict
         # on the schema: say so, and let the rest of the report stand.
