@@ -114,7 +114,16 @@ def _project(app: Path) -> None:
 
 
 def _diff(root: Path, db: Path) -> dict:  # type: ignore[type-arg]
-    proc = run_cli("schema", "diff", str(root), "--db", f"sqlite:///{db}", "--format", "json")
+    proc = run_cli(
+        "schema",
+        "diff",
+        str(root),
+        "--db",
+        f"sqlite:///{db}",
+        "--format",
+        "json",
+        env={"PARITY_IMPORT_MODELS": "1"},
+    )
     assert proc.stdout, proc.stderr
     return json.loads(proc.stdout)  # type: ignore[no-any-return]
 
@@ -207,10 +216,57 @@ def test_check_goes_on_when_the_discovered_models_do_not_import_here(tmp_path: P
     (root / ".env.example").write_text("DATABASE_URL=\n")
     (root / ".env.production").write_text(f"DATABASE_URL=sqlite:///{db}\n")
     proc = run_cli(
-        "check", str(root), "--env", "production", "--format", "json", env={"PARITY_APP_PYTHON": ""}
+        "check",
+        str(root),
+        "--env",
+        "production",
+        "--format",
+        "json",
+        env={"PARITY_APP_PYTHON": "", "PARITY_IMPORT_MODELS": "1"},
     )
     assert proc.returncode in (0, 1), proc.stderr
     schema = next(s for s in json.loads(proc.stdout)["sections"] if s["id"] == "schema")
     note = " ".join(schema["notes"])
     assert "Alembic history only" in note and "kitchen_dependency_not_installed" in note, note
     assert "PARITY_APP_PYTHON" in note
+
+
+def test_models_found_in_env_py_are_not_imported_unless_asked(tmp_path: Path) -> None:
+    # Importing the models runs the repository's code: a repository is untrusted, so check and
+    # schema diff only name them until the user asks (the models would write a marker file).
+    root = tmp_path / "repo"
+    _project(root)
+    marker = tmp_path / "models_ran.txt"
+    models = root / "kitchen/db/models/_all.py"
+    models.write_text(f"open({str(marker)!r}, 'w').write('ran')\n" + models.read_text())
+    db = tmp_path / "prod.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+    conn.execute("INSERT INTO alembic_version VALUES ('a1')")
+    conn.commit()
+    conn.close()
+    proc = run_cli("schema", "diff", str(root), "--db", f"sqlite:///{db}", env={"PARITY_IMPORT_MODELS": ""})
+    assert proc.returncode == 2 and "only when asked" in proc.stderr, proc.stderr
+    assert "--schema 'kitchen.db.models._all,kitchen.db.models._base:KitchenBase'" in proc.stderr
+    (root / ".env.example").write_text("DATABASE_URL=\n")
+    (root / ".env.production").write_text(f"DATABASE_URL=sqlite:///{db}\n")
+    proc = run_cli(
+        "check", str(root), "--env", "production", "--format", "json", env={"PARITY_IMPORT_MODELS": ""}
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    schema = next(s for s in json.loads(proc.stdout)["sections"] if s["id"] == "schema")
+    assert "only when asked" in " ".join(schema["notes"]), schema["notes"]
+    assert not marker.exists()
+    # Asked, the same models load (and their code runs, in the child).
+    proc = run_cli(
+        "schema",
+        "diff",
+        str(root),
+        "--db",
+        f"sqlite:///{db}",
+        "--format",
+        "json",
+        env={"PARITY_IMPORT_MODELS": "1"},
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    assert marker.read_text() == "ran"

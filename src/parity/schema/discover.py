@@ -9,6 +9,7 @@ relative SQLite path resolving against the folder of the service whose env file 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from parity.facts import env_files as _env_files
 from parity.project import Project
 
 SCHEMA_CANDIDATES = ("schema.sql", "db/schema.sql")
+#: Set to 1 to let discovery import the models an Alembic env.py names (runs repository code).
+IMPORT_MODELS_ENV = "PARITY_IMPORT_MODELS"
 
 
 def find_schema_source(project: Project, explicit: str | None = None) -> str:
@@ -34,12 +37,21 @@ def find_schema_source(project: Project, explicit: str | None = None) -> str:
     if found:
         return found[0].relative_to(project.root).as_posix()
     # An Alembic project declares its schema as the models env.py hands autogenerate. Loading
-    # them imports the repository's code: in a child process with none of parity's environment.
+    # them imports the repository's code (in a child process with none of parity's environment),
+    # and a repository is untrusted: found by reading env.py, they are imported only when asked.
     from parity.schema.alembic_models import models_source
 
     models = models_source(project.root)
     if models is not None:
-        return models
+        if os.environ.get(IMPORT_MODELS_ENV, "").strip().lower() in ("1", "true", "yes"):
+            return models
+        raise DiscoveryError(
+            f"an Alembic env.py names its models ({models}); importing them runs the repository's code, "
+            "which parity does only when asked",
+            file=project.root,
+            hint=f"compare against them with --schema '{models}' or {IMPORT_MODELS_ENV}=1 "
+            "(imported in a child process without parity's environment)",
+        )
     raise DiscoveryError(
         "no declared schema found (looked for schema.sql, db/schema.sql, */schema.sql, an Alembic env.py's target_metadata)",
         file=project.root,
