@@ -564,6 +564,14 @@ def apply_migrations(
     dj = app_django(project, environment)
     if dj is not None:
         return _django_apply(project, environment, *dj, progress, journal)
+    from parity.workflow import tool_cli
+
+    cli = tool_cli.app_tool_cli(project, environment)
+    if cli is not None:
+        # dbmate: its own CLI runs its migrations in parity's safety net, when it can run here.
+        ran = tool_cli.tool_cli_apply(project, environment, *cli, progress, journal)
+        if ran is not None:
+            return ran
     out = MigrationOutcome()
     if not has_database(project, environment):
         out.notes.append("no database or declared schema: no migration step")
@@ -575,6 +583,8 @@ def apply_migrations(
         # the tool's history. The verification below still says what is left (SCH009 and the
         # model differences).
         out.notes += [*tool.notes, "parity ran no migration: run them with the tool's own command"]
+        if cli is not None:
+            out.notes.append(tool_cli.not_run_note(project, cli[0]))
         return out
     from parity.errors import redact_url
     from parity.migrate.service import apply, executor_for, generate, migrations_folder, plan_for

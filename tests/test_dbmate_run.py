@@ -1,0 +1,180 @@
+"""``migrate up --yes`` and ``apply`` on a dbmate project run dbmate's own ``migrate`` (a child
+process, the URL in its environment) in parity's safety net, on real SQLite, PostgreSQL and
+MariaDB, with the real dbmate binary. Production is built by dbmate itself with the first two
+migrations and rows in it; main has three more. Afterwards dbmate's own history (read by parity
+and by ``dbmate status``) says head, a second run is a no-op, and ``rollback`` restores."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from tests.dbmate_tool import find_or_install_dbmate
+from tests.helpers import run_cli
+
+from parity.migrate.alembic_run import sqlalchemy_url
+from parity.migrate.cli_tool_run import applied, dbmate_url
+from parity.schema.listed_tools import find_listed_tool
+
+FOLDER = "db/migrations"
+BUILT = {
+    "20240101000000_create_users.sql": (
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100));",
+        "DROP TABLE users;",
+    ),
+    "20240102000000_create_orders.sql": (
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER, total INTEGER);",
+        "DROP TABLE orders;",
+    ),
+}
+PENDING = {
+    "20240103000000_add_email.sql": (
+        "ALTER TABLE users ADD COLUMN email VARCHAR(200);",
+        "ALTER TABLE users DROP COLUMN email;",
+    ),
+    "20240104000000_create_tags.sql": (
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, label VARCHAR(50));\nINSERT INTO tags VALUES (1, 'new');",
+        "DROP TABLE tags;",
+    ),
+    "20240105000000_orders_index.sql": (
+        "CREATE INDEX ix_orders_user ON orders (user_id);",
+        "DROP INDEX ix_orders_user ON orders;",  # MariaDB's spelling; the others get theirs below
+    ),
+}
+PENDING_IDS = ["20240103000000", "20240104000000", "20240105000000"]
+BUILT_IDS = {"20240101000000", "20240102000000"}
+
+
+@pytest.fixture(scope="session")
+def dbmate_bin() -> Path:
+    return find_or_install_dbmate()
+
+
+@pytest.fixture(params=["sqlite", "postgres", "mysql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'prod.db'}"
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+def _file(up: str, down: str, url: str) -> str:
+    if not url.startswith("mysql"):
+        down = down.replace(" ON orders;", ";")
+    return f"-- migrate:up\n{up}\n\n-- migrate:down\n{down}\n"
+
+
+def _dbmate(dbmate_bin: Path, root: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """dbmate as the app's operator runs it, in the project, the URL in DATABASE_URL."""
+    env = {"PATH": f"{dbmate_bin}:{os.environ['PATH']}", "DATABASE_URL": dbmate_url(url)}
+    return subprocess.run(
+        ["dbmate", "--no-dump-schema", *args], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def _env(dbmate_bin: Path) -> dict[str, str]:
+    return {"PATH": f"{dbmate_bin}:{os.environ['PATH']}"}
+
+
+def _production(tmp_path: Path, url: str, dbmate_bin: Path, extra: dict[str, tuple[str, str]] | None = None) -> Path:
+    root = tmp_path / "app"
+    folder = root / FOLDER
+    folder.mkdir(parents=True)
+    scheme = url.split(":", 1)[0]
+    (root / ".env.example").write_text(f"DATABASE_URL={scheme}://localhost/app\n")
+    (root / ".env.production").write_text(f"DATABASE_URL={url}\n")
+    for name, (up, down) in BUILT.items():
+        (folder / name).write_text(_file(up, down, url))
+    proc = _dbmate(dbmate_bin, root, url, "migrate")
+    assert proc.returncode == 0, proc.stderr
+    engine = sa.create_engine(sqlalchemy_url(url))
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO users (id, name) VALUES (1, 'ada'), (2, 'grace')"))
+        conn.execute(sa.text("INSERT INTO orders (id, user_id, total) VALUES (10, 1, 5), (11, 2, 7)"))
+    engine.dispose()
+    for name, (up, down) in {**PENDING, **(extra or {})}.items():
+        (folder / name).write_text(_file(up, down, url))
+    return root
+
+
+def _state(url: str) -> tuple[list[str], list[tuple[object, ...]], list[tuple[object, ...]]]:
+    engine = sa.create_engine(sqlalchemy_url(url))
+    try:
+        tables = sorted(t for t in sa.inspect(engine).get_table_names() if t != "schema_migrations")
+        with engine.connect() as conn:
+            users = [tuple(r) for r in conn.execute(sa.text("SELECT id, name FROM users ORDER BY id"))]
+            orders = [tuple(r) for r in conn.execute(sa.text("SELECT id, user_id, total FROM orders ORDER BY id"))]
+    finally:
+        engine.dispose()
+    return tables, users, orders + [("columns", *sorted(c["name"] for c in _columns(url)))]
+
+
+def _columns(url: str) -> list[dict[str, object]]:
+    engine = sa.create_engine(sqlalchemy_url(url))
+    try:
+        return list(sa.inspect(engine).get_columns("users"))  # type: ignore[arg-type]
+    finally:
+        engine.dispose()
+
+
+def _history(root: Path, url: str) -> set[str] | None:
+    tool = find_listed_tool(root)
+    assert tool is not None and tool.tool == "dbmate"
+    return applied(tool, url)
+
+
+def test_migrate_up_runs_dbmate_to_head_and_keeps_rows(tmp_path: Path, url: str, dbmate_bin: Path) -> None:
+    root = _production(tmp_path, url, dbmate_bin)
+    _, users, orders = _state(url)
+    dry = run_cli("migrate", "up", str(root), "--env", "production", env=_env(dbmate_bin))
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "would run `dbmate migrate`" in dry.stdout and "20240104000000_create_tags.sql" in dry.stdout
+    assert _history(root, url) == BUILT_IDS  # a dry run wrote nothing
+    proc = run_cli("migrate", "up", str(root), "--env", "production", "--yes", env=_env(dbmate_bin))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "applied 3 dbmate migration(s) with `dbmate migrate`" in proc.stdout, proc.stdout
+    assert _history(root, url) == BUILT_IDS | set(PENDING_IDS)
+    tables, users_after, orders_after = _state(url)
+    assert users_after == users and orders_after[:2] == orders[:2] and "email" in orders_after[2]
+    assert "tags" in tables and "parity_schema_history" not in tables
+    assert not list(root.rglob("V0*.sql")) and not (root / "db" / "schema.sql").exists()
+    # dbmate itself says head, and its own migrate is a no-op.
+    status = _dbmate(dbmate_bin, root, url, "status")
+    assert "Applied: 5" in status.stdout and "Pending: 0" in status.stdout, status.stdout + status.stderr
+    again = _dbmate(dbmate_bin, root, url, "migrate")
+    assert again.returncode == 0 and "Applying" not in again.stdout, again.stdout
+    second = run_cli("migrate", "up", str(root), "--env", "production", "--yes", env=_env(dbmate_bin))
+    assert second.returncode == 0 and "nothing to apply" in second.stdout, second.stdout
+    assert "password" not in proc.stdout + proc.stderr
+
+
+def test_rollback_after_apply_restores(tmp_path: Path, url: str, dbmate_bin: Path) -> None:
+    root = _production(tmp_path, url, dbmate_bin)
+    before = _state(url)
+    proc = run_cli("apply", str(root), "--env", "production", "--yes", env=_env(dbmate_bin))
+    assert _history(root, url) == BUILT_IDS | set(PENDING_IDS), proc.stdout + proc.stderr
+    proc = run_cli("rollback", str(root), "--env", "production", env=_env(dbmate_bin))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _history(root, url) == BUILT_IDS
+    assert _state(url) == before
+    how = "restored the backup" if url.startswith("sqlite") else "ran `dbmate rollback` 3 time(s)"
+    assert how in proc.stdout, proc.stdout
+
+
+@pytest.mark.parametrize("command", ["apply", "migrate up"])
+def test_a_failing_migration_midway_is_all_or_nothing(
+    tmp_path: Path, url: str, dbmate_bin: Path, command: str
+) -> None:
+    fail = {"20240106000000_broken.sql": ("INSERT INTO no_such_table VALUES (1);", "SELECT 1;")}
+    root = _production(tmp_path, url, dbmate_bin, fail)
+    before = _state(url)
+    proc = run_cli(*command.split(), str(root), "--env", "production", "--yes", env=_env(dbmate_bin))
+    assert proc.returncode != 0
+    assert "migration failed: dbmate failed:" in proc.stdout and "no_such_table" in proc.stdout, proc.stdout
+    assert "rolled back" in proc.stdout or "database:" in proc.stdout, proc.stdout
+    # dbmate committed the three good ones before the fourth failed: they were undone too.
+    assert _history(root, url) == BUILT_IDS
+    assert _state(url) == before
