@@ -6,7 +6,6 @@ and by ``dbmate status``) says head, a second run is a no-op, and ``rollback`` r
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from pathlib import Path
@@ -54,7 +53,7 @@ def dbmate_bin() -> Path:
     return find_or_install_dbmate()
 
 
-@pytest.fixture(params=["sqlite", "postgres", "mysql"])
+@pytest.fixture(params=["sqlite", "pg", "mysql"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'prod.db'}"
@@ -79,7 +78,9 @@ def _env(dbmate_bin: Path) -> dict[str, str]:
     return {"PATH": f"{dbmate_bin}:{os.environ['PATH']}"}
 
 
-def _production(tmp_path: Path, url: str, dbmate_bin: Path, extra: dict[str, tuple[str, str]] | None = None) -> Path:
+def _production(
+    tmp_path: Path, url: str, dbmate_bin: Path, extra: dict[str, tuple[str, str]] | None = None
+) -> Path:
     root = tmp_path / "app"
     folder = root / FOLDER
     folder.mkdir(parents=True)
@@ -106,10 +107,12 @@ def _state(url: str) -> tuple[list[str], list[tuple[object, ...]], list[tuple[ob
         tables = sorted(t for t in sa.inspect(engine).get_table_names() if t != "schema_migrations")
         with engine.connect() as conn:
             users = [tuple(r) for r in conn.execute(sa.text("SELECT id, name FROM users ORDER BY id"))]
-            orders = [tuple(r) for r in conn.execute(sa.text("SELECT id, user_id, total FROM orders ORDER BY id"))]
+            orders = [
+                tuple(r) for r in conn.execute(sa.text("SELECT id, user_id, total FROM orders ORDER BY id"))
+            ]
     finally:
         engine.dispose()
-    return tables, users, orders + [("columns", *sorted(c["name"] for c in _columns(url)))]
+    return tables, users, [*orders, ("columns", *sorted(c["name"] for c in _columns(url)))]
 
 
 def _columns(url: str) -> list[dict[str, object]]:

@@ -279,12 +279,16 @@ def up_cmd(
             from parity.errors import MigrationError
 
             def refuse() -> None:
+                if cli_tool is not None:  # a tool parity can run, but not here (not on PATH…)
+                    raise MigrationError(
+                        f"{tool.notes[0]}: {tool_cli.not_run_note(project, cli_tool[0])}, and parity runs no "
+                        "migration of its own beside them; nothing was changed",
+                        hint=f"{tool.notes[1]} (or put the tool on PATH and rerun)",
+                    )
                 raise MigrationError(
                     f"{tool.notes[0]}: parity does not run that tool's migrations, nor its own beside them; "
                     "nothing was changed",
-                    hint=f"{tool.notes[1]}"
-                    + (f" ({tool_cli.not_run_note(project, cli_tool[0])})" if cli_tool is not None else "")
-                    + "; `parity migrate new NAME` writes that tool's next migration",
+                    hint=f"{tool.notes[1]}; `parity migrate new NAME` writes that tool's next migration",
                 )
 
             guarded(refuse)

@@ -171,7 +171,7 @@ def find_program(name: str, root: Path) -> tuple[Path | None, str]:
     found = shutil.which(name)
     if found is None:
         return None, f"`{name}` is not on PATH"
-    program = Path(found).resolve()
+    program = _native(Path(found).resolve())
     try:
         program.relative_to(root.resolve())
     except ValueError:
@@ -180,6 +180,19 @@ def find_program(name: str, root: Path) -> tuple[Path | None, str]:
         None,
         f"the `{name}` found on PATH is inside the repository ({program}); parity runs no repository file",
     )
+
+
+def _native(program: Path) -> Path:
+    """The binary itself for npm's ``node_modules/.bin/dbmate`` (a Node script, ``dbmate/dist/cli.js``,
+    that starts the binary of the platform package): killing that script on an interrupt would
+    leave dbmate migrating on its own."""
+    if program.suffix != ".js" or program.parent.name != "dist":
+        return program
+    node_modules = program.parents[2]
+    found = sorted(
+        p for p in node_modules.glob("@dbmate/*/bin/dbmate") if p.is_file() and os.access(p, os.X_OK)
+    )
+    return found[0].resolve() if found else program
 
 
 def runnable(tool: ListedTool, root: Path) -> Runnable:
@@ -212,6 +225,28 @@ def applied(tool: ListedTool, url: str) -> set[str] | None:
         rt.close()
 
 
+def settled_applied(tool: ListedTool, url: str, *, lock_timeout: float = 30.0) -> set[str] | None:
+    """:func:`applied` once no other transaction still writes the history: a killed tool may have
+    sent a migration's COMMIT (its history row with it) that lands after the undo looked. On
+    PostgreSQL a SHARE lock on the table waits for that writer."""
+    from parity.migrate.runtime import open_runtime
+
+    rt = open_runtime(url, lock_timeout=lock_timeout)
+    try:
+        if not rt.has_table(tool.history_table):
+            return None
+        if rt.dialect != "postgres":
+            return tool.applied_ids(rt.query(tool.query), tool)
+        rt.begin()
+        try:
+            rt.execute(f"LOCK TABLE {rt.quote(tool.history_table)} IN SHARE MODE")
+            return tool.applied_ids(rt.query(tool.query), tool)
+        finally:
+            rt.rollback()
+    finally:
+        rt.close()
+
+
 @contextmanager
 def _staged(tool: ListedTool, max_bytes: int) -> Iterator[Path]:
     """A scratch folder holding ``migrations/``: a copy of the migration files parity listed."""
@@ -237,7 +272,7 @@ def run_tool(
     with _staged(tool, max_bytes) as scratch:
         env = {
             "PATH": os.environ.get("PATH", ""),
-            "HOME": scratch,
+            "HOME": str(scratch),
             cli.url_env: cli.tool_url(url),
         }
         cmd = [str(program), "--migrations-dir", str(scratch / "migrations"), *args]
@@ -428,9 +463,16 @@ def undo(
         path: Path = rt.path  # type: ignore[attr-defined]  # restorable backups are SQLite files
         rt.close()
         mbackup.restore_sqlite(bk.file, path, lock_timeout=lock_timeout)
+        at = applied(tool, url) or set()
+        if at != set(before):
+            raise MigrationError(
+                f"the restored backup {bk.file} has {tool.history_table} at {len(at)} migration(s), not the "
+                f"{len(set(before))} the run started with",
+                file=tool.folder,
+            )
         return f"restored the backup {bk.file}"
     kept = f"; the backup stays in {bk.folder}" if bk is not None else ""
-    now = applied(tool, url) or set()
+    now = settled_applied(tool, url, lock_timeout=lock_timeout) or set()
     before_ids = set(before)
     ours = [m for m in reversed(tool.migrations) if m.id in now and m.id not in before_ids]
     if not ours:
