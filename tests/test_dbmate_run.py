@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from tests.conftest import with_user
 from tests.dbmate_tool import find_or_install_dbmate
 from tests.helpers import run_cli
 
@@ -46,6 +47,7 @@ PENDING = {
 }
 PENDING_IDS = ["20240103000000", "20240104000000", "20240105000000"]
 BUILT_IDS = {"20240101000000", "20240102000000"}
+SECRET = "s3cret-pw"
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +59,17 @@ def dbmate_bin() -> Path:
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'prod.db'}"
+    if request.param == "pg":
+        # A password in the URL (trust authentication ignores it): it is never printed or stored.
+        return with_user(str(request.getfixturevalue("pg_url")), "postgres", SECRET)
     return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+def _no_secret(root: Path, *outputs: str) -> None:
+    assert not [o for o in outputs if SECRET in o]
+    for f in (root / ".parity").rglob("*"):
+        if f.is_file() and f.suffix in (".jsonl", ".json", ".txt"):
+            assert SECRET not in f.read_text(errors="replace"), f
 
 
 def _file(up: str, down: str, url: str) -> str:
@@ -151,7 +163,7 @@ def test_migrate_up_runs_dbmate_to_head_and_keeps_rows(tmp_path: Path, url: str,
     assert again.returncode == 0 and "Applying" not in again.stdout, again.stdout
     second = run_cli("migrate", "up", str(root), "--env", "production", "--yes", env=_env(dbmate_bin))
     assert second.returncode == 0 and "nothing to apply" in second.stdout, second.stdout
-    assert "password" not in proc.stdout + proc.stderr
+    _no_secret(root, proc.stdout, proc.stderr, dry.stdout, second.stdout)
 
 
 def test_rollback_after_apply_restores(tmp_path: Path, url: str, dbmate_bin: Path) -> None:
@@ -163,6 +175,7 @@ def test_rollback_after_apply_restores(tmp_path: Path, url: str, dbmate_bin: Pat
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _history(root, url) == BUILT_IDS
     assert _state(url) == before
+    _no_secret(root, proc.stdout, proc.stderr)
     how = "restored the backup" if url.startswith("sqlite") else "ran `dbmate rollback` 3 time(s)"
     assert how in proc.stdout, proc.stdout
 
@@ -181,3 +194,117 @@ def test_a_failing_migration_midway_is_all_or_nothing(
     # dbmate committed the three good ones before the fourth failed: they were undone too.
     assert _history(root, url) == BUILT_IDS
     assert _state(url) == before
+    _no_secret(root, proc.stdout, proc.stderr)
+
+
+def _no_dbmate_path() -> str:
+    """PATH without any dbmate (the test machine's own, if it has one, left out too)."""
+    return ":".join(p for p in os.environ["PATH"].split(":") if p and not (Path(p) / "dbmate").exists())
+
+
+@pytest.mark.parametrize("command", ["apply", "migrate up"])
+def test_without_dbmate_on_path_nothing_runs_and_the_report_says_what_to_run(
+    tmp_path: Path, dbmate_bin: Path, command: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'prod.db'}"
+    root = _production(tmp_path, url, dbmate_bin)
+    before = _state(url)
+    proc = run_cli(
+        *command.split(), str(root), "--env", "production", "--yes", env={"PATH": _no_dbmate_path()}
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "parity did not run dbmate: `dbmate` is not on PATH" in out and "`dbmate up`" in out, out
+    assert _state(url) == before and _history(root, url) == BUILT_IDS
+    assert not (root / ".parity" / "backups").exists()
+
+
+def test_a_dbmate_inside_the_repository_is_not_run(tmp_path: Path, dbmate_bin: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'prod.db'}"
+    root = _production(tmp_path, url, dbmate_bin)
+    before = _state(url)
+    planted = root / "bin" / "dbmate"
+    planted.parent.mkdir()
+    marker = tmp_path / "planted-ran"
+    planted.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    planted.chmod(0o755)
+    path = f"{planted.parent}:{_no_dbmate_path()}"
+    proc = run_cli("migrate", "up", str(root), "--env", "production", "--yes", env={"PATH": path})
+    assert proc.returncode != 0
+    assert "is inside the repository" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    dry = run_cli("migrate", "up", str(root), "--env", "production", env={"PATH": path})
+    assert "parity will NOT run them" in dry.stdout and "inside the repository" in dry.stdout, dry.stdout
+    assert not marker.exists() and _state(url) == before
+
+
+def test_tools_that_run_repository_code_are_never_started(tmp_path: Path, dbmate_bin: Path) -> None:
+    from parity.migrate.cli_tool_run import runnable
+
+    root = tmp_path / "app"
+    (root / "migrations").mkdir(parents=True)
+    (root / "migrations" / "20240101000000_users.js").write_text(
+        "exports.up = function (knex) { return knex.schema.createTable('users', t => t.increments()); };\n"
+    )
+    tool = find_listed_tool(root)
+    assert tool is not None and tool.tool == "Knex"
+    can = runnable(tool, root)
+    assert not can.ok and "knexfile.js" in can.reason and "never starts" in can.reason
+
+
+def test_a_migration_without_a_down_is_not_said_undone(tmp_path: Path, pg_url: str, dbmate_bin: Path) -> None:
+    """dbmate would "roll back" an empty down by deleting its history row, the schema unchanged:
+    parity does not, and says the database was NOT restored, naming the backup."""
+    extra = {"20240106000000_broken.sql": ("INSERT INTO no_such_table VALUES (1);", "SELECT 1;")}
+    root = _production(tmp_path, pg_url, dbmate_bin, extra)
+    first = root / FOLDER / "20240103000000_add_email.sql"
+    first.write_text("-- migrate:up\nALTER TABLE users ADD COLUMN email VARCHAR(200);\n\n-- migrate:down\n")
+    proc = run_cli("migrate", "up", str(root), "--env", "production", "--yes", env=_env(dbmate_bin))
+    assert proc.returncode != 0
+    assert "NOT restored" in proc.stdout and "20240103000000 has no down section" in proc.stdout, proc.stdout
+    # Honest: the three committed migrations are still recorded, and the pg_dump backup is kept.
+    assert _history(root, pg_url) == BUILT_IDS | set(PENDING_IDS)
+    assert list((root / ".parity" / "backups").glob("*/tables.sql"))
+
+
+def test_sigterm_while_dbmate_migrates_undoes_what_it_committed(
+    tmp_path: Path, pg_url: str, dbmate_bin: Path
+) -> None:
+    import signal
+    import sys
+    import time
+
+    slow = {"20240106000000_slow.sql": ("SELECT pg_sleep(120);", "SELECT 1;")}
+    root = _production(tmp_path, pg_url, dbmate_bin, slow)
+    before = _state(pg_url)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "parity", "migrate", "up", str(root), "--env", "production", "--yes"],
+        env={**os.environ, **_env(dbmate_bin), "NO_COLOR": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        # dbmate has committed 03..05 and sleeps in 06.
+        while (_history(root, pg_url) or set()) != BUILT_IDS | set(PENDING_IDS):
+            assert time.monotonic() < deadline and proc.poll() is None, (
+                "dbmate never reached the slow migration"
+            )
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0
+    assert "interrupted while dbmate ran" in out + err, out + err
+    assert _history(root, pg_url) == BUILT_IDS and _state(pg_url) == before
+    engine = sa.create_engine(sqlalchemy_url(pg_url))
+    with engine.connect() as conn:  # the killed dbmate's session is gone, not sleeping on
+        sleeping = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    engine.dispose()
+    assert sleeping == 0

@@ -37,6 +37,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -76,7 +77,7 @@ class ToolCli:
     down: tuple[str, ...]
     status: tuple[str, ...]
     url_env: str
-    tool_url: Callable[[str], str] = field(repr=False)
+    tool_url: Callable[[str, str], str] = field(repr=False)  # (url, session tag)
     has_down: Callable[[Path], bool] = field(repr=False)
     up_sql: Callable[[str], tuple[str, bool]] = field(repr=False)
 
@@ -115,9 +116,10 @@ def _dbmate_up_sql(text: str) -> tuple[str, bool]:
     return body, transactional
 
 
-def dbmate_url(url: str) -> str:
+def dbmate_url(url: str, tag: str = "") -> str:
     """``url`` as dbmate spells it: ``sqlite:/abs/path``, ``postgres://…`` (libpq's default
-    ``sslmode=prefer`` made explicit: dbmate's driver would require SSL), ``mysql://…``."""
+    ``sslmode=prefer`` made explicit: dbmate's driver would require SSL; ``tag`` as its
+    ``application_name``, so its sessions can be found), ``mysql://…``."""
     from sqlalchemy.engine import make_url
 
     u = make_url(url)
@@ -129,6 +131,8 @@ def dbmate_url(url: str) -> str:
     if scheme in ("postgresql", "postgres"):
         query = dict(u.query)
         query.setdefault("sslmode", "prefer")
+        if tag:
+            query["application_name"] = tag
         return u.set(drivername="postgres", query=query).render_as_string(hide_password=False)
     if scheme in ("mysql", "mariadb"):
         return u.set(drivername="mysql", query={}).render_as_string(hide_password=False)
@@ -266,14 +270,21 @@ def _staged(tool: ListedTool, max_bytes: int) -> Iterator[Path]:
 
 
 def run_tool(
-    cli: ToolCli, program: Path, args: Sequence[str], tool: ListedTool, url: str, *, max_bytes: int
+    cli: ToolCli,
+    program: Path,
+    args: Sequence[str],
+    tool: ListedTool,
+    url: str,
+    *,
+    max_bytes: int,
+    tag: str = "",
 ) -> subprocess.CompletedProcess[str]:
     """``program args`` on the staged copy, the URL in its environment; errors redacted."""
     with _staged(tool, max_bytes) as scratch:
         env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": str(scratch),
-            cli.url_env: cli.tool_url(url),
+            cli.url_env: cli.tool_url(url, tag),
         }
         cmd = [str(program), "--migrations-dir", str(scratch / "migrations"), *args]
         try:
@@ -378,11 +389,12 @@ def upgrade(
             rt.close()
         if before_write is not None:
             before_write(before, bk)
+        tag = f"parity-{cli.program}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         if progress:
             progress(f"{cli.program} {cli.up[-1]} ({len(pending)} migration(s))")
         error: str | None = None
         try:
-            proc = run_tool(cli, program, cli.up, tool, url, max_bytes=max_bytes)
+            proc = run_tool(cli, program, cli.up, tool, url, max_bytes=max_bytes, tag=tag)
             if proc.returncode != 0:
                 error = f"{cli.program} failed: {_last_error(proc)}"
         except MigrationError as exc:
@@ -393,6 +405,7 @@ def upgrade(
 
             with shielded():
                 try:
+                    end_sessions(url, tag)
                     how = undo(project, tool, url, before, bk, lock_timeout=lock_timeout)
                 except MigrationError as undo_error:
                     how = f"the undo did NOT finish ({undo_error.one_line()})"
@@ -431,6 +444,22 @@ def upgrade(
         lock_rt.release_lock()
         lock_rt.close()
     return out
+
+
+def end_sessions(url: str, tag: str) -> None:
+    """End the PostgreSQL sessions of a killed tool (``application_name`` ``tag``): the server
+    goes on running a statement whose client is gone (a long ``UPDATE``, holding its locks)
+    until it next writes to the socket; the undo should not wait behind it."""
+    from parity.migrate.runtime import open_runtime
+
+    rt = open_runtime(url)
+    try:
+        if rt.dialect == "postgres":
+            rt.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", [tag]
+            )
+    finally:
+        rt.close()
 
 
 def _tables(url: str) -> set[str]:

@@ -572,6 +572,15 @@ def apply_migrations(
         ran = tool_cli.tool_cli_apply(project, environment, *cli, progress, journal)
         if ran is not None:
             return ran
+        # Not runnable here (not on PATH…): say so, and which command runs them.
+        listed = listed_tool_section(project, environment)
+        return MigrationOutcome(
+            notes=[
+                *(listed.notes if listed is not None else ()),
+                tool_cli.not_run_note(project, cli[0]),
+                "parity ran no migration: run them with the tool's own command",
+            ]
+        )
     out = MigrationOutcome()
     if not has_database(project, environment):
         out.notes.append("no database or declared schema: no migration step")
@@ -583,8 +592,6 @@ def apply_migrations(
         # the tool's history. The verification below still says what is left (SCH009 and the
         # model differences).
         out.notes += [*tool.notes, "parity ran no migration: run them with the tool's own command"]
-        if cli is not None:
-            out.notes.append(tool_cli.not_run_note(project, cli[0]))
         return out
     from parity.errors import redact_url
     from parity.migrate.service import apply, executor_for, generate, migrations_folder, plan_for
