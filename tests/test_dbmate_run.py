@@ -184,7 +184,10 @@ def test_rollback_after_apply_restores(tmp_path: Path, url: str, dbmate_bin: Pat
 def test_a_failing_migration_midway_is_all_or_nothing(
     tmp_path: Path, url: str, dbmate_bin: Path, command: str
 ) -> None:
-    fail = {"20240106000000_broken.sql": ("INSERT INTO no_such_table VALUES (1);", "SELECT 1;")}
+    # A CREATE TABLE before the failing statement: rolled back with dbmate's transaction, except
+    # on MariaDB, where it committed by itself (dropped by parity's undo: the run created it).
+    broken = "CREATE TABLE audit (id INTEGER PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);"
+    fail = {"20240106000000_broken.sql": (broken, "DROP TABLE audit;")}
     root = _production(tmp_path, url, dbmate_bin, fail)
     before = _state(url)
     proc = run_cli(*command.split(), str(root), "--env", "production", "--yes", env=_env(dbmate_bin))
@@ -308,3 +311,20 @@ def test_sigterm_while_dbmate_migrates_undoes_what_it_committed(
         ).scalar()
     engine.dispose()
     assert sleeping == 0
+
+
+@pytest.mark.parametrize("command", ["apply", "migrate up"])
+def test_a_half_applied_mariadb_migration_is_not_said_undone(
+    tmp_path: Path, mysql_url: str, dbmate_bin: Path, command: str
+) -> None:
+    """MariaDB commits the ALTER before the failing INSERT and dbmate records nothing: the tool's
+    history is back where it was, the schema is not, and the run says so (and stays open)."""
+    broken = "ALTER TABLE users ADD COLUMN nick VARCHAR(20);\nINSERT INTO no_such_table VALUES (1);"
+    root = _production(tmp_path, mysql_url, dbmate_bin, {"20240106000000_broken.sql": (broken, "SELECT 1;")})
+    proc = run_cli(*command.split(), str(root), "--env", "production", "--yes", env=_env(dbmate_bin))
+    assert proc.returncode != 0
+    assert "NOT restored" in proc.stdout and "column users.nick" in proc.stdout, proc.stdout
+    assert _history(root, mysql_url) == BUILT_IDS
+    if command == "apply":
+        check = run_cli("check", str(root), "--env", "production", env=_env(dbmate_bin))
+        assert "APL003" in check.stdout, check.stdout

@@ -50,6 +50,7 @@ from parity.model.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from parity.migrate.backup import Backup
+    from parity.model.schema import Schema
     from parity.project import Project
     from parity.schema.apptool import Revision
     from parity.schema.listed_tools import ListedTool
@@ -311,6 +312,7 @@ class ToolOutcome:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     rolled_back: bool = False
+    unrestored: str = ""  # why this run's own undo could not put the database back
 
     @property
     def ok(self) -> bool:
@@ -387,6 +389,8 @@ def upgrade(
             before_snap = integrity.snapshot(rt, tables)
         finally:
             rt.close()
+        # Not SQLite (its backup is restored whole): the undo checks the schema against this.
+        schema_before = None if bk.restorable else _schema(url, tool)
         if before_write is not None:
             before_write(before, bk)
         tag = f"parity-{cli.program}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -406,7 +410,9 @@ def upgrade(
             with shielded():
                 try:
                     end_sessions(url, tag)
-                    how = undo(project, tool, url, before, bk, lock_timeout=lock_timeout)
+                    how = undo(
+                        project, tool, url, before, bk, lock_timeout=lock_timeout, schema_before=schema_before
+                    )
                 except MigrationError as undo_error:
                     how = f"the undo did NOT finish ({undo_error.one_line()})"
             raise Interrupted(f"interrupted while {cli.program} ran; {how}") from None
@@ -429,17 +435,22 @@ def upgrade(
                 rt.close()
         if not out.ok:
             try:
-                how = undo(project, tool, url, before, bk, lock_timeout=lock_timeout)
+                how = undo(
+                    project, tool, url, before, bk, lock_timeout=lock_timeout, schema_before=schema_before
+                )
                 out.rolled_back = True
             except MigrationError as undo_error:
-                how = f"the database was NOT restored ({undo_error.one_line()})"
+                out.unrestored = undo_error.one_line()
+                how = f"the database was NOT restored ({out.unrestored})"
             out.notes.append("rolled back: " + how)
         else:
             out.notes.append(
                 f"applied {len(pending)} {tool.tool} migration(s) with `{cli.program} {cli.up[-1]}` "
                 f"({program}): {', '.join(r.id for r in pending)}"
             )
-        out.notes.append(bk.note)
+        # parity's own `migrate rollback` (which a MariaDB backup's note names) works on parity's
+        # history, not the tool's: the backup is named as what it is.
+        out.notes.append(bk.note.split("; `parity migrate rollback`", 1)[0])
     finally:
         lock_rt.release_lock()
         lock_rt.close()
@@ -480,10 +491,16 @@ def undo(
     bk: Backup | None,
     *,
     lock_timeout: float = 30.0,
+    schema_before: Schema | None = None,
 ) -> str:
     """Put the target back as ``before`` found it: the SQLite backup restored, else each migration
     the run added undone by the tool's own down, newest first. Raises :class:`MigrationError`
-    (the database NOT restored) when that cannot be done or the history does not say it was."""
+    (the database NOT restored) when that cannot be done or the history does not say it was.
+
+    ``schema_before`` (the schema when the run started): also checked against the schema after
+    the downs. A migration that failed half-way on MariaDB/MySQL (each DDL statement commits at
+    once; the tool records nothing) leaves what it had done: tables it created are dropped (the
+    run made them, under its lock), any other difference means the database is NOT restored."""
     from parity.migrate import backup as mbackup
     from parity.migrate.runtime import open_runtime
 
@@ -501,6 +518,20 @@ def undo(
             )
         return f"restored the backup {bk.file}"
     kept = f"; the backup stays in {bk.folder}" if bk is not None else ""
+    how = _undo_by_down(project, tool, url, before, kept, lock_timeout)
+    if schema_before is not None:
+        how += _settle_schema(url, tool, schema_before, kept)
+    return how
+
+
+def _undo_by_down(
+    project: Project,
+    tool: ListedTool,
+    url: str,
+    before: Sequence[str] | set[str],
+    kept: str,
+    lock_timeout: float,
+) -> str:
     now = settled_applied(tool, url, lock_timeout=lock_timeout) or set()
     before_ids = set(before)
     ours = [m for m in reversed(tool.migrations) if m.id in now and m.id not in before_ids]
@@ -537,6 +568,48 @@ def undo(
     return (
         f"ran `{cli.program} {cli.down[-1]}` {len(ours)} time(s): undid {', '.join(m.id for m in ours)}{kept}"
     )
+
+
+def _schema(url: str, tool: ListedTool) -> Schema:
+    """The target's schema, the tool's history table (and parity's own) left out."""
+    from dataclasses import replace
+
+    from parity import dialects
+    from parity.verify import integrity
+
+    skip = {tool.history_table, *integrity.OWN_TABLES}
+    schema = dialects.get(url).inspect(url)
+    return replace(schema, tables=tuple(t for t in schema.tables if t.name.lower() not in skip))
+
+
+def _settle_schema(url: str, tool: ListedTool, before: Schema, kept: str) -> str:
+    """Drop the tables that appeared since ``before``; raise when the schema still differs."""
+    from parity import dialects
+    from parity.diff.compare import compare
+    from parity.migrate.runtime import open_runtime
+    from parity.model.changes import ProductionOnly
+
+    had = {t.name for t in before.tables}
+    extra = [t.name for t in _schema(url, tool).tables if t.name not in had]
+    note = ""
+    if extra:
+        rt = open_runtime(url)
+        try:
+            for name in extra:
+                rt.execute(f"DROP TABLE {rt.quote(name)}")
+        finally:
+            rt.close()
+        note = f"; dropped {', '.join(extra)}, created by a migration that failed half-way"
+    left = compare(_schema(url, tool), before, dialects.get(url).compare_options)
+    if left:
+        shown = [
+            f"{c.object_kind if isinstance(c, ProductionOnly) else c.kind} {c.object_name}" for c in left[:5]
+        ]
+        raise MigrationError(
+            f"after the tool's down the schema still differs from the run's start ({', '.join(shown)}){note}{kept}",
+            file=tool.folder,
+        )
+    return note
 
 
 def lint_pending(

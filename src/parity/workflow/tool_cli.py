@@ -150,6 +150,10 @@ def tool_cli_apply(
     if not can_run(project, tool, url):
         return None
     res = upgrade(project, environment, url, tool, progress=progress, before_write=_recorder(journal, url))
+    if res.unrestored and journal is not None:
+        # The run's undo (by the journal) must not end it as rolled back: nothing in the tool's
+        # history shows what is left (a half-applied MariaDB migration), so the journal says it.
+        journal.record(JOURNAL_OP, url=redact_url(url), unrestored=res.unrestored)
     return MigrationOutcome(
         findings=res.findings,
         notes=res.notes,
@@ -182,6 +186,8 @@ def undo_tool_cli(project: Project, environment: str, entry: dict[str, Any]) -> 
     from parity.schema.listed_tools import find_listed_tool
     from parity.workflow.migrations import NOT_RESTORED
 
+    if entry.get("unrestored"):
+        return f"{NOT_RESTORED} ({entry['unrestored']}; repair it from the backup by hand)"
     tool = find_listed_tool(project.root)
     if tool is None:
         return f"{NOT_RESTORED}: the migration tool's folder is gone"
