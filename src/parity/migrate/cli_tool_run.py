@@ -439,10 +439,10 @@ def upgrade(
                     project, tool, url, before, bk, lock_timeout=lock_timeout, schema_before=schema_before
                 )
                 out.rolled_back = True
+                out.notes.append("rolled back: " + how)
             except MigrationError as undo_error:
                 out.unrestored = undo_error.one_line()
-                how = f"the database was NOT restored ({out.unrestored})"
-            out.notes.append("rolled back: " + how)
+                out.notes.append(f"NOT rolled back: the database was NOT restored ({out.unrestored})")
         else:
             out.notes.append(
                 f"applied {len(pending)} {tool.tool} migration(s) with `{cli.program} {cli.up[-1]}` "
