@@ -178,6 +178,9 @@ def listed_tool_section(
         else f"a model change needs a {tool.tool} migration, written with {tool.tool}'s own generator"
     )
     notes.append(f"parity writes no migration of its own into a {tool.tool} project: {writer}")
+    from parity.workflow.tool_cli import runner_note
+
+    notes.append(runner_note(project, tool))
     return Section("implementation-migrations", "Implementation: migrations", (), (), tuple(notes))
 
 
@@ -577,7 +580,6 @@ def apply_migrations(
         return MigrationOutcome(
             notes=[
                 *(listed.notes if listed is not None else ()),
-                tool_cli.not_run_note(project, cli[0]),
                 "parity ran no migration: run them with the tool's own command",
             ]
         )

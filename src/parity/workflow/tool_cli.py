@@ -170,6 +170,19 @@ def can_run(project: Project, tool: ListedTool, url: str) -> bool:
     return not tool.pending(applied(tool, url) or set()) or runnable(tool, project.root).ok
 
 
+def runner_note(project: Project, tool: ListedTool) -> str:
+    """Whether ``apply`` / ``migrate up --yes`` run ``tool``'s migrations here, and with what."""
+    from parity.migrate.cli_tool_run import runnable
+
+    can = runnable(tool, project.root)
+    if can.ok and can.cli is not None:
+        return (
+            f"`parity apply` / `parity migrate up --yes` run them with `{can.cli.program} {can.cli.up[-1]}` "
+            f"({can.program}) in parity's safety net"
+        )
+    return f"`parity apply` / `parity migrate up --yes` do not run them: {can.reason}"
+
+
 def not_run_note(project: Project, tool: ListedTool) -> str:
     """Why parity did not run ``tool`` here (for the report of a run that left it to the user)."""
     from parity.migrate.cli_tool_run import runnable
