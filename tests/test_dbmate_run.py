@@ -338,3 +338,45 @@ def test_a_half_applied_mariadb_migration_is_not_said_undone(
     assert _history(root, mysql_url) == BUILT_IDS
     check = run_cli("check", str(root), "--env", "production", env=_env(dbmate_bin))
     assert "APL003" in check.stdout, check.stdout  # the run stays open
+
+
+def test_dbmate_is_shown_only_the_files_parity_listed(tmp_path: Path, dbmate_bin: Path) -> None:
+    """A link among the migrations (to a file outside the repository) and the repository's own
+    ``.env`` (dbmate reads one from its working directory) reach dbmate neither."""
+    url = f"sqlite:///{tmp_path / 'prod.db'}"
+    root = _production(tmp_path, url, dbmate_bin)
+    outside = tmp_path / "outside.sql"
+    outside.write_text(
+        "-- migrate:up\nCREATE TABLE planted (id INTEGER);\n-- migrate:down\nDROP TABLE planted;\n"
+    )
+    (root / FOLDER / "20240109000000_linked.sql").symlink_to(outside)
+    other = tmp_path / "other.db"
+    (root / ".env").write_text(f"DATABASE_URL=sqlite:{other}\nDBMATE_MIGRATIONS_TABLE=elsewhere\n")
+    proc = run_cli("migrate", "up", str(root), "--env", "production", "--yes", env=_env(dbmate_bin))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _history(root, url) == BUILT_IDS | set(PENDING_IDS)
+    tables, _, _ = _state(url)
+    assert "planted" not in tables and "tags" in tables and not other.exists()
+
+
+def test_dbmate_file_parts_and_urls() -> None:
+    from parity.migrate.cli_tool_run import dbmate_parts
+
+    up, tx, down = dbmate_parts(
+        "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- migrate:down\nDROP INDEX i;\n"
+    )
+    assert (
+        up.strip() == "CREATE INDEX CONCURRENTLY i ON t (a);"
+        and tx is False
+        and down.strip() == "DROP INDEX i;"
+    )
+    assert dbmate_parts("-- migrate:up\nSELECT 1;\n")[1:] == (True, "")
+    assert dbmate_url("sqlite:////srv/app/prod.db") == "sqlite:/srv/app/prod.db"
+    pg = dbmate_url("postgresql+psycopg://app:p%40ss@db:6432/shop", "parity-dbmate-1")
+    assert pg.startswith("postgres://app:p%40ss@db:6432/shop?")
+    assert "sslmode=prefer" in pg and "application_name=parity-dbmate-1" in pg
+    assert "sslmode=require" in dbmate_url("postgresql://app@db/shop?sslmode=require")
+    assert (
+        dbmate_url("mysql+pymysql://root:pw@127.0.0.1:3306/shop?charset=utf8mb4")
+        == "mysql://root:pw@127.0.0.1:3306/shop"
+    )
