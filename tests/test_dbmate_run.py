@@ -380,3 +380,25 @@ def test_dbmate_file_parts_and_urls() -> None:
         dbmate_url("mysql+pymysql://root:pw@127.0.0.1:3306/shop?charset=utf8mb4")
         == "mysql://root:pw@127.0.0.1:3306/shop"
     )
+
+
+def test_the_undo_never_rolls_back_a_migration_the_database_had_before(
+    tmp_path: Path, pg_url: str, dbmate_bin: Path
+) -> None:
+    """Production ran 04 before 03 existed; the run applies 03 (out of order) and 05, then fails.
+    ``dbmate rollback`` undoes the latest: after 05 that is 04, which is not the run's."""
+    extra = {"20240106000000_broken.sql": ("INSERT INTO no_such_table VALUES (1);", "SELECT 1;")}
+    root = _production(tmp_path, pg_url, dbmate_bin, extra)
+    only_04 = tmp_path / "only-04"
+    only_04.mkdir()
+    (only_04 / "20240104000000_create_tags.sql").write_text(
+        (root / FOLDER / "20240104000000_create_tags.sql").read_text()
+    )
+    assert _dbmate(dbmate_bin, root, pg_url, "--migrations-dir", str(only_04), "migrate").returncode == 0
+    proc = run_cli("migrate", "up", str(root), "--env", "production", "--yes", env=_env(dbmate_bin))
+    text = _flat(proc)
+    assert proc.returncode != 0 and "NOT rolled back" in text, proc.stdout
+    assert "latest migration is 20240104000000, not this run's 20240103000000" in text, proc.stdout
+    # 05 was undone, 04 (production's own) was not touched.
+    assert _history(root, pg_url) == BUILT_IDS | {"20240103000000", "20240104000000"}
+    assert "tags" in _state(pg_url)[0]

@@ -537,12 +537,6 @@ def _undo_by_down(
     ours = [m for m in reversed(tool.migrations) if m.id in now and m.id not in before_ids]
     if not ours:
         return f"nothing committed stayed ({tool.history_table} as before){kept}"
-    if ours[0].id != next((m.id for m in reversed(tool.migrations) if m.id in now), None):
-        raise MigrationError(
-            f"{tool.history_table} has a later migration than this run's: the tool's down would undo "
-            f"that one first{kept}",
-            file=tool.folder,
-        )
     can = runnable(tool, project.root)
     if not can.ok or can.cli is None or can.program is None:
         raise MigrationError(f"cannot run the tool's down ({can.reason}){kept}", file=tool.folder)
@@ -553,7 +547,17 @@ def _undo_by_down(
         raise MigrationError(
             f"{', '.join(no_down)} has no down section: {tool.tool} cannot undo it{kept}", file=tool.folder
         )
-    for _m in ours:
+    for m in ours:
+        # The tool's down undoes its latest migration: that must be this run's next one (an older
+        # migration this run applied out of order sits below one the database had before).
+        now = applied(tool, url) or set()
+        latest = next((x.id for x in reversed(tool.migrations) if x.id in now), None)
+        if latest != m.id:
+            raise MigrationError(
+                f"{tool.history_table}'s latest migration is {latest}, not this run's {m.id}: the tool's down "
+                f"would undo that one{kept}",
+                file=tool.folder,
+            )
         proc = run_tool(cli, program, cli.down, tool, url, max_bytes=project.fs.max_file_bytes)
         if proc.returncode != 0:
             raise MigrationError(
