@@ -253,6 +253,25 @@ def up_cmd(
         report = _report("migrate up", path, env, section)
         emit(report, fmt)
         raise exit_for(report)
+    from parity.workflow import tool_cli
+
+    cli_tool = guarded(lambda: tool_cli.app_tool_cli(project, env, db))
+    if cli_tool is not None and (not yes or guarded(lambda: tool_cli.can_run(project, *cli_tool))):
+        # dbmate: its own CLI brings the database to head, in parity's safety net.
+        if not yes:
+            section = guarded(lambda: tool_cli.tool_cli_section(project, env, *cli_tool))
+            section = replace(section, notes=(*section.notes, "dry run: nothing applied (rerun with --yes)"))
+            report = _report("migrate up (dry run)", path, env, section)
+            emit(report, fmt)
+            raise typer.Exit(0)
+        section = guarded(
+            lambda: tool_cli.tool_cli_migrate_up(
+                project, env, *cli_tool, lock_timeout=lock_timeout, progress=_progress
+            )
+        )
+        report = _report("migrate up", path, env, section)
+        emit(report, fmt)
+        raise exit_for(report)
     tool = guarded(lambda: wm.listed_tool_section(project, env, db))
     if tool is not None:
         # Another tool's migrations (Flyway, goose, …): parity neither runs them nor its own beside them.
@@ -260,6 +279,12 @@ def up_cmd(
             from parity.errors import MigrationError
 
             def refuse() -> None:
+                if cli_tool is not None:  # a tool parity can run, but not here (not on PATH…)
+                    raise MigrationError(
+                        f"{tool.notes[0]}: {tool_cli.not_run_note(project, cli_tool[0])}, and parity runs no "
+                        "migration of its own beside them; nothing was changed",
+                        hint=f"{tool.notes[1]} (or put the tool on PATH and rerun)",
+                    )
                 raise MigrationError(
                     f"{tool.notes[0]}: parity does not run that tool's migrations, nor its own beside them; "
                     "nothing was changed",

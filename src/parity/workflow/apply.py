@@ -75,6 +75,10 @@ def undo(project: Project, journal: Journal) -> list[str]:
             done.append("database: " + undo_alembic(project, journal.environment, entry))
         elif op == "django":
             done.append("database: " + undo_django(project, journal.environment, entry))
+        elif op == "tool-cli":
+            from parity.workflow.tool_cli import undo_tool_cli
+
+            done.append("database: " + undo_tool_cli(project, journal.environment, entry))
         elif op == "folder-backup":
             backup = read_backup(project.root / entry["path"])
             folder = project.root / entry["folder"]

@@ -71,7 +71,8 @@ class Journal:
     def changed_anything(self) -> bool:
         # The app's own tool (Alembic, Django) writes the database as much as parity's files do.
         return any(
-            e["op"] in ("env-backup", "folder-backup", "database", "alembic", "django") for e in self.entries
+            e["op"] in ("env-backup", "folder-backup", "database", "alembic", "django", "tool-cli")
+            for e in self.entries
         )
 
     @staticmethod

@@ -190,6 +190,9 @@ def listed_tool_section(
         else f"a model change needs a {tool.tool} migration, written with {tool.tool}'s own generator"
     )
     notes.append(f"parity writes no migration of its own into a {tool.tool} project: {writer}")
+    from parity.workflow.tool_cli import runner_note
+
+    notes.append(runner_note(project, tool))
     return Section(
         "implementation-migrations", "Implementation: migrations", tuple(findings), (), tuple(notes)
     )
@@ -648,6 +651,22 @@ def apply_migrations(
     dj = app_django(project, environment)
     if dj is not None:
         return _django_apply(project, environment, *dj, progress, journal)
+    from parity.workflow import tool_cli
+
+    cli = tool_cli.app_tool_cli(project, environment)
+    if cli is not None:
+        # dbmate: its own CLI runs its migrations in parity's safety net, when it can run here.
+        ran = tool_cli.tool_cli_apply(project, environment, *cli, progress, journal)
+        if ran is not None:
+            return ran
+        # Not runnable here (not on PATH…): say so, and which command runs them.
+        listed = listed_tool_section(project, environment)
+        return MigrationOutcome(
+            notes=[
+                *(listed.notes if listed is not None else ()),
+                "parity ran no migration: run them with the tool's own command",
+            ]
+        )
     out = MigrationOutcome()
     if not has_database(project, environment):
         out.notes.append("no database or declared schema: no migration step")
