@@ -620,21 +620,23 @@ def lint_pending(
     project: Project, tool: ListedTool, dialect: str, pending: Sequence[Revision], settings: object = None
 ) -> tuple[list[Finding], str]:
     """The pending files' up SQL linted with parity's rules (as the tool will run it: in a
-    transaction unless the file says otherwise), and the SQL as one block."""
+    transaction unless the file says otherwise), and the SQL as one block. Files are read through
+    the repository's gate, as ``check``'s lint of the same files reads them."""
     from dataclasses import replace
 
+    from parity.migrate.sql_tool_files import tool_file_script
     from parity.plan.lint import LintSettings, lint_sql
+    from parity.safefs import Repo
 
-    cli = RUNNERS.get(tool.tool)
     lint_settings = settings if isinstance(settings, LintSettings) else LintSettings()
+    repo = Repo.at(project.root, project.fs.max_file_bytes)
     findings: list[Finding] = []
     chunks: list[str] = []
     for r in pending:
-        if r.file is None or r.file.is_symlink() or not r.file.is_file():
+        script = tool_file_script(tool.tool, r.file, repo) if r.file is not None else None
+        if script is None:
             continue
-        text = r.file.read_text(encoding="utf-8", errors="replace")[: project.fs.max_file_bytes]
-        body, tx = cli.up_sql(text) if cli is not None else (text, True)
-        chunks.append(f"-- {project.rel(r.file)}\n{body.strip()}\n")
-        for f in lint_sql(body, dialect, transactional=tx, settings=lint_settings):
+        chunks.append(f"-- {project.rel(r.file)}\n{script.sql.strip()}\n")
+        for f in lint_sql(script.sql, dialect, transactional=script.transactional, settings=lint_settings):
             findings.append(replace(f, message=f"migration {r.id}: {f.message}", file=project.rel(r.file)))
     return findings, "\n".join(chunks)

@@ -45,10 +45,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from parity.errors import MigrationError
+from parity.errors import MigrationError, ParityError
+from parity.schema.listed_tools import ToolScript
 
 if TYPE_CHECKING:
     from parity.plan.model import Plan, Step
+    from parity.safefs import Repo
     from parity.schema.listed_tools import ListedTool
 
 #: The tools whose migrations parity writes in their own naming and format (Liquibase: only
@@ -435,3 +437,37 @@ def write(tool: ListedTool, migrations: list[ToolMigration]) -> list[Path]:
             "a migration file of that name exists already", file=Path(str(exc.filename))
         ) from exc
     return written
+
+
+def tool_file_script(tool: str, path: Path, repo: Repo) -> ToolScript | None:
+    """The up part of a plain-SQL tool's migration file, as the tool runs it: Flyway's and
+    golang-migrate's whole file, Prisma's migration.sql, goose's and dbmate's up section (the down
+    section blanked, so a finding keeps its line). None for a file that is not SQL or unreadable."""
+    if path.suffix != ".sql" or tool not in {"Flyway", "golang-migrate", "Prisma", "goose", "dbmate"}:
+        return None
+    try:
+        text = repo.read_text(path, errors="replace")
+    except (OSError, ValueError, ParityError):
+        return None
+    transactional = True
+    if tool == "Flyway":
+        conf = path.with_name(path.name + ".conf")
+        try:
+            transactional = "executeintransaction=false" not in repo.read_text(conf).replace(" ", "").lower()
+        except (OSError, ValueError, ParityError):
+            transactional = True  # no .conf: Flyway's default, one transaction
+    if tool in {"goose", "dbmate"}:
+        down = "-- +goose down" if tool == "goose" else "-- migrate:down"
+        kept: list[str] = []
+        in_down = False
+        for line in text.splitlines():
+            low = line.strip().lower()
+            if low.startswith(down):
+                in_down = True
+            elif low.startswith("-- +goose up" if tool == "goose" else "-- migrate:up"):
+                in_down = False
+            kept.append("" if in_down else line)
+        text = "\n".join(kept)
+        lowered = text.lower()
+        transactional = "+goose no transaction" not in lowered and "transaction:false" not in lowered
+    return ToolScript(text, transactional, True)

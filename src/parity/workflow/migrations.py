@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from parity.migrate.backup import Backup
     from parity.migrate.django_run import DjangoOutcome, DjangoProject
     from parity.schema.apptool import AlembicProject, Revision
-    from parity.schema.listed_tools import ListedTool, ToolScript
+    from parity.schema.listed_tools import ListedTool
     from parity.workflow.journal import Journal
 
 MIGRATION_NAME = "parity_apply"
@@ -172,7 +172,7 @@ def listed_tool_section(
     if status is None or status.applied is None:
         notes.append(f"the database has no {tool.history_table}: `{tool.command}` has not run there")
         # `tool.command` would run every one of them there.
-        findings += _lint_tool_scripts(project, tool, tool.migrations, dialect.name, notes)
+        findings += lint_tool_scripts(project, tool, tool.migrations, dialect.name, notes)
     elif status.pending:
         notes.append(
             f"to run with `{tool.command}`: {len(status.pending)} pending migration(s)"
@@ -180,7 +180,7 @@ def listed_tool_section(
         )
         if listed:
             notes += [f"pending: {r.id} ({project.rel(r.file)})" for r in status.pending]
-        findings += _lint_tool_scripts(project, tool, status.pending, dialect.name, notes)
+        findings += lint_tool_scripts(project, tool, status.pending, dialect.name, notes)
     else:
         notes.append(f"nothing to run: {tool.history_table} lists every migration of main")
     writer = (
@@ -198,13 +198,14 @@ def listed_tool_section(
     )
 
 
-def _lint_tool_scripts(
+def lint_tool_scripts(
     project: Project, tool: ListedTool, pending: Sequence[Revision], dialect: str, notes: list[str]
 ) -> list[Finding]:
     """The SQL of the tool's pending migrations that the checkout holds as SQL (Liquibase's
     formatted-SQL and ``sql`` changesets), linted with parity's rules as they would run."""
     import dataclasses
 
+    from parity.migrate.sql_tool_files import tool_file_script
     from parity.plan.lint import LintSettings, lint_sql
 
     settings = LintSettings.from_config(project.config.lint)
@@ -212,7 +213,7 @@ def _lint_tool_scripts(
     linted = 0
     repo = Repo.at(project.root, project.fs.max_file_bytes)
     for r in pending:
-        script = tool.scripts.get(r.id) or _sql_file_script(tool.tool, r.file, repo)
+        script = tool.scripts.get(r.id) or tool_file_script(tool.tool, r.file, repo)
         if script is None:
             continue
         linted += 1
@@ -230,42 +231,6 @@ def _lint_tool_scripts(
             f"linted the SQL of {linted} pending {tool.tool} migration(s) with parity's rules: {len(out)} finding(s)"
         )
     return out
-
-
-def _sql_file_script(tool: str, path: Path, repo: Repo) -> ToolScript | None:
-    """The up part of a plain-SQL tool's migration file, as the tool runs it: Flyway's and
-    golang-migrate's whole file, Prisma's migration.sql, goose's and dbmate's up section (the down
-    section blanked, so a finding keeps its line). None for a file that is not SQL or unreadable."""
-    from parity.schema.listed_tools import ToolScript
-
-    if path.suffix != ".sql" or tool not in {"Flyway", "golang-migrate", "Prisma", "goose", "dbmate"}:
-        return None
-    try:
-        text = repo.read_text(path, errors="replace")
-    except (OSError, ValueError, ParityError):
-        return None
-    transactional = True
-    if tool == "Flyway":
-        conf = path.with_name(path.name + ".conf")
-        try:
-            transactional = "executeintransaction=false" not in repo.read_text(conf).replace(" ", "").lower()
-        except (OSError, ValueError, ParityError):
-            transactional = True  # no .conf: Flyway's default, one transaction
-    if tool in {"goose", "dbmate"}:
-        down = "-- +goose down" if tool == "goose" else "-- migrate:down"
-        kept: list[str] = []
-        in_down = False
-        for line in text.splitlines():
-            low = line.strip().lower()
-            if low.startswith(down):
-                in_down = True
-            elif low.startswith("-- +goose up" if tool == "goose" else "-- migrate:up"):
-                in_down = False
-            kept.append("" if in_down else line)
-        text = "\n".join(kept)
-        lowered = text.lower()
-        transactional = "+goose no transaction" not in lowered and "transaction:false" not in lowered
-    return ToolScript(text, transactional, True)
 
 
 def alembic_section(
