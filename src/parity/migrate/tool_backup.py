@@ -24,9 +24,10 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -146,12 +147,7 @@ def _stamp() -> str:
 def _pg_restore(url: str, dump: Path, check: HistoryCheck, *, lock_timeout: float, locked: bool) -> str:
     from parity.migrate.runtime import open_runtime
 
-    try:
-        text = dump.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MigrationError(f"the backup cannot be read ({exc}); nothing was changed", file=dump) from exc
-    if _COMPLETE not in text[-4096:]:
-        raise MigrationError("the backup is incomplete (no end-of-dump line); nothing was changed", file=dump)
+    extensions = _precheck(dump)
     current = dump.with_name(f"before-restore-{_stamp()}.sql")
     rt = open_runtime(url, lock_timeout=lock_timeout)
     try:
@@ -168,8 +164,8 @@ def _pg_restore(url: str, dump: Path, check: HistoryCheck, *, lock_timeout: floa
                     # committed before the restore, and none is written between it and the restore.
                     rt.execute(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE")
                 _pg_dump(url, current, lock_timeout=lock_timeout)
-                _drop_user_objects(rt, set(_EXTENSION.findall(text)))
-                _load(rt, text, dump)
+                _drop_user_objects(rt, extensions)
+                _load(rt, dump)
                 rt.execute("SELECT pg_catalog.set_config('search_path', %s, false)", (path,))
                 problem = check(rt)
                 if problem is not None:
@@ -255,14 +251,30 @@ def _drop_user_objects(rt: Runtime, kept_extensions: set[str]) -> None:
         rt.execute(f"DROP {'DOMAIN' if domain else 'TYPE'} IF EXISTS {typ} CASCADE")
 
 
-def _load(rt: Runtime, text: str, dump: Path) -> None:
-    """Run a plain pg_dump file on ``rt``'s connection: its SQL as sent by psql, its ``COPY …
-    FROM stdin`` blocks through COPY. Any psql meta-command but ``\\restrict`` is refused: the
-    file is parity's own backup, and nothing else belongs in it."""
+def _precheck(dump: Path) -> set[str]:
+    """Read the whole backup once before anything changes: it must be text, end as a complete
+    pg_dump ends, and it names the extensions it installs again."""
+    extensions: set[str] = set()
+    tail: list[str] = []
+    try:
+        with dump.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("CREATE EXTENSION"):
+                    extensions |= set(_EXTENSION.findall(line))
+                tail = [*tail[-9:], line]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MigrationError(f"the backup cannot be read ({exc}); nothing was changed", file=dump) from exc
+    if not any(_COMPLETE in t for t in tail):
+        raise MigrationError("the backup is incomplete (no end-of-dump line); nothing was changed", file=dump)
+    return extensions
+
+
+def _load(rt: Runtime, dump: Path) -> None:
+    """Run a plain pg_dump file on ``rt``'s connection, streamed: its SQL as psql would send it,
+    its ``COPY … FROM stdin`` blocks through COPY. Any psql meta-command but ``\\restrict`` is
+    refused: the file is parity's own backup, and nothing else belongs in it."""
     conn: Any = rt.conn  # type: ignore[attr-defined]
-    lines = text.splitlines(keepends=True)
     sql: list[str] = []
-    i = 0
 
     def flush() -> None:
         body = "".join(sql)
@@ -270,45 +282,54 @@ def _load(rt: Runtime, text: str, dump: Path) -> None:
         if body.strip():
             conn.execute(body)
 
-    while i < len(lines):
-        line = lines[i]
-        bare = line.rstrip("\n")
-        if _RESTRICT.match(bare):
-            i += 1
-            continue
-        if bare.startswith("\\"):
-            raise MigrationError(
-                f"the backup holds a psql command parity does not run (line {i + 1})", file=dump
-            )
-        if _COPY.match(bare):
+    number = 0  # the line's number in the file, COPY data included
+    with dump.open(encoding="utf-8") as fh:
+        for line in fh:
+            number += 1
+            bare = line.rstrip("\n")
+            if _RESTRICT.match(bare):
+                continue
+            if bare.startswith("\\"):
+                raise MigrationError(
+                    f"the backup holds a psql command parity does not run (line {number})", file=dump
+                )
+            if not _COPY.match(bare):
+                sql.append(line)
+                continue
             flush()
-            end = next((j for j in range(i + 1, len(lines)) if lines[j].rstrip("\n") == "\\."), None)
-            if end is None:
-                raise MigrationError(f"the backup's COPY at line {i + 1} never ends", file=dump)
+            ended, start = False, number
             with conn.cursor() as cur, cur.copy(bare) as copy:
-                for row in lines[i + 1 : end]:
+                for row in fh:
+                    number += 1
+                    if row.rstrip("\n") == "\\.":
+                        ended = True
+                        break
                     copy.write(row)
-            i = end + 1
-            continue
-        sql.append(line)
-        i += 1
+                if not ended:
+                    # Raised inside the COPY: it is aborted, and with it the transaction.
+                    raise MigrationError(f"the backup's COPY at line {start} never ends", file=dump)
     flush()
 
 
+def _lines(path: Path) -> Iterator[str]:
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if not _RESTRICT.match(line.rstrip("\n")):
+                yield line
+
+
 def _compare_after(url: str, dump: Path) -> str:
-    """The restored database dumped again and compared with the backup (without pg_dump's
-    per-dump ``\\restrict`` keys)."""
+    """The restored database dumped again and compared with the backup, line for line (without
+    pg_dump's per-dump ``\\restrict`` keys)."""
     after = dump.with_name(f"after-restore-{_stamp()}.sql")
     try:
         _pg_dump(url, after)
-        a = [ln for ln in dump.read_text(encoding="utf-8").splitlines() if not _RESTRICT.match(ln)]
-        b = [ln for ln in after.read_text(encoding="utf-8").splitlines() if not _RESTRICT.match(ln)]
+        differ = sum(1 for a, b in zip_longest(_lines(dump), _lines(after)) if a != b)
     except (MigrationError, OSError, UnicodeDecodeError) as exc:
         return f"the restored database could NOT be compared with the backup ({exc})"
-    if a == b:
+    if not differ:
         after.unlink()
         return "a pg_dump of the restored database is identical to the backup"
-    differ = sum(1 for x, y in zip(a, b, strict=False) if x != y) + abs(len(a) - len(b))
     return f"a pg_dump of the restored database differs from the backup in {differ} line(s) ({after})"
 
 
