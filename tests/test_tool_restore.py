@@ -183,6 +183,12 @@ def test_the_restore_loads_only_a_complete_dump_of_plain_sql(tmp_path: Path, pg_
     def wrong(rt: object) -> str:
         return "the history is elsewhere"
 
+    # Rows gone after the load (here a statement, as a rule or trigger could): refused too.
+    marker = "\n\\.\n"
+    cut = text.index(marker) + len(marker)
+    bk.file.write_text(text[:cut] + "DELETE FROM public.t;\n" + text[cut:])
+    with pytest.raises(MigrationError, match=r"row counts differ: public.t \(0 row\(s\), the backup has 1\)"):
+        tool_backup.restore(pg_url, bk, ok)
     bk.file.write_text("\\restrict abc123\n" + text + "\n\\unrestrict abc123\n")
     with pytest.raises(MigrationError, match="the history is elsewhere"):
         tool_backup.restore(pg_url, bk, wrong)

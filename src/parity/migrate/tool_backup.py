@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 DUMP = "database.sql"
 #: What a complete plain pg_dump ends with; a file without it was cut off.
 _COMPLETE = "-- PostgreSQL database dump complete"
-_COPY = re.compile(r"^COPY .+ FROM stdin;$")
+_NAME = r'(?:"(?:[^"]|"")+"|[^\s."]+)'
+_COPY = re.compile(rf"^COPY ({_NAME}(?:\.{_NAME})?) (?:\(.*\) )?FROM stdin;$")
 #: pg_dump >= 17.6 (and the backpatched 13-16 releases) wraps its output in these psql
 #: meta-commands, with a random key per dump: not SQL, and not part of the database.
 _RESTRICT = re.compile(r"^\\(?:un)?restrict \S+$")
@@ -165,7 +166,8 @@ def _pg_restore(url: str, dump: Path, check: HistoryCheck, *, lock_timeout: floa
                     rt.execute(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE")
                 _pg_dump(url, current, lock_timeout=lock_timeout)
                 _drop_user_objects(rt, extensions)
-                _load(rt, dump)
+                loaded = _load(rt, dump)
+                _check_counts(rt, loaded, dump)
                 rt.execute("SELECT pg_catalog.set_config('search_path', %s, false)", (path,))
                 problem = check(rt)
                 if problem is not None:
@@ -269,12 +271,14 @@ def _precheck(dump: Path) -> set[str]:
     return extensions
 
 
-def _load(rt: Runtime, dump: Path) -> None:
+def _load(rt: Runtime, dump: Path) -> dict[str, int]:
     """Run a plain pg_dump file on ``rt``'s connection, streamed: its SQL as psql would send it,
     its ``COPY … FROM stdin`` blocks through COPY. Any psql meta-command but ``\\restrict`` is
-    refused: the file is parity's own backup, and nothing else belongs in it."""
+    refused: the file is parity's own backup, and nothing else belongs in it. Returns the rows
+    copied into each table."""
     conn: Any = rt.conn  # type: ignore[attr-defined]
     sql: list[str] = []
+    copied: dict[str, int] = {}
 
     def flush() -> None:
         body = "".join(sql)
@@ -297,7 +301,8 @@ def _load(rt: Runtime, dump: Path) -> None:
                 sql.append(line)
                 continue
             flush()
-            ended, start = False, number
+            ended, start, table = False, number, _COPY.match(bare).group(1)  # type: ignore[union-attr]
+            copied[table] = copied.get(table, 0)
             with conn.cursor() as cur, cur.copy(bare) as copy:
                 for row in fh:
                     number += 1
@@ -305,10 +310,25 @@ def _load(rt: Runtime, dump: Path) -> None:
                         ended = True
                         break
                     copy.write(row)
+                    copied[table] += 1
                 if not ended:
                     # Raised inside the COPY: it is aborted, and with it the transaction.
                     raise MigrationError(f"the backup's COPY at line {start} never ends", file=dump)
     flush()
+    return copied
+
+
+def _check_counts(rt: Runtime, copied: dict[str, int], dump: Path) -> None:
+    """Each table holds exactly the rows the backup copied into it (a trigger or a rule the
+    backup brought back could otherwise have changed them), read inside the restore's
+    transaction: a difference rolls the restore back."""
+    wrong = [
+        f"{table} ({n} row(s), the backup has {rows})"
+        for table, rows in copied.items()
+        if (n := int(rt.scalar(f"SELECT count(*) FROM {table}"))) != rows
+    ]
+    if wrong:
+        raise MigrationError(f"after loading the backup the row counts differ: {', '.join(wrong)}", file=dump)
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -330,7 +350,11 @@ def _compare_after(url: str, dump: Path) -> str:
     if not differ:
         after.unlink()
         return "a pg_dump of the restored database is identical to the backup"
-    return f"a pg_dump of the restored database differs from the backup in {differ} line(s) ({after})"
+    # After the commit: a write by the application since then differs too, so this is said, not undone.
+    return (
+        f"a pg_dump of the restored database is NOT identical to the backup: {differ} line(s) differ "
+        f"(compare {after} with the backup; writes since the restore differ too)"
+    )
 
 
 # --- MySQL / MariaDB ---------------------------------------------------------------------------
