@@ -149,6 +149,40 @@ def test_a_restore_that_fails_midway_leaves_the_database_as_it_was_and_the_run_o
     assert _state(url) == before
 
 
+def test_a_mariadb_restore_that_fails_midway_is_undone_from_the_dump_of_the_state_it_replaced(
+    tmp_path: Path, mysql_url: str
+) -> None:
+    """DDL commits by itself there: a restore that stops half way is put back from the dump taken
+    just before it, so the database is again as the restore found it."""
+    url = mysql_url
+    root = _production(tmp_path / "app", url)
+    before = _state(url)
+    assert run_cli("apply", str(root), "--env", "production", "--yes").returncode == 0
+    _sql(url, "INSERT INTO users (name) VALUES ('erin-after-apply')")
+    _, columns, rows, _ = _state(url)
+    dump = _backup_folder(root) / "tables.sql"
+    if not dump.is_file():
+        pytest.skip("no mariadb-dump here: the backup is parity's own JSON lines")
+    good = dump.read_text()
+    lines = good.splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.startswith("INSERT INTO"))
+    dump.write_text(
+        "".join([*lines[: first + 1], "CREATE TABLE broken (this is not sql);\n", *lines[first + 1 :]])
+    )
+
+    proc = run_cli("rollback", str(root), "--env", "production")
+    out = _flat(proc.stdout)
+    assert proc.returncode != 0 and "APL004" in out
+    assert "the database is as it was before the restore (put back from" in out
+    tables, now_columns, now_rows, _ = _state(url)
+    assert (now_columns, now_rows) == (columns, rows) and "broken" not in tables  # the later row is there
+
+    dump.write_text(good)
+    proc = run_cli("rollback", str(root), "--env", "production")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _state(url) == before
+
+
 def test_the_restore_loads_only_a_complete_dump_of_plain_sql(tmp_path: Path, pg_url: str) -> None:
     """No psql command but pg_dump's own ``\\restrict`` is run from a backup, and a cut-off dump is
     refused before anything changes."""

@@ -345,7 +345,7 @@ def undo(
                 f"{', '.join(before) or 'none'} where the run started",
                 file=alembic.script_dir,
             )
-        return f"restored the backup {bk.file}"
+        return f"undone by the backup restore: restored the backup {bk.file}"
     now = settled_revisions(url, lock_timeout=lock_timeout) or ()
     if sorted(now) == sorted(before):
         return f"nothing committed stayed ({VERSION_TABLE} still at {', '.join(before) or 'none'})"

@@ -396,7 +396,7 @@ def undo(
         path: Path = rt.path  # type: ignore[attr-defined]  # restorable backups are SQLite files
         rt.close()
         mbackup.restore_sqlite(bk.file, path, lock_timeout=lock_timeout)
-        return f"restored the backup {bk.file}"
+        return f"undone by the backup restore: restored the backup {bk.file}"
     now = settled_applied(url, lock_timeout=lock_timeout) or set()
     targets = targets_before(django, set(before), now)
     if not targets:

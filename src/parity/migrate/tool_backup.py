@@ -14,7 +14,9 @@ tool's history table included:
   After the commit a fresh ``pg_dump`` is compared with the backup, line for line.
 * MySQL/MariaDB: every table (the history table too) through :mod:`parity.migrate.mysql_backup`;
   the restore drops what the run created and rebuilds the rest, verified by digest. DDL commits
-  implicitly there, so it is not one transaction; it is repeatable from the same backup.
+  implicitly there, so it is not one transaction: the current state is dumped first the same way,
+  and a restore that fails half way is undone from that dump (the database is again as the
+  restore found it); it is repeatable from the same backup.
 * SQLite: the file copy, restored as before by the callers.
 """
 
@@ -372,22 +374,43 @@ def _mysql_restore(url: str, bk: Backup, check: HistoryCheck, *, lock_timeout: f
         mysql_backup.take(rt, current, rt.table_names())
     finally:
         rt.close()
-    done = mysql_backup.restore(
-        url,
-        bk.folder,
-        versions=(),
-        statements=(),
-        lock_timeout=lock_timeout,
-        drop_created=True,
-        take_lock=not locked,
-    )
-    rt = open_runtime(url, lock_timeout=lock_timeout)
+
+    def load(folder: Path) -> mysql_backup.Restored:
+        return mysql_backup.restore(
+            url,
+            folder,
+            versions=(),
+            statements=(),
+            lock_timeout=lock_timeout,
+            drop_created=True,
+            take_lock=not locked,
+        )
+
     try:
-        problem = check(rt)
-    finally:
-        rt.close()
-    if problem is not None:
-        raise MigrationError(f"after restoring the backup {problem}", file=bk.folder)
+        done = load(bk.folder)
+        rt = open_runtime(url, lock_timeout=lock_timeout)
+        try:
+            problem = check(rt)
+        finally:
+            rt.close()
+        if problem is not None:
+            raise MigrationError(f"after restoring the backup {problem}", file=bk.folder)
+    except MigrationError as exc:
+        # Not one transaction here: what the failed restore did is undone from the dump just
+        # taken, so the database is again as it was before the restore.
+        try:
+            load(current)
+        except MigrationError as back:
+            raise MigrationError(
+                f"restoring the backup failed ({exc.message}), and putting back the state before it "
+                f"failed too ({back.message}); both backups are intact: {bk.folder} and {current}",
+                file=bk.folder,
+            ) from exc
+        raise MigrationError(
+            f"restoring the backup failed ({exc.message}); the database is as it was before the "
+            f"restore (put back from {current} and verified)",
+            file=exc.file or bk.folder,
+        ) from exc
     dropped = f", dropped {', '.join(done.dropped)} (created by the run)" if done.dropped else ""
     return (
         f"restored {len(done.tables)} table(s) from the {done.method} backup in {bk.folder}{dropped}; "
