@@ -186,7 +186,18 @@ def test_a_mariadb_restore_that_fails_midway_is_undone_from_the_dump_of_the_stat
 def test_the_restore_loads_only_a_complete_dump_of_plain_sql(tmp_path: Path, pg_url: str) -> None:
     """No psql command but pg_dump's own ``\\restrict`` is run from a backup, and a cut-off dump is
     refused before anything changes."""
-    _sql(pg_url, "CREATE TABLE t (id int PRIMARY KEY, v text)", "INSERT INTO t VALUES (1, 'one')")
+    _sql(
+        pg_url,
+        "CREATE TABLE t (id int PRIMARY KEY, v text)",
+        "INSERT INTO t VALUES (1, 'one')",
+        # An object of the database the dump creates again as it is: dropped before the load.
+        "CREATE PUBLICATION parity_pub FOR TABLE t",
+        # A PL/pgSQL body: its "END;" line is not a transaction statement.
+        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  RETURN NEW;\nEND;\n$$",
+        "CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch()",
+        # Large objects are left out of the backup: their data would come with a COMMIT.
+        "SELECT lo_from_bytea(0, 'large object')",
+    )
     folder = tmp_path / "bk"
     folder.mkdir()
     from parity.migrate.runtime import open_runtime
@@ -223,6 +234,10 @@ def test_the_restore_loads_only_a_complete_dump_of_plain_sql(tmp_path: Path, pg_
     bk.file.write_text(text[:cut] + "DELETE FROM public.t;\n" + text[cut:])
     with pytest.raises(MigrationError, match=r"row counts differ: public.t \(0 row\(s\), the backup has 1\)"):
         tool_backup.restore(pg_url, bk, ok)
+    # A COMMIT in the backup would end the restore's one transaction half way: refused first.
+    bk.file.write_text(text[:cut] + "COMMIT;\nDELETE FROM public.t;\n" + text[cut:])
+    with pytest.raises(MigrationError, match="transaction statement"):
+        tool_backup.restore(pg_url, bk, ok)
     bk.file.write_text("\\restrict abc123\n" + text + "\n\\unrestrict abc123\n")
     with pytest.raises(MigrationError, match="the history is elsewhere"):
         tool_backup.restore(pg_url, bk, wrong)
@@ -232,6 +247,8 @@ def test_the_restore_loads_only_a_complete_dump_of_plain_sql(tmp_path: Path, pg_
     how = tool_backup.restore(pg_url, bk, ok)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT id, v FROM t")).all() == [(1, "one")]
+        assert conn.execute(sa.text("SELECT count(*) FROM pg_publication_tables")).scalar() == 1
+        assert conn.execute(sa.text("SELECT count(*) FROM pg_largeobject_metadata")).scalar() == 1
     engine.dispose()
     assert "in one transaction" in how
 

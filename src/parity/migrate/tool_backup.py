@@ -49,6 +49,10 @@ _COPY = re.compile(rf"^COPY ({_NAME}(?:\.{_NAME})?) (?:\(.*\) )?FROM stdin;$")
 #: meta-commands, with a random key per dump: not SQL, and not part of the database.
 _RESTRICT = re.compile(r"^\\(?:un)?restrict \S+$")
 _EXTENSION = re.compile(r"^CREATE EXTENSION IF NOT EXISTS (\"(?:[^\"]|\"\")+\"|[\w$]+)", re.MULTILINE)
+#: A line that would end the restore's transaction (pg_dump writes them around large objects,
+#: left out of parity's backups); refused rather than run, even inside a routine's body.
+#: (``END;`` is not among them: it closes every PL/pgSQL body, which pg_dump writes verbatim.)
+_TRANSACTION = re.compile(r"^(?:BEGIN|COMMIT|ROLLBACK|ABORT|START TRANSACTION)\b[^;]*;\s*$", re.IGNORECASE)
 _SYSTEM_SCHEMAS = "('pg_catalog', 'information_schema', 'pg_toast')"
 
 #: A check run inside the restore's transaction once the backup is loaded: None when the tool's
@@ -99,7 +103,9 @@ def _pg_dump(url: str, target: Path, *, lock_timeout: float | None = None) -> No
     if pg_dump is None:
         raise MigrationError("pg_dump is not on PATH", file=target)
     conninfo, env = pg_connection(url)
-    args = [pg_dump, "--format=plain", f"--file={target}"]
+    # No large objects: their data comes with BEGIN/COMMIT lines of its own, which would end the
+    # restore's one transaction half way (and app migration tools do not write them).
+    args = [pg_dump, "--format=plain", "--no-blobs", f"--file={target}"]
     if lock_timeout is not None:
         args.append(f"--lock-wait-timeout={int(lock_timeout * 1000)}")
     args.append(f"--dbname={conninfo}")
@@ -220,7 +226,17 @@ def _drop_user_objects(rt: Runtime, kept_extensions: set[str]) -> None:
     Schemas other than ``public`` go whole (the dump creates them again); ``public`` itself stays
     (a database's default schema, with its owner and privileges) and loses its contents.
     Extensions the backup installs again (``CREATE EXTENSION IF NOT EXISTS``) stay, with their
-    objects: only those the run added go."""
+    objects: only those the run added go. Publications and event triggers go too (the dump makes
+    them again). Large objects are not in the backup and stay as they are. Not covered: collations, operators and text-search objects of
+    ``public`` outside an extension (the load then fails, and the transaction rolls back)."""
+    # Objects of the database itself, which the dump creates again without IF NOT EXISTS.
+    for (pub,) in rt.query("SELECT quote_ident(pubname) FROM pg_publication"):
+        rt.execute(f"DROP PUBLICATION IF EXISTS {pub}")
+    for (evt,) in rt.query(
+        "SELECT quote_ident(evtname) FROM pg_event_trigger o WHERE NOT EXISTS "
+        "(SELECT 1 FROM pg_depend d WHERE d.objid = o.oid AND d.deptype = 'e')"
+    ):
+        rt.execute(f"DROP EVENT TRIGGER IF EXISTS {evt}")
     for (ext,) in rt.query("SELECT quote_ident(extname) FROM pg_extension WHERE extname <> 'plpgsql'"):
         if str(ext) not in kept_extensions:
             rt.execute(f"DROP EXTENSION IF EXISTS {ext} CASCADE")
@@ -265,6 +281,12 @@ def _precheck(dump: Path) -> set[str]:
             for line in fh:
                 if line.startswith("CREATE EXTENSION"):
                     extensions |= set(_EXTENSION.findall(line))
+                elif _TRANSACTION.match(line):
+                    raise MigrationError(
+                        f"the backup holds a transaction statement ({line.strip()}) that would end the "
+                        "restore's one transaction; nothing was changed",
+                        file=dump,
+                    )
                 tail = [*tail[-9:], line]
     except (OSError, UnicodeDecodeError) as exc:
         raise MigrationError(f"the backup cannot be read ({exc}); nothing was changed", file=dump) from exc
@@ -278,6 +300,9 @@ def _load(rt: Runtime, dump: Path) -> dict[str, int]:
     its ``COPY … FROM stdin`` blocks through COPY. Any psql meta-command but ``\\restrict`` is
     refused: the file is parity's own backup, and nothing else belongs in it. Returns the rows
     copied into each table."""
+    from psycopg.pq import TransactionStatus
+
+    INTRANS = TransactionStatus.INTRANS
     conn: Any = rt.conn  # type: ignore[attr-defined]
     sql: list[str] = []
     copied: dict[str, int] = {}
@@ -287,6 +312,9 @@ def _load(rt: Runtime, dump: Path) -> dict[str, int]:
         sql.clear()
         if body.strip():
             conn.execute(body)
+            if conn.info.transaction_status != INTRANS:
+                # Checked before too (_precheck): a backup must not end the restore's transaction.
+                raise MigrationError("the backup ended the restore's transaction", file=dump)
 
     number = 0  # the line's number in the file, COPY data included
     with dump.open(encoding="utf-8") as fh:
