@@ -144,7 +144,10 @@ def test_a_failing_downgrade_is_reported_and_the_run_stays_open_until_rollback_f
     url = pg_url
     root = _production(tmp_path / "app", url, r3_down='raise RuntimeError("no way back")')
     before = _state(url)
-    proc = run_cli("apply", str(root), "--env", "production", "--yes", env={KILL_AT_ENV: f"{VERIFYING}:TERM"})
+    # Without pg_dump there is no whole-database backup to fall back on (see the next test).
+    (tmp_path / "bin").mkdir()
+    no_dump = {KILL_AT_ENV: f"{VERIFYING}:TERM", "PATH": str(tmp_path / "bin")}
+    proc = run_cli("apply", str(root), "--env", "production", "--yes", env=no_dump)
     assert proc.returncode == 130, proc.stdout[-800:] + proc.stderr
     # Alembic had reached head, and its downgrade cannot leave it: the report says so.
     assert applied_revisions(url) == ("r3",)
@@ -167,6 +170,20 @@ def test_a_failing_downgrade_is_reported_and_the_run_stays_open_until_rollback_f
     done = run_cli("rollback", str(root), "--env", "production")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "alembic_version back at r1" in done.stdout and "interrupted run" in done.stdout
+    assert applied_revisions(url) == ("r1",) and _state(url) == before
+    assert interrupted(root, "production") is None
+
+
+@pytest.mark.postgres
+def test_a_failing_downgrade_after_a_kill_is_undone_from_the_whole_database_backup(
+    tmp_path: Path, pg_url: str
+) -> None:
+    url = pg_url
+    root = _production(tmp_path / "app", url, r3_down='raise RuntimeError("no way back")')
+    before = _state(url)
+    proc = run_cli("apply", str(root), "--env", "production", "--yes", env={KILL_AT_ENV: f"{VERIFYING}:TERM"})
+    assert proc.returncode == 130, proc.stdout[-800:] + proc.stderr
+    assert "every change of this run was undone" in proc.stderr, proc.stderr
     assert applied_revisions(url) == ("r1",) and _state(url) == before
     assert interrupted(root, "production") is None
 

@@ -184,3 +184,23 @@ def test_a_revision_failing_half_way_on_mariadb_is_rolled_back_and_what_it_left_
     assert applied_revisions(mysql_url) == ("r1",)
     _, rows, columns = _state(mysql_url)
     assert (rows, columns) == before[1:]
+
+
+def test_migrate_up_is_journaled_so_rollback_and_migrate_rollback_undo_it(tmp_path: Path, url: str) -> None:
+    root = _production(tmp_path / "app", url)
+    before = _state(url)
+    proc = run_cli("migrate", "up", str(root), "--env", "production", "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "undo with: parity rollback" in proc.stdout and applied_revisions(url) == ("r3",)
+    proc = run_cli("rollback", str(root), "--env", "production")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert applied_revisions(url) == ("r1",) and _state(url) == before
+    # Once more through `migrate rollback`, the command next to `migrate up`.
+    assert run_cli("migrate", "up", str(root), "--env", "production", "--yes").returncode == 0
+    assert applied_revisions(url) == ("r3",)
+    proc = run_cli("migrate", "rollback", str(root), "--env", "production", "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert applied_revisions(url) == ("r1",) and _state(url) == before
+    # Undone once: nothing is left to roll back.
+    again = run_cli("migrate", "rollback", str(root), "--env", "production", "--yes")
+    assert again.returncode != 0 and "no applied run" in again.stdout + again.stderr

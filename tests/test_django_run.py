@@ -358,3 +358,38 @@ def test_sigterm_while_django_migrates_undoes_what_it_committed(
     ) in err
     assert "NOT" not in err, err
     assert applied(url) == history and _state(url) == before
+
+
+def test_migrate_up_is_journaled_so_rollback_undoes_it(tmp_path: Path, url: str) -> None:
+    root = _production(tmp_path / "app", url)
+    before = _state(url)
+    proc = run_cli("migrate", "up", str(root), "--env", "production", "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert applied(url) == {"accounts.0001_initial", "checks.0001_initial", *PENDING}
+    proc = run_cli("migrate", "rollback", str(root), "--env", "production", "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert applied(url) == {"accounts.0001_initial", "checks.0001_initial"}
+    assert _state(url) == before
+
+
+def test_an_irreversible_migration_is_undone_from_the_whole_database_backup(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """Django cannot migrate back over a RunPython without reverse code: the backup restores."""
+    url = pg_url
+    root = _production(tmp_path / "app", url)
+    fill = root / "hc" / "api" / "migrations" / "0004_fill_slug.py"
+    fill.write_text(
+        fill.read_text().replace(
+            "migrations.RunPython(fill, migrations.RunPython.noop)", "migrations.RunPython(fill)"
+        )
+    )
+    before = _state(url)
+    assert run_cli("apply", str(root), "--env", "production", "--yes").returncode == 0
+    proc = run_cli("rollback", str(root), "--env", "production")
+    out = " ".join(proc.stdout.split())
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "undone by the backup restore (migrating back failed" in out and "irreversible" in out.lower()
+    assert applied(url) == {"accounts.0001_initial", "checks.0001_initial"}
+    assert _state(url) == before
+    assert "a pg_dump of the restored database is identical to the backup" in out

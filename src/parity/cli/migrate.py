@@ -436,6 +436,16 @@ def rollback_cmd(
     if not yes:
         echo("dry run: would undo the last `migrate up` on this database (rerun with --yes)")
         raise typer.Exit(0)
+    from parity.workflow import migrations as wm
+
+    if db is None and (wm.app_alembic(project, env) or wm.app_django(project, env)):
+        # The app's own tool ran that `migrate up`: its run is journaled as `apply`'s is, and
+        # undone the same way (the tool's downgrade, else the whole-database backup).
+        from parity.workflow.apply import run_rollback
+
+        report = guarded(lambda: run_rollback(path, env))
+        emit(report, Format.text)
+        raise exit_for(report)
     result = guarded(lambda: service.rollback(project, env, db=db))
     echo(f"rolled back {', '.join(result.versions)}: {result.how}")
 

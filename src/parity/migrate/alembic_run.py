@@ -17,9 +17,10 @@ Rollback: on SQLite the backup file is restored (exact, and it undoes what a rev
 whole upgrade in one transaction, so a failing revision leaves nothing; anything committed (a
 verification failure afterwards, an ``env.py`` with a transaction per revision, MySQL's
 non-transactional DDL) is undone by ``alembic downgrade`` to the revision recorded before the
-run, the app's own reverse path. parity's PostgreSQL backup is a plain dump of the old tables,
-which cannot be loaded over tables whose shape the revisions changed; it stays for a manual
-restore and is named in the notes.
+run, the app's own reverse path. When that downgrade fails (an app's downgrade is its code, and
+can be broken) or leaves ``alembic_version`` elsewhere, the whole-database backup taken before
+the run is loaded back (:mod:`parity.migrate.tool_backup`: on PostgreSQL in one transaction,
+after a dump of the state it replaces); the result says which route undid the run.
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parity.errors import MigrationError, redact_url
+from parity.migrate import tool_backup
 from parity.migrate.child import run_job
 from parity.model.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from parity.migrate.backup import Backup
+    from parity.migrate.runtime import Runtime
     from parity.project import Project
     from parity.schema.apptool import AlembicProject, Revision
 
@@ -234,7 +237,8 @@ def upgrade(
             folder = mbackup.new_folder(project.root)
             if progress:
                 progress(f"backing up into {project.rel(folder)}")
-            bk = mbackup.take(rt, folder, tables)
+            # The whole database, alembic_version included: the way back when a downgrade fails.
+            bk = tool_backup.take(rt, folder, rt.table_names())
             out.backup = bk
             before_snap = integrity.snapshot(rt, tables)
         finally:
@@ -256,7 +260,7 @@ def upgrade(
 
             with shielded():
                 try:
-                    how = undo(alembic, url, before, bk, lock_timeout=lock_timeout)
+                    how = undo(alembic, url, before, bk, lock_timeout=lock_timeout, locked=True)
                 except MigrationError as undo_error:
                     how = f"the undo did NOT finish ({undo_error.one_line()})"
             raise Interrupted(f"interrupted while Alembic ran; {how}") from None
@@ -278,7 +282,9 @@ def upgrade(
             finally:
                 rt.close()
         if not out.ok:
-            out.notes.append("rolled back: " + undo(alembic, url, before, bk, lock_timeout=lock_timeout))
+            out.notes.append(
+                "rolled back: " + undo(alembic, url, before, bk, lock_timeout=lock_timeout, locked=True)
+            )
             out.rolled_back = True
             out.after = applied_revisions(url) or ()
             left = _tables(url) - set(tables) - {VERSION_TABLE}
@@ -318,9 +324,12 @@ def undo(
     bk: Backup | None,
     *,
     lock_timeout: float = 30.0,
+    locked: bool = False,
 ) -> str:
     """Put the target back at ``before``: the SQLite backup restored, else ``alembic downgrade``
-    to the recorded revision (nothing to do when Alembic's transaction already undid it)."""
+    to the recorded revision (nothing to do when Alembic's transaction already undid it), and
+    when that fails or leaves ``alembic_version`` elsewhere, the whole-database backup restored
+    (:mod:`parity.migrate.tool_backup`). ``locked``: the caller holds the run-wide lock."""
     from parity.migrate import backup as mbackup
     from parity.migrate.runtime import open_runtime
 
@@ -336,7 +345,7 @@ def undo(
                 f"{', '.join(before) or 'none'} where the run started",
                 file=alembic.script_dir,
             )
-        return f"restored the backup {bk.file}"
+        return f"undone by the backup restore: restored the backup {bk.file}"
     now = settled_revisions(url, lock_timeout=lock_timeout) or ()
     if sorted(now) == sorted(before):
         return f"nothing committed stayed ({VERSION_TABLE} still at {', '.join(before) or 'none'})"
@@ -351,9 +360,15 @@ def undo(
         run_child(alembic, _job(alembic, "downgrade", target), url=url)
     except MigrationError as exc:
         at = applied_revisions(url) or ()
-        raise MigrationError(
+        why = (
             f"`alembic downgrade {target}` failed ({exc.message}); {VERSION_TABLE} is at "
-            f"{', '.join(at) or 'none'}, the run started at {', '.join(before) or 'none'}{kept}",
+            f"{', '.join(at) or 'none'}, the run started at {', '.join(before) or 'none'}"
+        )
+        if tool_backup.restorable(bk):
+            assert bk is not None
+            return _from_backup(alembic, url, before, bk, why, lock_timeout=lock_timeout, locked=locked)
+        raise MigrationError(
+            f"{why}{kept}",
             file=alembic.script_dir,
             hint="fix the revision's downgrade, then `parity rollback` again (or restore the backup by hand)",
         ) from exc
@@ -361,12 +376,60 @@ def undo(
     # moving alembic_version back (an env.py pointed elsewhere) has not undone this run.
     at = applied_revisions(url) or ()
     if sorted(at) != sorted(before):
-        raise MigrationError(
+        why = (
             f"after `alembic downgrade {target}` {VERSION_TABLE} is at {', '.join(at) or 'none'}, not "
-            f"{', '.join(before) or 'none'} where the run started{kept}",
-            file=alembic.script_dir,
+            f"{', '.join(before) or 'none'} where the run started"
         )
-    return f"ran `alembic downgrade {target}`; {VERSION_TABLE} back at {', '.join(before) or 'none'}{kept}"
+        if tool_backup.restorable(bk):
+            assert bk is not None
+            return _from_backup(alembic, url, before, bk, why, lock_timeout=lock_timeout, locked=locked)
+        raise MigrationError(f"{why}{kept}", file=alembic.script_dir)
+    return (
+        f"undone by the tool's downgrade: ran `alembic downgrade {target}`; {VERSION_TABLE} back at "
+        f"{', '.join(before) or 'none'}{kept}"
+    )
+
+
+def history_check(before: Sequence[str]) -> tool_backup.HistoryCheck:
+    """The restore's check that ``alembic_version`` holds ``before`` again."""
+
+    def check(rt: Runtime) -> str | None:
+        at = (
+            tuple(sorted(str(r[0]) for r in rt.query(f"SELECT version_num FROM {VERSION_TABLE}")))
+            if rt.has_table(VERSION_TABLE)
+            else ()
+        )
+        if sorted(at) != sorted(before):
+            return (
+                f"{VERSION_TABLE} is at {', '.join(at) or 'none'}, not {', '.join(before) or 'none'} "
+                "where the run started"
+            )
+        return None
+
+    return check
+
+
+def _from_backup(
+    alembic: AlembicProject,
+    url: str,
+    before: Sequence[str],
+    bk: Backup,
+    why: str,
+    *,
+    lock_timeout: float,
+    locked: bool,
+) -> str:
+    """The fallback when the app's own downgrade cannot undo the run: the whole-database backup."""
+    try:
+        how = tool_backup.restore(url, bk, history_check(before), lock_timeout=lock_timeout, locked=locked)
+    except MigrationError as exc:
+        raise MigrationError(
+            f"{why}; {exc.message}",
+            file=exc.file or alembic.script_dir,
+            hint="fix the cause, then `parity rollback` again (the backup is intact)",
+        ) from exc
+    at = applied_revisions(url) or ()
+    return f"undone by the backup restore ({why}): {how}; {VERSION_TABLE} back at {', '.join(at) or 'none'}"
 
 
 def settled_revisions(url: str, *, lock_timeout: float = 30.0) -> tuple[str, ...] | None:

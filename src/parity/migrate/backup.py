@@ -40,6 +40,9 @@ class Backup:
     #: parity can rebuild the backed-up tables from ``folder`` by itself (MySQL/MariaDB, where a
     #: failed migration is not rolled back with its transaction)
     restore_tables: bool = False
+    #: the whole database, the app tool's history table included, which
+    #: :mod:`parity.migrate.tool_backup` loads back when the tool's own downgrade fails
+    whole: bool = False
 
 
 def new_folder(root: Path) -> Path:

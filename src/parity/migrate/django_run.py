@@ -17,7 +17,8 @@ importable there; when it is not, nothing runs and the report says what to run b
 Rollback: on SQLite the backup file is restored. Elsewhere each migration ran in a transaction
 of its own (Django's default), so those that committed are unapplied by Django itself:
 ``manage.py migrate APP NAME`` back to what each app had before the run (``zero`` for an app
-that had none), the app's own reverse path.
+that had none), the app's own reverse path; when that fails, the whole-database backup taken
+before the run is loaded back (:mod:`parity.migrate.tool_backup`).
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parity.errors import MigrationError, redact_url
+from parity.migrate import tool_backup
 from parity.migrate.child import run_job
 from parity.model.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from parity.migrate.backup import Backup
+    from parity.migrate.runtime import Runtime
     from parity.project import Project
     from parity.schema.apptool import Revision
     from parity.schema.listed_tools import ListedTool
@@ -301,7 +304,8 @@ def upgrade(
             folder = mbackup.new_folder(project.root)
             if progress:
                 progress(f"backing up into {project.rel(folder)}")
-            bk = mbackup.take(rt, folder, tables)
+            # The whole database, django_migrations included: the way back when migrating back fails.
+            bk = tool_backup.take(rt, folder, rt.table_names())
             out.backup = bk
             before_snap = integrity.snapshot(rt, tables)
         finally:
@@ -321,7 +325,7 @@ def upgrade(
 
             with shielded():
                 try:
-                    how = undo(django, url, before, bk, lock_timeout=lock_timeout)
+                    how = undo(django, url, before, bk, lock_timeout=lock_timeout, locked=True)
                 except MigrationError as undo_error:
                     how = f"the undo did NOT finish ({undo_error.one_line()})"
             raise Interrupted(f"interrupted while Django ran; {how}") from None
@@ -339,7 +343,9 @@ def upgrade(
             finally:
                 rt.close()
         if not out.ok:
-            out.notes.append("rolled back: " + undo(django, url, before, bk, lock_timeout=lock_timeout))
+            out.notes.append(
+                "rolled back: " + undo(django, url, before, bk, lock_timeout=lock_timeout, locked=True)
+            )
             out.rolled_back = True
         else:
             out.notes.append(
@@ -376,9 +382,12 @@ def undo(
     bk: Backup | None,
     *,
     lock_timeout: float = 30.0,
+    locked: bool = False,
 ) -> str:
     """Put the target back as ``before`` found it: the SQLite backup restored, else each moved
-    app migrated back by Django (``manage.py migrate APP NAME``)."""
+    app migrated back by Django (``manage.py migrate APP NAME``), and when that fails or leaves
+    later migrations, the whole-database backup restored (:mod:`parity.migrate.tool_backup`).
+    ``locked``: the caller holds the run-wide lock."""
     from parity.migrate import backup as mbackup
     from parity.migrate.runtime import open_runtime
 
@@ -387,24 +396,70 @@ def undo(
         path: Path = rt.path  # type: ignore[attr-defined]  # restorable backups are SQLite files
         rt.close()
         mbackup.restore_sqlite(bk.file, path, lock_timeout=lock_timeout)
-        return f"restored the backup {bk.file}"
+        return f"undone by the backup restore: restored the backup {bk.file}"
     now = settled_applied(url, lock_timeout=lock_timeout) or set()
     targets = targets_before(django, set(before), now)
     if not targets:
         return f"nothing committed stayed ({HISTORY} as before)"
     kept = f"; the backup stays in {bk.folder}" if bk is not None else ""
-    for app, name in targets:
-        run_child(django, {"op": "migrate", "app": app, "name": name}, url=url)
+    try:
+        for app, name in targets:
+            run_child(django, {"op": "migrate", "app": app, "name": name}, url=url)
+    except MigrationError as exc:
+        if not tool_backup.restorable(bk):
+            raise
+        assert bk is not None
+        return _from_backup(url, before, bk, f"migrating back failed ({exc.message})", lock_timeout, locked)
     # Said undone only when django_migrations says so (as for Alembic's alembic_version).
     left = targets_before(django, set(before), applied(url) or set())
     if left:
-        raise MigrationError(
-            f"after migrating back, {HISTORY} still has later migrations of "
-            + ", ".join(a for a, _ in left)
-            + kept,
-            file=django.manage_py,
+        why = f"after migrating back, {HISTORY} still has later migrations of " + ", ".join(
+            a for a, _ in left
         )
-    return "ran " + ", ".join(f"`manage.py migrate {a} {n}`" for a, n in targets) + kept
+        if tool_backup.restorable(bk):
+            assert bk is not None
+            return _from_backup(url, before, bk, why, lock_timeout, locked)
+        raise MigrationError(why + kept, file=django.manage_py)
+    return (
+        "undone by the tool's downgrade: ran "
+        + ", ".join(f"`manage.py migrate {a} {n}`" for a, n in targets)
+        + kept
+    )
+
+
+def history_check(before: Sequence[str] | set[str]) -> tool_backup.HistoryCheck:
+    """The restore's check that ``django_migrations`` lists exactly ``before`` again."""
+
+    def check(rt: Runtime) -> str | None:
+        now = (
+            {f"{r[0]}.{r[1]}" for r in rt.query(f"SELECT app, name FROM {HISTORY}")}
+            if rt.has_table(HISTORY)
+            else set()
+        )
+        extra, missing = now - set(before), set(before) - now
+        if extra or missing:
+            return (
+                f"{HISTORY} differs from where the run started ({len(extra)} more, {len(missing)} fewer "
+                "migration(s))"
+            )
+        return None
+
+    return check
+
+
+def _from_backup(
+    url: str, before: Sequence[str] | set[str], bk: Backup, why: str, lock_timeout: float, locked: bool
+) -> str:
+    """The fallback when Django cannot migrate back: the whole-database backup."""
+    try:
+        how = tool_backup.restore(url, bk, history_check(before), lock_timeout=lock_timeout, locked=locked)
+    except MigrationError as exc:
+        raise MigrationError(
+            f"{why}; {exc.message}",
+            file=exc.file or bk.folder,
+            hint="fix the cause, then `parity rollback` again (the backup is intact)",
+        ) from exc
+    return f"undone by the backup restore ({why}): {how}; {HISTORY} as before the run"
 
 
 @dataclass(frozen=True, slots=True)

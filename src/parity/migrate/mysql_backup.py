@@ -365,13 +365,19 @@ def restore(
     versions: Sequence[str],
     statements: Sequence[str],
     lock_timeout: float,
+    drop_created: bool = False,
+    take_lock: bool = True,
 ) -> Restored:
     """Put the backed-up tables back as they were, drop the tables ``statements`` created (named
     there, absent at backup time), remove the history rows of ``versions``, and verify that every
     table's DDL, triggers, row count and content digest equal the backup's.
 
     Runs under the migration lock. Not atomic (DDL commits implicitly), but repeatable: a restore
-    that stops halfway can simply run again, from the same backup."""
+    that stops halfway can simply run again, from the same backup.
+
+    ``drop_created``: every table absent at backup time is dropped, named in ``statements`` or
+    not (a backup of the whole database before an app tool's run: whatever is new is the run's).
+    ``take_lock=False``: the caller holds the migration lock already."""
     from parity.migrate import history
     from parity.migrate.runtime import open_runtime
 
@@ -384,12 +390,17 @@ def restore(
     named = _words(statements)
     rt = open_runtime(url, lock_timeout=lock_timeout)
     try:
-        rt.acquire_lock()
+        if take_lock:
+            rt.acquire_lock()
         try:
             for statement in SESSION:
                 rt.execute(statement)
             before = {t.lower() for t in data.get("all_tables", [])} | {r.name.lower() for r in records}
-            created = [t for t in rt.table_names() if t.lower() not in before and t.lower() in named]
+            created = [
+                t
+                for t in rt.table_names()
+                if t.lower() not in before and (drop_created or t.lower() in named)
+            ]
             for t in created:
                 rt.execute(f"DROP TABLE IF EXISTS {rt.quote(t)}")
             if data.get("method") == "jsonl":
@@ -400,7 +411,8 @@ def restore(
             for v in versions:
                 history.remove(rt, v)
         finally:
-            rt.release_lock()
+            if take_lock:
+                rt.release_lock()
     except MigrationError:
         raise
     except Exception as exc:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from parity.env.write import BackupSet, backup_files, restore
 from parity.errors import DiscoveryError, MigrationError, ParityError
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from parity.schema.apptool import AlembicProject, Revision
     from parity.schema.listed_tools import ListedTool
     from parity.workflow.journal import Journal
+
+_Outcome = TypeVar("_Outcome", "AlembicOutcome", "DjangoOutcome")
 
 MIGRATION_NAME = "parity_apply"
 #: How an undo step says it could not put the database back (the run then stays open).
@@ -333,18 +335,75 @@ def alembic_migrate_up(
 ) -> Section:
     """``parity migrate up --yes`` on an Alembic project: under the environment's run lock (a
     second runner is refused at once), the app's ``alembic upgrade head`` in parity's safety net."""
+    from parity.errors import redact_url
     from parity.migrate.alembic_run import upgrade
-    from parity.workflow.lock import run_lock
-    from parity.workflow.signals import interrupts_raise
 
-    # SIGTERM becomes an exception: the upgrade undoes what Alembic committed before it ends.
-    with run_lock(project.root, environment, "migrate up"), interrupts_raise():
-        res = upgrade(project, environment, url, alembic, lock_timeout=lock_timeout, progress=progress)
+    def run(journal: Journal) -> AlembicOutcome:
+        def record(before: tuple[str, ...], bk: Backup) -> None:
+            _record_tool_run(journal, "alembic", redact_url(url), list(before), bk)
+
+        return upgrade(
+            project,
+            environment,
+            url,
+            alembic,
+            lock_timeout=lock_timeout,
+            progress=progress,
+            before_write=record,
+        )
+
+    res = _journaled_tool_run(project, environment, run, undo_alembic)
     rows = tuple((r.id, r.message, project.rel(r.file)) for r in res.pending)
     from parity.model.findings import Table
 
     tables = (Table("Alembic revisions", ("revision", "message", "file"), rows),) if rows else ()
     return Section("migrations", "Migrations", tuple(res.findings), tables, tuple(res.notes))
+
+
+def _journaled_tool_run(
+    project: Project,
+    environment: str,
+    run: Callable[[Journal], _Outcome],
+    undo_entry: Callable[[Project, str, dict[str, Any]], str],
+) -> _Outcome:
+    """``migrate up --yes`` through the app's tool, journaled as ``apply`` journals it, so that
+    ``parity rollback`` (and ``parity migrate rollback``) find the run and undo it from its backup.
+
+    Under the environment's run lock (a second runner is refused at once); SIGTERM becomes an
+    exception, and the upgrade undoes what the tool committed before it ends. A run whose undo did
+    not finish keeps its journal open: ``check`` reports it and ``rollback`` retries."""
+    from parity.errors import WriteRefused
+    from parity.workflow.journal import Journal, interrupted
+    from parity.workflow.lock import run_lock
+    from parity.workflow.signals import interrupts_raise, shielded
+
+    with run_lock(project.root, environment, "migrate up"), interrupts_raise():
+        stale = interrupted(project.root, environment)
+        if stale is not None:
+            raise WriteRefused(
+                f"run {stale.id} was interrupted and left changes; nothing was changed",
+                file=stale.path,
+                hint=f"undo it first: parity rollback {project.root} --env {environment}",
+            )
+        journal = Journal.begin(project.root, environment, "migrate up")
+        try:
+            res = run(journal)
+        except BaseException:
+            with shielded():
+                # The upgrade has tried its own undo; this one finds nothing left, or retries it.
+                entries = [e for e in journal.entries if e["op"] in ("alembic", "django")]
+                how = [undo_entry(project, environment, e) for e in entries]
+                if not any(NOT_RESTORED in h for h in how):
+                    journal.end("failed-rolled-back" if entries else "unchanged")
+            raise
+        if not any(e["op"] in ("alembic", "django") for e in journal.entries):
+            journal.end("unchanged")  # refused or nothing pending: the tool never ran
+        elif res.ok and res.changed:
+            journal.end("applied")
+            res.notes.append(f"undo with: parity rollback {project.root} --env {environment}")
+        else:
+            journal.end("failed-rolled-back")  # the upgrade undid its run before it returned
+    return res
 
 
 def _alembic_apply(
@@ -375,6 +434,7 @@ def _record_tool_run(journal: Journal | None, kind: str, url: str, before: list[
             before=before,
             backup=str(bk.file) if bk.file is not None else None,
             restorable=bk.restorable,
+            whole=bk.whole,
             folder=str(bk.folder),
         )
 
@@ -390,18 +450,35 @@ def _tool_outcome(res: AlembicOutcome | DjangoOutcome) -> MigrationOutcome:
     )
 
 
-def _entry_backup(project: Project, entry: dict[str, Any]) -> Backup:
-    """The backup a journal's app-tool entry recorded."""
+def _entry_backup(project: Project, entry: dict[str, Any], url: str) -> Backup:
+    """The backup a journal's app-tool entry recorded.
+
+    A journal is a file in the repository, and a committed one is untrusted input: its backup is
+    restored only from parity's own backup folder (``.parity/backups/``, no link leading out of
+    it), and only onto the database the entry names (a dump of one database is never loaded into
+    another)."""
+    from parity.errors import redact_url
     from parity.migrate.backup import Backup as DbBackup
 
+    backups = Repo.at(project.root / ".parity" / "backups")
     file = Path(entry["backup"]) if entry.get("backup") else None
+    folder = Path(entry.get("folder") or project.root)
+    ours = file is not None and backups.contains(file) and backups.contains(folder) and not file.is_symlink()
+    if not ours:
+        file = None
+    same = entry.get("url") == redact_url(url)
     return DbBackup(
-        Path(entry.get("folder") or project.root), file, "", restorable=bool(entry.get("restorable"))
+        folder,
+        file,
+        "",
+        restorable=bool(entry.get("restorable")) and same,
+        whole=bool(entry.get("whole")) and same,
     )
 
 
 def undo_alembic(project: Project, environment: str, entry: dict[str, Any]) -> str:
-    """Undo a journal's ``alembic`` entry: the SQLite backup restored, else `alembic downgrade`."""
+    """Undo a journal's ``alembic`` entry: the SQLite backup restored, else `alembic downgrade`,
+    else (the downgrade failed) the whole-database backup restored."""
     from parity.migrate.alembic_run import undo as alembic_undo
     from parity.schema.apptool import find_alembic
     from parity.schema.discover import find_database_url
@@ -411,7 +488,9 @@ def undo_alembic(project: Project, environment: str, entry: dict[str, Any]) -> s
         return f"{NOT_RESTORED}: the Alembic project is gone"
     url = find_database_url(project, environment).url
     try:
-        return alembic_undo(alembic, url, tuple(entry.get("before") or ()), _entry_backup(project, entry))
+        return alembic_undo(
+            alembic, url, tuple(entry.get("before") or ()), _entry_backup(project, entry, url)
+        )
     except ParityError as exc:
         return f"{NOT_RESTORED} ({exc.one_line()})"
 
@@ -551,13 +630,25 @@ def django_migrate_up(
     progress: Callable[[str], None] | None = None,
 ) -> Section:
     """``parity migrate up --yes`` on a Django project: ``manage.py migrate`` in the safety net."""
+    from parity.errors import redact_url
     from parity.migrate.django_run import upgrade
     from parity.model.findings import Table
-    from parity.workflow.lock import run_lock
-    from parity.workflow.signals import interrupts_raise
 
-    with run_lock(project.root, environment, "migrate up"), interrupts_raise():
-        res = upgrade(project, environment, url, django, lock_timeout=lock_timeout, progress=progress)
+    def run(journal: Journal) -> DjangoOutcome:
+        def record(before: set[str], bk: Backup) -> None:
+            _record_tool_run(journal, "django", redact_url(url), sorted(before), bk)
+
+        return upgrade(
+            project,
+            environment,
+            url,
+            django,
+            lock_timeout=lock_timeout,
+            progress=progress,
+            before_write=record,
+        )
+
+    res = _journaled_tool_run(project, environment, run, undo_django)
     rows = tuple((r.id, project.rel(r.file)) for r in res.pending)
     tables = (Table("Django migrations", ("migration", "file"), rows),) if rows else ()
     return Section("migrations", "Migrations", tuple(res.findings), tables, tuple(res.notes))
@@ -591,7 +682,7 @@ def undo_django(project: Project, environment: str, entry: dict[str, Any]) -> st
         return f"{NOT_RESTORED}: the Django project is gone"
     url = find_database_url(project, environment).url
     try:
-        return undo(django, url, set(entry.get("before") or ()), _entry_backup(project, entry))
+        return undo(django, url, set(entry.get("before") or ()), _entry_backup(project, entry, url))
     except ParityError as exc:
         return f"{NOT_RESTORED} ({exc.one_line()})"
 
