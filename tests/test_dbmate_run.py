@@ -196,7 +196,7 @@ def test_a_failing_migration_midway_is_all_or_nothing(
     assert proc.returncode != 0
     assert "migration failed: dbmate failed:" in _flat(proc) and "no_such_table" in _flat(proc), proc.stdout
     how = "restored the backup" if url.startswith("sqlite") else "ran `dbmate rollback` 3 time(s)"
-    assert f"rolled back: {how}" in _flat(proc), proc.stdout
+    assert "rolled back:" in _flat(proc) and how in _flat(proc), proc.stdout
     # dbmate committed the three good ones before the fourth failed: they were undone too.
     assert _history(root, url) == BUILT_IDS
     assert _state(url) == before
@@ -262,20 +262,23 @@ def test_tools_that_run_repository_code_are_never_started(tmp_path: Path, dbmate
     assert not can.ok and "knexfile.js" in can.reason and "never starts" in can.reason
 
 
-def test_a_migration_without_a_down_is_not_said_undone(tmp_path: Path, pg_url: str, dbmate_bin: Path) -> None:
+def test_a_migration_without_a_down_is_undone_from_the_whole_backup(
+    tmp_path: Path, pg_url: str, dbmate_bin: Path
+) -> None:
     """dbmate would "roll back" an empty down by deleting its history row, the schema unchanged:
-    parity does not, and says the database was NOT restored, naming the backup."""
+    parity does not run that down; the whole-database backup taken before the run is loaded back."""
     extra = {"20240106000000_broken.sql": ("INSERT INTO no_such_table VALUES (1);", "SELECT 1;")}
     root = _production(tmp_path, pg_url, dbmate_bin, extra)
+    before = _state(pg_url)
     first = root / FOLDER / "20240103000000_add_email.sql"
     first.write_text("-- migrate:up\nALTER TABLE users ADD COLUMN email VARCHAR(200);\n\n-- migrate:down\n")
     proc = run_cli("migrate", "up", str(root), "--env", "production", "--yes", env=_env(dbmate_bin))
     assert proc.returncode != 0
     text = _flat(proc)
-    assert "NOT rolled back" in text and "20240103000000 has no down section" in text, proc.stdout
-    # Honest: the three committed migrations are still recorded, and the pg_dump backup is kept.
-    assert _history(root, pg_url) == BUILT_IDS | set(PENDING_IDS)
-    assert list((root / ".parity" / "backups").glob("*/tables.sql"))
+    assert "undone by the backup restore (20240103000000 has no down section" in text, proc.stdout
+    assert "a pg_dump of the restored database is identical to the backup" in text, proc.stdout
+    assert _history(root, pg_url) == BUILT_IDS
+    assert _state(pg_url) == before
 
 
 @pytest.mark.parametrize("command", ["apply", "migrate up"])
@@ -324,20 +327,22 @@ def test_sigterm_while_dbmate_migrates_undoes_what_it_committed(
     assert sleeping == 0
 
 
-def test_a_half_applied_mariadb_migration_is_not_said_undone(
+def test_a_half_applied_mariadb_migration_is_undone_from_the_whole_backup(
     tmp_path: Path, mysql_url: str, dbmate_bin: Path
 ) -> None:
     """MariaDB commits the ALTER before the failing INSERT and dbmate records nothing: the tool's
-    history is back where it was, the schema is not, and the run says so (and stays open)."""
+    history is back where it was, the schema is not; the backup taken before the run puts it back."""
     broken = "ALTER TABLE users ADD COLUMN nick VARCHAR(20);\nINSERT INTO no_such_table VALUES (1);"
     root = _production(tmp_path, mysql_url, dbmate_bin, {"20240106000000_broken.sql": (broken, "SELECT 1;")})
+    before = _state(mysql_url)
     proc = run_cli("apply", str(root), "--env", "production", "--yes", env=_env(dbmate_bin))
     assert proc.returncode != 0
     text = _flat(proc)
-    assert "NOT restored" in text and "column users.nick" in text, proc.stdout
+    assert "undone by the backup restore" in text and "column users.nick" in text, proc.stdout
     assert _history(root, mysql_url) == BUILT_IDS
+    assert _state(mysql_url) == before
     check = run_cli("check", str(root), "--env", "production", env=_env(dbmate_bin))
-    assert "APL003" in check.stdout, check.stdout  # the run stays open
+    assert "APL003" not in check.stdout, check.stdout  # nothing left open
 
 
 def test_dbmate_is_shown_only_the_files_parity_listed(tmp_path: Path, dbmate_bin: Path) -> None:
@@ -386,7 +391,8 @@ def test_the_undo_never_rolls_back_a_migration_the_database_had_before(
     tmp_path: Path, pg_url: str, dbmate_bin: Path
 ) -> None:
     """Production ran 04 before 03 existed; the run applies 03 (out of order) and 05, then fails.
-    ``dbmate rollback`` undoes the latest: after 05 that is 04, which is not the run's."""
+    ``dbmate rollback`` undoes the latest: after 05 that is 04, which is not the run's, so parity
+    stops the downs there and loads the whole-database backup instead."""
     extra = {"20240106000000_broken.sql": ("INSERT INTO no_such_table VALUES (1);", "SELECT 1;")}
     root = _production(tmp_path, pg_url, dbmate_bin, extra)
     only_04 = tmp_path / "only-04"
@@ -397,8 +403,28 @@ def test_the_undo_never_rolls_back_a_migration_the_database_had_before(
     assert _dbmate(dbmate_bin, root, pg_url, "--migrations-dir", str(only_04), "migrate").returncode == 0
     proc = run_cli("migrate", "up", str(root), "--env", "production", "--yes", env=_env(dbmate_bin))
     text = _flat(proc)
-    assert proc.returncode != 0 and "NOT rolled back" in text, proc.stdout
+    assert proc.returncode != 0 and "undone by the backup restore" in text, proc.stdout
     assert "latest migration is 20240104000000, not this run's 20240103000000" in text, proc.stdout
-    # 05 was undone, 04 (production's own) was not touched.
-    assert _history(root, pg_url) == BUILT_IDS | {"20240103000000", "20240104000000"}
+    # The down stopped short of 04 (production's own); the backup put back exactly what was there.
+    assert _history(root, pg_url) == BUILT_IDS | {"20240104000000"}
     assert "tags" in _state(pg_url)[0]
+
+
+def test_migrate_up_is_undone_by_migrate_rollback_even_when_a_down_fails(
+    tmp_path: Path, pg_url: str, dbmate_bin: Path
+) -> None:
+    """``migrate up --yes`` is journaled as ``apply`` is: ``migrate rollback`` finds the run, tries
+    dbmate's downs, and when one fails loads the whole-database backup taken before the run."""
+    root = _production(tmp_path, pg_url, dbmate_bin)
+    before = _state(pg_url)
+    proc = run_cli("migrate", "up", str(root), "--env", "production", "--yes", env=_env(dbmate_bin))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "undo with: parity rollback" in _flat(proc), proc.stdout
+    # A down that cannot run (the operator's edit after the deploy).
+    tags = root / FOLDER / "20240104000000_create_tags.sql"
+    tags.write_text(tags.read_text().replace("DROP TABLE tags;", "DROP TABLE no_such_tags;"))
+    back = run_cli("migrate", "rollback", str(root), "--env", "production", "--yes", env=_env(dbmate_bin))
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert "undone by the backup restore" in _flat(back) and "no_such_tags" in _flat(back), back.stdout
+    assert _history(root, pg_url) == BUILT_IDS
+    assert _state(pg_url) == before

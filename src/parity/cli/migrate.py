@@ -437,8 +437,11 @@ def rollback_cmd(
         echo("dry run: would undo the last `migrate up` on this database (rerun with --yes)")
         raise typer.Exit(0)
     from parity.workflow import migrations as wm
+    from parity.workflow import tool_cli
 
-    if db is None and (wm.app_alembic(project, env) or wm.app_django(project, env)):
+    if db is None and (
+        wm.app_alembic(project, env) or wm.app_django(project, env) or tool_cli.app_tool_cli(project, env)
+    ):
         # The app's own tool ran that `migrate up`: its run is journaled as `apply`'s is, and
         # undone the same way (the tool's downgrade, else the whole-database backup).
         from parity.workflow.apply import run_rollback

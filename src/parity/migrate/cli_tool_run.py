@@ -45,11 +45,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parity.errors import MigrationError, redact_url
+from parity.migrate import tool_backup
 from parity.migrate.child import CHILD_TIMEOUT, run_child
 from parity.model.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from parity.migrate.backup import Backup
+    from parity.migrate.runtime import Runtime
     from parity.model.schema import Schema
     from parity.project import Project
     from parity.schema.apptool import Revision
@@ -384,7 +386,8 @@ def upgrade(
             folder = mbackup.new_folder(project.root)
             if progress:
                 progress(f"backing up into {project.rel(folder)}")
-            bk = mbackup.take(rt, folder, tables)
+            # The whole database, the tool's history included: the way back when its down fails.
+            bk = tool_backup.take(rt, folder, rt.table_names())
             out.backup = bk
             before_snap = integrity.snapshot(rt, tables)
         finally:
@@ -411,7 +414,14 @@ def upgrade(
                 try:
                     end_sessions(url, tag)
                     how = undo(
-                        project, tool, url, before, bk, lock_timeout=lock_timeout, schema_before=schema_before
+                        project,
+                        tool,
+                        url,
+                        before,
+                        bk,
+                        lock_timeout=lock_timeout,
+                        schema_before=schema_before,
+                        locked=True,
                     )
                 except MigrationError as undo_error:
                     how = f"the undo did NOT finish ({undo_error.one_line()})"
@@ -436,7 +446,14 @@ def upgrade(
         if not out.ok:
             try:
                 how = undo(
-                    project, tool, url, before, bk, lock_timeout=lock_timeout, schema_before=schema_before
+                    project,
+                    tool,
+                    url,
+                    before,
+                    bk,
+                    lock_timeout=lock_timeout,
+                    schema_before=schema_before,
+                    locked=True,
                 )
                 out.rolled_back = True
                 out.notes.append("rolled back: " + how)
@@ -492,6 +509,7 @@ def undo(
     *,
     lock_timeout: float = 30.0,
     schema_before: Schema | None = None,
+    locked: bool = False,
 ) -> str:
     """Put the target back as ``before`` found it: the SQLite backup restored, else each migration
     the run added undone by the tool's own down, newest first. Raises :class:`MigrationError`
@@ -518,10 +536,40 @@ def undo(
             )
         return f"restored the backup {bk.file}"
     kept = f"; the backup stays in {bk.folder}" if bk is not None else ""
-    how = _undo_by_down(project, tool, url, before, kept, lock_timeout)
-    if schema_before is not None:
-        how += _settle_schema(url, tool, schema_before, kept)
-    return how
+    try:
+        how = _undo_by_down(project, tool, url, before, kept, lock_timeout)
+        if schema_before is not None:
+            how += _settle_schema(url, tool, schema_before, kept)
+    except MigrationError as exc:
+        if not tool_backup.restorable(bk):
+            raise
+        assert bk is not None
+        # The tool's down cannot undo the run (none written, it failed, or it left the schema
+        # elsewhere): the whole-database backup taken before the run is loaded back instead.
+        try:
+            restored = tool_backup.restore(
+                url, bk, history_check(tool, before), lock_timeout=lock_timeout, locked=locked
+            )
+        except MigrationError as restore_error:
+            raise MigrationError(
+                f"{exc.message}; {restore_error.message}",
+                file=restore_error.file or tool.folder,
+                hint="fix the cause, then `parity rollback` again (the backup is intact)",
+            ) from restore_error
+        return f"undone by the backup restore ({exc.message}): {restored}"
+    return f"undone by the tool's down: {how}"
+
+
+def history_check(tool: ListedTool, before: Sequence[str] | set[str]) -> tool_backup.HistoryCheck:
+    """The restore's check, inside its transaction, that the tool's history lists ``before`` again."""
+
+    def check(rt: Runtime) -> str | None:
+        at = tool.applied_ids(rt.query(tool.query), tool) if rt.has_table(tool.history_table) else set()
+        if at != set(before):
+            return f"{tool.history_table} lists {len(at)} migration(s), not the {len(set(before))} the run started with"
+        return None
+
+    return check
 
 
 def _undo_by_down(

@@ -90,7 +90,7 @@ def _pg_take(url: str, folder: Path) -> Backup:
     return Backup(
         folder,
         target,
-        f"pg_dump of the whole database: {target} (restored by `parity rollback` if the app's downgrade fails)",
+        f"pg_dump of the whole database: {target} (restored by `parity rollback` if the tool's own undo fails)",
         whole=True,
     )
 

@@ -23,12 +23,15 @@ from parity.safefs import Repo
 if TYPE_CHECKING:
     from parity.migrate.alembic_run import AlembicOutcome
     from parity.migrate.backup import Backup
+    from parity.migrate.cli_tool_run import ToolOutcome
     from parity.migrate.django_run import DjangoOutcome, DjangoProject
     from parity.schema.apptool import AlembicProject, Revision
     from parity.schema.listed_tools import ListedTool
     from parity.workflow.journal import Journal
 
-_Outcome = TypeVar("_Outcome", "AlembicOutcome", "DjangoOutcome")
+_Outcome = TypeVar("_Outcome", "AlembicOutcome", "DjangoOutcome", "ToolOutcome")
+#: The journal entries of an app tool's run (Alembic, Django, a tool's CLI such as dbmate).
+TOOL_OPS = ("alembic", "django", "tool-cli")
 
 MIGRATION_NAME = "parity_apply"
 #: How an undo step says it could not put the database back (the run then stays open).
@@ -352,7 +355,7 @@ def alembic_migrate_up(
             before_write=record,
         )
 
-    res = _journaled_tool_run(project, environment, run, undo_alembic)
+    res = journaled_tool_run(project, environment, run, undo_alembic)
     rows = tuple((r.id, r.message, project.rel(r.file)) for r in res.pending)
     from parity.model.findings import Table
 
@@ -360,7 +363,7 @@ def alembic_migrate_up(
     return Section("migrations", "Migrations", tuple(res.findings), tables, tuple(res.notes))
 
 
-def _journaled_tool_run(
+def journaled_tool_run(
     project: Project,
     environment: str,
     run: Callable[[Journal], _Outcome],
@@ -391,13 +394,15 @@ def _journaled_tool_run(
         except BaseException:
             with shielded():
                 # The upgrade has tried its own undo; this one finds nothing left, or retries it.
-                entries = [e for e in journal.entries if e["op"] in ("alembic", "django")]
+                entries = [e for e in journal.entries if e["op"] in TOOL_OPS]
                 how = [undo_entry(project, environment, e) for e in entries]
                 if not any(NOT_RESTORED in h for h in how):
                     journal.end("failed-rolled-back" if entries else "unchanged")
             raise
-        if not any(e["op"] in ("alembic", "django") for e in journal.entries):
+        if not any(e["op"] in TOOL_OPS for e in journal.entries):
             journal.end("unchanged")  # refused or nothing pending: the tool never ran
+        elif getattr(res, "unrestored", ""):
+            pass  # its own undo could not put the database back: the run stays open for rollback
         elif res.ok and res.changed:
             journal.end("applied")
             res.notes.append(f"undo with: parity rollback {project.root} --env {environment}")
@@ -648,7 +653,7 @@ def django_migrate_up(
             before_write=record,
         )
 
-    res = _journaled_tool_run(project, environment, run, undo_django)
+    res = journaled_tool_run(project, environment, run, undo_django)
     rows = tuple((r.id, project.rel(r.file)) for r in res.pending)
     tables = (Table("Django migrations", ("migration", "file"), rows),) if rows else ()
     return Section("migrations", "Migrations", tuple(res.findings), tables, tuple(res.notes))

@@ -99,14 +99,13 @@ def tool_cli_migrate_up(
     *,
     lock_timeout: float = 30.0,
     progress: Callable[[str], None] | None = None,
-    journal: Journal | None = None,
 ) -> Section:
-    """``parity migrate up --yes``: under the environment's run lock, the tool's own upgrade."""
+    """``parity migrate up --yes``: under the environment's run lock, the tool's own upgrade,
+    journaled as ``apply`` journals it (``parity rollback`` / ``migrate rollback`` undo it)."""
     from parity.migrate.cli_tool_run import upgrade
-    from parity.workflow.lock import run_lock
-    from parity.workflow.signals import interrupts_raise
+    from parity.workflow.migrations import journaled_tool_run
 
-    with run_lock(project.root, environment, "migrate up"), interrupts_raise():
+    def run(journal: Journal) -> ToolOutcome:
         res = upgrade(
             project,
             environment,
@@ -116,7 +115,28 @@ def tool_cli_migrate_up(
             progress=progress,
             before_write=_recorder(journal, url),
         )
+        if res.unrestored:
+            _record_unrestored(journal, url, res)
+        return res
+
+    res = journaled_tool_run(project, environment, run, undo_tool_cli)
     return _section(res, project)
+
+
+def _record_unrestored(journal: Journal, url: str, res: ToolOutcome) -> None:
+    """The run's own undo did not put the database back: nothing in the tool's history shows what
+    is left (a half-applied MariaDB migration), so the journal says it, with the whole-database
+    backup a later ``rollback`` loads back instead of trying the tool's down again."""
+    bk = res.backup
+    journal.record(
+        JOURNAL_OP,
+        url=redact_url(url),
+        unrestored=res.unrestored,
+        before=sorted(res.before),
+        backup=str(bk.file) if bk is not None and bk.file is not None else None,
+        whole=bool(bk is not None and bk.whole),
+        folder=str(bk.folder) if bk is not None else None,
+    )
 
 
 def _recorder(journal: Journal | None, url: str) -> Callable[[set[str], Backup], None]:
@@ -128,6 +148,7 @@ def _recorder(journal: Journal | None, url: str) -> Callable[[set[str], Backup],
                 before=sorted(before),
                 backup=str(bk.file) if bk.file is not None else None,
                 restorable=bk.restorable,
+                whole=bk.whole,
                 folder=str(bk.folder),
             )
 
@@ -153,7 +174,7 @@ def tool_cli_apply(
     if res.unrestored and journal is not None:
         # The run's undo (by the journal) must not end it as rolled back: nothing in the tool's
         # history shows what is left (a half-applied MariaDB migration), so the journal says it.
-        journal.record(JOURNAL_OP, url=redact_url(url), unrestored=res.unrestored)
+        _record_unrestored(journal, url, res)
     return MigrationOutcome(
         findings=res.findings,
         notes=res.notes,
@@ -193,25 +214,27 @@ def not_run_note(project: Project, tool: ListedTool) -> str:
 
 def undo_tool_cli(project: Project, environment: str, entry: dict[str, Any]) -> str:
     """Undo a journal's ``tool-cli`` entry: the SQLite backup restored, else the tool's own down."""
-    from parity.migrate.backup import Backup as DbBackup
-    from parity.migrate.cli_tool_run import undo
+    from parity.migrate import tool_backup
+    from parity.migrate.cli_tool_run import history_check, undo
     from parity.schema.discover import find_database_url
     from parity.schema.listed_tools import find_listed_tool
-    from parity.workflow.migrations import NOT_RESTORED
+    from parity.workflow.migrations import NOT_RESTORED, _entry_backup
 
-    if entry.get("unrestored"):
-        return f"{NOT_RESTORED} ({entry['unrestored']}; repair it from the backup by hand)"
     tool = find_listed_tool(project.root)
     if tool is None:
         return f"{NOT_RESTORED}: the migration tool's folder is gone"
-    from pathlib import Path
-
-    file = Path(entry["backup"]) if entry.get("backup") else None
-    bk = DbBackup(
-        Path(entry.get("folder") or project.root), file, "", restorable=bool(entry.get("restorable"))
-    )
     try:
         url = find_database_url(project, environment).url
-        return undo(project, tool, url, set(entry.get("before") or ()), bk)
+        # A journal is a file in the repository: its backup path and URL are checked first.
+        bk = _entry_backup(project, entry, url)
+        before = set(entry.get("before") or ())
+        if entry.get("unrestored"):
+            if not tool_backup.restorable(bk):
+                return f"{NOT_RESTORED} ({entry['unrestored']}; repair it from the backup by hand)"
+            # The tool's down already failed to undo this run: its whole-database backup does.
+            return "restored the whole-database backup: " + tool_backup.restore(
+                url, bk, history_check(tool, before)
+            )
+        return undo(project, tool, url, before, bk)
     except ParityError as exc:
         return f"{NOT_RESTORED} ({exc.one_line()})"
