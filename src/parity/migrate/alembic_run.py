@@ -326,10 +326,10 @@ def undo(
     lock_timeout: float = 30.0,
     locked: bool = False,
 ) -> str:
-    """Put the target back at ``before``: the SQLite backup restored, else ``alembic downgrade``
-    to the recorded revision (nothing to do when Alembic's transaction already undid it), and
-    when that fails or leaves ``alembic_version`` elsewhere, the whole-database backup restored
-    (:mod:`parity.migrate.tool_backup`). ``locked``: the caller holds the run-wide lock."""
+    """Put the target back at ``before`` (nothing to do when Alembic's transaction already undid
+    it): the backup taken before the run restored (the SQLite file; on PostgreSQL/MariaDB the
+    whole-database backup, :mod:`parity.migrate.tool_backup`), else, without one, ``alembic
+    downgrade`` to the recorded revision. ``locked``: the caller holds the run-wide lock."""
     from parity.migrate import backup as mbackup
     from parity.migrate.runtime import open_runtime
 
@@ -349,6 +349,19 @@ def undo(
     now = settled_revisions(url, lock_timeout=lock_timeout) or ()
     if sorted(now) == sorted(before):
         return f"nothing committed stayed ({VERSION_TABLE} still at {', '.join(before) or 'none'})"
+    if tool_backup.restorable(bk):
+        assert bk is not None
+        # An app's downgrade is rarely an exact inverse (a data migration's reverse is a no-op, a
+        # column comes back elsewhere or without its default): the backup taken before the run is.
+        try:
+            return _from_backup(
+                alembic, url, before, bk, tool_backup.EXACT, lock_timeout=lock_timeout, locked=locked
+            )
+        except MigrationError as exc:
+            # The restore changed nothing (one transaction): the app's own downgrade may still work.
+            restore_failed = exc.message
+    else:
+        restore_failed = ""
     if len(before) > 1:
         raise MigrationError(
             f"the database had several Alembic heads ({', '.join(before)}); downgrade it by hand",
@@ -387,6 +400,7 @@ def undo(
     return (
         f"undone by the tool's downgrade: ran `alembic downgrade {target}`; {VERSION_TABLE} back at "
         f"{', '.join(before) or 'none'}{kept}"
+        + (f" (the backup restore failed first: {restore_failed})" if restore_failed else "")
     )
 
 

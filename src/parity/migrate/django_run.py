@@ -384,9 +384,9 @@ def undo(
     lock_timeout: float = 30.0,
     locked: bool = False,
 ) -> str:
-    """Put the target back as ``before`` found it: the SQLite backup restored, else each moved
-    app migrated back by Django (``manage.py migrate APP NAME``), and when that fails or leaves
-    later migrations, the whole-database backup restored (:mod:`parity.migrate.tool_backup`).
+    """Put the target back as ``before`` found it: the backup taken before the run restored (the
+    SQLite file; on PostgreSQL/MariaDB the whole-database backup, :mod:`parity.migrate.tool_backup`),
+    else, without one, each moved app migrated back by Django (``manage.py migrate APP NAME``).
     ``locked``: the caller holds the run-wide lock."""
     from parity.migrate import backup as mbackup
     from parity.migrate.runtime import open_runtime
@@ -401,6 +401,17 @@ def undo(
     targets = targets_before(django, set(before), now)
     if not targets:
         return f"nothing committed stayed ({HISTORY} as before)"
+    if tool_backup.restorable(bk):
+        assert bk is not None
+        # Django reverses a RunPython data migration as a no-op unless it says otherwise: the
+        # backup taken before the run is the exact way back.
+        try:
+            return _from_backup(url, before, bk, tool_backup.EXACT, lock_timeout, locked)
+        except MigrationError as exc:
+            # The restore changed nothing (one transaction): Django's own way back may still work.
+            restore_failed = exc.message
+    else:
+        restore_failed = ""
     kept = f"; the backup stays in {bk.folder}" if bk is not None else ""
     try:
         for app, name in targets:
@@ -424,6 +435,7 @@ def undo(
         "undone by the tool's downgrade: ran "
         + ", ".join(f"`manage.py migrate {a} {n}`" for a, n in targets)
         + kept
+        + (f" (the backup restore failed first: {restore_failed})" if restore_failed else "")
     )
 
 

@@ -58,6 +58,8 @@ _SYSTEM_SCHEMAS = "('pg_catalog', 'information_schema', 'pg_toast')"
 #: A check run inside the restore's transaction once the backup is loaded: None when the tool's
 #: history is back where the run started, else what is wrong (the restore then rolls back).
 HistoryCheck = Callable[["Runtime"], "str | None"]
+#: Why a run with a whole-database backup is undone from it rather than by the tool's downgrade.
+EXACT = "the backup is exact; an app's own downgrade need not be (rows rewritten or deleted by its data migrations stay so)"
 
 
 def take(rt: Runtime, folder: Path, tables: Sequence[str]) -> Backup:
