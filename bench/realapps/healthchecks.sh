@@ -49,28 +49,43 @@ echo "pending: $PENDING"
 : > "$WORK/results.txt"
 
 # --- per dialect: the production layer, parity's URL, Django's settings ---------------------------
-# The layer is docker/.env, what docker/docker-compose.yml reads (bench/realworld/healthchecks.toml);
-# DATABASE_URL is parity's pointer to the production database: healthchecks itself builds its
-# DATABASES from DB, DB_NAME, DB_HOST… (hc/settings.py), which the script also exports for the app.
+# The layer is docker/.env, what docker/docker-compose.yml reads: a copy of docker/.env.example
+# with production's values, as healthchecks' docker/README.md says. DATABASE_URL is parity's
+# pointer to the production database (healthchecks builds its DATABASES from DB, DB_NAME,
+# DB_HOST…, hc/settings.py; the script exports those for the app's own commands too).
+layer() {  # layer KEY=VALUE…: docker/.env from the example, those keys set (added when missing)
+  local kv k
+  cp "$CHECKOUT/docker/.env.example" "$APP/docker/.env"
+  for kv in ALLOWED_HOSTS=hc.example.internal SECRET_KEY=a-production-secret-key-of-some-length \
+    SITE_ROOT=https://hc.example.internal PING_ENDPOINT=https://hc.example.internal/ping/ \
+    DB_PASSWORD=a-production-db-password "$@"; do
+    k=${kv%%=*}
+    if grep -q "^$k=" "$APP/docker/.env"; then
+      sed -i "s|^$k=.*|$kv|" "$APP/docker/.env"
+    else
+      echo "$kv" >> "$APP/docker/.env"
+    fi
+  done
+}
 setup_sqlite() {
   DB_FILE=$OUT/hc.sqlite
   FRESH_FILE=$OUT/fresh.sqlite
   URL="sqlite:///$DB_FILE"
-  APP_ENV=(DB_NAME="$DB_FILE")
-  FRESH_ENV=(DB_NAME="$FRESH_FILE")
-  printf 'ALLOWED_HOSTS=hc.example.internal\nDB_NAME=%s\nDATABASE_URL=%s\nSITE_ROOT=https://hc.example.internal\n' \
-    "$DB_FILE" "$URL" > "$APP/docker/.env"
+  # Any DB other than postgres/mysql/mariadb is SQLite in hc/settings.py, at DB_NAME.
+  APP_ENV=(DB=sqlite DB_NAME="$DB_FILE")
+  FRESH_ENV=(DB=sqlite DB_NAME="$FRESH_FILE")
+  layer DB=sqlite DB_NAME="$DB_FILE" DATABASE_URL="$URL"
 }
 setup_postgres() {
   for db in hcrun_prod hcrun_fresh; do
     psql $PG -qc "DROP DATABASE IF EXISTS $db" && psql $PG -qc "CREATE DATABASE $db"
   done
   URL="postgresql://postgres@127.0.0.1:5432/hcrun_prod"
-  local pg=(DB=postgres DB_HOST=127.0.0.1 DB_PORT=5432 DB_USER=postgres)
+  local pg=(DB=postgres DB_HOST=127.0.0.1 DB_PORT=5432 DB_USER=postgres DB_PASSWORD=)
   APP_ENV=("${pg[@]}" DB_NAME=hcrun_prod)
   FRESH_ENV=("${pg[@]}" DB_NAME=hcrun_fresh)
-  printf 'ALLOWED_HOSTS=hc.example.internal\nDB=postgres\nDB_HOST=127.0.0.1\nDB_PORT=5432\nDB_USER=postgres\nDB_NAME=hcrun_prod\nDATABASE_URL=%s\nSITE_ROOT=https://hc.example.internal\n' \
-    "$URL" > "$APP/docker/.env"
+  # trust auth here: the password is one the server does not ask for
+  layer DB=postgres DB_HOST=127.0.0.1 DB_NAME=hcrun_prod DB_PASSWORD=not-asked-by-trust-auth DATABASE_URL="$URL"
 }
 dump() {  # dump prod|fresh schema|data|all FILE
   local db

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from parity.migrate.backup import Backup
     from parity.project import Project
     from parity.schema.apptool import AlembicProject, Revision
+    from parity.verify.integrity import Snapshot
 
 Progress = Callable[[str], None]
 VERSION_TABLE = "alembic_version"
@@ -176,6 +177,26 @@ def _as_alembic_check(f: Finding) -> Finding:
     )
 
 
+def tool_run_findings(
+    before: Snapshot, after: Snapshot, pending: Sequence[Revision], url: str
+) -> list[Finding]:
+    """Verification of a run of the app's own tool (Alembic or Django): :func:`integrity.compare`,
+    a fall in row count that a pending migration's code makes on purpose as a warning naming it
+    (:mod:`parity.migrate.tool_deletes`), and what a revision may change on purpose as a warning."""
+    from parity.migrate import tool_deletes
+    from parity.verify import integrity
+
+    found = list(integrity.compare(before, after))
+    if any(f.code == "VER002" for f in found):
+        deletes = tool_deletes.deleting_migrations(pending)
+        if deletes:
+            fks = tool_deletes.foreign_keys(url, [t.table for t in before.tables])
+            found = tool_deletes.excuse_deletes(
+                found, before, after, tool_deletes.with_referencing(deletes, fks)
+            )
+    return [_as_alembic_check(f) for f in found]
+
+
 def _job(alembic: AlembicProject, op: str, to: str) -> dict[str, str]:
     """An upgrade/downgrade job. Flask-Migrate's env.py takes its engine from the running Flask
     app (``current_app``), which parity does not start: its revision files run in parity's own
@@ -273,7 +294,7 @@ def upgrade(
             rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
             try:
                 after_snap = integrity.snapshot(rt, [t for t in tables if rt.has_table(t)])
-                out.findings.extend(_as_alembic_check(f) for f in integrity.compare(before_snap, after_snap))
+                out.findings.extend(tool_run_findings(before_snap, after_snap, pending, url))
                 out.findings.extend(integrity.health(rt))
             finally:
                 rt.close()

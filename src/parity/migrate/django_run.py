@@ -259,7 +259,7 @@ def upgrade(
 ) -> DjangoOutcome:
     """Back up, snapshot, ``manage.py migrate``, verify; roll back on failure."""
     from parity.migrate import backup as mbackup
-    from parity.migrate.alembic_run import _as_alembic_check
+    from parity.migrate.alembic_run import tool_run_findings
     from parity.migrate.runtime import open_runtime
     from parity.verify import integrity
 
@@ -334,7 +334,7 @@ def upgrade(
             rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
             try:
                 after_snap = integrity.snapshot(rt, [t for t in tables if rt.has_table(t)])
-                out.findings.extend(_as_alembic_check(f) for f in integrity.compare(before_snap, after_snap))
+                out.findings.extend(tool_run_findings(before_snap, after_snap, pending, url))
                 out.findings.extend(integrity.health(rt))
             finally:
                 rt.close()
