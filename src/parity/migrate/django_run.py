@@ -22,7 +22,6 @@ that had none), the app's own reverse path.
 
 from __future__ import annotations
 
-import ast
 import os
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING
 from parity.errors import MigrationError, redact_url
 from parity.migrate.child import run_job
 from parity.model.findings import Finding, Severity
+from parity.schema.django_settings import settings_module
 
 if TYPE_CHECKING:
     from parity.migrate.backup import Backup
@@ -66,25 +66,6 @@ class DjangoProject:
     @property
     def command(self) -> str:
         return "python manage.py migrate"
-
-
-def settings_module(manage_py: Path) -> str:
-    """``os.environ.setdefault("DJANGO_SETTINGS_MODULE", "…")`` of ``manage.py`` (syntax tree)."""
-    try:
-        tree = ast.parse(manage_py.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, SyntaxError, ValueError, RecursionError):
-        return ""
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "setdefault"
-            and len(node.args) == 2
-            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args)
-            and node.args[0].value == "DJANGO_SETTINGS_MODULE"  # type: ignore[attr-defined]
-        ):
-            return str(node.args[1].value)  # type: ignore[attr-defined]
-    return ""
 
 
 def find_django(root: Path) -> DjangoProject | None:

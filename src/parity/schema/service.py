@@ -604,13 +604,15 @@ def _tool_findings(
 def tool_only_section(project: Project, environment: str, reason: str) -> Section | None:
     """With no declared schema to compare, the app's own migration history still tells whether the
     database is behind main: its pending migrations. None when the project has no such tool."""
-    from parity.errors import ParityError
+    from parity.errors import DatabaseUnreachable, ParityError
 
     try:
         location = find_database_url(project, environment, None)
         dialect = dialects.get(location.url)
         current = dialect.inspect(location.url)
         tool = tool_status(project, dialect.name, location.url, current)
+    except DatabaseUnreachable:
+        raise  # the caller says the schema was not checked, and why
     except ParityError:
         return None
     if tool is None:
