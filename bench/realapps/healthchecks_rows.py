@@ -57,9 +57,11 @@ def seed() -> None:
     Flip = apps.get_model("api", "Flip")
     with transaction.atomic():
         users = []
-        for n, (name, email) in enumerate(
-            [("alice", "alice@example.org"), ("bob", "bob@example.org"), ("chloé", "chloe@example.org")]
-        ):
+        for name, email in [
+            ("alice", "alice@example.org"),
+            ("bob", "bob@example.org"),
+            ("chloé", "chloe@example.org"),
+        ]:
             u = User.objects.create(
                 username=name, email=email, password="argon2$" + "z" * 40, date_joined=T0, is_active=True
             )
@@ -75,7 +77,14 @@ def seed() -> None:
             )
             for n, u in enumerate(users)
         ]
-        tzs = ["UTC", "Europe/Riga", "America/Buenos_Aires", "Asia/Calcutta", "US/Pacific-New", "Africa/Asmera"]
+        tzs = [
+            "UTC",
+            "Europe/Riga",
+            "America/Buenos_Aires",
+            "Asia/Calcutta",
+            "US/Pacific-New",
+            "Africa/Asmera",
+        ]
         checks = []
         for n in range(10):
             c = Check.objects.create(
@@ -134,7 +143,9 @@ def seed() -> None:
             ch.checks.set([c for c in checks if c.project_id == ch.project_id])
             channels.append(ch)
         for c in checks[:4]:
-            Flip.objects.create(owner=c, created=c.created, processed=c.created, old_status="new", new_status="up")
+            Flip.objects.create(
+                owner=c, created=c.created, processed=c.created, old_status="new", new_status="up"
+            )
 
 
 def show() -> None:
@@ -143,8 +154,21 @@ def show() -> None:
         ("auth", "User"): ["username", "email", "is_active", "date_joined"],
         ("accounts", "Project"): ["code", "name", "owner__username", "api_key", "badge_key"],
         ("api", "Check"): [
-            "code", "name", "slug", "tags", "desc", "project__code", "kind", "timeout", "grace",
-            "schedule", "tz", "badge_key", "n_pings", "last_ping", "status",
+            "code",
+            "name",
+            "slug",
+            "tags",
+            "desc",
+            "project__code",
+            "kind",
+            "timeout",
+            "grace",
+            "schedule",
+            "tz",
+            "badge_key",
+            "n_pings",
+            "last_ping",
+            "status",
         ],
         ("api", "Ping"): ["owner__code", "n", "created", "kind", "remote_addr", "method", "body_raw", "rid"],
         ("api", "Channel"): ["code", "name", "kind", "value", "email_verified", "project__code"],
