@@ -50,9 +50,9 @@ echo "pending: $PENDING"
 
 # --- per dialect: the production layer, parity's URL, Django's settings ---------------------------
 # The layer is docker/.env, what docker/docker-compose.yml reads: a copy of docker/.env.example
-# with production's values, as healthchecks' docker/README.md says. DATABASE_URL is parity's
-# pointer to the production database (healthchecks builds its DATABASES from DB, DB_NAME,
-# DB_HOST…, hc/settings.py; the script exports those for the app's own commands too).
+# with production's values, as healthchecks' docker/README.md says. No DATABASE_URL: parity reads
+# the database from hc/settings.py, which builds DATABASES from DB, DB_NAME, DB_HOST… (the script
+# exports those for the app's own commands too; $URL is the same database, for the dumps).
 layer() {  # layer KEY=VALUE…: docker/.env from the example, those keys set (added when missing)
   local kv k
   cp "$CHECKOUT/docker/.env.example" "$APP/docker/.env"
@@ -74,7 +74,7 @@ setup_sqlite() {
   # Any DB other than postgres/mysql/mariadb is SQLite in hc/settings.py, at DB_NAME.
   APP_ENV=(DB=sqlite DB_NAME="$DB_FILE")
   FRESH_ENV=(DB=sqlite DB_NAME="$FRESH_FILE")
-  layer DB=sqlite DB_NAME="$DB_FILE" DATABASE_URL="$URL"
+  layer DB=sqlite DB_NAME="$DB_FILE"
 }
 setup_postgres() {
   for db in hcrun_prod hcrun_fresh; do
@@ -85,7 +85,7 @@ setup_postgres() {
   APP_ENV=("${pg[@]}" DB_NAME=hcrun_prod)
   FRESH_ENV=("${pg[@]}" DB_NAME=hcrun_fresh)
   # trust auth here: the password is one the server does not ask for
-  layer DB=postgres DB_HOST=127.0.0.1 DB_NAME=hcrun_prod DB_PASSWORD=not-asked-by-trust-auth DATABASE_URL="$URL"
+  layer DB=postgres DB_HOST=127.0.0.1 DB_NAME=hcrun_prod DB_PASSWORD=not-asked-by-trust-auth
 }
 dump() {  # dump prod|fresh schema|data|all FILE
   local db
