@@ -611,8 +611,9 @@ def tool_only_section(project: Project, environment: str, reason: str) -> Sectio
         dialect = dialects.get(location.url)
         current = dialect.inspect(location.url)
         tool = tool_status(project, dialect.name, location.url, current)
-    except DatabaseUnreachable:
-        raise  # the caller says the schema was not checked, and why
+    except DatabaseUnreachable as exc:
+        # No verdict on the schema: say so, and let the rest of the report stand.
+        return Section("schema", "Schema Impact Analysis", notes=(f"schema not checked: {exc.one_line()}",))
     except ParityError:
         return None
     if tool is None:

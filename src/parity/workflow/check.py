@@ -158,13 +158,13 @@ def schema_section(project: Project, env: str) -> Section:
     except DiscoveryError as exc:
         return Section("schema", "Schema Impact Analysis", notes=(f"schema not checked: {exc.message}",))
     try:
-        try:
-            find_schema_source(project)
-        except DiscoveryError as exc:
-            # No declared schema: the app's own migration tool may still say the database is behind.
-            return tool_only_section(project, env, exc.message) or Section(
-                "schema", "Schema Impact Analysis", notes=(f"schema not checked: {exc.message}",)
-            )
+        find_schema_source(project)
+    except DiscoveryError as exc:
+        # No declared schema: the app's own migration tool may still say the database is behind.
+        return tool_only_section(project, env, exc.message) or Section(
+            "schema", "Schema Impact Analysis", notes=(f"schema not checked: {exc.message}",)
+        )
+    try:
         return build_schema_section(project, env)
     except DatabaseUnreachable as exc:
         # An unreachable database (or no server to load the declared schema on) is no verdict
