@@ -245,6 +245,12 @@ def _record_fields(node: ast.ClassDef, kind: ModelKind) -> list[ModelField]:
     return out
 
 
+def _fields_of(node: ast.ClassDef, kind: ModelKind, sqlmodel: bool) -> list[ModelField]:
+    if sqlmodel:
+        return _sqlmodel_fields(node)
+    return _sa_fields(node) if kind is ModelKind.SQLALCHEMY else _record_fields(node, kind)
+
+
 def _functional_fields(node: ast.Assign) -> tuple[list[ModelField], str | None, bool]:
     """Fields of ``X = TypedDict(...)``, ``namedtuple(...)``, ``NamedTuple(...)``, ``Table(...)``."""
     call = node.value
@@ -290,12 +296,6 @@ def _functional_fields(node: ast.Assign) -> tuple[list[ModelField], str | None, 
             if kw.arg and kw.arg not in {"total", "defaults", "rename", "module"}:
                 fields.append(ModelField(kw.arg, kw.value.lineno, ast.unparse(kw.value)))
     return fields, tablename, total
-
-
-def _fields_of(node: ast.ClassDef, kind: ModelKind, sqlmodel: bool) -> list[ModelField]:
-    if sqlmodel:
-        return _sqlmodel_fields(node)
-    return _sa_fields(node) if kind is ModelKind.SQLALCHEMY else _record_fields(node, kind)
 
 
 def find_models(index: SourceIndex) -> list[ModelClass]:
