@@ -8,7 +8,6 @@ relative SQLite path resolving against the folder of the service whose env file 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,7 +97,7 @@ def find_database_url(project: Project, environment: str, explicit: str | None =
     )
 
 
-def _from_django_settings(project: Project, effective: Mapping[str, Any]) -> DatabaseLocation | None:
+def _from_django_settings(project: Project, effective: dict[str, Any]) -> DatabaseLocation | None:
     """A Django project whose settings build ``DATABASES`` from env keys of their own (``DB``,
     ``DB_NAME``…): the database they select with a service's effective env, the first service for
     which they select one (:mod:`parity.schema.django_settings`; the file is read, never run)."""
