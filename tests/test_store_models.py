@@ -292,3 +292,35 @@ def test_scanning_never_imports_or_writes(tmp_path: Path) -> None:
     models = find_models(scan_project(tmp_path))
     assert [m.name for m in models] == ["Order"]
     assert not (tmp_path / "created-on-import.db").exists()
+
+
+def test_sqlmodel_table_fields_include_plain_annotations_and_inherited_ones(tmp_path: Path) -> None:
+    # full-stack-fastapi-template's shape: the columns are pydantic annotations, most on a
+    # non-table base; Relationship(...) is no column.
+    write(
+        tmp_path,
+        {
+            "models.py": """
+                import uuid
+                from sqlmodel import Field, Relationship, SQLModel
+
+                class UserBase(SQLModel):
+                    email: str = Field(unique=True, index=True, max_length=255)
+                    is_active: bool = True
+                    full_name: str | None = Field(default=None, max_length=255)
+
+                class UserCreate(UserBase):
+                    password: str = Field(min_length=8, max_length=128)
+
+                class User(UserBase, table=True):
+                    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+                    hashed_password: str
+                    items: list["Item"] = Relationship(back_populates="owner", cascade_delete=True)
+            """
+        },
+    )
+    models = {m.name: m for m in find_models(scan_project(tmp_path))}
+    user = models["User"]
+    assert user.kind is ModelKind.SQLALCHEMY and user.tablename == "user"
+    assert [f.name for f in user.fields] == ["email", "is_active", "full_name", "id", "hashed_password"]
+    assert models["UserCreate"].kind is ModelKind.PYDANTIC  # no table: not a model of the database

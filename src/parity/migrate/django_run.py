@@ -23,7 +23,6 @@ before the run is loaded back (:mod:`parity.migrate.tool_backup`).
 
 from __future__ import annotations
 
-import ast
 import os
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from parity.errors import MigrationError, redact_url
 from parity.migrate import tool_backup
 from parity.migrate.child import run_job
 from parity.model.findings import Finding, Severity
+from parity.schema.django_settings import settings_module
 
 if TYPE_CHECKING:
     from parity.migrate.backup import Backup
@@ -69,25 +69,6 @@ class DjangoProject:
     @property
     def command(self) -> str:
         return "python manage.py migrate"
-
-
-def settings_module(manage_py: Path) -> str:
-    """``os.environ.setdefault("DJANGO_SETTINGS_MODULE", "…")`` of ``manage.py`` (syntax tree)."""
-    try:
-        tree = ast.parse(manage_py.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, SyntaxError, ValueError, RecursionError):
-        return ""
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "setdefault"
-            and len(node.args) == 2
-            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args)
-            and node.args[0].value == "DJANGO_SETTINGS_MODULE"  # type: ignore[attr-defined]
-        ):
-            return str(node.args[1].value)  # type: ignore[attr-defined]
-    return ""
 
 
 def find_django(root: Path) -> DjangoProject | None:
@@ -262,7 +243,7 @@ def upgrade(
 ) -> DjangoOutcome:
     """Back up, snapshot, ``manage.py migrate``, verify; roll back on failure."""
     from parity.migrate import backup as mbackup
-    from parity.migrate.alembic_run import _as_alembic_check
+    from parity.migrate.alembic_run import tool_run_findings
     from parity.migrate.runtime import open_runtime
     from parity.verify import integrity
 
@@ -338,7 +319,7 @@ def upgrade(
             rt = open_runtime(url, read_only=True, lock_timeout=lock_timeout)
             try:
                 after_snap = integrity.snapshot(rt, [t for t in tables if rt.has_table(t)])
-                out.findings.extend(_as_alembic_check(f) for f in integrity.compare(before_snap, after_snap))
+                out.findings.extend(tool_run_findings(before_snap, after_snap, pending, url))
                 out.findings.extend(integrity.health(rt))
             finally:
                 rt.close()

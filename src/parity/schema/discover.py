@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from parity.errors import DiscoveryError
 from parity.facts import env_files as _env_files
@@ -111,8 +112,41 @@ def find_database_url(project: Project, environment: str, explicit: str | None =
         # layer (root .env, compose, a k8s ConfigMap) supplied the value.
         url = resolve_sqlite_url(value.value, service.path)
         return DatabaseLocation(url, service.name, value.file, value.line)
+    if key == "DATABASE_URL":
+        found = _from_django_settings(
+            project, {s.name: effective[s.name] for s in project.services if not wanted or s.name == wanted}
+        )
+        if found is not None:
+            return found
     raise DiscoveryError(
         f"no {key} in the effective env of any service for '{environment}'",
         file=project.root,
         hint="pass --db URL or set [schema] database_url_key / service in parity.toml",
     )
+
+
+def _from_django_settings(project: Project, effective: dict[str, Any]) -> DatabaseLocation | None:
+    """A Django project whose settings build ``DATABASES`` from env keys of their own (``DB``,
+    ``DB_NAME``…): the database they select with a service's effective env, the first service for
+    which they select one (:mod:`parity.schema.django_settings`; the file is read, never run)."""
+    from parity.schema.django_settings import settings_database, settings_module
+    from parity.schema.listed_tools import find_listed_tool, find_manage_py
+
+    tool = find_listed_tool(project.root)
+    if tool is None or tool.tool != "Django":
+        return None
+    manage = find_manage_py(project.root, tool.folder)
+    module = settings_module(manage) if manage is not None else ""
+    if manage is None or not module:
+        return None
+    path = manage.parent.joinpath(*module.split(".")).with_suffix(".py")
+    if not path.is_file() or path.is_symlink() or not path.resolve().is_relative_to(project.root.resolve()):
+        return None
+    source = path.read_text(encoding="utf-8", errors="replace")
+    for name, env in effective.items():
+        values = {k: v.value for k, v in env.values.items() if v.value is not None}
+        db = settings_database(source, values)
+        if db is not None:
+            service = next(s for s in project.services if s.name == name)
+            return DatabaseLocation(resolve_sqlite_url(db.url, service.path), name, path, db.line)
+    return None

@@ -615,13 +615,16 @@ def _tool_findings(
 def tool_only_section(project: Project, environment: str, reason: str) -> Section | None:
     """With no declared schema to compare, the app's own migration history still tells whether the
     database is behind main: its pending migrations. None when the project has no such tool."""
-    from parity.errors import ParityError
+    from parity.errors import DatabaseUnreachable, ParityError
 
     try:
         location = find_database_url(project, environment, None)
         dialect = dialects.get(location.url)
         current = dialect.inspect(location.url)
         tool = tool_status(project, dialect.name, location.url, current)
+    except DatabaseUnreachable as exc:
+        # No verdict on the schema: say so, and let the rest of the report stand.
+        return Section("schema", "Schema Impact Analysis", notes=(f"schema not checked: {exc.one_line()}",))
     except ParityError:
         return None
     if tool is None:

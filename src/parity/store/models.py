@@ -203,6 +203,23 @@ def _sa_fields(node: ast.ClassDef) -> list[ModelField]:
     return out
 
 
+def _sqlmodel_fields(node: ast.ClassDef) -> list[ModelField]:
+    """A SQLModel class's columns: every annotated attribute (``email: str = Field(...)``,
+    ``is_active: bool = True``, inherited from its non-table bases too), as pydantic declares them;
+    not a ``Relationship(...)``, a ClassVar or a private name."""
+    out: list[ModelField] = []
+    for stmt in node.body:
+        if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
+            continue
+        name = stmt.target.id
+        if _is_classvar(stmt.annotation) or name.startswith("_") or name == "model_config":
+            continue
+        if _call_name(stmt.value) in {"Relationship", "relationship"}:
+            continue
+        out.append(ModelField(name, stmt.lineno, ast.unparse(stmt.annotation), stmt.value is not None))
+    return out
+
+
 def _record_fields(node: ast.ClassDef, kind: ModelKind) -> list[ModelField]:
     out: list[ModelField] = []
     for stmt in node.body:
@@ -226,6 +243,12 @@ def _record_fields(node: ast.ClassDef, kind: ModelKind) -> list[ModelField]:
             ModelField(name, stmt.lineno, ast.unparse(stmt.annotation), stmt.value is not None, column)
         )
     return out
+
+
+def _fields_of(node: ast.ClassDef, kind: ModelKind, sqlmodel: bool) -> list[ModelField]:
+    if sqlmodel:
+        return _sqlmodel_fields(node)
+    return _sa_fields(node) if kind is ModelKind.SQLALCHEMY else _record_fields(node, kind)
 
 
 def _functional_fields(node: ast.Assign) -> tuple[list[ModelField], str | None, bool]:
@@ -301,17 +324,13 @@ def find_models(index: SourceIndex) -> list[ModelClass]:
             out.append(ModelClass(cls.name, kind, cls.file, cls.line, tuple(fields), tablename, True, total))
             continue
         collected: dict[str, ModelField] = {}
+        sqlmodel = kind is ModelKind.SQLALCHEMY and "SQLModel" in kinds.external_bases(cls)
         for ancestor in reversed(kinds.ancestors(cls)):
             if not isinstance(ancestor.node, ast.ClassDef):
                 continue
-            base_fields = (
-                _sa_fields(ancestor.node)
-                if kind is ModelKind.SQLALCHEMY
-                else _record_fields(ancestor.node, kind)
-            )
-            for f in base_fields:
+            for f in _fields_of(ancestor.node, kind, sqlmodel):
                 collected[f.name] = f
-        own = _sa_fields(node) if kind is ModelKind.SQLALCHEMY else _record_fields(node, kind)
+        own = _fields_of(node, kind, sqlmodel)
         for f in own:
             collected[f.name] = f
         tablename = _tablename(node)

@@ -362,7 +362,15 @@ def connection_error(exc: Exception, url: str) -> DatabaseError:
     if "does not exist" in low and "database" in low:
         m = re.search(r'database "([^"]+)" does not exist', text)
         return DatabaseError(f"no such PostgreSQL database{' ' + repr(m.group(1)) if m else ''}", url=url)
-    if "connection refused" in low or "could not connect" in low or "timeout" in low or "no such file" in low:
+    if (
+        "connection refused" in low
+        or "could not connect" in low
+        or "timeout" in low
+        or "no such file" in low
+        # a host name that does not resolve here: compose's `db`, a cluster-internal name
+        or "failed to resolve host" in low
+        or "could not translate host name" in low
+    ):
         return DatabaseUnreachable(
             "cannot reach the PostgreSQL server (is it running, is the host/port right?)", url=url
         )
