@@ -34,6 +34,10 @@ def any_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("pg_url" if request.param == "postgres" else "mysql_url"))
 
 
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _production(root: Path, url: str, *, failing: bool = False) -> Path:
     """The project, and production at r1 (made by the app's Alembic) holding ``ROWS``."""
     write_project(root, url, failing=failing)
@@ -99,7 +103,7 @@ def test_rollback_after_apply_puts_the_database_back_at_the_recorded_revision(
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert applied_revisions(url) == ("r1",)
     assert _state(url) == before
-    assert ("restored the backup" if url.startswith("sqlite") else "alembic downgrade r1") in proc.stdout
+    assert "undone by the backup restore" in _flat(proc.stdout), proc.stdout
 
 
 def test_a_failing_revision_rolls_back_and_loses_nothing(tmp_path: Path, url: str) -> None:
@@ -179,11 +183,11 @@ def test_a_revision_failing_half_way_on_mariadb_is_rolled_back_and_what_it_left_
     before = _state(mysql_url)
     proc = run_cli("migrate", "up", str(root), "--env", "production", "--yes")
     assert proc.returncode != 0
-    assert "ran `alembic downgrade r1`" in proc.stdout
-    assert "left after the rollback: audit" in proc.stdout
+    # MariaDB committed the failing revision's CREATE TABLE: the whole-database backup, loaded
+    # back, leaves no table behind (the downgrade route had to name it as left over).
+    assert "undone by the backup restore" in _flat(proc.stdout), proc.stdout
     assert applied_revisions(mysql_url) == ("r1",)
-    _, rows, columns = _state(mysql_url)
-    assert (rows, columns) == before[1:]
+    assert _state(mysql_url) == before
 
 
 def test_migrate_up_is_journaled_so_rollback_and_migrate_rollback_undo_it(tmp_path: Path, url: str) -> None:
