@@ -37,6 +37,7 @@ from parity.diff.compare_kinds import (
 )
 from parity.diff.depends import function_refs, table_function_refs, topological
 from parity.diff.keys import by_key as _by_key
+from parity.diff.scope import in_scope
 from parity.model.changes import (
     AddCheck,
     AddColumn,
@@ -380,6 +381,7 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     """
     opts = options or CompareOptions()
     key: Callable[[str], str] = str.lower if opts.fold_case else (lambda s: s)
+    current, desired = in_scope(current, desired, key)
     changes: list[Change] = []
     fk_changes: list[Change] = []
     only: list[Change] = []
@@ -461,8 +463,10 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
         changes.extend(part[0])
         only.extend(part[1])
 
-    cur_tr = _by_key(current.triggers, lambda t: t.name, key)
-    des_tr = _by_key(desired.triggers, lambda t: t.name, key)
+    # By table and name: a trigger's name is its table's (two tables, in two schemas or one, may
+    # each have a trigger of the same name).
+    cur_tr = _by_key(current.triggers, lambda t: f"{t.table}\0{t.name}", key)
+    des_tr = _by_key(desired.triggers, lambda t: f"{t.table}\0{t.name}", key)
     changes.extend(AddTrigger(tr) for k, tr in des_tr.items() if k not in cur_tr)
     changes.extend(
         AlterTrigger(cur_tr[k], tr)

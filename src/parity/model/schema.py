@@ -424,8 +424,9 @@ class Schema:
     domains: tuple[Domain, ...] = ()  # PostgreSQL, by name
     functions: tuple[Function, ...] = ()  # PostgreSQL functions and procedures, by signature
     composites: tuple[CompositeType, ...] = ()  # PostgreSQL composite types, by name
-    # PostgreSQL: the database's other schemas by name (not public, the system's or an extension's);
-    # only their existence is modelled, their objects are counted as not compared.
+    # PostgreSQL: the database's other schemas by name (not public, the system's or an extension's).
+    # Their objects are in the collections above, named ``schema.name``; a comparison covers the
+    # ones main declares (parity.diff.scope).
     namespaces: tuple[str, ...] = ()
     policies: tuple[Policy, ...] = ()  # PostgreSQL, by table then name
     partitions: tuple[Partition, ...] = ()  # PostgreSQL, by name
