@@ -92,6 +92,10 @@ _QUERIES = {
         SELECT {Nc}, d.objsubid, d.description
         FROM pg_description d JOIN pg_class c ON c.oid = d.objoid AND d.classoid = 'pg_class'::regclass
         WHERE c.relnamespace = ANY(%(nss)s::oid[])""",
+    "column_grant": """
+        SELECT {Nc}, a.attname, g.grantee::regrole::text, g.privilege_type
+        FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attacl IS NOT NULL, aclexplode(a.attacl) g
+        WHERE c.relnamespace = ANY(%(nss)s::oid[]) AND g.grantee <> c.relowner""",
     "grant": """
         SELECT {Nc}, a.grantee::regrole::text, a.privilege_type
         FROM pg_class c, aclexplode(c.relacl) a

@@ -453,7 +453,9 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     changes = free_column_types(changes, current, desired, key)
     only[:0] = [ProductionOnly("table", None, t.name) for k, t in cur_tables.items() if k not in des_tables]
 
-    changes.extend(compare_views(current, desired, late_fn, key))
+    view_changes = compare_views(current, desired, late_fn, key)
+    changes.extend(c for c in view_changes if not isinstance(c, ProductionOnly))
+    only.extend(c for c in view_changes if isinstance(c, ProductionOnly))
     des_view_keys = {key(v.name) for v in desired.views}
     only.extend(
         ProductionOnly("view", None, v.name) for v in current.views if key(v.name) not in des_view_keys

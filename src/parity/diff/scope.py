@@ -61,3 +61,23 @@ def in_scope(current: Schema, desired: Schema, key: Callable[[str], str]) -> tup
         narrowed(current, cur_others - compared, key),
         narrowed(desired, declared - compared, key),
     )
+
+
+def not_declared(current: Schema, desired: Schema, key: Callable[[str], str] = str) -> tuple[str, ...]:
+    """The other schemas of ``current`` holding objects that main does not declare: what a comparison
+    leaves out, for the report to say (never "in sync" about them)."""
+    declared = {key(n) for n in desired.namespaces} | ({key(current.name)} if current.name else set())
+    others = {key(n): n for n in current.namespaces if key(n) not in declared}
+    if not others:
+        return ()
+    names = [
+        *(t.name for t in current.tables),
+        *(v.name for v in current.views),
+        *(f.name for f in current.functions),
+        *(s.name for s in current.sequences),
+        *(e.name for e in current.enums),
+        *(d.name for d in current.domains),
+        *(c.name for c in current.composites),
+    ]
+    held = {k for k in (_namespace_of(n, set(others), key) for n in names) if k is not None}
+    return tuple(sorted(others[k] for k in held))

@@ -116,7 +116,7 @@ FROM pg_index ix
 JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
 JOIN pg_am am ON am.oid = i.relam
-WHERE t.relnamespace {IN_NSS} AND t.relkind IN ('r', 'p')
+WHERE t.relnamespace {IN_NSS} AND t.relkind IN ('r', 'p', 'm')
   AND NOT EXISTS (SELECT 1 FROM pg_constraint con
                   WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x'))
 ORDER BY 1, i.relname
@@ -124,7 +124,7 @@ ORDER BY 1, i.relname
 
 Q_VIEWS = f"""
 SELECT {_qn("c.relnamespace", "c.relname")}, pg_get_viewdef(c.oid, true), c.relkind = 'm',
-       coalesce(c.reloptions, '{{}}')
+       coalesce(c.reloptions, '{{}}'), pg_get_userbyid(c.relowner)
 FROM pg_class c WHERE c.relnamespace {IN_NSS} AND c.relkind IN ('v', 'm') ORDER BY 1
 """
 
@@ -152,13 +152,13 @@ FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
 WHERE NOT t.tgisinternal AND c.relnamespace {IN_NSS} ORDER BY t.tgname, 2
 """
 
-# Comments on the schema's tables and their columns (objsubid 0: the table's own).
+# Comments on the schema's tables, views and their columns (objsubid 0: the relation's own).
 Q_COMMENTS = f"""
 SELECT {_qn("c.relnamespace", "c.relname")}, a.attname, ds.description
 FROM pg_description ds
 JOIN pg_class c ON c.oid = ds.objoid AND ds.classoid = 'pg_class'::regclass
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ds.objsubid AND ds.objsubid > 0
-WHERE c.relnamespace {IN_NSS} AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+WHERE c.relnamespace {IN_NSS} AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition
 ORDER BY 1, 2 NULLS FIRST
 """
 
@@ -183,15 +183,22 @@ WHERE c.relnamespace {IN_NSS} AND c.relispartition AND c.relkind IN ('r', 'p')
 ORDER BY 1
 """
 
-# Privileges on the schema's tables, views and sequences, one row per object and grantee; the
-# owner's own are left out (owners differ between environments), as is WITH GRANT OPTION.
+# Privileges on the schema's tables, views and sequences, one row per object and grantee, a column's
+# own as GRANT spells them (``UPDATE (name)``); the owner's own are left out (owners differ between
+# environments), as is WITH GRANT OPTION.
 Q_GRANTS = f"""
-SELECT {_qn("c.relnamespace", "c.relname")}, CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee) END,
-       array_agg(DISTINCT a.privilege_type ORDER BY a.privilege_type), c.relkind = 'S'
-FROM pg_class c, aclexplode(c.relacl) a
-WHERE c.relnamespace {IN_NSS} AND c.relacl IS NOT NULL AND a.grantee <> c.relowner
+SELECT {_qn("c.relnamespace", "c.relname")}, CASE WHEN g.grantee = 0 THEN 'public' ELSE pg_get_userbyid(g.grantee) END,
+       array_agg(DISTINCT g.privilege ORDER BY g.privilege), c.relkind = 'S'
+FROM pg_class c, LATERAL (
+  SELECT a.grantee, a.privilege_type AS privilege FROM aclexplode(c.relacl) a
+  UNION ALL
+  SELECT a.grantee, a.privilege_type || ' (' || quote_ident(at.attname) || ')'
+  FROM pg_attribute at, aclexplode(at.attacl) a
+  WHERE at.attrelid = c.oid AND at.attacl IS NOT NULL AND NOT at.attisdropped
+) g
+WHERE c.relnamespace {IN_NSS} AND g.grantee <> c.relowner
   AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition
-GROUP BY 1, a.grantee, c.relkind ORDER BY 1, 2
+GROUP BY 1, g.grantee, c.relkind ORDER BY 1, 2
 """
 
 # Row-level security policies on the schema's tables (pg_policies prints the expressions and roles).
@@ -318,16 +325,12 @@ SELECT
   (SELECT count(*) FROM pg_class c WHERE c.relnamespace = ANY(%(nss)s::oid[]) AND c.relrowsecurity
      AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)),
   (SELECT count(*) FROM pg_description ds JOIN pg_class c ON c.oid = ds.objoid AND ds.classoid = 'pg_class'::regclass
-     WHERE c.relnamespace = ANY(%(nss)s::oid[]) AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)),
+     WHERE c.relnamespace = ANY(%(nss)s::oid[]) AND (c.relkind NOT IN ('r', 'p', 'v', 'm') OR c.relispartition)),
   (SELECT count(*) FROM pg_index ix JOIN pg_class c ON c.oid = ix.indrelid
      WHERE c.relnamespace = ANY(%(nss)s::oid[]) AND c.relispartition
        AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = ix.indexrelid)),
-  (SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-     WHERE c.relnamespace = ANY(%(nss)s::oid[]) AND a.attacl IS NOT NULL),
   (SELECT count(*) FROM pg_default_acl d WHERE (d.defaclnamespace = 0 OR d.defaclnamespace = ANY(%(nss)s::oid[]))),
   (SELECT count(*) FROM pg_class c WHERE c.relnamespace = ANY(%(nss)s::oid[]) AND c.relkind = 'f'),
-  (SELECT count(*) FROM pg_index ix JOIN pg_class c ON c.oid = ix.indrelid
-     WHERE c.relnamespace = ANY(%(nss)s::oid[]) AND c.relkind = 'm'),
   (SELECT count(*) FROM pg_statistic_ext s WHERE s.stxnamespace = ANY(%(nss)s::oid[])),
   (SELECT count(*) FROM pg_collation co WHERE co.collnamespace = ANY(%(nss)s::oid[])),
   (SELECT count(*) FROM pg_type t WHERE t.typnamespace = ANY(%(nss)s::oid[]) AND t.typtype IN ('b', 'r')
@@ -336,12 +339,10 @@ SELECT
 NOT_COMPARED_KINDS = (
     "aggregate and window functions",
     "partitions with row-level security",
-    "comments on views, sequences and indexes",
+    "comments on sequences and indexes",
     "indexes a partition has of its own (not its parent's)",
-    "columns with grants of their own",
     "default privileges",
     "foreign tables",
-    "indexes on materialized views",
     "extended statistics",
     "collations",
     "base and range types",
@@ -519,8 +520,8 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         for t, rls, forced, partkey in table_rows
     )
     views = tuple(
-        View(n, normalize_view(d or ""), bool(m), tuple(sorted(opts)))
-        for n, d, m, opts in conn.execute(Q_VIEWS, p)
+        View(n, normalize_view(d or ""), bool(m), tuple(sorted(opts)), tuple(indexes[n]) if m else (), owner)
+        for n, d, m, opts, owner in conn.execute(Q_VIEWS, p)
     )
     enums = tuple(EnumType(n, tuple(labels)) for n, labels in conn.execute(Q_ENUMS, p))
     sequences = tuple(

@@ -67,7 +67,7 @@ from parity.model.changes import (
     Safety,
     SetComment,
 )
-from parity.model.schema import Column, Domain, ForeignKey, Index, Policy, Schema, Table, View
+from parity.model.schema import Column, Comment, Domain, ForeignKey, Index, Policy, Schema, Table, View
 
 # Functions whose value differs per row: a default using one makes ADD COLUMN fill every row.
 _VOLATILE = re.compile(
@@ -450,9 +450,26 @@ def _create_view(v: View) -> str:
     return f"CREATE {'MATERIALIZED ' if v.materialized else ''}VIEW {qn(v.name)}{with_} AS {v.definition}"
 
 
+def _view_kind(v: View) -> str:
+    return "MATERIALIZED VIEW" if v.materialized else "VIEW"
+
+
+def _made_view(v: View) -> list[str]:
+    """A view dropped around a change, made again: the view, a materialized one's indexes, its owner
+    (else the migration's role would own it, and its grants and row-level security would change)."""
+    out = [_create_view(v), *(create_index_sql(v.name, ix) for ix in v.indexes)]
+    if v.owner:
+        out.append(f"ALTER {_view_kind(v)} {qn(v.name)} OWNER TO {q(v.owner)}")
+    return out
+
+
 @render.register
 def _(change: AddView, context: Schema | None = None) -> list[str]:
-    return [_create_view(change.view)]
+    # A new view gets no owner statement: main's owner is whoever loaded it on the scratch database.
+    return [
+        _create_view(change.view),
+        *(create_index_sql(change.view.name, ix) for ix in change.view.indexes),
+    ]
 
 
 @render.register
@@ -468,8 +485,8 @@ def _(change: AlterView, context: Schema | None = None) -> list[str]:
     return [
         *_drop_first(change.again),
         _drop_view(cur),
-        _create_view(des),
-        *_make_again(change.again),
+        *_made_view(des),
+        *_make_again(change.again, des),
     ]
 
 
@@ -486,12 +503,14 @@ def _drop_first(again: Rebuilt) -> list[str]:
     return out + [_drop_view(v) for v in reversed(again.views)]
 
 
-def _make_again(again: Rebuilt) -> list[str]:
-    out = [_create_view(v) for v in again.views]
+def _make_again(again: Rebuilt, first: View | None = None) -> list[str]:
+    out = [s for v in again.views for s in _made_view(v)]
     out += [create_policy_sql(p) for p in again.policies]
     out += [t.definition for t in (*again.table_triggers, *again.triggers)]
     for g in again.grants:
         out.extend(render(AddGrant(g)))
+    views = {v.name: v for v in (*again.views, *([first] if first else []))}
+    out += [comment_sql(cm, views.get(cm.table)) for cm in again.comments]
     return out
 
 
@@ -710,11 +729,17 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def comment_sql(cm: Comment, view: View | None = None) -> str:
+    """``COMMENT ON`` a table, view (``view`` given: COMMENT ON TABLE refuses one) or column."""
+    on = _view_kind(view) if view is not None else "TABLE"
+    target = f"COLUMN {qn(cm.table)}.{q(cm.column)}" if cm.column else f"{on} {qn(cm.table)}"
+    return f"COMMENT ON {target} IS {literal(cm.text)}"
+
+
 @render.register
 def _(change: SetComment, context: Schema | None = None) -> list[str]:
-    cm = change.comment
-    target = f"COLUMN {qn(cm.table)}.{q(cm.column)}" if cm.column else f"TABLE {qn(cm.table)}"
-    return [f"COMMENT ON {target} IS {literal(cm.text)}"]
+    view = context.view(change.comment.table) if context is not None else None
+    return [comment_sql(change.comment, view)]
 
 
 @render.register
@@ -727,16 +752,15 @@ AE = "ACCESS EXCLUSIVE"
 
 def _again_note(again: Rebuilt) -> str:
     made = [f"view {v.name}" for v in again.views]
+    made += [f"comments on {c.target}" for c in again.comments]
     made += [f"trigger {t.name}" for t in (*again.table_triggers, *again.triggers)]
     made += [f"policy {p.name}" for p in again.policies]
     made += [f"grants on {g.object} to {g.grantee}" for g in again.grants]
     note = "dropped and made again around it, in the migration's transaction: " + ", ".join(made)
     filled = [v.name for v in again.views if v.materialized]
     if filled:
-        # Not modelled, so not made again: say so rather than lose them quietly.
         note += (
-            f"; materialized {', '.join(filled)} computed again while the lock is held, without indexes "
-            "of their own (make those again after)"
+            f"; materialized {', '.join(filled)} computed again (with their indexes) while the lock is held"
         )
     return note
 
