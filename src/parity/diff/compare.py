@@ -13,7 +13,8 @@ constraints, table options being added; then foreign keys of existing tables (th
 new tables), views and the functions that waited (each after what it needs), row-level security and
 policies, grants, triggers, comments, and finally production-only objects.
 
-What needs what comes from :mod:`parity.diff.depends` (PostgreSQL's ``pg_depend`` where the
+Objects of other schemas are named ``schema.name``; the comparison covers the other schemas main
+declares (:mod:`parity.diff.scope`). What needs what comes from :mod:`parity.diff.depends` (PostgreSQL's ``pg_depend`` where the
 inspector read it). A changed view, and a column whose type changes, carry the views over them
 (with their triggers and grants) to drop first and make again after. The kinds beyond tables live
 in :mod:`parity.diff.compare_kinds`.

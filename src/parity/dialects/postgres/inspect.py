@@ -614,17 +614,24 @@ def row_counts(url: str, tables: list[str]) -> dict[str, RowCount]:
     conn = connect(url)
     try:
         with conn.transaction():
+            # A table of another schema is named schema.name, as the inspector names it.
             rows = conn.execute(
-                "SELECT c.relname, c.reltuples::bigint FROM pg_class c "
-                "WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = ANY(%s)",
-                (list(tables),),
+                "SELECT CASE WHEN c.relnamespace = current_schema()::regnamespace THEN c.relname::text "
+                "ELSE n.nspname || '.' || c.relname END, c.reltuples::bigint, "
+                "quote_ident(n.nspname) || '.' || quote_ident(c.relname) "
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE (c.relnamespace = current_schema()::regnamespace AND c.relname = ANY(%s)) "
+                "OR n.nspname || '.' || c.relname = ANY(%s)",
+                (list(tables), [t for t in tables if "." in t]),
             ).fetchall()
             out: dict[str, RowCount] = {}
-            for name, est in rows:
+            wanted = set(tables)
+            for name, est, quoted in rows:
+                if name not in wanted:
+                    continue  # schema.name of the inspected schema's own table "schema.name"
                 if est is not None and est >= 0:
                     out[name] = RowCount(int(est), estimated=True)
                 else:
-                    quoted = '"' + name.replace('"', '""') + '"'
                     n = conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()
                     out[name] = RowCount(int(n[0]) if n else 0)
             return out
