@@ -189,13 +189,14 @@ ORDER BY 1
 Q_GRANTS = f"""
 SELECT {_qn("c.relnamespace", "c.relname")}, CASE WHEN g.grantee = 0 THEN 'public' ELSE pg_get_userbyid(g.grantee) END,
        array_agg(DISTINCT g.privilege ORDER BY g.privilege), c.relkind = 'S'
-FROM pg_class c, LATERAL (
-  SELECT a.grantee, a.privilege_type AS privilege FROM aclexplode(c.relacl) a
+FROM (
+  SELECT c.oid AS rel, a.grantee, a.privilege_type AS privilege
+  FROM pg_class c, aclexplode(c.relacl) a WHERE c.relacl IS NOT NULL AND c.relnamespace {IN_NSS}
   UNION ALL
-  SELECT a.grantee, a.privilege_type || ' (' || quote_ident(at.attname) || ')'
-  FROM pg_attribute at, aclexplode(at.attacl) a
-  WHERE at.attrelid = c.oid AND at.attacl IS NOT NULL AND NOT at.attisdropped
+  SELECT at.attrelid, a.grantee, a.privilege_type || ' (' || quote_ident(at.attname) || ')'
+  FROM pg_attribute at, aclexplode(at.attacl) a WHERE at.attacl IS NOT NULL AND NOT at.attisdropped
 ) g
+JOIN pg_class c ON c.oid = g.rel
 WHERE c.relnamespace {IN_NSS} AND g.grantee <> c.relowner
   AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition
 GROUP BY 1, g.grantee, c.relkind ORDER BY 1, 2
