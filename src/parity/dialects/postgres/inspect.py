@@ -309,6 +309,16 @@ WHERE n.oid <> %(ns)s AND n.nspname NOT LIKE 'pg\_%%' AND n.nspname NOT IN ('inf
 ORDER BY 2
 """
 
+# An object of the inspected schema whose name reads as another schema's (``app.users`` in public
+# beside schema app's ``users``): the model names the latter so, so the two cannot be told apart.
+Q_AMBIGUOUS = """
+SELECT name FROM (
+  SELECT relname::text AS name FROM pg_class WHERE relnamespace = %(ns)s AND strpos(relname, '.') > 0
+  UNION ALL SELECT typname::text FROM pg_type WHERE typnamespace = %(ns)s AND strpos(typname, '.') > 0
+  UNION ALL SELECT proname::text FROM pg_proc WHERE pronamespace = %(ns)s AND strpos(proname, '.') > 0
+) n WHERE split_part(name, '.', 1) = ANY(%(others)s::text[]) LIMIT 1
+"""
+
 # Extensions are database-wide; plpgsql comes with every database.
 Q_EXTENSIONS = """
 SELECT x.extname, CASE WHEN x.extnamespace <> %(ns)s THEN n.nspname END
@@ -422,6 +432,13 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     # The other user schemas are read with the inspected one, their objects named ``schema.name``;
     # which of them a comparison covers is the diff's business (those main declares).
     others = conn.execute(Q_NAMESPACES, {"ns": ns}).fetchall()
+    if others:
+        clash = conn.execute(Q_AMBIGUOUS, {"ns": ns, "others": [n for _, n in others]}).fetchone()
+        if clash is not None:
+            raise DatabaseError(
+                f"{ns_name}.{_quote(clash[0])} has a name parity cannot tell from an object of schema "
+                f"{clash[0].split('.', 1)[0]} (parity names those schema.name): rename it to compare this database"
+            )
     p = {"ns": ns, "nss": [ns, *(o for o, _ in others)]}
     table_rows = conn.execute(Q_TABLES, p).fetchall()
     columns: dict[str, list[Column]] = defaultdict(list)
