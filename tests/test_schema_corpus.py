@@ -157,6 +157,6 @@ def test_corpus_case(dialect: str, path: Path, request: pytest.FixtureRequest, t
                 d.execute_script(scratch_url, desired_sql)
                 wanted = catalog_rows(scratch_url)
         else:
-            wanted = catalog_rows(beside_url(url))
-        missing = [row for row in wanted - catalog_rows(url) if row[1] not in refused]
+            wanted = catalog_rows(beside_url(url), other_schemas=False)
+        missing = [row for row in wanted - catalog_rows(url, other_schemas=apart) if row[1] not in refused]
         assert sorted(map(str, missing)) == []

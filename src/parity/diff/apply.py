@@ -57,7 +57,7 @@ from parity.model.changes import (
     RenameColumn,
     SetComment,
 )
-from parity.model.schema import CompositeType, EnumType, Schema, Table
+from parity.model.schema import CompositeType, EnumType, Index, Schema, Table, View
 
 
 def _sorted(items: Iterable[Table]) -> tuple[Table, ...]:
@@ -78,6 +78,14 @@ def _with_table(schema: Schema, name: str, fn: Callable[[Table], Table]) -> Sche
     return replace(schema, tables=tuple(tables))
 
 
+def _with_view(schema: Schema, name: str, fn: Callable[[View], View]) -> Schema:
+    return replace(schema, views=tuple(fn(v) if v.name == name else v for v in schema.views))
+
+
+def _by_name(indexes: Iterable[Index]) -> tuple[Index, ...]:
+    return tuple(sorted(indexes, key=lambda i: i.name))
+
+
 def _rename_in(cols: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
     return tuple(new if c == old else c for c in cols)
 
@@ -89,10 +97,12 @@ def _made_again(schema: Schema, again: Rebuilt) -> Schema:
         return schema
     views = {v.name: v for v in again.views}
     triggers = {(t.table, t.name): t for t in again.triggers}
+    comments = {(c.table, c.column): c for c in again.comments}
     return replace(
         schema,
         views=tuple(views.get(v.name, v) for v in schema.views),
         triggers=tuple(triggers.get((t.table, t.name), t) for t in schema.triggers),
+        comments=tuple(comments.get((c.table, c.column), c) for c in schema.comments),
     )
 
 
@@ -142,6 +152,12 @@ def apply_change(schema: Schema, change: Change) -> Schema:
             return _with_table(schema, tn, change.apply)
         case AlterPrimaryKey(table=tn, desired=pk):
             return _with_table(schema, tn, lambda t: replace(t, primary_key=pk))
+        case AddIndex(table=tn, index=ix) if schema.view(tn) is not None:  # a materialized view's
+            return _with_view(schema, tn, lambda v: replace(v, indexes=_by_name((*v.indexes, ix))))
+        case DropIndex(table=tn, index=ix) if schema.view(tn) is not None:
+            return _with_view(
+                schema, tn, lambda v: replace(v, indexes=tuple(i for i in v.indexes if i.name != ix.name))
+            )
         case AddIndex(table=tn, index=ix):
             return _with_table(
                 schema,

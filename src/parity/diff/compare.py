@@ -13,7 +13,8 @@ constraints, table options being added; then foreign keys of existing tables (th
 new tables), views and the functions that waited (each after what it needs), row-level security and
 policies, grants, triggers, comments, and finally production-only objects.
 
-What needs what comes from :mod:`parity.diff.depends` (PostgreSQL's ``pg_depend`` where the
+Objects of other schemas are named ``schema.name``; the comparison covers the other schemas main
+declares (:mod:`parity.diff.scope`). What needs what comes from :mod:`parity.diff.depends` (PostgreSQL's ``pg_depend`` where the
 inspector read it). A changed view, and a column whose type changes, carry the views over them
 (with their triggers and grants) to drop first and make again after. The kinds beyond tables live
 in :mod:`parity.diff.compare_kinds`.
@@ -37,6 +38,7 @@ from parity.diff.compare_kinds import (
 )
 from parity.diff.depends import function_refs, table_function_refs, topological
 from parity.diff.keys import by_key as _by_key
+from parity.diff.scope import in_scope
 from parity.model.changes import (
     AddCheck,
     AddColumn,
@@ -380,6 +382,7 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     """
     opts = options or CompareOptions()
     key: Callable[[str], str] = str.lower if opts.fold_case else (lambda s: s)
+    current, desired = in_scope(current, desired, key)
     changes: list[Change] = []
     fk_changes: list[Change] = []
     only: list[Change] = []
@@ -451,7 +454,9 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
     changes = free_column_types(changes, current, desired, key)
     only[:0] = [ProductionOnly("table", None, t.name) for k, t in cur_tables.items() if k not in des_tables]
 
-    changes.extend(compare_views(current, desired, late_fn, key))
+    view_changes = compare_views(current, desired, late_fn, key)
+    changes.extend(c for c in view_changes if not isinstance(c, ProductionOnly))
+    only.extend(c for c in view_changes if isinstance(c, ProductionOnly))
     des_view_keys = {key(v.name) for v in desired.views}
     only.extend(
         ProductionOnly("view", None, v.name) for v in current.views if key(v.name) not in des_view_keys
@@ -461,8 +466,10 @@ def compare(current: Schema, desired: Schema, options: CompareOptions | None = N
         changes.extend(part[0])
         only.extend(part[1])
 
-    cur_tr = _by_key(current.triggers, lambda t: t.name, key)
-    des_tr = _by_key(desired.triggers, lambda t: t.name, key)
+    # By table and name: a trigger's name is its table's (two tables, in two schemas or one, may
+    # each have a trigger of the same name).
+    cur_tr = _by_key(current.triggers, lambda t: f"{t.table}\0{t.name}", key)
+    des_tr = _by_key(desired.triggers, lambda t: f"{t.table}\0{t.name}", key)
     changes.extend(AddTrigger(tr) for k, tr in des_tr.items() if k not in cur_tr)
     changes.extend(
         AlterTrigger(cur_tr[k], tr)

@@ -26,6 +26,7 @@ from parity.model.changes import (
     AddExtension,
     AddFunction,
     AddGrant,
+    AddIndex,
     AddNamespace,
     AddPartition,
     AddPolicy,
@@ -38,6 +39,7 @@ from parity.model.changes import (
     AlterPolicy,
     AlterView,
     Change,
+    DropIndex,
     EnableRowSecurity,
     ProductionOnly,
     Rebuilt,
@@ -94,13 +96,16 @@ def _rebuilt(
     current: Schema, desired: Schema, first: str | None, views: tuple[View, ...], key: Callable[[str], str]
 ) -> Rebuilt:
     """What goes with dropping view ``first`` (None: none) and ``views``: those views, made again as
-    given, the triggers on them all (main's definition where main has the trigger), their grants."""
+    given, the triggers on them all (main's definition where main has the trigger), their grants and
+    comments as the database has them (main's own comments are set after, with the others)."""
     gone = [*([first] if first else []), *(v.name for v in views)]
     main_triggers = {(key(t.table), key(t.name)): t for t in desired.triggers}
     triggers = tuple(
         main_triggers.get((key(t.table), key(t.name)), t) for t in triggers_on(current, gone, key)
     )
-    return Rebuilt(views, triggers, tuple(grants_on(current, gone, key)))
+    gone_keys = {key(n) for n in gone}
+    comments = tuple(c for c in current.comments if key(c.table) in gone_keys)
+    return Rebuilt(views, triggers, tuple(grants_on(current, gone, key)), comments=comments)
 
 
 def free_column_types(
@@ -148,6 +153,7 @@ def compare_views(
         return [("view", r) for r in sorted(body & des_views.keys())]
 
     out: list[Change] = []
+    altered: set[str] = set()
     for kind, k in topological(nodes, needs):
         if kind == "function":
             out.append(late_fn[k][0])
@@ -162,9 +168,44 @@ def compare_views(
             view.options,
         ):
             was = tuple(dependent_views(current, old_view.name, key))
-            views = tuple(des_views.get(key(v.name), v) for v in was)
+            # Made again with main's definition where main has it, but their owner and indexes as
+            # the database has them (main's index changes on them follow, with the other views').
+            views = tuple(
+                replace(des_views[key(v.name)], indexes=v.indexes, owner=v.owner)
+                if key(v.name) in des_views
+                else v
+                for v in was
+            )
             again = _rebuilt(current, desired, old_view.name, views, key)
-            out.append(AlterView(old_view, view, replace(again, was=was) if views != was else again))
+            # The view itself: main's indexes, and those only production has (kept, never dropped).
+            mine = {key(i.name) for i in view.indexes}
+            kept = tuple(i for i in old_view.indexes if key(i.name) not in mine)
+            made = replace(view, indexes=(*view.indexes, *kept), owner=old_view.owner)
+            out.append(AlterView(old_view, made, replace(again, was=was) if views != was else again))
+            altered.add(k)
+    out.extend(_view_indexes(cur_views, des_views, altered, key))
+    return out
+
+
+def _view_indexes(
+    cur_views: dict[str, View], des_views: dict[str, View], altered: set[str], key: Key
+) -> list[Change]:
+    """A materialized view's own indexes main adds or redefines (an altered view is made again with
+    them); one only production has is kept."""
+    out: list[Change] = []
+    for k, view in des_views.items():
+        old = cur_views.get(k)
+        if old is None or not (view.materialized and old.materialized):
+            continue
+        have = _by_key(old.indexes, lambda i: i.name, key)
+        want = _by_key(view.indexes, lambda i: i.name, key)
+        if k not in altered:
+            for ik, ix in want.items():
+                if have.get(ik) != ix:
+                    if ik in have:
+                        out.append(DropIndex(old.name, have[ik]))
+                    out.append(AddIndex(old.name, ix))
+        out.extend(ProductionOnly("index", old.name, ix.name) for ik, ix in have.items() if ik not in want)
     return out
 
 

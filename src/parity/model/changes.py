@@ -221,9 +221,19 @@ class Rebuilt:
     # changes ("cannot alter type of a column used in a trigger definition"), dropped explicitly.
     table_triggers: tuple[Trigger, ...] = ()
     policies: tuple[Policy, ...] = ()
+    # The comments on the dropped views and their columns, set again as they were (a dropped view
+    # takes them with it); a materialized view's indexes and every view's owner come with the views.
+    comments: tuple[Comment, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.views or self.triggers or self.grants or self.table_triggers or self.policies)
+        return bool(
+            self.views
+            or self.triggers
+            or self.grants
+            or self.table_triggers
+            or self.policies
+            or self.comments
+        )
 
     def reversed(self) -> Rebuilt:
         return replace(self, views=self.was, was=self.views) if self.was else self

@@ -250,6 +250,11 @@ class View:
     # ``security_barrier=true``, ``security_invoker=true`` (whose rights and row-level security
     # apply), a materialized view's storage parameters. Not in the definition the server prints.
     options: tuple[str, ...] = ()
+    # A materialized view's own indexes (PostgreSQL), by name; a plain view has none.
+    indexes: tuple[Index, ...] = ()
+    # Who owns it (PostgreSQL): not compared (owners differ between environments), kept so a view
+    # dropped and made again around a change gets its owner back rather than the migration's role.
+    owner: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,8 +362,8 @@ class Partition:
 class Grant:
     """Privileges a role (``public`` for everyone) holds on a table, view or sequence of the schema
     (PostgreSQL), the owner's own left out: owners differ between environments. ``privileges`` are
-    the catalog's words (``SELECT``, ``INSERT``, ``USAGE``), sorted; ``on`` is ``TABLE`` or
-    ``SEQUENCE``, the word GRANT needs."""
+    the catalog's words (``SELECT``, ``INSERT``, ``USAGE``), and a column's own as GRANT spells it
+    (``UPDATE (name)``), sorted; ``on`` is ``TABLE`` or ``SEQUENCE``, the word GRANT needs."""
 
     object: str
     grantee: str
@@ -424,8 +429,9 @@ class Schema:
     domains: tuple[Domain, ...] = ()  # PostgreSQL, by name
     functions: tuple[Function, ...] = ()  # PostgreSQL functions and procedures, by signature
     composites: tuple[CompositeType, ...] = ()  # PostgreSQL composite types, by name
-    # PostgreSQL: the database's other schemas by name (not public, the system's or an extension's);
-    # only their existence is modelled, their objects are counted as not compared.
+    # PostgreSQL: the database's other schemas by name (not public, the system's or an extension's).
+    # Their objects are in the collections above, named ``schema.name``; a comparison covers the
+    # ones main declares (parity.diff.scope).
     namespaces: tuple[str, ...] = ()
     policies: tuple[Policy, ...] = ()  # PostgreSQL, by table then name
     partitions: tuple[Partition, ...] = ()  # PostgreSQL, by name

@@ -208,6 +208,11 @@ def _ddl(kind: str, stmt: Node, off: int, st: _State) -> tuple[bool, str | None]
         return refs, table
     if kind in ("CreateSchemaStmt", "CreateExtensionStmt", "CreateSeqStmt", "CreatedbStmt"):
         return False, None
+    if kind == "CreateTableAsStmt":
+        # A materialized view made in this file (a new one, or one made again around a change): its
+        # indexes lock nothing anyone uses yet.
+        st.created.add(_rel((stmt.get("into") or {}).get("rel")))
+        return True, None  # it reads the tables it selects from, as before
     if kind == "IndexStmt":
         table = _rel(stmt.get("relation"))
         idxname = stmt.get("idxname")

@@ -15,6 +15,7 @@ from typing import Any
 from parity import dialects
 from parity.dialects.base import RowCount
 from parity.diff.compare import compare
+from parity.diff.scope import not_declared
 from parity.errors import redact_url
 from parity.model.changes import (
     AddCheck,
@@ -484,6 +485,11 @@ def section_from_diff(result: SchemaDiff, project: Project, environment: str) ->
         )
         if text
     ]
+    undeclared = not_declared(result.current, result.desired)
+    if undeclared:
+        skipped.append(
+            f"the database has schemas the declared one does not, left out: {', '.join(undeclared)}"
+        )
     if skipped:
         notes.append("not compared: " + "; ".join(skipped))
     if not result.changes:

@@ -5,8 +5,10 @@ whole schema (columns, constraints, indexes, views, enums, domains, sequences, f
 triggers, comments, partitions, policies, grants), so a schema of thousands of tables inspects in
 a few round trips. Extensions and the other schemas' names are database-wide and read as such.
 The schema inspected is the connection's ``current_schema()`` (``public`` unless the URL's
-``options`` say otherwise); what it holds that the model leaves out is counted per kind
-(:data:`Q_NOT_COMPARED`), so a comparison never calls it in sync.
+``options`` say otherwise); the database's other user schemas (not the system's, not one an extension
+made) are read by the same queries (``= ANY(nss)``), their objects named ``schema.name``, and which
+of them a comparison covers is :mod:`parity.diff.scope`'s business. What they hold that the model
+leaves out is counted per kind (:data:`Q_NOT_COMPARED`), so a comparison never calls it in sync.
 """
 
 from __future__ import annotations
@@ -48,16 +50,25 @@ from parity.model.schema import (
 
 _DRIVER = re.compile(r"^postgres(?:ql)?(?:\+\w+)?://", re.IGNORECASE)
 
-Q_TABLES = """
-SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+
+def _qn(ns: str, name: str) -> str:
+    """SQL for an object's name in the model: as is in the inspected schema, ``schema.name`` in another."""
+    return f"CASE WHEN {ns} = %(ns)s THEN {name} ELSE (SELECT nspname FROM pg_namespace WHERE oid = {ns}) || '.' || {name} END"
+
+
+#: The user schemas read: the inspected one and the others of :data:`Q_NAMESPACES`.
+IN_NSS = "= ANY(%(nss)s::oid[])"
+
+Q_TABLES = f"""
+SELECT {_qn("c.relnamespace", "c.relname")}, c.relrowsecurity, c.relforcerowsecurity,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END
 FROM pg_class c
-WHERE c.relnamespace = %(ns)s AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-ORDER BY c.relname
+WHERE c.relnamespace {IN_NSS} AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+ORDER BY 1
 """
 
-Q_COLUMNS = """
-SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+Q_COLUMNS = f"""
+SELECT {_qn("c.relnamespace", "c.relname")}, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
        pg_get_expr(d.adbin, d.adrelid), a.attgenerated, a.attidentity,
        CASE WHEN a.attcollation <> t.typcollation THEN co.collname END
 FROM pg_attribute a
@@ -65,17 +76,18 @@ JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
-WHERE c.relnamespace = %(ns)s AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+WHERE c.relnamespace {IN_NSS} AND c.relkind IN ('r', 'p') AND NOT c.relispartition
   AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY c.relname, a.attnum
+ORDER BY c.relnamespace, c.relname, a.attnum
 """
 
-Q_CONSTRAINTS = """
-SELECT cl.relname, con.conname, con.contype, pg_get_constraintdef(con.oid, true),
+# A referenced table in a schema read is named as the model names it; one elsewhere keeps its schema.
+Q_CONSTRAINTS = f"""
+SELECT {_qn("cl.relnamespace", "cl.relname")}, con.conname, con.contype, pg_get_constraintdef(con.oid, true),
        ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i),
-       fcl.relname,
-       CASE WHEN fcl.relnamespace <> cl.relnamespace THEN fns.nspname END,
+       CASE WHEN fcl.relnamespace {IN_NSS} THEN {_qn("fcl.relnamespace", "fcl.relname")} ELSE fcl.relname END,
+       CASE WHEN NOT fcl.relnamespace {IN_NSS} THEN fns.nspname END,
        ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
              JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i),
        con.confdeltype, con.confupdtype, con.condeferrable, con.condeferred
@@ -83,18 +95,18 @@ FROM pg_constraint con
 JOIN pg_class cl ON cl.oid = con.conrelid
 LEFT JOIN pg_class fcl ON fcl.oid = con.confrelid
 LEFT JOIN pg_namespace fns ON fns.oid = fcl.relnamespace
-WHERE cl.relnamespace = %(ns)s AND con.contype IN ('p', 'f', 'u', 'c', 'x') AND cl.relkind IN ('r', 'p')
-ORDER BY cl.relname, con.conname
+WHERE cl.relnamespace {IN_NSS} AND con.contype IN ('p', 'f', 'u', 'c', 'x') AND cl.relkind IN ('r', 'p')
+ORDER BY 1, con.conname
 """
 
-Q_INDEXES = """
-SELECT t.relname, i.relname, ix.indisunique, am.amname,
+Q_INDEXES = f"""
+SELECT {_qn("t.relnamespace", "t.relname")}, i.relname, ix.indisunique, am.amname,
        pg_get_expr(ix.indpred, ix.indrelid, true),
        ix.indkey::int2[],
        ix.indoption::int2[],
        ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) FROM generate_series(1, ix.indnkeyatts) k ORDER BY k),
        ix.indclass::oid[],
-       CASE WHEN NOT ix.indcollation::oid[] <@ '{0,100}'::oid[] THEN  -- only then: a collation not the default
+       CASE WHEN NOT ix.indcollation::oid[] <@ '{{0,100}}'::oid[] THEN  -- only then: a collation not the default
        ARRAY(SELECT CASE WHEN k.coll <> 0 AND k.coll <> coalesce(a.attcollation, 100) THEN quote_ident(co.collname) END
              FROM unnest(ix.indcollation::oid[], ix.indkey::int2[]) WITH ORDINALITY k(coll, n, i)
              LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.n AND k.n > 0
@@ -104,48 +116,49 @@ FROM pg_index ix
 JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
 JOIN pg_am am ON am.oid = i.relam
-WHERE t.relnamespace = %(ns)s AND t.relkind IN ('r', 'p')
+WHERE t.relnamespace {IN_NSS} AND t.relkind IN ('r', 'p', 'm')
   AND NOT EXISTS (SELECT 1 FROM pg_constraint con
                   WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x'))
-ORDER BY t.relname, i.relname
+ORDER BY 1, i.relname
 """
 
-Q_VIEWS = """
-SELECT c.relname, pg_get_viewdef(c.oid, true), c.relkind = 'm', coalesce(c.reloptions, '{}')
-FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relkind IN ('v', 'm') ORDER BY c.relname
+Q_VIEWS = f"""
+SELECT {_qn("c.relnamespace", "c.relname")}, pg_get_viewdef(c.oid, true), c.relkind = 'm',
+       coalesce(c.reloptions, '{{}}'), pg_get_userbyid(c.relowner)
+FROM pg_class c WHERE c.relnamespace {IN_NSS} AND c.relkind IN ('v', 'm') ORDER BY 1
 """
 
-Q_ENUMS = """
-SELECT t.typname, array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
+Q_ENUMS = f"""
+SELECT {_qn("t.typnamespace", "t.typname")}, array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
 FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid
-WHERE t.typnamespace = %(ns)s GROUP BY t.typname ORDER BY t.typname
+WHERE t.typnamespace {IN_NSS} GROUP BY t.typnamespace, t.typname ORDER BY 1
 """
 
-Q_SEQUENCES = """
-SELECT c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
-       tc.relname || '.' || a.attname
+Q_SEQUENCES = f"""
+SELECT {_qn("c.relnamespace", "c.relname")}, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
+       {_qn("tc.relnamespace", "tc.relname")} || '.' || a.attname
 FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
 LEFT JOIN pg_depend d ON d.objid = c.oid AND d.classid = 'pg_class'::regclass
      AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
 LEFT JOIN pg_class tc ON tc.oid = d.refobjid
 LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-WHERE c.relnamespace = %(ns)s ORDER BY c.relname
+WHERE c.relnamespace {IN_NSS} ORDER BY 1
 """
 
-Q_TRIGGERS = """
-SELECT t.tgname, c.relname, pg_get_triggerdef(t.oid, true)
+Q_TRIGGERS = f"""
+SELECT t.tgname, {_qn("c.relnamespace", "c.relname")}, pg_get_triggerdef(t.oid, true)
 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-WHERE NOT t.tgisinternal AND c.relnamespace = %(ns)s ORDER BY t.tgname
+WHERE NOT t.tgisinternal AND c.relnamespace {IN_NSS} ORDER BY t.tgname, 2
 """
 
-# Comments on the schema's tables and their columns (objsubid 0: the table's own).
-Q_COMMENTS = """
-SELECT c.relname, a.attname, ds.description
+# Comments on the schema's tables, views and their columns (objsubid 0: the relation's own).
+Q_COMMENTS = f"""
+SELECT {_qn("c.relnamespace", "c.relname")}, a.attname, ds.description
 FROM pg_description ds
 JOIN pg_class c ON c.oid = ds.objoid AND ds.classoid = 'pg_class'::regclass
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ds.objsubid AND ds.objsubid > 0
-WHERE c.relnamespace = %(ns)s AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+WHERE c.relnamespace {IN_NSS} AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition
 ORDER BY 1, 2 NULLS FIRST
 """
 
@@ -160,37 +173,47 @@ FROM pg_opclass o JOIN pg_namespace n ON n.oid = o.opcnamespace WHERE NOT o.opcd
 """
 
 # Partitions with their parent and bounds (their columns and keys are the parent's).
-Q_PARTITIONS = """
-SELECT c.relname, pa.relname, pg_get_expr(c.relpartbound, c.oid),
+Q_PARTITIONS = f"""
+SELECT {_qn("c.relnamespace", "c.relname")}, {_qn("pa.relnamespace", "pa.relname")}, pg_get_expr(c.relpartbound, c.oid),
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END
 FROM pg_class c
 JOIN pg_inherits i ON i.inhrelid = c.oid
 JOIN pg_class pa ON pa.oid = i.inhparent
-WHERE c.relnamespace = %(ns)s AND c.relispartition AND c.relkind IN ('r', 'p')
+WHERE c.relnamespace {IN_NSS} AND c.relispartition AND c.relkind IN ('r', 'p')
 ORDER BY 1
 """
 
-# Privileges on the schema's tables, views and sequences, one row per object and grantee; the
-# owner's own are left out (owners differ between environments), as is WITH GRANT OPTION.
-Q_GRANTS = """
-SELECT c.relname, CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee) END,
-       array_agg(DISTINCT a.privilege_type ORDER BY a.privilege_type), c.relkind = 'S'
-FROM pg_class c, aclexplode(c.relacl) a
-WHERE c.relnamespace = %(ns)s AND c.relacl IS NOT NULL AND a.grantee <> c.relowner
+# Privileges on the schema's tables, views and sequences, one row per object and grantee, a column's
+# own as GRANT spells them (``UPDATE (name)``); the owner's own are left out (owners differ between
+# environments), as is WITH GRANT OPTION.
+Q_GRANTS = f"""
+SELECT {_qn("c.relnamespace", "c.relname")}, CASE WHEN g.grantee = 0 THEN 'public' ELSE pg_get_userbyid(g.grantee) END,
+       array_agg(DISTINCT g.privilege ORDER BY g.privilege), c.relkind = 'S'
+FROM (
+  SELECT c.oid AS rel, a.grantee, a.privilege_type AS privilege
+  FROM pg_class c, aclexplode(c.relacl) a WHERE c.relacl IS NOT NULL AND c.relnamespace {IN_NSS}
+  UNION ALL
+  SELECT at.attrelid, a.grantee, a.privilege_type || ' (' || quote_ident(at.attname) || ')'
+  FROM pg_attribute at, aclexplode(at.attacl) a WHERE at.attacl IS NOT NULL AND NOT at.attisdropped
+) g
+JOIN pg_class c ON c.oid = g.rel
+WHERE c.relnamespace {IN_NSS} AND g.grantee <> c.relowner
   AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition
-GROUP BY c.relname, a.grantee, c.relkind ORDER BY 1, 2
+GROUP BY 1, g.grantee, c.relkind ORDER BY 1, 2
 """
 
 # Row-level security policies on the schema's tables (pg_policies prints the expressions and roles).
 Q_POLICIES = """
-SELECT p.policyname, p.tablename, p.cmd, p.permissive = 'PERMISSIVE', p.roles::text[], p.qual, p.with_check
-FROM pg_policies p WHERE p.schemaname = %(name)s ORDER BY 2, 1
+SELECT p.policyname,
+       CASE WHEN p.schemaname = %(name)s THEN p.tablename::text ELSE p.schemaname || '.' || p.tablename END,
+       p.cmd, p.permissive = 'PERMISSIVE', p.roles::text[], p.qual, p.with_check
+FROM pg_policies p WHERE p.schemaname = ANY(%(names)s::text[]) ORDER BY 2, 1
 """
 
 # Domains with their CHECKs (contype 'c'; PostgreSQL 17 also lists NOT NULL there, as 'n'), leaving
 # out those an extension owns.
-Q_DOMAINS = """
-SELECT t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, pg_get_expr(t.typdefaultbin, 0),
+Q_DOMAINS = f"""
+SELECT {_qn("t.typnamespace", "t.typname")}, format_type(t.typbasetype, t.typtypmod), t.typnotnull, pg_get_expr(t.typdefaultbin, 0),
        CASE WHEN t.typcollation <> bt.typcollation THEN co.collname END,
        ARRAY(SELECT con.conname FROM pg_constraint con
              WHERE con.contypid = t.oid AND con.contype = 'c' ORDER BY con.conname),
@@ -199,34 +222,34 @@ SELECT t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, pg_get_
 FROM pg_type t
 JOIN pg_type bt ON bt.oid = t.typbasetype
 LEFT JOIN pg_collation co ON co.oid = t.typcollation
-WHERE t.typnamespace = %(ns)s AND t.typtype = 'd'
+WHERE t.typnamespace {IN_NSS} AND t.typtype = 'd'
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
-ORDER BY t.typname
+ORDER BY 1
 """
 
 # Functions and procedures (aggregates and window functions stay counted as not compared), not those
 # an extension owns.
-Q_FUNCTIONS = """
-SELECT p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid),
+Q_FUNCTIONS = f"""
+SELECT {_qn("p.pronamespace", "p.proname")}, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid),
        coalesce(pg_get_function_result(p.oid), ''), pg_get_function_arguments(p.oid), p.prokind = 'p'
 FROM pg_proc p
-WHERE p.pronamespace = %(ns)s AND p.prokind IN ('f', 'p')
+WHERE p.pronamespace {IN_NSS} AND p.prokind IN ('f', 'p')
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
                   AND d.deptype = 'e')
 ORDER BY 1, 2
 """
 
 # Composite types (CREATE TYPE … AS (…)), not a table's own row type: one row per attribute.
-Q_COMPOSITES = """
-SELECT ty.typname, a.attname, format_type(a.atttypid, a.atttypmod),
+Q_COMPOSITES = f"""
+SELECT {_qn("ty.typnamespace", "ty.typname")}, a.attname, format_type(a.atttypid, a.atttypmod),
        CASE WHEN a.attcollation <> at.typcollation THEN co.collname END
 FROM pg_type ty
 JOIN pg_class c ON c.oid = ty.typrelid AND c.relkind = 'c'
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 LEFT JOIN pg_type at ON at.oid = a.atttypid
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
-WHERE ty.typnamespace = %(ns)s AND ty.typtype = 'c'
-ORDER BY ty.typname, a.attnum
+WHERE ty.typnamespace {IN_NSS} AND ty.typtype = 'c'
+ORDER BY 1, a.attnum
 """
 
 # What needs what among the schema's relations and functions, in one pg_depend scan: a view's rule on
@@ -236,13 +259,14 @@ ORDER BY ty.typname, a.attnum
 # internal and automatic ones tie an object to its own parts (a view's rule to the view, an index
 # to its columns), and FOREIGN KEY edges are in the constraints already (so pg_constraint rows
 # are taken only when they call a function).
-Q_DEPENDENCIES = """
+Q_DEPENDENCIES = f"""
 WITH rel AS (
-  SELECT oid, relname AS name, CASE WHEN relkind IN ('v', 'm') THEN 'view' ELSE 'table' END AS kind
-  FROM pg_class WHERE relnamespace = %(ns)s AND relkind IN ('r', 'p', 'v', 'm')
+  SELECT oid, {_qn("relnamespace", "relname")} AS name,
+         CASE WHEN relkind IN ('v', 'm') THEN 'view' ELSE 'table' END AS kind
+  FROM pg_class WHERE relnamespace {IN_NSS} AND relkind IN ('r', 'p', 'v', 'm')
 ), fn AS (
-  SELECT oid, proname || '(' || pg_get_function_identity_arguments(oid) || ')' AS name
-  FROM pg_proc WHERE pronamespace = %(ns)s AND prokind IN ('f', 'p')
+  SELECT oid, {_qn("pronamespace", "proname")} || '(' || pg_get_function_identity_arguments(oid) || ')' AS name
+  FROM pg_proc WHERE pronamespace {IN_NSS} AND prokind IN ('f', 'p')
 ), d AS (
   SELECT classid, objid, refclassid, refobjid, refobjsubid FROM pg_depend
   WHERE deptype = 'n'
@@ -278,11 +302,21 @@ ORDER BY 1, 2, 3, 4, 5
 
 # The database's other schemas (the inspected one, public, the system's and extensions' left out).
 Q_NAMESPACES = r"""
-SELECT n.nspname FROM pg_namespace n
+SELECT n.oid, n.nspname FROM pg_namespace n
 WHERE n.oid <> %(ns)s AND n.nspname NOT LIKE 'pg\_%%' AND n.nspname NOT IN ('information_schema', 'public')
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid
                   AND d.deptype = 'e')
-ORDER BY 1
+ORDER BY 2
+"""
+
+# An object of the inspected schema whose name reads as another schema's (``app.users`` in public
+# beside schema app's ``users``): the model names the latter so, so the two cannot be told apart.
+Q_AMBIGUOUS = """
+SELECT name FROM (
+  SELECT relname::text AS name FROM pg_class WHERE relnamespace = %(ns)s AND strpos(relname, '.') > 0
+  UNION ALL SELECT typname::text FROM pg_type WHERE typnamespace = %(ns)s AND strpos(typname, '.') > 0
+  UNION ALL SELECT proname::text FROM pg_proc WHERE pronamespace = %(ns)s AND strpos(proname, '.') > 0
+) n WHERE split_part(name, '.', 1) = ANY(%(others)s::text[]) LIMIT 1
 """
 
 # Extensions are database-wide; plpgsql comes with every database.
@@ -297,39 +331,29 @@ WHERE x.extname <> 'plpgsql' ORDER BY x.extname
 #: instead of "in sync". One query; extension members are left out (the extension owns them).
 Q_NOT_COMPARED = """
 SELECT
-  (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = %(ns)s AND p.prokind NOT IN ('f', 'p')
+  (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = ANY(%(nss)s::oid[]) AND p.prokind NOT IN ('f', 'p')
      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')),
-  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relrowsecurity
+  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = ANY(%(nss)s::oid[]) AND c.relrowsecurity
      AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)),
   (SELECT count(*) FROM pg_description ds JOIN pg_class c ON c.oid = ds.objoid AND ds.classoid = 'pg_class'::regclass
-     WHERE c.relnamespace = %(ns)s AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)),
+     WHERE c.relnamespace = ANY(%(nss)s::oid[]) AND (c.relkind NOT IN ('r', 'p', 'v', 'm') OR c.relispartition)),
   (SELECT count(*) FROM pg_index ix JOIN pg_class c ON c.oid = ix.indrelid
-     WHERE c.relnamespace = %(ns)s AND c.relispartition
+     WHERE c.relnamespace = ANY(%(nss)s::oid[]) AND c.relispartition
        AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = ix.indexrelid)),
-  (SELECT count(*) FROM pg_namespace n WHERE n.oid <> %(ns)s AND n.nspname NOT LIKE 'pg\\_%%'
-     AND n.nspname <> 'information_schema'
-     AND EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid)),
-  (SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-     WHERE c.relnamespace = %(ns)s AND a.attacl IS NOT NULL),
-  (SELECT count(*) FROM pg_default_acl d WHERE d.defaclnamespace IN (0, %(ns)s)),
-  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relkind = 'f'),
-  (SELECT count(*) FROM pg_index ix JOIN pg_class c ON c.oid = ix.indrelid
-     WHERE c.relnamespace = %(ns)s AND c.relkind = 'm'),
-  (SELECT count(*) FROM pg_statistic_ext s WHERE s.stxnamespace = %(ns)s),
-  (SELECT count(*) FROM pg_collation co WHERE co.collnamespace = %(ns)s),
-  (SELECT count(*) FROM pg_type t WHERE t.typnamespace = %(ns)s AND t.typtype IN ('b', 'r')
+  (SELECT count(*) FROM pg_default_acl d WHERE (d.defaclnamespace = 0 OR d.defaclnamespace = ANY(%(nss)s::oid[]))),
+  (SELECT count(*) FROM pg_class c WHERE c.relnamespace = ANY(%(nss)s::oid[]) AND c.relkind = 'f'),
+  (SELECT count(*) FROM pg_statistic_ext s WHERE s.stxnamespace = ANY(%(nss)s::oid[])),
+  (SELECT count(*) FROM pg_collation co WHERE co.collnamespace = ANY(%(nss)s::oid[])),
+  (SELECT count(*) FROM pg_type t WHERE t.typnamespace = ANY(%(nss)s::oid[]) AND t.typtype IN ('b', 'r')
      AND t.typelem = 0 AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e'))
 """
 NOT_COMPARED_KINDS = (
     "aggregate and window functions",
     "partitions with row-level security",
-    "comments on views, sequences and indexes",
+    "comments on sequences and indexes",
     "indexes a partition has of its own (not its parent's)",
-    "other schemas holding tables (their objects)",
-    "columns with grants of their own",
     "default privileges",
     "foreign tables",
-    "indexes on materialized views",
     "extended statistics",
     "collations",
     "base and range types",
@@ -413,7 +437,17 @@ def inspect(url: str) -> Schema:
 
 
 def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
-    p = {"ns": ns}
+    # The other user schemas are read with the inspected one, their objects named ``schema.name``;
+    # which of them a comparison covers is the diff's business (those main declares).
+    others = conn.execute(Q_NAMESPACES, {"ns": ns}).fetchall()
+    if others:
+        clash = conn.execute(Q_AMBIGUOUS, {"ns": ns, "others": [n for _, n in others]}).fetchone()
+        if clash is not None:
+            raise DatabaseError(
+                f"{ns_name}.{_quote(clash[0])} has a name parity cannot tell from an object of schema "
+                f"{clash[0].split('.', 1)[0]} (parity names those schema.name): rename it to compare this database"
+            )
+    p = {"ns": ns, "nss": [ns, *(o for o, _ in others)]}
     table_rows = conn.execute(Q_TABLES, p).fetchall()
     columns: dict[str, list[Column]] = defaultdict(list)
     identities = {"a": "always", "d": "by default"}
@@ -512,8 +546,8 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         for t, rls, forced, partkey in table_rows
     )
     views = tuple(
-        View(n, normalize_view(d or ""), bool(m), tuple(sorted(opts)))
-        for n, d, m, opts in conn.execute(Q_VIEWS, p)
+        View(n, normalize_view(d or ""), bool(m), tuple(sorted(opts)), tuple(indexes[n]) if m else (), owner)
+        for n, d, m, opts, owner in conn.execute(Q_VIEWS, p)
     )
     enums = tuple(EnumType(n, tuple(labels)) for n, labels in conn.execute(Q_ENUMS, p))
     sequences = tuple(
@@ -572,7 +606,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         domains=domains,
         functions=functions,
         composites=composites,
-        namespaces=tuple(n for (n,) in conn.execute(Q_NAMESPACES, p)),
+        namespaces=tuple(n for _, n in others),
         partitions=tuple(Partition(*row) for row in conn.execute(Q_PARTITIONS, p)),
         dependencies=tuple(Dependency(*row) for row in conn.execute(Q_DEPENDENCIES, p)),
         grants=tuple(
@@ -580,8 +614,10 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
             for o, g, privs, seq in conn.execute(Q_GRANTS, p)
         ),
         policies=tuple(
-            Policy(n, t, cmd, bool(perm), tuple(roles), qual, check)
-            for n, t, cmd, perm, roles, qual, check in conn.execute(Q_POLICIES, {"name": ns_name})
+            Policy(n, t, cmd, bool(perm), tuple(sorted(roles)), qual, check)
+            for n, t, cmd, perm, roles, qual, check in conn.execute(
+                Q_POLICIES, {"name": ns_name, "names": [ns_name, *(n for _, n in others)]}
+            )
         ),
     )
 
@@ -604,17 +640,24 @@ def row_counts(url: str, tables: list[str]) -> dict[str, RowCount]:
     conn = connect(url)
     try:
         with conn.transaction():
+            # A table of another schema is named schema.name, as the inspector names it.
             rows = conn.execute(
-                "SELECT c.relname, c.reltuples::bigint FROM pg_class c "
-                "WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = ANY(%s)",
-                (list(tables),),
+                "SELECT CASE WHEN c.relnamespace = current_schema()::regnamespace THEN c.relname::text "
+                "ELSE n.nspname || '.' || c.relname END, c.reltuples::bigint, "
+                "quote_ident(n.nspname) || '.' || quote_ident(c.relname) "
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE (c.relnamespace = current_schema()::regnamespace AND c.relname = ANY(%s)) "
+                "OR n.nspname || '.' || c.relname = ANY(%s)",
+                (list(tables), [t for t in tables if "." in t]),
             ).fetchall()
             out: dict[str, RowCount] = {}
-            for name, est in rows:
+            wanted = set(tables)
+            for name, est, quoted in rows:
+                if name not in wanted:
+                    continue  # schema.name of the inspected schema's own table "schema.name"
                 if est is not None and est >= 0:
                     out[name] = RowCount(int(est), estimated=True)
                 else:
-                    quoted = '"' + name.replace('"', '""') + '"'
                     n = conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()
                     out[name] = RowCount(int(n[0]) if n else 0)
             return out

@@ -67,7 +67,7 @@ from parity.model.changes import (
     Safety,
     SetComment,
 )
-from parity.model.schema import Column, Domain, ForeignKey, Index, Policy, Schema, Table, View
+from parity.model.schema import Column, Comment, Domain, ForeignKey, Index, Policy, Schema, Table, View
 
 # Functions whose value differs per row: a default using one makes ADD COLUMN fill every row.
 _VOLATILE = re.compile(
@@ -80,6 +80,20 @@ _PLAIN_LITERAL = re.compile(r"^('([^']|'')*'|-?\d+(\.\d+)?|true|false)$", re.I)
 
 def q(name: str) -> str:
     return quote_ident(name, '"')
+
+
+def qn(name: str) -> str:
+    """An object's name as the model holds it, quoted: ``schema.name`` for one in another schema than
+    the inspected one (the inspector names those so), else the plain name. A name of the inspected
+    schema that itself holds a dot is taken as qualified: PostgreSQL allows it, the model cannot tell."""
+    head, dot, rest = name.partition(".")
+    return f"{q(head)}.{q(rest)}" if dot and head and rest else q(name)
+
+
+def in_schema_of(table: str, name: str) -> str:
+    """``name`` (an index, which lives in its table's schema) qualified as ``table`` is."""
+    head, dot, rest = table.partition(".")
+    return f"{q(head)}.{q(name)}" if dot and head and rest else q(name)
 
 
 def column_sql(col: Column) -> str:
@@ -119,7 +133,7 @@ def _named(name: str | None) -> str:
 
 def ref_sql(fk: ForeignKey) -> str:
     """The referenced table, schema-qualified when it lives in another schema."""
-    return f"{q(fk.ref_schema)}.{q(fk.ref_table)}" if fk.ref_schema else q(fk.ref_table)
+    return f"{q(fk.ref_schema)}.{q(fk.ref_table)}" if fk.ref_schema else qn(fk.ref_table)
 
 
 def deferrable_sql(deferrable: str | None) -> str:
@@ -148,7 +162,7 @@ def create_table_sql(table: Table) -> str:
     items.extend(f"CONSTRAINT {q(x.name)} {x.definition}" for x in table.excludes)
     items.extend(fk_sql(fk) for fk in table.foreign_keys)
     partitioned = f" PARTITION BY {table.partition_by}" if table.partition_by else ""
-    return f"CREATE TABLE {q(table.name)} (\n    " + ",\n    ".join(items) + "\n)" + partitioned
+    return f"CREATE TABLE {qn(table.name)} (\n    " + ",\n    ".join(items) + "\n)" + partitioned
 
 
 def index_parts_sql(index: Index) -> str:
@@ -165,7 +179,7 @@ def index_parts_sql(index: Index) -> str:
 def create_index_sql(table: str, index: Index) -> str:
     parts = index_parts_sql(index)
     using = f" USING {index.method}" if index.method else ""
-    text = f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {q(index.name)} ON {q(table)}{using} ({parts})"
+    text = f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {q(index.name)} ON {qn(table)}{using} ({parts})"
     return text + (f" WHERE {index.where}" if index.where else "")
 
 
@@ -188,7 +202,9 @@ _SEQ_NAME = re.compile(rf"^{_IDENT}(?:\.{_IDENT})?$")
 _SEQ_TYPES = frozenset({"smallint", "integer", "bigint"})
 
 
-def _owned_sequences(table: str, columns: Iterable[Column]) -> tuple[list[str], list[str]]:
+def _owned_sequences(
+    table: str, columns: Iterable[Column], context: Schema | None = None
+) -> tuple[list[str], list[str]]:
     """``(before, after)`` statements for the sequences that ``serial`` columns draw from.
 
     The catalog shows a ``serial`` column as ``DEFAULT nextval('t_id_seq'::regclass)``; the
@@ -200,42 +216,52 @@ def _owned_sequences(table: str, columns: Iterable[Column]) -> tuple[list[str], 
         if m is None:
             continue
         seq = m["seq"]
+        if seq in _free_sequences(context):
+            continue  # a sequence of its own (made before), which the column only draws from
         if not _SEQ_NAME.match(seq):
             raise RenderError(
                 f"cannot render the sequence of {table}.{col.name}: {seq!r} is not a sequence name"
             )
         as_type = f" AS {col.raw_type.lower()}" if col.raw_type.lower() in _SEQ_TYPES else ""
         before.append(f"CREATE SEQUENCE IF NOT EXISTS {seq}{as_type}")
-        after.append(f"ALTER SEQUENCE {seq} OWNED BY {q(table)}.{q(col.name)}")
+        after.append(f"ALTER SEQUENCE {seq} OWNED BY {qn(table)}.{q(col.name)}")
     return before, after
+
+
+def _free_sequences(context: Schema | None) -> set[str]:
+    """The standalone sequences of ``context`` as ``nextval('…')`` names them."""
+    if context is None:
+        return set()
+    free = [s.name for s in context.sequences if s.owned_by is None]
+    return {*free, *(qn(n) for n in free)}
 
 
 @render.register
 def _(change: AddTable, context: Schema | None = None) -> list[str]:
     t = change.definition
-    before, after = _owned_sequences(t.name, t.columns)
+    before, after = _owned_sequences(t.name, t.columns, context)
     return [*before, create_table_sql(t), *after, *(create_index_sql(t.name, ix) for ix in t.indexes)]
 
 
 @render.register
 def _(change: DropTable, context: Schema | None = None) -> list[str]:
-    return [f"DROP TABLE {q(change.definition.name)}"]
+    return [f"DROP TABLE {qn(change.definition.name)}"]
 
 
 @render.register
 def _(change: AddColumn, context: Schema | None = None) -> list[str]:
-    before, after = _owned_sequences(change.table, [change.column])
-    return [*before, f"ALTER TABLE {q(change.table)} ADD COLUMN {column_sql(change.column)}", *after]
+    before, after = _owned_sequences(change.table, [change.column], context)
+    return [*before, f"ALTER TABLE {qn(change.table)} ADD COLUMN {column_sql(change.column)}", *after]
 
 
 @render.register
 def _(change: DropColumn, context: Schema | None = None) -> list[str]:
-    return [f"ALTER TABLE {q(change.table)} DROP COLUMN {q(change.column.name)}"]
+    return [f"ALTER TABLE {qn(change.table)} DROP COLUMN {q(change.column.name)}"]
 
 
 @render.register
 def _(change: RenameColumn, context: Schema | None = None) -> list[str]:
-    return [f"ALTER TABLE {q(change.table)} RENAME COLUMN {q(change.old)} TO {q(change.new)}"]
+    return [f"ALTER TABLE {qn(change.table)} RENAME COLUMN {q(change.old)} TO {q(change.new)}"]
 
 
 @render.register
@@ -279,7 +305,7 @@ def generated_readers(change: AlterColumn, context: Schema | None) -> list[str]:
 def _(change: AlterColumn, context: Schema | None = None) -> list[str]:
     if generated_readers(change, context):
         return []  # refused: see impact
-    t, c, cur, des = q(change.table), q(change.desired.name), change.current, change.desired
+    t, c, cur, des = qn(change.table), q(change.desired.name), change.current, change.desired
     what = change.changes
     alter = f"ALTER TABLE {t} ALTER COLUMN {c}"
     out: list[str] = []
@@ -314,7 +340,7 @@ def _(change: AlterColumn, context: Schema | None = None) -> list[str]:
         new_type = des.raw_type.lower()
         if new_type in _SEQ_TYPES and cur.identity is None and context is not None:
             out.extend(
-                f"ALTER SEQUENCE {q(s.name)} AS {new_type}"
+                f"ALTER SEQUENCE {qn(s.name)} AS {new_type}"
                 for s in context.sequences
                 if s.owned_by == f"{change.table}.{cur.name}" and s.data_type != new_type
             )
@@ -344,11 +370,11 @@ def _(change: AlterPrimaryKey, context: Schema | None = None) -> list[str]:
     out = []
     if change.current is not None:
         out.append(
-            f"ALTER TABLE {q(change.table)} DROP CONSTRAINT {q(_constraint_name(change.current.name, change))}"
+            f"ALTER TABLE {qn(change.table)} DROP CONSTRAINT {q(_constraint_name(change.current.name, change))}"
         )
     if change.desired is not None:
         out.append(
-            f"ALTER TABLE {q(change.table)} ADD {_named(change.desired.name)}PRIMARY KEY ({_cols(change.desired.columns)})"
+            f"ALTER TABLE {qn(change.table)} ADD {_named(change.desired.name)}PRIMARY KEY ({_cols(change.desired.columns)})"
             + deferrable_sql(change.desired.deferrable)
         )
     return out
@@ -361,25 +387,25 @@ def _(change: AddIndex, context: Schema | None = None) -> list[str]:
 
 @render.register
 def _(change: DropIndex, context: Schema | None = None) -> list[str]:
-    return [f"DROP INDEX {q(change.index.name)}"]
+    return [f"DROP INDEX {in_schema_of(change.table, change.index.name)}"]
 
 
 @render.register
 def _(change: AddForeignKey, context: Schema | None = None) -> list[str]:
-    return [f"ALTER TABLE {q(change.table)} ADD {fk_sql(change.foreign_key)}"]
+    return [f"ALTER TABLE {qn(change.table)} ADD {fk_sql(change.foreign_key)}"]
 
 
 @render.register
 def _(change: DropForeignKey, context: Schema | None = None) -> list[str]:
     return [
-        f"ALTER TABLE {q(change.table)} DROP CONSTRAINT {q(_constraint_name(change.foreign_key.name, change))}"
+        f"ALTER TABLE {qn(change.table)} DROP CONSTRAINT {q(_constraint_name(change.foreign_key.name, change))}"
     ]
 
 
 @render.register
 def _(change: AddUnique, context: Schema | None = None) -> list[str]:
     return [
-        f"ALTER TABLE {q(change.table)} ADD {_named(change.unique.name)}UNIQUE ({_cols(change.unique.columns)})"
+        f"ALTER TABLE {qn(change.table)} ADD {_named(change.unique.name)}UNIQUE ({_cols(change.unique.columns)})"
         + deferrable_sql(change.unique.deferrable)
     ]
 
@@ -387,49 +413,68 @@ def _(change: AddUnique, context: Schema | None = None) -> list[str]:
 @render.register
 def _(change: DropUnique, context: Schema | None = None) -> list[str]:
     return [
-        f"ALTER TABLE {q(change.table)} DROP CONSTRAINT {q(_constraint_name(change.unique.name, change))}"
+        f"ALTER TABLE {qn(change.table)} DROP CONSTRAINT {q(_constraint_name(change.unique.name, change))}"
     ]
 
 
 @render.register
 def _(change: AddCheck, context: Schema | None = None) -> list[str]:
     return [
-        f"ALTER TABLE {q(change.table)} ADD {_named(change.check.name)}{check_sql(change.check.expression)}"
+        f"ALTER TABLE {qn(change.table)} ADD {_named(change.check.name)}{check_sql(change.check.expression)}"
     ]
 
 
 @render.register
 def _(change: DropCheck, context: Schema | None = None) -> list[str]:
-    return [f"ALTER TABLE {q(change.table)} DROP CONSTRAINT {q(_constraint_name(change.check.name, change))}"]
+    return [
+        f"ALTER TABLE {qn(change.table)} DROP CONSTRAINT {q(_constraint_name(change.check.name, change))}"
+    ]
 
 
 @render.register
 def _(change: AddExclude, context: Schema | None = None) -> list[str]:
     return [
-        f"ALTER TABLE {q(change.table)} ADD CONSTRAINT {q(change.exclude.name)} {change.exclude.definition}"
+        f"ALTER TABLE {qn(change.table)} ADD CONSTRAINT {q(change.exclude.name)} {change.exclude.definition}"
     ]
 
 
 @render.register
 def _(change: DropExclude, context: Schema | None = None) -> list[str]:
-    return [f"ALTER TABLE {q(change.table)} DROP CONSTRAINT {q(change.exclude.name)}"]
+    return [f"ALTER TABLE {qn(change.table)} DROP CONSTRAINT {q(change.exclude.name)}"]
 
 
 def _create_view(v: View) -> str:
     # The options are not part of the printed definition: without them a view made again would lose
     # its CHECK OPTION or security_invoker (and run with its owner's rights instead of the caller's).
     with_ = f" WITH ({', '.join(v.options)})" if v.options else ""
-    return f"CREATE {'MATERIALIZED ' if v.materialized else ''}VIEW {q(v.name)}{with_} AS {v.definition}"
+    return f"CREATE {'MATERIALIZED ' if v.materialized else ''}VIEW {qn(v.name)}{with_} AS {v.definition}"
+
+
+def _view_kind(v: View) -> str:
+    return "MATERIALIZED VIEW" if v.materialized else "VIEW"
+
+
+def _made_view(v: View) -> list[str]:
+    """A view dropped around a change, made again: the view, a materialized one's indexes, its owner
+    (else the migration's role would own it, and its grants and row-level security would change)."""
+    out = [_create_view(v), *(create_index_sql(v.name, ix) for ix in v.indexes)]
+    if v.owner:
+        out.append(f"ALTER {_view_kind(v)} {qn(v.name)} OWNER TO {q(v.owner)}")
+    return out
 
 
 @render.register
 def _(change: AddView, context: Schema | None = None) -> list[str]:
-    return [_create_view(change.view)]
+    # A new view gets no owner statement: main's owner is whoever loaded it on the scratch database.
+    return [
+        _create_view(change.view),
+        *(create_index_sql(change.view.name, ix) for ix in change.view.indexes),
+    ]
 
 
 @render.register
 def _(change: DropView, context: Schema | None = None) -> list[str]:
-    return [f"DROP {'MATERIALIZED ' if change.view.materialized else ''}VIEW {q(change.view.name)}"]
+    return [f"DROP {'MATERIALIZED ' if change.view.materialized else ''}VIEW {qn(change.view.name)}"]
 
 
 @render.register
@@ -440,30 +485,32 @@ def _(change: AlterView, context: Schema | None = None) -> list[str]:
     return [
         *_drop_first(change.again),
         _drop_view(cur),
-        _create_view(des),
-        *_make_again(change.again),
+        *_made_view(des),
+        *_make_again(change.again, des),
     ]
 
 
 def _drop_view(v: View) -> str:
-    return f"DROP {'MATERIALIZED ' if v.materialized else ''}VIEW {q(v.name)}"
+    return f"DROP {'MATERIALIZED ' if v.materialized else ''}VIEW {qn(v.name)}"
 
 
 def _drop_first(again: Rebuilt) -> list[str]:
     """The dependent views, the last-made first (never CASCADE: it drops whatever it finds), and the
     table's triggers and policies in the way. All in the migration's transaction: no other session
     sees the table without them."""
-    out = [f"DROP TRIGGER {q(t.name)} ON {q(t.table)}" for t in again.table_triggers]
-    out += [f"DROP POLICY {q(p.name)} ON {q(p.table)}" for p in again.policies]
+    out = [f"DROP TRIGGER {q(t.name)} ON {qn(t.table)}" for t in again.table_triggers]
+    out += [f"DROP POLICY {q(p.name)} ON {qn(p.table)}" for p in again.policies]
     return out + [_drop_view(v) for v in reversed(again.views)]
 
 
-def _make_again(again: Rebuilt) -> list[str]:
-    out = [_create_view(v) for v in again.views]
+def _make_again(again: Rebuilt, first: View | None = None) -> list[str]:
+    out = [s for v in again.views for s in _made_view(v)]
     out += [create_policy_sql(p) for p in again.policies]
     out += [t.definition for t in (*again.table_triggers, *again.triggers)]
     for g in again.grants:
         out.extend(render(AddGrant(g)))
+    views = {v.name: v for v in (*again.views, *([first] if first else []))}
+    out += [comment_sql(cm, views.get(cm.table)) for cm in again.comments]
     return out
 
 
@@ -482,7 +529,7 @@ def _(change: AddExtension, context: Schema | None = None) -> list[str]:
 
 
 def create_domain_sql(dm: Domain) -> str:
-    parts = [f"CREATE DOMAIN {q(dm.name)} AS {dm.base_type}"]
+    parts = [f"CREATE DOMAIN {qn(dm.name)} AS {dm.base_type}"]
     if dm.collation:
         parts.append(f"COLLATE {q(dm.collation)}")
     if dm.raw_default is not None:
@@ -503,7 +550,7 @@ def _(change: AlterDomain, context: Schema | None = None) -> list[str]:
     if change.changes & {"type", "collation"}:
         return []  # refused (see impact): the domain would have to be dropped and made again
     cur, des = change.current, change.desired
-    name = q(des.name)
+    name = qn(des.name)
     out: list[str] = []
     if "default" in change.changes:
         out.append(
@@ -534,26 +581,35 @@ def _attribute_sql(a: Column) -> str:
 @render.register
 def _(change: AddCompositeType, context: Schema | None = None) -> list[str]:
     ct = change.composite
-    return [f"CREATE TYPE {q(ct.name)} AS ({', '.join(_attribute_sql(a) for a in ct.attributes)})"]
+    return [f"CREATE TYPE {qn(ct.name)} AS ({', '.join(_attribute_sql(a) for a in ct.attributes)})"]
+
+
+def _of_type(col: Column, names: set[str]) -> bool:
+    return col.type.removesuffix("[]") in names or col.raw_type.removesuffix("[]") in names
 
 
 def composite_users(name: str, context: Schema | None) -> list[str]:
-    """``table.column`` of the columns whose type is composite type ``name`` (arrays of it too)."""
+    """``table.column`` of the columns whose type is composite type ``name`` (arrays of it too), or a
+    composite type holding it, at any depth: the server refuses to retype an attribute under any of
+    them ("column t.o uses it", ``o`` being of a type with a field of this one)."""
     if context is None:
         return []
-    return [
-        f"{t.name}.{c.name}"
-        for t in context.tables
-        for c in t.columns
-        if c.type.removesuffix("[]") == name or c.raw_type.removesuffix("[]") == name
-    ]
+    holders = {name}
+    grew = True
+    while grew:  # the composite types that hold ``name``, through one another
+        grew = False
+        for ct in context.composites:
+            if ct.name not in holders and any(_of_type(a, holders) for a in ct.attributes):
+                holders.add(ct.name)
+                grew = True
+    return [f"{t.name}.{c.name}" for t in context.tables for c in t.columns if _of_type(c, holders)]
 
 
 @render.register
 def _(change: AlterCompositeType, context: Schema | None = None) -> list[str]:
     if change.retyped and composite_users(change.current.name, context):
         return []  # refused: see impact
-    name = q(change.desired.name)
+    name = qn(change.desired.name)
     want = {a.name: a for a in change.desired.attributes}
     out = []
     for n in change.retyped:
@@ -580,19 +636,19 @@ def _(change: AlterFunction, context: Schema | None = None) -> list[str]:
 @render.register
 def _(change: AddEnum, context: Schema | None = None) -> list[str]:
     labels = ", ".join(quote_literal(x) for x in change.enum.labels)
-    return [f"CREATE TYPE {q(change.enum.name)} AS ENUM ({labels})"]
+    return [f"CREATE TYPE {qn(change.enum.name)} AS ENUM ({labels})"]
 
 
 @render.register
 def _(change: AddEnumValue, context: Schema | None = None) -> list[str]:
     before = f" BEFORE {quote_literal(change.before)}" if change.before else ""
-    return [f"ALTER TYPE {q(change.enum)} ADD VALUE {quote_literal(change.value)}{before}"]
+    return [f"ALTER TYPE {qn(change.enum)} ADD VALUE {quote_literal(change.value)}{before}"]
 
 
 @render.register
 def _(change: AddSequence, context: Schema | None = None) -> list[str]:
     s = change.sequence
-    return [f"CREATE SEQUENCE {q(s.name)} AS {s.data_type} INCREMENT BY {s.increment} START WITH {s.start}"]
+    return [f"CREATE SEQUENCE {qn(s.name)} AS {s.data_type} INCREMENT BY {s.increment} START WITH {s.start}"]
 
 
 @render.register
@@ -603,7 +659,7 @@ def _(change: AddTrigger, context: Schema | None = None) -> list[str]:
 @render.register
 def _(change: AlterTrigger, context: Schema | None = None) -> list[str]:
     return [
-        f"DROP TRIGGER IF EXISTS {q(change.current.name)} ON {q(change.current.table)}",
+        f"DROP TRIGGER IF EXISTS {q(change.current.name)} ON {qn(change.current.table)}",
         change.desired.definition,
     ]
 
@@ -612,7 +668,7 @@ def _(change: AlterTrigger, context: Schema | None = None) -> list[str]:
 def _(change: AddPartition, context: Schema | None = None) -> list[str]:
     pt = change.partition
     sub_key = f" PARTITION BY {pt.partition_by}" if pt.partition_by else ""
-    return [f"CREATE TABLE {q(pt.name)} PARTITION OF {q(pt.parent)} {pt.bound}{sub_key}"]
+    return [f"CREATE TABLE {qn(pt.name)} PARTITION OF {qn(pt.parent)} {pt.bound}{sub_key}"]
 
 
 @render.register
@@ -622,7 +678,7 @@ def _(change: AlterPartitioning, context: Schema | None = None) -> list[str]:
 
 @render.register
 def _(change: EnableRowSecurity, context: Schema | None = None) -> list[str]:
-    t = q(change.table)
+    t = qn(change.table)
     return [
         *([f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"] if change.enable else []),
         *([f"ALTER TABLE {t} FORCE ROW LEVEL SECURITY"] if change.force else []),
@@ -639,7 +695,7 @@ def _policy_exprs(po: Policy) -> str:
 
 def create_policy_sql(po: Policy) -> str:
     kind = "" if po.permissive else " AS RESTRICTIVE"
-    return f"CREATE POLICY {q(po.name)} ON {q(po.table)}{kind} FOR {po.command} TO {_roles_sql(po)}{_policy_exprs(po)}"
+    return f"CREATE POLICY {q(po.name)} ON {qn(po.table)}{kind} FOR {po.command} TO {_roles_sql(po)}{_policy_exprs(po)}"
 
 
 @render.register
@@ -650,7 +706,7 @@ def _(change: AddPolicy, context: Schema | None = None) -> list[str]:
 @render.register
 def _(change: AlterPolicy, context: Schema | None = None) -> list[str]:
     cur, des = change.current, change.desired
-    on = f"{q(des.name)} ON {q(des.table)}"
+    on = f"{q(des.name)} ON {qn(des.table)}"
     if (
         (cur.command, cur.permissive) != (des.command, des.permissive)
         or (cur.using and not des.using)
@@ -666,18 +722,24 @@ def _(change: AddGrant, context: Schema | None = None) -> list[str]:
     g = change.grant
     to = "PUBLIC" if g.grantee == "public" else q(g.grantee)
     privileges, _unknown = grantable(change, context)  # see impact
-    return [f"GRANT {', '.join(privileges)} ON {g.on} {q(g.object)} TO {to}"] if privileges else []
+    return [f"GRANT {', '.join(privileges)} ON {g.on} {qn(g.object)} TO {to}"] if privileges else []
 
 
 def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def comment_sql(cm: Comment, view: View | None = None) -> str:
+    """``COMMENT ON`` a table, view (``view`` given: COMMENT ON TABLE refuses one) or column."""
+    on = _view_kind(view) if view is not None else "TABLE"
+    target = f"COLUMN {qn(cm.table)}.{q(cm.column)}" if cm.column else f"{on} {qn(cm.table)}"
+    return f"COMMENT ON {target} IS {literal(cm.text)}"
+
+
 @render.register
 def _(change: SetComment, context: Schema | None = None) -> list[str]:
-    cm = change.comment
-    target = f"COLUMN {q(cm.table)}.{q(cm.column)}" if cm.column else f"TABLE {q(cm.table)}"
-    return [f"COMMENT ON {target} IS {literal(cm.text)}"]
+    view = context.view(change.comment.table) if context is not None else None
+    return [comment_sql(change.comment, view)]
 
 
 @render.register
@@ -690,16 +752,15 @@ AE = "ACCESS EXCLUSIVE"
 
 def _again_note(again: Rebuilt) -> str:
     made = [f"view {v.name}" for v in again.views]
+    made += [f"comments on {c.target}" for c in again.comments]
     made += [f"trigger {t.name}" for t in (*again.table_triggers, *again.triggers)]
     made += [f"policy {p.name}" for p in again.policies]
     made += [f"grants on {g.object} to {g.grantee}" for g in again.grants]
     note = "dropped and made again around it, in the migration's transaction: " + ", ".join(made)
     filled = [v.name for v in again.views if v.materialized]
     if filled:
-        # Not modelled, so not made again: say so rather than lose them quietly.
         note += (
-            f"; materialized {', '.join(filled)} computed again while the lock is held, without indexes "
-            "of their own (make those again after)"
+            f"; materialized {', '.join(filled)} computed again (with their indexes) while the lock is held"
         )
     return note
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from parity.dialects.postgres.convert import find_conversions, precheck, restore_columns, value_expr
 from parity.dialects.postgres.diff import check_sql
-from parity.dialects.postgres.render import deferrable_sql, index_parts_sql, ref_sql
+from parity.dialects.postgres.render import deferrable_sql, in_schema_of, index_parts_sql, qn, ref_sql
 from parity.errors import DatabaseError
 from parity.migrate import runtime as base
 from parity.migrate.convert import Conversion, Precheck
@@ -238,7 +238,7 @@ def _create_concurrently(table: str, ix: Index) -> str:
     using = f" USING {ix.method}" if ix.method and ix.method != "btree" else ""
     return (
         f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX CONCURRENTLY IF NOT EXISTS {_q(ix.name)} "
-        f"ON {_q(table)}{using} ({parts})" + (f" WHERE {ix.where}" if ix.where else "")
+        f"ON {qn(table)}{using} ({parts})" + (f" WHERE {ix.where}" if ix.where else "")
     )
 
 
@@ -262,26 +262,33 @@ def _partitioned_index(table: str, ix: Index, context: Schema | None) -> list[Sa
     key = index_parts_sql(ix)
     steps = [
         SafeSQL(
-            (f"CREATE {unique}INDEX IF NOT EXISTS {_q(ix.name)} ON ONLY {_q(table)}{using} ({key}){where}",),
-            (f"DROP INDEX IF EXISTS {_q(ix.name)}",),
+            (f"CREATE {unique}INDEX IF NOT EXISTS {_q(ix.name)} ON ONLY {qn(table)}{using} ({key}){where}",),
+            (f"DROP INDEX IF EXISTS {in_schema_of(table, ix.name)}",),
             True,
             "the parent's index, built by its partitions",
         )
     ]
     for p in parts:
-        child = f"{p.name}_{ix.name}"[:63]
+        child = f"{p.name.rpartition('.')[2]}_{ix.name}"[:63]  # in the partition's schema
         steps.append(
             SafeSQL(
                 (
-                    f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {_q(child)} ON {_q(p.name)}{using} ({key}){where}",
+                    f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {_q(child)} ON {qn(p.name)}{using} ({key}){where}",
                 ),
-                (f"DROP INDEX CONCURRENTLY IF EXISTS {_q(child)}",),
+                (f"DROP INDEX CONCURRENTLY IF EXISTS {in_schema_of(p.name, child)}",),
                 False,
                 f"partition {p.name} built without blocking writes",
             )
         )
         steps.append(
-            SafeSQL((f"ALTER INDEX {_q(ix.name)} ATTACH PARTITION {_q(child)}",), (), True, "attached")
+            SafeSQL(
+                (
+                    f"ALTER INDEX {in_schema_of(table, ix.name)} ATTACH PARTITION {in_schema_of(p.name, child)}",
+                ),
+                (),
+                True,
+                "attached",
+            )
         )
     return steps
 
@@ -302,7 +309,7 @@ def safe_steps(change: Change, context: Schema | None, render: Render) -> list[S
             return [
                 SafeSQL(
                     (_create_concurrently(table, ix),),
-                    (f"DROP INDEX CONCURRENTLY IF EXISTS {_q(ix.name)}",),
+                    (f"DROP INDEX CONCURRENTLY IF EXISTS {in_schema_of(table, ix.name)}",),
                     False,
                     "built without blocking writes",
                 )
@@ -311,7 +318,7 @@ def safe_steps(change: Change, context: Schema | None, render: Render) -> list[S
             # A plain DROP INDEX takes ACCESS EXCLUSIVE on the table (reads wait too).
             return [
                 SafeSQL(
-                    (f"DROP INDEX CONCURRENTLY IF EXISTS {_q(ix.name)}",),
+                    (f"DROP INDEX CONCURRENTLY IF EXISTS {in_schema_of(table, ix.name)}",),
                     (_create_concurrently(table, ix),),
                     False,
                     "dropped without blocking reads or writes",
@@ -326,14 +333,14 @@ def safe_steps(change: Change, context: Schema | None, render: Render) -> list[S
                 if act != "NO ACTION"
             )
             add = (
-                f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} FOREIGN KEY ({', '.join(_q(c) for c in fk.columns)}) "
+                f"ALTER TABLE {qn(table)} ADD CONSTRAINT {_q(name)} FOREIGN KEY ({', '.join(_q(c) for c in fk.columns)}) "
                 f"REFERENCES {ref_sql(fk)}{ref}{actions}{deferrable_sql(fk.deferrable)} NOT VALID"
             )
-            drop = f"ALTER TABLE {_q(table)} DROP CONSTRAINT IF EXISTS {_q(name)}"
+            drop = f"ALTER TABLE {qn(table)} DROP CONSTRAINT IF EXISTS {_q(name)}"
             return [
                 SafeSQL((add,), (drop,), True, "added NOT VALID: no scan under the lock"),
                 SafeSQL(
-                    (f"ALTER TABLE {_q(table)} VALIDATE CONSTRAINT {_q(name)}",),
+                    (f"ALTER TABLE {qn(table)} VALIDATE CONSTRAINT {_q(name)}",),
                     (),
                     False,
                     "validated without blocking writes",
@@ -341,12 +348,12 @@ def safe_steps(change: Change, context: Schema | None, render: Render) -> list[S
             ]
         case AddCheck(table=table, check=ck):
             name = ck.name or f"{table}_check_{zlib.crc32(ck.expression.encode()):08x}"
-            add = f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} {check_sql(ck.expression)} NOT VALID"
-            drop = f"ALTER TABLE {_q(table)} DROP CONSTRAINT IF EXISTS {_q(name)}"
+            add = f"ALTER TABLE {qn(table)} ADD CONSTRAINT {_q(name)} {check_sql(ck.expression)} NOT VALID"
+            drop = f"ALTER TABLE {qn(table)} DROP CONSTRAINT IF EXISTS {_q(name)}"
             return [
                 SafeSQL((add,), (drop,), True, "added NOT VALID: no scan under the lock"),
                 SafeSQL(
-                    (f"ALTER TABLE {_q(table)} VALIDATE CONSTRAINT {_q(name)}",),
+                    (f"ALTER TABLE {qn(table)} VALIDATE CONSTRAINT {_q(name)}",),
                     (),
                     False,
                     "validated without blocking writes",
@@ -356,7 +363,7 @@ def safe_steps(change: Change, context: Schema | None, render: Render) -> list[S
             # SET NOT NULL scans the table under ACCESS EXCLUSIVE unless a validated
             # CHECK (col IS NOT NULL) already proves it (PostgreSQL ≥ 12).
             name = f"{table}_{col.name}_not_null"[:63]
-            t, c = _q(table), _q(col.name)
+            t, c = qn(table), _q(col.name)
             return [
                 SafeSQL(
                     (f"ALTER TABLE {t} ADD CONSTRAINT {_q(name)} CHECK ({c} IS NOT NULL) NOT VALID",),
