@@ -491,18 +491,19 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     table_rows = conn.execute(Q_TABLES, p).fetchall()
     columns: dict[str, list[Column]] = defaultdict(list)
     attnums: dict[str, list[int]] = defaultdict(list)
-    names: dict[tuple[str, int], str] = {}  # (table, attnum) → column, for constraints and indexes
     identities = {"a": "always", "d": "by default"}
+    # Equal columns are one object (a Column is immutable; tables repeat id, created_at, …):
+    # the second and later cost a dict lookup instead of the normalisation and the build.
+    made: dict[tuple[Any, ...], Column] = {}
     # fetchall() builds the rows in C, and fast_column skips the frozen dataclass's per-field
     # __setattr__: together about a third of the Python side for thousands of columns.
-    for tname, cname, ctype, notnull, default, generated, identity, collation, attnum in conn.execute(
-        Q_COLUMNS, p
-    ).fetchall():
-        is_gen = generated in ("s", "v")  # 'v': PostgreSQL 18's virtual generated columns
-        names[(tname, attnum)] = cname
-        attnums[tname].append(attnum)
-        columns[tname].append(
-            fast_column(
+    for row in conn.execute(Q_COLUMNS, p).fetchall():
+        key = row[1:8]
+        col = made.get(key)
+        if col is None:
+            cname, ctype, notnull, default, generated, identity, collation = key
+            is_gen = generated in ("s", "v")  # 'v': PostgreSQL 18's virtual generated columns
+            col = made[key] = fast_column(
                 cname,
                 normalize_type(ctype),
                 ctype,
@@ -514,11 +515,15 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
                 collation,
                 identities.get(identity or ""),
             )
-        )
+        columns[row[0]].append(col)
+        attnums[row[0]].append(row[8])
     for tname, nums in attnums.items():  # Q_COLUMNS is unsorted: each table's in attnum order
         if any(a > b for a, b in itertools.pairwise(nums)):
             order = sorted(range(len(nums)), key=nums.__getitem__)
             columns[tname] = [columns[tname][i] for i in order]
+            nums.sort()
+    # (table, attnum) → column name, for the constraints' and indexes' keys.
+    names = {(t, n): c.name for t, nums in attnums.items() for n, c in zip(nums, columns[t], strict=True)}
     pks: dict[str, PrimaryKey] = {}
     fks: dict[str, list[ForeignKey]] = defaultdict(list)
     uniques: dict[str, list[UniqueConstraint]] = defaultdict(list)
