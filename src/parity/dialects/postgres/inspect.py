@@ -19,6 +19,7 @@ from typing import Any
 from parity.dialects.base import RowCount
 from parity.dialects.postgres.diff import FK_ACTIONS, normalize_check, normalize_default, normalize_view
 from parity.dialects.postgres.types import normalize_type
+from parity.dialects.sql import gc_paused
 from parity.errors import DatabaseError, DatabaseUnreachable
 from parity.model.schema import (
     CheckConstraint,
@@ -472,7 +473,8 @@ def inspect(url: str) -> Schema:
             ).fetchone()
             if ns_row is None:
                 raise DatabaseError("the connection has no current schema (search_path is empty?)", url=url)
-            return inspect_rows(conn, ns_row[0], ns_row[1])
+            with gc_paused():  # tens of thousands of acyclic rows and dataclasses
+                return inspect_rows(conn, ns_row[0], ns_row[1])
     except psycopg.Error as exc:
         raise DatabaseError(
             f"PostgreSQL inspection failed: {str(exc).strip().splitlines()[0]}", url=url

@@ -170,8 +170,9 @@ def inspect_connection(conn: sqlite3.Connection) -> Schema:
         pk_cols = sorted((r[5], r[1]) for r in columns[tname] if r[5])
         pk_of[tname.lower()] = tuple(n for _, n in pk_cols)
 
+    made: dict[tuple[Any, ...], Column] = {}
     tables = [
-        _table(tname, sql, columns[tname], index_list[tname], index_cols, index_sql, fks[tname], pk_of)
+        _table(tname, sql, columns[tname], index_list[tname], index_cols, index_sql, fks[tname], pk_of, made)
         for tname, sql in table_sql.items()
     ]
     views = [View(name, normalize_view(sql or "")) for typ, name, _t, sql in master if typ == "view"]
@@ -215,7 +216,10 @@ def _table(
     index_sql: dict[str, str | None],
     fk_rows: list[tuple[Any, ...]],
     pk_of: dict[str, tuple[str, ...]],
+    columns_made: dict[tuple[Any, ...], Column] | None = None,
 ) -> Table:
+    if columns_made is None:
+        columns_made = {}
     low = sql.lower()
     options: frozenset[str] = frozenset()
     if "rowid" in low or "strict" in low:
@@ -230,9 +234,17 @@ def _table(
     columns: list[Column] = []
     autoincrement = "autoincrement" in low and _AUTOINCREMENT.search(sql) is not None
     generated_of, collation_of = parsed.generated, parsed.collations
-    for _cid, cname, ctype, notnull, dflt, pk, hidden in cols:
+    # Without a parsed text, a column is its PRAGMA row and the table's two flags: equal ones are
+    # one (immutable) object, built once per inspection.
+    plain = not generated_of and not collation_of
+    for row in cols:
+        _cid, cname, ctype, notnull, dflt, pk, hidden = row
         if hidden == 1:
             continue  # hidden columns of virtual tables
+        key = (row[1:], rowid_alias, autoincrement)
+        if plain and (made := columns_made.get(key)) is not None:
+            columns.append(made)
+            continue
         ntype = normalize_type(ctype)
         is_rowid = bool(rowid_alias and pk and ntype == "integer")
         columns.append(
@@ -250,6 +262,8 @@ def _table(
                 "auto" if is_rowid and autoincrement else None,
             )
         )
+        if plain:
+            columns_made[key] = columns[-1]
     indexes: list[Index] = []
     uniques: list[UniqueConstraint] = []
     for _seq, iname, unique, origin, partial in index_list:
