@@ -11,9 +11,9 @@ The schema inspected is the connection's ``current_schema()`` (``public`` unless
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections import defaultdict
+from operator import attrgetter
 from typing import Any
 
 from parity.dialects.base import RowCount
@@ -48,6 +48,7 @@ from parity.model.schema import (
     fast_column,
 )
 
+_NAME = attrgetter("name")
 _DRIVER = re.compile(r"^postgres(?:ql)?(?:\+\w+)?://", re.IGNORECASE)
 
 Q_TABLES = """
@@ -520,12 +521,12 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         columns[row[0]].append(col)
         attnums[row[0]].append(row[8])
     for tname, nums in attnums.items():  # Q_COLUMNS is unsorted: each table's in attnum order
-        if any(a > b for a, b in itertools.pairwise(nums)):
+        if nums != sorted(nums):
             order = sorted(range(len(nums)), key=nums.__getitem__)
             columns[tname] = [columns[tname][i] for i in order]
             nums.sort()
-    # (table, attnum) → column name, for the constraints' and indexes' keys.
-    names = {(t, n): c.name for t, nums in attnums.items() for n, c in zip(nums, columns[t], strict=True)}
+    # table → attnum → column name, for the constraints' and indexes' keys.
+    names = {t: dict(zip(nums, map(_NAME, columns[t]), strict=True)) for t, nums in attnums.items()}
     pks: dict[str, PrimaryKey] = {}
     fks: dict[str, list[ForeignKey]] = defaultdict(list)
     uniques: dict[str, list[UniqueConstraint]] = defaultdict(list)
@@ -548,8 +549,8 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         dfd,
     ) in conn.execute(Q_CONSTRAINTS, p).fetchall():
         deferrable = _DEFERRABLE[(dfr, dfd)]
-        cols = key_names if key_names is not None else [names[(tname, n)] for n in key or ()]
-        fcols = fkey_names if fkey_names is not None else [names[(ftable, n)] for n in fkey or ()]
+        cols = key_names if key_names is not None else [names[tname][n] for n in key or ()]
+        fcols = fkey_names if fkey_names is not None else [names[ftable][n] for n in fkey or ()]
         if ctype == "p":
             pks[tname] = PrimaryKey(tuple(cols), cname, deferrable)
         elif ctype == "u":
@@ -594,7 +595,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
             if indkey[pos] == 0:
                 parts.append(IndexPart(None, defs[pos], desc, None, opclass, collation))
             else:
-                name = names[(tname, indkey[pos])] if defs is None else _unquote(defs[pos])
+                name = names[tname][indkey[pos]] if defs is None else _unquote(defs[pos])
                 parts.append(IndexPart(name, None, desc, None, opclass, collation))
         indexes[tname].append(
             Index(iname, tuple(parts), bool(unique), pred, None if method == "btree" else method)
