@@ -238,10 +238,10 @@ def _table(
     index_sql: dict[str, str | None],
     fk_rows: list[tuple[Any, ...]],
     pk_of: dict[str, tuple[str, ...]],
-    columns_made: dict[tuple[Any, ...], Column] | None = None,
+    made: dict[tuple[Any, ...], Any] | None = None,
 ) -> Table:
-    if columns_made is None:
-        columns_made = {}
+    if made is None:
+        made = {}
     low = sql.lower()
     options: frozenset[str] = frozenset()
     if "rowid" in low or "strict" in low:
@@ -257,15 +257,15 @@ def _table(
     autoincrement = "autoincrement" in low and _AUTOINCREMENT.search(sql) is not None
     generated_of, collation_of = parsed.generated, parsed.collations
     # Without a parsed text, a column is its PRAGMA row and the table's two flags: equal ones are
-    # one (immutable) object, built once per inspection.
+    # one (immutable) object, built once per inspection (``made``: so are key parts and keys).
     plain = not generated_of and not collation_of
     for row in cols:
         _tname, _cid, cname, ctype, notnull, dflt, pk, hidden = row
         if hidden == 1:
             continue  # hidden columns of virtual tables
         key = (row[2:], rowid_alias, autoincrement)
-        if plain and (made := columns_made.get(key)) is not None:
-            columns.append(made)
+        if plain and (same := made.get(key)) is not None:
+            columns.append(same)
             continue
         ntype = normalize_type(ctype)
         is_rowid = bool(rowid_alias and pk and ntype == "integer")
@@ -285,7 +285,7 @@ def _table(
             )
         )
         if plain:
-            columns_made[key] = columns[-1]
+            made[key] = columns[-1]
     indexes: list[Index] = []
     uniques: list[UniqueConstraint] = []
     for _tname, _seq, iname, unique, origin, partial in index_list:
@@ -295,7 +295,7 @@ def _table(
         if origin == "u":
             uniques.append(UniqueConstraint(tuple(r[3] for r in parts_rows), None))
             continue
-        parts = [IndexPart(r[3], None, bool(r[4])) for r in parts_rows]
+        parts = [_part(made, r[3], bool(r[4])) for r in parts_rows]
         where = None
         if partial or any(r[2] == -2 for r in parts_rows):
             exprs, where = _parse_index(index_sql.get(iname) or "")
@@ -321,7 +321,11 @@ def _table(
                 src, ref, to, parsed.fk_names.get(tuple(c.lower() for c in src)), rows[0][7], rows[0][6]
             )
         )
-    pk = PrimaryKey(pk_cols, None) if pk_cols else None
+    pk = (
+        made.get(("pk", pk_cols)) or made.setdefault(("pk", pk_cols), PrimaryKey(pk_cols, None))
+        if pk_cols
+        else None
+    )
     return Table(
         name,
         tuple(columns),
@@ -333,6 +337,15 @@ def _table(
         without_rowid="without_rowid" in options,
         strict="strict" in options,
     )
+
+
+def _part(made: dict[tuple[Any, ...], Any], column: str, descending: bool) -> IndexPart:
+    """An index's column part, one object per (column, order) for the whole inspection."""
+    key = ("part", column, descending)
+    part = made.get(key)
+    if part is None:
+        part = made[key] = IndexPart(column, None, descending)
+    return part
 
 
 class _ParsedTable:
