@@ -573,6 +573,7 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
                 )
             )
     indexes: dict[str, list[Index]] = defaultdict(list)
+    made_parts: dict[tuple[Any, ...], IndexPart] = {}
     named_opclasses: dict[int, str] = dict(conn.execute(Q_OPCLASSES, p).fetchall())
     for (
         tname,
@@ -596,7 +597,11 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
                 parts.append(IndexPart(None, defs[pos], desc, None, opclass, collation))
             else:
                 name = names[tname][indkey[pos]] if defs is None else _unquote(defs[pos])
-                parts.append(IndexPart(name, None, desc, None, opclass, collation))
+                part_key = (name, desc, opclass, collation)
+                part = made_parts.get(part_key)
+                if part is None:  # equal column parts are one object, like the columns
+                    part = made_parts[part_key] = IndexPart(name, None, desc, None, opclass, collation)
+                parts.append(part)
         indexes[tname].append(
             Index(iname, tuple(parts), bool(unique), pred, None if method == "btree" else method)
         )
