@@ -3,7 +3,8 @@
 Everything is read inside one ``READ ONLY`` transaction, one query per object kind for the
 whole schema (columns, constraints, indexes, views, enums, domains, sequences, functions,
 triggers, comments, partitions, policies, grants), so a schema of thousands of tables inspects in
-a few round trips. Extensions and the other schemas' names are database-wide and read as such.
+a few round trips; a probe (:data:`Q_PRESENT`) says first which kinds the schema may hold, and the
+queries of the others are not sent. Extensions and the other schemas' names are database-wide and read as such.
 The schema inspected is the connection's ``current_schema()`` (``public`` unless the URL's
 ``options`` say otherwise); what it holds that the model leaves out is counted per kind
 (:data:`Q_NOT_COMPARED`), so a comparison never calls it in sync.
