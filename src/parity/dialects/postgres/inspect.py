@@ -3,7 +3,8 @@
 Everything is read inside one ``READ ONLY`` transaction, one query per object kind for the
 whole schema (columns, constraints, indexes, views, enums, domains, sequences, functions,
 triggers, comments, partitions, policies, grants), so a schema of thousands of tables inspects in
-a few round trips. Extensions and the other schemas' names are database-wide and read as such.
+a few round trips; a probe (:data:`Q_PRESENT`) says first which kinds the schema may hold, and the
+queries of the others are not sent. Extensions and the other schemas' names are database-wide and read as such.
 The schema inspected is the connection's ``current_schema()`` (``public`` unless the URL's
 ``options`` say otherwise); the database's other user schemas (not the system's, not one an extension
 made) are read by the same queries (``= ANY(nss)``), their objects named ``schema.name``, and which
@@ -15,11 +16,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from operator import attrgetter
 from typing import Any
 
 from parity.dialects.base import RowCount
 from parity.dialects.postgres.diff import FK_ACTIONS, normalize_check, normalize_default, normalize_view
 from parity.dialects.postgres.types import normalize_type
+from parity.dialects.sql import gc_paused
 from parity.errors import DatabaseError, DatabaseUnreachable
 from parity.model.schema import (
     CheckConstraint,
@@ -48,6 +51,7 @@ from parity.model.schema import (
     fast_column,
 )
 
+_NAME = attrgetter("name")
 _DRIVER = re.compile(r"^postgres(?:ql)?(?:\+\w+)?://", re.IGNORECASE)
 
 
@@ -67,29 +71,42 @@ WHERE c.relnamespace {IN_NSS} AND c.relkind IN ('r', 'p') AND NOT c.relispartiti
 ORDER BY 1
 """
 
+# Unsorted: the server's sort of 20,000 wide rows spilled to disk and cost a third of the query;
+# the rows come back in table order or nearly so, and Python puts each table's in attnum order.
+# The collation's name is looked up only for the rare column whose collation is not its type's.
 Q_COLUMNS = f"""
 SELECT {_qn("c.relnamespace", "c.relname")}, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
        pg_get_expr(d.adbin, d.adrelid), a.attgenerated, a.attidentity,
-       CASE WHEN a.attcollation <> t.typcollation THEN co.collname END
+       CASE WHEN a.attcollation <> t.typcollation
+            THEN (SELECT co.collname FROM pg_collation co WHERE co.oid = a.attcollation) END,
+       a.attnum
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-LEFT JOIN pg_collation co ON co.oid = a.attcollation
 WHERE c.relnamespace {IN_NSS} AND c.relkind IN ('r', 'p') AND NOT c.relispartition
   AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY c.relnamespace, c.relname, a.attnum
 """
 
-# A referenced table in a schema read is named as the model names it; one elsewhere keeps its schema.
+# A constraint's columns come as attnums, named in Python from the columns already read (a
+# subquery per constraint into pg_attribute cost five times the rest of the query); the names are
+# read here only where those columns are not at hand: a partition's constraints, a foreign key to
+# a table outside the schemas read or to a partition, a system column. The definition is printed
+# only for the kinds compared by it (CHECK, EXCLUDE). A referenced table in a schema read is named
+# as the model names it; one elsewhere keeps its schema.
 Q_CONSTRAINTS = f"""
-SELECT {_qn("cl.relnamespace", "cl.relname")}, con.conname, con.contype, pg_get_constraintdef(con.oid, true),
+SELECT {_qn("cl.relnamespace", "cl.relname")}, con.conname, con.contype,
+       CASE WHEN con.contype IN ('c', 'x') THEN pg_get_constraintdef(con.oid, true) END,
+       con.conkey,
+       CASE WHEN cl.relispartition OR NOT 0 < ALL(con.conkey) THEN
        ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
-             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i),
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i) END,
        CASE WHEN fcl.relnamespace {IN_NSS} THEN {_qn("fcl.relnamespace", "fcl.relname")} ELSE fcl.relname END,
        CASE WHEN NOT fcl.relnamespace {IN_NSS} THEN fns.nspname END,
+       con.confkey,
+       CASE WHEN NOT fcl.relnamespace {IN_NSS} OR fcl.relispartition THEN
        ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
-             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i),
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i) END,
        con.confdeltype, con.confupdtype, con.condeferrable, con.condeferred
 FROM pg_constraint con
 JOIN pg_class cl ON cl.oid = con.conrelid
@@ -99,19 +116,25 @@ WHERE cl.relnamespace {IN_NSS} AND con.contype IN ('p', 'f', 'u', 'c', 'x') AND 
 ORDER BY 1, con.conname
 """
 
+# A key part's text (pg_get_indexdef per part) is printed only for indexes with an expression
+# (and a partition's or a materialized view's, whose columns are not at hand); plain columns are
+# named from their attnums in Python, which halves the query.
 Q_INDEXES = f"""
 SELECT {_qn("t.relnamespace", "t.relname")}, i.relname, ix.indisunique, am.amname,
        pg_get_expr(ix.indpred, ix.indrelid, true),
        ix.indkey::int2[],
        ix.indoption::int2[],
-       ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) FROM generate_series(1, ix.indnkeyatts) k ORDER BY k),
+       CASE WHEN ix.indexprs IS NOT NULL OR t.relispartition OR t.relkind = 'm' THEN
+       ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) FROM generate_series(1, ix.indnkeyatts) k ORDER BY k)
+       END,
        ix.indclass::oid[],
        CASE WHEN NOT ix.indcollation::oid[] <@ '{{0,100}}'::oid[] THEN  -- only then: a collation not the default
        ARRAY(SELECT CASE WHEN k.coll <> 0 AND k.coll <> coalesce(a.attcollation, 100) THEN quote_ident(co.collname) END
              FROM unnest(ix.indcollation::oid[], ix.indkey::int2[]) WITH ORDINALITY k(coll, n, i)
              LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.n AND k.n > 0
              LEFT JOIN pg_collation co ON co.oid = k.coll
-             WHERE k.i <= ix.indnkeyatts ORDER BY k.i) END
+             WHERE k.i <= ix.indnkeyatts ORDER BY k.i) END,
+       ix.indnkeyatts
 FROM pg_index ix
 JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
@@ -327,6 +350,63 @@ WHERE x.extname <> 'plpgsql' ORDER BY x.extname
 """
 
 
+# Which kinds the schema may hold, in one query, so a kind it lacks costs no query (real schemas
+# lack most; each such query still costs its planning and a catalog scan, about a tenth of the
+# whole inspection of 1,000 plain tables). Each answer may be too wide, never too narrow: a kind
+# read as present is queried as before. Triggers, policies and comments are looked for in the
+# whole database (small catalogs; user objects' oids start at 16384), types and functions in the
+# schema, relation kinds in one pass over its pg_class rows (views have rules: relhasrules).
+Q_PRESENT = f"""
+SELECT rel.*, typ.*,
+       EXISTS (SELECT 1 FROM pg_proc pr WHERE pr.pronamespace {IN_NSS} AND pr.prokind IN ('f', 'p')),
+       EXISTS (SELECT 1 FROM pg_trigger tg WHERE NOT tg.tgisinternal),
+       EXISTS (SELECT 1 FROM pg_policy),
+       EXISTS (SELECT 1 FROM pg_description ds WHERE ds.objoid >= 16384)
+FROM (SELECT coalesce(bool_or(c.relkind IN ('v', 'm')), false), coalesce(bool_or(c.relkind = 'S'), false),
+             coalesce(bool_or(c.relkind = 'c'), false), coalesce(bool_or(c.relispartition), false),
+             coalesce(bool_or(c.relacl IS NOT NULL), false), coalesce(bool_or(c.relhasrules), false)
+      FROM pg_class c WHERE c.relnamespace {IN_NSS}) rel,
+     (SELECT coalesce(bool_or(t.typtype = 'e'), false), coalesce(bool_or(t.typtype = 'd'), false)
+      FROM pg_type t WHERE t.typnamespace {IN_NSS}) typ
+"""
+
+
+def absent_queries(conn: Any, params: dict[str, Any]) -> frozenset[str]:
+    """The kind queries that cannot return a row for this schema (by :data:`Q_PRESENT`)."""
+    row = conn.execute(Q_PRESENT, params).fetchone()
+    (
+        views,
+        sequences,
+        composites,
+        partitions,
+        _table_grants,  # read, but Q_GRANTS runs anyway (column grants)
+        rules,
+        enums,
+        domains,
+        functions,
+        triggers,
+        policies,
+        comments,
+    ) = row
+    needs = {
+        Q_VIEWS: views,
+        Q_SEQUENCES: sequences,
+        Q_COMPOSITES: composites,
+        Q_PARTITIONS: partitions,
+        # Q_GRANTS always runs: a column's own grant (attacl) is not in the probe's relacl.
+        Q_ENUMS: enums,
+        Q_DOMAINS: domains,
+        Q_FUNCTIONS: functions,
+        Q_TRIGGERS: triggers,
+        Q_POLICIES: policies,
+        Q_COMMENTS: comments,
+        # Its edges start at a rule (every view has one), a function of the schema, a trigger or a
+        # policy; the other sources (defaults, CHECKs, indexes) count only when they call one.
+        Q_DEPENDENCIES: views or rules or functions or triggers or policies,
+    }
+    return frozenset(q for q, present in needs.items() if not present)
+
+
 #: Objects of the schema parity does not model yet, counted so a re-diff can say "not compared"
 #: instead of "in sync". One query; extension members are left out (the extension owns them).
 Q_NOT_COMPARED = """
@@ -427,7 +507,8 @@ def inspect(url: str) -> Schema:
             ).fetchone()
             if ns_row is None:
                 raise DatabaseError("the connection has no current schema (search_path is empty?)", url=url)
-            return inspect_rows(conn, ns_row[0], ns_row[1])
+            with gc_paused():  # tens of thousands of acyclic rows and dataclasses
+                return inspect_rows(conn, ns_row[0], ns_row[1])
     except psycopg.Error as exc:
         raise DatabaseError(
             f"PostgreSQL inspection failed: {str(exc).strip().splitlines()[0]}", url=url
@@ -448,17 +529,27 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
                 f"{clash[0].split('.', 1)[0]} (parity names those schema.name): rename it to compare this database"
             )
     p = {"ns": ns, "nss": [ns, *(o for o, _ in others)]}
+    absent = absent_queries(conn, p)
+
+    def rows(query: str, params: dict[str, Any] = p) -> list[Any]:
+        return [] if query in absent else conn.execute(query, params).fetchall()
+
     table_rows = conn.execute(Q_TABLES, p).fetchall()
     columns: dict[str, list[Column]] = defaultdict(list)
+    attnums: dict[str, list[int]] = defaultdict(list)
     identities = {"a": "always", "d": "by default"}
+    # Equal columns are one object (a Column is immutable; tables repeat id, created_at, …):
+    # the second and later cost a dict lookup instead of the normalisation and the build.
+    made: dict[tuple[Any, ...], Column] = {}
     # fetchall() builds the rows in C, and fast_column skips the frozen dataclass's per-field
     # __setattr__: together about a third of the Python side for thousands of columns.
-    for tname, cname, ctype, notnull, default, generated, identity, collation in conn.execute(
-        Q_COLUMNS, p
-    ).fetchall():
-        is_gen = generated in ("s", "v")  # 'v': PostgreSQL 18's virtual generated columns
-        columns[tname].append(
-            fast_column(
+    for row in conn.execute(Q_COLUMNS, p).fetchall():
+        key = row[1:8]
+        col = made.get(key)
+        if col is None:
+            cname, ctype, notnull, default, generated, identity, collation = key
+            is_gen = generated in ("s", "v")  # 'v': PostgreSQL 18's virtual generated columns
+            col = made[key] = fast_column(
                 cname,
                 normalize_type(ctype),
                 ctype,
@@ -470,7 +561,15 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
                 collation,
                 identities.get(identity or ""),
             )
-        )
+        columns[row[0]].append(col)
+        attnums[row[0]].append(row[8])
+    for tname, nums in attnums.items():  # Q_COLUMNS is unsorted: each table's in attnum order
+        if nums != sorted(nums):
+            order = sorted(range(len(nums)), key=nums.__getitem__)
+            columns[tname] = [columns[tname][i] for i in order]
+            nums.sort()
+    # table → attnum → column name, for the constraints' and indexes' keys.
+    names = {t: dict(zip(nums, map(_NAME, columns[t]), strict=True)) for t, nums in attnums.items()}
     pks: dict[str, PrimaryKey] = {}
     fks: dict[str, list[ForeignKey]] = defaultdict(list)
     uniques: dict[str, list[UniqueConstraint]] = defaultdict(list)
@@ -481,16 +580,20 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         cname,
         ctype,
         definition,
-        cols,
+        key,
+        key_names,
         ftable,
         fschema,
-        fcols,
+        fkey,
+        fkey_names,
         on_del,
         on_upd,
         dfr,
         dfd,
     ) in conn.execute(Q_CONSTRAINTS, p).fetchall():
         deferrable = _DEFERRABLE[(dfr, dfd)]
+        cols = key_names if key_names is not None else [names[tname][n] for n in key or ()]
+        fcols = fkey_names if fkey_names is not None else [names[ftable][n] for n in fkey or ()]
         if ctype == "p":
             pks[tname] = PrimaryKey(tuple(cols), cname, deferrable)
         elif ctype == "u":
@@ -513,19 +616,35 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
                 )
             )
     indexes: dict[str, list[Index]] = defaultdict(list)
+    made_parts: dict[tuple[Any, ...], IndexPart] = {}
     named_opclasses: dict[int, str] = dict(conn.execute(Q_OPCLASSES, p).fetchall())
-    for tname, iname, unique, method, pred, indkey, indoption, defs, opclasses, collations in conn.execute(
-        Q_INDEXES, p
-    ).fetchall():
+    for (
+        tname,
+        iname,
+        unique,
+        method,
+        pred,
+        indkey,
+        indoption,
+        defs,
+        opclasses,
+        collations,
+        nkey,
+    ) in conn.execute(Q_INDEXES, p).fetchall():
         parts = []
-        for pos, text in enumerate(defs):
+        for pos in range(nkey):
             desc = bool(indoption[pos] & 1) if indoption and pos < len(indoption) else False
             opclass = named_opclasses.get(opclasses[pos]) if pos < len(opclasses) else None
             collation = collations[pos] if collations and pos < len(collations) else None
-            if indkey[pos] != 0:
-                parts.append(IndexPart(_unquote(text), None, desc, None, opclass, collation))
+            if indkey[pos] == 0:
+                parts.append(IndexPart(None, defs[pos], desc, None, opclass, collation))
             else:
-                parts.append(IndexPart(None, text, desc, None, opclass, collation))
+                name = names[tname][indkey[pos]] if defs is None else _unquote(defs[pos])
+                part_key = (name, desc, opclass, collation)
+                part = made_parts.get(part_key)
+                if part is None:  # equal column parts are one object, like the columns
+                    part = made_parts[part_key] = IndexPart(name, None, desc, None, opclass, collation)
+                parts.append(part)
         indexes[tname].append(
             Index(iname, tuple(parts), bool(unique), pred, None if method == "btree" else method)
         )
@@ -547,27 +666,27 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
     )
     views = tuple(
         View(n, normalize_view(d or ""), bool(m), tuple(sorted(opts)), tuple(indexes[n]) if m else (), owner)
-        for n, d, m, opts, owner in conn.execute(Q_VIEWS, p)
+        for n, d, m, opts, owner in rows(Q_VIEWS)
     )
-    enums = tuple(EnumType(n, tuple(labels)) for n, labels in conn.execute(Q_ENUMS, p))
+    enums = tuple(EnumType(n, tuple(labels)) for n, labels in rows(Q_ENUMS))
     sequences = tuple(
         Sequence(n, normalize_type(typ), int(start), int(inc), owned)
-        for n, typ, start, inc, owned in conn.execute(Q_SEQUENCES, p)
+        for n, typ, start, inc, owned in rows(Q_SEQUENCES)
     )
-    triggers = tuple(Trigger(n, t, d) for n, t, d in conn.execute(Q_TRIGGERS, p))
-    comments = tuple(Comment(t, c, text) for t, c, text in conn.execute(Q_COMMENTS, p))
+    triggers = tuple(Trigger(n, t, d) for n, t, d in rows(Q_TRIGGERS))
+    comments = tuple(Comment(t, c, text) for t, c, text in rows(Q_COMMENTS))
     extensions = tuple(Extension(n, s) for n, s in conn.execute(Q_EXTENSIONS, p))
     # pg_get_functiondef names the function with its schema; main's schema has another name.
     qualified = re.compile(rf"^(CREATE OR REPLACE (?:FUNCTION|PROCEDURE) ){re.escape(_quote(ns_name))}\.")
     attributes: dict[str, list[Column]] = {}
-    for tname, aname, atype, collation in conn.execute(Q_COMPOSITES, p).fetchall():
+    for tname, aname, atype, collation in rows(Q_COMPOSITES):
         attrs = attributes.setdefault(tname, [])
         if aname is not None:
             attrs.append(Column(aname, normalize_type(atype), atype, collation=collation))
     composites = tuple(CompositeType(n, tuple(a)) for n, a in attributes.items())
     functions = tuple(
         Function(n, args, qualified.sub(r"\1", definition, count=1), result, params, bool(proc))
-        for n, args, definition, result, params, proc in conn.execute(Q_FUNCTIONS, p)
+        for n, args, definition, result, params, proc in rows(Q_FUNCTIONS)
     )
     domains = tuple(
         Domain(
@@ -584,10 +703,10 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
             ),
             collation,
         )
-        for n, base, notnull, default, collation, names, defs in conn.execute(Q_DOMAINS, p)
+        for n, base, notnull, default, collation, names, defs in rows(Q_DOMAINS)
     )
-    version = conn.execute("SHOW server_version_num").fetchone()
-    meta = {"server_version_num": str(version[0])} if version else {}
+    # libpq has the server's version from the connection's start: no query.
+    meta = {"server_version_num": str(conn.info.server_version)}
     counts = conn.execute(Q_NOT_COMPARED, p).fetchone() or ()
     meta["not_compared"] = ", ".join(
         f"{n} {k}" for k, n in zip(NOT_COMPARED_KINDS, counts, strict=False) if n
@@ -607,15 +726,14 @@ def inspect_rows(conn: Any, ns: int, ns_name: str) -> Schema:
         functions=functions,
         composites=composites,
         namespaces=tuple(n for _, n in others),
-        partitions=tuple(Partition(*row) for row in conn.execute(Q_PARTITIONS, p)),
-        dependencies=tuple(Dependency(*row) for row in conn.execute(Q_DEPENDENCIES, p)),
+        partitions=tuple(Partition(*row) for row in rows(Q_PARTITIONS)),
+        dependencies=tuple(Dependency(*row) for row in rows(Q_DEPENDENCIES)),
         grants=tuple(
-            Grant(o, g, tuple(privs), "SEQUENCE" if seq else "TABLE")
-            for o, g, privs, seq in conn.execute(Q_GRANTS, p)
+            Grant(o, g, tuple(privs), "SEQUENCE" if seq else "TABLE") for o, g, privs, seq in rows(Q_GRANTS)
         ),
         policies=tuple(
             Policy(n, t, cmd, bool(perm), tuple(sorted(roles)), qual, check)
-            for n, t, cmd, perm, roles, qual, check in conn.execute(
+            for n, t, cmd, perm, roles, qual, check in rows(
                 Q_POLICIES, {"name": ns_name, "names": [ns_name, *(n for _, n in others)]}
             )
         ),
