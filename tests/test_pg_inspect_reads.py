@@ -21,7 +21,8 @@ def _absent(url: str) -> frozenset[str]:
     try:
         with conn.transaction():
             ns = conn.execute("SELECT oid FROM pg_namespace WHERE nspname = current_schema()").fetchone()[0]
-            return pg_inspect.absent_queries(conn, {"ns": ns})
+            others = conn.execute(pg_inspect.Q_NAMESPACES, {"ns": ns}).fetchall()
+            return pg_inspect.absent_queries(conn, {"ns": ns, "nss": [ns, *(o for o, _ in others)]})
     finally:
         conn.close()
 
@@ -86,7 +87,8 @@ def test_key_columns_are_named_from_their_attnums_in_key_order(pg_url: str) -> N
     fks = {(f.columns, f.ref_table, f.ref_columns, f.ref_schema) for f in child.foreign_keys}
     assert fks == {
         (("a", "b"), "parent", ("p2", "p1"), None),
-        (("id", "b"), "ref", ("y", "x"), "other_side"),
+        # Another user schema is read too: its table is named schema.name, as the model names it.
+        (("id", "b"), "other_side.ref", ("y", "x"), None),
     }
     parts = {i.name: [(p.column, p.expression, p.descending) for p in i.parts] for i in child.indexes}
     assert parts == {
@@ -162,3 +164,22 @@ def test_each_kind_is_read_once_the_schema_holds_one(pg_url: str) -> None:
     # The view reads t, the trigger calls touch(): both edges are read.
     deps = {(x.kind, x.name, x.ref_kind, x.ref_name) for x in d.inspect(pg_url).dependencies}
     assert ("view", "v", "table", "t") in deps
+
+
+def test_a_column_grant_alone_is_read(pg_url: str) -> None:
+    # A column's own privilege lives in pg_attribute.attacl, the table's relacl stays empty: the
+    # probe must still send the grants query, and the model must hold the grant.
+    execute(
+        pg_url,
+        [
+            "DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'parity_col_reader') "
+            "THEN CREATE ROLE parity_col_reader; END IF; END$$",
+            "CREATE TABLE secrets (id int PRIMARY KEY, label text)",
+            "GRANT SELECT (label) ON secrets TO parity_col_reader",
+        ],
+    )
+    assert pg_inspect.Q_GRANTS not in _absent(pg_url)
+    schema = dialects.get(pg_url).inspect(pg_url)
+    assert [(g.object, g.grantee, g.privileges) for g in schema.grants] == [
+        ("secrets", "parity_col_reader", ("SELECT (label)",))
+    ]

@@ -361,7 +361,9 @@ SELECT rel.*, typ.*,
        EXISTS (SELECT 1 FROM pg_proc pr WHERE pr.pronamespace {IN_NSS} AND pr.prokind IN ('f', 'p')),
        EXISTS (SELECT 1 FROM pg_trigger tg WHERE NOT tg.tgisinternal),
        EXISTS (SELECT 1 FROM pg_policy),
-       EXISTS (SELECT 1 FROM pg_description ds WHERE ds.objoid >= 16384)
+       EXISTS (SELECT 1 FROM pg_description ds WHERE ds.objoid >= 16384),
+       EXISTS (SELECT 1 FROM pg_attribute at JOIN pg_class ac ON ac.oid = at.attrelid
+               WHERE at.attacl IS NOT NULL AND ac.relnamespace {IN_NSS})
 FROM (SELECT coalesce(bool_or(c.relkind IN ('v', 'm')), false), coalesce(bool_or(c.relkind = 'S'), false),
              coalesce(bool_or(c.relkind = 'c'), false), coalesce(bool_or(c.relispartition), false),
              coalesce(bool_or(c.relacl IS NOT NULL), false), coalesce(bool_or(c.relhasrules), false)
@@ -373,13 +375,13 @@ FROM (SELECT coalesce(bool_or(c.relkind IN ('v', 'm')), false), coalesce(bool_or
 
 def absent_queries(conn: Any, params: dict[str, Any]) -> frozenset[str]:
     """The kind queries that cannot return a row for this schema (by :data:`Q_PRESENT`)."""
-    row = conn.execute(Q_PRESENT, params).fetchone()
+    *row, column_grants = conn.execute(Q_PRESENT, params).fetchone()
     (
         views,
         sequences,
         composites,
         partitions,
-        _table_grants,  # read, but Q_GRANTS runs anyway (column grants)
+        grants,
         rules,
         enums,
         domains,
@@ -393,7 +395,7 @@ def absent_queries(conn: Any, params: dict[str, Any]) -> frozenset[str]:
         Q_SEQUENCES: sequences,
         Q_COMPOSITES: composites,
         Q_PARTITIONS: partitions,
-        # Q_GRANTS always runs: a column's own grant (attacl) is not in the probe's relacl.
+        Q_GRANTS: grants or column_grants,  # a column's own grant is in attacl, not relacl
         Q_ENUMS: enums,
         Q_DOMAINS: domains,
         Q_FUNCTIONS: functions,
