@@ -429,11 +429,9 @@ def undo(
             f"`alembic downgrade {target}` failed ({exc.message}); {VERSION_TABLE} is at "
             f"{', '.join(at) or 'none'}, the run started at {', '.join(before) or 'none'}"
         )
-        if tool_backup.restorable(bk):
-            assert bk is not None
-            return _from_backup(alembic, url, before, bk, why, lock_timeout=lock_timeout, locked=locked)
+        # A restorable backup was tried before the downgrade: only its failure leads here.
         raise MigrationError(
-            f"{why}{kept}",
+            f"{why}{tool_backup.after_restore(restore_failed)}{kept}",
             file=alembic.script_dir,
             hint="fix the revision's downgrade, then `parity rollback` again (or restore the backup by hand)",
         ) from exc
@@ -445,10 +443,9 @@ def undo(
             f"after `alembic downgrade {target}` {VERSION_TABLE} is at {', '.join(at) or 'none'}, not "
             f"{', '.join(before) or 'none'} where the run started"
         )
-        if tool_backup.restorable(bk):
-            assert bk is not None
-            return _from_backup(alembic, url, before, bk, why, lock_timeout=lock_timeout, locked=locked)
-        raise MigrationError(f"{why}{kept}", file=alembic.script_dir)
+        raise MigrationError(
+            f"{why}{tool_backup.after_restore(restore_failed)}{kept}", file=alembic.script_dir
+        )
     return (
         f"undone by the tool's downgrade: ran `alembic downgrade {target}`; {VERSION_TABLE} back at "
         f"{', '.join(before) or 'none'}{kept}"

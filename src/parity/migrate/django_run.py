@@ -398,20 +398,19 @@ def undo(
         for app, name in targets:
             run_child(django, {"op": "migrate", "app": app, "name": name}, url=url)
     except MigrationError as exc:
-        if not tool_backup.restorable(bk):
+        # A restorable backup was tried before migrating back: only its failure leads here.
+        if not restore_failed:
             raise
-        assert bk is not None
-        return _from_backup(url, before, bk, f"migrating back failed ({exc.message})", lock_timeout, locked)
+        raise MigrationError(
+            f"{exc.message}{tool_backup.after_restore(restore_failed)}", file=exc.file, hint=exc.hint
+        ) from exc
     # Said undone only when django_migrations says so (as for Alembic's alembic_version).
     left = targets_before(django, set(before), applied(url) or set())
     if left:
         why = f"after migrating back, {HISTORY} still has later migrations of " + ", ".join(
             a for a, _ in left
         )
-        if tool_backup.restorable(bk):
-            assert bk is not None
-            return _from_backup(url, before, bk, why, lock_timeout, locked)
-        raise MigrationError(why + kept, file=django.manage_py)
+        raise MigrationError(why + tool_backup.after_restore(restore_failed) + kept, file=django.manage_py)
     return (
         "undone by the tool's downgrade: ran "
         + ", ".join(f"`manage.py migrate {a} {n}`" for a, n in targets)

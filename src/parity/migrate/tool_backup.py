@@ -119,6 +119,11 @@ def _pg_dump(url: str, target: Path, *, lock_timeout: float | None = None) -> No
         raise MigrationError(f"pg_dump failed ({reason})", file=target)
 
 
+def after_restore(restore_failed: str) -> str:
+    """A failed restore, said beside the tool's own failure (the restore is tried first)."""
+    return f"; the backup restore before it failed too ({restore_failed})" if restore_failed else ""
+
+
 def restorable(bk: Backup | None) -> bool:
     """True when ``bk`` is a whole-database backup this module can load back."""
     return bk is not None and bk.whole and bk.file is not None and bk.file.is_file()
